@@ -303,7 +303,8 @@ def _fields() -> list[Field]:
         Field("sc_type", x, "dropdown", "Status change", (
             (1, "Found ineligible after recruitment"), (2, "Withdrew"),
             (3, "Could not be placed"), (4, "Disengaged after placement offer"), (5, "Died"),
-            (6, "Lost to follow-up")), required=True),
+            (6, "Lost to follow-up"),
+            (7, "Obtained employment (reported outside the questionnaires)")), required=True),
         Field("sc_reason", x, "dropdown", "Reason", (
             (1, "Off sick rather than unemployed"), (2, "Multiple dental operations"),
             (3, "Did not want to participate"),

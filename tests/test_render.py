@@ -1,0 +1,354 @@
+"""Rendering the report: include expansion, the pandoc + Typst back end on a real
+great-tables table and matplotlib SVG, and the Quarto back end against a stand-in
+`quarto` executable (tests/fixtures/render/quarto_standin.py)."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+from great_tables import GT, loc
+from pypdf import PdfReader
+
+from feasibility.render import (BACKEND_ENV, RenderError, expand_includes, find_quarto, render_options,
+                                render_report)
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures" / "render"
+EPOCH = 1_700_000_000  # 2023-11-14 22:13:20 UTC
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch):
+    monkeypatch.delenv(BACKEND_ENV, raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+# ----------------------------------------------------------------------------- fixture project
+def outcome_table() -> GT:
+    """A small table shaped like the paper's outcome tables: stub, row groups, a spanner,
+    a footnote on a column label and a source note."""
+    df = pd.DataFrame({
+        "group": ["Symptoms", "Symptoms", "Work"],
+        "measure": ["Pain interference", "Fatigue", "Work self-efficacy"],
+        "n": [28, 28, 27],
+        "mean": [24.5, 22.0, 6.2],
+        "sd": [6.1, 7.3, 1.9],
+    })
+    return (
+        GT(df, id="t1", rowname_col="measure", groupname_col="group")
+        .tab_header(title="Table 3. Outcome measures at baseline")
+        .tab_spanner(label="Summary statistics", columns=["mean", "sd"])
+        .fmt_number(columns=["mean", "sd"], decimals=1)
+        .cols_label(mean="Mean", sd="SD")
+        .tab_footnote("SD, standard deviation.", locations=loc.column_labels(columns="sd"))
+        .tab_source_note("Source: fixture data, not study results.")
+    )
+
+
+def write_flow_figure(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "fixture"}):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.bar(["Screened", "Placed"], [60, 18])
+        ax.set_title("Screened to placed")
+        fig.savefig(path, format="svg", metadata={"Date": None})
+        plt.close(fig)
+
+
+def make_project(root: Path) -> Path:
+    project = root / "project"
+    shutil.copytree(FIXTURES / "project", project)
+    html = outcome_table().as_raw_html()
+    (project / "_generated").mkdir()
+    (project / "_generated" / "t1.md").write_text(f"```{{=html}}\n{html}\n```\n", encoding="utf-8")
+    write_flow_figure(project / "figures" / "flow.svg")
+    return project
+
+
+@pytest.fixture(scope="module")
+def pandoc_renders(tmp_path_factory):
+    """The fixture project rendered twice with the pandoc back end, and once without an epoch."""
+    root = tmp_path_factory.mktemp("render")
+    project = make_project(root)
+    first = render_report(project, root / "first", backend="pandoc", source_date_epoch=EPOCH)
+    second = render_report(project, root / "second", backend="pandoc", source_date_epoch=EPOCH)
+    undated = render_report(project, root / "undated", formats=("pdf",), backend="pandoc")
+    return first, second, undated
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+# ----------------------------------------------------------------------------- pandoc back end
+def test_pandoc_backend_writes_both_formats_where_asked(pandoc_renders, tmp_path):
+    first, _, _ = pandoc_renders
+    assert set(first) == {"html", "pdf"}
+    assert first["html"].name == "feasibility.html" and first["pdf"].name == "feasibility.pdf"
+    assert first["pdf"].read_bytes().startswith(b"%PDF-")
+    assert not [p for p in first["html"].parent.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_html_keeps_the_great_tables_table_and_inlines_the_figure(pandoc_renders):
+    html = pandoc_renders[0]["html"].read_text(encoding="utf-8")
+    assert 'id="t1"' in html
+    assert "Summary statistics" in html and "Source: fixture data, not study results." in html
+    assert "<title>Fixture feasibility report</title>" in html
+    assert "max-width: 41.5em" in html  # the project's CSS is embedded
+    # the figure is inside the page: an inline <svg> or a data: URI holding the SVG
+    svgs = [base64.b64decode(m).decode() for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    svgs += re.findall(r"<svg.*?</svg>", html, flags=re.DOTALL)
+    assert any("Screened to placed" in svg for svg in svgs)
+    assert "Figure 1. Flow of participants through the study" in html
+
+
+def test_html_table_of_contents_follows_project_and_front_matter(pandoc_renders):
+    html = pandoc_renders[0]["html"].read_text(encoding="utf-8")
+    toc = re.search(r'<nav id="TOC".*?</nav>', html, flags=re.DOTALL)
+    assert toc, "_quarto.yml asks for a table of contents"
+    assert "Results" in toc[0]
+    assert "Outcome measures" not in toc[0]  # front matter's toc-depth: 1 overrides the default depth 3
+
+
+def test_html_loads_nothing_from_the_network(pandoc_renders):
+    html = pandoc_renders[0]["html"].read_text(encoding="utf-8")
+    references = re.findall(r'\b(?:src|href)\s*=\s*["\']([^"\']*)', html, flags=re.IGNORECASE)
+    references += re.findall(r"url\(\s*['\"]?([^'\")]*)", html)
+    references += re.findall(r"@import\s+(?:url\()?\s*['\"]?([^'\"\s;)]*)", html)
+    assert references, "the check must see the page's references"
+    external = [r for r in references if re.match(r"\s*(https?:)?//", r, flags=re.IGNORECASE)]
+    assert external == []
+
+
+def test_pdf_holds_the_table_as_a_real_table_and_the_figure(pandoc_renders):
+    text = pdf_text(pandoc_renders[0]["pdf"])
+    for expected in ["Fixture feasibility report", "Table 3. Outcome measures at baseline",
+                     "Summary statistics", "Symptoms", "Work", "Pain interference", "Work self-efficacy",
+                     "24.5", "6.1", "7.3", "1.9", "SD, standard deviation.",
+                     "Source: fixture data, not study results.",
+                     "Figure 1. Flow of participants through the study",
+                     "Screened to placed"]:  # the SVG's text, drawn as text
+        assert expected in text, expected
+    assert "Figure 1: Figure 1" not in text  # the header switches Typst's own numbering off
+    assert "Figure 1:" not in text
+
+
+def test_pdf_pages_fonts_and_date_are_fixed(pandoc_renders):
+    reader = PdfReader(pandoc_renders[0]["pdf"])
+    # papersize a5 from _quarto.yml: 148 mm = 148 / 25.4 * 72 = 419.5 pt wide
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(419.5, abs=0.5)
+    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert any("DejaVuSans" in name for name in fonts)  # matplotlib's font, not the system's
+    assert reader.metadata["/CreationDate"] == "D:20231114221320Z"  # EPOCH in UTC
+
+
+def test_two_renders_are_byte_identical(pandoc_renders):
+    first, second, _ = pandoc_renders
+    assert first["html"].read_bytes() == second["html"].read_bytes()
+    assert first["pdf"].read_bytes() == second["pdf"].read_bytes()
+
+
+def test_pdf_without_source_date_epoch_carries_no_date(pandoc_renders, tmp_path):
+    undated = pandoc_renders[2]["pdf"]
+    assert "/CreationDate" not in PdfReader(undated).metadata
+    again = render_report(undated.parents[1] / "project", tmp_path, formats=("pdf",), backend="pandoc")
+    assert again["pdf"].read_bytes() == undated.read_bytes()
+
+
+def test_missing_figure_is_a_clear_error(tmp_path):
+    project = make_project(tmp_path)
+    (project / "figures" / "flow.svg").unlink()
+    with pytest.raises(RenderError, match=r"figure image not found: figures/flow\.svg"):
+        render_report(project, tmp_path / "out", backend="pandoc")
+
+
+def test_unsupported_shortcode_is_a_clear_error(tmp_path):
+    project = make_project(tmp_path)
+    with (project / "sections" / "results.md").open("a") as f:
+        f.write("\n{{< pagebreak >}}\n")
+    with pytest.raises(RenderError, match=r"only include shortcodes.*pagebreak"):
+        render_report(project, tmp_path / "out", backend="pandoc", formats=("html",))
+
+
+# ----------------------------------------------------------------------------- include expansion
+def test_includes_expand_recursively_relative_to_the_including_file(tmp_path):
+    (tmp_path / "parts" / "deeper").mkdir(parents=True)
+    (tmp_path / "main.qmd").write_text("Start\n{{< include parts/a.md >}}\nEnd\n")
+    (tmp_path / "parts" / "a.md").write_text("A1\n{{< include deeper/b.md >}}\n{{<include /top.md>}}\nA2\n")
+    (tmp_path / "parts" / "deeper" / "b.md").write_text("B")
+    (tmp_path / "top.md").write_text("T")
+    # b.md is found beside a.md (parts/deeper/b.md); /top.md from the project root
+    assert expand_includes(tmp_path / "main.qmd", tmp_path) == "Start\nA1\nB\nT\nA2\n\nEnd\n"
+
+
+def test_missing_include_names_the_file(tmp_path):
+    (tmp_path / "main.qmd").write_text("{{< include _generated/table2.md >}}\n")
+    with pytest.raises(RenderError, match=r"main\.qmd: included file not found: _generated/table2\.md"):
+        expand_includes(tmp_path / "main.qmd")
+
+
+def test_missing_include_stops_the_render(tmp_path):
+    project = make_project(tmp_path)
+    (project / "_generated" / "t1.md").unlink()
+    with pytest.raises(RenderError, match=r"results\.md: included file not found: \.\./_generated/t1\.md"):
+        render_report(project, tmp_path / "out", backend="pandoc")
+    assert not (tmp_path / "out" / "feasibility.html").exists()
+
+
+def test_include_cycle_is_an_error(tmp_path):
+    (tmp_path / "a.md").write_text("{{< include b.md >}}")
+    (tmp_path / "b.md").write_text("{{< include a.md >}}")
+    with pytest.raises(RenderError, match=r"include cycle .*a\.md -> b\.md -> a\.md"):
+        expand_includes(tmp_path / "a.md")
+
+
+# ----------------------------------------------------------------------------- Quarto back end
+@pytest.fixture
+def standin(tmp_path, monkeypatch):
+    """A stand-in `quarto` in its own folder; returns (executable, log of its calls)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    quarto = bin_dir / "quarto"
+    quarto.write_text(f"#!{sys.executable}\n" + (FIXTURES / "quarto_standin.py").read_text())
+    quarto.chmod(quarto.stat().st_mode | stat.S_IXUSR)
+    log = tmp_path / "quarto-calls.jsonl"
+    monkeypatch.setenv("STANDIN_QUARTO_LOG", str(log))
+    return quarto, log
+
+
+def calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.fixture
+def project(tmp_path):
+    return make_project(tmp_path)
+
+
+def test_quarto_is_called_once_per_format_with_an_output_dir(standin, project, tmp_path):
+    quarto, log = standin
+    out = tmp_path / "out"
+    result = render_report(project, out, backend="quarto", quarto_executable=quarto, source_date_epoch=EPOCH)
+
+    assert result == {"html": out / "feasibility.html", "pdf": out / "feasibility.pdf"}
+    assert result["html"].read_text() == "stand-in quarto output: html\n"
+    assert result["pdf"].read_text() == "stand-in quarto output: typst\n"
+    recorded = calls(log)
+    assert [c["argv"][:5] for c in recorded] == [
+        ["render", str(project.resolve()), "--to", "html", "--output-dir"],
+        ["render", str(project.resolve()), "--to", "typst", "--output-dir"],
+    ]
+    for call in recorded:
+        assert len(call["argv"]) == 6
+        staging = Path(call["argv"][5])
+        assert staging.is_absolute() and staging.parent == out.resolve() and not staging.exists()
+        assert call["cwd"] == str(project.resolve())
+        assert call["SOURCE_DATE_EPOCH"] == str(EPOCH)
+    assert sorted(p.name for p in out.iterdir()) == ["feasibility.html", "feasibility.pdf"]
+
+
+def test_quarto_failure_shows_command_and_stderr_tail(standin, project, tmp_path, monkeypatch):
+    quarto, _ = standin
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "feasibility.html").write_text("previous report")
+    monkeypatch.setenv("STANDIN_QUARTO_MODE", "fail")
+    with pytest.raises(RenderError) as error:
+        render_report(project, out, backend="quarto", quarto_executable=quarto)
+    message = str(error.value)
+    assert "exit status 1" in message
+    assert f"{quarto.resolve()} render {project.resolve()} --to html --output-dir" in message
+    lines = message.splitlines()
+    # 60 noise lines (0..59) + 1 error line; the last 40 are noise 21..59 and the error
+    assert "ERROR: YAMLException: bad indentation (feasibility.qmd, 3:5)" in lines
+    assert "noise line 21" in lines and "noise line 20" not in lines
+    assert (out / "feasibility.html").read_text() == "previous report"  # never half-replaced
+    assert [p.name for p in out.iterdir()] == ["feasibility.html"]  # staging folder removed
+
+
+def test_quarto_writing_nothing_is_an_error(standin, project, tmp_path, monkeypatch):
+    quarto, _ = standin
+    monkeypatch.setenv("STANDIN_QUARTO_MODE", "silent")
+    with pytest.raises(RenderError, match=r"wrote no feasibility\.html \(found: nothing\)"):
+        render_report(project, tmp_path / "out", backend="quarto", quarto_executable=quarto)
+
+
+def test_quarto_timeout_is_a_clear_error(standin, project, tmp_path, monkeypatch):
+    quarto, _ = standin
+    monkeypatch.setenv("STANDIN_QUARTO_MODE", "sleep")
+    with pytest.raises(RenderError, match=r"timed out after 0\.5 s: .*quarto render"):
+        render_report(project, tmp_path / "out", backend="quarto", quarto_executable=quarto, timeout=0.5)
+
+
+def test_auto_backend_uses_quarto_when_on_path(standin, project, tmp_path, monkeypatch):
+    quarto, log = standin
+    monkeypatch.setenv("PATH", str(quarto.parent))
+    assert find_quarto() == quarto
+    result = render_report(project, tmp_path / "out", formats=("html",))
+    assert result["html"].read_text() == "stand-in quarto output: html\n"
+    assert len(calls(log)) == 1
+
+
+def test_auto_backend_falls_back_to_pandoc_without_quarto(standin, project, tmp_path, monkeypatch):
+    _, log = standin
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert find_quarto() is None
+    result = render_report(project, tmp_path / "out", formats=("html",))
+    assert result["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert calls(log) == []
+
+
+def test_forced_pandoc_ignores_a_present_quarto(standin, project, tmp_path, monkeypatch):
+    quarto, log = standin
+    monkeypatch.setenv("PATH", str(quarto.parent))
+    result = render_report(project, tmp_path / "out", formats=("html",), backend="pandoc",
+                           quarto_executable=quarto)
+    assert 'id="t1"' in result["html"].read_text(encoding="utf-8")
+    assert calls(log) == []
+
+
+@pytest.mark.parametrize(("argument", "environment", "quarto_called"),
+                         [("quarto", "pandoc", False), ("pandoc", "quarto", True)])
+def test_environment_variable_overrides_the_backend_argument(standin, project, tmp_path, monkeypatch,
+                                                             argument, environment, quarto_called):
+    quarto, log = standin
+    monkeypatch.setenv(BACKEND_ENV, environment)
+    render_report(project, tmp_path / "out", formats=("html",), backend=argument, quarto_executable=quarto)
+    assert bool(calls(log)) is quarto_called
+
+
+def test_forced_quarto_without_quarto_is_an_error(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RenderError, match="Quarto executable not found"):
+        render_report(project, tmp_path / "out", backend="quarto")
+    with pytest.raises(RenderError, match=r"Quarto executable not found \(/no/such/quarto\)"):
+        render_report(project, tmp_path / "out", quarto_executable="/no/such/quarto")
+
+
+def test_unknown_backend_and_format_are_rejected(project, tmp_path, monkeypatch):
+    with pytest.raises(RenderError, match="unknown report format"):
+        render_report(project, tmp_path / "out", formats=("docx",))
+    monkeypatch.setenv(BACKEND_ENV, "latex")
+    with pytest.raises(RenderError, match=r"unknown report backend 'latex'"):
+        render_report(project, tmp_path / "out")
+
+
+def test_render_options_come_from_the_config_report_block():
+    config = {"report": {"backend": "pandoc", "quarto_executable": "/opt/quarto/bin/quarto",
+                         "timeout_seconds": 120}}
+    assert render_options(config) == {"backend": "pandoc", "quarto_executable": "/opt/quarto/bin/quarto",
+                                      "timeout": 120}
+    assert render_options({}) == {"backend": "auto", "quarto_executable": None, "timeout": 300}

@@ -1,0 +1,853 @@
+"""Audit of the paper's own published numbers (no data: only the printed values).
+
+Every number in ``config/published_values.yaml`` that can be checked against
+another printed number, against its instrument's range (the paper's Table 1) or
+against whole-number arithmetic is checked here:
+
+* GRIM (Brown & Heathers 2017): a mean of n scores that are multiples of a
+  granularity g is k g / n for a whole k.
+* GRIMMER (Anaya 2016; Allard 2018): the SD then fixes the sum of squares Q to a
+  short range of whole numbers (in units of g), and Q has the parity of the sum,
+  since x^2 and x have the same parity for every integer x.
+* Range bounds: a mean must lie in the instrument's range [a, b], and for data in
+  [a, b] with mean m, (x - a)(b - x) >= 0 gives sum (x - m)^2 <= n (b - m)(m - a),
+  so the sample SD is at most sqrt((b - m)(m - a) n / (n - 1)).
+* Medians inside their IQR; each Table 3 t interval centred on its estimate, and
+  the SD of the changes it implies feasible for a difference of two scores.
+* Percentages against counts and denominators; parts against stated totals.
+
+Printed precision. A value printed with d decimals stands for every value that
+rounds to it half away from zero (the paper's convention, as in
+``feasibility.stats.round_half_up``): 4.0 means [3.95, 4.05), -0.4 means
+(-0.45, -0.35], 0.0 means (-0.05, 0.05). A check is ``inconsistent`` only when
+no values within those intervals satisfy it; arithmetic is exact (fractions), and
+where two printed numbers are compared the ends of their intervals count as
+reachable (the lenient side).
+
+Each check is a small pure function returning an :class:`Outcome` (verdict and
+the arithmetic in words and numbers); :func:`audit_published` applies them to the
+published values and names each row by its key path into the yaml.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import combinations_with_replacement
+from typing import NamedTuple
+
+import pandas as pd
+from scipy import stats as _scipy_stats
+
+from feasibility.io import write_csv
+
+CONSISTENT = "consistent"
+INCONSISTENT = "inconsistent"
+NOT_CHECKABLE = "not checkable"
+VERDICTS = (CONSISTENT, INCONSISTENT, NOT_CHECKABLE)
+COLUMNS = ["key", "check", "arithmetic", "verdict"]
+
+# Lowest UK EQ-5D-3L value (state 33333; Dolan 1997, Med Care 35:1095): the floor of
+# the mapped 3L index, which the paper's Table 1 prints as "0 to 1".
+EQ5D_3L_MINIMUM = Fraction("-0.594")
+
+
+# ----------------------------------------------------------------------------- printed numbers
+@dataclass(frozen=True)
+class Printed:
+    """A number as printed with ``decimals`` decimals, and the values that print so."""
+
+    value: Fraction
+    decimals: int
+
+    @classmethod
+    def of(cls, value, decimals: int) -> "Printed":
+        return cls(Fraction(str(value)), decimals)
+
+    @property
+    def half(self) -> Fraction:
+        return Fraction(1, 2 * 10 ** self.decimals)
+
+    @property
+    def lo(self) -> Fraction:
+        return self.value - self.half
+
+    @property
+    def hi(self) -> Fraction:
+        return self.value + self.half
+
+    def contains(self, x: Fraction) -> bool:
+        """True if ``x`` rounds (half away from zero) to this printed value."""
+        if self.value > 0:
+            return self.lo <= x < self.hi
+        if self.value < 0:
+            return self.lo < x <= self.hi
+        return self.lo < x < self.hi
+
+    def contains_square_root_of(self, variance: Fraction) -> bool:
+        """True if sqrt(``variance``) prints as this (non-negative) value; exact."""
+        if self.value == 0:
+            return variance < self.hi ** 2
+        return self.lo ** 2 <= variance < self.hi ** 2
+
+    @property
+    def text(self) -> str:
+        return f"{float(self.value):.{self.decimals}f}"
+
+    @property
+    def interval(self) -> str:
+        left = "[" if self.value > 0 else "("
+        right = ")" if self.value >= 0 else "]"
+        return f"{left}{_fmt(self.lo)}, {_fmt(self.hi)}{right}"
+
+
+def _fmt(x, digits: int = 4) -> str:
+    """A number for the arithmetic column: whole numbers bare, others to ``digits``."""
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return str(x.numerator)
+    if isinstance(x, int):
+        return str(x)
+    text = f"{float(x):.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+class Outcome(NamedTuple):
+    verdict: str
+    arithmetic: str
+
+
+# ----------------------------------------------------------------------------- GRIM and GRIMMER
+def grim_sums(mean: Printed, n: int, granularity: Fraction = Fraction(1)) -> list[Fraction]:
+    """Sums of n values on a grid of ``granularity`` whose mean prints as ``mean``."""
+    steps_lo = math.floor(mean.lo * n / granularity)
+    steps_hi = math.ceil(mean.hi * n / granularity)
+    return [k * granularity for k in range(steps_lo, steps_hi + 1)
+            if mean.contains(k * granularity / n)]
+
+
+def grim(mean: Printed, n: int, granularity: Fraction = Fraction(1)) -> Outcome:
+    """GRIM (Brown & Heathers 2017): is the printed mean k g / n for a whole k?"""
+    sums = grim_sums(mean, n, granularity)
+    unit = "whole numbers" if granularity == 1 else f"multiples of {granularity}"
+    head = (f"mean {mean.text} means {mean.interval}; x n {n} -> sum in "
+            f"[{_fmt(mean.lo * n)}, {_fmt(mean.hi * n)}]; sums of {unit} there: ")
+    if sums:
+        shown = ", ".join(f"{_fmt(s)} ({_fmt(s)}/{n} = {_fmt(s / n)}"
+                          + (", a tie rounded away from zero" if s / n in (mean.lo, mean.hi) else "")
+                          + ")" for s in sums)
+        return Outcome(CONSISTENT, head + shown)
+    near = [k * granularity for k in (math.floor(mean.value * n / granularity),
+                                      math.ceil(mean.value * n / granularity))]
+    shown = ", ".join(f"{_fmt(s)}/{n} = {_fmt(s / n)}" for s in dict.fromkeys(near))
+    tie = [s for s in near if s / n in (mean.lo, mean.hi)]
+    note = (f"; {_fmt(tie[0])}/{n} = {_fmt(tie[0] / n)} is an exact tie, printed "
+            f"{mean.text} only if truncated or rounded half down" if tie else "")
+    return Outcome(INCONSISTENT, head + f"none (nearest: {shown}){note}")
+
+
+def min_sum_of_squares(total: int, n: int) -> int:
+    """Smallest sum of squares of n whole numbers adding to ``total`` (as equal as possible)."""
+    q, r = divmod(total, n)
+    return n * q * q + r * (2 * q + 1)
+
+
+def grimmer_pairs(mean: Printed, sd: Printed, n: int,
+                  granularity: Fraction = Fraction(1)) -> dict[Fraction, list[int]]:
+    """For each GRIM sum, the sums of squares (in units of ``granularity``) that fit the SD.
+
+    With x = g u (u whole), S = sum u and Q = sum u^2: SD^2 = g^2 (Q - S^2 / n) / (n - 1);
+    Q must be whole, have the parity of S, and be at least the minimum for S.
+    """
+    out: dict[Fraction, list[int]] = {}
+    for total in grim_sums(mean, n, granularity):
+        s = int(total / granularity)
+        base = Fraction(s * s, n)
+        q_lo = math.floor(base + (n - 1) * sd.lo ** 2 / granularity ** 2) if sd.value else 0
+        q_hi = math.ceil(base + (n - 1) * sd.hi ** 2 / granularity ** 2)
+        out[total] = [q for q in range(max(q_lo, min_sum_of_squares(s, n)), q_hi + 1)
+                      if True
+                      and sd.contains_square_root_of(granularity ** 2 * (q - base) / (n - 1))]
+    return out
+
+
+def grimmer(mean: Printed, sd: Printed, n: int, granularity: Fraction = Fraction(1)) -> Outcome:
+    """GRIMMER (Anaya 2016): a whole sum of squares with the sum's parity fits the SD."""
+    pairs = grimmer_pairs(mean, sd, n, granularity)
+    if not pairs:
+        return Outcome(NOT_CHECKABLE, f"no sum passes GRIM for mean {mean.text}, n {n}, "
+                                      "so there is no sum of squares to test")
+    parts = []
+    for total, qs in pairs.items():
+        s = int(total / granularity)
+        found = (f"{len(qs)} (Q = {qs[0]}..{qs[-1]})" if len(qs) > 2 else
+                 ", ".join(map(str, qs)) if qs else "none")
+        parts.append(f"S = {s}: Q in [S^2/n + (n-1) SD^2] for SD in {sd.interval}, "
+                     f"whole, >= {min_sum_of_squares(s, n)}, parity of S -> {found}")
+    unit = "" if granularity == 1 else f" (values in units of {granularity})"
+    verdict = CONSISTENT if any(pairs.values()) else INCONSISTENT
+    return Outcome(verdict, f"mean {mean.text} SD {sd.text} n {n}{unit}: " + "; ".join(parts))
+
+
+def imputation_note(items: int) -> str:
+    """Why a single imputed item breaks GRIM's premise (paper, Methods: mean imputation)."""
+    return (f"a score with one of its {items} items imputed by the mean of the others is "
+            f"(sum of {items - 1} answered) x {items}/{items - 1}, not a whole number "
+            f"(steps of 1/{items - 1})")
+
+
+def grim_for_scale(mean: Printed, n: int, granularity: Fraction,
+                   imputable_items: int | None) -> Outcome:
+    """GRIM, with the imputation caveat made visible for instruments the paper imputes."""
+    result = grim(mean, n, granularity)
+    if imputable_items is None:
+        return result
+    if result.verdict == INCONSISTENT:
+        return Outcome(INCONSISTENT, result.arithmetic + "; inconsistent unless an imputed "
+                       "score is present: " + imputation_note(imputable_items))
+    return Outcome(result.verdict, result.arithmetic + "; premise: whole-number scores, "
+                   "which holds unless " + imputation_note(imputable_items))
+
+
+# ----------------------------------------------------------------------------- ranges and bounds
+def max_sd(a: Fraction, b: Fraction, mean: Fraction, n: int) -> float:
+    """Largest sample SD of n values in [a, b] with this mean: sqrt((b-m)(m-a) n/(n-1))."""
+    return math.sqrt(max(0.0, float((b - mean) * (mean - a) * n / (n - 1))))
+
+
+def _closest_to_centre(mean: Printed, a: Fraction, b: Fraction) -> Fraction | None:
+    """The value in mean's interval and [a, b] nearest (a + b) / 2 (where the bound peaks)."""
+    lo, hi = max(mean.lo, a), min(mean.hi, b)
+    if lo > hi:
+        return None
+    return min(max((a + b) / 2, lo), hi)
+
+
+def mean_in_range(mean: Printed, a: Fraction, b: Fraction) -> Outcome:
+    """The printed mean lies within the instrument's range [a, b] (within rounding)."""
+    ok = _closest_to_centre(mean, a, b) is not None
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"mean {mean.text} ({mean.interval}) {'within' if ok else 'outside'} "
+                   f"range {_fmt(a)} to {_fmt(b)}")
+
+
+def sd_within_range_bound(mean: Printed, sd: Printed, n: int, a: Fraction, b: Fraction) -> Outcome:
+    """SD no larger than the maximum possible for range [a, b], the mean and n."""
+    m = _closest_to_centre(mean, a, b)
+    if m is None:
+        return Outcome(INCONSISTENT, f"mean {mean.text} outside range {_fmt(a)} to {_fmt(b)}")
+    bound = max_sd(a, b, m, n)
+    ok = sd.lo <= bound
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"max SD = sqrt((max - mean)(mean - min) n/(n-1)) = sqrt(({_fmt(b)} - {_fmt(m)})"
+                   f"({_fmt(m)} - {_fmt(a)}) x {n}/{n - 1}) = {bound:.2f}; printed SD {sd.text} "
+                   f"(>= {_fmt(sd.lo)}) is {'within' if ok else 'above'} it")
+
+
+def median_in_iqr(median: Printed, q1: Printed, q3: Printed) -> Outcome:
+    """Q1 <= median <= Q3 for some values within rounding."""
+    ok = median.hi >= q1.lo and median.lo <= q3.hi
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"median {median.text} {'within' if ok else 'outside'} IQR "
+                   f"{q1.text} to {q3.text}"
+                   + ("" if ok else f" ({median.text} > {q3.text})" if median.value > q3.value
+                      else f" ({median.text} < {q1.text})"))
+
+
+def min_sd_with_fixed(fixed: Sequence[Fraction], n: int, mean: Printed) -> float:
+    """Smallest SD of n values with mean in ``mean`` when some values are known.
+
+    For fixed values F and the other n - |F| free, the sum of squared deviations is
+    smallest when the free values are all equal: sum_F (x - m)^2 + (sum_F (x - m))^2 / (n - |F|).
+    """
+    def ss(m: Fraction) -> Fraction:
+        dev = [x - m for x in fixed]
+        return sum(d * d for d in dev) + sum(dev) ** 2 / (n - len(fixed))
+    # ss is convex in m: its minimum over the interval is at an end or at the vertex
+    vertex = sum(fixed) / len(fixed)
+    candidates = [mean.lo, mean.hi] + ([vertex] if mean.lo <= vertex <= mean.hi else [])
+    return math.sqrt(float(min(ss(m) for m in candidates) / (n - 1)))
+
+
+# ----------------------------------------------------------------------------- Table 3 intervals
+def ci_centred(estimate: Printed, lo: Printed, hi: Printed) -> Outcome:
+    """A t interval is symmetric: |(lo + hi)/2 - estimate| within one unit of the last digit."""
+    mid = (lo.value + hi.value) / 2
+    tolerance = estimate.half + (lo.half + hi.half) / 2
+    gap = abs(mid - estimate.value)
+    ok = gap <= tolerance
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"({lo.text} + {hi.text})/2 = {_fmt(mid)} vs estimate {estimate.text}: "
+                   f"|difference| = {_fmt(gap)} {'<=' if ok else '>'} rounding tolerance "
+                   f"{_fmt(tolerance)} (half a unit for the estimate + half for the midpoint)")
+
+
+def t_quantile(n: int, confidence: float = 0.95) -> float:
+    """t(1 - alpha/2, n - 1), the multiplier of a two-sided t interval."""
+    return float(_scipy_stats.t.ppf(1 - (1 - confidence) / 2, n - 1))
+
+
+def implied_change_sd(lo: Printed, hi: Printed, n: int,
+                      confidence: float = 0.95) -> tuple[float, float, float]:
+    """SD of the changes behind a t interval: (hi - lo)/2 x sqrt(n) / t(1 - alpha/2, n - 1).
+
+    Returns (smallest, printed, largest) over the rounding of lo and hi.
+    """
+    t = t_quantile(n, confidence)
+    width = hi.value - lo.value
+    slack = lo.half + hi.half
+    return tuple(max(0.0, float(w)) / 2 * math.sqrt(n) / t
+                 for w in (width - slack, width, width + slack))
+
+
+def change_sd_feasible(estimate: Printed, lo: Printed, hi: Printed, n: int,
+                       a: Fraction, b: Fraction, confidence: float = 0.95) -> Outcome:
+    """Implied SD of the changes within the bound for differences in [a - b, b - a]."""
+    sd_min, sd, sd_max = implied_change_sd(lo, hi, n, confidence)
+    t = t_quantile(n, confidence)
+    span = b - a
+    m = _closest_to_centre(estimate, -span, span)
+    bound = max_sd(-span, span, m, n) if m is not None else 0.0
+    ok = m is not None and sd_min <= bound
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"SD = ({hi.text} - ({lo.text}))/2 x sqrt({n}) / t({1 - (1 - confidence) / 2:g}, {n - 1}) = "
+                   f"{_fmt(hi.value - lo.value)}/2 x {math.sqrt(n):.3f} / {t:.3f} = {sd:.2f} "
+                   f"(rounding: {sd_min:.2f} to {sd_max:.2f}); changes lie in "
+                   f"[{_fmt(-span)}, {_fmt(span)}], max SD {bound:.2f}: "
+                   f"{'feasible' if ok else 'infeasible'}")
+
+
+# ----------------------------------------------------------------------------- counts
+def percent_matches(count: int, denominator: int, percent: Printed) -> Outcome:
+    """100 x count / denominator prints as the published percentage."""
+    value = Fraction(100 * count, denominator)
+    ok = percent.contains(value)
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"100 x {count}/{denominator} = {_fmt(value, 2)} % -> printed {percent.text} % "
+                   f"{'matches' if ok else 'does not match'} ({percent.interval})")
+
+
+def denominators_for(percents: Sequence[Printed], candidates: Iterable[int],
+                     counts: Sequence[int] | None = None) -> list[int]:
+    """Denominators d for which every percentage is 100 c / d for a whole c (or the given c)."""
+    found = []
+    for d in candidates:
+        if counts:
+            fits = all(p.contains(Fraction(100 * c, d)) for p, c in zip(percents, counts))
+        else:
+            fits = all(counts_for_percent(p, d) for p in percents)
+        if fits:
+            found.append(d)
+    return found
+
+
+def counts_for_percent(percent: Printed, denominator: int) -> list[int]:
+    """Whole counts c with 100 c / denominator printing as ``percent``."""
+    return [c for c in range(denominator + 1) if percent.contains(Fraction(100 * c, denominator))]
+
+
+def parts_add_up(parts: Sequence[Printed], total: Printed,
+                 weights: Sequence[int] | None = None, what: str = "parts") -> Outcome:
+    """Sum of (weight x) parts equals the total for some values within rounding."""
+    weights = list(weights) if weights is not None else [1] * len(parts)
+    lo = sum(w * p.lo for w, p in zip(weights, parts))
+    hi = sum(w * p.hi for w, p in zip(weights, parts))
+    exact = sum(w * p.value for w, p in zip(weights, parts))
+    ok = lo <= total.hi and hi >= total.lo
+    terms = " + ".join(p.text if w == 1 else f"{w} x {p.text}" for w, p in zip(weights, parts))
+    rounding = "" if lo == hi else f" (rounding: {_fmt(lo)} to {_fmt(hi)})"
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"{what}: {terms} = {_fmt(exact)}{rounding} vs stated {total.text} "
+                   f"({total.interval}): {'agree' if ok else 'differ by ' + _fmt(abs(exact - total.value))}")
+
+
+def counts_add_up(parts: Sequence[int], total: int, what: str) -> Outcome:
+    """Whole counts of mutually exclusive categories add to the stated total."""
+    s = sum(parts)
+    ok = s == total
+    return Outcome(CONSISTENT if ok else INCONSISTENT,
+                   f"{what}: {' + '.join(map(str, parts))} = {s} "
+                   f"{'=' if ok else '!='} {total}")
+
+
+def group_size_vectors(groups: int, smallest: int, median: int, largest: int,
+                       total: int) -> list[tuple[int, ...]]:
+    """Sorted group sizes with the given minimum, median (odd number of groups), maximum and sum."""
+    if groups % 2 == 0:
+        raise ValueError("the median is a group size only for an odd number of groups")
+    middle = groups // 2
+    out = []
+    for sizes in combinations_with_replacement(range(smallest, largest + 1), groups):
+        if (sizes[0] == smallest and sizes[-1] == largest and sizes[middle] == median
+                and sum(sizes) == total):
+            out.append(sizes)
+    return out
+
+
+def min_total_from_quartiles(n: int, q1: Fraction, median: Fraction, q3: Fraction,
+                             floor: Fraction = Fraction(0)) -> Fraction:
+    """Smallest sum of n values >= ``floor`` whose Stata quartiles are at least these.
+
+    Stata (``summarize, detail``): for n p/100 = i + f the centile is x(i+1) when
+    f > 0, else (x(i) + x(i+1))/2; either way x(i+1), ..., x(n) are at least the
+    centile. The smallest total sets every value to the largest centile below it.
+    """
+    starts = [(n * p // 100 + 1, value) for p, value in ((25, q1), (50, median), (75, q3))]
+    return sum((max([floor] + [value for start, value in starts if idx >= start])
+                for idx in range(1, n + 1)), Fraction(0))
+
+
+def nnt(p_with: Fraction, p_without: Fraction) -> Fraction:
+    """Number needed to treat = 1 / (risk difference)."""
+    return 1 / (p_with - p_without)
+
+
+# ----------------------------------------------------------------------------- the audit
+@dataclass(frozen=True)
+class Measure:
+    """How a reported measure is scored: range key (Table 1), grid and imputable subscale."""
+
+    range_key: str | None
+    granularity: Fraction | None      # None: not a multiple of any coarse grid
+    decimals: int = 1
+    subscale: str | None = None       # name in ``scoring.missing_items``
+    note: str = ""
+
+
+MEASURES: dict[str, Measure] = {
+    "age": Measure(None, Fraction(1), note="age taken in completed years (assumption)"),
+    "work_confidence": Measure("work_confidence_nrs", Fraction(1)),
+    "work_ability": Measure("work_ability_nrs", Fraction(1)),
+    "eq5d_vas": Measure("eq5d_vas", Fraction(1)),
+    "eq5d_5l_to_3l": Measure("eq5d_5l_to_3l", None, 2,
+                             note="mapped utility: continuous, no grid for GRIM"),
+    "hads_anxiety": Measure("hads_anxiety", Fraction(1), subscale="hads_anxiety"),
+    "hads_depression": Measure("hads_depression", Fraction(1), subscale="hads_depression"),
+    "pain_now_nrs": Measure("pain_now_nrs", Fraction(1)),
+    "pain_week_nrs": Measure("pain_week_nrs", Fraction(1)),
+    "wemwbs": Measure("wemwbs", Fraction(1), subscale="wemwbs"),
+    "promis_fatigue": Measure("promis_fatigue_8a", Fraction(1), subscale="promis_fatigue"),
+    "promis_pain_interference": Measure("promis_pain_interference", Fraction(1),
+                                        subscale="promis_pain_interference"),
+    "paw_job_satisfaction": Measure("paw_job_satisfaction", Fraction(1), subscale="paw_job_satisfaction"),
+    "paw_social_support": Measure("paw_social_support", Fraction(1), subscale="paw_social_support"),
+    "paw_mental_stress": Measure("paw_mental_stress", Fraction(1), subscale="paw_mental_stress"),
+    "rtw_self_efficacy": Measure("rtw_self_efficacy", Fraction(1), subscale="rtw_self_efficacy",
+                                 note="two items 1-5 summed (config assumption rtw_self_efficacy)"),
+    "wrfq": Measure("wrfq", None, note="mean of applicable items x 25"),
+}
+
+
+def items_per_subscale() -> dict[str, int]:
+    """Number of items of each summed subscale, from the scorers (``feasibility.scoring``)."""
+    from feasibility.scoring import hads, paw, promis, rtw_self_efficacy, wemwbs
+    out: dict[str, int] = {}
+    for module in (hads, paw, promis, rtw_self_efficacy, wemwbs):
+        out.update({name: len(cols) for name, cols in module.SUBSCALES.items()})
+    return out
+
+
+class _Audit:
+    """Collects rows; one method per section of the paper."""
+
+    def __init__(self, published: Mapping, config: Mapping):
+        self.p = published
+        self.confidence = float(config.get("statistics", {}).get("confidence_level", 0.95))
+        missing = config.get("scoring", {}).get("missing_items", {})
+        items = items_per_subscale()
+        self.imputable = {name: items[name] for name, rule in missing.items()
+                          if rule.get("max_missing", 0) >= 1 and name in items}
+        self.rows: list[dict] = []
+
+    def add(self, key: str, check: str, outcome: Outcome) -> None:
+        if outcome.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {outcome.verdict!r}")
+        self.rows.append({"key": key, "check": check, "arithmetic": outcome.arithmetic,
+                          "verdict": outcome.verdict})
+
+    def range_of(self, measure: Measure) -> tuple[Fraction, Fraction] | None:
+        if measure.range_key is None:
+            return None
+        lo, hi = self.p["instruments"][measure.range_key]
+        lo = EQ5D_3L_MINIMUM if lo is None else Fraction(str(lo))
+        return lo, Fraction(str(hi))
+
+    def imputable_items(self, measure: Measure) -> int | None:
+        return self.imputable.get(measure.subscale) if measure.subscale else None
+
+    # --- means and SDs (Tables 2 and 4) ------------------------------------------------
+    def mean_sd(self, key: str, name: str, values, n: int) -> None:
+        measure = MEASURES[name]
+        mean, sd = (Printed.of(v, measure.decimals) for v in values)
+        note = f"; {measure.note}" if measure.note else ""
+        if measure.granularity is None:
+            why = ("WRFQ scores are 25 x (mean of the k applicable items), k = 22..27 when up to "
+                   "20 % 'does not apply' is allowed: steps of 25/27 or finer per person and a "
+                   "dense set of means, so GRIM cannot test it" if name == "wrfq" else
+                   "not integer-valued")
+            self.add(key, "GRIM mean", Outcome(NOT_CHECKABLE, why + note))
+            self.add(key, "GRIMMER SD", Outcome(NOT_CHECKABLE, why))
+        else:
+            items = self.imputable_items(measure)
+            g = grim_for_scale(mean, n, measure.granularity, items)
+            self.add(key, "GRIM mean", Outcome(g.verdict, g.arithmetic + note))
+            r = grimmer(mean, sd, n, measure.granularity)
+            if items is not None and r.verdict == INCONSISTENT:
+                r = Outcome(INCONSISTENT, r.arithmetic + "; inconsistent unless an imputed score "
+                            "is present: " + imputation_note(items))
+            self.add(key, "GRIMMER SD", r)
+        bounds = self.range_of(measure)
+        if bounds is not None:
+            a, b = bounds
+            floor = (" (Table 1 prints 0 to 1; the floor is the 3L minimum -0.594, "
+                     "state 33333, Dolan 1997)" if name == "eq5d_5l_to_3l" else "")
+            r = mean_in_range(mean, a, b)
+            self.add(key, "mean within instrument range", Outcome(r.verdict, r.arithmetic + floor))
+            self.add(key, "SD within maximum for range, mean and n",
+                     sd_within_range_bound(mean, sd, n, a, b))
+
+    def table2(self) -> None:
+        t2 = self.p["table2_baseline"]
+        n = int(t2["n"])
+        for name, cell in t2.items():
+            if isinstance(cell, Mapping) and "mean_sd" in cell:
+                self.mean_sd(f"table2_baseline.{name}.mean_sd", name, cell["mean_sd"], n)
+        # PROMIS pain interference: the named 8a form (8 items 1-5) has raw range 8-40
+        pi = t2["promis_pain_interference"]["mean_sd"]
+        mean, sd = Printed.of(pi[0], 1), Printed.of(pi[1], 1)
+        r = sd_within_range_bound(mean, sd, n, Fraction(8), Fraction(40))
+        self.add("table2_baseline.promis_pain_interference.mean_sd",
+                 "SD within maximum for the 8a raw-sum range 8-40 (8 items 1-5)", r)
+        lo, hi = self.p["instruments"]["promis_pain_interference"]
+        self.add("instruments.promis_pain_interference", "printed range vs the named 8a form",
+                 Outcome(INCONSISTENT if (lo, hi) != (8, 40) else CONSISTENT,
+                         f"Table 1 prints {lo} to {hi}; PROMIS Pain Interference 8a has 8 items "
+                         f"scored 1-5, raw sum 8 to 40 ({lo} to {hi} fits the 6-item 6a form); "
+                         f"the baseline mean {pi[0]} SD {pi[1]} is infeasible on {lo}-{hi} "
+                         "but feasible on 8-40"))
+        for name, cell in t2.items():
+            if isinstance(cell, Mapping) and "median_iqr" in cell:
+                med, q1, q3 = (Printed.of(v, 1) for v in cell["median_iqr"])
+                self.add(f"table2_baseline.{name}.median_iqr", "median within IQR",
+                         median_in_iqr(med, q1, q3))
+        # n (%) cells over 31, percentages printed as whole numbers
+        count, pct = t2["female"]["n_pct"]
+        self.add("table2_baseline.female.n_pct", "percentage of n",
+                 percent_matches(count, n, Printed.of(pct, 0)))
+        for group in ("marital_status", "pain_areas", "ethnicity", "highest_education"):
+            cells = t2[group]
+            for cat, c in cells.items():
+                count, pct = c["n_pct"]
+                self.add(f"table2_baseline.{group}.{cat}.n_pct", "percentage of n",
+                         percent_matches(count, n, Printed.of(pct, 0)))
+            counts = [c["n_pct"][0] for c in cells.values()]
+            if group != "pain_areas":
+                self.add(f"table2_baseline.{group}", "categories add to n",
+                         counts_add_up(counts, n, group.replace("_", " ")))
+                continue
+            two_plus = self.p["flow"]["pain_two_or_more_areas"][0]
+            ticks, need = sum(counts), n + two_plus
+            self.add("table2_baseline.pain_areas", "multiple-response counts vs people",
+                     Outcome(CONSISTENT if need <= ticks <= len(counts) * n else INCONSISTENT,
+                             f"multiple response, so the counts need not add to {n}: "
+                             f"{' + '.join(map(str, counts))} = {ticks} ticks; {n} people with "
+                             f"at least one area and {two_plus} with two or more need >= {n} + "
+                             f"{two_plus} = {need} and allow at most {len(counts)} x {n} = "
+                             f"{len(counts) * n}"))
+
+    # --- Table 3 -----------------------------------------------------------------------
+    def table3(self) -> None:
+        times = ("6 weeks", "14 weeks", "6 months")
+        for name, cells in self.p["table3_change"].items():
+            if name == "note":
+                continue
+            measure = MEASURES[name]
+            a, b = self.range_of(measure)
+            d = measure.decimals
+            for i, (est, lo, hi, n) in enumerate(cells):
+                key = f"table3_change.{name}[{i}]"
+                est, lo, hi = Printed.of(est, d), Printed.of(lo, d), Printed.of(hi, d)
+                r = ci_centred(est, lo, hi)
+                self.add(key, f"95% CI centred on estimate ({times[i]})", r)
+                self.add(key, f"implied SD of changes feasible ({times[i]})",
+                         change_sd_feasible(est, lo, hi, n, a, b, self.confidence))
+                if measure.granularity is None:
+                    self.add(key, f"GRIM change mean ({times[i]})",
+                             Outcome(NOT_CHECKABLE, "mapped utility: changes are not integer-valued"))
+                else:
+                    g = grim_for_scale(est, n, measure.granularity, self.imputable_items(measure))
+                    self.add(key, f"GRIM change mean ({times[i]})",
+                             Outcome(g.verdict, "sum of n whole-number changes: " + g.arithmetic))
+
+    # --- Table 4 -----------------------------------------------------------------------
+    def table4(self) -> None:
+        t4 = self.p["table4_work_outcomes"]
+        for name, cell in t4.items():
+            key = f"table4_work_outcomes.{name}"
+            if "mean_sd" in cell:
+                self.mean_sd(f"{key}.mean_sd", name, cell["mean_sd"], int(cell["n"]))
+                continue
+            n = int(cell["n"])
+            cats = {c: v for c, v in cell.items() if c != "n"}
+            self.add(key, "categories add to n",
+                     counts_add_up([v[0] for v in cats.values()], n, name.replace("_", " ")))
+            for c, (count, pct) in cats.items():
+                self.add(f"{key}.{c}", "percentage of n (one decimal)",
+                         percent_matches(count, n, Printed.of(pct, 1)))
+
+    # --- Table 5 -----------------------------------------------------------------------
+    def table5(self) -> None:
+        for when, t in self.p["table5_jobs"].items():
+            key = f"table5_jobs.{when}"
+            offers, respondents = t["job_offers_reported"]
+            accepted, n_accepted = t["job_offers_accepted"]
+            started, n_started = t["new_jobs_started"]
+            ok = accepted <= offers and started <= accepted and n_started == accepted \
+                and n_accepted <= min(offers, respondents)
+            self.add(key, "offers >= accepted >= started; denominators",
+                     Outcome(CONSISTENT if ok else INCONSISTENT,
+                             f"offers {offers} >= accepted {accepted} >= started {started}; "
+                             f"people with offers (n of accepted) {n_accepted} <= offers {offers} "
+                             f"and <= respondents {respondents}; n of started {n_started} = "
+                             f"accepted {accepted}: {'all hold' if ok else 'violated'}"))
+
+    # --- flow, recruitment, follow-up ----------------------------------------------------
+    def flow(self) -> None:
+        f = self.p["flow"]
+        recruited = int(f["recruited"])
+        before_wp = int(f["withdrew_after_baseline"]) - 1   # one withdrew on the first day of it
+        expected = recruited - int(f["ineligible_after_recruitment"]) - before_wp
+        self.add("flow.attended_work_preparation", "recruited minus losses before work preparation",
+                 Outcome(CONSISTENT if expected == f["attended_work_preparation"] else INCONSISTENT,
+                         f"{recruited} recruited - {f['ineligible_after_recruitment']} ineligible - "
+                         f"{before_wp} withdrawn before work preparation (the third of "
+                         f"{f['withdrew_after_baseline']} left on its first day) = {expected} vs "
+                         f"{f['attended_work_preparation']} attended"))
+        placed, pct = f["placed_and_attended"]
+        self.add("flow.placed_and_attended", "completed + not completed = placed",
+                 counts_add_up([f["completed_full_six_weeks"], f["did_not_complete_placement"]], placed,
+                               "placement completion"))
+        for key in ("placed_and_attended", "obtained_employment_known", "pain_two_or_more_areas"):
+            count, pct = f[key]
+            self.add(f"flow.{key}", "percentage of recruited",
+                     percent_matches(count, recruited, Printed.of(pct, 0)))
+        self.add("flow.additional_health_concerns", "'all but six'",
+                 counts_add_up([f["additional_health_concerns"], 6],
+                               recruited, "with + without additional concerns"))
+        # recruitment sources: 3 NHS recruits, percentages over 31 (not over 33 expressions)
+        src = {k: Printed.of(v, 0) for k, v in f["recruitment_source_pct"].items()}
+        nhs = int(f["recruited_from_nhs_sites"])
+        counts = {k: counts_for_percent(p, recruited) for k, p in src.items()}
+        ok = nhs in counts["nhs"] and any(
+            nhs + a + b == recruited for a in counts["non_nhs"] for b in counts["direct_contact"])
+        interest = int(f["eligible_expressed_interest"])
+        self.add("flow.recruitment_source_pct", "source percentages vs 31 and 3 NHS recruits",
+                 Outcome(CONSISTENT if ok else INCONSISTENT,
+                         f"counts over {recruited} printing as each percentage: "
+                         + ", ".join(f"{k} {p.text} % -> {counts[k]}" for k, p in src.items())
+                         + f"; {nhs} NHS recruits {'fit' if ok else 'do not fit'}, with the three "
+                         f"counts adding to {recruited}; over {interest} expressions of interest "
+                         f"{nhs} would be {_fmt(Fraction(100 * nhs, interest), 1)} %, not "
+                         f"{src['nhs'].text} %"))
+        # follow-up response rates "excluding dropouts": infer the denominator
+        rates = self.p["follow_up_response_rate_pct"]
+        pcts = [Printed.of(v, 0) for v in rates.values()]
+        responders = [max(cells[i][3] for name, cells in self.p["table3_change"].items()
+                          if name != "note") for i in range(len(pcts))]
+        free = denominators_for(pcts, range(1, recruited + 1))
+        fixed = denominators_for(pcts, range(max(responders), recruited + 1), responders)
+        losses = {"ineligible": f["ineligible_after_recruitment"],
+                  "unable to place": f["unable_to_place_language_or_learning"],
+                  "withdrew": f["withdrew_after_baseline"],
+                  "disengaged": f["offered_placement_but_disengaged"],
+                  "died": self.p["safety"]["deaths_unrelated"]}
+        reading = (" + ".join(f"{v} {k}" for k, v in losses.items())
+                   + f" = {sum(losses.values())}")
+        self.add("follow_up_response_rate_pct", "inferred denominator",
+                 Outcome(CONSISTENT if len(fixed) == 1 else INCONSISTENT,
+                         f"denominators d <= {recruited} for which {', '.join(p.text for p in pcts)} % "
+                         f"are all 100 c/d for whole c: {free}; with c fixed at Table 3's largest n "
+                         f"per time point {responders}: {fixed}"
+                         + (f"; {recruited} - {fixed[0]} = {recruited - fixed[0]} dropouts, e.g. "
+                            f"{reading} (the paper does not define dropouts)" if fixed else "")))
+        if len(fixed) == 1:
+            for (name, pct), count in zip(rates.items(), responders):
+                self.add(f"follow_up_response_rate_pct.{name}", "percentage of inferred denominator",
+                         percent_matches(count, fixed[0], Printed.of(pct, 0)))
+        days = self.p["final_follow_up_days_from_start"]
+        self.add("final_follow_up_days_from_start", "median within IQR",
+                 median_in_iqr(*(Printed.of(days[k], 0) for k in ("median", "q1", "q3"))))
+
+    # --- case management ---------------------------------------------------------------
+    def case_management(self) -> None:
+        cm = self.p["case_management"]
+        total = Printed.of(cm["total_hours"], 1)
+        placed_h = Printed.of(cm["placed"]["total_hours"], 2)
+        unplaced_h = Printed.of(cm["unplaced"]["total_hours"], 1)
+        self.add("case_management.total_hours", "placed + unplaced hours = total",
+                 parts_add_up([placed_h, unplaced_h], total, what="placed + unplaced hours"))
+        managers = cm["by_case_manager"].values()
+        ns = [int(m["participants"]) for m in managers]
+        means = [Printed.of(m["mean_hours"], 1) for m in managers]
+        by_manager = parts_add_up(means, total, weights=ns,
+                                  what="participants x mean hours per case manager")
+        split = parts_add_up(means, Printed.of(placed_h.value + unplaced_h.value, 2), weights=ns,
+                             what="against placed + unplaced instead")
+        self.add("case_management.total_hours", "sum over case managers of participants x mean",
+                 Outcome(by_manager.verdict, f"{by_manager.arithmetic}; {split.arithmetic}"))
+        recruited = int(self.p["flow"]["recruited"])
+        self.add("case_management.by_case_manager", "participants per case manager vs recruited",
+                 Outcome(CONSISTENT if sum(ns) == recruited - 1 else INCONSISTENT,
+                         f"{' + '.join(map(str, ns))} = {sum(ns)}; {recruited} recruited - 1 who "
+                         f"obtained employment before case management started (Results) = "
+                         f"{recruited - 1}"))
+        n_placed = int(cm["placed"]["n"])
+        # the placed upper quartile is printed "10" (no decimal): it means [9.5, 10.5)
+        printed_iqr = {"placed": (1, 1, 0), "unplaced": (1, 1, 1)}
+        for group, n, hours in (("placed", n_placed, placed_h),
+                                ("unplaced", sum(ns) - n_placed, unplaced_h)):
+            med, q1, q3 = (Printed.of(v, d) for v, d in zip(cm[group]["median_iqr"],
+                                                            printed_iqr[group]))
+            least = min_total_from_quartiles(n, q1.lo, med.lo, q3.lo)
+            ok = least <= hours.hi
+            origin = ("placed" if group == "placed"
+                      else f"{sum(ns)} case-managed - {n_placed} placed")
+            self.add(f"case_management.{group}.total_hours", "total vs its median and IQR",
+                     Outcome(CONSISTENT if ok else INCONSISTENT,
+                             f"n = {n} ({origin}); Stata quartiles of {n} values are x(4), x(8), "
+                             f"x(12), so values 4-7 >= Q1 {q1.text}, 8-11 >= median {med.text}, "
+                             f"12-{n} >= Q3 {q3.text}: total >= "
+                             f"{_fmt(min_total_from_quartiles(n, q1.value, med.value, q3.value))} "
+                             f"({_fmt(least)} at the low ends of the rounding); stated "
+                             f"{hours.text} h: {'possible' if ok else 'too small'} "
+                             f"(mean {_fmt(hours.value / n, 2)} h)"))
+        low, high = cm["hours_per_person_range"]
+        ok = all(low <= m.hi and m.lo <= high for m in means)
+        self.add("case_management.hours_per_person_range", "case-manager means within 4 to 7 h",
+                 Outcome(CONSISTENT if ok else INCONSISTENT,
+                         f"means {', '.join(m.text for m in means)} h per participant within "
+                         f"{low} to {high} (Discussion): {'yes' if ok else 'no'}"))
+        cost = int(cm["cost_per_hour_gbp"]) * high
+        self.add("case_management.cost_per_person_max_gbp", "hours x cost per hour",
+                 Outcome(CONSISTENT if cost == cm["cost_per_person_max_gbp"] else INCONSISTENT,
+                         f"{high} h x GBP {cm['cost_per_hour_gbp']} = GBP {cost} vs stated "
+                         f"GBP {cm['cost_per_person_max_gbp']}"))
+
+    # --- work preparation ----------------------------------------------------------------
+    def work_preparation(self) -> None:
+        wp = self.p["work_preparation"]
+        size = wp["group_size"]
+        groups, one_to_one = int(wp["group_sessions"]), int(wp["one_to_one_sessions"])
+        in_groups = int(wp["attended"]) - one_to_one
+        vectors = group_size_vectors(groups, size["min"], size["median"], size["max"], in_groups)
+        alt = group_size_vectors(groups, size["min"], size["median"], size["max"], int(wp["attended"]))
+        self.add("work_preparation.group_size", "group sizes add to those attending",
+                 Outcome(CONSISTENT if vectors else INCONSISTENT,
+                         f"{groups} groups, min {size['min']}, median {size['median']}, max "
+                         f"{size['max']}, total {wp['attended']} - {one_to_one} seen 1:1 = "
+                         f"{in_groups}: sorted sizes {vectors or 'none'} (if the 1:1 is not among "
+                         f"the {wp['attended']}: {alt or 'none'})"))
+        by_site = wp["group_sessions_by_site"]
+        self.add("work_preparation.group_sessions_by_site", "sessions by site add to sessions",
+                 counts_add_up(list(by_site.values()), groups, "group sessions in Birmingham + Coventry "
+                               "(no other site is named)"))
+
+    # --- placements ---------------------------------------------------------------------
+    def placements(self) -> None:
+        pl = self.p["placements"]
+        self.add("placements.offered_by_partners", "offers by area add to offers",
+                 counts_add_up([pl["offered_birmingham_area"], pl["offered_coventry"]],
+                               pl["offered_by_partners"], "Birmingham area + Coventry"))
+        placed = int(self.p["flow"]["placed_and_attended"][0])
+        weeks_cap = Fraction(pl["placement_weeks"])
+        hpw = pl["hours_per_week"]
+        mean, sd = Printed.of(hpw["mean_sd"][0], 1), Printed.of(hpw["mean_sd"][1], 1)
+        lo, hi = (Printed.of(v, 1) for v in hpw["range"])
+        self.add("placements.hours_per_week.mean_sd", "mean and SD within the printed range",
+                 sd_within_range_bound(mean, sd, placed, lo.lo, hi.hi))
+        cap = Fraction(pl["max_hours_per_week_offered"])
+        ok = hi.lo <= cap
+        self.add("placements.hours_per_week.range[1]", "largest hours per week vs the 16 h offered",
+                 Outcome(CONSISTENT if ok else INCONSISTENT,
+                         f"largest {hi.text} h/week ({hi.interval}) vs placements of 'up to "
+                         f"{cap}-hours per week' (Methods): {'within' if ok else 'exceeds'} "
+                         f"by {_fmt(hi.value - cap)} h; no rounding reconciles them (possible "
+                         "if hours per week = total hours / weeks attended with part weeks, or "
+                         "if 16 h was the partners' aim rather than a cap)"))
+        weeks = [Printed.of(v, 1) for v in pl["weeks_attended"]["mean_sd"]]
+        self.add("placements.weeks_attended.mean_sd", "mean and SD within 0 to 6 weeks",
+                 sd_within_range_bound(weeks[0], weeks[1], placed, Fraction(0), weeks_cap))
+        short = [Fraction(5, 2), Fraction(2)]
+        least = min_sd_with_fixed(short, placed, weeks[0])
+        ok = least <= weeks[1].hi
+        self.add("placements.weeks_attended.mean_sd",
+                 "SD vs the two short placements the text reports",
+                 Outcome(CONSISTENT if ok else INCONSISTENT,
+                         f"premise: PP02 left 'after two and a half weeks' and the participant "
+                         f"with an adverse event completed 'two weeks of a placement' (both among "
+                         f"the {placed} placed); with those two values fixed and the mean in "
+                         f"{weeks[0].interval}, the smallest SD is sqrt([sum (x - m)^2 + "
+                         f"(sum (x - m))^2/{placed - 2}]/{placed - 1}) = {least:.2f} "
+                         f"{'<=' if ok else '>'} printed {weeks[1].text} (< {_fmt(weeks[1].hi)}); "
+                         f"taking 3 weeks for PP02 gives "
+                         f"{min_sd_with_fixed([Fraction(3), Fraction(2)], placed, weeks[0]):.2f}"))
+        total = [Printed.of(v, 1) for v in pl["total_hours"]["mean_sd"]]
+        self.add("placements.total_hours.mean_sd", "mean and SD within 0 to 6 weeks x largest h/week",
+                 sd_within_range_bound(total[0], total[1], placed, Fraction(0), weeks_cap * hi.hi))
+
+    # --- economics ------------------------------------------------------------------------
+    def economics(self) -> None:
+        e = self.p["economics"]
+        p1 = Printed.of(e["rtw_with_intervention_pct"], 0)
+        p0 = Fraction(e["rtw_without_intervention_assumed_pct"], 100)
+        exact = nnt(p1.value / 100, p0)
+        lo, hi = nnt(p1.hi / 100, p0), nnt(p1.lo / 100, p0)
+        f = self.p["flow"]
+        observed = nnt(Fraction(f["obtained_employment_known"][0], f["recruited"]), p0)
+        stated = int(e["number_needed_to_treat"])
+        ok = stated - Fraction(1, 2) <= observed < stated + Fraction(1, 2) and math.ceil(observed) == stated
+        self.add("economics.number_needed_to_treat", "NNT = 1 / (risk difference)",
+                 Outcome(CONSISTENT if ok else INCONSISTENT,
+                         f"1/({_fmt(p1.value / 100)} - {_fmt(p0)}) = {_fmt(exact, 1)} (19 % means "
+                         f"{_fmt(lo, 2)} to {_fmt(hi, 2)}); with 6/31: 1/({_fmt(Fraction(6, 31), 4)} "
+                         f"- {_fmt(p0)}) = {_fmt(observed, 2)} -> {stated} whether rounded or rounded "
+                         f"up: {'agrees' if ok else 'differs'}"))
+
+    def run(self) -> pd.DataFrame:
+        for section in (self.table2, self.table3, self.table4, self.table5, self.flow,
+                        self.case_management, self.work_preparation, self.placements,
+                        self.economics):
+            section()
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
+
+def audit_published(published: Mapping, config: Mapping) -> pd.DataFrame:
+    """Every check on the paper's published values: columns key, check, arithmetic, verdict.
+
+    ``published`` is ``config/published_values.yaml`` as loaded; ``config`` the study
+    configuration (missing-item rules decide which scores may be imputed; the
+    confidence level gives Table 3's t quantile).
+    """
+    return _Audit(published, config).run()
+
+
+def inconsistencies(audit_df: pd.DataFrame) -> dict[str, str]:
+    """Key -> arithmetic (joined by '; ') for every key with an inconsistent verdict."""
+    bad = audit_df[audit_df["verdict"] == INCONSISTENT]
+    return {key: "; ".join(group["arithmetic"]) for key, group in bad.groupby("key", sort=False)}
+
+
+def resolve(published: Mapping, key: str):
+    """The value a key path names, e.g. ``table3_change.work_confidence[0]``."""
+    node = published
+    for part in key.split("."):
+        name, _, rest = part.partition("[")
+        node = node[name]
+        for index in filter(None, rest.replace("]", "").split("[")):
+            node = node[int(index)]
+    return node
+
+
+def write_audit(df: pd.DataFrame, path) -> None:
+    """Write the audit table as a spreadsheet-safe CSV."""
+    write_csv(path, df[COLUMNS])

@@ -1,0 +1,348 @@
+"""Render the feasibility report (``report/feasibility.qmd``) to HTML and PDF.
+
+Two back ends sit behind :func:`render_report`:
+
+* **quarto** -- ``quarto render <project> --to html`` and again ``--to typst``
+  (Quarto takes one format per call), each into a temporary ``--output-dir``;
+* **pandoc** -- the ``pandoc`` of ``pypandoc-binary`` and the ``typst`` wheel, for
+  machines without Quarto. pandoc does not know Quarto's shortcodes, so
+  ``{{< include FILE >}}`` is expanded here; Quarto-only YAML keys are dropped;
+  the options that matter (``toc``, ``toc-depth``, ``number-sections``, ``css``,
+  ``papersize``, ``include-in-header``) are read from the same ``_quarto.yml``.
+  pandoc's Typst writer drops raw HTML, so every ````{=html}`` block (a
+  great-tables table) is first re-read through pandoc's HTML reader, which turns
+  it into a real table (header rows, spanners, row groups, footer).
+
+Backend choice: the ``backend`` argument (``auto`` = Quarto when an executable is
+found, pandoc otherwise), overridden by the environment variable
+``FEASIBILITY_REPORT_BACKEND`` (``auto`` | ``quarto`` | ``pandoc``) when it is set.
+
+Every output is written atomically, and two renders of the same inputs give
+byte-identical files: pandoc prints no dates, and the PDF's date is
+``SOURCE_DATE_EPOCH`` (or absent when no epoch is given). The PDF embeds
+matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from feasibility.io import write_bytes, write_text
+
+log = logging.getLogger(__name__)
+
+DOCUMENT = "feasibility.qmd"
+BACKEND_ENV = "FEASIBILITY_REPORT_BACKEND"
+BACKENDS = ("auto", "quarto", "pandoc")
+QUARTO_FORMAT = {"html": "html", "pdf": "typst"}  # our output -> Quarto format name
+STDERR_TAIL_LINES = 40
+
+# Front-matter keys that pandoc understands; Quarto's (format, execute, ...) are dropped.
+PANDOC_METADATA = ("title", "subtitle", "author", "date", "abstract", "lang", "keywords")
+
+SHORTCODE = re.compile(r"\{\{<\s*(?P<name>[\w-]+)(?P<args>[^>]*?)\s*>\}\}")
+
+
+class RenderError(RuntimeError):
+    """The report could not be rendered; the message says which step and why."""
+
+
+# ----------------------------------------------------------------------------- interface
+def render_report(
+    project_dir: Path,
+    out_dir: Path,
+    *,
+    formats: Sequence[str] = ("html", "pdf"),
+    backend: str = "auto",
+    quarto_executable: str | os.PathLike | None = None,
+    timeout: float = 300,
+    source_date_epoch: int | None = None,
+) -> dict[str, Path]:
+    """Render ``project_dir/feasibility.qmd`` to ``out_dir/feasibility.{html,pdf}``.
+
+    Returns ``{"html": path, "pdf": path}`` for the formats asked for.
+    ``backend``: ``auto`` uses Quarto when :func:`find_quarto` finds it and pandoc
+    otherwise; ``$FEASIBILITY_REPORT_BACKEND``, when set, overrides the argument.
+    An explicitly configured ``quarto_executable`` that does not exist is an error
+    (not a silent fall-back), unless the pandoc back end is forced.
+    ``source_date_epoch`` defaults to the ``SOURCE_DATE_EPOCH`` environment variable.
+    """
+    project_dir, out_dir = Path(project_dir).resolve(), Path(out_dir).resolve()
+    unknown = set(formats) - set(QUARTO_FORMAT)
+    if unknown:
+        raise RenderError(f"unknown report format(s) {sorted(unknown)}; choose from {list(QUARTO_FORMAT)}")
+    if not (project_dir / DOCUMENT).is_file():
+        raise RenderError(f"no {DOCUMENT} in report project {project_dir}")
+    backend = os.environ.get(BACKEND_ENV) or backend
+    if backend not in BACKENDS:
+        raise RenderError(f"unknown report backend {backend!r}; choose from {BACKENDS} "
+                          f"(argument or ${BACKEND_ENV})")
+    epoch = _source_date_epoch(source_date_epoch)
+
+    quarto = None
+    if backend != "pandoc":
+        quarto = find_quarto(quarto_executable)
+        if quarto is None and (backend == "quarto" or quarto_executable):
+            raise RenderError(f"Quarto executable not found ({quarto_executable or 'quarto on PATH'}); "
+                              f"install Quarto or use the pandoc back end")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if quarto is not None:
+        log.info("rendering %s with Quarto (%s)", project_dir, quarto)
+        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch)
+    log.info("rendering %s with pandoc and Typst", project_dir)
+    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch)
+
+
+def find_quarto(configured: str | os.PathLike | None = None) -> Path | None:
+    """The Quarto executable: ``configured`` (a path or a command name) or ``quarto`` on PATH."""
+    if configured:
+        candidate = Path(configured).expanduser()
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate.resolve()
+        found = shutil.which(str(configured))
+    else:
+        found = shutil.which("quarto")
+    return Path(found) if found else None
+
+
+def render_options(config: Mapping) -> dict:
+    """Keyword arguments for :func:`render_report` from the study config's ``report`` block."""
+    report = config.get("report", {}) or {}
+    return {"backend": report.get("backend", "auto"),
+            "quarto_executable": report.get("quarto_executable"),
+            "timeout": report.get("timeout_seconds", 300)}
+
+
+def _source_date_epoch(given: int | None) -> int | None:
+    value = given if given is not None else os.environ.get("SOURCE_DATE_EPOCH")
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise RenderError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, not {value!r}") from None
+
+
+def _run(cmd: Sequence[str], *, timeout: float, input: str | None = None,
+         cwd: Path | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Run ``cmd``; return its stdout, or raise RenderError with the command and its stderr."""
+    shown = subprocess.list2cmdline([str(c) for c in cmd])
+    proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, text=True, encoding="utf-8", errors="replace",
+                            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # own process group: a timeout kills its children too
+    try:
+        stdout, stderr = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        proc.communicate()
+        raise RenderError(f"timed out after {timeout:g} s: {shown}") from None
+    if proc.returncode != 0:
+        tail = "\n".join(stderr.splitlines()[-STDERR_TAIL_LINES:])
+        raise RenderError(f"command failed with exit status {proc.returncode}: {shown}\n{tail}")
+    return stdout
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (AttributeError, ProcessLookupError, PermissionError):  # no process groups (Windows)
+        proc.kill()
+
+
+# ----------------------------------------------------------------------------- Quarto
+def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats: Iterable[str],
+                        timeout: float, epoch: int | None) -> dict[str, Path]:
+    env = dict(os.environ)
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    outputs = {}
+    for fmt in formats:
+        target = out_dir / Path(DOCUMENT).with_suffix(f".{fmt}").name
+        staging = Path(tempfile.mkdtemp(prefix=f".quarto-{fmt}-", dir=out_dir))
+        try:
+            _run([quarto, "render", project_dir, "--to", QUARTO_FORMAT[fmt], "--output-dir", staging],
+                 timeout=timeout, cwd=project_dir, env=env)
+            produced = staging / target.name
+            if not produced.is_file():
+                found = sorted(p.name for p in staging.rglob("*") if p.is_file())
+                raise RenderError(f"quarto render --to {QUARTO_FORMAT[fmt]} wrote no {target.name} "
+                                  f"(found: {found or 'nothing'})")
+            os.replace(produced, target)  # same folder tree, so the move is atomic
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        outputs[fmt] = target
+    return outputs
+
+
+# ----------------------------------------------------------------------------- includes
+def expand_includes(path: Path, project_dir: Path | None = None) -> str:
+    """Text of ``path`` with each ``{{< include FILE >}}`` replaced by FILE's expanded text.
+
+    As in Quarto, FILE is relative to the file that includes it, or to the project
+    directory when it starts with ``/``. A missing file or an include cycle is an error.
+    """
+    path = Path(path).resolve()
+    return _expand(path, Path(project_dir or path.parent).resolve(), (path,))
+
+
+def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
+    def include(match: re.Match) -> str:
+        if match["name"] != "include":
+            return match[0]
+        name = match["args"].strip().strip("\"'")
+        target = (project_dir / name.lstrip("/") if name.startswith("/") else path.parent / name).resolve()
+        if target in chain:
+            cycle = " -> ".join(p.name for p in (*chain, target))
+            raise RenderError(f"include cycle in {chain[0]}: {cycle}")
+        if not target.is_file():
+            raise RenderError(f"{path}: included file not found: {name} (looked for {target})")
+        return _expand(target, project_dir, (*chain, target))
+
+    return SHORTCODE.sub(include, path.read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- pandoc + Typst
+def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str],
+                        timeout: float, epoch: int | None) -> dict[str, Path]:
+    text = expand_includes(project_dir / DOCUMENT, project_dir)
+    leftover = SHORTCODE.search(text)
+    if leftover:
+        raise RenderError(f"the pandoc back end expands only include shortcodes, not {leftover[0]}")
+    front_matter, body = split_front_matter(text)
+    metadata = {k: front_matter[k] for k in PANDOC_METADATA if k in front_matter}
+    markdown = (f"---\n{yaml.safe_dump(metadata, sort_keys=True, allow_unicode=True)}---\n\n" if metadata else "") + body
+
+    pandoc = _pandoc_path()
+    ast = json.loads(_run([pandoc, "--from", "markdown", "--to", "json"], input=markdown, timeout=timeout))
+    _check_images(ast, project_dir)
+    source = json.dumps(ast)
+
+    outputs = {}
+    if "html" in formats:
+        options = _format_options(project_dir, front_matter, "html")
+        args = ["--standalone", "--embed-resources", "--wrap=none", *_common_args(options)]
+        for css in _as_list(options.get("css")):
+            args += ["--css", css]
+        html = _run([pandoc, "--from", "json", "--to", "html5", *args], input=source,
+                    timeout=timeout, cwd=project_dir)
+        outputs["html"] = out_dir / "feasibility.html"
+        write_text(outputs["html"], html)
+    if "pdf" in formats:
+        options = _format_options(project_dir, front_matter, "typst")
+        args = ["--standalone", "--wrap=none", *_common_args(options)]
+        if "papersize" in options:
+            args += ["--variable", f"papersize={options['papersize']}"]
+        for header in _as_list(options.get("include-in-header")):
+            args += ["--include-in-header", header]
+        typst_ast = dict(ast, blocks=_html_tables_to_pandoc(ast["blocks"], pandoc, timeout))
+        typ = _run([pandoc, "--from", "json", "--to", "typst", *args], input=json.dumps(typst_ast),
+                   timeout=timeout, cwd=project_dir)
+        outputs["pdf"] = out_dir / "feasibility.pdf"
+        write_bytes(outputs["pdf"], compile_typst(typ, project_dir, epoch))
+    return outputs
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """The YAML front matter of a Quarto/pandoc document as a dict, and the rest of the text."""
+    match = re.match(r"---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|$)", text, flags=re.DOTALL)
+    if not match:
+        return {}, text
+    front_matter = yaml.safe_load(match[1] or "") or {}
+    if not isinstance(front_matter, dict):
+        raise RenderError("the document's YAML front matter is not a mapping")
+    return front_matter, text[match.end():]
+
+
+def _format_options(project_dir: Path, front_matter: Mapping, quarto_format: str) -> dict:
+    """Options of one Quarto format: ``_quarto.yml`` overridden by the document's front matter."""
+    project_file = project_dir / "_quarto.yml"
+    project = yaml.safe_load(project_file.read_text(encoding="utf-8")) if project_file.is_file() else {}
+    options: dict = {}
+    for source in (project or {}, front_matter):
+        fmt = source.get("format")
+        if isinstance(fmt, Mapping) and isinstance(fmt.get(quarto_format), Mapping):
+            options.update(fmt[quarto_format])
+    return options
+
+
+def _common_args(options: Mapping) -> list[str]:
+    args = []
+    if options.get("toc"):
+        args += ["--toc", f"--toc-depth={int(options.get('toc-depth', 3))}"]
+    if options.get("number-sections"):
+        args.append("--number-sections")
+    return args
+
+
+def _as_list(value) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def _pandoc_path() -> str:
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def _check_images(node, project_dir: Path) -> None:
+    """Fail early, naming the file, when a figure's image is missing (pandoc only warns)."""
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            src = node["c"][2][0]
+            if not re.match(r"[a-zA-Z][\w+.-]*:", src) and not (project_dir / src).is_file():
+                raise RenderError(f"figure image not found: {src} (relative to {project_dir})")
+        node = list(node.values())
+    if isinstance(node, list):
+        for child in node:
+            _check_images(child, project_dir)
+
+
+def _html_tables_to_pandoc(node, pandoc: str, timeout: float):
+    """Replace every raw HTML block in a pandoc AST by the blocks pandoc's HTML reader makes of it.
+
+    pandoc's Typst writer drops raw HTML; read through ``-f html`` a great-tables table
+    becomes a pandoc table with its title row, spanners, row groups and source notes.
+    """
+    if isinstance(node, dict):
+        return {k: _html_tables_to_pandoc(v, pandoc, timeout) for k, v in node.items()}
+    if not isinstance(node, list):
+        return node
+    out = []
+    for child in node:
+        if isinstance(child, dict) and child.get("t") == "RawBlock" and child["c"][0] == "html":
+            html = json.loads(_run([pandoc, "--from", "html", "--to", "json"], input=child["c"][1], timeout=timeout))
+            out.extend(html["blocks"])
+        else:
+            out.append(_html_tables_to_pandoc(child, pandoc, timeout))
+    return out
+
+
+def compile_typst(source: str, root: Path, epoch: int | None) -> bytes:
+    """Compile Typst ``source`` to PDF bytes with fixed fonts and a fixed (or no) date.
+
+    Fonts: Typst's bundled fonts plus matplotlib's DejaVu (the figures' SVG text asks
+    for 'DejaVu Sans'); system fonts are ignored so every machine gives the same PDF.
+    """
+    import matplotlib
+    import typst
+
+    if epoch is None:
+        source = "#set document(date: none)\n" + source  # otherwise Typst stamps the current time
+    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    try:
+        return typst.compile(source.encode("utf-8"), root=str(root), font_paths=[str(fonts)],
+                             ignore_system_fonts=True, timestamp=epoch)
+    except Exception as error:  # typst raises its own error types; keep the compiler's message
+        raise RenderError(f"Typst could not compile the report: {error}") from error
+

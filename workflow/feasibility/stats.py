@@ -1,0 +1,186 @@
+"""Descriptive statistics used by every table of the report.
+
+Pure functions on numbers and vectors. The definitions follow the paper's
+analysis (Methods: descriptive statistics, change scores "within a 95%
+confidence interval", centiles as printed by Stata) and the study configuration
+(``statistics`` in ``config/config.yaml``: Stata centiles, Wilson intervals).
+"""
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _scipy_stats
+
+MINUS = "\u2212"  # the typographic minus sign the paper prints in negatives
+
+
+class NPct(NamedTuple):
+    count: int
+    denominator: int
+    percent: float
+
+
+class MeanSD(NamedTuple):
+    mean: float
+    sd: float
+    n: int
+
+
+class MedianIQR(NamedTuple):
+    median: float
+    q1: float
+    q3: float
+    n: int
+
+
+class PairedChange(NamedTuple):
+    """Mean within-person change (follow-up minus baseline) with its t interval."""
+
+    estimate: float
+    sd: float
+    lower: float
+    upper: float
+    n: int
+
+
+class Proportion(NamedTuple):
+    count: int
+    denominator: int
+    proportion: float
+    lower: float
+    upper: float
+
+
+# ----------------------------------------------------------------------------- rounding
+def round_half_up(x: float, digits: int = 0) -> float:
+    """Round half away from zero at ``digits`` decimals, as the paper prints numbers.
+
+    The float's shortest decimal representation is rounded (``Decimal(repr(x))``),
+    so 0.125 -> 0.13 and 2.675 -> 2.68 although their binary values lie just
+    below the half. NaN stays NaN; a result of minus zero is returned as 0.0.
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return math.nan
+    if math.isinf(x):
+        return float(x)
+    quantum = Decimal(1).scaleb(-digits)
+    value = float(Decimal(repr(float(x))).quantize(quantum, rounding=ROUND_HALF_UP))
+    return value + 0.0  # -0.0 + 0.0 == 0.0
+
+
+def format_number(x: float, digits: int, drop_trailing_zeros: bool = False) -> str:
+    """``x`` rounded half up to ``digits`` decimals, with the true minus sign U+2212.
+
+    A value that rounds to zero prints without a sign ("0.0"), as in the paper's
+    Table 3. ``drop_trailing_zeros`` gives Table 4's percentages ("50", "12.5").
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if math.isinf(x):
+        return "\u221e" if x > 0 else MINUS + "\u221e"
+    text = f"{round_half_up(x, digits):.{digits}f}"
+    if drop_trailing_zeros and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace("-", MINUS)
+
+
+# ----------------------------------------------------------------------------- summaries
+def _values(x) -> np.ndarray:
+    arr = pd.to_numeric(pd.Series(x, dtype="float64"), errors="coerce").to_numpy(dtype=float)
+    return arr[~np.isnan(arr)]
+
+
+def n_pct(count: int, denominator: int) -> NPct:
+    """Count and percentage of ``denominator`` (NaN percent when the denominator is 0)."""
+    percent = 100.0 * count / denominator if denominator else math.nan
+    return NPct(int(count), int(denominator), percent)
+
+
+def mean_sd(x) -> MeanSD:
+    """Mean and sample SD (ddof = 1) of the non-missing values, with their number."""
+    v = _values(x)
+    mean = float(v.mean()) if v.size else math.nan
+    sd = float(v.std(ddof=1)) if v.size > 1 else math.nan
+    return MeanSD(mean, sd, int(v.size))
+
+
+def stata_centile(x, p: float) -> float:
+    """The ``p``-th centile as Stata's ``summarize, detail`` computes it.
+
+    With the non-missing values sorted, x(1) <= ... <= x(n), and n p / 100 = i + f
+    (i integer, 0 <= f < 1): x(i+1) if f > 0, else (x(i) + x(i+1)) / 2. Computed
+    in exact arithmetic so that n p / 100 = 7.0 is not taken for 6.999...
+    """
+    v = np.sort(_values(x))
+    n = v.size
+    if n == 0:
+        return math.nan
+    position = Fraction(n) * Fraction(str(p)) / 100
+    i = math.floor(position)
+    if position > i:                       # f > 0
+        return float(v[min(i, n - 1)])     # x(i+1), 1-based
+    if i <= 0:
+        return float(v[0])
+    if i >= n:
+        return float(v[n - 1])
+    return float((v[i - 1] + v[i]) / 2)
+
+
+def median_iqr(x) -> MedianIQR:
+    """Median and quartiles (Stata ``summarize, detail`` centiles 50, 25 and 75)."""
+    v = _values(x)
+    return MedianIQR(stata_centile(v, 50), stata_centile(v, 25), stata_centile(v, 75), int(v.size))
+
+
+def paired_change(baseline, follow_up, confidence: float = 0.95) -> PairedChange:
+    """Crude within-person change from baseline over complete pairs (paper, Table 3).
+
+    Estimate = mean of (follow-up - baseline); interval = estimate
+    +/- t(1 - alpha/2, n - 1) SD / sqrt(n). Pairs with either value missing are dropped.
+    """
+    b = pd.to_numeric(pd.Series(baseline, dtype="float64"), errors="coerce").to_numpy()
+    f = pd.to_numeric(pd.Series(follow_up, dtype="float64"), errors="coerce").to_numpy()
+    if b.shape != f.shape:
+        raise ValueError("baseline and follow-up must be paired (same length)")
+    d = (f - b)[~(np.isnan(b) | np.isnan(f))]
+    n = int(d.size)
+    if n == 0:
+        return PairedChange(math.nan, math.nan, math.nan, math.nan, 0)
+    estimate = float(d.mean())
+    if n == 1:
+        return PairedChange(estimate, math.nan, math.nan, math.nan, 1)
+    sd = float(d.std(ddof=1))
+    half = _scipy_stats.t.ppf(1 - (1 - confidence) / 2, n - 1) * sd / math.sqrt(n)
+    return PairedChange(estimate, sd, estimate - half, estimate + half, n)
+
+
+def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion k / n (Wilson 1927; Newcombe 1998).
+
+    centre = (p + z^2 / 2n) / (1 + z^2 / n),
+    half-width = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2).
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    z = _scipy_stats.norm.ppf(1 - (1 - confidence) / 2)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
+
+def proportion(k: int, n: int, confidence: float = 0.95) -> Proportion:
+    """k / n with its Wilson interval (config ``statistics.proportion_ci: wilson``)."""
+    lower, upper = wilson_ci(k, n, confidence)
+    return Proportion(int(k), int(n), k / n if n else math.nan, lower, upper)
+
+
+def response_rate(returned: int, expected: int, confidence: float = 0.95) -> Proportion:
+    """Follow-up response: questionnaires returned over those expected (dropouts excluded)."""
+    return proportion(returned, expected, confidence)

@@ -1,0 +1,202 @@
+"""Tidy table cells, their printed text, and one great-tables builder for every table.
+
+Every table module computes a tidy frame of cells (one row per printed number
+group) and builds one ``great_tables.GT`` from it with :func:`build_gt`.
+
+Tidy-cell scheme (columns :data:`CELL_COLUMNS`, the same for every table):
+
+============== ============================================================
+statistic      meaning of ``estimate`` / ``sd`` / ``lower`` / ``upper`` / ``n`` / ``denominator``
+============== ============================================================
+n_pct          percent (0-100) / - / - / - / count / denominator
+mean_sd        mean / sample SD / - / - / non-missing n / -
+median_iqr     median / - / Q1 / Q3 (Stata centiles) / non-missing n / -
+change_ci      mean change / SD of changes / CI low / CI high / complete pairs / -
+count          total / - / - / - / people it is counted over / -
+rate           recruits per month / - / - / - / recruits / months
+proportion_ci  percent / - / Wilson CI low % / high % / count / denominator
+nnt_ci         NNT / - / NNT at upper p / NNT at lower p (inf: unbounded) / employed / recruited
+============== ============================================================
+
+``estimate`` … ``upper`` keep full precision; ``text`` is the cell as printed
+(rounded half away from zero at ``decimals``; true minus sign). ``published_key``
+is the key path into ``config/published_values.yaml`` that the cell reproduces
+(``a.b.c`` or ``a.b[i]``), empty when none.
+"""
+from __future__ import annotations
+
+import math
+import os
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from great_tables import GT
+
+from feasibility.io import write_csv, write_text
+from feasibility.stats import format_number, round_half_up
+
+CELL_COLUMNS = ["table", "row_group", "row_label", "column", "statistic", "estimate", "sd",
+                "lower", "upper", "n", "denominator", "decimals", "text", "published_key"]
+
+# Which cell fields give the printed numbers {0}, {1}, {2} of each statistic.
+_PARTS = {
+    "n_pct": ("n", "estimate"),
+    "mean_sd": ("estimate", "sd"),
+    "median_iqr": ("estimate", "lower", "upper"),
+    "change_ci": ("estimate", "lower", "upper"),
+    "count": ("estimate",),
+    "rate": ("estimate",),
+    "proportion_ci": ("estimate", "lower", "upper"),
+    "nnt_ci": ("estimate", "lower", "upper"),
+}
+# great-tables drops a << >> section when a value in it is missing (e.g. no SD for n = 1)
+_PATTERNS = {1: "{0}", 2: "{0}<< ({1})>>", 3: "{0}<< ({1} to {2})>>"}
+_TEXT_PATTERNS = {1: "{0}", 2: "{0} ({1})", 3: "{0} ({1} to {2})"}
+
+
+def _part_text(statistic: str, position: int, value: float, decimals: int) -> str:
+    if statistic == "n_pct" and position == 0:
+        return format_number(value, 0)
+    # percentages of n (%) cells drop a trailing ".0" as Table 4 prints them: 4 (50), 1 (12.5)
+    return format_number(value, decimals, drop_trailing_zeros=statistic == "n_pct")
+
+
+def cell_text(statistic: str, decimals: int, **values: float) -> str:
+    """The cell as printed, e.g. ``18 (58)``, ``0.53 (0.22)``, ``−0.4 (−2.9 to 2.0)``.
+
+    Empty when the estimate is missing; the bracket is left out when any of its
+    numbers is missing (an SD or interval from one value).
+    """
+    parts = [_part_text(statistic, i, values.get(name, math.nan), decimals)
+             for i, name in enumerate(_PARTS[statistic])]
+    if not all(parts[1:]):
+        parts = parts[:1]
+    return _TEXT_PATTERNS[len(parts)].format(*parts)
+
+
+def cell(table: str, row_group: str, row_label: str, column: str, statistic: str, *,
+         decimals: int, estimate: float = math.nan, sd: float = math.nan,
+         lower: float = math.nan, upper: float = math.nan, n: int | None = None,
+         denominator: int | None = None, published_key: str = "") -> dict:
+    """One tidy cell with its printed ``text``."""
+    values = dict(estimate=estimate, sd=sd, lower=lower, upper=upper)
+    text = cell_text(statistic, decimals, **values, n=math.nan if n is None else n)
+    return dict(table=table, row_group=row_group, row_label=row_label, column=column,
+                statistic=statistic, **values, n=n, denominator=denominator, decimals=decimals,
+                text=text, published_key=published_key)
+
+
+def cells_frame(records: Iterable[dict]) -> pd.DataFrame:
+    """Tidy cells in :data:`CELL_COLUMNS` order with stable dtypes."""
+    df = pd.DataFrame(list(records), columns=CELL_COLUMNS)
+    for col in ("estimate", "sd", "lower", "upper"):
+        df[col] = df[col].astype("float64")
+    for col in ("n", "denominator", "decimals"):
+        df[col] = df[col].astype("Int64")
+    for col in ("table", "row_group", "row_label", "column", "statistic", "text", "published_key"):
+        df[col] = df[col].fillna("").astype(str)
+    return df
+
+
+# ----------------------------------------------------------------------------- great-tables
+def _display_frame(cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Wide frame: one row per (row_group, row_label), printed numbers pre-rounded half up.
+
+    great-tables rounds half to even on binary values (0.125 -> 0.12); rounding
+    here first makes its ``fmt_number`` print what the paper prints.
+    """
+    keys = cells[["row_group", "row_label"]].drop_duplicates().reset_index(drop=True)
+    wide = keys.copy()
+    for c in columns:
+        for k in range(3):
+            wide[f"{c}__v{k}"] = np.nan
+        wide[f"{c}__n"] = pd.array([pd.NA] * len(wide), dtype="Int64")
+        wide[f"{c}__N"] = pd.array([pd.NA] * len(wide), dtype="Int64")
+    index = {(g, r): i for i, (g, r) in enumerate(zip(keys["row_group"], keys["row_label"]))}
+    for rec in cells.to_dict("records"):
+        i, c = index[(rec["row_group"], rec["row_label"])], rec["column"]
+        for k, name in enumerate(_PARTS[rec["statistic"]]):
+            value = float(rec[name]) if not pd.isna(rec[name]) else math.nan
+            digits = 0 if (rec["statistic"] == "n_pct" and k == 0) else int(rec["decimals"])
+            # an unbounded interval end stays missing here; build_gt shows it as "∞"
+            shown = round_half_up(value, digits) if math.isfinite(value) else np.nan
+            wide.loc[i, f"{c}__v{k}"] = shown
+        # the "n" shown: people answering (denominator of an n (%) cell), else the cell's n
+        wide.loc[i, f"{c}__n"] = rec["denominator"] if rec["statistic"] == "n_pct" else rec["n"]
+        wide.loc[i, f"{c}__N"] = rec["denominator"]
+    return wide
+
+
+def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
+             columns: dict[str, str], value_label: str, stub_label: str = "",
+             n_label: str | None = None, denominator_label: str | None = None) -> GT:
+    """One great-tables table from tidy cells.
+
+    ``columns`` maps each cell ``column`` to its spanner label (no spanner when
+    there is one column and its label is empty). Numbers are formatted with
+    ``fmt_integer`` / ``fmt_number`` and joined with ``cols_merge``; negatives get
+    great-tables' HTML minus sign (U+2212).
+    """
+    keys = list(columns)
+    wide = _display_frame(cells, keys)
+    grouped = (wide["row_group"] != "").any()
+    gt = GT(wide, rowname_col="row_label", groupname_col="row_group" if grouped else None,
+            id=table_id)
+    if not grouped:
+        gt = gt.cols_hide("row_group")
+    gt = gt.tab_header(title=title).tab_stubhead(label=stub_label)
+
+    first = cells.drop_duplicates(["row_group", "row_label", "column"]).copy()
+    row_of = {(g, r): i for i, (g, r) in enumerate(zip(wide["row_group"], wide["row_label"]))}
+    first["row"] = [row_of[(g, r)] for g, r in zip(first["row_group"], first["row_label"])]
+    labels: dict[str, str] = {}
+    for c in keys:
+        v = [f"{c}__v{k}" for k in range(3)]
+        here = first[first["column"] == c]
+        unbounded: list[int] = []
+        for (statistic, decimals), block in here.groupby(["statistic", "decimals"], sort=True):
+            rows = sorted(block["row"].tolist())
+            n_parts = len(_PARTS[statistic])
+            if statistic == "n_pct":
+                gt = gt.fmt_integer(v[0], rows=rows, use_seps=False)
+                gt = gt.fmt_number(v[1], rows=rows, decimals=int(decimals),
+                                   drop_trailing_zeros=True, use_seps=False)
+            else:
+                gt = gt.fmt_number(v[:n_parts], rows=rows, decimals=int(decimals), use_seps=False)
+            for k, name in enumerate(_PARTS[statistic]):
+                infinite = block.loc[np.isinf(block[name].astype(float)), "row"].tolist()
+                if infinite:  # e.g. an NNT interval reaching no benefit
+                    gt = gt.sub_missing(v[k], rows=sorted(infinite), missing_text="\u221e")
+                    if k == 0:
+                        unbounded += infinite
+            if n_parts > 1:
+                gt = gt.cols_merge(v[:n_parts], rows=rows, pattern=_PATTERNS[n_parts])
+        gt = gt.cols_hide(v[1:])
+        shown = [v[0]]
+        labels[v[0]] = value_label
+        for name, label in ((f"{c}__n", n_label), (f"{c}__N", denominator_label)):
+            if label is None:
+                gt = gt.cols_hide(name)
+            else:
+                gt = gt.fmt_integer(name, use_seps=False)
+                shown.append(name)
+                labels[name] = label
+        bounded = [r for r in range(len(wide)) if r not in unbounded]
+        gt = gt.sub_missing(v[0], rows=bounded, missing_text="")
+        gt = gt.sub_missing([f"{c}__n", f"{c}__N"], missing_text="")
+        if columns[c] or len(keys) > 1:
+            gt = gt.tab_spanner(label=columns[c], columns=shown, id=c)
+    return gt.cols_label(**labels)
+
+
+def html_fragment(gt: GT) -> str:
+    """The table as a self-contained HTML fragment (inline CSS, no external resources)."""
+    return gt.as_raw_html(inline_css=False, make_page=False)
+
+
+def write_table(cells: pd.DataFrame, gt: GT, html_path: str | os.PathLike,
+                csv_path: str | os.PathLike) -> None:
+    """Write the table as an HTML fragment and its tidy cells as CSV."""
+    write_text(html_path, html_fragment(gt))
+    write_csv(csv_path, cells[CELL_COLUMNS])

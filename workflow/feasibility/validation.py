@@ -1,0 +1,397 @@
+"""Validate raw REDCap exports: file structure, types, schemas and cross-export rules.
+
+Validation is lazy: every failing cell of an export is reported, each as a
+:class:`Failure` naming the file, line, record, event, field, value and the rule
+broken. The raw files are only ever read.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from . import crf
+from .schemas.raw import SCHEMAS
+
+MAX_CELL = 2000
+REPORTED_VALUE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Failure:
+    file: str
+    line: int | None
+    record_id: str
+    event: str
+    field: str
+    value: str
+    rule: str
+
+    def message(self) -> str:
+        where = f"{self.file}" + (f" line {self.line}" if self.line else "")
+        who = f" record {self.record_id}" if self.record_id else ""
+        ev = f" event {self.event}" if self.event else ""
+        fld = f" field {self.field}" if self.field else ""
+        val = f" value {self.value!r}" if self.value != "" else ""
+        return f"{where}:{who}{ev}{fld}{val}: {self.rule}"
+
+
+class ValidationError(Exception):
+    def __init__(self, failures: list[Failure]):
+        self.failures = failures
+        super().__init__(summary(failures))
+
+
+def summary(failures: list[Failure], first: int = 10) -> str:
+    lines = [f"{len(failures)} validation failure(s):"]
+    lines += ["  " + f.message() for f in failures[:first]]
+    if len(failures) > first:
+        lines.append(f"  ... and {len(failures) - first} more (see the validation report)")
+    return "\n".join(lines)
+
+
+def _shown(value) -> str:
+    s = "" if value is None else str(value)
+    s = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in s)
+    return s if len(s) <= REPORTED_VALUE_CHARS else s[:REPORTED_VALUE_CHARS] + f"... ({len(s)} chars)"
+
+
+# ------------------------------------------------------------------------------- reading
+def read_dictionary(path: Path) -> pd.DataFrame:
+    text = _decode(path, [])
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def _decode(path: Path, failures: list[Failure]) -> str | None:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")       # a UTF-8 byte-order mark is accepted and dropped
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        failures.append(Failure(path.name, line, "", "", "", _shown(data[exc.start:exc.start + 8]),
+                                f"file is not UTF-8 encoded (byte {exc.start}); export as UTF-8"))
+        return None
+    return text
+
+
+def read_export(path: Path, export: crf.Export, dictionary: pd.DataFrame | None = None
+                ) -> tuple[pd.DataFrame | None, list[Failure]]:
+    """Read one export as text cells, checking structure: encoding, header, columns, rows."""
+    failures: list[Failure] = []
+    name = path.name
+    if not path.exists():
+        return None, [Failure(name, None, "", "", "", "", "export file is missing")]
+    text = _decode(path, failures)
+    if text is None:
+        return None, failures
+    if not text.strip():
+        return None, [Failure(name, None, "", "", "", "", "file is empty (no header, no records)")]
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header, body = rows[0], rows[1:]
+    expected = crf.export_columns(export)
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    for c in missing:
+        failures.append(Failure(name, 1, "", "", c, "", "required column is missing from the header"))
+    for c in extra:
+        failures.append(Failure(name, 1, "", "", c, "", "unknown column (not in the data dictionary for this export)"))
+    dup = sorted({c for c in header if header.count(c) > 1})
+    for c in dup:
+        failures.append(Failure(name, 1, "", "", c, "", "column appears more than once in the header"))
+    if not body:
+        failures.append(Failure(name, None, "", "", "", "", "file has a header but no records"))
+    good = []
+    for i, r in enumerate(body, start=2):
+        if len(r) == 0 or (len(r) == 1 and r[0] == ""):
+            continue
+        if len(r) != len(header):
+            rid = r[0] if r else ""
+            failures.append(Failure(name, i, rid, r[1] if len(r) > 1 else "", "", "",
+                                    f"ragged row: {len(r)} cells where the header has {len(header)}"))
+            continue
+        good.append((i, r))
+    if failures and (missing or dup or not body):
+        return None, failures
+    df = pd.DataFrame([r for _, r in good], columns=header, dtype=str)
+    df.index = pd.Index([i for i, _ in good], name="line")
+    df = df.drop(columns=extra)
+    if dictionary is not None:
+        failures += _check_against_dictionary(name, export, dictionary)
+    return df, failures
+
+
+def _check_against_dictionary(name: str, export: crf.Export, dictionary: pd.DataFrame) -> list[Failure]:
+    """The data dictionary shipped with the export must describe its forms as we know them."""
+    out = []
+    dd = dictionary.set_index("Variable / Field Name")
+    for form in export.forms:
+        for fld in crf.form_fields(form):
+            if fld.name not in dd.index:
+                out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, "",
+                                   f"field of form {form} is missing from the data dictionary"))
+                continue
+            row = dd.loc[fld.name]
+            want = " | ".join(f"{c}, {lab}" for c, lab in fld.choices) if fld.ftype not in ("yesno", "slider") else None
+            if want is not None and row["Choices, Calculations, OR Slider Labels"] != want:
+                out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name,
+                                   _shown(row["Choices, Calculations, OR Slider Labels"]),
+                                   f"code list disagrees with the export's ({want})"))
+            if row["Form Name"] != form:
+                out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, row["Form Name"],
+                                   f"dictionary puts the field on another form than {form}"))
+    return out
+
+
+# --------------------------------------------------------------------------- type coercion
+def coerce(df: pd.DataFrame, export: crf.Export, name: str) -> tuple[pd.DataFrame, list[Failure]]:
+    """Typed columns: dates, numbers, text; every cell that cannot be read is a failure."""
+    failures: list[Failure] = []
+    by_col = {c: f for f in crf.fields() for c in f.columns()}
+    out: dict[str, pd.Series] = {}
+    rid, ev = df.get("record_id", pd.Series("", index=df.index)), df.get(
+        "redcap_event_name", pd.Series("", index=df.index))
+    for col in df.columns:
+        s = df[col]
+        blank = s.str.strip() == ""
+        fld = by_col.get(col)
+        if col in ("record_id", "redcap_event_name", "redcap_repeat_instrument"):
+            out[col] = s.where(~blank, None)
+            continue
+        if col == "redcap_repeat_instance" or col.endswith("_complete") or (fld and fld.is_numeric):
+            num = pd.to_numeric(s.where(~blank), errors="coerce")
+            bad = ~blank & num.isna()
+            rule = "not a number"
+            if fld is not None and (fld.choices or fld.validation == "integer"):
+                frac = num.notna() & (num != np.floor(num.fillna(0)))
+                bad |= frac
+                rule = "not a whole-number code" if fld.choices else "not a whole number"
+            for i in df.index[bad]:
+                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), rule))
+            out[col] = num.astype(float)
+        elif fld is not None and fld.is_date:
+            parsed = pd.to_datetime(s.where(~blank), format="%Y-%m-%d", errors="coerce")
+            bad = ~blank & parsed.isna()
+            for i in df.index[bad]:
+                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]),
+                                        "not a valid date (YYYY-MM-DD)"))
+            out[col] = parsed
+        else:
+            text = s.where(~blank, None)
+            long = text.str.len() > MAX_CELL
+            ctrl = text.str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", regex=True, na=False)
+            for i in df.index[long.fillna(False)]:
+                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]),
+                                        f"text longer than {MAX_CELL} characters"))
+            for i in df.index[ctrl]:
+                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]),
+                                        "text contains control characters"))
+            out[col] = text
+    return pd.DataFrame(out, index=df.index), failures
+
+
+# ------------------------------------------------------------------------------ schemas
+def schema_failures(df: pd.DataFrame, export: crf.Export, name: str) -> list[Failure]:
+    model = SCHEMAS[export.name]
+    try:
+        model.validate(df, lazy=True)
+        return []
+    except SchemaErrors as err:
+        cases = err.failure_cases
+    out = []
+    for row in cases.itertuples(index=False):
+        idx = row.index
+        col = row.column if isinstance(row.column, str) else ""
+        check = str(row.check)
+        if check.startswith("column_in_dataframe") or check == "column_in_schema":
+            out.append(Failure(name, 1, "", "", str(row.failure_case), "", f"column rule broken: {check}"))
+            continue
+        if idx is None or (isinstance(idx, float) and np.isnan(idx)):
+            out.append(Failure(name, None, "", "", col, _shown(row.failure_case), f"rule broken: {check}"))
+            continue
+        line = int(idx)
+        rid = df.at[line, "record_id"] if "record_id" in df else ""
+        ev = df.at[line, "redcap_event_name"] if "redcap_event_name" in df else ""
+        value = row.failure_case
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if check.startswith("field_uniqueness") or check == "multiple_fields_uniqueness":
+            out.append(Failure(name, line, rid or "", ev or "", "record_id", _shown(rid),
+                               "duplicate key (record_id x event x repeat instance)"))
+            continue
+        out.append(Failure(name, line, rid or "", ev or "", col, _shown(value), _describe(check)))
+    return _dedupe(out)
+
+
+def _describe(check: str) -> str:
+    if check.startswith("isin"):
+        return "unknown code: " + check.replace("isin", "not one of ")
+    if check.startswith("greater_than_or_equal_to") or check.startswith("less_than_or_equal_to") \
+            or check.startswith("in_range"):
+        return "out of range: " + check
+    if check == "not_nullable":
+        return "required value is blank"
+    return f"rule broken: {check}"
+
+
+def _dedupe(failures: list[Failure]) -> list[Failure]:
+    seen, out = set(), []
+    for f in failures:
+        if f not in seen:
+            seen.add(f)
+            out.append(f)
+    return out
+
+
+def completeness_failures(df: pd.DataFrame, export: crf.Export, name: str) -> list[Failure]:
+    """Forms marked complete (2) must have every required field; required checkbox groups a tick."""
+    out = []
+    for form in export.forms:
+        flag = f"{form}_complete"
+        if flag not in df:
+            continue
+        complete = df[flag] == 2
+        for fld in crf.form_fields(form):
+            if not fld.required:
+                continue
+            cols = [c for c in fld.columns() if c in df]
+            if not cols:
+                continue
+            if fld.is_checkbox:
+                empty = complete & (df[cols].fillna(0).sum(axis=1) == 0)
+                rule = f"form {form} is marked complete but no box of {fld.name} is ticked"
+            else:
+                empty = complete & df[cols[0]].isna()
+                rule = f"form {form} is marked complete but this required field is blank"
+            for i in df.index[empty]:
+                out.append(Failure(name, int(i), df.at[i, "record_id"], df.at[i, "redcap_event_name"],
+                                   fld.name, "", rule))
+    return out
+
+
+# ------------------------------------------------------------------------ cross-export rules
+def cross_failures(df: pd.DataFrame, export: crf.Export, name: str,
+                   context: dict[str, pd.DataFrame]) -> list[Failure]:
+    """Rules that read other exports (already validated): orphans, date order, withdrawals."""
+    out: list[Failure] = []
+
+    def fail(i, field, value, rule):
+        out.append(Failure(name, int(i), df.at[i, "record_id"], df.at[i, "redcap_event_name"],
+                           field, _shown(value), rule))
+
+    enr = context.get("enrolment")
+    if export.name == "enrolment":
+        scr = context["screening"]
+        ok = scr[(scr["scr_enrolled"] == 1)]
+        linked = ok.set_index("record_id")["scr_participant_id"]
+        for i in df.index:
+            sid = df.at[i, "enr_screening_id"]
+            if sid not in linked.index:
+                fail(i, "enr_screening_id", sid, "no enrolled screening record with this ID")
+            elif linked[sid] != df.at[i, "record_id"]:
+                fail(i, "enr_screening_id", sid, f"screening record names participant {linked[sid]}")
+        bad = df["dem_dob"] >= df["enr_consent_date"]
+        for i in df.index[bad.fillna(False)]:
+            fail(i, "dem_dob", df.at[i, "dem_dob"].date(), "date of birth is not before consent")
+        age = (df["enr_consent_date"] - df["dem_dob"]).dt.days / 365.25
+        for i in df.index[(age < 16) | (age > 100)]:
+            fail(i, "dem_dob", df.at[i, "dem_dob"].date(), f"age at consent {age[i]:.0f} is implausible")
+        return out
+    if enr is None:
+        return out
+    known = set(enr["record_id"])
+    consent = enr.set_index("record_id")["enr_consent_date"]
+    for i in df.index[~df["record_id"].isin(known)]:
+        fail(i, "record_id", df.at[i, "record_id"], "orphan record: not in the enrolment export")
+    rid = df["record_id"]
+    c = rid.map(consent)
+
+    def not_before(col, ref, what):
+        if col not in df:
+            return
+        bad = df[col].notna() & ref.notna() & (df[col] < ref)
+        for i in df.index[bad]:
+            fail(i, col, df.at[i, col].date(), f"date is before {what}")
+
+    if export.name == "questionnaires_baseline":
+        not_before("hq_date", c, "consent")
+    elif export.name == "work_preparation":
+        not_before("wp_date", c, "consent")
+        need = (df["wp_attended"] == 1) & df["wp_date"].isna()
+        for i in df.index[need]:
+            fail(i, "wp_date", "", "attended work preparation but no date")
+    elif export.name == "placements":
+        wp = context["work_preparation"].set_index("record_id")["wp_date"]
+        not_before("plc_decision_date", c, "consent")
+        not_before("plc_start", rid.map(wp), "work preparation")
+        not_before("plc_end", df["plc_start"], "the placement start")
+        need = (df["plc_placed"] == 1) & (df["plc_start"].isna() | df["plc_end"].isna())
+        for i in df.index[need]:
+            fail(i, "plc_start", "", "placed but start or end date is blank")
+    elif export.name in ("case_management", "status_changes", "adverse_events"):
+        col = {"case_management": "cm_date", "status_changes": "sc_date", "adverse_events": "ae_date"}[export.name]
+        not_before(col, c, "consent")
+    elif export.name == "followup_admin":
+        plc = context["placements"].set_index("record_id")
+        start = rid.map(plc["plc_start"].fillna(plc["plc_decision_date"]))
+        not_before("fu_return_date", start, "the start date (placement start or decision)")
+        need = (df["fu_returned"] == 1) & df["fu_return_date"].isna()
+        for i in df.index[need]:
+            fail(i, "fu_return_date", "", "returned but no return date")
+        out += _after_withdrawal(df, name, context, "fu_return_date", fail)
+    elif export.name.startswith("questionnaires_"):
+        adm = context["followup_admin"]
+        ev = export.events[0]
+        adm = adm[adm["redcap_event_name"] == ev].set_index("record_id")
+        returned = set(adm.index[adm["fu_returned"] == 1])
+        for i in df.index[~df["record_id"].isin(returned)]:
+            fail(i, "record_id", df.at[i, "record_id"],
+                 "questionnaire present but the follow-up log does not record it as returned")
+        missing = returned - set(df["record_id"])
+        for r in sorted(missing):
+            out.append(Failure(name, None, r, ev, "record_id", r,
+                               "follow-up log records a returned questionnaire that is not in this export"))
+        not_before("hq_date", c, "consent")
+        _after_withdrawal(df, name, context, "hq_date", fail)
+    return out
+
+
+def _after_withdrawal(df, name, context, date_col, fail) -> list[Failure]:
+    sc = context.get("status_changes")
+    if sc is None:
+        return []
+    stop = sc[sc["sc_further_data"] == 0].groupby("record_id")["sc_date"].min()
+    when = df["record_id"].map(stop)
+    bad = when.notna() & df[date_col].notna() & (df[date_col] > when)
+    for i in df.index[bad]:
+        fail(i, date_col, df.at[i, date_col].date(),
+             f"data dated after a withdrawal that allows no further data ({when[i].date()})")
+    return []
+
+
+# ----------------------------------------------------------------------------- one export
+def validate_export(raw_dir: Path, export: crf.Export, context: dict[str, pd.DataFrame],
+                    dictionary: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[Failure]]:
+    """All rules for one export; the typed table when it passes."""
+    path = Path(raw_dir) / export.file
+    df, failures = read_export(path, export, dictionary)
+    if df is None:
+        return None, failures
+    typed, f2 = coerce(df, export, path.name)
+    failures += f2
+    failures += schema_failures(typed, export, path.name)
+    failures += completeness_failures(typed, export, path.name)
+    failures += cross_failures(typed, export, path.name, context)
+    failures = _dedupe(failures)
+    return (typed.reset_index(drop=True) if not failures else None), failures
+
+
+def failures_frame(failures: list[Failure]) -> pd.DataFrame:
+    cols = ["file", "line", "record_id", "event", "field", "value", "rule"]
+    return pd.DataFrame([asdict(f) for f in failures], columns=cols)
