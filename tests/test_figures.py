@@ -5,7 +5,6 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
@@ -408,6 +407,7 @@ def test_svg_and_side_file_carry_the_alt_text(saved, screening, participants):
     first, second = list(root)[:2]
     assert first.tag == f"{SVG}title" and "CONSORT" in first.text
     assert second.tag == f"{SVG}desc" and second.text == alt
+    assert len(root.findall(f"{SVG}title")) == 1          # one accessible name, not two
     for name in ("timeline", "completeness"):
         assert (saved / f"{name}.alt.txt").read_text().strip()
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feasibility import crf
@@ -146,7 +146,8 @@ def test_promis_boundaries_imputation_and_missing():
         items("promis_fat_", [None, 2, None, 2, 2, 2, 2, 2]) | items("promis_pi_", [3] * 8),
     ])
     scored = promis.score_promis(df, SCORING)
-    fatigue, interference = scored.scores["promis_fatigue"], scored.scores["promis_pain_interference"]
+    fatigue = scored.scores["promis_fatigue"]
+    interference = scored.scores["promis_pain_interference"]
     assert fatigue.tolist()[:3] == [8, 40, 21] and math.isnan(fatigue[3])
     assert interference.tolist()[:2] == [40, 8] and interference[3] == 24
     assert interference[2] == pytest.approx(20.5714, abs=1e-4)
@@ -310,7 +311,8 @@ def answered_forms(draw):
     @st.composite
     def form(draw):
         # extreme forms (every item at one code, e.g. all maximum) probe the range ends
-        code = st.just(draw(st.sampled_from(codes))) if draw(st.booleans()) else st.sampled_from(codes)
+        every = st.sampled_from(codes)
+        code = st.just(draw(every)) if draw(st.booleans()) else every
         answers = draw(st.lists(code, min_size=n, max_size=n))
         for i in draw(st.sets(st.integers(0, n - 1))):
             answers[i] = None
@@ -319,7 +321,22 @@ def answered_forms(draw):
     return scorer, columns, draw(st.lists(form(), min_size=1, max_size=6))
 
 
+def with_extreme_examples(test):
+    """Always include, per instrument, forms with every item at one code (each code in
+    turn: all-minimum, all-maximum, all "does not apply"), with the first or last
+    item(s) blank, and forms with one item at one code and the rest at another."""
+    for scorer, columns, codes in INSTRUMENTS:
+        n = len(columns)
+        rows = [blanks + [code] * (n - len(blanks) - len(tail)) + tail
+                for code in codes
+                for blanks, tail in (([None], []), ([], [None]), ([None, None], []), ([], []))]
+        rows += [[a] + [b] * (n - 1) for a in codes for b in codes if a != b]
+        test = example((scorer, columns, rows))(test)
+    return test
+
+
 @settings(max_examples=150, deadline=None)
+@with_extreme_examples
 @given(answered_forms())
 def test_scores_stay_within_their_documented_range(case):
     scorer, columns, rows = case

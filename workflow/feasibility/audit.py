@@ -52,6 +52,11 @@ COLUMNS = ["key", "check", "arithmetic", "verdict"]
 # the mapped 3L index, which the paper's Table 1 prints as "0 to 1".
 EQ5D_3L_MINIMUM = Fraction("-0.594")
 
+# Weeks on placement of two of the 15 placed, from the Results prose: PP02 left "after
+# two and a half weeks" for paid employment; the participant with the first adverse
+# event "completed the work preparation and two-weeks of a placement".
+SHORT_PLACEMENT_WEEKS = {"PP02": Fraction(5, 2), "adverse event": Fraction(2)}
+
 
 # ----------------------------------------------------------------------------- printed numbers
 @dataclass(frozen=True)
@@ -134,7 +139,8 @@ def grim(mean: Printed, n: int, granularity: Fraction = Fraction(1)) -> Outcome:
             f"[{_fmt(mean.lo * n)}, {_fmt(mean.hi * n)}]; sums of {unit} there: ")
     if sums:
         shown = ", ".join(f"{_fmt(s)} ({_fmt(s)}/{n} = {_fmt(s / n)}"
-                          + (", a tie rounded away from zero" if s / n in (mean.lo, mean.hi) else "")
+                          + (", a tie rounded away from zero" if s / n in (mean.lo, mean.hi)
+                             else "")
                           + ")" for s in sums)
         return Outcome(CONSISTENT, head + shown)
     near = [k * granularity for k in (math.floor(mean.value * n / granularity),
@@ -166,7 +172,7 @@ def grimmer_pairs(mean: Printed, sd: Printed, n: int,
         q_lo = math.floor(base + (n - 1) * sd.lo ** 2 / granularity ** 2) if sd.value else 0
         q_hi = math.ceil(base + (n - 1) * sd.hi ** 2 / granularity ** 2)
         out[total] = [q for q in range(max(q_lo, min_sum_of_squares(s, n)), q_hi + 1)
-                      if True
+                      if (q - s) % 2 == 0
                       and sd.contains_square_root_of(granularity ** 2 * (q - base) / (n - 1))]
     return out
 
@@ -182,11 +188,12 @@ def grimmer(mean: Printed, sd: Printed, n: int, granularity: Fraction = Fraction
         s = int(total / granularity)
         found = (f"{len(qs)} (Q = {qs[0]}..{qs[-1]})" if len(qs) > 2 else
                  ", ".join(map(str, qs)) if qs else "none")
-        parts.append(f"S = {s}: Q in [S^2/n + (n-1) SD^2] for SD in {sd.interval}, "
-                     f"whole, >= {min_sum_of_squares(s, n)}, parity of S -> {found}")
+        parts.append(f"S = {s} (Q >= {min_sum_of_squares(s, n)}) -> {found}")
     unit = "" if granularity == 1 else f" (values in units of {granularity})"
     verdict = CONSISTENT if any(pairs.values()) else INCONSISTENT
-    return Outcome(verdict, f"mean {mean.text} SD {sd.text} n {n}{unit}: " + "; ".join(parts))
+    return Outcome(verdict, f"mean {mean.text} SD {sd.text} n {n}{unit}: sums of squares "
+                   f"Q = S^2/n + (n-1) SD^2 for SD in {sd.interval}, whole, at least the most "
+                   "even sample's, with the parity of S: " + "; ".join(parts))
 
 
 def imputation_note(items: int) -> str:
@@ -196,17 +203,28 @@ def imputation_note(items: int) -> str:
             f"(steps of 1/{items - 1})")
 
 
-def grim_for_scale(mean: Printed, n: int, granularity: Fraction,
-                   imputable_items: int | None) -> Outcome:
-    """GRIM, with the imputation caveat made visible for instruments the paper imputes."""
-    result = grim(mean, n, granularity)
+def with_imputation_caveat(result: Outcome, imputable_items: int | None,
+                           state_premise: bool = True) -> Outcome:
+    """Make GRIM's whole-number premise visible for a subscale the paper imputes.
+
+    A failure stays ``inconsistent`` but reads "inconsistent unless an imputed score
+    is present"; a pass states the premise (when ``state_premise``).
+    """
     if imputable_items is None:
         return result
     if result.verdict == INCONSISTENT:
         return Outcome(INCONSISTENT, result.arithmetic + "; inconsistent unless an imputed "
                        "score is present: " + imputation_note(imputable_items))
+    if not state_premise:
+        return result
     return Outcome(result.verdict, result.arithmetic + "; premise: whole-number scores, "
                    "which holds unless " + imputation_note(imputable_items))
+
+
+def grim_for_scale(mean: Printed, n: int, granularity: Fraction,
+                   imputable_items: int | None) -> Outcome:
+    """GRIM, with the imputation caveat for subscales the paper imputes."""
+    return with_imputation_caveat(grim(mean, n, granularity), imputable_items)
 
 
 # ----------------------------------------------------------------------------- ranges and bounds
@@ -305,12 +323,13 @@ def change_sd_feasible(estimate: Printed, lo: Printed, hi: Printed, n: int,
     """Implied SD of the changes within the bound for differences in [a - b, b - a]."""
     sd_min, sd, sd_max = implied_change_sd(lo, hi, n, confidence)
     t = t_quantile(n, confidence)
+    level = f"{1 - (1 - confidence) / 2:g}"
     span = b - a
     m = _closest_to_centre(estimate, -span, span)
     bound = max_sd(-span, span, m, n) if m is not None else 0.0
     ok = m is not None and sd_min <= bound
     return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"SD = ({hi.text} - ({lo.text}))/2 x sqrt({n}) / t({1 - (1 - confidence) / 2:g}, {n - 1}) = "
+                   f"SD = ({hi.text} - ({lo.text}))/2 x sqrt({n}) / t({level}, {n - 1}) = "
                    f"{_fmt(hi.value - lo.value)}/2 x {math.sqrt(n):.3f} / {t:.3f} = {sd:.2f} "
                    f"(rounding: {sd_min:.2f} to {sd_max:.2f}); changes lie in "
                    f"[{_fmt(-span)}, {_fmt(span)}], max SD {bound:.2f}: "
@@ -354,11 +373,12 @@ def parts_add_up(parts: Sequence[Printed], total: Printed,
     hi = sum(w * p.hi for w, p in zip(weights, parts))
     exact = sum(w * p.value for w, p in zip(weights, parts))
     ok = lo <= total.hi and hi >= total.lo
+    verdict = "agree" if ok else f"differ by {_fmt(abs(exact - total.value))}"
     terms = " + ".join(p.text if w == 1 else f"{w} x {p.text}" for w, p in zip(weights, parts))
     rounding = "" if lo == hi else f" (rounding: {_fmt(lo)} to {_fmt(hi)})"
     return Outcome(CONSISTENT if ok else INCONSISTENT,
                    f"{what}: {terms} = {_fmt(exact)}{rounding} vs stated {total.text} "
-                   f"({total.interval}): {'agree' if ok else 'differ by ' + _fmt(abs(exact - total.value))}")
+                   f"({total.interval}): {verdict}")
 
 
 def counts_add_up(parts: Sequence[int], total: int, what: str) -> Outcome:
@@ -429,7 +449,8 @@ MEASURES: dict[str, Measure] = {
     "promis_fatigue": Measure("promis_fatigue_8a", Fraction(1), subscale="promis_fatigue"),
     "promis_pain_interference": Measure("promis_pain_interference", Fraction(1),
                                         subscale="promis_pain_interference"),
-    "paw_job_satisfaction": Measure("paw_job_satisfaction", Fraction(1), subscale="paw_job_satisfaction"),
+    "paw_job_satisfaction": Measure("paw_job_satisfaction", Fraction(1),
+                                    subscale="paw_job_satisfaction"),
     "paw_social_support": Measure("paw_social_support", Fraction(1), subscale="paw_social_support"),
     "paw_mental_stress": Measure("paw_mental_stress", Fraction(1), subscale="paw_mental_stress"),
     "rtw_self_efficacy": Measure("rtw_self_efficacy", Fraction(1), subscale="rtw_self_efficacy",
@@ -454,9 +475,9 @@ class _Audit:
         self.p = published
         self.confidence = float(config.get("statistics", {}).get("confidence_level", 0.95))
         missing = config.get("scoring", {}).get("missing_items", {})
-        items = items_per_subscale()
-        self.imputable = {name: items[name] for name, rule in missing.items()
-                          if rule.get("max_missing", 0) >= 1 and name in items}
+        self.items = items_per_subscale()
+        self.imputable = {name: self.items[name] for name, rule in missing.items()
+                          if rule.get("max_missing", 0) >= 1 and name in self.items}
         self.rows: list[dict] = []
 
     def add(self, key: str, check: str, outcome: Outcome) -> None:
@@ -491,11 +512,8 @@ class _Audit:
             items = self.imputable_items(measure)
             g = grim_for_scale(mean, n, measure.granularity, items)
             self.add(key, "GRIM mean", Outcome(g.verdict, g.arithmetic + note))
-            r = grimmer(mean, sd, n, measure.granularity)
-            if items is not None and r.verdict == INCONSISTENT:
-                r = Outcome(INCONSISTENT, r.arithmetic + "; inconsistent unless an imputed score "
-                            "is present: " + imputation_note(items))
-            self.add(key, "GRIMMER SD", r)
+            self.add(key, "GRIMMER SD", with_imputation_caveat(
+                grimmer(mean, sd, n, measure.granularity), items, state_premise=False))
         bounds = self.range_of(measure)
         if bounds is not None:
             a, b = bounds
@@ -512,19 +530,21 @@ class _Audit:
         for name, cell in t2.items():
             if isinstance(cell, Mapping) and "mean_sd" in cell:
                 self.mean_sd(f"table2_baseline.{name}.mean_sd", name, cell["mean_sd"], n)
-        # PROMIS pain interference: the named 8a form (8 items 1-5) has raw range 8-40
+        # PROMIS pain interference: the named 8a form (items scored 1-5) has raw sums k..5k
+        k = self.items["promis_pain_interference"]
         pi = t2["promis_pain_interference"]["mean_sd"]
         mean, sd = Printed.of(pi[0], 1), Printed.of(pi[1], 1)
-        r = sd_within_range_bound(mean, sd, n, Fraction(8), Fraction(40))
+        raw = sd_within_range_bound(mean, sd, n, Fraction(k), Fraction(5 * k))
         self.add("table2_baseline.promis_pain_interference.mean_sd",
-                 "SD within maximum for the 8a raw-sum range 8-40 (8 items 1-5)", r)
+                 f"SD within maximum for the 8a raw-sum range {k}-{5 * k} ({k} items 1-5)", raw)
         lo, hi = self.p["instruments"]["promis_pain_interference"]
+        printed = sd_within_range_bound(mean, sd, n, Fraction(lo), Fraction(hi))
         self.add("instruments.promis_pain_interference", "printed range vs the named 8a form",
-                 Outcome(INCONSISTENT if (lo, hi) != (8, 40) else CONSISTENT,
-                         f"Table 1 prints {lo} to {hi}; PROMIS Pain Interference 8a has 8 items "
-                         f"scored 1-5, raw sum 8 to 40 ({lo} to {hi} fits the 6-item 6a form); "
-                         f"the baseline mean {pi[0]} SD {pi[1]} is infeasible on {lo}-{hi} "
-                         "but feasible on 8-40"))
+                 Outcome(CONSISTENT if (lo, hi) == (k, 5 * k) else INCONSISTENT,
+                         f"Table 1 prints {lo} to {hi}; PROMIS Pain Interference 8a has {k} items "
+                         f"scored 1-5, raw sum {k} to {5 * k} ({lo} to {hi} fits a 6-item form); "
+                         f"the baseline mean {pi[0]} SD {pi[1]} is {printed.verdict} with "
+                         f"{lo}-{hi} and {raw.verdict} with {k}-{5 * k}"))
         for name, cell in t2.items():
             if isinstance(cell, Mapping) and "median_iqr" in cell:
                 med, q1, q3 = (Printed.of(v, 1) for v in cell["median_iqr"])
@@ -573,7 +593,8 @@ class _Audit:
                          change_sd_feasible(est, lo, hi, n, a, b, self.confidence))
                 if measure.granularity is None:
                     self.add(key, f"GRIM change mean ({times[i]})",
-                             Outcome(NOT_CHECKABLE, "mapped utility: changes are not integer-valued"))
+                             Outcome(NOT_CHECKABLE,
+                                     "mapped utility: changes are not integer-valued"))
                 else:
                     g = grim_for_scale(est, n, measure.granularity, self.imputable_items(measure))
                     self.add(key, f"GRIM change mean ({times[i]})",
@@ -619,14 +640,15 @@ class _Audit:
         expected = recruited - int(f["ineligible_after_recruitment"]) - before_wp
         self.add("flow.attended_work_preparation", "recruited minus losses before work preparation",
                  Outcome(CONSISTENT if expected == f["attended_work_preparation"] else INCONSISTENT,
-                         f"{recruited} recruited - {f['ineligible_after_recruitment']} ineligible - "
+                         f"{recruited} recruited - {f['ineligible_after_recruitment']} "
+                         "ineligible - "
                          f"{before_wp} withdrawn before work preparation (the third of "
                          f"{f['withdrew_after_baseline']} left on its first day) = {expected} vs "
                          f"{f['attended_work_preparation']} attended"))
-        placed, pct = f["placed_and_attended"]
+        placed = f["placed_and_attended"][0]
         self.add("flow.placed_and_attended", "completed + not completed = placed",
-                 counts_add_up([f["completed_full_six_weeks"], f["did_not_complete_placement"]], placed,
-                               "placement completion"))
+                 counts_add_up([f["completed_full_six_weeks"], f["did_not_complete_placement"]],
+                               placed, "placement completion"))
         for key in ("placed_and_attended", "obtained_employment_known", "pain_two_or_more_areas"):
             count, pct = f[key]
             self.add(f"flow.{key}", "percentage of recruited",
@@ -665,14 +687,16 @@ class _Audit:
                    + f" = {sum(losses.values())}")
         self.add("follow_up_response_rate_pct", "inferred denominator",
                  Outcome(CONSISTENT if len(fixed) == 1 else INCONSISTENT,
-                         f"denominators d <= {recruited} for which {', '.join(p.text for p in pcts)} % "
-                         f"are all 100 c/d for whole c: {free}; with c fixed at Table 3's largest n "
+                         f"denominators d <= {recruited} for which "
+                         f"{', '.join(p.text for p in pcts)} % are all 100 c/d for whole c: "
+                         f"{free}; with c fixed at Table 3's largest n "
                          f"per time point {responders}: {fixed}"
                          + (f"; {recruited} - {fixed[0]} = {recruited - fixed[0]} dropouts, e.g. "
                             f"{reading} (the paper does not define dropouts)" if fixed else "")))
         if len(fixed) == 1:
             for (name, pct), count in zip(rates.items(), responders):
-                self.add(f"follow_up_response_rate_pct.{name}", "percentage of inferred denominator",
+                self.add(f"follow_up_response_rate_pct.{name}",
+                         "percentage of inferred denominator",
                          percent_matches(count, fixed[0], Printed.of(pct, 0)))
         days = self.p["final_follow_up_days_from_start"]
         self.add("final_follow_up_days_from_start", "median within IQR",
@@ -740,7 +764,8 @@ class _Audit:
         groups, one_to_one = int(wp["group_sessions"]), int(wp["one_to_one_sessions"])
         in_groups = int(wp["attended"]) - one_to_one
         vectors = group_size_vectors(groups, size["min"], size["median"], size["max"], in_groups)
-        alt = group_size_vectors(groups, size["min"], size["median"], size["max"], int(wp["attended"]))
+        alt = group_size_vectors(groups, size["min"], size["median"], size["max"],
+                                 int(wp["attended"]))
         self.add("work_preparation.group_size", "group sizes add to those attending",
                  Outcome(CONSISTENT if vectors else INCONSISTENT,
                          f"{groups} groups, min {size['min']}, median {size['median']}, max "
@@ -749,8 +774,8 @@ class _Audit:
                          f"the {wp['attended']}: {alt or 'none'})"))
         by_site = wp["group_sessions_by_site"]
         self.add("work_preparation.group_sessions_by_site", "sessions by site add to sessions",
-                 counts_add_up(list(by_site.values()), groups, "group sessions in Birmingham + Coventry "
-                               "(no other site is named)"))
+                 counts_add_up(list(by_site.values()), groups,
+                               "group sessions in Birmingham + Coventry (no other site is named)"))
 
     # --- placements ---------------------------------------------------------------------
     def placements(self) -> None:
@@ -777,8 +802,7 @@ class _Audit:
         weeks = [Printed.of(v, 1) for v in pl["weeks_attended"]["mean_sd"]]
         self.add("placements.weeks_attended.mean_sd", "mean and SD within 0 to 6 weeks",
                  sd_within_range_bound(weeks[0], weeks[1], placed, Fraction(0), weeks_cap))
-        short = [Fraction(5, 2), Fraction(2)]
-        least = min_sd_with_fixed(short, placed, weeks[0])
+        least = min_sd_with_fixed(list(SHORT_PLACEMENT_WEEKS.values()), placed, weeks[0])
         ok = least <= weeks[1].hi
         self.add("placements.weeks_attended.mean_sd",
                  "SD vs the two short placements the text reports",
@@ -792,7 +816,8 @@ class _Audit:
                          f"taking 3 weeks for PP02 gives "
                          f"{min_sd_with_fixed([Fraction(3), Fraction(2)], placed, weeks[0]):.2f}"))
         total = [Printed.of(v, 1) for v in pl["total_hours"]["mean_sd"]]
-        self.add("placements.total_hours.mean_sd", "mean and SD within 0 to 6 weeks x largest h/week",
+        self.add("placements.total_hours.mean_sd",
+                 "mean and SD within 0 to 6 weeks x largest h/week",
                  sd_within_range_bound(total[0], total[1], placed, Fraction(0), weeks_cap * hi.hi))
 
     # --- economics ------------------------------------------------------------------------
@@ -802,16 +827,19 @@ class _Audit:
         p0 = Fraction(e["rtw_without_intervention_assumed_pct"], 100)
         exact = nnt(p1.value / 100, p0)
         lo, hi = nnt(p1.hi / 100, p0), nnt(p1.lo / 100, p0)
-        f = self.p["flow"]
-        observed = nnt(Fraction(f["obtained_employment_known"][0], f["recruited"]), p0)
+        employed = self.p["flow"]["obtained_employment_known"][0]
+        recruited = self.p["flow"]["recruited"]
+        observed = nnt(Fraction(employed, recruited), p0)
         stated = int(e["number_needed_to_treat"])
-        ok = stated - Fraction(1, 2) <= observed < stated + Fraction(1, 2) and math.ceil(observed) == stated
+        # an NNT is usually rounded up (Altman 1998); accept it only if both conventions agree
+        ok = round(observed) == stated == math.ceil(observed)
         self.add("economics.number_needed_to_treat", "NNT = 1 / (risk difference)",
                  Outcome(CONSISTENT if ok else INCONSISTENT,
-                         f"1/({_fmt(p1.value / 100)} - {_fmt(p0)}) = {_fmt(exact, 1)} (19 % means "
-                         f"{_fmt(lo, 2)} to {_fmt(hi, 2)}); with 6/31: 1/({_fmt(Fraction(6, 31), 4)} "
-                         f"- {_fmt(p0)}) = {_fmt(observed, 2)} -> {stated} whether rounded or rounded "
-                         f"up: {'agrees' if ok else 'differs'}"))
+                         f"1/({_fmt(p1.value / 100)} - {_fmt(p0)}) = {_fmt(exact, 1)} ({p1.text} % "
+                         f"means {_fmt(lo, 2)} to {_fmt(hi, 2)}); with {employed}/{recruited}: "
+                         f"1/({_fmt(Fraction(employed, recruited), 4)} - {_fmt(p0)}) = "
+                         f"{_fmt(observed, 2)} -> {stated} whether rounded or rounded up: "
+                         f"{'agrees' if ok else 'differs'}"))
 
     def run(self) -> pd.DataFrame:
         for section in (self.table2, self.table3, self.table4, self.table5, self.flow,

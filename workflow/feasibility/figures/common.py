@@ -136,7 +136,7 @@ def svg_bytes(fig: Figure, alt_text: str, title: str) -> bytes:
     """The figure as SVG with text kept as text and ``<title>``/``<desc>`` for screen readers."""
     buffer = io.BytesIO()
     with figure_style():
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Title": title})
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     return _with_accessible_name(buffer.getvalue().decode("utf-8"), alt_text, title).encode("utf-8")
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.text import Text
 
@@ -254,7 +255,8 @@ class _Box:
         return self.x + self.width / 2
 
 
-def _baseline_text(fig: Figure, text: str, gid: str, prop, ha: str) -> tuple[Text, float, float, float]:
+def _baseline_text(fig: Figure, text: str, gid: str, prop: FontProperties,
+                   ha: str) -> tuple[Text, float, float, float]:
     """One line of text on its baseline, with its measured width, ascent and descent (inches)."""
     artist = fig.text(0, 0, text, fontproperties=prop, va="baseline", ha=ha, parse_math=False,
                       transform=fig.dpi_scale_trans, gid=gid)
@@ -277,10 +279,12 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
         x = line.indent + (BULLET if line.bullet else 0.0)
         wrapped = wrap_to_width(fig, line.text, wrap_width - x, prop).split("\n")
         for k, part in enumerate(wrapped):
+            if not part.strip():
+                continue
             artist, w, ascent, below = _baseline_text(fig, part, f"{gid}-t{i}.{k}", prop, ha)
             placed = [(artist, x)]
             if k == 0 and line.bullet:
-                bullet, bw, b_ascent, b_below = _baseline_text(
+                bullet, _, b_ascent, b_below = _baseline_text(
                     fig, line.bullet, f"{gid}-b{i}", font(), "left")
                 placed.append((bullet, line.indent))
                 ascent, below = max(ascent, b_ascent), max(below, b_below)

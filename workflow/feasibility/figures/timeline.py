@@ -142,7 +142,7 @@ def _label_source_starts(ax, source_starts: pd.DataFrame) -> None:
     top = ax.secondary_xaxis("top")
     top.set_xticks(mdates.date2num(list(source_starts["first_screened"])),
                    labels=list(source_starts["source"]))
-    top.tick_params(axis="x", labelsize=FONT_SIZE - 1.5, length=3, labelrotation=30)
+    top.tick_params(axis="x", labelsize=FONT_SIZE - 1.5, length=3, labelrotation=40)
     for label in top.get_xticklabels():
         label.set_horizontalalignment("left")
         label.set_rotation_mode("anchor")

@@ -9,7 +9,8 @@
   most ``max_missing`` items missing the mean of the answered items of the
   subscale stands in for each missing item; with more, the score is missing.
 * Every imputation and every dropped score becomes a row of the scoring log
-  (``LOG_COLUMNS``; ``score_timepoint`` adds the time point).
+  (record_id, instrument, action, items_missing, detail; ``score_timepoint``
+  adds the time point).
 
 A scorer takes the questionnaire export (one row per record, a ``record_id``
 column and the item columns as float with NaN for blank) and returns a
@@ -27,7 +28,6 @@ import pandas as pd
 
 from feasibility import crf
 
-LOG_COLUMNS = ["record_id", "instrument", "action", "items_missing", "detail"]
 IMPUTED = "imputed"
 SCORE_MISSING = "score missing"
 MISSING_METHODS = ("mean_of_answered", "none")
@@ -63,7 +63,10 @@ def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str) ->
     for (choices, vmin, vmax, validation), cols in same_coding.items():
         block = items[cols]
         answered = block.notna().to_numpy()
-        values = block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        try:
+            values = block.to_numpy(dtype=float)
+        except (TypeError, ValueError):       # text in an item column: flagged below
+            values = block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             if choices:
                 codes = [code for code, _ in choices]
@@ -99,7 +102,8 @@ class MissingItemRule:
         try:
             spec = scoring["missing_items"][subscale]
         except KeyError:
-            raise ValueError(f"config scoring.missing_items has no rule for {subscale!r}") from None
+            raise ValueError(f"config scoring.missing_items has no rule for "
+                             f"{subscale!r}") from None
         rule = cls(int(spec["max_missing"]), str(spec["method"]))
         if rule.method not in MISSING_METHODS:
             raise ValueError(f"scoring.missing_items.{subscale}.method must be one of "

@@ -39,7 +39,7 @@ def score_wrfq(items: pd.DataFrame, scoring: Mapping) -> Scored:
     max_fraction = float(scoring["wrfq_max_not_applicable_fraction"])
     # exactly at the limit is scored; the tolerance absorbs float error in fraction x 27
     scorable = (unusable <= max_fraction * len(ITEMS) + 1e-9) & (unusable < len(ITEMS))
-    score = (block.mean(axis=1) * POINTS_PER_LEVEL).where(scorable)
+    score = (block.where(block != NOT_APPLICABLE).mean(axis=1) * POINTS_PER_LEVEL).where(scorable)
 
     logged = ~scorable | (blank > 0)
     action = pd.Series(np.where(scorable, IMPUTED, SCORE_MISSING), index=items.index)

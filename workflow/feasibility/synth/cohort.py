@@ -509,8 +509,8 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
     scored = [p for p in ids if p not in R.WRFQ_NOT_APPLICABLE]
     m_t, s_t = (P(v) for v in t4["wrfq"]["mean_sd"])
     sums, _ = anneal(np.full(len(scored), 60), np.zeros(len(scored)), np.full(len(scored), 108),
-                     lambda v: mean_sd_loss(v * 25 / 27, m_t, s_t), rng, steps=60_000,
-                     step_sizes=(1, 3, 9))
+                     lambda v: mean_sd_loss(v * 25 / 27, m_t, s_t), rng, steps=200_000,
+                     step_sizes=(1, 2, 3, 9), patience=60_000)
     wrfq = pd.DataFrame(index=df.index, columns=[f"wrfq_{i}" for i in range(1, 28)], dtype=float)
     for pid, s in zip(scored, sums):
         wrfq.loc[pid] = spread_sum(int(s), 27, 0, 4, rng)

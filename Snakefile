@@ -1,0 +1,26 @@
+# Feasibility report: raw REDCap exports -> validated tables -> scores -> tables,
+# figures -> report (HTML and PDF). Run `snakemake` (the default profile in
+# profiles/default sets cores and options); `snakemake validate` checks the exports only.
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/validate.smk"
+include: "workflow/rules/derive.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/reproduction.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "results/validation/report.md",
+        "results/report/feasibility.html",
+        "results/report/feasibility.pdf",
+    default_target: True
+
+
+onerror:
+    on_error()

@@ -1,0 +1,137 @@
+"""The analysis dataset: one row per participant (flow, delivery, follow-up).
+
+Pure functions from the validated exports to ``schemas/derived.py`` tables.
+Definitions follow the paper's Methods and Results: the Table 3 start date is the
+placement start for those placed, otherwise the date it was decided they could
+not be placed; dropouts (excluded, withdrawn, disengaged, died, or not placed for
+language or learning difficulties: any status change that allows no further
+data) are excluded from follow-up denominators.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import crf
+from .schemas.derived import Participants
+
+SOURCE_GROUP = {1: "NHS sites", 2: "Non-NHS sites", 3: "Direct contact", 4: "Non-NHS sites"}
+PAIN_AREAS = ["lower_back", "back_or_neck", "head", "chest", "abdominal", "peripheral"]
+FOLLOW_UP = {"week6": "week6_arm_1", "week14": "week14_arm_1", "month6": "month6_arm_1"}
+
+
+def label(field: str, codes: pd.Series) -> pd.Series:
+    """Code → label from the CRF's choice list (missing stays missing)."""
+    choices = dict(crf.fields_by_name()[field].choices)
+    return codes.map(lambda c: choices.get(int(c)) if pd.notna(c) else None)
+
+
+def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
+                 placements: pd.DataFrame, status_changes: pd.DataFrame,
+                 case_management: pd.DataFrame, adverse_events: pd.DataFrame,
+                 followup_admin: pd.DataFrame) -> pd.DataFrame:
+    """One row per recruited participant (schema ``Participants``)."""
+    e = enrolment.set_index("record_id")
+    out = pd.DataFrame(index=e.index)
+    out["site"] = label("enr_site", e["enr_site"])
+    out["source"] = label("enr_source", e["enr_source"])
+    out["source_group"] = e["enr_source"].map(SOURCE_GROUP)
+    out["consent_date"] = e["enr_consent_date"]
+    age = (e["enr_consent_date"].dt.year - e["dem_dob"].dt.year
+           - ((e["enr_consent_date"].dt.month < e["dem_dob"].dt.month)
+              | ((e["enr_consent_date"].dt.month == e["dem_dob"].dt.month)
+                 & (e["enr_consent_date"].dt.day < e["dem_dob"].dt.day))).astype(int))
+    out["age"] = age.astype(float)
+    out["sex"] = label("dem_sex", e["dem_sex"])
+    out["marital_status"] = label("dem_marital", e["dem_marital"])
+    out["ethnicity"] = label("dem_ethnicity", e["dem_ethnicity"])
+    out["education"] = label("dem_education", e["dem_education"])
+    for k, area in enumerate(PAIN_AREAS, start=1):
+        out[f"pain_area_{area}"] = e[f"dem_pain_area___{k}"].eq(1)
+    out["n_pain_areas"] = out[[f"pain_area_{a}" for a in PAIN_AREAS]].sum(axis=1).astype(int)
+    out["years_in_pain"] = e["dem_years_pain"]
+    out["years_out_of_work"] = e["dem_years_out_of_work"]
+    out["years_looking_for_work"] = e["dem_years_looking"]
+    out["previously_worked"] = e["dem_prev_worked"].eq(1)
+    out["additional_health_concerns"] = e[[f"dem_comorbid___{k}" for k in range(1, 7)]].sum(axis=1) > 0
+
+    # --- flow -----------------------------------------------------------------
+    sc = status_changes.sort_values(["record_id", "sc_date", "redcap_repeat_instance"], kind="stable")
+    sc = sc.assign(type_label=label("sc_type", sc["sc_type"]), reason_label=label("sc_reason", sc["sc_reason"]))
+    stop = sc[sc["sc_further_data"] == 0].drop_duplicates("record_id").set_index("record_id")
+    wp = work_preparation.set_index("record_id").reindex(out.index)
+    attended = wp["wp_attended"].eq(1)
+    leaving = stop.reindex(out.index)
+    out["excluded_after_recruitment"] = np.where(
+        ~attended & leaving["type_label"].notna(),
+        leaving["type_label"] + ": " + leaving["reason_label"].str.lower(), None)
+    out["excluded_after_recruitment"] = out["excluded_after_recruitment"].where(~attended, None)
+    out["attended_work_preparation"] = attended
+    out["work_preparation_session"] = label("wp_session", wp["wp_session"]).where(attended, None)
+    out["work_preparation_date"] = wp["wp_date"]
+    pl = placements.set_index("record_id").reindex(out.index)
+    out["offered_placement"] = pl["plc_offered"].eq(1)
+    placed = pl["plc_placed"].eq(1)
+    reason = leaving["reason_label"].where(leaving["type_label"].notna())
+    not_placed = np.where(leaving["sc_type"].isin([2, 4, 5]), reason,
+                          label("plc_not_placed_reason", pl["plc_not_placed_reason"]))
+    out["not_placed_reason"] = pd.Series(not_placed, index=out.index).where(attended & ~placed, None)
+    out["placed"] = placed
+    out["placement_provider"] = label("plc_provider", pl["plc_provider"]).where(placed, None)
+    out["placement_site"] = label("plc_site", pl["plc_site"]).where(placed, None)
+    out["decision_date"] = pl["plc_decision_date"]
+    out["placement_start"] = pl["plc_start"].where(placed)
+    out["placement_end"] = pl["plc_end"].where(placed)
+    hours = pl[[f"plc_hours_wk{k}" for k in range(1, 7)]].sum(axis=1, min_count=1)
+    out["placement_hours"] = hours.where(placed)
+    out["placement_weeks"] = pl["plc_weeks"].where(placed)
+    out["hours_per_week"] = (out["placement_hours"] / out["placement_weeks"]).where(placed)
+    out["completed_placement"] = pd.array(np.where(placed, pl["plc_completed"].eq(1), pd.NA),
+                                          dtype="boolean")
+    out["not_completed_reason"] = label("plc_noncompletion_reason", pl["plc_noncompletion_reason"]).where(
+        placed & pl["plc_completed"].eq(0), None)
+    out["start_date"] = out["placement_start"].fillna(pl["plc_decision_date"].where(~placed))
+    out["days_recruitment_to_placement"] = (out["placement_start"] - out["consent_date"]).dt.days.astype(float)
+    out["dropout"] = out.index.isin(stop.index)
+    out["dropout_reason"] = (leaving["type_label"] + ": " + leaving["reason_label"].str.lower()).where(
+        out["dropout"], None)
+    out["start_date"] = out["start_date"].where(~out["dropout"])
+
+    # --- case management, safety ------------------------------------------------
+    cm = case_management.groupby("record_id")
+    mgr = case_management.groupby("record_id")["cm_manager"].agg(lambda s: s.mode().iloc[0])
+    out["case_manager"] = label("cm_manager", mgr.reindex(out.index))
+    out["cm_contacts"] = cm.size().reindex(out.index, fill_value=0).astype(int)
+    out["cm_hours"] = (cm["cm_minutes"].sum() / 60).reindex(out.index, fill_value=0.0)
+    out["healthcare_referrals"] = cm["cm_referral"].sum().reindex(out.index, fill_value=0).astype(int)
+    ae = adverse_events.groupby("record_id")["ae_serious"]
+    out["adverse_events"] = (ae.size() - ae.sum()).reindex(out.index, fill_value=0).astype(int)
+    out["serious_adverse_events"] = ae.sum().reindex(out.index, fill_value=0).astype(int)
+
+    # --- follow-up --------------------------------------------------------------
+    adm = followup_admin.set_index(["record_id", "redcap_event_name"])
+    for tp, ev in FOLLOW_UP.items():
+        returned = adm["fu_returned"].xs(ev, level=1).reindex(out.index).eq(1) if len(adm) else \
+            pd.Series(False, index=out.index)
+        status = np.where(out["dropout"], "not expected", np.where(returned, "returned", "not returned"))
+        out[f"fu_status_{tp}"] = status
+        ret_date = adm["fu_return_date"].xs(ev, level=1).reindex(out.index) if len(adm) else pd.NaT
+        out[f"fu_days_{tp}"] = ((ret_date - out["start_date"]).dt.days.astype(float)).where(returned)
+    out = out.reset_index().rename(columns={"index": "record_id"})
+    return Participants.validate(out, lazy=True)
+
+
+def forms_returned(questionnaires: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """record_id × time point × form: whether any answer of that form was returned."""
+    rows = []
+    for tp, df in questionnaires.items():
+        if tp == "baseline":
+            continue
+        export = crf.EXPORTS[f"questionnaires_{tp}"]
+        for form in export.forms:
+            cols = [c for f in crf.form_fields(form) for c in f.columns()
+                    if c in df and not crf.fields_by_name()[f.name].is_date]
+            answered = df[cols].notna().any(axis=1)
+            rows.append(pd.DataFrame({"record_id": df["record_id"], "timepoint": tp, "form": form,
+                                      "returned": answered.to_numpy()}))
+    return pd.concat(rows, ignore_index=True)

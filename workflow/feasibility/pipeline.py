@@ -1,0 +1,259 @@
+"""Entry points of the Snakemake rules: each reads its inputs, calls the pure
+functions of the package, and writes its outputs (atomically). One call per rule.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from . import crf
+from .io import read_parquet, write_csv, write_json, write_parquet, write_text
+
+
+def sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------ validation
+def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[str, str],
+                    out: str, report: str) -> None:
+    """Rule validate_export: one raw export → typed Parquet, plus its failure report."""
+    from .validation import ValidationError, failures_frame, read_dictionary, validate_export as run
+
+    spec = crf.EXPORTS[export]
+    ctx = {name: read_parquet(p) for name, p in context.items()}
+    typed, failures = run(Path(raw_dir), spec, ctx, read_dictionary(Path(dictionary)))
+    raw = Path(raw_dir) / spec.file
+    write_json(report, {
+        "export": export, "file": spec.file,
+        "sha256": sha256(raw) if raw.exists() else None,
+        "records": None if typed is None else int(len(typed)),
+        "failures": failures_frame(failures).to_dict(orient="records"),
+    })
+    if failures:
+        raise ValidationError(failures)
+    write_parquet(out, typed)
+
+
+def validation_report(reports: list[str], md: str, js: str, raw_dir: str = "data/raw") -> int:
+    """Combine the per-export reports into report.md / report.json; return the failure count."""
+    exports, failures = [], []
+    for name, spec in crf.EXPORTS.items():
+        path = Path(reports[0]).parent / f"{name}.json" if reports else None
+        raw = Path(raw_dir) / spec.file
+        current = sha256(raw) if raw.exists() else None
+        if path is None or not path.exists():
+            exports.append({"export": name, "file": spec.file, "status": "not validated"})
+            continue
+        r = json.loads(path.read_text())
+        if r["sha256"] != current:
+            status = "not validated (blocked by a failing export it depends on)"
+        else:
+            status = "passed" if not r["failures"] else f"{len(r['failures'])} failure(s)"
+            failures += r["failures"]
+        exports.append({"export": name, "file": spec.file, "records": r.get("records"),
+                        "status": status, "sha256": current})
+    write_json(js, {"exports": exports, "failures": failures, "n_failures": len(failures)})
+    lines = ["# Validation report", "",
+             f"**{len(failures)} failure(s)** across {len(exports)} exports.", "",
+             "| export | file | records | status |", "|---|---|---|---|"]
+    lines += [f"| {e['export']} | {e['file']} | {e.get('records') or ''} | {e['status']} |" for e in exports]
+    if failures:
+        lines += ["", "## Failures", "", "| file | line | record | event | field | value | rule |",
+                  "|---|---|---|---|---|---|---|"]
+        for f in failures:
+            cells = [str(f.get(k) if f.get(k) is not None else "").replace("|", "\\|")
+                     for k in ("file", "line", "record_id", "event", "field", "value", "rule")]
+            lines.append("| " + " | ".join(cells) + " |")
+    write_text(md, "\n".join(lines) + "\n")
+    return len(failures)
+
+
+def on_error(results: str = "results", raw_dir: str = "data/raw") -> None:
+    """After a failed run: write the combined validation report and withdraw the old report."""
+    vdir = Path(results) / "validation"
+    reports = sorted((vdir / "exports").glob("*.json"))
+    if reports:
+        n = validation_report([str(p) for p in reports], str(vdir / "report.md"),
+                              str(vdir / "report.json"), raw_dir)
+        if n:
+            print(f"\nValidation failed: {n} failure(s); full report: {vdir / 'report.md'}")
+    report_dir = Path(results) / "report"
+    for name in ("feasibility.html", "feasibility.pdf"):
+        p = report_dir / name
+        if p.exists():
+            p.unlink()
+            print(f"removed the earlier report {p}: it no longer matches the data")
+
+
+# ------------------------------------------------------------------------------- derivation
+def participants(inputs: dict[str, str], out: str) -> None:
+    from .derive import participants as derive
+
+    frames = {k: read_parquet(v) for k, v in inputs.items()}
+    write_parquet(out, derive(**frames))
+
+
+def score(timepoint: str, questionnaire: str, participants_path: str, config: dict,
+          out: str, log: str) -> None:
+    from .schemas.derived import Scores, ScoringLog
+    from .scoring import score_timepoint
+
+    items = read_parquet(questionnaire)
+    demo = read_parquet(participants_path)[["record_id", "age", "sex"]]
+    scores, slog = score_timepoint(items, timepoint, demo, config)
+    write_parquet(out, Scores.validate(scores, lazy=True))
+    write_csv(log, ScoringLog.validate(slog, lazy=True))
+
+
+def analysis_dataset(scores: list[str], logs: list[str], participants_path: str,
+                     out_scores: str, out_participants: str, out_log: str) -> None:
+    """The long scores table, the participant table with job outcomes, the imputation log."""
+    long = pd.concat([read_parquet(p) for p in scores], ignore_index=True)
+    write_parquet(out_scores, long)
+    people = read_parquet(participants_path)
+    jobs = long[long["timepoint"].isin(["week14", "month6"])].pivot(
+        index="record_id", columns="timepoint", values=["job_offers", "job_offers_accepted", "jobs_started"])
+    jobs.columns = [f"{a}_{b}" for a, b in jobs.columns]
+    write_parquet(out_participants, people.merge(jobs.reset_index(), on="record_id", how="left"))
+    log = pd.concat([pd.read_csv(p) for p in logs], ignore_index=True)
+    counts = (log.groupby(["instrument", "timepoint", "action"]).size().rename("n").reset_index()
+              if len(log) else pd.DataFrame(columns=["instrument", "timepoint", "action", "n"]))
+    write_csv(out_log, counts)
+
+
+# ---------------------------------------------------------------------------------- tables
+def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) -> None:
+    from .tables.common import write_table
+
+    frames = {k: read_parquet(v) for k, v in inputs.items()}
+    eq5d_label = eq5d_method_label(config)
+    if name == "table2":
+        from .tables.table2 import table2_baseline, table2_gt
+        cells = table2_baseline(frames["participants"], frames["scores"], eq5d_label=eq5d_label)
+        gt = table2_gt(cells)
+    elif name == "table3":
+        from .tables.table3 import final_follow_up_note, table3_change, table3_gt
+        cells = table3_change(frames["participants"], frames["scores"], eq5d_label=eq5d_label)
+        gt = table3_gt(cells, eq5d_method=eq5d_method_text(config),
+                       final_follow_up=final_follow_up_note(frames["participants"]),
+                       start_date_definition=config["study"]["start_date_definition"])
+    elif name == "table4":
+        from .tables.table4 import table4_gt, table4_work_outcomes
+        cells = table4_work_outcomes(frames["week6"])
+        gt = table4_gt(cells)
+    elif name == "table5":
+        from .tables.table5 import table5_gt, table5_jobs
+        cells = table5_jobs(frames["week14"], frames["month6"])
+        gt = table5_gt(cells)
+    elif name == "feasibility_metrics":
+        from .tables.feasibility_metrics import feasibility_metrics, feasibility_metrics_gt
+        cells = feasibility_metrics(frames["participants"], frames["screening"], config,
+                                    employment_known=employment_known(frames["status_changes"],
+                                                                      frames["participants"], frames))
+        gt = feasibility_metrics_gt(cells, config)
+    else:
+        raise ValueError(f"unknown table {name!r}")
+    write_table(cells, gt, html, csv)
+
+
+def employment_known(status_changes: pd.DataFrame, people: pd.DataFrame, frames: dict) -> int:
+    """Participants known to have obtained employment (Results): reported in status changes,
+    left a placement for paid work, or reported starting a job at follow-up."""
+    known = set(status_changes.loc[status_changes["sc_reason"] == 7, "record_id"])
+    known |= set(people.loc[people["not_completed_reason"] == "Moved into paid employment", "record_id"])
+    for key in ("week14", "month6"):
+        if key in frames:
+            df = frames[key]
+            known |= set(df.loc[df["jobs_started"].fillna(0) > 0, "record_id"])
+    return len(known)
+
+
+def eq5d_method_label(config: dict) -> str:
+    cfg = config["scoring"]["eq5d_index"]
+    if cfg.get("method", "value_set") == "value_set":
+        return {"england_5l_2018": "EQ-5D-5L index (England 2018 value set)",
+                "uk_5l_2026": "EQ-5D-5L index (UK 2026 value set)",
+                "uk_3l_dolan_1997": "EQ-5D-3L index (UK value set)"}.get(cfg.get("value_set"), "EQ-5D index")
+    return "EQ-5D index (mapping table)"
+
+
+def eq5d_method_text(config: dict) -> str:
+    from .scoring.eq5d import index_from_config
+
+    cfg = config["scoring"]["eq5d_index"]
+    method = index_from_config(cfg)
+    used = getattr(method, "source", f"the mapping table {cfg.get('mapping_table')}")
+    return (f"Index values computed with {used}. The paper reported {cfg['paper_method']}; "
+            "that mapping is published only as lookup tables, which this project does not ship.")
+
+
+# --------------------------------------------------------------------------------- figures
+def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
+    frames = {k: read_parquet(v) for k, v in inputs.items() if not k.startswith("q_")}
+    if name == "consort":
+        from .figures.consort import make_consort
+        make_consort(frames["screening"], frames["participants"], svg, png)
+    elif name == "timeline":
+        from .figures.timeline import make_timeline
+        make_timeline(frames["participants"], frames["screening"], svg, png)
+    elif name == "completeness":
+        from .derive import forms_returned
+        from .figures.completeness import make_completeness
+        q = {k[2:]: read_parquet(p) for k, p in inputs.items() if k.startswith("q_")}
+        make_completeness(frames["participants"], forms_returned(q), svg, png)
+    else:
+        raise ValueError(f"unknown figure {name!r}")
+
+
+# ------------------------------------------------------------------------ audit, reproduction
+def audit(published: str, config: dict, out: str) -> None:
+    import yaml
+
+    from .audit import audit_published, write_audit
+    write_audit(audit_published(yaml.safe_load(Path(published).read_text()), config), out)
+
+
+def reproduction(published: str, table_csvs: list[str], extra: dict[str, str], audit_csv: str,
+                 out: str) -> None:
+    import yaml
+
+    from .reproduction import compare
+    cells = pd.concat([pd.read_csv(p) for p in table_csvs], ignore_index=True)
+    frames = {k: read_parquet(v) for k, v in extra.items()}
+    result = compare(yaml.safe_load(Path(published).read_text()), cells, frames, pd.read_csv(audit_csv))
+    write_csv(out, result)
+
+
+# ---------------------------------------------------------------------------------- report
+def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str = "report") -> None:
+    from .report_content import write_generated
+
+    build = Path(build_dir)
+    if build.exists():
+        shutil.rmtree(build)
+    shutil.copytree(report_src, build)
+    write_generated(config, inputs, build)
+
+
+def render(config: dict, build_dir: str, html: str, pdf: str, followup: str) -> None:
+    """Render both formats. The build date is SOURCE_DATE_EPOCH when set, else the last
+    follow-up return in the data, so two builds of the same data are byte-identical."""
+    import os
+
+    from .render import render_options, render_report
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        last = read_parquet(followup)["fu_return_date"].max()
+        epoch = int(pd.Timestamp(last).timestamp()) if pd.notna(last) else 0
+    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"),
+                  source_date_epoch=int(epoch), **render_options(config))

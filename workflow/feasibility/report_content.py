@@ -1,0 +1,169 @@
+"""Markdown includes for the report (``_generated/*.md`` of a build copy of ``report/``).
+
+Every number here comes from a pipeline output; no participant identifier, date of
+birth, exact date or free text is written (dates appear at month precision).
+"""
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .io import read_parquet, write_text
+
+KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
+                "pypandoc-binary", "typst", "pyarrow", "PyYAML"]
+
+
+def html_block(path: str | Path) -> str:
+    return "```{=html}\n" + Path(path).read_text(encoding="utf-8").strip() + "\n```\n"
+
+
+def md_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "\\|") if pd.notna(v) else "" for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def figure(build: Path, svg: str, caption: str) -> str:
+    dest = build / "figures" / Path(svg).name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(svg, dest)
+    alt = Path(svg).with_suffix("").with_suffix(".alt.txt")
+    alt_text = alt.read_text(encoding="utf-8").strip().replace('"', "'") if alt.exists() else caption
+    return f'![{caption}](figures/{dest.name}){{fig-alt="{alt_text}"}}\n'
+
+
+def methods(config: dict) -> str:
+    sc = config["scoring"]
+    rules = "\n".join(f"| {k.replace('_', ' ')} | {v['max_missing']} | "
+                      f"{'mean of the answered items of the subscale' if v['method'] == 'mean_of_answered' else 'none'} |"
+                      for k, v in sc["missing_items"].items())
+    eq = sc["eq5d_index"]
+    assumptions = "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in sc["assumptions"].items())
+    return f"""Time points: baseline, 6 weeks, 14 weeks and 6 months after the start date.
+{config['study']['start_date_definition']}
+
+Instruments were scored from item-level answers: EQ-5D-5L (profile, visual analogue
+scale, index), HADS anxiety and depression (0–21 each), WEMWBS (14–70), PROMIS
+Fatigue 8a and Pain Interference 8a (raw sums, 8–40), four 0–10 numerical rating
+scales, PAW job satisfaction, social support and mental stress, the WRFQ (0–100),
+return-to-work self-efficacy (2–10) and three five-point verbal items.
+
+**Missing items.** Up to the number of missing items shown, the subscale's missing
+items are imputed by the mean of its answered items; with more missing, the score
+is missing. The WRFQ is not scored when "does not apply to my job" is ticked for
+more than {sc['wrfq_max_not_applicable_fraction']:.0%} of its items.
+
+| subscale | missing items imputed | imputation |
+|---|---|---|
+{rules}
+
+**EQ-5D index.** Method used: {eq['method'].replace('_', ' ')} ({eq.get('value_set') or eq.get('mapping_table')}).
+The paper: {eq['paper_method']}. That mapping is published only as lookup tables,
+which this project does not ship; a user who holds them can name one in
+`scoring.eq5d_index.mapping_table`. Index values here are therefore not
+comparable one-to-one with the paper's.
+
+**Assumptions** (facts that public instrument documentation does not confirm):
+
+{assumptions}
+
+**Statistics.** Categorical data as n (%), of all participants unless stated;
+continuous data as mean (SD) or median (IQR) with Stata's centile definition
+(`summarize, detail`). Change from baseline is the mean of paired differences on
+complete pairs, with a 95% confidence interval from the t distribution.
+Proportions in the feasibility metrics carry Wilson 95% intervals. Follow-up
+response rates exclude participants who dropped out (excluded, withdrew,
+disengaged, died, or could not be placed for language or learning reasons).
+"""
+
+
+def _counts(p: pd.DataFrame) -> dict:
+    return {"n": len(p), "wp": int(p["attended_work_preparation"].sum()),
+            "placed": int(p["placed"].sum()),
+            "completed": int(p["completed_placement"].fillna(False).sum())}
+
+
+def write_generated(config: dict, inputs: dict, build: Path) -> None:
+    g = build / "_generated"
+    g.mkdir(parents=True, exist_ok=True)
+    p = read_parquet(inputs["participants"])
+    c = _counts(p)
+    write_text(g / "methods.md", methods(config))
+    months = p["consent_date"].dt.to_period("M")
+    write_text(g / "recruitment.md",
+               f"{c['n']} participants were recruited between {months.min().strftime('%B %Y')} and "
+               f"{months.max().strftime('%B %Y')}; {c['wp']} attended work preparation, {c['placed']} were "
+               f"matched to and attended a placement, and {c['completed']} completed all six weeks.\n")
+    write_text(g / "figure1.md", figure(build, inputs["consort"], "Figure 1. Participant flow (CONSORT)"))
+    write_text(g / "figure2.md", figure(build, inputs["timeline"],
+                                        "Figure 2. Recruitment, work preparation and placement completion by month"))
+    write_text(g / "completeness.md", figure(build, inputs["completeness"],
+                                             "Follow-up completeness by time point and form"))
+    for t in ("table2", "table3", "table4", "table5", "feasibility_metrics"):
+        write_text(g / f"{t}.md", html_block(inputs[t]))
+    pl = p[p["placed"]]
+    write_text(g / "delivery.md",
+               f"Placements: {len(pl)} participants; mean total hours {pl['placement_hours'].mean():.1f} "
+               f"(SD {pl['placement_hours'].std():.1f}) over {pl['placement_weeks'].mean():.1f} weeks "
+               f"(SD {pl['placement_weeks'].std():.1f}); hours per week from {pl['hours_per_week'].min():.1f} "
+               f"to {pl['hours_per_week'].max():.1f}. Case management took {p['cm_hours'].sum():.1f} hours "
+               f"in all ({p.loc[p['placed'], 'cm_hours'].sum():.2f} hours for those placed).\n")
+    write_text(g / "safety.md",
+               f"Adverse events: {int(p['adverse_events'].sum())}; serious adverse events: "
+               f"{int(p['serious_adverse_events'].sum())}; referrals to existing healthcare: "
+               f"{int(p['healthcare_referrals'].sum())}.\n")
+    comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)
+    counts = comp["status"].value_counts()
+    first = ("Of {} published values, {} match at the paper's printed precision, {} are published values "
+             "the audit shows to be inconsistent, {} do not match, and {} are context the data do not "
+             "hold.").format(len(comp), counts.get("match", 0), counts.get("published value inconsistent", 0),
+                             counts.get("mismatch", 0), counts.get("not a data value", 0))
+    shown = comp[["key", "published", "reproduced", "status"]]
+    write_text(g / "appendix_reproduction.md", first + "\n\n" + md_table(shown))
+    audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)
+    inc = audit[audit["verdict"] == "inconsistent"]
+    write_text(g / "appendix_audit.md",
+               f"{len(audit)} checks of the published numbers; {len(inc)} find an inconsistency.\n\n"
+               + md_table(inc[["key", "check", "arithmetic"]]) + "\n\nAll checks:\n\n"
+               + md_table(audit[["key", "check", "verdict"]]))
+    val = json.loads(Path(inputs["validation"]).read_text())
+    ex = pd.DataFrame(val["exports"])[["file", "records", "status"]]
+    imp = pd.read_csv(inputs["imputation"])
+    write_text(g / "appendix_validation.md",
+               f"{len(ex)} exports validated; {val['n_failures']} failures.\n\n" + md_table(ex)
+               + "\n\nImputed and dropped scores (missing-data rules):\n\n"
+               + (md_table(imp) if len(imp) else "None.\n"))
+    write_text(g / "appendix_provenance.md", provenance(config, inputs))
+
+
+def provenance(config: dict, inputs: dict) -> str:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                    capture_output=True, text=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown (not a git checkout)", False
+    val = json.loads(Path(inputs["validation"]).read_text())
+    rows = [(e["file"], e.get("sha256", "")) for e in val["exports"]]
+    versions = []
+    for pkg in KEY_PACKAGES:
+        try:
+            versions.append((pkg, metadata.version(pkg)))
+        except metadata.PackageNotFoundError:
+            pass
+    import pypandoc
+    versions.append(("pandoc", pypandoc.get_pandoc_version()))
+    return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
+            f"Python {platform.python_version()}. Synthetic-data seed: {config['synthetic']['seed']}.\n\n"
+            + md_table(pd.DataFrame(rows, columns=["raw export", "SHA-256"])) + "\n"
+            + md_table(pd.DataFrame(versions, columns=["package", "version"])))

@@ -1,0 +1,44 @@
+REPORT_INPUTS = {
+    "participants": "results/derived/participants_core.parquet",
+    **{t: f"results/tables/{t}.html" for t in TABLES},
+    **{f: f"results/figures/{f}.svg" for f in FIGURES},
+    "comparison": "results/reproduction/comparison.csv",
+    "audit": "results/reproduction/audit.csv",
+    "validation": "results/validation/report.json",
+    "imputation": "results/derived/imputation_counts.csv",
+}
+
+
+rule report_sources:
+    """A build copy of report/ with the generated includes (_generated/*.md, figures/)."""
+    input:
+        **REPORT_INPUTS,
+        alt=expand("results/figures/{f}.alt.txt", f=FIGURES),
+        qmd="report/feasibility.qmd",
+        quarto="report/_quarto.yml",
+        code=code("report_content.py"),
+    output:
+        directory("results/report/build"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+    run:
+        steps.report_sources(config, {k: input[k] for k in REPORT_INPUTS}, output[0])
+
+
+rule render:
+    """Render the report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
+    input:
+        build="results/report/build",
+        followup=validated("followup_admin"),
+        code=code("render.py"),
+    output:
+        html="results/report/feasibility.html",
+        pdf="results/report/feasibility.pdf",
+    params:
+        report=config["report"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.render(config, input.build, output.html, output.pdf, input.followup)

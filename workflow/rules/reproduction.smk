@@ -1,0 +1,36 @@
+rule audit:
+    """Audit of the paper's own numbers (GRIM, GRIMMER, ranges, CIs, percentages, totals)."""
+    input:
+        published=config["paths"]["published_values"],
+        code=code("audit.py"),
+    output:
+        "results/reproduction/audit.csv",
+    threads: 1
+    resources:
+        mem_mb=500,
+    run:
+        steps.audit(input.published, config, output[0])
+
+
+rule reproduction:
+    """Compare every published value with the value computed from the data."""
+    input:
+        published=config["paths"]["published_values"],
+        tables=expand("results/tables/{table}.csv", table=TABLES),
+        audit="results/reproduction/audit.csv",
+        participants="results/derived/participants.parquet",
+        screening=validated("screening"),
+        status_changes=validated("status_changes"),
+        work_preparation=validated("work_preparation"),
+        case_management=validated("case_management"),
+        code=code("reproduction.py"),
+    output:
+        "results/reproduction/comparison.csv",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    run:
+        steps.reproduction(input.published, input.tables,
+                           {k: input[k] for k in ("participants", "screening", "status_changes",
+                                                  "work_preparation", "case_management")},
+                           input.audit, output[0])

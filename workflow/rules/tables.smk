@@ -1,0 +1,36 @@
+TABLE_INPUTS = {
+    "table2": {"participants": "results/derived/participants_core.parquet",
+               "scores": "results/derived/scores_baseline.parquet"},
+    "table3": {"participants": "results/derived/participants_core.parquet",
+               "scores": "results/derived/scores.parquet"},
+    "table4": {"week6": "results/derived/scores_week6.parquet"},
+    "table5": {"week14": "results/derived/scores_week14.parquet",
+               "month6": "results/derived/scores_month6.parquet"},
+    "feasibility_metrics": {"participants": "results/derived/participants_core.parquet",
+                            "screening": validated("screening"),
+                            "status_changes": validated("status_changes"),
+                            "week14": "results/derived/scores_week14.parquet",
+                            "month6": "results/derived/scores_month6.parquet"},
+}
+
+
+rule table:
+    """One of the paper's tables (great-tables HTML fragment and tidy CSV of its cells)."""
+    input:
+        unpack(lambda w: TABLE_INPUTS[w.table]),
+        code=lambda w: code(f"tables/{w.table}.py", "tables/common.py", "stats.py"),
+    output:
+        html="results/tables/{table}.html",
+        csv="results/tables/{table}.csv",
+    params:
+        study=config["study"],
+        eq5d=config["scoring"]["eq5d_index"],
+        feasibility=config["feasibility"],
+    wildcard_constraints:
+        table="|".join(TABLES),
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.table(wildcards.table, {k: input[k] for k in TABLE_INPUTS[wildcards.table]},
+                    config, output.html, output.csv)
