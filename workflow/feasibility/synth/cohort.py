@@ -505,15 +505,23 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
         df[[f"paw_{i}" for i in items]] = block
     rtw = sample_with_mean_sd(n, 2, 10, *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]), rng)
     df[["rtwse_1", "rtwse_2"]] = np.array([spread_sum(int(s), 2, 1, 5, rng) for s in rtw])
-    # WRFQ: 6 scored (all 27 items applicable), 2 with 7 items "does not apply" (> 20 %)
+    # WRFQ: 6 scored, 2 with 7 items "does not apply" (> 20 %). A mean of 55.0 over six
+    # people is unreachable when all 27 items apply (25 S / 162 skips it), so some of the
+    # six tick "does not apply" for a few items (at most 5, still scored).
     scored = [p for p in ids if p not in R.WRFQ_NOT_APPLICABLE]
     m_t, s_t = (P(v) for v in t4["wrfq"]["mean_sd"])
-    sums, _ = anneal(np.full(len(scored), 60), np.zeros(len(scored)), np.full(len(scored), 108),
-                     lambda v: mean_sd_loss(v * 25 / 27, m_t, s_t), rng, steps=200_000,
-                     step_sizes=(1, 2, 3, 9), patience=60_000)
+    for _ in range(50):
+        k = rng.choice([27, 27, 26, 25, 24, 23], size=len(scored))
+        sums, loss = anneal(np.round(2.2 * k), np.zeros(len(scored)), 4 * k,
+                            lambda v: mean_sd_loss(v * 25 / k, m_t, s_t), rng, steps=60_000,
+                            step_sizes=(1, 2, 3, 9))
+        if loss == 0:
+            break
     wrfq = pd.DataFrame(index=df.index, columns=[f"wrfq_{i}" for i in range(1, 28)], dtype=float)
-    for pid, s in zip(scored, sums):
-        wrfq.loc[pid] = spread_sum(int(s), 27, 0, 4, rng)
+    for pid, s, kk in zip(scored, sums, k):
+        items = np.full(27, 9.0)
+        items[np.sort(rng.permutation(27)[:kk])] = spread_sum(int(s), int(kk), 0, 4, rng)
+        wrfq.loc[pid] = items
     for pid in R.WRFQ_NOT_APPLICABLE:
         items = rng.integers(1, 4, size=27).astype(float)
         items[rng.permutation(27)[:7]] = 9
