@@ -166,14 +166,13 @@ def coerce(df: pd.DataFrame, export: crf.Export, name: str) -> tuple[pd.DataFram
             continue
         if col == "redcap_repeat_instance" or col.endswith("_complete") or (fld and fld.is_numeric):
             num = pd.to_numeric(s.where(~blank), errors="coerce")
-            bad = ~blank & num.isna()
-            rule = "not a number"
-            if fld is not None and (fld.choices or fld.validation == "integer"):
+            for i in df.index[~blank & num.isna()]:
+                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), "not a number"))
+            if fld is None or fld.choices or fld.validation == "integer":
                 frac = num.notna() & (num != np.floor(num.fillna(0)))
-                bad |= frac
-                rule = "not a whole-number code" if fld.choices else "not a whole number"
-            for i in df.index[bad]:
-                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), rule))
+                rule = "not a whole-number code" if fld is None or fld.choices else "not a whole number"
+                for i in df.index[frac]:
+                    failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), rule))
             out[col] = num.astype(float)
         elif fld is not None and fld.is_date:
             parsed = pd.to_datetime(s.where(~blank), format="%Y-%m-%d", errors="coerce")
@@ -387,7 +386,12 @@ def validate_export(raw_dir: Path, export: crf.Export, context: dict[str, pd.Dat
     failures += f2
     failures += schema_failures(typed, export, path.name)
     failures += completeness_failures(typed, export, path.name)
-    failures += cross_failures(typed, export, path.name, context)
+    blocked = [d for d in export.depends_on if d not in context]
+    if blocked:
+        failures.append(Failure(path.name, None, "", "", "", "",
+                                f"cross-export rules not checked: {', '.join(blocked)} failed validation"))
+    else:
+        failures += cross_failures(typed, export, path.name, context)
     failures = _dedupe(failures)
     return (typed.reset_index(drop=True) if not failures else None), failures
 

@@ -9,6 +9,8 @@ rule participants:
         code=code("derive.py", "schemas/derived.py"),
     output:
         "results/derived/participants_core.parquet",
+    log:
+        "results/logs/participants.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -29,6 +31,8 @@ rule score:
         scoring=config["scoring"],
     wildcard_constraints:
         timepoint="|".join(TIMEPOINTS),
+    log:
+        "results/logs/score_{timepoint}.log",
     threads: 1
     resources:
         mem_mb=2000,
@@ -47,6 +51,8 @@ rule analysis_dataset:
         scores="results/derived/scores.parquet",
         participants="results/derived/participants.parquet",
         log="results/derived/imputation_counts.csv",
+    log:
+        "results/logs/analysis_dataset.log",
     threads: 1
     resources:
         mem_mb=2000,

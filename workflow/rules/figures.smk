@@ -19,6 +19,8 @@ rule figure:
         alt="results/figures/{figure}.alt.txt",
     wildcard_constraints:
         figure="|".join(FIGURES),
+    log:
+        "results/logs/figure_{figure}.log",
     threads: 1
     resources:
         mem_mb=2000,

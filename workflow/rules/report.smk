@@ -19,6 +19,8 @@ rule report_sources:
         code=code("report_content.py"),
     output:
         directory("results/report/build"),
+    log:
+        "results/logs/report_sources.log",
     threads: 1
     resources:
         mem_mb=1000,
@@ -37,6 +39,8 @@ rule render:
         pdf="results/report/feasibility.pdf",
     params:
         report=config["report"],
+    log:
+        "results/logs/render.log",
     threads: 1
     resources:
         mem_mb=2000,

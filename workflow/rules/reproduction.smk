@@ -5,6 +5,8 @@ rule audit:
         code=code("audit.py"),
     output:
         "results/reproduction/audit.csv",
+    log:
+        "results/logs/audit.log",
     threads: 1
     resources:
         mem_mb=500,
@@ -26,6 +28,8 @@ rule reproduction:
         code=code("reproduction.py"),
     output:
         "results/reproduction/comparison.csv",
+    log:
+        "results/logs/reproduction.log",
     threads: 1
     resources:
         mem_mb=1000,

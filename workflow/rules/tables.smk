@@ -28,6 +28,8 @@ rule table:
         feasibility=config["feasibility"],
     wildcard_constraints:
         table="|".join(TABLES),
+    log:
+        "results/logs/table_{table}.log",
     threads: 1
     resources:
         mem_mb=2000,

@@ -29,6 +29,8 @@ rule validate:
         json="results/validation/report.json",
     params:
         reports=expand("results/validation/exports/{export}.json", export=EXPORTS),
+    log:
+        "results/logs/validate.log",
     threads: 1
     resources:
         mem_mb=500,
