@@ -24,8 +24,6 @@ def column_check(export: str, column: str):
 
 
 def dictionary_codes(row) -> list[int] | None:
-    if row["Field Type"] == "yesno" or row["Field Type"] == "checkbox" and False:
-        return [0, 1]
     text = row["Choices, Calculations, OR Slider Labels"]
     if row["Field Type"] in ("radio", "dropdown") and text:
         return [int(part.split(",")[0]) for part in text.split(" | ")]

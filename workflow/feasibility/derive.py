@@ -62,10 +62,8 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
     wp = work_preparation.set_index("record_id").reindex(out.index)
     attended = wp["wp_attended"].eq(1)
     leaving = stop.reindex(out.index)
-    out["excluded_after_recruitment"] = np.where(
-        ~attended & leaving["type_label"].notna(),
-        leaving["type_label"] + ": " + leaving["reason_label"].str.lower(), None)
-    out["excluded_after_recruitment"] = out["excluded_after_recruitment"].where(~attended, None)
+    leaving_text = leaving["type_label"] + ": " + leaving["reason_label"].str.lower()
+    out["excluded_after_recruitment"] = leaving_text.where(~attended, None)
     out["attended_work_preparation"] = attended
     out["work_preparation_session"] = label("wp_session", wp["wp_session"]).where(attended, None)
     out["work_preparation_date"] = wp["wp_date"]
@@ -93,8 +91,7 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
     out["start_date"] = out["placement_start"].fillna(pl["plc_decision_date"].where(~placed))
     out["days_recruitment_to_placement"] = (out["placement_start"] - out["consent_date"]).dt.days.astype(float)
     out["dropout"] = out.index.isin(stop.index)
-    out["dropout_reason"] = (leaving["type_label"] + ": " + leaving["reason_label"].str.lower()).where(
-        out["dropout"], None)
+    out["dropout_reason"] = leaving_text.where(out["dropout"], None)
     out["start_date"] = out["start_date"].where(~out["dropout"])
 
     # --- case management, safety ------------------------------------------------
@@ -119,6 +116,19 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
         out[f"fu_days_{tp}"] = ((ret_date - out["start_date"]).dt.days.astype(float)).where(returned)
     out = out.reset_index().rename(columns={"index": "record_id"})
     return Participants.validate(out, lazy=True)
+
+
+def employment_known(participants: pd.DataFrame, status_changes: pd.DataFrame,
+                     job_starters=(), by: pd.Timestamp | None = None) -> set[str]:
+    """Participants known to have obtained employment (Results): reported in a status
+    change, left a placement for paid work, or reported starting a job at follow-up
+    (``job_starters``). ``by`` keeps only status reports dated on or before it."""
+    reported = status_changes[status_changes["sc_reason"] == 7]
+    if by is not None:
+        reported = reported[reported["sc_date"] <= by]
+    known = set(reported["record_id"]) | set(job_starters)
+    left_for_work = participants["not_completed_reason"] == "Moved into paid employment"
+    return known | set(participants.loc[left_for_work, "record_id"])
 
 
 def forms_returned(questionnaires: dict[str, pd.DataFrame]) -> pd.DataFrame:

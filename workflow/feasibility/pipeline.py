@@ -43,14 +43,14 @@ def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[st
     write_parquet(out, typed)
 
 
-def validation_report(reports: list[str], md: str, js: str, raw_dir: str = "data/raw") -> int:
+def validation_report(report_dir: str, md: str, js: str, raw_dir: str = "data/raw") -> int:
     """Combine the per-export reports into report.md / report.json; return the failure count."""
     exports, failures = [], []
     for name, spec in crf.EXPORTS.items():
-        path = Path(reports[0]).parent / f"{name}.json" if reports else None
+        path = Path(report_dir) / f"{name}.json"
         raw = Path(raw_dir) / spec.file
         current = sha256(raw) if raw.exists() else None
-        if path is None or not path.exists():
+        if not path.exists():
             exports.append({"export": name, "file": spec.file, "status": "not validated"})
             continue
         r = json.loads(path.read_text())
@@ -80,9 +80,8 @@ def validation_report(reports: list[str], md: str, js: str, raw_dir: str = "data
 def on_error(results: str = "results", raw_dir: str = "data/raw") -> None:
     """After a failed run: write the combined validation report and withdraw the old report."""
     vdir = Path(results) / "validation"
-    reports = sorted((vdir / "exports").glob("*.json"))
-    if reports:
-        n = validation_report([str(p) for p in reports], str(vdir / "report.md"),
+    if any((vdir / "exports").glob("*.json")):
+        n = validation_report(str(vdir / "exports"), str(vdir / "report.md"),
                               str(vdir / "report.json"), raw_dir)
         if n:
             print(f"\nValidation failed: {n} failure(s); full report: {vdir / 'report.md'}")
@@ -156,25 +155,16 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) 
         gt = table5_gt(cells)
     elif name == "feasibility_metrics":
         from .tables.feasibility_metrics import feasibility_metrics, feasibility_metrics_gt
+        from .derive import employment_known
+        starters = [r for tp in ("week14", "month6")
+                    for r in frames[tp].loc[frames[tp]["jobs_started"].fillna(0) > 0, "record_id"]]
+        employed = employment_known(frames["participants"], frames["status_changes"], starters)
         cells = feasibility_metrics(frames["participants"], frames["screening"], config,
-                                    employment_known=employment_known(frames["status_changes"],
-                                                                      frames["participants"], frames))
+                                    employment_known=len(employed))
         gt = feasibility_metrics_gt(cells, config)
     else:
         raise ValueError(f"unknown table {name!r}")
     write_table(cells, gt, html, csv)
-
-
-def employment_known(status_changes: pd.DataFrame, people: pd.DataFrame, frames: dict) -> int:
-    """Participants known to have obtained employment (Results): reported in status changes,
-    left a placement for paid work, or reported starting a job at follow-up."""
-    known = set(status_changes.loc[status_changes["sc_reason"] == 7, "record_id"])
-    known |= set(people.loc[people["not_completed_reason"] == "Moved into paid employment", "record_id"])
-    for key in ("week14", "month6"):
-        if key in frames:
-            df = frames[key]
-            known |= set(df.loc[df["jobs_started"].fillna(0) > 0, "record_id"])
-    return len(known)
 
 
 def eq5d_method_label(config: dict) -> str:

@@ -16,7 +16,10 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from .derive import employment_known
 from .stats import mean_sd, median_iqr, round_half_up
+
+FOLLOW_UP_END = pd.Timestamp("2019-02-28")   # "planned end date in February 2019" (Results)
 
 NOT_DATA_PREFIXES = ("study.planned_participants", "study.follow_up_end", "study.sites",
                      "study.poster_campaign", "instruments.", "process_evaluation.",
@@ -112,7 +115,9 @@ def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     pct = lambda k, d=n: 100 * k / d if d else float("nan")   # noqa: E731
     placed = p["placed"]
     reasons = p["excluded_after_recruitment"].fillna("") + "|" + p["not_placed_reason"].fillna("")
-    employed = _employment_known(p, sc)
+    starters = [r for c in ("jobs_started_week14", "jobs_started_month6") if c in p
+                for r in p.loc[p[c].fillna(0) > 0, "record_id"]]
+    employed = employment_known(p, sc, starters)
     v: dict[str, Any] = {}
     v["flow.screened"] = len(scr)
     v["flow.eligible_expressed_interest"] = int(((scr["scr_eligible"] == 1) & (scr["scr_interested"] == 1)).sum())
@@ -128,7 +133,7 @@ def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     v["flow.offered_placement_but_disengaged"] = int(p["dropout_reason"].str.startswith(
         "Disengaged", na=False).sum())
     v["flow.obtained_employment_known"] = [len(employed), pct(len(employed))]
-    v["flow.started_jobs_during_study"] = len(_employment_known(p, sc, by=pd.Timestamp("2019-02-28")))
+    v["flow.started_jobs_during_study"] = len(employment_known(p, sc, starters, by=FOLLOW_UP_END))
     v["flow.recruited_from_nhs_sites"] = int((p["source_group"] == "NHS sites").sum())
     for key, grp in (("nhs", "NHS sites"), ("non_nhs", "Non-NHS sites"), ("direct_contact", "Direct contact")):
         v[f"flow.recruitment_source_pct.{key}"] = pct((p["source_group"] == grp).sum())
@@ -165,7 +170,6 @@ def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     group = sizes[sizes.index != 6]
     v["work_preparation.attended"] = int(len(att))
     v["work_preparation.group_sessions"] = int(len(group))
-    sites = {1: "birmingham"}
     v["work_preparation.group_sessions_by_site.birmingham"] = int(sum(1 for s in group.index if s == 1))
     v["work_preparation.group_sessions_by_site.coventry"] = int(sum(1 for s in group.index if s != 1))
     v["work_preparation.group_size.min"] = int(group.min())
@@ -197,20 +201,6 @@ def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     v["safety.healthcare_referrals"] = int(p["healthcare_referrals"].sum())
     v["economics.rtw_with_intervention_pct"] = pct(len(employed))
     return v
-
-
-def _employment_known(p: pd.DataFrame, sc: pd.DataFrame, by: pd.Timestamp | None = None) -> set[str]:
-    """Participants known to have obtained employment: status reports, leaving a placement for
-    paid work, or a job started at follow-up; ``by`` keeps those dated on or before it."""
-    rep = sc[sc["sc_reason"] == 7]
-    if by is not None:
-        rep = rep[rep["sc_date"] <= by]
-    known = set(rep["record_id"])
-    known |= set(p.loc[p["not_completed_reason"] == "Moved into paid employment", "record_id"])
-    for col in ("jobs_started_week14", "jobs_started_month6"):
-        if col in p:
-            known |= set(p.loc[p[col].fillna(0) > 0, "record_id"])
-    return known
 
 
 def compare(published: dict, cells: pd.DataFrame, frames: dict[str, pd.DataFrame],

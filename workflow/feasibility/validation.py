@@ -343,7 +343,7 @@ def cross_failures(df: pd.DataFrame, export: crf.Export, name: str,
         need = (df["fu_returned"] == 1) & df["fu_return_date"].isna()
         for i in df.index[need]:
             fail(i, "fu_return_date", "", "returned but no return date")
-        out += _after_withdrawal(df, name, context, "fu_return_date", fail)
+        _after_withdrawal(df, context, "fu_return_date", fail)
     elif export.name.startswith("questionnaires_"):
         adm = context["followup_admin"]
         ev = export.events[0]
@@ -357,21 +357,19 @@ def cross_failures(df: pd.DataFrame, export: crf.Export, name: str,
             out.append(Failure(name, None, r, ev, "record_id", r,
                                "follow-up log records a returned questionnaire that is not in this export"))
         not_before("hq_date", c, "consent")
-        _after_withdrawal(df, name, context, "hq_date", fail)
+        _after_withdrawal(df, context, "hq_date", fail)
     return out
 
 
-def _after_withdrawal(df, name, context, date_col, fail) -> list[Failure]:
-    sc = context.get("status_changes")
-    if sc is None:
-        return []
+def _after_withdrawal(df, context, date_col, fail) -> None:
+    """No data dated after a status change that allows no further data."""
+    sc = context["status_changes"]
     stop = sc[sc["sc_further_data"] == 0].groupby("record_id")["sc_date"].min()
     when = df["record_id"].map(stop)
     bad = when.notna() & df[date_col].notna() & (df[date_col] > when)
     for i in df.index[bad]:
         fail(i, date_col, df.at[i, date_col].date(),
              f"data dated after a withdrawal that allows no further data ({when[i].date()})")
-    return []
 
 
 # ----------------------------------------------------------------------------- one export

@@ -28,7 +28,7 @@ rule validate:
         md="results/validation/report.md",
         json="results/validation/report.json",
     params:
-        reports=expand("results/validation/exports/{export}.json", export=EXPORTS),
+        reports="results/validation/exports",
     log:
         "results/logs/validate.log",
     threads: 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,13 +29,6 @@ def P(v) -> Printed:
 
 def D(s: str) -> dt.date:
     return dt.date.fromisoformat(s)
-
-
-@dataclass
-class Cohort:
-    """Everything the writer needs, as plain per-export tables of raw codes."""
-
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -469,15 +462,13 @@ def _single_missing_items(df: pd.DataFrame, rng) -> None:
         k = len(cols)
         for pid in df.index[rng.permutation(len(df))]:
             items = df.loc[pid, cols].to_numpy()
-            total = items.sum()
-            answered = total * (k - 1) / k
-            if total % k == 0 and lo <= total / k <= hi:
-                # answered items keep their sum (k-1)/k of the score: the blanked item
-                # holds exactly the mean of the others
-                j = int(np.flatnonzero(items == total / k)[0]) if (items == total / k).any() else None
-                if j is not None and abs(items.sum() - items[j] - answered) < 1e-9:
-                    df.loc[pid, cols[j]] = np.nan
-                    break
+            mean = items.sum() / k
+            # blanking an item equal to the mean of all k leaves the answered items with
+            # that same mean, so imputing it gives the score back
+            hits = np.flatnonzero(items == mean)
+            if len(hits):
+                df.loc[pid, cols[hits[0]]] = np.nan
+                break
 
 
 def _work_answers(published: dict, rng) -> pd.DataFrame:
