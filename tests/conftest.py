@@ -32,6 +32,12 @@ def checksums(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*"))}
 
 
+def checksums_tree(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory) -> Path:
     """The project copied and built once with `snakemake` (shared by read-only tests)."""

@@ -38,9 +38,9 @@ from itertools import combinations_with_replacement
 from typing import NamedTuple
 
 import pandas as pd
-from scipy import stats as _scipy_stats
 
 from feasibility.io import write_csv
+from feasibility.stats import t_quantile
 
 CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
@@ -298,11 +298,6 @@ def ci_centred(estimate: Printed, lo: Printed, hi: Printed) -> Outcome:
                    f"({lo.text} + {hi.text})/2 = {_fmt(mid)} vs estimate {estimate.text}: "
                    f"|difference| = {_fmt(gap)} {'<=' if ok else '>'} rounding tolerance "
                    f"{_fmt(tolerance)} (half a unit for the estimate + half for the midpoint)")
-
-
-def t_quantile(n: int, confidence: float = 0.95) -> float:
-    """t(1 - alpha/2, n - 1), the multiplier of a two-sided t interval."""
-    return float(_scipy_stats.t.ppf(1 - (1 - confidence) / 2, n - 1))
 
 
 def implied_change_sd(lo: Printed, hi: Printed, n: int,

@@ -131,17 +131,17 @@ def analysis_dataset(scores: list[str], logs: list[str], participants_path: str,
 
 # ---------------------------------------------------------------------------------- tables
 def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) -> None:
+    """Rule table: ``config`` holds only the parts of the study configuration the table reads."""
     from .tables.common import write_table
 
     frames = {k: read_parquet(v) for k, v in inputs.items()}
-    eq5d_label = eq5d_method_label(config)
     if name == "table2":
         from .tables.table2 import table2_baseline, table2_gt
-        cells = table2_baseline(frames["participants"], frames["scores"], eq5d_label=eq5d_label)
+        cells = table2_baseline(frames["participants"], frames["scores"], eq5d_label=eq5d_method_label(config))
         gt = table2_gt(cells)
     elif name == "table3":
         from .tables.table3 import final_follow_up_note, table3_change, table3_gt
-        cells = table3_change(frames["participants"], frames["scores"], eq5d_label=eq5d_label)
+        cells = table3_change(frames["participants"], frames["scores"], eq5d_label=eq5d_method_label(config))
         gt = table3_gt(cells, eq5d_method=eq5d_method_text(config),
                        final_follow_up=final_follow_up_note(frames["participants"]),
                        start_date_definition=config["study"]["start_date_definition"])

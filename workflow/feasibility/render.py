@@ -33,6 +33,7 @@ import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -228,17 +229,17 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
     _check_images(ast, project_dir)
     source = json.dumps(ast)
 
-    outputs = {}
-    if "html" in formats:
+    def html() -> Path:
         options = _format_options(project_dir, front_matter, "html")
         args = ["--standalone", "--embed-resources", "--wrap=none", *_common_args(options)]
         for css in _as_list(options.get("css")):
             args += ["--css", css]
-        html = _run([pandoc, "--from", "json", "--to", "html5", *args], input=source,
+        text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=source,
                     timeout=timeout, cwd=project_dir)
-        outputs["html"] = out_dir / "feasibility.html"
-        write_text(outputs["html"], html)
-    if "pdf" in formats:
+        write_text(out_dir / "feasibility.html", text)
+        return out_dir / "feasibility.html"
+
+    def pdf() -> Path:
         options = _format_options(project_dir, front_matter, "typst")
         args = ["--standalone", "--wrap=none", *_common_args(options)]
         if "papersize" in options:
@@ -248,9 +249,14 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
         typst_ast = dict(ast, blocks=_html_tables_to_pandoc(ast["blocks"], pandoc, timeout))
         typ = _run([pandoc, "--from", "json", "--to", "typst", *args], input=json.dumps(typst_ast),
                    timeout=timeout, cwd=project_dir)
-        outputs["pdf"] = out_dir / "feasibility.pdf"
-        write_bytes(outputs["pdf"], compile_typst(typ, project_dir, epoch))
-    return outputs
+        write_bytes(out_dir / "feasibility.pdf", compile_typst(typ, project_dir, epoch))
+        return out_dir / "feasibility.pdf"
+
+    # The two formats share nothing after the AST: render them side by side (the work is
+    # in pandoc and Typst, which release the GIL).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {fmt: pool.submit(job) for fmt, job in (("html", html), ("pdf", pdf)) if fmt in formats}
+        return {fmt: future.result() for fmt, future in futures.items()}
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -308,24 +314,52 @@ def _check_images(node, project_dir: Path) -> None:
             _check_images(child, project_dir)
 
 
-def _html_tables_to_pandoc(node, pandoc: str, timeout: float):
+RAW_ID = "feasibility-raw-html-"
+
+
+def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
     """Replace every raw HTML block in a pandoc AST by the blocks pandoc's HTML reader makes of it.
 
     pandoc's Typst writer drops raw HTML; read through ``-f html`` a great-tables table
     becomes a pandoc table with its title row, spanners, row groups and source notes.
+    All raw blocks go through one pandoc call, each wrapped in a numbered ``<div>``.
     """
-    if isinstance(node, dict):
-        return {k: _html_tables_to_pandoc(v, pandoc, timeout) for k, v in node.items()}
-    if not isinstance(node, list):
-        return node
-    out = []
-    for child in node:
-        if isinstance(child, dict) and child.get("t") == "RawBlock" and child["c"][0] == "html":
-            html = json.loads(_run([pandoc, "--from", "html", "--to", "json"], input=child["c"][1], timeout=timeout))
-            out.extend(html["blocks"])
-        else:
-            out.append(_html_tables_to_pandoc(child, pandoc, timeout))
-    return out
+    raw: list[str] = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            if node.get("t") == "RawBlock" and node["c"][0] == "html":
+                raw.append(node["c"][1])
+            else:
+                for value in node.values():
+                    collect(value)
+        elif isinstance(node, list):
+            for child in node:
+                collect(child)
+
+    collect(blocks)
+    if not raw:
+        return blocks
+    wrapped = "".join(f'<div id="{RAW_ID}{i}">\n{html}\n</div>\n' for i, html in enumerate(raw))
+    read = json.loads(_run([pandoc, "--from", "html", "--to", "json"], input=wrapped, timeout=timeout))
+    converted = {div["c"][0][0]: div["c"][1] for div in read["blocks"]
+                 if div.get("t") == "Div" and div["c"][0][0].startswith(RAW_ID)}
+    counter = iter(range(len(raw)))
+
+    def replace(node):
+        if isinstance(node, dict):
+            return {k: replace(v) for k, v in node.items()}
+        if not isinstance(node, list):
+            return node
+        out = []
+        for child in node:
+            if isinstance(child, dict) and child.get("t") == "RawBlock" and child["c"][0] == "html":
+                out.extend(converted[f"{RAW_ID}{next(counter)}"])
+            else:
+                out.append(replace(child))
+        return out
+
+    return replace(blocks)
 
 
 def compile_typst(source: str, root: Path, epoch: int | None) -> bytes:

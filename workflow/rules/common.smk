@@ -1,11 +1,15 @@
 # Helpers shared by the rules: paths and the package's entry points.
+import os
 from pathlib import Path
 
 from feasibility import crf
 from feasibility import pipeline as steps
 
 RAW = config["paths"]["raw"]
-PKG = Path(workflow.basedir) / "workflow" / "feasibility"
+# Relative to the working directory, so that a project folder moved or copied elsewhere
+# stays up to date (Snakemake records the set of input paths of every job).
+BASE = Path(os.path.relpath(workflow.basedir))
+PKG = BASE / "workflow" / "feasibility"
 EXPORTS = list(crf.EXPORTS)
 TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
 TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
@@ -20,7 +24,7 @@ def validated(export):
     return f"results/validated/{export}.parquet"
 
 
-SCHEMAS = Path(workflow.basedir) / "schemas"
+SCHEMAS = BASE / "schemas"
 
 
 def code(*modules):
@@ -30,6 +34,19 @@ def code(*modules):
         path = SCHEMAS / m[len("schemas/"):] if m.startswith("schemas/") else PKG / m
         files += sorted(str(p) for p in path.glob("*.py")) if path.is_dir() else [str(path)]
     return files
+
+
+def config_subset(cfg, paths):
+    """The parts of ``cfg`` named by dotted ``paths``, nested as in ``cfg``."""
+    out = {}
+    for path in paths:
+        *parents, leaf = path.split(".")
+        src, dst = cfg, out
+        for key in parents:
+            src, dst = src[key], dst.setdefault(key, {})
+        if leaf in src:
+            dst[leaf] = src[leaf]
+    return out
 
 
 def on_error():

@@ -19,13 +19,15 @@ rule report_sources:
         code=code("report_content.py"),
     output:
         directory("results/report/build"),
+    params:
+        settings=config,  # the methods section is written from the whole study configuration
     log:
         "results/logs/report_sources.log",
     threads: 1
     resources:
         mem_mb=1000,
     run:
-        steps.report_sources(config, {k: input[k] for k in REPORT_INPUTS}, output[0])
+        steps.report_sources(params.settings, {k: input[k] for k in REPORT_INPUTS}, output[0])
 
 
 rule render:

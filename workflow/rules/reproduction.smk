@@ -5,13 +5,15 @@ rule audit:
         code=code("audit.py"),
     output:
         "results/reproduction/audit.csv",
+    params:
+        settings=config_subset(config, ["statistics", "scoring.missing_items"]),
     log:
         "results/logs/audit.log",
     threads: 1
     resources:
         mem_mb=500,
     run:
-        steps.audit(input.published, config, output[0])
+        steps.audit(input.published, params.settings, output[0])
 
 
 rule reproduction:
