@@ -3,9 +3,13 @@ functions of the package, and writes its outputs (atomically). One call per rule
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
+import sys
+import time
+import traceback
 from pathlib import Path
 
 import pandas as pd
@@ -22,12 +26,35 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def step(func):
+    """A rule's entry point: with ``log_file=``, write that rule log (time taken, or the
+    error with its traceback) and print one progress line, so a person can follow a build."""
+    @functools.wraps(func)
+    def run(*args, log_file: str | None = None, **kwargs):
+        label = Path(log_file).stem if log_file else func.__name__
+        start = time.perf_counter()
+        try:
+            result = func(*args, **kwargs)
+        except BaseException:
+            if log_file:
+                write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
+                                     + traceback.format_exc())
+            raise
+        elapsed = time.perf_counter() - start
+        if log_file:
+            write_text(log_file, f"{label}: done in {elapsed:.2f} s\n")
+        print(f"[{label}] done in {elapsed:.1f} s", file=sys.stderr, flush=True)
+        return result
+    return run
+
+
 # ------------------------------------------------------------------------------ validation
 def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[str, str],
                     out: str, report: str) -> None:
     """Rule validate_export: one raw export → typed Parquet, plus its failure report."""
     from .validation import ValidationError, failures_frame, read_dictionary, validate_export as run
 
+    start = time.perf_counter()
     spec = crf.EXPORTS[export]
     ctx = {name: read_parquet(p) for name, p in context.items()}
     typed, failures = run(Path(raw_dir), spec, ctx, read_dictionary(Path(dictionary)))
@@ -38,11 +65,15 @@ def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[st
         "records": None if typed is None else int(len(typed)),
         "failures": failures_frame(failures).to_dict(orient="records"),
     })
+    records = "no" if typed is None else f"{len(typed):,}"
+    print(f"[validate {spec.file}] {records} records, {len(failures)} failure(s) "
+          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
     if failures:
         raise ValidationError(failures)
     write_parquet(out, typed)
 
 
+@step
 def validation_report(report_dir: str, md: str, js: str, raw_dir: str = "data/raw") -> int:
     """Combine the per-export reports into report.md / report.json; return the failure count."""
     exports, failures = [], []
@@ -94,6 +125,7 @@ def on_error(results: str = "results", raw_dir: str = "data/raw") -> None:
 
 
 # ------------------------------------------------------------------------------- derivation
+@step
 def participants(inputs: dict[str, str], out: str) -> None:
     from .derive import participants as derive
 
@@ -101,6 +133,7 @@ def participants(inputs: dict[str, str], out: str) -> None:
     write_parquet(out, derive(**frames))
 
 
+@step
 def score(timepoint: str, questionnaire: str, participants_path: str, config: dict,
           out: str, log: str) -> None:
     from .schemas.derived import Scores, ScoringLog
@@ -113,6 +146,7 @@ def score(timepoint: str, questionnaire: str, participants_path: str, config: di
     write_csv(log, ScoringLog.validate(slog, lazy=True))
 
 
+@step
 def analysis_dataset(scores: list[str], logs: list[str], participants_path: str,
                      out_scores: str, out_participants: str, out_log: str) -> None:
     """The long scores table, the participant table with job outcomes, the imputation log."""
@@ -130,6 +164,7 @@ def analysis_dataset(scores: list[str], logs: list[str], participants_path: str,
 
 
 # ---------------------------------------------------------------------------------- tables
+@step
 def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) -> None:
     """Rule table: ``config`` holds only the parts of the study configuration the table reads."""
     from .tables.common import write_table
@@ -187,6 +222,7 @@ def eq5d_method_text(config: dict) -> str:
 
 
 # --------------------------------------------------------------------------------- figures
+@step
 def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
     frames = {k: read_parquet(v) for k, v in inputs.items() if not k.startswith("q_")}
     if name == "consort":
@@ -205,6 +241,7 @@ def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
 
 
 # ------------------------------------------------------------------------ audit, reproduction
+@step
 def audit(published: str, config: dict, out: str) -> None:
     import yaml
 
@@ -212,6 +249,7 @@ def audit(published: str, config: dict, out: str) -> None:
     write_audit(audit_published(yaml.safe_load(Path(published).read_text()), config), out)
 
 
+@step
 def reproduction(published: str, table_csvs: list[str], extra: dict[str, str], audit_csv: str,
                  out: str) -> None:
     import yaml
@@ -224,6 +262,7 @@ def reproduction(published: str, table_csvs: list[str], extra: dict[str, str], a
 
 
 # ---------------------------------------------------------------------------------- report
+@step
 def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str = "report") -> None:
     from .report_content import write_generated
 
@@ -234,6 +273,7 @@ def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str =
     write_generated(config, inputs, build)
 
 
+@step
 def render(config: dict, build_dir: str, html: str, pdf: str, followup: str) -> None:
     """Render both formats. The build date is SOURCE_DATE_EPOCH when set, else the last
     follow-up return in the data, so two builds of the same data are byte-identical."""

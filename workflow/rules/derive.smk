@@ -15,7 +15,7 @@ rule participants:
     resources:
         mem_mb=2000,
     run:
-        steps.participants({e: input[e] for e in PARTICIPANT_EXPORTS}, output[0])
+        steps.participants({e: input[e] for e in PARTICIPANT_EXPORTS}, output[0], log_file=log[0])
 
 
 rule score:
@@ -38,7 +38,7 @@ rule score:
         mem_mb=2000,
     run:
         steps.score(wildcards.timepoint, input.questionnaire, input.participants, config,
-                    output.scores, output.log)
+                    output.scores, output.log, log_file=log[0])
 
 
 rule analysis_dataset:
@@ -58,4 +58,4 @@ rule analysis_dataset:
         mem_mb=2000,
     run:
         steps.analysis_dataset(input.scores, input.logs, input.participants,
-                               output.scores, output.participants, output.log)
+                               output.scores, output.participants, output.log, log_file=log[0])

@@ -26,4 +26,4 @@ rule figure:
         mem_mb=2000,
     run:
         steps.figure(wildcards.figure, {k: input[k] for k in FIGURE_INPUTS[wildcards.figure]},
-                     output.svg, output.png)
+                     output.svg, output.png, log_file=log[0])

@@ -27,7 +27,8 @@ rule report_sources:
     resources:
         mem_mb=1000,
     run:
-        steps.report_sources(params.settings, {k: input[k] for k in REPORT_INPUTS}, output[0])
+        steps.report_sources(params.settings, {k: input[k] for k in REPORT_INPUTS}, output[0],
+                             log_file=log[0])
 
 
 rule render:
@@ -47,4 +48,4 @@ rule render:
     resources:
         mem_mb=2000,
     run:
-        steps.render(config, input.build, output.html, output.pdf, input.followup)
+        steps.render({"report": params.report}, input.build, output.html, output.pdf, input.followup, log_file=log[0])

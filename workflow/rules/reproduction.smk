@@ -13,7 +13,7 @@ rule audit:
     resources:
         mem_mb=500,
     run:
-        steps.audit(input.published, params.settings, output[0])
+        steps.audit(input.published, params.settings, output[0], log_file=log[0])
 
 
 rule reproduction:
@@ -39,4 +39,4 @@ rule reproduction:
         steps.reproduction(input.published, input.tables,
                            {k: input[k] for k in ("participants", "screening", "status_changes",
                                                   "work_preparation", "case_management")},
-                           input.audit, output[0])
+                           input.audit, output[0], log_file=log[0])

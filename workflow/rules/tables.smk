@@ -43,4 +43,4 @@ rule table:
         mem_mb=2000,
     run:
         steps.table(wildcards.table, {k: input[k] for k in TABLE_INPUTS[wildcards.table]},
-                    params.settings, output.html, output.csv)
+                    params.settings, output.html, output.csv, log_file=log[0])

@@ -35,4 +35,4 @@ rule validate:
     resources:
         mem_mb=500,
     run:
-        steps.validation_report(params.reports, output.md, output.json, RAW)
+        steps.validation_report(params.reports, output.md, output.json, RAW, log_file=log[0])
