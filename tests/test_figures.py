@@ -447,3 +447,22 @@ def test_svg_text_is_escaped(tmp_path):
     texts = svg_texts(tmp_path / "e.svg")          # parses: the escaping held
     assert "\u2022" in texts and "Cost > benefit & $5 fares (n = 1)" in texts
     assert re.search(r"Screened &lt;all&gt; &amp; more", (tmp_path / "e.svg").read_text())
+
+
+def test_figures_made_in_parallel_threads_equal_those_made_one_by_one(tmp_path, saved):
+    # The workflow runs its jobs in threads of one process; matplotlib's style settings
+    # are process-global, so concurrent figures must not disturb each other's text.
+    from concurrent.futures import ThreadPoolExecutor
+
+    screening, participants = fx.screening(), fx.participants()
+    jobs = [(make_consort, (screening, participants)), (make_timeline, (participants, screening)),
+            (make_completeness, (participants, fx.forms_returned()))] * 2
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(make, *args, tmp_path / f"{make.__name__[5:]}{i}.svg",
+                               tmp_path / f"{make.__name__[5:]}{i}.png") for i, (make, args) in enumerate(jobs)]
+    for future in futures:
+        future.result()
+    for i, (make, _) in enumerate(jobs):
+        name = make.__name__[5:]
+        for ext in (".svg", ".png"):
+            assert (tmp_path / f"{name}{i}{ext}").read_bytes() == (saved / f"{name}{ext}").read_bytes(), name

@@ -10,8 +10,9 @@ and no random ids, so two saves of the same figure are byte-identical.
 from __future__ import annotations
 
 import io
-import re
 import os
+import re
+import threading
 from contextlib import contextmanager
 from html import escape
 from pathlib import Path
@@ -55,10 +56,17 @@ TIMEPOINT_LABELS: dict[str, str] = {tp: EVENTS[event] for event, tp in TIMEPOINT
 COLOURS = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00")
 
 
+# matplotlib's rcParams are global to the process and the workflow runs its jobs in
+# threads: without the lock, one figure leaving rc_context would restore the defaults
+# under another still drawing (its SVG text turned into paths).
+_STYLE_LOCK = threading.RLock()
+
+
 @contextmanager
 def figure_style() -> Iterator[None]:
-    """Apply the report's matplotlib settings while drawing or saving a figure."""
-    with mpl.rc_context(STYLE):
+    """Apply the report's matplotlib settings while drawing or saving a figure
+    (one figure at a time per process)."""
+    with _STYLE_LOCK, mpl.rc_context(STYLE):
         yield
 
 
