@@ -81,7 +81,7 @@ class Participants(pa.DataFrameModel):
     """
 
     record_id: Series[str] = pa.Field(unique=True)
-    site: Series[str] = pa.Field(isin=["Birmingham", "Coventry"])
+    site: Series[str] = pa.Field()  # one of the study's sites (data dictionary); derive checks the list
     source: Series[str]
     source_group: Series[str] = pa.Field(isin=["NHS sites", "Non-NHS sites", "Direct contact"])
     consent_date: Series[pa.DateTime]

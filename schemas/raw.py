@@ -17,6 +17,10 @@ from pandera.typing import Series
 DATE = pa.DateTime
 COMPLETE = {"isin": [0, 1, 2]}
 YESNO = [0, 1]
+# Site codes of the shipped study (1 Birmingham, 2 Coventry). A study defines its own
+# sites in its data dictionary: validation checks scr_site, enr_site and plc_site
+# against the dictionary's code list instead (feasibility.validation.export_schema).
+SITES = [1, 2]
 
 
 def codes(lo: int, hi: int) -> list[int]:
@@ -40,7 +44,7 @@ class RedcapRecord(pa.DataFrameModel):
 class Screening(RedcapRecord):
     redcap_event_name: Series[str] = pa.Field(isin=["screening_arm_1"])
     scr_date: Series[DATE]
-    scr_site: Series[float] = pa.Field(isin=codes(1, 2))
+    scr_site: Series[float] = pa.Field(isin=SITES)
     scr_source: Series[float] = pa.Field(isin=codes(1, 4))
     scr_eligible: Series[float] = pa.Field(isin=YESNO)
     scr_inelig_reason: Series[float] = pa.Field(isin=codes(1, 8), nullable=True)
@@ -58,7 +62,7 @@ class Enrolment(RedcapRecord):
     redcap_event_name: Series[str] = pa.Field(isin=["baseline_arm_1"])
     enr_consent_date: Series[DATE]
     enr_screening_id: Series[str]
-    enr_site: Series[float] = pa.Field(isin=codes(1, 2))
+    enr_site: Series[float] = pa.Field(isin=SITES)
     enr_source: Series[float] = pa.Field(isin=codes(1, 4))
     enrolment_complete: Series[float] = pa.Field(**COMPLETE)
     dem_dob: Series[DATE]
@@ -146,7 +150,7 @@ class Placements(RedcapRecord):
     plc_decision_date: Series[DATE] = pa.Field(nullable=True)
     plc_not_placed_reason: Series[float] = pa.Field(isin=codes(1, 4), nullable=True)
     plc_provider: Series[float] = pa.Field(isin=codes(1, 4), nullable=True)
-    plc_site: Series[float] = pa.Field(isin=codes(1, 2), nullable=True)
+    plc_site: Series[float] = pa.Field(isin=SITES, nullable=True)
     plc_role: Series[str] = pa.Field(nullable=True, str_length={"max_value": 200})
     plc_start: Series[DATE] = pa.Field(nullable=True)
     plc_end: Series[DATE] = pa.Field(nullable=True)

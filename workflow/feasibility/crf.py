@@ -33,7 +33,11 @@ FIVE_AGREE = ((1, "Completely disagree"), (2, "Disagree"), (3, "Neither agree no
               (4, "Agree"), (5, "Completely agree"))
 NOT_AT_ALL_TO_EXTREMELY = ((1, "Not at all"), (2, "A little bit"), (3, "Moderately"),
                            (4, "Quite a lot"), (5, "Extremely"))
+# The shipped study's two sites. A study's own site list is the code list its data
+# dictionary gives the site fields; validation reads it from there and stores it with
+# the validated tables (``study_sites``).
 SITES = ((1, "Birmingham"), (2, "Coventry"))
+SITE_FIELDS = ("scr_site", "enr_site", "plc_site")
 SOURCES = ((1, "NHS pain clinic"), (2, "Council employment services"),
            (3, "Posters and direct contact"), (4, "Private employment services"))
 
@@ -406,3 +410,10 @@ def export_columns(export: Export) -> list[str]:
             cols += fld.columns()
         cols.append(f"{form}_complete")
     return cols
+
+
+def study_sites(table) -> tuple[tuple[int, str], ...]:
+    """The study's sites (code, label) as validation stored them with a validated table
+    (``table.attrs["sites"]``, read from the data dictionary); ``SITES`` when absent."""
+    stored = getattr(table, "attrs", {}).get("sites")
+    return tuple((int(code), str(label)) for code, label in stored) if stored else SITES

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from . import crf
 from .schemas.derived import Participants
@@ -20,20 +21,26 @@ PAIN_AREAS = ["lower_back", "back_or_neck", "head", "chest", "abdominal", "perip
 FOLLOW_UP = {"week6": "week6_arm_1", "week14": "week14_arm_1", "month6": "month6_arm_1"}
 
 
-def label(field: str, codes: pd.Series) -> pd.Series:
-    """Code → label from the CRF's choice list (missing stays missing)."""
-    choices = dict(crf.fields_by_name()[field].choices)
-    return codes.map(lambda c: choices.get(int(c)) if pd.notna(c) else None)
+def label(field: str, codes: pd.Series, choices=None) -> pd.Series:
+    """Code → label from ``choices`` or else the CRF's choice list (missing stays missing)."""
+    labels = dict(choices if choices is not None else crf.fields_by_name()[field].choices)
+    return codes.map(lambda c: labels.get(int(c)) if pd.notna(c) else None)
 
 
 def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
                  placements: pd.DataFrame, status_changes: pd.DataFrame,
                  case_management: pd.DataFrame, adverse_events: pd.DataFrame,
                  followup_admin: pd.DataFrame) -> pd.DataFrame:
-    """One row per recruited participant (schema ``Participants``)."""
+    """One row per recruited participant (schema ``Participants``).
+
+    Sites are labelled from the study's own site list, which validation stored with
+    the enrolment table (the data dictionary's); the result carries it on in
+    ``attrs["sites"]`` for the figures and tables that show sites.
+    """
+    sites = crf.study_sites(enrolment)
     e = enrolment.set_index("record_id")
     out = pd.DataFrame(index=e.index)
-    out["site"] = label("enr_site", e["enr_site"])
+    out["site"] = label("enr_site", e["enr_site"], sites)
     out["source"] = label("enr_source", e["enr_source"])
     out["source_group"] = e["enr_source"].map(SOURCE_GROUP)
     out["consent_date"] = e["enr_consent_date"]
@@ -76,7 +83,7 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
     out["not_placed_reason"] = pd.Series(not_placed, index=out.index).where(attended & ~placed, None)
     out["placed"] = placed
     out["placement_provider"] = label("plc_provider", pl["plc_provider"]).where(placed, None)
-    out["placement_site"] = label("plc_site", pl["plc_site"]).where(placed, None)
+    out["placement_site"] = label("plc_site", pl["plc_site"], sites).where(placed, None)
     out["decision_date"] = pl["plc_decision_date"]
     out["placement_start"] = pl["plc_start"].where(placed)
     out["placement_end"] = pl["plc_end"].where(placed)
@@ -115,7 +122,11 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
         ret_date = adm["fu_return_date"].xs(ev, level=1).reindex(out.index) if len(adm) else pd.NaT
         out[f"fu_days_{tp}"] = ((ret_date - out["start_date"]).dt.days.astype(float)).where(returned)
     out = out.reset_index().rename(columns={"index": "record_id"})
-    return Participants.validate(out, lazy=True)
+    out.attrs["sites"] = [[code, name] for code, name in sites]
+    # the contract's site check, with the study's own sites
+    schema = Participants.to_schema().update_column(
+        "site", checks=[pa.Check.isin([name for _, name in sites])])
+    return schema.validate(out, lazy=True)
 
 
 def employment_known(participants: pd.DataFrame, status_changes: pd.DataFrame,

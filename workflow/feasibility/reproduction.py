@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from . import crf
 from .derive import employment_known
 from .stats import mean_sd, median_iqr, round_half_up
 
@@ -107,6 +108,13 @@ def from_cells(cells: pd.DataFrame) -> dict[str, Any]:
 
 
 # -------------------------------------------------------------- values from participant data
+def session_sites() -> dict[int, str]:
+    """Where each work-preparation session was held, as its CRF label names it
+    (``Group session 1 (Birmingham)`` → Birmingham)."""
+    return {code: text.rpartition("(")[2].rstrip(")")
+            for code, text in crf.fields_by_name()["wp_session"].choices}
+
+
 def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Published values outside Tables 2-5, computed from the analysis dataset."""
     p, scr = f["participants"], f["screening"]
@@ -170,8 +178,10 @@ def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     group = sizes[sizes.index != 6]
     v["work_preparation.attended"] = int(len(att))
     v["work_preparation.group_sessions"] = int(len(group))
-    v["work_preparation.group_sessions_by_site.birmingham"] = int(sum(1 for s in group.index if s == 1))
-    v["work_preparation.group_sessions_by_site.coventry"] = int(sum(1 for s in group.index if s != 1))
+    held_in = session_sites()
+    for site in ("Birmingham", "Coventry"):
+        v[f"work_preparation.group_sessions_by_site.{site.lower()}"] = int(
+            sum(held_in[s] == site for s in group.index))
     v["work_preparation.group_size.min"] = int(group.min())
     v["work_preparation.group_size.median"] = median_iqr(group.to_numpy(dtype=float)).median
     v["work_preparation.group_size.max"] = int(group.max())

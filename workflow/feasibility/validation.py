@@ -128,7 +128,8 @@ def read_export(path: Path, export: crf.Export, dictionary: pd.DataFrame | None 
 
 
 def _check_against_dictionary(name: str, export: crf.Export, dictionary: pd.DataFrame) -> list[Failure]:
-    """The data dictionary shipped with the export must describe its forms as we know them."""
+    """The data dictionary shipped with the export must describe its forms as we know them;
+    its site fields list the study's own sites (``dictionary_sites``)."""
     out = []
     dd = dictionary.set_index("Variable / Field Name")
     for form in export.forms:
@@ -138,15 +139,66 @@ def _check_against_dictionary(name: str, export: crf.Export, dictionary: pd.Data
                                    f"field of form {form} is missing from the data dictionary"))
                 continue
             row = dd.loc[fld.name]
-            want = " | ".join(f"{c}, {lab}" for c, lab in fld.choices) if fld.ftype not in ("yesno", "slider") else None
-            if want is not None and row["Choices, Calculations, OR Slider Labels"] != want:
+            want = _choices_text(fld.choices) if fld.ftype not in ("yesno", "slider") else None
+            if want is not None and fld.name not in crf.SITE_FIELDS \
+                    and row["Choices, Calculations, OR Slider Labels"] != want:
                 out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name,
                                    _shown(row["Choices, Calculations, OR Slider Labels"]),
                                    f"code list disagrees with the export's ({want})"))
             if row["Form Name"] != form:
                 out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, row["Form Name"],
                                    f"dictionary puts the field on another form than {form}"))
+    columns = crf.export_columns(export)
+    out += [f for f in dictionary_sites(dictionary)[1] if f.field in columns]
     return out
+
+
+def _choices_text(choices) -> str:
+    return " | ".join(f"{c}, {lab}" for c, lab in choices)
+
+
+def _parse_choices(text: str) -> tuple[tuple[int, str], ...] | None:
+    """REDCap's ``1, Label | 2, Label`` as (code, label) pairs; None unless every part
+    is a whole-number code and a label, and the codes are distinct."""
+    pairs = []
+    for part in text.split("|"):
+        code, comma, label = part.strip().partition(",")
+        if not comma or not code.strip().isdigit() or not label.strip():
+            return None
+        pairs.append((int(code), label.strip()))
+    return tuple(pairs) if len({c for c, _ in pairs}) == len(pairs) else None
+
+
+def dictionary_sites(dictionary: pd.DataFrame) -> tuple[tuple[tuple[int, str], ...], list[Failure]]:
+    """The study's sites (code, label): the code list its data dictionary gives the site fields.
+
+    A trial defines its own sites, so for ``scr_site``, ``enr_site`` and ``plc_site``
+    the dictionary, not ``crf.SITES``, is the authority. The three lists must agree
+    (one study, one site list). An unreadable list is a failure, and the shipped
+    study's sites stand in when none can be read.
+    """
+    dd = dictionary.drop_duplicates("Variable / Field Name").set_index("Variable / Field Name")
+    lists, failures = {}, []
+    for name in crf.SITE_FIELDS:
+        if name not in dd.index:
+            continue                      # reported as a field missing from the dictionary
+        text = dd.at[name, "Choices, Calculations, OR Slider Labels"]
+        parsed = _parse_choices(text)
+        if parsed is None:
+            failures.append(Failure(crf.DICTIONARY_FILE, None, "", "", name, _shown(text),
+                                    "site list is not 'code, label | code, label | ...' "
+                                    "with distinct whole-number codes"))
+        else:
+            lists[name] = parsed
+    if not lists:
+        return crf.SITES, failures
+    first, sites = next(iter(lists.items()))
+    for name, parsed in lists.items():
+        if parsed != sites:
+            failures.append(Failure(crf.DICTIONARY_FILE, None, "", "", name,
+                                    _shown(_choices_text(parsed)),
+                                    f"site list disagrees with {first}'s ({_choices_text(sites)})"))
+    return sites, failures
 
 
 # --------------------------------------------------------------------------- type coercion
@@ -196,10 +248,18 @@ def coerce(df: pd.DataFrame, export: crf.Export, name: str) -> tuple[pd.DataFram
 
 
 # ------------------------------------------------------------------------------ schemas
-def schema_failures(df: pd.DataFrame, export: crf.Export, name: str) -> list[Failure]:
-    model = SCHEMAS[export.name]
+def export_schema(export: crf.Export, sites=crf.SITES) -> pa.DataFrameSchema:
+    """The export's schema, its site fields checked against the study's own site codes."""
+    schema = SCHEMAS[export.name].to_schema()
+    own = {f: {"checks": [pa.Check.isin([code for code, _ in sites])]}
+           for f in crf.SITE_FIELDS if f in schema.columns}
+    return schema.update_columns(own) if own else schema
+
+
+def schema_failures(df: pd.DataFrame, export: crf.Export, name: str,
+                    sites=crf.SITES) -> list[Failure]:
     try:
-        model.validate(df, lazy=True)
+        export_schema(export, sites).validate(df, lazy=True)
         return []
     except SchemaErrors as err:
         cases = err.failure_cases
@@ -375,14 +435,19 @@ def _after_withdrawal(df, context, date_col, fail) -> None:
 # ----------------------------------------------------------------------------- one export
 def validate_export(raw_dir: Path, export: crf.Export, context: dict[str, pd.DataFrame],
                     dictionary: pd.DataFrame | None) -> tuple[pd.DataFrame | None, list[Failure]]:
-    """All rules for one export; the typed table when it passes."""
+    """All rules for one export; the typed table when it passes.
+
+    A typed table with site fields carries the study's sites from the data dictionary
+    in ``attrs["sites"]`` (kept in its Parquet file; read with ``crf.study_sites``).
+    """
     path = Path(raw_dir) / export.file
     df, failures = read_export(path, export, dictionary)
     if df is None:
         return None, failures
+    sites = crf.SITES if dictionary is None else dictionary_sites(dictionary)[0]
     typed, f2 = coerce(df, export, path.name)
     failures += f2
-    failures += schema_failures(typed, export, path.name)
+    failures += schema_failures(typed, export, path.name, sites)
     failures += completeness_failures(typed, export, path.name)
     blocked = [d for d in export.depends_on if d not in context]
     if blocked:
@@ -391,7 +456,12 @@ def validate_export(raw_dir: Path, export: crf.Export, context: dict[str, pd.Dat
     else:
         failures += cross_failures(typed, export, path.name, context)
     failures = _dedupe(failures)
-    return (typed.reset_index(drop=True) if not failures else None), failures
+    if failures:
+        return None, failures
+    typed = typed.reset_index(drop=True)
+    if any(f in typed for f in crf.SITE_FIELDS):
+        typed.attrs["sites"] = [[code, label] for code, label in sites]
+    return typed, failures
 
 
 def failures_frame(failures: list[Failure]) -> pd.DataFrame:

@@ -40,14 +40,17 @@ def _proportion_cell(group: str, label: str, k: int, n: int, confidence: float,
 
 
 def _recruitment_cells(participants: pd.DataFrame, screening: pd.DataFrame) -> list[dict]:
-    """Recruits per calendar month; a site or source is counted from its first screening."""
+    """Recruits per calendar month; a site or source is counted from its first screening.
+
+    Sites are the study's own (``crf.study_sites``: the data dictionary's list, stored
+    with the validated screening log), one row each in code order."""
     consent = pd.to_datetime(participants["consent_date"])
     last = consent.max()
     months = months_spanned(consent.min(), last)
     rows = [cell(TABLE, RECRUITMENT, "Overall", "value", "rate", decimals=1,
                  estimate=len(participants) / months, n=len(participants), denominator=months)]
     screened_on = pd.to_datetime(screening["scr_date"])
-    for column, crf_field, choices in (("site", "scr_site", crf.SITES),
+    for column, crf_field, choices in (("site", "scr_site", crf.study_sites(screening)),
                                        ("source", "scr_source", crf.SOURCES)):
         for code, label in choices:
             recruited = int((participants[column] == label).sum())
