@@ -52,10 +52,10 @@ COLUMNS = ["key", "check", "arithmetic", "verdict"]
 # the mapped 3L index, which the paper's Table 1 prints as "0 to 1".
 EQ5D_3L_MINIMUM = Fraction("-0.594")
 
-# Weeks on placement of two of the 15 placed, from the Results prose: PP02 left "after
-# two and a half weeks" for paid employment; the participant with the first adverse
+# Weeks on placement of two of the 15 placed, from the Results prose: one participant
+# (the paper names them by study ID) left "after two and a half weeks" for paid employment; the participant with the first adverse
 # event "completed the work preparation and two-weeks of a placement".
-SHORT_PLACEMENT_WEEKS = {"PP02": Fraction(5, 2), "adverse event": Fraction(2)}
+SHORT_PLACEMENT_WEEKS = {"left for paid employment": Fraction(5, 2), "adverse event": Fraction(2)}
 
 
 # ----------------------------------------------------------------------------- printed numbers
@@ -802,13 +802,14 @@ class _Audit:
         self.add("placements.weeks_attended.mean_sd",
                  "SD vs the two short placements the text reports",
                  Outcome(CONSISTENT if ok else INCONSISTENT,
-                         f"premise: PP02 left 'after two and a half weeks' and the participant "
+                         f"premise: the participant who left for paid employment 'after two and a half "
+                         f"weeks' and the participant "
                          f"with an adverse event completed 'two weeks of a placement' (both among "
                          f"the {placed} placed); with those two values fixed and the mean in "
                          f"{weeks[0].interval}, the smallest SD is sqrt([sum (x - m)^2 + "
                          f"(sum (x - m))^2/{placed - 2}]/{placed - 1}) = {least:.2f} "
                          f"{'<=' if ok else '>'} printed {weeks[1].text} (< {_fmt(weeks[1].hi)}); "
-                         f"taking 3 weeks for PP02 gives "
+                         f"taking 3 weeks for the first gives "
                          f"{min_sd_with_fixed([Fraction(3), Fraction(2)], placed, weeks[0]):.2f}"))
         total = [Printed.of(v, 1) for v in pl["total_hours"]["mean_sd"]]
         self.add("placements.total_hours.mean_sd",

@@ -170,6 +170,7 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) 
     from .tables.common import write_table
 
     frames = {k: read_parquet(v) for k, v in inputs.items()}
+    threshold = (config.get("disclosure") or {}).get("small_cell_threshold")
     if name == "table2":
         from .tables.table2 import table2_baseline, table2_gt
         cells = table2_baseline(frames["participants"], frames["scores"], eq5d_label=eq5d_method_label(config))
@@ -187,7 +188,7 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) 
     elif name == "table5":
         from .tables.table5 import table5_gt, table5_jobs
         cells = table5_jobs(frames["week14"], frames["month6"])
-        gt = table5_gt(cells)
+        gt = table5_gt(cells, small_cell_threshold=threshold)
     elif name == "feasibility_metrics":
         from .tables.feasibility_metrics import feasibility_metrics, feasibility_metrics_gt
         from .derive import employment_known
@@ -199,7 +200,7 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) 
         gt = feasibility_metrics_gt(cells, config)
     else:
         raise ValueError(f"unknown table {name!r}")
-    write_table(cells, gt, html, csv)
+    write_table(cells, gt, html, csv, small_cell_threshold=threshold)
 
 
 def eq5d_method_label(config: dict) -> str:
@@ -275,8 +276,9 @@ def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str =
 
 @step
 def render(config: dict, build_dir: str, html: str, pdf: str, followup: str) -> None:
-    """Render both formats. The build date is SOURCE_DATE_EPOCH when set, else the last
-    follow-up return in the data, so two builds of the same data are byte-identical."""
+    """Render both formats. The build date is SOURCE_DATE_EPOCH when set, else the first
+    day of the month of the last follow-up return, so two builds of the same data are
+    byte-identical."""
     import os
 
     from .render import render_options, render_report
@@ -284,6 +286,7 @@ def render(config: dict, build_dir: str, html: str, pdf: str, followup: str) -> 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         last = read_parquet(followup)["fu_return_date"].max()
-        epoch = int(pd.Timestamp(last).timestamp()) if pd.notna(last) else 0
+        # the first of that month: an exact day would be some person's return date
+        epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if pd.notna(last) else 0
     render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"),
                   source_date_epoch=int(epoch), **render_options(config))

@@ -302,12 +302,18 @@ def _pandoc_path() -> str:
 
 
 def _check_images(node, project_dir: Path) -> None:
-    """Fail early, naming the file, when a figure's image is missing (pandoc only warns)."""
+    """Fail early, naming the file, when a figure's image is missing (pandoc only warns),
+    and give each image its ``fig-alt`` text as its alternative text, as Quarto does
+    (pandoc would keep it only as an unused ``data-fig-alt`` attribute)."""
     if isinstance(node, dict):
         if node.get("t") == "Image":
-            src = node["c"][2][0]
+            attr, _, (src, _) = node["c"]
             if not re.match(r"[a-zA-Z][\w+.-]*:", src) and not (project_dir / src).is_file():
                 raise RenderError(f"figure image not found: {src} (relative to {project_dir})")
+            alt = dict(attr[2]).get("fig-alt")
+            if alt:
+                attr[2] = [kv for kv in attr[2] if kv[0] != "fig-alt"]
+                node["c"][1] = [{"t": "Str", "c": alt}]
         node = list(node.values())
     if isinstance(node, list):
         for child in node:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .io import read_parquet, write_text
+from .reproduction import SUPPRESSED
 
 KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
                 "pypandoc-binary", "typst", "pyarrow", "PyYAML"]
@@ -83,7 +84,23 @@ complete pairs, with a 95% confidence interval from the t distribution.
 Proportions in the feasibility metrics carry Wilson 95% intervals. Follow-up
 response rates exclude participants who dropped out (excluded, withdrew,
 disengaged, died, or could not be placed for language or learning reasons).
+
+{small_cell_rule(config)}
 """
+
+
+def small_cell_rule(config: dict) -> str:
+    """The methods line for the small-cell rule (``disclosure.small_cell_threshold``)."""
+    k = (config.get("disclosure") or {}).get("small_cell_threshold")
+    if not k:
+        return ("**Small cells.** No small-cell rule was applied (`disclosure.small_cell_threshold` "
+                "is not set): counts of 1 and more are printed, as in the paper.")
+    return (f"**Small cells.** In Tables 2–5 and the feasibility metrics, counts of 1 to {k - 1} "
+            f"people or events are shown as <{k}, and the percentages, intervals and rates derived "
+            f"from them are withheld (`disclosure.small_cell_threshold` = {k}). Zero counts, "
+            "denominators and summaries of continuous measures are shown, and no complementary "
+            "suppression is applied. The participant-flow diagram (Figure 1), the other figures "
+            "and the text print exact counts.")
 
 
 def _counts(p: pd.DataFrame) -> dict:
@@ -127,6 +144,8 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
              "the audit shows to be inconsistent, {} do not match, and {} are context the data do not "
              "hold.").format(len(comp), counts.get("match", 0), counts.get("published value inconsistent", 0),
                              counts.get("mismatch", 0), counts.get("not a data value", 0))
+    if counts.get(SUPPRESSED, 0):
+        first += f" {counts[SUPPRESSED]} are withheld by the small-cell rule and not compared."
     shown = comp[["key", "published", "reproduced", "status"]]
     write_text(g / "appendix_reproduction.md", first + "\n\n" + md_table(shown))
     audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)

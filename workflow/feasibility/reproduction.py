@@ -4,8 +4,9 @@ One row per leaf of ``published_values.yaml``: its key path, the published value
 the reproduced value rounded as the paper printed it, and a status:
 ``match``; ``mismatch``; ``published value inconsistent`` (the audit of the
 published numbers shows it cannot hold together with the paper's other numbers,
-so no data can reproduce all of them); or ``not a data value`` (study context the
-CRF data do not hold, such as the process-evaluation interviews).
+so no data can reproduce all of them); ``suppressed (small-cell rule)`` (the table
+withholds the count: see ``disclosure.small_cell_threshold``); or ``not a data value``
+(study context the CRF data do not hold, such as the process-evaluation interviews).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import pandas as pd
 
 from . import crf
 from .derive import employment_known
+
+SUPPRESSED = "suppressed (small-cell rule)"
 from .stats import mean_sd, median_iqr, round_half_up
 
 FOLLOW_UP_END = pd.Timestamp("2019-02-28")   # "planned end date in February 2019" (Results)
@@ -224,6 +227,7 @@ def compare(published: dict, cells: pd.DataFrame, frames: dict[str, pd.DataFrame
         p_ctl = published["economics"]["rtw_without_intervention_assumed_pct"] / 100
         reproduced["economics.number_needed_to_treat"] = 1 / (nnt / 100 - p_ctl)
     bad = inconsistencies(audit)
+    suppressed = set(cells.loc[cells["text"].astype(str).str.startswith("<"), "published_key"].dropna())
     rows = []
     for key, pub in leaves(published):
         if key.startswith(NOT_DATA_PREFIXES):
@@ -234,6 +238,8 @@ def compare(published: dict, cells: pd.DataFrame, frames: dict[str, pd.DataFrame
         finding = next((bad[k] for k in _ancestors(key) if k in bad), "")
         if val is not None and _same(pub, shown):
             status = "match"
+        elif any(k in suppressed for k in _ancestors(key)):
+            status = SUPPRESSED
         elif finding:
             status = "published value inconsistent"
         else:

@@ -235,8 +235,8 @@ def timeline_alt_text(data: pd.DataFrame, source_starts: pd.DataFrame) -> str:
     for label, _, _ in SERIES:
         by_site = ", ".join(f"{site} {finals[(label, site)]}" for site in sites)
         parts.append(f"{label.lower()} {finals[(label, total)]} ({by_site})")
-    starts = "; ".join(f"{row.source} on {row.first_screened.day} "
-                       f"{_month_name(row.first_screened)} {row.first_screened.year}"
+    # the month only: a day would be some person's screening date
+    starts = "; ".join(f"{row.source} in {_month_name(row.first_screened)} {row.first_screened.year}"
                        for row in source_starts.itertuples())
     return (f"Step chart of cumulative numbers of participants by calendar month from "
             f"{_month_name(first)} {first.year} to {_month_name(last)} {last.year}, in panels "

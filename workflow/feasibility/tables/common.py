@@ -22,6 +22,11 @@ nnt_ci         NNT / - / NNT at upper p / NNT at lower p (inf: unbounded) / empl
 (rounded half away from zero at ``decimals``; true minus sign). ``published_key``
 is the key path into ``config/published_values.yaml`` that the cell reproduces
 (``a.b.c`` or ``a.b[i]``), empty when none.
+
+Small-cell rule (``disclosure.small_cell_threshold`` = k, off when null): a cell whose
+count is 1 to k−1 (:data:`COUNT_FIELD`) is suppressed by :func:`write_table`: its
+``text`` is ``<k`` and the count and every number derived from it (``estimate``,
+``sd``, ``lower``, ``upper``, ``n``) are left empty; ``denominator`` is kept.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from great_tables import GT
+from great_tables import GT, loc
 
 from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
@@ -50,6 +55,10 @@ _PARTS = {
     "proportion_ci": ("estimate", "lower", "upper"),
     "nnt_ci": ("estimate", "lower", "upper"),
 }
+# The count a cell discloses. A ``count`` printed with decimals is a total of a measure
+# (case-management hours), not a count of people or events: it is never suppressed.
+COUNT_FIELD = {"n_pct": "n", "proportion_ci": "n", "rate": "n", "nnt_ci": "n", "count": "estimate"}
+_WITHHELD = ["estimate", "sd", "lower", "upper", "n"]
 # great-tables drops a << >> section when a value in it is missing (e.g. no SD for n = 1)
 _PATTERNS = {1: "{0}", 2: "{0}<< ({1})>>", 3: "{0}<< ({1} to {2})>>"}
 _TEXT_PATTERNS = {1: "{0}", 2: "{0} ({1})", 3: "{0} ({1} to {2})"}
@@ -99,21 +108,76 @@ def cells_frame(records: Iterable[dict]) -> pd.DataFrame:
     return df
 
 
+# --------------------------------------------------------------------------- small cells
+def small_cells(cells: pd.DataFrame, threshold: int | None) -> pd.Series:
+    """Cells whose count (:data:`COUNT_FIELD`) is at least 1 and below ``threshold``.
+
+    Zero counts are shown (a zero discloses no one); no cell is small when ``threshold``
+    is null.
+    """
+    mask = pd.Series(False, index=cells.index)
+    if not threshold:
+        return mask
+    for statistic, field in COUNT_FIELD.items():
+        here = cells["statistic"] == statistic
+        if statistic == "count":
+            here &= cells["decimals"] == 0
+        count = pd.to_numeric(cells[field], errors="coerce").astype("float64")
+        mask |= here & (count > 0) & (count < threshold)
+    return mask
+
+
+def suppress_small_cells(cells: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
+    """The tidy cells with every small cell (:func:`small_cells`) printed ``<k`` and its numbers withheld."""
+    small = small_cells(cells, threshold)
+    if not small.any():
+        return cells
+    out = cells.copy()
+    for name in _WITHHELD:
+        out.loc[small, name] = pd.NA if name == "n" else np.nan
+    out.loc[small, "text"] = f"<{threshold}"
+    return out
+
+
+def suppression_note(threshold: int) -> str:
+    """The footnote of a table with suppressed cells."""
+    return (f"<{threshold}: a count of 1 to {threshold - 1} people or events; the count and every "
+            "number derived from it (percentage, interval, rate) are withheld (small-cell rule).")
+
+
+def _suppress_in_gt(gt: GT, cells: pd.DataFrame, threshold: int | None) -> GT:
+    """``gt`` (built from ``cells`` by :func:`build_gt`) with its small cells shown as ``<k``."""
+    small = cells[small_cells(cells, threshold)]
+    if small.empty:
+        return gt
+    row_of = _row_index(cells)
+    for column, block in small.groupby("column", sort=True):
+        rows = sorted(row_of[(g, r)] for g, r in zip(block["row_group"], block["row_label"]))
+        gt = gt.text_transform(loc.body(columns=f"{column}__v0", rows=rows),
+                               lambda _: f"&lt;{threshold}")
+    return gt.tab_footnote(suppression_note(threshold))
+
+
 # ----------------------------------------------------------------------------- great-tables
+def _row_index(cells: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Table row of each (row_group, row_label), in the order the cells first give them."""
+    keys = cells[["row_group", "row_label"]].drop_duplicates()
+    return {key: i for i, key in enumerate(zip(keys["row_group"], keys["row_label"]))}
+
+
 def _display_frame(cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Wide frame: one row per (row_group, row_label), printed numbers pre-rounded half up.
 
     great-tables rounds half to even on binary values (0.125 -> 0.12); rounding
     here first makes its ``fmt_number`` print what the paper prints.
     """
-    keys = cells[["row_group", "row_label"]].drop_duplicates().reset_index(drop=True)
-    wide = keys.copy()
+    index = _row_index(cells)
+    wide = pd.DataFrame(list(index), columns=["row_group", "row_label"])
     for c in columns:
         for k in range(3):
             wide[f"{c}__v{k}"] = np.nan
         wide[f"{c}__n"] = pd.array([pd.NA] * len(wide), dtype="Int64")
         wide[f"{c}__N"] = pd.array([pd.NA] * len(wide), dtype="Int64")
-    index = {(g, r): i for i, (g, r) in enumerate(zip(keys["row_group"], keys["row_label"]))}
     for rec in cells.to_dict("records"):
         i, c = index[(rec["row_group"], rec["row_label"])], rec["column"]
         for k, name in enumerate(_PARTS[rec["statistic"]]):
@@ -148,7 +212,7 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
     gt = gt.tab_header(title=title).tab_stubhead(label=stub_label)
 
     first = cells.drop_duplicates(["row_group", "row_label", "column"]).copy()
-    row_of = {(g, r): i for i, (g, r) in enumerate(zip(wide["row_group"], wide["row_label"]))}
+    row_of = _row_index(cells)
     first["row"] = [row_of[(g, r)] for g, r in zip(first["row_group"], first["row_label"])]
     labels: dict[str, str] = {}
     for c in keys:
@@ -196,7 +260,11 @@ def html_fragment(gt: GT) -> str:
 
 
 def write_table(cells: pd.DataFrame, gt: GT, html_path: str | os.PathLike,
-                csv_path: str | os.PathLike) -> None:
-    """Write the table as an HTML fragment and its tidy cells as CSV."""
-    write_text(html_path, html_fragment(gt))
-    write_csv(csv_path, cells[CELL_COLUMNS])
+                csv_path: str | os.PathLike, *, small_cell_threshold: int | None = None) -> None:
+    """Write the table as an HTML fragment and its tidy cells as CSV.
+
+    With ``small_cell_threshold`` k, counts of 1 to k−1 are suppressed in both
+    (:func:`suppress_small_cells`) and the HTML table gets a footnote saying so.
+    """
+    write_text(html_path, html_fragment(_suppress_in_gt(gt, cells, small_cell_threshold)))
+    write_csv(csv_path, suppress_small_cells(cells, small_cell_threshold)[CELL_COLUMNS])

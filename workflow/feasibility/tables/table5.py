@@ -42,26 +42,32 @@ def table5_jobs(week14_scores: pd.DataFrame, month6_scores: pd.DataFrame) -> pd.
                        + _column_cells(month6_scores, "six_months"))
 
 
-def _several_offers_note(cells: pd.DataFrame) -> tuple[str, list[str]]:
-    """The paper's ¶ note: where fewer people had offers than offers were reported."""
+def _several_offers_note(cells: pd.DataFrame, small_cell_threshold: int | None = None
+                         ) -> tuple[str, list[str]]:
+    """The paper's ¶ note: where fewer people had offers than offers were reported
+    (without the numbers when the small-cell rule withholds them)."""
     notes, columns = [], []
     for column, label in COLUMNS.items():
         here = cells[cells["column"] == column].set_index("row_label")
         offers, people = here.loc[OFFERS, "estimate"], here.loc[ACCEPTED, "n"]
         if people and offers > people:
-            notes.append(f"{int(people)} {'person' if people == 1 else 'people'} received "
-                         f"{int(offers)} offers at {label}")
+            if small_cell_threshold and min(people, offers) < small_cell_threshold:
+                notes.append(f"some people received more than one offer at {label}")
+            else:
+                notes.append(f"{int(people)} {'person' if people == 1 else 'people'} received "
+                             f"{int(offers)} offers at {label}")
             columns.append(column)
     return "; ".join(notes), columns
 
 
-def table5_gt(cells: pd.DataFrame, source_note: str = SOURCE_NOTE) -> GT:
+def table5_gt(cells: pd.DataFrame, source_note: str = SOURCE_NOTE,
+              small_cell_threshold: int | None = None) -> GT:
     """Table 5 as one great-tables table, with the paper's ¶ and * notes."""
     gt = build_gt(cells, table_id=TABLE,
                   title="Job offers, jobs accepted, and jobs (i.e. paid employment) started",
                   columns=COLUMNS, value_label="Number", n_label="n")
     marks = []
-    note, columns = _several_offers_note(cells)
+    note, columns = _several_offers_note(cells, small_cell_threshold)
     rows = {label: i for i, label in enumerate(cells["row_label"].unique())}
     if note:
         marks.append("\u00b6")
