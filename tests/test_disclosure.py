@@ -353,6 +353,18 @@ def test_the_report_states_the_rule_and_shows_suppressed_tables(built_project, s
     assert re.search(r"<td[^>]*>&lt;5</td>", (suppressed_project / "results/report/feasibility.html").read_text())
 
 
+def test_withheld_counts_are_not_compared_or_told_elsewhere(suppressed_project):
+    cmp = pd.read_csv(suppressed_project / "results/reproduction/comparison.csv", keep_default_na=False)
+    withheld = cmp[cmp["status"] == "suppressed (small-cell rule)"]
+    assert len(withheld) > 0 and (cmp["status"] != "mismatch").all(), cmp[cmp["status"] == "mismatch"]
+    assert (withheld["reproduced"] == "").all()
+    # Table 5's note on several offers names no count below 5 when the rule is on
+    table5 = " ".join(html.unescape((suppressed_project / "results/tables/table5.html").read_text()).split())
+    assert "more than one offer" in table5 and "received 2 offers" not in table5
+    appendix = (suppressed_project / "results/report/build/_generated/appendix_reproduction.md").read_text()
+    assert f"{len(withheld)} are withheld by the small-cell rule" in appendix
+
+
 def test_switching_the_rule_off_restores_the_tables_byte_for_byte(built_project, suppressed_project,
                                                                   tmp_path):
     rebuild_with_threshold(suppressed_project, None, tmp_path)

@@ -236,10 +236,10 @@ def compare(published: dict, cells: pd.DataFrame, frames: dict[str, pd.DataFrame
         val = reproduced.get(key)
         shown = rounded_like(pub, val) if val is not None else None
         finding = next((bad[k] for k in _ancestors(key) if k in bad), "")
-        if val is not None and _same(pub, shown):
+        if any(k in suppressed for k in _ancestors(key)):
+            status, shown = SUPPRESSED, None     # the table withholds it: so does this
+        elif val is not None and _same(pub, shown):
             status = "match"
-        elif any(k in suppressed for k in _ancestors(key)):
-            status = SUPPRESSED
         elif finding:
             status = "published value inconsistent"
         else:
