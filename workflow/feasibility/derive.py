@@ -24,7 +24,15 @@ FOLLOW_UP = {"week6": "week6_arm_1", "week14": "week14_arm_1", "month6": "month6
 def label(field: str, codes: pd.Series, choices=None) -> pd.Series:
     """Code → label from ``choices`` or else the CRF's choice list (missing stays missing)."""
     labels = dict(choices if choices is not None else crf.fields_by_name()[field].choices)
-    return codes.map(lambda c: labels.get(int(c)) if pd.notna(c) else None)
+    named = codes.astype(float).map({float(code): text for code, text in labels.items()})
+    return named.astype(object).where(named.notna(), None)
+
+
+def main_case_manager(case_management: pd.DataFrame) -> pd.Series:
+    """Each participant's case manager: the one logged most often (ties: the lowest code)."""
+    counts = case_management.groupby(["record_id", "cm_manager"]).size().rename("n").reset_index()
+    first = counts.sort_values(["record_id", "n", "cm_manager"], ascending=[True, False, True])
+    return first.drop_duplicates("record_id").set_index("record_id")["cm_manager"]
 
 
 def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
@@ -103,8 +111,7 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
 
     # --- case management, safety ------------------------------------------------
     cm = case_management.groupby("record_id")
-    mgr = case_management.groupby("record_id")["cm_manager"].agg(lambda s: s.mode().iloc[0])
-    out["case_manager"] = label("cm_manager", mgr.reindex(out.index))
+    out["case_manager"] = label("cm_manager", main_case_manager(case_management).reindex(out.index))
     out["cm_contacts"] = cm.size().reindex(out.index, fill_value=0).astype(int)
     out["cm_hours"] = (cm["cm_minutes"].sum() / 60).reindex(out.index, fill_value=0.0)
     out["healthcare_referrals"] = cm["cm_referral"].sum().reindex(out.index, fill_value=0).astype(int)

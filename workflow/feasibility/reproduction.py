@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import crf
-from .derive import employment_known
+from .derive import employment_known, main_case_manager
 
 SUPPRESSED = "suppressed (small-cell rule)"
 from .stats import mean_sd, median_iqr, round_half_up
@@ -202,7 +202,7 @@ def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
     v["case_management.unplaced.total_hours"] = float(hp[~pm].sum())
     mi = median_iqr(hp[~pm & with_cm])
     v["case_management.unplaced.median_iqr"] = [mi.median, mi.q1, mi.q3]
-    mgr = cm.groupby("record_id")["cm_manager"].agg(lambda s: s.mode().iloc[0])
+    mgr = main_case_manager(cm)
     for code, key in ((1, "occupational_health_nurse"), (2, "employment_specialist"),
                       (3, "occupational_therapist_stand_in")):
         ids = mgr.index[mgr == code]

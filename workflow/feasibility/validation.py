@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from . import crf
 from .schemas.raw import SCHEMAS
 
 MAX_CELL = 2000
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 REPORTED_VALUE_CHARS = 80
 
 
@@ -202,6 +205,23 @@ def dictionary_sites(dictionary: pd.DataFrame) -> tuple[tuple[tuple[int, str], .
 
 
 # --------------------------------------------------------------------------- type coercion
+def _arrow_text(s: pd.Series) -> pa_arrow.Array:
+    return pa_arrow.array(s.to_numpy(dtype=object), type=pa_arrow.string())
+
+
+def _numbers(trimmed: pa_arrow.Array, blank: np.ndarray, s: pd.Series) -> np.ndarray:
+    """Numeric values of the non-blank cells (NaN where blank or unreadable).
+
+    Arrow's parser does a clean column in one pass; a column with an unreadable cell
+    falls back to pandas, which reads the rest and leaves that cell NaN.
+    """
+    try:
+        values = pc.if_else(pa_arrow.array(blank), pa_arrow.scalar(None, pa_arrow.string()), trimmed)
+        return pc.cast(values, pa_arrow.float64()).to_numpy(zero_copy_only=False)
+    except (pa_arrow.ArrowInvalid, pa_arrow.ArrowNotImplementedError):
+        return pd.to_numeric(s.where(~blank), errors="coerce").to_numpy(dtype=float)
+
+
 def coerce(df: pd.DataFrame, export: crf.Export, name: str) -> tuple[pd.DataFrame, list[Failure]]:
     """Typed columns: dates, numbers, text; every cell that cannot be read is a failure."""
     failures: list[Failure] = []
@@ -209,41 +229,38 @@ def coerce(df: pd.DataFrame, export: crf.Export, name: str) -> tuple[pd.DataFram
     out: dict[str, pd.Series] = {}
     rid, ev = df.get("record_id", pd.Series("", index=df.index)), df.get(
         "redcap_event_name", pd.Series("", index=df.index))
+
+    def fail(mask: np.ndarray, col: str, s: pd.Series, rule: str) -> None:
+        for i in df.index[mask]:
+            failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), rule))
+
     for col in df.columns:
         s = df[col]
-        blank = s.str.strip() == ""
+        trimmed = pc.utf8_trim_whitespace(_arrow_text(s))   # Unicode whitespace, as str.strip
+        blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
         fld = by_col.get(col)
         if col in ("record_id", "redcap_event_name", "redcap_repeat_instrument"):
             out[col] = s.where(~blank, None)
             continue
         if col == "redcap_repeat_instance" or col.endswith("_complete") or (fld and fld.is_numeric):
-            num = pd.to_numeric(s.where(~blank), errors="coerce")
-            for i in df.index[~blank & num.isna()]:
-                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), "not a number"))
+            num = _numbers(trimmed, blank, s)
+            fail(~blank & np.isnan(num), col, s, "not a number")
             if fld is None or fld.choices or fld.validation == "integer":
-                frac = num.notna() & (num != np.floor(num.fillna(0)))
-                rule = "not a whole-number code" if fld is None or fld.choices else "not a whole number"
-                for i in df.index[frac]:
-                    failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]), rule))
-            out[col] = num.astype(float)
+                frac = ~np.isnan(num) & (num != np.floor(np.nan_to_num(num)))
+                fail(frac, col, s, "not a whole-number code" if fld is None or fld.choices
+                     else "not a whole number")
+            out[col] = pd.Series(num, index=df.index, dtype=float)
         elif fld is not None and fld.is_date:
             parsed = pd.to_datetime(s.where(~blank), format="%Y-%m-%d", errors="coerce")
-            bad = ~blank & parsed.isna()
-            for i in df.index[bad]:
-                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]),
-                                        "not a valid date (YYYY-MM-DD)"))
+            fail(~blank & parsed.isna().to_numpy(), col, s, "not a valid date (YYYY-MM-DD)")
             out[col] = parsed
         else:
-            text = s.where(~blank, None)
-            long = text.str.len() > MAX_CELL
-            ctrl = text.str.contains(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", regex=True, na=False)
-            for i in df.index[long.fillna(False)]:
-                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]),
-                                        f"text longer than {MAX_CELL} characters"))
-            for i in df.index[ctrl]:
-                failures.append(Failure(name, int(i), rid[i], ev[i], col, _shown(s[i]),
-                                        "text contains control characters"))
-            out[col] = text
+            text = _arrow_text(s)
+            fail(pc.greater(pc.utf8_length(text), MAX_CELL).to_numpy(zero_copy_only=False), col, s,
+                 f"text longer than {MAX_CELL} characters")
+            fail(pc.match_substring_regex(text, CONTROL_CHARACTERS).to_numpy(zero_copy_only=False),
+                 col, s, "text contains control characters")
+            out[col] = s.where(~blank, None)
     return pd.DataFrame(out, index=df.index), failures
 
 
