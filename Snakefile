@@ -22,5 +22,9 @@ rule all:
     default_target: True
 
 
+onsuccess:
+    steps.on_success()
+
+
 onerror:
     on_error()

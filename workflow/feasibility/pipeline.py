@@ -108,6 +108,25 @@ def validation_report(report_dir: str, md: str, js: str, raw_dir: str = "data/ra
     return len(failures)
 
 
+def on_success() -> None:
+    """After a successful run, let the process end at once (1.6 s of a 4.5 s rebuild went
+    on exiting).
+
+    Snakemake's scheduler starts a non-daemon ``threading.Timer`` (the
+    ``--max-jobs-per-timespan`` timespan, 1 s) on every pass and Python waits for the
+    last one before it exits: cancel it. And the jobs ran in this process, so its heap
+    holds every module they imported: freeze it, so that the interpreter's final
+    garbage collection does not walk it (the memory goes back to the system anyway).
+    """
+    import gc
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
+    gc.freeze()
+
+
 def on_error(results: str = "results", raw_dir: str = "data/raw") -> None:
     """After a failed run: write the combined validation report and withdraw the old report."""
     vdir = Path(results) / "validation"
