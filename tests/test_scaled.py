@@ -12,24 +12,12 @@ from feasibility import crf
 from feasibility.figures.timeline import draw_timeline, timeline_alt_text, timeline_data
 from feasibility.synth.scaled import generate_scaled, scaled_sites
 from feasibility.synth.writer import export_csv_text
-from feasibility.validation import read_dictionary, validate_export
+from feasibility.validation import read_dictionary, validate_folder as validate_all
 
 import figures_fixtures as fx
 from conftest import checksums, copy_project, run_snakemake
 
 N, SITES, SEED = 300, 5, 7
-
-
-def validate_all(raw) -> tuple[dict, list]:
-    """Every export in dependency order, as the Snakemake rules run them."""
-    dictionary = read_dictionary(raw / crf.DICTIONARY_FILE)
-    context, failures = {}, []
-    for name, export in crf.EXPORTS.items():
-        typed, fails = validate_export(raw, export, context, dictionary)
-        failures += fails
-        if typed is not None:
-            context[name] = typed
-    return context, failures
 
 
 @pytest.fixture(scope="module")

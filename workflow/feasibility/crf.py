@@ -386,6 +386,28 @@ DICTIONARY_COLUMNS = [
 ]
 
 
+def choices_text(choices) -> str:
+    """A code list as REDCap writes it: ``1, Label | 2, Label``."""
+    return " | ".join(f"{code}, {label}" for code, label in choices)
+
+
+def dictionary_row(fld: Field, sites=SITES) -> list[str]:
+    """The field's row of the REDCap data dictionary (``DICTIONARY_COLUMNS``); the site
+    fields list the study's own ``sites``."""
+    def num(v):
+        return "" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
+
+    if fld.ftype == "slider":
+        choices = "0 | 50 | 100"
+    elif fld.ftype == "yesno":
+        choices = ""
+    else:
+        choices = choices_text(sites if fld.name in SITE_FIELDS else fld.choices)
+    return [fld.name, fld.form, "", fld.ftype, fld.label, choices, fld.note,
+            fld.validation, num(fld.vmin), num(fld.vmax), "y" if fld.identifier else "",
+            fld.branching, "y" if fld.required else "", "", "", "", "", ""]
+
+
 @cache
 def fields() -> tuple[Field, ...]:
     return tuple(_fields())

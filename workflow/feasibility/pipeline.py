@@ -76,20 +76,26 @@ def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[st
 @step
 def validation_report(report_dir: str, md: str, js: str, raw_dir: str = "data/raw") -> int:
     """Combine the per-export reports into report.md / report.json; return the failure count."""
-    exports, failures = [], []
-    for name, spec in crf.EXPORTS.items():
+    exports, failures, passed = [], [], set()
+    for name, spec in crf.EXPORTS.items():       # in dependency order
         path = Path(report_dir) / f"{name}.json"
         raw = Path(raw_dir) / spec.file
         current = sha256(raw) if raw.exists() else None
-        if not path.exists():
-            exports.append({"export": name, "file": spec.file, "status": "not validated"})
+        try:
+            r = json.loads(path.read_text())
+        except (OSError, ValueError):             # none yet, or cut short by a crash
+            r = None
+        blocking = [d for d in spec.depends_on if d not in passed]
+        if r is None or r["sha256"] != current or blocking:
+            # a report from an earlier run of other data is no report of this data
+            why = f"blocked by {', '.join(blocking)}" if blocking else "its validation did not finish"
+            exports.append({"export": name, "file": spec.file, "status": f"not validated ({why})",
+                            "sha256": current})
             continue
-        r = json.loads(path.read_text())
-        if r["sha256"] != current:
-            status = "not validated (blocked by a failing export it depends on)"
-        else:
-            status = "passed" if not r["failures"] else f"{len(r['failures'])} failure(s)"
-            failures += r["failures"]
+        status = "passed" if not r["failures"] else f"{len(r['failures'])} failure(s)"
+        failures += r["failures"]
+        if not r["failures"]:
+            passed.add(name)
         exports.append({"export": name, "file": spec.file, "records": r.get("records"),
                         "status": status, "sha256": current})
     write_json(js, {"exports": exports, "failures": failures, "n_failures": len(failures)})

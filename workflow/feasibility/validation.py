@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +67,52 @@ def _shown(value) -> str:
 
 
 # ------------------------------------------------------------------------------- reading
+# Columns of the data dictionary that validation reads.
+DICTIONARY_NEEDED = ["Variable / Field Name", "Form Name", "Field Type",
+                     "Choices, Calculations, OR Slider Labels",
+                     "Text Validation Type OR Show Slider Number", "Text Validation Min",
+                     "Text Validation Max"]
+# Columns whose text must be what the CRF defines (the site choices aside), and what
+# a disagreement is called.
+DICTIONARY_COMPARED = {"Form Name": "dictionary puts the field on another form",
+                       "Field Type": "field type disagrees",
+                       "Choices, Calculations, OR Slider Labels": "code list disagrees",
+                       "Text Validation Type OR Show Slider Number": "validation type disagrees",
+                       "Text Validation Min": "minimum disagrees",
+                       "Text Validation Max": "maximum disagrees"}
+
+
 def read_dictionary(path: Path) -> pd.DataFrame:
-    text = _decode(path, [])
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    """The data dictionary as text cells. A dictionary that cannot be used (missing, not
+    UTF-8, empty, not CSV, without a column validation needs) gives an empty frame whose
+    ``attrs["failures"]`` say why; every export's validation then reports them."""
+    path = Path(path)
+    failures: list[Failure] = []
+    empty = pd.DataFrame(columns=DICTIONARY_NEEDED, dtype=str)
+    if not path.exists():
+        failures.append(Failure(path.name, None, "", "", "", "", "data dictionary file is missing"))
+        text = None
+    else:
+        text = _decode(path, failures)
+    if text is not None and not text.strip():
+        failures.append(Failure(path.name, None, "", "", "", "", "file is empty (no header, no fields)"))
+        text = None
+    if text is None:
+        empty.attrs["failures"] = failures
+        return empty
+    try:
+        dd = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as error:
+        empty.attrs["failures"] = [Failure(path.name, None, "", "", "", "",
+                                           f"not a CSV data dictionary: {error}")]
+        return empty
+    missing = [c for c in DICTIONARY_NEEDED if c not in dd.columns]
+    if missing:
+        empty.attrs["failures"] = [Failure(path.name, 1, "", "", c, "",
+                                           "required column is missing from the data dictionary's header")
+                                   for c in missing]
+        return empty
+    return dd
 
 
 def _decode(path: Path, failures: list[Failure]) -> str | None:
@@ -96,8 +139,12 @@ def read_export(path: Path, export: crf.Export, dictionary: pd.DataFrame | None 
         return None, failures
     if not text.strip():
         return None, [Failure(name, None, "", "", "", "", "file is empty (no header, no records)")]
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    header, body = rows[0], rows[1:]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header, body = next(reader), []
+    start = reader.line_num + 1
+    for row in reader:                    # a quoted cell may span lines: number records by
+        body.append((start, row))         # the physical line they start on
+        start = reader.line_num + 1
     expected = crf.export_columns(export)
     missing = [c for c in expected if c not in header]
     extra = [c for c in header if c not in expected]
@@ -111,7 +158,7 @@ def read_export(path: Path, export: crf.Export, dictionary: pd.DataFrame | None 
     if not body:
         failures.append(Failure(name, None, "", "", "", "", "file has a header but no records"))
     good = []
-    for i, r in enumerate(body, start=2):
+    for i, r in body:
         if len(r) == 0 or (len(r) == 1 and r[0] == ""):
             continue
         if len(r) != len(header):
@@ -134,30 +181,25 @@ def _check_against_dictionary(name: str, export: crf.Export, dictionary: pd.Data
     """The data dictionary shipped with the export must describe its forms as we know them;
     its site fields list the study's own sites (``dictionary_sites``)."""
     out = []
-    dd = dictionary.set_index("Variable / Field Name")
+    dd = dictionary.drop_duplicates("Variable / Field Name").set_index("Variable / Field Name")
+    index = {c: i for i, c in enumerate(crf.DICTIONARY_COLUMNS)}
     for form in export.forms:
         for fld in crf.form_fields(form):
             if fld.name not in dd.index:
                 out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, "",
                                    f"field of form {form} is missing from the data dictionary"))
                 continue
-            row = dd.loc[fld.name]
-            want = _choices_text(fld.choices) if fld.ftype not in ("yesno", "slider") else None
-            if want is not None and fld.name not in crf.SITE_FIELDS \
-                    and row["Choices, Calculations, OR Slider Labels"] != want:
-                out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name,
-                                   _shown(row["Choices, Calculations, OR Slider Labels"]),
-                                   f"code list disagrees with the export's ({want})"))
-            if row["Form Name"] != form:
-                out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, row["Form Name"],
-                                   f"dictionary puts the field on another form than {form}"))
+            want = crf.dictionary_row(fld)
+            for column, disagreement in DICTIONARY_COMPARED.items():
+                if column == "Choices, Calculations, OR Slider Labels" and fld.name in crf.SITE_FIELDS:
+                    continue                  # the study's own sites: dictionary_sites
+                got, expected = dd.at[fld.name, column], want[index[column]]
+                if got.strip() != expected:
+                    out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, _shown(got),
+                                       f"{disagreement} with the export's ({expected or 'blank'})"))
     columns = crf.export_columns(export)
     out += [f for f in dictionary_sites(dictionary)[1] if f.field in columns]
     return out
-
-
-def _choices_text(choices) -> str:
-    return " | ".join(f"{c}, {lab}" for c, lab in choices)
 
 
 def _parse_choices(text: str) -> tuple[tuple[int, str], ...] | None:
@@ -199,8 +241,8 @@ def dictionary_sites(dictionary: pd.DataFrame) -> tuple[tuple[tuple[int, str], .
     for name, parsed in lists.items():
         if parsed != sites:
             failures.append(Failure(crf.DICTIONARY_FILE, None, "", "", name,
-                                    _shown(_choices_text(parsed)),
-                                    f"site list disagrees with {first}'s ({_choices_text(sites)})"))
+                                    _shown(crf.choices_text(parsed)),
+                                    f"site list disagrees with {first}'s ({crf.choices_text(sites)})"))
     return sites, failures
 
 
@@ -458,21 +500,27 @@ def validate_export(raw_dir: Path, export: crf.Export, context: dict[str, pd.Dat
     in ``attrs["sites"]`` (kept in its Parquet file; read with ``crf.study_sites``).
     """
     path = Path(raw_dir) / export.file
+    broken = list(dictionary.attrs.get("failures", [])) if dictionary is not None else []
+    if broken:                            # an unusable dictionary: say so, compare nothing
+        dictionary = None
     df, failures = read_export(path, export, dictionary)
+    failures = broken + failures
     if df is None:
         return None, failures
     sites = crf.SITES if dictionary is None else dictionary_sites(dictionary)[0]
     typed, f2 = coerce(df, export, path.name)
     failures += f2
-    failures += schema_failures(typed, export, path.name, sites)
-    failures += completeness_failures(typed, export, path.name)
+    unreadable = {(f.line, f.field) for f in f2}    # reported once, as unreadable
+    failures += [f for f in schema_failures(typed, export, path.name, sites)
+                 + completeness_failures(typed, export, path.name)
+                 if (f.line, f.field) not in unreadable]
     blocked = [d for d in export.depends_on if d not in context]
     if blocked:
         failures.append(Failure(path.name, None, "", "", "", "",
                                 f"cross-export rules not checked: {', '.join(blocked)} failed validation"))
     else:
         failures += cross_failures(typed, export, path.name, context)
-    failures = _dedupe(failures)
+    failures = [_as_written(f, df) for f in _dedupe(failures)]
     if failures:
         return None, failures
     typed = typed.reset_index(drop=True)
@@ -481,6 +529,27 @@ def validate_export(raw_dir: Path, export: crf.Export, context: dict[str, pd.Dat
     return typed, failures
 
 
+def _as_written(failure: Failure, df: pd.DataFrame) -> Failure:
+    """The failure showing its cell as the file has it (not as read: 'nan', 'inf', 'NaT')."""
+    if failure.line in df.index and failure.field in df.columns:
+        return replace(failure, value=_shown(df.at[failure.line, failure.field]))
+    return failure
+
+
 def failures_frame(failures: list[Failure]) -> pd.DataFrame:
     cols = ["file", "line", "record_id", "event", "field", "value", "rule"]
     return pd.DataFrame([asdict(f) for f in failures], columns=cols)
+
+
+def validate_folder(raw_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Failure]]:
+    """Every export of a folder in dependency order, as the workflow's rules run them:
+    the typed tables that passed, and every failure."""
+    dictionary = read_dictionary(Path(raw_dir) / crf.DICTIONARY_FILE)
+    context: dict[str, pd.DataFrame] = {}
+    failures: list[Failure] = []
+    for name, export in crf.EXPORTS.items():
+        typed, found = validate_export(Path(raw_dir), export, context, dictionary)
+        failures += found
+        if typed is not None:
+            context[name] = typed
+    return context, failures

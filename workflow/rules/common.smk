@@ -17,7 +17,11 @@ FIGURES = ["consort", "timeline", "completeness"]
 
 
 def raw(export):
-    return f"{RAW}/{crf.EXPORTS[export].file}"
+    """The export's raw file; none when it is missing, so that the changed set of inputs
+    reruns its validation, which reports the missing file (Snakemake would otherwise
+    keep an earlier result and call it up to date)."""
+    path = f"{RAW}/{crf.EXPORTS[export].file}"
+    return path if os.path.exists(path) else []
 
 
 def validated(export):

@@ -57,29 +57,13 @@ def export_csv_text(export: crf.Export, df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _choices_text(choices) -> str:
-    return " | ".join(f"{c}, {label}" for c, label in choices)
-
-
 def dictionary_csv_text(sites: tuple[tuple[int, str], ...] = crf.SITES) -> str:
     """The REDCap data dictionary (18 columns) for every field of every form.
 
     ``sites`` is the study's own site list, written as the choices of the site
     fields (``crf.SITE_FIELDS``); validation takes the study's sites from it.
     """
-    rows = [crf.DICTIONARY_COLUMNS]
-    for fld in crf.fields():
-        choices = _choices_text(sites if fld.name in crf.SITE_FIELDS else fld.choices) \
-            if fld.ftype != "yesno" else ""
-        if fld.ftype == "slider":
-            choices = "0 | 50 | 100"
-
-        def num(v):
-            return "" if v is None else (str(int(v)) if float(v).is_integer() else str(v))
-
-        rows.append([fld.name, fld.form, "", fld.ftype, fld.label, choices, fld.note,
-                     fld.validation, num(fld.vmin), num(fld.vmax), "y" if fld.identifier else "",
-                     fld.branching, "y" if fld.required else "", "", "", "", "", ""])
+    rows = [crf.DICTIONARY_COLUMNS] + [crf.dictionary_row(fld, sites) for fld in crf.fields()]
     return "\n".join(",".join(_csv_cell(c) for c in r) for r in rows) + "\n"
 
 
