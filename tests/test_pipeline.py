@@ -40,3 +40,31 @@ def test_every_published_value_matches_or_is_explained(built_project):
     flagged = cmp[cmp["status"] == "published value inconsistent"]
     assert (flagged["audit_finding"].str.len() > 0).all()
     assert (cmp["status"] == "match").sum() > 150
+
+
+def test_every_table_and_figure_is_in_the_pdf(built_project):
+    import html
+    import re
+
+    from pypdf import PdfReader
+
+    r = built_project / "results"
+    text = " ".join(" ".join(page.extract_text().split())
+                    for page in PdfReader(r / "report" / "feasibility.pdf").pages)
+    for table in ("table2", "table3", "table4", "table5", "feasibility_metrics"):
+        fragment = (r / "tables" / f"{table}.html").read_text()
+        title = re.search(r'class="gt_heading gt_title[^"]*"[^>]*>(.*?)</td>', fragment, re.S)[1]
+        assert html.unescape(" ".join(re.sub("<[^>]+>", "", title).split())) in text, table
+        cells = pd.read_csv(r / "tables" / f"{table}.csv", dtype=str, keep_default_na=False)
+        assert [c for c in cells["text"] if c and c not in text] == [], table
+    # each figure: its caption, and the drawing itself (its SVG text stays text in the PDF)
+    import xml.etree.ElementTree as ET
+
+    build = r / "report" / "build" / "_generated"
+    for include, figure in (("figure1.md", "consort"), ("figure2.md", "timeline"),
+                            ("completeness.md", "completeness")):
+        caption = re.search(r"!\[(.*?)\]\(", (build / include).read_text())[1]
+        assert caption in text, include
+        svg = ET.parse(r / "figures" / f"{figure}.svg").getroot()
+        drawn = {"".join(t.itertext()).strip() for t in svg.iter("{http://www.w3.org/2000/svg}text")} - {""}
+        assert len(drawn) > 10 and {t for t in drawn if t not in text} == set(), figure
