@@ -190,9 +190,8 @@ def test_case_in_process(case, tmp_path):
 def built(tmp_path_factory) -> tuple[Path, Path]:
     """A project built once with `snakemake` (the template) and the path cases run at.
 
-    The template is built at the path the cases later run at, so Snakemake's
-    records of the earlier build (absolute paths of code inputs) match and only
-    the jobs downstream of a mutated file rerun.
+    Each case runs in a copy of the template, Snakemake's records included, so only
+    the jobs downstream of a mutated file rerun and a real earlier report exists.
     """
     base = tmp_path_factory.mktemp("corpus_cli")
     proj = base / "proj"
