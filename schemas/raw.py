@@ -9,8 +9,6 @@ exports (orphans, date order, data after withdrawal) are in
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import pandera.pandas as pa
 from pandera.typing import Series
 

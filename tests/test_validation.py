@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feasibility import crf
 from feasibility.validation import validate_folder
 
 from conftest import ROOT, checksums, copy_project, run_snakemake

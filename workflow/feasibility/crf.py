@@ -12,7 +12,7 @@ checkbox groups exported as ``field___code`` and one ``<form>_complete`` column
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 # ----------------------------------------------------------------------------- events

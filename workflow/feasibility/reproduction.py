@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from . import crf

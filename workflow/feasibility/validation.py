@@ -6,7 +6,6 @@ broken. The raw files are only ever read.
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from dataclasses import asdict, dataclass, replace

@@ -357,7 +357,6 @@ def _demographics(people: pd.DataFrame, published: dict, rng) -> None:
             days=int(rng.integers(0, 360)))
         dobs.append(last_birthday)
     people["dob"] = dobs
-    q = {8: "q1", 16: "median", 24: "q3"}   # Stata ranks for n = 31
     for col, key, lo, hi in (("years_pain", "years_in_pain", 0.2, 40.0),
                              ("years_out", "years_out_of_work", 0.1, 25.0),
                              ("years_looking", "years_looking_for_work", 0.1, 20.0)):

@@ -278,7 +278,6 @@ def health_questionnaire(level: np.ndarray, rng) -> dict[str, np.ndarray]:
 def work_questionnaire(level: np.ndarray, answered: np.ndarray, rng) -> dict[str, np.ndarray]:
     """Satisfaction, WRFQ 2.0 (9 = does not apply), PAW, RTW self-efficacy and the two
     pain-at-work questions; blank where ``answered`` is False (form incomplete, 0)."""
-    m = len(level)
     out = {"wq_satisfaction": _items(rng, -level, 1, 5, 1)[:, 0]}
     wrfq = _items(rng, level, 0, 4, 27, missing=0.01, extra=(9, 0.04))
     out.update({f"wrfq_{i}": wrfq[:, i - 1] for i in range(1, 28)})
