@@ -5,6 +5,7 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
+import matplotlib as mpl
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
@@ -449,20 +450,31 @@ def test_svg_text_is_escaped(tmp_path):
     assert re.search(r"Screened &lt;all&gt; &amp; more", (tmp_path / "e.svg").read_text())
 
 
-def test_figures_made_in_parallel_threads_equal_those_made_one_by_one(tmp_path, saved):
-    # The workflow runs its jobs in threads of one process; matplotlib's style settings
-    # are process-global, so concurrent figures must not disturb each other's text.
-    from concurrent.futures import ThreadPoolExecutor
+def test_figure_style_admits_one_figure_at_a_time():
+    # The workflow runs its jobs in threads of one process and matplotlib's style is
+    # process-global: a second figure must wait while one is being drawn, or the first
+    # to finish would restore the defaults under the other (its SVG text turned to paths).
+    import threading
 
-    screening, participants = fx.screening(), fx.participants()
-    jobs = [(make_consort, (screening, participants)), (make_timeline, (participants, screening)),
-            (make_completeness, (participants, fx.forms_returned()))] * 2
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        futures = [pool.submit(make, *args, tmp_path / f"{make.__name__[5:]}{i}.svg",
-                               tmp_path / f"{make.__name__[5:]}{i}.png") for i, (make, args) in enumerate(jobs)]
-    for future in futures:
-        future.result()
-    for i, (make, _) in enumerate(jobs):
-        name = make.__name__[5:]
-        for ext in (".svg", ".png"):
-            assert (tmp_path / f"{name}{i}{ext}").read_bytes() == (saved / f"{name}{ext}").read_bytes(), name
+    inside, release, second_in = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with common.figure_style():
+            inside.set()
+            release.wait(10)
+
+    def second():
+        inside.wait(10)
+        with common.figure_style():
+            assert mpl.rcParams["svg.fonttype"] == common.STYLE["svg.fonttype"]
+            second_in.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    assert inside.wait(10)
+    assert not second_in.wait(0.5), "a second figure entered the style while the first drew"
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert second_in.is_set()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import crf
+from .config import small_cell_threshold
 from .io import read_parquet, write_csv, write_json, write_parquet, write_text
 
 
@@ -195,7 +196,7 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) 
     from .tables.common import write_table
 
     frames = {k: read_parquet(v) for k, v in inputs.items()}
-    threshold = (config.get("disclosure") or {}).get("small_cell_threshold")
+    threshold = small_cell_threshold(config)
     if name == "table2":
         from .tables.table2 import table2_baseline, table2_gt
         cells = table2_baseline(frames["participants"], frames["scores"], eq5d_label=eq5d_method_label(config))

@@ -226,7 +226,7 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
 
     pandoc = _pandoc_path()
     ast = json.loads(_run([pandoc, "--from", "markdown", "--to", "json"], input=markdown, timeout=timeout))
-    _check_images(ast, project_dir)
+    _prepare_images(ast, project_dir)
     source = json.dumps(ast)
 
     def html() -> Path:
@@ -301,7 +301,7 @@ def _pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def _check_images(node, project_dir: Path) -> None:
+def _prepare_images(node, project_dir: Path) -> None:
     """Fail early, naming the file, when a figure's image is missing (pandoc only warns),
     and give each image its ``fig-alt`` text as its alternative text, as Quarto does
     (pandoc would keep it only as an unused ``data-fig-alt`` attribute)."""
@@ -317,7 +317,7 @@ def _check_images(node, project_dir: Path) -> None:
         node = list(node.values())
     if isinstance(node, list):
         for child in node:
-            _check_images(child, project_dir)
+            _prepare_images(child, project_dir)
 
 
 RAW_ID = "feasibility-raw-html-"

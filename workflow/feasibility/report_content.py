@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import small_cell_threshold
 from .io import read_parquet, write_text
 from .reproduction import SUPPRESSED
 
@@ -91,7 +92,7 @@ disengaged, died, or could not be placed for language or learning reasons).
 
 def small_cell_rule(config: dict) -> str:
     """The methods line for the small-cell rule (``disclosure.small_cell_threshold``)."""
-    k = (config.get("disclosure") or {}).get("small_cell_threshold")
+    k = small_cell_threshold(config)
     if not k:
         return ("**Small cells.** No small-cell rule was applied (`disclosure.small_cell_threshold` "
                 "is not set): counts of 1 and more are printed, as in the paper.")

@@ -73,7 +73,7 @@ DICTIONARY_NEEDED = ["Variable / Field Name", "Form Name", "Field Type",
                      "Text Validation Max"]
 # Columns whose text must be what the CRF defines (the site choices aside), and what
 # a disagreement is called.
-DICTIONARY_COMPARED = {"Form Name": "dictionary puts the field on another form",
+DICTIONARY_COMPARED = {"Form Name": "the field is on another form",
                        "Field Type": "field type disagrees",
                        "Choices, Calculations, OR Slider Labels": "code list disagrees",
                        "Text Validation Type OR Show Slider Number": "validation type disagrees",
@@ -86,32 +86,28 @@ def read_dictionary(path: Path) -> pd.DataFrame:
     UTF-8, empty, not CSV, without a column validation needs) gives an empty frame whose
     ``attrs["failures"]`` say why; every export's validation then reports them."""
     path = Path(path)
-    failures: list[Failure] = []
-    empty = pd.DataFrame(columns=DICTIONARY_NEEDED, dtype=str)
-    if not path.exists():
-        failures.append(Failure(path.name, None, "", "", "", "", "data dictionary file is missing"))
-        text = None
-    else:
-        text = _decode(path, failures)
-    if text is not None and not text.strip():
-        failures.append(Failure(path.name, None, "", "", "", "", "file is empty (no header, no fields)"))
-        text = None
-    if text is None:
-        empty.attrs["failures"] = failures
+
+    def unusable(*failures: Failure) -> pd.DataFrame:
+        empty = pd.DataFrame(columns=DICTIONARY_NEEDED, dtype=str)
+        empty.attrs["failures"] = list(failures)
         return empty
+
+    if not path.exists():
+        return unusable(Failure(path.name, None, "", "", "", "", "data dictionary file is missing"))
+    failures: list[Failure] = []
+    text = _decode(path, failures)
+    if text is None:
+        return unusable(*failures)
+    if not text.strip():
+        return unusable(Failure(path.name, None, "", "", "", "", "file is empty (no header, no fields)"))
     try:
         dd = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, ValueError) as error:
-        empty.attrs["failures"] = [Failure(path.name, None, "", "", "", "",
-                                           f"not a CSV data dictionary: {error}")]
-        return empty
+        return unusable(Failure(path.name, None, "", "", "", "", f"not a CSV data dictionary: {error}"))
     missing = [c for c in DICTIONARY_NEEDED if c not in dd.columns]
-    if missing:
-        empty.attrs["failures"] = [Failure(path.name, 1, "", "", c, "",
-                                           "required column is missing from the data dictionary's header")
-                                   for c in missing]
-        return empty
-    return dd
+    return unusable(*(Failure(path.name, 1, "", "", c, "",
+                              "required column is missing from the data dictionary's header")
+                      for c in missing)) if missing else dd
 
 
 def _decode(path: Path, failures: list[Failure]) -> str | None:
@@ -195,7 +191,7 @@ def _check_against_dictionary(name: str, export: crf.Export, dictionary: pd.Data
                 got, expected = dd.at[fld.name, column], want[index[column]]
                 if got.strip() != expected:
                     out.append(Failure(crf.DICTIONARY_FILE, None, "", "", fld.name, _shown(got),
-                                       f"{disagreement} with the export's ({expected or 'blank'})"))
+                                       f"{disagreement}: the CRF has {expected or 'blank'!r}"))
     columns = crf.export_columns(export)
     out += [f for f in dictionary_sites(dictionary)[1] if f.field in columns]
     return out

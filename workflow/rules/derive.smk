@@ -28,7 +28,7 @@ rule score:
         scores="results/derived/scores_{timepoint}.parquet",
         log="results/derived/scoring_log_{timepoint}.csv",
     params:
-        scoring=config["scoring"],
+        settings=config_subset(config, ["scoring"]),
     wildcard_constraints:
         timepoint="|".join(TIMEPOINTS),
     log:
@@ -37,7 +37,7 @@ rule score:
     resources:
         mem_mb=2000,
     run:
-        steps.score(wildcards.timepoint, input.questionnaire, input.participants, config,
+        steps.score(wildcards.timepoint, input.questionnaire, input.participants, params.settings,
                     output.scores, output.log, log_file=log[0])
 
 

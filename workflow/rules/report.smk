@@ -41,11 +41,12 @@ rule render:
         html="results/report/feasibility.html",
         pdf="results/report/feasibility.pdf",
     params:
-        report=config["report"],
+        settings=config_subset(config, ["report"]),
     log:
         "results/logs/render.log",
     threads: 1
     resources:
         mem_mb=2000,
     run:
-        steps.render({"report": params.report}, input.build, output.html, output.pdf, input.followup, log_file=log[0])
+        steps.render(params.settings, input.build, output.html, output.pdf, input.followup,
+                     log_file=log[0])
