@@ -28,7 +28,7 @@ import pandas as pd
 
 from feasibility.analysis.expressions import (ROW, At, Call, Evaluator, Expression,
                                               ExpressionError, FieldRef, Node, Ref, Scope, V,
-                                              as_row_series, normalise, parse, suggest)
+                                              as_row_series, normalise, suggest, take)
 from feasibility.analysis.spec import AnalysisSpec, DerivedSpec
 from feasibility.analysis.study import DESIGN_COLUMNS, StudyData
 from feasibility.scoring import registry
@@ -53,11 +53,23 @@ class Variable:
 
 @dataclass
 class Instances:
-    """The rows of a repeating instrument (at some events): values, record, order."""
+    """The rows of a repeating instrument (at some events): values, record id, order
+    (``redcap_repeat_instance``) and the record's position in :attr:`Analysis.records`."""
 
     frame: pd.DataFrame
     records: np.ndarray
     order: np.ndarray
+    positions: np.ndarray
+
+
+@dataclass
+class FormRows:
+    """A non-repeating form's rows at some events: the rows, each row's record position,
+    and for each record its row (-1: none)."""
+
+    frame: pd.DataFrame
+    positions: np.ndarray
+    where: np.ndarray
 
 
 class Analysis:
@@ -71,6 +83,7 @@ class Analysis:
         self._rows: dict[tuple, pd.DataFrame] = {}
         self._columns: dict[tuple, pd.Series] = {}
         self._instances: dict[str, Instances] = {}
+        self._positions: dict[int, tuple[pd.Index, np.ndarray]] = {}
         self._scored: dict[str, Any] = {}
         self.scoring_logs: list[pd.DataFrame] = []
         self.instrument_notes: dict[str, dict] = {}
@@ -150,21 +163,22 @@ class Analysis:
         tps = self._tp_names(events)
         return "time points " + ", ".join(tps) if tps else "events " + ", ".join(events)
 
-    def form_rows(self, form: str, events: list[str]) -> pd.DataFrame:
-        """A non-repeating form's rows at ``events``, one per record, over all records."""
+    def form_rows(self, form: str, events: list[str]) -> "FormRows":
+        """A non-repeating form's rows at ``events``: at most one per record."""
         key = (form, tuple(events))
         if key not in self._rows:
             table = self.study.table(form)
-            rows = table[table["redcap_event_name"].isin(events)]
+            rows = table[table["redcap_event_name"].isin(events)].reset_index(drop=True)
             ids = rows["record_id"].astype(str)
             if ids.duplicated().any():
                 dup = ids[ids.duplicated()].iloc[0]
                 raise ValueError(f"form {form!r} has more than one row for record {dup!r} at "
                                  f"{', '.join(events)}; a repeating instrument must be "
                                  "aggregated, e.g. count(form), sum(form.field)")
-            frame = rows.set_axis(pd.Index(ids, name="record_id")).reindex(self.records)
-            frame["__present__"] = frame.index.isin(ids)
-            self._rows[key] = frame
+            positions = self.records.get_indexer(pd.Index(ids))
+            where = np.full(len(self.records), -1, dtype=np.int64)
+            where[positions] = np.arange(len(rows))
+            self._rows[key] = FormRows(rows, positions, where)
         return self._rows[key]
 
     def instances(self, form: str, events: list[str]) -> tuple[str, Instances]:
@@ -174,13 +188,21 @@ class Analysis:
         if key not in self._instances:
             table = self.study.table(form)
             rows = table[table["redcap_event_name"].isin(events)].reset_index(drop=True)
-            records = rows["record_id"].astype(str).to_numpy()
+            records = rows["record_id"].astype(str)
+            positions = self.records.get_indexer(pd.Index(records))
             if "redcap_repeat_instance" in rows:
                 order = pd.to_numeric(rows["redcap_repeat_instance"]).astype("float64").to_numpy()
             else:
                 order = np.arange(len(rows), dtype=float)
-            self._instances[key] = Instances(rows, records, order)
+            self._instances[key] = Instances(rows, records.to_numpy(), order, positions)
         return key, self._instances[key]
+
+    def positions(self, index: pd.Index) -> np.ndarray:
+        """Where each record of ``index`` is in :attr:`records` (computed once per index)."""
+        key = id(index)
+        if key not in self._positions or self._positions[key][0] is not index:
+            self._positions[key] = (index, self.records.get_indexer(index))
+        return self._positions[key][1]
 
     def field_value(self, form: str, column: str, events: list[str]) -> V:
         """``form.column`` at ``events``: one per record, or one per instance."""
@@ -200,8 +222,9 @@ class Analysis:
         ckey = ("rows", form, tuple(events), column)
         if ckey not in self._columns:
             rows = self.form_rows(form, events)
-            if column in rows:
-                self._columns[ckey] = normalise(rows[column])
+            if column in rows.frame:
+                values = take(normalise(rows.frame[column]).array, rows.where)
+                self._columns[ckey] = normalise(pd.Series(values, index=self.records))
             else:      # a form with no rows here: every value missing
                 self._columns[ckey] = pd.Series([None] * len(self.records), index=self.records,
                                                 dtype=object)
@@ -209,7 +232,7 @@ class Analysis:
 
     def has_form(self, form: str, events: list[str]) -> V:
         rows = self.form_rows(form, events)
-        return V(rows["__present__"].astype("boolean"), ROW)
+        return V(pd.Series(rows.where >= 0, index=self.records, dtype="boolean"), ROW)
 
     # -- variables -----------------------------------------------------------------
     def variable(self, name: str) -> Variable:
@@ -323,20 +346,20 @@ class Analysis:
                 raise ValueError(f"instrument {name!r}: form {inst.form!r} is not collected at "
                                  f"time point {tp!r}")
             rows = self.form_rows(inst.form, events)
-            present = rows[rows["__present__"]]
-            frame = pd.DataFrame({"record_id": present.index.astype(str)})
+            present = rows.frame
+            frame = pd.DataFrame({"record_id": present["record_id"].astype(str).to_numpy()})
             for canonical, fld in items.items():
                 frame[canonical] = (pd.to_numeric(present[fld], errors="coerce")
                                     .astype("float64").to_numpy() if fld in present
                                     else np.nan)
             self._check_items(name, inst, frame, items, tp)
             scored = registry.run_scorer(spec, frame, params, demographics)
-            scores = scored.scores.set_axis(present.index)
             for score in spec.scores or inst.single_scores:
-                if score not in scores:
+                if score not in scored.scores:
                     continue
                 out = inst.rename.get(score, score)
-                by_score.setdefault(out, {})[tp] = scores[score].reindex(self.records)
+                by_score.setdefault(out, {})[tp] = pd.Series(
+                    take(scored.scores[score].to_numpy(), rows.where), index=self.records)
             log = scored.log
             if len(log):
                 answered = frame[list(items)].notna().any(axis=1)
@@ -411,10 +434,12 @@ class DatasetScope(Scope):
         self.index = analysis.records if index is None else index
         self._subset = index is not None and not index.equals(analysis.records)
         self.bound, self.functions = bound, functions
+        self._cache: dict = {}
 
     def _rows(self, v: V) -> V:
         if v.level == ROW and self._subset:
-            return V(v.data.reindex(self.index), ROW, v.meta)
+            positions = self.analysis.positions(self.index)
+            return V(pd.Series(take(v.data.array, positions), index=self.index), ROW, v.meta)
         return v
 
     # -- names ---------------------------------------------------------------------
@@ -452,7 +477,10 @@ class DatasetScope(Scope):
                                    dtype="float64" if name == "redcap_arm" else object)
             else:
                 both = pd.concat(parts).dropna().drop_duplicates("record_id")
-                values = both.set_index(both["record_id"].astype(str))[name].reindex(a.records)
+                where = np.full(len(a.records), -1, dtype=np.int64)
+                where[a.records.get_indexer(pd.Index(both["record_id"].astype(str)))] = \
+                    np.arange(len(both))
+                values = pd.Series(take(both[name].array, where), index=a.records)
             a._columns[key] = normalise(values)
         return a._columns[key]
 
@@ -558,8 +586,18 @@ class DatasetScope(Scope):
                              f"{', '.join(notes) or 'none'})", node, str(key.data))
         return V(notes[key.data])
 
-    def instance_records(self, level: str) -> np.ndarray:
-        return self.analysis._instances[level].records
+    def instance_rows(self, level: str) -> np.ndarray:
+        positions = self.analysis._instances[level].positions
+        if not self._subset:
+            return positions
+        key = ("rows", level, id(self.index))
+        cached = self._cache.get(key)
+        if cached is None:
+            inverse = np.full(len(self.analysis.records), -1, dtype=np.int64)
+            inverse[self.analysis.positions(self.index)] = np.arange(len(self.index))
+            cached = np.where(positions >= 0, inverse[np.maximum(positions, 0)], -1)
+            self._cache[key] = cached
+        return cached
 
     def instance_order(self, level: str) -> np.ndarray:
         return self.analysis._instances[level].order

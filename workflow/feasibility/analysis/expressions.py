@@ -496,7 +496,9 @@ class Scope:
     def at(self, node: At, expr: Expression) -> V: ...
     def field(self, node: FieldRef, expr: Expression) -> V: ...
     def form_rows(self, form: str, event: str | None, node: Node, expr: Expression) -> V: ...
-    def instance_records(self, level: str) -> np.ndarray: ...
+    def instance_rows(self, level: str) -> np.ndarray:
+        """For each instance of ``level``, the position of its record in ``index`` (-1 when
+        the record is not in this scope)."""
     def instance_order(self, level: str) -> np.ndarray: ...
     def checkbox(self, node: Node, expr: Expression) -> tuple[list[tuple[Any, pd.Series]], str]: ...
 
@@ -558,13 +560,12 @@ class Evaluator:
                              node)
         if instance:
             level = instance[0]
-            records = self.scope.instance_records(level)
+            rows = self.scope.instance_rows(level)
             out = []
             for v in values:
                 if v.level == ROW:
-                    out.append(pd.Series(v.data.reindex(records).to_numpy(),
-                                         index=self._instance_index(values, level),
-                                         dtype=v.data.dtype))
+                    out.append(pd.Series(take(v.data.array, rows),
+                                         index=self._instance_index(values, level)))
                 else:
                     out.append(v.data)
             return out, level
@@ -994,8 +995,9 @@ class Evaluator:
         rows = self.scope.form_rows(form, event, arg, self.expr)
         if rows.level == ROW:
             return rows
-        records = self.scope.instance_records(rows.level)
-        present = self.scope.index.isin(pd.unique(records))
+        positions = self.scope.instance_rows(rows.level)
+        present = np.zeros(len(self.scope.index), dtype=bool)
+        present[positions[positions >= 0]] = True
         return V(pd.Series(present, index=self.scope.index, dtype="boolean"), ROW)
 
     # -- aggregates ----------------------------------------------------------------
@@ -1048,24 +1050,19 @@ class Evaluator:
             if mask is not None:
                 data = data[mask]
             return V(reduce(data, None) if len(data) else empty)
-        records = self.scope.instance_records(v.level)
+        positions = self.scope.instance_rows(v.level)
+        keep = positions >= 0
+        if mask is not None:
+            keep &= mask
         if self.scope.summary:
-            keep = np.isin(records, self.scope.index)
-            if mask is not None:
-                keep &= mask
             data = data[keep]
             return V(reduce(data, None) if len(data) else empty)
-        if mask is not None:
-            data, records = data[mask], records[mask]
-        keys = pd.Index(records)
+        data, positions = data[keep], positions[keep]
         if group_reduce is not None:
-            grouped = group_reduce(data, keys)
+            grouped = group_reduce(data, positions)
         else:
-            grouped = data.groupby(keys.to_numpy(), sort=False).agg(lambda s: reduce(s, None))
-        out = grouped.reindex(self.scope.index)
-        if not _is_missing_scalar(empty):
-            out = out.astype(object).where(out.notna(), empty) if out.dtype == object else \
-                out.fillna(empty)
+            grouped = data.groupby(positions, sort=False).agg(lambda s: reduce(s, None))
+        out = spread(grouped, len(self.scope.index), self.scope.index, empty)
         return V(out, ROW)
 
     def _row_wise(self, node: Call, how: str) -> V:
@@ -1126,7 +1123,7 @@ class Evaluator:
 
             def group(s, keys):
                 values = (s.fillna(False).astype(bool) if kind == "boolean" else s.notna())
-                return values.astype("float64").groupby(keys.to_numpy(), sort=False).sum()
+                return values.astype("float64").groupby(keys, sort=False).sum()
             return self._aggregate(node, reduce, 0.0, group)
         form, _ = _form_of(arg)
         if form is not None:       # a non-repeating form: 0 or 1 per record
@@ -1149,7 +1146,7 @@ class Evaluator:
             return float(s.sum()) if s.notna().sum() >= min_count else math.nan
 
         def group(s, keys):
-            return s.astype("float64").groupby(keys.to_numpy(), sort=False).sum(min_count=min_count)
+            return s.astype("float64").groupby(keys, sort=False).sum(min_count=min_count)
         return self._aggregate(node, reduce, 0.0 if min_count == 0 else math.nan, group)
 
     def fn_mean(self, node: Call) -> V:
@@ -1166,7 +1163,7 @@ class Evaluator:
             return float(s.mean()) if s.notna().sum() >= min_count else math.nan
 
         def group(s, keys):
-            g = s.astype("float64").groupby(keys.to_numpy(), sort=False)
+            g = s.astype("float64").groupby(keys, sort=False)
             return g.mean().where(g.count() >= min_count)
         return self._aggregate(node, reduce, math.nan, group)
 
@@ -1191,7 +1188,7 @@ class Evaluator:
             return s.min() if how == "min" else s.max()
 
         def group(s, keys):
-            g = prepare(s).groupby(keys.to_numpy(), sort=False)
+            g = prepare(s).groupby(keys, sort=False)
             return g.min() if how == "min" else g.max()
         out = self._aggregate(node, reduce, None, group)
         return V(out.data, out.level, v.meta if kind != "boolean" else {})
@@ -1215,7 +1212,7 @@ class Evaluator:
         def group(s, keys):
             s = s.astype("boolean")
             filled = s.fillna(False) if how == "any" else s.fillna(True)
-            g = filled.astype(bool).groupby(keys.to_numpy(), sort=False)
+            g = filled.astype(bool).groupby(keys, sort=False)
             return (g.any() if how == "any" else g.all()).astype("boolean")
         out = self._aggregate(node, reduce, how == "all", group)
         data = out.data.astype("boolean") if isinstance(out.data, pd.Series) else out.data
@@ -1247,9 +1244,8 @@ class Evaluator:
         frame = pd.DataFrame({"value": v.data.to_numpy(), "order": order.to_numpy(),
                               "position": np.arange(len(v.data))})
         if mode == "instances":
-            frame["record"] = self.scope.instance_records(v.level)
-            if self.scope.summary:
-                keep &= np.isin(frame["record"].to_numpy(), self.scope.index)
+            frame["record"] = self.scope.instance_rows(v.level)
+            keep &= frame["record"].to_numpy() >= 0
         frame = frame[keep]
         ascending = how == "first"
         frame = frame.sort_values(["order", "position"], ascending=[ascending, ascending],
@@ -1257,7 +1253,7 @@ class Evaluator:
         if mode == "rows" or self.scope.summary:
             return V(frame["value"].iloc[0] if len(frame) else None, None, v.meta)
         picked = frame.drop_duplicates("record").set_index("record")["value"]
-        return V(picked.reindex(self.scope.index), ROW, v.meta)
+        return V(spread(picked, len(self.scope.index), self.scope.index, None), ROW, v.meta)
 
     def fn_first(self, node: Call) -> V:
         return self._first_last(node, "first")
@@ -1315,6 +1311,30 @@ class Evaluator:
         if not n.is_scalar:
             raise self.error("plural() takes one number", node)
         return V(one.data if n.data == 1 else many.data)
+
+
+def take(values, positions: np.ndarray):
+    """``values[positions]`` with -1 giving a missing value (any array type)."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    if isinstance(values, pd.arrays.NumpyExtensionArray) or not isinstance(
+            values, pd.api.extensions.ExtensionArray):
+        values = np.asarray(values)
+    return pd.api.extensions.take(values, np.asarray(positions, dtype=np.int64), allow_fill=True)
+
+
+def spread(grouped: pd.Series, n: int, index: pd.Index, empty) -> pd.Series:
+    """Values keyed by row position (0..n-1) as a series over ``index``; rows without a
+    value get ``empty``."""
+    where = np.full(n, -1, dtype=np.int64)
+    keys = np.asarray(grouped.index, dtype=np.int64)
+    where[keys] = np.arange(len(keys))
+    out = pd.Series(take(grouped.array, where), index=index)
+    if not _is_missing_scalar(empty):
+        absent = where < 0
+        if absent.any():
+            out = out.mask(absent, empty)
+    return out
 
 
 def _form_of(node: Node) -> tuple[str | None, str | None]:

@@ -49,6 +49,21 @@ BASELINE = Defaults(timepoint="baseline", denominator="population", missing="row
                     decimals=1, percent_decimals=0)
 
 
+def matches(values: pd.Series, code) -> pd.Series:
+    """Where ``values`` hold the choice ``code`` (numbers compared as numbers), as bool."""
+    key = _code_key(code)
+    present = values.notna()
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+            values.dtype):
+        return (values == key).fillna(False).astype(bool) if isinstance(key, float) else \
+            pd.Series(False, index=values.index)
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return (values.fillna(False).astype(bool) == bool(key)) & present
+    text = values.astype(object).where(present, None).map(
+        lambda x: None if x is None else _code_key(x))
+    return (text == key).fillna(False).astype(bool)
+
+
 class Describe:
     """The rows of a baseline or categorical-outcomes table."""
 
@@ -178,9 +193,7 @@ class Describe:
     def dichotomous(self, spec, rid, group, label, column, v, keys) -> None:
         values = v.data
         if "value" in spec:
-            target = spec["value"]
-            hit = values.map(lambda x: x is not None and not pd.isna(x)
-                             and _code_key(x) == _code_key(target))
+            hit = matches(values, spec["value"])
         elif values.dtype.name == "boolean":
             hit = values.fillna(False).astype(bool)
         else:
@@ -235,9 +248,8 @@ class Describe:
             "group", f"{label}, {STATISTIC_TEXT['n_pct']}")
         n = self.denominator(spec, column, values)
         decimals = spec.get("decimals", self.option(spec, "percent_decimals"))
-        codes = values.map(lambda x: None if x is None or pd.isna(x) else _code_key(x))
         for code, text in self.levels(spec, choices, values):
-            count = int((codes == _code_key(code)).sum())
+            count = int(matches(values, code).sum())
             self.add(rid, column, (group, text),
                      cell(self.ctx.cell_table, group, text, column.id, "n_pct", decimals=decimals,
                           estimate=n_pct(count, n).percent, n=count, denominator=n,

@@ -31,13 +31,12 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
         where = f"measure {rid!r}"
         label = measure.get("label") or ctx.label_of(name)
         group = measure.get("group", "")
-        before = ctx.values(f"{name}[{baseline}]", where)
         for i, column in enumerate(ctx.columns):
             if column.timepoint is None:
                 raise ValueError(f"{ctx.where}: column {column.id!r} needs a time point")
+            before = ctx.values(f"{name}[{baseline}]", where, column)
             after = ctx.values(f"{name}[{column.timepoint}]", where, column)
-            pairs = before.reindex(column.index)
-            change = paired_change(pairs.astype("float64"), after.astype("float64"),
+            change = paired_change(before.astype("float64"), after.astype("float64"),
                                    analysis.spec.confidence)
             key = published_key(measure.get("published_key"), f"{ctx.where}, {where}",
                                 column=column.id, column_index=i, timepoint=column.timepoint)
