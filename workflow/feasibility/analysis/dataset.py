@@ -467,6 +467,12 @@ class DatasetScope(Scope):
         raise expr.error(f"unknown name {name!r}{suggest(name, [*a.known_names(), *self.bound])}",
                          node, name)
 
+    def is_form(self, name: str) -> bool:
+        a = self.analysis
+        return (name in a.book.forms and name not in self.bound and not a.has_variable(name)
+                and name not in a.book.columns and name not in a.book.fields
+                and name not in a.spec.parameters)
+
     def _builtin(self, name: str) -> pd.Series:
         a = self.analysis
         key = ("builtin", name)

@@ -502,6 +502,10 @@ class Scope:
     def instance_order(self, level: str) -> np.ndarray: ...
     def checkbox(self, node: Node, expr: Expression) -> tuple[list[tuple[Any, pd.Series]], str]: ...
 
+    def is_form(self, name: str) -> bool:
+        """Whether a bare ``name`` is a form (not a variable, field or parameter)."""
+        return False
+
     def call(self, name: str, node: Call, expr: Expression, ev: "Evaluator") -> V | None:
         return None
 
@@ -988,7 +992,7 @@ class Evaluator:
 
     def fn_has(self, node: Call) -> V:
         arg = node.args[0]
-        form, event = _form_of(arg)
+        form, event = _form_of(arg, self.scope)
         if form is None:
             raise self.error("has() takes a form, e.g. has(enrolment) or has(health_questionnaire"
                              "[baseline])", arg)
@@ -1017,7 +1021,7 @@ class Evaluator:
 
     def _aggregate_input(self, node: Call) -> tuple[V, Node]:
         arg = node.args[0]
-        form, event = _form_of(arg)
+        form, event = _form_of(arg, self.scope)
         if form is not None and node.function == "count":
             rows = self.scope.form_rows(form, event, arg, self.expr)
             return rows, arg
@@ -1125,7 +1129,7 @@ class Evaluator:
                 values = (s.fillna(False).astype(bool) if kind == "boolean" else s.notna())
                 return values.astype("float64").groupby(keys, sort=False).sum()
             return self._aggregate(node, reduce, 0.0, group)
-        form, _ = _form_of(arg)
+        form, _ = _form_of(arg, self.scope)
         if form is not None:       # a non-repeating form: 0 or 1 per record
             return V(v.data.astype("float64"), ROW)
         self._reduce_mode(node, v)
@@ -1337,10 +1341,11 @@ def spread(grouped: pd.Series, n: int, index: pd.Index, empty) -> pd.Series:
     return out
 
 
-def _form_of(node: Node) -> tuple[str | None, str | None]:
+def _form_of(node: Node, scope: "Scope") -> tuple[str | None, str | None]:
+    """The form (and event) a ``count``/``has`` argument names, if it names one."""
     if isinstance(node, FormAt):
         return node.form, node.event
-    if isinstance(node, Ref):
+    if isinstance(node, Ref) and scope.is_form(node.name):
         return node.name, None
     return None, None
 

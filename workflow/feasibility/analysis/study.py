@@ -129,6 +129,22 @@ class Codebook:
         return info.choices if info else ()
 
 
+def empty_dtype(info: FieldInfo):
+    """The dtype of a field's column in a tidy table (DESIGN.md, "Validated data")."""
+    if info.is_checkbox:
+        return bool
+    if info.validation and info.validation.startswith(("date", "datetime")):
+        return "datetime64[ns]"
+    if info.is_coded:
+        numeric = all(isinstance(c, int) for c, _ in info.choices)
+        return "Int64" if numeric else "string"
+    if info.validation == "integer" or info.type in ("calc", "slider"):
+        return "Int64"
+    if info.validation and info.validation.startswith("number"):
+        return "float64"
+    return "string"
+
+
 @dataclass
 class StudyData:
     """A validated project: its codebook and one tidy table per instrument."""
@@ -168,10 +184,12 @@ class StudyData:
             return df
         if form not in self.codebook.forms:
             raise KeyError(form)
-        columns = ["record_id", "redcap_event_name"] + [
-            c for f in self.codebook.fields.values() if f.form == form for c in f.columns
-            if f.name != self.codebook.record_id_field]
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        columns = {"record_id": object, "redcap_event_name": object}
+        for f in self.codebook.fields.values():
+            if f.form == form and f.name != self.codebook.record_id_field:
+                for c in f.columns:
+                    columns[c] = empty_dtype(f)
+        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in columns.items()})
 
     def record_ids(self) -> pd.Index:
         """Every record, in the order the tables first give them (the export's order)."""
