@@ -227,7 +227,8 @@ def form_tables(validated: Path, book: dict) -> dict[str, pd.DataFrame]:
             "redcap_arm": np.full(len(src), ARM, dtype="int64"),
         })
         if repeating:
-            table["redcap_repeat_instance"] = src["redcap_repeat_instance"].round().astype("Int64").array
+            instance = src["redcap_repeat_instance"].round().astype("Int64")
+            table["redcap_repeat_instance"] = instance.array
         columns = [c for name in forms[form] if name != "record_id"
                    for c in fields[name]["export_columns"]]
         for name in forms[form]:
@@ -244,7 +245,8 @@ def form_tables(validated: Path, book: dict) -> dict[str, pd.DataFrame]:
         filled = pd.concat([filled, table[boxes]], axis=1)
         keep = filled.any(axis=1) | table[complete].isin([1, 2]).fillna(False)
         table = table[keep.to_numpy()]
-        sort = ["record_id", "redcap_event_name"] + (["redcap_repeat_instance"] if repeating else [])
+        sort = ["record_id", "redcap_event_name"] + (
+            ["redcap_repeat_instance"] if repeating else [])
         order = {e: i for i, e in enumerate(EVENTS)}
         table = (table.assign(_event=table["redcap_event_name"].map(order))
                  .sort_values(["record_id", "_event"] + sort[2:], kind="stable")

@@ -35,7 +35,8 @@ def items(prefix: str, values) -> dict:
 
 # ----------------------------------------------------------------------------- EQ-5D
 def state(s: str) -> dict:
-    return {f"eq5d_{d}": int(c) for d, c in zip(("mo", "sc", "ua", "pd", "ad"), s)} | {"eq5d_vas": 50}
+    levels = {f"eq5d_{d}": int(c) for d, c in zip(("mo", "sc", "ua", "pd", "ad"), s)}
+    return levels | {"eq5d_vas": 50}
 
 
 @pytest.mark.parametrize("value_set, profile, expected", [

@@ -6,7 +6,6 @@ import math
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
@@ -82,7 +81,8 @@ BASELINE = {
         {"variable": "pain"},
         {"group": "History", "variables": [{"variable": "years", "statistic": "median_iqr"}]},
     ],
-    "footnotes": [{"text": "Tick all that apply.", "location": {"row_group": "Areas of pain, n (%)"}}],
+    "footnotes": [{"text": "Tick all that apply.",
+                   "location": {"row_group": "Areas of pain, n (%)"}}],
     "source_note": "Source: {N} participants.",
 }
 
@@ -272,7 +272,8 @@ METRICS = {
              "value": "sum(contact.minutes)", "where": "participants"},
             {"id": "mean", "label": "Mean age", "statistic": "mean_sd", "value": "age"}]},
     ],
-    "footnotes": [{"text": "Assumed proportion {control}.", "location": {"row_group": "Proportions"}}],
+    "footnotes": [{"text": "Assumed proportion {control}.",
+                   "location": {"row_group": "Proportions"}}],
 }
 
 
@@ -322,7 +323,8 @@ def test_metrics_rows_are_skipped_only_when_declared():
 def test_table_errors_name_the_table_and_row():
     with pytest.raises(Exception, match="table 't', row 'agee'.*unknown name 'agee'"):
         build({"kind": "baseline", "rows": [{"variable": "agee"}]})
-    with pytest.raises(ValueError, match="table 't', row 'x': published_key 't.{nope}' uses {nope}"):
+    with pytest.raises(ValueError,
+                       match="table 't', row 'x': published_key 't.{nope}' uses {nope}"):
         build({"kind": "baseline", "rows": [{"id": "x", "variable": "age",
                                              "published_key": "t.{nope}"}]})
     with pytest.raises(ValueError, match="footnote location: no row 'zzz'"):

@@ -316,7 +316,7 @@ class Analysis:
         described = spec.describe(params) if spec.describe else {}
         self.instrument_notes[name] = dict(described.get("notes", {}))
         labels = {**spec.scores, **described.get("labels", {}),
-                  **{s: s for s in inst.single_scores}}
+                  **{s: self.variable_label(f) for s, f in inst.single_scores.items()}}
         labels.update(inst.labels_raw)
         tps = inst.timepoints if inst.timepoints is not None else [
             tp for tp, p in self.timepoints.points.items()
@@ -583,8 +583,8 @@ class DatasetScope(Scope):
         if not (name.is_scalar and key.is_scalar):
             raise expr.error("instrument_note() takes an instrument name and a note name", node)
         if name.data not in a.spec.instruments:
-            raise expr.error(f"no instrument {name.data!r}{suggest(str(name.data), a.spec.instruments)}",
-                             node, str(name.data))
+            known = suggest(str(name.data), a.spec.instruments)
+            raise expr.error(f"no instrument {name.data!r}{known}", node, str(name.data))
         a._score(name.data)
         notes = a.instrument_notes.get(name.data, {})
         if key.data not in notes:

@@ -188,7 +188,8 @@ class Expression:
                     for item in value:
                         if isinstance(item, Node):
                             walk(item)
-                        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Node):
+                        elif (isinstance(item, tuple) and len(item) == 2
+                              and isinstance(item[1], Node)):
                             walk(item[1])
         walk(self.root)
         return out
@@ -315,7 +316,8 @@ class _Builder:
                 raise self.fail(f"the comparison {type(op).__name__} is not allowed here "
                                 "(use == != < <= > >=, or a single `in`)", node)
             ops.append(_CMPOPS[type(op)])
-        return Compare(pos, tuple(ops), tuple(self.build(n) for n in (node.left, *node.comparators)))
+        operands = tuple(self.build(n) for n in (node.left, *node.comparators))
+        return Compare(pos, tuple(ops), operands)
 
     def _call(self, node: ast.Call) -> Node:
         if not isinstance(node.func, ast.Name):
@@ -344,7 +346,8 @@ class _Builder:
             else:
                 args.append(self.build(a))
         if spec is not None:
-            if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
+            too_many = spec.max_args is not None and len(args) > spec.max_args
+            if len(args) < spec.min_args or too_many:
                 want = (f"{spec.min_args}" if spec.max_args == spec.min_args else
                         f"{spec.min_args} or more" if spec.max_args is None else
                         f"{spec.min_args} to {spec.max_args}")
@@ -796,8 +799,8 @@ class Evaluator:
         m_v = self.eval(missing_node) if missing_node is not None else V(None)
         kinds = {kind_of(v) for v in (a_v, b_v, m_v)} - {"missing"}
         if len(kinds) > 1 and kinds != {"number", "boolean"}:
-            raise self.error("if_else() needs values of one kind, not " + " and ".join(sorted(kinds)),
-                             node)
+            raise self.error("if_else() needs values of one kind, not "
+                             + " and ".join(sorted(kinds)), node)
         (c, a, b, m), level = self.align([cond_v, a_v, b_v, m_v], node)
         cond = self._boolean(V(c, level if isinstance(c, pd.Series) else None), node.args[0])
         if level is None:
@@ -828,8 +831,8 @@ class Evaluator:
         data, level, values = self._values(node)
         kinds = {kind_of(v) for v in values} - {"missing"}
         if len(kinds) > 1 and kinds != {"number", "boolean"}:
-            raise self.error("coalesce() needs values of one kind, not " + " and ".join(sorted(kinds)),
-                             node)
+            raise self.error("coalesce() needs values of one kind, not "
+                             + " and ".join(sorted(kinds)), node)
         if level is None:
             return V(next((d for d in data if not _is_missing_scalar(d)), None))
         kind = next(iter(kinds)) if kinds else "missing"
@@ -860,11 +863,12 @@ class Evaluator:
             digits = int(d.data)
         x = self._numeric(v.data, node, "round()")
         if isinstance(x, pd.Series):
-            # half away from zero on the decimal value, vectorised
+            # half away from zero on the decimal value (2.675 -> 2.68 although its binary
+            # value lies below the half): the float noise is removed first, vectorised
             scale = 10.0 ** digits
-            shifted = x * scale
-            out = np.sign(shifted) * np.floor(np.abs(shifted) + 0.5 + 1e-9) / scale
-            return V(pd.Series(out, index=x.index), v.level)
+            shifted = np.round(x.to_numpy(dtype=float) * scale, 9)
+            out = np.sign(shifted) * np.floor(np.abs(shifted) + 0.5) / scale
+            return V(pd.Series(out + 0.0, index=x.index), v.level)
         return V(round_half_up(x, digits))
 
     def fn_abs(self, node: Call) -> V:
@@ -1071,8 +1075,6 @@ class Evaluator:
 
     def _row_wise(self, node: Call, how: str) -> V:
         data, level, values = self._values(node)
-        if level not in (ROW, None) and level is not None:
-            pass
         for v, a in zip(values, node.args):
             if kind_of(v) not in ("number", "boolean", "missing") and not (
                     how in ("min", "max") and kind_of(v) == "date"):

@@ -22,9 +22,8 @@ from typing import Any, Callable
 import pandas as pd
 from great_tables import GT, loc
 
-from feasibility.analysis.expressions import (ROW, Expression, ExpressionError, V, parse,
-                                              _is_missing_scalar)
-from feasibility.tables.common import COUNT_FIELD
+from feasibility.analysis.expressions import (ROW, Evaluator, Expression, ExpressionError, V,
+                                              _is_missing_scalar, as_row_series, parse)
 
 KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "change": "feasibility.tables.change",
@@ -219,7 +218,6 @@ class TableContext:
                                                       self.timepoint)
         idx = index if index is not None else (column.index if column else self.index)
         scope = self.analysis.scope(tp, index=idx, bound=bound)
-        from feasibility.analysis.expressions import Evaluator, as_row_series
         return as_row_series(Evaluator(scope, expr).run(), scope, expr)
 
     def variable(self, text, what: str, column: Column | None = None, **bound) -> V:
@@ -232,7 +230,6 @@ class TableContext:
             raise expr.error("gives one value per instance of a repeating instrument; "
                              "aggregate it first")
         if v.is_scalar:
-            from feasibility.analysis.expressions import Evaluator
             v = V(Evaluator(self.analysis.scope(tp, index=idx), expr).full(v.data, ROW, []),
                   ROW, v.meta)
         return v
@@ -417,6 +414,3 @@ def build_table(analysis, table_id: str, small_cell_threshold: int | None = None
         raise ValueError(text if text.startswith("table ") else f"table {table_id!r}: {text}"
                          ) from None
 
-
-def count_field(statistic: str) -> str | None:
-    return COUNT_FIELD.get(statistic)

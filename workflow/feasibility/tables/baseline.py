@@ -238,8 +238,8 @@ class Describe:
             level = mapped[_code_key(code)]
         else:
             level = slug(text)
-        return published_key(template, f"{self.ctx.where}, row {spec.get('id', spec['variable'])!r}",
-                             level=level, **keys)
+        where = f"{self.ctx.where}, row {spec.get('id', spec['variable'])!r}"
+        return published_key(template, where, level=level, **keys)
 
     def categorical(self, spec, rid, group, label, column, v, keys) -> None:
         choices = v.meta.get("choices") or ()
