@@ -129,3 +129,15 @@ def test_the_fragment_documents_every_table_key_the_kinds_read():
 def test_yaml_round_trip_of_the_declaration(paper_config):
     text = yaml.safe_dump(paper_config, allow_unicode=True, sort_keys=False)
     assert load_spec(yaml.safe_load(text)).tables.keys() == load_spec(paper_config).tables.keys()
+
+
+def test_the_reference_page_lists_every_function_and_scorer():
+    from pathlib import Path
+
+    from feasibility.analysis.expressions import FUNCTIONS
+    from feasibility.scoring.registry import SCORERS
+    page = (Path(__file__).resolve().parents[2] / "docs" / "analysis.md").read_text()
+    for name in FUNCTIONS:
+        assert f"`{name}(" in page or f"`{name}`" in page or f", `{name}`" in page, name
+    for name in SCORERS:
+        assert f"`{name}`" in page, name
