@@ -208,3 +208,20 @@ def test_a_changed_parameter_changes_only_the_cells_that_use_it(paper_study, pap
     i = changed[0]
     assert cells.at[i, "estimate"] == pytest.approx(2 * float(before.at[i, "estimate"]))
     assert np.isclose(cells.at[i, "upper"], 2 * float(before.at[i, "upper"]))
+
+
+def test_a_saved_analysis_dataset_gives_the_same_tables(paper_study, paper_config, tmp_path):
+    """Table jobs can read the analysis dataset that one job derived and scored."""
+    spec = load_spec(paper_config)
+    first = Analysis(paper_study, spec)
+    first.save(tmp_path / "analysis")
+    assert {p.name for p in (tmp_path / "analysis").iterdir()} == {
+        "records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json"}
+    records = pd.read_parquet(tmp_path / "analysis" / "records.parquet")
+    assert len(records) == 117 and {"placed", "dropout", "participants"} <= set(records)
+    loaded = Analysis.load(paper_study, spec, tmp_path / "analysis")
+    assert "placed" in loaded._variables and "hads_anxiety" in loaded._variables
+    for table in TABLES:
+        assert mismatches(snapshot(table), build_table(loaded, table).cells) == [], table
+        assert gt_text(html_fragment(build_table(loaded, table).gt)) == json.loads(
+            (SNAPSHOT / f"{table}.text.json").read_text(encoding="utf-8"))

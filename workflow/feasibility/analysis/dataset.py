@@ -19,8 +19,10 @@ Name resolution in an expression (:class:`DatasetScope`):
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -415,8 +417,89 @@ class Analysis:
         return pd.concat(self.scoring_logs, ignore_index=True)
 
     def score_all(self) -> None:
+        """Every instrument at each of its time points."""
         for name in self.spec.instruments:
             self._score(name)
+
+    # -- the analysis dataset, saved and loaded ---------------------------------------
+    def compute_all(self) -> None:
+        """Every instrument and every derived variable (in dependency order)."""
+        self.score_all()
+        for name in self.spec.derived:
+            self.variable(name)
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the analysis dataset to ``folder``: ``records.parquet`` (one row per record,
+        each per-record variable), ``timepoints.parquet`` (one row per record and time point,
+        each score and per-time-point variable), ``scoring_log.parquet`` and
+        ``variables.json`` (labels, choices, instrument notes). Table jobs then
+        :meth:`load` it instead of deriving and scoring again."""
+        self.compute_all()
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        public = {n: v for n, v in self._variables.items() if not n.startswith("_")}
+        records = pd.DataFrame({"record_id": self.records.astype(str)})
+        long_parts: dict[str, pd.DataFrame] = {}
+        for name, var in public.items():
+            if var.per_timepoint:
+                for tp, values in var.by_timepoint.items():
+                    part = long_parts.setdefault(tp, pd.DataFrame(
+                        {"record_id": self.records.astype(str), "timepoint": tp}))
+                    part[name] = values.to_numpy()
+            else:
+                records[name] = var.values.to_numpy()
+        long = (pd.concat(long_parts.values(), ignore_index=True) if long_parts else
+                pd.DataFrame({"record_id": pd.Series(dtype=str),
+                              "timepoint": pd.Series(dtype=str)}))
+        for frame in (records, long):
+            for c in frame.columns:
+                if frame[c].dtype == object:
+                    frame[c] = frame[c].astype("string")
+        records.to_parquet(folder / "records.parquet", index=False)
+        long.to_parquet(folder / "timepoints.parquet", index=False)
+        self.scoring_log().to_parquet(folder / "scoring_log.parquet", index=False)
+        meta = {"variables": {n: {"per_timepoint": v.per_timepoint,
+                                  "timepoints": list(v.by_timepoint or []),
+                                  "label": v.meta.get("label"),
+                                  "choices": [list(c) for c in v.meta.get("choices") or []],
+                                  "instrument": v.meta.get("instrument")}
+                              for n, v in public.items()},
+                "instrument_notes": self.instrument_notes,
+                "records": len(self.records)}
+        (folder / "variables.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False,
+                                                          default=str) + "\n", encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, study: StudyData, spec: AnalysisSpec, folder: str | Path) -> "Analysis":
+        """An analysis whose variables and scores come from :meth:`save`'s folder."""
+        folder = Path(folder)
+        analysis = cls(study, spec)
+        meta = json.loads((folder / "variables.json").read_text(encoding="utf-8"))
+        records = pd.read_parquet(folder / "records.parquet").set_index("record_id")
+        if list(records.index) != list(analysis.records.astype(str)):
+            raise ValueError(f"{folder}: the saved analysis dataset is of other records than "
+                             "the validated data; derive it again")
+        long = pd.read_parquet(folder / "timepoints.parquet")
+        by_tp = {tp: part.set_index("record_id").reindex(records.index)
+                 for tp, part in long.groupby("timepoint", sort=False)}
+        for name, info in meta["variables"].items():
+            var_meta = {k: info[k] for k in ("label", "instrument") if info.get(k)}
+            if info.get("choices"):
+                var_meta["choices"] = tuple((c, str(t)) for c, t in info["choices"])
+            if info["per_timepoint"]:
+                by = {tp: normalise(by_tp[tp][name].set_axis(analysis.records))
+                      for tp in info["timepoints"]}
+                analysis._variables[name] = Variable(name, by_timepoint=by, meta=var_meta)
+            else:
+                analysis._variables[name] = Variable(
+                    name, values=normalise(records[name].set_axis(analysis.records)),
+                    meta=var_meta)
+        analysis.instrument_notes = meta["instrument_notes"]
+        analysis._scored = {name: True for name in spec.instruments}
+        log = pd.read_parquet(folder / "scoring_log.parquet")
+        analysis.scoring_logs = [log] if len(log) else []
+        return analysis
 
     def variable_label(self, name: str) -> str:
         if self.has_variable(name):
