@@ -45,6 +45,15 @@ class FieldInfo:
         return bool(self.choices) and not self.is_checkbox
 
 
+def checkbox_columns(field: Mapping) -> list[str]:
+    """A field's export columns: REDCap's ``name___code`` per choice of a checkbox (a minus
+    sign in a code becomes ``_``: code -99 gives ``name____99``), else the name."""
+    if field.get("type") == "checkbox":
+        return [f"{field['name']}___{str(code).strip().replace('-', '_').lower()}"
+                for code, _ in field.get("choices") or []]
+    return [field["name"]]
+
+
 def _code(code: Any) -> Any:
     """A choice code as the tidy tables hold it: an int when it is a whole number."""
     if isinstance(code, bool):
@@ -75,7 +84,7 @@ class Codebook:
         self.fields: dict[str, FieldInfo] = {}
         self.columns: dict[str, str] = {}       # export column -> field name
         for f in book.get("fields") or []:
-            columns = tuple(f.get("export_columns") or [f["name"]])
+            columns = tuple(f.get("export_columns") or checkbox_columns(f))
             info = FieldInfo(
                 name=f["name"], form=f["form"], type=f.get("type", "text"),
                 label=f.get("label") or f["name"],
@@ -87,6 +96,11 @@ class Codebook:
                 self.columns[column] = info.name
             self.forms.setdefault(info.form, {"name": info.form, "fields": []})
         designations = book.get("designations") or {}
+        if isinstance(designations, list):      # REDCap's rows: arm_num, unique_event_name, form
+            rows = designations
+            designations = {}
+            for row in rows:
+                designations.setdefault(row["unique_event_name"], []).append(row["form"])
         if self.longitudinal:
             self.designations = {e: list(fs) for e, fs in designations.items()}
         else:
