@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+from feasibility.analysis import Analysis, StudyData, build_table, load_spec, parse
 from feasibility.tables.common import CELL_COLUMNS, html_fragment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,3 +225,57 @@ def test_a_saved_analysis_dataset_gives_the_same_tables(paper_study, paper_confi
         assert mismatches(snapshot(table), build_table(loaded, table).cells) == [], table
         assert gt_text(html_fragment(build_table(loaded, table).gt)) == json.loads(
             (SNAPSHOT / f"{table}.text.json").read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- derive.py
+SAME_NAME = ["site", "source", "source_group", "consent_date", "age", "sex", "marital_status",
+             "ethnicity", "education", "pain_area_lower_back", "pain_area_back_or_neck",
+             "pain_area_head", "pain_area_chest", "pain_area_abdominal", "pain_area_peripheral",
+             "n_pain_areas", "years_in_pain", "years_out_of_work", "years_looking_for_work",
+             "previously_worked", "additional_health_concerns", "excluded_after_recruitment",
+             "attended_work_preparation", "work_preparation_session", "work_preparation_date",
+             "offered_placement", "not_placed_reason", "placed", "placement_provider",
+             "placement_site", "decision_date", "placement_start", "placement_end",
+             "placement_hours", "placement_weeks", "hours_per_week", "completed_placement",
+             "not_completed_reason", "start_date", "days_recruitment_to_placement", "dropout",
+             "dropout_reason", "case_manager", "cm_contacts", "cm_hours",
+             "healthcare_referrals", "adverse_events", "serious_adverse_events"]
+
+
+def _same(a, b) -> bool:
+    if pd.isna(a) and pd.isna(b):
+        return True
+    if pd.isna(a) or pd.isna(b):
+        return False
+    if isinstance(a, (float, int, np.floating, np.integer)) and not isinstance(a, bool):
+        return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+    return a == b
+
+
+def test_the_declaration_derives_todays_participants_table(paper, paper_interface):
+    """Every column of today's derive.participants (the analysis dataset the figures and
+    the report read), recomputed from the interface by declared expressions."""
+    from feasibility.derive import participants as derive_today
+
+    validated = paper_interface.parent / "project" / "results" / "validated"
+    frames = {name: pd.read_parquet(validated / f"{export}.parquet") for name, export in (
+        ("enrolment", "enrolment"), ("work_preparation", "work_preparation"),
+        ("placements", "placements"), ("status_changes", "status_changes"),
+        ("case_management", "case_management"), ("adverse_events", "adverse_events"),
+        ("followup_admin", "followup_admin"))}
+    screening = pd.read_parquet(validated / "screening.parquet")
+    to_s = dict(zip(screening["scr_participant_id"], screening["record_id"]))
+    today = derive_today(**frames)
+    today = today.set_index(today["record_id"].map(to_s)).sort_index()
+    participants = paper.population(paper.spec.participants_expr())
+    assert sorted(participants) == list(today.index)
+    for tp in ("week6", "week14", "month6"):
+        today[f"follow_up_status[{tp}]"] = today[f"fu_status_{tp}"]
+        today[f"follow_up_days[{tp}]"] = today[f"fu_days_{tp}"]
+    columns = SAME_NAME + [f"follow_up_{k}[{tp}]" for k in ("status", "days")
+                           for tp in ("week6", "week14", "month6")]
+    for column in columns:
+        mine = paper.evaluate_rows(parse(column, "test"), index=participants)
+        mine = mine.reindex(today.index)
+        bad = [rid for rid in today.index if not _same(today.at[rid, column], mine[rid])]
+        assert not bad, (column, bad[:3], [(today.at[r, column], mine[r]) for r in bad[:3]])

@@ -262,15 +262,22 @@ class Analysis:
         return name in self.spec.derived or name in self.score_owner
 
     def _derive(self, d: DerivedSpec) -> Variable:
+        """A derived variable; a coded value (a field, ``first(...)`` of one) keeps its
+        choices unless the declaration gives its own."""
         meta = {"label": d.label or d.name}
+
+        def run(timepoint):
+            scope = self.scope(timepoint)
+            v = Evaluator(scope, d.expr).run()
+            if not d.choices and v.meta.get("choices") and "choices" not in meta:
+                meta["choices"] = v.meta["choices"]
+            return as_row_series(v, scope, d.expr)
         if d.choices:
             meta["choices"] = d.choices
         if d.timepoints is None:
-            values = self.evaluate_rows(d.expr)
-            return Variable(d.name, values=values, meta=meta)
+            return Variable(d.name, values=run(None), meta=meta)
         tps = list(self.timepoints.points) if d.timepoints == "all" else list(d.timepoints)
-        by = {tp: self.evaluate_rows(d.expr, timepoint=tp) for tp in tps}
-        return Variable(d.name, by_timepoint=by, meta=meta)
+        return Variable(d.name, by_timepoint={tp: run(tp) for tp in tps}, meta=meta)
 
     def scope(self, timepoint: str | None = None, *, summary: bool = False,
               index: pd.Index | None = None, bound: dict[str, Any] | None = None,

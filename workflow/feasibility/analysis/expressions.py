@@ -473,7 +473,11 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "quantile": FunctionSpec(2, 2, ("where",), help="quantile(x, p): the p-th centile (Stata "
                              "summarize, detail)"),
     "sd": FunctionSpec(1, 1, ("where",)),
-    # text (notes)
+    "mode": FunctionSpec(1, 1, ("where",), help="the most frequent value (ties: the lowest)"),
+    # text
+    "concat": FunctionSpec(1, None, help="concat(a, ': ', b): text joined; missing if any "
+                           "part is missing"),
+    "lower": FunctionSpec(1, 1, help="text in lower case"),
     "fmt": FunctionSpec(1, 2, help="fmt(x, decimals=0): x as printed (rounded half up, true "
                         "minus sign)"),
     "plural": FunctionSpec(3, 3, help="plural(n, 'person', 'people')"),
@@ -481,7 +485,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
                                     "instrument's scorer writes (e.g. the EQ-5D valuation method)"),
 }
 AGGREGATES = {"count", "sum", "mean", "min", "max", "any", "all", "first", "last", "median",
-              "quantile", "sd"}
+              "quantile", "sd", "mode"}
 ROW_WISE = {"sum", "mean", "min", "max"}
 
 
@@ -1296,7 +1300,65 @@ class Evaluator:
             return float(s.std(ddof=1)) if len(s) > 1 else math.nan
         return self._aggregate(node, reduce, math.nan)
 
+    def fn_mode(self, node: Call) -> V:
+        v, arg = self._aggregate_input(node)
+        self._reduce_mode(node, v)
+        kind = kind_of(v)
+
+        def reduce(s, _):
+            s = s.dropna()
+            if s.empty:
+                return None
+            counts = s.value_counts()
+            top = counts[counts == counts.max()].index
+            return sorted(top)[0]
+
+        def group(s, keys):
+            frame = pd.DataFrame({"key": keys, "value": s.to_numpy()}).dropna()
+            counts = frame.groupby(["key", "value"], sort=False).size().rename("n").reset_index()
+            counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True],
+                                        kind="stable")
+            first = counts.drop_duplicates("key")
+            return pd.Series(first["value"].to_numpy(), index=first["key"].to_numpy())
+        out = self._aggregate(node, reduce, None, group)
+        data = out.data
+        if kind == "number" and isinstance(data, pd.Series):
+            data = data.astype("float64")
+        return V(data, out.level, v.meta)
+
     # -- text ----------------------------------------------------------------------
+    def fn_concat(self, node: Call) -> V:
+        data, level, values = self._values(node)
+        parts = []
+        for d, v in zip(data, values):
+            if kind_of(v) == "number":
+                d = d.map(lambda x: None if pd.isna(x) else (f"{x:g}")) if isinstance(
+                    d, pd.Series) else (None if _is_missing_scalar(d) else f"{d:g}")
+            parts.append(d)
+        if level is None:
+            if any(_is_missing_scalar(p) for p in parts):
+                return V(None)
+            return V("".join(str(p) for p in parts))
+        series = [self.full(p, level, data).astype(object) for p in parts]
+        missing = np.zeros(len(series[0]), dtype=bool)
+        for s_ in series:
+            missing |= s_.isna().to_numpy()
+        out = series[0].where(~missing, "").astype(str)
+        for s_ in series[1:]:
+            out = out + s_.where(~missing, "").astype(str)
+        return V(out.where(~missing, None), level)
+
+    def fn_lower(self, node: Call) -> V:
+        v = self.eval(node.args[0])
+        if kind_of(v) not in ("text", "missing"):
+            raise self.error(f"lower() needs text, not {kind_of(v)} values", node.args[0])
+        if v.is_scalar:
+            return V(None if _is_missing_scalar(v.data) else str(v.data).lower())
+        out = v.data.astype(object)
+        present = out.notna()
+        out = out.where(~present, out[present].astype(str).str.lower()) if present.any() else out
+        return V(out.where(present, None), v.level)
+
     def fn_fmt(self, node: Call) -> V:
         v = self.eval(node.args[0])
         digits = 0
