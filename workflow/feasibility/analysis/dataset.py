@@ -452,9 +452,9 @@ class Analysis:
                 for tp, values in var.by_timepoint.items():
                     part = long_parts.setdefault(tp, pd.DataFrame(
                         {"record_id": self.records.astype(str), "timepoint": tp}))
-                    part[name] = values.to_numpy()
+                    part[name] = values.array
             else:
-                records[name] = var.values.to_numpy()
+                records[name] = var.values.array
         long = (pd.concat(long_parts.values(), ignore_index=True) if long_parts else
                 pd.DataFrame({"record_id": pd.Series(dtype=str),
                               "timepoint": pd.Series(dtype=str)}))
