@@ -34,21 +34,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from feasibility import crf        # today's CRF: only this test utility reads it
+
 ROOT = Path(__file__).resolve().parents[2]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 PROJECT = ["Snakefile", "config", "profiles", "workflow", "schemas", "report"]
 
 # The paper's study as a REDCap project: form -> (events, repeating)
 ARM = 1
-EVENTS = {
-    "screening_arm_1": "Screening",
-    "baseline_arm_1": "Baseline",
-    "intervention_arm_1": "Intervention delivery",
-    "week6_arm_1": "6 weeks",
-    "week14_arm_1": "14 weeks",
-    "month6_arm_1": "6 months",
-}
-FOLLOW_UPS = ("week6_arm_1", "week14_arm_1", "month6_arm_1")
+EVENTS = crf.EVENTS                     # today's events, in order
+FOLLOW_UPS = crf.FOLLOW_UP_EVENTS
 FORMS: dict[str, tuple[tuple[str, ...], bool]] = {
     "screening": (("screening_arm_1",), False),
     "enrolment": (("baseline_arm_1",), False),

@@ -24,6 +24,7 @@ from great_tables import GT, loc
 
 from feasibility.analysis.expressions import (ROW, Evaluator, Expression, ExpressionError, V,
                                               _is_missing_scalar, as_row_series, parse)
+from feasibility.tables.common import build_gt, cells_frame
 
 KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "change": "feasibility.tables.change",
@@ -247,6 +248,30 @@ class TableContext:
         if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", name):
             return self.analysis.variable_label(name.split(".")[-1])
         return name
+
+
+class Cells:
+    """The cells a table kind makes, and which declared row (id) made each."""
+
+    def __init__(self, ctx: "TableContext"):
+        self.ctx = ctx
+        self.records: list[dict] = []
+        self.row_ids: dict[str, list[tuple[str, str]]] = {}
+
+    def add(self, rid: str, record: dict) -> None:
+        """Add one cell (``tables.common.cell``) made by row ``rid``."""
+        self.records.append(record)
+        rows = self.row_ids.setdefault(rid, [])
+        key = (record["row_group"], record["row_label"])
+        if key not in rows:
+            rows.append(key)
+
+    def result(self) -> TableResult:
+        """The tidy cells and the one great-tables table with the declared notes."""
+        frame = cells_frame(self.records)
+        result = TableResult(self.ctx.id, frame, None, self.row_ids)
+        result.gt = finish_gt(self.ctx, build_gt(frame, **gt_arguments(self.ctx)), result)
+        return result
 
 
 # ----------------------------------------------------------------------------- notes

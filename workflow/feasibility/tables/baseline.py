@@ -22,10 +22,9 @@ from typing import Any
 import pandas as pd
 
 from feasibility.analysis.expressions import FieldRef, Ref, _code_key
-from feasibility.analysis.tables import (TableContext, TableResult, finish_gt, gt_arguments,
-                                         published_key, slug)
+from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key, slug
 from feasibility.stats import mean_sd, median_iqr, n_pct
-from feasibility.tables.common import build_gt, cell, cells_frame
+from feasibility.tables.common import cell
 
 MISSING = "Missing"
 # what a group may set for all its variables
@@ -69,8 +68,7 @@ class Describe:
 
     def __init__(self, ctx: TableContext, defaults: Defaults):
         self.ctx, self.defaults, self.raw = ctx, defaults, ctx.raw
-        self.cells: list[dict] = []
-        self.row_ids: dict[str, list[tuple[str, str]]] = {}
+        self.cells = Cells(ctx)
 
     def option(self, spec: dict, name: str):
         if name in spec:
@@ -80,10 +78,7 @@ class Describe:
         return getattr(self.defaults, name)
 
     def add(self, rid: str, column, key: tuple[str, str], record: dict) -> None:
-        self.cells.append(record)
-        rows = self.row_ids.setdefault(rid, [])
-        if key not in rows:
-            rows.append(key)
+        self.cells.add(rid, record)
 
     # -- the declaration -----------------------------------------------------------
     def run(self) -> None:
@@ -294,10 +289,7 @@ def build_describe(analysis, table_id: str, raw: dict, defaults: Defaults, defau
                        small_cell_threshold=small_cell_threshold)
     rows = Describe(ctx, defaults)
     rows.run()
-    cells = cells_frame(rows.cells)
-    result = TableResult(table_id, cells, None, rows.row_ids)
-    result.gt = finish_gt(ctx, build_gt(cells, **gt_arguments(ctx)), result)
-    return result
+    return rows.cells.result()
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:

@@ -9,11 +9,10 @@ table names another. Cells: ``change_ci`` (paper, Table 3).
 """
 from __future__ import annotations
 
-from feasibility.analysis.tables import (TableContext, TableResult, finish_gt, gt_arguments,
-                                         published_key)
+from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key
 from feasibility.stats import paired_change
 from feasibility.tables.categorical import _timepoint_columns
-from feasibility.tables.common import build_gt, cell, cells_frame
+from feasibility.tables.common import cell
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
@@ -24,7 +23,7 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
     if baseline not in analysis.timepoints.points:
         raise ValueError(f"{ctx.where}: baseline {baseline!r} is not a time point")
     decimals = raw.get("decimals", 1)
-    cells, row_ids = [], {}
+    cells = Cells(ctx)
     for measure in raw.get("measures") or []:
         name = measure["score"]
         rid = measure.get("id", name)
@@ -40,14 +39,8 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
                                    analysis.spec.confidence)
             key = published_key(measure.get("published_key"), f"{ctx.where}, {where}",
                                 column=column.id, column_index=i, timepoint=column.timepoint)
-            cells.append(cell(ctx.cell_table, group, label, column.id, "change_ci",
-                              decimals=measure.get("decimals", decimals),
-                              estimate=change.estimate, sd=change.sd, lower=change.lower,
-                              upper=change.upper, n=change.n, published_key=key))
-            row_ids.setdefault(rid, [])
-            if (group, label) not in row_ids[rid]:
-                row_ids[rid].append((group, label))
-    frame = cells_frame(cells)
-    result = TableResult(table_id, frame, None, row_ids)
-    result.gt = finish_gt(ctx, build_gt(frame, **gt_arguments(ctx)), result)
-    return result
+            cells.add(rid, cell(ctx.cell_table, group, label, column.id, "change_ci",
+                                decimals=measure.get("decimals", decimals),
+                                estimate=change.estimate, sd=change.sd, lower=change.lower,
+                                upper=change.upper, n=change.n, published_key=key))
+    return cells.result()

@@ -7,17 +7,16 @@ and "jobs started" over those who accepted one. Cells: ``count`` (total, n).
 """
 from __future__ import annotations
 
-from feasibility.analysis.tables import (TableContext, TableResult, finish_gt, gt_arguments,
-                                         published_key)
+from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key
 from feasibility.tables.categorical import _timepoint_columns
-from feasibility.tables.common import build_gt, cell, cells_frame
+from feasibility.tables.common import cell
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
     """A counts table (kind ``counts``)."""
     ctx = TableContext(analysis, table_id, raw, default_columns=_timepoint_columns,
                        small_cell_threshold=small_cell_threshold)
-    cells, row_ids = [], {}
+    cells = Cells(ctx)
     rows = raw.get("rows") or []
     # cells column by column (each column's counts together, as the table is read)
     for i, column in enumerate(ctx.columns):
@@ -38,13 +37,7 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
             key = published_key(row.get("published_key"), f"{ctx.where}, {where}",
                                 column=column.id, column_index=i,
                                 timepoint=column.timepoint or "")
-            cells.append(cell(ctx.cell_table, group, label, column.id, "count",
-                              decimals=row.get("decimals", raw.get("decimals", 0)),
-                              estimate=total, n=int(mask.sum()), published_key=key))
-            row_ids.setdefault(rid, [])
-            if (group, label) not in row_ids[rid]:
-                row_ids[rid].append((group, label))
-    frame = cells_frame(cells)
-    result = TableResult(table_id, frame, None, row_ids)
-    result.gt = finish_gt(ctx, build_gt(frame, **gt_arguments(ctx)), result)
-    return result
+            cells.add(rid, cell(ctx.cell_table, group, label, column.id, "count",
+                                decimals=row.get("decimals", raw.get("decimals", 0)),
+                                estimate=total, n=int(mask.sum()), published_key=key))
+    return cells.result()

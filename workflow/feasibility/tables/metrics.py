@@ -26,10 +26,9 @@ from __future__ import annotations
 import math
 
 from feasibility.analysis.expressions import _is_missing_scalar
-from feasibility.analysis.tables import (TableContext, TableResult, finish_gt, gt_arguments,
-                                         published_key, slug)
+from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key, slug
 from feasibility.stats import mean_sd, median_iqr, proportion
-from feasibility.tables.common import build_gt, cell, cells_frame
+from feasibility.tables.common import cell
 
 STATISTICS = ("count", "sum", "rate", "proportion", "median_iqr", "mean_sd", "nnt")
 COLUMN = "value"
@@ -44,8 +43,7 @@ def nnt(p_intervention: float, p_control: float) -> float:
 class Metrics:
     def __init__(self, ctx: TableContext):
         self.ctx = ctx
-        self.cells: list[dict] = []
-        self.row_ids: dict[str, list[tuple[str, str]]] = {}
+        self.cells = Cells(ctx)
 
     def run(self) -> None:
         for group in self.ctx.raw.get("rows") or []:
@@ -147,11 +145,8 @@ class Metrics:
                             column_index=0, timepoint="", level=slug(level_key or ""))
         kind = {"count": "count", "sum": "count", "rate": "rate", "proportion": "proportion_ci",
                 "median_iqr": "median_iqr", "mean_sd": "mean_sd", "nnt": "nnt_ci"}[statistic]
-        self.cells.append(cell(ctx.cell_table, group, label, COLUMN, kind, decimals=decimals,
-                               published_key=key, **fields))
-        self.row_ids.setdefault(rid, [])
-        if (group, label) not in self.row_ids[rid]:
-            self.row_ids[rid].append((group, label))
+        self.cells.add(rid, cell(ctx.cell_table, group, label, COLUMN, kind, decimals=decimals,
+                                 published_key=key, **fields))
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
@@ -161,7 +156,4 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
                        small_cell_threshold=small_cell_threshold)
     metrics = Metrics(ctx)
     metrics.run()
-    frame = cells_frame(metrics.cells)
-    result = TableResult(table_id, frame, None, metrics.row_ids)
-    result.gt = finish_gt(ctx, build_gt(frame, **gt_arguments(ctx)), result)
-    return result
+    return metrics.cells.result()
