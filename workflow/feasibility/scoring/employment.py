@@ -19,6 +19,7 @@ SOURCES = {
 }
 
 
-def score_employment(items: pd.DataFrame, scoring: Mapping | None = None) -> Scored:
+def score_employment(items: pd.DataFrame, scoring: Mapping | None = None,
+               coding: Mapping | None = None) -> Scored:
     """The three counts, checked and passed through."""
-    return pass_through(items, SOURCES, "Employment")
+    return pass_through(items, SOURCES, "Employment", coding)

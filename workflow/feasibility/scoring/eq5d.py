@@ -251,7 +251,7 @@ def index_from_config(eq5d_index: Mapping | None) -> ValueSet | pd.DataFrame:
 
 # ----------------------------------------------------------------------------- scorer
 def score_eq5d(items: pd.DataFrame, index: ValueSet | pd.DataFrame,
-               demographics: pd.DataFrame | None = None) -> Scored:
+               demographics: pd.DataFrame | None = None, coding: Mapping | None = None) -> Scored:
     """Levels, health state, VAS and index value; an incomplete profile has no state or index.
 
     ``index`` is a ``ValueSet`` or a table from ``load_mapping_table``;
@@ -259,7 +259,7 @@ def score_eq5d(items: pd.DataFrame, index: ValueSet | pd.DataFrame,
     Logged as "score missing": incomplete profiles, and complete ones the mapping
     table has no value for.
     """
-    check_codes(items, [*LEVEL_COLUMNS, VAS], "EQ-5D-5L")
+    check_codes(items, [*LEVEL_COLUMNS, VAS], "EQ-5D-5L", coding)
     levels = items[LEVEL_COLUMNS].astype(float)
     state = health_state(levels)
     age = sex = None

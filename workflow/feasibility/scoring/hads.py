@@ -21,6 +21,6 @@ SUBSCALES = {
 }
 
 
-def score_hads(items: pd.DataFrame, scoring: Mapping) -> Scored:
+def score_hads(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
     """Anxiety and depression subscale sums (0-21 each)."""
-    return score_subscales(items, SUBSCALES, "HADS", scoring)
+    return score_subscales(items, SUBSCALES, "HADS", scoring, coding)

@@ -49,13 +49,27 @@ def _fmt(value) -> str:
     return f"{value:g}" if isinstance(value, (int, float, np.number)) else repr(value)
 
 
-def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str) -> None:
-    """Raise ``ValueError`` at the first answer outside its item's CRF coding.
+@dataclass(frozen=True)
+class Coding:
+    """An item's allowed answers: choice ``(code, label)`` pairs, or a range ``vmin``..``vmax``
+    (whole numbers when ``validation`` is ``integer``); the attributes of a CRF field."""
 
+    choices: tuple = ()
+    vmin: float | None = None
+    vmax: float | None = None
+    validation: str = ""
+
+
+def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str,
+                coding: Mapping[str, Coding] | None = None) -> None:
+    """Raise ``ValueError`` at the first answer outside its item's coding.
+
+    ``coding`` gives each column's :class:`Coding` (the instrument library passes the
+    instrument's own codings); without it, the paper's CRF (``feasibility.crf``).
     Coded items (radio, dropdown) allow exactly their choice codes; numeric
     fields allow ``vmin``..``vmax`` (whole numbers when validated as integer).
     """
-    fields = crf.fields_by_name()
+    fields = crf.fields_by_name() if coding is None else coding
     same_coding: dict[tuple, list[str]] = {}
     for col in columns:
         fld = fields[col]
@@ -183,19 +197,20 @@ def combine(*parts: Scored) -> Scored:
 
 
 def score_subscales(items: pd.DataFrame, subscales: Mapping[str, list[str]], instrument: str,
-                    scoring: Mapping) -> Scored:
+                    scoring: Mapping, coding: Mapping[str, Coding] | None = None) -> Scored:
     """Check every item's coding, then score each summed subscale."""
-    check_codes(items, [c for cols in subscales.values() for c in cols], instrument)
+    check_codes(items, [c for cols in subscales.values() for c in cols], instrument, coding)
     return combine(*(sum_score(items, cols, name, scoring) for name, cols in subscales.items()))
 
 
-def pass_through(items: pd.DataFrame, sources: Mapping[str, str], instrument: str) -> Scored:
+def pass_through(items: pd.DataFrame, sources: Mapping[str, str], instrument: str,
+                 coding: Mapping[str, Coding] | None = None) -> Scored:
     """Single-item measures reported as answered (``score name -> item column``).
 
     A blank single item is simply missing: there is nothing to impute or drop,
     so nothing is logged.
     """
-    check_codes(items, sources.values(), instrument)
+    check_codes(items, sources.values(), instrument, coding)
     scores = pd.DataFrame({name: items[col].astype(float) for name, col in sources.items()},
                           index=items.index)
     return Scored(scores, empty_log())

@@ -21,6 +21,7 @@ SOURCES = {
 }
 
 
-def score_nrs(items: pd.DataFrame, scoring: Mapping | None = None) -> Scored:
+def score_nrs(items: pd.DataFrame, scoring: Mapping | None = None,
+               coding: Mapping | None = None) -> Scored:
     """The four 0-10 ratings, checked and passed through."""
-    return pass_through(items, SOURCES, "NRS")
+    return pass_through(items, SOURCES, "NRS", coding)

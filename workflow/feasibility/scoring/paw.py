@@ -23,6 +23,6 @@ SUBSCALES = {
 }
 
 
-def score_paw(items: pd.DataFrame, scoring: Mapping) -> Scored:
+def score_paw(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
     """Job satisfaction (7-35), social support (4-20) and mental stress (4-20) sums."""
-    return score_subscales(items, SUBSCALES, "PAW", scoring)
+    return score_subscales(items, SUBSCALES, "PAW", scoring, coding)

@@ -21,6 +21,6 @@ SUBSCALES = {
 }
 
 
-def score_promis(items: pd.DataFrame, scoring: Mapping) -> Scored:
+def score_promis(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
     """Fatigue 8a and Pain Interference 8a raw sums (8-40 each)."""
-    return score_subscales(items, SUBSCALES, "PROMIS", scoring)
+    return score_subscales(items, SUBSCALES, "PROMIS", scoring, coding)

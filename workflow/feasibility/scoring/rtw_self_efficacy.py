@@ -16,6 +16,7 @@ from feasibility.scoring.items import Scored, item_columns, score_subscales
 SUBSCALES = {"rtw_self_efficacy": item_columns("rtwse_", range(1, 3))}
 
 
-def score_rtw_self_efficacy(items: pd.DataFrame, scoring: Mapping) -> Scored:
+def score_rtw_self_efficacy(items: pd.DataFrame, scoring: Mapping,
+                            coding: Mapping | None = None) -> Scored:
     """Sum of the two items (2-10)."""
-    return score_subscales(items, SUBSCALES, "Return-to-work self-efficacy", scoring)
+    return score_subscales(items, SUBSCALES, "Return-to-work self-efficacy", scoring, coding)

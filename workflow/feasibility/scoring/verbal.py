@@ -19,6 +19,7 @@ SOURCES = {
 }
 
 
-def score_verbal(items: pd.DataFrame, scoring: Mapping | None = None) -> Scored:
+def score_verbal(items: pd.DataFrame, scoring: Mapping | None = None,
+               coding: Mapping | None = None) -> Scored:
     """The three verbal items, checked and passed through as codes 1-5."""
-    return pass_through(items, SOURCES, "Work questionnaire")
+    return pass_through(items, SOURCES, "Work questionnaire", coding)

@@ -17,6 +17,6 @@ from feasibility.scoring.items import Scored, item_columns, score_subscales
 SUBSCALES = {"wemwbs": item_columns("wemwbs_", range(1, 15))}
 
 
-def score_wemwbs(items: pd.DataFrame, scoring: Mapping) -> Scored:
+def score_wemwbs(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
     """WEMWBS total (14-70)."""
-    return score_subscales(items, SUBSCALES, "WEMWBS", scoring)
+    return score_subscales(items, SUBSCALES, "WEMWBS", scoring, coding)

@@ -29,9 +29,9 @@ NOT_APPLICABLE = 9
 POINTS_PER_LEVEL = 25          # mean item 0-4 -> 0-100
 
 
-def score_wrfq(items: pd.DataFrame, scoring: Mapping) -> Scored:
+def score_wrfq(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
     """WRFQ 0-100, missing when blank or not-applicable items exceed the limit."""
-    check_codes(items, ITEMS, "WRFQ")
+    check_codes(items, ITEMS, "WRFQ", coding)
     block = items[ITEMS]
     blank = block.isna().sum(axis=1)
     not_applicable = (block == NOT_APPLICABLE).sum(axis=1)

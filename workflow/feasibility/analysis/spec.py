@@ -1,0 +1,288 @@
+"""The analysis declaration of a study file, checked and with its defaults.
+
+:func:`load_spec` takes the study file's mapping (its ``parameters``, ``statistics``,
+``timepoints``, ``instruments``, ``derived``, ``flow`` and ``tables`` sections), checks it
+against ``schemas/config.analysis.schema.yaml``, parses every expression (so a typo is
+reported before any data are read) and returns an :class:`AnalysisSpec`.
+
+The ``flow`` section becomes derived variables: each population (true/false per record),
+``dropout``, and per follow-up time point ``follow_up_status`` ("returned", "not
+returned", "not expected") and ``follow_up_days`` (days from ``timepoints.start_date`` to
+the return date).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from feasibility.analysis.expressions import Expression, ExpressionError, parse
+from feasibility.scoring import registry
+
+SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "tables")
+TABLE_KINDS = ("baseline", "change", "categorical", "counts", "metrics")
+FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
+
+
+@cache
+def schema() -> dict:
+    """The JSON Schema fragment of the analysis sections."""
+    import feasibility.schemas as package
+    return yaml.safe_load((Path(package.__file__).parent / "config.analysis.schema.yaml")
+                          .read_text(encoding="utf-8"))
+
+
+def check_schema(config: Mapping) -> None:
+    """Raise ``ValueError`` listing every place ``config`` breaks the schema."""
+    import jsonschema
+
+    sections = {k: config[k] for k in SECTIONS if k in config}
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(sections), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for e in errors[:20]:
+            path = ".".join(str(p) for p in e.absolute_path) or "(top level)"
+            lines.append(f"  {path}: {e.message}")
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise ValueError("the study file's analysis sections do not match the schema:\n"
+                         + "\n".join(lines) + more)
+
+
+# ----------------------------------------------------------------------------- time points
+@dataclass(frozen=True)
+class Timepoint:
+    name: str
+    label: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Timepoints:
+    points: dict[str, Timepoint]
+    baseline: str | None
+    start_date: Expression | None
+
+    def label(self, name: str) -> str:
+        return self.points[name].label if name in self.points else name
+
+    def follow_ups(self) -> list[str]:
+        return [tp for tp in self.points if tp != self.baseline]
+
+
+def _timepoints(raw: Mapping | None) -> Timepoints:
+    if not raw:
+        return Timepoints({}, None, None)
+    points = {}
+    for name, value in raw["schedule"].items():
+        if isinstance(value, str):
+            value = {"event": value}
+        events = value["event"]
+        events = (events,) if isinstance(events, str) else tuple(events)
+        points[name] = Timepoint(name, value.get("label", name), events)
+    seen: dict[str, str] = {}
+    for tp in points.values():
+        for e in tp.events:
+            if e in seen:
+                raise ValueError(f"timepoints.schedule: event {e!r} is in both {seen[e]!r} and "
+                                 f"{tp.name!r}")
+            seen[e] = tp.name
+    baseline = raw.get("baseline", next(iter(points)))
+    if baseline not in points:
+        raise ValueError(f"timepoints.baseline {baseline!r} is not a time point of the schedule "
+                         f"({', '.join(points)})")
+    start = raw.get("start_date")
+    return Timepoints(points, baseline,
+                      parse(start, "timepoints.start_date") if start is not None else None)
+
+
+# ----------------------------------------------------------------------------- derived
+@dataclass(frozen=True)
+class DerivedSpec:
+    name: str
+    expr: Expression
+    label: str | None = None
+    choices: tuple | None = None
+    timepoints: tuple[str, ...] | str | None = None
+
+
+def _derived(name: str, raw, where: str, timepoints=None, label=None) -> DerivedSpec:
+    if isinstance(raw, Mapping):
+        choices = raw.get("choices")
+        tps = raw.get("timepoints")
+        return DerivedSpec(name, parse(raw["expr"], where), raw.get("label"),
+                           tuple((c, str(t)) for c, t in choices) if choices else None,
+                           tps if tps == "all" or tps is None else tuple(tps))
+    return DerivedSpec(name, parse(raw, where), label, None, timepoints)
+
+
+# ----------------------------------------------------------------------------- instruments
+@dataclass(frozen=True)
+class InstrumentSpec:
+    name: str
+    scorer: registry.Scorer
+    form: str
+    timepoints: tuple[str, ...] | None
+    items: dict[str, str]
+    single_scores: dict[str, str]
+    params: dict
+    inputs: dict[str, Expression]
+    labels_raw: dict[str, str]
+    rename: dict[str, str]
+
+    def item_fields(self) -> dict[str, str]:
+        """Canonical item (or single score) -> field."""
+        if self.scorer.single_items:
+            return dict(self.single_scores)
+        return {c: self.items.get(c, c) for c in self.scorer.items}
+
+    def score_names(self) -> list[str]:
+        names = list(self.single_scores) if self.scorer.single_items else list(self.scorer.scores)
+        return [self.rename.get(n, n) for n in names]
+
+
+def _instrument(name: str, raw: Mapping) -> InstrumentSpec:
+    where = f"instruments.{name}"
+    try:
+        spec = registry.scorer(raw["scorer"])
+        params = spec.parameters(raw.get("parameters"))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    items = dict(raw.get("items") or {})
+    unknown = set(items) - set(spec.items)
+    if unknown:
+        raise ValueError(f"{where}.items: scorer {spec.name!r} has no item(s) "
+                         f"{', '.join(sorted(unknown))} (items: {', '.join(spec.items)})")
+    single = dict(raw.get("scores") or {})
+    if spec.single_items and not single:
+        raise ValueError(f"{where}: scorer {spec.name!r} scores single items; list them as "
+                         "scores: {score name: field}")
+    if single and not spec.single_items:
+        raise ValueError(f"{where}: scorer {spec.name!r} makes its own scores "
+                         f"({', '.join(spec.scores)}); use items: and rename:, not scores:")
+    known = set(single) if spec.single_items else set(spec.scores)
+    for key in ("labels", "rename"):
+        extra = set(raw.get(key) or {}) - known
+        if extra:
+            raise ValueError(f"{where}.{key}: no score(s) {', '.join(sorted(extra))} (scores: "
+                             f"{', '.join(sorted(known))})")
+    inputs = {k: parse(v, f"{where}.inputs.{k}") for k, v in (raw.get("inputs") or {}).items()}
+    tps = raw.get("timepoints")
+    return InstrumentSpec(name, spec, raw["form"], tuple(tps) if tps else None, items, single,
+                          params, inputs, dict(raw.get("labels") or {}),
+                          dict(raw.get("rename") or {}))
+
+
+# ----------------------------------------------------------------------------- the spec
+@dataclass(frozen=True)
+class AnalysisSpec:
+    parameters: dict[str, Any]
+    confidence: float
+    timepoints: Timepoints
+    instruments: dict[str, InstrumentSpec]
+    derived: dict[str, DerivedSpec]
+    populations: tuple[str, ...]
+    participants: str | None
+    tables: dict[str, dict]
+    raw: dict = field(default_factory=dict, repr=False)
+
+    def participants_expr(self) -> Expression | None:
+        return parse(self.participants, "flow.participants") if self.participants else None
+
+
+def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, DerivedSpec]
+          ) -> tuple[tuple[str, ...], str | None]:
+    """Add the flow's variables to ``derived``; return the populations and the participants."""
+    raw = raw or {}
+    populations = []
+    for name, expr in (raw.get("populations") or {}).items():
+        if name in derived:
+            raise ValueError(f"flow.populations.{name}: a derived variable has that name")
+        derived[name] = _derived(name, expr, f"flow.populations.{name}", label=name)
+        populations.append(name)
+    participants = raw.get("participants")
+    if participants is not None and participants not in derived:
+        raise ValueError(f"flow.participants {participants!r} is not a population "
+                         f"({', '.join(populations) or 'none declared'})")
+    for name in FLOW_VARIABLES:
+        if name in derived and ("dropout" in raw or "follow_up" in raw):
+            raise ValueError(f"derived.{name}: the flow section makes this variable; rename it")
+    if "dropout" in raw:
+        expr = raw["dropout"]
+        derived["_flow_dropout"] = _derived("_flow_dropout", expr, "flow.dropout")
+        who = f"({participants})" if participants else "true"
+        derived["dropout"] = _derived(
+            "dropout", f"if_else({who}, coalesce(_flow_dropout, false), NA)", "flow.dropout",
+            label="Dropout")
+    follow = raw.get("follow_up")
+    if follow:
+        tps = tuple(follow["timepoints"])
+        unknown = [tp for tp in tps if tp not in timepoints.points]
+        if unknown:
+            raise ValueError(f"flow.follow_up.timepoints: unknown time point(s) "
+                             f"{', '.join(unknown)}")
+        derived["_flow_returned"] = _derived("_flow_returned", follow["returned"],
+                                             "flow.follow_up.returned", timepoints=tps)
+        who = f"({participants})" if participants else "true"
+        dropout = "dropout" if "dropout" in raw else "false"
+        derived["follow_up_status"] = _derived(
+            "follow_up_status",
+            f"if_else({who}, if_else({dropout}, 'not expected', if_else("
+            "coalesce(_flow_returned, false), 'returned', 'not returned')), NA)",
+            "flow.follow_up", timepoints=tps, label="Follow-up status")
+        if follow.get("date") is not None:
+            if timepoints.start_date is None:
+                raise ValueError("flow.follow_up.date: the days to follow-up are counted from "
+                                 "timepoints.start_date, which is not set")
+            derived["_flow_date"] = _derived("_flow_date", follow["date"], "flow.follow_up.date",
+                                             timepoints=tps)
+            derived["_flow_start"] = DerivedSpec("_flow_start", timepoints.start_date,
+                                                 "Start date")
+            derived["follow_up_days"] = _derived(
+                "follow_up_days", "if_else(follow_up_status == 'returned', "
+                "days_between(_flow_start, _flow_date), NA)", "flow.follow_up", timepoints=tps,
+                label="Days from start date to follow-up")
+    return tuple(populations), participants
+
+
+def load_spec(config: Mapping) -> AnalysisSpec:
+    """The analysis declaration of a study file (its mapping), checked."""
+    check_schema(config)
+    config = copy.deepcopy(dict(config))
+    timepoints = _timepoints(config.get("timepoints"))
+    parameters = dict(config.get("parameters") or {})
+    confidence = float((config.get("statistics") or {}).get("confidence_level", 0.95))
+    derived: dict[str, DerivedSpec] = {}
+    for name, raw in (config.get("derived") or {}).items():
+        derived[name] = _derived(name, raw, f"derived variable {name!r}")
+        tps = derived[name].timepoints
+        if tps not in (None, "all"):
+            unknown = [tp for tp in tps if tp not in timepoints.points]
+            if unknown:
+                raise ValueError(f"derived.{name}.timepoints: unknown time point(s) "
+                                 f"{', '.join(unknown)}")
+    populations, participants = _flow(config.get("flow"), timepoints, derived)
+    instruments = {name: _instrument(name, raw)
+                   for name, raw in (config.get("instruments") or {}).items()}
+    for name, inst in instruments.items():
+        for tp in inst.timepoints or ():
+            if tp not in timepoints.points:
+                raise ValueError(f"instruments.{name}.timepoints: unknown time point {tp!r} "
+                                 f"(time points: {', '.join(timepoints.points)})")
+    tables = dict(config.get("tables") or {})
+    return AnalysisSpec(parameters, confidence, timepoints, instruments, derived, populations,
+                        participants, tables, config)
+
+
+def load_spec_file(path: str | Path) -> AnalysisSpec:
+    """:func:`load_spec` of a YAML study file."""
+    with open(path, encoding="utf-8") as fh:
+        return load_spec(yaml.safe_load(fh) or {})
+
+
+__all__ = ["AnalysisSpec", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
+           "load_spec", "load_spec_file", "check_schema"]

@@ -1,0 +1,46 @@
+"""Change from baseline: measures x follow-up time points, paired complete cases, t intervals.
+
+Each measure (a score, or any per-time-point variable) at each follow-up column: the
+mean within-person change, follow-up minus baseline, over the population's records with
+both values, its SD and the t interval at ``statistics.confidence_level``
+(``feasibility.stats.paired_change``); ``n`` is the number of complete pairs. Columns
+default to every follow-up time point; the baseline is ``timepoints.baseline`` unless the
+table names another. Cells: ``change_ci`` (paper, Table 3).
+"""
+from __future__ import annotations
+
+from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key
+from feasibility.stats import paired_change
+from feasibility.tables.categorical import _timepoint_columns
+from feasibility.tables.common import cell
+
+
+def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
+    """A change-from-baseline table (kind ``change``)."""
+    ctx = TableContext(analysis, table_id, raw, default_columns=_timepoint_columns,
+                       small_cell_threshold=small_cell_threshold)
+    baseline = raw.get("baseline", analysis.timepoints.baseline)
+    if baseline not in analysis.timepoints.points:
+        raise ValueError(f"{ctx.where}: baseline {baseline!r} is not a time point")
+    decimals = raw.get("decimals", 1)
+    cells = Cells(ctx)
+    for measure in raw.get("measures") or []:
+        name = measure["score"]
+        rid = measure.get("id", name)
+        where = f"measure {rid!r}"
+        label = measure.get("label") or ctx.label_of(name)
+        group = measure.get("group", "")
+        for i, column in enumerate(ctx.columns):
+            if column.timepoint is None:
+                raise ValueError(f"{ctx.where}: column {column.id!r} needs a time point")
+            before = ctx.values(f"{name}[{baseline}]", where, column)
+            after = ctx.values(f"{name}[{column.timepoint}]", where, column)
+            change = paired_change(before.astype("float64"), after.astype("float64"),
+                                   analysis.spec.confidence)
+            key = published_key(measure.get("published_key"), f"{ctx.where}, {where}",
+                                column=column.id, column_index=i, timepoint=column.timepoint)
+            cells.add(rid, cell(ctx.cell_table, group, label, column.id, "change_ci",
+                                decimals=measure.get("decimals", decimals),
+                                estimate=change.estimate, sd=change.sd, lower=change.lower,
+                                upper=change.upper, n=change.n, published_key=key))
+    return cells.result()
