@@ -296,7 +296,7 @@ class Context:
         self.project = project
         self.lookup = lookup        # callable(ref, keys) -> np.ndarray of text
         self.keys = keys
-        self.own = own or {}        # column -> text cells of the context rows themselves
+        self.own = {} if own is None else own   # column -> text cells of the context rows themselves
 
     def value(self, node) -> pd.Series:
         n = len(self.keys)

@@ -410,11 +410,6 @@ def build_project(fields: list[Field], *, designations=None, event_info=None, re
                 failures.append(fail(source_name, f"form {form.name} is designated to no event: its data cannot "
                                                   "be entered in a longitudinal project", field=form.name,
                                      severity="warning"))
-        first = forms[0].name
-        for e in events:
-            if (e.unique_name, first) not in pairs:
-                failures.append(fail(source_name, f"event {e.unique_name} does not have the record ID's form "
-                                                  f"{first}", event=e.unique_name, severity="warning"))
     if repeating is not None:
         valid_events = {e.unique_name for e in events} if events else {""}
         for event, form in sorted(repeating.instruments):
