@@ -212,8 +212,11 @@ def parse_header(text: str, name: str, what: str) -> tuple[list[str] | None, lis
     return stripped, failures
 
 
-def read_csv_text(path: Path, what: str, limits: Limits | None = None) -> tuple[TextTable | None, list[Failure]]:
-    """A CSV file as text cells and record lines, or None and the failures that say why."""
+def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_hook=None
+                  ) -> tuple[TextTable | None, list[Failure]]:
+    """A CSV file as text cells and record lines, or None and the failures that say why.
+    ``header_hook(header, name)`` may recognise the file from its header alone (a labels
+    export) and return the one failure that says so."""
     limits = limits or Limits()
     path = Path(path)
     name = path.name
@@ -227,6 +230,10 @@ def read_csv_text(path: Path, what: str, limits: Limits | None = None) -> tuple[
     if not text.strip():
         return None, [fail(name, f"{what} is empty (no header, no rows)")]
     header, failures = parse_header(text, name, what)
+    if header is not None and header_hook is not None:
+        found = header_hook(header, name)
+        if found is not None:
+            return None, [found]
     if header is None or any(f.severity == "error" for f in failures):
         return None, failures
     starts, crlf = _record_starts(text)

@@ -115,15 +115,22 @@ def expected_columns(project: Project) -> dict[str, ColumnInfo]:
     return out
 
 
-def _labels_export(t: TextTable, project: Project) -> Failure | None:
-    header = t.header
+def _label_headers(header: list[str], name: str, project: Project) -> Failure | None:
+    """A labels export, known by its header (REDCap's labels and the fields' labels)."""
     labels = {f.label.strip() for f in project.fields if f.label.strip()}
-    hits = [h for h in header if h in LABEL_HEADERS or (h in labels and h not in project.field)]
-    if header and header[0] != project.record_id_field and len(hits) >= max(1, len(header) // 4):
-        return fail(t.name, "this is a labels export (its header holds labels such as "
-                            + ", ".join(f"'{h}'" for h in hits[:3])
-                            + "), not raw data: export the records as 'CSV / Microsoft Excel (raw data)' "
-                              "(API: rawOrLabel=raw, rawOrLabelHeaders=raw)", line=1)
+    hits = list(dict.fromkeys(h for h in header if h in LABEL_HEADERS or (h in labels and h not in project.field)))
+    first_is_label = bool(header) and header[0] in {"Record ID", project.record_id.label.strip()}
+    if header and header[0] != project.record_id_field and (first_is_label or len(hits) >= max(1, len(header) // 4)):
+        return fail(name, "this is a labels export (its header holds labels such as "
+                          + ", ".join(f"'{h}'" for h in hits[:3])
+                          + "), not raw data: export the records as 'CSV / Microsoft Excel (raw data)' "
+                            "(API: rawOrLabel=raw, rawOrLabelHeaders=raw)", line=1)
+    return None
+
+
+def _label_values(t: TextTable) -> Failure | None:
+    """Raw headers with label values (Complete, Checked, …)."""
+    header = t.header
     for h in header:
         if h.endswith("_complete") or "___" in h:
             col = t.table.column(h)
@@ -138,14 +145,17 @@ def _labels_export(t: TextTable, project: Project) -> Failure | None:
 
 def read_records(path: str | Path, project: Project, *, limits: Limits | None = None,
                  export_date: date | None = None) -> tuple[Records | None, list[Failure]]:
-    """Read the export and check its columns against the project."""
+    """Read the export and check its columns against the project. Records is None only when
+    the file cannot be used at all (unreadable, a labels export, another project's); an
+    unknown column is a failure and is left out, a missing one a failure."""
     path = Path(path)
-    t, failures = read_csv_text(path, "records export", limits)
+    t, failures = read_csv_text(path, "records export", limits,
+                                header_hook=lambda header, name: _label_headers(header, name, project))
     if t is None:
         return None, failures
     name = t.name
     notes = [f"{name}: {len(t):,} rows" + (f" ({', '.join(t.notes)})" if t.notes else "")]
-    labels = _labels_export(t, project)
+    labels = _label_values(t)
     if labels is not None:
         return None, failures + [labels]
     expected = expected_columns(project)
@@ -177,8 +187,8 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
             continue
         columns[h] = info
     if project.longitudinal and EVENT not in columns:
-        failures.append(fail(name, f"the project is longitudinal but the export has no {EVENT} column",
-                             line=1, field=EVENT))
+        return None, failures + [fail(name, f"the project is longitudinal but the export has no {EVENT} column",
+                                      line=1, field=EVENT)]
     if (REPEAT_INSTRUMENT in columns) != (REPEAT_INSTANCE in columns):
         failures.append(fail(name, f"the export has only one of {REPEAT_INSTRUMENT} and {REPEAT_INSTANCE}",
                              line=1))

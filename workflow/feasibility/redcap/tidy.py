@@ -217,6 +217,9 @@ def _to_datetime(arr: pa.Array, formats: list[str]) -> tuple[np.ndarray, np.ndar
     out = None
     for fmt in formats:
         parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+        # Arrow rolls an impossible day over (2023-02-29 -> 03-01): keep only exact round trips
+        same = pc.equal(pc.strftime(parsed, format=fmt), arr)
+        parsed = pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
         out = parsed if out is None else pc.coalesce(out, parsed)
     values = out.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
     return values.astype("datetime64[ns]"), pc.is_null(out).to_numpy(zero_copy_only=False)
@@ -443,11 +446,11 @@ def tidy_tables(records: Records, *, export_date: date | None = None) -> tuple[d
 
 def missingness(tables: dict[str, FormTable]) -> pd.DataFrame:
     """Every missing-data code found: record, event, instance, form, field, code (and line)."""
-    frames = [t.missing for t in tables.values() if len(t.missing)]
+    frames = [t.missing for t in tables.values() if len(t.missing)]     # tables in form order
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="string" if c != "redcap_repeat_instance" else "Int64")
                              for c in MISSING_COLUMNS})
-    out = pd.concat(frames, ignore_index=True).sort_values(["line", "form", "field"], kind="stable")
+    out = pd.concat(frames, ignore_index=True).sort_values("line", kind="stable")  # forms, fields in order
     return out
 
 

@@ -157,7 +157,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         settings_ok &= not errors(more)
     rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
     failures += more
-    if rec is None or errors(more):
+    if rec is None:
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
                       seconds=time.perf_counter() - started)
     notes += rec.notes
@@ -177,8 +177,11 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     tables, more = tidy_tables(rec, export_date=export_date)
     failures += more
     coded = {(int(line), fld) for t in tables.values() for line, fld in zip(t.missing["line"], t.missing["field"])}
+    # a cell reported as unreadable is not reported again as blank
+    owner = project.column_owner
+    unreadable = {(f.line, owner[f.field][0].name if f.field in owner else f.field) for f in more}
     for form, t in tables.items():
-        failures += schema_failures(project, t, rec.file, today=export_date, exempt=coded,
+        failures += schema_failures(project, t, rec.file, today=export_date, exempt=coded | unreadable,
                                     range_severity=settings.out_of_range)
     lookup = Lookup(project, tables)
     if settings.branching != "off":
