@@ -44,7 +44,7 @@ class Settings:
     missing_data_codes: object = None     # "UNK, Unknown | NASK, Not asked" or [[code, label], ...]
     repeating: dict | None = None         # {instruments: [{form, event}], events: [event]}
     export_date: date | None = None       # else from the download's file name, else today
-    branching: str = "warning"            # warning | error | off
+    branching: str = "warning"            # warning | error | ignore
     out_of_range: str = "error"           # validation min/max are soft in REDCap: error | warning
     max_file_mb: float = DEFAULT_MAX_BYTES / (1 << 20)
     max_cell_chars: int = DEFAULT_MAX_CELL
@@ -184,7 +184,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         failures += schema_failures(project, t, rec.file, today=export_date, exempt=coded | unreadable,
                                     range_severity=settings.out_of_range)
     lookup = Lookup(project, tables)
-    if settings.branching != "off":
+    if settings.branching != "ignore":
         found, more_notes = hidden_values(project, tables, rec.file, severity=settings.branching, missing=coded,
                                           lookup=lookup)
         failures += found
