@@ -161,11 +161,14 @@ def _record_starts(text: str) -> tuple[np.ndarray, bool]:
     readers do; and whether the text has CRLF line ends."""
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     n = data.size
-    nl_char = ord("\n") if (data == ord("\n")).any() else ord("\r")
-    is_nl = data == nl_char
-    quotes = np.cumsum(data == ord('"'))
-    nl_pos = np.flatnonzero(is_nl)
-    boundary = nl_pos[(quotes[nl_pos] & 1) == 0]       # newlines outside quotes end a record
+    nl_pos = np.flatnonzero(data == ord("\n"))
+    nl_char = ord("\n")
+    if not nl_pos.size:
+        nl_char = ord("\r")
+        nl_pos = np.flatnonzero(data == nl_char)
+    quote_pos = np.flatnonzero(data == ord('"'))
+    quotes_before = np.searchsorted(quote_pos, nl_pos)
+    boundary = nl_pos[(quotes_before & 1) == 0]        # newlines outside quotes end a record
     starts = np.concatenate(([0], boundary + 1))
     starts = starts[starts < n]
     first = data[starts]

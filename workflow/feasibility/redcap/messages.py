@@ -117,6 +117,30 @@ def _text(value) -> str:
     return shown(value)
 
 
+MAX_PER_RULE = 1000      # failures listed per file, field and rule; the rest are counted
+
+
+def more_of(file: str, field: str, rule: str, n: int, severity: str = "error") -> Failure:
+    """One failure standing for ``n`` more of the same kind (reports stay readable and bounded)."""
+    return Failure(file=file, field=field, rule=f"{rule} (and {n:,} more cells of {field or 'the file'} like this: "
+                                                f"only the first {MAX_PER_RULE:,} are listed)", severity=severity)
+
+
+def capped(failures, limit: int = MAX_PER_RULE) -> list[Failure]:
+    """At most ``limit`` failures per file, field, rule and severity, then one that counts the rest."""
+    seen: dict[tuple, int] = {}
+    out: list[Failure] = []
+    for f in failures:
+        key = (f.file, f.field, f.rule, f.severity)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= limit:
+            out.append(f)
+    for (file, fld, rule, severity), n in seen.items():
+        if n > limit:
+            out.append(more_of(file, fld, rule, n - limit, severity))
+    return out
+
+
 def unique(failures) -> list[Failure]:
     """Each failure once, in first-seen order."""
     return list(dict.fromkeys(failures))

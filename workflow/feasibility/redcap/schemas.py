@@ -21,7 +21,7 @@ import yaml
 from pandera import extensions
 from pandera.errors import SchemaErrors
 
-from .messages import Failure, fail
+from .messages import MAX_PER_RULE, Failure, fail, more_of
 from .model import Field, Project, checkbox_column
 from .records import DAG, EVENT, REPEAT_INSTANCE
 from .tidy import ARM, RECORD_ID, FormTable
@@ -204,17 +204,57 @@ def _rule_for(project: Project, form: str, column: str, check: str) -> tuple[str
 
 
 def schema_failures(project: Project, table: FormTable, file: str, *, today: date | None = None,
-                    exempt: set[tuple[int, str]] | None = None, range_severity: str = "error") -> list[Failure]:
+                    exempt: dict[str, np.ndarray] | None = None, range_severity: str = "error") -> list[Failure]:
     """Validate one typed table with its schema; every failing cell as a Failure (line, record,
     event, instance, field, value as written, rule)."""
     schema, meta = form_schema(project, table.form, today=today)
     df = table.data
+    # Column checks and uniqueness through Pandera; the dataframe checks (required when complete,
+    # where a repeat instance belongs) are called directly: Pandera would list each failing row
+    # once per column of the table, millions of cases when a whole column is unreadable.
+    columns_only = pa.DataFrameSchema(schema.columns, unique=schema.unique, report_duplicates="exclude_first",
+                                      name=schema.name)
+    frames = []
     try:
-        schema.validate(df, lazy=True, inplace=True)
-        return []
+        columns_only.validate(df, lazy=True, inplace=True)
     except SchemaErrors as err:
-        cases = err.failure_cases
-    exempt = exempt or set()
+        frames.append(err.failure_cases)
+    exempt = exempt or {}           # field -> lines where a blank is explained (a missing-data code, an unreadable cell)
+    for check in schema.checks:
+        passed = check(df).check_output
+        bad = df.index[~passed.to_numpy(dtype=bool)]
+        if len(bad) and check.error in meta and meta[check.error].field in exempt:
+            bad = bad[~np.isin(bad.to_numpy(), exempt[meta[check.error].field])]
+        if len(bad):
+            frames.append(pd.DataFrame({"schema_context": "DataFrameSchema", "column": None, "check": check.error,
+                                        "check_number": None, "failure_case": None, "index": bad}))
+    if not frames:
+        return []
+    cases = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    extra: list[Failure] = []
+    if len(cases) > MAX_PER_RULE:
+        # the same check failing on many rows: list the first MAX_PER_RULE rows, count the rest
+        frame_level = (cases["schema_context"] == "DataFrameSchema").to_numpy()
+        parts = []
+        for level, keys in ((True, ["check"]), (False, ["column", "check"])):
+            sub = cases[frame_level == level]
+            if not len(sub):
+                continue
+            for key, group in sub.groupby([sub[k].astype(str) for k in keys], sort=False):
+                rows = pd.unique(group["index"])
+                if len(rows) > MAX_PER_RULE:
+                    check = key[-1] if isinstance(key, tuple) else key
+                    column = key[0] if not level else ""
+                    if check in meta:
+                        field, rule = meta[check].field, meta[check].rule
+                    elif check.startswith(("multiple_fields_uniqueness", "field_uniqueness")):
+                        field, rule = RECORD_ID, f"a second row of form {table.form} for a record, event and instance"
+                    else:
+                        field, rule = _rule_for(project, table.form, column, check)
+                    extra.append(more_of(file, field, rule, int(len(rows) - MAX_PER_RULE)))
+                    group = group[group["index"].isin(rows[:MAX_PER_RULE])]
+                parts.append(group)
+        cases = pd.concat(parts)
     out: list[Failure] = []
     text = table.text
     pos = {line: i for i, line in enumerate(df.index)}
@@ -247,8 +287,6 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
             if (line, m.field) in seen_rows:
                 continue
             seen_rows.add((line, m.field))
-            if (line, m.field) in exempt:
-                continue
             value = as_written(m.field, line, "") if m.field == REPEAT_INSTANCE else ""
             out.append(fail(file, m.rule, field=m.field, value=value, **where(line)))
             continue
@@ -274,7 +312,7 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
             else "error"
         out.append(fail(file, rule, field=field, value=as_written(column, line, row.failure_case),
                         severity=severity, **where(line)))
-    return out
+    return out + extra
 
 
 __all__ = ["form_schema", "project_schemas", "schemas_yaml", "schema_failures"]

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .messages import Failure, fail
+from .messages import MAX_PER_RULE, Failure, fail, more_of
 from .model import Field, Project, checkbox_column
 from .records import DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT, SURVEY_ID, Records
 
@@ -41,6 +41,7 @@ class FormTable:
     rows: np.ndarray                      # positions in the export
     missing: pd.DataFrame                 # missing-data codes found (MISSING_COLUMNS + line)
     failures: list[Failure] = field(default_factory=list)
+    unreadable: dict[str, np.ndarray] = field(default_factory=dict)   # field -> lines of unreadable cells
 
 
 def _np_text(arr: pa.Array) -> np.ndarray:
@@ -80,7 +81,10 @@ def row_keys(records: Records) -> RowKeys:
     failures: list[Failure] = []
 
     def flag(mask, column, values, rule):
-        for i in np.flatnonzero(mask & usable):
+        idx = np.flatnonzero(mask & usable)
+        if idx.size > MAX_PER_RULE:
+            failures.append(more_of(name, column, rule, int(idx.size - MAX_PER_RULE)))
+        for i in idx[:MAX_PER_RULE]:
             failures.append(fail(name, rule, line=lines[i], record=record[i], event=event[i],
                                  instance=instance[i], field=column, value=values[i]))
         usable[mask] = False
@@ -155,7 +159,7 @@ def form_rows(records: Records, keys: RowKeys, form: str) -> tuple[np.ndarray, l
     own_repeat_row = keys.instrument == form
     wrong = present & (other_repeat_row | (~own_repeat_row & repeats_as_instrument))
     first_col = _first_value_column(records, p, form)
-    for i in np.flatnonzero(wrong):
+    for i in np.flatnonzero(wrong)[:MAX_PER_RULE * 2]:      # capped per rule with the rest in validate
         col, value = first_col(i)
         if other_repeat_row[i]:
             rule = (f"form {form} has a value on a repeat row of instrument {keys.instrument[i]} (REDCap writes only "
@@ -189,6 +193,7 @@ class _Typer:
     rows: np.ndarray
     failures: list[Failure] = field(default_factory=list)
     missing: list[tuple] = field(default_factory=list)
+    unreadable: dict[str, list] = field(default_factory=dict)
 
     def cells(self, column: str) -> pa.Array:
         return pc.utf8_trim_whitespace(self.records.column(column).take(pa.array(self.rows)))
@@ -200,6 +205,11 @@ class _Typer:
         idx = np.flatnonzero(mask)
         if not idx.size:
             return
+        owner = self.records.project.column_owner.get(column)
+        self.unreadable.setdefault(owner[0].name if owner else column, []).append(self.records.lines[self.rows[idx]])
+        if idx.size > MAX_PER_RULE:
+            self.failures.append(more_of(self.records.file, column, rule, int(idx.size - MAX_PER_RULE), severity))
+            idx = idx[:MAX_PER_RULE]
         values = raw.take(pa.array(idx)).to_pylist()
         for j, v in zip(idx, values):
             r = self.rows[j]
@@ -292,7 +302,8 @@ def type_form(records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, e
         cols[status] = _ints(s, ~blank & ok)
     data = pd.DataFrame(cols, index=line_index)
     missing = pd.DataFrame(t.missing, columns=["line", *MISSING_COLUMNS])
-    return FormTable(form, data, text, rows, missing, t.failures)
+    unreadable = {k: np.concatenate(v) for k, v in t.unreadable.items()}
+    return FormTable(form, data, text, rows, missing, t.failures, unreadable)
 
 
 def _pair_in(events: np.ndarray, forms: np.ndarray, pairs) -> np.ndarray:

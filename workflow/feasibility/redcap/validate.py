@@ -23,13 +23,14 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic import Lookup, hidden_values
-from .messages import Failure, errors, fail, unique
+from .messages import Failure, capped, errors, fail, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
 from .rules import apply_rules, check_rules
@@ -130,9 +131,10 @@ def load_project(*, dictionary=None, instrument_designations=None, project_xml=N
 
 
 def _sorted(failures: list[Failure], records_file: str | None) -> list[Failure]:
+    """Each failure once, at most MAX_PER_RULE of a kind; metadata first, then by line."""
     def key(f: Failure):
-        return (f.file == records_file, f.line or 0)
-    return sorted(unique(failures), key=key)
+        return (f.file == records_file, f.line is None, f.line or 0)
+    return sorted(capped(unique(failures)), key=key)
 
 
 def validate(records: str | Path, *, dictionary=None, instrument_designations=None, project_xml=None,
@@ -177,11 +179,12 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     tables, more = tidy_tables(rec, export_date=export_date)
     failures += more
     coded = {(int(line), fld) for t in tables.values() for line, fld in zip(t.missing["line"], t.missing["field"])}
-    # a cell reported as unreadable is not reported again as blank
-    owner = project.column_owner
-    unreadable = {(f.line, owner[f.field][0].name if f.field in owner else f.field) for f in more}
     for form, t in tables.items():
-        failures += schema_failures(project, t, rec.file, today=export_date, exempt=coded | unreadable,
+        # a blank explained by a missing-data code, or a cell already reported unreadable, is not reported again
+        exempt = {fld: np.concatenate([t.missing.loc[t.missing["field"] == fld, "line"].to_numpy(dtype=np.int64),
+                                       t.unreadable.get(fld, np.zeros(0, dtype=np.int64))])
+                  for fld in set(t.missing["field"]) | set(t.unreadable)}
+        failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
                                     range_severity=settings.out_of_range)
     lookup = Lookup(project, tables)
     if settings.branching != "ignore":
