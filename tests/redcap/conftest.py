@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from redcap_helpers import CLASSIC, LONG, XML, copy_fixture
+from redcap_helpers import CLASSIC, LAB, LONG, XML, copy_fixture
 
 
 @pytest.fixture
@@ -20,3 +20,8 @@ def long(tmp_path) -> Path:
 @pytest.fixture
 def pilot(tmp_path) -> Path:
     return copy_fixture(XML, tmp_path)
+
+
+@pytest.fixture
+def lab(tmp_path) -> Path:
+    return copy_fixture(LAB, tmp_path)

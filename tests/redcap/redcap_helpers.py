@@ -25,6 +25,10 @@ XML = FIXTURES / "xml"
 XML_FILE = "PilotStudy_2024-06-30_1200.REDCap.xml"
 XML_DATA = "PilotStudy_DATA_2024-06-30_1205.csv"
 
+LAB = FIXTURES / "classic_repeating"
+LAB_XML = "LabAudit_2024-10-01_0800.REDCap.xml"
+LAB_DATA = "LabAudit_DATA_2024-10-01_0805.csv"
+
 
 def copy_fixture(src: Path, dest: Path) -> Path:
     """A writable copy of a fixture project's folder."""
@@ -69,6 +73,10 @@ def validate_long(folder: Path = LONG, **settings):
     settings.setdefault("missing_data_codes", LONG_CODES)
     return validate(folder / LONG_DATA, dictionary=folder / LONG_META, instrument_designations=folder / LONG_DES,
                     events=folder / LONG_EVENTS, settings=settings)
+
+
+def validate_lab(folder: Path = LAB, **settings):
+    return validate(folder / LAB_DATA, project_xml=folder / LAB_XML, settings=settings)
 
 
 def validate_xml(folder: Path = XML, **settings):

@@ -191,3 +191,14 @@ def test_not_odm_and_broken_xml(tmp_path):
     assert f.rule.startswith("not readable XML: mismatched tag") and f.line == 4
     (tmp_path / "c.xml").write_text('<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "x">]><ODM>&a;</ODM>')
     assert "entity declarations are not allowed" in read_project_xml(tmp_path / "c.xml")[1][0].rule
+
+
+def test_designation_naming_an_event_the_events_file_does_not_have(tmp_path):
+    path = tmp_path / LONG_DES
+    path.write_bytes((LONG / LONG_DES).read_bytes())
+    replace_line(path, 6, "1,visits_arm_1,visit")
+    project, failures = load_project(dictionary=LONG / LONG_META, instrument_designations=path,
+                                     events=LONG / LONG_EVENTS)
+    f = only(failures, line=6)
+    assert (f.file, f.event, f.field, f.value) == (LONG_DES, "visits_arm_1", "unique_event_name", "visits_arm_1")
+    assert f.rule == "designation names an event that is not in the events file"

@@ -275,9 +275,10 @@ def forms_of(fields: list[Field], labels: dict[str, str] | None = None, record_i
     return tuple(Form(name, labels.get(name) or _humanise(name), tuple(names)) for name, names in order.items())
 
 
-def read_designations(path: str | Path, forms: set[str], limits: Limits | None = None
+def read_designations(path: str | Path, forms: set[str], limits: Limits | None = None, events: set[str] | None = None
                       ) -> tuple[list[tuple[int, str, str]] | None, list[str], list[Failure]]:
-    """(arm, event, form) rows of REDCap's instrument designations."""
+    """(arm, event, form) rows of REDCap's instrument designations; ``events``, when the
+    project's events are known (the API's events export), are the only events allowed."""
     t, failures = read_csv_text(Path(path), "instrument designations", limits)
     if t is None:
         return None, [], failures
@@ -308,6 +309,10 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
         if form not in forms:
             failures.append(fail(name, "designation names a form that is not in the data dictionary",
                                  line=line, event=event, field="form", value=form))
+            continue
+        if events is not None and event not in events:
+            failures.append(fail(name, "designation names an event that is not in the events file",
+                                 line=line, event=event, field="unique_event_name", value=event))
             continue
         if (event, form) in seen:
             failures.append(fail(name, "the same form is designated to the same event twice", line=line,
@@ -439,18 +444,20 @@ def read_metadata(dictionary: str | Path, instrument_designations: str | Path | 
     if fields is None or not fields or any(f.severity == "error" for f in failures):
         return None, failures
     sources = [Path(dictionary).name]
+    event_info = None
+    if events is not None:
+        event_info, more = read_events(events, limits)
+        failures += more
     designations = None
     if instrument_designations is not None:
-        designations, more_notes, more = read_designations(instrument_designations, {f.form for f in fields}, limits)
+        designations, more_notes, more = read_designations(instrument_designations, {f.form for f in fields}, limits,
+                                                           set(event_info) if event_info is not None else None)
         failures += more
         notes += more_notes
         sources.append(Path(instrument_designations).name)
         if designations is None:
             return None, failures
-    event_info = None
     if events is not None:
-        event_info, more = read_events(events, limits)
-        failures += more
         sources.append(Path(events).name)
     codes, more = parse_missing_codes(missing_data_codes, "settings: missing_data_codes")
     failures += more

@@ -297,7 +297,7 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
             if not dup_first:
                 keys = [c for c in (RECORD_ID, EVENT, REPEAT_INSTANCE) if c in df]
                 first = pd.Series(df.index, index=df.index).groupby(
-                    [df[c].astype(object).fillna("") for c in keys], sort=False).transform("min")
+                    [df[c].astype("string").fillna("") for c in keys], sort=False).transform("min")
                 dup_first.update(first.to_dict())
             w = where(line)
             out.append(fail(file, f"record {w['record']} has a second row of form {table.form}"
