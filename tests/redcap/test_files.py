@@ -17,7 +17,7 @@ def test_records_keep_the_physical_line_they_start_on(tmp_path):
     assert failures == []
     assert t.lines.tolist() == [2, 5, 6, 9]
     assert t.table.column("a").to_pylist() == ["two\r\nlines", 'say "hi"', "a\nb\nc", ""]
-    assert t.notes == ["UTF-8 byte-order mark (as REDCap's download writes it)", "CRLF line ends"]
+    assert t.notes == ["UTF-8 byte-order mark", "CRLF line ends"]
 
 
 def test_ragged_rows_are_named_with_their_lines_and_the_rest_read(tmp_path):

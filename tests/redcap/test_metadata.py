@@ -51,7 +51,11 @@ def test_api_metadata_and_designations_and_events():
     assert project.events_of("adverse_event") == ("baseline_arm_1", "month_6_arm_1", "baseline_arm_2",
                                                   "month_6_arm_2")
     assert project.repeating is None                   # not declared: read from the records
-    assert project.notes[0] == "TrialLong_metadata.csv: REDCap's API metadata"
+    assert list(project.notes[:2]) == [
+        "TrialLong_metadata.csv: REDCap's API metadata (no byte-order mark and LF line ends, as REDCap's API "
+        "writes them)",
+        "TrialLong_InstrumentDesignations_2024-09-01.csv: instrument designations (UTF-8 byte-order mark and CRLF "
+        "line ends, as REDCap's download writes them)"]
 
 
 def test_the_same_dictionary_written_in_either_form_reads_the_same(tmp_path):

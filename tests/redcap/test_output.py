@@ -170,3 +170,14 @@ def test_console_shows_first_twenty_and_the_total(classic):
     from feasibility.redcap import console
     r = validate_classic(classic)
     assert console(r).splitlines()[0] == "1 error(s), 0 warning(s)"
+
+
+def test_raise_for_errors(long):
+    from feasibility.redcap import RedcapError
+    assert validate_long().raise_for_errors().ok
+    edit(long / LONG_DATA, "2024-01-08,60,72.5,", "2024-01-08,60,720.5,")
+    with pytest.raises(RedcapError) as info:
+        validate_long(long).raise_for_errors()
+    assert len(info.value.failures) == 1
+    assert str(info.value).splitlines()[1] == (f"  {LONG_DATA} line 3: record 101 event baseline_arm_1 field bl_weight "
+                                               "value '720.5': above the validation maximum 250.0")

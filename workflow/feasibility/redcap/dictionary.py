@@ -16,7 +16,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from .files import Limits, TextTable, read_csv_text
+from .files import Limits, TextTable, describe, read_csv_text
 from .messages import Failure, fail
 from .model import (FIELD_TYPE_ALIASES, FIELD_TYPES, VALIDATION_ALIASES, VALIDATIONS, Arm, ChoicesError, Event,
                     Field, Form, Project, Repeating, checkbox_code_formatted,
@@ -128,7 +128,7 @@ def read_dictionary(path: str | Path, limits: Limits | None = None
     failures += more
     if mapping is None:
         return None, [], failures
-    notes = [f"{t.name}: {form_name}" + (f" ({', '.join(t.notes)})" if t.notes else "")]
+    notes = [f"{t.name}: {form_name}" + f" ({describe(t)})"]
     raw = _cells(t)
     col = {api: raw[h] for h, api in mapping.items()}
     n = len(t)
@@ -288,7 +288,7 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
         return None, [], failures + [fail(name, "not REDCap's instrument designations: the header has no "
                                                 f"column {', '.join(repr(m) for m in missing)} (expected "
                                                 "arm_num, unique_event_name, form)", line=1)]
-    notes = [f"{name}: instrument designations" + (f" ({', '.join(t.notes)})" if t.notes else "")]
+    notes = [f"{name}: instrument designations" + f" ({describe(t)})"]
     cells = _cells(t)
     rows: list[tuple[int, str, str]] = []
     seen: set[tuple[str, str]] = set()

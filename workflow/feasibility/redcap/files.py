@@ -59,6 +59,17 @@ class TextTable:
         return self.table.num_rows
 
 
+def describe(t: "TextTable") -> str:
+    """How the file was written: REDCap's download has a byte-order mark and CRLF line ends,
+    the API's CSV neither."""
+    bom, crlf = "UTF-8 byte-order mark" in t.notes, "CRLF line ends" in t.notes
+    if bom and crlf:
+        return "UTF-8 byte-order mark and CRLF line ends, as REDCap's download writes them"
+    if not bom and not crlf:
+        return "no byte-order mark and LF line ends, as REDCap's API writes them"
+    return ", ".join(t.notes)
+
+
 def check_regular_file(path: Path, limits: Limits, what: str) -> list[Failure]:
     """Stat first: a missing path, anything but a regular file, or a file over the size
     limit is refused without being opened."""
@@ -114,7 +125,7 @@ def decode(data: bytes, name: str) -> tuple[str | None, list[str], list[Failure]
     naming the probable encoding."""
     notes: list[str] = []
     if data.startswith(codecs.BOM_UTF8):
-        notes.append("UTF-8 byte-order mark (as REDCap's download writes it)")
+        notes.append("UTF-8 byte-order mark")
         data = data[len(codecs.BOM_UTF8):]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         which = "UTF-16 LE" if data.startswith(codecs.BOM_UTF16_LE) else "UTF-16 BE"
@@ -319,7 +330,3 @@ def _long_cells(table: pa.Table, header: list[str], lines: np.ndarray, name: str
                             line=int(lines[r]), record=table.column(0)[int(r)].as_py()[:80], field=h,
                             value=value))
     return out
-
-
-def text_column(t: TextTable, name: str) -> pa.ChunkedArray | pa.Array:
-    return t.table.column(name)

@@ -10,7 +10,7 @@ by their Unicode names (U+200B becomes ``<U+200B ZERO WIDTH SPACE>``), values ov
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 SHOWN_CHARS = 80
 SEVERITIES = ("error", "warning")
@@ -167,13 +167,3 @@ class RedcapError(Exception):
     def __init__(self, failures: list[Failure]):
         self.failures = unique(failures)
         super().__init__(summary(self.failures))
-
-
-@dataclass
-class Notes:
-    """What was read and what could not be checked, listed once each."""
-    items: list[str] = field(default_factory=list)
-
-    def add(self, text: str) -> None:
-        if text not in self.items:
-            self.items.append(text)

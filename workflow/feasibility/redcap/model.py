@@ -19,7 +19,7 @@ conventions it encodes, and where they come from:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
@@ -347,14 +347,3 @@ class Project:
     def arm_of(self, event: str) -> int | None:
         e = self.event.get(event)
         return e.arm if e else None
-
-
-@dataclass
-class Issues:
-    """Collects failures and notes while metadata is read."""
-    failures: list = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)

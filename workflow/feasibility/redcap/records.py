@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .files import Limits, TextTable, read_csv_text
+from .files import Limits, TextTable, describe, read_csv_text
 from .messages import Failure, fail
 from .model import Project, Repeating, checkbox_column
 
@@ -30,7 +30,6 @@ REPEAT_INSTRUMENT = "redcap_repeat_instrument"
 REPEAT_INSTANCE = "redcap_repeat_instance"
 DAG = "redcap_data_access_group"
 SURVEY_ID = "redcap_survey_identifier"
-SYSTEM = (EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE, DAG, SURVEY_ID)
 # Header labels a labels export writes for REDCap's own columns.
 LABEL_HEADERS = {"Record ID", "Event Name", "Repeat Instrument", "Repeat Instance", "Data Access Group",
                  "Survey Identifier", "Survey Timestamp", "Complete?"}
@@ -154,7 +153,7 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
     if t is None:
         return None, failures
     name = t.name
-    notes = [f"{name}: {len(t):,} rows" + (f" ({', '.join(t.notes)})" if t.notes else "")]
+    notes = [f"{name}: {len(t):,} rows" + f" ({describe(t)})"]
     labels = _label_values(t)
     if labels is not None:
         return None, failures + [labels]

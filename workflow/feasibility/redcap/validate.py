@@ -30,7 +30,7 @@ from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic import Lookup, hidden_values
-from .messages import Failure, capped, errors, fail, unique
+from .messages import Failure, RedcapError, capped, errors, fail, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
 from .rules import apply_rules, check_rules
@@ -99,6 +99,13 @@ class Result:
     @property
     def warnings(self) -> list[Failure]:
         return [f for f in self.failures if f.severity == "warning"]
+
+    def raise_for_errors(self) -> "Result":
+        """The result itself when it has no error; else RedcapError carrying every failure."""
+        if not self.ok:
+            raise RedcapError(self.failures if self.failures else [
+                fail("validation", "no metadata or no records could be read")])
+        return self
 
 
 def load_project(*, dictionary=None, instrument_designations=None, project_xml=None, events=None,
