@@ -110,3 +110,17 @@ def test_failure_message_and_console_summary():
     assert text.splitlines()[0] == "25 error(s), 1 warning(s)"
     assert text.splitlines()[-1] == "  … and 6 more (see the validation report)"
     assert len(text.splitlines()) == 22
+
+
+def test_writer_formats_numbers_as_redcap_raw_values():
+    import pandas as pd
+
+    from feasibility.redcap.write import _format
+    plain = Field("x", "f", "text", validation="number")
+    values = pd.Series([1.0, -2.0, 0.1, 12.345, 1e20, -0.5, None])
+    assert _format(values, plain).tolist() == ["1", "-2", "0.1", "12.345", "1e+20", "-0.5", ""]
+    assert _format(pd.Series([7.25, 10.0]), Field("x", "f", "text", validation="number_2dp_comma_decimal")
+                   ).tolist() == ["7,25", "10,00"]
+    assert _format(pd.Series(pd.array([True, False, None], dtype="boolean")),
+                   Field("x", "f", "checkbox", choices=(("1", "a"),))).tolist() == ["1", "0", ""]
+    assert _format(pd.Series(["UNK", 3.5], dtype=object), plain).tolist() == ["UNK", "3.5"]   # codes as written

@@ -117,8 +117,8 @@ def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, 
     missing = missing or set()
     lookup = lookup or Lookup(project, tables)
     for f in project.fields:
-        if not f.branching or f.type == "descriptive" or f.form not in tables:
-            continue
+        if not f.branching or f.type in ("descriptive", "calc") or f.form not in tables:
+            continue                  # REDCap computes a calculated field whether shown or not
         try:
             node = parse(f.branching)
             check_references(node, project)

@@ -107,85 +107,109 @@ def _format(values: pd.Series, f: Field | None) -> np.ndarray:
     elif pd.api.types.is_numeric_dtype(values):
         nums = values.astype(float).to_numpy()
         if spec is not None and spec.decimals is not None:
-            text = np.array([f"{v:.{spec.decimals}f}" for v in nums], dtype=object)
-        else:
-            text = np.array([str(int(v)) if float(v).is_integer() else repr(float(v)) for v in nums], dtype=object)
+            text = np.char.mod(f"%.{spec.decimals}f", nums)
+        else:      # whole numbers without ".0"; others in their shortest form (NumPy's repr)
+            whole = (np.mod(nums, 1) == 0) & (np.abs(nums) < 2 ** 53)
+            text = np.where(whole, np.abs(np.where(whole, nums, 0)).astype(np.int64).astype(str), nums.astype(str))
+            text = np.where(whole & (nums < 0), np.char.add("-", text), text)
         if spec is not None and spec.comma:
-            text = np.array([t.replace(".", ",") for t in text], dtype=object)
+            text = np.char.replace(text, ".", ",")
+        text = text.astype(object)
     else:
         text = values.astype(str).to_numpy(dtype=object)
     out[target] = text
     return out
 
 
-def _natural(values) -> list:
-    vals = list(values)
-    if all(str(v).isdigit() for v in vals):
-        return sorted(vals, key=lambda v: int(v))
-    return sorted(vals, key=str)
+def _record_order(values: pd.Series) -> pd.Series:
+    """Rank of each record ID: numerically when all are whole numbers, else as text."""
+    uniq = pd.unique(values)
+    if all(str(v).isdigit() for v in uniq):
+        ranked = sorted(uniq, key=lambda v: int(v))
+    else:
+        ranked = sorted(uniq, key=str)
+    return values.map({v: i for i, v in enumerate(ranked)})
+
+
+KEYS = ["_record", "_event", "_instrument", "_instance"]
+NA_BOX = "\x1fNA\x1f"  # a box the table holds as NA, told apart from a box of a form the row does not hold
 
 
 def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: bool = False,
                   survey_fields: bool = False) -> pd.DataFrame:
-    """The all-records export as text, in REDCap's column and row order."""
-    event_order = {e.unique_name: i for i, e in enumerate(project.events)}
-    rows: dict[tuple, dict[str, str]] = {}
+    """The all-records export as text, in REDCap's column and row order (vectorised)."""
+    parts = []
     for form in project.forms:
         df = tables.get(form.name)
         if df is None or not len(df):
             continue
         df = df.reset_index(drop=True)
-        rec = df[RECORD_ID].astype(str).to_numpy()
-        ev = df[EVENT].astype(str).to_numpy() if EVENT in df else np.full(len(df), "", dtype=object)
-        inst = (df[REPEAT_INSTANCE].astype("Int64").astype(object).where(df[REPEAT_INSTANCE].notna(), "")
-                .astype(str).to_numpy() if REPEAT_INSTANCE in df else np.full(len(df), "", dtype=object))
-        instrument = np.array([form.name if project.repeats(form.name, e) == "instrument" and i != "" else ""
-                               for e, i in zip(ev, inst)], dtype=object)
-        cols: dict[str, np.ndarray] = {}
+        n = len(df)
+        ev = df[EVENT].astype(str).to_numpy(dtype=object) if EVENT in df else np.full(n, "", dtype=object)
+        if REPEAT_INSTANCE in df:
+            inst = df[REPEAT_INSTANCE].astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
+        else:
+            inst = np.full(n, "", dtype=object)
+        repeats = {e for e, f in (project.repeating.instruments if project.repeating else ()) if f == form.name}
+        instrument = np.where(np.isin(ev, list(repeats)) & (inst != ""), form.name, "") if repeats \
+            else np.full(n, "", dtype=object)
+        cols = {"_record": df[RECORD_ID].astype(str).to_numpy(dtype=object), "_event": ev,
+                "_instrument": instrument.astype(object), "_instance": inst}
         for f in project.form_fields(form.name):
             for c in f.export_columns:
                 if c in df:
                     cols[c] = _format(df[c], f)
+                    if f.type == "checkbox":       # NA in the table (a missing-data code): REDCap leaves it blank
+                        cols[c] = np.where(cols[c] == "", NA_BOX, cols[c]).astype(object)
             if f.type == "checkbox":
                 for code, _ in project.missing_data_codes:
                     c = checkbox_column(f.name, code)
                     if c in df and c not in cols:
                         cols[c] = _format(df[c], None)
-        for extra in (f"{form.name}_timestamp", f"{form.name}_complete", DAG):
+        for extra in (DAG, f"{form.name}_complete"):
             if extra in df:
-                cols[extra] = _format(df[extra], None) if not extra.endswith("_timestamp") else \
-                    np.array([v if isinstance(v, str) else ("" if pd.isna(v) else pd.Timestamp(v).strftime(
-                        "%Y-%m-%d %H:%M:%S")) for v in df[extra].astype(object)], dtype=object)
-        for i in range(len(df)):
-            key = (rec[i], ev[i], instrument[i], inst[i])
-            row = rows.setdefault(key, {})
-            for c, v in cols.items():
-                if v[i] != "" or c not in row:
-                    row[c] = v[i]
-    header = expected_header(project, dag=dag, survey_fields=survey_fields,
-                             extra={c for r in rows.values() for c in r})
-    records = _natural({k[0] for k in rows})
-    rank = {r: i for i, r in enumerate(records)}
-    keys = sorted(rows, key=lambda k: (rank[k[0]], event_order.get(k[1], -1), k[2], int(k[3]) if k[3] else 0))
-    out = []
-    for key in keys:
-        rec, ev, instrument, inst = key
-        row = rows[key]
-        line = {project.record_id_field: rec}
-        if project.longitudinal:
-            line[EVENT] = ev
-        if REPEAT_INSTRUMENT in header:
-            line[REPEAT_INSTRUMENT] = instrument
-            line[REPEAT_INSTANCE] = inst
-        forms_here = set(project.forms_of(ev)) if project.longitudinal else {f.name for f in project.forms}
-        for f in project.fields[1:]:
-            if f.type == "checkbox" and f.form in forms_here and (not instrument or instrument == f.form) \
-                    and not (project.repeats(f.form, ev) == "instrument" and not instrument):
-                for c in f.export_columns:
-                    line[c] = row.get(c, "") or "0"
-        line.update(row)
-        out.append([line.get(c, "") for c in header])
-    return pd.DataFrame(out, columns=header, dtype=object)
+                cols[extra] = _format(df[extra], None)
+        stamp = f"{form.name}_timestamp"
+        if stamp in df:
+            values = df[stamp]
+            cols[stamp] = np.array([v if isinstance(v, str) else ("" if pd.isna(v) else pd.Timestamp(v).strftime(
+                "%Y-%m-%d %H:%M:%S")) for v in values.astype(object)], dtype=object)
+        parts.append(pd.DataFrame(cols))
+    if not parts:
+        return pd.DataFrame(columns=expected_header(project, dag=dag, survey_fields=survey_fields), dtype=object)
+    rows = pd.concat(parts, ignore_index=True, sort=False)
+    data_cols = [c for c in rows.columns if c not in KEYS]
+    rows[data_cols] = rows[data_cols].replace("", np.nan)
+    rows = rows.groupby(KEYS, sort=False, dropna=False).first().reset_index()
+    rows[data_cols] = rows[data_cols].fillna("")
+    # REDCap writes 0 for every unticked box of a form the row can hold
+    for f in project.fields[1:]:
+        if f.type != "checkbox":
+            continue
+        events = set(project.events_of(f.form))
+        repeat_events = {e for e, g in (project.repeating.instruments if project.repeating else ()) if g == f.form}
+        holds = rows["_event"].isin(events) if project.longitudinal else pd.Series(True, index=rows.index)
+        own_repeat = rows["_instrument"] == f.form
+        other_repeat = (rows["_instrument"] != "") & ~own_repeat
+        holds &= ~other_repeat & (own_repeat | ~rows["_event"].isin(repeat_events))
+        for c in f.export_columns:
+            if c not in rows:
+                rows[c] = ""
+            rows.loc[holds & (rows[c] == ""), c] = "0"
+            rows[c] = rows[c].replace(NA_BOX, "")
+    order = {e.unique_name: i for i, e in enumerate(project.events)}
+    rows["_r"] = _record_order(rows["_record"])
+    rows["_e"] = rows["_event"].map(order).fillna(-1)
+    rows["_i"] = pd.to_numeric(rows["_instance"], errors="coerce").fillna(0)
+    rows = rows.sort_values(["_r", "_e", "_instrument", "_i"], kind="stable")
+    header = expected_header(project, dag=dag, survey_fields=survey_fields, extra=set(data_cols))
+    out = pd.DataFrame(index=rows.index)
+    names = {project.record_id_field: "_record", EVENT: "_event", REPEAT_INSTRUMENT: "_instrument",
+             REPEAT_INSTANCE: "_instance"}
+    for c in header:
+        src = names.get(c, c)
+        out[c] = rows[src] if src in rows else ""
+    return out.reset_index(drop=True)
 
 
 def expected_header(project: Project, *, dag: bool = False, survey_fields: bool = False,
