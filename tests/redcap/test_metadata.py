@@ -52,10 +52,9 @@ def test_api_metadata_and_designations_and_events():
                                                   "month_6_arm_2")
     assert project.repeating is None                   # not declared: read from the records
     assert list(project.notes[:2]) == [
-        "TrialLong_metadata.csv: REDCap's API metadata (no byte-order mark and LF line ends, as REDCap's API "
-        "writes them)",
-        "TrialLong_InstrumentDesignations_2024-09-01.csv: instrument designations (UTF-8 byte-order mark and CRLF "
-        "line ends, as REDCap's download writes them)"]
+        "TrialLong_metadata.csv: REDCap's API metadata (no byte-order mark, LF line ends)",
+        "TrialLong_InstrumentDesignations_2024-09-01.csv: instrument designations (UTF-8 byte-order mark, "
+        "CRLF line ends, as REDCap's download writes them)"]
 
 
 def test_the_same_dictionary_written_in_either_form_reads_the_same(tmp_path):
@@ -132,7 +131,8 @@ def test_dictionary_missing_a_needed_column(tmp_path):
     (3, "1,baseline_arm_1,consents", "form", "consents", "designation names a form that is not in the data dictionary"),
     (4, "1,Baseline,baseline", "", "Baseline", "unique_event_name is not a REDCap unique event name"),
     (5, "one,baseline_arm_1,adverse_event", "", "one", "arm_num is not a whole number"),
-    (6, "2,visit_arm_1,visit", "", "2", "event visit_arm_1 is designated to arm 2 but its name ends in a different arm"),
+    (6, "2,visit_arm_1,visit", "", "2",
+     "event visit_arm_1 is designated to arm 2 but its name ends in a different arm"),
 ])
 def test_designation_problems(tmp_path, line, new, field, value, rule):
     path = tmp_path / LONG_DES

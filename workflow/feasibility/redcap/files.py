@@ -60,14 +60,11 @@ class TextTable:
 
 
 def describe(t: "TextTable") -> str:
-    """How the file was written: REDCap's download has a byte-order mark and CRLF line ends,
-    the API's CSV neither."""
+    """How the file was written (REDCap's download has a byte-order mark and CRLF line ends)."""
     bom, crlf = "UTF-8 byte-order mark" in t.notes, "CRLF line ends" in t.notes
-    if bom and crlf:
-        return "UTF-8 byte-order mark and CRLF line ends, as REDCap's download writes them"
-    if not bom and not crlf:
-        return "no byte-order mark and LF line ends, as REDCap's API writes them"
-    return ", ".join(t.notes)
+    return (("UTF-8 byte-order mark" if bom else "no byte-order mark") + ", "
+            + ("CRLF line ends" if crlf else "LF line ends")
+            + (", as REDCap's download writes them" if bom and crlf else ""))
 
 
 def check_regular_file(path: Path, limits: Limits, what: str) -> list[Failure]:

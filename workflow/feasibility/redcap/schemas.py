@@ -219,7 +219,7 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
         columns_only.validate(df, lazy=True, inplace=True)
     except SchemaErrors as err:
         frames.append(err.failure_cases)
-    exempt = exempt or {}           # field -> lines where a blank is explained (a missing-data code, an unreadable cell)
+    exempt = exempt or {}      # field -> lines where a blank is explained (missing-data code, unreadable cell)
     for check in schema.checks:
         passed = check(df).check_output
         bad = df.index[~passed.to_numpy(dtype=bool)]

@@ -124,7 +124,8 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None) -> tuple
     mdv = study.find("MetaDataVersion") if study else None
     if study is None or mdv is None:
         return None, [fail(name, "the ODM file has no Study/MetaDataVersion: download the project XML with its "
-                                 "metadata ('REDCap project (XML)' or 'CDISC ODM (XML)' with metadata)", line=root.line)]
+                                 "metadata ('REDCap project (XML)' or 'CDISC ODM (XML)' with metadata)",
+                      line=root.line)]
     notes = [f"{name}: REDCap project XML" + (f" (REDCap {root.attrs['SourceSystemVersion']})"
                                               if root.attrs.get("SourceSystem") == "REDCap" else "")]
     if root.find("ClinicalData") is not None:
