@@ -321,3 +321,12 @@ def test_line_numbers_with_multiline_cells_reach_the_failures(long):
     f = only(r.failures, field="fu_pain")
     assert (f.line, f.record, f.event, f.value) == (9, "101", "month_6_arm_1", "400")
 
+
+
+def test_a_record_id_with_a_line_break_inside_quotes(long):
+    edit(long / LONG_DATA, "102,month_6_arm_1,adverse_event,1,", '"102\n",month_6_arm_1,adverse_event,1,')
+    r = validate_long(long)
+    f = only(r.failures, field="participant_id")
+    assert (f.line, f.value) == (12, "102<U+000A LINE FEED>")
+    assert f.rule == "the record ID has spaces or line breaks around it (REDCap's record names have none)"
+    assert r.tables["consent"].index.tolist() == [3, 11, 15]   # the rows after it: one line further down

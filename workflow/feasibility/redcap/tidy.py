@@ -89,7 +89,15 @@ def row_keys(records: Records) -> RowKeys:
                                  instance=instance[i], field=column, value=values[i]))
         usable[mask] = False
 
+    raw_record = records.column(p.record_id_field)
     flag(record == "", p.record_id_field, record, "the record ID is blank")
+    spaced = pc.not_equal(raw_record, pc.utf8_trim_whitespace(raw_record)).to_numpy(zero_copy_only=False)
+    if spaced.any():
+        flag(spaced, p.record_id_field, _np_text(raw_record),
+             "the record ID has spaces or line breaks around it (REDCap's record names have none)")
+    controls = pc.match_substring_regex(raw_record, CONTROL).to_numpy(zero_copy_only=False)
+    if controls.any():
+        flag(controls, p.record_id_field, _np_text(raw_record), "the record ID contains control characters")
     if p.longitudinal and records.has(EVENT):
         known = np.isin(event, list(p.event))
         flag(event == "", EVENT, event, "the event name is blank")
