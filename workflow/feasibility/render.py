@@ -24,6 +24,7 @@ matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts.
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -205,19 +206,24 @@ def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats:
 
 # A warning line of Quarto's own log ("WARNING (...)", "WARN: ..."), of one of its Lua
 # filters, or of the Typst or pandoc it runs ("warning: unknown font family: ...",
-# "[WARNING] ..."); the indented lines after a Typst warning show where it arose.
-WARNING_LINE = re.compile(r"^\s*(?:\[typst\]:.*?)?(?:WARN(?:ING)?\b|warning:|\[WARNING\])", re.IGNORECASE)
-CONTINUATION = re.compile(r"^\s+(?:[│┌└├─=|]|\d+ [│|]|help:|hint:|=)")
+# "[WARNING] ..."); the lines after a Typst warning that show where it arose go with it.
+WARNING_LINE = re.compile(r"^\s*(?:\[typst\]:.*?)?(?:WARN(?:ING)?\b|warning:|\[WARNING\])",
+                          re.IGNORECASE)
+CONTINUATION = re.compile(r"^(?:\s+[│┌└├=|^]|\s*\d+\s+[│|]|\s+(?:help|hint|note)\b)")
 
 
 def quarto_warnings(output: str) -> list[str]:
     """Quarto's warnings in its console output, each with the lines that go with it."""
     warnings: list[str] = []
+    current = None
     for line in output.splitlines():
         if WARNING_LINE.match(line):
             warnings.append(line.strip())
-        elif warnings and CONTINUATION.match(line) and warnings[-1] is not None:
-            warnings[-1] += "\n" + line.rstrip()
+            current = len(warnings) - 1
+        elif current is not None and line.strip() and CONTINUATION.match(line):
+            warnings[current] += "\n" + line.rstrip()
+        else:
+            current = None
     return warnings
 
 
@@ -274,11 +280,25 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
 
     def html() -> Path:
         options = _format_options(project_dir, front_matter, "html")
-        args = ["--standalone", "--embed-resources", "--wrap=none", *_common_args(options)]
-        for css in _as_list(options.get("css")):
-            args += ["--css", css]
-        text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=source,
-                    timeout=timeout, cwd=project_dir)
+        args = ["--standalone", "--wrap=none", *_common_args(options)]
+        sheets = [project_dir / css for css in _as_list(options.get("css"))]
+        with tempfile.TemporaryDirectory(prefix="feasibility-html-") as tmp:
+            if any("url(" in sheet.read_text(encoding="utf-8") for sheet in sheets):
+                # a stylesheet that loads something: let pandoc find and embed it
+                args.append("--embed-resources")
+                for css in _as_list(options.get("css")):
+                    args += ["--css", css]
+                document = source
+            else:
+                # self-contained by construction, without pandoc's pass over the whole
+                # page (--embed-resources): the stylesheets inline, the figures as data URIs
+                styles = Path(tmp) / "styles.html"
+                styles.write_text("".join(f"<style>\n{sheet.read_text(encoding='utf-8')}</style>\n"
+                                          for sheet in sheets), encoding="utf-8")
+                args += ["--include-in-header", str(styles)]
+                document = json.dumps(_images_inline(json.loads(source), project_dir))
+            text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=document,
+                        timeout=timeout, cwd=project_dir)
         write_text(out_dir / "feasibility.html", text)
         return out_dir / "feasibility.html"
 
@@ -379,6 +399,29 @@ def _prepare_images(node, project_dir: Path) -> None:
     if isinstance(node, list):
         for child in node:
             _prepare_images(child, project_dir)
+
+
+IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+
+
+def _images_inline(node, project_dir: Path):
+    """The AST with every local image's source replaced by a data URI of the file."""
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            src = node["c"][2][0]
+            path = project_dir / src
+            if not re.match(r"[a-zA-Z][\w+.-]*:", src) and path.is_file():
+                kind = IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                node["c"][2][0] = f"data:{kind};base64,{data}"
+            return node
+        for value in node.values():
+            _images_inline(value, project_dir)
+    elif isinstance(node, list):
+        for child in node:
+            _images_inline(child, project_dir)
+    return node
 
 
 RAW_ID = "feasibility-raw-html-"
