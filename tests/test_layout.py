@@ -13,6 +13,7 @@ prints every problem found (and exits 1 when there is one).
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from captions import OWN_LABELS, PAPER_CAPTIONS
 
 pymupdf = pytest.importorskip("pymupdf")
 
@@ -31,20 +33,6 @@ SUPERSCRIPT = 1                   # PyMuPDF span flag: the span is raised (a sup
 OVERPRINT = 0.3                   # share of the smaller glyph's box that another covers
 PT_PER_IN = 72
 
-# The paper's captions (Pilot and Feasibility Studies 2020; its Tables 2-5 and Figures 1-2).
-PAPER_CAPTIONS = [
-    "Table 2 Baseline sample characteristics (n=31)",
-    "Table 3 Follow-up time-points. Crude score changes from baseline (follow-up, start date)",
-    "Table 4 Work-related outcomes relating to the placement",
-    "Table 5 Job offers, jobs accepted, and jobs (i.e. paid employment) started",
-    "Figure 1 Consort diagram. The diagram shows the flow of participants through the study",
-    "Figure 2 Recruitment, work preparation, and placement completion. The figure shows "
-    "recruitment, rates of work preparation, and work placement completion by time",
-]
-# Tables and figures the paper lacks: numbered after its Tables 1-8 and Figures 1-2, or
-# lettered by appendix.
-OWN_LABELS = ["Table 9", "Table 10", "Figure 3", "Table A1", "Table B1", "Table B2", "Table C1",
-              "Table C2", "Table D1", "Table D2"]
 LABEL = re.compile(r"(?:Table|Figure) [A-D]?\d+")
 
 
@@ -333,9 +321,21 @@ def test_the_checks_see_a_doubled_caption_number(tmp_path):
 
 
 # ----------------------------------------------------------------------------- the report
+# The report checked: the one this build makes, or the one $LAYOUT_TEST_PDF names (with
+# its figures' SVGs in ../../figures/, as under results/), e.g. an earlier build's.
+CHECKED = os.environ.get("LAYOUT_TEST_PDF")
+
+
 @pytest.fixture(scope="module")
-def report_pdf(built_project) -> Path:
-    return built_project / "results" / "report" / "feasibility.pdf"
+def results(request) -> Path:
+    if CHECKED:
+        return Path(CHECKED).resolve().parents[1]
+    return request.getfixturevalue("built_project") / "results"
+
+
+@pytest.fixture(scope="module")
+def report_pdf(results) -> Path:
+    return Path(CHECKED) if CHECKED else results / "report" / "feasibility.pdf"
 
 
 @pytest.fixture(scope="module")
@@ -387,7 +387,41 @@ def test_long_tables_break_across_pages_with_their_header_repeated(report_pdf, c
         assert header_row == list(range(start, follow))
 
 
-def test_figures_print_at_the_size_they_are_drawn(report_pdf, built_project):
+def _table_spans(doc, title: str) -> tuple[Span, list[Span]]:
+    """The span holding a table's title and the spans below it on its page."""
+    for page in doc:
+        spans = read_page(page)[0]
+        heading = next((s for s in spans if title in s.text), None)
+        if heading:
+            return heading, [s for s in spans if s.bbox[1] > heading.bbox[3] - 1]
+    raise AssertionError(f"no page has {title!r}")
+
+
+def test_table5_spanners_stand_over_exactly_their_columns(report_pdf):
+    """The paper's Table 5: "14 weeks" over its Number and n, "6 months" over its own."""
+    with pymupdf.open(report_pdf) as doc:
+        _, below = _table_spans(doc, "Job offers, jobs accepted, and jobs")
+    labels = sorted((s for s in below if s.text.strip() in ("Number", "n")), key=lambda s: s.bbox[1])
+    row = sorted((s for s in labels if abs(s.bbox[1] - labels[0].bbox[1]) < 2), key=lambda s: s.bbox[0])
+    assert [s.text.strip() for s in row] == ["Number", "n", "Number", "n"]
+    for name, (first, last) in (("14 weeks", row[0:2]), ("6 months", row[2:4])):
+        spanner = next(s for s in below if s.text.strip() == name)
+        middle, width = (first.bbox[0] + last.bbox[2]) / 2, last.bbox[2] - first.bbox[0]
+        assert abs((spanner.bbox[0] + spanner.bbox[2]) / 2 - middle) < 0.2 * width, name
+
+
+def test_table4_stub_is_left_aligned_under_bold_row_groups(report_pdf):
+    with pymupdf.open(report_pdf) as doc:
+        _, spans = _table_spans(doc, "Work-related outcomes relating to the placement")
+    group = next(s for s in spans if s.text.strip() == "Satisfaction with placement, n (%)")
+    rows = [next(s for s in spans if s.text.strip() == label)
+            for label in ("Very satisfied", "Satisfied", "Neither satisfied nor dissatisfied")]
+    assert group.bold and not any(r.bold for r in rows)
+    assert max(r.bbox[0] for r in rows) - min(r.bbox[0] for r in rows) < 0.5      # one left edge
+    assert rows[0].bbox[0] > group.bbox[0] + 4                                     # indented
+
+
+def test_figures_print_at_the_size_they_are_drawn(report_pdf, results):
     """Every text of each figure's SVG prints at the SVG's own font size: no figure is
     scaled to fit, so the sizes set in figures/common.py are the printed sizes."""
     sizes = defaultdict(set)
@@ -397,7 +431,7 @@ def test_figures_print_at_the_size_they_are_drawn(report_pdf, built_project):
                 if "DejaVuSans" in span.font.replace(" ", "") and "Mono" not in span.font:
                     sizes[span.text.strip()].add(round(span.size, 1))
     for name in ("consort", "timeline", "completeness"):
-        svg = ET.parse(built_project / "results" / "figures" / f"{name}.svg").getroot()
+        svg = ET.parse(results / "figures" / f"{name}.svg").getroot()
         checked = 0
         for text in svg.iter("{http://www.w3.org/2000/svg}text"):
             words = "".join(text.itertext()).strip()
@@ -410,11 +444,11 @@ def test_figures_print_at_the_size_they_are_drawn(report_pdf, built_project):
         assert checked > 5, name
 
 
-def test_figures_are_drawn_to_fit_the_printed_page(built_project):
+def test_figures_are_drawn_to_fit_the_printed_page(results):
     from feasibility.figures.common import MAX_FIGURE_HEIGHT_IN, TEXT_WIDTH_IN
 
     for name in ("consort", "timeline", "completeness"):
-        svg = ET.parse(built_project / "results" / "figures" / f"{name}.svg").getroot()
+        svg = ET.parse(results / "figures" / f"{name}.svg").getroot()
         width, height = (float(svg.get(k).removesuffix("pt")) for k in ("width", "height"))
         assert width <= TEXT_WIDTH_IN * PT_PER_IN + 0.5, name
         assert height <= MAX_FIGURE_HEIGHT_IN * PT_PER_IN + 0.5, name

@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from feasibility.render import (BACKEND_ENV, RenderError, expand_includes, find_quarto, quarto_warnings,
                                 render_options, render_report)
 from feasibility.report_content import md_table, table_block
-from feasibility.tables.common import build_gt, cell, cells_frame, html_fragment
+from feasibility.tables.common import build_gt, cell, cells_frame, frame_gt, html_fragment
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -541,3 +541,38 @@ def test_render_options_come_from_the_config_report_block():
     assert render_options(config) == {"backend": "pandoc", "quarto_executable": "/opt/quarto/bin/quarto",
                                       "timeout": 120}
     assert render_options({}) == {"backend": "auto", "quarto_executable": None, "timeout": 300}
+
+
+# ----------------------------------------------------------------------------- Typst tables
+def test_table_text_reaches_the_pdf_as_written(tmp_path):
+    """Every character Typst markup gives a meaning to is escaped: the text prints as
+    written (long words only gain invisible break opportunities)."""
+    import typst
+    import pymupdf
+
+    from feasibility.typeset import html_table_to_typst
+
+    tricky = ("a#b*c_d$e[f]g<h>i@j`k~l=m-n+o/p\\q'r\"s.t:u;v,w!x?y%z&|^{}() -- --- ... "
+              "// = head")
+    rows = [tricky, "- not a list", "+ not an enumeration", "= not a heading", "/ term: not a term"]
+    html = html_fragment(frame_gt(pd.DataFrame({"text": rows}), label="Table X1",
+                                  title="Escapes <here> & #there"))
+    with pymupdf.open(stream=typst.compile(html_table_to_typst(html).encode())) as doc:
+        lines = [line.replace("\u200b", "") for line in doc[0].get_text().splitlines()]
+    assert lines[0] == "Table X1 Escapes <here> & #there"
+    for row in rows:
+        assert row in lines, row
+
+
+def test_columns_fit_their_content_or_share_the_width_by_it():
+    from feasibility.typeset import read_gt_table, table_to_typst
+
+    narrow = read_gt_table(html_fragment(frame_gt(pd.DataFrame({"a": ["x"], "b": ["1"]}))))
+    assert "columns: 2," in table_to_typst(narrow, available=400)
+    wide = read_gt_table(html_fragment(frame_gt(pd.DataFrame({
+        "key": ["a.long.configuration.key.name"] * 5, "n": ["1"] * 5,
+        "why": ["a long explanation of the arithmetic that does not fit on one line " * 3] * 5}))))
+    columns = re.search(r"columns: \((.*?),\)", table_to_typst(wide, available=400))[1].split(", ")
+    assert columns[1] == "auto"                         # short content keeps its width
+    key, why = (float(c.removesuffix("fr")) for c in (columns[0], columns[2]))
+    assert why > key > 0                                 # the longest text gets the most room

@@ -175,13 +175,13 @@ class Cell:
     rowspan: int = 1
     align: str = "left"
     length: int = 0           # characters of plain text
+    spanner: bool = False     # a header cell ruled over the columns it spans
 
 
 @dataclass
 class Table:
     caption: str
     header: list[list[Cell]]
-    spanners: set[int]                      # ids of header cells drawn as spanners
     rows: list[list[Cell] | str]            # a data row, or a row-group heading
     notes: list[str]
     columns: int
@@ -207,7 +207,6 @@ def read_gt_table(fragment: str) -> Table:
     caption = " ".join(content(e) for e in (title, subtitle) if e is not None and content(e))
 
     header: list[list[Cell]] = []
-    spanners: set[int] = set()
     thead = table.first("thead")
     for tr in (thead.elements() if thead else ()):
         if tr.tag != "tr" or "gt_heading" in tr.classes:
@@ -217,11 +216,9 @@ def read_gt_table(fragment: str) -> Table:
             if th.tag not in ("th", "td"):
                 continue
             inner = th.first("span", "gt_column_spanner")
-            cell = Cell(content(inner or th), th.span("colspan"), th.span("rowspan"),
-                        _alignment(th, "center"), _length(inner or th))
-            if "gt_column_spanner_outer" in th.classes:
-                spanners.add(id(cell))
-            row.append(cell)
+            row.append(Cell(content(inner or th), th.span("colspan"), th.span("rowspan"),
+                            _alignment(th, "center"), _length(inner or th),
+                            spanner="gt_column_spanner_outer" in th.classes))
         header.append(row)
 
     rows: list[list[Cell] | str] = []
@@ -249,7 +246,7 @@ def read_gt_table(fragment: str) -> Table:
 
     widths = [sum(c.colspan for c in row) for row in rows if not isinstance(row, str)]
     columns = max(widths + [_header_width(header)] + [1])
-    return Table(caption, header, spanners, rows, notes, columns, stub)
+    return Table(caption, header, rows, notes, columns, stub)
 
 
 def _place(header: list[list[Cell]]) -> list[list[tuple[Cell, int]]]:
@@ -344,7 +341,7 @@ def table_to_typst(table: Table, available: float = TEXT_WIDTH) -> str:
         lines.append(f"    table.hline(stroke: {RULE_HEAVY}pt),")
         for row in _place(table.header):
             for cell, column in row:
-                if id(cell) in table.spanners:
+                if cell.spanner:
                     rule = f"stroke: (bottom: {RULE_LIGHT}pt), inset: (y: {INSET_Y}pt, bottom: 3pt)"
                     lines.append(f"    {_cell(cell, None, valign='bottom', extra=rule)},")
                 else:
