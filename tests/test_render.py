@@ -565,14 +565,23 @@ def test_table_text_reaches_the_pdf_as_written(tmp_path):
 
 
 def test_columns_fit_their_content_or_share_the_width_by_it():
+    """A table that fits takes its columns' natural widths; one that may not is measured by
+    Typst, and if wider than the text its long columns share the width (short ones keep theirs)."""
+    import typst
+    import pymupdf
+
     from feasibility.typeset import read_gt_table, table_to_typst
 
     narrow = read_gt_table(html_fragment(frame_gt(pd.DataFrame({"a": ["x"], "b": ["1"]}))))
-    assert "columns: 2," in table_to_typst(narrow, available=400)
-    wide = read_gt_table(html_fragment(frame_gt(pd.DataFrame({
-        "key": ["a.long.configuration.key.name"] * 5, "n": ["1"] * 5,
-        "why": ["a long explanation of the arithmetic that does not fit on one line " * 3] * 5}))))
-    columns = re.search(r"columns: \((.*?),\)", table_to_typst(wide, available=400))[1].split(", ")
-    assert columns[1] == "auto"                         # short content keeps its width
-    key, why = (float(c.removesuffix("fr")) for c in (columns[0], columns[2]))
-    assert why > key > 0                                 # the longest text gets the most room
+    assert "table(columns: 2," in table_to_typst(narrow, available=400)
+    frame = pd.DataFrame({"key": ["a.long.configuration.key.name"] * 5, "n": ["1"] * 5,
+                          "why": ["a long explanation of the arithmetic, longer than a line " * 3] * 5})
+    source = table_to_typst(read_gt_table(html_fragment(frame_gt(frame))), available=400)
+    shared = re.search(r"else \{ \((.*?),\) \}", source)[1].split(", ")
+    assert shared[1] == "auto"                          # short content keeps its width
+    key, why = (float(c.removesuffix("fr")) for c in (shared[0], shared[2]))
+    assert why > key > 0                                # the longest text gets the most room
+    page = "#set page(width: 440pt, height: 400pt, margin: 20pt)\n"
+    with pymupdf.open(stream=typst.compile((page + source).encode())) as doc:
+        right = max(b[2] for b in doc[0].get_text("blocks"))
+    assert right <= 421                                 # within the 400 pt of text width

@@ -278,17 +278,9 @@ def _column_alignments(table: Table) -> list[str]:
     return ["left"] + ["right"] * (table.columns - 1)
 
 
-def _widths(table: Table, available: float) -> str:
-    """Typst ``columns``: every column as wide as its content (``auto``) when the table fits
-    the text width. When it does not, the columns of short content stay ``auto`` and the
-    others share the rest of the width in proportion to the square root of their usual
-    (80th centile) length: columns of long text wrap rather than short ones, and a very
-    long column does not squeeze the others into a word a line.
-
-    Widths are estimated from character counts (:data:`CHAR_EM`); the estimate only
-    chooses between the two layouts, Typst measures the text.
-    """
-    char = CHAR_EM * TABLE_TEXT
+def _estimated_widths(table: Table) -> list[tuple[list[int], float]]:
+    """Each column's cell lengths (characters) and an upper estimate of its natural width
+    (points, from :data:`CHAR_EM`)."""
     lengths: list[list[int]] = [[] for _ in range(table.columns)]
     for row in table.rows:
         if not isinstance(row, str) and len(row) == table.columns:
@@ -298,17 +290,39 @@ def _widths(table: Table, available: float) -> str:
         for cell, column in row:
             if cell.colspan == 1 and column < table.columns:
                 lengths[column].append(cell.length)
-    natural = [max(col, default=0) * char for col in lengths]
-    if sum(natural) + GUTTER * (table.columns - 1) <= available:
-        return str(table.columns)
+    return [(col, max(col, default=0) * CHAR_EM * TABLE_TEXT) for col in lengths]
+
+
+def _shared_widths(table: Table, available: float) -> str:
+    """Typst ``columns`` for a table wider than the text: the columns of short content stay
+    ``auto`` and the others share the rest of the width in proportion to the square root
+    of their usual (80th centile) length, so that columns of long text wrap rather than
+    short ones, and a very long column does not squeeze the others into a word a line."""
     widths = []
-    for col, width in zip(lengths, natural):
-        if width <= NARROW * available:
+    for col, natural in _estimated_widths(table):
+        if natural <= NARROW * available:
             widths.append("auto")
         else:
             usual = sorted(col)[int(0.8 * (len(col) - 1))] if col else 1
             widths.append(f"{math.sqrt(max(usual, 1)):.2f}fr")
     return "(" + ", ".join(widths) + ",)"
+
+
+def _longest_rows(table: Table, per_column: int = 3) -> list[int]:
+    """The data rows that hold the longest cells of each column (a few per column)."""
+    chosen: set[int] = set()
+    data = [(i, row) for i, row in enumerate(table.rows)
+            if not isinstance(row, str) and len(row) == table.columns]
+    for column in range(table.columns):
+        ranked = sorted(data, key=lambda item: -item[1][column].length)
+        chosen |= {i for i, _ in ranked[:per_column]}
+    return sorted(chosen)
+
+
+def _fits(table: Table, available: float) -> bool:
+    """Whether the table surely fits the text width as its content sets it (an estimate
+    that errs wide; when it is not sure, Typst measures, see :func:`table_to_typst`)."""
+    return sum(w for _, w in _estimated_widths(table)) + GUTTER * (table.columns - 1) <= available
 
 
 def _cell(cell: Cell, column_align: str | None, *, valign: str, body: str | None = None,
@@ -330,41 +344,54 @@ def table_to_typst(table: Table, available: float = TEXT_WIDTH) -> str:
     """Typst code for one table: its caption, then the table and its notes in a block that
     may break across pages (the header rows repeat on each)."""
     aligns = _column_alignments(table)
-    lines = ["table(",
-             f"  columns: {_widths(table, available)},",
-             f"  align: ({', '.join(f'{a} + top' for a in aligns)},),",
-             "  stroke: none,",
-             f"  inset: (x: 0pt, y: {INSET_Y}pt),",
-             f"  column-gutter: {GUTTER}pt,"]
+    settings = (f"align: ({', '.join(f'{a} + top' for a in aligns)},), stroke: none, "
+                f"inset: (x: 0pt, y: {INSET_Y}pt), column-gutter: {GUTTER}pt")
+    header = []
     if table.header:
-        lines.append("  table.header(")
-        lines.append(f"    table.hline(stroke: {RULE_HEAVY}pt),")
+        header.append("table.header(")
+        header.append(f"  table.hline(stroke: {RULE_HEAVY}pt),")
         for row in _place(table.header):
             for cell, column in row:
                 if cell.spanner:
                     rule = f"stroke: (bottom: {RULE_LIGHT}pt), inset: (y: {INSET_Y}pt, bottom: 3pt)"
-                    lines.append(f"    {_cell(cell, None, valign='bottom', extra=rule)},")
+                    header.append(f"  {_cell(cell, None, valign='bottom', extra=rule)},")
                 else:
                     own = aligns[column] if column < len(aligns) and cell.colspan == 1 else None
-                    lines.append(f"    {_cell(cell, own, valign='bottom')},")
-        lines.append(f"    table.hline(stroke: {RULE_LIGHT}pt),")
-        lines.append("  ),")
+                    header.append(f"  {_cell(cell, own, valign='bottom')},")
+        header.append(f"  table.hline(stroke: {RULE_LIGHT}pt),")
+        header.append("),")
     indent = table.grouped and table.stub
+    rows: list[list[str]] = []
     for row in table.rows:
         if isinstance(row, str):
             inset = f"inset: (x: 0pt, top: {INSET_Y + GROUP_SPACE}pt, bottom: {INSET_Y}pt)"
             # a subheader: never left alone at the foot of a page, repeated over its rows'
             # continuation on the next page
-            lines.append(f"  table.header(level: 2, table.cell(colspan: {table.columns}, "
-                         f"align: left + top, {inset})[#strong[{row}]]),")
+            rows.append([f"table.header(level: 2, table.cell(colspan: {table.columns}, "
+                         f"align: left + top, {inset})[#strong[{row}]]),"])
             continue
+        code = []
         for i, cell in enumerate(row):
             own = aligns[i] if i < len(aligns) else None
             body = f"#pad(left: {INDENT})[{cell.body}]" if indent and i == 0 and cell.body else None
-            lines.append(f"  {_cell(cell, own, valign='top', body=body)},")
-    lines.append(f"  table.hline(stroke: {RULE_HEAVY}pt),")
-    lines.append(")")
-    body = ["#set text(size: " f"{TABLE_TEXT}pt, number-width: \"tabular\")",
+            code.append(f"{_cell(cell, own, valign='top', body=body)},")
+        rows.append(code)
+    cells = header + [line for code in rows for line in code] + [f"table.hline(stroke: {RULE_HEAVY}pt),"]
+    if _fits(table, available):
+        lines = [f"table(columns: {table.columns}, {settings},", *cells, ")"]
+    else:
+        # Typst measures the table as its content sets it (its header and the rows that
+        # hold each column's longest cells: the widest); only when that is wider than
+        # the text do the columns share the width (_shared_widths)
+        sample = header + [line for i in _longest_rows(table) for line in rows[i]]
+        lines = ["context {",
+                 f"let settings = ({settings})",
+                 f"let natural = measure(table(columns: {table.columns}, ..settings,", *sample, ")).width",
+                 f"let columns = if natural <= {available:.2f}pt {{ {table.columns} }} "
+                 f"else {{ {_shared_widths(table, available)} }}",
+                 "table(columns: columns, ..settings,", *cells, ")",
+                 "}"]
+    body = [f"#set text(size: {TABLE_TEXT}pt, number-width: \"tabular\")",
             "#set par(justify: false)",
             "#" + "\n".join(lines)]
     if table.notes:
