@@ -2,16 +2,23 @@
 
 Two back ends sit behind :func:`render_report`:
 
-* **quarto** -- ``quarto render <project> --to html`` and again ``--to typst``
-  (Quarto takes one format per call), each into a temporary ``--output-dir``;
+* **quarto** -- ``quarto render <copy> --to html`` and again ``--to typst`` (Quarto
+  takes one format per call), each into a temporary ``--output-dir``, of a throwaway
+  copy of the project: Quarto's ``.quarto/`` and intermediates never reach the build
+  folder. Everything Quarto prints is logged (debug), its warnings as warnings, so a
+  rule shows them even when the render succeeds (``pipeline.step``).
 * **pandoc** -- the ``pandoc`` of ``pypandoc-binary`` and the ``typst`` wheel, for
   machines without Quarto. pandoc does not know Quarto's shortcodes, so
   ``{{< include FILE >}}`` is expanded here; Quarto-only YAML keys are dropped;
   the options that matter (``toc``, ``toc-depth``, ``number-sections``, ``css``,
-  ``papersize``, ``include-in-header``) are read from the same ``_quarto.yml``.
-  pandoc's Typst writer drops raw HTML, so every ````{=html}`` block (a
-  great-tables table) is first re-read through pandoc's HTML reader, which turns
-  it into a real table (header rows, spanners, row groups, footer).
+  ``papersize``, ``margin``, ``include-in-header``) are read from the same
+  ``_quarto.yml``. Typst's warnings are logged.
+
+Tables: each of the report's tables comes as raw HTML and raw Typst
+(``report_content.table_block``, ``typeset``), its HTML marked
+``data-quarto-disable-processing="true"``; so the PDF's tables are the same Typst in
+both back ends. Any other raw HTML table is read through pandoc's HTML reader for the
+PDF, as Quarto does.
 
 Backend choice: the ``backend`` argument (``auto`` = Quarto when an executable is
 found, pandoc otherwise), overridden by the environment variable
@@ -20,7 +27,8 @@ found, pandoc otherwise), overridden by the environment variable
 Every output is written atomically, and two renders of the same inputs give
 byte-identical files: pandoc prints no dates, and the PDF's date is
 ``SOURCE_DATE_EPOCH`` (or absent when no epoch is given). The PDF embeds
-matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts.
+matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts. The
+HTML is self-contained: stylesheets inline, figures as data URIs.
 """
 from __future__ import annotations
 
@@ -180,7 +188,8 @@ def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats:
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     outputs = {}
-    work = Path(tempfile.mkdtemp(prefix=".quarto-", dir=out_dir))
+    # not a hidden folder: Quarto leaves out of a project what starts with "." or "_"
+    work = Path(tempfile.mkdtemp(prefix="quarto-render-", dir=out_dir))
     try:
         copy = work / "project"
         shutil.copytree(project_dir, copy, symlinks=True)
