@@ -1,5 +1,7 @@
 """The built HTML report in a real browser, offline: every figure and table shown, no request
-leaves the machine (issue 6: a self-contained report).
+leaves the machine (issue 6: a self-contained report); at a 1,280-pixel window the page does
+not scroll sideways, every table fits its column or scrolls in its own container, and the
+tables and figures carry the paper's numbers (issue 13).
 
 Headless Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``:
 the browser reads commands from fd 3 and writes replies to fd 4, NUL-separated JSON), so no
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from captions import OWN_LABELS, PAPER_CAPTIONS
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
                 None)
@@ -31,7 +34,7 @@ TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
 FIGURES = ["consort", "timeline", "completeness"]
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 OFFLINE_FLAGS = ["--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"]
-VIEWPORT = (1200, 900)
+VIEWPORT = (1280, 900)
 TIMEOUT = 30.0
 
 
@@ -171,6 +174,43 @@ TABLES_JS = """%s.map(id => {
 })"""
 
 
+LAYOUT_JS = """(() => {
+  // lines of text in an element, footnote marks aside (they sit raised on their line)
+  const lines = el => {
+    const tops = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (!node.textContent.trim() || node.parentElement.closest('.gt_footnote_marks')) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const rect of range.getClientRects()) tops.push(rect.top);
+    }
+    tops.sort((a, b) => a - b);
+    return tops.filter((t, i) => i === 0 || t - tops[i - 1] > 6).length;
+  };
+  const scroller = el => {   // the nearest ancestor that scrolls sideways
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return p;
+    }
+    return null;
+  };
+  return {
+    pageWidth: document.documentElement.scrollWidth, windowWidth: innerWidth,
+    tables: [...document.querySelectorAll('table')].map(table => {
+      const box = table.getBoundingClientRect(), own = scroller(table);
+      const column = (own || table.parentElement).getBoundingClientRect();
+      return {id: table.closest('[id]')?.id ?? '', left: box.left, right: box.right,
+              columnLeft: column.left, columnRight: column.right,
+              scrolls: !!own, ownRight: own ? own.getBoundingClientRect().right : null,
+              wrapped: [...table.querySelectorAll('tbody th, tbody td')]
+                         .filter(cell => lines(cell) > 1).map(cell => cell.innerText)};
+    }),
+    captions: [...document.querySelectorAll('.gt_title, figcaption')].map(e => e.innerText.trim()),
+  };
+})()"""
+
+
 @pytest.fixture(scope="module")
 def report_page(built_project, tmp_path_factory):
     """The built report loaded offline: what was requested, shown and painted."""
@@ -179,11 +219,13 @@ def report_page(built_project, tmp_path_factory):
         browser.load(html.as_uri())
         figures = browser.evaluate(FIGURES_JS)
         tables = browser.evaluate(TABLES_JS % json.dumps(TABLES))
+        layout = browser.evaluate(LAYOUT_JS)
         screenshot = browser.screenshot()
         painted = [browser.screenshot({k: f[k] for k in ("x", "y", "width", "height")})
                    for f in figures]
         return dict(url=html.as_uri(), requested=browser.requested(), failed=browser.failed(),
-                    figures=figures, tables=tables, screenshot=screenshot, painted=painted)
+                    figures=figures, tables=tables, screenshot=screenshot, painted=painted,
+                    layout=layout)
 
 
 def test_the_offline_detector_sees_a_remote_request(tmp_path):
@@ -246,3 +288,38 @@ def test_the_screenshot_is_not_blank(report_page, tmp_path):
     assert image.format == "PNG" and image.size == VIEWPORT
     assert 0.01 < ink(png) < 0.5       # the title and contents on a white page
     (tmp_path / "report.png").write_bytes(png)
+
+
+# ----------------------------------------------------------------------------- layout (issue 13)
+def test_the_page_does_not_scroll_sideways_at_1280_px(report_page):
+    layout = report_page["layout"]
+    assert layout["windowWidth"] == VIEWPORT[0]
+    assert layout["pageWidth"] <= layout["windowWidth"]
+
+
+def test_every_table_fits_its_column_or_scrolls_in_its_own_container(report_page):
+    tables = report_page["layout"]["tables"]
+    assert {t["id"] for t in tables} >= set(TABLES)
+    for t in tables:
+        if t["scrolls"]:     # then the container, not the page, is what must fit
+            assert t["ownRight"] <= VIEWPORT[0], t["id"]
+        else:
+            assert t["columnLeft"] - 1 <= t["left"] and t["right"] <= t["columnRight"] + 1, t["id"]
+
+
+def test_the_papers_tables_fit_without_wrapping_a_cell(report_page):
+    """Table 3, the widest, and the other tables of the paper show every cell on one line."""
+    for t in report_page["layout"]["tables"]:
+        if t["id"] in TABLES:
+            assert t["wrapped"] == [], t["id"]
+            assert t["right"] <= t["columnRight"] + 1, t["id"]      # without scrolling
+
+
+def test_tables_and_figures_carry_the_papers_numbers(report_page):
+    captions = [" ".join(c.split()) for c in report_page["layout"]["captions"]]
+    for caption in PAPER_CAPTIONS:
+        assert captions.count(caption) == 1, caption
+    labels = [" ".join(c.split()[:2]) for c in captions]
+    assert len(labels) == len(set(labels)), labels       # each number once
+    # the tables and figures the paper lacks come after its Tables 1-8 and Figures 1-2
+    assert set(OWN_LABELS) <= set(labels)

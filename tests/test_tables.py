@@ -301,7 +301,7 @@ def test_html_is_offline_and_has_its_parts(built, name, table_id):
 
 def test_table2_html_groups_and_footnote(built):
     html = built["table2"][1].as_raw_html()
-    assert "Baseline sample characteristics (n = 8)" in html
+    assert "Baseline sample characteristics (n=8)" in html   # the paper's title
     assert 'class="gt_group_heading"' in html and "Areas of pain, n (%)" in html
     assert 'class="gt_footnote"' in html
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import shutil
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -27,23 +29,49 @@ def sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+class _RuleLog(logging.Handler):
+    """What the package logs while one rule runs (in its thread: the jobs of a build run
+    in threads of one process): kept for the rule's log file, and each warning shown on
+    the console as it comes (e.g. Quarto's, which a successful render would otherwise hide)."""
+
+    def __init__(self, label: str):
+        super().__init__(logging.DEBUG)
+        self.label, self.thread, self.lines = label, threading.get_ident(), []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        message = record.getMessage()
+        self.lines.append(f"{record.levelname}: {message}\n")
+        if record.levelno >= logging.WARNING:
+            print(f"[{self.label}] {record.levelname.lower()}: {message}", file=sys.stderr, flush=True)
+
+
 def step(func):
     """A rule's entry point: with ``log_file=``, write that rule log (time taken, or the
-    error with its traceback) and print one progress line, so a person can follow a build."""
+    error with its traceback, then what the package logged) and print one progress line,
+    so a person can follow a build."""
     @functools.wraps(func)
     def run(*args, log_file: str | None = None, **kwargs):
         label = Path(log_file).stem if log_file else func.__name__
+        package = logging.getLogger("feasibility")
+        if package.level == logging.NOTSET or package.level > logging.DEBUG:
+            package.setLevel(logging.DEBUG)
+        rule_log = _RuleLog(label)
+        package.addHandler(rule_log)
         start = time.perf_counter()
         try:
             result = func(*args, **kwargs)
         except BaseException:
             if log_file:
                 write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
-                                     + traceback.format_exc())
+                                     + traceback.format_exc() + "".join(rule_log.lines))
             raise
+        finally:
+            package.removeHandler(rule_log)
         elapsed = time.perf_counter() - start
         if log_file:
-            write_text(log_file, f"{label}: done in {elapsed:.2f} s\n")
+            write_text(log_file, f"{label}: done in {elapsed:.2f} s\n" + "".join(rule_log.lines))
         print(f"[{label}] done in {elapsed:.1f} s", file=sys.stderr, flush=True)
         return result
     return run

@@ -2,16 +2,23 @@
 
 Two back ends sit behind :func:`render_report`:
 
-* **quarto** -- ``quarto render <project> --to html`` and again ``--to typst``
-  (Quarto takes one format per call), each into a temporary ``--output-dir``;
+* **quarto** -- ``quarto render <copy> --to html`` and again ``--to typst`` (Quarto
+  takes one format per call), each into a temporary ``--output-dir``, of a throwaway
+  copy of the project: Quarto's ``.quarto/`` and intermediates never reach the build
+  folder. Everything Quarto prints is logged (debug), its warnings as warnings, so a
+  rule shows them even when the render succeeds (``pipeline.step``).
 * **pandoc** -- the ``pandoc`` of ``pypandoc-binary`` and the ``typst`` wheel, for
   machines without Quarto. pandoc does not know Quarto's shortcodes, so
   ``{{< include FILE >}}`` is expanded here; Quarto-only YAML keys are dropped;
   the options that matter (``toc``, ``toc-depth``, ``number-sections``, ``css``,
-  ``papersize``, ``include-in-header``) are read from the same ``_quarto.yml``.
-  pandoc's Typst writer drops raw HTML, so every ````{=html}`` block (a
-  great-tables table) is first re-read through pandoc's HTML reader, which turns
-  it into a real table (header rows, spanners, row groups, footer).
+  ``papersize``, ``margin``, ``include-in-header``) are read from the same
+  ``_quarto.yml``. Typst's warnings are logged.
+
+Tables: each of the report's tables comes as raw HTML and raw Typst
+(``report_content.table_block``, ``typeset``), its HTML marked
+``data-quarto-disable-processing="true"``; so the PDF's tables are the same Typst in
+both back ends. Any other raw HTML table is read through pandoc's HTML reader for the
+PDF, as Quarto does.
 
 Backend choice: the ``backend`` argument (``auto`` = Quarto when an executable is
 found, pandoc otherwise), overridden by the environment variable
@@ -20,10 +27,12 @@ found, pandoc otherwise), overridden by the environment variable
 Every output is written atomically, and two renders of the same inputs give
 byte-identical files: pandoc prints no dates, and the PDF's date is
 ``SOURCE_DATE_EPOCH`` (or absent when no epoch is given). The PDF embeds
-matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts.
+matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts. The
+HTML is self-contained: stylesheets inline, figures as data URIs.
 """
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -137,6 +146,13 @@ def _source_date_epoch(given: int | None) -> int | None:
 def _run(cmd: Sequence[str], *, timeout: float, input: str | None = None,
          cwd: Path | None = None, env: Mapping[str, str] | None = None) -> str:
     """Run ``cmd``; return its stdout, or raise RenderError with the command and its stderr."""
+    return _run_full(cmd, timeout=timeout, input=input, cwd=cwd, env=env)[0]
+
+
+def _run_full(cmd: Sequence[str], *, timeout: float, input: str | None = None,
+              cwd: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """Run ``cmd``; return its stdout and stderr, or raise RenderError with the command and
+    the tail of its stderr."""
     shown = subprocess.list2cmdline([str(c) for c in cmd])
     proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, text=True, encoding="utf-8", errors="replace",
                             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
@@ -151,7 +167,7 @@ def _run(cmd: Sequence[str], *, timeout: float, input: str | None = None,
     if proc.returncode != 0:
         tail = "\n".join(stderr.splitlines()[-STDERR_TAIL_LINES:])
         raise RenderError(f"command failed with exit status {proc.returncode}: {shown}\n{tail}")
-    return stdout
+    return stdout, stderr
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -164,26 +180,68 @@ def _kill_group(proc: subprocess.Popen) -> None:
 # ----------------------------------------------------------------------------- Quarto
 def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats: Iterable[str],
                         timeout: float, epoch: int | None) -> dict[str, Path]:
+    """``quarto render`` of a copy of the project, one call per format, each into its own
+    ``--output-dir``: Quarto's own files (``.quarto/``, intermediates) stay in the copy,
+    which is removed, so the build folder is left as it was. Everything Quarto prints goes
+    to the log; its warnings are logged as warnings (shown on the console by the rule)."""
     env = dict(os.environ)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     outputs = {}
-    for fmt in formats:
-        target = out_dir / Path(DOCUMENT).with_suffix(f".{fmt}").name
-        staging = Path(tempfile.mkdtemp(prefix=f".quarto-{fmt}-", dir=out_dir))
-        try:
-            _run([quarto, "render", project_dir, "--to", QUARTO_FORMAT[fmt], "--output-dir", staging],
-                 timeout=timeout, cwd=project_dir, env=env)
+    # not a hidden folder: Quarto leaves out of a project what starts with "." or "_"
+    work = Path(tempfile.mkdtemp(prefix="quarto-render-", dir=out_dir))
+    try:
+        copy = work / "project"
+        shutil.copytree(project_dir, copy, symlinks=True)
+        for fmt in formats:
+            target = out_dir / Path(DOCUMENT).with_suffix(f".{fmt}").name
+            staging = work / f"output-{fmt}"
+            staging.mkdir()
+            to = QUARTO_FORMAT[fmt]
+            stdout, stderr = _run_full([quarto, "render", copy, "--to", to, "--output-dir", staging],
+                                       timeout=timeout, cwd=copy, env=env)
+            report_quarto_output(f"quarto render --to {to}", stdout + stderr)
             produced = staging / target.name
             if not produced.is_file():
                 found = sorted(p.name for p in staging.rglob("*") if p.is_file())
-                raise RenderError(f"quarto render --to {QUARTO_FORMAT[fmt]} wrote no {target.name} "
+                raise RenderError(f"quarto render --to {to} wrote no {target.name} "
                                   f"(found: {found or 'nothing'})")
             os.replace(produced, target)  # same folder tree, so the move is atomic
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        outputs[fmt] = target
+            outputs[fmt] = target
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return outputs
+
+
+# A warning line of Quarto's own log ("WARNING (...)", "WARN: ..."), of one of its Lua
+# filters, or of the Typst or pandoc it runs ("warning: unknown font family: ...",
+# "[WARNING] ..."); the lines after a Typst warning that show where it arose go with it.
+WARNING_LINE = re.compile(r"^\s*(?:\[typst\]:.*?)?(?:WARN(?:ING)?\b|warning:|\[WARNING\])",
+                          re.IGNORECASE)
+CONTINUATION = re.compile(r"^(?:\s+[│┌└├=|^]|\s*\d+\s+[│|]|\s+(?:help|hint|note)\b)")
+
+
+def quarto_warnings(output: str) -> list[str]:
+    """Quarto's warnings in its console output, each with the lines that go with it."""
+    warnings: list[str] = []
+    current = None
+    for line in output.splitlines():
+        if WARNING_LINE.match(line):
+            warnings.append(line.strip())
+            current = len(warnings) - 1
+        elif current is not None and line.strip() and CONTINUATION.match(line):
+            warnings[current] += "\n" + line.rstrip()
+        else:
+            current = None
+    return warnings
+
+
+def report_quarto_output(step: str, output: str) -> None:
+    """Log all of Quarto's output (debug) and each of its warnings (warning)."""
+    if output.strip():
+        log.debug("%s printed:\n%s", step, output.rstrip())
+    for warning in quarto_warnings(output):
+        log.warning("%s: %s", step, warning)
 
 
 # ----------------------------------------------------------------------------- includes
@@ -231,32 +289,64 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
 
     def html() -> Path:
         options = _format_options(project_dir, front_matter, "html")
-        args = ["--standalone", "--embed-resources", "--wrap=none", *_common_args(options)]
-        for css in _as_list(options.get("css")):
-            args += ["--css", css]
-        text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=source,
-                    timeout=timeout, cwd=project_dir)
+        args = ["--standalone", "--wrap=none", *_common_args(options)]
+        sheets = [project_dir / css for css in _as_list(options.get("css"))]
+        with tempfile.TemporaryDirectory(prefix="feasibility-html-") as tmp:
+            if any("url(" in sheet.read_text(encoding="utf-8") for sheet in sheets):
+                # a stylesheet that loads something: let pandoc find and embed it
+                args.append("--embed-resources")
+                for css in _as_list(options.get("css")):
+                    args += ["--css", css]
+                document = source
+            else:
+                # self-contained by construction, without pandoc's pass over the whole
+                # page (--embed-resources): the stylesheets inline, the figures as data URIs
+                styles = Path(tmp) / "styles.html"
+                styles.write_text("".join(f"<style>\n{sheet.read_text(encoding='utf-8')}</style>\n"
+                                          for sheet in sheets), encoding="utf-8")
+                args += ["--include-in-header", str(styles)]
+                document = json.dumps(_images_inline(json.loads(source), project_dir))
+            text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=document,
+                        timeout=timeout, cwd=project_dir)
         write_text(out_dir / "feasibility.html", text)
         return out_dir / "feasibility.html"
 
+    typst_warnings: list[str] = []
+
     def pdf() -> Path:
-        options = _format_options(project_dir, front_matter, "typst")
-        args = ["--standalone", "--wrap=none", *_common_args(options)]
-        if "papersize" in options:
-            args += ["--variable", f"papersize={options['papersize']}"]
-        for header in _as_list(options.get("include-in-header")):
-            args += ["--include-in-header", header]
-        typst_ast = dict(ast, blocks=_html_tables_to_pandoc(ast["blocks"], pandoc, timeout))
-        typ = _run([pandoc, "--from", "json", "--to", "typst", *args], input=json.dumps(typst_ast),
-                   timeout=timeout, cwd=project_dir)
-        write_bytes(out_dir / "feasibility.pdf", compile_typst(typ, project_dir, epoch))
+        typ = typst_source(ast, project_dir, front_matter, pandoc, timeout)
+        pdf_bytes, warnings = compile_typst(typ, project_dir, epoch, with_warnings=True)
+        typst_warnings.extend(warnings)
+        write_bytes(out_dir / "feasibility.pdf", pdf_bytes)
         return out_dir / "feasibility.pdf"
 
     # The two formats share nothing after the AST: render them side by side (the work is
     # in pandoc and Typst, which release the GIL).
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {fmt: pool.submit(job) for fmt, job in (("html", html), ("pdf", pdf)) if fmt in formats}
-        return {fmt: future.result() for fmt, future in futures.items()}
+        outputs = {fmt: future.result() for fmt, future in futures.items()}
+    for warning in typst_warnings:   # logged here, in the caller's thread (its rule's log)
+        log.warning("typst: %s", warning)
+    return outputs
+
+
+def typst_source(ast: dict, project_dir: Path, front_matter: Mapping, pandoc: str,
+                 timeout: float) -> str:
+    """The Typst document pandoc writes from the report's AST, with the typst format's
+    options (papersize, margin, header) and every raw HTML table converted as Quarto does."""
+    options = _format_options(project_dir, front_matter, "typst")
+    args = ["--standalone", "--wrap=none", *_common_args(options)]
+    if "papersize" in options:
+        args += ["--variable", f"papersize={options['papersize']}"]
+    for header in _as_list(options.get("include-in-header")):
+        args += ["--include-in-header", header]
+    meta = dict(ast.get("meta", {}))
+    if isinstance(options.get("margin"), Mapping):   # pandoc's Typst template reads margin.x, .y, ...
+        meta["margin"] = {"t": "MetaMap", "c": {str(k): {"t": "MetaString", "c": str(v)}
+                                                for k, v in options["margin"].items()}}
+    typst_ast = dict(ast, meta=meta, blocks=_html_tables_to_pandoc(ast["blocks"], pandoc, timeout))
+    return _run([pandoc, "--from", "json", "--to", "typst", *args], input=json.dumps(typst_ast),
+                timeout=timeout, cwd=project_dir)
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -320,21 +410,55 @@ def _prepare_images(node, project_dir: Path) -> None:
             _prepare_images(child, project_dir)
 
 
+IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+
+
+def _images_inline(node, project_dir: Path):
+    """The AST with every local image's source replaced by a data URI of the file."""
+    if isinstance(node, dict):
+        if node.get("t") == "Image":
+            src = node["c"][2][0]
+            path = project_dir / src
+            if not re.match(r"[a-zA-Z][\w+.-]*:", src) and path.is_file():
+                kind = IMAGE_TYPES.get(path.suffix.lower(), "application/octet-stream")
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                node["c"][2][0] = f"data:{kind};base64,{data}"
+            return node
+        for value in node.values():
+            _images_inline(value, project_dir)
+    elif isinstance(node, list):
+        for child in node:
+            _images_inline(child, project_dir)
+    return node
+
+
 RAW_ID = "feasibility-raw-html-"
 
 
-def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
-    """Replace every raw HTML block in a pandoc AST by the blocks pandoc's HTML reader makes of it.
+# Quarto leaves a raw HTML table alone (and so out of the PDF) when it says so; the
+# report's tables do, and bring their own Typst (feasibility.typeset).
+QUARTO_DISABLED = re.compile(r"<table\b[^>]*\bdata-quarto-disable-processing=[\"']true[\"']", re.IGNORECASE)
 
-    pandoc's Typst writer drops raw HTML; read through ``-f html`` a great-tables table
-    becomes a pandoc table with its title row, spanners, row groups and source notes.
-    All raw blocks go through one pandoc call, each wrapped in a numbered ``<div>``.
+
+def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
+    """Replace every raw HTML block in a pandoc AST by the blocks pandoc's HTML reader makes
+    of it, as Quarto does for the formats that cannot show raw HTML.
+
+    pandoc's Typst writer drops raw HTML; read through ``-f html`` an HTML table
+    becomes a pandoc table. A block whose table disables Quarto's processing is kept as
+    it is (and so dropped from the PDF), as Quarto does. All raw blocks go through one
+    pandoc call, each wrapped in a numbered ``<div>``.
     """
     raw: list[str] = []
 
+    def convertible(node) -> bool:
+        return (node.get("t") == "RawBlock" and node["c"][0] == "html"
+                and not QUARTO_DISABLED.search(node["c"][1]))
+
     def collect(node):
         if isinstance(node, dict):
-            if node.get("t") == "RawBlock" and node["c"][0] == "html":
+            if convertible(node):
                 raw.append(node["c"][1])
             else:
                 for value in node.values():
@@ -359,7 +483,7 @@ def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
             return node
         out = []
         for child in node:
-            if isinstance(child, dict) and child.get("t") == "RawBlock" and child["c"][0] == "html":
+            if isinstance(child, dict) and convertible(child):
                 out.extend(converted[f"{RAW_ID}{next(counter)}"])
             else:
                 out.append(replace(child))
@@ -368,8 +492,9 @@ def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
     return replace(blocks)
 
 
-def compile_typst(source: str, root: Path, epoch: int | None) -> bytes:
-    """Compile Typst ``source`` to PDF bytes with fixed fonts and a fixed (or no) date.
+def compile_typst(source: str, root: Path, epoch: int | None, *, with_warnings: bool = False):
+    """Compile Typst ``source`` to PDF bytes with fixed fonts and a fixed (or no) date;
+    with ``with_warnings``, return ``(pdf, [warning, ...])``.
 
     Fonts: Typst's bundled fonts plus matplotlib's DejaVu (the figures' SVG text asks
     for 'DejaVu Sans'); system fonts are ignored so every machine gives the same PDF.
@@ -381,8 +506,17 @@ def compile_typst(source: str, root: Path, epoch: int | None) -> bytes:
         source = "#set document(date: none)\n" + source  # otherwise Typst stamps the current time
     fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     try:
-        return typst.compile(source.encode("utf-8"), root=str(root), font_paths=[str(fonts)],
-                             ignore_system_fonts=True, timestamp=epoch)
+        pdf, warnings = typst.compile_with_warnings(
+            source.encode("utf-8"), root=str(root), font_paths=[str(fonts)],
+            ignore_system_fonts=True, timestamp=epoch)
     except Exception as error:  # typst raises its own error types; keep the compiler's message
         raise RenderError(f"Typst could not compile the report: {error}") from error
+    if not with_warnings:
+        return pdf
+    return pdf, [_typst_warning_text(w) for w in warnings]
+
+
+def _typst_warning_text(warning) -> str:
+    hints = "".join(f"\n  hint: {hint}" for hint in (getattr(warning, "hints", None) or []))
+    return f"{getattr(warning, 'message', warning)}{hints}"
 

@@ -17,24 +17,50 @@ import pandas as pd
 from .config import small_cell_threshold
 from .io import read_parquet, write_text
 from .reproduction import SUPPRESSED
+from .tables.common import frame_gt, html_fragment
+from .typeset import html_table_to_typst
 
 KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
                 "pypandoc-binary", "typst", "pyarrow", "PyYAML"]
 
 
+def table_block(html: str) -> str:
+    """A great-tables table for the report: its HTML for the HTML formats, and the same
+    table typeset in Typst for the PDF (``feasibility.typeset``), so that both back ends
+    print the same PDF table. Quarto is told, in the HTML, not to convert it itself."""
+    html = html.strip()
+    return ("```{=html}\n" + html + "\n```\n\n"
+            "```{=typst}\n" + html_table_to_typst(html) + "\n```\n")
+
+
 def html_block(path: str | Path) -> str:
-    return "```{=html}\n" + Path(path).read_text(encoding="utf-8").strip() + "\n```\n"
+    """The table written by a table rule (``results/tables/<id>.html``) for the report."""
+    return table_block(Path(path).read_text(encoding="utf-8"))
 
 
-def md_table(df: pd.DataFrame) -> str:
-    cols = list(df.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(str(v).replace("|", "\\|") if pd.notna(v) else "" for v in row) + " |")
-    return "\n".join(lines) + "\n"
+def md_table(df: pd.DataFrame, *, label: str | None = None, title: str = "",
+             table_id: str | None = None) -> str:
+    """A data frame as a table of the report, typeset like the others (great-tables HTML and
+    its Typst): long tables break across pages with their header repeated, and columns
+    take the width their content needs. ``label`` ("Table A1") and ``title`` make its caption."""
+    return table_block(html_fragment(frame_gt(df, title=title, label=label, table_id=table_id)))
 
 
-def figure(build: Path, svg: str, caption: str) -> str:
+# Figure captions: the paper's for its Figures 1 and 2; figures it lacks take the next numbers.
+FIGURE_CAPTIONS = {
+    "consort": ("Figure 1", "Consort diagram. The diagram shows the flow of participants through the study"),
+    "timeline": ("Figure 2", "Recruitment, work preparation, and placement completion. The figure shows "
+                             "recruitment, rates of work preparation, and work placement completion by time"),
+    "completeness": ("Figure 3", "Follow-up completeness by time point and form"),
+}
+
+
+def figure(build: Path, svg: str, caption: str | tuple[str, str]) -> str:
+    """A figure of the report: the SVG copied into the build, its caption ("**Figure 1** …",
+    or a caption given whole) and its alternative text. The SVG is drawn at the size it
+    is printed (``figures.common.TEXT_WIDTH_IN``), so it is placed at its own size."""
+    if isinstance(caption, tuple):
+        caption = f"**{caption[0]}** {caption[1]}"
     dest = build / "figures" / Path(svg).name
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(svg, dest)
@@ -45,9 +71,12 @@ def figure(build: Path, svg: str, caption: str) -> str:
 
 def methods(config: dict) -> str:
     sc = config["scoring"]
-    rules = "\n".join(f"| {k.replace('_', ' ')} | {v['max_missing']} | "
-                      f"{'mean of the answered items of the subscale' if v['method'] == 'mean_of_answered' else 'none'} |"
-                      for k, v in sc["missing_items"].items())
+    rules = md_table(pd.DataFrame(
+        [(k.replace('_', ' '), v['max_missing'],
+          'mean of the answered items of the subscale' if v['method'] == 'mean_of_answered' else 'none')
+         for k, v in sc["missing_items"].items()],
+        columns=["subscale", "missing items imputed", "imputation"]),
+        label="Table 9", title="Missing items imputed, by subscale")
     eq = sc["eq5d_index"]
     assumptions = "\n".join(f"- **{k.replace('_', ' ')}**: {v}" for k, v in sc["assumptions"].items())
     return f"""Time points: baseline, 6 weeks, 14 weeks and 6 months after the start date.
@@ -64,8 +93,6 @@ items are imputed by the mean of its answered items; with more missing, the scor
 is missing. The WRFQ is not scored when "does not apply to my job" is ticked for
 more than {sc['wrfq_max_not_applicable_fraction']:.0%} of its items.
 
-| subscale | missing items imputed | imputation |
-|---|---|---|
 {rules}
 
 **EQ-5D index.** Method used: {eq['method'].replace('_', ' ')} ({eq.get('value_set') or eq.get('mapping_table')}).
@@ -121,11 +148,10 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
                f"{c['n']} participants were recruited between {months.min().strftime('%B %Y')} and "
                f"{months.max().strftime('%B %Y')}; {c['wp']} attended work preparation, {c['placed']} were "
                f"matched to and attended a placement, and {c['completed']} completed all six weeks.\n")
-    write_text(g / "figure1.md", figure(build, inputs["consort"], "Figure 1. Participant flow (CONSORT)"))
-    write_text(g / "figure2.md", figure(build, inputs["timeline"],
-                                        "Figure 2. Recruitment, work preparation and placement completion by month"))
+    write_text(g / "figure1.md", figure(build, inputs["consort"], FIGURE_CAPTIONS["consort"]))
+    write_text(g / "figure2.md", figure(build, inputs["timeline"], FIGURE_CAPTIONS["timeline"]))
     write_text(g / "completeness.md", figure(build, inputs["completeness"],
-                                             "Follow-up completeness by time point and form"))
+                                             FIGURE_CAPTIONS["completeness"]))
     for t in ("table2", "table3", "table4", "table5", "feasibility_metrics"):
         write_text(g / f"{t}.md", html_block(inputs[t]))
     pl = p[p["placed"]]
@@ -148,20 +174,24 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
     if counts.get(SUPPRESSED, 0):
         first += f" {counts[SUPPRESSED]} are withheld by the small-cell rule and not compared."
     shown = comp[["key", "published", "reproduced", "status"]]
-    write_text(g / "appendix_reproduction.md", first + "\n\n" + md_table(shown))
+    write_text(g / "appendix_reproduction.md", first + "\n\n" + md_table(
+        shown, label="Table A1", title="Each published value and its reproduction"))
     audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)
     inc = audit[audit["verdict"] == "inconsistent"]
     write_text(g / "appendix_audit.md",
                f"{len(audit)} checks of the published numbers; {len(inc)} find an inconsistency.\n\n"
-               + md_table(inc[["key", "check", "arithmetic"]]) + "\n\nAll checks:\n\n"
-               + md_table(audit[["key", "check", "verdict"]]))
+               + md_table(inc[["key", "check", "arithmetic"]], label="Table B1",
+                          title="Published values the audit finds inconsistent")
+               + "\n\nAll checks:\n\n"
+               + md_table(audit[["key", "check", "verdict"]], label="Table B2", title="All checks"))
     val = json.loads(Path(inputs["validation"]).read_text())
     ex = pd.DataFrame(val["exports"])[["file", "records", "status"]]
     imp = pd.read_csv(inputs["imputation"])
     write_text(g / "appendix_validation.md",
-               f"{len(ex)} exports validated; {val['n_failures']} failures.\n\n" + md_table(ex)
+               f"{len(ex)} exports validated; {val['n_failures']} failures.\n\n"
+               + md_table(ex, label="Table C1", title="Exports validated")
                + "\n\nImputed and dropped scores (missing-data rules):\n\n"
-               + (md_table(imp) if len(imp) else "None.\n"))
+               + (md_table(imp, label="Table C2", title="Imputed and dropped scores") if len(imp) else "None.\n"))
     write_text(g / "appendix_provenance.md", provenance(config, inputs))
 
 
@@ -185,5 +215,7 @@ def provenance(config: dict, inputs: dict) -> str:
     versions.append(("pandoc", pypandoc.get_pandoc_version()))
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
             f"Python {platform.python_version()}. Synthetic-data seed: {config['synthetic']['seed']}.\n\n"
-            + md_table(pd.DataFrame(rows, columns=["raw export", "SHA-256"])) + "\n"
-            + md_table(pd.DataFrame(versions, columns=["package", "version"])))
+            + md_table(pd.DataFrame(rows, columns=["raw export", "SHA-256"]), label="Table D1",
+                       title="Raw exports") + "\n"
+            + md_table(pd.DataFrame(versions, columns=["package", "version"]), label="Table D2",
+                       title="Software versions"))

@@ -16,7 +16,8 @@ rule report_sources:
         alt=expand("results/figures/{f}.alt.txt", f=FIGURES),
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
-        code=code("report_content.py"),
+        assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
+        code=code("report_content.py", "typeset.py", "tables/common.py"),
     output:
         directory("results/report/build"),
     params:

@@ -26,8 +26,19 @@ from matplotlib.font_manager import FontProperties
 from feasibility.crf import EVENTS, TIMEPOINTS
 from feasibility.io import write_bytes, write_text
 
+# Figures are drawn at the size they are printed, so that their type prints at the sizes
+# below. The printed page is the report's (report/_quarto.yml, format typst: A4, margins
+# x 2.5 cm and y 2.2 cm; tests/test_layout.py checks the two agree): a figure is as wide
+# as the text and leaves room on its page for a caption.
+MM = 1 / 25.4
+TEXT_WIDTH_IN = (210 - 2 * 25) * MM           # 6.30 in
+TEXT_HEIGHT_IN = (297 - 2 * 22) * MM          # 9.96 in
+MAX_FIGURE_HEIGHT_IN = TEXT_HEIGHT_IN - 0.7   # a three-line caption below it
+
 FONT = "DejaVu Sans"          # bundled with matplotlib: identical metrics everywhere
-FONT_SIZE = 9.0               # points
+FONT_SIZE = 8.0               # points at printed size: box text, titles, axis labels
+SMALL_FONT_SIZE = 7.5         # points: tick labels, legends, annotations
+MIN_FONT_SIZE = 7.0           # nothing in a figure prints smaller
 PNG_DPI = 300
 SCREEN_DPI = 100              # the drawing dpi; layout is computed in inches, not pixels
 
@@ -39,12 +50,16 @@ STYLE: dict[str, object] = {
     "svg.hashsalt": "feasibility-report",
     "figure.dpi": SCREEN_DPI,
     "savefig.dpi": PNG_DPI,
-    "axes.titlesize": FONT_SIZE + 1,
+    "axes.titlesize": FONT_SIZE,
     "axes.labelsize": FONT_SIZE,
-    "xtick.labelsize": FONT_SIZE - 1,
-    "ytick.labelsize": FONT_SIZE - 1,
-    "legend.fontsize": FONT_SIZE - 1,
+    "xtick.labelsize": SMALL_FONT_SIZE,
+    "ytick.labelsize": SMALL_FONT_SIZE,
+    "legend.fontsize": SMALL_FONT_SIZE,
+    "figure.labelsize": FONT_SIZE,
     "path.simplify": False,
+    # text measured without hinting: hinted widths at small sizes are up to 5 % off the
+    # outlines that the SVG (and so the PDF) prints, and text would overrun its box
+    "text.hinting": "no_hinting",
 }
 
 FOLLOW_UP_TIMEPOINTS = ("week6", "week14", "month6")

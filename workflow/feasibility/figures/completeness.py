@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from feasibility.figures.common import (
-    FOLLOW_UP_TIMEPOINTS, FONT_SIZE, TIMEPOINT_LABELS, figure_style, new_figure, save_figure,
+    FOLLOW_UP_TIMEPOINTS, FONT_SIZE, TEXT_WIDTH_IN, TIMEPOINT_LABELS, figure_style, new_figure,
+    save_figure,
 )
 
 TITLE = "Completeness of follow-up by form and time point"
@@ -99,7 +100,7 @@ def draw_completeness(data: pd.DataFrame) -> Figure:
     cmap = colormaps[CMAP].with_extremes(bad="white")
     norm = Normalize(vmin=0, vmax=1)
     with figure_style():
-        fig = new_figure(6.0, 2.9, layout="constrained")
+        fig = new_figure(TEXT_WIDTH_IN, 2.9, layout="constrained")
         ax = fig.add_subplot()
         image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto")
         for i, form in enumerate(forms):

@@ -27,8 +27,8 @@ from matplotlib.text import Text
 
 from feasibility.crf import fields_by_name
 from feasibility.figures.common import (
-    FOLLOW_UP_TIMEPOINTS, FONT_SIZE, TIMEPOINT_LABELS, figure_style, font, format_n, new_figure,
-    save_figure, wrap_to_width,
+    FOLLOW_UP_TIMEPOINTS, SMALL_FONT_SIZE, TEXT_WIDTH_IN, TIMEPOINT_LABELS, figure_style, font, format_n,
+    new_figure, save_figure, wrap_to_width,
 )
 
 TITLE = "CONSORT flow diagram of participants through the study"
@@ -207,19 +207,22 @@ def consort_alt_text(flow: Flow) -> str:
 
 
 # ----------------------------------------------------------------------------- layout
-# All lengths in inches.
-PAD = 0.08                 # text to box edge
-MAIN_TEXT_WIDTH = 2.6
-SIDE_TEXT_WIDTH = 2.9
+# All lengths in inches; the diagram is as wide as the printed text (figures/common.py)
+# and its type prints at TEXT_SIZE, so that it fits a page without being scaled down.
+TEXT_SIZE = SMALL_FONT_SIZE  # points
+PAD = 0.06                 # text to box edge
+MAIN_TEXT_WIDTH = 2.2
+SIDE_GAP = 0.3             # main column to side boxes
+MARGIN = 0.06
+# side boxes take the rest of the printed text width
+SIDE_TEXT_WIDTH = TEXT_WIDTH_IN - 2 * MARGIN - (MAIN_TEXT_WIDTH + 2 * PAD) - SIDE_GAP - 2 * PAD
 FOLLOW_UP_TEXT_WIDTH = 1.55
-SIDE_GAP = 0.35            # main column to side boxes
 ROW_GAP = 0.15             # between follow-up boxes
-V_GAP = 0.22               # vertical space around side boxes and arrows
+V_GAP = 0.11               # vertical space around side boxes and arrows
 INDENT = 0.16              # per reason level
 BULLET = 0.13              # bullet to reason text
-ITEM_GAP = 0.04           # between reasons
-LINE_SPACING = 1.2        # baseline to baseline, in font sizes
-MARGIN = 0.08
+ITEM_GAP = 0.015           # between reasons
+LINE_SPACING = 1.15        # baseline to baseline, in font sizes
 FOLLOW_UP_HEADING = "Follow-up of everyone recruited (those who dropped out are not expected)"
 
 
@@ -270,12 +273,12 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
     baseline of their reason's first line and every line's extent is known."""
     texts: list[tuple[Text, float, float]] = []
     ha = "center" if centred else "left"
-    pitch = LINE_SPACING * FONT_SIZE / 72
+    pitch = LINE_SPACING * TEXT_SIZE / 72
     width = 0.0
     baseline = None          # of the previous printed line, inches below the text top
     descent = 0.0
     for i, line in enumerate(lines):
-        prop = font(weight="bold" if line.bold else "normal")
+        prop = font(TEXT_SIZE, weight="bold" if line.bold else "normal")
         x = line.indent + (BULLET if line.bullet else 0.0)
         wrapped = wrap_to_width(fig, line.text, wrap_width - x, prop).split("\n")
         for k, part in enumerate(wrapped):
@@ -285,7 +288,7 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
             placed = [(artist, x)]
             if k == 0 and line.bullet:
                 bullet, _, b_ascent, b_below = _baseline_text(
-                    fig, line.bullet, f"{gid}-b{i}", font(), "left")
+                    fig, line.bullet, f"{gid}-b{i}", font(TEXT_SIZE), "left")
                 placed.append((bullet, line.indent))
                 ascent, below = max(ascent, b_ascent), max(below, b_below)
             if baseline is None:

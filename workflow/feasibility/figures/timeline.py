@@ -30,7 +30,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from feasibility.crf import fields_by_name, study_sites
-from feasibility.figures.common import COLOURS, FONT_SIZE, figure_style, new_figure, save_figure
+from feasibility.figures.common import (
+    COLOURS, FONT_SIZE, SMALL_FONT_SIZE, TEXT_WIDTH_IN, figure_style, new_figure, save_figure,
+)
 
 TITLE = "Recruitment, work preparation and placement completion by calendar month"
 TOTAL = "Both sites"          # the all-sites panel of a two-site study
@@ -128,7 +130,7 @@ def draw_timeline(data: pd.DataFrame, source_starts: pd.DataFrame) -> Figure:
     months = pd.Series(sorted(data["month"].unique()))
     with figure_style():
         if len(panels) <= 3:
-            fig = new_figure(6.3, 6.8, layout="constrained")
+            fig = new_figure(TEXT_WIDTH_IN, 6.8, layout="constrained")
             axes = fig.subplots(len(panels), 1, sharex=True, sharey=True)
         else:
             fig, axes = _small_multiples(panels[1:])
@@ -177,7 +179,7 @@ def _small_multiples(site_panels: list[str]) -> tuple[Figure, list]:
     Site panels share their scales; a panel of gathered sites has its own y scale."""
     n = len(site_panels)
     rows = math.ceil(n / GRID_COLUMNS)
-    fig = new_figure(6.3, 3.4 + 1.45 * rows, layout="constrained")
+    fig = new_figure(TEXT_WIDTH_IN, 3.4 + 1.45 * rows, layout="constrained")
     spec = fig.add_gridspec(1 + rows, GRID_COLUMNS, height_ratios=[1.5] + [1] * rows)
     axes = [fig.add_subplot(spec[0, :])]
     for i, panel in enumerate(site_panels):
@@ -214,7 +216,7 @@ def _label_source_starts(ax, source_starts: pd.DataFrame) -> None:
     top = ax.secondary_xaxis("top")
     top.set_xticks(mdates.date2num(list(source_starts["first_screened"])),
                    labels=list(source_starts["source"]))
-    top.tick_params(axis="x", labelsize=FONT_SIZE - 1.5, length=3, labelrotation=40)
+    top.tick_params(axis="x", labelsize=SMALL_FONT_SIZE, length=3, labelrotation=40)
     for label in top.get_xticklabels():
         label.set_horizontalalignment("left")
         label.set_rotation_mode("anchor")

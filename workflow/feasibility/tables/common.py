@@ -30,13 +30,16 @@ count is 1 to k−1 (:data:`COUNT_FIELD`) is suppressed by :func:`write_table`: 
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
+import re
+from html import escape
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from great_tables import GT, loc
+from great_tables import GT, html, loc
 
 from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
@@ -192,15 +195,56 @@ def _display_frame(cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return wide
 
 
+# ----------------------------------------------------------------------------- report style
+# great-tables' defaults leave font weights at CSS ``initial`` and name a font stack
+# ending in ``sans-serif``; the report names every weight and lets each table take the
+# page's font (see :func:`html_fragment`). Quarto is told not to convert the tables
+# itself: the PDF gets them from ``feasibility.typeset`` in both back ends.
+REPORT_OPTIONS = dict(
+    heading_align="left", heading_title_font_size="100%",
+    heading_title_font_weight="normal", heading_subtitle_font_weight="normal",
+    column_labels_font_weight="normal", row_group_font_weight="bold",
+    stub_font_weight="normal", stub_row_group_font_weight="bold", table_font_weight="normal",
+    table_font_size="14px", quarto_disable_processing=True,
+)
+
+
+def caption_title(title: str, label: str | None = None) -> str | object:
+    """A table's title, led by its number in bold ("**Table 2** Baseline …") when it has one."""
+    if not label:
+        return title
+    return html(f"<strong>{escape(label)}</strong> {escape(title)}")
+
+
+def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
+    """The report's look for a great-tables table (HTML; the PDF follows it in ``typeset``):
+    weights named, numbers never wrapped, the table as wide as its columns need (caption
+    and notes wrap to it), rows under a row-group heading indented."""
+    css = [f"#{table_id} .gt_row.gt_right {{ white-space: nowrap; }}",
+           f"#{table_id} tbody .gt_row {{ vertical-align: top; }}",
+           # the caption and the notes wrap to the table's width instead of widening it
+           # (a long note would otherwise squeeze the columns and wrap the stub); see
+           # html_fragment
+           f"#{table_id} .{WRAP_CLASS} {{ contain: inline-size; }}"]
+    if indent_stub:
+        css.append(f"#{table_id} tbody th.gt_stub {{ padding-left: 1.25em; }}")
+    gt = gt.tab_options(**REPORT_OPTIONS)
+    for rule in css:
+        gt = gt.opt_css(rule)
+    return gt
+
+
 def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
              columns: dict[str, str], value_label: str, stub_label: str = "",
-             n_label: str | None = None, denominator_label: str | None = None) -> GT:
+             n_label: str | None = None, denominator_label: str | None = None,
+             label: str | None = None) -> GT:
     """One great-tables table from tidy cells.
 
     ``columns`` maps each cell ``column`` to its spanner label (no spanner when
     there is one column and its label is empty). Numbers are formatted with
     ``fmt_integer`` / ``fmt_number`` and joined with ``cols_merge``; negatives get
-    great-tables' HTML minus sign (U+2212).
+    great-tables' HTML minus sign (U+2212). ``label`` ("Table 2") leads the title
+    in bold: the table's caption in both formats.
     """
     keys = list(columns)
     wide = _display_frame(cells, keys)
@@ -209,7 +253,8 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
             id=table_id)
     if not grouped:
         gt = gt.cols_hide("row_group")
-    gt = gt.tab_header(title=title).tab_stubhead(label=stub_label)
+    gt = gt.tab_header(title=caption_title(title, label)).tab_stubhead(label=stub_label)
+    gt = report_style(gt, table_id, indent_stub=bool(grouped))
 
     first = cells.drop_duplicates(["row_group", "row_label", "column"]).copy()
     row_of = _row_index(cells)
@@ -254,9 +299,38 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
     return gt.cols_label(**labels)
 
 
+def frame_gt(df: pd.DataFrame, *, title: str = "", label: str | None = None,
+             table_id: str | None = None) -> GT:
+    """A data frame shown as it is (columns as labelled, text as given), in the report's style.
+
+    The id is ``table_id``, else made from ``label`` ("Table A1" -> ``table-a1``), else
+    from the content, so that two builds give the same HTML.
+    """
+    if table_id is None:
+        table_id = (re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label else
+                    "table-" + hashlib.sha256(df.to_csv(index=False).encode()).hexdigest()[:10])
+    gt = GT(df, id=table_id)
+    if title or label:
+        gt = gt.tab_header(title=caption_title(title, label))
+    return report_style(gt, table_id).sub_missing(missing_text="")
+
+
+# the font stack great-tables names for a table (``#id table { font-family: … }``)
+_TABLE_FONT = re.compile(r"(#[\w-]+ table \{\s*)font-family:[^;]*;\s*")
+# the cells that span the table: its title and subtitle, source notes and footnotes
+_SPANNING_CELL = re.compile(
+    r'(<td\b[^>]*\bclass="[^"]*\b(?:gt_title|gt_subtitle|gt_sourcenote|gt_footnote)\b[^"]*"[^>]*>)'
+    r"(.*?)(</td>)", re.DOTALL)
+WRAP_CLASS = "report-wraps"
+
+
 def html_fragment(gt: GT) -> str:
-    """The table as a self-contained HTML fragment (inline CSS, no external resources)."""
-    return gt.as_raw_html(inline_css=False, make_page=False)
+    """The table as a self-contained HTML fragment (inline CSS, no external resources),
+    in the page's font (great-tables' web font stack is left out). The content of the
+    cells that span the table sits in a box of no width of its own (``WRAP_CLASS``),
+    so that a long caption or note wraps instead of widening the table."""
+    html = _TABLE_FONT.sub(r"\1", gt.as_raw_html(inline_css=False, make_page=False), count=1)
+    return _SPANNING_CELL.sub(rf'\1<div class="{WRAP_CLASS}">\2</div>\3', html)
 
 
 def write_table(cells: pd.DataFrame, gt: GT, html_path: str | os.PathLike,

@@ -159,7 +159,7 @@ def feasibility_metrics_gt(cells: pd.DataFrame, config: dict,
     """The feasibility metrics as one great-tables table."""
     p_control = config["feasibility"]["rtw_without_intervention_assumed"]
     cost_per_hour = config["feasibility"]["case_management_cost_per_hour_gbp"]
-    gt = build_gt(cells, table_id="feasibility_metrics", title="Feasibility metrics",
+    gt = build_gt(cells, table_id="feasibility_metrics", label="Table 10", title="Feasibility metrics",
                   columns={"value": ""}, value_label="Estimate", n_label="n",
                   denominator_label="N", stub_label="Metric")
     gt = (gt.tab_footnote("Participants recruited per calendar month: overall from the first to "

@@ -148,7 +148,7 @@ def table2_baseline(participants: pd.DataFrame, baseline_scores: pd.DataFrame,
 def table2_gt(cells: pd.DataFrame, source_note: str = SOURCE_NOTE) -> GT:
     """Table 2 as one great-tables table."""
     n = int(cells["denominator"].dropna().max())
-    gt = build_gt(cells, table_id=TABLE, title=f"Baseline sample characteristics (n = {n})",
+    gt = build_gt(cells, table_id=TABLE, label="Table 2", title=f"Baseline sample characteristics (n={n})",
                   columns={"overall": ""}, value_label=f"All participants (n = {n})",
                   stub_label="Characteristic")
     return (gt.tab_footnote(MULTI_RESPONSE_NOTE, locations=loc.row_groups(rows=[PAIN_AREAS_GROUP]))

@@ -60,7 +60,8 @@ def table3_gt(cells: pd.DataFrame, *, eq5d_method: str, final_follow_up: str,
     ``scoring.eq5d_index``); ``final_follow_up`` is :func:`final_follow_up_note`.
     """
     gt = build_gt(cells, table_id=TABLE,
-                  title="Crude score changes from baseline at each follow-up time point",
+                  label="Table 3",
+                  title="Follow-up time-points. Crude score changes from baseline (follow-up, start date)",
                   columns=FOLLOW_UPS, value_label="Change (95% CI)", n_label="n",
                   stub_label="Measure")
     eq5d_row = cells.loc[cells["published_key"].str.contains("eq5d_5l_to_3l"), "row_label"]

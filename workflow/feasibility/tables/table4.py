@@ -62,7 +62,7 @@ def table4_work_outcomes(week6_scores: pd.DataFrame) -> pd.DataFrame:
 
 def table4_gt(cells: pd.DataFrame, source_note: str = SOURCE_NOTE) -> GT:
     """Table 4 as one great-tables table; n = participants who answered the item."""
-    gt = build_gt(cells, table_id=TABLE, title="Work-related outcomes relating to the placement",
+    gt = build_gt(cells, table_id=TABLE, label="Table 4", title="Work-related outcomes relating to the placement",
                   columns={"week6": ""}, value_label="6-week scores", n_label="n",
                   stub_label="Outcome")
     return gt.tab_source_note(source_note)

@@ -64,6 +64,7 @@ def table5_gt(cells: pd.DataFrame, source_note: str = SOURCE_NOTE,
               small_cell_threshold: int | None = None) -> GT:
     """Table 5 as one great-tables table, with the paper's ¶ and * notes."""
     gt = build_gt(cells, table_id=TABLE,
+                  label="Table 5",
                   title="Job offers, jobs accepted, and jobs (i.e. paid employment) started",
                   columns=COLUMNS, value_label="Number", n_label="n")
     marks = []
