@@ -1,0 +1,174 @@
+"""Validated data as DESIGN.md's "Validated data" interface, and the failure report.
+
+``<form>.parquet`` (one tidy table per instrument, identifiers dropped), ``codebook.json``
+(the project's metadata) and ``missing_codes.parquet`` (every missing-data code found).
+Deterministic: the same inputs give byte-identical files (fixed column and row order, no
+timestamps, atomic writes through ``feasibility.io``).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .. import io as fio
+from .messages import FAILURE_COLUMNS, summary
+from .model import Project
+from .tidy import MISSING_COLUMNS
+from .validate import Result
+
+
+def plain(text: str) -> str:
+    """A label as plain text: HTML tags and REDCap's piping braces removed, entities decoded."""
+    text = re.sub(r"<br\s*/?>", " ", text or "", flags=re.IGNORECASE)
+    text = re.sub(r"<[^>]+>", "", text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def codebook(project: Project, derived: dict[str, list[str]] | None = None,
+             dropped: list[str] | None = None) -> dict:
+    """The Project as ``codebook.json`` (DESIGN.md)."""
+    derived = derived or {}
+    dropped = set(dropped or [])
+    rep = project.repeating
+    fields = []
+    for f in project.fields:
+        fields.append({
+            "name": f.name, "form": f.form, "type": f.type, "label": plain(f.label), "note": plain(f.note),
+            "validation": f.validation or None, "min": f.min_text or None, "max": f.max_text or None,
+            "choices": [[c, plain(label)] for c, label in f.codes],
+            "identifier": f.identifier, "required": f.required, "branching": f.branching or None,
+            "annotation": f.annotation or None,
+            "export_columns": list(f.export_columns),
+            "columns": [] if f.name in dropped else (["record_id"] if f.name == project.record_id_field
+                                                      else list(f.export_columns)),
+            "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
+            "calculation": f.calculation or None,
+        })
+    return {
+        "title": project.title or None,
+        "sources": list(project.sources),
+        "record_id_field": project.record_id_field,
+        "longitudinal": project.longitudinal,
+        "arms": {str(a.num): a.name for a in project.arms},
+        "events": [{"unique_name": e.unique_name, "label": e.label, "arm": e.arm, "day_offset": e.day_offset}
+                   for e in project.events],
+        "designations": {e.unique_name: list(project.forms_of(e.unique_name)) for e in project.events},
+        "repeating": {
+            "instruments": [{"event": e or None, "form": f} for e, f in sorted(rep.instruments)] if rep else [],
+            "events": sorted(rep.events) if rep else [],
+        },
+        "forms": [{"name": f.name, "label": f.label, "fields": list(f.fields),
+                   "derived": derived.get(f.name, [])} for f in project.forms],
+        "fields": fields,
+        "missing_data_codes": [[c, label] for c, label in project.missing_data_codes],
+        "identifiers_dropped": sorted(dropped),
+    }
+
+
+def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.reset_index(drop=True)
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.StringDtype):
+            out[c] = out[c].astype("string[python]")
+    return out
+
+
+def write_validated(result: Result, folder: str | Path) -> list[Path]:
+    """Write ``<form>.parquet``, ``codebook.json`` and ``missing_codes.parquet``. Refuses a
+    result with errors: no validated data exist for data that fail validation."""
+    if not result.ok:
+        raise ValueError(f"validation failed ({len(result.errors)} error(s)); nothing written")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for form in result.project.forms:
+        path = folder / f"{form.name}.parquet"
+        fio.write_parquet(path, _for_parquet(result.tables[form.name]))
+        written.append(path)
+    path = folder / "codebook.json"
+    fio.write_json(path, codebook(result.project, result.derived, result.dropped))
+    written.append(path)
+    missing = result.missing.drop(columns=["line"], errors="ignore")
+    missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",
+                              "field": "string", "code": "string", "redcap_repeat_instance": "Int64"})
+    path = folder / "missing_codes.parquet"
+    fio.write_parquet(path, _for_parquet(missing[MISSING_COLUMNS]))
+    written.append(path)
+    return written
+
+
+def missing_summary(result: Result) -> pd.DataFrame:
+    """Missing-data codes counted by form, field and code."""
+    m = result.missing
+    if not len(m):
+        return pd.DataFrame(columns=["form", "field", "code", "label", "n"])
+    labels = dict(result.project.missing_data_codes) if result.project else {}
+    out = m.groupby(["form", "field", "code"], sort=True).size().rename("n").reset_index()
+    out.insert(3, "label", out["code"].map(labels).fillna(""))
+    return out
+
+
+def report_dict(result: Result) -> dict:
+    rec = result.records
+    return {
+        "ok": result.ok,
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "export": rec.file if rec else None,
+        "export_date": result.export_date.isoformat() if result.export_date else None,
+        "rows": len(rec) if rec else 0,
+        "records": int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
+        if result.tables else 0,
+        "forms": {k: int(len(v)) for k, v in result.tables.items()},
+        "missing_data_codes": missing_summary(result).to_dict(orient="records") if result.project else [],
+        "notes": result.notes,
+        "failures": [f.as_dict() for f in result.failures],
+    }
+
+
+def _md_cell(text) -> str:
+    return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
+
+
+def report_markdown(result: Result) -> str:
+    d = report_dict(result)
+    lines = ["# Validation report", ""]
+    lines.append(f"**{'Passed' if d['ok'] else 'Failed'}**: {d['errors']} error(s), {d['warnings']} warning(s).")
+    lines.append("")
+    if d["export"]:
+        lines.append(f"- Export: `{d['export']}` ({d['rows']:,} rows, {d['records']:,} records); export date "
+                     f"{d['export_date']}")
+    for note in d["notes"]:
+        lines.append(f"- {note}")
+    if d["forms"]:
+        lines += ["", "| Form | Rows |", "|---|---:|"]
+        lines += [f"| {_md_cell(k)} | {v:,} |" for k, v in d["forms"].items()]
+    if d["missing_data_codes"]:
+        lines += ["", "## Missing-data codes", "", "| Form | Field | Code | Label | n |", "|---|---|---|---|---:|"]
+        lines += [f"| {_md_cell(r['form'])} | {_md_cell(r['field'])} | {_md_cell(r['code'])} | "
+                  f"{_md_cell(r['label'])} | {r['n']} |" for r in d["missing_data_codes"]]
+    if d["failures"]:
+        lines += ["", "## Failures", "", "| " + " | ".join(FAILURE_COLUMNS) + " |",
+                  "|" + "---|" * len(FAILURE_COLUMNS)]
+        lines += ["| " + " | ".join(_md_cell(f[c]) for c in FAILURE_COLUMNS) + " |" for f in d["failures"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: Result, json_path: str | Path | None = None, md_path: str | Path | None = None) -> None:
+    """The failure report, complete (the console shows only the first failures: :func:`console`)."""
+    if json_path is not None:
+        fio.write_text(json_path, json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str) + "\n")
+    if md_path is not None:
+        fio.write_text(md_path, report_markdown(result))
+
+
+def console(result: Result, first: int = 20) -> str:
+    return summary(result.failures, first)
+
+
+__all__ = ["write_validated", "write_report", "codebook", "report_dict", "report_markdown", "missing_summary",
+           "console", "plain"]

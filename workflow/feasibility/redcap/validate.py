@@ -1,0 +1,227 @@
+"""One call from REDCap's downloads to validated tidy tables and every failure.
+
+    result = validate("MyStudy_DATA_2024-03-05_1412.csv",
+                      dictionary="MyStudy_DataDictionary_2024-03-05.csv",
+                      instrument_designations="MyStudy_InstrumentDesignations_2024-03-05.csv",
+                      settings={"missing_data_codes": "UNK, Unknown | NASK, Not asked",
+                                "rules": [...], "derive": [...]})
+    if result.ok:
+        write_validated(result, "results/validated")
+    write_report(result, "results/validation/report.json", "results/validation/report.md")
+
+Steps: metadata -> Project; the export read and its columns checked; the repeating set-up
+(declared, from the project XML, else from the rows); one typed table per form; each
+validated with its Pandera schema; branching logic; declared rules; declared derivations;
+identifiers dropped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .dictionary import parse_missing_codes, parse_repeating, read_metadata
+from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
+from .identifiers import check_derivations, derive, drop_identifiers
+from .logic import Lookup, hidden_values
+from .messages import Failure, RedcapError, capped, errors, fail, unique
+from .model import Project
+from .records import Records, infer_repeating, read_records
+from .rules import apply_rules, check_rules
+from .schemas import schema_failures
+from .tidy import FormTable, missingness, tidy_tables
+from .xml import read_project_xml
+
+
+@dataclass
+class Settings:
+    """What a study file may say about its REDCap data (``redcap`` and ``validation`` blocks)."""
+    missing_data_codes: object = None     # "UNK, Unknown | NASK, Not asked" or [[code, label], ...]
+    repeating: dict | None = None         # {instruments: [{form, event}], events: [event]}
+    export_date: date | None = None       # else from the download's file name, else today
+    branching: str = "warning"            # warning | error | ignore
+    out_of_range: str = "error"           # validation min/max are soft in REDCap: error | warning
+    max_file_mb: float = DEFAULT_MAX_BYTES / (1 << 20)
+    max_cell_chars: int = DEFAULT_MAX_CELL
+    rules: list = field(default_factory=list)
+    derive: list = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "Settings":
+        d = dict(d or {})
+        limits = d.pop("limits", None) or {}
+        if "max_file_mb" in limits:
+            d["max_file_mb"] = limits["max_file_mb"]
+        if "max_cell_chars" in limits:
+            d["max_cell_chars"] = limits["max_cell_chars"]
+        if isinstance(d.get("export_date"), str):
+            d["export_date"] = date.fromisoformat(d["export_date"])
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown validation setting(s): {', '.join(unknown)}")
+        return cls(**d)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_bytes=int(self.max_file_mb * (1 << 20)), max_cell_chars=int(self.max_cell_chars))
+
+
+@dataclass
+class Result:
+    """What validation found: the project, one table per form (identifiers dropped), the
+    missing-data codes, every failure and what could not be checked."""
+    project: Project | None
+    records: Records | None
+    tables: dict[str, pd.DataFrame]
+    missing: pd.DataFrame
+    failures: list[Failure]
+    notes: list[str]
+    export_date: date | None = None
+    derived: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.project is not None and self.records is not None and not errors(self.failures)
+
+    @property
+    def errors(self) -> list[Failure]:
+        return errors(self.failures)
+
+    @property
+    def warnings(self) -> list[Failure]:
+        return [f for f in self.failures if f.severity == "warning"]
+
+    def raise_for_errors(self) -> "Result":
+        """The result itself when it has no error; else RedcapError carrying every failure."""
+        if not self.ok:
+            raise RedcapError(self.failures if self.failures else [
+                fail("validation", "no metadata or no records could be read")])
+        return self
+
+
+def load_project(*, dictionary=None, instrument_designations=None, project_xml=None, events=None,
+                 settings: Settings | None = None) -> tuple[Project | None, list[Failure]]:
+    """The Project from the dictionary (+ designations) or from the project XML."""
+    settings = settings or Settings()
+    if project_xml is not None:
+        if dictionary is not None or instrument_designations is not None:
+            return None, [fail("settings", "give either project_xml or dictionary (+ instrument_designations), "
+                                           "not both")]
+        project, failures = read_project_xml(project_xml, limits=settings.limits)
+        if project is not None:
+            overrides = {}
+            if settings.missing_data_codes is not None:
+                codes, more = parse_missing_codes(settings.missing_data_codes, "settings: missing_data_codes")
+                failures += more
+                overrides["missing_data_codes"] = codes
+            if settings.repeating is not None:
+                rep, more = parse_repeating(settings.repeating, "settings: repeating")
+                failures += more
+                overrides["repeating"] = rep
+            project = dataclasses.replace(project, **overrides) if overrides else project
+        return project, failures
+    if dictionary is None:
+        return None, [fail("settings", "no metadata: give the data dictionary (and, for a longitudinal project, "
+                                       "the instrument designations) or the project XML")]
+    return read_metadata(dictionary, instrument_designations, events=events,
+                         missing_data_codes=settings.missing_data_codes, repeating=settings.repeating,
+                         limits=settings.limits)
+
+
+def _sorted(failures: list[Failure], records_file: str | None) -> list[Failure]:
+    """Each failure once, at most MAX_PER_RULE of a kind; metadata first, then by line."""
+    def key(f: Failure):
+        return (f.file == records_file, f.line is None, f.line or 0)
+    return sorted(capped(unique(failures)), key=key)
+
+
+def validate(records: str | Path, *, dictionary=None, instrument_designations=None, project_xml=None,
+             events=None, settings: Settings | dict | None = None,
+             progress: Callable[[str], None] | None = None) -> Result:
+    """Validate an all-records export against its project's own metadata."""
+    started = time.perf_counter()
+    say = progress or (lambda message: None)
+    if not isinstance(settings, Settings):
+        settings = Settings.from_dict(settings)
+    project, failures = load_project(dictionary=dictionary, instrument_designations=instrument_designations,
+                                     project_xml=project_xml, events=events, settings=settings)
+    notes = list(project.notes) if project else []
+    empty = missingness({})
+    if project is None or errors(failures):
+        return Result(project, None, {}, empty, _sorted(failures, None), notes, seconds=time.perf_counter() - started)
+    say(f"metadata: {len(project.fields)} fields, {len(project.forms)} forms"
+        + (f", {len(project.events)} events in {len(project.arms)} arm(s)" if project.longitudinal else ""))
+    settings_ok = True
+    for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
+        failures += more
+        settings_ok &= not errors(more)
+    rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
+    failures += more
+    if rec is None:
+        return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
+                      seconds=time.perf_counter() - started)
+    notes += rec.notes
+    if project.repeating is None:
+        rep, more_notes = infer_repeating(rec)
+        project = dataclasses.replace(project, repeating=rep)
+        rec.project = project
+        notes += more_notes
+    export_date = settings.export_date or rec.export_date
+    if export_date is None:
+        export_date = date.today()
+        notes.append(f"export date: not in the file name nor the settings; today's date ({export_date}) is used")
+    else:
+        notes.append(f"export date: {export_date.isoformat()}"
+                     + (" (from the file name)" if settings.export_date is None else " (from the settings)"))
+    say(f"{rec.file}: {len(rec):,} rows")
+    tables, more = tidy_tables(rec, export_date=export_date)
+    failures += more
+    coded = {(int(line), fld) for t in tables.values() for line, fld in zip(t.missing["line"], t.missing["field"])}
+    for form, t in tables.items():
+        # a blank explained by a missing-data code, or a cell already reported unreadable, is not reported again
+        exempt = {fld: np.concatenate([t.missing.loc[t.missing["field"] == fld, "line"].to_numpy(dtype=np.int64),
+                                       t.unreadable.get(fld, np.zeros(0, dtype=np.int64))])
+                  for fld in set(t.missing["field"]) | set(t.unreadable)}
+        failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
+                                    range_severity=settings.out_of_range)
+    lookup = Lookup(project, tables)
+    if settings.branching != "ignore":
+        found, more_notes = hidden_values(project, tables, rec.file, severity=settings.branching, missing=coded,
+                                          lookup=lookup)
+        failures += found
+        notes += more_notes
+    if settings_ok and settings.rules:
+        first_lines = _first_lines(tables)
+        failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
+                                first_lines=first_lines, lookup=lookup).failures
+    derived = derive(project, tables, settings.derive) if settings_ok and settings.derive else {}
+    dropped = drop_identifiers(project, tables)
+    if dropped:
+        notes.append(f"identifiers dropped after validation: {', '.join(dropped)}")
+    failures = _sorted(failures, rec.file)
+    say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
+        f"{len(failures) - len(errors(failures))} warning(s)")
+    return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
+                  list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started)
+
+
+def _first_lines(tables: dict[str, FormTable]) -> pd.Series:
+    """Each record's first line in the export."""
+    parts = [pd.Series(t.data.index.to_numpy(), index=t.data["record_id"].astype(object).to_numpy())
+             for t in tables.values() if len(t.data)]
+    if not parts:
+        return pd.Series(dtype="int64")
+    s = pd.concat(parts)
+    return s.groupby(level=0, sort=False).min().sort_values(kind="stable")
+
+
+__all__ = ["validate", "load_project", "Settings", "Result"]
