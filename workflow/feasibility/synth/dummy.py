@@ -166,6 +166,7 @@ class Store:
     date: np.ndarray
     cols: dict[str, np.ndarray] = dc_field(default_factory=dict)
     codes: dict[str, np.ndarray] = dc_field(default_factory=dict)     # missing-data codes written
+    fixed: dict[str, np.ndarray] = dc_field(default_factory=dict)     # values the settings set
     status: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -177,6 +178,7 @@ class Store:
             setattr(self, name, getattr(self, name)[keep])
         self.cols = {k: v[keep] for k, v in self.cols.items()}
         self.codes = {k: v[keep] for k, v in self.codes.items()}
+        self.fixed = {k: v[keep] for k, v in self.fixed.items()}
         if self.status is not None:
             self.status = self.status[keep]
 
@@ -734,7 +736,13 @@ class Generator:
                 st.cols[name][rows] = float(value)
             else:
                 st.cols[name][rows] = str(value)
+            self.fix(st, name, rows)
             self.bump(f.name)
+
+    @staticmethod
+    def fix(st: Store, name: str, rows: np.ndarray) -> None:
+        """Mark values the settings set: item missingness never blanks them."""
+        st.fixed[name] = st.fixed.get(name, np.zeros(len(st), dtype=bool)) | rows
 
     def settings_values(self) -> None:
         s = self.s
@@ -773,6 +781,7 @@ class Generator:
         if d.get("date"):
             rows = out[st.rec]
             st.cols[d["date"]][rows] = self.drop_date[st.rec[rows]]
+            self.fix(st, d["date"], rows)
             self.bump(d["date"])
 
     def allocate(self) -> None:
@@ -795,6 +804,7 @@ class Generator:
                 block = unit * (size // len(unit))
                 seq += list(rng.permutation(block))
             st.cols[f.name][here] = np.array(seq[:len(here)], dtype=np.int16)
+        self.fix(st, f.name, np.isin(np.arange(len(st)), rows))
         self.bump(f.name)
 
     def effects(self) -> None:
@@ -996,6 +1006,8 @@ class Generator:
             if rate > 0 and not f.required and f.kind != "checkbox" and f.type != "calc" and len(st):
                 u = self.rng("item missing", f.name).random(len(st))
                 gone = (u < rate) & ~blank_of(col)
+                if f.name in st.fixed:
+                    gone &= ~st.fixed[f.name]
                 if has_codes and s.missing_codes > 0 and f.type not in ("file", "sql"):
                     coded = gone & (self.rng("missing code", f.name).random(len(st)) < s.missing_codes)
                     if coded.any():
