@@ -277,11 +277,12 @@ class Analysis:
         arms = self.spec.arms
         if d.timepoints is None and arms is not None and d.name == arms.name and not d.choices:
             values = run(None)
-            if not meta.get("choices") and self.book.arms:     # allocation by REDCap arm
+            by_redcap_arm = arms.allocation.text.strip() == "redcap_arm"
+            if not meta.get("choices") and by_redcap_arm and self.book.arms:
                 meta["choices"] = tuple(sorted(self.book.arms.items()))
             if not meta.get("choices"):
-                raise ValueError(f"arms.allocation {arms.allocation.text!r} is not a coded field; "
-                                 "give arms.levels ([[code, label], ...])")
+                raise ValueError(f"arms.allocation {arms.allocation.text!r} is not a coded field "
+                                 "(nor redcap_arm); give arms.levels ([[code, label], ...])")
             return Variable(d.name, values=values, meta=meta)
         if d.timepoints is None:
             return Variable(d.name, values=run(None), meta=meta)

@@ -33,6 +33,7 @@ writes ``DIR/records.csv`` (the file name of the study file's ``redcap.records``
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import fnmatch
 import math
@@ -313,10 +314,14 @@ class Generator:
         self.say(f"dummy: {message} ({time.perf_counter() - self.started:.1f} s)")
 
     # -- checks of the settings against the project --------------------------------------
+    def suggest(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self.p.field), n=3, cutoff=0.7)
+        return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+
     def field(self, name: str, where: str) -> Field:
         f = self.p.field.get(name)
         if f is None:
-            raise DummyError(f"{where}: {name!r} is not a field of the project")
+            raise DummyError(f"{where}: {name!r} is not a field of the project{self.suggest(name)}")
         return f
 
     def event(self, name: str, where: str) -> int:
@@ -392,7 +397,8 @@ class Generator:
                 self.event(e, f"dummy_data.repeating.{name}.window")
         for pattern in s.fields:
             if not self.matching(pattern):
-                raise DummyError(f"dummy_data.fields: {pattern!r} matches no field of the project")
+                raise DummyError(f"dummy_data.fields: {pattern!r} matches no field of the project"
+                                 + self.suggest(pattern))
         for i, eff in enumerate(s.effects):
             if not self.matching(eff["field"]):
                 raise DummyError(f"dummy_data.effects[{i}]: {eff['field']!r} matches no field")
