@@ -200,3 +200,20 @@ def test_the_difference_column_says_what_it_compares_and_how(cohort):
     assert "Difference (95% CI)" in text
     assert "Supported work placement minus Usual care" in text
     assert "Newcombe's hybrid score interval" in text and "Welch's t interval" in text
+
+
+def test_every_declared_table_builds_with_its_arm_columns(cohort):
+    from feasibility.analysis import build_tables
+    from feasibility.tables.common import html_fragment
+    tables = build_tables(cohort.analysis)
+    assert set(tables) == set(cohort.analysis.spec.tables)
+    for tid, table in tables.items():
+        html = html_fragment(table.gt)
+        columns = set(table.cells["column"])
+        if tid in ("baseline", "primary_outcome", "secondary_outcomes", "change_month6",
+                   "follow_up_response", "adverse_events"):
+            assert {"supported_work_placement", "usual_care"} <= columns, tid
+            assert "Supported work placement (n = " in html and "Usual care (n = " in html
+        if tid in ("primary_outcome", "secondary_outcomes", "change_month6"):
+            assert "difference" in columns and "Difference (95% CI)" in html
+        assert not table.cells["text"].eq("").all(), tid
