@@ -308,3 +308,17 @@ def test_a_broken_study_file_is_one_message_and_exit_1(tmp_path, capsys):
     bad.write_text(yaml.safe_dump({"redcap": {"dictionary": "nowhere.csv"}}))
     assert main(["--study", str(bad), "--out", str(tmp_path)]) == 1
     assert "nowhere.csv" in capsys.readouterr().err
+
+
+def test_the_project_xml_route_makes_the_same_export(tmp_path, study):
+    """A study file that names the project XML instead of the dictionary, designations and
+    events (and declares neither repeating nor missing-data codes: the XML holds them)."""
+    xml_study = yaml.safe_load(yaml.safe_dump(study))
+    xml_study["redcap"] = {"records": "records.csv",
+                           "project_xml": str(ROOT / "data/full-trial/project.xml")}
+    path = tmp_path / "xml-study.yaml"
+    path.write_text(yaml.safe_dump(xml_study))
+    assert main(["--study", str(path), "--n", "60", "--seed", "8", "--quiet"]) == 0
+    assert main(["--study", str(STUDY), "--n", "60", "--seed", "8", "--out", str(tmp_path / "dd"),
+                 "--quiet"]) == 0
+    assert (tmp_path / "records.csv").read_bytes() == (tmp_path / "dd" / "records.csv").read_bytes()
