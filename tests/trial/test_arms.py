@@ -195,3 +195,9 @@ def test_columns_validation_derived_appear_as_fields():
     study = StudyData.from_frames(book, {})
     info = study.codebook.fields["age_at_consent"]
     assert (info.form, info.validation, info.label) == ("demo", "integer", "Age at consent")
+
+
+def test_a_change_table_by_arm_names_its_time_point():
+    table = {"kind": "change", "columns": {"by": "arm"}, "measures": [{"score": "points"}]}
+    with pytest.raises(ValueError, match="names its follow-up time point"):
+        build_table(analysis(tables={"t": table}), "t")

@@ -38,7 +38,9 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
         changes = {}
         for i, column in enumerate(ctx.columns):
             if column.timepoint is None:
-                raise ValueError(f"{ctx.where}: column {column.id!r} needs a time point")
+                hint = (" (a change table by arm names its follow-up time point, e.g. "
+                        "timepoint: month6)" if column.level is not None else "")
+                raise ValueError(f"{ctx.where}: column {column.id!r} needs a time point{hint}")
             before = ctx.values(f"{name}[{baseline}]", where, column).astype("float64")
             after = ctx.values(f"{name}[{column.timepoint}]", where, column).astype("float64")
             changes[column.id] = (after - before).to_numpy()
