@@ -106,3 +106,18 @@ def test_the_study_file_paths_are_relative_to_it(study):
     for key in ("records", "dictionary", "instrument_designations", "events"):
         path = (STUDY.parent / study["redcap"][key]).resolve()
         assert path.is_file() and path.parent == TRIAL.resolve()
+
+
+def test_the_study_file_sections_match_their_schemas(study):
+    import jsonschema
+    import yaml as _yaml
+    schemas = ROOT / "schemas"
+    validation = _yaml.safe_load((schemas / "config.validation.schema.yaml").read_text())
+    jsonschema.Draft7Validator(validation).validate(study["validation"])
+    defs = validation["$defs"]
+    jsonschema.Draft7Validator({**defs["missing_data_codes"], "$defs": defs}).validate(
+        study["redcap"]["missing_data_codes"])
+    jsonschema.Draft7Validator({**defs["repeating"], "$defs": defs}).validate(study["redcap"]["repeating"])
+    from feasibility.synth.dummy import check_settings
+    check_settings(study["dummy_data"])                    # raises on any key out of place
+    load_spec(study)                                       # the analysis sections' schema
