@@ -217,3 +217,15 @@ def test_every_declared_table_builds_with_its_arm_columns(cohort):
         if tid in ("primary_outcome", "secondary_outcomes", "change_month6"):
             assert "difference" in columns and "Difference (95% CI)" in html
         assert not table.cells["text"].eq("").all(), tid
+
+
+def test_the_saved_analysis_dataset_gives_the_same_tables_and_flow(cohort, tmp_path):
+    """Phase B's table jobs read the analysis dataset saved once (Analysis.save / load)."""
+    import pandas as pd
+    from feasibility.analysis import Analysis, build_tables
+    a = cohort.analysis
+    a.save(tmp_path)
+    loaded = Analysis.load(a.study, a.spec, tmp_path)
+    for tid, table in build_tables(a).items():
+        pd.testing.assert_frame_equal(build_table(loaded, tid).cells, table.cells, obj=tid)
+    pd.testing.assert_frame_equal(consort_flow(loaded).frame, consort_flow(a).frame)
