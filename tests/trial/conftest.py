@@ -9,12 +9,11 @@ import pytest
 import yaml
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-STUDY = ROOT / "config" / "studies" / "full-trial.yaml"
-TRIAL = ROOT / "data" / "full-trial"
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT / "tests" / "analysis"))        # minimal.py: a hand-made 2-arm project
-sys.path.insert(0, str(ROOT / "tests" / "redcap"))          # redcap_helpers.py: the fixture projects
+sys.path.insert(0, str(HERE.parent / "analysis"))          # minimal.py: a hand-made 2-arm project
+sys.path.insert(0, str(HERE.parent / "redcap"))            # redcap_helpers.py: the fixture projects
+
+from trial_helpers import STUDY  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import ROOT, STUDY
+from trial_helpers import ROOT, STUDY
 from feasibility.redcap import Settings as RedcapSettings
 from feasibility.redcap import load_project, validate
 from feasibility.synth.dummy import DummyError, Settings, generate, main

@@ -11,7 +11,7 @@ import io
 
 import pytest
 
-from conftest import ROOT, STUDY, TRIAL
+from trial_helpers import ROOT, STUDY, TRIAL
 from feasibility.analysis import load_spec
 from feasibility.redcap import load_project, parse_logic
 from feasibility.redcap.branching import check_references

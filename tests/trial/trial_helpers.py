@@ -6,7 +6,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import STUDY
+ROOT = Path(__file__).resolve().parents[2]
+STUDY = ROOT / "config" / "studies" / "full-trial.yaml"
+TRIAL = ROOT / "data" / "full-trial"
 
 
 def redcap_settings(study: dict) -> dict:
