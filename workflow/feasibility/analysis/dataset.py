@@ -274,6 +274,16 @@ class Analysis:
             return as_row_series(v, scope, d.expr)
         if d.choices:
             meta["choices"] = d.choices
+        arms = self.spec.arms
+        if d.timepoints is None and arms is not None and d.name == arms.name and not d.choices:
+            values = run(None)
+            by_redcap_arm = arms.allocation.text.strip() == "redcap_arm"
+            if not meta.get("choices") and by_redcap_arm and self.book.arms:
+                meta["choices"] = tuple(sorted(self.book.arms.items()))
+            if not meta.get("choices"):
+                raise ValueError(f"arms.allocation {arms.allocation.text!r} is not a coded field "
+                                 "(nor redcap_arm); give arms.levels ([[code, label], ...])")
+            return Variable(d.name, values=values, meta=meta)
         if d.timepoints is None:
             return Variable(d.name, values=run(None), meta=meta)
         tps = list(self.timepoints.points) if d.timepoints == "all" else list(d.timepoints)
@@ -507,6 +517,27 @@ class Analysis:
         log = pd.read_parquet(folder / "scoring_log.parquet")
         analysis.scoring_logs = [log] if len(log) else []
         return analysis
+
+    def arm_levels(self) -> tuple[tuple[Any, str], ...]:
+        """The arms' codes and labels (the allocation's choices)."""
+        if self.spec.arms is None:
+            raise ValueError("the study file has no arms section (the allocation)")
+        return tuple(self.variable(self.spec.arms.name).meta["choices"])
+
+    def compared_arms(self) -> tuple[Any, Any]:
+        """(intervention, control): the levels a difference compares, first minus second."""
+        arms = self.spec.arms
+        codes = [c for c, _ in self.arm_levels()]
+        first = arms.intervention if arms.intervention is not None else codes[0]
+        second = arms.control if arms.control is not None else (codes[1] if len(codes) > 1
+                                                               else None)
+        from feasibility.analysis.expressions import _code_key
+        keys = {_code_key(c): c for c in codes}
+        for key, value in (("intervention", first), ("control", second)):
+            if value is None or _code_key(value) not in keys:
+                raise ValueError(f"arms.{key} {value!r} is not a level of the allocation "
+                                 f"({', '.join(str(c) for c in codes)})")
+        return keys[_code_key(first)], keys[_code_key(second)]
 
     def variable_label(self, name: str) -> str:
         if self.has_variable(name):

@@ -8,7 +8,13 @@ reported before any data are read) and returns an :class:`AnalysisSpec`.
 The ``flow`` section becomes derived variables: each population (true/false per record),
 ``dropout``, and per follow-up time point ``follow_up_status`` ("returned", "not
 returned", "not expected") and ``follow_up_days`` (days from ``timepoints.start_date`` to
-the return date).
+the return date); its ``consort`` boxes are checked here and counted by
+:mod:`feasibility.analysis.flow`.
+
+The ``arms`` section (a randomised study) makes the coded variable ``arm`` (or the name
+it gives) from the allocation: a randomisation field, or ``redcap_arm`` when the trial's
+arms are REDCap arms. Tables use it as ``columns: {by: arm}`` and compare its
+``intervention`` level with its ``control`` level (``difference``).
 """
 from __future__ import annotations
 
@@ -23,7 +29,8 @@ import yaml
 from feasibility.analysis.expressions import Expression, ExpressionError, parse
 from feasibility.scoring import registry
 
-SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "tables")
+SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "arms",
+            "tables")
 TABLE_KINDS = ("baseline", "change", "categorical", "counts", "metrics")
 FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 
@@ -177,6 +184,91 @@ def _instrument(name: str, raw: Mapping) -> InstrumentSpec:
                           dict(raw.get("rename") or {}))
 
 
+# ----------------------------------------------------------------------------- arms
+@dataclass(frozen=True)
+class ArmsSpec:
+    """The allocation of a randomised study: the variable it makes, its levels (None: the
+    allocation field's choices, or the REDCap arms' names), which level is the
+    intervention and which the control."""
+
+    name: str
+    allocation: Expression
+    levels: tuple[tuple[Any, str], ...] | None
+    intervention: Any
+    control: Any
+    label: str
+
+
+def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | None:
+    if not raw:
+        return None
+    name = raw.get("name", "arm")
+    if name in derived:
+        raise ValueError(f"arms.name: a derived variable is already called {name!r}; give the "
+                         "arms' variable another name (arms.name)")
+    levels = raw.get("levels")
+    levels = tuple((c, str(t)) for c, t in levels) if levels else None
+    codes = [c for c, _ in levels] if levels else None
+    intervention = raw.get("intervention", codes[0] if codes else None)
+    control = raw.get("control", codes[1] if codes and len(codes) > 1 else None)
+    if codes is not None:
+        for key, value in (("intervention", intervention), ("control", control)):
+            if value not in codes:
+                raise ValueError(f"arms.{key} {value!r} is not one of the levels "
+                                 f"({', '.join(str(c) for c in codes)})")
+    if intervention is not None and intervention == control:
+        raise ValueError("arms.intervention and arms.control are the same level")
+    label = raw.get("label", "Allocated arm")
+    expr = parse(raw["allocation"], "arms.allocation")
+    derived[name] = DerivedSpec(name, expr, label, levels, None)
+    return ArmsSpec(name, expr, levels, intervention, control, label)
+
+
+# ----------------------------------------------------------------------------- CONSORT
+CONSORT_STAGES = ("enrolment", "allocation", "follow_up", "analysis")
+
+
+@dataclass(frozen=True)
+class ConsortBox:
+    """One box of a CONSORT 2010 flow diagram: who it counts (``count``, a record-level
+    condition), why (``reasons``: a record-level value whose levels break the count down),
+    per arm or not, and the box its records are a part of (the parts of a box add up to
+    it, record by record)."""
+
+    id: str
+    stage: str
+    label: str
+    count: Expression
+    reasons: Expression | None
+    reason_levels: tuple | None
+    per_arm: bool
+    part_of: str | None
+
+
+def _consort(raw: list | None) -> tuple[ConsortBox, ...]:
+    boxes: list[ConsortBox] = []
+    for i, b in enumerate(raw or []):
+        bid = b["id"]
+        where = f"flow.consort[{i}] ({bid})"
+        if bid in {x.id for x in boxes}:
+            raise ValueError(f"{where}: box id {bid!r} is used twice")
+        stage = b["stage"]
+        part_of = b.get("part_of")
+        if part_of is not None and part_of not in {x.id for x in boxes}:
+            raise ValueError(f"{where}: part_of {part_of!r} is not a box declared before it")
+        per_arm = b.get("per_arm", stage != "enrolment")
+        parent = next((x for x in boxes if x.id == part_of), None)
+        if parent is not None and parent.per_arm and not per_arm:
+            raise ValueError(f"{where}: a box counted overall cannot be part of {part_of!r}, which "
+                             "is counted per arm")
+        reasons = b.get("reasons")
+        boxes.append(ConsortBox(
+            bid, stage, b.get("label", bid), parse(b["count"], f"{where}, count"),
+            parse(reasons, f"{where}, reasons") if reasons is not None else None,
+            tuple(b["reason_levels"]) if b.get("reason_levels") else None, per_arm, part_of))
+    return tuple(boxes)
+
+
 # ----------------------------------------------------------------------------- the spec
 @dataclass(frozen=True)
 class AnalysisSpec:
@@ -189,6 +281,8 @@ class AnalysisSpec:
     participants: str | None
     tables: dict[str, dict]
     raw: dict = field(default_factory=dict, repr=False)
+    arms: ArmsSpec | None = None
+    consort: tuple[ConsortBox, ...] = ()
 
     def participants_expr(self) -> Expression | None:
         return parse(self.participants, "flow.participants") if self.participants else None
@@ -265,7 +359,12 @@ def load_spec(config: Mapping) -> AnalysisSpec:
             if unknown:
                 raise ValueError(f"derived.{name}.timepoints: unknown time point(s) "
                                  f"{', '.join(unknown)}")
+    arms = _arms(config.get("arms"), derived)
     populations, participants = _flow(config.get("flow"), timepoints, derived)
+    consort = _consort((config.get("flow") or {}).get("consort"))
+    if consort and any(b.per_arm for b in consort) and arms is None:
+        raise ValueError("flow.consort: boxes counted per arm need the arms section (the "
+                         "allocation)")
     instruments = {name: _instrument(name, raw)
                    for name, raw in (config.get("instruments") or {}).items()}
     for name, inst in instruments.items():
@@ -275,7 +374,7 @@ def load_spec(config: Mapping) -> AnalysisSpec:
                                  f"(time points: {', '.join(timepoints.points)})")
     tables = dict(config.get("tables") or {})
     return AnalysisSpec(parameters, confidence, timepoints, instruments, derived, populations,
-                        participants, tables, config)
+                        participants, tables, config, arms, consort)
 
 
 def load_spec_file(path: str | Path) -> AnalysisSpec:
@@ -284,5 +383,5 @@ def load_spec_file(path: str | Path) -> AnalysisSpec:
         return load_spec(yaml.safe_load(fh) or {})
 
 
-__all__ = ["AnalysisSpec", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
+__all__ = ["AnalysisSpec", "ArmsSpec", "ConsortBox", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
            "load_spec", "load_spec_file", "check_schema"]

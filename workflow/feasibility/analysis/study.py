@@ -95,6 +95,16 @@ class Codebook:
             for column in columns:
                 self.columns[column] = info.name
             self.forms.setdefault(info.form, {"name": info.form, "fields": []})
+        # columns validation derived before the identifiers were dropped (e.g. age at consent
+        # from date of birth: validation.derive); whole numbers, in the form that holds them
+        for form in forms:
+            for name in form.get("derived") or []:
+                if name not in self.fields:
+                    self.fields[name] = FieldInfo(
+                        name=name, form=form["name"], type="text",
+                        label=name.replace("_", " ").capitalize(), validation="integer",
+                        columns=(name,))
+                    self.columns[name] = name
         designations = book.get("designations") or {}
         if isinstance(designations, list):      # REDCap's rows: arm_num, unique_event_name, form
             rows = designations

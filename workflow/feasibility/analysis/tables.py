@@ -23,7 +23,7 @@ import pandas as pd
 from great_tables import GT, loc
 
 from feasibility.analysis.expressions import (ROW, Evaluator, Expression, ExpressionError, V,
-                                              _is_missing_scalar, as_row_series, parse)
+                                              _code_key, _is_missing_scalar, as_row_series, parse)
 from feasibility.tables.common import build_gt, cells_frame
 
 KIND_MODULES = {"baseline": "feasibility.tables.baseline",
@@ -32,6 +32,7 @@ KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "counts": "feasibility.tables.counts",
                 "metrics": "feasibility.tables.metrics"}
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
+DIFFERENCE = "difference"
 
 
 @dataclass
@@ -88,6 +89,21 @@ def published_key(template: str | None, where: str, **fields) -> str:
 
 
 @dataclass
+class DifferenceSpec:
+    """A table's between-arm difference column: the two columns compared (first minus
+    second), its label, the methods (:mod:`feasibility.analysis.compare`) and its note."""
+
+    first: "Column"
+    second: "Column"
+    label: str
+    binary: str = "newcombe"
+    continuous: str = "welch"
+    decimals: int | None = None
+    footnote: Any = True
+    id: str = DIFFERENCE
+
+
+@dataclass
 class Column:
     """A table column: its id (the cells' ``column``), spanner label, time point and records."""
 
@@ -115,6 +131,12 @@ class TableContext:
         self.population_expr = (self.parse(pop, "population") if pop is not None else None)
         self.index = analysis.population(self.population_expr)
         self.columns = self._columns(raw.get("columns"), default_columns)
+        self.difference = self._difference(raw.get("difference"))
+
+    @property
+    def column_ids(self) -> list[str]:
+        """Every column of the printed table: the columns of records, then the difference."""
+        return [c.id for c in self.columns] + ([self.difference.id] if self.difference else [])
 
     # -- parsing -------------------------------------------------------------------
     def parse(self, text, what: str, functions=()) -> Expression:
@@ -165,6 +187,33 @@ class TableContext:
             col.label = self.render(template, index, level=code, level_label=text, n=len(index))
             out.append(col)
         return out
+
+    def _difference(self, raw) -> DifferenceSpec | None:
+        """The declared ``difference`` (true, or its settings) between two by-arm columns."""
+        if not raw:
+            return None
+        raw = {} if raw is True else dict(raw)
+        levelled = [c for c in self.columns if c.level is not None]
+        if not levelled:
+            raise ValueError(f"{self.where}: a difference compares columns by arm; declare "
+                             "columns: {by: arm}")
+        if "between" in raw:
+            first, second = raw["between"]
+        else:
+            first, second = self.analysis.compared_arms()
+        found = []
+        for code in (first, second):
+            hit = [c for c in levelled if _code_key(c.level) == _code_key(code)]
+            if not hit:
+                raise ValueError(f"{self.where}: difference: no column for level {code!r} "
+                                 f"(levels: {', '.join(str(c.level) for c in levelled)})")
+            found.append(hit[0])
+        if found[0] is found[1]:
+            raise ValueError(f"{self.where}: difference: the two levels compared are the same")
+        percent = f"{100 * self.analysis.spec.confidence:g}"
+        return DifferenceSpec(found[0], found[1], raw.get("label", f"Difference ({percent}% CI)"),
+                              raw.get("binary", "newcombe"), raw.get("continuous", "welch"),
+                              raw.get("decimals"), raw.get("footnote", True))
 
     # -- templates -----------------------------------------------------------------
     def bound(self, column: Column | None = None, **extra) -> dict[str, Any]:
@@ -286,7 +335,7 @@ def _locations(ctx: TableContext, raw: dict | None, result: TableResult,
         return []
     where = f"{ctx.where}, footnote location"
     positions = _row_positions(result.cells)
-    column_ids = [c.id for c in ctx.columns]
+    column_ids = ctx.column_ids
 
     def listed(value):
         return [value] if isinstance(value, str) else list(value)
@@ -399,6 +448,7 @@ def finish_gt(ctx: TableContext, gt: GT, result: TableResult) -> GT:
         gt = gt.tab_footnote(text, locations=locations) if locations else gt.tab_footnote(text)
         if note.get("mark"):
             marks.append(note["mark"])
+    gt = _difference_note(ctx, gt, result)
     if marks:
         gt = gt.opt_footnote_marks(marks=marks)
     elif ctx.raw.get("footnote_marks"):
@@ -408,11 +458,37 @@ def finish_gt(ctx: TableContext, gt: GT, result: TableResult) -> GT:
     return gt
 
 
+def _difference_note(ctx: TableContext, gt: GT, result: TableResult) -> GT:
+    """The note that says what the difference column holds and how its intervals are made
+    (unless the declaration gives its own text, or ``footnote: false``)."""
+    d = ctx.difference
+    if d is None or d.footnote is False:
+        return gt
+    from feasibility.analysis.compare import METHOD_TEXT
+    if isinstance(d.footnote, str):
+        text = ctx.render(d.footnote)
+    else:
+        kinds = set(result.cells.loc[result.cells["column"] == d.id, "statistic"])
+        methods = []
+        if "risk_difference_ci" in kinds:
+            methods.append("for proportions, the " + METHOD_TEXT[d.binary])
+        if "mean_difference_ci" in kinds:
+            methods.append("for means, the " + METHOD_TEXT[d.continuous])
+        percent = f"{100 * ctx.analysis.spec.confidence:g}"
+        text = (f"Difference: {d.first.level_label} minus {d.second.level_label}"
+                + (f"; {'; '.join(methods)}" if methods else "")
+                + f"; {percent}% confidence intervals, unadjusted.")
+    return gt.tab_footnote(text, locations=loc.spanner_labels(ids=[d.id]))
+
+
 def gt_arguments(ctx: TableContext) -> dict:
     """The keyword arguments of ``build_gt`` from the declaration."""
     raw = ctx.raw
+    columns = {c.id: c.label for c in ctx.columns}
+    if ctx.difference is not None:
+        columns[ctx.difference.id] = ctx.difference.label
     return dict(table_id=ctx.id, title=ctx.render(raw.get("title", ctx.id)),
-                columns={c.id: c.label for c in ctx.columns},
+                columns=columns,
                 value_label=ctx.render(raw.get("value_label", "")),
                 stub_label=raw.get("stub_label", ""), n_label=raw.get("n_label"),
                 denominator_label=raw.get("denominator_label"))

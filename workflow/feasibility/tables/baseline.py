@@ -13,6 +13,11 @@ dictionary's levels in code order. The categorical-outcomes kind
 
 Cells (``tables.common``): ``n_pct`` for levels and dichotomous rows (count, percent,
 denominator), ``mean_sd`` and ``median_iqr`` for continuous rows (Stata centiles).
+
+With ``difference`` (columns by arm), continuous and dichotomous rows get a between-arm
+difference column: ``mean_difference_ci`` (Welch or pooled t interval) and
+``risk_difference_ci`` (percentage points, Newcombe's hybrid score interval), of the
+same records and denominators as the row's cells (:mod:`feasibility.analysis.compare`).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from feasibility.analysis.compare import mean_difference, risk_difference
 from feasibility.analysis.expressions import FieldRef, Ref, _code_key
 from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key, slug
 from feasibility.stats import mean_sd, median_iqr, n_pct
@@ -61,6 +67,12 @@ def matches(values: pd.Series, code) -> pd.Series:
     text = values.astype(object).where(present, None).map(
         lambda x: None if x is None else _code_key(x))
     return (text == key).fillna(False).astype(bool)
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    if values.dtype.name == "boolean":
+        values = values.astype("float64")
+    return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
 class Describe:
@@ -138,6 +150,34 @@ class Describe:
                 self.categorical(spec, rid, group, label, column, v, keys)
             else:
                 raise ValueError(f"{ctx.where}, {where}: type {kind!r} needs a checkbox field")
+        if ctx.difference is not None and kind in ("continuous", "dichotomous"):
+            self.difference(spec, rid, group or "", label, kind,
+                            {column.id: v for column, v in columns})
+
+    def difference(self, spec, rid, group, label, kind, values: dict) -> None:
+        """The between-arm difference of a continuous (mean difference) or dichotomous (risk
+        difference, percentage points) row, in the table's difference column."""
+        ctx = self.ctx
+        d = ctx.difference
+        a, b = values[d.first.id].data, values[d.second.id].data
+        confidence = ctx.analysis.spec.confidence
+        key = published_key(spec.get("published_key"), f"{ctx.where}, row {rid!r}", column=d.id,
+                            column_index=len(ctx.columns), timepoint=ctx.timepoint or "")
+        if kind == "continuous":
+            r = mean_difference(_numbers(a), _numbers(b), confidence, d.continuous)
+            decimals = d.decimals if d.decimals is not None else self.option(spec, "decimals")
+            record = cell(ctx.cell_table, group, label, d.id, "mean_difference_ci",
+                          decimals=decimals, estimate=r.estimate, lower=r.lower, upper=r.upper,
+                          n=r.n1 + r.n2, published_key=key)
+        else:
+            k1, n1 = self.hits(spec, d.first, a)
+            k2, n2 = self.hits(spec, d.second, b)
+            r = risk_difference(k1, n1, k2, n2, confidence, d.binary)
+            decimals = d.decimals if d.decimals is not None else 1
+            record = cell(ctx.cell_table, group, label, d.id, "risk_difference_ci",
+                          decimals=decimals, estimate=100 * r.estimate, lower=100 * r.lower,
+                          upper=100 * r.upper, n=n1 + n2, published_key=key)
+        self.add(rid, None, (group, label), record)
 
     def denominator(self, spec: dict, column, values: pd.Series) -> int:
         how = self.option(spec, "denominator")
@@ -185,16 +225,20 @@ class Describe:
         self.add(rid, column, (group, label), record)
         self.missing_row(spec, rid, group, self.base_label(spec, label), column, values, keys)
 
-    def dichotomous(self, spec, rid, group, label, column, v, keys) -> None:
-        values = v.data
+    def hits(self, spec, column, values: pd.Series) -> tuple[int, int]:
+        """A dichotomous row's count (the ``value`` counted, default 1 / true) and its
+        denominator in a column."""
         if "value" in spec:
             hit = matches(values, spec["value"])
         elif values.dtype.name == "boolean":
             hit = values.fillna(False).astype(bool)
         else:
             hit = values == 1
-        count = int(hit.fillna(False).astype(bool).sum())
-        n = self.denominator(spec, column, values)
+        return int(hit.fillna(False).astype(bool).sum()), self.denominator(spec, column, values)
+
+    def dichotomous(self, spec, rid, group, label, column, v, keys) -> None:
+        values = v.data
+        count, n = self.hits(spec, column, values)
         key = published_key(spec.get("published_key"), f"{self.ctx.where}, row {rid!r}", **keys)
         self.add(rid, column, (group, label),
                  cell(self.ctx.cell_table, group, label, column.id, "n_pct",

@@ -16,6 +16,8 @@ count          total / - / - / - / people it is counted over / -
 rate           recruits per month / - / - / - / recruits / months
 proportion_ci  percent / - / Wilson CI low % / high % / count / denominator
 nnt_ci         NNT / - / NNT at upper p / NNT at lower p (inf: unbounded) / employed / recruited
+risk_difference_ci  percentage points / - / CI low / CI high / records in both arms / -
+mean_difference_ci  difference of means / - / CI low / CI high / records in both arms / -
 ============== ============================================================
 
 ``estimate`` … ``upper`` keep full precision; ``text`` is the cell as printed
@@ -57,6 +59,8 @@ _PARTS = {
     "rate": ("estimate",),
     "proportion_ci": ("estimate", "lower", "upper"),
     "nnt_ci": ("estimate", "lower", "upper"),
+    "risk_difference_ci": ("estimate", "lower", "upper"),
+    "mean_difference_ci": ("estimate", "lower", "upper"),
 }
 # The count a cell discloses. A ``count`` printed with decimals is a total of a measure
 # (case-management hours), not a count of people or events: it is never suppressed.
