@@ -68,8 +68,10 @@ def render_report(
     quarto_executable: str | os.PathLike | None = None,
     timeout: float = 300,
     source_date_epoch: int | None = None,
+    document: str = DOCUMENT,
 ) -> dict[str, Path]:
-    """Render ``project_dir/feasibility.qmd`` to ``out_dir/feasibility.{html,pdf}``.
+    """Render ``project_dir/feasibility.qmd`` to ``out_dir/feasibility.{html,pdf}`` (or another
+    ``document`` of the project, such as ``quality.qmd``, to ``out_dir/<its stem>.{html,pdf}``).
 
     Returns ``{"html": path, "pdf": path}`` for the formats asked for.
     ``backend``: ``auto`` uses Quarto when :func:`find_quarto` finds it and pandoc
@@ -82,8 +84,8 @@ def render_report(
     unknown = set(formats) - set(QUARTO_FORMAT)
     if unknown:
         raise RenderError(f"unknown report format(s) {sorted(unknown)}; choose from {list(QUARTO_FORMAT)}")
-    if not (project_dir / DOCUMENT).is_file():
-        raise RenderError(f"no {DOCUMENT} in report project {project_dir}")
+    if not (project_dir / document).is_file():
+        raise RenderError(f"no {document} in report project {project_dir}")
     backend = os.environ.get(BACKEND_ENV) or backend
     if backend not in BACKENDS:
         raise RenderError(f"unknown report backend {backend!r}; choose from {BACKENDS} "
@@ -99,9 +101,9 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     if quarto is not None:
         log.info("rendering %s with Quarto (%s)", project_dir, quarto)
-        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch)
+        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch, document)
     log.info("rendering %s with pandoc and Typst", project_dir)
-    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch)
+    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch, document)
 
 
 def find_quarto(configured: str | os.PathLike | None = None) -> Path | None:
@@ -163,16 +165,18 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 # ----------------------------------------------------------------------------- Quarto
 def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None) -> dict[str, Path]:
+                        timeout: float, epoch: int | None, document: str = DOCUMENT) -> dict[str, Path]:
     env = dict(os.environ)
     if epoch is not None:
         env["SOURCE_DATE_EPOCH"] = str(epoch)
     outputs = {}
     for fmt in formats:
-        target = out_dir / Path(DOCUMENT).with_suffix(f".{fmt}").name
+        target = out_dir / Path(document).with_suffix(f".{fmt}").name
         staging = Path(tempfile.mkdtemp(prefix=f".quarto-{fmt}-", dir=out_dir))
+        # the project (its render list) for the main report; the one file for another document
+        source = project_dir if document == DOCUMENT else project_dir / document
         try:
-            _run([quarto, "render", project_dir, "--to", QUARTO_FORMAT[fmt], "--output-dir", staging],
+            _run([quarto, "render", source, "--to", QUARTO_FORMAT[fmt], "--output-dir", staging],
                  timeout=timeout, cwd=project_dir, env=env)
             produced = staging / target.name
             if not produced.is_file():
@@ -215,8 +219,9 @@ def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
 
 # ----------------------------------------------------------------------------- pandoc + Typst
 def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None) -> dict[str, Path]:
-    text = expand_includes(project_dir / DOCUMENT, project_dir)
+                        timeout: float, epoch: int | None, document: str = DOCUMENT) -> dict[str, Path]:
+    text = expand_includes(project_dir / document, project_dir)
+    stem = Path(document).stem
     leftover = SHORTCODE.search(text)
     if leftover:
         raise RenderError(f"the pandoc back end expands only include shortcodes, not {leftover[0]}")
@@ -236,8 +241,8 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
             args += ["--css", css]
         text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=source,
                     timeout=timeout, cwd=project_dir)
-        write_text(out_dir / "feasibility.html", text)
-        return out_dir / "feasibility.html"
+        write_text(out_dir / f"{stem}.html", text)
+        return out_dir / f"{stem}.html"
 
     def pdf() -> Path:
         options = _format_options(project_dir, front_matter, "typst")
@@ -249,8 +254,8 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
         typst_ast = dict(ast, blocks=_html_tables_to_pandoc(ast["blocks"], pandoc, timeout))
         typ = _run([pandoc, "--from", "json", "--to", "typst", *args], input=json.dumps(typst_ast),
                    timeout=timeout, cwd=project_dir)
-        write_bytes(out_dir / "feasibility.pdf", compile_typst(typ, project_dir, epoch))
-        return out_dir / "feasibility.pdf"
+        write_bytes(out_dir / f"{stem}.pdf", compile_typst(typ, project_dir, epoch))
+        return out_dir / f"{stem}.pdf"
 
     # The two formats share nothing after the AST: render them side by side (the work is
     # in pandoc and Typst, which release the GIL).
