@@ -17,7 +17,7 @@ import pandas as pd
 
 from feasibility.tables.common import cell, cells_frame
 
-from .data import ARM, EVENT, RECORD, QualityData
+from .data import ARM, EVENT, RECORD, QualityData, counted
 
 RECORDS_TABLE = "quality_records"
 COMPLETION_TABLE = "quality_completion"
@@ -119,6 +119,7 @@ def completion_cells(data: QualityData, status: pd.DataFrame | None = None) -> p
     cells = []
     for r in shown.itertuples(index=False):
         group = event_group(data, r.arm, r.event)
+        group = f"{group} ({counted(r.records, 'record')})" if group else ""
         label = data.form_label(r.form)
         for k in kinds:
             cells.append(cell(COMPLETION_TABLE, group, label, k, "n_pct", decimals=0,

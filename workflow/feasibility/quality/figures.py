@@ -51,7 +51,7 @@ def _cell_text(fig: Figure, row, width_in: float) -> str:
     if not row.records:
         return "–"
     prop = font(SMALL_PT)
-    for text in (f"{int(row.complete)}/{int(row.records)}", f"{row.proportion_complete:.0%}"):
+    for text in (f"{int(row.complete):,}/{int(row.records):,}", f"{row.proportion_complete:.0%}"):
         if text_width_in(fig, text, prop) <= width_in * 0.9:
             return text
     return ""

@@ -100,6 +100,11 @@ def _aligned(gt: GT, left: list[str], right: list[str] = ()) -> GT:
     return gt.tab_style(style.text(align="left"), [loc.title(), loc.source_notes(), loc.footnotes()])
 
 
+def _thousands(gt: GT, cells: pd.DataFrame) -> GT:
+    """Counts with thousands separators (build_gt prints numbers as the paper does, without)."""
+    return gt.fmt_integer([f"{k}__v0" for k in dict.fromkeys(cells["column"])])
+
+
 def _left_stub(gt: GT) -> GT:
     """Stub and row groups left-aligned; footnote marks as symbols (*, †, ‡), never digits
     that could be read as part of a count."""
@@ -115,6 +120,7 @@ def records_table(data: QualityData, caption: Caption) -> QualityTable:
     columns = {g: g for g in data.dags} | {TOTAL: TOTAL if data.has_dags else ""}
     gt = build_gt(cells, table_id=_html_id(RECORDS_TABLE), title=caption.gt_title(), columns=columns,
                   value_label="n", stub_label="Event" if data.longitudinal else "")
+    gt = _thousands(gt, cells)
     if data.has_dags:
         gt = gt.tab_spanner(label="Data access group", spanners=list(data.dags), id="dags")
     gt = gt.tab_source_note(
@@ -136,16 +142,15 @@ def completion_table(data: QualityData, caption: Caption, status: pd.DataFrame |
     columns = {k: STATUS_COLUMNS.get(k, "Instances") for k in keys}
     gt = build_gt(cells, table_id=_html_id(COMPLETION_TABLE), title=caption.gt_title(), columns=columns,
                   value_label="n (%)", stub_label="Form")
+    gt = _thousands(gt, cells)
     if "instances" in keys:
         gt = gt.cols_label(instances__v0="n")
-    groups = status[status["designated"].astype(bool)][["arm", "event", "records"]].drop_duplicates()
     if data.longitudinal:
-        notes = ["Percentages of the records with data at the event (any form with a value or a status of "
-                 "Unverified or Complete): " + "; ".join(
-                     f"{event_group(data, r.arm, r.event)} {int(r.records):,}" for r in groups.itertuples()) + "."]
+        notes = ["Percentages of the records with data at the event (in brackets): records with a value or a "
+                 "status of Unverified or Complete in any form there."]
     else:
-        n = int(groups["records"].max()) if len(groups) else 0
-        notes = [f"Percentages of the {n:,} records."]
+        n = int(status["records"].max()) if len(status) else 0
+        notes = [f"Percentages of the {counted(n, 'record')}."]
     notes.append("No data: no row of the form for a record that has data at the event (a form saved as "
                  "Incomplete with every field blank is no data, as in REDCap's record status dashboard).")
     if status["repeating"].any():
@@ -178,7 +183,7 @@ def missingness_table(data: QualityData, caption: Caption, settings: QualitySett
         return QualityTable(MISSINGNESS_TABLE, caption, cells, _report_style(gt, _html_id(MISSINGNESS_TABLE)))
     gt = build_gt(cells, table_id=_html_id(MISSINGNESS_TABLE), title=caption.gt_title(), columns=columns,
                   value_label="n (%)", stub_label="Field")
-    gt = gt.cols_label(rows__v0="n")
+    gt = _thousands(gt, cells).cols_label(rows__v0="n")
     if codes:
         gt = gt.tab_spanner(label="Missing-data code", spanners=[f"code:{c}" for c in codes], id="codes")
     shown = [i for i in items if not only or i.blank or any(i.codes.values())]
