@@ -25,8 +25,10 @@ from .data import QualityData
 from .recruitment import ALL, RecruitmentData
 
 WIDTH_IN = getattr(common, "TEXT_WIDTH_IN", (210 - 2 * 25) / 25.4)   # A4 less 2.5 cm margins
-TEXT_PT = 8.0            # labels, titles
-SMALL_PT = 7.5           # cell text, ticks, legends (never below 7 pt)
+# Sizes at the drawn width; a back end that prints the text narrower than WIDTH_IN (pandoc's
+# default Typst margins leave 14.6 cm) scales them by up to 0.92, still above 7 pt.
+TEXT_PT = 8.5            # labels, titles
+SMALL_PT = 8.0           # cell text, ticks, legends
 CMAP = "viridis"         # lightness rises steadily: reads in greyscale
 NOT_DESIGNATED = "0.93"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -204,7 +206,7 @@ def _lines(frame: pd.DataFrame, panel: str, max_lines: int) -> list[tuple[str, n
     keep = sorted(groups, key=lambda g: (-series[g][-1], groups.index(g)))[:max_lines - 1]
     rest = [g for g in groups if g not in keep]
     other = np.sum([series[g] for g in rest], axis=0)
-    return [(g, series[g]) for g in groups if g in keep] + [(f"Other groups ({len(rest)})", other)]
+    return [(g, series[g]) for g in groups if g in keep] + [(f"{len(rest)} other groups", other)]
 
 
 def draw_recruitment(rec: RecruitmentData, max_lines: int = 5) -> Figure:

@@ -46,6 +46,12 @@ def _field(data: QualityData, name: str, what: str) -> dict:
     if name in data.identifiers_dropped:
         raise RecruitmentError(f"quality.recruitment.{what}: {name!r} is an identifier, dropped after validation; "
                                "name a field that is not an identifier (for example the date of consent)")
+    if what == "date_field" and not (f.get("validation") or "").startswith(("date", "datetime")):
+        raise RecruitmentError(f"quality.recruitment.date_field: {name!r} is not a date or datetime field "
+                               f"(its validation is {f.get('validation') or 'none'})")
+    if what == "source_field" and (not f.get("choices") or f.get("type") == "checkbox"):
+        raise RecruitmentError(f"quality.recruitment.source_field: {name!r} is not a coded field "
+                               "(radio, dropdown, yesno or truefalse)")
     if f["form"] not in data.tables or name not in data.tables[f["form"]].columns:
         raise RecruitmentError(f"quality.recruitment.{what}: {name!r} has no column in the validated data")
     return f
@@ -70,9 +76,6 @@ def recruitment_by_month(data: QualityData, settings: Recruitment) -> Recruitmen
     if not settings.date_field:
         return None
     f = _field(data, settings.date_field, "date_field")
-    if not (f.get("validation") or "").startswith(("date", "datetime")):
-        raise RecruitmentError(f"quality.recruitment.date_field: {f['name']!r} is not a date or datetime field "
-                               f"(its validation is {f.get('validation') or 'none'})")
     dates = pd.to_datetime(_first_per_record(data, f, settings.event))
     months = dates.dt.to_period("M")
     everyone = pd.Index(data.rows[RECORD].unique()).astype("string")
@@ -82,9 +85,6 @@ def recruitment_by_month(data: QualityData, settings: Recruitment) -> Recruitmen
     source_label = None
     if settings.source_field:
         s = _field(data, settings.source_field, "source_field")
-        if not s.get("choices") or s.get("type") == "checkbox":
-            raise RecruitmentError(f"quality.recruitment.source_field: {s['name']!r} is not a coded field "
-                                   "(radio, dropdown, yesno or truefalse)")
         labels = {str(code): label for code, label in s["choices"]}
         first = _first_per_record(data, s, None).astype("string")
         groups["source"] = (months.index.to_series().map(first).map(labels).fillna(NOT_RECORDED).astype("string"))

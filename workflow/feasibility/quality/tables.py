@@ -10,6 +10,7 @@ the caller passes, so that the report numbers its tables in one place
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from html import escape
 
@@ -238,7 +239,7 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
     shown = summary.copy()
     counts = shown.groupby("severity")["cells"].sum()
     shown["group"] = shown["severity"].map(
-        lambda s: f"{SEVERITY_LABELS.get(s, s.title())} ({int(counts[s]):,} cell{'s' * (counts[s] != 1)})")
+        lambda s: f"{SEVERITY_LABELS.get(s, s.title())} ({counted(counts[s], 'cell')})")
     if not len(shown):
         shown = pd.DataFrame([{"group": "", "field": "", "rule": "No errors and no warnings", "cells": pd.NA,
                                "examples": ""}])
@@ -252,6 +253,7 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
         gt = gt.cols_hide("group")
     gt = gt.tab_header(title=caption.gt_title()).tab_stubhead("Field")
     gt = gt.cols_label(rule="Rule", cells="Cells", examples="First examples (export line, event, instance: value)")
+    gt = gt.fmt(columns="examples", fns=_lines_html)
     gt = _aligned(gt.fmt_integer("cells").sub_missing("cells", missing_text=""), ["rule", "examples"], ["cells"])
     gt = gt.cols_width(fit_widths(display, {"field": "Field", "rule": "Rule", "cells": "Cells",
                                             "examples": "First examples (export line, event, instance: value)"}))
@@ -268,45 +270,72 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
 
 
 # ------------------------------------------------------------------------------ codebook
+def _attributes(row) -> str:
+    """A field's attributes as REDCap's codebook lists them, one per line: type and
+    validation, values (choices, range, calculation), branching logic, required, identifier."""
+    lines = [row.type + (f", {row.validation}" if row.validation else "")]
+    if row.values:
+        lines.append(row.values)
+    if row.branching:
+        lines.append(f"Shown if {row.branching}")
+    if row.flags:
+        lines.append(row.flags[0].upper() + row.flags[1:])
+    return "\n".join(lines)
+
+
+def _lines_html(text: str) -> str:
+    """Plain text with its line breaks kept (HTML escaped: a label may hold < or &)."""
+    return "<br>".join(escape(line) for line in str(text).split("\n"))
+
+
 def codebook_table(data: QualityData, caption: Caption, settings: QualitySettings | None = None) -> QualityTable:
-    """Every instrument and field: label, type and validation, values, branching logic, flags."""
+    """Every instrument and field, laid out as REDCap's own codebook: the field, its label,
+    and its attributes (type and validation; choices, range or calculation; branching logic;
+    required, identifier). The CSV keeps each attribute in its own column."""
     settings = settings or QualitySettings()
     frame = codebook_frame(data, descriptive=settings.codebook.descriptive,
                            max_choices=settings.codebook.max_choices)
-    display = frame.assign(group=[f"{label} ({name})" for label, name in zip(frame["form_label"], frame["form"])],
-                           kind=[v or t for t, v in zip(frame["type"], frame["validation"])])
-    display = display[["group", "field", "label", "kind", "values", "branching", "flags"]]
+    display = pd.DataFrame({
+        "group": [f"{label} ({name})" for label, name in zip(frame["form_label"], frame["form"])],
+        "field": frame["field"], "label": frame["label"],
+        "attributes": [_attributes(r) for r in frame.itertuples(index=False)]})
     table_id = _html_id(CODEBOOK_TABLE)
     gt = GT(display, rowname_col="field", groupname_col="group", id=table_id)
     gt = gt.tab_header(title=caption.gt_title()).tab_stubhead("Field")
-    gt = gt.cols_label(label="Label", kind="Type", values="Values", branching="Shown if", flags="Flags")
-    gt = _aligned(gt, ["label", "kind", "values", "branching", "flags"])
-    gt = gt.cols_width(fit_widths(display, {"field": "Field", "label": "Label", "kind": "Type",
-                                            "values": "Values", "branching": "Shown if", "flags": "Flags"}))
+    gt = gt.cols_label(label="Label", attributes="Attributes")
+    gt = gt.fmt(columns="attributes", fns=_lines_html)
+    gt = _aligned(gt, ["label", "attributes"])
+    gt = gt.cols_width(fit_widths(display, {"field": "Field", "label": "Label", "attributes": "Attributes"}))
     n_forms, n_fields = frame["form"].nunique(), len(frame)
     gt = gt.tab_source_note(
-        f"{n_forms:,} instrument{'s' * (n_forms != 1)} and {n_fields:,} field{'s' * (n_fields != 1)}, from the "
-        "project's data dictionary (or project XML). Type: the field type, or a text field's validation. Values: choices (code and label), the validation range, "
-        "or a calculation. Shown if: the field's branching logic. Identifier fields are dropped from the "
-        "validated data right after validation.")
+        f"{counted(n_forms, 'instrument')} and {counted(n_fields, 'field')}, from the project's data dictionary "
+        "(or project XML). Attributes: the field type and validation; its choices (code and label), validation "
+        "range or calculation; its branching logic; whether it is required or an identifier (identifiers are "
+        "dropped from the validated data right after validation).")
     gt = _report_style(_left_stub(gt), table_id)
     return QualityTable(CODEBOOK_TABLE, caption, frame, gt, cells=False)
 
 
-TEXT_WIDTH_CHARS = 96       # characters of 8.5 pt table text across the A4 text width (about 16 cm)
+TEXT_WIDTH_CHARS = 104      # characters of 8.5 pt table text across the printed text width (14.6-16 cm)
 CELL_PADDING_CHARS = 3
+# where a line of text may break: spaces, and after a slash or a hyphen (Unicode line breaking)
+_BREAKS = re.compile(r"\s+|(?<=[/\-–])")
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for line in text.split("\n") for w in _BREAKS.split(line)), default=0)
 
 
 def fit_widths(frame: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
     """Column widths (percentages of the text width) fitted to the content, as a browser's
     automatic table layout does: every column at least as wide as its longest word (REDCap
     names such as ``number_2dp_comma_decimal`` cannot wrap), the rest of the width shared in
-    proportion to how much more each column's longest cell would take."""
+    proportion to how much more each column's longest line would take."""
     least, most = {}, {}
     for column, label in labels.items():
         cells = [str(v) for v in frame[column].fillna("")] + [label]
-        least[column] = max(len(w) for c in cells for w in (c.split() or [""])) + CELL_PADDING_CHARS
-        most[column] = max(len(c) for c in cells) + CELL_PADDING_CHARS
+        least[column] = max(_longest_word(c) for c in cells) + CELL_PADDING_CHARS
+        most[column] = max(len(line) for c in cells for line in c.split("\n")) + CELL_PADDING_CHARS
     width = max(TEXT_WIDTH_CHARS, sum(least.values()))
     if sum(most.values()) <= width:
         share = {c: most[c] * width / sum(most.values()) for c in labels}

@@ -36,10 +36,19 @@ def scrub(text: str, record: str = "") -> str:
     return text
 
 
-def _kind(field: dict | None) -> str:
-    """How an example value of the field may be shown: value, shape (dates) or withheld."""
+_DESIGN_COLUMNS = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
+                   "redcap_data_access_group")
+
+
+def _kind(field: dict | None, name: str = "") -> str:
+    """How an example value may be shown: value, shape (dates) or withheld. A failure of the
+    file (no field) shows its value (a header, a separator); a column that is not a field of
+    the dictionary (a survey identifier may be an e-mail address) is withheld, except
+    REDCap's own event, repeat, group and form-status columns."""
     if field is None:
-        return "value"
+        if not name or name in _DESIGN_COLUMNS or name.endswith("_complete"):
+            return "value"
+        return WITHHELD
     if field.get("identifier"):
         return WITHHELD
     validation = field.get("validation") or ""
@@ -52,14 +61,15 @@ def _kind(field: dict | None) -> str:
     return WITHHELD
 
 
-def shown_value(value: str, field: dict | None, record: str = "", record_field: str | None = None) -> str:
+def shown_value(value: str, field: dict | None, record: str = "", record_field: str | None = None,
+                field_name: str = "") -> str:
     """The example value as the report may print it."""
     if value in ("", None):
         return ""
-    name = (field or {}).get("name")
+    name = field_name or (field or {}).get("name")
     if value == record or name in (record_field, "record_id"):
         return WITHHELD
-    kind = _kind(field)
+    kind = _kind(field, name or "")
     if kind == WITHHELD:
         return WITHHELD
     if kind == "shape":
@@ -76,7 +86,8 @@ def example_text(failure: dict, field: dict | None, record_field: str | None) ->
         where.append(str(failure["event"]))
     if failure.get("instance"):
         where.append(f"instance {failure['instance']}")
-    value = shown_value(str(failure.get("value") or ""), field, str(failure.get("record") or ""), record_field)
+    value = shown_value(str(failure.get("value") or ""), field, str(failure.get("record") or ""), record_field,
+                        str(failure.get("field") or ""))
     text = ", ".join(where)
     if value == WITHHELD:
         return f"{text}: value withheld" if text else "value withheld"
@@ -88,7 +99,7 @@ def example_text(failure: dict, field: dict | None, record_field: str | None) ->
 def validation_summary(report: dict | None, data: QualityData | None = None, *, examples: int = 3) -> pd.DataFrame:
     """One row per severity, field and rule: the cells it failed and its first examples.
 
-    Columns: severity, field, form, rule, cells, examples (``; ``-joined), in the order
+    Columns: severity, field, form, rule, cells, examples (one a line), in the order
     errors first, then by cells (most first), then field and rule."""
     columns = ["severity", "field", "form", "rule", "cells", "examples"]
     failures = (report or {}).get("failures") or []
@@ -110,7 +121,7 @@ def validation_summary(report: dict | None, data: QualityData | None = None, *, 
         if not more and len(g["examples"]) < examples:
             g["examples"].append(example_text(f, fields.get(f.get("field") or ""), record_field))
     rows = [{"severity": sev, "field": fld, "form": (fields.get(fld) or {}).get("form", ""), "rule": rule,
-             "cells": g["cells"], "examples": "; ".join(e for e in g["examples"] if e)}
+             "cells": g["cells"], "examples": "\n".join(e for e in g["examples"] if e)}
             for (sev, fld, rule), g in groups.items()]
     out = pd.DataFrame(rows, columns=columns)
     out["order"] = out["severity"].map({"error": 0, "warning": 1}).fillna(2)
