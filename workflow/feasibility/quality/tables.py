@@ -106,9 +106,14 @@ def _thousands(gt: GT, cells: pd.DataFrame) -> GT:
     return gt.fmt_integer([f"{k}__v0" for k in dict.fromkeys(cells["column"])])
 
 
-def _left_stub(gt: GT) -> GT:
+MIN_TABLE_WIDTH = "32em"    # in the HTML: a table of two or three columns keeps its notes readable
+
+
+def _left_stub(gt: GT, table_id: str) -> GT:
     """Stub and row groups left-aligned; footnote marks as symbols (*, †, ‡), never digits
-    that could be read as part of a count."""
+    that could be read as part of a count; in the HTML, no table narrower than
+    :data:`MIN_TABLE_WIDTH` (its caption and notes would wrap a word a line)."""
+    gt = gt.opt_css(f"#{table_id} .gt_table {{ min-width: {MIN_TABLE_WIDTH}; }}")
     gt = gt.tab_style(style.text(align="left"), loc.stub()).tab_style(style.text(align="left"), loc.row_groups())
     gt = gt.tab_options(heading_align="left").tab_style(style.text(align="left"), loc.title())
     return gt.opt_footnote_marks("standard")
@@ -129,7 +134,7 @@ def records_table(data: QualityData, caption: Caption) -> QualityTable:
         "Complete" + (". Any event: records with data at one event of the arm or more." if data.longitudinal
                       else "."))
     gt = gt.tab_source_note(_source_note(data))
-    return QualityTable(RECORDS_TABLE, caption, cells, _left_stub(gt))
+    return QualityTable(RECORDS_TABLE, caption, cells, _left_stub(gt, _html_id(RECORDS_TABLE)))
 
 
 # ------------------------------------------------------------------------------ completion
@@ -162,7 +167,7 @@ def completion_table(data: QualityData, caption: Caption, status: pd.DataFrame |
     for note in notes:
         gt = gt.tab_source_note(note)
     gt = gt.tab_source_note(_source_note(data))
-    return QualityTable(COMPLETION_TABLE, caption, cells, _left_stub(gt))
+    return QualityTable(COMPLETION_TABLE, caption, cells, _left_stub(gt, _html_id(COMPLETION_TABLE)))
 
 
 # ------------------------------------------------------------------------------ missingness
@@ -214,7 +219,7 @@ def missingness_table(data: QualityData, caption: Caption, settings: QualitySett
     for note in notes:
         gt = gt.tab_source_note(note)
     gt = gt.tab_source_note(_source_note(data))
-    return QualityTable(MISSINGNESS_TABLE, caption, cells, _left_stub(gt))
+    return QualityTable(MISSINGNESS_TABLE, caption, cells, _left_stub(gt, _html_id(MISSINGNESS_TABLE)))
 
 
 def missing_codes_table(data: QualityData, caption: Caption) -> QualityTable:
@@ -225,7 +230,7 @@ def missing_codes_table(data: QualityData, caption: Caption) -> QualityTable:
     gt = _aligned(gt.fmt_integer(["cells", "fields"]), ["code", "label", "forms"], ["cells", "fields"])
     gt = gt.sub_missing(missing_text="")
     gt = gt.tab_source_note("A cell with a missing-data code is counted here, never as a value or as bad data.")
-    gt = _report_style(gt.tab_source_note(_source_note(data)), _html_id(CODES_TABLE))
+    gt = _report_style(_left_stub(gt.tab_source_note(_source_note(data)), _html_id(CODES_TABLE)), _html_id(CODES_TABLE))
     return QualityTable(CODES_TABLE, caption, frame, gt, cells=False)
 
 
@@ -265,7 +270,7 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
             "cells, including those counted but not listed in the validation report.")
     gt = gt.tab_source_note("Examples never show the record; values of identifier fields, free text and the "
                             "record ID are withheld, and dates are shown by their shape (9999-99-99).")
-    gt = _report_style(_left_stub(gt), table_id)
+    gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(VALIDATION_TABLE, caption, summary, gt, cells=False)
 
 
@@ -312,7 +317,7 @@ def codebook_table(data: QualityData, caption: Caption, settings: QualitySetting
         "(or project XML). Attributes: the field type and validation; its choices (code and label), validation "
         "range or calculation; its branching logic; whether it is required or an identifier (identifiers are "
         "dropped from the validated data right after validation).")
-    gt = _report_style(_left_stub(gt), table_id)
+    gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(CODEBOOK_TABLE, caption, frame, gt, cells=False)
 
 
