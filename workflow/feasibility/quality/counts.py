@@ -50,7 +50,7 @@ def records_by_event(data: QualityData) -> pd.DataFrame:
         for event, part in scopes:
             out.append({"arm": arm, "event": event, "dag": None, "records": int(part[RECORD].nunique())})
             if data.has_dags:
-                counts = part.groupby("dag")[RECORD].nunique()
+                counts = part.groupby("dag", observed=True)[RECORD].nunique()
                 out += [{"arm": arm, "event": event, "dag": g, "records": int(counts.get(g, 0))} for g in data.dags]
     return pd.DataFrame(out, columns=["arm", "event", "dag", "records"])
 
@@ -78,14 +78,14 @@ def completion_status(data: QualityData) -> pd.DataFrame:
     event, and how many of them have the form Complete, Unverified, Incomplete, without a
     status, or no data; instances of a repeating form; the proportion complete."""
     rows = data.rows
-    at_event = rows.groupby([ARM, EVENT])[RECORD].nunique()
+    at_event = rows.groupby([ARM, EVENT], observed=True)[RECORD].nunique()
     status = rows.assign(rank=rows["status"].map({0: 0, 1: 1, 2: 2}).astype("Float64").fillna(-1))
     # a record's status for a form at an event: its least complete instance
-    per_record = status.groupby([ARM, EVENT, "form", RECORD])["rank"].min().reset_index()
+    per_record = status.groupby([ARM, EVENT, "form", RECORD], observed=True)["rank"].min().reset_index()
     tallies = (per_record.assign(kind=per_record["rank"].map({-1.0: "no_status", 0.0: "incomplete",
                                                               1.0: "unverified", 2.0: "complete"}))
-               .groupby([ARM, EVENT, "form", "kind"]).size())
-    instances = rows.groupby([ARM, EVENT, "form"]).size()
+               .groupby([ARM, EVENT, "form", "kind"], observed=True).size())
+    instances = rows.groupby([ARM, EVENT, "form"], observed=True).size()
     out = []
     for arm in data.arms:
         for e in data.events_of_arm(arm):

@@ -178,9 +178,9 @@ class QualityData:
                                  ARM: pd.Series(dtype="int64"), INSTANCE: pd.Series(dtype="Int64"),
                                  "form": pd.Series(dtype="string"), "status": pd.Series(dtype="Int64")})
         out = pd.concat(parts, ignore_index=True)
-        out[RECORD] = out[RECORD].astype("string")
-        out[EVENT] = out[EVENT].astype("string")
-        out["form"] = out["form"].astype("string")
+        # categories: every count groups by these, and grouping by codes is fast at 100,000 records
+        for c in (RECORD, EVENT, "form"):
+            out[c] = out[c].astype("category")
         return out
 
     @cached_property

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from feasibility.figures import common
+from feasibility.figures.completeness import _text_colour   # black or white text by contrast (WCAG)
 from feasibility.figures.common import COLOURS, figure_style, font, new_figure, save_figure, text_width_in, \
     wrap_to_width
 
@@ -34,15 +35,6 @@ NOT_DESIGNATED = "0.93"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
-
-
-def _text_colour(rgba) -> str:
-    """Black on light cells, white on dark ones (WCAG contrast)."""
-    def linear(c):
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (linear(c) for c in rgba[:3])
-    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
 
 
 # ---------------------------------------------------------------------- completeness
@@ -183,9 +175,9 @@ def completeness_alt_text(data: QualityData, status: pd.DataFrame) -> str:
 
 
 def make_completeness(data: QualityData, svg_path: str | os.PathLike, png_path: str | os.PathLike,
-                      title: str = "Forms complete by event") -> pd.DataFrame:
+                      title: str = "Forms complete by event", status: pd.DataFrame | None = None) -> pd.DataFrame:
     """Draw and save the completeness heat map (SVG, PNG, ``<stem>.alt.txt``); return its data."""
-    status = completion_status(data)
+    status = completion_status(data) if status is None else status
     save_figure(draw_completeness(data, status), svg_path, png_path, completeness_alt_text(data, status), title)
     return status
 

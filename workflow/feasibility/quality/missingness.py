@@ -222,7 +222,7 @@ class FieldMissingness:
 
 def field_missingness(data: QualityData, *, branching: bool = True) -> list[FieldMissingness]:
     """Every counted field's answered, coded, hidden and blank cells."""
-    codes = data.missing.groupby(["form", "field", "code"]).size() if len(data.missing) else pd.Series(dtype=int)
+    codes = data.missing.groupby(["form", "field", "code"], observed=True).size() if len(data.missing) else pd.Series(dtype=int)
     code_list = [c for c, _ in data.missing_data_codes]
     code_list += sorted({str(c) for c in data.missing["code"].dropna().unique()} - set(code_list))
     lookup = _Lookup(data)

@@ -250,7 +250,7 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
         table.write(html_path, csv_path, small_cell_threshold=small_cell_threshold)
         files[key], files[f"{key}_csv"] = html_path, csv_path
     svg, png = out / "figures" / "quality_completeness.svg", out / "figures" / "quality_completeness.png"
-    figures.make_completeness(data, svg, png, title=caps["completeness"].text)
+    figures.make_completeness(data, svg, png, title=caps["completeness"].text, status=status)
     files["completeness"] = svg
     rec = None
     if "recruitment" in caps:

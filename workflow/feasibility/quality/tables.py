@@ -22,7 +22,7 @@ from feasibility.tables.common import build_gt, html_fragment, write_table
 
 from .codebook import CODEBOOK_TABLE, codebook_frame
 from .counts import (COMPLETION_TABLE, RECORDS_TABLE, STATUS_COLUMNS, TOTAL, completion_cells,
-                     completion_status, event_group, records_cells)
+                     completion_status, records_cells)
 from .data import QualityData, counted
 from .missingness import (CODES_TABLE, MISSINGNESS_TABLE, FieldMissingness, field_missingness,
                           missing_codes_used, missingness_cells, missingness_frame)
