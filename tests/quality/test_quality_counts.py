@@ -113,3 +113,22 @@ def test_the_same_counts_from_memory_and_from_the_written_files(classic):
     direct = QualityData.from_result(VALIDATORS["classic"]())
     pd.testing.assert_frame_equal(completion_status(direct), completion_status(classic))
     pd.testing.assert_frame_equal(records_by_event(direct), records_by_event(classic))
+
+
+def test_longitudinal_records_by_data_access_group(long):
+    """TrialLong with a data access group column added: 101 and 103 in site_a, 102 in site_b,
+    104 in none (REDCap leaves the column blank for a record outside every group)."""
+    from dataclasses import replace
+    groups = {"101": "site_a", "103": "site_a", "102": "site_b", "104": pd.NA}
+    tables = {form: t.assign(redcap_data_access_group=t["record_id"].map(groups).astype("string"))
+              for form, t in long.tables.items()}
+    data = replace(long, tables=tables)
+    assert data.dags == ["site_a", "site_b", "No group"]
+    counts = _records(data)
+    assert {k: v for k, v in counts.items() if k[0] == 1 and k[1] is None} == {
+        (1, None, None): 3, (1, None, "site_a"): 1, (1, None, "site_b"): 1, (1, None, "No group"): 1}
+    assert counts[(1, "month_6_arm_1", "site_a")] == 1 and counts[(1, "month_6_arm_1", "site_b")] == 1
+    assert counts[(1, "screening_arm_1", "No group")] == 1 and counts[(1, "baseline_arm_1", "No group")] == 0
+    assert counts[(2, "baseline_arm_2", "site_a")] == 1 and counts[(2, "baseline_arm_2", "site_b")] == 0
+    cells = records_cells(data)
+    assert cells["column"].unique().tolist() == ["All records", "site_a", "site_b", "No group"]

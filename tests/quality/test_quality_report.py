@@ -181,6 +181,8 @@ def test_a_project_without_a_date_field_says_how_to_get_recruitment(fixture_data
     caps = captions(data, settings)
     assert list(caps) == ["records", "completeness", "completion", "missingness", "missing_codes",
                           "validation", "codebook"]
+    records = files["records"].read_text()
+    assert "Data access group" in records and ">birmingham<" in records and "Table 1" in records
     summary = (files["build"] / "_generated" / "quality_summary.md").read_text()
     assert "It is a classic project (no events), with 3 data access groups" in summary
     assert "5 records in 8 form rows" in summary
@@ -188,10 +190,13 @@ def test_a_project_without_a_date_field_says_how_to_get_recruitment(fixture_data
 
 def test_small_cells_can_be_withheld(fixture_data, tmp_path):
     import pandas as pd
+
+    from feasibility.quality import records_table
     data = fixture_data("classic")
-    files = build_quality_report(data, load_settings({}), tmp_path, report_src=ROOT / "report",
-                                 small_cell_threshold=3)
-    cells = pd.read_csv(files["records_csv"], dtype=str, keep_default_na=False)
+    table = records_table(data, captions(data, load_settings({}))["records"])
+    table.write(tmp_path / "records.html", tmp_path / "records.csv", small_cell_threshold=3)
+    assert "&lt;3" in (tmp_path / "records.html").read_text()
+    cells = pd.read_csv(tmp_path / "records.csv", dtype=str, keep_default_na=False)
     assert dict(zip(cells["column"], cells["text"])) == {"All records": "5", "birmingham": "<3",
                                                          "coventry": "<3", "leeds": "<3"}
 

@@ -17,7 +17,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from feasibility.figures import common
-from feasibility.figures.completeness import _text_colour   # black or white text by contrast (WCAG)
 from feasibility.figures.common import COLOURS, figure_style, font, new_figure, save_figure, text_width_in, \
     wrap_to_width
 
@@ -35,6 +34,16 @@ NOT_DESIGNATED = "0.93"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)))
 MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def _text_colour(rgba) -> str:
+    """Black on light cells, white on dark ones (WCAG contrast). The same rule as the main
+    report's completeness figure (``figures.completeness``); kept here so that this package
+    does not depend on that module's private helpers."""
+    def linear(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    lum = 0.2126 * linear(rgba[0]) + 0.7152 * linear(rgba[1]) + 0.0722 * linear(rgba[2])
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
 
 
 # ---------------------------------------------------------------------- completeness

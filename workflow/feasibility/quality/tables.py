@@ -246,8 +246,8 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
     shown["group"] = shown["severity"].map(
         lambda s: f"{SEVERITY_LABELS.get(s, s.title())} ({counted(counts[s], 'cell')})")
     if not len(shown):
-        shown = pd.DataFrame([{"group": "", "field": "", "rule": "No errors and no warnings", "cells": pd.NA,
-                               "examples": ""}])
+        empty = "No errors and no warnings" if data.validation is not None else "No validation report was given"
+        shown = pd.DataFrame([{"group": "", "field": "", "rule": empty, "cells": pd.NA, "examples": ""}])
     display = shown[["group", "field", "rule", "cells", "examples"]].reset_index(drop=True)
     grouped = bool(len(summary))
     if grouped:
