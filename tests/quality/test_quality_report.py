@@ -57,6 +57,15 @@ def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def test_the_missing_codes_table_of_a_project_without_codes(fixture_data):
+    from feasibility.quality import missing_codes_table
+    from feasibility.tables.common import html_fragment
+    data = fixture_data("lab")
+    table = missing_codes_table(data, captions(data, load_settings({}))["missing_codes"])
+    assert table.frame.empty
+    assert "The project defines no missing-data codes and none was entered" in html_fragment(table.gt)
+
+
 def test_every_output_and_include_is_written(report):
     files = report["files"]
     for key in ("records", "completion", "missingness", "missing_codes", "validation", "codebook"):

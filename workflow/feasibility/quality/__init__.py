@@ -11,9 +11,10 @@ Public API (one function per output; pure functions from the validated data, I/O
     make_completeness(data, svg, png, title=caps["completeness"].text)   # heat map, form x event
     completion_table(data, caps["completion"]).write(html, csv)    # completion status by event
     missingness_table(data, caps["missingness"], settings).write(html, csv)
-    missing_codes_table(data, caps["missing_codes"]).write(html, csv)    # when "missing_codes" in caps
+    missing_codes_table(data, caps["missing_codes"]).write(html, csv)
     validation_table(data, caps["validation"], settings).write(html, csv)
-    make_recruitment(recruitment_by_month(data, settings.recruitment), svg, png)  # when "recruitment" in caps
+    make_recruitment(recruitment_by_month(data, settings.recruitment), svg, png,   # only when the study
+                     title=caps["recruitment"].text)                            # names a date field
     codebook_table(data, caps["codebook"], settings).write(html, csv)
     write_includes(build, data, settings, files, caps)   # _generated/quality_*.md of a copy of report/
     render_report(build, "results/report", document="quality.qmd",

@@ -45,14 +45,11 @@ class Output:
 
 
 def outputs(data: QualityData, settings: QualitySettings) -> list[Output]:
-    """The report's tables and figures for this project, in the order it shows them: the
-    missing-data codes table only when the project defines or uses codes, the recruitment
-    figure only when a date field is named."""
+    """The report's tables and figures, in the order it shows them. Every one is made for
+    every project (so that a workflow knows its files before it reads any data), except the
+    recruitment figure, made when the study file names a date field."""
     out = [Output("records", "table"), Output("completeness", "figure"), Output("completion", "table"),
-           Output("missingness", "table")]
-    if data.missing_data_codes or len(data.missing):
-        out.append(Output("missing_codes", "table"))
-    out.append(Output("validation", "table"))
+           Output("missingness", "table"), Output("missing_codes", "table"), Output("validation", "table")]
     if settings.recruitment.date_field:
         out.append(Output("recruitment", "figure"))
     out.append(Output("codebook", "table"))
@@ -173,10 +170,7 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     miss = ("Each field's cells, counted over its form's rows: answered, a missing-data code, hidden by the "
             "field's branching logic (a question not asked is not missing), or blank.\n\n"
             + _table_block(files["missingness"]))
-    if "missing_codes" in caps:
-        miss += "\n" + _table_block(files["missing_codes"])
-    else:
-        miss += "\nThe project defines no missing-data codes and none was found in the export.\n"
+    miss += "\n" + _table_block(files["missing_codes"])
     put("quality_missingness.md", miss)
     notes = validation_notes(data.validation)
     val = _table_block(files["validation"])
@@ -241,9 +235,8 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
         "missingness": tables.missingness_table(data, caps["missingness"], settings, items),
         "validation": tables.validation_table(data, caps["validation"], settings),
         "codebook": tables.codebook_table(data, caps["codebook"], settings),
+        "missing_codes": tables.missing_codes_table(data, caps["missing_codes"]),
     }
-    if "missing_codes" in caps:
-        made["missing_codes"] = tables.missing_codes_table(data, caps["missing_codes"])
     files: dict[str, Path] = {}
     for key, table in made.items():
         html_path, csv_path = out / "tables" / f"{table.table_id}.html", out / "tables" / f"{table.table_id}.csv"

@@ -225,7 +225,10 @@ def missingness_table(data: QualityData, caption: Caption, settings: QualitySett
 def missing_codes_table(data: QualityData, caption: Caption) -> QualityTable:
     """Each missing-data code: its label, and the cells, fields and forms it was entered in."""
     frame = missing_codes_used(data)
-    gt = GT(frame, id=_html_id(CODES_TABLE)).tab_header(title=caption.gt_title())
+    shown = frame if len(frame) else pd.DataFrame([{"code": "", "label": "The project defines no missing-data "
+                                                    "codes and none was entered", "cells": pd.NA,
+                                                    "fields": pd.NA, "forms": ""}])
+    gt = GT(shown, id=_html_id(CODES_TABLE)).tab_header(title=caption.gt_title())
     gt = gt.cols_label(code="Code", label="Label", cells="Cells", fields="Fields", forms="Forms")
     gt = _aligned(gt.fmt_integer(["cells", "fields"]), ["code", "label", "forms"], ["cells", "fields"])
     gt = gt.sub_missing(missing_text="")
