@@ -77,6 +77,7 @@ def render_report(
     quarto_executable: str | os.PathLike | None = None,
     timeout: float = 300,
     source_date_epoch: int | None = None,
+    document: str = DOCUMENT,
 ) -> dict[str, Path]:
     """Render ``project_dir/feasibility.qmd`` to ``out_dir/feasibility.{html,pdf}``.
 
@@ -91,8 +92,8 @@ def render_report(
     unknown = set(formats) - set(QUARTO_FORMAT)
     if unknown:
         raise RenderError(f"unknown report format(s) {sorted(unknown)}; choose from {list(QUARTO_FORMAT)}")
-    if not (project_dir / DOCUMENT).is_file():
-        raise RenderError(f"no {DOCUMENT} in report project {project_dir}")
+    if not (project_dir / document).is_file():
+        raise RenderError(f"no {document} in report project {project_dir}")
     backend = os.environ.get(BACKEND_ENV) or backend
     if backend not in BACKENDS:
         raise RenderError(f"unknown report backend {backend!r}; choose from {BACKENDS} "
@@ -108,9 +109,9 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     if quarto is not None:
         log.info("rendering %s with Quarto (%s)", project_dir, quarto)
-        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch)
+        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch, document)
     log.info("rendering %s with pandoc and Typst", project_dir)
-    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch)
+    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch, document)
 
 
 def find_quarto(configured: str | os.PathLike | None = None) -> Path | None:
@@ -179,7 +180,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 # ----------------------------------------------------------------------------- Quarto
 def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None) -> dict[str, Path]:
+                        timeout: float, epoch: int | None, document: str = DOCUMENT) -> dict[str, Path]:
     """``quarto render`` of a copy of the project, one call per format, each into its own
     ``--output-dir``: Quarto's own files (``.quarto/``, intermediates) stay in the copy,
     which is removed, so the build folder is left as it was. Everything Quarto prints goes
@@ -193,12 +194,14 @@ def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats:
     try:
         copy = work / "project"
         shutil.copytree(project_dir, copy, symlinks=True)
+        # the project (its render list) for the main report; the one file for another document
+        source = copy if document == DOCUMENT else copy / document
         for fmt in formats:
-            target = out_dir / Path(DOCUMENT).with_suffix(f".{fmt}").name
+            target = out_dir / Path(document).with_suffix(f".{fmt}").name
             staging = work / f"output-{fmt}"
             staging.mkdir()
             to = QUARTO_FORMAT[fmt]
-            stdout, stderr = _run_full([quarto, "render", copy, "--to", to, "--output-dir", staging],
+            stdout, stderr = _run_full([quarto, "render", source, "--to", to, "--output-dir", staging],
                                        timeout=timeout, cwd=copy, env=env)
             report_quarto_output(f"quarto render --to {to}", stdout + stderr)
             produced = staging / target.name
@@ -273,8 +276,9 @@ def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
 
 # ----------------------------------------------------------------------------- pandoc + Typst
 def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None) -> dict[str, Path]:
-    text = expand_includes(project_dir / DOCUMENT, project_dir)
+                        timeout: float, epoch: int | None, document: str = DOCUMENT) -> dict[str, Path]:
+    text = expand_includes(project_dir / document, project_dir)
+    stem = Path(document).stem
     leftover = SHORTCODE.search(text)
     if leftover:
         raise RenderError(f"the pandoc back end expands only include shortcodes, not {leftover[0]}")
@@ -308,8 +312,8 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
                 document = json.dumps(_images_inline(json.loads(source), project_dir))
             text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=document,
                         timeout=timeout, cwd=project_dir)
-        write_text(out_dir / "feasibility.html", text)
-        return out_dir / "feasibility.html"
+        write_text(out_dir / f"{stem}.html", text)
+        return out_dir / f"{stem}.html"
 
     typst_warnings: list[str] = []
 
@@ -317,8 +321,8 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
         typ = typst_source(ast, project_dir, front_matter, pandoc, timeout)
         pdf_bytes, warnings = compile_typst(typ, project_dir, epoch, with_warnings=True)
         typst_warnings.extend(warnings)
-        write_bytes(out_dir / "feasibility.pdf", pdf_bytes)
-        return out_dir / "feasibility.pdf"
+        write_bytes(out_dir / f"{stem}.pdf", pdf_bytes)
+        return out_dir / f"{stem}.pdf"
 
     # The two formats share nothing after the AST: render them side by side (the work is
     # in pandoc and Typst, which release the GIL).

@@ -1,0 +1,55 @@
+"""A data-quality report for any REDCap project, from its validated data (issue 16.3).
+
+Public API (one function per output; pure functions from the validated data, I/O at the edges)::
+
+    from feasibility.quality import QualityData, load_settings, captions
+    data = QualityData.read("results/validated", "results/validation/report.json")
+    settings = load_settings(config)                 # the study file's `quality` section
+    caps = captions(data, settings)                  # {"records": Caption("Table 1", ...), ...}
+
+    records_table(data, caps["records"]).write(html, csv)          # records by arm x event (x DAG)
+    make_completeness(data, svg, png, title=caps["completeness"].text)   # heat map, form x event
+    completion_table(data, caps["completion"]).write(html, csv)    # completion status by event
+    missingness_table(data, caps["missingness"], settings).write(html, csv)
+    missing_codes_table(data, caps["missing_codes"]).write(html, csv)
+    validation_table(data, caps["validation"], settings).write(html, csv)
+    make_recruitment(recruitment_by_month(data, settings.recruitment), svg, png,   # only when the study
+                     title=caps["recruitment"].text)                            # names a date field
+    codebook_table(data, caps["codebook"], settings).write(html, csv)
+    write_includes(build, data, settings, files, caps)   # _generated/quality_*.md of a copy of report/
+    render_report(build, "results/report", document="quality.qmd",
+                  source_date_epoch=source_date_epoch(data))
+
+    build_quality_report(data, settings, out_dir, render=True)     # all of the above at once
+
+The numbers behind each output are plain data frames: :func:`records_by_event`,
+:func:`completion_status`, :func:`field_missingness` / :func:`missingness_frame`,
+:func:`missing_codes_used`, :func:`validation_summary`, :func:`recruitment_by_month`,
+:func:`codebook_frame`.
+
+Modules follow the data flow: ``data`` (the validated data and metadata) -> ``counts``
+(records, completion), ``missingness`` (with branching logic), ``validation`` (the
+report's failures), ``recruitment``, ``codebook`` -> ``tables`` (great-tables) and
+``figures`` (matplotlib) -> ``report`` (captions, includes). Privacy: counts only; no
+record ID, identifier value or date of birth in any output; dates by month.
+"""
+from .codebook import codebook_frame
+from .counts import completion_status, records_by_event
+from .data import QualityData
+from .figures import draw_completeness, draw_recruitment, make_completeness, make_recruitment
+from .missingness import field_missingness, missing_codes_used, missingness_frame
+from .recruitment import RecruitmentError, recruitment_by_month
+from .report import build_quality_report, captions, outputs, source_date_epoch, summary_markdown, write_includes
+from .settings import QualitySettings, load_settings
+from .tables import (Caption, QualityTable, codebook_table, completion_table, missing_codes_table,
+                     missingness_table, records_table, validation_table)
+from .validation import validation_notes, validation_summary
+
+__all__ = [
+    "QualityData", "QualitySettings", "load_settings", "captions", "outputs", "Caption", "QualityTable",
+    "records_table", "completion_table", "missingness_table", "missing_codes_table", "validation_table",
+    "codebook_table", "make_completeness", "make_recruitment", "draw_completeness", "draw_recruitment",
+    "write_includes", "summary_markdown", "source_date_epoch", "build_quality_report",
+    "records_by_event", "completion_status", "field_missingness", "missingness_frame", "missing_codes_used",
+    "validation_summary", "validation_notes", "recruitment_by_month", "RecruitmentError", "codebook_frame",
+]

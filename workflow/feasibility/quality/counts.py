@@ -1,0 +1,135 @@
+"""Records by arm, event and data access group; form completion status by event.
+
+Counts of records (never their IDs) from the validated tables. A record "has data" at an
+event when any form has a row for it there (DESIGN.md: a row exists where the form has a
+non-blank field or a status of Unverified or Complete).
+
+Form completion status is REDCap's ``<form>_complete`` (0 Incomplete, 1 Unverified,
+2 Complete), counted per record among the records with data at the event, as REDCap's
+record status dashboard shows it: a record with no row of the form there has *no data*. A
+repeating form's status for a record is that of its least complete instance (one
+incomplete instance makes the record's form incomplete); its instances are counted apart.
+Forms not designated for an event are *not designated*, never *no data*.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from feasibility.tables.common import cell, cells_frame
+
+from .data import ARM, EVENT, RECORD, QualityData, counted
+
+RECORDS_TABLE = "quality_records"
+COMPLETION_TABLE = "quality_completion"
+TOTAL = "All records"
+STATUS_COLUMNS = {"complete": "Complete", "unverified": "Unverified", "incomplete": "Incomplete",
+                  "no_status": "No status exported", "no_data": "No data"}
+_STATUS_OF_CODE = {2: "complete", 1: "unverified", 0: "incomplete"}
+
+
+def event_group(data: QualityData, arm: int, event: str) -> str:
+    """How a table names an event: its label, led by the arm when the project has several."""
+    if not data.longitudinal:
+        return ""
+    label = data.event_label(event)
+    return f"{data.arm_label(arm)} · {label}" if len(data.arms) > 1 else label
+
+
+# ------------------------------------------------------------------------------ records
+def records_by_event(data: QualityData) -> pd.DataFrame:
+    """Records with data: per arm (``event`` None: any event) and per event, by data access
+    group (``dag`` None: all groups). Columns arm, event, dag, records."""
+    rows = data.rows[[RECORD, ARM, EVENT]].drop_duplicates()
+    if data.has_dags:
+        rows = rows.assign(dag=rows[RECORD].map(data.record_dag).astype("string"))
+    out = []
+    for arm in data.arms:
+        in_arm = rows[rows[ARM] == arm]
+        scopes = [(None, in_arm)] if data.longitudinal else []
+        scopes += [(e["unique_name"], in_arm[in_arm[EVENT] == e["unique_name"]]) for e in data.events_of_arm(arm)]
+        for event, part in scopes:
+            out.append({"arm": arm, "event": event, "dag": None, "records": int(part[RECORD].nunique())})
+            if data.has_dags:
+                counts = part.groupby("dag", observed=True)[RECORD].nunique()
+                out += [{"arm": arm, "event": event, "dag": g, "records": int(counts.get(g, 0))} for g in data.dags]
+    return pd.DataFrame(out, columns=["arm", "event", "dag", "records"])
+
+
+def records_cells(data: QualityData) -> pd.DataFrame:
+    """:func:`records_by_event` as tidy cells (``tables.common``): row groups are arms (when
+    there are several), rows are events, columns are data access groups and all records."""
+    cells = []
+    for r in records_by_event(data).itertuples(index=False):
+        group = data.arm_label(r.arm) if len(data.arms) > 1 else ""
+        if r.event is None:
+            label = "Any event"
+        elif data.longitudinal:
+            label = data.event_label(r.event)
+        else:
+            label = "Records"
+        cells.append(cell(RECORDS_TABLE, group, label, TOTAL if r.dag is None else r.dag, "count",
+                          decimals=0, estimate=float(r.records), n=r.records))
+    return cells_frame(cells)
+
+
+# ------------------------------------------------------------------------------ completion
+def completion_status(data: QualityData) -> pd.DataFrame:
+    """Per arm, event and form (every pair, designated or not): records with data at the
+    event, and how many of them have the form Complete, Unverified, Incomplete, without a
+    status, or no data; instances of a repeating form; the proportion complete."""
+    rows = data.rows
+    at_event = rows.groupby([ARM, EVENT], observed=True)[RECORD].nunique()
+    status = rows.assign(rank=rows["status"].map({0: 0, 1: 1, 2: 2}).astype("Float64").fillna(-1))
+    # a record's status for a form at an event: its least complete instance
+    per_record = status.groupby([ARM, EVENT, "form", RECORD], observed=True)["rank"].min().reset_index()
+    tallies = (per_record.assign(kind=per_record["rank"].map({-1.0: "no_status", 0.0: "incomplete",
+                                                              1.0: "unverified", 2.0: "complete"}))
+               .groupby([ARM, EVENT, "form", "kind"], observed=True).size())
+    instances = rows.groupby([ARM, EVENT, "form"], observed=True).size()
+    out = []
+    for arm in data.arms:
+        for e in data.events_of_arm(arm):
+            event = e["unique_name"]
+            n = int(at_event.get((arm, event), 0))
+            for form in data.forms:
+                name = form["name"]
+                designated = data.designated(event, name)
+                rec = {"arm": arm, "event": event, "form": name, "designated": designated,
+                       "repeating": (event, name) in data.repeating, "records": n if designated else pd.NA}
+                counts = {k: int(tallies.get((arm, event, name, k), 0)) for k in _STATUS_OF_CODE.values()}
+                counts["no_status"] = int(tallies.get((arm, event, name, "no_status"), 0))
+                counts["no_data"] = n - sum(counts.values())
+                for k in STATUS_COLUMNS:
+                    rec[k] = counts[k] if designated else pd.NA
+                rec["instances"] = int(instances.get((arm, event, name), 0)) if designated else pd.NA
+                rec["proportion_complete"] = counts["complete"] / n if designated and n else float("nan")
+                out.append(rec)
+    frame = pd.DataFrame(out)
+    for c in ["records", *STATUS_COLUMNS, "instances"]:
+        frame[c] = frame[c].astype("Int64")
+    return frame
+
+
+def completion_cells(data: QualityData, status: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The designated (event, form) pairs of :func:`completion_status` as tidy cells: status
+    counts as n (%) of the records with data at the event, and a repeating form's instances."""
+    status = completion_status(data) if status is None else status
+    shown = status[status["designated"].astype(bool)]
+    kinds = [k for k in STATUS_COLUMNS if k != "no_status" or shown["no_status"].fillna(0).sum() > 0]
+    cells = []
+    for r in shown.itertuples(index=False):
+        group = event_group(data, r.arm, r.event)
+        group = f"{group} ({counted(r.records, 'record')})" if group else ""
+        label = data.form_label(r.form)
+        for k in kinds:
+            cells.append(cell(COMPLETION_TABLE, group, label, k, "n_pct", decimals=0,
+                              estimate=100.0 * getattr(r, k) / r.records if r.records else float("nan"),
+                              n=int(getattr(r, k)), denominator=int(r.records)))
+        if r.repeating:
+            cells.append(cell(COMPLETION_TABLE, group, label, "instances", "count", decimals=0,
+                              estimate=float(r.instances), n=int(r.instances)))
+    return cells_frame(cells)
+
+
+__all__ = ["records_by_event", "records_cells", "completion_status", "completion_cells", "event_group",
+           "RECORDS_TABLE", "COMPLETION_TABLE", "STATUS_COLUMNS", "TOTAL"]

@@ -1,0 +1,90 @@
+"""The ``quality`` section of a study file, checked against its schema, with defaults.
+
+``schemas/config.quality.schema.yaml`` documents every key; :func:`load_settings` checks a
+study file's mapping against it and returns :class:`QualitySettings`. Every key is
+optional: ``QualitySettings()`` is what a study file with only ``study:`` and ``redcap:``
+gets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+
+@cache
+def schema() -> dict:
+    """The JSON Schema fragment of the ``quality`` section."""
+    import feasibility.schemas as package
+    return yaml.safe_load((Path(package.__file__).parent / "config.quality.schema.yaml")
+                          .read_text(encoding="utf-8"))
+
+
+def check_schema(config: Mapping) -> None:
+    """Raise ``ValueError`` naming every place where ``config['quality']`` breaks the schema."""
+    import jsonschema
+
+    section = {"quality": config["quality"]} if "quality" in config else {}
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(section), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  {'.'.join(str(p) for p in e.absolute_path) or 'quality'}: {e.message}" for e in errors]
+        raise ValueError("the study file's quality section does not match the schema:\n" + "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    date_field: str | None = None
+    event: str | None = None
+    by_dag: bool = True
+    source_field: str | None = None
+    max_lines: int = 5
+
+
+@dataclass(frozen=True)
+class Missingness:
+    flag_percent: float = 20.0
+    branching: bool = True
+    fields: str = "all"
+
+
+@dataclass(frozen=True)
+class Validation:
+    examples: int = 3
+
+
+@dataclass(frozen=True)
+class CodebookSettings:
+    descriptive: bool = False
+    max_choices: int = 30
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    title: str | None = None
+    recruitment: Recruitment = field(default_factory=Recruitment)
+    missingness: Missingness = field(default_factory=Missingness)
+    validation: Validation = field(default_factory=Validation)
+    codebook: CodebookSettings = field(default_factory=CodebookSettings)
+
+
+_PARTS = {"recruitment": Recruitment, "missingness": Missingness, "validation": Validation,
+          "codebook": CodebookSettings}
+
+
+def load_settings(config: Mapping | None) -> QualitySettings:
+    """The study file's ``quality`` section (checked) with every default filled in; the
+    title defaults to ``study.title``."""
+    config = dict(config or {})
+    check_schema(config)
+    section = dict(config.get("quality") or {})
+    parts = {name: cls(**(section.get(name) or {})) for name, cls in _PARTS.items()}
+    title = section.get("title") or (config.get("study") or {}).get("title")
+    return QualitySettings(title=title, **parts)
+
+
+__all__ = ["QualitySettings", "Recruitment", "Missingness", "Validation", "CodebookSettings",
+           "load_settings", "schema", "check_schema"]
