@@ -10,15 +10,15 @@ from ..scoring.eq5d import index_from_config
 from . import cohort
 from .writer import write_exports
 
-STATEMENT = ("Synthetic data: made by this project's deterministic generator so that the real "
-             "pipeline reproduces every internally consistent aggregate the published paper "
-             "prints. They are not the study's data: the study's participant-level data are "
-             "not public, and no record here describes a real person.")
+STATEMENT = ("Made by this project's deterministic generator so that the real pipeline "
+             "reproduces every internally consistent aggregate the published paper prints. "
+             "The study's participant-level data are not public, and no record here describes "
+             "a real person.")
 
 # What the generator made up: the paper does not publish these details.
 INVENTED = (
     "every participant-level value (the paper publishes only aggregates)",
-    "the reasons the 84 people screened out were not eligible or not interested",
+    "why the people screened out were not eligible or not interested",
     "all dates below the month (recruitment, sessions, placements, questionnaires)",
     "sites, sources and case managers of individual participants",
     "placement providers and roles, hours week by week",
