@@ -23,6 +23,11 @@ class Method:
     label: str         # table row: "EQ-5D-5L index (England 5L value set)"
     citation: str
 
+    @property
+    def short(self) -> str:
+        """The name without its parenthetical attribution, for prose that cites in full."""
+        return self.name.split(" (", 1)[0]
+
 
 VALUE_SETS = {
     "england_5l_2018": Method(

@@ -127,13 +127,15 @@ def methods(config: dict, prov: Provenance | None = None) -> str:
     calibrated = (prov.calibrated_to.get("eq5d_index") if is_synthetic(prov) else None)
     assumptions = "\n".join(f"- **{ASSUMPTIONS.get(k, k.replace('_', ' ').capitalize())}**: {v}"
                             for k, v in sc["assumptions"].items())
+    def cited(m) -> str:
+        return f"{m.short} ({m.citation})" if m.citation else m.name
+
     if used.id == paper.id:
-        eq_text = (f"Index values come from {used.name}, the paper's method"
-                   + (f" ({used.citation})" if used.citation else "") + ".")
+        eq_text = f"Index values come from {cited(used)}, the paper's method."
     else:
-        eq_text = (f"Index values come from {used.name}"
-                   + (f" ({used.citation})" if used.citation else "") + ". "
-                   f"The paper used {paper.name} ({paper.citation}). That mapping is published "
+        eq_text = (f"Index values come from {cited(used)}. "
+                   f"The paper used {cited(paper)}, as Stata's eq5dmap implements it. "
+                   "That mapping is published "
                    "only as lookup tables, which this project does not ship; a user who holds "
                    "the table can supply it (docs/eq5d_mapping_tables.md) and then gets the "
                    "paper's method. The two methods give different values for the same "
@@ -142,7 +144,7 @@ def methods(config: dict, prov: Provenance | None = None) -> str:
     if calibrated:
         cal = eq5d_method.VALUE_SETS.get(calibrated)
         eq_text += (f" The synthetic answers were calibrated so that "
-                    f"{cal.name if cal else 'a built-in value set'} reproduces the paper's "
+                    f"{cal.short if cal else 'a built-in value set'} reproduces the paper's "
                     "published index values: the paper's mapping may not be copied into the "
                     "project, nor anything derived from it, so the shipped data could not be "
                     "calibrated to it.")

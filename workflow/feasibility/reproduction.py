@@ -150,8 +150,7 @@ def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFra
         shown_pub = printed(key, pub)
         if key.startswith(NOT_DATA_PREFIXES):
             rows.append((key, where, shown_pub, "", NOT_DATA,
-                         "study context the paper reports; the case report form data do not hold it",
-                         ""))
+                         "study context; not in the case report form data", ""))
             continue
         names = part_names(key, pub)
         positions, used = doubted(key, names, found)
@@ -206,7 +205,7 @@ def _status(names: list[str], same: list[bool], positions: set[int], used: list)
         if rest:
             reason += f"; the {_words(names, rest)} match{'es' if len(rest) == 1 else ''}"
         return INCONSISTENT, reason
-    reason = "same definition and method; equal at the printed precision"
+    reason = "same definition and method; equal as printed"
     if positions:
         reason += f" (the audit doubts the {_words(names, positions)}: {checks})"
     return MATCH, reason

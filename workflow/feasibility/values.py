@@ -337,9 +337,18 @@ def build_values(cells: pd.DataFrame, frames: Mapping[str, pd.DataFrame], publis
                  eq5d_cfg: Mapping | None = None) -> dict[str, Value]:
     """Every named value; raises ``ValueError`` when two values claim one published key
     or two values share a name."""
+    values = registry(cell_values(cells, published, eq5d_cfg) + data_values(frames))
+    for value in values.values():
+        for key in value.published:
+            value.paper[key] = resolve(published, key)
+    return values
+
+
+def registry(found: list[Value]) -> dict[str, Value]:
+    """Values by name; ``ValueError`` when two share a name or claim one published key."""
     values: dict[str, Value] = {}
     owner: dict[str, str] = {}
-    for value in cell_values(cells, published, eq5d_cfg) + data_values(frames):
+    for value in found:
         if value.name in values:
             raise ValueError(f"two values are named {value.name!r} ({values[value.name].source}; "
                              f"{value.source})")
@@ -348,7 +357,6 @@ def build_values(cells: pd.DataFrame, frames: Mapping[str, pd.DataFrame], publis
                 raise ValueError(f"published key {key!r} has two definitions: {owner[key]!r} "
                                  f"and {value.name!r}")
             owner[key] = value.name
-            value.paper[key] = resolve(published, key)
         values[value.name] = value
     return values
 

@@ -175,14 +175,16 @@ def screening_exclusions(screening: pd.DataFrame) -> tuple[SideBox, SideBox]:
 
 def _status_type(dropout_reason: pd.Series) -> pd.Series:
     """The status change of a ``dropout_reason`` ("Withdrew: multiple dental operations")."""
-    return dropout_reason.str.partition(": ")[0].where(dropout_reason.notna())
+    text = dropout_reason.astype(object)
+    return text.map(lambda t: t.split(": ", 1)[0] if isinstance(t, str) else None)
 
 
 def _grouped_reasons(reasons: pd.Series) -> tuple[Reason, ...]:
     """Reasons "<status change>: <reason>" grouped by status change, each with its reasons;
     a reason without a status change stands alone. Most frequent first, ties alphabetical."""
-    text = reasons.fillna(NOT_RECORDED)
-    kind, _, detail = (text.str.partition(": ")[i] for i in range(3))
+    text = reasons.astype(object).where(reasons.notna(), NOT_RECORDED).astype(str)
+    kind = text.map(lambda t: t.split(": ", 1)[0])
+    detail = text.map(lambda t: t.split(": ", 1)[1] if ": " in t else "")
     groups = []
     for label, n in sorted(kind.value_counts().items(), key=lambda item: (-item[1], item[0])):
         inner = detail[kind == label]
