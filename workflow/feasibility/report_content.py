@@ -215,8 +215,8 @@ def captions(prov: Provenance | None) -> dict[str, str]:
     if synthetic:
         fig1 += (". Synthetic data: the counts the paper reports are reproduced; the "
                  "breakdown of the people screened out by reason is invented.")
-        fig2 += (". Synthetic data: the months of recruitment and of each source's start are "
-                 "the paper's; every other date is invented.")
+        fig2 += (". Synthetic data: the months of recruitment and the first month of each "
+                 "source are those the paper gives; every other date is invented.")
     return {"figure1": fig1, "figure2": fig2, "completeness": completeness}
 
 

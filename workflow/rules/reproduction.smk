@@ -26,7 +26,8 @@ rule values:
         status_changes=validated("status_changes"),
         work_preparation=validated("work_preparation"),
         case_management=validated("case_management"),
-        code=code("values.py", "paper.py", "eq5d_method.py", "derive.py"),
+        code=code("values.py", "paper.py", "eq5d_method.py", "derive.py", "audit.py",
+                  "stats.py"),
     output:
         "results/values/values.json",
     params:
@@ -49,7 +50,7 @@ rule reproduction:
         published=config["paths"]["published_values"],
         values="results/values/values.json",
         audit="results/reproduction/audit.csv",
-        code=code("reproduction.py", "paper.py"),
+        code=code("reproduction.py", "paper.py", "audit.py", "stats.py"),
     output:
         "results/reproduction/comparison.csv",
     log:

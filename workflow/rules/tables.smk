@@ -30,7 +30,7 @@ rule table:
         unpack(lambda w: TABLE_INPUTS[w.table]),
         provenance=lambda w: provenance(),
         code=lambda w: code(f"tables/{w.table}.py", "tables/common.py", "stats.py",
-                            "provenance.py", "eq5d_method.py"),
+                            "provenance.py", "eq5d_method.py", "derive.py"),
     output:
         html="results/tables/{table}.html",
         csv="results/tables/{table}.csv",
