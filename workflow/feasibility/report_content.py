@@ -23,11 +23,11 @@ import pandas as pd
 
 from . import eq5d_method
 from .config import small_cell_threshold
-from .io import read_parquet, write_text
+from .io import write_text
 from .narrative import render_all
 from .paper import location
 from .provenance import Provenance, is_synthetic, read_provenance
-from .reproduction import STATUSES, SUPPRESSED
+from .reproduction import DIFFERS, INCONSISTENT, MATCH, NOT_DATA, OTHER_METHOD, SUPPRESSED
 from .values import load_values
 
 KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
@@ -223,14 +223,13 @@ def captions(prov: Provenance | None) -> dict[str, str]:
 # ----------------------------------------------------------------------------- appendices
 def appendix_reproduction(comp: pd.DataFrame) -> str:
     counts = comp["status"].value_counts()
-    parts = [f"{counts.get(MATCH_, 0)} match at the paper's printed precision (same definition "
+    parts = [f"{counts.get(MATCH, 0)} match at the paper's printed precision (same definition "
              "and method)"]
-    for status, words in (("computed by another method", "are computed by another method"),
-                          ("published value inconsistent",
-                           "are published values the audit shows to be inconsistent (their "
-                           "consistent numbers are still compared)"),
-                          ("differs", "differ"),
-                          ("not a data value", "are context the data do not hold")):
+    for status, words in ((OTHER_METHOD, "are computed by another method"),
+                          (INCONSISTENT, "are published values the audit shows to be inconsistent "
+                                         "(their consistent numbers are still compared)"),
+                          (DIFFERS, "differ"),
+                          (NOT_DATA, "are context the data do not hold")):
         parts.append(f"{counts.get(status, 0)} {words}")
     first = f"Of {len(comp)} published values, " + ", ".join(parts[:-1]) + f", and {parts[-1]}."
     if counts.get(SUPPRESSED, 0):
@@ -242,8 +241,6 @@ def appendix_reproduction(comp: pd.DataFrame) -> str:
     return (first + "\n\n" + md_table(shown[["Where in the paper", "Paper", "Reproduced",
                                              "Status", "Reason"]]))
 
-
-MATCH_ = STATUSES[0]
 
 
 def appendix_audit(audit: pd.DataFrame) -> str:

@@ -195,7 +195,6 @@ def data_values(f: Mapping[str, pd.DataFrame]) -> list[Value]:
                 for r in p.loc[p[c].fillna(0) > 0, "record_id"]]
     out: list[Value] = []
     add = out.append
-    people = "participants (analysis dataset)"
 
     # --- recruitment calendar
     months = p["consent_date"].dt.strftime("%Y-%m")
