@@ -20,7 +20,10 @@ from conftest import ROOT, run_snakemake
 
 STATUSES = {"match", "differs", "published value inconsistent", "computed by another method",
             "not a data value", "suppressed (small-cell rule)"}
-SHARED_DSU = ROOT.parents[1] / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv"
+# the shared reference folder beside the checkout (or beside the folder of worktrees)
+SHARED_DSU = next((d / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv"
+                   for d in ROOT.parents if (d / "shared/reference/eq5d").is_dir()),
+                  ROOT.parent / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv")
 
 
 def generated(project: Path, name: str) -> str:
