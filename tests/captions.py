@@ -14,4 +14,4 @@ PAPER_CAPTIONS = [
     "recruitment, rates of work preparation, and work placement completion by time",
 ]
 OWN_LABELS = ["Table 9", "Table 10", "Figure 3", "Table A1", "Table B1", "Table B2", "Table C1",
-              "Table C2", "Table D1", "Table D2"]
+              "Table C2", "Table D1", "Table D2", "Table D3"]

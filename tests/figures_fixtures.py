@@ -1,8 +1,8 @@
 """A small hand-made study for the figure tests: 20 people screened, 10 recruited.
 
 Screening (20 rows)                      Participants (10; P01-P06 Birmingham, P07-P10 Coventry)
-  S01-S10 enrolled (-> P01-P10)            P09 off sick rather than unemployed  } excluded or
-  S11-S13 not eligible: in paid employment P10 did not want to participate       } withdrew -> 8 attend
+  S01-S10 enrolled (-> P01-P10)            P09 found ineligible: off sick       } excluded or
+  S11-S13 not eligible: in paid employment P10 withdrew: did not want to take part} withdrew -> 8 attend
   S14-S15 not eligible: retired            P07 language or learning difficulties } not placed
   S16-S17 eligible, not interested         P08 disengaged after offer            } -> 6 placed
   S18-S19 interested: could not be         P06 moved into paid employment -> 5 completed (P01-P05)
@@ -33,7 +33,9 @@ PLACEMENT = {  # start, end
     "P01": ("2017-12-08", "2018-01-19"), "P02": ("2017-12-15", "2018-01-26"),
     "P03": ("2017-12-22", "2018-02-02"), "P04": ("2018-01-26", "2018-03-09"),
     "P05": ("2018-02-02", "2018-03-16"), "P06": ("2018-02-01", "2018-02-20")}
-EXCLUDED = {"P09": "Off sick rather than unemployed", "P10": "Did not want to participate"}
+# as derive writes them: "<status change>: <reason>"
+EXCLUDED = {"P09": "Found ineligible after recruitment: off sick rather than unemployed",
+            "P10": "Withdrew: did not want to participate"}
 NOT_PLACED = {"P07": "Language or learning difficulties", "P08": "Disengaged after offer"}
 NOT_COMPLETED = {"P06": "Moved into paid employment"}
 FOLLOW_UP = {"week6": "RRRRNNNN--", "week14": "RRRNNNNN--", "month6": "RRNNNNN---"}
@@ -141,3 +143,16 @@ def forms_returned() -> pd.DataFrame:
              "returned": f"P{i:02d}" in ids}
             for (tp, form), ids in returned.items() for i in range(1, 11)]
     return pd.DataFrame(rows)
+
+
+def questionnaires() -> dict[str, pd.DataFrame]:
+    """The employment answers the completeness figure reads: accepted job offers.
+
+    No one had accepted an offer at 14 weeks (the work questionnaire is then not
+    applicable); at 6 months P01 (placed) and P07 (not placed) had.
+    """
+    def accepted(ids):
+        return pd.DataFrame({"record_id": [f"P{i:02d}" for i in range(1, 11)],
+                             "emp_accepted": [1.0 if f"P{i:02d}" in ids else 0.0
+                                              for i in range(1, 11)]})
+    return {"week14": accepted(set()), "month6": accepted({"P01", "P07"})}

@@ -305,7 +305,7 @@ def _verdicts(df, key):
 
 
 def test_audit_table_shape(audited, published):
-    assert list(audited.columns) == ["key", "check", "arithmetic", "verdict"]
+    assert list(audited.columns) == ["key", "check", "arithmetic", "verdict", "parts"]
     assert set(audited["verdict"]) <= set(audit.VERDICTS)
     assert not audited.duplicated(["key", "check"]).any()
     for key in audited["key"].unique():       # every key names a value in the yaml
@@ -327,16 +327,34 @@ def test_findings_on_published_values(audited):
         "table4_work_outcomes.rtw_self_efficacy.mean_sd",
         # 125.35 + 45.2 = 170.55 and 5 x 4.0 + 15 x 6.7 + 10 x 4.6 = 166.5, not 161.5
         "case_management.total_hours",
+        # the same sum doubts the case managers' mean hours
+        "case_management.by_case_manager",
         # 1 Birmingham + 3 Coventry = 4 group sessions, not 5
         "work_preparation.group_sessions_by_site",
         # 16.7 h/week above placements of up to 16 h/week
-        "placements.hours_per_week.range[1]",
+        "placements.hours_per_week.range",
         # with 2.5 and 2 weeks among 15 and mean 5.5, the SD is at least 1.30, not 1.0
         "placements.weeks_attended.mean_sd",
     }
     assert set(found) == expected
     assert "170.55" in found["case_management.total_hours"]
     assert "166.5" in found["case_management.total_hours"]
+
+
+def test_findings_name_the_printed_numbers_they_doubt(audited):
+    found = audit.findings(audited)
+    parts = {key: {p for f in fs for p in f.parts} for key, fs in found.items()}
+    # the estimate that is not the centre of its interval; the interval itself stands
+    assert parts["table3_change.work_ability[1]"] == {"estimate"}
+    # no mean of 9 whole-number VAS changes lies at the centre of -24.8 to 11.8 (-59/9 and
+    # -58/9 fall either side of [-6.55, -6.45]): the interval is in doubt, not the estimate
+    assert parts["table3_change.eq5d_vas[2]"] == {"lower", "upper"}
+    assert "-59/9" in "; ".join(f.arithmetic for f in found["table3_change.eq5d_vas[2]"])
+    assert parts["table2_baseline.years_looking_for_work.median_iqr"] == {"median"}
+    assert parts["table4_work_outcomes.rtw_self_efficacy.mean_sd"] == {"mean"}
+    assert parts["placements.hours_per_week.range"] == {"max"}
+    assert parts["case_management.by_case_manager"] == {"mean_hours"}
+    assert parts["case_management.total_hours"] == set()      # the whole value
 
 
 def test_specific_verdicts_on_published_values(audited):
@@ -374,6 +392,6 @@ def test_write_audit_round_trip(audited, tmp_path):
     path = tmp_path / "audit.csv"
     audit.write_audit(audited, path)
     back = pd.read_csv(path)
-    assert list(back.columns) == ["key", "check", "arithmetic", "verdict"]
+    assert list(back.columns) == ["key", "check", "arithmetic", "verdict", "parts"]
     assert len(back) == len(audited)
     assert (back["verdict"] == audited["verdict"]).all()

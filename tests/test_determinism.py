@@ -14,7 +14,7 @@ import pytest
 from conftest import copy_project, run_snakemake
 
 # Every output that is published or read by a later step; logs are not outputs.
-COMPARED = ["tables/*", "figures/*", "reproduction/*", "derived/*", "validation/report.*",
+COMPARED = ["tables/*", "figures/*", "reproduction/*", "values/*", "derived/*", "validation/report.*",
             "report/feasibility.html", "report/feasibility.pdf", "report/build/_generated/*"]
 
 

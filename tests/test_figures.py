@@ -53,27 +53,34 @@ def follow_up_counts(flow):
 # ----------------------------------------------------------------------------- CONSORT counts
 def test_consort_counts_match_the_hand_count(screening, participants):
     flow = consort_counts(screening, participants)
-    # 20 screened; 10 not enrolled; 10 recruited; 2 excluded (P09, P10) -> 8 attended;
-    # 2 not placed (P07, P08) -> 6 placed; 1 did not complete (P06) -> 5 completed
+    # 20 screened; 7 excluded (5 not eligible, 2 not interested) -> 13 interested; 3 not
+    # recruited -> 10 recruited (8 attended work preparation); 2 excluded or withdrew after
+    # baseline (P09, P10) -> 8 continued; 2 not placed (P07, P08) -> 6 placed; 1 did not
+    # complete (P06) -> 5 completed
     assert [b.label for b in flow.main] == [
-        "Assessed for eligibility", "Recruited and baseline assessed",
-        "Attended work preparation", "Matched and attended a placement",
-        "Completed the six-week placement"]
-    assert main_counts(flow) == [20, 10, 8, 6, 5]
-    assert side_counts(flow) == [10, 2, 2, 1]
+        "Assessed for eligibility", "Eligible and expressed interest",
+        "Recruited and baseline assessed", "Continued to placement matching",
+        "Matched and attended a placement", "Completed the six-week placement"]
+    assert main_counts(flow) == [20, 13, 10, 8, 6, 5]
+    assert side_counts(flow) == [7, 3, 2, 2, 1]
+    assert flow.main[2].notes == ("Attended work preparation, n = 8",)
     # screening: S11-S13 paid employment, S14-S15 retired, S16-S17 not interested,
     # S18-S19 could not be contacted, S20 declined at consent; in the CRF's code order
     assert flow.side[0].reasons == (
         Reason("Not eligible", 5, (Reason("In paid employment", 3), Reason("Retired", 2))),
-        Reason("Eligible but did not express interest", 2),
-        Reason("Interested but not enrolled", 3,
-               (Reason("Could not be contacted", 2), Reason("Declined at the consent visit", 1))))
+        Reason("Eligible but did not express interest", 2))
+    assert flow.side[1].reasons == (Reason("Could not be contacted", 2),
+                                    Reason("Declined at the consent visit", 1))
+    # grouped by status change, in the paper's order, each with its reasons
+    assert flow.side[2].reasons == (
+        Reason("Found ineligible after recruitment", 1, (Reason("Off sick rather than unemployed", 1),)),
+        Reason("Withdrew", 1, (Reason("Did not want to participate", 1),)))
     # ties (1 each) in alphabetical order
-    assert flow.side[1].reasons == (Reason("Did not want to participate", 1),
-                                    Reason("Off sick rather than unemployed", 1))
-    assert flow.side[2].reasons == (Reason("Disengaged after offer", 1),
+    assert flow.side[3].reasons == (Reason("Disengaged after offer", 1),
                                     Reason("Language or learning difficulties", 1))
-    assert flow.side[3].reasons == (Reason("Moved into paid employment", 1),)
+    assert flow.side[4].reasons == (Reason("Moved into paid employment", 1),)
+    for box, children in flow.outflows():
+        assert box.n == sum(child.n for child in children), box
     # week6 RRRRNNNN-- 4/8, week14 RRRNNNNN-- 3/8, month6 RRNNNNN--- 2/7
     assert follow_up_counts(flow) == [(4, 8), (3, 8), (2, 7)]
 
@@ -84,11 +91,11 @@ def test_a_placement_not_completed_moves_one_person_between_two_boxes(screening,
     participants.loc[p05, "completed_placement"] = False
     participants.loc[p05, "not_completed_reason"] = "Health reasons"
     after = consort_counts(screening, participants)
-    assert main_counts(after) == [20, 10, 8, 6, 4]          # only "completed" falls, 5 -> 4
-    assert side_counts(after) == [10, 2, 2, 2]              # only "did not complete" rises
-    assert after.side[3].reasons == (Reason("Health reasons", 1),
+    assert main_counts(after) == [20, 13, 10, 8, 6, 4]      # only "completed" falls, 5 -> 4
+    assert side_counts(after) == [7, 3, 2, 2, 2]            # only "did not complete" rises
+    assert after.side[4].reasons == (Reason("Health reasons", 1),
                                      Reason("Moved into paid employment", 1))
-    assert after.side[:3] == before.side[:3]
+    assert after.side[:4] == before.side[:4]
     assert after.follow_up == before.follow_up
 
 
@@ -96,7 +103,7 @@ def test_a_returned_follow_up_changes_only_its_own_box(screening, participants):
     participants.loc[participants["record_id"] == "P05", "fu_status_week6"] = "returned"
     flow = consort_counts(screening, participants)
     assert follow_up_counts(flow) == [(5, 8), (3, 8), (2, 7)]
-    assert main_counts(flow) == [20, 10, 8, 6, 5]
+    assert main_counts(flow) == [20, 13, 10, 8, 6, 5]
 
 
 def test_a_dropout_leaves_the_follow_up_denominator(screening, participants):
@@ -134,19 +141,30 @@ def test_flow_checks_its_arithmetic():
 def shipped_like_flow() -> Flow:
     """The paper's Fig. 1 numbers with this study's reasons."""
     return Flow(
-        (MainBox("Assessed for eligibility", 117), MainBox("Recruited and baseline assessed", 31),
-         MainBox("Attended work preparation", 27), MainBox("Matched and attended a placement", 15),
+        (MainBox("Assessed for eligibility", 117), MainBox("Eligible and expressed interest", 33),
+         MainBox("Recruited and baseline assessed", 31, ("Attended work preparation, n = 27",)),
+         MainBox("Continued to placement matching", 24),
+         MainBox("Matched and attended a placement", 15),
          MainBox("Completed the six-week placement", 11)),
-        (SideBox("Excluded", 86, (
-            Reason("Not eligible", 84, (Reason("In paid employment", 30),
-                                        Reason("Out of work for less than the required period", 54))),
-            Reason("Interested but not enrolled", 2, (Reason("Could not be contacted", 2),)))),
-         SideBox("Excluded or withdrew after recruitment", 4, (
-             Reason("Off sick rather than unemployed", 2), Reason("Did not want to participate", 1),
-             Reason("Multiple dental operations", 1))),
-         SideBox("Not placed", 12, (
-             Reason("Disengaged after offer", 4), Reason("No suitable placement in area", 5),
-             Reason("Language or learning difficulties", 2), Reason("Withdrew or left the study", 1))),
+        (SideBox("Excluded", 84, (
+            Reason("Not eligible", 64, (Reason("In paid employment", 30),
+                                        Reason("Out of work for less than the required period", 34))),
+            Reason("Eligible but did not express interest", 20))),
+         SideBox("Not recruited", 2, (Reason("Could not be contacted", 1),
+                                      Reason("Declined at the consent visit", 1))),
+         SideBox("Excluded or withdrew after baseline", 7, (
+             Reason("Found ineligible after recruitment", 2,
+                    (Reason("Off sick rather than unemployed", 2),)),
+             Reason("Could not be placed", 2, (Reason("Language or learning difficulties", 2),)),
+             Reason("Withdrew", 3, (Reason("Did not want to participate", 1),
+                                    Reason("Left on the first day of work preparation (no reason given)", 1),
+                                    Reason("Multiple dental operations", 1))))),
+         SideBox("Not placed", 9, (
+             Reason("Disengaged after placement offer", 4, (
+                 Reason("Wanted a placement in another area", 2), Reason("Obtained employment", 1),
+                 Reason("Other or not given", 1))),
+             Reason("No suitable placement in area", 4),
+             Reason("Died", 1, (Reason("Death unrelated to the intervention", 1),)))),
          SideBox("Did not complete the placement", 4, (
              Reason("Moved into paid employment", 1), Reason("Personal difficulties", 1),
              Reason("Not happy in the placement", 1), Reason("Health reasons", 1)))),
@@ -219,13 +237,13 @@ def assert_consort_layout_ok(fig, n_boxes: int):
 
 def test_consort_layout_of_the_fixture(screening, participants):
     fig = draw_consort(consort_counts(screening, participants))
-    # 5 main + 4 side + 3 follow-up + the follow-up heading
-    assert_consort_layout_ok(fig, 13)
+    # 6 main + 5 side + 3 follow-up + the follow-up heading
+    assert_consort_layout_ok(fig, 15)
 
 
 def test_consort_layout_of_the_shipped_like_flow():
     fig = draw_consort(shipped_like_flow())
-    assert_consort_layout_ok(fig, 13)
+    assert_consort_layout_ok(fig, 15)
     width, height = fig.get_size_inches()
     assert width <= 6.5        # fits an A4 text width at 100%
 
@@ -240,7 +258,8 @@ def test_consort_layout_under_stress(kind):
 
 
 def test_consort_figure_grows_with_its_content():
-    small = draw_consort(shipped_like_flow()).get_size_inches()
+    # the same boxes, with 2 reasons and with 15 in the "Not placed" box
+    small = draw_consort(stress_flow("counts of 100000")).get_size_inches()
     tall = draw_consort(stress_flow("fifteen reasons")).get_size_inches()
     assert tall[1] > small[1]
 
@@ -262,10 +281,12 @@ def test_consort_alt_text_names_every_box_and_count():
         assert f"{box.label}: n = {box.n}" in alt
     for box in flow.side:
         assert f"{box.title}: n = {box.n}" in alt
-    for label, n in [("In paid employment", 30), ("Out of work for less than the required period", 54),
-                     ("Could not be contacted", 2), ("Multiple dental operations", 1),
-                     ("No suitable placement in area", 5), ("Health reasons", 1)]:
+    for label, n in [("In paid employment", 30), ("Out of work for less than the required period", 34),
+                     ("Could not be contacted", 1), ("Multiple dental operations", 1),
+                     ("No suitable placement in area", 4), ("Health reasons", 1),
+                     ("Withdrew", 3)]:
         assert f"{label}, n = {n}" in alt
+    assert "Attended work preparation, n = 27" in alt
     for text in ("6 weeks, 11 of 26", "14 weeks, 14 of 26", "6 months, 12 of 26"):
         assert text in alt
 
@@ -322,41 +343,52 @@ def test_timeline_separates_series_without_colour(participants, screening):
 
 # ----------------------------------------------------------------------------- completeness
 def test_completeness_counts_match_the_hand_count(participants):
-    data = completeness_data(participants, fx.forms_returned()).set_index(["timepoint", "form"])
-    # health: expected = not "not expected"; work/employment: of those, placed (P01-P06).
+    data = completeness_data(participants, fx.forms_returned(),
+                             fx.questionnaires()).set_index(["timepoint", "form"])
+    # health and employment: expected = not "not expected" (8, 8, 7), every responder as
+    # Table 5 counts them; work questionnaire at 6 weeks: of those, the placed (P01-P06);
+    # at 6 months: those with an accepted offer (P01, P07), of whom P01 returned it.
     # P09's week-6 health questionnaire is not counted: P09 dropped out.
     expected = {
         ("week6", "health_questionnaire"): (4, 8), ("week6", "work_questionnaire"): (3, 6),
-        ("week14", "health_questionnaire"): (3, 8), ("week14", "work_questionnaire"): (2, 6),
-        ("week14", "employment"): (3, 6),
-        ("month6", "health_questionnaire"): (2, 7), ("month6", "work_questionnaire"): (1, 6),
-        ("month6", "employment"): (2, 6)}
+        ("week14", "health_questionnaire"): (3, 8), ("week14", "employment"): (3, 8),
+        ("month6", "health_questionnaire"): (2, 7), ("month6", "work_questionnaire"): (1, 2),
+        ("month6", "employment"): (2, 7)}
     for key, (returned, n) in expected.items():
         assert (data.loc[key, "returned"], data.loc[key, "expected"]) == (returned, n), key
         assert data.loc[key, "proportion"] == pytest.approx(returned / n)
-    not_applicable = data.loc[("week6", "employment")]
-    assert pd.isna(not_applicable["expected"]) and pd.isna(not_applicable["proportion"])
+    # not applicable, each with its reason: no employment form at 6 weeks; no accepted
+    # offer at 14 weeks, so no work questionnaire is due (not "0 of 6 not returned")
+    for key, why in ((("week6", "employment"), "not collected"),
+                     (("week14", "work_questionnaire"), "accepted job offer")):
+        cell = data.loc[key]
+        assert pd.isna(cell["expected"]) and pd.isna(cell["proportion"]), key
+        assert why in cell["why_not_applicable"], key
     assert len(data) == 9
 
 
 def test_completeness_cells_show_counts_and_readable_text(participants):
-    data = completeness_data(participants, fx.forms_returned())
+    data = completeness_data(participants, fx.forms_returned(), fx.questionnaires())
     fig = draw_completeness(data)
     texts = {t.get_text(): t for t in fig.axes[0].texts}
-    assert {"4/8\n(50%)", "1/6\n(17%)", "2/7\n(29%)", "not\napplicable"} <= set(texts)
-    # viridis at 17% is dark: white text; at 50% mid-light: black text
-    assert texts["1/6\n(17%)"].get_color() == "white"
+    assert {"4/8\n(50%)", "1/2\n(50%)", "2/7\n(29%)", "not\napplicable",
+            "not applicable:\nno accepted\njob offer"} <= set(texts)
+    # viridis at 29% is dark: white text; at 50% mid-light: black text
+    assert texts["2/7\n(29%)"].get_color() == "white"
     assert texts["4/8\n(50%)"].get_color() == "black"
     assert len(fig.axes) == 2          # the heat map and its colour bar
     assert_texts_inside_figure(fig)
 
 
 def test_completeness_alt_text_gives_every_cell(participants):
-    alt = completeness_alt_text(completeness_data(participants, fx.forms_returned()))
+    alt = completeness_alt_text(completeness_data(participants, fx.forms_returned(),
+                                                  fx.questionnaires()))
     assert "Health questionnaire at 6 weeks: 4 of 8 expected returned (50%)" in alt
-    assert "Work questionnaire at 6 months: 1 of 6 expected returned (17%)" in alt
-    assert "Employment at 14 weeks: 3 of 6 expected returned (50%)" in alt
-    assert "Employment at 6 weeks: not applicable" in alt
+    assert "Work questionnaire at 6 months: 1 of 2 expected returned (50%)" in alt
+    assert ("Work questionnaire at 14 weeks: not applicable (collected only after an "
+            "accepted job offer; none reported)") in alt
+    assert "Employment at 14 weeks: 3 of 8 expected returned (38%)" in alt
+    assert "Employment at 6 weeks: not applicable (not collected at this time point)" in alt
 
 
 def assert_texts_inside_figure(fig):
@@ -378,7 +410,7 @@ def saved(tmp_path_factory):
     make_consort(screening, participants, tmp_path / "consort.svg", tmp_path / "consort.png")
     make_timeline(participants, screening, tmp_path / "timeline.svg", tmp_path / "timeline.png")
     make_completeness(participants, fx.forms_returned(), tmp_path / "completeness.svg",
-                      tmp_path / "completeness.png")
+                      tmp_path / "completeness.png", fx.questionnaires())
     return tmp_path
 
 
@@ -389,7 +421,7 @@ def svg_texts(path) -> list[str]:
 
 def test_svg_keeps_text_as_text(saved):
     texts = svg_texts(saved / "consort.svg")
-    assert "n = 20" in texts and "Excluded (n = 10)" in texts
+    assert "n = 20" in texts and "Excluded (n = 7)" in texts
     assert "n = 4 of 8 expected" in texts
     assert "2/7" in svg_texts(saved / "completeness.svg")
     assert "Posters and direct contact" in svg_texts(saved / "timeline.svg")

@@ -251,10 +251,14 @@ def test_feasibility_metrics(built):
     response = cells[cells["published_key"].str.startswith("follow_up_response_rate_pct")]
     assert response["n"].tolist() == [3, 4, 2] and set(response["denominator"]) == {6}
     assert [t.split(" ")[0] for t in response["text"]] == ["50", "67", "33"]
-    # case management: placed 4 6 8 10 -> 7.0 (5.0 to 9.0); not placed 0 0 2 3 -> 1.0 (0.0
-    # to 2.5); all eight -> 3.5 (1.0 to 7.0), x £30 -> 105 (30 to 210); total 33 hours
+    # case management: placed 4 6 8 10 -> 7.0 (5.0 to 9.0); not placed, over those who had
+    # case management (the paper's definition; the two with no contact are left out): 2 3 ->
+    # Stata's median (2 + 3)/2 = 2.5, quartiles x(1) = 2 and x(2) = 3, n = 2; all eight ->
+    # 3.5 (1.0 to 7.0), x £30 -> 105 (30 to 210); total 33 hours
     assert by_label(cells, "Hours per participant, placed")["text"] == "7.0 (5.0 to 9.0)"
-    assert by_label(cells, "Hours per participant, not placed")["text"] == "1.0 (0.0 to 2.5)"
+    unplaced = by_label(cells, "Hours per participant, not placed (had case management)")
+    assert (unplaced["text"], unplaced["n"]) == ("2.5 (2.0 to 3.0)", 2)
+    assert unplaced["published_key"] == "case_management.unplaced.median_iqr"
     assert by_label(cells, "Cost per participant (£), all recruited")["text"] == \
         "105 (30 to 210)"
     assert by_label(cells, "Total hours")["text"] == "33.0"

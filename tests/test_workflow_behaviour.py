@@ -69,8 +69,8 @@ def test_changing_a_six_month_answer_reruns_exactly_its_downstream_jobs(project,
     assert jobs_run(res.stderr) == {
         "validate_export[export=questionnaires_month6]", "validate", "score[timepoint=month6]",
         "analysis_dataset", "table[table=table3]", "table[table=table5]",
-        "table[table=feasibility_metrics]", "figure[figure=completeness]", "reproduction",
-        "report_sources", "render", "all"}
+        "table[table=feasibility_metrics]", "figure[figure=completeness]", "values",
+        "reproduction", "report_sources", "render", "all"}
     unchanged = ["tables/table2.html", "tables/table4.html", "figures/consort.svg",
                  "figures/timeline.svg", "derived/participants_core.parquet"]
     for f in unchanged:
@@ -82,8 +82,8 @@ def test_editing_a_table_module_reruns_that_table_and_what_reads_it(project):
     module.write_text(module.read_text() + "\n# edited\n")
     res = run_snakemake(project, "--dry-run")
     assert res.returncode == 0, res.stderr[-2000:]
-    assert jobs_run(res.stdout + res.stderr) == {"table[table=table4]", "reproduction", "report_sources",
-                                                 "render", "all"}
+    assert jobs_run(res.stdout + res.stderr) == {"table[table=table4]", "values", "reproduction",
+                                                 "report_sources", "render", "all"}
 
 
 def test_changing_a_config_parameter_reruns_the_jobs_that_use_it(project):

@@ -46,7 +46,12 @@ CONSISTENT = "consistent"
 INCONSISTENT = "inconsistent"
 NOT_CHECKABLE = "not checkable"
 VERDICTS = (CONSISTENT, INCONSISTENT, NOT_CHECKABLE)
-COLUMNS = ["key", "check", "arithmetic", "verdict"]
+COLUMNS = ["key", "check", "arithmetic", "verdict", "parts"]
+
+# Printed numbers of a value, by the shape of its key (``feasibility.paper.part_names``):
+# a check that finds one number wrong names it in ``parts`` (space-separated), so the
+# reproduction still compares the other numbers of that value; an empty ``parts`` means
+# the whole value (or every value under a group key).
 
 # Lowest UK EQ-5D-3L value (state 33333; Dolan 1997, Med Care 35:1095): the floor of
 # the mapped 3L index, which the paper's Table 1 prints as "0 to 1".
@@ -331,6 +336,27 @@ def change_sd_feasible(estimate: Printed, lo: Printed, hi: Printed, n: int,
                    f"{'feasible' if ok else 'infeasible'}")
 
 
+def interval_midpoint_grim(lo: Printed, hi: Printed, n: int,
+                           granularity: Fraction = Fraction(1)) -> Outcome:
+    """GRIM on a t interval's centre: some mean of n values on the grid must lie there.
+
+    The interval is m -/+ h, so m = (lo + hi)/2 within half the two ends' rounding; when
+    no k g / n lies in that range, no n whole-number changes give both printed ends.
+    """
+    m_lo, m_hi = (lo.lo + hi.lo) / 2, (lo.hi + hi.hi) / 2
+    first, last = math.ceil(m_lo * n / granularity), math.floor(m_hi * n / granularity)
+    sums = [k * granularity for k in range(first, last + 1)]
+    head = (f"centre ({lo.text} + {hi.text})/2 in [{_fmt(m_lo)}, {_fmt(m_hi)}] (rounding of "
+            f"both ends); x n {n} -> sum in [{_fmt(m_lo * n)}, {_fmt(m_hi * n)}]: ")
+    if sums:
+        return Outcome(CONSISTENT, head + ", ".join(f"{_fmt(t)}/{n} = {_fmt(t / n)}" for t in sums))
+    near = [k * granularity for k in (math.floor(m_lo * n / granularity),
+                                      math.ceil(m_hi * n / granularity))]
+    return Outcome(INCONSISTENT, head + "no whole sum (nearest: " + ", ".join(
+        f"{_fmt(t)}/{n} = {_fmt(t / n)}" for t in near) + "), so no n whole-number changes "
+        "give both printed ends; either end can hold with the estimate, not both")
+
+
 # ----------------------------------------------------------------------------- counts
 def percent_matches(count: int, denominator: int, percent: Printed) -> Outcome:
     """100 x count / denominator prints as the published percentage."""
@@ -475,11 +501,12 @@ class _Audit:
                           if rule.get("max_missing", 0) >= 1 and name in self.items}
         self.rows: list[dict] = []
 
-    def add(self, key: str, check: str, outcome: Outcome) -> None:
+    def add(self, key: str, check: str, outcome: Outcome, parts: str = "") -> None:
+        """One check of ``key``; ``parts`` names the printed numbers it concerns (empty: all)."""
         if outcome.verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {outcome.verdict!r}")
         self.rows.append({"key": key, "check": check, "arithmetic": outcome.arithmetic,
-                          "verdict": outcome.verdict})
+                          "verdict": outcome.verdict, "parts": parts})
 
     def range_of(self, measure: Measure) -> tuple[Fraction, Fraction] | None:
         if measure.range_key is None:
@@ -501,23 +528,24 @@ class _Audit:
                    "20 % 'does not apply' is allowed: steps of 25/27 or finer per person and a "
                    "dense set of means, so GRIM cannot test it" if name == "wrfq" else
                    "not integer-valued")
-            self.add(key, "GRIM mean", Outcome(NOT_CHECKABLE, why + note))
-            self.add(key, "GRIMMER SD", Outcome(NOT_CHECKABLE, why))
+            self.add(key, "GRIM mean", Outcome(NOT_CHECKABLE, why + note), "mean")
+            self.add(key, "GRIMMER SD", Outcome(NOT_CHECKABLE, why), "sd")
         else:
             items = self.imputable_items(measure)
             g = grim_for_scale(mean, n, measure.granularity, items)
-            self.add(key, "GRIM mean", Outcome(g.verdict, g.arithmetic + note))
+            self.add(key, "GRIM mean", Outcome(g.verdict, g.arithmetic + note), "mean")
             self.add(key, "GRIMMER SD", with_imputation_caveat(
-                grimmer(mean, sd, n, measure.granularity), items, state_premise=False))
+                grimmer(mean, sd, n, measure.granularity), items, state_premise=False), "sd")
         bounds = self.range_of(measure)
         if bounds is not None:
             a, b = bounds
             floor = (" (Table 1 prints 0 to 1; the floor is the 3L minimum -0.594, "
                      "state 33333, Dolan 1997)" if name == "eq5d_5l_to_3l" else "")
             r = mean_in_range(mean, a, b)
-            self.add(key, "mean within instrument range", Outcome(r.verdict, r.arithmetic + floor))
+            self.add(key, "mean within instrument range", Outcome(r.verdict, r.arithmetic + floor),
+                     "mean")
             self.add(key, "SD within maximum for range, mean and n",
-                     sd_within_range_bound(mean, sd, n, a, b))
+                     sd_within_range_bound(mean, sd, n, a, b), "sd")
 
     def table2(self) -> None:
         t2 = self.p["table2_baseline"]
@@ -531,7 +559,8 @@ class _Audit:
         mean, sd = Printed.of(pi[0], 1), Printed.of(pi[1], 1)
         raw = sd_within_range_bound(mean, sd, n, Fraction(k), Fraction(5 * k))
         self.add("table2_baseline.promis_pain_interference.mean_sd",
-                 f"SD within maximum for the 8a raw-sum range {k}-{5 * k} ({k} items 1-5)", raw)
+                 f"SD within maximum for the 8a raw-sum range {k}-{5 * k} ({k} items 1-5)", raw,
+                 "sd")
         lo, hi = self.p["instruments"]["promis_pain_interference"]
         printed = sd_within_range_bound(mean, sd, n, Fraction(lo), Fraction(hi))
         self.add("instruments.promis_pain_interference", "printed range vs the named 8a form",
@@ -544,17 +573,17 @@ class _Audit:
             if isinstance(cell, Mapping) and "median_iqr" in cell:
                 med, q1, q3 = (Printed.of(v, 1) for v in cell["median_iqr"])
                 self.add(f"table2_baseline.{name}.median_iqr", "median within IQR",
-                         median_in_iqr(med, q1, q3))
+                         median_in_iqr(med, q1, q3), "median")
         # n (%) cells over 31, percentages printed as whole numbers
         count, pct = t2["female"]["n_pct"]
         self.add("table2_baseline.female.n_pct", "percentage of n",
-                 percent_matches(count, n, Printed.of(pct, 0)))
+                 percent_matches(count, n, Printed.of(pct, 0)), "pct")
         for group in ("marital_status", "pain_areas", "ethnicity", "highest_education"):
             cells = t2[group]
             for cat, c in cells.items():
                 count, pct = c["n_pct"]
                 self.add(f"table2_baseline.{group}.{cat}.n_pct", "percentage of n",
-                         percent_matches(count, n, Printed.of(pct, 0)))
+                         percent_matches(count, n, Printed.of(pct, 0)), "pct")
             counts = [c["n_pct"][0] for c in cells.values()]
             if group != "pain_areas":
                 self.add(f"table2_baseline.{group}", "categories add to n",
@@ -583,17 +612,27 @@ class _Audit:
                 key = f"table3_change.{name}[{i}]"
                 est, lo, hi = Printed.of(est, d), Printed.of(lo, d), Printed.of(hi, d)
                 r = ci_centred(est, lo, hi)
-                self.add(key, f"95% CI centred on estimate ({times[i]})", r)
-                self.add(key, f"implied SD of changes feasible ({times[i]})",
-                         change_sd_feasible(est, lo, hi, n, a, b, self.confidence))
                 if measure.granularity is None:
-                    self.add(key, f"GRIM change mean ({times[i]})",
-                             Outcome(NOT_CHECKABLE,
-                                     "mapped utility: changes are not integer-valued"))
+                    g = Outcome(NOT_CHECKABLE, "mapped utility: changes are not integer-valued")
+                    mid = Outcome(NOT_CHECKABLE, "mapped utility: changes are not integer-valued")
                 else:
-                    g = grim_for_scale(est, n, measure.granularity, self.imputable_items(measure))
-                    self.add(key, f"GRIM change mean ({times[i]})",
-                             Outcome(g.verdict, "sum of n whole-number changes: " + g.arithmetic))
+                    items = self.imputable_items(measure)
+                    g = grim_for_scale(est, n, measure.granularity, items)
+                    g = Outcome(g.verdict, "sum of n whole-number changes: " + g.arithmetic)
+                    mid = with_imputation_caveat(
+                        interval_midpoint_grim(lo, hi, n, measure.granularity), items,
+                        state_premise=False)
+                # Which number of an off-centre cell is in doubt: the interval's two ends
+                # agree with each other on n and SD, so normally the estimate; but when no
+                # mean of n whole-number changes lies at the interval's centre and the
+                # estimate is such a mean, the interval (one of its ends) is.
+                blame = ("lower upper" if mid.verdict == INCONSISTENT and g.verdict != INCONSISTENT
+                         else "" if mid.verdict == INCONSISTENT else "estimate")
+                self.add(key, f"95% CI centred on estimate ({times[i]})", r, blame)
+                self.add(key, f"implied SD of changes feasible ({times[i]})",
+                         change_sd_feasible(est, lo, hi, n, a, b, self.confidence), "lower upper")
+                self.add(key, f"GRIM change mean ({times[i]})", g, "estimate")
+                self.add(key, f"GRIM interval centre ({times[i]})", mid, "lower upper")
 
     # --- Table 4 -----------------------------------------------------------------------
     def table4(self) -> None:
@@ -609,7 +648,7 @@ class _Audit:
                      counts_add_up([v[0] for v in cats.values()], n, name.replace("_", " ")))
             for c, (count, pct) in cats.items():
                 self.add(f"{key}.{c}", "percentage of n (one decimal)",
-                         percent_matches(count, n, Printed.of(pct, 1)))
+                         percent_matches(count, n, Printed.of(pct, 1)), "pct")
 
     # --- Table 5 -----------------------------------------------------------------------
     def table5(self) -> None:
@@ -647,7 +686,7 @@ class _Audit:
         for key in ("placed_and_attended", "obtained_employment_known", "pain_two_or_more_areas"):
             count, pct = f[key]
             self.add(f"flow.{key}", "percentage of recruited",
-                     percent_matches(count, recruited, Printed.of(pct, 0)))
+                     percent_matches(count, recruited, Printed.of(pct, 0)), "pct")
         self.add("flow.additional_health_concerns", "'all but six'",
                  counts_add_up([f["additional_health_concerns"], 6],
                                recruited, "with + without additional concerns"))
@@ -712,8 +751,12 @@ class _Audit:
                                   what="participants x mean hours per case manager")
         split = parts_add_up(means, Printed.of(placed_h.value + unplaced_h.value, 2), weights=ns,
                              what="against placed + unplaced instead")
+        by_manager = Outcome(by_manager.verdict, f"{by_manager.arithmetic}; {split.arithmetic}")
         self.add("case_management.total_hours", "sum over case managers of participants x mean",
-                 Outcome(by_manager.verdict, f"{by_manager.arithmetic}; {split.arithmetic}"))
+                 by_manager)
+        # the same sum puts the case managers' mean hours in doubt
+        self.add("case_management.by_case_manager", "sum over case managers of participants x mean",
+                 by_manager, "mean_hours")
         recruited = int(self.p["flow"]["recruited"])
         self.add("case_management.by_case_manager", "participants per case manager vs recruited",
                  Outcome(CONSISTENT if sum(ns) == recruited - 1 else INCONSISTENT,
@@ -787,13 +830,13 @@ class _Audit:
                  sd_within_range_bound(mean, sd, placed, lo.lo, hi.hi))
         cap = Fraction(pl["max_hours_per_week_offered"])
         ok = hi.lo <= cap
-        self.add("placements.hours_per_week.range[1]", "largest hours per week vs the 16 h offered",
+        self.add("placements.hours_per_week.range", "largest hours per week vs the 16 h offered",
                  Outcome(CONSISTENT if ok else INCONSISTENT,
                          f"largest {hi.text} h/week ({hi.interval}) vs placements of 'up to "
                          f"{cap}-hours per week' (Methods): {'within' if ok else 'exceeds'} "
                          f"by {_fmt(hi.value - cap)} h; no rounding reconciles them (possible "
                          "if hours per week = total hours / weeks attended with part weeks, or "
-                         "if 16 h was the partners' aim rather than a cap)"))
+                         "if 16 h was the partners' aim rather than a cap)"), "max")
         weeks = [Printed.of(v, 1) for v in pl["weeks_attended"]["mean_sd"]]
         self.add("placements.weeks_attended.mean_sd", "mean and SD within 0 to 6 weeks",
                  sd_within_range_bound(weeks[0], weeks[1], placed, Fraction(0), weeks_cap))
@@ -859,6 +902,25 @@ def inconsistencies(audit_df: pd.DataFrame) -> dict[str, str]:
     """Key -> arithmetic (joined by '; ') for every key with an inconsistent verdict."""
     bad = audit_df[audit_df["verdict"] == INCONSISTENT]
     return {key: "; ".join(group["arithmetic"]) for key, group in bad.groupby("key", sort=False)}
+
+
+class Finding(NamedTuple):
+    """An inconsistent verdict: the check, its arithmetic and the printed numbers it doubts."""
+
+    check: str
+    arithmetic: str
+    parts: tuple[str, ...]          # empty: the whole value
+
+
+def findings(audit_df: pd.DataFrame) -> dict[str, list[Finding]]:
+    """Key -> the inconsistent findings recorded under it (``parts`` split into names)."""
+    bad = audit_df[audit_df["verdict"] == INCONSISTENT]
+    parts = bad["parts"] if "parts" in bad else pd.Series("", index=bad.index)
+    out: dict[str, list[Finding]] = {}
+    for key, check, arithmetic, names in zip(bad["key"], bad["check"], bad["arithmetic"],
+                                             parts.fillna("")):
+        out.setdefault(key, []).append(Finding(check, arithmetic, tuple(str(names).split())))
+    return out
 
 
 def resolve(published: Mapping, key: str):

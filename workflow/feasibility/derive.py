@@ -9,6 +9,10 @@ data) are excluded from follow-up denominators.
 """
 from __future__ import annotations
 
+import math
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -95,7 +99,11 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
     out["decision_date"] = pl["plc_decision_date"]
     out["placement_start"] = pl["plc_start"].where(placed)
     out["placement_end"] = pl["plc_end"].where(placed)
-    hours = pl[[f"plc_hours_wk{k}" for k in range(1, 7)]].sum(axis=1, min_count=1)
+    # weekly hours are recorded to 2 decimals: summed as whole hundredths, exactly
+    weekly = pl[[f"plc_hours_wk{k}" for k in range(1, 7)]]
+    hundredths = np.rint(weekly.to_numpy(dtype=float) * 100)
+    hours = pd.Series(np.nansum(hundredths, axis=1) / 100, index=weekly.index).where(
+        weekly.notna().any(axis=1))
     out["placement_hours"] = hours.where(placed)
     out["placement_weeks"] = pl["plc_weeks"].where(placed)
     out["hours_per_week"] = (out["placement_hours"] / out["placement_weeks"]).where(placed)
@@ -134,6 +142,42 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
     schema = Participants.to_schema().update_column(
         "site", checks=[pa.Check.isin([name for _, name in sites])])
     return schema.validate(out, lazy=True)
+
+
+# ----------------------------------------------------------------------------- exact sums
+def exact(value: float) -> Fraction:
+    """A recorded decimal as the exact fraction it stands for (0.1 is 1/10, not 0.1000...01)."""
+    return Fraction(Decimal(repr(float(value))))
+
+
+def exact_mean(values) -> float:
+    """The mean of recorded decimals in exact arithmetic, as the nearest float (so that a
+    mean of exactly 52.45 rounds half up to 52.5 when printed)."""
+    v = [exact(x) for x in pd.Series(values, dtype="float64").dropna()]
+    return float(sum(v, Fraction(0)) / len(v)) if v else math.nan
+
+
+def exact_mean_sd(values) -> tuple[float, float, int]:
+    """Mean and sample SD of recorded decimals, the sums of squares in exact arithmetic."""
+    v = [exact(x) for x in pd.Series(values, dtype="float64").dropna()]
+    n = len(v)
+    if not n:
+        return math.nan, math.nan, 0
+    mean = sum(v, Fraction(0)) / n
+    sd = math.sqrt(sum(((x - mean) ** 2 for x in v), Fraction(0)) / (n - 1)) if n > 1 else math.nan
+    return float(mean), sd, n
+
+
+def hours_from_minutes(minutes) -> float:
+    """Whole minutes summed exactly and turned into hours (10,233 min = 170.55 h, printed
+    170.6 when rounded half up, not 170.5 from a floating-point sum of hours)."""
+    total = int(np.rint(pd.Series(minutes, dtype="float64").fillna(0).to_numpy()).sum())
+    return float(Fraction(total, 60))
+
+
+def hours_total(hours) -> float:
+    """Total of per-person hours that are whole minutes / 60 (``cm_hours``), summed exactly."""
+    return hours_from_minutes(np.rint(pd.Series(hours, dtype="float64").fillna(0) * 60))
 
 
 def employment_known(participants: pd.DataFrame, status_changes: pd.DataFrame,

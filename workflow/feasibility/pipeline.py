@@ -219,30 +219,45 @@ def analysis_dataset(scores: list[str], logs: list[str], participants_path: str,
 
 # ---------------------------------------------------------------------------------- tables
 @step
-def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) -> None:
-    """Rule table: ``config`` holds only the parts of the study configuration the table reads."""
+def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str,
+          provenance: str | None = None) -> None:
+    """Rule table: ``config`` holds only the parts of the study configuration the table reads;
+    ``provenance`` is the data folder's provenance file, when the data came from a generator
+    (its source note then says the data are synthetic)."""
+    from . import eq5d_method
+    from .provenance import read_provenance, source_note
     from .tables.common import write_table
 
     frames = {k: read_parquet(v) for k, v in inputs.items()}
     threshold = small_cell_threshold(config)
+    prov = read_provenance(provenance)
+    eq5d_cfg = config.get("scoring", {}).get("eq5d_index")
+
+    def note(module) -> str:
+        return source_note(prov, module.SOURCE_NOTE, module.SOURCE_WHAT)
+
     if name == "table2":
-        from .tables.table2 import table2_baseline, table2_gt
-        cells = table2_baseline(frames["participants"], frames["scores"], eq5d_label=eq5d_method_label(config))
-        gt = table2_gt(cells)
+        from .tables import table2 as t
+        cells = t.table2_baseline(frames["participants"], frames["scores"],
+                                  eq5d_label=eq5d_method.used(eq5d_cfg).label)
+        gt = t.table2_gt(cells, source_note=note(t))
     elif name == "table3":
-        from .tables.table3 import final_follow_up_note, table3_change, table3_gt
-        cells = table3_change(frames["participants"], frames["scores"], eq5d_label=eq5d_method_label(config))
-        gt = table3_gt(cells, eq5d_method=eq5d_method_text(config),
-                       final_follow_up=final_follow_up_note(frames["participants"]),
-                       start_date_definition=config["study"]["start_date_definition"])
+        from .tables import table3 as t
+        cells = t.table3_change(frames["participants"], frames["scores"],
+                                eq5d_label=eq5d_method.used(eq5d_cfg).label)
+        calibrated = prov.calibrated_to.get("eq5d_index") if prov and prov.synthetic else None
+        gt = t.table3_gt(cells, eq5d_method=eq5d_method.footnote(eq5d_cfg, calibrated),
+                         final_follow_up=t.final_follow_up_note(frames["participants"]),
+                         start_date_definition=config["study"]["start_date_definition"],
+                         source_note=note(t))
     elif name == "table4":
-        from .tables.table4 import table4_gt, table4_work_outcomes
-        cells = table4_work_outcomes(frames["week6"])
-        gt = table4_gt(cells)
+        from .tables import table4 as t
+        cells = t.table4_work_outcomes(frames["week6"])
+        gt = t.table4_gt(cells, source_note=note(t))
     elif name == "table5":
-        from .tables.table5 import table5_gt, table5_jobs
-        cells = table5_jobs(frames["week14"], frames["month6"])
-        gt = table5_gt(cells, small_cell_threshold=threshold)
+        from .tables import table5 as t
+        cells = t.table5_jobs(frames["week14"], frames["month6"])
+        gt = t.table5_gt(cells, source_note=note(t), small_cell_threshold=threshold)
     elif name == "feasibility_metrics":
         from .tables.feasibility_metrics import feasibility_metrics, feasibility_metrics_gt
         from .derive import employment_known
@@ -251,29 +266,11 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str) 
         employed = employment_known(frames["participants"], frames["status_changes"], starters)
         cells = feasibility_metrics(frames["participants"], frames["screening"], config,
                                     employment_known=len(employed))
-        gt = feasibility_metrics_gt(cells, config)
+        from .tables import feasibility_metrics as t
+        gt = feasibility_metrics_gt(cells, config, source_note=note(t))
     else:
         raise ValueError(f"unknown table {name!r}")
     write_table(cells, gt, html, csv, small_cell_threshold=threshold)
-
-
-def eq5d_method_label(config: dict) -> str:
-    cfg = config["scoring"]["eq5d_index"]
-    if cfg.get("method", "value_set") == "value_set":
-        return {"england_5l_2018": "EQ-5D-5L index (England 2018 value set)",
-                "uk_5l_2026": "EQ-5D-5L index (UK 2026 value set)",
-                "uk_3l_dolan_1997": "EQ-5D-3L index (UK value set)"}.get(cfg.get("value_set"), "EQ-5D index")
-    return "EQ-5D index (mapping table)"
-
-
-def eq5d_method_text(config: dict) -> str:
-    from .scoring.eq5d import index_from_config
-
-    cfg = config["scoring"]["eq5d_index"]
-    method = index_from_config(cfg)
-    used = getattr(method, "source", f"the mapping table {cfg.get('mapping_table')}")
-    return (f"Index values computed with {used}. The paper reported {cfg['paper_method']}; "
-            "that mapping is published only as lookup tables, which this project does not ship.")
 
 
 # --------------------------------------------------------------------------------- figures
@@ -290,7 +287,7 @@ def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
         from .derive import forms_returned
         from .figures.completeness import make_completeness
         q = {k[2:]: read_parquet(p) for k, p in inputs.items() if k.startswith("q_")}
-        make_completeness(frames["participants"], forms_returned(q), svg, png)
+        make_completeness(frames["participants"], forms_returned(q), svg, png, q)
     else:
         raise ValueError(f"unknown figure {name!r}")
 
@@ -305,14 +302,30 @@ def audit(published: str, config: dict, out: str) -> None:
 
 
 @step
-def reproduction(published: str, table_csvs: list[str], extra: dict[str, str], audit_csv: str,
-                 out: str) -> None:
+def values(published: str, table_csvs: list[str], extra: dict[str, str], config: dict,
+           out: str) -> None:
+    """Rule values: every number the report states, by name (``feasibility.values``)."""
+    import yaml
+
+    from .values import build_values, values_json
+    cells = pd.concat([pd.read_csv(p, dtype={"published_key": str, "text": str},
+                                   keep_default_na=False, na_values=[""]) for p in table_csvs],
+                      ignore_index=True)
+    frames = {k: read_parquet(v) for k, v in extra.items()}
+    registry = build_values(cells, frames, yaml.safe_load(Path(published).read_text()),
+                            config.get("scoring", {}).get("eq5d_index"))
+    write_text(out, values_json(registry))
+
+
+@step
+def reproduction(published: str, values_path: str, audit_csv: str, out: str) -> None:
+    """Rule reproduction: compare every published value with its named value."""
     import yaml
 
     from .reproduction import compare
-    cells = pd.concat([pd.read_csv(p) for p in table_csvs], ignore_index=True)
-    frames = {k: read_parquet(v) for k, v in extra.items()}
-    result = compare(yaml.safe_load(Path(published).read_text()), cells, frames, pd.read_csv(audit_csv))
+    from .values import load_values
+    result = compare(yaml.safe_load(Path(published).read_text()), load_values(values_path),
+                     pd.read_csv(audit_csv, keep_default_na=False))
     write_csv(out, result)
 
 

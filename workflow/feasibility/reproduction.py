@@ -1,28 +1,53 @@
 """Compare every published value with the same value computed from the data.
 
-One row per leaf of ``published_values.yaml``: its key path, the published value,
-the reproduced value rounded as the paper printed it, and a status:
-``match``; ``mismatch``; ``published value inconsistent`` (the audit of the
-published numbers shows it cannot hold together with the paper's other numbers,
-so no data can reproduce all of them); ``suppressed (small-cell rule)`` (the table
-withholds the count: see ``disclosure.small_cell_threshold``); or ``not a data value``
-(study context the CRF data do not hold, such as the process-evaluation interviews).
+One row per leaf of ``published_values.yaml``: its key, where it sits in the paper
+(``location``), the published value and the reproduced one written as the paper prints
+them, a status and its reason, and the audit's arithmetic when the audit doubts the
+published value. The reproduced value is the one named value that claims the key in
+``results/values/values.json`` (``feasibility.values``: one definition per key).
+
+Statuses (README, "comparison.csv"):
+
+``match``
+    Same definition, same method, same value at the paper's printed precision.
+``differs``
+    Same definition and method, and a number the paper's own numbers allow differs at
+    the printed precision.
+``published value inconsistent``
+    The audit of the published numbers (``feasibility.audit``) shows that a printed
+    number cannot hold together with the paper's other numbers, so no data reproduce
+    it; every other number of that value is still compared, and matches (a consistent
+    number that differs makes the row ``differs``).
+``computed by another method``
+    Computed with a different method from the paper's (the EQ-5D index: the reason
+    names both); never called a match, whatever the numbers.
+``not a data value``
+    Study context the case report form data do not hold (interviews, partners' offers).
+``suppressed (small-cell rule)``
+    Withheld by the small-cell rule (``disclosure.small_cell_threshold``), so not shown
+    or compared.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
-from . import crf
-from .derive import employment_known, main_case_manager
+from .audit import findings
+from .paper import decimals, location, part_names, printed
+from .stats import round_half_up
 
+MATCH = "match"
+DIFFERS = "differs"
+INCONSISTENT = "published value inconsistent"
+OTHER_METHOD = "computed by another method"
+NOT_DATA = "not a data value"
 SUPPRESSED = "suppressed (small-cell rule)"
-from .stats import mean_sd, median_iqr, round_half_up
-
-FOLLOW_UP_END = pd.Timestamp("2019-02-28")   # "planned end date in February 2019" (Results)
+STATUSES = (MATCH, DIFFERS, INCONSISTENT, OTHER_METHOD, NOT_DATA, SUPPRESSED)
+COLUMNS = ["key", "location", "published", "reproduced", "status", "reason", "audit_finding"]
 
 NOT_DATA_PREFIXES = ("study.planned_participants", "study.follow_up_end", "study.sites",
                      "study.poster_campaign", "instruments.", "process_evaluation.",
@@ -35,6 +60,11 @@ NOT_DATA_PREFIXES = ("study.planned_participants", "study.follow_up_end", "study
                      "case_management.cost_per_person_max_gbp",
                      "economics.rtw_without_intervention_assumed_pct", "table3_change.note",
                      "table2_baseline.n")
+PART_WORDS = {"estimate": "estimate", "lower": "lower limit", "upper": "upper limit", "n": "n",
+              "mean": "mean", "sd": "SD", "median": "median", "q1": "lower quartile",
+              "q3": "upper quartile", "count": "count", "pct": "percentage", "value": "value",
+              "min": "smallest", "max": "largest", "first": "first month", "last": "last month",
+              "mean_hours": "mean hours", "participants": "participants"}
 
 
 def leaves(obj, prefix: str = "") -> list[tuple[str, Any]]:
@@ -51,224 +81,131 @@ def leaves(obj, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def _decimals(v) -> int:
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return 0
-    s = repr(float(v)) if isinstance(v, float) else str(v)
-    return len(s.split(".")[1]) if "." in s else 0
-
-
 def rounded_like(published, value):
-    """``value`` rounded to the printed precision of ``published`` (element-wise for lists)."""
+    """``value`` rounded (half away from zero) to the printed precision of ``published``."""
     if isinstance(published, list):
         if not isinstance(value, (list, tuple)) or len(value) != len(published):
             return value
         return [rounded_like(p, v) for p, v in zip(published, value)]
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(published, str) or isinstance(value, (str, list, tuple)):
+    if isinstance(published, str) or isinstance(value, str):
         return value
-    d = _decimals(published)
+    d = decimals(published)
     r = round_half_up(float(value), d)
     return int(r) if d == 0 else r
 
 
 def _same(p, r) -> bool:
-    if isinstance(p, list):
-        return isinstance(r, list) and len(p) == len(r) and all(_same(a, b) for a, b in zip(p, r))
-    if r is None or isinstance(r, (list, tuple)):
-        return False
+    if r is None or p is None:
+        return p is None and r is None
     if isinstance(p, str) or isinstance(r, str):
         return str(p) == str(r)
     return Decimal(str(float(p))) == Decimal(str(float(r)))
 
 
-# --------------------------------------------------------------- values from the table cells
-def from_cells(cells: pd.DataFrame) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for c in cells[cells["published_key"].notna() & (cells["published_key"] != "")].itertuples():
-        key, st = c.published_key, c.statistic
-        if st == "n_pct":
-            out[key] = [c.n, c.estimate]
-            parent = key.rsplit(".", 1)[0]
-            if parent.startswith("table4_"):
-                out.setdefault(parent + ".n", c.denominator)
-        elif st == "mean_sd":
-            out[key] = [c.estimate, c.sd]
-            out.setdefault(key.rsplit(".", 1)[0] + ".n", c.n)
-        elif st == "median_iqr":
-            out[key] = [c.estimate, c.lower, c.upper]
-        elif st == "change_ci":
-            out[key] = [c.estimate, c.lower, c.upper, c.n]
-        elif st == "count":
-            out[key] = [c.estimate, c.n]
-        elif st in ("proportion_ci",):
-            out[key] = c.estimate
-        else:
-            out[key] = c.estimate if key.startswith(("economics", "follow_up")) else c.n
-    return out
-
-
-# -------------------------------------------------------------- values from participant data
-def session_sites() -> dict[int, str]:
-    """Where each work-preparation session was held, as its CRF label names it
-    (``Group session 1 (Birmingham)`` → Birmingham)."""
-    return {code: text.rpartition("(")[2].rstrip(")")
-            for code, text in crf.fields_by_name()["wp_session"].choices}
-
-
-def from_data(f: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """Published values outside Tables 2-5, computed from the analysis dataset."""
-    p, scr = f["participants"], f["screening"]
-    sc, wp, cm = f["status_changes"], f["work_preparation"], f["case_management"]
-    n = len(p)
-    pct = lambda k, d=n: 100 * k / d if d else float("nan")   # noqa: E731
-    placed = p["placed"]
-    reasons = p["excluded_after_recruitment"].fillna("") + "|" + p["not_placed_reason"].fillna("")
-    starters = [r for c in ("jobs_started_week14", "jobs_started_month6") if c in p
-                for r in p.loc[p[c].fillna(0) > 0, "record_id"]]
-    employed = employment_known(p, sc, starters)
-    v: dict[str, Any] = {}
-    v["flow.screened"] = len(scr)
-    v["flow.eligible_expressed_interest"] = int(((scr["scr_eligible"] == 1) & (scr["scr_interested"] == 1)).sum())
-    v["flow.recruited"] = n
-    v["flow.ineligible_after_recruitment"] = int(p["excluded_after_recruitment"].str.startswith(
-        "Found ineligible", na=False).sum())
-    v["flow.unable_to_place_language_or_learning"] = int(reasons.str.contains("Language", na=False).sum())
-    v["flow.withdrew_after_baseline"] = int(p["dropout_reason"].str.startswith("Withdrew", na=False).sum())
-    v["flow.attended_work_preparation"] = int(p["attended_work_preparation"].sum())
-    v["flow.placed_and_attended"] = [int(placed.sum()), pct(placed.sum())]
-    v["flow.completed_full_six_weeks"] = int(p["completed_placement"].fillna(False).sum())
-    v["flow.did_not_complete_placement"] = int((placed & ~p["completed_placement"].fillna(True)).sum())
-    v["flow.offered_placement_but_disengaged"] = int(p["dropout_reason"].str.startswith(
-        "Disengaged", na=False).sum())
-    v["flow.obtained_employment_known"] = [len(employed), pct(len(employed))]
-    v["flow.started_jobs_during_study"] = len(employment_known(p, sc, starters, by=FOLLOW_UP_END))
-    v["flow.recruited_from_nhs_sites"] = int((p["source_group"] == "NHS sites").sum())
-    for key, grp in (("nhs", "NHS sites"), ("non_nhs", "Non-NHS sites"), ("direct_contact", "Direct contact")):
-        v[f"flow.recruitment_source_pct.{key}"] = pct((p["source_group"] == grp).sum())
-    two = int((p["n_pain_areas"] >= 2).sum())
-    v["flow.pain_two_or_more_areas"] = [two, pct(two)]
-    v["flow.previously_worked"] = int(p["previously_worked"].sum())
-    v["flow.additional_health_concerns"] = int(p["additional_health_concerns"].sum())
-    for tp, key in (("week6", "six_weeks"), ("week14", "fourteen_weeks"), ("month6", "six_months")):
-        s = p[f"fu_status_{tp}"]
-        v[f"follow_up_response_rate_pct.{key}"] = pct((s == "returned").sum(), (s != "not expected").sum())
-    m = median_iqr(p["fu_days_month6"].dropna())
-    v["final_follow_up_days_from_start.median"] = m.median
-    v["final_follow_up_days_from_start.q1"] = m.q1
-    v["final_follow_up_days_from_start.q3"] = m.q3
-    # study calendar and sources
-    v["study.recruitment_window"] = [p["consent_date"].min().strftime("%Y-%m"),
-                                     p["consent_date"].max().strftime("%Y-%m")]
-    first = scr.groupby("scr_source")["scr_date"].min()
-    for code, key in ((1, "nhs_pain_clinics"), (2, "council_employment_services"),
-                      (3, "posters_and_direct_contact"), (4, "private_employment_services")):
-        v[f"study.recruitment_sources_started.{key}"] = first.get(code).strftime("%Y-%m") \
-            if code in first.index else None
-    # placements
-    pl = p[placed]
-    for key, col in (("days_recruitment_to_placement", "days_recruitment_to_placement"),
-                     ("total_hours", "placement_hours"), ("weeks_attended", "placement_weeks"),
-                     ("hours_per_week", "hours_per_week")):
-        ms = mean_sd(pl[col])
-        v[f"placements.{key}.mean_sd"] = [ms.mean, ms.sd]
-    v["placements.hours_per_week.range"] = [pl["hours_per_week"].min(), pl["hours_per_week"].max()]
-    # work preparation
-    att = wp[wp["wp_attended"] == 1]
-    sizes = att.groupby("wp_session").size()
-    group = sizes[sizes.index != 6]
-    v["work_preparation.attended"] = int(len(att))
-    v["work_preparation.group_sessions"] = int(len(group))
-    held_in = session_sites()
-    for site in ("Birmingham", "Coventry"):
-        v[f"work_preparation.group_sessions_by_site.{site.lower()}"] = int(
-            sum(held_in[s] == site for s in group.index))
-    v["work_preparation.group_size.min"] = int(group.min())
-    v["work_preparation.group_size.median"] = median_iqr(group.to_numpy(dtype=float)).median
-    v["work_preparation.group_size.max"] = int(group.max())
-    v["work_preparation.one_to_one_sessions"] = int(sizes.get(6, 0))
-    # case management (hours per participant, from the contact log)
-    hours = cm.groupby("record_id")["cm_minutes"].sum() / 60
-    hp = hours.reindex(p["record_id"]).fillna(0).to_numpy()
-    with_cm = hours.reindex(p["record_id"]).notna().to_numpy()
-    pm = placed.to_numpy()
-    v["case_management.total_hours"] = float(hp.sum())
-    v["case_management.placed.n"] = int(pm.sum())
-    v["case_management.placed.total_hours"] = float(hp[pm].sum())
-    mi = median_iqr(hp[pm & with_cm])
-    v["case_management.placed.median_iqr"] = [mi.median, mi.q1, mi.q3]
-    v["case_management.unplaced.total_hours"] = float(hp[~pm].sum())
-    mi = median_iqr(hp[~pm & with_cm])
-    v["case_management.unplaced.median_iqr"] = [mi.median, mi.q1, mi.q3]
-    mgr = main_case_manager(cm)
-    for code, key in ((1, "occupational_health_nurse"), (2, "employment_specialist"),
-                      (3, "occupational_therapist_stand_in")):
-        ids = mgr.index[mgr == code]
-        v[f"case_management.by_case_manager.{key}.participants"] = int(len(ids))
-        v[f"case_management.by_case_manager.{key}.mean_hours"] = float(hours[ids].mean()) if len(ids) else None
-    # safety and economics
-    v["safety.adverse_events"] = int(p["adverse_events"].sum())
-    v["safety.deaths_unrelated"] = int(p["dropout_reason"].str.startswith("Died", na=False).sum())
-    v["safety.healthcare_referrals"] = int(p["healthcare_referrals"].sum())
-    v["economics.rtw_with_intervention_pct"] = pct(len(employed))
-    return v
-
-
-def compare(published: dict, cells: pd.DataFrame, frames: dict[str, pd.DataFrame],
-            audit: pd.DataFrame) -> pd.DataFrame:
-    """The comparison table (one row per published value)."""
-    from .audit import inconsistencies
-
-    reproduced = {**from_cells(cells), **from_data(frames)}
-    nnt = reproduced.get("economics.rtw_with_intervention_pct")
-    if nnt is not None:
-        p_ctl = published["economics"]["rtw_without_intervention_assumed_pct"] / 100
-        reproduced["economics.number_needed_to_treat"] = 1 / (nnt / 100 - p_ctl)
-    bad = inconsistencies(audit)
-    suppressed = set(cells.loc[cells["text"].astype(str).str.startswith("<"), "published_key"].dropna())
-    rows = []
-    for key, pub in leaves(published):
-        if key.startswith(NOT_DATA_PREFIXES):
-            rows.append((key, pub, None, "not a data value", "context reported by the paper; not held in the CRF data"))
-            continue
-        val = reproduced.get(key)
-        shown = rounded_like(pub, val) if val is not None else None
-        finding = next((bad[k] for k in _ancestors(key) if k in bad), "")
-        if any(k in suppressed for k in _ancestors(key)):
-            status, shown = SUPPRESSED, None     # the table withholds it: so does this
-        elif val is not None and _same(pub, shown):
-            status = "match"
-        elif finding:
-            status = "published value inconsistent"
-        else:
-            status = "mismatch"
-        rows.append((key, pub, shown, status, finding))
-    out = pd.DataFrame(rows, columns=["key", "published", "reproduced", "status", "audit_finding"])
-    out["published"] = out["published"].map(_text)
-    out["reproduced"] = out["reproduced"].map(_text)
-    return out
-
-
-# Values whose audit finding is recorded under another key of the same sum.
-RELATED = {"case_management.by_case_manager": "case_management.total_hours",
-           "placements.hours_per_week": "placements.hours_per_week.range[1]"}
-
-
 def _ancestors(key: str) -> list[str]:
-    out = [v for k, v in RELATED.items() if key.startswith(k)]
-    out, k = [key] + out, key
+    out, k = [key], key
     while "." in k or "[" in k:
         k = k[:max(k.rfind("."), k.rfind("["))]
         out.append(k)
     return out
 
 
-def _text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, list):
-        return "[" + ", ".join(_text(x) for x in v) + "]"
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return str(v)
-    return str(v)
+def doubted(key: str, names: list[str], found: Mapping[str, list]) -> tuple[set[int], list]:
+    """Positions of the printed numbers of ``key`` the audit doubts, and its findings."""
+    leaf = key.rsplit(".", 1)[-1]
+    positions: set[int] = set()
+    used = []
+    for k in _ancestors(key):
+        for f in found.get(k, ()):
+            if not f.parts:
+                hit = set(range(len(names)))
+            else:
+                hit = {i for i, name in enumerate(names) if name in f.parts}
+                if k != key and leaf in f.parts:      # a group finding naming this leaf
+                    hit = set(range(len(names)))
+            if hit:
+                positions |= hit
+                used.append(f)
+    return positions, used
+
+
+def _words(names: list[str], positions) -> str:
+    items = [PART_WORDS.get(names[i], names[i]) for i in sorted(positions)]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table (one row per published value; :data:`COLUMNS`).
+
+    ``values``: ``values.json`` as loaded (name -> value); ``audit``: ``audit.csv``.
+    """
+    owner = {key: (name, parts) for name, v in values.items()
+             for key, parts in v.get("published", {}).items()}
+    found = findings(audit)
+    rows = []
+    for key, pub in leaves(published):
+        where = location(key)
+        shown_pub = printed(key, pub)
+        if key.startswith(NOT_DATA_PREFIXES):
+            rows.append((key, where, shown_pub, "", NOT_DATA,
+                         "study context; not in the case report form data", ""))
+            continue
+        names = part_names(key, pub)
+        positions, used = doubted(key, names, found)
+        finding = "; ".join(f"{f.check}: {f.arithmetic}" for f in used)
+        if key not in owner:
+            rows.append((key, where, shown_pub, "", DIFFERS,
+                         "no value in the data reproduces it", finding))
+            continue
+        name, parts = owner[key]
+        value = values[name]
+        if value.get("suppressed"):
+            rows.append((key, where, shown_pub, "", SUPPRESSED,
+                         "withheld by the small-cell rule, so neither shown nor compared", ""))
+            continue
+        raw = [value["parts"].get(p) for p in parts]
+        reproduced = raw if isinstance(pub, list) else raw[0]
+        shown = rounded_like(pub, reproduced)
+        shown_text = printed(key, shown, like=pub)
+        pubs = pub if isinstance(pub, list) else [pub]
+        reps = shown if isinstance(pub, list) else [shown]
+        same = [_same(p, r) for p, r in zip(pubs, reps)]
+        method = value.get("method")
+        if method and not method.get("same_as_paper", True):
+            agree = "agree" if all(same) else "differ"
+            status = OTHER_METHOD
+            reason = (f"The paper: {method['paper']}. Here: {method['used']}. The values "
+                      f"{agree} at the printed precision, but are not the same quantity.")
+        else:
+            status, reason = _status(names, same, positions, used)
+        rows.append((key, where, shown_pub, shown_text, status, reason, finding))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _status(names: list[str], same: list[bool], positions: set[int], used: list) -> tuple[str, str]:
+    differing = [i for i, ok in enumerate(same) if not ok and i not in positions]
+    doubted_differ = [i for i, ok in enumerate(same) if not ok and i in positions]
+    checks = "; ".join(dict.fromkeys(f.check for f in used))
+    whole = len(names) == 1
+    if differing:
+        reason = f"the {_words(names, differing)} differ{'s' if len(differing) == 1 else ''}"
+        if whole:
+            reason = "differs at the printed precision"
+        if positions:
+            reason += (f"; the audit doubts the {_words(names, positions)} ({checks}), "
+                       "but not the numbers that differ")
+        return DIFFERS, reason
+    if doubted_differ:
+        what = "the value" if whole or len(positions) == len(names) else \
+            f"the {_words(names, positions)}"
+        reason = f"the audit shows {what} cannot hold with the paper's other numbers ({checks})"
+        rest = [i for i in range(len(names)) if i not in positions]
+        if rest:
+            reason += f"; the {_words(names, rest)} match{'es' if len(rest) == 1 else ''}"
+        return INCONSISTENT, reason
+    reason = "same definition and method; equal as printed"
+    if positions:
+        reason += f" (the audit doubts the {_words(names, positions)}: {checks})"
+    return MATCH, reason

@@ -24,6 +24,14 @@ def raw(export):
     return path if os.path.exists(path) else []
 
 
+def provenance():
+    """The data folder's provenance file, left there by a data generator (real exports have
+    none): the tables' source notes and the report's data statement read it. None when
+    absent, and its appearing or disappearing reruns what reads it."""
+    path = f"{RAW}/provenance.json"
+    return path if os.path.exists(path) else []
+
+
 def validated(export):
     return f"results/validated/{export}.parquet"
 

@@ -3,6 +3,7 @@ REPORT_INPUTS = {
     **{t: f"results/tables/{t}.html" for t in TABLES},
     **{f: f"results/figures/{f}.svg" for f in FIGURES},
     "comparison": "results/reproduction/comparison.csv",
+    "values": "results/values/values.json",
     "audit": "results/reproduction/audit.csv",
     "validation": "results/validation/report.json",
     "imputation": "results/derived/imputation_counts.csv",
@@ -13,11 +14,13 @@ rule report_sources:
     """A build copy of report/ with the generated includes (_generated/*.md, figures/)."""
     input:
         **REPORT_INPUTS,
+        provenance=lambda w: provenance(),
         alt=expand("results/figures/{f}.alt.txt", f=FIGURES),
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("report_content.py", "typeset.py", "tables/common.py"),
+        code=code("report_content.py", "typeset.py", "tables/common.py", "narrative.py",
+                  "provenance.py", "eq5d_method.py", "paper.py"),
     output:
         directory("results/report/build"),
     params:
@@ -28,8 +31,10 @@ rule report_sources:
     resources:
         mem_mb=1000,
     run:
-        steps.report_sources(params.settings, {k: input[k] for k in REPORT_INPUTS}, output[0],
-                             log_file=log[0])
+        steps.report_sources(params.settings,
+                             {**{k: input[k] for k in REPORT_INPUTS},
+                              "provenance": input.provenance or None},
+                             output[0], log_file=log[0])
 
 
 rule render:

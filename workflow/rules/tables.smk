@@ -28,7 +28,9 @@ rule table:
     """One of the paper's tables (great-tables HTML fragment and tidy CSV of its cells)."""
     input:
         unpack(lambda w: TABLE_INPUTS[w.table]),
-        code=lambda w: code(f"tables/{w.table}.py", "tables/common.py", "stats.py"),
+        provenance=lambda w: provenance(),
+        code=lambda w: code(f"tables/{w.table}.py", "tables/common.py", "stats.py",
+                            "provenance.py", "eq5d_method.py", "derive.py"),
     output:
         html="results/tables/{table}.html",
         csv="results/tables/{table}.csv",
@@ -43,4 +45,5 @@ rule table:
         mem_mb=2000,
     run:
         steps.table(wildcards.table, {k: input[k] for k in TABLE_INPUTS[wildcards.table]},
-                    params.settings, output.html, output.csv, log_file=log[0])
+                    params.settings, output.html, output.csv,
+                    provenance=input.provenance or None, log_file=log[0])

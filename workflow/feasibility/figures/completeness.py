@@ -1,15 +1,17 @@
 """Follow-up completeness: which forms came back, by time point, as a heat map.
 
-Denominators (who was expected to return each form):
+Denominators (who was expected to return each form), the tables' own:
 
 * health questionnaire: everyone recruited except those who had dropped out by that
   time point (``fu_status_<tp> != "not expected"``), the paper's response rates
   "excluding dropouts";
-* work questionnaire and employment form: those of the above who were placed
-  (``placed``), since both ask about the placement and work since it (CRF forms
-  ``work_questionnaire`` and ``employment``);
-* the employment form exists only at 14 weeks and 6 months (Methods: return to work
-  at 14 weeks and six months); its 6-week cell is not applicable.
+* employment form (14 weeks and 6 months): the same people; Table 5 counts every
+  responder, placed or not. It is not collected at 6 weeks (not applicable);
+* work questionnaire: at 6 weeks those of the above who were placed (Table 4); at 14
+  weeks and 6 months it is collected only after an accepted job offer (paper, Table 1),
+  so only from those whose employment form at that time point reports one. Where no one
+  had accepted an offer the cell is not applicable, with that reason, rather than a
+  darkest-colour 0 of n "not returned".
 
 A form returned by someone not expected (e.g. after dropping out) is not counted.
 """
@@ -37,16 +39,29 @@ FORMS = {"health_questionnaire": "Health questionnaire",
 COLLECTED = {"health_questionnaire": FOLLOW_UP_TIMEPOINTS,
              "work_questionnaire": FOLLOW_UP_TIMEPOINTS,
              "employment": ("week14", "month6")}
-NEEDS_PLACEMENT = {"work_questionnaire", "employment"}
+NOT_COLLECTED = "not collected at this time point"
+NO_ACCEPTED_OFFER = "collected only after an accepted job offer; none reported"
 NOT_APPLICABLE_FILL = "0.94"
 CMAP = "viridis"       # lightness rises steadily from 0 to 1, so it reads in greyscale
 
 
-def completeness_data(participants: pd.DataFrame, forms_returned: pd.DataFrame) -> pd.DataFrame:
+def accepted_offer(questionnaires: dict[str, pd.DataFrame] | None, timepoint: str) -> set[str]:
+    """Who reported an accepted job offer in the employment form at ``timepoint``."""
+    df = (questionnaires or {}).get(timepoint)
+    if df is None or "emp_accepted" not in df:
+        return set()
+    return set(df.loc[pd.to_numeric(df["emp_accepted"], errors="coerce").fillna(0) > 0,
+                      "record_id"].astype(str))
+
+
+def completeness_data(participants: pd.DataFrame, forms_returned: pd.DataFrame,
+                      questionnaires: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Expected and returned forms per time point and form, with the proportion returned.
 
-    One row per time point and form, including not-applicable cells (employment at
-    6 weeks), where ``expected``, ``returned`` and ``proportion`` are missing.
+    One row per time point and form. Not-applicable cells (a form not collected at that
+    time point, or the work questionnaire when no one had accepted a job offer) have
+    ``expected``, ``returned`` and ``proportion`` missing and ``why_not_applicable`` set.
+    ``questionnaires`` (time point -> validated export) gives the accepted offers.
     """
     returned_ids = forms_returned.loc[forms_returned["returned"].astype(bool)]
     rows = []
@@ -54,18 +69,29 @@ def completeness_data(participants: pd.DataFrame, forms_returned: pd.DataFrame) 
         for form in FORMS:
             if tp not in COLLECTED[form]:
                 rows.append({"timepoint": tp, "form": form, "expected": pd.NA,
-                             "returned": pd.NA, "proportion": np.nan})
+                             "returned": pd.NA, "proportion": np.nan,
+                             "why_not_applicable": NOT_COLLECTED})
                 continue
             expected = participants["fu_status_" + tp] != "not expected"
-            if form in NEEDS_PLACEMENT:
-                expected &= participants["placed"].astype(bool)
+            if form == "work_questionnaire":
+                if tp == FOLLOW_UP_TIMEPOINTS[0]:
+                    expected &= participants["placed"].astype(bool)
+                else:
+                    expected &= participants["record_id"].astype(str).isin(
+                        accepted_offer(questionnaires, tp))
+                    if not expected.any():
+                        rows.append({"timepoint": tp, "form": form, "expected": pd.NA,
+                                     "returned": pd.NA, "proportion": np.nan,
+                                     "why_not_applicable": NO_ACCEPTED_OFFER})
+                        continue
             expected_ids = set(participants.loc[expected, "record_id"])
             got = returned_ids[(returned_ids["timepoint"] == tp) & (returned_ids["form"] == form)]
             n_returned = len(expected_ids & set(got["record_id"]))
             n_expected = len(expected_ids)
             rows.append({"timepoint": tp, "form": form, "expected": n_expected,
                          "returned": n_returned,
-                         "proportion": n_returned / n_expected if n_expected else np.nan})
+                         "proportion": n_returned / n_expected if n_expected else np.nan,
+                         "why_not_applicable": ""})
     out = pd.DataFrame(rows)
     out[["expected", "returned"]] = out[["expected", "returned"]].astype("Int64")
     return out
@@ -77,6 +103,8 @@ def _percent(row) -> str:
 
 def _cell_text(row) -> str:
     if pd.isna(row.expected):
+        if row.why_not_applicable == NO_ACCEPTED_OFFER:
+            return "not applicable:\nno accepted\njob offer"
         return "not\napplicable"
     return f"{int(row.returned)}/{int(row.expected)}" + _percent(row).replace(" ", "\n", 1)
 
@@ -139,16 +167,18 @@ def completeness_alt_text(data: pd.DataFrame) -> str:
     for row in data.itertuples():
         where = f"{FORMS[row.form]} at {TIMEPOINT_LABELS[row.timepoint]}"
         if pd.isna(row.expected):
-            parts.append(f"{where}: not applicable")
+            parts.append(f"{where}: not applicable ({row.why_not_applicable})")
         else:
             parts.append(f"{where}: {row.returned} of {row.expected} expected returned{_percent(row)}")
     return ("Heat map of follow-up completeness, forms by time point, shaded by the "
-            "proportion of expected forms returned (darker is fewer). " + "; ".join(parts) + ".")
+            "proportion of expected forms returned (darker is fewer); hatched cells are not "
+            "applicable. " + "; ".join(parts) + ".")
 
 
 def make_completeness(participants: pd.DataFrame, forms_returned: pd.DataFrame,
-                      svg_path: str | os.PathLike, png_path: str | os.PathLike) -> pd.DataFrame:
+                      svg_path: str | os.PathLike, png_path: str | os.PathLike,
+                      questionnaires: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Compute, draw and save the completeness heat map (SVG, PNG, ``<stem>.alt.txt``)."""
-    data = completeness_data(participants, forms_returned)
+    data = completeness_data(participants, forms_returned, questionnaires)
     save_figure(draw_completeness(data), svg_path, png_path, completeness_alt_text(data), TITLE)
     return data

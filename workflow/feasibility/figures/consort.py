@@ -1,14 +1,23 @@
 """Figure 1: CONSORT 2010 flow diagram for a single-arm pilot and feasibility study.
 
 Counts follow R ``consort``'s participant-level model (the ``Participants`` flow
-columns): at each stage a participant either continues (reason missing) or leaves
-with a reason (text). Stages as in the paper's Fig. 1 and Results ("We screened 117
-people ... We recruited 31 participants ... 27 attended work preparation ... Fifteen
-... attended a supported work placement ... All but four ... completed the full six
-weeks"), CONSORT 2010 extension to randomised pilot and feasibility trials (Eldridge
-et al. 2016) adapted to a single arm. Follow-up is of everyone recruited; those who
-dropped out (``fu_status_* == "not expected"``) leave the denominator, as in the
-paper's response rates "excluding dropouts".
+columns): at each stage a participant either continues or leaves with a reason.
+Stages and groups as in the paper's Fig. 1 and Results: "We screened 117 people ...
+We received expressions of interest from 33 eligible people ... We recruited 31
+participants. ... Two people were found to be ineligible post-recruitment ... Two were
+unable to be placed due to language/learning difficulties. Three withdrew after
+baseline" (one box, the three withdrawals together, whether they left before work
+preparation or on its first day), then those not placed (offered a placement but
+disengaged, no suitable placement, died), "Fifteen ... attended a supported work
+placement ... All but four ... completed the full six weeks". Work preparation,
+attended by 27, is a line of the recruitment box: the paper's groups cut across it.
+CONSORT 2010 extension to randomised pilot and feasibility trials (Eldridge et al.
+2016) adapted to a single arm. Follow-up is of everyone recruited; those who dropped
+out (``fu_status_* == "not expected"``) leave the denominator, as in the paper's
+response rates "excluding dropouts".
+
+Every box's count is the sum of what flows out of it (:meth:`Flow.outflows`); the
+counts are checked when the flow is built.
 
 The diagram is laid out from measured text: every box is sized to its wrapped text,
 side boxes sit right of the main column inside the vertical gap they explain, so no
@@ -34,15 +43,12 @@ from feasibility.figures.common import (
 TITLE = "CONSORT flow diagram of participants through the study"
 NOT_RECORDED = "Reason not recorded"
 
-# Participant stages after recruitment: (side box title, reason column, next main box,
-# column that is True for those who reach it).
-PARTICIPANT_STAGES = (
-    ("Excluded or withdrew after recruitment", "excluded_after_recruitment",
-     "Attended work preparation", "attended_work_preparation"),
-    ("Not placed", "not_placed_reason", "Matched and attended a placement", "placed"),
-    ("Did not complete the placement", "not_completed_reason",
-     "Completed the six-week placement", "completed_placement"),
-)
+# Status changes that end participation which the paper groups straight after baseline
+# (Results: ineligible post-recruitment, unable to be placed, withdrew), in its order;
+# ``dropout_reason`` reads "<status change>: <reason>".
+AFTER_BASELINE = ("Found ineligible after recruitment", "Could not be placed", "Withdrew")
+AFTER_BASELINE_TITLE = "Excluded or withdrew after baseline"
+CONTINUED = "Continued to placement matching"
 
 
 # ----------------------------------------------------------------------------- counts
@@ -59,6 +65,7 @@ class Reason:
 class MainBox:
     label: str
     n: int
+    notes: tuple[str, ...] = ()      # lines under the count that are not flow boxes
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,22 @@ class Flow:
                 raise ValueError(f"follow-up at {box.label}: {box.returned} returned of "
                                  f"{box.expected} expected")
 
+    def outflows(self) -> list[tuple[object, tuple]]:
+        """Every box with the boxes its people flow into (main box -> side box and the next
+        main box; side box -> its reasons; reason -> its breakdown)."""
+        out: list[tuple[object, tuple]] = []
+        for before, left, after in zip(self.main, self.side, self.main[1:]):
+            out.append((before, (left, after)))
+            if left.reasons:
+                out.append((left, left.reasons))
+            stack = list(left.reasons)
+            while stack:
+                reason = stack.pop()
+                if reason.detail:
+                    out.append((reason, reason.detail))
+                    stack += reason.detail
+        return out
+
 
 def _check_reasons_add_up(title: str, n: int, reasons: tuple[Reason, ...]) -> None:
     if reasons and sum(r.n for r in reasons) != n:
@@ -128,12 +151,11 @@ def _text_reasons(reasons: pd.Series) -> tuple[Reason, ...]:
     return tuple(Reason(str(label), int(n)) for label, n in ordered)
 
 
-def screening_exclusions(screening: pd.DataFrame) -> SideBox:
-    """Everyone screened but not enrolled, by the screening log's funnel.
-
-    Not eligible (by ``scr_inelig_reason``), eligible but did not express interest,
-    and interested but not enrolled (by ``scr_not_enrolled_reason``).
-    """
+def screening_exclusions(screening: pd.DataFrame) -> tuple[SideBox, SideBox]:
+    """Everyone screened but not enrolled, by the screening log's funnel: those excluded
+    before expressing interest (not eligible, by ``scr_inelig_reason``; eligible but did
+    not express interest), and those who expressed interest but were not recruited (by
+    ``scr_not_enrolled_reason``)."""
     not_enrolled = screening[screening["scr_enrolled"] != 1]
     ineligible = not_enrolled[not_enrolled["scr_eligible"] == 0]
     eligible = not_enrolled[not_enrolled["scr_eligible"] == 1]
@@ -143,36 +165,92 @@ def screening_exclusions(screening: pd.DataFrame) -> SideBox:
         Reason("Not eligible", len(ineligible),
                _coded_reasons(ineligible["scr_inelig_reason"], "scr_inelig_reason")),
         Reason("Eligible but did not express interest", len(not_interested)),
-        Reason("Interested but not enrolled", len(interested),
-               _coded_reasons(interested["scr_not_enrolled_reason"], "scr_not_enrolled_reason")),
     )
-    return SideBox("Excluded", len(not_enrolled), tuple(g for g in groups if g.n))
+    excluded = SideBox("Excluded", len(ineligible) + len(not_interested),
+                       tuple(g for g in groups if g.n))
+    not_recruited = SideBox("Not recruited", len(interested), _coded_reasons(
+        interested["scr_not_enrolled_reason"], "scr_not_enrolled_reason"))
+    return excluded, not_recruited
+
+
+def _status_type(dropout_reason: pd.Series) -> pd.Series:
+    """The status change of a ``dropout_reason`` ("Withdrew: multiple dental operations")."""
+    text = dropout_reason.astype(object)
+    return text.map(lambda t: t.split(": ", 1)[0] if isinstance(t, str) else None)
+
+
+def _grouped_reasons(reasons: pd.Series) -> tuple[Reason, ...]:
+    """Reasons "<status change>: <reason>" grouped by status change, each with its reasons;
+    a reason without a status change stands alone. Most frequent first, ties alphabetical."""
+    text = reasons.astype(object).where(reasons.notna(), NOT_RECORDED).astype(str)
+    kind = text.map(lambda t: t.split(": ", 1)[0])
+    detail = text.map(lambda t: t.split(": ", 1)[1] if ": " in t else "")
+    groups = []
+    for label, n in sorted(kind.value_counts().items(), key=lambda item: (-item[1], item[0])):
+        inner = detail[kind == label]
+        sub = () if (inner == "").all() else tuple(
+            Reason(r.label[:1].upper() + r.label[1:], r.n) for r in _text_reasons(inner))
+        groups.append(Reason(str(label), int(n), sub))
+    return tuple(groups)
+
+
+def _odd(ids: pd.Series, mask: pd.Series) -> list[str]:
+    return sorted(ids[mask].astype(str))
 
 
 def consort_counts(screening: pd.DataFrame, participants: pd.DataFrame) -> Flow:
     """Count every box of Figure 1 from the screening log and the ``Participants`` dataset.
 
-    Raises ``ValueError`` when a stage is not exactly the previous stage minus those
-    who left it with a reason (e.g. someone placed who never attended work preparation).
+    Raises ``ValueError`` naming the record_ids when the stages do not add up (e.g. someone
+    placed who withdrew after baseline, or not placed without a reason).
     """
-    main = [MainBox("Assessed for eligibility", len(screening)),
-            MainBox("Recruited and baseline assessed", len(participants))]
-    side = [screening_exclusions(screening)]
+    excluded, not_recruited = screening_exclusions(screening)
+    interested = len(screening) - excluded.n
     ids = participants["record_id"]
-    current = set(ids)
-    for title, reason_column, next_label, reached_column in PARTICIPANT_STAGES:
-        at_stage = ids.isin(current)
-        leaving = at_stage & participants[reason_column].notna()
-        reached = participants[reached_column].fillna(False).astype(bool)
-        expected = current - set(ids[leaving])
-        if set(ids[reached]) != expected:
-            odd = sorted(set(ids[reached]) ^ expected)
-            raise ValueError(f"'{next_label}' is not '{main[-1].label}' minus '{title}' for "
-                             f"record_id {odd}: check {reached_column} and {reason_column}")
-        side.append(SideBox(title, int(leaving.sum()),
-                            _text_reasons(participants.loc[leaving, reason_column])))
-        main.append(MainBox(next_label, len(expected)))
-        current = expected
+    attended_wp = int(participants["attended_work_preparation"].fillna(False).astype(bool).sum())
+    main = [MainBox("Assessed for eligibility", len(screening)),
+            MainBox("Eligible and expressed interest", interested),
+            MainBox("Recruited and baseline assessed", len(participants),
+                    (f"Attended work preparation, {format_n(attended_wp)}",))]
+    side = [excluded, not_recruited]
+
+    dropout = participants["dropout"].fillna(False).astype(bool)
+    status = _status_type(participants["dropout_reason"].where(dropout))
+    after_baseline = dropout & status.isin(AFTER_BASELINE)
+    placed = participants["placed"].fillna(False).astype(bool)
+    if (placed & after_baseline).any():
+        raise ValueError(f"placed, yet excluded or withdrew after baseline: record_id "
+                         f"{_odd(ids, placed & after_baseline)}: check placed and dropout_reason")
+    groups = _grouped_reasons(participants.loc[after_baseline, "dropout_reason"])
+    order = {label: i for i, label in enumerate(AFTER_BASELINE)}
+    side.append(SideBox(AFTER_BASELINE_TITLE, int(after_baseline.sum()),
+                        tuple(sorted(groups, key=lambda g: order.get(g.label, len(order))))))
+    main.append(MainBox(CONTINUED, int((~after_baseline).sum())))
+
+    not_placed = ~after_baseline & ~placed
+    why = participants["dropout_reason"].where(dropout, participants["not_placed_reason"])
+    unexplained = not_placed & why.isna()
+    if unexplained.any():
+        raise ValueError(f"not placed, with no reason (dropout_reason or not_placed_reason): "
+                         f"record_id {_odd(ids, unexplained)}")
+    side.append(SideBox("Not placed", int(not_placed.sum()), _grouped_reasons(why[not_placed])))
+    main.append(MainBox("Matched and attended a placement", int(placed.sum())))
+
+    completed = placed & participants["completed_placement"].fillna(False).astype(bool)
+    left = placed & ~completed
+    unexplained = left & participants["not_completed_reason"].isna()
+    if unexplained.any():
+        raise ValueError(f"'Completed the six-week placement' is not 'Matched and attended a "
+                         f"placement' minus 'Did not complete the placement' for record_id "
+                         f"{_odd(ids, unexplained)}: check completed_placement and "
+                         "not_completed_reason")
+    side.append(SideBox("Did not complete the placement", int(left.sum()),
+                        _text_reasons(participants.loc[left, "not_completed_reason"])))
+    main.append(MainBox("Completed the six-week placement", int(completed.sum())))
+    enrolled = int((screening["scr_enrolled"] == 1).sum())
+    if enrolled != len(participants):
+        raise ValueError(f"Recruited and baseline assessed: the screening log enrols {enrolled}, "
+                         f"but there are {len(participants)} participants")
     follow_up = tuple(
         FollowUpBox(tp, int((participants[f"fu_status_{tp}"] == "returned").sum()),
                     int((participants[f"fu_status_{tp}"] != "not expected").sum()))
@@ -199,7 +277,8 @@ def consort_alt_text(flow: Flow) -> str:
         leaving = f"{left.title}: {format_n(left.n)}"
         if left.reasons:
             leaving += " (" + "; ".join(_reason_words(r) for r in left.reasons) + ")"
-        sentences += [leaving + ".", f"{after.label}: {format_n(after.n)}."]
+        notes = "".join(f" {note}." for note in after.notes)
+        sentences += [leaving + ".", f"{after.label}: {format_n(after.n)}.{notes}"]
     if flow.follow_up:
         sentences.append(FOLLOW_UP_HEADING + ": " + "; ".join(
             follow_up_text(box) for box in flow.follow_up) + ".")
@@ -303,7 +382,7 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
 
 
 def _main_lines(box: MainBox) -> list[_Line]:
-    return [_Line(box.label), _Line(format_n(box.n))]
+    return [_Line(box.label), _Line(format_n(box.n))] + [_Line(note) for note in box.notes]
 
 
 def _reason_lines(reasons: tuple[Reason, ...], level: int = 0) -> list[_Line]:

@@ -25,8 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if args.n is None:
         from .calibrated import generate
-        published = yaml.safe_load(Path(config["paths"]["published_values"]).read_text())
-        written = generate(config, published, seed, args.out)
+        published_path = Path(config["paths"]["published_values"])
+        published = yaml.safe_load(published_path.read_text())
+        written = generate(config, published, seed, args.out, published_path)
     else:
         from .scaled import generate_scaled
         written = generate_scaled(args.n, args.sites, seed, args.out, progress=sys.stderr)

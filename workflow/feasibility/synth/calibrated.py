@@ -3,15 +3,54 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import __version__
+from ..audit import audit_published, findings
+from ..provenance import sha256_file, write_provenance
 from ..scoring.eq5d import index_from_config
 from . import cohort
 from .writer import write_exports
 
+STATEMENT = ("Made by this project's deterministic generator so that the real pipeline "
+             "reproduces every internally consistent aggregate the published paper prints. "
+             "The study's participant-level data are not public, and no record here describes "
+             "a real person.")
 
-def generate(config: dict, published: dict, seed: int, out: Path) -> list[Path]:
-    value_set = index_from_config(config["scoring"]["eq5d_index"])
+# What the generator made up: the paper does not publish these details.
+INVENTED = (
+    "every participant-level value (the paper publishes only aggregates)",
+    "why the people screened out were not eligible or not interested",
+    "all dates below the month (recruitment, sessions, placements, questionnaires)",
+    "sites, sources and case managers of individual participants",
+    "placement providers and roles, hours week by week",
+    "the free-text details of status changes and adverse events",
+    "questionnaire answers item by item",
+)
+
+
+def doubted_parts(published: dict, config: dict) -> dict[str, tuple[str, ...]]:
+    """Published key -> the printed numbers of it the audit finds impossible ('' = all)."""
+    return {key: tuple(p for f in found for p in (f.parts or ("all",)))
+            for key, found in findings(audit_published(published, config)).items()}
+
+
+def generate(config: dict, published: dict, seed: int, out: Path,
+             published_path: Path | None = None) -> list[Path]:
+    cfg = config["scoring"]["eq5d_index"]
+    value_set = index_from_config(cfg)
     if not hasattr(value_set, "index"):
         raise ValueError("the shipped cohort is calibrated with a built-in value set, "
                          "not a mapping table; set scoring.eq5d_index.method: value_set")
-    tables = cohort.build(published, seed, cohort.eq5d_index_function(value_set))
-    return write_exports(tables, out)
+    tables = cohort.build(published, seed, cohort.eq5d_index_function(value_set),
+                          doubted_parts(published, config))
+    written = write_exports(tables, out)
+    calibrated_to = {
+        "publication": config["study"]["reference"],
+        "published_values": "config/published_values.yaml",
+        "eq5d_index": value_set.name,
+    }
+    if published_path is not None:
+        calibrated_to["published_values_sha256"] = sha256_file(published_path)
+    write_provenance(out, written, synthetic=True, generator="feasibility.synth",
+                     generator_version=__version__, cohort="calibrated", seed=int(seed),
+                     calibrated_to=calibrated_to, statement=STATEMENT, invented=list(INVENTED))
+    return written

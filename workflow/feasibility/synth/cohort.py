@@ -2,14 +2,20 @@
 
 Each block below builds one part of the raw data so that, when the real pipeline
 scores and summarises it, the printed values of the paper are reproduced at their
-printed precision (``config/published_values.yaml``). Targets that the paper's
-own numbers make impossible are met as closely as the search allows and flagged
-by the audit of published numbers.
+printed precision (``config/published_values.yaml``). Where the audit of the
+published numbers doubts one number of a value (``feasibility.audit``: e.g. a Table 3
+estimate that is not the centre of its printed interval), that number is left out of
+the targets and every other number of the value is still met; the build fails loudly
+when a target that the paper's numbers allow is missed.
+
+Each block draws from its own random stream (:class:`Streams`, one per block name),
+so a change to one block leaves the random details of the others as they were.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +26,26 @@ from .search import (Printed, anneal, change_ci_loss, decimals_of, mean_sd_loss,
                      sample_with_mean_sd, spread_sum)
 
 TIMEPOINTS = ("week6", "week14", "month6")
+ROUNDS = 6
 DUE_DAYS = {"week6": 42, "week14": 98, "month6": 182}
 
 
 def P(v) -> Printed:
     return Printed(float(v), decimals_of(v))
+
+
+class Streams:
+    """One independent, seeded random stream per named block of the generator."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def __call__(self, name: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+
+class TargetMissed(RuntimeError):
+    """A printed value that the paper's numbers allow was not reproduced."""
 
 
 def D(s: str) -> dt.date:
@@ -87,13 +108,16 @@ def responders_for(group: str, tp: str) -> list[str]:
 
 
 def calibrate_measure(m: Measure, published: dict, rng, value_fn=None, dims: int = 1,
-                      steps: int = 150_000) -> tuple[dict[str, np.ndarray], float]:
+                      steps: int = 150_000, doubted: dict | None = None
+                      ) -> tuple[dict[str, np.ndarray], float]:
     """Baseline values for all 31 and follow-up values for each responder set.
 
     The unknowns are one integer vector: 31 baseline values followed by each time
     point's follow-up values (``dims`` integers per person when ``value_fn`` maps
     several integers, e.g. EQ-5D dimensions, to one value). The loss counts how far
-    Table 2's mean (SD) and each Table 3 cell are from their printed values.
+    Table 2's mean (SD) and each Table 3 cell are from their printed values; a Table 3
+    estimate the audit doubts (``doubted``: key -> doubted parts) is not a target, so
+    its interval and n are met. Raises :class:`TargetMissed` when the loss stays above 0.
     """
     ids = R.IDS
     base_t = published["table2_baseline"][m.name]["mean_sd"]
@@ -108,10 +132,16 @@ def calibrate_measure(m: Measure, published: dict, rng, value_fn=None, dims: int
     vf = value_fn or (lambda v: v.astype(float))
     mean_t, sd_t = P(base_t[0]), P(base_t[1])
     targets = []
+    doubted = doubted or {}
     for k, tp in enumerate(TIMEPOINTS):
         est, lo, hi, n = cells[k]
         assert n == len(sets[tp]), (m.name, tp, n, len(sets[tp]))
-        targets.append((tp, np.array([idx[p] for p in sets[tp]]), P(est), P(lo), P(hi)))
+        doubt = doubted.get(f"table3_change.{m.name}[{k}]", ())
+        est = None if "estimate" in doubt else P(est)
+        # both ends doubted: no whole-number changes reach both, either can hold with the
+        # estimate; the lower end is kept
+        hi = None if "upper" in doubt and "lower" in doubt else P(hi)
+        targets.append((tp, np.array([idx[p] for p in sets[tp]]), est, P(lo), hi))
 
     def values(x):
         return vf(x.reshape(-1, dims)) if dims > 1 else vf(x)
@@ -128,14 +158,21 @@ def calibrate_measure(m: Measure, published: dict, rng, value_fn=None, dims: int
     lo_v, hi_v = m.lo, m.hi
     base0 = np.clip(np.round(rng.normal(mean_t.value, sd_t.value, len(ids))), lo_v, hi_v)
     x0 = [base0]
-    for tp, bi, est, *_ in targets:
-        x0.append(np.clip(base0[bi] + np.round(est.value), lo_v, hi_v))
+    for tp, bi, est, lo, hi in targets:
+        centre = est.value if est is not None else (lo.value + hi.value) / 2   # never both None
+        x0.append(np.clip(base0[bi] + np.round(centre), lo_v, hi_v))
     x0 = np.concatenate(x0).astype(np.int64)
     if dims > 1:   # several integers per value (EQ-5D levels): start at moderate levels
         x0 = rng.integers(max(lo_v, 2), min(hi_v, 3) + 1, size=total * dims)
     n_all = total * dims
-    x, l = anneal(x0, np.full(n_all, lo_v), np.full(n_all, hi_v), loss, rng, steps=steps,
-                  step_sizes=(1, 1, 2, 5) if hi_v - lo_v > 30 else (1,))
+    x = x0
+    for _ in range(ROUNDS):     # a search stuck near a target starts again from where it is
+        x, l = anneal(x, np.full(n_all, lo_v), np.full(n_all, hi_v), loss, rng, steps=steps,
+                      step_sizes=(1, 1, 2, 5) if hi_v - lo_v > 30 else (1,))
+        if l == 0:
+            break
+    if l > 0:
+        raise TargetMissed(f"{m.name}: Table 2 and Table 3 targets missed (loss {l:.3g})")
     out = {"baseline": x[:len(ids) * dims].reshape(-1, dims) if dims > 1 else x[:len(ids)]}
     for tp in TIMEPOINTS:
         s, e = offsets[tp] * dims, (offsets[tp] + len(sets[tp])) * dims
@@ -153,7 +190,7 @@ SESSIONS = [  # (code, date, site, size); group sizes 2, 2, 5, 5, 12 and one 1:1
     (6, "2018-10-01", "Coventry", 1),
 ]
 SOURCE_START = {1: D("2017-09-01"), 2: D("2017-12-01"), 3: D("2018-01-01"), 4: D("2018-05-01")}
-RECRUITMENT_END = D("2018-08-31")
+RECRUITMENT_START, RECRUITMENT_END = D("2017-09-01"), D("2018-08-31")
 
 
 def order_stat_sample(n: int, ranks: dict[int, int], total: int, lo: int, hi: int, rng) -> np.ndarray:
@@ -206,7 +243,7 @@ def _sites_and_case_managers(people: pd.DataFrame, published: dict, rng) -> None
     hours = people["cm_minutes"] / 60
     ids = people["record_id"]
     pool = ids[~ids.isin(R.BIRMINGHAM + R.NO_CASE_MANAGEMENT + list(R.INELIGIBLE)
-                         + list(R.WITHDREW_BEFORE_WP) + ["PP06", "PP18"])].tolist()
+                         + list(R.WITHDREW_BEFORE_WP) + R.NOT_BIRMINGHAM)].tolist()
     target_oh = P(by["occupational_health_nurse"]["mean_hours"])
     best, best_miss = None, None
     h = dict(zip(ids, hours))
@@ -218,6 +255,8 @@ def _sites_and_case_managers(people: pd.DataFrame, published: dict, rng) -> None
             best, best_miss = pick, miss
             if miss == 0:
                 break
+    if best_miss:
+        raise TargetMissed("occupational health nurse: mean hours per participant missed")
     birmingham = set(R.BIRMINGHAM) | set(best)
     people["site"] = np.where(ids.isin(birmingham), 1, 2)
     oh = ["PP05"] + list(best)
@@ -232,6 +271,8 @@ def _sites_and_case_managers(people: pd.DataFrame, published: dict, rng) -> None
             best_ot, best_miss = pick, miss
             if miss == 0:
                 break
+    if best_miss:
+        raise TargetMissed("stand-in occupational therapist: mean hours per participant missed")
     cmgr = pd.Series(2, index=people.index)
     cmgr[ids.isin(oh)] = 1
     cmgr[ids.isin(best_ot)] = 3
@@ -241,12 +282,18 @@ def _sites_and_case_managers(people: pd.DataFrame, published: dict, rng) -> None
 
 def _recruitment_and_work_preparation(people: pd.DataFrame, rng) -> None:
     """Consent dates, work-preparation sessions and days attended."""
-    people["source"] = shuffled_counts({1: 3, 2: 11, 3: 10, 4: 7}, rng)   # 10 / 58 / 32 %
+    source = shuffled_counts({1: 3, 2: 11, 3: 10, 4: 7}, rng)   # 10 / 58 / 32 %
+    # the first recruit (September 2017, when only the NHS clinics recruited) came from one
+    first = people.index[people["record_id"] == R.FIRST_RECRUIT][0]
+    if source[first] != 1:
+        nhs = int(np.flatnonzero(source == 1)[0])
+        source[first], source[nhs] = 1, source[first]
+    people["source"] = source
     # sources that started late must not land in early sessions: give the four
     # Birmingham attenders and everyone else sources compatible with their session
     attend = people["record_id"].isin(R.ATTENDED_WP)
     people["wp_session"] = 0
-    people["consent"] = pd.NaT
+    people["consent"] = pd.Series([None] * len(people), index=people.index, dtype=object)
     free = set(people.index[attend])
     for code, date_s, site, size in SESSIONS:
         date = D(date_s)
@@ -267,6 +314,10 @@ def _recruitment_and_work_preparation(people: pd.DataFrame, rng) -> None:
     for i in people.index[~attend]:
         lo = SOURCE_START[int(people.at[i, "source"])]
         people.at[i, "consent"] = lo + dt.timedelta(days=int(rng.integers(0, (RECRUITMENT_END - lo).days - 30)))
+    # the recruitment window the paper gives (September 2017 to August 2018)
+    last = people.index[people["record_id"] == R.LAST_RECRUIT][0]
+    people.at[first, "consent"] = RECRUITMENT_START + dt.timedelta(days=int(rng.integers(0, 28)))
+    people.at[last, "consent"] = RECRUITMENT_END - dt.timedelta(days=int(rng.integers(0, 28)))
     session_date = {c: D(d) for c, d, *_ in SESSIONS}
     people["wp_date"] = [session_date.get(int(c)) for c in people["wp_session"]]
     people["wp_days"] = np.where(people["record_id"].isin(list(R.WITHDREW_AT_WP)), 0.5,
@@ -288,6 +339,8 @@ def _placements(people: pd.DataFrame, published: dict, rng) -> None:
 
     x0 = np.maximum(lower, np.round(rng.normal(mean_t.value, 10, len(placed)))).astype(np.int64)
     days, l = anneal(x0, lower, np.full(len(placed), 260), loss, rng, steps=60_000)
+    if mean_sd_loss(days, mean_t, sd_t) > 0:
+        raise TargetMissed("days from recruitment to placement: mean (SD) missed")
     start = consent + days
     people["plc_start"] = None
     people["plc_decision"] = None
@@ -330,11 +383,13 @@ def _placement_hours(weeks: np.ndarray, pl: dict, rng) -> np.ndarray:
     x0 = np.round(rng.uniform(0.3, 0.9, len(weeks)) * upper).astype(np.int64)
     x, l = anneal(x0, np.full(len(weeks), 5), upper, loss, rng, steps=150_000,
                   step_sizes=(1, 3, 10, 30))
+    if l > 0:
+        raise TargetMissed(f"placement hours: total, hours per week or range missed (loss {l:.3f})")
     return x / 10
 
 
 # ---------------------------------------------------------------------------- baseline
-def _demographics(people: pd.DataFrame, published: dict, rng) -> None:
+def _demographics(people: pd.DataFrame, published: dict, rng, doubted: dict | None = None) -> None:
     """Table 2: categorical counts exactly, age mean (SD), years median (IQR)."""
     t2 = published["table2_baseline"]
     n = len(people)
@@ -362,8 +417,8 @@ def _demographics(people: pd.DataFrame, published: dict, rng) -> None:
                              ("years_looking", "years_looking_for_work", 0.1, 20.0)):
         med, q1, q3 = t2[key]["median_iqr"]
         anchors = {8: q1, 16: med, 24: q3}
-        if not (q1 <= med <= q3):     # the paper's median lies outside its IQR: keep the IQR
-            anchors = {8: q1, 24: q3}
+        if "median" in (doubted or {}).get(f"table2_baseline.{key}.median_iqr", ()):
+            anchors = {8: q1, 24: q3}     # the printed median lies outside its IQR: keep the IQR
         people[col] = ordered_sample(n, anchors, lo, hi, rng)
     people["prev_worked"] = 1
     pain = _pain_areas(n, t2, published["flow"]["pain_two_or_more_areas"][0], rng)
@@ -422,16 +477,18 @@ SINGLE_ITEMS = {"work_confidence": "nrs_confidence", "work_ability": "nrs_abilit
 EQ5D_DIMS = ["eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad"]
 
 
-def _health_answers(published: dict, rng, eq5d_index) -> dict[str, pd.DataFrame]:
+def _health_answers(published: dict, streams: Streams, eq5d_index,
+                   doubted: dict | None = None) -> dict[str, pd.DataFrame]:
     """Item-level health questionnaires at every time point, calibrated to Tables 2 and 3."""
     answers = {tp: {} for tp in ("baseline",) + TIMEPOINTS}
     for m in MEASURES:
-        vals, _ = calibrate_measure(m, published, rng)
+        vals, _ = calibrate_measure(m, published, streams(f"measure {m.name}"), doubted=doubted)
         for tp, v in vals.items():
             ids = R.IDS if tp == "baseline" else responders_for(m.group, tp)
             answers[tp][m.name] = pd.Series(v, index=ids)
-    eq, _ = calibrate_measure(EQ5D, published, rng, value_fn=eq5d_index, dims=5,
-                              steps=120_000)
+    eq, _ = calibrate_measure(EQ5D, published, streams("measure eq5d index"), value_fn=eq5d_index,
+                              dims=5, steps=120_000, doubted=doubted)
+    rng = streams("item answers")
     frames = {}
     for tp in ("baseline",) + TIMEPOINTS:
         ids = R.IDS if tp == "baseline" else R.RESPONDERS[tp]
@@ -493,7 +550,10 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
         scores = sample_with_mean_sd(n, k, 5 * k, *(P(v) for v in t4[key]["mean_sd"]), rng)
         block = np.array([spread_sum(int(s), k, 1, 5, rng) for s in scores])
         df[[f"paw_{i}" for i in items]] = block
-    rtw = sample_with_mean_sd(n, 2, 10, *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]), rng)
+    # the printed mean 7.7 is no mean of 8 whole scores (GRIM): met as nearly as possible,
+    # the SD exactly
+    rtw = sample_with_mean_sd(n, 2, 10, *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]), rng,
+                              required=("sd",))
     df[["rtwse_1", "rtwse_2"]] = np.array([spread_sum(int(s), 2, 1, 5, rng) for s in rtw])
     # WRFQ: 6 scored, 2 with 7 items "does not apply" (> 20 %). A mean of 55.0 over six
     # people is unreachable when all 27 items apply (25 S / 162 skips it), so some of the
@@ -507,6 +567,8 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
                             step_sizes=(1, 2, 3, 9))
         if loss == 0:
             break
+    else:
+        raise TargetMissed("WRFQ mean (SD) missed")
     wrfq = pd.DataFrame(index=df.index, columns=[f"wrfq_{i}" for i in range(1, 28)], dtype=float)
     for pid, s, kk in zip(scored, sums, k):
         items = np.full(27, 9.0)
@@ -697,13 +759,19 @@ def eq5d_index_function(value_set) -> callable:
     return index
 
 
-def build(published: dict, seed: int, eq5d_index) -> dict[str, pd.DataFrame]:
-    """Every raw export of the calibrated cohort, as DataFrames of raw codes and dates."""
-    rng = np.random.default_rng(seed)
+def build(published: dict, seed: int, eq5d_index,
+          doubted: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Every raw export of the calibrated cohort, as DataFrames of raw codes and dates.
+
+    ``doubted``: published key -> the printed numbers of it that the audit of the paper
+    finds impossible (``feasibility.audit.findings``); they are not targets.
+    """
+    streams = Streams(seed)
     people = pd.DataFrame({"record_id": R.IDS})
     people["role"] = [R.role(p) for p in R.IDS]
-    _case_management(people, published, rng)
-    _sites_and_case_managers(people, published, rng)
+    _case_management(people, published, streams("case management"))
+    _sites_and_case_managers(people, published, streams("sites"))
+    rng = streams("recruitment")
     for attempt in range(50):
         try:
             _recruitment_and_work_preparation(people, rng)
@@ -712,17 +780,35 @@ def build(published: dict, seed: int, eq5d_index) -> dict[str, pd.DataFrame]:
             continue
     else:
         raise RuntimeError("no source allocation fits the work-preparation sessions")
-    _placements(people, published, rng)
-    _demographics(people, published, rng)
-    health = _health_answers(published, rng, eq5d_index)
-    work = _work_answers(published, rng)
-    fu = _follow_up(people, published, rng)
-    return _exports(people, health, work, fu, published, rng)
+    _placements(people, published, streams("placements"))
+    _demographics(people, published, streams("demographics"), doubted)
+    health = _health_answers(published, streams, eq5d_index, doubted)
+    work = _work_answers(published, streams("work questionnaire"))
+    fu = _follow_up(people, published, streams("follow-up"))
+    out = _exports(people, health, work, fu, published, streams)
+    _check_calendar(out, published)
+    return out
 
 
-def _exports(people, health, work, fu, published, rng) -> dict[str, pd.DataFrame]:
+def _check_calendar(out: dict[str, pd.DataFrame], published: dict) -> None:
+    """The months the paper gives: the recruitment window and each source's first month."""
+    study = published["study"]
+    consent = pd.to_datetime(out["enrolment"]["enr_consent_date"])
+    window = [consent.min().strftime("%Y-%m"), consent.max().strftime("%Y-%m")]
+    if window != list(study["recruitment_window"]):
+        raise TargetMissed(f"recruitment window {window}, not {study['recruitment_window']}")
+    scr = out["screening"]
+    first = pd.to_datetime(scr["scr_date"]).groupby(scr["scr_source"]).min()
+    for code, key in enumerate(study["recruitment_sources_started"], start=1):
+        got = first[code].strftime("%Y-%m")
+        if got != study["recruitment_sources_started"][key]:
+            raise TargetMissed(f"source {key} first screened in {got}, "
+                               f"not {study['recruitment_sources_started'][key]}")
+
+
+def _exports(people, health, work, fu, published, streams: Streams) -> dict[str, pd.DataFrame]:
     ids = people["record_id"]
-    out: dict[str, pd.DataFrame] = {"screening": _screening(people, published, rng)}
+    out: dict[str, pd.DataFrame] = {"screening": _screening(people, published, streams("screening"))}
     screen_id = out["screening"].dropna(subset=["scr_participant_id"]).set_index(
         "scr_participant_id")["record_id"]
     enr = pd.DataFrame({
@@ -739,6 +825,7 @@ def _exports(people, health, work, fu, published, rng) -> dict[str, pd.DataFrame
     out["enrolment"] = enr
     by_id = people.set_index("record_id")
     fu_dates = fu.set_index(["record_id", "redcap_event_name"])["fu_return_date"]
+    rng = streams("questionnaire dates")
     for tp, event in (("baseline", "baseline_arm_1"), ("week6", "week6_arm_1"),
                       ("week14", "week14_arm_1"), ("month6", "month6_arm_1")):
         h = health[tp].copy()
@@ -766,10 +853,10 @@ def _exports(people, health, work, fu, published, rng) -> dict[str, pd.DataFrame
                        "wp_date": people["wp_date"], "wp_days": people["wp_days"],
                        "work_preparation_complete": 2})
     out["work_preparation"] = wp
-    out["placements"] = _placement_export(people, rng)
-    out["case_management"] = _case_management_contacts(people, rng)
-    out["status_changes"] = _status_changes(people, rng)
-    out["adverse_events"] = _adverse_events(people, rng)
+    out["placements"] = _placement_export(people, streams("placement export"))
+    out["case_management"] = _case_management_contacts(people, streams("case-management contacts"))
+    out["status_changes"] = _status_changes(people, streams("status changes"))
+    out["adverse_events"] = _adverse_events(people, streams("adverse events"))
     out["followup_admin"] = fu
     return out
 
@@ -785,7 +872,7 @@ def _placement_export(people: pd.DataFrame, rng) -> pd.DataFrame:
     for _, p in people.iterrows():
         pid, role = p["record_id"], p["role"]
         row = {"record_id": pid, "redcap_event_name": "intervention_arm_1",
-               "plc_offered": int(role in ("placed", "disengaged")),
+               "plc_offered": int(role in ("placed", "disengaged") or pid in R.OFFERED_NOT_TAKEN),
                "plc_placed": int(role == "placed"), "placement_complete": 2}
         if role == "placed":
             weeks = float(p["plc_weeks"])
@@ -800,7 +887,8 @@ def _placement_export(people: pd.DataFrame, rng) -> pd.DataFrame:
             provider = int(next(providers))
             row.update(plc_decision_date=p["plc_decision"], plc_provider=provider,
                        plc_site=2 if provider in (3, 4) else int(p["site"]),
-                       plc_role=str(rng.choice(ROLES)), plc_start=p["plc_start"],
+                       plc_role=R.ROLE_TITLES.get(pid, str(rng.choice(ROLES))),
+                       plc_start=p["plc_start"],
                        plc_end=p["plc_end"], plc_weeks=weeks,
                        plc_completed=int(pid not in R.NOT_COMPLETED),
                        plc_noncompletion_reason=R.NOT_COMPLETED.get(pid))

@@ -556,4 +556,13 @@ def generate_scaled(n: int, sites: int, seed: int, out: Path,
     written.append(path)
     say(f"{crf.DICTIONARY_FILE}: {len(crf.fields())} fields; sites "
         + ", ".join(label for _, label in site_list[:3]) + (", ..." if sites > 3 else ""))
+    from .. import __version__
+    from ..provenance import write_provenance
+    write_provenance(out, written, synthetic=True, generator="feasibility.synth",
+                     generator_version=__version__, cohort="scaled", seed=int(seed),
+                     calibrated_to={}, statement=(
+                         f"Synthetic data: a scaled cohort of {n:,} participants at {sites} sites "
+                         "for benchmarks, schema-valid but not calibrated to any publication; "
+                         "not any study's data."),
+                     invented=["every value"])
     return written

@@ -8,9 +8,10 @@ guided by a loss that counts how far each statistic is outside its rounding
 interval, which lets one search satisfy several coupled targets at once (a
 baseline mean and SD, and the t-based confidence intervals of changes from it).
 
-A target is a :class:`Printed` value: it is met when the computed statistic lies
-strictly inside ``printed ± half a unit in the last printed digit``, so the match
-holds whichever rounding convention is applied to ties.
+A target is a :class:`Printed` value: it is met when the computed statistic prints
+as the value when rounded half away from zero, as the pipeline prints
+(``feasibility.stats.round_half_up``); an exact tie such as 38/8 = 4.75 printed 4.8
+counts, as it does in the paper's own rounding.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 from scipy import stats as st
+
+from ..stats import round_half_up
 
 EPS = 1e-9
 
@@ -36,9 +39,12 @@ class Printed:
         return 0.5 * 10.0 ** (-self.decimals)
 
     def miss(self, x: float) -> float:
-        """0 when ``x`` rounds to the printed value, else the distance in printed units."""
+        """0 when ``x`` prints as the value (rounded half away from zero, as the pipeline
+        prints), else the distance in printed units."""
         if not math.isfinite(x):
             return 1e6
+        if round_half_up(x, self.decimals) == round_half_up(self.value, self.decimals):
+            return 0.0
         gap = abs(x - self.value) - (self.half_unit - EPS)
         return max(gap, 0.0) / (2 * self.half_unit)
 
@@ -61,12 +67,13 @@ def mean_sd_loss(x: np.ndarray, mean: Printed | None, sd: Printed | None) -> flo
     return loss
 
 
-def change_ci_loss(d: np.ndarray, est: Printed, lo: Printed | None, hi: Printed | None,
+def change_ci_loss(d: np.ndarray, est: Printed | None, lo: Printed | None, hi: Printed | None,
                    confidence: float = 0.95) -> float:
-    """Loss for a paired change "estimate (lo to hi)" computed from changes ``d``."""
+    """Loss for a paired change "estimate (lo to hi)" computed from changes ``d``
+    (``est`` None: the estimate is not a target, only the interval)."""
     n = len(d)
     m = float(np.mean(d))
-    loss = est.miss(m)
+    loss = est.miss(m) if est is not None else 0.0
     if n > 1 and (lo is not None or hi is not None):
         half = t_quantile(n, confidence) * float(np.std(d, ddof=1)) / math.sqrt(n)
         if lo is not None:
@@ -133,12 +140,22 @@ def anneal(x0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
 
 
 def sample_with_mean_sd(n: int, lo: int, hi: int, mean: Printed, sd: Printed,
-                        rng: np.random.Generator, steps: int = 40_000) -> np.ndarray:
-    """SPRITE: an integer sample of size n in [lo, hi] with the printed mean and SD."""
+                        rng: np.random.Generator, steps: int = 40_000,
+                        required: tuple[str, ...] = ("mean", "sd")) -> np.ndarray:
+    """SPRITE: an integer sample of size n in [lo, hi] with the printed mean and SD.
+
+    Both are searched for; those named in ``required`` must be met, else ``RuntimeError``
+    (leave out one that the audit shows no sample can print, e.g. a mean failing GRIM).
+    """
     centre = min(max(mean.value, lo), hi)
     x0 = np.clip(np.round(rng.normal(centre, max(sd.value, 0.5), n)), lo, hi)
     x, l = anneal(x0, np.full(n, lo), np.full(n, hi),
                   lambda v: mean_sd_loss(v, mean, sd), rng, steps=steps)
+    missed = mean_sd_loss(x, mean if "mean" in required else None,
+                          sd if "sd" in required else None)
+    if missed > 0:
+        raise RuntimeError(f"mean {mean.value} SD {sd.value} over n = {n} in [{lo}, {hi}] "
+                           f"not reached (loss {missed:.3f})")
     return x
 
 

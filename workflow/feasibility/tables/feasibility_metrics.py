@@ -13,6 +13,7 @@ import pandas as pd
 from great_tables import GT, loc
 
 from feasibility import crf
+from feasibility.derive import hours_total
 from feasibility.stats import median_iqr, proportion, response_rate
 from feasibility.tables.common import build_gt, cell, cells_frame
 
@@ -20,6 +21,7 @@ TABLE = "feasibility"
 FOLLOW_UPS = {"week6": ("6 weeks", "six_weeks"), "week14": ("14 weeks", "fourteen_weeks"),
               "month6": ("6 months", "six_months")}
 SOURCE_NOTE = "Source: the study's screening log and analysis dataset."
+SOURCE_WHAT = "Screening log and analysis dataset."
 RECRUITMENT, CONVERSION, DELIVERY, FOLLOW_UP, CASE_MANAGEMENT, ECONOMICS = (
     "Recruitment (participants per month)", "Screening and recruitment, % (95% CI)",
     "Intervention delivery, % (95% CI)", "Follow-up response excluding dropouts, % (95% CI)",
@@ -120,13 +122,16 @@ def feasibility_metrics(participants: pd.DataFrame, screening: pd.DataFrame, con
 
     hours = participants["cm_hours"].astype(float)
     rows.append(cell(TABLE, CASE_MANAGEMENT, "Total hours", "value", "count", decimals=1,
-                     estimate=float(hours.sum()), n=recruited,
+                     estimate=hours_total(hours), n=recruited,
                      published_key="case_management.total_hours"))
+    # the paper's per-person medians are over those who had case management (Results: 15
+    # placed and 15 not placed; one person found work before case management started)
+    managed = participants["cm_contacts"].astype(int) > 0
     for label, subset, key in (("Hours per participant, all recruited", hours, ""),
-                               ("Hours per participant, placed", hours[placed],
+                               ("Hours per participant, placed", hours[placed & managed],
                                 "case_management.placed.median_iqr"),
-                               ("Hours per participant, not placed", hours[~placed],
-                                "case_management.unplaced.median_iqr")):
+                               ("Hours per participant, not placed (had case management)",
+                                hours[~placed & managed], "case_management.unplaced.median_iqr")):
         m = median_iqr(subset)
         rows.append(cell(TABLE, CASE_MANAGEMENT, label, "value", "median_iqr", decimals=1,
                          estimate=m.median, lower=m.q1, upper=m.q3, n=m.n, published_key=key))

@@ -12,6 +12,7 @@ TABLE = "table2"
 KEY = "table2_baseline"
 MISSING = "Missing"
 SOURCE_NOTE = "Source: the study's analysis dataset (baseline CRF and questionnaires)."
+SOURCE_WHAT = "Baseline CRF and questionnaires."   # after the synthetic-data statement (feasibility.provenance)
 MULTI_RESPONSE_NOTE = ("Participants could report more than one area; percentages are of all "
                        "participants.")
 

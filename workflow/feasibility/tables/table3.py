@@ -12,6 +12,7 @@ TABLE = "table3"
 KEY = "table3_change"
 FOLLOW_UPS = {"week6": "6 weeks", "week14": "14 weeks", "month6": "6 months"}
 SOURCE_NOTE = "Source: the study's analysis dataset (questionnaires at baseline and follow-up)."
+SOURCE_WHAT = "Questionnaires at baseline and follow-up."   # after the synthetic-data statement (feasibility.provenance)
 DIRECTION_NOTE = ("Change = follow-up minus baseline over participants with both scores; negative "
                   "magnitudes represent decreases in score and positive magnitudes increases.")
 START_DATE_DEFINITION = ("Start date is the start of placement, for those placed, or the time at "

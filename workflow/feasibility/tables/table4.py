@@ -10,6 +10,7 @@ from feasibility.tables.common import build_gt, cell, cells_frame
 TABLE = "table4"
 KEY = "table4_work_outcomes"
 SOURCE_NOTE = "Source: the study's analysis dataset (6-week work questionnaire)."
+SOURCE_WHAT = "6-week work questionnaire."   # after the synthetic-data statement (feasibility.provenance)
 
 # Five-point answers as the paper lists them: code -> (label, key in published_values.yaml)
 SATISFACTION = {5: ("Very satisfied", "very_satisfied"), 4: ("Satisfied", "satisfied"),

@@ -14,6 +14,7 @@ OFFERS, ACCEPTED, STARTED = ("Number of job offers reported", "Number of job off
 CONDITIONAL_N_NOTE = ("n = those who had offers to accept and those who had accepted offers, "
                       "respectively; otherwise n = those who answered.")
 SOURCE_NOTE = "Source: the study's analysis dataset (employment questionnaire)."
+SOURCE_WHAT = "Employment questionnaire."   # after the synthetic-data statement (feasibility.provenance)
 
 
 def _column_cells(scores: pd.DataFrame, column: str) -> list[dict]:
