@@ -371,8 +371,9 @@ def _pages_with(doc, needle: str) -> list[int]:
     return [i for i, lines in enumerate(page_lines(doc)) if any(needle in line for line in lines)]
 
 
-@pytest.mark.parametrize("caption, header", [("Table A1", ["key", "published", "reproduced", "status"]),
-                                             ("Table B2", ["key", "check", "verdict"])])
+@pytest.mark.parametrize("caption, header", [("Table A1", ["Where in the paper", "Paper", "Reproduced",
+                                                           "Status", "Reason"]),
+                                             ("Table B2", ["Where in the paper", "Check", "Verdict"])])
 def test_long_tables_break_across_pages_with_their_header_repeated(report_pdf, caption, header):
     with pymupdf.open(report_pdf) as doc:
         pages = page_lines(doc)

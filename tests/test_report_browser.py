@@ -318,7 +318,7 @@ def test_the_papers_tables_fit_without_wrapping_a_cell(report_page):
 def test_tables_and_figures_carry_the_papers_numbers(report_page):
     captions = [" ".join(c.split()) for c in report_page["layout"]["captions"]]
     for caption in PAPER_CAPTIONS:
-        assert captions.count(caption) == 1, caption
+        assert sum(c.startswith(caption) for c in captions) == 1, caption
     labels = [" ".join(c.split()[:2]) for c in captions]
     assert len(labels) == len(set(labels)), labels       # each number once
     # the tables and figures the paper lacks come after its Tables 1-8 and Figures 1-2

@@ -297,11 +297,11 @@ MARGIN = 0.06
 SIDE_TEXT_WIDTH = TEXT_WIDTH_IN - 2 * MARGIN - (MAIN_TEXT_WIDTH + 2 * PAD) - SIDE_GAP - 2 * PAD
 FOLLOW_UP_TEXT_WIDTH = 1.55
 ROW_GAP = 0.15             # between follow-up boxes
-V_GAP = 0.11               # vertical space around side boxes and arrows
+V_GAP = 0.08               # vertical space around side boxes and arrows
 INDENT = 0.16              # per reason level
 BULLET = 0.13              # bullet to reason text
 ITEM_GAP = 0.015           # between reasons
-LINE_SPACING = 1.15        # baseline to baseline, in font sizes
+LINE_SPACING = 1.10        # baseline to baseline, in font sizes
 FOLLOW_UP_HEADING = "Follow-up of everyone recruited (those who dropped out are not expected)"
 
 
