@@ -1,3 +1,9 @@
+def mapping_table():
+    """The EQ-5D mapping table the study names, a declared input (none for a value set)."""
+    eq5d = config["scoring"]["eq5d_index"]
+    return [eq5d["mapping_table"]] if eq5d["method"] == "mapping_table" else []
+
+
 PARTICIPANT_EXPORTS = ["enrolment", "work_preparation", "placements", "status_changes",
                        "case_management", "adverse_events", "followup_admin"]
 
@@ -6,6 +12,7 @@ rule participants:
     """One row per participant: baseline, flow, delivery and follow-up status."""
     input:
         **{e: validated(e) for e in PARTICIPANT_EXPORTS},
+        passed=VALIDATED,
         code=code("derive.py", "schemas/derived.py"),
     output:
         "results/derived/participants_core.parquet",
@@ -23,6 +30,8 @@ rule score:
     input:
         questionnaire="results/validated/questionnaires_{timepoint}.parquet",
         participants="results/derived/participants_core.parquet",
+        passed=VALIDATED,
+        mapping_table=mapping_table(),
         code=code("scoring"),
     output:
         scores="results/derived/scores_{timepoint}.parquet",
@@ -47,6 +56,7 @@ rule analysis_dataset:
         scores=expand("results/derived/scores_{tp}.parquet", tp=TIMEPOINTS),
         logs=expand("results/derived/scoring_log_{tp}.csv", tp=TIMEPOINTS),
         participants="results/derived/participants_core.parquet",
+        passed=VALIDATED,
     output:
         scores="results/derived/scores.parquet",
         participants="results/derived/participants.parquet",

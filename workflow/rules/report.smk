@@ -4,7 +4,7 @@ REPORT_INPUTS = {
     **{f: f"results/figures/{f}.svg" for f in FIGURES},
     "comparison": "results/reproduction/comparison.csv",
     "audit": "results/reproduction/audit.csv",
-    "validation": "results/validation/report.json",
+    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
     "imputation": "results/derived/imputation_counts.csv",
 }
 
@@ -36,6 +36,8 @@ rule render:
     input:
         build="results/report/build",
         followup=validated("followup_admin"),
+        passed=VALIDATED,
+        quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
     output:
         html="results/report/feasibility.html",

@@ -2,6 +2,7 @@ rule audit:
     """Audit of the paper's own numbers (GRIM, GRIMMER, ranges, CIs, percentages, totals)."""
     input:
         published=config["paths"]["published_values"],
+        passed=VALIDATED,
         code=code("audit.py"),
     output:
         "results/reproduction/audit.csv",
@@ -27,6 +28,7 @@ rule reproduction:
         status_changes=validated("status_changes"),
         work_preparation=validated("work_preparation"),
         case_management=validated("case_management"),
+        passed=VALIDATED,
         code=code("reproduction.py"),
     output:
         "results/reproduction/comparison.csv",
