@@ -286,9 +286,8 @@ NUMBERS = ["estimate", "sd", "lower", "upper", "n"]
 
 
 def rebuild_with_threshold(project: Path, threshold: int | None, tmp_path: Path) -> None:
-    override = tmp_path / f"threshold_{threshold}.yaml"
-    override.write_text(f"disclosure:\n  small_cell_threshold: {'null' if threshold is None else threshold}\n")
-    res = run_snakemake(project, "--configfile", str(override))
+    value = "null" if threshold is None else threshold
+    res = run_snakemake(project, "--config", f"disclosure={{small_cell_threshold: {value}}}")
     assert res.returncode == 0, res.stderr[-3000:]
 
 

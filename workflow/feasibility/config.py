@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import hashlib
 import os
 import stat
@@ -39,9 +40,19 @@ class ConfigError(ValueError):
 
 
 # ----------------------------------------------------------------------------- reading
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when available: 10x faster
+
+
 def schema() -> dict:
+    """The study file's JSON Schema (a fresh copy: the default-filling validator would
+    otherwise hand the same default objects to every study)."""
+    return copy.deepcopy(_schema())
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict:
     with open(SCHEMA, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=Loader)
 
 
 def file_kind(st: os.stat_result) -> str:
@@ -107,7 +118,12 @@ def sha256_regular(path: str | os.PathLike) -> str:
 class _Source:
     label: str                      # the file as named, or "--config"
     data: dict
-    lines: dict[tuple, int]         # key path -> line of its key in the file
+    text: str = ""                  # the file's text (for the line numbers of keys)
+
+    @functools.cached_property
+    def lines(self) -> dict[tuple, int]:
+        """Key path -> line of its key in the file (composed only when a problem needs it)."""
+        return _key_lines(yaml.compose(self.text, Loader=Loader)) if self.text else {}
 
 
 def _key_lines(node, prefix: tuple = ()) -> dict[tuple, int]:
@@ -128,8 +144,7 @@ def _read_study_file(path: Path) -> _Source:
         raise ConfigError(f"study file {label} {problem}")
     text = read_regular(path).decode("utf-8-sig", errors="replace")
     try:
-        data = yaml.safe_load(text)
-        lines = _key_lines(yaml.compose(text))
+        data = yaml.load(text, Loader=Loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -140,7 +155,7 @@ def _read_study_file(path: Path) -> _Source:
     if not isinstance(data, dict):
         raise ConfigError(f"{label}: a study file is a mapping of sections (study:, paths:, ...), "
                           f"not {type(data).__name__}")
-    return _Source(label, data, lines)
+    return _Source(label, data, text)
 
 
 # ------------------------------------------------------------------------------- paths
@@ -377,7 +392,7 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         _merge(config, source.data)
     if overrides:
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
-        sources.append(_Source(COMMAND_LINE, top, {}))
+        sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
     found = problems(config, sources, root)
     if found:
@@ -416,9 +431,13 @@ def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None 
     ``inputs``: description -> (path, "file" | "dir"). A file must exist and be a
     regular file (a symbolic link to one is fine) no larger than ``max_bytes``; a
     folder must be a folder. Nothing is opened: a FIFO or device is named, not read."""
-    found = []
+    found, missing_dirs = [], []
     for what, (path, kind) in inputs.items():
+        if any(os.path.normpath(path).startswith(d + os.sep) for d in missing_dirs):
+            continue                      # its folder is missing: said once
         if kind == "dir":
+            if not os.path.isdir(path):
+                missing_dirs.append(os.path.normpath(path))
             if not os.path.exists(path):
                 found.append(f"{path}: {what} does not exist")
             elif not os.path.isdir(path):

@@ -29,6 +29,8 @@ except ConfigError as error:
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_study)
+if workflow.is_main_process:
+    print(f"Study: {', '.join(STUDY_FILES)}", file=sys.stderr)
 
 RAW = config["paths"]["raw"]
 RAW_FILES = steps.raw_files(RAW)              # data_dictionary and every export -> path
