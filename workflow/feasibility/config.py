@@ -43,6 +43,27 @@ class ConfigError(ValueError):
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when available: 10x faster
 
 
+class _StudyLoader(Loader):
+    """YAML as a study file is read: a key given twice in one mapping is an error (YAML
+    parsers otherwise keep the last one silently)."""
+
+
+def _mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping (lines {seen[key]} and {line})",
+                key_node.start_mark)
+        seen[key] = line
+    return loader.construct_mapping(node, deep=True)
+
+
+_StudyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def schema() -> dict:
     """The study file's JSON Schema (a fresh copy: the default-filling validator would
     otherwise hand the same default objects to every study)."""
@@ -144,7 +165,7 @@ def _read_study_file(path: Path) -> _Source:
         raise ConfigError(f"study file {label} {problem}")
     text = read_regular(path).decode("utf-8-sig", errors="replace")
     try:
-        data = yaml.load(text, Loader=Loader)
+        data = yaml.load(text, Loader=_StudyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -424,6 +445,10 @@ def small_cell_threshold(config: dict) -> int | None:
 
 
 # ------------------------------------------------------------------------------ inputs
+def size_words(n: int) -> str:
+    return f"{n / 1e6:,.6g} MB ({n:,} bytes)"
+
+
 def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None = None,
                  limit_name: str = "validation.max_file_mb") -> list[str]:
     """Problems with the files a study needs, before anything opens them.
@@ -449,7 +474,7 @@ def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None 
             continue
         size = os.stat(path).st_size
         if max_bytes is not None and size > max_bytes:
-            found.append(f"{path}: {what} is {size / 1e6:,.1f} MB, larger than {limit_name} "
+            found.append(f"{path}: {what} is {size_words(size)}, larger than {limit_name} "
                          f"({max_bytes / 1e6:,.6g} MB); raise the limit in the study file "
                          "if the file is what you meant to give")
     return found

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import crf
-from .config import file_kind, sha256_regular, small_cell_threshold
+from .config import file_kind, sha256_regular, size_words, small_cell_threshold
 from .io import read_parquet, write_csv, write_json, write_parquet, write_text
 
 sha256 = sha256_regular
@@ -100,6 +100,21 @@ def raw_files(raw_dir: str) -> dict[str, str]:
     return files
 
 
+def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
+    """Every input the study names: what it is -> (path, "file" | "dir"); checked with
+    :func:`feasibility.config.check_inputs` before any job runs."""
+    inputs = {"raw folder (paths.raw)": (config["paths"]["raw"], "dir")}
+    inputs.update({("data dictionary" if name == "data_dictionary" else f"export {name}"): (path, "file")
+                   for name, path in raw_files(config["paths"]["raw"]).items()})
+    inputs["published values (paths.published_values)"] = (config["paths"]["published_values"], "file")
+    eq5d = config["scoring"]["eq5d_index"]
+    if eq5d["method"] == "mapping_table":
+        inputs["EQ-5D mapping table (scoring.eq5d_index.mapping_table)"] = (eq5d["mapping_table"], "file")
+    if config["report"]["quarto_executable"]:
+        inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "file")
+    return inputs
+
+
 def fingerprint(raw_dir: str) -> dict[str, str | None]:
     """File name -> SHA-256 of every raw file (None when it is missing or not a regular file)."""
     out = {}
@@ -125,7 +140,7 @@ def _size_failure(path: Path, settings: dict):
     limit = (settings.get("validation") or {}).get("max_file_mb")
     if limit is not None and st.st_size > limit * 1e6:
         return Failure(path.name, None, "", "", "", "",
-                       f"file is {st.st_size / 1e6:,.1f} MB, larger than validation.max_file_mb "
+                       f"file is {size_words(st.st_size)}, larger than validation.max_file_mb "
                        f"({limit:,.6g} MB); it was not read")
     return None
 

@@ -26,6 +26,8 @@ STUDY_FILES = ([relative_to_cwd(p) for p in workflow.config_settings.configfiles
 try:
     _study = load_study(STUDY_FILES, overrides=dict(workflow.config_settings.config))
 except ConfigError as error:
+    if workflow.is_main_process:
+        steps.withdraw("results")         # a run that fails leaves no report
     raise WorkflowError(str(error)) from None
 config.clear()
 config.update(_study)
@@ -46,26 +48,11 @@ VALIDATION = steps.ValidationPaths()
 VALIDATED = ancient(VALIDATION.passed)
 
 
-def study_inputs(cfg):
-    """Every input the study names: what it is -> (path, "file" | "dir")."""
-    raw = cfg["paths"]["raw"]
-    inputs = {"raw folder (paths.raw)": (raw, "dir")}
-    inputs.update({("data dictionary" if name == "data_dictionary" else f"export {name}"): (path, "file")
-                   for name, path in RAW_FILES.items()})
-    inputs["published values (paths.published_values)"] = (cfg["paths"]["published_values"], "file")
-    if cfg["scoring"]["eq5d_index"]["method"] == "mapping_table":
-        inputs["EQ-5D mapping table (scoring.eq5d_index.mapping_table)"] = (
-            cfg["scoring"]["eq5d_index"]["mapping_table"], "file")
-    if cfg["report"]["quarto_executable"]:
-        inputs["Quarto executable (report.quarto_executable)"] = (cfg["report"]["quarto_executable"], "file")
-    return inputs
-
-
 # Maintenance commands need no data (a folder locked by a killed run must be unlockable).
 MAINTENANCE = {"--unlock", "--cleanup-metadata", "--cm", "--list-rules", "--list", "-l",
                "--lint", "--cleanup-shadow", "--list-target-rules", "--lt"}
 if not MAINTENANCE & set(sys.argv[1:]):
-    _problems = check_inputs(study_inputs(config), config["validation"]["max_file_mb"] * 1e6)
+    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6)
     if _problems:
         if workflow.is_main_process:
             steps.withdraw("results")
