@@ -323,7 +323,7 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
     if error.validator == "type":
         sentence += f" ({_kind(error.instance)})"
     sentence += f"; allowed: {_allowed(error, root)}"
-    if error.validator == "enum":
+    if error.validator == "enum" and isinstance(error.instance, str):
         close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1)
         if close:
             sentence += f" (did you mean {close[0]}?)"
