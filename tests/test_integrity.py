@@ -135,6 +135,7 @@ def test_case_through_snakemake(case, built_project, tmp_path):
 
 
 # ------------------------------------------------------------------------ after the fix
+@pytest.mark.slow
 def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
     """Fail twice, put the file back as it was (with its old date): the build succeeds and
     its outputs are those of the first build."""

@@ -77,9 +77,9 @@ def _schema() -> dict:
 
 
 def file_kind(st: os.stat_result) -> str:
-    """What a non-regular file is, in words."""
+    """What kind of file it is, in words."""
     mode = st.st_mode
-    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    for test, name in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device")):
         if test(mode):

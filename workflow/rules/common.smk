@@ -41,10 +41,10 @@ TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
 TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
 FIGURES = ["consort", "timeline", "completeness"]
 VALIDATION = steps.ValidationPaths()
-# The success record: input of every rule after validation. ancient(): a rerun of
-# validation does not by itself rerun them (each reruns when the data it reads change),
-# but none can run, whatever the target, until validation has passed on the data as
-# they are now (validate's params hold the SHA-256 of every raw file).
+# The success record, an input of every later step. As ancient(), a rerun of validation
+# does not by itself rerun those steps (each reruns when the data it reads change), but
+# none can run, whatever the target, until validation has passed on the data as they
+# are now (validate's params hold the SHA-256 of every raw file).
 VALIDATED = ancient(VALIDATION.passed)
 
 
@@ -71,6 +71,17 @@ def raw(export):
 
 def validated(export):
     return f"results/validated/{export}.parquet"
+
+
+def context(export):
+    """The validated exports whose tables the export's cross-export rules read."""
+    return {d: validated(d) for d in crf.EXPORTS[export].depends_on}
+
+
+def mapping_table():
+    """The EQ-5D mapping table the study names, a declared input (none for a value set)."""
+    eq5d = config["scoring"]["eq5d_index"]
+    return [eq5d["mapping_table"]] if eq5d["method"] == "mapping_table" else []
 
 
 def code(*modules):

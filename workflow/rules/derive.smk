@@ -1,9 +1,3 @@
-def mapping_table():
-    """The EQ-5D mapping table the study names, a declared input (none for a value set)."""
-    eq5d = config["scoring"]["eq5d_index"]
-    return [eq5d["mapping_table"]] if eq5d["method"] == "mapping_table" else []
-
-
 PARTICIPANT_EXPORTS = ["enrolment", "work_preparation", "placements", "status_changes",
                        "case_management", "adverse_events", "followup_admin"]
 

@@ -3,7 +3,7 @@ rule validate_export:
     input:
         raw=lambda w: raw(w.export),
         dictionary=raw("data_dictionary"),
-        context=lambda w: [validated(d) for d in crf.EXPORTS[w.export].depends_on],
+        context=lambda w: list(context(w.export).values()),
         code=code("validation.py", "crf.py", "schemas/raw.py"),
     output:
         "results/validated/{export}.parquet",
@@ -23,10 +23,8 @@ rule validate_export:
     resources:
         mem_mb=2000,
     run:
-        steps.validate_export(wildcards.export, RAW, input.dictionary,
-                              {d: validated(d) for d in crf.EXPORTS[wildcards.export].depends_on},
-                              params.settings, output[0], params.summary, params.failures,
-                              log_file=log[0])
+        steps.validate_export(wildcards.export, RAW, input.dictionary, context(wildcards.export),
+                              params.settings, output[0], params.summary, params.failures, log_file=log[0])
 
 
 rule validate:
