@@ -155,6 +155,7 @@ def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[st
     start = time.perf_counter()
     spec = crf.EXPORTS[export]
     raw = Path(raw_dir) / spec.file
+    sha, dictionary_sha = _sha_or_none(raw), _sha_or_none(dictionary)     # of what is read
     refused = [f for f in (_size_failure(Path(dictionary), settings), _size_failure(raw, settings)) if f]
     if refused:
         typed, failures = None, refused
@@ -171,7 +172,7 @@ def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[st
               .sort_values("failures", ascending=False, kind="stable"))
     write_json(summary, {
         "export": export, "file": spec.file,
-        "sha256": _sha_or_none(raw), "dictionary_sha256": _sha_or_none(dictionary),
+        "sha256": sha, "dictionary_sha256": dictionary_sha,
         "settings": settings,
         "records": None if typed is None else int(len(typed)),
         "n_failures": len(failures),
