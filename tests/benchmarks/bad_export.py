@@ -39,6 +39,7 @@ def main(argv=None) -> int:
     proj = base / "proj"
     if proj.exists():
         shutil.rmtree(proj)
+    proj.mkdir(parents=True)
     for name in ("Snakefile", "config", "profiles", "workflow", "schemas", "report"):
         src = ROOT / name
         (shutil.copytree(src, proj / name) if src.is_dir() else shutil.copy2(src, proj / name))

@@ -446,7 +446,7 @@ def small_cell_threshold(config: dict) -> int | None:
 
 # ------------------------------------------------------------------------------ inputs
 def size_words(n: int) -> str:
-    return f"{n / 1e6:,.6g} MB ({n:,} bytes)"
+    return f"{n / 1e6:,.3g} MB ({n:,} bytes)"
 
 
 def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None = None,
