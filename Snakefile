@@ -1,8 +1,8 @@
 # Feasibility report: raw REDCap exports -> validated tables -> scores -> tables,
 # figures -> report (HTML and PDF). Run `snakemake` (the default profile in
 # profiles/default sets cores and options); `snakemake validate` checks the exports only.
-
-configfile: "config/config.yaml"
+# The study is config/config.yaml, or the file given with --configfile (which replaces
+# it); workflow/rules/common.smk checks it against schemas/config.schema.yaml first.
 
 
 include: "workflow/rules/common.smk"
@@ -16,7 +16,7 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        "results/validation/report.md",
+        VALIDATION.passed,
         "results/report/feasibility.html",
         "results/report/feasibility.pdf",
     default_target: True

@@ -54,6 +54,7 @@ def monkeypatch_module():
         yield mp
 
 
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_two_clean_builds_are_byte_identical(built_project, second_build):
     first, second = outputs(built_project), outputs(second_build)
     for must in ("report/feasibility.html", "report/feasibility.pdf", "tables/table2.csv",
@@ -66,6 +67,7 @@ def test_two_clean_builds_are_byte_identical(built_project, second_build):
     assert not differ, "\n\n".join(f"{name}:\n{where}" for name, where in differ.items())
 
 
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_no_output_names_the_build_folder(built_project, second_build):
     for project in (built_project, second_build):
         for name, data in outputs(project).items():

@@ -286,9 +286,8 @@ NUMBERS = ["estimate", "sd", "lower", "upper", "n"]
 
 
 def rebuild_with_threshold(project: Path, threshold: int | None, tmp_path: Path) -> None:
-    override = tmp_path / f"threshold_{threshold}.yaml"
-    override.write_text(f"disclosure:\n  small_cell_threshold: {'null' if threshold is None else threshold}\n")
-    res = run_snakemake(project, "--configfile", str(override))
+    value = "null" if threshold is None else threshold
+    res = run_snakemake(project, "--config", f"disclosure={{small_cell_threshold: {value}}}")
     assert res.returncode == 0, res.stderr[-3000:]
 
 
@@ -313,6 +312,7 @@ def td_texts(fragment: str) -> list[str]:
             for td in re.findall(r"<td[^>]*>(.*?)</td>", fragment, re.S)]
 
 
+@pytest.mark.slow      # rebuilds the workflow with the rule on
 @pytest.mark.parametrize("name", list(SUPPRESSED))
 def test_small_cells_are_suppressed_in_the_tidy_csv(built_project, suppressed_project, name):
     before, after = table_csv(built_project, name), table_csv(suppressed_project, name)
@@ -326,6 +326,7 @@ def test_small_cells_are_suppressed_in_the_tidy_csv(built_project, suppressed_pr
     pd.testing.assert_frame_equal(after[~hidden], before[~hidden])   # counts >= 5 and 0 untouched
 
 
+@pytest.mark.slow      # rebuilds the workflow with the rule on
 @pytest.mark.parametrize("name", list(SUPPRESSED))
 def test_small_cells_are_suppressed_in_the_html_table(built_project, suppressed_project, name):
     before = (built_project / "results" / "tables" / f"{name}.html").read_text()
@@ -344,6 +345,7 @@ def test_small_cells_are_suppressed_in_the_html_table(built_project, suppressed_
         assert text in was and (text in kept or text not in shown), text
 
 
+@pytest.mark.slow      # rebuilds the workflow with the rule on
 def test_the_report_states_the_rule_and_shows_suppressed_tables(built_project, suppressed_project):
     on = " ".join(html.unescape((suppressed_project / "results/report/feasibility.html").read_text()).split())
     off = " ".join(html.unescape((built_project / "results/report/feasibility.html").read_text()).split())
@@ -355,6 +357,7 @@ def test_the_report_states_the_rule_and_shows_suppressed_tables(built_project, s
     assert re.search(r"<td[^>]*>&lt;5</td>", (suppressed_project / "results/report/feasibility.html").read_text())
 
 
+@pytest.mark.slow      # rebuilds the workflow with the rule on
 def test_withheld_counts_are_not_compared_or_told_elsewhere(suppressed_project):
     cmp = pd.read_csv(suppressed_project / "results/reproduction/comparison.csv", keep_default_na=False)
     withheld = cmp[cmp["status"] == "suppressed (small-cell rule)"]
@@ -367,6 +370,7 @@ def test_withheld_counts_are_not_compared_or_told_elsewhere(suppressed_project):
     assert f"{len(withheld)} are withheld by the small-cell rule" in appendix
 
 
+@pytest.mark.slow      # rebuilds the workflow with the rule on
 def test_switching_the_rule_off_restores_the_tables_byte_for_byte(built_project, suppressed_project,
                                                                   tmp_path):
     rebuild_with_threshold(suppressed_project, None, tmp_path)

@@ -192,6 +192,7 @@ def valid_export(draw, name: str) -> tuple[crf.Export, list[str], list[list[str]
 
 
 # --------------------------------------------------------------------------- (a) valid exports
+@pytest.mark.slow      # hypothesis over every export: with the slow tests
 @pytest.mark.parametrize("name", GENERATED)
 def test_generated_export_that_obeys_the_dictionary_validates(name):
     @FAST
@@ -261,6 +262,7 @@ def broken_export(draw, name: str):
     return export, header, rows, rows[i][0], {column, field}
 
 
+@pytest.mark.slow      # hypothesis over every export: with the slow tests
 @pytest.mark.parametrize("name", GENERATED)
 def test_one_broken_cell_is_reported_at_that_cell(name):
     @FAST

@@ -184,6 +184,7 @@ def test_timeline_gathers_sites_past_nine_into_one_panel():
 
 
 # ------------------------------------------------------------------------------ end to end
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_workflow_runs_on_a_four_site_cohort(tmp_path):
     proj = copy_project(tmp_path)
     raw = proj / "data" / "raw"

@@ -65,6 +65,7 @@ def rebuild(project: Path) -> None:
     assert res.returncode == 0, res.stderr[-3000:]
 
 
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_one_date_of_birth_changes_only_the_age_row(project):
     # Twenty years younger: the mean age of 31 moves by 20/31 = 0.65 years, more than the
     # 0.05 that the printed one decimal could hide, so the row must change.
@@ -79,6 +80,7 @@ def test_one_date_of_birth_changes_only_the_age_row(project):
     assert before[2] == after[2]
 
 
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_one_six_month_wemwbs_answer_changes_only_its_change_score(project):
     month6 = pd.read_csv(project / "data" / "raw" / "questionnaires_month6.csv", dtype=str, keep_default_na=False)
     baseline = pd.read_csv(project / "data" / "raw" / "questionnaires_baseline.csv", dtype=str,
@@ -97,6 +99,7 @@ def test_one_six_month_wemwbs_answer_changes_only_its_change_score(project):
     assert before[2] == after[2]
 
 
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_one_screening_reason_moves_one_person_between_two_consort_boxes(project):
     before = cells(project), reproduced(project), consort_boxes(project)
     screening = pd.read_csv(project / "data" / "raw" / "screening.csv", dtype=str, keep_default_na=False)
@@ -111,6 +114,7 @@ def test_one_screening_reason_moves_one_person_between_two_consort_boxes(project
     assert changed(before[1], after[1]) == set()   # the paper prints no count of these reasons
 
 
+@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_generator_regenerates_the_shipped_exports_byte_for_byte(tmp_path):
     out = tmp_path / "raw"
     res = subprocess.run([sys.executable, "-m", "feasibility.synth", "--out", str(out)], cwd=ROOT,

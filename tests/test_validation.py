@@ -171,7 +171,7 @@ def test_snakemake_validate_fails_cleanly_and_removes_stale_report(tmp_path):
     assert "questionnaires_month6.csv" in out and "PP04" in out and "hads_5" in out and "'7'" in out
     report = json.loads((proj / "results" / "validation" / "report.json").read_text())
     assert report["n_failures"] >= 1
-    assert any(f["field"] == "hads_5" and f["record_id"] == "PP04" for f in report["failures"])
+    assert any(f["field"] == "hads_5" and f["record_id"] == "PP04" for f in report["first_failures"])
     assert "hads_5" in (proj / "results" / "validation" / "report.md").read_text()
     assert not (proj / "results" / "validated" / "questionnaires_month6.parquet").exists()
     assert not (stale / "feasibility.html").exists()

@@ -1,14 +1,436 @@
-"""Study configuration (config/config.yaml)."""
+"""Study files: read one, resolve its paths, check it against the schema, fill in defaults.
+
+A study is one YAML file (``config/config.yaml`` is the default study, the paper's).
+:func:`load_study` is what the workflow, the command line and the tests use:
+
+* the file is read as YAML (stat first: a directory, FIFO or device is refused);
+* every path in it (the schema's ``format: path`` keys) that is relative is taken
+  relative to the folder of the study file that names it, and given relative to the
+  working directory when it lies inside it (so a moved project folder stays up to date);
+* ``--config`` overrides (a mapping) go on top; their relative paths are relative to
+  the working directory, as every path typed on a command line is;
+* the result is checked against ``schemas/config.schema.yaml`` (JSON Schema 2020-12):
+  every problem is listed at once, each naming the file and line, the key, the value
+  and what is allowed; then :func:`snakemake.utils.validate` fills in the schema's
+  defaults, as Snakemake's catalog workflows do.
+
+:func:`check_inputs` stats the files a study needs before anything reads them.
+"""
 from __future__ import annotations
 
+import copy
+import difflib
+import functools
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
+SCHEMA = Path(__import__("feasibility.schemas", fromlist=["_"]).__file__).parent / "config.schema.yaml"
+DEFAULT_STUDY = Path("config") / "config.yaml"
+COMMAND_LINE = "--config"
 
-def load_config(path: str | Path = "config/config.yaml") -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+
+class ConfigError(ValueError):
+    """A study file that cannot be used; the message says where and why."""
+
+
+# ----------------------------------------------------------------------------- reading
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when available: 10x faster
+
+
+class _StudyLoader(Loader):
+    """YAML as a study file is read: a key given twice in one mapping is an error (YAML
+    parsers otherwise keep the last one silently)."""
+
+
+def _mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping (lines {seen[key]} and {line})",
+                key_node.start_mark)
+        seen[key] = line
+    return loader.construct_mapping(node, deep=True)
+
+
+_StudyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def schema() -> dict:
+    """The study file's JSON Schema (a fresh copy: the default-filling validator would
+    otherwise hand the same default objects to every study)."""
+    return copy.deepcopy(_schema())
+
+
+@functools.lru_cache(maxsize=1)
+def _schema() -> dict:
+    with open(SCHEMA, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=Loader)
+
+
+def file_kind(st: os.stat_result) -> str:
+    """What kind of file it is, in words."""
+    mode = st.st_mode
+    for test, name in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _regular_file_problem(path: str | os.PathLike) -> str | None:
+    """None when ``path`` is a regular file (a symbolic link to one is fine), else why not."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return ("is a symbolic link to a file that does not exist" if os.path.islink(path)
+                else "does not exist")
+    except OSError as err:
+        return f"cannot be examined ({err.strerror})"
+    if not stat.S_ISREG(st.st_mode):
+        link = "a symbolic link to " if os.path.islink(path) else ""
+        return f"is {link}{file_kind(st)}, not a regular file"
+    return None
+
+
+def read_regular(path: str | os.PathLike) -> bytes:
+    """The bytes of a regular file; anything else is refused without blocking.
+
+    The file is opened non-blocking and checked with ``fstat`` on the open descriptor,
+    so a FIFO swapped in after an earlier ``stat`` cannot make the read wait."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path} is {file_kind(st)}, not a regular file")
+        chunks = []
+        while block := os.read(fd, 1 << 20):
+            chunks.append(block)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def sha256_regular(path: str | os.PathLike) -> str:
+    """SHA-256 of a regular file, read as :func:`read_regular` reads it (in blocks)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(f"{path} is {file_kind(st)}, not a regular file")
+        h = hashlib.sha256()
+        while block := os.read(fd, 1 << 20):
+            h.update(block)
+        return h.hexdigest()
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class _Source:
+    label: str                      # the file as named, or "--config"
+    data: dict
+    text: str = ""                  # the file's text (for the line numbers of keys)
+
+    @functools.cached_property
+    def lines(self) -> dict[tuple, int]:
+        """Key path -> line of its key in the file (composed only when a problem needs it)."""
+        return _key_lines(yaml.compose(self.text, Loader=Loader)) if self.text else {}
+
+
+def _key_lines(node, prefix: tuple = ()) -> dict[tuple, int]:
+    """The line (1-based) of every mapping key of a composed YAML document."""
+    out: dict[tuple, int] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            path = prefix + (key.value,)
+            out[path] = key.start_mark.line + 1
+            out.update(_key_lines(value, path))
+    return out
+
+
+def _read_study_file(path: Path) -> _Source:
+    label = str(path)
+    problem = _regular_file_problem(path)
+    if problem:
+        raise ConfigError(f"study file {label} {problem}")
+    text = read_regular(path).decode("utf-8-sig", errors="replace")
+    try:
+        data = yaml.load(text, Loader=_StudyLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{label}{where}: not valid YAML: "
+                          f"{getattr(err, 'problem', None) or err}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: a study file is a mapping of sections (study:, paths:, ...), "
+                          f"not {type(data).__name__}")
+    return _Source(label, data, text)
+
+
+# ------------------------------------------------------------------------------- paths
+def _resolve_ref(node: dict, root: dict) -> dict:
+    while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
+        target = root
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def path_keys(root: dict | None = None) -> list[tuple[str, ...]]:
+    """Key paths of the schema's ``format: path`` values (nested ``properties`` only)."""
+    root = schema() if root is None else root
+    found = []
+
+    def walk(node, prefix):
+        node = _resolve_ref(node, root)
+        if not isinstance(node, dict):
+            return
+        if node.get("format") == "path":
+            found.append(prefix)
+        for key, sub in (node.get("properties") or {}).items():
+            walk(sub, prefix + (key,))
+
+    walk(root, ())
+    return found
+
+
+def relative_to_cwd(path: str | os.PathLike) -> str:
+    """``path`` (absolute) given relative to the working directory when it lies inside
+    it, else absolute."""
+    path = os.path.normpath(os.path.abspath(path))
+    rel = os.path.relpath(path, os.getcwd())
+    return path if rel == ".." or rel.startswith(".." + os.sep) else rel
+
+
+def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]]) -> dict:
+    """A copy of ``data`` whose relative path strings are taken relative to ``folder``."""
+    data = copy.deepcopy(data)
+    for key in keys:
+        parent = data
+        for part in key[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict) and isinstance(parent.get(key[-1]), str) and parent[key[-1]]:
+            value = os.path.expanduser(parent[key[-1]])
+            parent[key[-1]] = relative_to_cwd(value if os.path.isabs(value) else folder / value)
+    return data
+
+
+def _merge(base: dict, top: Mapping) -> dict:
+    """``top`` over ``base``: mappings merge key by key, anything else replaces."""
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+# --------------------------------------------------------------------------- checking
+TYPE_WORDS = {"integer": "a whole number", "number": "a number", "string": "text",
+              "null": "null (no value)", "array": "a list", "object": "a mapping of keys",
+              "boolean": "true or false"}
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _kind(value: Any) -> str:
+    for name, types in (("null", type(None)), ("boolean", bool), ("integer", int),
+                        ("number", float), ("string", str), ("array", list), ("object", dict)):
+        if isinstance(value, types):
+            return TYPE_WORDS[name]
+    return type(value).__name__
+
+
+def _range_words(sub: dict) -> str:
+    parts = []
+    for key, word in (("minimum", "at least"), ("exclusiveMinimum", "greater than"),
+                      ("maximum", "at most"), ("exclusiveMaximum", "less than")):
+        if key in sub:
+            parts.append(f"{word} {sub[key]}")
+    types = sub.get("type", "number")
+    types = [t for t in (types if isinstance(types, list) else [types]) if t != "null"]
+    noun = TYPE_WORDS.get(types[0], "a value") if types else "a value"
+    nullable = " (or null)" if "null" in (sub.get("type") or []) else ""
+    return f"{noun} {' and '.join(parts)}{nullable}"
+
+
+def _allowed(error, root: dict) -> str:
+    """What the schema allows where ``error`` was raised, in words."""
+    sub = _resolve_ref(error.schema, root) if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "enum":
+        return "one of " + ", ".join(_shown(v) for v in error.validator_value)
+    if kind == "const":
+        return f"only {_shown(error.validator_value)}"
+    if kind == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return " or ".join(TYPE_WORDS.get(t, t) for t in types)
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return _range_words(sub)
+    if kind == "minLength":
+        return "a non-empty text"
+    if kind == "uniqueItems":
+        return "a list without repeated items"
+    return error.message
+
+
+def _describe(error, root: dict) -> list[tuple[tuple, str]]:
+    """(key path, sentence) for each problem ``error`` stands for."""
+    path = tuple(str(p) for p in error.absolute_path)
+    sub = _resolve_ref(error.schema, root) if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted((sub.get("properties") or {}).keys())
+        where = ".".join(path) if path else "the top level"
+        out = []
+        for key in sorted(set(error.instance) - set(known), key=str):
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            out.append((path + (str(key),),
+                        f"unknown key {'.'.join(path + (str(key),))}{hint}; "
+                        f"{where} allows: {', '.join(known) or 'no keys'}"))
+        return out
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in (error.instance or {})]
+        out = []
+        for key in missing:
+            target = _resolve_ref((sub.get("properties") or {}).get(key, {}), root)
+            what = target.get("description", "")
+            out.append((path, f"{'.'.join(path + (key,))} is required but missing"
+                              + (f" ({what.strip()})" if what else "")))
+        return out
+    name = ".".join(path) if path else "the study file"
+    sentence = f"{name} is {_shown(error.instance)}"
+    if error.validator == "type":
+        sentence += f" ({_kind(error.instance)})"
+    sentence += f"; allowed: {_allowed(error, root)}"
+    if error.validator == "enum" and isinstance(error.instance, str):
+        close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1)
+        if close:
+            sentence += f" (did you mean {close[0]}?)"
+    description = sub.get("description")
+    if description:
+        sentence += f" - {' '.join(description.split())}"
+    return [(path, sentence)]
+
+
+def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = None) -> list[str]:
+    """Every way ``config`` breaks the schema, one line each, naming where the value came
+    from (file and line, or the command line)."""
+    import jsonschema
+
+    root = schema() if root is None else root
+    validator = jsonschema.Draft202012Validator(root)
+    found = []
+    for error in validator.iter_errors(config):
+        for path, sentence in _describe(error, root):
+            label, line = _where(path, sources)
+            found.append((label != COMMAND_LINE, line or 0, label, sentence))
+    lines = []
+    for _, line, label, sentence in sorted(set(found), key=lambda f: (not f[0], f[1:])):
+        where = ("the command line (--config)" if label == COMMAND_LINE
+                 else label + (f" line {line}" if line else ""))
+        lines.append(f"{where}: {sentence}")
+    return lines
+
+
+def _where(path: tuple, sources: Sequence[_Source]) -> tuple[str, int | None]:
+    """The source that set ``path`` (the longest prefix any source sets; the last source
+    wins) and the line of that key in it."""
+    for n in range(len(path), -1, -1):
+        for source in reversed(sources):
+            if _has(source.data, path[:n]):
+                return source.label, source.lines.get(path[:n]) if n else None
+    return (sources[-1].label if sources else "the study"), None
+
+
+def _has(data: Any, path: tuple) -> bool:
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def _typed(value: Any, sub: dict, root: dict) -> Any:
+    """``--config`` values as the schema wants them: Snakemake reads the values inside a
+    mapping (``--config report="{timeout_seconds: 60}"``) as text, so text is read as
+    YAML where the schema expects no text there."""
+    sub = _resolve_ref(sub, root) if isinstance(sub, dict) else {}
+    if isinstance(value, dict):
+        props = sub.get("properties") or {}
+        extra = sub.get("additionalProperties")
+        return {k: _typed(v, props.get(k, extra if isinstance(extra, dict) else {}), root)
+                for k, v in value.items()}
+    types = sub.get("type")
+    types = set(types if isinstance(types, list) else [types] if types else [])
+    if "enum" in sub:
+        types |= {type(v).__name__ for v in sub["enum"]}
+    if isinstance(value, str) and types and "string" not in types and "str" not in types:
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+    return value
+
+
+def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_STUDY,
+               overrides: Mapping | None = None) -> dict:
+    """The study configuration: ``files`` (one study file, or several merged in order)
+    with ``overrides`` on top, checked against the schema, defaults filled in.
+
+    Raises :class:`ConfigError` listing every problem."""
+    if isinstance(files, (str, os.PathLike)):
+        files = [files]
+    if not files:
+        raise ConfigError("no study file given")
+    root = schema()
+    keys = path_keys(root)
+    sources, config = [], {}
+    for f in files:
+        source = _read_study_file(Path(f))
+        source.data = _resolve_paths(source.data, Path(f).parent, keys)
+        sources.append(source)
+        _merge(config, source.data)
+    if overrides:
+        top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
+        sources.append(_Source(COMMAND_LINE, top))
+        _merge(config, top)
+    found = problems(config, sources, root)
+    if found:
+        names = ", ".join(str(f) for f in files)
+        raise ConfigError(
+            f"The study file {names} is not valid ({len(found)} problem{'s' * (len(found) != 1)}); "
+            "nothing was run:\n" + "\n".join(f"  {p}" for p in found)
+            + f"\nEvery key, what it allows and its default: {relative_to_cwd(SCHEMA)}")
+    from snakemake.utils import validate
+
+    validate(config, str(SCHEMA), set_default=True)
+    return config
+
+
+def load_config(path: str | os.PathLike = DEFAULT_STUDY) -> dict:
+    """One study file, checked and completed (see :func:`load_study`)."""
+    return load_study([path])
 
 
 def load_published(path: str | Path = "config/published_values.yaml") -> dict:
@@ -20,3 +442,39 @@ def small_cell_threshold(config: dict) -> int | None:
     """``disclosure.small_cell_threshold``: counts below it are withheld; None (the
     default) withholds nothing."""
     return (config.get("disclosure") or {}).get("small_cell_threshold") or None
+
+
+# ------------------------------------------------------------------------------ inputs
+def size_words(n: int) -> str:
+    return f"{n / 1e6:,.3g} MB ({n:,} bytes)"
+
+
+def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None = None,
+                 limit_name: str = "validation.max_file_mb") -> list[str]:
+    """Problems with the files a study needs, before anything opens them.
+
+    ``inputs``: description -> (path, "file" | "dir"). A file must exist and be a
+    regular file (a symbolic link to one is fine) no larger than ``max_bytes``; a
+    folder must be a folder. Nothing is opened: a FIFO or device is named, not read."""
+    found, missing_dirs = [], []
+    for what, (path, kind) in inputs.items():
+        if any(os.path.normpath(path).startswith(d + os.sep) for d in missing_dirs):
+            continue                      # its folder is missing: said once
+        if kind == "dir":
+            if not os.path.isdir(path):
+                missing_dirs.append(os.path.normpath(path))
+            if not os.path.exists(path):
+                found.append(f"{path}: {what} does not exist")
+            elif not os.path.isdir(path):
+                found.append(f"{path}: {what} is {file_kind(os.stat(path))}, not a folder")
+            continue
+        problem = _regular_file_problem(path)
+        if problem:
+            found.append(f"{path}: {what} {problem}")
+            continue
+        size = os.stat(path).st_size
+        if max_bytes is not None and size > max_bytes:
+            found.append(f"{path}: {what} is {size_words(size)}, larger than {limit_name} "
+                         f"({max_bytes / 1e6:,.6g} MB); raise the limit in the study file "
+                         "if the file is what you meant to give")
+    return found

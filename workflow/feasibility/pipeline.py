@@ -4,29 +4,25 @@ functions of the package, and writes its outputs (atomically). One call per rule
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
+import os
 import shutil
+import stat
 import sys
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import crf
-from .config import small_cell_threshold
+from .config import file_kind, sha256_regular, size_words, small_cell_threshold
 from .io import read_parquet, write_csv, write_json, write_parquet, write_text
 
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256 = sha256_regular
 
 
 class _RuleLog(logging.Handler):
@@ -62,10 +58,12 @@ def step(func):
         start = time.perf_counter()
         try:
             result = func(*args, **kwargs)
-        except BaseException:
+        except BaseException as error:
             if log_file:
+                why = (f"{error}\n" if isinstance(error, ValidationFailed)   # the data, not the code
+                       else traceback.format_exc())
                 write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
-                                     + traceback.format_exc() + "".join(rule_log.lines))
+                                     + why + "".join(rule_log.lines))
             raise
         finally:
             package.removeHandler(rule_log)
@@ -78,73 +76,327 @@ def step(func):
 
 
 # ------------------------------------------------------------------------------ validation
-def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[str, str],
-                    out: str, report: str) -> None:
-    """Rule validate_export: one raw export → typed Parquet, plus its failure report."""
-    from .validation import ValidationError, failures_frame, read_dictionary, validate_export as run
+# Validation's files under results/validation/:
+#   exports/<export>.json   one export's outcome: its raw file's SHA-256, the dictionary's,
+#                           the settings checked, counts by field and rule, first failures
+#   failures/<export>.csv   every failure of that export (the full, machine-readable list)
+#   report.md, report.json  the latest outcome, pass or fail, readable / as data
+#   passed.json             the success record: written last, and only when every export
+#                           passed; it names the SHA-256 of every raw file and the settings
+#                           checked. Every later rule takes it as input: nothing downstream
+#                           is built from data that did not pass.
+# report.* are outputs of no rule, so a failure report can never stand for a pass.
+CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
+REPORT_FAILURES = 100      # failures listed in report.md
+REPORT_GROUPS = 50         # (file, field, rule) groups listed in report.md
+SUMMARY_GROUPS = 500       # groups kept in an export's summary
+FAILURE_COLUMNS = ["file", "line", "record_id", "event", "field", "value", "rule"]
 
-    start = time.perf_counter()
-    spec = crf.EXPORTS[export]
-    ctx = {name: read_parquet(p) for name, p in context.items()}
-    typed, failures = run(Path(raw_dir), spec, ctx, read_dictionary(Path(dictionary)))
-    raw = Path(raw_dir) / spec.file
-    write_json(report, {
-        "export": export, "file": spec.file,
-        "sha256": sha256(raw) if raw.exists() else None,
-        "records": None if typed is None else int(len(typed)),
-        "failures": failures_frame(failures).to_dict(orient="records"),
-    })
-    records = "no" if typed is None else f"{len(typed):,}"
-    print(f"[validate {spec.file}] {records} records, {len(failures)} failure(s) "
-          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-    if failures:
-        raise ValidationError(failures)
-    write_parquet(out, typed)
+
+class ValidationFailed(Exception):
+    """Raised by a validation job whose export failed; the message is short, as the
+    console's summary and the report list the failures."""
+
+
+@dataclass(frozen=True)
+class ValidationPaths:
+    """Where validation keeps its files (all under ``results/validation``)."""
+    root: str = "results/validation"
+
+    def summary(self, export: str) -> str:
+        return f"{self.root}/exports/{export}.json"
+
+    def failures(self, export: str) -> str:
+        return f"{self.root}/failures/{export}.csv"
+
+    @property
+    def passed(self) -> str:
+        return f"{self.root}/passed.json"
+
+    @property
+    def md(self) -> str:
+        return f"{self.root}/report.md"
+
+    @property
+    def json(self) -> str:
+        return f"{self.root}/report.json"
+
+
+def raw_files(raw_dir: str) -> dict[str, str]:
+    """Every raw file validation reads: the data dictionary and each export."""
+    files = {"data_dictionary": f"{raw_dir}/{crf.DICTIONARY_FILE}"}
+    files.update({name: f"{raw_dir}/{spec.file}" for name, spec in crf.EXPORTS.items()})
+    return files
+
+
+def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
+    """Every input the study names: what it is -> (path, "file" | "dir"); checked with
+    :func:`feasibility.config.check_inputs` before any job runs."""
+    inputs = {"raw folder (paths.raw)": (config["paths"]["raw"], "dir")}
+    inputs.update({("data dictionary" if name == "data_dictionary" else f"export {name}"): (path, "file")
+                   for name, path in raw_files(config["paths"]["raw"]).items()})
+    inputs["published values (paths.published_values)"] = (config["paths"]["published_values"], "file")
+    eq5d = config["scoring"]["eq5d_index"]
+    if eq5d["method"] == "mapping_table":
+        inputs["EQ-5D mapping table (scoring.eq5d_index.mapping_table)"] = (eq5d["mapping_table"], "file")
+    if config["report"]["quarto_executable"]:
+        inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "file")
+    return inputs
+
+
+def fingerprint(raw_dir: str) -> dict[str, str | None]:
+    """File name -> SHA-256 of every raw file (None when it is missing or not a regular file)."""
+    out = {}
+    for path in raw_files(raw_dir).values():
+        try:
+            out[Path(path).name] = sha256_regular(path)
+        except OSError:
+            out[Path(path).name] = None
+    return out
+
+
+def _size_failure(path: Path, settings: dict):
+    """A raw file larger than ``validation.max_file_mb`` (or not a regular file) is refused
+    before it is read."""
+    from .validation import Failure
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None                                  # missing: the reader says so
+    if not stat.S_ISREG(st.st_mode):
+        return Failure(path.name, None, "", "", "", "", f"is {file_kind(st)}, not a regular file")
+    limit = (settings.get("validation") or {}).get("max_file_mb")
+    if limit is not None and st.st_size > limit * 1e6:
+        return Failure(path.name, None, "", "", "", "",
+                       f"file is {size_words(st.st_size)}, larger than validation.max_file_mb "
+                       f"({limit:,.6g} MB); it was not read")
+    return None
 
 
 @step
-def validation_report(report_dir: str, md: str, js: str, raw_dir: str = "data/raw") -> int:
-    """Combine the per-export reports into report.md / report.json; return the failure count."""
-    exports, failures, passed = [], [], set()
+def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[str, str],
+                    settings: dict, out: str, summary: str, failures_csv: str) -> None:
+    """Rule validate_export: one raw export -> typed Parquet (only when it passes), its
+    summary and the list of its failures."""
+    from .validation import read_dictionary, validate_export as run
+
+    start = time.perf_counter()
+    spec = crf.EXPORTS[export]
+    raw = Path(raw_dir) / spec.file
+    sha, dictionary_sha = _sha_or_none(raw), _sha_or_none(dictionary)     # of what is read
+    refused = [f for f in (_size_failure(Path(dictionary), settings), _size_failure(raw, settings)) if f]
+    if refused:
+        typed, failures = None, refused
+    else:
+        ctx = {name: read_parquet(p) for name, p in context.items()}
+        typed, failures = run(Path(raw_dir), spec, ctx, read_dictionary(Path(dictionary)))
+    frame = failures_frame(failures)
+    if failures:
+        write_csv(failures_csv, frame)
+    else:
+        Path(failures_csv).unlink(missing_ok=True)
+    groups = (frame.groupby(["file", "field", "rule"], sort=False, dropna=False)
+              .agg(failures=("rule", "size"), first_line=("line", "min")).reset_index()
+              .sort_values("failures", ascending=False, kind="stable"))
+    write_json(summary, {
+        "export": export, "file": spec.file,
+        "sha256": sha, "dictionary_sha256": dictionary_sha,
+        "settings": settings,
+        "records": None if typed is None else int(len(typed)),
+        "n_failures": len(failures),
+        "groups": json.loads(groups.head(SUMMARY_GROUPS).to_json(orient="values")),
+        "n_groups": int(len(groups)),
+        "first_failures": json.loads(frame.head(REPORT_FAILURES).to_json(orient="records")),
+        "failures_file": failures_csv if failures else None,
+    })
+    records = "no" if typed is None else f"{len(typed):,}"
+    print(f"[validate {spec.file}] {records} records, {len(failures):,} failure(s) "
+          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    if failures:
+        raise ValidationFailed(f"{spec.file}: {len(failures):,} validation failure(s); "
+                               f"every one is in {failures_csv}")
+    write_parquet(out, typed)
+
+
+def _sha_or_none(path) -> str | None:
+    try:
+        return sha256_regular(path)
+    except OSError:
+        return None
+
+
+def failures_frame(failures: list) -> pd.DataFrame:
+    frame = pd.DataFrame([tuple(getattr(f, c) for c in FAILURE_COLUMNS) for f in failures],
+                         columns=FAILURE_COLUMNS)
+    frame["line"] = frame["line"].astype("Int64")
+    return frame
+
+
+def validation_state(raw_dir: str, settings: dict, where: ValidationPaths = ValidationPaths()) -> dict:
+    """The outcome of validation for the raw files as they are now.
+
+    Each export's summary counts only when it was made from the current raw file and
+    data dictionary with the current settings, after every export it depends on passed:
+    a summary of other data is no summary of these."""
+    current = fingerprint(raw_dir)
+    dictionary = current[crf.DICTIONARY_FILE]
+    exports, passed = [], set()
     for name, spec in crf.EXPORTS.items():       # in dependency order
-        path = Path(report_dir) / f"{name}.json"
-        raw = Path(raw_dir) / spec.file
-        current = sha256(raw) if raw.exists() else None
+        sha = current[spec.file]
         try:
-            r = json.loads(path.read_text())
+            r = json.loads(Path(where.summary(name)).read_text(encoding="utf-8"))
         except (OSError, ValueError):             # none yet, or cut short by a crash
             r = None
         blocking = [d for d in spec.depends_on if d not in passed]
-        if r is None or r["sha256"] != current or blocking:
-            # a report from an earlier run of other data is no report of this data
-            why = f"blocked by {', '.join(blocking)}" if blocking else "its validation did not finish"
-            exports.append({"export": name, "file": spec.file, "status": f"not validated ({why})",
-                            "sha256": current})
-            continue
-        status = "passed" if not r["failures"] else f"{len(r['failures'])} failure(s)"
-        failures += r["failures"]
-        if not r["failures"]:
+        entry = {"export": name, "file": spec.file, "records": None, "sha256": sha,
+                 "n_failures": 0, "failures_file": None}
+        if blocking:
+            entry["status"] = f"not validated (blocked by {', '.join(blocking)})"
+        elif (r is None or r.get("sha256") != sha or r.get("dictionary_sha256") != dictionary
+              or r.get("settings") != settings):
+            entry["status"] = "not validated (its validation did not finish)"
+        elif r["n_failures"]:
+            entry.update(status=f"{r['n_failures']} failure(s)", n_failures=r["n_failures"],
+                         failures_file=r["failures_file"], groups=r["groups"],
+                         n_groups=r["n_groups"], first_failures=r["first_failures"])
+        else:
+            entry.update(status="passed", records=r["records"])
             passed.add(name)
-        exports.append({"export": name, "file": spec.file, "records": r.get("records"),
-                        "status": status, "sha256": current})
-    write_json(js, {"exports": exports, "failures": failures, "n_failures": len(failures)})
-    lines = ["# Validation report", "",
-             f"**{len(failures)} failure(s)** across {len(exports)} exports.", "",
-             "| export | file | records | status |", "|---|---|---|---|"]
-    lines += [f"| {e['export']} | {e['file']} | {e.get('records') or ''} | {e['status']} |" for e in exports]
-    if failures:
-        lines += ["", "## Failures", "", "| file | line | record | event | field | value | rule |",
-                  "|---|---|---|---|---|---|---|"]
-        for f in failures:
-            cells = [str(f.get(k) if f.get(k) is not None else "").replace("|", "\\|")
-                     for k in ("file", "line", "record_id", "event", "field", "value", "rule")]
-            lines.append("| " + " | ".join(cells) + " |")
-    write_text(md, "\n".join(lines) + "\n")
-    return len(failures)
+        exports.append(entry)
+    return {"passed": len(passed) == len(crf.EXPORTS), "exports": exports,
+            "n_failures": sum(e["n_failures"] for e in exports),
+            "raw_files": current, "settings": settings}
+
+
+def write_validation_report(state: dict, where: ValidationPaths = ValidationPaths()) -> None:
+    """report.json (the outcome as data, without the failures, which are listed once, in
+    failures/*.csv) and report.md (readable: exports, failures grouped by field and rule,
+    the first failures, where the rest are)."""
+    exports = state["exports"]
+    failing = [e for e in exports if e["n_failures"]]
+    first = [f for e in failing for f in e["first_failures"]]
+    n = state["n_failures"]
+    outcome = ("passed" if state["passed"] else
+               "failed" if n else "not validated (an export was not validated)")
+    write_json(where.json, {
+        "outcome": outcome, "n_failures": n,
+        "exports": [{k: e[k] for k in ("export", "file", "records", "status", "sha256",
+                                       "n_failures", "failures_file")} for e in exports],
+        "raw_files": state["raw_files"], "settings": state["settings"],
+        "first_failures": first[:REPORT_FAILURES],
+    })
+    lines = ["# Validation report", ""]
+    if state["passed"]:
+        lines += [f"**Passed**: {len(exports)} exports, no failures.", ""]
+    else:
+        lines += [f"**Failed: {n:,} failure(s)** in {len(failing)} of {len(exports)} exports. "
+                  "Nothing downstream was built and no report was left in results/report/.", ""]
+    if failing:
+        lines += ["| export | file | records | status | every failure |", "|---|---|---|---|---|"]
+    else:
+        lines += ["| export | file | records | status |", "|---|---|---|---|"]
+    for e in exports:
+        cells = [e["export"], e["file"], "" if e["records"] is None else f"{e['records']:,}", e["status"]]
+        cells += [e["failures_file"] or ""] if failing else []
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    if failing:
+        groups = [(e, g) for e in failing for g in e["groups"]]
+        groups.sort(key=lambda eg: -eg[1][3])
+        lines += ["", "## Failures by field and rule", "",
+                  "| file | field | rule | failures | first line |", "|---|---|---|---|---|"]
+        for _, (file, field, rule, count, line) in groups[:REPORT_GROUPS]:
+            lines.append("| " + " | ".join(_md(v) for v in (file, field, rule, f"{count:,}", line)) + " |")
+        hidden = sum(e["n_groups"] for e in failing) - min(len(groups), REPORT_GROUPS)
+        if hidden > 0:
+            lines.append(f"\n{hidden:,} more group(s): see the failure lists below.")
+        lines += ["", f"## First failures ({min(len(first), REPORT_FAILURES):,} of {n:,})", "",
+                  "| file | line | record | event | field | value | rule |", "|---|---|---|---|---|---|---|"]
+        for f in first[:REPORT_FAILURES]:
+            lines.append("| " + " | ".join(_md(f.get(k)) for k in FAILURE_COLUMNS) + " |")
+        lines += ["", "Every failure (file, line, record, event, field, value, rule): "
+                  + ", ".join(e["failures_file"] for e in failing) + "."]
+    write_text(where.md, "\n".join(lines) + "\n")
+
+
+def _md(value) -> str:
+    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+
+@step
+def validate(raw_dir: str, settings: dict, out: str, where: ValidationPaths = ValidationPaths()) -> None:
+    """Rule validate: the success record, written last and only when every export passed
+    (against the raw files as they are now)."""
+    state = validation_state(raw_dir, settings, where)
+    write_validation_report(state, where)
+    if not state["passed"]:
+        bad = [f"{e['file']}: {e['status']}" for e in state["exports"] if e["status"] != "passed"]
+        raise ValidationFailed("validation did not pass: " + "; ".join(bad))
+    write_json(out, {
+        "outcome": "passed", "n_failures": 0,
+        "exports": [{k: e[k] for k in ("export", "file", "records", "status", "sha256")}
+                    for e in state["exports"]],
+        "raw_files": state["raw_files"], "settings": settings,
+    })
+
+
+# Results that exist only for data that passed validation; withdrawn when they do not.
+DOWNSTREAM = ("derived", "tables", "figures", "reproduction", "report")
+
+
+def withdraw(results: str = "results", state: dict | None = None, quiet: bool = False) -> list[str]:
+    """Remove what no longer matches the data: the success record, everything built from
+    validated data, and the validated table of each export that did not pass as it is
+    now. Raw files, validation's reports and the logs stay."""
+    removed = []
+    root = Path(results)
+    passed = {e["export"] for e in (state or {}).get("exports", []) if e["status"] == "passed"}
+    record = root / "validation" / "passed.json"
+    if record.exists():
+        record.unlink()
+        removed.append(str(record))
+    stale = [p for p in sorted((root / "validated").glob("*.parquet")) if p.stem not in passed]
+    for p in stale:
+        p.unlink()
+    if stale:
+        removed.append(f"{root / 'validated'}/ ({len(stale)} of its tables)")
+    for d in DOWNSTREAM:
+        p = root / d
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+            removed.append(f"{p}/")
+        elif p.exists() or p.is_symlink():
+            p.unlink()
+            removed.append(str(p))
+    if removed and not quiet:
+        print("Withdrawn, as they do not match the data as they are now: " + ", ".join(removed),
+              file=sys.stderr)
+    return removed
+
+
+def console_summary(state: dict, where: ValidationPaths = ValidationPaths()) -> str:
+    """The first failures and the total, and where the full report is."""
+    from .validation import Failure
+
+    failing = [e for e in state["exports"] if e["n_failures"]]
+    n = state["n_failures"]
+    lines = [f"Validation failed: {n:,} failure(s) in {len(failing)} export(s)."]
+    first = [f for e in failing for f in e["first_failures"]][:CONSOLE_FAILURES]
+    lines += ["  " + Failure(**{k: "" if f.get(k) is None else f[k] for k in FAILURE_COLUMNS}
+                             | {"line": f.get("line")}).message() for f in first]
+    if n > len(first):
+        lines.append(f"  ... {n - len(first):,} more")
+    other = [e for e in state["exports"] if not e["n_failures"] and e["status"] != "passed"]
+    if other:
+        lines.append("Not validated: " + ", ".join(f"{e['file']} ({e['status'][len('not validated ('):-1]})"
+                                                   for e in other))
+    lines.append(f"Full report: {where.md}; every failure: "
+                 + (", ".join(e["failures_file"] for e in failing) or "none listed"))
+    return "\n".join(lines)
 
 
 def on_success() -> None:
-    """After a successful run, let the process end at once (1.6 s of a 4.5 s rebuild went
+    """After a run, let the process end at once (1.6 s of a 4.5 s rebuild went
     on exiting).
 
     Snakemake's scheduler starts a non-daemon ``threading.Timer`` (the
@@ -162,20 +414,28 @@ def on_success() -> None:
     gc.freeze()
 
 
-def on_error(results: str = "results", raw_dir: str = "data/raw") -> None:
-    """After a failed run: write the combined validation report and withdraw the old report."""
-    vdir = Path(results) / "validation"
-    if any((vdir / "exports").glob("*.json")):
-        n = validation_report(str(vdir / "exports"), str(vdir / "report.md"),
-                              str(vdir / "report.json"), raw_dir)
-        if n:
-            print(f"\nValidation failed: {n} failure(s); full report: {vdir / 'report.md'}")
-    report_dir = Path(results) / "report"
-    for name in ("feasibility.html", "feasibility.pdf"):
-        p = report_dir / name
-        if p.exists():
-            p.unlink()
-            print(f"removed the earlier report {p}: it no longer matches the data")
+def on_error(raw_dir: str, settings: dict, results: str = "results") -> None:
+    """After a failed run. When the data as they are now have not passed validation:
+    write the validation report, print its first failures, and withdraw the success
+    record and everything built from the data. Otherwise (a later step failed) withdraw
+    the report, which may no longer match the data or the code."""
+    where = ValidationPaths(f"{results}/validation")
+    state = validation_state(raw_dir, settings, where)
+    if state["passed"]:
+        withdraw_report(results)
+    else:
+        write_validation_report(state, where)
+        print("\n" + console_summary(state, where), file=sys.stderr, flush=True)
+        withdraw(results, state)
+    on_success()                          # not a success: but end the process at once all the same
+
+
+def withdraw_report(results: str = "results") -> None:
+    report = Path(results) / "report"
+    if report.exists():
+        shutil.rmtree(report)
+        print(f"Withdrawn: {report}/ (the run failed, so it may not match the data or the code)",
+              file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------- derivation

@@ -1,27 +1,72 @@
-# Helpers shared by the rules: paths and the package's entry points.
+# The study, checked before any job; helpers shared by the rules.
+#
+# `snakemake` runs the default study, config/config.yaml beside this Snakefile;
+# `snakemake --configfile STUDY.yaml` runs STUDY.yaml instead (nothing of the default
+# study applies); `--config key=value` goes on top of either. The study is checked
+# against schemas/config.schema.yaml and completed with its defaults, then every input
+# it names is checked (exists, is a regular file, is not too large): a problem stops the
+# run here, before any job, naming the path, key or value.
 import os
+import sys
 from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
 
 from feasibility import crf
 from feasibility import pipeline as steps
+from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
 
-RAW = config["paths"]["raw"]
 # Relative to the working directory, so that a project folder moved or copied elsewhere
 # stays up to date (Snakemake records the set of input paths of every job).
 BASE = Path(os.path.relpath(workflow.basedir))
 PKG = BASE / "workflow" / "feasibility"
+SCHEMAS = BASE / "schemas"
+STUDY_FILES = ([relative_to_cwd(p) for p in workflow.config_settings.configfiles]
+               or [str(BASE / "config" / "config.yaml")])
+try:
+    _study = load_study(STUDY_FILES, overrides=dict(workflow.config_settings.config))
+except ConfigError as error:
+    if workflow.is_main_process:
+        steps.withdraw("results")         # a run that fails leaves no report
+    raise WorkflowError(str(error)) from None
+config.clear()
+config.update(_study)
+if workflow.is_main_process:
+    print(f"Study: {', '.join(STUDY_FILES)}", file=sys.stderr)
+
+RAW = config["paths"]["raw"]
+RAW_FILES = steps.raw_files(RAW)              # data_dictionary and every export -> path
 EXPORTS = list(crf.EXPORTS)
 TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
 TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
 FIGURES = ["consort", "timeline", "completeness"]
+VALIDATION = steps.ValidationPaths()
+# The success record, an input of every later step. As ancient(), a rerun of validation
+# does not by itself rerun those steps (each reruns when the data it reads change), but
+# none can run, whatever the target, until validation has passed on the data as they
+# are now (validate's params hold the SHA-256 of every raw file).
+VALIDATED = ancient(VALIDATION.passed)
+
+
+# Maintenance commands need no data (a folder locked by a killed run must be unlockable).
+MAINTENANCE = {"--unlock", "--cleanup-metadata", "--cm", "--list-rules", "--list", "-l",
+               "--lint", "--cleanup-shadow", "--list-target-rules", "--lt"}
+if not MAINTENANCE & set(sys.argv[1:]):
+    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6)
+    if _problems:
+        if workflow.is_main_process:
+            steps.withdraw("results")
+        raise WorkflowError(
+            f"The study {', '.join(STUDY_FILES)} names inputs that cannot be used; nothing was run:\n"
+            + "\n".join(f"  {p}" for p in _problems))
+    # SHA-256 of every raw file, as it is now (each a regular file, checked above).
+    DATA = steps.fingerprint(RAW)
+else:
+    DATA = {}
 
 
 def raw(export):
-    """The export's raw file; none when it is missing, so that the changed set of inputs
-    reruns its validation, which reports the missing file (Snakemake would otherwise
-    keep an earlier result and call it up to date)."""
-    path = f"{RAW}/{crf.EXPORTS[export].file}"
-    return path if os.path.exists(path) else []
+    return RAW_FILES[export]
 
 
 def provenance():
@@ -36,7 +81,15 @@ def validated(export):
     return f"results/validated/{export}.parquet"
 
 
-SCHEMAS = BASE / "schemas"
+def context(export):
+    """The validated exports whose tables the export's cross-export rules read."""
+    return {d: validated(d) for d in crf.EXPORTS[export].depends_on}
+
+
+def mapping_table():
+    """The EQ-5D mapping table the study names, a declared input (none for a value set)."""
+    eq5d = config["scoring"]["eq5d_index"]
+    return [eq5d["mapping_table"]] if eq5d["method"] == "mapping_table" else []
 
 
 def code(*modules):
@@ -61,5 +114,10 @@ def config_subset(cfg, paths):
     return out
 
 
+# The settings validation checks the data with: recorded in its summaries and the
+# success record; a change reruns validation.
+VALIDATION_SETTINGS = config_subset(config, ["validation"])
+
+
 def on_error():
-    steps.on_error("results", RAW)
+    steps.on_error(RAW, VALIDATION_SETTINGS)

@@ -6,6 +6,7 @@ rule participants:
     """One row per participant: baseline, flow, delivery and follow-up status."""
     input:
         **{e: validated(e) for e in PARTICIPANT_EXPORTS},
+        passed=VALIDATED,
         code=code("derive.py", "schemas/derived.py"),
     output:
         "results/derived/participants_core.parquet",
@@ -23,6 +24,8 @@ rule score:
     input:
         questionnaire="results/validated/questionnaires_{timepoint}.parquet",
         participants="results/derived/participants_core.parquet",
+        passed=VALIDATED,
+        mapping_table=mapping_table(),
         code=code("scoring"),
     output:
         scores="results/derived/scores_{timepoint}.parquet",
@@ -47,6 +50,7 @@ rule analysis_dataset:
         scores=expand("results/derived/scores_{tp}.parquet", tp=TIMEPOINTS),
         logs=expand("results/derived/scoring_log_{tp}.csv", tp=TIMEPOINTS),
         participants="results/derived/participants_core.parquet",
+        passed=VALIDATED,
     output:
         scores="results/derived/scores.parquet",
         participants="results/derived/participants.parquet",

@@ -12,6 +12,7 @@ rule figure:
     """Figure 1 (CONSORT flow), Figure 2 (timeline) or the follow-up completeness heat map."""
     input:
         unpack(lambda w: FIGURE_INPUTS[w.figure]),
+        passed=VALIDATED,
         code=lambda w: code(f"figures/{w.figure}.py", "figures/common.py"),
     output:
         svg="results/figures/{figure}.svg",

@@ -5,7 +5,7 @@ REPORT_INPUTS = {
     "comparison": "results/reproduction/comparison.csv",
     "values": "results/values/values.json",
     "audit": "results/reproduction/audit.csv",
-    "validation": "results/validation/report.json",
+    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
     "imputation": "results/derived/imputation_counts.csv",
 }
 
@@ -42,6 +42,8 @@ rule render:
     input:
         build="results/report/build",
         followup=validated("followup_admin"),
+        passed=VALIDATED,
+        quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
     output:
         html="results/report/feasibility.html",

@@ -2,6 +2,7 @@ rule audit:
     """Audit of the paper's own numbers (GRIM, GRIMMER, ranges, CIs, percentages, totals)."""
     input:
         published=config["paths"]["published_values"],
+        passed=VALIDATED,
         code=code("audit.py"),
     output:
         "results/reproduction/audit.csv",
@@ -26,6 +27,7 @@ rule values:
         status_changes=validated("status_changes"),
         work_preparation=validated("work_preparation"),
         case_management=validated("case_management"),
+        passed=VALIDATED,
         code=code("values.py", "paper.py", "eq5d_method.py", "derive.py", "audit.py",
                   "stats.py"),
     output:
@@ -49,6 +51,7 @@ rule reproduction:
     input:
         published=config["paths"]["published_values"],
         values="results/values/values.json",
+        passed=VALIDATED,
         audit="results/reproduction/audit.csv",
         code=code("reproduction.py", "paper.py", "audit.py", "stats.py"),
     output:

@@ -28,6 +28,7 @@ rule table:
     """One of the paper's tables (great-tables HTML fragment and tidy CSV of its cells)."""
     input:
         unpack(lambda w: TABLE_INPUTS[w.table]),
+        passed=VALIDATED,
         provenance=lambda w: provenance(),
         code=lambda w: code(f"tables/{w.table}.py", "tables/common.py", "stats.py",
                             "provenance.py", "eq5d_method.py", "derive.py"),

@@ -11,8 +11,8 @@ import yaml
 from ..config import load_config
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m feasibility.synth", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__)
     ap.add_argument("--out", type=Path, default=Path("data/raw"), help="output folder")
     ap.add_argument("--config", type=Path, default=Path("config/config.yaml"))
     ap.add_argument("--seed", type=int, default=None, help="default: synthetic.seed in the config")

@@ -1,0 +1,241 @@
+"""Study files (issue 12.3, issue 15.1): the schema, defaults, paths, overrides, and a
+study run with --configfile instead of the default one."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from feasibility.config import ConfigError, check_inputs, load_study, path_keys, schema
+
+from conftest import ROOT, copy_project, run_snakemake
+
+MINIMAL = """\
+study: {title: Another study}
+paths: {raw: exports, published_values: values.yaml}
+feasibility: {case_management_cost_per_hour_gbp: 25, rtw_without_intervention_assumed: 0.2}
+"""
+
+
+def _walk(node, path=()):
+    """(key path, subschema) of every property of the schema."""
+    root = schema()
+    if "$ref" in node:
+        node = {**root["$defs"][node["$ref"].split("/")[-1]], **node}
+    yield path, node
+    for key, sub in (node.get("properties") or {}).items():
+        yield from _walk(sub, path + (key,))
+
+
+def test_schema_is_valid_json_schema_2020_12():
+    s = schema()
+    assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(s)
+
+
+def test_every_key_is_described_and_every_optional_key_has_a_default():
+    for path, node in _walk(schema()):
+        if not path:
+            continue
+        assert node.get("description"), f"{'.'.join(path)} has no description"
+    for path, node in _walk(schema()):
+        if node.get("type") == "object" or "properties" in node:
+            required = set(node.get("required", []))
+            for key, sub in node.get("properties", {}).items():
+                if key not in required:
+                    assert "default" in sub, f"{'.'.join(path + (key,))} is optional but has no default"
+            assert node.get("additionalProperties") is not None, f"{'.'.join(path)} allows unknown keys"
+
+
+def test_every_method_name_is_an_enumeration():
+    names = {("statistics", "quantile_definition"), ("statistics", "proportion_ci"),
+             ("scoring", "eq5d_index", "method"), ("scoring", "eq5d_index", "value_set"),
+             ("report", "backend")}
+    found = {p for p, node in _walk(schema()) if "enum" in node}
+    assert names <= found
+    rule = schema()["$defs"]["missing_rule"]["properties"]["method"]
+    assert rule["enum"] == ["mean_of_answered", "none"]
+
+
+def test_the_enumerations_are_what_the_code_implements():
+    from feasibility.render import BACKENDS
+    from feasibility.scoring.eq5d import VALUE_SETS
+    from feasibility.scoring.items import MISSING_METHODS
+
+    props = dict(_walk(schema()))
+    assert set(props[("scoring", "eq5d_index", "value_set")]["enum"]) == set(VALUE_SETS)
+    assert set(props[("report", "backend")]["enum"]) == set(BACKENDS)
+    assert set(schema()["$defs"]["missing_rule"]["properties"]["method"]["enum"]) == set(MISSING_METHODS)
+
+
+def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    config = load_study("config/config.yaml")
+    assert config["paths"] == {"raw": "data/raw", "published_values": "config/published_values.yaml"}
+    assert config["validation"]["max_file_mb"] == 100              # the schema's default
+
+
+def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
+    (tmp_path / "study.yaml").write_text(MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    config = load_study("study.yaml")
+    assert config["statistics"] == {"confidence_level": 0.95, "quantile_definition": "stata_summarize",
+                                    "proportion_ci": "wilson"}
+    assert config["scoring"]["missing_items"]["hads_anxiety"] == {"max_missing": 1, "method": "mean_of_answered"}
+    assert config["scoring"]["missing_items"]["rtw_self_efficacy"] == {"max_missing": 0, "method": "none"}
+    assert config["report"] == {"backend": "auto", "quarto_executable": None, "timeout_seconds": 300}
+    assert config["disclosure"] == {"small_cell_threshold": None}
+    # nothing of the default study: its title, sites and assumptions are not there
+    assert config["study"]["sites"] == [] and config["scoring"]["assumptions"] == {}
+    jsonschema.Draft202012Validator(schema()).validate(config)
+
+
+def test_two_studies_do_not_share_defaults(tmp_path, monkeypatch):
+    (tmp_path / "study.yaml").write_text(MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    first = load_study("study.yaml")
+    first["scoring"]["missing_items"]["hads_anxiety"]["max_missing"] = 5
+    assert load_study("study.yaml")["scoring"]["missing_items"]["hads_anxiety"]["max_missing"] == 1
+
+
+def test_paths_are_relative_to_the_study_file_not_the_working_directory(tmp_path, monkeypatch):
+    study = tmp_path / "studies" / "trial"
+    study.mkdir(parents=True)
+    (study / "study.yaml").write_text(MINIMAL.replace("{raw: exports", "{raw: ../../data/raw")
+                                      + "scoring: {eq5d_index: {method: mapping_table, mapping_table: dsu.csv}}\n")
+    monkeypatch.chdir(tmp_path)
+    config = load_study("studies/trial/study.yaml")
+    assert config["paths"]["raw"] == "data/raw"
+    assert config["paths"]["published_values"] == os.path.join("studies", "trial", "values.yaml")
+    assert config["scoring"]["eq5d_index"]["mapping_table"] == os.path.join("studies", "trial", "dsu.csv")
+    monkeypatch.chdir(study)          # the same file from elsewhere: outside the working directory
+    assert load_study("study.yaml")["paths"]["raw"] == str(tmp_path / "data" / "raw")     # absolute
+    outside = tmp_path.parent / "elsewhere.yaml"
+    try:
+        outside.write_text(MINIMAL)
+        assert load_study(outside)["paths"]["raw"] == str(tmp_path.parent / "exports")   # absolute
+    finally:
+        outside.unlink()
+
+
+def test_command_line_overrides_go_on_top_with_their_types(tmp_path, monkeypatch):
+    (tmp_path / "study.yaml").write_text(MINIMAL)
+    monkeypatch.chdir(tmp_path)
+    # Snakemake hands the values inside a mapping over as text
+    config = load_study("study.yaml", {"report": {"timeout_seconds": "60", "backend": "pandoc"},
+                                       "disclosure": {"small_cell_threshold": "null"},
+                                       "study": {"title": "2024"}})
+    assert config["report"]["timeout_seconds"] == 60 and config["report"]["backend"] == "pandoc"
+    assert config["disclosure"]["small_cell_threshold"] is None
+    assert config["study"]["title"] == "2024"                  # text stays text where text belongs
+    assert config["feasibility"]["case_management_cost_per_hour_gbp"] == 25
+    with pytest.raises(ConfigError, match=r"the command line \(--config\): report.backend is 'latex'"):
+        load_study("study.yaml", {"report": {"backend": "latex"}})
+
+
+def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(MINIMAL + "statistics:\n  confidence_level: 1.5\n  proportion_ci: Wilson\n"
+                    "report: {timeout_seconds: 0, backend: [pandoc]}\nextra: 1\n")
+    with pytest.raises(ConfigError) as err:
+        load_study(path)
+    text = str(err.value)
+    assert "is not valid (5 problems); nothing was run" in text
+    assert f"{path} line 5: statistics.confidence_level is 1.5; allowed: a number greater than 0 and less than 1" in text
+    assert f"{path} line 6: statistics.proportion_ci is 'Wilson'; allowed: one of 'wilson' (did you mean wilson?)" in text
+    assert "report.timeout_seconds is 0; allowed: a number greater than 0" in text
+    assert "report.backend is ['pandoc']; allowed: one of 'auto', 'quarto', 'pandoc' - " in text
+    assert f"{path} line 8: unknown key extra; the top level allows: disclosure, feasibility, paths, " in text
+    assert text.rstrip().endswith("config.schema.yaml")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "study is required but missing"),
+    ("- a\n- b\n", "a study file is a mapping of sections"),
+    ("study: {title: [unclosed\n", "not valid YAML"),
+    (MINIMAL + "scoring: {eq5d_index: {method: mapping_table}}\n",
+     "scoring.eq5d_index.mapping_table is required but missing"),
+    (MINIMAL + "scoring: {missing_items: {wemwbs: {max_missing: 1, method: none}}}\n",
+     "scoring.missing_items.wemwbs.max_missing is 1; allowed: only 0"),
+    (MINIMAL + "scoring: {missing_items: {hads: {max_missing: 1, method: none}}}\n",
+     "unknown key scoring.missing_items.hads; scoring.missing_items allows: hads_anxiety, "),
+    (MINIMAL + "study: {title: x}\n", "key 'study' appears twice"),
+])
+def test_unusable_study_files(tmp_path, text, message):
+    path = tmp_path / "study.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        load_study(path)
+
+
+def test_a_study_file_that_is_not_a_regular_file_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "study.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="is a FIFO"):
+        load_study(fifo)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_study(tmp_path / "none.yaml")
+
+
+def test_path_keys_are_found_in_the_schema():
+    assert set(path_keys()) == {("paths", "raw"), ("paths", "published_values"),
+                                ("scoring", "eq5d_index", "mapping_table"),
+                                ("report", "quarto_executable")}
+
+
+def test_check_inputs_never_opens_what_it_checks(tmp_path):
+    os.mkfifo(tmp_path / "pipe.csv")
+    (tmp_path / "big.csv").write_bytes(b"x" * 2000)
+    (tmp_path / "ok.csv").write_text("a\n")
+    found = check_inputs({"pipe": (str(tmp_path / "pipe.csv"), "file"),
+                          "big": (str(tmp_path / "big.csv"), "file"),
+                          "ok": (str(tmp_path / "ok.csv"), "file"),
+                          "folder": (str(tmp_path / "ok.csv"), "dir")}, max_bytes=1000)
+    assert found == [f"{tmp_path}/pipe.csv: pipe is a FIFO (named pipe), not a regular file",
+                     f"{tmp_path}/big.csv: big is 0.002 MB (2,000 bytes), larger than "
+                     "validation.max_file_mb (0.001 MB); raise the limit in the study file if the "
+                     "file is what you meant to give",
+                     f"{tmp_path}/ok.csv: folder is a regular file, not a folder"]
+
+
+# ------------------------------------------------------------------------- real runs
+@pytest.fixture
+def other_study(tmp_path) -> Path:
+    """A study in a folder of its own: a copy of the shipped exports, paths relative to it."""
+    folder = tmp_path / "other"
+    shutil.copytree(ROOT / "data" / "raw", folder / "exports")
+    shutil.copy(ROOT / "config" / "published_values.yaml", folder / "values.yaml")
+    (folder / "study.yaml").write_text(MINIMAL)
+    return folder / "study.yaml"
+
+
+def test_configfile_runs_that_study_instead_of_the_default_one(tmp_path, other_study):
+    (tmp_path / "proj").mkdir()
+    proj = copy_project(tmp_path / "proj")
+    shutil.rmtree(proj / "data")                  # the default study's data are not needed
+    res = run_snakemake(proj, "validate", "--configfile", str(other_study))
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    assert f"Study: {other_study}" in out
+    passed = yaml.safe_load((proj / "results" / "validation" / "passed.json").read_text())
+    assert passed["outcome"] == "passed" and len(passed["exports"]) == 12
+    assert str(other_study.parent / "exports" / "screening.csv") in out
+    # plain `snakemake` is the default study again, whose data are gone
+    res = run_snakemake(proj, "validate")
+    assert res.returncode != 0 and "data/raw: raw folder (paths.raw) does not exist" in res.stdout + res.stderr
+
+
+def test_configfile_does_not_merge_with_the_default_study(tmp_path, other_study):
+    """A study that leaves out a section gets the schema's default, not config/config.yaml's."""
+    (tmp_path / "proj").mkdir()
+    proj = copy_project(tmp_path / "proj")
+    text = (proj / "config" / "config.yaml").read_text()
+    (proj / "config" / "config.yaml").write_text(text.replace("  timeout_seconds: 300", "  timeout_seconds: 0"))
+    res = run_snakemake(proj, "--configfile", str(other_study), "--dry-run")     # default study invalid: unused
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = run_snakemake(proj, "--dry-run")
+    assert res.returncode != 0 and "report.timeout_seconds is 0" in res.stdout + res.stderr
