@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, run_snakemake
+from projectcopy import ROOT, run_snakemake
 
 STATUSES = {"match", "differs", "published value inconsistent", "computed by another method",
             "not a data value", "suppressed (small-cell rule)"}

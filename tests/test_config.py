@@ -12,7 +12,7 @@ import yaml
 
 from feasibility.config import ConfigError, check_inputs, load_study, path_keys, schema
 
-from conftest import ROOT, copy_project, run_snakemake
+from projectcopy import ROOT, copy_project, run_snakemake
 
 MINIMAL = """\
 study: {title: Another study}

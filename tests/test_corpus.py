@@ -27,7 +27,7 @@ from feasibility import crf
 from feasibility.io import FORMULA_PREFIXES
 from feasibility.validation import Failure, read_dictionary, validate_export, validate_folder
 
-from conftest import ROOT, checksums, run_snakemake
+from projectcopy import ROOT, checksums, run_snakemake
 from test_validation import edit_cell, validate_all
 
 RAW = ROOT / "data" / "raw"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, run_snakemake
+from projectcopy import copy_project, run_snakemake
 
 # Every output that is published or read by a later step; logs are not outputs.
 COMPARED = ["tables/*", "figures/*", "reproduction/*", "values/*", "derived/*", "validation/report.*",

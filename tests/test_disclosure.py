@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import run_snakemake
+from projectcopy import run_snakemake
 from feasibility import crf
 
 SCANNED = ["report/**/*", "tables/*", "figures/*", "reproduction/*"]

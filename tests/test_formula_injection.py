@@ -18,7 +18,7 @@ import pytest
 from feasibility.io import write_csv
 from feasibility.validation import Failure, failures_frame
 
-from conftest import copy_project, run_snakemake
+from projectcopy import copy_project, run_snakemake
 from test_validation import edit_cell
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -19,7 +19,7 @@ import yaml
 from feasibility.config import ConfigError, check_inputs, load_study
 from feasibility.pipeline import study_inputs
 
-from conftest import run_snakemake
+from projectcopy import run_snakemake
 from test_corpus import apply, assert_nothing_built
 
 CORPUS = Path(__file__).with_name("corpus")

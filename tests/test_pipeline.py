@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from conftest import ROOT, run_snakemake
+from projectcopy import ROOT, run_snakemake
 
 
 def test_lint_is_clean():

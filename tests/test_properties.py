@@ -33,7 +33,7 @@ from feasibility.scoring import (employment, eq5d, hads, nrs, paw, promis, rtw_s
                                  verbal, wemwbs, wrfq)
 from feasibility.validation import read_dictionary, validate_export
 
-from conftest import ROOT
+from projectcopy import ROOT
 
 RAW = ROOT / "data" / "raw"
 SCORING = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["scoring"]

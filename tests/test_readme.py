@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, copy_project
+from projectcopy import ROOT, copy_project
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SETUP = 'python3 -m venv .venv && .venv/bin/pip install -e ".[test]"'

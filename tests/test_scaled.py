@@ -15,7 +15,7 @@ from feasibility.synth.writer import export_csv_text
 from feasibility.validation import read_dictionary, validate_folder as validate_all
 
 import figures_fixtures as fx
-from conftest import checksums, copy_project, run_snakemake
+from projectcopy import checksums, copy_project, run_snakemake
 
 N, SITES, SEED = 300, 5, 7
 

@@ -9,7 +9,7 @@ import pytest
 from feasibility import crf
 from feasibility.schemas.raw import SCHEMAS
 
-from conftest import ROOT
+from projectcopy import ROOT
 
 DD = pd.read_csv(ROOT / "data" / "raw" / crf.DICTIONARY_FILE, dtype=str, keep_default_na=False)
 

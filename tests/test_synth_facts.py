@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from projectcopy import ROOT
 
 RAW = ROOT / "data" / "raw"
 

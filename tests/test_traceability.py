@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT, checksums, run_snakemake
+from projectcopy import ROOT, checksums, run_snakemake
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from feasibility.validation import validate_folder
 
-from conftest import ROOT, checksums, copy_project, run_snakemake
+from projectcopy import ROOT, checksums, copy_project, run_snakemake
 
 RAW = ROOT / "data" / "raw"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import SNAKEMAKE, checksums_tree, run_snakemake
+from projectcopy import SNAKEMAKE, checksums_tree, run_snakemake
 
 HERE = Path(__file__).resolve().parent
 def jobs_run(output: str) -> set[str]:

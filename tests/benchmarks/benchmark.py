@@ -32,7 +32,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import SNAKEMAKE, copy_project  # noqa: E402  (the tests' own project copy)
+from projectcopy import SNAKEMAKE, copy_project  # noqa: E402  (the tests' own project copy)
 
 MONTH6 = "questionnaires_month6.csv"
 

@@ -1,0 +1,40 @@
+"""What the tests share: a throwaway copy of the project, Snakemake runs in it, checksums.
+
+A module of its own (not ``conftest``), so that test folders with their own ``conftest.py``
+(tests/redcap, tests/analysis, ...) cannot shadow it.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+COPY = ["Snakefile", "config", "profiles", "workflow", "schemas", "report", "data"]
+
+
+def copy_project(dest: Path) -> Path:
+    for name in COPY:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def run_snakemake(cwd: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*"))}
+
+
+def checksums_tree(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
