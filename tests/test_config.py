@@ -87,7 +87,8 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
                                     "proportion_ci": "wilson"}
     assert config["scoring"]["missing_items"]["hads_anxiety"] == {"max_missing": 1, "method": "mean_of_answered"}
     assert config["scoring"]["missing_items"]["rtw_self_efficacy"] == {"max_missing": 0, "method": "none"}
-    assert config["report"] == {"backend": "auto", "quarto_executable": None, "timeout_seconds": 300}
+    assert config["report"] == {"backend": "auto", "quarto_executable": None, "timeout_seconds": 300,
+                                "narrative": {}}
     assert config["disclosure"] == {"small_cell_threshold": None}
     # nothing of the default study: its title, sites and assumptions are not there
     assert config["study"]["sites"] == [] and config["scoring"]["assumptions"] == {}
