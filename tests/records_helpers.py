@@ -30,6 +30,8 @@ def write_csv(path: Path, header: list[str], body: list[list[str]]) -> None:
 
 def record_of(raw: Path, who: str) -> str:
     """The record ID of participant ``who`` (PP04), or ``who`` itself when it is a record ID."""
+    if not who:
+        return who
     header, body = read_csv(Path(raw) / RECORDS)
     pid = header.index("scr_participant_id")
     found = [r[0] for r in body if r[pid] == who]

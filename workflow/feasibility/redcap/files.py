@@ -36,7 +36,7 @@ DEFAULT_MAX_CELL = 131072            # the csv module's default field_size_limit
 
 @dataclass
 class Limits:
-    """Resource limits for one read (configurable: ``validation.limits`` in a study file)."""
+    """Resource limits for one read (configurable in a study file: ``validation.max_file_mb``, ``validation.max_cell_chars``)."""
     max_bytes: int = DEFAULT_MAX_BYTES
     max_cell_chars: int = DEFAULT_MAX_CELL
 
@@ -323,7 +323,7 @@ def _long_cells(table: pa.Table, header: list[str], lines: np.ndarray, name: str
         for r in np.flatnonzero(too_long):
             value = col[int(r)].as_py()
             out.append(fail(name, f"cell is {len(value):,} characters long, over the limit of "
-                                  f"{limits.max_cell_chars:,} (validation.limits.max_cell_chars)",
+                                  f"{limits.max_cell_chars:,} (validation.max_cell_chars)",
                             line=int(lines[r]), record=table.column(0)[int(r)].as_py()[:80], field=h,
                             value=value))
     return out

@@ -43,7 +43,7 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from .branching import Context, NotEvaluated, check_references, evaluate, parse
+from .branching import Context, NotEvaluated, Ref, check_references, evaluate, parse, references
 from .logic import LazyText, Lookup, table_keys
 from .messages import Failure, fail
 from .model import Project
@@ -207,6 +207,21 @@ def apply_rules(project: Project, tables: dict[str, FormTable], rules: list[dict
     return result
 
 
+def _holds(data: _Data, node, table: FormTable) -> np.ndarray:
+    """The condition for each row of ``table``. A condition that names the event of every
+    field it reads is a property of the record: evaluated once per record, then spread."""
+    p = data.project
+    keys = table_keys(p, table)
+    refs = list(references(node))
+    if p.longitudinal and refs and all(isinstance(r, Ref) and r.event is not None for r in refs):
+        records = pd.unique(keys["record"])
+        per_record = pd.DataFrame({"record": records, "event": np.full(len(records), "", dtype=object),
+                                   "instance": np.full(len(records), "", dtype=object)})
+        values = evaluate(node, Context(p, data.lookup, per_record))
+        return pd.Series(values, index=records).reindex(keys["record"]).to_numpy(dtype=bool)
+    return evaluate(node, Context(p, data.lookup, keys, own=LazyText(table)))
+
+
 def _label(rule: dict, rid: str, text: str) -> str:
     """The failure's rule text: the rule's own message (``{detail}`` in it replaced by the
     generated text), else the generated text."""
@@ -231,7 +246,7 @@ def _rows_only_when(data: _Data, rule, rid, severity, export_date) -> list[Failu
         if not len(df):
             continue
         keys = table_keys(p, table)
-        allowed = evaluate(node, Context(p, data.lookup, keys, own=LazyText(table)))
+        allowed = _holds(data, node, table)
         at = (keys["event"].to_numpy() == event) if event is not None else np.ones(len(df), dtype=bool)
         for i in np.flatnonzero(at & ~allowed):
             w = _where(df, i)
@@ -283,8 +298,7 @@ def _side_values(data: _Data, side: dict) -> tuple[pd.DataFrame, bool]:
                         "line": df.index.to_numpy(),
                         "value": pd.to_datetime(df[f.name]).to_numpy() if f.name in df else pd.NaT})
     if side.get("when") is not None and len(df):
-        keep = evaluate(_condition(p, side["when"]), Context(p, data.lookup, table_keys(p, table),
-                                                             own=LazyText(table)))
+        keep = _holds(data, _condition(p, side["when"]), table)
         out = out[keep]
     if side.get("event") is not None:
         out = out[out["event"] == side["event"]]
@@ -425,9 +439,7 @@ def _required_if(data: _Data, rule, rid, severity, export_date) -> list[Failure]
     df = table.data
     if not len(df):
         return []
-    node = _condition(p, rule["when"])
-    keys = table_keys(p, table)
-    wanted = evaluate(node, Context(p, data.lookup, keys, own=LazyText(table)))
+    wanted = _holds(data, _condition(p, rule["when"]), table)
     cols = [c for c in f.export_columns if c in df]
     if not cols:
         return []
