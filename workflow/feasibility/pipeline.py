@@ -134,8 +134,12 @@ def redcap_files(config: dict) -> dict[str, str]:
 def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
     """Every input the study names: what it is -> (path, "file"); checked with
     :func:`feasibility.config.check_inputs` before any job runs."""
-    inputs = {f"{REDCAP_FILES[key]} (redcap.{key})": (path, "file")
-              for key, path in redcap_files(config).items()}
+    files = redcap_files(config)
+    inputs = {}
+    folders = [f for f in dict.fromkeys(os.path.dirname(path) for path in files.values()) if f]
+    for folder in folders:          # a missing folder is said once, not once per file in it
+        inputs["folder of the REDCap downloads" + (f" ({folder})" if len(folders) > 1 else "")] = (folder, "dir")
+    inputs.update({f"{REDCAP_FILES[key]} (redcap.{key})": (path, "file") for key, path in files.items()})
     published = (config.get("paths") or {}).get("published_values")
     if published:
         inputs["published values (paths.published_values)"] = (published, "file")
