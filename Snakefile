@@ -1,24 +1,33 @@
-# Feasibility report: raw REDCap exports -> validated tables -> scores -> tables,
-# figures -> report (HTML and PDF). Run `snakemake` (the default profile in
-# profiles/default sets cores and options); `snakemake validate` checks the exports only.
+# Study report: REDCap downloads -> validated tables -> scores -> tables, figures ->
+# report (HTML and PDF), and a data-quality report of the project. Run `snakemake` (the
+# default profile in profiles/default sets cores and options); `snakemake validate`
+# checks the downloads only; `snakemake schemas` writes each instrument's Pandera schema.
 # The study is config/config.yaml, or the file given with --configfile (which replaces
 # it); workflow/rules/common.smk checks it against schemas/config.schema.yaml first.
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/validate.smk"
-include: "workflow/rules/derive.smk"
-include: "workflow/rules/tables.smk"
-include: "workflow/rules/figures.smk"
-include: "workflow/rules/reproduction.smk"
-include: "workflow/rules/report.smk"
+include: "workflow/rules/quality.smk"
+
+
+# The main report needs the study's analysis declarations (common.smk: declares_analysis);
+# a study file that names only its downloads gets validation and the data-quality report.
+if MAIN_REPORT:
+
+    include: "workflow/rules/derive.smk"
+    include: "workflow/rules/tables.smk"
+    include: "workflow/rules/figures.smk"
+    include: "workflow/rules/reproduction.smk"
+    include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         VALIDATION.passed,
-        "results/report/feasibility.html",
-        "results/report/feasibility.pdf",
+        "results/report/quality.html",
+        "results/report/quality.pdf",
+        *(["results/report/feasibility.html", "results/report/feasibility.pdf"] if MAIN_REPORT else []),
     default_target: True
 
 

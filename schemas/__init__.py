@@ -1,4 +1,4 @@
-"""Pandera schemas for the raw CRF exports and the derived analysis datasets.
+"""Pandera schemas of the derived analysis datasets, and the study file's JSON Schema.
 
 Installed as ``feasibility.schemas`` (see ``pyproject.toml``).
 """

@@ -3,6 +3,7 @@ study run with --configfile instead of the default one."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -10,20 +11,34 @@ import jsonschema
 import pytest
 import yaml
 
-from feasibility.config import ConfigError, check_inputs, load_study, path_keys, schema
+from feasibility.config import ConfigError, check_inputs, load_study, path_keys, registry, schema
 
 from projectcopy import ROOT, copy_project, run_snakemake
 
+# The smallest complete study file: its title and its REDCap downloads.
 MINIMAL = """\
 study: {title: Another study}
-paths: {raw: exports, published_values: values.yaml}
+redcap: {records: exports/records.csv, dictionary: exports/data_dictionary.csv,
+         instrument_designations: exports/instrument_designations.csv}
+"""
+# ... and one whose main report the workflow can build today (the paper's analysis).
+ANALYSED = MINIMAL + """\
+paths: {published_values: values.yaml}
 feasibility: {case_management_cost_per_hour_gbp: 25, rtw_without_intervention_assumed: 0.2}
 """
 
 
+def _external(node) -> bool:
+    """A section whose schema is a fragment of its own (schemas/config.<part>.schema.yaml),
+    checked by that part's tests."""
+    return isinstance(node, dict) and not str(node.get("$ref", "#")).startswith("#")
+
+
 def _walk(node, path=()):
-    """(key path, subschema) of every property of the schema."""
+    """(key path, subschema) of every property of the schema (fragments left out)."""
     root = schema()
+    if _external(node):
+        return
     if "$ref" in node:
         node = {**root["$defs"][node["$ref"].split("/")[-1]], **node}
     yield path, node
@@ -46,7 +61,7 @@ def test_every_key_is_described_and_every_optional_key_has_a_default():
         if node.get("type") == "object" or "properties" in node:
             required = set(node.get("required", []))
             for key, sub in node.get("properties", {}).items():
-                if key not in required:
+                if key not in required and not _external(sub):
                     assert "default" in sub, f"{'.'.join(path + (key,))} is optional but has no default"
             assert node.get("additionalProperties") is not None, f"{'.'.join(path)} allows unknown keys"
 
@@ -75,8 +90,13 @@ def test_the_enumerations_are_what_the_code_implements():
 def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(monkeypatch):
     monkeypatch.chdir(ROOT)
     config = load_study("config/config.yaml")
-    assert config["paths"] == {"raw": "data/raw", "published_values": "config/published_values.yaml"}
+    assert config["paths"] == {"published_values": "config/published_values.yaml"}
+    assert {k: v for k, v in config["redcap"].items() if k not in ("repeating", "missing_data_codes")} == {
+        "records": "data/raw/records.csv", "dictionary": "data/raw/data_dictionary.csv",
+        "instrument_designations": "data/raw/instrument_designations.csv", "events": "data/raw/events.csv",
+        "project_xml": None}
     assert config["validation"]["max_file_mb"] == 100              # the schema's default
+    assert len(config["validation"]["rules"]) >= 30 and config["validation"]["derive"][0]["name"] == "age"
 
 
 def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
@@ -88,11 +108,15 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
     assert config["scoring"]["missing_items"]["hads_anxiety"] == {"max_missing": 1, "method": "mean_of_answered"}
     assert config["scoring"]["missing_items"]["rtw_self_efficacy"] == {"max_missing": 0, "method": "none"}
     assert config["report"] == {"backend": "auto", "quarto_executable": None, "timeout_seconds": 300,
-                                "narrative": {}}
+                                "narrative": {}, "title": None, "subtitle": None, "sections": None}
     assert config["disclosure"] == {"small_cell_threshold": None}
+    assert config["validation"] == {"max_file_mb": 100, "max_cell_chars": 131072, "export_date": None,
+                                    "branching": "warning", "out_of_range": "error", "rules": [], "derive": []}
+    assert config["paths"] == {"published_values": None} and config["feasibility"] is None
+    assert config["quality"]["recruitment"]["date_field"] is None
     # nothing of the default study: its title, sites and assumptions are not there
     assert config["study"]["sites"] == [] and config["scoring"]["assumptions"] == {}
-    jsonschema.Draft202012Validator(schema()).validate(config)
+    jsonschema.Draft202012Validator(schema(), registry=registry()).validate(config)
 
 
 def test_two_studies_do_not_share_defaults(tmp_path, monkeypatch):
@@ -106,25 +130,26 @@ def test_two_studies_do_not_share_defaults(tmp_path, monkeypatch):
 def test_paths_are_relative_to_the_study_file_not_the_working_directory(tmp_path, monkeypatch):
     study = tmp_path / "studies" / "trial"
     study.mkdir(parents=True)
-    (study / "study.yaml").write_text(MINIMAL.replace("{raw: exports", "{raw: ../../data/raw")
+    (study / "study.yaml").write_text(ANALYSED.replace("{records: exports/", "{records: ../../data/raw/")
                                       + "scoring: {eq5d_index: {method: mapping_table, mapping_table: dsu.csv}}\n")
     monkeypatch.chdir(tmp_path)
     config = load_study("studies/trial/study.yaml")
-    assert config["paths"]["raw"] == "data/raw"
+    assert config["redcap"]["records"] == os.path.join("data", "raw", "records.csv")
+    assert config["redcap"]["dictionary"] == os.path.join("studies", "trial", "exports", "data_dictionary.csv")
     assert config["paths"]["published_values"] == os.path.join("studies", "trial", "values.yaml")
     assert config["scoring"]["eq5d_index"]["mapping_table"] == os.path.join("studies", "trial", "dsu.csv")
     monkeypatch.chdir(study)          # the same file from elsewhere: outside the working directory
-    assert load_study("study.yaml")["paths"]["raw"] == str(tmp_path / "data" / "raw")     # absolute
+    assert load_study("study.yaml")["redcap"]["records"] == str(tmp_path / "data" / "raw" / "records.csv")
     outside = tmp_path.parent / "elsewhere.yaml"
     try:
         outside.write_text(MINIMAL)
-        assert load_study(outside)["paths"]["raw"] == str(tmp_path.parent / "exports")   # absolute
+        assert load_study(outside)["redcap"]["records"] == str(tmp_path.parent / "exports" / "records.csv")
     finally:
         outside.unlink()
 
 
 def test_command_line_overrides_go_on_top_with_their_types(tmp_path, monkeypatch):
-    (tmp_path / "study.yaml").write_text(MINIMAL)
+    (tmp_path / "study.yaml").write_text(ANALYSED)
     monkeypatch.chdir(tmp_path)
     # Snakemake hands the values inside a mapping over as text
     config = load_study("study.yaml", {"report": {"timeout_seconds": "60", "backend": "pandoc"},
@@ -150,12 +175,26 @@ def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tm
     assert f"{path} line 6: statistics.proportion_ci is 'Wilson'; allowed: one of 'wilson' (did you mean wilson?)" in text
     assert "report.timeout_seconds is 0; allowed: a number greater than 0" in text
     assert "report.backend is ['pandoc']; allowed: one of 'auto', 'quarto', 'pandoc' - " in text
-    assert f"{path} line 8: unknown key extra; the top level allows: disclosure, feasibility, paths, " in text
+    assert (f"{path} line 8: unknown key extra; the top level allows: arms, derived, disclosure, dummy_data, "
+            "feasibility, figures, flow, instruments, parameters, paths, quality, redcap, ") in text
     assert text.rstrip().endswith("config.schema.yaml")
 
 
 @pytest.mark.parametrize("text,message", [
     ("", "study is required but missing"),
+    ("study: {title: x}\n", "redcap is required but missing (The study's REDCap downloads"),
+    ("study: {title: x}\nredcap: {dictionary: d.csv}\n", "redcap.records is required but missing"),
+    ("study: {title: x}\nredcap: {records: r.csv}\n", "line 2: redcap names no metadata for the records: give "
+                                                      "redcap.dictionary"),
+    ("study: {title: x}\nredcap: {records: r.csv, events: e.csv}\n", "redcap names no metadata for the records "
+                                                                     "(events alone is not the metadata)"),
+    ("study: {title: x}\nredcap:\n  records: r.csv\n  dictionary: d.csv\n  project_xml: p.xml\n",
+     "line 5: redcap names both project_xml and dictionary; the project XML holds the metadata"),
+    (MINIMAL + "validation: {rules: [{kind: date_order, earlier: {field: a}}]}\n",
+     "validation.rules.0.later is required but missing"),
+    (MINIMAL + "validation: {rules: [{kind: not_after_export, field: a}]}\n",
+     "unknown key validation.rules.0.field (did you mean fields?)"),
+    (MINIMAL + "validation: {branching: warn}\n", "validation.branching is 'warn'; allowed: one of 'warning', 'error', 'ignore' (did you mean warning?)"),
     ("- a\n- b\n", "a study file is a mapping of sections"),
     ("study: {title: [unclosed\n", "not valid YAML"),
     (MINIMAL + "scoring: {eq5d_index: {method: mapping_table}}\n",
@@ -169,7 +208,7 @@ def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tm
 def test_unusable_study_files(tmp_path, text, message):
     path = tmp_path / "study.yaml"
     path.write_text(text)
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_study(path)
 
 
@@ -183,9 +222,18 @@ def test_a_study_file_that_is_not_a_regular_file_is_refused_without_reading(tmp_
 
 
 def test_path_keys_are_found_in_the_schema():
-    assert set(path_keys()) == {("paths", "raw"), ("paths", "published_values"),
+    assert set(path_keys()) == {("redcap", "records"), ("redcap", "dictionary"),
+                                ("redcap", "instrument_designations"), ("redcap", "events"),
+                                ("redcap", "project_xml"), ("paths", "published_values"),
                                 ("scoring", "eq5d_index", "mapping_table"),
                                 ("report", "quarto_executable")}
+
+
+def test_the_full_trial_study_file_is_valid():
+    config = load_study(ROOT / "config" / "studies" / "full-trial.yaml")
+    assert config["redcap"]["records"].endswith(os.path.join("data", "full-trial", "records.csv"))
+    assert {"timepoints", "arms", "instruments", "tables", "dummy_data", "figures"} <= set(config)
+    assert len(config["validation"]["rules"]) == 17
 
 
 def test_check_inputs_never_opens_what_it_checks(tmp_path):
@@ -210,7 +258,7 @@ def other_study(tmp_path) -> Path:
     folder = tmp_path / "other"
     shutil.copytree(ROOT / "data" / "raw", folder / "exports")
     shutil.copy(ROOT / "config" / "published_values.yaml", folder / "values.yaml")
-    (folder / "study.yaml").write_text(MINIMAL)
+    (folder / "study.yaml").write_text(ANALYSED)
     return folder / "study.yaml"
 
 
@@ -223,11 +271,14 @@ def test_configfile_runs_that_study_instead_of_the_default_one(tmp_path, other_s
     assert res.returncode == 0, out[-3000:]
     assert f"Study: {other_study}" in out
     passed = yaml.safe_load((proj / "results" / "validation" / "passed.json").read_text())
-    assert passed["outcome"] == "passed" and len(passed["exports"]) == 12
-    assert str(other_study.parent / "exports" / "screening.csv") in out
+    assert passed["outcome"] == "passed" and [e["file"] for e in passed["exports"]] == [
+        "records.csv", "data_dictionary.csv", "instrument_designations.csv"]
+    assert str(other_study.parent / "exports" / "records.csv") in passed["inputs"]
+    assert passed["settings"]["rules"] == []          # none of the default study's rules
     # plain `snakemake` is the default study again, whose data are gone
     res = run_snakemake(proj, "validate")
-    assert res.returncode != 0 and "data/raw: raw folder (paths.raw) does not exist" in res.stdout + res.stderr
+    assert res.returncode != 0 and ("data/raw/records.csv: records export (redcap.records) does not exist"
+                                    in res.stdout + res.stderr)
 
 
 def test_configfile_does_not_merge_with_the_default_study(tmp_path, other_study):

@@ -36,7 +36,7 @@ for _c in CASES:
 # ------------------------------------------------------------------------------ changes
 def change_raw(mutation: dict, raw: Path) -> None:
     op = mutation["op"]
-    path = raw / mutation.get("file", "")
+    path = raw / mutation.get("file", "records.csv")
     if op == "remove_raw":
         shutil.rmtree(raw)
     elif op in ("make_fifo", "make_dir", "symlink_dir", "broken_link"):
@@ -141,9 +141,9 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
     its outputs are those of the first build."""
     proj = tmp_path / "proj"
     shutil.copytree(built_project, proj, symlinks=True)
-    path = proj / "data" / "raw" / "questionnaires_month6.csv"
+    path = proj / "data" / "raw" / "records.csv"
     original, st = path.read_bytes(), path.stat()
-    change_raw({"op": "set_cell", "file": path.name, "record": "PP04", "field": "hads_5",
+    change_raw({"op": "set_value", "record": "PP04", "event": "month6", "field": "hads_5",
                 "value": "7"}, path.parent)
     assert run_snakemake(proj).returncode != 0
     assert run_snakemake(proj, "validate").returncode != 0
@@ -152,6 +152,7 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
     for rel in ("tables/table3.csv", "tables/table5.csv", "reproduction/comparison.csv",
-                "validation/passed.json", "validation/report.md"):
+                "validation/passed.json", "validation/report.md", "validation/report.json",
+                "report/quality.html"):
         assert (proj / "results" / rel).read_bytes() == (built_project / "results" / rel).read_bytes(), rel
-    assert not list((proj / "results" / "validation" / "failures").glob("*.csv"))
+    assert not (proj / "results" / "validation" / "failures.csv").exists()

@@ -9,13 +9,14 @@ import yaml
 from redcap_helpers import CLASSIC_DATA, LONG_DATA, XML, edit, only, validate_classic, validate_long, \
     validate_xml
 
-SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[2] / "schemas" / "config.validation.schema.yaml")
-                        .read_text())
+_STUDY_SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml").read_text())
+# the validation section of a study file, with the definitions it refers to
+SCHEMA = {**_STUDY_SCHEMA["properties"]["validation"], "$defs": _STUDY_SCHEMA["$defs"]}
 
 STUDY = yaml.safe_load("""
 validation:
   branching: warning
-  limits: {max_file_mb: 200}
+  max_file_mb: 200
   rules:
     - id: screened_before_consent
       kind: date_order
@@ -50,22 +51,22 @@ validation:
 
 
 def test_the_example_rules_fit_the_json_schema_and_pass_on_valid_data():
-    jsonschema.Draft7Validator(SCHEMA).validate(STUDY)
+    jsonschema.Draft202012Validator(SCHEMA).validate(STUDY)
     r = validate_long(**STUDY)
     assert r.ok and r.errors == [], r.failures
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"rules": [{"kind": "date_before"}]}, "is not valid under any of the given schemas"),
-    ({"rules": [{"kind": "date_order", "earlier": {"field": "a"}}]}, "is not valid under any of the given schemas"),
+    ({"rules": [{"kind": "date_before"}]}, "'date_before' is not one of ['record_exists'"),
+    ({"rules": [{"kind": "date_order", "earlier": {"field": "a"}}]}, "'later' is a required property"),
     ({"branching": "off"}, "'off' is not one of ['warning', 'error', 'ignore']"),
-    ({"limits": {"max_file_mb": 0}}, "0 is less than or equal to the minimum of 0"),
+    ({"max_file_mb": 0}, "0 is less than or equal to the minimum of 0"),
     ({"rules": [], "colour": "red"}, "Additional properties are not allowed ('colour' was unexpected)"),
     ({"export_date": "05/01/2024"}, "does not match"),
 ])
 def test_the_json_schema_refuses_what_the_library_cannot_use(bad, message):
     with pytest.raises(jsonschema.ValidationError, match=__import__("re").escape(message)):
-        jsonschema.Draft7Validator(SCHEMA).validate(bad)
+        jsonschema.Draft202012Validator(SCHEMA).validate(bad)
 
 
 @pytest.mark.parametrize("rule, message", [
@@ -198,3 +199,73 @@ def test_xml_project_with_a_repeating_event_rule(pilot):
                                                                          "2024-06-15")
 
 
+
+
+# ------------------------------------------------------------- rows_only_when, pick, years
+ELIGIBLE = "[screening_arm_1][scr_eligible] = '1' or [screening_arm_2][scr_eligible] = '1'"
+
+
+def test_rows_only_when_names_the_row_that_should_not_be_there(long):
+    rules = [{"id": "consented_if_eligible", "kind": "rows_only_when", "forms": ["consent", "baseline"],
+              "when": ELIGIBLE}]
+    assert validate_long(long, rules=rules).ok
+    # record 104 was not eligible; give it a consent form (a copy of 102's baseline row)
+    data = (long / LONG_DATA).read_text(encoding="utf-8")
+    row = next(line for line in data.splitlines() if line.startswith("102,baseline_arm_1,"))
+    (long / LONG_DATA).write_text(data + row.replace("102,", "104,", 1) + "\n", encoding="utf-8")
+    r = validate_long(long, rules=rules)
+    found = [f for f in r.failures if f.rule.startswith("consented_if_eligible")]
+    assert [(f.line, f.record, f.event, f.field, f.value) for f in found] == [
+        (17, "104", "baseline_arm_1", "participant_id", "104")] * 2
+    assert {f.rule for f in found} == {
+        f"consented_if_eligible: a row of form {form} where none is expected: {ELIGIBLE} does not hold"
+        for form in ("consent", "baseline")}
+    one = [dict(rules[0], forms=None, form="consent", event="baseline_arm_2")]
+    assert not [f for f in validate_long(long, rules=one).failures if "consented_if_eligible" in f.rule]
+
+
+def test_a_side_filtered_by_a_condition_and_picked_per_record(long):
+    rules = [{"id": "no_ae_after_a_missed_visit", "kind": "date_order", "earlier": {"field": "ae_date"},
+              "later": {"field": "vis_date", "when": "[vis_attended] = '0'", "pick": "earliest"},
+              "message": "no adverse event may be dated after a missed visit: {detail}"}]
+    assert validate_long(long, rules=rules).ok          # 101 missed the visit of 2024-03-01
+    edit(long / LONG_DATA, "2024-02-02,\"Fall", "2024-03-05,\"Fall")
+    f = only(validate_long(long, rules=rules).failures, rule="no_ae_after_a_missed_visit")
+    assert (f.line, f.record, f.event, f.instance, f.field, f.value) == (
+        5, "101", "baseline_arm_1", "2", "ae_date", "2024-03-05")
+    assert f.rule == ("no_ae_after_a_missed_visit: no adverse event may be dated after a missed visit: "
+                      "ae_date is after the earliest vis_date 2024-03-01 (where [vis_attended] = '0') "
+                      "(line 8); it must be on or before it")
+
+
+def test_whole_years_between_two_dates_reported_on_the_side_asked_for(long):
+    rules = [{"id": "age", "kind": "date_order", "earlier": {"field": "con_dob"}, "later": {"field": "con_date"},
+              "min_years": 18, "max_years": 40, "report_on": "earlier"}]
+    f = only(validate_long(long, rules=rules).failures, rule="age")        # 102 is 44 at consent
+    assert (f.line, f.record, f.field, f.value) == (11, "102", "con_dob", "1979-11-30")
+    assert f.rule == "age: con_dob is 44 years before con_date 2024-01-15; it must be 18 to 40 years before it"
+    rules[0].update(max_years=None, min_years=39)                          # 101 is 38, 103 is 34
+    assert sorted(f.record for f in validate_long(long, rules=rules).failures
+                  if f.rule.startswith("age:")) == ["101", "103"]
+    edit(long / LONG_DATA, "2024-01-15,1979-11-30", "2024-01-15,2024-11-30")    # born after consent
+    f = only(validate_long(long, rules=[{"id": "age", "kind": "date_order", "earlier": {"field": "con_dob"},
+                                          "later": {"field": "con_date"}, "min_years": 18}]).failures,
+             rule="age")
+    assert f.rule == "age: con_date is before con_dob 2024-11-30; it must be on or after it"   # order first
+
+
+@pytest.mark.parametrize("rule, message", [
+    ({"kind": "rows_only_when", "form": "consent"}, "rows_only_when needs 'when'"),
+    ({"kind": "rows_only_when", "when": "[scr_eligible] = '1'"}, "rows_only_when needs 'form' or 'forms'"),
+    ({"kind": "rows_only_when", "forms": ["consent", "visits"], "when": "[scr_eligible] = '1'"},
+     "'visits' is not a form of the project"),
+    ({"kind": "date_order", "earlier": {"field": "con_dob", "pick": "oldest"}, "later": {"field": "con_date"}},
+     "earlier.pick must be one of first, earliest, latest"),
+    ({"kind": "date_order", "earlier": {"field": "con_dob"}, "later": {"field": "con_date"}, "min_years": -1},
+     "min_years must be a number of years, 0 or more"),
+    ({"kind": "date_order", "earlier": {"field": "con_dob", "when": "[nothing] = 1"},
+      "later": {"field": "con_date"}}, "[nothing] is not a field of the project"),
+])
+def test_the_new_rule_settings_are_checked_against_the_project(rule, message):
+    f = only(validate_long(rules=[dict(rule, id="my_rule")]).failures, file="validation.rules")
+    assert message in f.rule

@@ -112,12 +112,11 @@ def test_the_study_file_sections_match_their_schemas(study):
     import jsonschema
     import yaml as _yaml
     schemas = ROOT / "schemas"
-    validation = _yaml.safe_load((schemas / "config.validation.schema.yaml").read_text())
-    jsonschema.Draft7Validator(validation).validate(study["validation"])
-    defs = validation["$defs"]
-    jsonschema.Draft7Validator({**defs["missing_data_codes"], "$defs": defs}).validate(
-        study["redcap"]["missing_data_codes"])
-    jsonschema.Draft7Validator({**defs["repeating"], "$defs": defs}).validate(study["redcap"]["repeating"])
+    whole = _yaml.safe_load((schemas / "config.schema.yaml").read_text())
+    defs = whole["$defs"]
+    jsonschema.Draft202012Validator({**whole["properties"]["validation"], "$defs": defs}).validate(
+        study["validation"])
+    jsonschema.Draft202012Validator({**whole["properties"]["redcap"], "$defs": defs}).validate(study["redcap"])
     from feasibility.synth.dummy import check_settings
     check_settings(study["dummy_data"])                    # raises on any key out of place
     load_spec(study)                                       # the analysis sections' schema

@@ -76,6 +76,19 @@ def _schema() -> dict:
         return yaml.load(fh, Loader=Loader)
 
 
+@functools.lru_cache(maxsize=1)
+def registry():
+    """The schema fragments beside the study schema (``schemas/config.*.schema.yaml``),
+    by file name, for the ``$ref``s that point into them."""
+    from referencing import Registry, Resource
+
+    resources = []
+    for path in sorted(SCHEMA.parent.glob("config.*.schema.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            resources.append((path.name, Resource.from_contents(yaml.load(fh, Loader=Loader))))
+    return Registry().with_resources(resources)
+
+
 def file_kind(st: os.stat_result) -> str:
     """What kind of file it is, in words."""
     mode = st.st_mode
@@ -181,6 +194,7 @@ def _read_study_file(path: Path) -> _Source:
 
 # ------------------------------------------------------------------------------- paths
 def _resolve_ref(node: dict, root: dict) -> dict:
+    """A ``$ref`` into ``root`` followed (a reference into another file is left as it is)."""
     while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/"):
         target = root
         for part in node["$ref"][2:].split("/"):
@@ -339,7 +353,7 @@ def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = 
     import jsonschema
 
     root = schema() if root is None else root
-    validator = jsonschema.Draft202012Validator(root)
+    validator = jsonschema.Draft202012Validator(root, registry=registry())
     found = []
     for error in validator.iter_errors(config):
         for path, sentence in _describe(error, root):
@@ -415,7 +429,7 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
-    found = problems(config, sources, root)
+    found = problems(config, sources, root) or redcap_problems(config, sources)
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
@@ -426,6 +440,31 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
 
     validate(config, str(SCHEMA), set_default=True)
     return config
+
+
+METADATA = ("dictionary", "instrument_designations", "events")
+
+
+def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
+    """The ``redcap`` block names the project's metadata one way: the data dictionary (with
+    the instrument designations and events), or the project XML."""
+    redcap = config.get("redcap") or {}
+
+    def at(key: str) -> str:
+        label, line = _where(("redcap", key), sources)
+        return label + (f" line {line}" if line else "")
+
+    given = [k for k in METADATA if redcap.get(k)]
+    if redcap.get("project_xml") and given:
+        return [f"{at('project_xml')}: redcap names both project_xml and {', '.join(given)}; the project "
+                "XML holds the metadata: give it, or the data dictionary (+ instrument designations), "
+                "not both"]
+    if not redcap.get("project_xml") and not redcap.get("dictionary"):
+        extra = f" ({', '.join(given)} alone is not the metadata)" if given else ""
+        return [f"{at('records')}: redcap names no metadata for the records{extra}: give redcap.dictionary "
+                "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
+                "redcap.project_xml"]
+    return []
 
 
 def load_config(path: str | os.PathLike = DEFAULT_STUDY) -> dict:

@@ -1,12 +1,18 @@
-"""The study's case report forms (CRFs): every field, its coding and its export.
+"""The paper's case report forms (CRFs): the synthetic generator's input.
 
-This module is the single description of the CRFs from which the synthetic
-generator writes the REDCap data dictionary (``data/raw/data_dictionary.csv``).
-The Pandera schemas in ``schemas/`` are written independently and a test checks
-that they agree with the dictionary field by field.
+The generator (``feasibility.synth``) writes the paper's REDCap project from this module:
+the data dictionary, the instrument designations, the events and the project XML in
+``data/raw/``. Validation never reads this module: the dictionary it writes is the
+source of truth, as a real project's own download is (``feasibility.redcap``).
+
+The project: one arm; every person screened is a record, whose record ID is the
+screening number (S001, ...); the participant ID given at enrolment (PP01, ...) is an
+identifier field of the screening form. ``EXPORTS`` are the groups of forms the cohort
+builders make their tables in (one table per group, as the twelve files of the study's
+first layout); the writer turns them into one all-records export.
 
 REDCap conventions followed: raw coded values, ``redcap_event_name`` per event,
-``redcap_repeat_instrument`` / ``redcap_repeat_instance`` for repeating logs,
+``redcap_repeat_instrument`` / ``redcap_repeat_instance`` for repeating instruments,
 checkbox groups exported as ``field___code`` and one ``<form>_complete`` column
 (0 incomplete, 1 unverified, 2 complete) per form.
 """
@@ -87,7 +93,6 @@ class Export:
     forms: tuple[str, ...]
     events: tuple[str, ...]
     repeating: str | None = None
-    depends_on: tuple[str, ...] = ()     # exports its cross-export rules read
     description: str = ""
 
 
@@ -140,7 +145,6 @@ def _fields() -> list[Field]:
     f += [
         Field("enr_consent_date", e, "text", "Date of consent (recruitment)", validation="date_ymd",
               required=True),
-        Field("enr_screening_id", e, "text", "Screening record ID", identifier=True, required=True),
         Field("enr_site", e, "dropdown", "Site", SITES, required=True),
         Field("enr_source", e, "dropdown", "Recruitment source", SOURCES, required=True),
     ]
@@ -340,41 +344,63 @@ EXPORTS: dict[str, Export] = {x.name: x for x in (
     Export("screening", "screening.csv", ("screening",), ("screening_arm_1",),
            description="Screening log: everyone assessed for eligibility"),
     Export("enrolment", "enrolment.csv", ("enrolment", "demographics"), ("baseline_arm_1",),
-           depends_on=("screening",), description="Enrolment and baseline demographics"),
+           description="Enrolment and baseline demographics"),
     Export("questionnaires_baseline", "questionnaires_baseline.csv", ("health_questionnaire",),
-           ("baseline_arm_1",), depends_on=("enrolment",),
-           description="Baseline health questionnaire"),
+           ("baseline_arm_1",), description="Baseline health questionnaire"),
     Export("work_preparation", "work_preparation.csv", ("work_preparation",),
-           ("intervention_arm_1",), depends_on=("enrolment",),
-           description="Work preparation attendance"),
+           ("intervention_arm_1",), description="Work preparation attendance"),
     Export("status_changes", "status_changes.csv", ("status_change",), ("intervention_arm_1",),
-           repeating="status_change", depends_on=("enrolment",),
-           description="Status changes and withdrawals"),
+           repeating="status_change", description="Status changes and withdrawals"),
     Export("placements", "placements.csv", ("placement",), ("intervention_arm_1",),
-           depends_on=("enrolment", "work_preparation"), description="Work placements"),
+           description="Work placements"),
     Export("case_management", "case_management.csv", ("cm_contact",), ("intervention_arm_1",),
-           repeating="cm_contact", depends_on=("enrolment",),
-           description="Case-management contacts"),
+           repeating="cm_contact", description="Case-management contacts"),
     Export("adverse_events", "adverse_events.csv", ("adverse_event",), ("intervention_arm_1",),
-           repeating="adverse_event", depends_on=("enrolment",), description="Adverse events"),
+           repeating="adverse_event", description="Adverse events"),
     Export("followup_admin", "followup_admin.csv", ("followup_admin",), FOLLOW_UP_EVENTS,
-           depends_on=("enrolment", "placements", "status_changes"),
            description="Follow-up administration log (questionnaires sent and returned)"),
     Export("questionnaires_week6", "questionnaires_week6.csv",
            ("health_questionnaire", "work_questionnaire"), ("week6_arm_1",),
-           depends_on=("enrolment", "followup_admin", "status_changes"),
            description="6-week questionnaires"),
     Export("questionnaires_week14", "questionnaires_week14.csv",
            ("health_questionnaire", "work_questionnaire", "employment"), ("week14_arm_1",),
-           depends_on=("enrolment", "followup_admin", "status_changes"),
            description="14-week questionnaires"),
     Export("questionnaires_month6", "questionnaires_month6.csv",
            ("health_questionnaire", "work_questionnaire", "employment"), ("month6_arm_1",),
-           depends_on=("enrolment", "followup_admin", "status_changes"),
            description="6-month questionnaires"),
 )}
 
+# ---------------------------------------------------------------- the REDCap project
+# REDCap's downloads the generator writes (data/raw/).
+RECORDS_FILE = "records.csv"
 DICTIONARY_FILE = "data_dictionary.csv"
+DESIGNATIONS_FILE = "instrument_designations.csv"
+EVENTS_FILE = "events.csv"
+PROJECT_XML_FILE = "project.xml"
+PROJECT_TITLE = "Supported work placements for chronic pain: feasibility study"
+ARM = 1
+# The forms of each event (the instrument designations), in REDCap's order.
+DESIGNATIONS: dict[str, tuple[str, ...]] = {
+    "screening_arm_1": ("screening",),
+    "baseline_arm_1": ("enrolment", "demographics", "health_questionnaire"),
+    "intervention_arm_1": ("work_preparation", "placement", "cm_contact", "status_change", "adverse_event"),
+    **{event: ("followup_admin", "health_questionnaire", "work_questionnaire")
+       + (("employment",) if event != "week6_arm_1" else ()) for event in FOLLOW_UP_EVENTS},
+}
+# Repeating instruments: (event, form).
+REPEATING = (("intervention_arm_1", "cm_contact"), ("intervention_arm_1", "status_change"),
+             ("intervention_arm_1", "adverse_event"))
+FORM_LABELS = {
+    "screening": "Screening", "enrolment": "Enrolment", "demographics": "Demographics",
+    "health_questionnaire": "Health questionnaire", "work_questionnaire": "Work questionnaire",
+    "employment": "Employment", "followup_admin": "Follow-up administration",
+    "work_preparation": "Work preparation", "placement": "Placement",
+    "cm_contact": "Case-management contact", "status_change": "Status change",
+    "adverse_event": "Adverse event",
+}
+# Columns the cohort builders make that the REDCap project has no field for: the record ID
+# is the screening number, so the enrolment form needs no screening-ID field.
+NOT_IN_PROJECT = frozenset({"enr_screening_id"})
 
 DICTIONARY_COLUMNS = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",

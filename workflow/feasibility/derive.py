@@ -56,10 +56,13 @@ def participants(enrolment: pd.DataFrame, work_preparation: pd.DataFrame,
     out["source"] = label("enr_source", e["enr_source"])
     out["source_group"] = e["enr_source"].map(SOURCE_GROUP)
     out["consent_date"] = e["enr_consent_date"]
-    age = (e["enr_consent_date"].dt.year - e["dem_dob"].dt.year
-           - ((e["enr_consent_date"].dt.month < e["dem_dob"].dt.month)
-              | ((e["enr_consent_date"].dt.month == e["dem_dob"].dt.month)
-                 & (e["enr_consent_date"].dt.day < e["dem_dob"].dt.day))).astype(int))
+    if "dem_dob" in e:
+        age = (e["enr_consent_date"].dt.year - e["dem_dob"].dt.year
+               - ((e["enr_consent_date"].dt.month < e["dem_dob"].dt.month)
+                  | ((e["enr_consent_date"].dt.month == e["dem_dob"].dt.month)
+                     & (e["enr_consent_date"].dt.day < e["dem_dob"].dt.day))).astype(int))
+    else:    # derived by validation (validation.derive) before date of birth, an identifier, was dropped
+        age = e["age"]
     out["age"] = age.astype(float)
     out["sex"] = label("dem_sex", e["dem_sex"])
     out["marital_status"] = label("dem_marital", e["dem_marital"])

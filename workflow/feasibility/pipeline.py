@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import crf
-from .config import file_kind, sha256_regular, size_words, small_cell_threshold
+from .config import sha256_regular, small_cell_threshold
 from .io import read_parquet, write_csv, write_json, write_parquet, write_text
 
 sha256 = sha256_regular
@@ -77,24 +76,30 @@ def step(func):
 
 # ------------------------------------------------------------------------------ validation
 # Validation's files under results/validation/:
-#   exports/<export>.json   one export's outcome: its raw file's SHA-256, the dictionary's,
-#                           the settings checked, counts by field and rule, first failures
-#   failures/<export>.csv   every failure of that export (the full, machine-readable list)
-#   report.md, report.json  the latest outcome, pass or fail, readable / as data
-#   passed.json             the success record: written last, and only when every export
-#                           passed; it names the SHA-256 of every raw file and the settings
-#                           checked. Every later rule takes it as input: nothing downstream
-#                           is built from data that did not pass.
-# report.* are outputs of no rule, so a failure report can never stand for a pass.
+#   report.md, report.json  the latest outcome, pass or fail, readable / as data: the inputs
+#                           (SHA-256 of each file), the settings, rows by form, the notes,
+#                           failures counted by file, field and rule, the first failures
+#   failures.csv            every failure (file, line, record, event, instance, field, value,
+#                           rule, severity), spreadsheet-safe
+#   passed.json             the success record: written last, and only when the data passed;
+#                           it names the SHA-256 of every input file and the settings checked.
+#                           Every later rule takes it as input: nothing downstream is built
+#                           from data that did not pass.
+# report.* and failures.csv are outputs of no rule, so a failure report can never stand
+# for a pass. results/validated/ (one tidy table per form, codebook.json,
+# missing_codes.parquet) is written only when the data pass.
 CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
-REPORT_FAILURES = 100      # failures listed in report.md
+REPORT_FAILURES = 100      # failures listed in report.md and report.json
 REPORT_GROUPS = 50         # (file, field, rule) groups listed in report.md
-SUMMARY_GROUPS = 500       # groups kept in an export's summary
-FAILURE_COLUMNS = ["file", "line", "record_id", "event", "field", "value", "rule"]
+FAILURE_COLUMNS = ["file", "line", "record", "event", "instance", "field", "value", "rule", "severity"]
+# The study file's redcap keys that name files, and what each is called in messages.
+REDCAP_FILES = {"records": "records export", "dictionary": "data dictionary",
+                "instrument_designations": "instrument designations", "events": "events file",
+                "project_xml": "project XML"}
 
 
 class ValidationFailed(Exception):
-    """Raised by a validation job whose export failed; the message is short, as the
+    """Raised by a validation job whose data failed; the message is short, as the
     console's summary and the report list the failures."""
 
 
@@ -102,12 +107,6 @@ class ValidationFailed(Exception):
 class ValidationPaths:
     """Where validation keeps its files (all under ``results/validation``)."""
     root: str = "results/validation"
-
-    def summary(self, export: str) -> str:
-        return f"{self.root}/exports/{export}.json"
-
-    def failures(self, export: str) -> str:
-        return f"{self.root}/failures/{export}.csv"
 
     @property
     def passed(self) -> str:
@@ -121,109 +120,57 @@ class ValidationPaths:
     def json(self) -> str:
         return f"{self.root}/report.json"
 
+    @property
+    def failures(self) -> str:
+        return f"{self.root}/failures.csv"
 
-def raw_files(raw_dir: str) -> dict[str, str]:
-    """Every raw file validation reads: the data dictionary and each export."""
-    files = {"data_dictionary": f"{raw_dir}/{crf.DICTIONARY_FILE}"}
-    files.update({name: f"{raw_dir}/{spec.file}" for name, spec in crf.EXPORTS.items()})
-    return files
+
+def redcap_files(config: dict) -> dict[str, str]:
+    """The REDCap downloads the study names: key (records, dictionary, ...) -> path."""
+    redcap = config.get("redcap") or {}
+    return {key: redcap[key] for key in REDCAP_FILES if redcap.get(key)}
 
 
 def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
-    """Every input the study names: what it is -> (path, "file" | "dir"); checked with
+    """Every input the study names: what it is -> (path, "file"); checked with
     :func:`feasibility.config.check_inputs` before any job runs."""
-    inputs = {"raw folder (paths.raw)": (config["paths"]["raw"], "dir")}
-    inputs.update({("data dictionary" if name == "data_dictionary" else f"export {name}"): (path, "file")
-                   for name, path in raw_files(config["paths"]["raw"]).items()})
-    inputs["published values (paths.published_values)"] = (config["paths"]["published_values"], "file")
-    eq5d = config["scoring"]["eq5d_index"]
-    if eq5d["method"] == "mapping_table":
+    files = redcap_files(config)
+    inputs = {}
+    folders = [f for f in dict.fromkeys(os.path.dirname(path) for path in files.values()) if f]
+    for folder in folders:          # a missing folder is said once, not once per file in it
+        inputs["folder of the REDCap downloads" + (f" ({folder})" if len(folders) > 1 else "")] = (folder, "dir")
+    inputs.update({f"{REDCAP_FILES[key]} (redcap.{key})": (path, "file") for key, path in files.items()})
+    published = (config.get("paths") or {}).get("published_values")
+    if published:
+        inputs["published values (paths.published_values)"] = (published, "file")
+    eq5d = (config.get("scoring") or {}).get("eq5d_index") or {}
+    if eq5d.get("method") == "mapping_table":
         inputs["EQ-5D mapping table (scoring.eq5d_index.mapping_table)"] = (eq5d["mapping_table"], "file")
-    if config["report"]["quarto_executable"]:
+    if (config.get("report") or {}).get("quarto_executable"):
         inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "file")
     return inputs
 
 
-def fingerprint(raw_dir: str) -> dict[str, str | None]:
-    """File name -> SHA-256 of every raw file (None when it is missing or not a regular file)."""
+def fingerprint(files: dict[str, str]) -> dict[str, str | None]:
+    """Path -> SHA-256 of each input file (None when it is missing or not a regular file)."""
     out = {}
-    for path in raw_files(raw_dir).values():
+    for path in files.values():
         try:
-            out[Path(path).name] = sha256_regular(path)
+            out[path] = sha256_regular(path)
         except OSError:
-            out[Path(path).name] = None
+            out[path] = None
     return out
 
 
-def _size_failure(path: Path, settings: dict):
-    """A raw file larger than ``validation.max_file_mb`` (or not a regular file) is refused
-    before it is read."""
-    from .validation import Failure
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None                                  # missing: the reader says so
-    if not stat.S_ISREG(st.st_mode):
-        return Failure(path.name, None, "", "", "", "", f"is {file_kind(st)}, not a regular file")
-    limit = (settings.get("validation") or {}).get("max_file_mb")
-    if limit is not None and st.st_size > limit * 1e6:
-        return Failure(path.name, None, "", "", "", "",
-                       f"file is {size_words(st.st_size)}, larger than validation.max_file_mb "
-                       f"({limit:,.6g} MB); it was not read")
-    return None
-
-
-@step
-def validate_export(export: str, raw_dir: str, dictionary: str, context: dict[str, str],
-                    settings: dict, out: str, summary: str, failures_csv: str) -> None:
-    """Rule validate_export: one raw export -> typed Parquet (only when it passes), its
-    summary and the list of its failures."""
-    from .validation import read_dictionary, validate_export as run
-
-    start = time.perf_counter()
-    spec = crf.EXPORTS[export]
-    raw = Path(raw_dir) / spec.file
-    sha, dictionary_sha = _sha_or_none(raw), _sha_or_none(dictionary)     # of what is read
-    refused = [f for f in (_size_failure(Path(dictionary), settings), _size_failure(raw, settings)) if f]
-    if refused:
-        typed, failures = None, refused
-    else:
-        ctx = {name: read_parquet(p) for name, p in context.items()}
-        typed, failures = run(Path(raw_dir), spec, ctx, read_dictionary(Path(dictionary)))
-    frame = failures_frame(failures)
-    if failures:
-        write_csv(failures_csv, frame)
-    else:
-        Path(failures_csv).unlink(missing_ok=True)
-    groups = (frame.groupby(["file", "field", "rule"], sort=False, dropna=False)
-              .agg(failures=("rule", "size"), first_line=("line", "min")).reset_index()
-              .sort_values("failures", ascending=False, kind="stable"))
-    write_json(summary, {
-        "export": export, "file": spec.file,
-        "sha256": sha, "dictionary_sha256": dictionary_sha,
-        "settings": settings,
-        "records": None if typed is None else int(len(typed)),
-        "n_failures": len(failures),
-        "groups": json.loads(groups.head(SUMMARY_GROUPS).to_json(orient="values")),
-        "n_groups": int(len(groups)),
-        "first_failures": json.loads(frame.head(REPORT_FAILURES).to_json(orient="records")),
-        "failures_file": failures_csv if failures else None,
-    })
-    records = "no" if typed is None else f"{len(typed):,}"
-    print(f"[validate {spec.file}] {records} records, {len(failures):,} failure(s) "
-          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
-    if failures:
-        raise ValidationFailed(f"{spec.file}: {len(failures):,} validation failure(s); "
-                               f"every one is in {failures_csv}")
-    write_parquet(out, typed)
-
-
-def _sha_or_none(path) -> str | None:
-    try:
-        return sha256_regular(path)
-    except OSError:
-        return None
+def validation_settings(config: dict) -> dict:
+    """What validation checks the data with: the ``validation`` section and the ``redcap``
+    block's missing-data codes and repeating set-up (``feasibility.redcap.Settings``);
+    recorded in the reports and the success record, and a change reruns validation."""
+    settings = dict(config.get("validation") or {})
+    for key in ("missing_data_codes", "repeating"):
+        if (config.get("redcap") or {}).get(key) is not None:
+            settings[key] = config["redcap"][key]
+    return settings
 
 
 def failures_frame(failures: list) -> pd.DataFrame:
@@ -233,133 +180,153 @@ def failures_frame(failures: list) -> pd.DataFrame:
     return frame
 
 
-def validation_state(raw_dir: str, settings: dict, where: ValidationPaths = ValidationPaths()) -> dict:
-    """The outcome of validation for the raw files as they are now.
-
-    Each export's summary counts only when it was made from the current raw file and
-    data dictionary with the current settings, after every export it depends on passed:
-    a summary of other data is no summary of these."""
-    current = fingerprint(raw_dir)
-    dictionary = current[crf.DICTIONARY_FILE]
-    exports, passed = [], set()
-    for name, spec in crf.EXPORTS.items():       # in dependency order
-        sha = current[spec.file]
-        try:
-            r = json.loads(Path(where.summary(name)).read_text(encoding="utf-8"))
-        except (OSError, ValueError):             # none yet, or cut short by a crash
-            r = None
-        blocking = [d for d in spec.depends_on if d not in passed]
-        entry = {"export": name, "file": spec.file, "records": None, "sha256": sha,
-                 "n_failures": 0, "failures_file": None}
-        if blocking:
-            entry["status"] = f"not validated (blocked by {', '.join(blocking)})"
-        elif (r is None or r.get("sha256") != sha or r.get("dictionary_sha256") != dictionary
-              or r.get("settings") != settings):
-            entry["status"] = "not validated (its validation did not finish)"
-        elif r["n_failures"]:
-            entry.update(status=f"{r['n_failures']} failure(s)", n_failures=r["n_failures"],
-                         failures_file=r["failures_file"], groups=r["groups"],
-                         n_groups=r["n_groups"], first_failures=r["first_failures"])
-        else:
-            entry.update(status="passed", records=r["records"])
-            passed.add(name)
-        exports.append(entry)
-    return {"passed": len(passed) == len(crf.EXPORTS), "exports": exports,
-            "n_failures": sum(e["n_failures"] for e in exports),
-            "raw_files": current, "settings": settings}
+def _input_rows(files: dict[str, str], sha: dict[str, str | None], result) -> list[dict]:
+    """One row per input file: its name, what it is, what was read of it, its SHA-256."""
+    rows = []
+    for key, path in files.items():
+        entry = {"file": Path(path).name, "what": REDCAP_FILES[key], "path": path, "sha256": sha.get(path)}
+        if key == "records":
+            entry["rows"] = len(result.records) if result.records is not None else None
+        rows.append(entry)
+    return rows
 
 
-def write_validation_report(state: dict, where: ValidationPaths = ValidationPaths()) -> None:
-    """report.json (the outcome as data, without the failures, which are listed once, in
-    failures/*.csv) and report.md (readable: exports, failures grouped by field and rule,
-    the first failures, where the rest are)."""
-    exports = state["exports"]
-    failing = [e for e in exports if e["n_failures"]]
-    first = [f for e in failing for f in e["first_failures"]]
-    n = state["n_failures"]
-    outcome = ("passed" if state["passed"] else
-               "failed" if n else "not validated (an export was not validated)")
-    write_json(where.json, {
-        "outcome": outcome, "n_failures": n,
-        "exports": [{k: e[k] for k in ("export", "file", "records", "status", "sha256",
-                                       "n_failures", "failures_file")} for e in exports],
-        "raw_files": state["raw_files"], "settings": state["settings"],
-        "first_failures": first[:REPORT_FAILURES],
-    })
+def validation_report(result, files: dict[str, str], sha: dict[str, str | None], settings: dict) -> dict:
+    """report.json: the outcome as data - the REDCap library's report (``report_dict``: rows
+    by form, notes, missing-data codes, every failure and warning) with the inputs' SHA-256,
+    the settings and the failures counted by file, field and rule."""
+    from .redcap.output import report_dict
+
+    d = report_dict(result)
+    frame = failures_frame(result.failures)
+    groups = (frame.groupby(["file", "field", "rule", "severity"], sort=False, dropna=False)
+              .agg(failures=("rule", "size"), first_line=("line", "min")).reset_index()
+              .sort_values("failures", ascending=False, kind="stable"))
+    return {
+        "outcome": "passed" if result.ok else "failed", "n_failures": d["errors"], "n_warnings": d["warnings"],
+        "inputs": _input_rows(files, sha, result), "settings": settings, **d,
+        "groups": json.loads(groups.to_json(orient="records")),
+        "failures_file": ValidationPaths().failures if len(frame) else None,
+    }
+
+
+def report_markdown(report: dict) -> str:
+    """report.md: the outcome, the inputs, rows by form, failures by field and rule, the first failures."""
     lines = ["# Validation report", ""]
-    if state["passed"]:
-        lines += [f"**Passed**: {len(exports)} exports, no failures.", ""]
+    n, w = report["n_failures"], report["n_warnings"]
+    if report["outcome"] == "passed":
+        lines.append(f"**Passed**: no failures, {w:,} warning(s).")
     else:
-        lines += [f"**Failed: {n:,} failure(s)** in {len(failing)} of {len(exports)} exports. "
-                  "Nothing downstream was built and no report was left in results/report/.", ""]
-    if failing:
-        lines += ["| export | file | records | status | every failure |", "|---|---|---|---|---|"]
-    else:
-        lines += ["| export | file | records | status |", "|---|---|---|---|"]
-    for e in exports:
-        cells = [e["export"], e["file"], "" if e["records"] is None else f"{e['records']:,}", e["status"]]
-        cells += [e["failures_file"] or ""] if failing else []
-        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
-    if failing:
-        groups = [(e, g) for e in failing for g in e["groups"]]
-        groups.sort(key=lambda eg: -eg[1][3])
-        lines += ["", "## Failures by field and rule", "",
-                  "| file | field | rule | failures | first line |", "|---|---|---|---|---|"]
-        for _, (file, field, rule, count, line) in groups[:REPORT_GROUPS]:
-            lines.append("| " + " | ".join(_md(v) for v in (file, field, rule, f"{count:,}", line)) + " |")
-        hidden = sum(e["n_groups"] for e in failing) - min(len(groups), REPORT_GROUPS)
-        if hidden > 0:
-            lines.append(f"\n{hidden:,} more group(s): see the failure lists below.")
-        lines += ["", f"## First failures ({min(len(first), REPORT_FAILURES):,} of {n:,})", "",
-                  "| file | line | record | event | field | value | rule |", "|---|---|---|---|---|---|---|"]
-        for f in first[:REPORT_FAILURES]:
-            lines.append("| " + " | ".join(_md(f.get(k)) for k in FAILURE_COLUMNS) + " |")
-        lines += ["", "Every failure (file, line, record, event, field, value, rule): "
-                  + ", ".join(e["failures_file"] for e in failing) + "."]
-    write_text(where.md, "\n".join(lines) + "\n")
+        lines.append(f"**Failed: {n:,} failure(s)**, {w:,} warning(s). Nothing downstream was built and no "
+                     "report was left in results/report/.")
+    lines += ["", "| file | what | rows | SHA-256 |", "|---|---|---|---|"]
+    for e in report["inputs"]:
+        rows = "" if e.get("rows") is None else f"{e['rows']:,}"
+        lines.append("| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |")
+    if report["export_date"]:
+        lines += ["", f"Export date: {report['export_date']}."]
+    if report["notes"]:
+        lines += [""] + [f"- {_md(note)}" for note in report["notes"]]
+    if report["forms"]:
+        lines += ["", "| form | rows |", "|---|---:|"] + [f"| {_md(k)} | {v:,} |" for k, v in report["forms"].items()]
+    if report["groups"]:
+        lines += ["", "## Failures and warnings by field and rule", "",
+                  "| file | field | rule | severity | count | first line |", "|---|---|---|---|---|---|"]
+        for g in report["groups"][:REPORT_GROUPS]:
+            lines.append("| " + " | ".join(_md(g[k]) for k in ("file", "field", "rule", "severity"))
+                         + f" | {g['failures']:,} | {_md(g['first_line'])} |")
+        if len(report["groups"]) > REPORT_GROUPS:
+            lines.append(f"\n{len(report['groups']) - REPORT_GROUPS:,} more group(s): see {report['failures_file']}.")
+        first = report["failures"][:REPORT_FAILURES]
+        lines += ["", f"## First failures and warnings ({len(first):,} of {len(report['failures']):,})", "",
+                  "| " + " | ".join(FAILURE_COLUMNS) + " |", "|" + "---|" * len(FAILURE_COLUMNS)]
+        lines += ["| " + " | ".join(_md(f.get(k)) for k in FAILURE_COLUMNS) + " |" for f in first]
+        lines += ["", f"Every failure (file, line, record, event, instance, field, value, rule): "
+                      f"{report['failures_file']}."]
+    return "\n".join(lines) + "\n"
 
 
 def _md(value) -> str:
     return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
+def write_validation_report(report: dict, failures: list, where: ValidationPaths = ValidationPaths()) -> None:
+    write_json(where.json, report)
+    write_text(where.md, report_markdown(report))
+    if failures:
+        write_csv(where.failures, failures_frame(failures))
+    else:
+        Path(where.failures).unlink(missing_ok=True)
+
+
 @step
-def validate(raw_dir: str, settings: dict, out: str, where: ValidationPaths = ValidationPaths()) -> None:
-    """Rule validate: the success record, written last and only when every export passed
-    (against the raw files as they are now)."""
-    state = validation_state(raw_dir, settings, where)
-    write_validation_report(state, where)
-    if not state["passed"]:
-        bad = [f"{e['file']}: {e['status']}" for e in state["exports"] if e["status"] != "passed"]
-        raise ValidationFailed("validation did not pass: " + "; ".join(bad))
-    write_json(out, {
-        "outcome": "passed", "n_failures": 0,
-        "exports": [{k: e[k] for k in ("export", "file", "records", "status", "sha256")}
-                    for e in state["exports"]],
-        "raw_files": state["raw_files"], "settings": settings,
+def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], out_dir: str, passed: str,
+             where: ValidationPaths = ValidationPaths()) -> None:
+    """Rule validate: REDCap's downloads validated against the project's own metadata
+    (``feasibility.redcap``); the report always; the tidy tables and, last, the success
+    record only when the data pass."""
+    from .redcap import validate as run, write_validated
+
+    start = time.perf_counter()
+    result = run(files["records"], dictionary=files.get("dictionary"),
+                 instrument_designations=files.get("instrument_designations"), events=files.get("events"),
+                 project_xml=files.get("project_xml"), settings=dict(settings),
+                 progress=lambda message: logging.getLogger("feasibility.validate").info(message))
+    report = validation_report(result, files, sha, settings)
+    write_validation_report(report, result.failures, where)
+    print(f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
+          f"failure(s), {report['n_warnings']:,} warning(s) in {time.perf_counter() - start:.1f} s",
+          file=sys.stderr, flush=True)
+    if not result.ok:
+        raise ValidationFailed(f"{report['n_failures']:,} validation failure(s); every one is in {where.failures}")
+    write_validated(result, out_dir)
+    write_json(passed, {
+        "outcome": "passed", "n_failures": 0, "n_warnings": report["n_warnings"],
+        "exports": [{"file": e["file"], "what": e["what"], "records": e.get("rows"), "status": "passed",
+                     "sha256": e["sha256"]} for e in report["inputs"]],
+        "inputs": {e["path"]: e["sha256"] for e in report["inputs"]},
+        "settings": settings, "export_date": report["export_date"], "forms": report["forms"],
     })
 
 
+def validation_state(files: dict[str, str], settings: dict, where: ValidationPaths = ValidationPaths()) -> dict:
+    """Validation's outcome for the input files as they are now: ``passed`` (the success
+    record matches them), ``failed`` (the report does) or ``unknown`` (neither: validation
+    did not run on these data, or did not finish); and the report when it matches."""
+    current = fingerprint(files)
+
+    def matching(path: str) -> dict | None:
+        try:
+            record = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        named = record.get("inputs")
+        if isinstance(named, list):                    # report.json: one row per input file
+            named = {e.get("path"): e.get("sha256") for e in named}
+        return record if named == current and record.get("settings") == settings else None
+
+    if matching(where.passed):
+        return {"outcome": "passed", "report": None}
+    report = matching(where.json)
+    if report is not None and report.get("outcome") == "failed":
+        return {"outcome": "failed", "report": report}
+    return {"outcome": "unknown", "report": None}
+
+
 # Results that exist only for data that passed validation; withdrawn when they do not.
-DOWNSTREAM = ("derived", "tables", "figures", "reproduction", "report")
+DOWNSTREAM = ("validated", "legacy", "derived", "tables", "figures", "quality", "reproduction", "values",
+              "report")
 
 
-def withdraw(results: str = "results", state: dict | None = None, quiet: bool = False) -> list[str]:
-    """Remove what no longer matches the data: the success record, everything built from
-    validated data, and the validated table of each export that did not pass as it is
-    now. Raw files, validation's reports and the logs stay."""
+def withdraw(results: str = "results", quiet: bool = False) -> list[str]:
+    """Remove what no longer matches the data: the success record and everything built
+    from validated data. The input files, validation's reports and the logs stay."""
     removed = []
     root = Path(results)
-    passed = {e["export"] for e in (state or {}).get("exports", []) if e["status"] == "passed"}
     record = root / "validation" / "passed.json"
     if record.exists():
         record.unlink()
         removed.append(str(record))
-    stale = [p for p in sorted((root / "validated").glob("*.parquet")) if p.stem not in passed]
-    for p in stale:
-        p.unlink()
-    if stale:
-        removed.append(f"{root / 'validated'}/ ({len(stale)} of its tables)")
     for d in DOWNSTREAM:
         p = root / d
         if p.is_dir() and not p.is_symlink():
@@ -374,24 +341,18 @@ def withdraw(results: str = "results", state: dict | None = None, quiet: bool = 
     return removed
 
 
-def console_summary(state: dict, where: ValidationPaths = ValidationPaths()) -> str:
+def console_summary(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
     """The first failures and the total, and where the full report is."""
-    from .validation import Failure
+    from .redcap.messages import Failure
 
-    failing = [e for e in state["exports"] if e["n_failures"]]
-    n = state["n_failures"]
-    lines = [f"Validation failed: {n:,} failure(s) in {len(failing)} export(s)."]
-    first = [f for e in failing for f in e["first_failures"]][:CONSOLE_FAILURES]
-    lines += ["  " + Failure(**{k: "" if f.get(k) is None else f[k] for k in FAILURE_COLUMNS}
+    n = report["n_failures"]
+    lines = [f"Validation failed: {n:,} failure(s), {report['n_warnings']:,} warning(s)."]
+    first = [f for f in report["failures"] if f.get("severity") == "error"][:CONSOLE_FAILURES]
+    lines += ["  " + Failure(**{k: ("" if f.get(k) is None else f[k]) for k in FAILURE_COLUMNS}
                              | {"line": f.get("line")}).message() for f in first]
     if n > len(first):
         lines.append(f"  ... {n - len(first):,} more")
-    other = [e for e in state["exports"] if not e["n_failures"] and e["status"] != "passed"]
-    if other:
-        lines.append("Not validated: " + ", ".join(f"{e['file']} ({e['status'][len('not validated ('):-1]})"
-                                                   for e in other))
-    lines.append(f"Full report: {where.md}; every failure: "
-                 + (", ".join(e["failures_file"] for e in failing) or "none listed"))
+    lines.append(f"Full report: {where.md}; every failure: {report['failures_file'] or where.failures}")
     return "\n".join(lines)
 
 
@@ -414,19 +375,22 @@ def on_success() -> None:
     gc.freeze()
 
 
-def on_error(raw_dir: str, settings: dict, results: str = "results") -> None:
+def on_error(files: dict[str, str], settings: dict, results: str = "results") -> None:
     """After a failed run. When the data as they are now have not passed validation:
-    write the validation report, print its first failures, and withdraw the success
-    record and everything built from the data. Otherwise (a later step failed) withdraw
-    the report, which may no longer match the data or the code."""
+    print the first failures (when validation ran on them) and withdraw the success record
+    and everything built from the data. Otherwise (a later step failed) withdraw the
+    report, which may no longer match the data or the code."""
     where = ValidationPaths(f"{results}/validation")
-    state = validation_state(raw_dir, settings, where)
-    if state["passed"]:
+    state = validation_state(files, settings, where)
+    if state["outcome"] == "passed":
         withdraw_report(results)
     else:
-        write_validation_report(state, where)
-        print("\n" + console_summary(state, where), file=sys.stderr, flush=True)
-        withdraw(results, state)
+        if state["report"] is not None:
+            print("\n" + console_summary(state["report"], where), file=sys.stderr, flush=True)
+        else:
+            print(f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
+                  file=sys.stderr, flush=True)
+        withdraw(results)
     on_success()                          # not a success: but end the process at once all the same
 
 
@@ -436,6 +400,44 @@ def withdraw_report(results: str = "results") -> None:
         shutil.rmtree(report)
         print(f"Withdrawn: {report}/ (the run failed, so it may not match the data or the code)",
               file=sys.stderr)
+
+
+@step
+def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
+    """Rule schemas: the Pandera schema of every instrument, as Pandera's YAML, one file per
+    form (``results/schemas/<form>.yaml``), built from the project's own metadata; with the
+    export date of the settings, so that the files change only when the metadata do."""
+    import yaml
+
+    from .redcap import Settings, load_project
+    from .redcap.messages import errors, summary
+    from .redcap.schemas import form_schema
+
+    lib = Settings.from_dict(dict(settings))
+    project, failures = load_project(dictionary=files.get("dictionary"),
+                                     instrument_designations=files.get("instrument_designations"),
+                                     events=files.get("events"), project_xml=files.get("project_xml"),
+                                     settings=lib)
+    if project is None or errors(failures):
+        raise ValidationFailed("the project's metadata cannot be read:\n" + summary(failures))
+    out = Path(out_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for form in project.forms:
+        schema = form_schema(project, form.name, today=lib.export_date)[0]
+        head = (f"# Pandera schema of the tidy table of form {form.name} ({form.label}), built from "
+                f"{', '.join(project.sources)}\n")
+        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(yaml.safe_load(schema.to_yaml()),
+                                                                    sort_keys=False, allow_unicode=True, width=100))
+
+
+# TEMPORARY (phase B): the paper's twelve exports for the analysis rules that still read them.
+@step
+def legacy_exports(forms_dir: str, out: dict[str, str]) -> None:
+    """Rule legacy_exports (a shim; ``feasibility.legacy_exports``)."""
+    from .legacy_exports import write_legacy_exports
+    write_legacy_exports(forms_dir, out)
 
 
 # ------------------------------------------------------------------------------- derivation
@@ -617,3 +619,102 @@ def render(config: dict, build_dir: str, html: str, pdf: str, followup: str) -> 
         epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if pd.notna(last) else 0
     render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"),
                   source_date_epoch=int(epoch), **render_options(config))
+
+
+# --------------------------------------------------------------------------- quality report
+# The data-quality report of any REDCap project (issue 16.3), one rule per table and
+# figure, then its build folder and its rendering (feasibility.quality).
+QUALITY_TABLES = ("records", "completion", "missingness", "missing_codes", "validation", "codebook")
+
+
+def quality_settings(config: dict) -> dict:
+    """The parts of the study configuration the quality report reads: a change reruns it."""
+    return {"quality": config.get("quality") or {}, "study": {"title": (config.get("study") or {}).get("title")},
+            "disclosure": config.get("disclosure") or {}}
+
+
+def quality_figures(config: dict) -> list[str]:
+    """The quality report's figures: completeness, and recruitment when the study names its date field."""
+    recruitment = ((config.get("quality") or {}).get("recruitment") or {}).get("date_field")
+    return ["completeness"] + (["recruitment"] if recruitment else [])
+
+
+def _quality(forms_dir: str, report_json: str, config: dict):
+    from .quality import QualityData, captions, load_settings
+
+    data = QualityData.read(forms_dir, report_json)
+    settings = load_settings(config)
+    return data, settings, captions(data, settings)
+
+
+@step
+def quality_table(name: str, forms_dir: str, report_json: str, config: dict, html: str, csv: str) -> None:
+    """Rule quality_table: one table of the data-quality report (HTML fragment and CSV)."""
+    from .quality import tables
+
+    data, settings, caps = _quality(forms_dir, report_json, config)
+    if name == "records":
+        table = tables.records_table(data, caps["records"])
+    elif name == "completion":
+        table = tables.completion_table(data, caps["completion"], figure_label=caps["completeness"].label)
+    elif name == "missingness":
+        table = tables.missingness_table(data, caps["missingness"], settings)
+    elif name == "missing_codes":
+        table = tables.missing_codes_table(data, caps["missing_codes"])
+    elif name == "validation":
+        table = tables.validation_table(data, caps["validation"], settings)
+    elif name == "codebook":
+        table = tables.codebook_table(data, caps["codebook"], settings)
+    else:
+        raise ValueError(f"unknown quality table {name!r}")
+    table.write(html, csv, small_cell_threshold=small_cell_threshold(config))
+
+
+@step
+def quality_figure(name: str, forms_dir: str, report_json: str, config: dict, svg: str, png: str,
+                   csv: str | None = None) -> None:
+    """Rule quality_figure: the completeness heat map, or recruitment over time (with its counts)."""
+    from .quality import figures, recruitment_by_month
+
+    data, settings, caps = _quality(forms_dir, report_json, config)
+    if name == "completeness":
+        figures.make_completeness(data, svg, png, title=caps["completeness"].text)
+    elif name == "recruitment":
+        rec = recruitment_by_month(data, settings.recruitment)
+        figures.make_recruitment(rec, svg, png, title=caps["recruitment"].text,
+                                 max_lines=settings.recruitment.max_lines)
+        write_csv(csv, rec.frame)
+    else:
+        raise ValueError(f"unknown quality figure {name!r}")
+
+
+@step
+def quality_sources(config: dict, forms_dir: str, report_json: str, files: dict[str, str], build_dir: str,
+                    report_src: str = "report") -> None:
+    """Rule quality_sources: a build copy of report/ with the quality report's includes."""
+    from .quality import write_includes
+
+    data, settings, caps = _quality(forms_dir, report_json, config)
+    build = Path(build_dir)
+    if build.exists():
+        shutil.rmtree(build)
+    shutil.copytree(report_src, build)
+    write_includes(build, data, settings, files, caps)
+
+
+@step
+def quality_render(config: dict, build_dir: str, forms_dir: str, report_json: str, html: str, pdf: str) -> None:
+    """Rule quality_render: quality.html and quality.pdf. The build date is SOURCE_DATE_EPOCH
+    when set, else the first day of the export's month (two builds are byte-identical)."""
+    from .quality import QualityData, source_date_epoch
+    from .quality.report import DOCUMENT
+    from .render import render_options, render_report
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        epoch = source_date_epoch(QualityData.read(forms_dir, report_json))
+    rendered = render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), document=DOCUMENT,
+                             source_date_epoch=int(epoch), **render_options(config))
+    for kind, want in (("html", html), ("pdf", pdf)):
+        if Path(rendered[kind]) != Path(want).resolve():
+            os.replace(rendered[kind], want)

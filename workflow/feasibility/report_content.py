@@ -314,11 +314,15 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
     write_text(g / "appendix_reproduction.md", appendix_reproduction(comp))
     audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)
     write_text(g / "appendix_audit.md", appendix_audit(audit))
-    ex = pd.DataFrame(val["exports"])[["file", "records", "status"]]
+    # the success record names each input file validated: the records export and the metadata
+    ex = pd.DataFrame(val["exports"]).reindex(columns=["file", "what", "records", "status"])
+    ex["records"] = ex["records"].map(lambda n: "" if pd.isna(n) else f"{int(n):,}")
+    ex = ex.rename(columns={"what": "content", "records": "rows"})
     imp = pd.read_csv(inputs["imputation"])
     write_text(g / "appendix_validation.md",
-               f"{len(ex)} exports validated; {val['n_failures']} failures.\n\n"
-               + md_table(ex, label="Table C1", title="Exports validated")
+               f"{len(ex)} files validated (the records export and the project's metadata); "
+               f"{val['n_failures']} failures, {val.get('n_warnings', 0)} warnings.\n\n"
+               + md_table(ex, label="Table C1", title="Files validated")
                + "\n\nImputed and dropped scores (missing-data rules):\n\n"
                + (md_table(imp, label="Table C2", title="Imputed and dropped scores") if len(imp) else "None.\n"))
     write_text(g / "appendix_provenance.md", provenance(config, inputs, prov))
@@ -370,8 +374,8 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None) -> st
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
             f"Python {platform.python_version()}.\n\n" + data
-            + md_table(pd.DataFrame(rows, columns=["raw export", "SHA-256"]), label="Table D1",
-                       title="Raw exports") + "\n"
+            + md_table(pd.DataFrame(rows, columns=["input file", "SHA-256"]), label="Table D1",
+                       title="Input files") + "\n"
             + md_table(_settings(config), label="Table D2", title="Settings that shaped the numbers") + "\n"
             + md_table(pd.DataFrame(versions, columns=["package", "version"]), label="Table D3",
                        title="Software versions"))

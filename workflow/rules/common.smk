@@ -12,7 +12,6 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-from feasibility import crf
 from feasibility import pipeline as steps
 from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
 
@@ -34,18 +33,30 @@ config.update(_study)
 if workflow.is_main_process:
     print(f"Study: {', '.join(STUDY_FILES)}", file=sys.stderr)
 
-RAW = config["paths"]["raw"]
-RAW_FILES = steps.raw_files(RAW)              # data_dictionary and every export -> path
-EXPORTS = list(crf.EXPORTS)
-TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
-TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
-FIGURES = ["consort", "timeline", "completeness"]
+# The study's REDCap downloads: key (records, dictionary, instrument_designations,
+# events, project_xml) -> path.
+REDCAP = steps.redcap_files(config)
 VALIDATION = steps.ValidationPaths()
 # The success record, an input of every later step. As ancient(), a rerun of validation
 # does not by itself rerun those steps (each reruns when the data it reads change), but
 # none can run, whatever the target, until validation has passed on the data as they
-# are now (validate's params hold the SHA-256 of every raw file).
+# are now (validate's params hold the SHA-256 of every input file).
 VALIDATED = ancient(VALIDATION.passed)
+FORMS = "results/validated"        # one tidy table per instrument + codebook.json (DESIGN.md)
+
+
+def declares_analysis(study):
+    """Whether the study declares the analysis its main report needs. Until the analysis
+    rules read the study file's declarations (issue 16), the workflow builds the main
+    report of the paper's study only: one with `feasibility` assumptions and a
+    published-values file. Any other study gets validation and the data-quality report."""
+    return bool(study.get("feasibility")) and bool((study.get("paths") or {}).get("published_values"))
+
+
+MAIN_REPORT = declares_analysis(config)
+TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
+TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
+FIGURES = ["consort", "timeline", "completeness"]
 
 
 # Maintenance commands need no data (a folder locked by a killed run must be unlockable).
@@ -59,31 +70,29 @@ if not MAINTENANCE & set(sys.argv[1:]):
         raise WorkflowError(
             f"The study {', '.join(STUDY_FILES)} names inputs that cannot be used; nothing was run:\n"
             + "\n".join(f"  {p}" for p in _problems))
-    # SHA-256 of every raw file, as it is now (each a regular file, checked above).
-    DATA = steps.fingerprint(RAW)
+    # SHA-256 of every input file, as it is now (each a regular file, checked above).
+    DATA = steps.fingerprint(REDCAP)
 else:
     DATA = {}
 
 
-def raw(export):
-    return RAW_FILES[export]
-
-
 def provenance():
-    """The data folder's provenance file, left there by a data generator (real exports have
-    none): the tables' source notes and the report's data statement read it. None when
-    absent, and its appearing or disappearing reruns what reads it."""
-    path = f"{RAW}/provenance.json"
+    """The provenance file a data generator leaves beside the records export (real exports
+    have none): the tables' source notes and the report's data statement read it. None
+    when absent, and its appearing or disappearing reruns what reads it."""
+    path = str(Path(REDCAP["records"]).parent / "provenance.json")
     return path if os.path.exists(path) else []
 
 
+# TEMPORARY (phase B): the analysis rules that have not moved to the analysis library read
+# the paper's twelve exports, rebuilt from the per-form tables by the rule legacy_exports
+# (workflow/rules/validate.smk) under results/legacy/. Delete with that rule (issue 16).
+LEGACY = "results/legacy"
+
+
 def validated(export):
-    return f"results/validated/{export}.parquet"
-
-
-def context(export):
-    """The validated exports whose tables the export's cross-export rules read."""
-    return {d: validated(d) for d in crf.EXPORTS[export].depends_on}
+    """One of the paper's twelve exports, as the old validation typed it (the shim)."""
+    return f"{LEGACY}/{export}.parquet"
 
 
 def mapping_table():
@@ -108,16 +117,19 @@ def config_subset(cfg, paths):
         *parents, leaf = path.split(".")
         src, dst = cfg, out
         for key in parents:
+            if key not in src:
+                break
             src, dst = src[key], dst.setdefault(key, {})
-        if leaf in src:
-            dst[leaf] = src[leaf]
+        else:
+            if leaf in src:
+                dst[leaf] = src[leaf]
     return out
 
 
-# The settings validation checks the data with: recorded in its summaries and the
-# success record; a change reruns validation.
-VALIDATION_SETTINGS = config_subset(config, ["validation"])
+# The settings validation checks the data with: recorded in its report and the success
+# record; a change reruns validation.
+VALIDATION_SETTINGS = steps.validation_settings(config)
 
 
 def on_error():
-    steps.on_error(RAW, VALIDATION_SETTINGS)
+    steps.on_error(REDCAP, VALIDATION_SETTINGS)

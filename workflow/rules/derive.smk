@@ -22,7 +22,7 @@ rule participants:
 rule score:
     """Score every instrument at one time point (the paper's missing-data rules)."""
     input:
-        questionnaire="results/validated/questionnaires_{timepoint}.parquet",
+        questionnaire=validated("questionnaires_{timepoint}"),
         participants="results/derived/participants_core.parquet",
         passed=VALIDATED,
         mapping_table=mapping_table(),

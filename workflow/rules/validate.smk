@@ -1,46 +1,65 @@
-rule validate_export:
-    """Validate one raw export against its schema and the exports it refers to."""
+rule validate:
+    """Validate the REDCap downloads against the project's own metadata: the report always;
+    one tidy table per form and, last, the success record only when the data pass."""
     input:
-        raw=lambda w: raw(w.export),
-        dictionary=raw("data_dictionary"),
-        context=lambda w: list(context(w.export).values()),
-        code=code("validation.py", "crf.py", "schemas/raw.py"),
+        **REDCAP,
+        code=code("redcap", "pipeline.py", "io.py"),
     output:
-        "results/validated/{export}.parquet",
+        forms=directory(FORMS),
+        passed=VALIDATION.passed,
     params:
         # the content, not only the modification time: a file copied with `cp -p` or
         # touched back to an old date still reruns its validation
-        sha256=lambda w: {"raw": DATA.get(crf.EXPORTS[w.export].file),
-                          "dictionary": DATA.get(crf.DICTIONARY_FILE)},
-        settings=VALIDATION_SETTINGS,
-        summary=lambda w: VALIDATION.summary(w.export),
-        failures=lambda w: VALIDATION.failures(w.export),
-    log:
-        "results/logs/validate_{export}.log",
-    wildcard_constraints:
-        export="|".join(EXPORTS),
-    threads: 1
-    resources:
-        mem_mb=2000,
-    run:
-        steps.validate_export(wildcards.export, RAW, input.dictionary, context(wildcards.export),
-                              params.settings, output[0], params.summary, params.failures, log_file=log[0])
-
-
-rule validate:
-    """The success record of validation: written last, only when every export passed."""
-    input:
-        expand("results/validated/{export}.parquet", export=EXPORTS),
-        raw=list(RAW_FILES.values()),
-    output:
-        VALIDATION.passed,
-    params:
         sha256=DATA,
         settings=VALIDATION_SETTINGS,
     log:
         "results/logs/validate.log",
     threads: 1
     resources:
-        mem_mb=500,
+        mem_mb=2000,
     run:
-        steps.validate(RAW, params.settings, output[0], log_file=log[0])
+        steps.validate(REDCAP, params.settings, params.sha256, output.forms, output.passed, log_file=log[0])
+
+
+rule schemas:
+    """The Pandera schema of every instrument (Pandera's YAML), from the project's metadata,
+    for a reviewer to diff when the data dictionary changes (`snakemake schemas`)."""
+    input:
+        **{k: v for k, v in REDCAP.items() if k != "records"},
+        code=code("redcap"),
+    output:
+        directory("results/schemas"),
+    params:
+        settings=VALIDATION_SETTINGS,
+    log:
+        "results/logs/schemas.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    run:
+        steps.schemas(REDCAP, params.settings, output[0], log_file=log[0])
+
+
+# TEMPORARY (phase B): the paper's twelve exports for the analysis rules that still read
+# them, rebuilt from the per-form tables (feasibility/legacy_exports.py). Delete when every
+# analysis rule reads results/validated/ (issue 16).
+LEGACY_EXPORTS = ["screening", "enrolment", "questionnaires_baseline", "work_preparation", "status_changes",
+                  "placements", "case_management", "adverse_events", "followup_admin", "questionnaires_week6",
+                  "questionnaires_week14", "questionnaires_month6"]
+
+
+rule legacy_exports:
+    """TEMPORARY: the paper's twelve validated exports from the per-form tables (a shim)."""
+    input:
+        forms=FORMS,
+        passed=VALIDATED,
+        code=code("legacy_exports.py", "crf.py"),
+    output:
+        expand("{legacy}/{export}.parquet", legacy=LEGACY, export=LEGACY_EXPORTS),
+    log:
+        "results/logs/legacy_exports.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.legacy_exports(input.forms, {e: validated(e) for e in LEGACY_EXPORTS}, log_file=log[0])

@@ -1,6 +1,6 @@
 """The ``quality`` section of a study file, checked against its schema, with defaults.
 
-``schemas/config.quality.schema.yaml`` documents every key; :func:`load_settings` checks a
+``schemas/config.schema.yaml`` (its ``quality`` section) documents every key; :func:`load_settings` checks a
 study file's mapping against it and returns :class:`QualitySettings`. Every key is
 optional: ``QualitySettings()`` is what a study file with only ``study:`` and ``redcap:``
 gets.
@@ -17,10 +17,11 @@ import yaml
 
 @cache
 def schema() -> dict:
-    """The JSON Schema fragment of the ``quality`` section."""
+    """The JSON Schema of the ``quality`` section (its part of ``schemas/config.schema.yaml``)."""
     import feasibility.schemas as package
-    return yaml.safe_load((Path(package.__file__).parent / "config.quality.schema.yaml")
-                          .read_text(encoding="utf-8"))
+    study = yaml.safe_load((Path(package.__file__).parent / "config.schema.yaml").read_text(encoding="utf-8"))
+    return {"$schema": study["$schema"], "type": "object",
+            "properties": {"quality": study["properties"]["quality"]}}
 
 
 def check_schema(config: Mapping) -> None:

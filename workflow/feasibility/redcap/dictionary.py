@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .files import Limits, TextTable, describe, read_csv_text
 from .messages import Failure, fail
-from .model import (FIELD_TYPE_ALIASES, FIELD_TYPES, VALIDATION_ALIASES, VALIDATIONS, Arm, ChoicesError, Event,
+from .model import (shared_labels, FIELD_TYPE_ALIASES, FIELD_TYPES, VALIDATION_ALIASES, VALIDATIONS, Arm, ChoicesError, Event,
                     Field, Form, Project, Repeating, checkbox_code_formatted,
                     parse_choices)
 
@@ -193,6 +193,10 @@ def read_dictionary(path: str | Path, limits: Limits | None = None
                 continue
             if not choices:
                 bad(f"{ftype} field has no choices")
+                continue
+            shared = shared_labels(choices)
+            if shared:
+                bad(shared, value=choices_text)
                 continue
             if ftype == "checkbox":
                 formatted = [checkbox_code_formatted(c) for c, _ in choices]

@@ -30,13 +30,13 @@ import pyarrow.csv as pacsv
 
 from .messages import Failure, fail
 
-DEFAULT_MAX_BYTES = 1 << 30          # 1 GiB
+DEFAULT_MAX_BYTES = 1_000_000_000      # 1 GB (10^9 bytes)
 DEFAULT_MAX_CELL = 131072            # the csv module's default field_size_limit
 
 
 @dataclass
 class Limits:
-    """Resource limits for one read (configurable: ``validation.limits`` in a study file)."""
+    """Resource limits for one read (configurable in a study file: ``validation.max_file_mb``, ``validation.max_cell_chars``)."""
     max_bytes: int = DEFAULT_MAX_BYTES
     max_cell_chars: int = DEFAULT_MAX_CELL
 
@@ -84,13 +84,13 @@ def check_regular_file(path: Path, limits: Limits, what: str) -> list[Failure]:
         return [fail(name, f"{what} is {kind}, not a regular file; refused without reading it")]
     if st.st_size > limits.max_bytes:
         return [fail(name, f"{what} is {_size(st.st_size)}, over the size limit of {_size(limits.max_bytes)} "
-                           "(validation.limits.max_file_mb); refused without reading it")]
+                           "(validation.max_file_mb); refused without reading it")]
     return []
 
 
 def _size(n: int) -> str:
-    if n >= 1 << 20:
-        return f"{n / (1 << 20):.1f} MB ({n:,} bytes)"
+    if n >= 1_000_000:
+        return f"{n / 1e6:,.3g} MB ({n:,} bytes)"
     return f"{n:,} bytes"
 
 
@@ -323,7 +323,7 @@ def _long_cells(table: pa.Table, header: list[str], lines: np.ndarray, name: str
         for r in np.flatnonzero(too_long):
             value = col[int(r)].as_py()
             out.append(fail(name, f"cell is {len(value):,} characters long, over the limit of "
-                                  f"{limits.max_cell_chars:,} (validation.limits.max_cell_chars)",
+                                  f"{limits.max_cell_chars:,} (validation.max_cell_chars)",
                             line=int(lines[r]), record=table.column(0)[int(r)].as_py()[:80], field=h,
                             value=value))
     return out

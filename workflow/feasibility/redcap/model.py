@@ -155,6 +155,19 @@ def parse_choices(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def shared_labels(choices) -> str | None:
+    """A sentence naming two choices that share a label (compared without case and outer
+    spaces), or None. Tables that count by label would count such choices as one (issue 12)."""
+    seen: dict[str, str] = {}
+    for code, label in choices:
+        key = " ".join(label.split()).casefold()
+        if key and key in seen:
+            return (f"two choices share the label '{label.strip()}' (codes {seen[key]} and {code}): a table "
+                    "by label would count them as one")
+        seen.setdefault(key, code)
+    return None
+
+
 def is_integer_code(code: str) -> bool:
     return re.fullmatch(r"-?\d+", code) is not None
 

@@ -200,7 +200,7 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
             failures.append(fail(name, f"column of form {info.form} is missing from the export (the data "
                                        "dictionary has it)", line=1, field=col))
     if len(t) == 0:
-        failures.append(fail(name, "the export has a header but no records", severity="warning"))
+        failures.append(fail(name, "the export has a header but no records"))
     when = export_date or export_date_from_name(path)
     return Records(t, project, columns, when, notes), failures
 

@@ -1,15 +1,21 @@
 """Cross-form rules a study declares (``validation.rules`` in the study file).
 
-Kinds (see ``schemas/config.validation.schema.yaml`` for the full shape)::
+Kinds (``schemas/config.schema.yaml``, ``$defs/rule``, has the full shape)::
 
     - kind: record_exists            # a row of form X (at event E) for every record (when a condition holds)
       form: consent
       event: baseline_arm_1          # longitudinal projects
       when: "[screening_arm_1][eligible] = '1'"
+    - kind: rows_only_when           # rows of form X (at event E) only where a condition holds
+      forms: [cm_contact, adverse_event]     # or form: X
+      when: "[screening_arm_1][enrolled] = '1'"
     - kind: date_order               # date A on or before date B
       earlier: {field: scr_date, event: screening_arm_1}
       later: {field: consent_date, event: baseline_arm_1}
       allow_equal: true              # false: strictly before
+      min_years: 16                  # optional: B at least / at most so many whole years after A
+      max_years: 100
+      report_on: earlier             # optional: the side whose cell a failure names
     - kind: not_after_export         # no date after the export date
       fields: [scr_date, consent_date]   # default: every date and datetime field
     - kind: one_row_per_record_event # at most one row per record and event (repeat instances included)
@@ -19,11 +25,15 @@ Kinds (see ``schemas/config.validation.schema.yaml`` for the full shape)::
       when: "[fu_returned] = '1'"
 
 Every rule may carry ``id`` (named in each failure), ``severity`` (error | warning) and
-``message`` (replaces the generated text). A side of ``date_order`` names an ``event`` to
-take that field's value at that event of the same record (the first instance); sides
-without an event compare on the same row (one form), or on the same record and event
-(two forms). Conditions use the branching-logic syntax; in a longitudinal project a
-record-level condition names its events: ``[screening_arm_1][eligible] = '1'``.
+``message`` (replaces the generated text; ``{detail}`` in it stands for the generated text).
+A side of ``date_order`` names an ``event`` to take that field's value at that event of the
+same record (the first instance); ``when`` keeps only the side's rows where a condition
+holds, and ``pick: earliest | latest | first`` takes one value per record (over every row
+kept, or those of ``event``): "no data dated after a withdrawal that allows no further
+data" is ``later: {field: sc_date, when: "[sc_further_data] = '0'", pick: earliest}``.
+Sides that are not per record compare on the same row (one form), or on the same record
+and event (two forms). Conditions use the branching-logic syntax; in a longitudinal
+project a record-level condition names its events: ``[screening_arm_1][eligible] = '1'``.
 """
 from __future__ import annotations
 
@@ -33,14 +43,16 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from .branching import Context, NotEvaluated, check_references, evaluate, parse
+from .branching import Context, NotEvaluated, Ref, check_references, evaluate, parse, references
 from .logic import LazyText, Lookup, table_keys
 from .messages import Failure, fail
 from .model import Project
 from .records import EVENT, REPEAT_INSTANCE
 from .tidy import RECORD_ID, FormTable
 
-KINDS = ("record_exists", "date_order", "not_after_export", "one_row_per_record_event", "required_if")
+KINDS = ("record_exists", "rows_only_when", "date_order", "not_after_export", "one_row_per_record_event",
+         "required_if")
+PICKS = ("first", "earliest", "latest")
 
 
 @dataclass
@@ -110,6 +122,19 @@ def _check_rule(project: Project, rule: dict) -> None:
         if rule.get("event") and rule["form"] not in project.forms_of(rule["event"]):
             raise RuleError(f"form {rule['form']} is not designated for event {rule['event']}")
         _condition(project, rule.get("when"))
+    elif kind == "rows_only_when":
+        forms = _forms_of(rule)
+        if not forms:
+            raise RuleError("rows_only_when needs 'form' or 'forms'")
+        for form in forms:
+            if form not in project.form:
+                raise RuleError(f"{form!r} is not a form of the project")
+            if rule.get("event") and form not in project.forms_of(rule["event"]):
+                raise RuleError(f"form {form} is not designated for event {rule['event']}")
+        _need_event(project, rule.get("event"))
+        if rule.get("when") is None:
+            raise RuleError("rows_only_when needs 'when'")
+        _condition(project, rule.get("when"))
     elif kind == "date_order":
         for side in ("earlier", "later"):
             s = rule.get(side)
@@ -117,6 +142,15 @@ def _check_rule(project: Project, rule: dict) -> None:
                 raise RuleError(f"'{side}' must be {{field: F, event: E}}")
             _need_field(project, s.get("field"), ("date", "datetime"))
             _need_event(project, s.get("event"))
+            if s.get("pick") is not None and s["pick"] not in PICKS:
+                raise RuleError(f"{side}.pick must be one of {', '.join(PICKS)}")
+            if s.get("when") is not None:
+                _condition(project, s["when"])
+        for key in ("min_years", "max_years"):
+            if rule.get(key) is not None and (not isinstance(rule[key], (int, float)) or rule[key] < 0):
+                raise RuleError(f"{key} must be a number of years, 0 or more")
+        if rule.get("report_on") not in (None, "earlier", "later"):
+            raise RuleError("report_on must be earlier or later")
     elif kind == "not_after_export":
         for name in rule.get("fields") or []:
             _need_field(project, name, ("date", "datetime"))
@@ -165,15 +199,61 @@ def apply_rules(project: Project, tables: dict[str, FormTable], rules: list[dict
         rid = _rule_id(rule, i)
         severity = rule.get("severity", "error")
         kind = rule["kind"]
-        found = {"record_exists": _record_exists, "date_order": _date_order, "not_after_export": _not_after_export,
-                 "one_row_per_record_event": _one_row, "required_if": _required_if}[kind](
+        found = {"record_exists": _record_exists, "rows_only_when": _rows_only_when, "date_order": _date_order,
+                 "not_after_export": _not_after_export, "one_row_per_record_event": _one_row,
+                 "required_if": _required_if}[kind](
             data, rule, rid, severity, export_date)
         result.failures += found
     return result
 
 
+def _holds(data: _Data, node, table: FormTable) -> np.ndarray:
+    """The condition for each row of ``table``. A condition that names the event of every
+    field it reads is a property of the record: evaluated once per record, then spread."""
+    p = data.project
+    keys = table_keys(p, table)
+    refs = list(references(node))
+    if p.longitudinal and refs and all(isinstance(r, Ref) and r.event is not None for r in refs):
+        records = pd.unique(keys["record"])
+        per_record = pd.DataFrame({"record": records, "event": np.full(len(records), "", dtype=object),
+                                   "instance": np.full(len(records), "", dtype=object)})
+        values = evaluate(node, Context(p, data.lookup, per_record))
+        return pd.Series(values, index=records).reindex(keys["record"]).to_numpy(dtype=bool)
+    return evaluate(node, Context(p, data.lookup, keys, own=LazyText(table)))
+
+
 def _label(rule: dict, rid: str, text: str) -> str:
-    return f"{rid}: {rule['message']}" if rule.get("message") else f"{rid}: {text}"
+    """The failure's rule text: the rule's own message (``{detail}`` in it replaced by the
+    generated text), else the generated text."""
+    if rule.get("message"):
+        return f"{rid}: {str(rule['message']).replace('{detail}', text)}"
+    return f"{rid}: {text}"
+
+
+def _forms_of(rule: dict) -> list[str]:
+    forms = rule.get("forms") or ([rule["form"]] if rule.get("form") else [])
+    return [forms] if isinstance(forms, str) else list(forms)
+
+
+def _rows_only_when(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
+    p = data.project
+    node = _condition(p, rule["when"])
+    event = rule.get("event")
+    out = []
+    for form in _forms_of(rule):
+        table = data.tables[form]
+        df = table.data
+        if not len(df):
+            continue
+        keys = table_keys(p, table)
+        allowed = _holds(data, node, table)
+        at = (keys["event"].to_numpy() == event) if event is not None else np.ones(len(df), dtype=bool)
+        for i in np.flatnonzero(at & ~allowed):
+            w = _where(df, i)
+            text = f"a row of form {form} where none is expected: {rule['when']} does not hold"
+            out.append(fail(data.file, _label(rule, rid, text), field=p.record_id_field, value=w["record"],
+                            severity=severity, **w))
+    return out
 
 
 def _record_exists(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
@@ -203,20 +283,52 @@ def _record_exists(data: _Data, rule, rid, severity, export_date) -> list[Failur
 
 
 def _side_values(data: _Data, side: dict) -> tuple[pd.DataFrame, bool]:
-    """(frame of record, event, instance, line, value) for one side; whether it is per record."""
-    f = data.project.field[side["field"]]
-    df = data.frame(f.form)
+    """(frame of record, event, instance, line, value) for one side; whether it is per record.
+
+    ``when`` keeps the rows where a condition holds; ``event`` or ``pick`` make the side
+    one value per record (``first``: the lowest instance, the default; ``earliest`` /
+    ``latest``: the earliest / latest date among the rows kept)."""
+    p = data.project
+    f = p.field[side["field"]]
+    table = data.tables[f.form]
+    df = table.data
     out = pd.DataFrame({"record": df[RECORD_ID].astype(object).to_numpy(),
                         "event": (df[EVENT].astype(object).to_numpy() if EVENT in df else ""),
                         "instance": (df[REPEAT_INSTANCE].to_numpy(dtype=object) if REPEAT_INSTANCE in df else None),
                         "line": df.index.to_numpy(),
                         "value": pd.to_datetime(df[f.name]).to_numpy() if f.name in df else pd.NaT})
+    if side.get("when") is not None and len(df):
+        keep = _holds(data, _condition(p, side["when"]), table)
+        out = out[keep]
     if side.get("event") is not None:
         out = out[out["event"] == side["event"]]
-        order = pd.to_numeric(out["instance"], errors="coerce").fillna(0)
-        out = out.assign(_o=order.to_numpy()).sort_values("_o", kind="stable").drop_duplicates("record")
-        return out.drop(columns="_o"), True
-    return out, False
+    pick = side.get("pick") or ("first" if side.get("event") is not None else None)
+    if pick is None:
+        return out, False
+    if pick == "first":
+        order = pd.to_numeric(out["instance"], errors="coerce").fillna(0).to_numpy()
+        out = out.assign(_o=order).sort_values("_o", kind="stable")
+    else:
+        out = out[out["value"].notna()].assign(_o=out["value"]).sort_values(
+            "_o", kind="stable", ascending=pick == "earliest")
+    return out.drop_duplicates("record").drop(columns="_o"), True
+
+
+def _side_words(side: dict, field: str, value) -> str:
+    """``sc_date 2018-09-20 at intervention_arm_1``, ``the earliest sc_date 2018-09-20 where ...``."""
+    words = f"{field} {_fmt(value)}" + (f" at {side['event']}" if side.get("event") else "")
+    if side.get("pick") in ("earliest", "latest"):
+        words = f"the {side['pick']} {words}"
+    return words + (f" (where {side['when']})" if side.get("when") else "")
+
+
+def _years(earlier: pd.Series, later: pd.Series) -> pd.Series:
+    """Completed years from ``earlier`` to ``later`` (negative when ``later`` comes first)."""
+    from .identifiers import whole_years
+
+    forward = whole_years(earlier, later)
+    backward = -whole_years(later, earlier)
+    return forward.where(later >= earlier, backward)
 
 
 def _date_order(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
@@ -237,31 +349,51 @@ def _date_order(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
             on.append("event")
         pairs = late.merge(early, on=on, how="inner", suffixes=("_late", "_early"))
         report_late = not l_rec or e_rec
-        if not report_late:
-            pairs = pairs.rename(columns={"event_early": "event", "instance_early": "instance"})
-        else:
-            pairs = pairs.rename(columns={"event_late": "event", "instance_late": "instance"})
+    if rule.get("report_on"):
+        report_late = rule["report_on"] == "later"
+    for key in ("event", "instance"):
+        if key not in pairs:
+            pairs[key] = pairs[f"{key}_late" if report_late else f"{key}_early"]
     a, b = pairs["value_early"], pairs["value_late"]
-    both = a.notna() & b.notna()
-    bad = both & ((b <= a) if strict else (b < a))
+    both = (a.notna() & b.notna()).to_numpy()
+    order_bad = both & ((b <= a) if strict else (b < a)).to_numpy()
+    low, high = rule.get("min_years"), rule.get("max_years")
+    years = _years(a, b) if low is not None or high is not None else None
+    span_bad = np.zeros(len(pairs), dtype=bool)
+    if years is not None:
+        if low is not None:
+            span_bad |= (both & (years < low).fillna(False)).to_numpy()
+        if high is not None:
+            span_bad |= (both & (years > high).fillna(False)).to_numpy()
+        span_bad &= ~order_bad
     out = []
     word = "before" if not strict else "on or before"
-    for _, row in pairs[bad].iterrows():
+    span = ("" if years is None else f"{low:g} to {high:g}" if low is not None and high is not None
+            else f"at least {low:g}" if low is not None else f"at most {high:g}")
+    for i in np.flatnonzero(order_bad | span_bad):
+        row = pairs.iloc[i]
         if report_late:
             line, fld, value = row["line_late"], lf.name, _fmt(row["value_late"])
-            other = (f"{ef.name} {_fmt(row['value_early'])}"
-                     + (f" at {e_side['event']}" if e_side.get("event") else "")
+            other = (_side_words(e_side, ef.name, row["value_early"])
                      + (f" (line {int(row['line_early'])})" if row["line_early"] != row["line_late"] else ""))
-            text = f"{lf.name} is {word} {other}; it must be {'after' if strict else 'on or after'} it"
+            if order_bad[i]:
+                text = f"{lf.name} is {word} {other}; it must be {'after' if strict else 'on or after'} it"
+            else:
+                text = (f"{lf.name} is {int(years.iat[i])} years after {other}; it must be {span} years "
+                        "after it")
         else:
             line, fld, value = row["line_early"], ef.name, _fmt(row["value_early"])
-            other = (f"{lf.name} {_fmt(row['value_late'])}"
-                     + (f" at {l_side['event']}" if l_side.get("event") else "")
-                     + f" (line {int(row['line_late'])})")
-            text = f"{ef.name} is after {other}; it must be {'before' if strict else 'on or before'} it"
+            other = (_side_words(l_side, lf.name, row["value_late"])
+                     + (f" (line {int(row['line_late'])})" if row["line_early"] != row["line_late"] else ""))
+            if order_bad[i]:
+                text = f"{ef.name} is after {other}; it must be {'before' if strict else 'on or before'} it"
+            else:
+                text = (f"{ef.name} is {int(years.iat[i])} years before {other}; it must be {span} years "
+                        "before it")
+        instance = row.get("instance", "")
         out.append(fail(data.file, _label(rule, rid, text), line=line, record=row["record"],
                         event=row.get("event", "") if p.longitudinal else "",
-                        instance=row.get("instance", "") if row.get("instance", "") is not None else "",
+                        instance=instance if instance is not None else "",
                         field=fld, value=value, severity=severity))
     return out
 
@@ -307,9 +439,7 @@ def _required_if(data: _Data, rule, rid, severity, export_date) -> list[Failure]
     df = table.data
     if not len(df):
         return []
-    node = _condition(p, rule["when"])
-    keys = table_keys(p, table)
-    wanted = evaluate(node, Context(p, data.lookup, keys, own=LazyText(table)))
+    wanted = _holds(data, _condition(p, rule["when"]), table)
     cols = [c for c in f.export_columns if c in df]
     if not cols:
         return []
@@ -328,4 +458,4 @@ def _required_if(data: _Data, rule, rid, severity, export_date) -> list[Failure]
     return out
 
 
-__all__ = ["KINDS", "check_rules", "apply_rules", "RuleResult"]
+__all__ = ["KINDS", "PICKS", "check_rules", "apply_rules", "RuleResult"]

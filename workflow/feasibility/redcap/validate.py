@@ -47,7 +47,7 @@ class Settings:
     export_date: date | None = None       # else from the download's file name, else today
     branching: str = "warning"            # warning | error | ignore
     out_of_range: str = "error"           # validation min/max are soft in REDCap: error | warning
-    max_file_mb: float = DEFAULT_MAX_BYTES / (1 << 20)
+    max_file_mb: float = DEFAULT_MAX_BYTES / 1e6       # MB: 10^6 bytes
     max_cell_chars: int = DEFAULT_MAX_CELL
     rules: list = field(default_factory=list)
     derive: list = field(default_factory=list)
@@ -70,7 +70,7 @@ class Settings:
 
     @property
     def limits(self) -> Limits:
-        return Limits(max_bytes=int(self.max_file_mb * (1 << 20)), max_cell_chars=int(self.max_cell_chars))
+        return Limits(max_bytes=int(self.max_file_mb * 1e6), max_cell_chars=int(self.max_cell_chars))
 
 
 @dataclass

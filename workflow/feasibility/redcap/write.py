@@ -179,9 +179,10 @@ def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: boo
         return pd.DataFrame(columns=expected_header(project, dag=dag, survey_fields=survey_fields), dtype=object)
     rows = pd.concat(parts, ignore_index=True, sort=False)
     data_cols = [c for c in rows.columns if c not in KEYS]
-    rows[data_cols] = rows[data_cols].replace("", np.nan)
+    blanked = rows[data_cols].where(rows[data_cols] != "")
+    rows = pd.concat([rows[KEYS], blanked], axis=1)
     rows = rows.groupby(KEYS, sort=False, dropna=False).first().reset_index()
-    rows[data_cols] = rows[data_cols].fillna("")
+    rows = pd.concat([rows[KEYS], rows[data_cols].fillna("")], axis=1)
     # REDCap writes 0 for every unticked box of a form the row can hold
     for f in project.fields[1:]:
         if f.type != "checkbox":
@@ -198,18 +199,16 @@ def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: boo
             rows.loc[holds & (rows[c] == ""), c] = "0"
             rows[c] = rows[c].replace(NA_BOX, "")
     order = {e.unique_name: i for i, e in enumerate(project.events)}
-    rows["_r"] = _record_order(rows["_record"])
-    rows["_e"] = rows["_event"].map(order).fillna(-1)
-    rows["_i"] = pd.to_numeric(rows["_instance"], errors="coerce").fillna(0)
-    rows = rows.sort_values(["_r", "_e", "_instrument", "_i"], kind="stable")
+    sort = pd.DataFrame({"_r": _record_order(rows["_record"]), "_e": rows["_event"].map(order).fillna(-1),
+                         "_n": rows["_instrument"],
+                         "_i": pd.to_numeric(rows["_instance"], errors="coerce").fillna(0)})
+    rows = rows.loc[sort.sort_values(["_r", "_e", "_n", "_i"], kind="stable").index].reset_index(drop=True)
     header = expected_header(project, dag=dag, survey_fields=survey_fields, extra=set(data_cols))
-    out = pd.DataFrame(index=rows.index)
     names = {project.record_id_field: "_record", EVENT: "_event", REPEAT_INSTRUMENT: "_instrument",
              REPEAT_INSTANCE: "_instance"}
-    for c in header:
-        src = names.get(c, c)
-        out[c] = rows[src] if src in rows else ""
-    return out.reset_index(drop=True)
+    blank = np.full(len(rows), "", dtype=object)
+    return pd.DataFrame({c: (rows[names.get(c, c)].to_numpy(dtype=object) if names.get(c, c) in rows else blank)
+                         for c in header})
 
 
 def expected_header(project: Project, *, dag: bool = False, survey_fields: bool = False,

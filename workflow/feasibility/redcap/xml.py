@@ -37,7 +37,7 @@ from .dictionary import NAME, build_project, parse_missing_codes
 from .files import Limits, read_bytes
 from .messages import Failure, fail
 from .dictionary import parse_limit
-from .model import (FIELD_TYPE_ALIASES, FIELD_TYPES, VALIDATION_ALIASES, VALIDATIONS, ChoicesError, Field, Project,
+from .model import (shared_labels, FIELD_TYPE_ALIASES, FIELD_TYPES, VALIDATION_ALIASES, VALIDATIONS, ChoicesError, Field, Project,
                     Repeating, parse_choices)
 
 
@@ -277,6 +277,10 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
             bad("the CodeList's coded values are blank or repeated", ", ".join(codes))
             return None, failures, ""
         choices = tuple(pairs)
+    shared = shared_labels(choices)
+    if shared:
+        bad(shared, " | ".join(f"{c}, {label}" for c, label in choices))
+        return None, failures, ""
     vname_raw = a.get("redcap:TextValidationType", "")
     vname = VALIDATION_ALIASES.get(vname_raw, vname_raw) if ftype == "text" else ""
     unknown = vname if vname and vname not in VALIDATIONS else ""

@@ -8,7 +8,7 @@ from ..audit import audit_published, findings
 from ..provenance import sha256_file, write_provenance
 from ..scoring.eq5d import index_from_config
 from . import cohort
-from .writer import write_exports
+from .writer import write_project
 
 STATEMENT = ("Made by this project's deterministic generator so that the real pipeline "
              "reproduces every internally consistent aggregate the published paper prints. "
@@ -42,7 +42,7 @@ def generate(config: dict, published: dict, seed: int, out: Path,
                          "not a mapping table; set scoring.eq5d_index.method: value_set")
     tables = cohort.build(published, seed, cohort.eq5d_index_function(value_set),
                           doubted_parts(published, config))
-    written = write_exports(tables, out)
+    written = write_project(tables, out)
     calibrated_to = {
         "publication": config["study"]["reference"],
         "published_values": "config/published_values.yaml",

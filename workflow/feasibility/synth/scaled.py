@@ -1,16 +1,17 @@
 """A trial-sized synthetic cohort for benchmarks: schema-valid, not calibrated.
 
-``generate_scaled(n, sites, seed, out)`` writes every raw export and the data
-dictionary for ``n`` participants recruited at ``sites`` sites over a three-year
-recruitment calendar. The numbers follow no published value; what holds is every
-rule the pipeline's validation enforces (``feasibility.validation``): codes within
+``generate_scaled(n, sites, seed, out)`` writes the paper's REDCap project (records
+export, data dictionary, instrument designations, events, project XML; ``writer.py``)
+for ``n`` participants recruited at ``sites`` sites over a three-year recruitment
+calendar. The numbers follow no published value; what holds is every rule the paper's
+study file declares (``validation`` in ``config/config.yaml``): codes within
 their scales, required fields of complete forms, screening → consent → baseline →
 work preparation → placement → follow-ups at 6 weeks, 14 weeks and 6 months in date
 order, and nothing returned after a status change that allows no further data.
 
 Everyone is drawn at once with numpy (no loop over participants), each export from
 its own random stream spawned from ``seed``, so that the files are the same on every
-run and one export's draws do not depend on another's.
+run and one group of forms' draws do not depend on another's.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .. import crf
-from .writer import write_dictionary, write_export
+from .writer import write_project
 
 RECRUITMENT_START = int(np.datetime64("2021-01-04", "D").astype(np.int64))   # a day number
 RECRUITMENT_END = RECRUITMENT_START + 3 * 365
@@ -508,8 +509,8 @@ def _size(n_bytes: int) -> str:
 
 def generate_scaled(n: int, sites: int, seed: int, out: Path,
                     progress: TextIO | None = None) -> list[Path]:
-    """Write a scaled cohort of ``n`` participants at ``sites`` sites into ``out``:
-    every export of ``crf.EXPORTS`` and the data dictionary (which lists the sites)."""
+    """Write a scaled cohort of ``n`` participants at ``sites`` sites into ``out``: REDCap's
+    downloads of the paper's project (the data dictionary lists the sites)."""
     if n < 1:
         raise ValueError("a cohort needs at least one participant")
     out = Path(out)
@@ -542,20 +543,15 @@ def generate_scaled(n: int, sites: int, seed: int, out: Path,
            for event, tp in crf.TIMEPOINTS.items() if tp != "baseline"},
     }
     done: dict[str, pd.DataFrame] = {}
-    written = []
     for name, export in crf.EXPORTS.items():
         t0 = time.perf_counter()
-        table = build[name](streams[name], done)
-        path = write_export(export, table, out)
-        written.append(path)
-        say(f"{export.file}: {len(table):,} records, {_size(path.stat().st_size)}, "
-            f"{time.perf_counter() - t0:.1f} s")
-        if name in ("screening", "followup_admin"):
-            done[name] = table
-    path = write_dictionary(out, site_list)
-    written.append(path)
-    say(f"{crf.DICTIONARY_FILE}: {len(crf.fields())} fields; sites "
-        + ", ".join(label for _, label in site_list[:3]) + (", ..." if sites > 3 else ""))
+        done[name] = build[name](streams[name], done)
+        say(f"{name}: {len(done[name]):,} rows, {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    written = write_project(done, out, site_list)
+    say(f"{crf.RECORDS_FILE}: {_size((out / crf.RECORDS_FILE).stat().st_size)}; {crf.DICTIONARY_FILE}: "
+        f"{len(crf.fields())} fields; sites " + ", ".join(label for _, label in site_list[:3])
+        + (", ..." if sites > 3 else "") + f"; written in {time.perf_counter() - t0:.1f} s")
     from .. import __version__
     from ..provenance import write_provenance
     write_provenance(out, written, synthetic=True, generator="feasibility.synth",
