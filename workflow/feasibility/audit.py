@@ -451,7 +451,7 @@ class Measure:
     range_key: str | None
     granularity: Fraction | None      # None: not a multiple of any coarse grid
     decimals: int = 1
-    subscale: str | None = None       # name in ``scoring.missing_items``
+    subscale: str | None = None       # subscale of an instrument's ``missing_items`` rule
     note: str = ""
 
 
@@ -495,7 +495,8 @@ class _Audit:
     def __init__(self, published: Mapping, config: Mapping):
         self.p = published
         self.confidence = float(config.get("statistics", {}).get("confidence_level", 0.95))
-        missing = config.get("scoring", {}).get("missing_items", {})
+        from feasibility.scoring.registry import missing_item_rules
+        missing = missing_item_rules(config.get("instruments"))
         self.items = items_per_subscale()
         self.imputable = {name: self.items[name] for name, rule in missing.items()
                           if rule.get("max_missing", 0) >= 1 and name in self.items}
@@ -892,8 +893,8 @@ def audit_published(published: Mapping, config: Mapping) -> pd.DataFrame:
     """Every check on the paper's published values: columns key, check, arithmetic, verdict.
 
     ``published`` is ``config/published_values.yaml`` as loaded; ``config`` the study
-    configuration (missing-item rules decide which scores may be imputed; the
-    confidence level gives Table 3's t quantile).
+    configuration (its instruments' missing-item rules decide which scores may be
+    imputed; the confidence level gives Table 3's t quantile).
     """
     return _Audit(published, config).run()
 

@@ -333,13 +333,15 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
     return [(path, sentence)]
 
 
-def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = None) -> list[str]:
+def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = None,
+             fill_defaults: bool = False) -> list[str]:
     """Every way ``config`` breaks the schema, one line each, naming where the value came
-    from (file and line, or the command line)."""
+    from (file and line, or the command line). With ``fill_defaults`` the same pass
+    completes ``config`` with the schema's defaults (:func:`default_filling`)."""
     import jsonschema
 
     root = schema() if root is None else root
-    validator = jsonschema.Draft202012Validator(root)
+    validator = (default_filling() if fill_defaults else jsonschema.Draft202012Validator)(root)
     found = []
     for error in validator.iter_errors(config):
         for path, sentence in _describe(error, root):
@@ -415,17 +417,35 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
-    found = problems(config, sources, root)
+    found = problems(config, sources, root, fill_defaults=True)
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
             f"The study file {names} is not valid ({len(found)} problem{'s' * (len(found) != 1)}); "
             "nothing was run:\n" + "\n".join(f"  {p}" for p in found)
             + f"\nEvery key, what it allows and its default: {relative_to_cwd(SCHEMA)}")
-    from snakemake.utils import validate
-
-    validate(config, str(SCHEMA), set_default=True)
     return config
+
+
+def default_filling():
+    """A JSON Schema validator that completes what it checks with the schema's defaults, as
+    ``snakemake.utils.validate(..., set_default=True)`` does (jsonschema's FAQ recipe), in
+    the one pass that lists the problems: Snakemake's would read the schema file again and
+    check it a second time (half a second of every run, the no-op build's too)."""
+    import jsonschema
+    from jsonschema import validators
+
+    base = jsonschema.Draft202012Validator
+    properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from properties(validator, props, instance, schema)
+
+    return validators.extend(base, {"properties": set_defaults})
 
 
 def load_config(path: str | os.PathLike = DEFAULT_STUDY) -> dict:

@@ -14,6 +14,7 @@ from snakemake.exceptions import WorkflowError
 
 from feasibility import crf
 from feasibility import pipeline as steps
+from feasibility.analysis import legacy
 from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
 
 # Relative to the working directory, so that a project folder moved or copied elsewhere
@@ -37,9 +38,9 @@ if workflow.is_main_process:
 RAW = config["paths"]["raw"]
 RAW_FILES = steps.raw_files(RAW)              # data_dictionary and every export -> path
 EXPORTS = list(crf.EXPORTS)
-TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
-TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
 FIGURES = ["consort", "timeline", "completeness"]
+TIMEPOINTS = list((config.get("timepoints") or {}).get("schedule") or {})   # figures.smk
+PUBLISHED = config["paths"]["published_values"]      # None: no audit, no reproduction
 VALIDATION = steps.ValidationPaths()
 # The success record, an input of every later step. As ancient(), a rerun of validation
 # does not by itself rerun those steps (each reruns when the data it reads change), but
@@ -86,10 +87,27 @@ def context(export):
     return {d: validated(d) for d in crf.EXPORTS[export].depends_on}
 
 
-def mapping_table():
-    """The EQ-5D mapping table the study names, a declared input (none for a value set)."""
-    eq5d = config["scoring"]["eq5d_index"]
-    return [eq5d["mapping_table"]] if eq5d["method"] == "mapping_table" else []
+def mapping_tables():
+    """The lookup tables the study's instruments are scored with (an EQ-5D mapping table),
+    declared inputs (none for a value set)."""
+    return sorted(steps.mapping_tables(config).values())
+
+
+# ------------------------------------------------------------------ the per-form interface
+# What the analysis reads: one tidy table per instrument, codebook.json and
+# missing_codes.parquet (DESIGN.md, "Validated data"). Every analysis rule reads it
+# through FORMS and interface(). TEMPORARY: the rule forms_interface builds it into
+# results/forms/ from today's validated exports; when the input layer writes
+# results/validated/ itself, point FORMS there, make interface() list its files and
+# delete forms_interface (workflow/rules/analysis.smk) and feasibility/analysis/legacy.py.
+FORMS = "results/forms"
+INTERFACE_FORMS = list(legacy.FORMS)
+
+
+def interface():
+    """Every file of the per-form interface: <form>.parquet, codebook.json, missing_codes."""
+    return ([f"{FORMS}/{form}.parquet" for form in INTERFACE_FORMS]
+            + [f"{FORMS}/codebook.json", f"{FORMS}/missing_codes.parquet"])
 
 
 def code(*modules):

@@ -1,38 +1,50 @@
+# The report, as the study file declares it (report: title, sections, narrative): a build
+# copy of report/ with the generated includes, then HTML and PDF.
+from feasibility.report_sections import report_inputs
+
+SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
 REPORT_INPUTS = {
-    "participants": "results/derived/participants_core.parquet",
-    **{t: f"results/tables/{t}.html" for t in TABLES},
-    **{f: f"results/figures/{f}.svg" for f in FIGURES},
-    "comparison": "results/reproduction/comparison.csv",
     "values": "results/values/values.json",
-    "audit": "results/reproduction/audit.csv",
     "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
-    "imputation": "results/derived/imputation_counts.csv",
+    "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
+    **({"comparison": "results/reproduction/comparison.csv",
+        "audit": "results/reproduction/audit.csv"} if PUBLISHED else {}),
 }
 
 
 rule report_sources:
-    """A build copy of report/ with the generated includes (_generated/*.md, figures/)."""
+    """A build copy of report/: feasibility.qmd with the declared sections (headings and
+    includes only) and the generated includes (_generated/*.md, figures/)."""
     input:
         **REPORT_INPUTS,
+        tables=expand("results/tables/{table}.html", table=SHOWN["table"]),
+        figures=expand("results/figures/{figure}.svg", figure=SHOWN["figure"]),
+        alt=expand("results/figures/{figure}.alt.txt", figure=SHOWN["figure"]),
         provenance=lambda w: provenance(),
-        alt=expand("results/figures/{f}.alt.txt", f=FIGURES),
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("report_content.py", "typeset.py", "tables/common.py", "narrative.py",
-                  "provenance.py", "eq5d_method.py", "paper.py"),
+        code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "narrative.py",
+                  "provenance.py", "eq5d_method.py", "paper.py", "scoring/registry.py"),
     output:
         directory("results/report/build"),
     params:
-        settings=config,  # the methods section is written from the whole study configuration
+        # what the report says of the study: its sections, methods and settings
+        settings=config_subset(config, ["study", "report", "timepoints", "instruments",
+                                        "parameters", "statistics", "disclosure", "paths",
+                                        "figures"]),
+        tables={t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
+                for t in config.get("tables") or {}},
     log:
         "results/logs/report_sources.log",
     threads: 1
     resources:
         mem_mb=1000,
     run:
-        steps.report_sources(params.settings,
+        steps.report_sources(config,
                              {**{k: input[k] for k in REPORT_INPUTS},
+                              "tables": dict(zip(SHOWN["table"], input.tables)),
+                              "figures": dict(zip(SHOWN["figure"], input.figures)),
                               "provenance": input.provenance or None},
                              output[0], log_file=log[0])
 
@@ -41,7 +53,7 @@ rule render:
     """Render the report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
     input:
         build="results/report/build",
-        followup=validated("followup_admin"),
+        analysis=f"{ANALYSIS}/variables.json",     # the build date: the last follow-up's month
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
@@ -56,5 +68,5 @@ rule render:
     resources:
         mem_mb=2000,
     run:
-        steps.render(params.settings, input.build, output.html, output.pdf, input.followup,
+        steps.render(params.settings, input.build, output.html, output.pdf, input.analysis,
                      log_file=log[0])

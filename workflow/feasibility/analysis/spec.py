@@ -2,7 +2,7 @@
 
 :func:`load_spec` takes the study file's mapping (its ``parameters``, ``statistics``,
 ``timepoints``, ``instruments``, ``derived``, ``flow`` and ``tables`` sections), checks it
-against ``schemas/config.analysis.schema.yaml``, parses every expression (so a typo is
+against their part of ``schemas/config.schema.yaml``, parses every expression (so a typo is
 reported before any data are read) and returns an :class:`AnalysisSpec`.
 
 The ``flow`` section becomes derived variables: each population (true/false per record),
@@ -19,6 +19,7 @@ arms are REDCap arms. Tables use it as ``columns: {by: arm}`` and compare its
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,10 +38,14 @@ FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 
 @cache
 def schema() -> dict:
-    """The JSON Schema fragment of the analysis sections."""
+    """The JSON Schema of the analysis sections: their part of the study file's schema
+    (``schemas/config.schema.yaml``), with its definitions."""
     import feasibility.schemas as package
-    return yaml.safe_load((Path(package.__file__).parent / "config.analysis.schema.yaml")
+    root = yaml.safe_load((Path(package.__file__).parent / "config.schema.yaml")
                           .read_text(encoding="utf-8"))
+    return {"$schema": root["$schema"], "title": "Analysis sections of a study file",
+            "type": "object", "$defs": root["$defs"],
+            "properties": {k: root["properties"][k] for k in SECTIONS}}
 
 
 def check_schema(config: Mapping) -> None:
@@ -343,9 +348,11 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
     return tuple(populations), participants
 
 
-def load_spec(config: Mapping) -> AnalysisSpec:
-    """The analysis declaration of a study file (its mapping), checked."""
-    check_schema(config)
+def load_spec(config: Mapping, checked: bool = False) -> AnalysisSpec:
+    """The analysis declaration of a study file (its mapping), checked (``checked``: the
+    whole study file was checked against its schema already, ``feasibility.config``)."""
+    if not checked:
+        check_schema(config)
     config = copy.deepcopy(dict(config))
     timepoints = _timepoints(config.get("timepoints"))
     parameters = dict(config.get("parameters") or {})
@@ -377,6 +384,90 @@ def load_spec(config: Mapping) -> AnalysisSpec:
                         participants, tables, config, arms, consort)
 
 
+# ----------------------------------------------------------------------------- dependencies
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _tokens(obj) -> set[str]:
+    """Every word of the strings in ``obj`` (a declaration: mappings, lists, text)."""
+    if isinstance(obj, str):
+        return set(_TOKEN.findall(obj))
+    if isinstance(obj, Mapping):
+        return set().union(*(_tokens(v) for v in obj.values())) if obj else set()
+    if isinstance(obj, (list, tuple)):
+        return set().union(*(_tokens(v) for v in obj)) if obj else set()
+    return set()
+
+
+def dependencies(spec: AnalysisSpec, *declarations, every_timepoint: bool = False) -> dict:
+    """The parts of the analysis declaration that ``declarations`` (a table's, a value's)
+    depend on: the derived variables, populations and flow variables they name, and those
+    these name in turn; the instruments whose scores (or notes) they name; the parameters,
+    the time points (the baseline, the start date and the time points named, or every one
+    with ``every_timepoint``), the confidence level and the arms.
+
+    A table job's rerun trigger (Snakemake params): a change to any of these reruns it, and
+    a change to anything else (another table, a variable it does not use, a new time point
+    or instrument) does not. Words are matched generously (a label that happens to name a
+    variable counts it in): a dependency too many costs a rerun, one too few a stale table.
+    """
+    owner = {score: name for name, inst in spec.instruments.items()
+             for score in inst.score_names()}
+    queue = list(_tokens(list(declarations)))
+    if spec.participants:
+        queue.append(spec.participants)
+    derived: dict[str, list] = {}
+    instruments: dict[str, dict] = {}
+    parameters: dict[str, Any] = {}
+    timepoints: set[str] = set()
+    seen: set[str] = set()
+    raw_instruments = spec.raw.get("instruments") or {}
+    while queue:
+        name = queue.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in spec.derived:
+            d = spec.derived[name]
+            tps = d.timepoints if d.timepoints in (None, "all") else list(d.timepoints)
+            derived[name] = [d.expr.text, d.label, [list(c) for c in d.choices or ()], tps]
+            queue += _tokens(d.expr.text) | _tokens(tps if isinstance(tps, list) else [])
+        inst = owner.get(name, name if name in spec.instruments else None)
+        if inst is not None and inst not in instruments:
+            instruments[inst] = copy.deepcopy(dict(raw_instruments.get(inst) or {}))
+            queue += _tokens(instruments[inst].get("inputs") or {})
+            queue += list(instruments[inst].get("timepoints") or [])
+        if name in spec.parameters:
+            parameters[name] = spec.parameters[name]
+        if name in spec.timepoints.points:
+            timepoints.add(name)
+    tp = spec.timepoints
+    if tp.baseline:
+        timepoints.add(tp.baseline)
+    if every_timepoint:
+        timepoints |= set(tp.points)
+    schedule = {name: [tp.points[name].label, list(tp.points[name].events)]
+                for name in tp.points if name in timepoints}
+    return {"derived": dict(sorted(derived.items())),
+            "instruments": dict(sorted(instruments.items())),
+            "parameters": dict(sorted(parameters.items())),
+            "timepoints": {"baseline": tp.baseline,
+                           "start_date": tp.start_date.text if tp.start_date else None,
+                           "schedule": schedule},
+            "confidence": spec.confidence,
+            "arms": copy.deepcopy(spec.raw.get("arms"))}
+
+
+def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
+    """What table ``table_id`` depends on (:func:`dependencies`): its own declaration and
+    the parts of the analysis it reads. A table whose columns are left to default (every
+    follow-up time point) depends on every time point."""
+    raw = spec.tables[table_id]
+    every = raw.get("columns") is None and raw.get("kind") in ("change", "categorical")
+    return {"table": copy.deepcopy(dict(raw)),
+            **dependencies(spec, raw, every_timepoint=every)}
+
+
 def load_spec_file(path: str | Path) -> AnalysisSpec:
     """:func:`load_spec` of a YAML study file."""
     with open(path, encoding="utf-8") as fh:
@@ -384,4 +475,4 @@ def load_spec_file(path: str | Path) -> AnalysisSpec:
 
 
 __all__ = ["AnalysisSpec", "ArmsSpec", "ConsortBox", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
-           "load_spec", "load_spec_file", "check_schema"]
+           "load_spec", "load_spec_file", "check_schema", "dependencies", "table_dependencies"]
