@@ -190,18 +190,22 @@ def _resolve_ref(node: dict, root: dict) -> dict:
 
 
 def path_keys(root: dict | None = None) -> list[tuple[str, ...]]:
-    """Key paths of the schema's ``format: path`` values (nested ``properties`` only)."""
+    """Key paths of the schema's ``format: path`` values, through nested ``properties`` and
+    the ``additionalProperties`` of mappings keyed by name (``*`` in the path: e.g.
+    ``instruments.*.parameters.mapping_table``)."""
     root = schema() if root is None else root
     found = []
 
     def walk(node, prefix):
         node = _resolve_ref(node, root)
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or len(prefix) > 8:
             return
         if node.get("format") == "path":
             found.append(prefix)
         for key, sub in (node.get("properties") or {}).items():
             walk(sub, prefix + (key,))
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], prefix + ("*",))
 
     walk(root, ())
     return found
@@ -218,13 +222,20 @@ def relative_to_cwd(path: str | os.PathLike) -> str:
 def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]]) -> dict:
     """A copy of ``data`` whose relative path strings are taken relative to ``folder``."""
     data = copy.deepcopy(data)
+
+    def resolve(parent, key: tuple[str, ...]):
+        if not isinstance(parent, dict):
+            return
+        if len(key) > 1:
+            children = parent.values() if key[0] == "*" else [parent.get(key[0])]
+            for child in children:
+                resolve(child, key[1:])
+        elif isinstance(parent.get(key[0]), str) and parent[key[0]]:
+            value = os.path.expanduser(parent[key[0]])
+            parent[key[0]] = relative_to_cwd(value if os.path.isabs(value) else folder / value)
+
     for key in keys:
-        parent = data
-        for part in key[:-1]:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict) and isinstance(parent.get(key[-1]), str) and parent[key[-1]]:
-            value = os.path.expanduser(parent[key[-1]])
-            parent[key[-1]] = relative_to_cwd(value if os.path.isabs(value) else folder / value)
+        resolve(data, key)
     return data
 
 

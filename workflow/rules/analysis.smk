@@ -10,9 +10,6 @@ from feasibility.analysis.spec import load_spec, table_dependencies
 
 SPEC = load_spec(config, checked=True)
 TABLES = list(SPEC.tables)
-ANALYSIS = "results/analysis"
-ANALYSIS_FILES = [f"{ANALYSIS}/{name}" for name in
-                  ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")]
 # The study file's analysis sections: a change to one of them reruns the analysis job.
 ANALYSIS_SETTINGS = config_subset(config, ["parameters", "statistics", "timepoints",
                                            "instruments", "derived", "flow", "arms"])

@@ -16,6 +16,7 @@ from feasibility import crf
 from feasibility import pipeline as steps
 from feasibility.analysis import legacy
 from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
+from feasibility.report_sections import report_inputs
 
 # Relative to the working directory, so that a project folder moved or copied elsewhere
 # stays up to date (Snakemake records the set of input paths of every job).
@@ -139,3 +140,27 @@ VALIDATION_SETTINGS = config_subset(config, ["validation"])
 
 def on_error():
     steps.on_error(RAW, VALIDATION_SETTINGS)
+
+
+# ------------------------------------------------------------------ analysis and report
+# The analysis dataset (rule analysis) and what the declared report shows and reads.
+ANALYSIS = "results/analysis"
+ANALYSIS_FILES = [f"{ANALYSIS}/{name}" for name in
+                  ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")]
+
+SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
+REPORT_INPUTS = {
+    "values": "results/values/values.json",
+    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
+    "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
+    **({"comparison": "results/reproduction/comparison.csv",
+        "audit": "results/reproduction/audit.csv"} if PUBLISHED else {}),
+}
+
+
+def report_files(input):
+    """What report_sources hands to the package: each input by what it is."""
+    return {**{k: input[k] for k in REPORT_INPUTS},
+            "tables": dict(zip(SHOWN["table"], input.tables)),
+            "figures": dict(zip(SHOWN["figure"], input.figures)),
+            "provenance": input.provenance or None}

@@ -1,17 +1,6 @@
 # The report, as the study file declares it (report: title, sections, narrative): a build
-# copy of report/ with the generated includes, then HTML and PDF.
-from feasibility.report_sections import report_inputs
-
-SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
-REPORT_INPUTS = {
-    "values": "results/values/values.json",
-    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
-    "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
-    **({"comparison": "results/reproduction/comparison.csv",
-        "audit": "results/reproduction/audit.csv"} if PUBLISHED else {}),
-}
-
-
+# copy of report/ with the generated includes, then HTML and PDF. What it shows (SHOWN) and
+# reads (REPORT_INPUTS, report_files) is in common.smk.
 rule report_sources:
     """A build copy of report/: feasibility.qmd with the declared sections (headings and
     includes only) and the generated includes (_generated/*.md, figures/)."""
@@ -41,12 +30,7 @@ rule report_sources:
     resources:
         mem_mb=1000,
     run:
-        steps.report_sources(config,
-                             {**{k: input[k] for k in REPORT_INPUTS},
-                              "tables": dict(zip(SHOWN["table"], input.tables)),
-                              "figures": dict(zip(SHOWN["figure"], input.figures)),
-                              "provenance": input.provenance or None},
-                             output[0], log_file=log[0])
+        steps.report_sources(config, report_files(input), output[0], log_file=log[0])
 
 
 rule render:

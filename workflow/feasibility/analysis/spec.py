@@ -103,7 +103,7 @@ def _timepoints(raw: Mapping | None) -> Timepoints:
                 raise ValueError(f"timepoints.schedule: event {e!r} is in both {seen[e]!r} and "
                                  f"{tp.name!r}")
             seen[e] = tp.name
-    baseline = raw.get("baseline", next(iter(points)))
+    baseline = raw.get("baseline") or next(iter(points))
     if baseline not in points:
         raise ValueError(f"timepoints.baseline {baseline!r} is not a time point of the schedule "
                          f"({', '.join(points)})")
@@ -207,15 +207,17 @@ class ArmsSpec:
 def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | None:
     if not raw:
         return None
-    name = raw.get("name", "arm")
+    name = raw.get("name") or "arm"
     if name in derived:
         raise ValueError(f"arms.name: a derived variable is already called {name!r}; give the "
                          "arms' variable another name (arms.name)")
     levels = raw.get("levels")
     levels = tuple((c, str(t)) for c, t in levels) if levels else None
     codes = [c for c, _ in levels] if levels else None
-    intervention = raw.get("intervention", codes[0] if codes else None)
-    control = raw.get("control", codes[1] if codes and len(codes) > 1 else None)
+    intervention = raw.get("intervention")
+    intervention = intervention if intervention is not None else (codes[0] if codes else None)
+    control = raw.get("control")
+    control = control if control is not None else (codes[1] if codes and len(codes) > 1 else None)
     if codes is not None:
         for key, value in (("intervention", intervention), ("control", control)):
             if value not in codes:
@@ -223,7 +225,7 @@ def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | No
                                  f"({', '.join(str(c) for c in codes)})")
     if intervention is not None and intervention == control:
         raise ValueError("arms.intervention and arms.control are the same level")
-    label = raw.get("label", "Allocated arm")
+    label = raw.get("label") or "Allocated arm"
     expr = parse(raw["allocation"], "arms.allocation")
     derived[name] = DerivedSpec(name, expr, label, levels, None)
     return ArmsSpec(name, expr, levels, intervention, control, label)
@@ -308,9 +310,9 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
         raise ValueError(f"flow.participants {participants!r} is not a population "
                          f"({', '.join(populations) or 'none declared'})")
     for name in FLOW_VARIABLES:
-        if name in derived and ("dropout" in raw or "follow_up" in raw):
+        if name in derived and (raw.get("dropout") is not None or raw.get("follow_up")):
             raise ValueError(f"derived.{name}: the flow section makes this variable; rename it")
-    if "dropout" in raw:
+    if raw.get("dropout") is not None:
         expr = raw["dropout"]
         derived["_flow_dropout"] = _derived("_flow_dropout", expr, "flow.dropout")
         who = f"({participants})" if participants else "true"
@@ -327,7 +329,7 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
         derived["_flow_returned"] = _derived("_flow_returned", follow["returned"],
                                              "flow.follow_up.returned", timepoints=tps)
         who = f"({participants})" if participants else "true"
-        dropout = "dropout" if "dropout" in raw else "false"
+        dropout = "dropout" if raw.get("dropout") is not None else "false"
         derived["follow_up_status"] = _derived(
             "follow_up_status",
             f"if_else({who}, if_else({dropout}, 'not expected', if_else("
