@@ -354,16 +354,37 @@ def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = 
     root = schema() if root is None else root
     validator = (default_filling() if fill_defaults else jsonschema.Draft202012Validator)(root)
     found = []
-    for error in validator.iter_errors(config):
-        for path, sentence in _describe(error, root):
-            label, line = _where(path, sources)
-            found.append((label != COMMAND_LINE, line or 0, label, sentence))
+    described = [d for error in validator.iter_errors(config) for d in _describe(error, root)]
+    described += _parameter_problems(config)
+    for path, sentence in described:
+        label, line = _where(path, sources)
+        found.append((label != COMMAND_LINE, line or 0, label, sentence))
     lines = []
     for _, line, label, sentence in sorted(set(found), key=lambda f: (not f[0], f[1:])):
         where = ("the command line (--config)" if label == COMMAND_LINE
                  else label + (f" line {line}" if line else ""))
         lines.append(f"{where}: {sentence}")
     return lines
+
+
+def _parameter_problems(config: dict) -> list[tuple[tuple, str]]:
+    """A parameter declared with a range (``{value, minimum, maximum}``) whose value is
+    outside it, said as the schema's problems are."""
+    out = []
+    for name, spec in (config.get("parameters") or {}).items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("value"), (int, float)) \
+                or isinstance(spec.get("value"), bool):
+            continue
+        value, lo, hi = spec["value"], spec.get("minimum"), spec.get("maximum")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            bounds = [w for w in (f"at least {lo}" if lo is not None else "",
+                                  f"at most {hi}" if hi is not None else "") if w]
+            sentence = (f"parameters.{name} is {_shown(value)}; allowed: a number "
+                        + " and ".join(bounds))
+            if spec.get("description"):
+                sentence += f" - {' '.join(spec['description'].split())}"
+            out.append((("parameters", name, "value"), sentence))
+    return out
 
 
 def _where(path: tuple, sources: Sequence[_Source]) -> tuple[str, int | None]:

@@ -412,7 +412,8 @@ def _settings(config: dict) -> pd.DataFrame:
             if key == "mapping_table" and value:
                 value = Path(value).name
             rows.append((f"instruments.{name}.parameters.{key}", value))
-    for key, value in (config.get("parameters") or {}).items():
+    from .analysis.spec import parameter_values
+    for key, value in parameter_values(config).items():
         rows.append((f"parameters.{key}", value))
     stats = config.get("statistics") or {}
     for key in ("confidence_level", "quantile_definition", "proportion_ci"):

@@ -6,13 +6,13 @@
 #   table             results/tables/<id>.{html,csv}: one declared table (its kind's module)
 #   values            results/values/values.json: every number the report states, by name
 #   participants_table  TEMPORARY: the participants table today's figure modules read
-from feasibility.analysis.spec import load_spec, table_dependencies
+from feasibility.analysis.spec import analysis_settings, load_spec, table_dependencies
 
 SPEC = load_spec(config, checked=True)
 TABLES = list(SPEC.tables)
-# The study file's analysis sections: a change to one of them reruns the analysis job.
-ANALYSIS_SETTINGS = config_subset(config, ["parameters", "statistics", "timepoints",
-                                           "instruments", "derived", "flow", "arms"])
+# The study file's analysis sections (and the parameters they use): a change to one of
+# them reruns the analysis job; a change to a table, a value or the report does not.
+ANALYSIS_SETTINGS = analysis_settings(config)
 ANALYSIS_CODE = code("analysis", "scoring", "stats.py", "eq5d_method.py", "provenance.py")
 
 
@@ -72,8 +72,7 @@ rule table:
         analysis=[ancient(f) for f in ANALYSIS_FILES],
         passed=VALIDATED,
         provenance=lambda w: provenance(),
-        code=lambda w: ANALYSIS_CODE + code(f"tables/{SPEC.tables[w.table]['kind']}.py",
-                                            "tables/common.py"),
+        code=lambda w: ANALYSIS_CODE + table_code(SPEC.tables[w.table]["kind"]),
     output:
         html="results/tables/{table}.html",
         csv="results/tables/{table}.csv",

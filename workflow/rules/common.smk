@@ -7,6 +7,7 @@
 # it names is checked (exists, is a regular file, is not too large): a problem stops the
 # run here, before any job, naming the path, key or value.
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -109,6 +110,20 @@ def interface():
     """Every file of the per-form interface: <form>.parquet, codebook.json, missing_codes."""
     return ([f"{FORMS}/{form}.parquet" for form in INTERFACE_FORMS]
             + [f"{FORMS}/codebook.json", f"{FORMS}/missing_codes.parquet"])
+
+
+def table_code(kind):
+    """The code of a table kind: tables/<kind>.py, the kind modules it imports (a
+    categorical table is the baseline engine with other defaults) and tables/common.py."""
+    found, todo = [], [kind]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.append(name)
+        text = (PKG / "tables" / f"{name}.py").read_text(encoding="utf-8")
+        todo += re.findall(r"^from feasibility\.tables\.(\w+) import", text, re.MULTILINE)
+    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common"})))
 
 
 def code(*modules):

@@ -33,6 +33,7 @@ from feasibility.analysis.expressions import (ROW, At, Call, Evaluator, Expressi
                                               as_row_series, normalise, suggest, take)
 from feasibility.analysis.spec import AnalysisSpec, DerivedSpec
 from feasibility.analysis.study import DESIGN_COLUMNS, StudyData
+from feasibility.io import write_parquet, write_text
 from feasibility.scoring import registry
 from feasibility.scoring.items import empty_log
 
@@ -480,9 +481,10 @@ class Analysis:
             for c in frame.columns:
                 if frame[c].dtype == object:
                     frame[c] = frame[c].astype("string")
-        records.to_parquet(folder / "records.parquet", index=False)
-        long.to_parquet(folder / "timepoints.parquet", index=False)
-        self.scoring_log().to_parquet(folder / "scoring_log.parquet", index=False)
+        # each file written whole or not at all (a build stopped midway leaves no half file)
+        write_parquet(folder / "records.parquet", records)
+        write_parquet(folder / "timepoints.parquet", long)
+        write_parquet(folder / "scoring_log.parquet", self.scoring_log())
         meta = {"variables": {n: {"per_timepoint": v.per_timepoint,
                                   "timepoints": list(v.by_timepoint or []),
                                   "label": v.meta.get("label"),
@@ -493,8 +495,8 @@ class Analysis:
                 "instrument_methods": self.instrument_methods,
                 "records": len(self.records),
                 "data_date": self.data_date()}
-        (folder / "variables.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False,
-                                                          default=str) + "\n", encoding="utf-8")
+        write_text(folder / "variables.json",
+                   json.dumps(meta, indent=1, ensure_ascii=False, default=str) + "\n")
         return folder
 
     def data_date(self) -> str | None:

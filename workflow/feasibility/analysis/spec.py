@@ -357,7 +357,7 @@ def load_spec(config: Mapping, checked: bool = False) -> AnalysisSpec:
         check_schema(config)
     config = copy.deepcopy(dict(config))
     timepoints = _timepoints(config.get("timepoints"))
-    parameters = dict(config.get("parameters") or {})
+    parameters = parameter_values(config)
     confidence = float((config.get("statistics") or {}).get("confidence_level", 0.95))
     derived: dict[str, DerivedSpec] = {}
     for name, raw in (config.get("derived") or {}).items():
@@ -384,6 +384,13 @@ def load_spec(config: Mapping, checked: bool = False) -> AnalysisSpec:
     tables = dict(config.get("tables") or {})
     return AnalysisSpec(parameters, confidence, timepoints, instruments, derived, populations,
                         participants, tables, config, arms, consort)
+
+
+def parameter_values(config: Mapping) -> dict[str, Any]:
+    """The study's named parameters, name -> value (a parameter is a value, or
+    ``{value, minimum, maximum, description}``)."""
+    return {name: (p["value"] if isinstance(p, Mapping) else p)
+            for name, p in (config.get("parameters") or {}).items()}
 
 
 # ----------------------------------------------------------------------------- dependencies
@@ -460,6 +467,18 @@ def dependencies(spec: AnalysisSpec, *declarations, every_timepoint: bool = Fals
             "arms": copy.deepcopy(spec.raw.get("arms"))}
 
 
+def analysis_settings(config: Mapping) -> dict:
+    """What the analysis job computes from: the study file's time points, instruments,
+    derived variables, flow, arms and confidence level, and the parameters these name (a
+    parameter only a table or a value uses does not make the analysis dataset again)."""
+    sections = {k: copy.deepcopy(config.get(k)) for k in
+                ("timepoints", "instruments", "derived", "flow", "arms")}
+    words = _tokens(list(sections.values()))
+    parameters = {k: v for k, v in parameter_values(config).items() if k in words}
+    return {**sections, "parameters": parameters,
+            "confidence": (config.get("statistics") or {}).get("confidence_level")}
+
+
 def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
     """What table ``table_id`` depends on (:func:`dependencies`): its own declaration and
     the parts of the analysis it reads. A table whose columns are left to default (every
@@ -477,4 +496,5 @@ def load_spec_file(path: str | Path) -> AnalysisSpec:
 
 
 __all__ = ["AnalysisSpec", "ArmsSpec", "ConsortBox", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
-           "load_spec", "load_spec_file", "check_schema", "dependencies", "table_dependencies"]
+           "load_spec", "load_spec_file", "check_schema", "dependencies", "table_dependencies",
+           "analysis_settings", "parameter_values"]
