@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 def jobs_run(output: str) -> set[str]:
     """The jobs a Snakemake run started (or a dry run would start), as 'rule[wildcards]'."""
     jobs = set()
-    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
-        m = re.match(r"(?:local)?rule (\w+):\n", block)
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:\n)", output):
+        m = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):\n", block)
         if not m:
             continue
         wc = re.search(r"^    wildcards: (.*)$", block, re.MULTILINE)

@@ -13,6 +13,7 @@ from __future__ import annotations
 # the generated blocks that are appendices, and the letter their tables are numbered with
 APPENDICES = {"appendix_reproduction": "A", "appendix_audit": "B", "appendix_validation": "C",
               "appendix_provenance": "D"}
+PUBLISHED_ONLY = ("appendix_reproduction", "appendix_audit")      # need a published-values file
 
 
 def default_sections(config: dict) -> list:
@@ -22,31 +23,38 @@ def default_sections(config: dict) -> list:
     if tables:
         sections.append({"title": "Results", "content": [{"table": t} for t in tables]})
     published = bool((config.get("paths") or {}).get("published_values"))
+    letters = iter("ABCD")
     for block, title in (("appendix_reproduction", "Reproduction against the publication"),
                          ("appendix_audit", "Audit of the published numbers"),
                          ("appendix_validation", "Data validation"),
                          ("appendix_provenance", "Provenance")):
-        if block in ("appendix_reproduction", "appendix_audit") and not published:
+        if block in PUBLISHED_ONLY and not published:
             continue
-        letter = APPENDICES[block]
+        letter = next(letters)
         sections.append({"title": f"Appendix {letter}: {title}", "new_page": True,
-                         "content": [{"generated": block}]})
+                         "content": [{"generated": block, "label": letter}]})
     return sections
 
 
 def sections(config: dict) -> list[dict]:
-    """The declared sections (a bare id: a block without a heading), or the default."""
+    """The declared sections (a bare id: a block without a heading), or the default. Without
+    a published-values file the reproduction and audit appendices are left out (there is
+    nothing to compare), with their sections when nothing else is in them."""
     declared = (config.get("report") or {}).get("sections")
     if declared is None:
         declared = default_sections(config)
+    published = bool((config.get("paths") or {}).get("published_values"))
     tables = set(config.get("tables") or {})
     out = []
     for s in declared:
         if isinstance(s, str):
             kind = "table" if s in tables else "figure"
             out.append({"title": None, "content": [{kind: s}]})
-        else:
-            out.append(s)
+            continue
+        content = [item for item in s.get("content") or []
+                   if published or item.get("generated") not in PUBLISHED_ONLY]
+        if content or not s.get("content"):
+            out.append({**s, "content": content})
     return out
 
 
@@ -64,12 +72,10 @@ def report_inputs(config: dict) -> dict[str, list[str]]:
 
 def check_sections(config: dict) -> list[str]:
     """Problems with the declared report (each naming the section and block): an unknown
-    table, narrative template or generated block, or an appendix of the reproduction
-    without a published-values file."""
+    table or narrative template."""
     problems = []
     tables = set(config.get("tables") or {})
     narrative = set(((config.get("report") or {}).get("narrative")) or {})
-    published = bool((config.get("paths") or {}).get("published_values"))
     for i, section in enumerate(sections(config)):
         where = f"report.sections[{i}] ({section.get('title') or 'no heading'})"
         for item in section.get("content") or []:
@@ -79,9 +85,6 @@ def check_sections(config: dict) -> list[str]:
             if "narrative" in item and item["narrative"] not in narrative:
                 problems.append(f"{where}: no template {item['narrative']!r} in report.narrative "
                                 f"({', '.join(sorted(narrative)) or 'none'})")
-            if item.get("generated") in ("appendix_reproduction", "appendix_audit") and not published:
-                problems.append(f"{where}: {item['generated']} needs a published-values file "
-                                "(paths.published_values)")
     return problems
 
 

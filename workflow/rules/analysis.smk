@@ -3,10 +3,12 @@
 #
 #   forms_interface   TEMPORARY: results/forms/ from today's validated exports
 #   analysis          results/analysis/: every instrument scored, every derived variable
+#                     (a checkpoint: afterwards only the tables whose part of it changed run)
 #   table             results/tables/<id>.{html,csv}: one declared table (its kind's module)
 #   values            results/values/values.json: every number the report states, by name
 #   participants_table  TEMPORARY: the participants table today's figure modules read
-from feasibility.analysis.spec import analysis_settings, load_spec, table_dependencies
+from feasibility.analysis.spec import (analysis_settings, dependencies, load_spec,
+                                       table_dependencies)
 
 SPEC = load_spec(config, checked=True)
 TABLES = list(SPEC.tables)
@@ -36,7 +38,10 @@ rule forms_interface:
         steps.forms_interface("results/validated", input.dictionary, FORMS, log_file=log[0])
 
 
-rule analysis:
+# A checkpoint, so that once it has run Snakemake decides again which tables need it: a
+# table reruns when what it reads of the analysis changed (its params), not whenever the
+# analysis job ran (for an instrument, time point or variable another table shows).
+checkpoint analysis:
     """The analysis dataset, once: every instrument scored at each of its time points, every
     derived variable and the participant flow (records, time points, scoring log)."""
     input:
@@ -66,12 +71,14 @@ rule table:
     (params), when the data change (the interface), or when its code changes; a change to
     another table, or a variable, time point or instrument it does not read, leaves it."""
     input:
+        # every input of the analysis job (the data, their provenance, lookup tables, its
+        # code) reruns the table when it changes; the analysis dataset itself is read after
+        # the checkpoint, as ancient: what the table reads of it is in its params
         interface(),
-        # ancient: the analysis job rerunning (for another table's variable) does not by
-        # itself rerun this table; what it reads of the analysis is in its params
-        analysis=[ancient(f) for f in ANALYSIS_FILES],
+        analysis=analysis_dataset,
         passed=VALIDATED,
         provenance=lambda w: provenance(),
+        mapping_tables=mapping_tables(),
         code=lambda w: ANALYSIS_CODE + table_code(SPEC.tables[w.table]["kind"]),
     output:
         html="results/tables/{table}.html",
@@ -117,15 +124,21 @@ rule values:
 
 rule participants_table:
     """TEMPORARY: one row per participant, the columns today's figure modules read, from
-    the analysis dataset (until the generic figures read the analysis dataset)."""
+    the analysis dataset (until the generic figures read the analysis dataset). Like a
+    table, it reruns when the data or the declarations of what it reads change."""
     input:
         interface(),
-        ANALYSIS_FILES,
+        analysis=analysis_dataset,
         screening=validated("screening"),
         passed=VALIDATED,
+        provenance=lambda w: provenance(),
+        mapping_tables=mapping_tables(),
         code=ANALYSIS_CODE,
     output:
         "results/derived/participants_core.parquet",
+    params:
+        settings=dependencies(SPEC, [n for n in SPEC.derived if not n.startswith("_")],
+                              "follow_up_status follow_up_days"),
     log:
         "results/logs/participants_table.log",
     threads: 1

@@ -163,6 +163,13 @@ ANALYSIS = "results/analysis"
 ANALYSIS_FILES = [f"{ANALYSIS}/{name}" for name in
                   ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")]
 
+def analysis_dataset(wildcards):
+    """The analysis dataset as a table job reads it: after the analysis checkpoint, and
+    ancient (a table reruns for its own reasons: its params, data, code; not because the
+    analysis ran for another table)."""
+    return [ancient(f) for f in checkpoints.analysis.get().output]
+
+
 SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
 REPORT_INPUTS = {
     "values": "results/values/values.json",

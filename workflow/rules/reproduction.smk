@@ -2,6 +2,9 @@
 # value. Only for a study that names a published-values file (paths.published_values);
 # without one these rules are not part of the workflow and the report has no appendices
 # A and B.
+from feasibility.audit import audited_subscales
+from feasibility.scoring.registry import missing_item_rules
+
 if PUBLISHED:
 
     rule audit:
@@ -14,7 +17,11 @@ if PUBLISHED:
         output:
             "results/reproduction/audit.csv",
         params:
-            settings=config_subset(config, ["statistics", "instruments"]),
+            # the confidence level, and which of the scores it checks may have been imputed
+            settings={**config_subset(config, ["statistics"]),
+                      "missing_items": {k: v for k, v in
+                                        missing_item_rules(config["instruments"]).items()
+                                        if k in audited_subscales()}},
         log:
             "results/logs/audit.log",
         threads: 1
