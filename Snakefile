@@ -1,7 +1,9 @@
-# Study report: REDCap downloads -> validated tables -> scores -> tables, figures ->
-# report (HTML and PDF), and a data-quality report of the project. Run `snakemake` (the
-# default profile in profiles/default sets cores and options); `snakemake validate`
-# checks the downloads only; `snakemake schemas` writes each instrument's Pandera schema.
+# Study report: REDCap downloads -> validated, one tidy table per instrument -> the
+# analysis dataset (scores, derived variables, flow) -> the declared tables, figures and
+# named values -> the report (HTML and PDF), all as the study file declares them; and a
+# data-quality report of the project. Run `snakemake` (the default profile in
+# profiles/default sets cores and options); `snakemake validate` checks the downloads
+# only; `snakemake schemas` writes each instrument's Pandera schema.
 # The study is config/config.yaml, or the file given with --configfile (which replaces
 # it); workflow/rules/common.smk checks it against schemas/config.schema.yaml first.
 
@@ -15,8 +17,7 @@ include: "workflow/rules/quality.smk"
 # a study file that names only its downloads gets validation and the data-quality report.
 if MAIN_REPORT:
 
-    include: "workflow/rules/derive.smk"
-    include: "workflow/rules/tables.smk"
+    include: "workflow/rules/analysis.smk"
     include: "workflow/rules/figures.smk"
     include: "workflow/rules/reproduction.smk"
     include: "workflow/rules/report.smk"

@@ -38,3 +38,17 @@ def checksums_tree(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def jobs_run(output: str) -> set[str]:
+    """The jobs a Snakemake run started (or a dry run would start), as 'rule[wildcards]'."""
+    import re
+
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:\n)", output):
+        m = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):\n", block)
+        if not m:
+            continue
+        wc = re.search(r"^    wildcards: (.*)$", block, re.MULTILINE)
+        jobs.add(f"{m[1]}[{wc[1]}]" if wc else m[1])
+    return jobs

@@ -377,10 +377,11 @@ def test_specific_verdicts_on_published_values(audited):
 
 
 def test_config_decides_which_scores_may_be_imputed(published, config):
-    # with RTW self-efficacy made imputable, its GRIM failure must carry the caveat
+    # with RTW self-efficacy made imputable (its instrument's declared missing-item rule),
+    # its GRIM failure must carry the caveat
     cfg = yaml.safe_load(yaml.safe_dump(config))
-    cfg["scoring"]["missing_items"]["rtw_self_efficacy"] = {"max_missing": 1,
-                                                           "method": "mean_of_answered"}
+    cfg["instruments"]["rtw_self_efficacy"]["parameters"]["missing_items"] = {
+        "max_missing": 1, "method": "mean_of_answered"}
     df = audit.audit_published(published, cfg)
     row = df[(df["key"] == "table4_work_outcomes.rtw_self_efficacy.mean_sd")
              & (df["check"] == "GRIM mean")]

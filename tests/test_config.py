@@ -24,7 +24,7 @@ redcap: {records: exports/records.csv, dictionary: exports/data_dictionary.csv,
 # ... and one whose main report the workflow can build today (the paper's analysis).
 ANALYSED = MINIMAL + """\
 paths: {published_values: values.yaml}
-feasibility: {case_management_cost_per_hour_gbp: 25, rtw_without_intervention_assumed: 0.2}
+parameters: {case_management_cost_per_hour_gbp: 25, rtw_without_intervention_assumed: 0.2}
 """
 
 
@@ -66,12 +66,24 @@ def test_every_key_is_described_and_every_optional_key_has_a_default():
             assert node.get("additionalProperties") is not None, f"{'.'.join(path)} allows unknown keys"
 
 
+PARAMETERS = ("$defs", "instrument", "properties", "parameters", "properties")
+
+
+def _at(path):
+    node = schema()
+    for key in path:
+        node = node[key]
+    return node
+
+
 def test_every_method_name_is_an_enumeration():
     names = {("statistics", "quantile_definition"), ("statistics", "proportion_ci"),
-             ("scoring", "eq5d_index", "method"), ("scoring", "eq5d_index", "value_set"),
              ("report", "backend")}
     found = {p for p, node in _walk(schema()) if "enum" in node}
     assert names <= found
+    for key in ("method", "value_set"):
+        assert "enum" in _at(PARAMETERS + (key,)), key
+    assert "enum" in _at(("$defs", "instrument", "properties", "scorer"))
     rule = schema()["$defs"]["missing_rule"]["properties"]["method"]
     assert rule["enum"] == ["mean_of_answered", "none"]
 
@@ -80,11 +92,35 @@ def test_the_enumerations_are_what_the_code_implements():
     from feasibility.render import BACKENDS
     from feasibility.scoring.eq5d import VALUE_SETS
     from feasibility.scoring.items import MISSING_METHODS
+    from feasibility.scoring.registry import SCORERS
 
     props = dict(_walk(schema()))
-    assert set(props[("scoring", "eq5d_index", "value_set")]["enum"]) == set(VALUE_SETS)
+    assert set(_at(PARAMETERS + ("value_set",))["enum"]) == set(VALUE_SETS)
     assert set(props[("report", "backend")]["enum"]) == set(BACKENDS)
     assert set(schema()["$defs"]["missing_rule"]["properties"]["method"]["enum"]) == set(MISSING_METHODS)
+    assert set(_at(("$defs", "instrument", "properties", "scorer"))["enum"]) == set(SCORERS)
+
+
+def test_each_scorers_parameters_are_the_registrys():
+    """The schema's branch of each scorer allows exactly the parameters (and, per subscale,
+    the subscales) its scorer in the instrument library has."""
+    from feasibility.scoring.registry import SCORERS
+
+    branches = {}
+    for branch in _at(("$defs", "instrument", "allOf")):
+        scorer = branch["if"]["properties"]["scorer"]
+        names = scorer.get("enum") or [scorer["const"]]
+        params = branch["then"]["properties"]["parameters"]
+        for name in names:
+            branches[name] = params
+    assert set(branches) == set(SCORERS)
+    for name, spec in SCORERS.items():
+        params = branches[name]
+        assert params["additionalProperties"] is False
+        assert set(params["properties"]) == set(spec.defaults), name
+        if "missing_items" in spec.defaults:
+            per_subscale = params["properties"]["missing_items"]["else"]["properties"]
+            assert set(per_subscale) == set(spec.subscales), name
 
 
 def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(monkeypatch):
@@ -105,17 +141,22 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
     config = load_study("study.yaml")
     assert config["statistics"] == {"confidence_level": 0.95, "quantile_definition": "stata_summarize",
                                     "proportion_ci": "wilson"}
-    assert config["scoring"]["missing_items"]["hads_anxiety"] == {"max_missing": 1, "method": "mean_of_answered"}
-    assert config["scoring"]["missing_items"]["rtw_self_efficacy"] == {"max_missing": 0, "method": "none"}
-    assert config["report"] == {"backend": "auto", "quarto_executable": None, "timeout_seconds": 300,
-                                "narrative": {}, "title": None, "subtitle": None, "sections": None}
+    assert config["report"] == {"title": None, "subtitle": None, "lang": "en-GB",
+                                "synthetic_subtitle": None, "sections": None, "narrative": {},
+                                "backend": "auto", "quarto_executable": None,
+                                "timeout_seconds": 300}
     assert config["disclosure"] == {"small_cell_threshold": None}
     assert config["validation"] == {"max_file_mb": 100, "max_cell_chars": 131072, "export_date": None,
                                     "branching": "warning", "out_of_range": "error", "rules": [], "derive": []}
-    assert config["paths"] == {"published_values": None} and config["feasibility"] is None
+    assert config["paths"] == {"published_values": None}
     assert config["quality"]["recruitment"]["date_field"] is None
-    # nothing of the default study: its title, sites and assumptions are not there
-    assert config["study"]["sites"] == [] and config["scoring"]["assumptions"] == {}
+    assert config["timepoints"] is None and config["arms"] is None
+    assert config["flow"] == {"populations": {}, "participants": None, "dropout": None,
+                              "consort": [], "follow_up": None}
+    # nothing of the default study: its title, sites, instruments, tables and values are not there
+    assert config["study"]["sites"] == []
+    assert (config["instruments"], config["derived"], config["tables"], config["values"]) == \
+        ({}, {}, {}, {})
     jsonschema.Draft202012Validator(schema(), registry=registry()).validate(config)
 
 
@@ -123,21 +164,25 @@ def test_two_studies_do_not_share_defaults(tmp_path, monkeypatch):
     (tmp_path / "study.yaml").write_text(MINIMAL)
     monkeypatch.chdir(tmp_path)
     first = load_study("study.yaml")
-    first["scoring"]["missing_items"]["hads_anxiety"]["max_missing"] = 5
-    assert load_study("study.yaml")["scoring"]["missing_items"]["hads_anxiety"]["max_missing"] == 1
+    first["report"]["narrative"]["added"] = "text"
+    first["flow"]["populations"]["everyone"] = "true"
+    second = load_study("study.yaml")
+    assert second["report"]["narrative"] == {} and second["flow"]["populations"] == {}
 
 
 def test_paths_are_relative_to_the_study_file_not_the_working_directory(tmp_path, monkeypatch):
     study = tmp_path / "studies" / "trial"
     study.mkdir(parents=True)
     (study / "study.yaml").write_text(ANALYSED.replace("{records: exports/", "{records: ../../data/raw/")
-                                      + "scoring: {eq5d_index: {method: mapping_table, mapping_table: dsu.csv}}\n")
+                                      + "instruments: {eq5d: {scorer: eq5d_5l, form: hq, parameters: "
+                                        "{method: mapping_table, mapping_table: dsu.csv}}}\n")
     monkeypatch.chdir(tmp_path)
     config = load_study("studies/trial/study.yaml")
     assert config["redcap"]["records"] == os.path.join("data", "raw", "records.csv")
     assert config["redcap"]["dictionary"] == os.path.join("studies", "trial", "exports", "data_dictionary.csv")
     assert config["paths"]["published_values"] == os.path.join("studies", "trial", "values.yaml")
-    assert config["scoring"]["eq5d_index"]["mapping_table"] == os.path.join("studies", "trial", "dsu.csv")
+    assert config["instruments"]["eq5d"]["parameters"]["mapping_table"] == \
+        os.path.join("studies", "trial", "dsu.csv")
     monkeypatch.chdir(study)          # the same file from elsewhere: outside the working directory
     assert load_study("study.yaml")["redcap"]["records"] == str(tmp_path / "data" / "raw" / "records.csv")
     outside = tmp_path.parent / "elsewhere.yaml"
@@ -158,7 +203,7 @@ def test_command_line_overrides_go_on_top_with_their_types(tmp_path, monkeypatch
     assert config["report"]["timeout_seconds"] == 60 and config["report"]["backend"] == "pandoc"
     assert config["disclosure"]["small_cell_threshold"] is None
     assert config["study"]["title"] == "2024"                  # text stays text where text belongs
-    assert config["feasibility"]["case_management_cost_per_hour_gbp"] == 25
+    assert config["parameters"]["case_management_cost_per_hour_gbp"] == 25
     with pytest.raises(ConfigError, match=r"the command line \(--config\): report.backend is 'latex'"):
         load_study("study.yaml", {"report": {"backend": "latex"}})
 
@@ -176,7 +221,7 @@ def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tm
     assert "report.timeout_seconds is 0; allowed: a number greater than 0" in text
     assert "report.backend is ['pandoc']; allowed: one of 'auto', 'quarto', 'pandoc' - " in text
     assert (f"{path} line 8: unknown key extra; the top level allows: arms, derived, disclosure, dummy_data, "
-            "feasibility, figures, flow, instruments, parameters, paths, quality, redcap, ") in text
+            "figures, flow, instruments, parameters, paths, quality, redcap, ") in text
     assert text.rstrip().endswith("config.schema.yaml")
 
 
@@ -197,12 +242,21 @@ def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tm
     (MINIMAL + "validation: {branching: warn}\n", "validation.branching is 'warn'; allowed: one of 'warning', 'error', 'ignore' (did you mean warning?)"),
     ("- a\n- b\n", "a study file is a mapping of sections"),
     ("study: {title: [unclosed\n", "not valid YAML"),
-    (MINIMAL + "scoring: {eq5d_index: {method: mapping_table}}\n",
-     "scoring.eq5d_index.mapping_table is required but missing"),
-    (MINIMAL + "scoring: {missing_items: {wemwbs: {max_missing: 1, method: none}}}\n",
-     "scoring.missing_items.wemwbs.max_missing is 1; allowed: only 0"),
-    (MINIMAL + "scoring: {missing_items: {hads: {max_missing: 1, method: none}}}\n",
-     "unknown key scoring.missing_items.hads; scoring.missing_items allows: hads_anxiety, "),
+    (MINIMAL + "instruments: {eq5d: {scorer: eq5d_5l, form: hq, parameters: {method: mapping_table}}}\n",
+     "instruments.eq5d.parameters.mapping_table is required but missing"),
+    (MINIMAL + "instruments: {w: {scorer: wemwbs, form: hq, parameters: {missing_items: "
+               "{max_missing: 1, method: none}}}}\n",
+     "instruments.w.parameters.missing_items.max_missing is 1; allowed: only 0"),
+    (MINIMAL + "instruments: {h: {scorer: hads, form: hq, parameters: {missing_items: "
+               "{hads: {max_missing: 1, method: mean_of_answered}}}}}\n",
+     "unknown key instruments.h.parameters.missing_items.hads; instruments.h.parameters.missing_items "
+     "allows: hads_anxiety, hads_depression"),
+    (MINIMAL + "instruments: {h: {scorer: hads, form: hq, parameters: {max_missing: 1}}}\n",
+     "unknown key instruments.h.parameters.max_missing; instruments.h.parameters allows: missing_items"),
+    (MINIMAL + "instruments: {e: {scorer: eq5d_5l, form: hq, parameters: {value_set: england_2018}}}\n",
+     "instruments.e.parameters.value_set is 'england_2018'; allowed: one of 'england_5l_2018', "),
+    (MINIMAL + "values: {x.y: {kind: count}}\n", "values.x.y"),
+    (MINIMAL + "report: {sections: [{title: A, content: [{tabel: t2}]}]}\n", "report.sections"),
     (MINIMAL + "study: {title: x}\n", "key 'study' appears twice"),
 ])
 def test_unusable_study_files(tmp_path, text, message):
@@ -225,7 +279,7 @@ def test_path_keys_are_found_in_the_schema():
     assert set(path_keys()) == {("redcap", "records"), ("redcap", "dictionary"),
                                 ("redcap", "instrument_designations"), ("redcap", "events"),
                                 ("redcap", "project_xml"), ("paths", "published_values"),
-                                ("scoring", "eq5d_index", "mapping_table"),
+                                ("instruments", "*", "parameters", "mapping_table"),
                                 ("report", "quarto_executable")}
 
 

@@ -15,16 +15,22 @@ import pandas as pd
 import pytest
 import yaml
 
-from feasibility import crf
-from feasibility.schemas.derived import Scores
-from feasibility.scoring import eq5d, score_timepoint
+from feasibility.analysis import Analysis, StudyData, load_spec
+from feasibility.analysis.legacy import codebook, read_dictionary
+from feasibility.scoring import eq5d
+from feasibility.scoring.registry import eq5d_index_config, scorer
 
-SHARED = Path(__file__).resolve().parents[2] / "shared/reference/eq5d"
+# the shared reference folder beside the checkout (or a worktree's main checkout)
+SHARED = next((d / "shared/reference/eq5d" for d in Path(__file__).resolve().parents
+               if (d / "shared/reference/eq5d").is_dir()),
+              Path(__file__).resolve().parents[2] / "shared/reference/eq5d")
 DSU = SHARED / "eq5d5l_to_3l_dsu_hernandezalava_uk.csv"
 CROSSWALK = SHARED / "eq5d5l_crosswalk_vanhout2012_uk.csv"
 needs_shared = pytest.mark.skipif(not (DSU.exists() and CROSSWALK.exists()),
                                   reason="../shared/reference/eq5d not available")
-CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text())
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+EQ5D = CONFIG["instruments"]["eq5d"]             # the paper's declaration of the EQ-5D
 
 
 def profiles(*states: str | None, vas: float = 50) -> pd.DataFrame:
@@ -76,7 +82,8 @@ def test_value_set_check_values(value_set, state, expected):
 def test_value_sets_are_registered_by_name_with_england_5l_the_default():
     assert set(eq5d.VALUE_SETS) == {"uk_3l_dolan_1997", "england_5l_2018", "uk_5l_2026"}
     assert eq5d.index_from_config(None) is eq5d.ENGLAND_5L_2018
-    assert eq5d.index_from_config(CONFIG["scoring"]["eq5d_index"]) is eq5d.ENGLAND_5L_2018
+    assert eq5d.index_from_config(eq5d_index_config(
+        scorer("eq5d_5l").parameters(EQ5D["parameters"]))) is eq5d.ENGLAND_5L_2018
     assert eq5d.index_from_config({"method": "value_set", "value_set": "uk_5l_2026"}) \
         is eq5d.UK_5L_2026
     assert "secondary source" in eq5d.UK_5L_2026.source
@@ -213,48 +220,64 @@ def test_crosswalk_check_values(state, expected):
 
 
 # ----------------------------------------------------------------------------- wiring
-def mapping_config(path: Path, value_column: str | None = None) -> dict:
-    index = {"method": "mapping_table", "mapping_table": str(path), "value_column": value_column}
-    return CONFIG | {"scoring": CONFIG["scoring"] | {"eq5d_index": index}}
+def analysed(states: list[str | None], people: list[tuple[float, int]] | None = None,
+             parameters: dict | None = None):
+    """The EQ-5D declared as in the paper's study file (its parameters replaced by
+    ``parameters``), scored by the analysis from a health questionnaire at baseline holding
+    ``states`` (None: no questionnaire row) and demographics ``people`` (age, dem_sex code)
+    for the first records; returns the index, the states and the scoring log."""
+    book = codebook(read_dictionary(ROOT / "data/raw/data_dictionary.csv"))
+    ids = [f"P{i + 1:02d}" for i in range(len(states))]
+    answers = profiles(*[s for s in states if s is not None])
+    answered = [r for r, s in zip(ids, states) if s is not None]
+    hq = pd.DataFrame({"record_id": answered, "redcap_event_name": "baseline_arm_1",
+                       "redcap_arm": 1})
+    for column in [*eq5d.LEVEL_COLUMNS, "eq5d_vas"]:
+        hq[column] = pd.array([None if pd.isna(v) else int(v) for v in answers[column]],
+                              dtype="Int64")
+    people = people or []
+    demo = pd.DataFrame({"record_id": ids[:len(people)], "redcap_event_name": "baseline_arm_1",
+                         "redcap_arm": 1,
+                         "age": pd.array([int(a) for a, _ in people], dtype="Int64"),
+                         "dem_sex": pd.array([s for _, s in people], dtype="Int64")})
+    screening = pd.DataFrame({"record_id": ids, "redcap_event_name": "screening_arm_1",
+                              "redcap_arm": 1, "scr_eligible": pd.array([1] * len(ids), "Int64")})
+    study = StudyData.from_frames(book, {"screening": screening, "demographics": demo,
+                                         "health_questionnaire": hq})
+    declared = {**EQ5D, "parameters": {**EQ5D["parameters"], **(parameters or {})}}
+    spec = load_spec({"timepoints": {"schedule": {"baseline": {"event": "baseline_arm_1"}}},
+                      "instruments": {"eq5d": declared}})
+    analysis = Analysis(study, spec)
+    index = analysis.variable("eq5d_index").by_timepoint["baseline"]
+    state = analysis.variable("eq5d_state").by_timepoint["baseline"]
+    return index, state, analysis.scoring_log()
 
 
-def questionnaire(*states: str) -> pd.DataFrame:
-    """A baseline export holding only EQ-5D answers (other items blank)."""
-    columns = crf.export_columns(crf.EXPORTS["questionnaires_baseline"])
-    df = pd.DataFrame(np.nan, index=range(len(states)), columns=columns)
-    df[profiles(*states).columns] = profiles(*states)
-    df["redcap_event_name"] = "baseline_arm_1"
-    df["hq_date"] = pd.Timestamp("2018-01-15")
-    return df
+def mapping(path: Path, value_column: str | None = None) -> dict:
+    return {"method": "mapping_table", "mapping_table": str(path), "value_column": value_column}
 
 
-def test_score_timepoint_with_an_age_sex_mapping_table(tmp_path):
+def test_an_age_sex_mapping_table_through_the_declared_inputs(tmp_path):
     path = write(tmp_path, "state,age_band,sex,value\n12345,18-34,female,0.3\n"
                            "12345,45-54,male,0.2\n11111,18-34,female,0.9\n")
-    demographics = pd.DataFrame({"record_id": ["P01", "P02", "P03"], "age": [30.0, 50.0, 60.0],
-                                 "sex": ["Female", "Male", "Female"]})
-    scores, log = score_timepoint(questionnaire("12345", "12345", "12345", "11111"), "baseline",
-                                  demographics, mapping_config(path))
-    Scores.validate(scores, lazy=True)
-    log = log[log["instrument"] == "eq5d_index"]     # (HADS etc. are blank: logged too)
-    assert scores["eq5d_index"].tolist()[:2] == [0.3, 0.2]
-    assert scores["eq5d_index"][2:].isna().all()     # no 55-64 row; P04 has no demographics
+    # dem_sex: 1 Female, 2 Male; P04 has no demographics row
+    index, _, log = analysed(["12345", "12345", "12345", "11111"],
+                             [(30, 1), (50, 2), (60, 1)], mapping(path))
+    assert index.tolist()[:2] == [0.3, 0.2]
+    assert index[2:].isna().all()                   # no 55-64 row; P04 has no demographics
+    log = log[log["instrument"] == "eq5d_index"]
     assert log[["record_id", "instrument", "action"]].values.tolist() == [
         ["P03", "eq5d_index", "score missing"], ["P04", "eq5d_index", "score missing"]]
     assert log["detail"].tolist() == [
         "no value in the mapping table for state 12345, age band 55-64, sex Female",
         "no value in the mapping table for state 11111, age band unknown, sex unknown"]
-    with pytest.raises(ValueError, match="conditional on age_band"):
-        score_timepoint(questionnaire("12345"), "baseline", None, mapping_config(path))
 
 
 @needs_shared
-def test_score_timepoint_with_the_dsu_table_reproduces_its_check_values():
-    demographics = pd.DataFrame({"record_id": ["P01", "P02", "P03"], "age": [30.0, 50.0, 25.0],
-                                 "sex": ["Female", "Female", "Male"]})
-    scores, log = score_timepoint(questionnaire("12345", "24112", "11111"), "baseline",
-                                  demographics, mapping_config(DSU, "uk_3l_mapped_dsu"))
-    assert scores["eq5d_index"].round(3).tolist() == [0.067, 0.761, 0.987]
+def test_the_dsu_table_through_the_declaration_reproduces_its_check_values():
+    index, _, log = analysed(["12345", "24112", "11111"], [(30, 1), (50, 1), (25, 2)],
+                             mapping(DSU, "uk_3l_mapped_dsu"))
+    assert index.round(3).tolist() == [0.067, 0.761, 0.987]
     assert not (log["instrument"] == "eq5d_index").any()
 
 
@@ -268,10 +291,9 @@ def test_mapping_method_needs_a_path():
 
 
 def test_not_returned_form_gives_no_log_and_missing_state():
-    scores, log = score_timepoint(questionnaire("11111", None), "baseline", None, CONFIG)
-    assert scores["eq5d_state"].tolist()[0] == "11111"
-    assert math.isnan(scores["eq5d_index"][1]) and pd.isna(scores["eq5d_state"][1])
-    # P01 answered only EQ-5D, so its blank HADS, WEMWBS and PROMIS are logged; P02
-    # returned nothing and is not logged at all
-    assert log["record_id"].unique().tolist() == ["P01"]
+    index, state, log = analysed(["11111", None])
+    assert state.tolist()[0] == "11111"
+    assert math.isnan(index.iloc[1]) and pd.isna(state.iloc[1])
+    # P02 returned nothing (no questionnaire row) and is not logged at all
+    assert "P02" not in log["record_id"].tolist()
     assert "eq5d_index" not in log["instrument"].tolist()

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 
 from feasibility.audit import COLUMNS as AUDIT_COLUMNS
-from feasibility.derive import exact_mean_sd, hours_from_minutes, hours_total
 from feasibility.narrative import NarrativeError, render, render_value
 from feasibility.reproduction import compare
-from feasibility.values import cell_values, registry
+from feasibility.stats import exact_mean_sd, exact_sum
+from feasibility.values import build_values, cell_values, registry
 
 MEAN_SD = {"kind": "mean_sd", "parts": {"mean": 52.45, "sd": 32.94, "n": 15},
            "decimals": {"mean": 1, "sd": 1, "n": 0},
@@ -29,10 +29,10 @@ VALUES = {"placements.total_hours.mean_sd": MEAN_SD, "case_management.total_hour
 # ----------------------------------------------------------------------------- 14.9 exact sums
 def test_minutes_are_summed_exactly_and_rounded_half_up_once():
     # 10,233 minutes = 170.55 h exactly; a float sum of 31 hour values can land on 170.5499...
-    assert hours_from_minutes([10_000, 233]) == 170.55
+    assert exact_sum([10_000, 233]) / 60 == 170.55
     hours = pd.Series([m / 60 for m in [341] * 30 + [10_233 - 341 * 30]])
     assert float(hours.sum()) != 170.55          # what the floating-point sum gives
-    assert hours_total(hours) == 170.55
+    assert exact_sum(hours) == 170.55            # the metrics' and the expressions' sums
     assert render("{case_management.total_hours.value}", VALUES, "t").startswith("170.6")
 
 
@@ -94,18 +94,29 @@ def test_a_published_key_claimed_twice_is_an_error():
         registry(cell_values(twice, published))
 
 
-def test_table4_n_is_claimed_once_by_its_first_cell():
+def test_a_cell_declared_to_give_another_key_claims_it_once():
+    """Table 4 prints the n of a block once: the study file's values section says which
+    cell gives it (``cell: true``); a second claim is an error."""
     published = {"table4_work_outcomes": {"satisfaction_with_placement": {
         "n": 8, "very_satisfied": [4, 50], "satisfied": [4, 50]}}}
     rows = [("table4", "Satisfaction", label, "week6", "n_pct", 50.0, None, None, None, 4, 8, 1,
              "4 (50)", f"table4_work_outcomes.satisfaction_with_placement.{key}")
             for label, key in (("Very satisfied", "very_satisfied"), ("Satisfied", "satisfied"))]
-    found = registry(cell_values(cells(rows), published))
+    n_key = "table4_work_outcomes.satisfaction_with_placement.n"
+    config = {"values": {"table4_work_outcomes.satisfaction_with_placement.very_satisfied":
+                         {"cell": True, "published": {n_key: ["denominator"]}}}}
+    found = build_values(None, config, cells(rows), published)
     owners = [name for name, v in found.items()
               if "table4_work_outcomes.satisfaction_with_placement.n" in v.published]
     assert owners == ["table4_work_outcomes.satisfaction_with_placement.very_satisfied"]
-    assert found[owners[0]].published["table4_work_outcomes.satisfaction_with_placement.n"] == \
-        ["denominator"]
+    assert found[owners[0]].published[n_key] == ["denominator"]
+    assert found[owners[0]].paper[n_key] == 8
+    config["values"]["table4_work_outcomes.satisfaction_with_placement.satisfied"] = {
+        "cell": True, "published": {n_key: ["denominator"]}}
+    with pytest.raises(ValueError, match=f"published key '{n_key}' has two definitions"):
+        build_values(None, config, cells(rows), published)
+    with pytest.raises(ValueError, match="no table cell carries that key"):
+        build_values(None, {"values": {"no.such.cell": {"cell": True}}}, cells(rows), published)
 
 
 # ----------------------------------------------------------------------------- 14.2 statuses

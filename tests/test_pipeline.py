@@ -15,7 +15,8 @@ def test_build_makes_report_tables_and_figures(built_project):
     r = built_project / "results"
     for f in ("report/feasibility.html", "report/feasibility.pdf", "figures/consort.svg",
               "figures/timeline.png", "tables/table2.html", "tables/table5.csv",
-              "validation/report.md", "derived/scores.parquet"):
+              "validation/report.md", "analysis/records.parquet", "analysis/timepoints.parquet",
+              "values/values.json"):
         assert (r / f).stat().st_size > 0, f
     html = (r / "report" / "feasibility.html").read_text()
     for table in ("table2", "table3", "table4", "table5"):
@@ -61,8 +62,8 @@ def test_every_table_and_figure_is_in_the_pdf(built_project):
     import xml.etree.ElementTree as ET
 
     build = r / "report" / "build" / "_generated"
-    for include, figure in (("figure1.md", "consort"), ("figure2.md", "timeline"),
-                            ("completeness.md", "completeness")):
+    for include, figure in (("figure_consort.md", "consort"), ("figure_timeline.md", "timeline"),
+                            ("figure_completeness.md", "completeness")):
         caption = re.search(r"!\[(.*?)\]\(", (build / include).read_text())[1].replace("**", "")
         # Typst hyphenates long captions ("repro- duced"): join the halves before comparing
         assert caption in re.sub(r"(\w)- (\w)", r"\1\2", text), include

@@ -31,13 +31,18 @@ from feasibility import crf
 from feasibility.redcap import load_project
 from feasibility.scoring import (employment, eq5d, hads, nrs, paw, promis, rtw_self_efficacy,
                                  verbal, wemwbs, wrfq)
+from feasibility.scoring.registry import missing_item_rules
 
 import records_helpers as rh
 from projectcopy import ROOT
 from test_corpus import validate_folder
 
 RAW = ROOT / "data" / "raw"
-SCORING = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["scoring"]
+# the paper's missing-item rules as its study file declares them, in the shape the
+# instrument modules take them
+SCORING = {"missing_items": missing_item_rules(
+               yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["instruments"]),
+           "wrfq_max_not_applicable_fraction": 0.2}
 FAST = settings(max_examples=20, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -1,4 +1,4 @@
-"""Instrument scorers and ``score_timepoint``: hand-worked examples.
+"""Instrument scorers, and scoring as the paper's study file declares it: hand-worked examples.
 
 Expected values are worked out by hand in the comments from the instrument rules
 (shared/reference/instruments.md) and the paper's missing-item rule, never taken
@@ -7,23 +7,29 @@ from the code's own output.
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from feasibility import crf
-from feasibility.schemas.derived import Scores, ScoringLog
-from feasibility.scoring import (employment, hads, nrs, paw, promis, rtw_self_efficacy,
-                                 score_timepoint, verbal, wemwbs, wrfq)
+from feasibility.analysis import Analysis, StudyData, load_spec
+from feasibility.analysis.legacy import codebook, read_dictionary
+from feasibility.config import load_study
+from feasibility.scoring import (employment, hads, nrs, paw, promis, rtw_self_efficacy, verbal,
+                                 wemwbs, wrfq)
+from feasibility.scoring.registry import missing_item_rules, scorer
 
-CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config/config.yaml").read_text())
-SCORING = CONFIG["scoring"]
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = load_study(ROOT / "config/config.yaml")
+# the paper's rules as its study file declares them (instruments.<name>.parameters), in
+# the shape the instrument modules take them
+SCORING = {"missing_items": missing_item_rules(CONFIG["instruments"]),
+           "wrfq_max_not_applicable_fraction": scorer("wrfq").parameters(
+               CONFIG["instruments"]["wrfq"]["parameters"])["max_not_applicable_fraction"]}
 
 
 def export_frame(rows: list[dict], export: str = "questionnaires_week14") -> pd.DataFrame:
@@ -349,7 +355,46 @@ def test_scores_stay_within_their_documented_range(case):
         assert ((present >= lo - 1e-9) & (present <= hi + 1e-9)).all(), (name, present.tolist())
 
 
-# ----------------------------------------------------------------------------- score_timepoint
+# ----------------------------------------------------------------------------- declared
+BOOK = codebook(read_dictionary(ROOT / "data/raw/data_dictionary.csv"))
+FORM_OF = {c: f["form"] for f in BOOK["fields"] for c in f["export_columns"]}
+FORM_OF.update({f"{f['name']}_complete": f["name"] for f in BOOK["forms"]})
+QUESTIONNAIRES = ("health_questionnaire", "work_questionnaire", "employment")
+SCORES = [name for inst in load_spec(CONFIG, checked=True).instruments.values()
+          for name in inst.score_names()]
+
+
+def scored(rows: list[dict], timepoint: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``rows`` (one dict of answers per record P01, P02, ...) as the per-form interface at
+    ``timepoint``'s event, scored by the analysis with the paper's declared instruments:
+    one row of scores per record (a score not made at the time point is missing) and the
+    scoring log."""
+    event = CONFIG["timepoints"]["schedule"][timepoint]["event"]
+    ids = [f"P{i + 1:02d}" for i in range(len(rows))]
+    forms = {"screening": pd.DataFrame({"record_id": ids, "redcap_event_name": "screening_arm_1",
+                                        "redcap_arm": 1})}
+    for form in QUESTIONNAIRES:
+        answers = [(rid, {k: v for k, v in row.items() if FORM_OF[k] == form})
+                   for rid, row in zip(ids, rows)]
+        answers = [(rid, a) for rid, a in answers if a]
+        if not answers:
+            continue
+        frame = pd.DataFrame({"record_id": [rid for rid, _ in answers],
+                              "redcap_event_name": event, "redcap_arm": 1})
+        for column in sorted({k for _, a in answers for k in a}):
+            frame[column] = pd.array([None if a.get(column) is None or (
+                isinstance(a.get(column), float) and np.isnan(a[column])) else int(a[column])
+                for _, a in answers], dtype="Int64")
+        forms[form] = frame
+    analysis = Analysis(StudyData.from_frames(BOOK, forms), load_spec(CONFIG, checked=True))
+    analysis.score_all()
+    out = pd.DataFrame(index=analysis.records)
+    for name in SCORES:
+        by = analysis.variable(name).by_timepoint
+        out[name] = by[timepoint] if timepoint in by else np.nan
+    return out, analysis.scoring_log()
+
+
 def full_health_questionnaire(level: int) -> dict:
     """Every health-questionnaire item answered; ``level`` 1 = best, 3 = middling."""
     return ({f"eq5d_{d}": level for d in ("mo", "sc", "ua", "pd", "ad")} | {"eq5d_vas": 70}
@@ -359,11 +404,11 @@ def full_health_questionnaire(level: int) -> dict:
             | items("promis_pi_", [level] * 8) | {"health_questionnaire_complete": 2})
 
 
-def test_score_timepoint_contract_at_14_weeks():
+def test_every_declared_instrument_at_14_weeks():
     work = (items("wrfq_", [4] * 27) | items("paw_", [5] * 15) | items("rtwse_", [4, 5])
             | {"wq_satisfaction": 4, "wq_pain_interfere": 2, "wq_pain_worse": 1,
                "work_questionnaire_complete": 2})
-    df = export_frame([
+    scores, log = scored([
         full_health_questionnaire(1) | work | {"emp_offers": 2, "emp_accepted": 1,
                                                "emp_started": 1, "employment_complete": 2},
         # HADS anxiety with item 1 blank (imputed); PROMIS fatigue with 2 blank (missing);
@@ -372,17 +417,8 @@ def test_score_timepoint_contract_at_14_weeks():
          if k not in ("hads_1", "promis_fat_1", "promis_fat_2")},
         # nothing returned: every score missing, nothing logged
         {},
-    ])
-    scores, log = score_timepoint(df, "week14", None, CONFIG)
-
-    assert scores.columns.tolist() == list(Scores.to_schema().columns)
-    Scores.validate(scores, lazy=True)
-    ScoringLog.validate(log, lazy=True)
-    assert log.columns.tolist() == list(ScoringLog.to_schema().columns)
-    assert scores["record_id"].tolist() == ["P01", "P02", "P03"]
-    assert (scores["timepoint"] == "week14").all()
-    assert scores["questionnaire_date"].iloc[0] == pd.Timestamp("2018-03-01")
-
+    ], "week14")
+    assert scores.index.tolist() == ["P01", "P02", "P03"]
     p1, p2, p3 = (scores.iloc[i] for i in range(3))
     # P01: full health (England 5L: 11111 = 1), every HADS item 0, every 1-5 item 1
     assert p1["eq5d_state"] == "11111" and p1["eq5d_index"] == 1 and p1["eq5d_vas"] == 70
@@ -402,7 +438,7 @@ def test_score_timepoint_contract_at_14_weeks():
     assert math.isnan(p2["promis_fatigue"]) and p2["promis_pain_interference"] == 24
     assert p2[["wrfq", "paw_job_satisfaction", "job_offers"]].isna().all()
     # P03: nothing returned
-    assert p3.drop(["record_id", "timepoint", "questionnaire_date"]).isna().all()
+    assert p3.isna().all()
 
     assert log[["record_id", "instrument", "action", "items_missing"]].values.tolist() == [
         ["P02", "hads_anxiety", "imputed", 1],
@@ -410,11 +446,8 @@ def test_score_timepoint_contract_at_14_weeks():
     assert (log["timepoint"] == "week14").all()
 
 
-def test_score_timepoint_at_baseline_leaves_work_and_employment_missing():
-    df = export_frame([full_health_questionnaire(2)], export="questionnaires_baseline")
-    assert "wrfq_1" not in df and "emp_offers" not in df
-    scores, log = score_timepoint(df, "baseline", None, CONFIG)
-    Scores.validate(scores, lazy=True)
+def test_at_baseline_the_work_and_employment_forms_are_not_scored():
+    scores, log = scored([full_health_questionnaire(2)], "baseline")
     work = ["placement_satisfaction", "wrfq", "paw_job_satisfaction", "paw_social_support",
             "paw_mental_stress", "rtw_self_efficacy", "pain_interfered_with_work",
             "work_made_pain_worse", "job_offers", "job_offers_accepted", "jobs_started"]
@@ -424,11 +457,10 @@ def test_score_timepoint_at_baseline_leaves_work_and_employment_missing():
     assert scores["hads_anxiety"].iloc[0] == 7 and log.empty
 
 
-def test_score_timepoint_logs_an_incomplete_eq5d_profile():
+def test_an_incomplete_eq5d_profile_is_logged():
     answers = full_health_questionnaire(1)
     del answers["eq5d_pd"]
-    scores, log = score_timepoint(export_frame([answers], "questionnaires_week6"), "week6",
-                                  None, CONFIG)
+    scores, log = scored([answers], "week6")
     assert scores[["eq5d_state", "eq5d_index"]].isna().all().all()
     assert scores["eq5d_mo"].iloc[0] == 1 and scores["eq5d_vas"].iloc[0] == 70
     assert log[["instrument", "action", "items_missing"]].values.tolist() == [
@@ -436,21 +468,19 @@ def test_score_timepoint_logs_an_incomplete_eq5d_profile():
     assert "eq5d_pd" in log["detail"].iloc[0]
 
 
-def test_score_timepoint_rejects_out_of_range_items():
+def test_out_of_range_items_are_refused_naming_field_time_point_and_record():
     answers = full_health_questionnaire(1) | {"hads_4": 4}
-    with pytest.raises(ValueError, match=r"hads_4 = 4 for record_id 'P02'"):
-        score_timepoint(export_frame([full_health_questionnaire(1), answers]), "week14", None,
-                        CONFIG)
+    with pytest.raises(ValueError, match=r"health_questionnaire.hads_4 = 4 at week14 for "
+                                         r"record 'P02' is outside the item's coding"):
+        scored([full_health_questionnaire(1), answers], "week14")
 
 
-def test_score_timepoint_scores_100000_rows_in_about_a_second():
-    template = export_frame([full_health_questionnaire(2) | {"hads_1": np.nan},
-                             full_health_questionnaire(3) | {"promis_pi_1": np.nan,
-                                                             "promis_pi_2": np.nan}])
-    big = template.loc[np.tile([0, 1], 50_000)].reset_index(drop=True)
-    big["record_id"] = [f"R{i:06d}" for i in range(len(big))]
-    start = time.perf_counter()
-    scores, log = score_timepoint(big, "week14", None, CONFIG)
-    elapsed = time.perf_counter() - start
+def test_100000_records_are_scored_record_by_record():
+    """Scoring is vectorised: 100,000 records (one imputation or dropped score each) give
+    one row of scores and one log row each (speed: tests/benchmarks/benchmark.py)."""
+    rows = [full_health_questionnaire(2) | {"hads_1": None},
+            full_health_questionnaire(3) | {"promis_pi_1": None, "promis_pi_2": None}] * 50_000
+    scores, log = scored(rows, "week14")
     assert len(scores) == 100_000 and len(log) == 100_000   # one log row per record
-    assert elapsed < 5, f"{elapsed:.1f} s: scoring must be vectorised"
+    assert scores["hads_anxiety"].notna().all()
+    assert scores["promis_pain_interference"].isna().sum() == 50_000

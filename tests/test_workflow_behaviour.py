@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 def jobs_run(output: str) -> set[str]:
     """The jobs a Snakemake run started (or a dry run would start), as 'rule[wildcards]'."""
     jobs = set()
-    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", output):
-        m = re.match(r"(?:local)?rule (\w+):\n", block)
+    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:\n)", output):
+        m = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):\n", block)
         if not m:
             continue
         wc = re.search(r"^    wildcards: (.*)$", block, re.MULTILINE)
@@ -62,42 +62,61 @@ def test_changing_a_six_month_answer_reruns_exactly_its_downstream_jobs(project,
     assert old != ""
     res = run_snakemake(project)
     assert res.returncode == 0, res.stderr[-3000:]
-    # Downstream of questionnaires_month6 only: its validation, the 6-month scores, the
-    # analysis dataset, the tables that read 6-month scores (Table 3 through the
-    # analysis dataset; Table 5 and the metrics directly), the completeness figure,
-    # the reproduction check and the report. Not Table 2 or 4, not Figures 1 or 2.
+    # Downstream of questionnaires_month6: its validation (not the other exports'), the
+    # per-form interface, the analysis dataset once, and what reads the data (every table,
+    # the participants table and figures, the values, the comparison, the report); not the
+    # audit of the paper's numbers, which reads no data.
     assert jobs_run(res.stderr) == {
-        "validate_export[export=questionnaires_month6]", "validate", "score[timepoint=month6]",
-        "analysis_dataset", "table[table=table3]", "table[table=table5]",
-        "table[table=feasibility_metrics]", "figure[figure=completeness]", "values",
-        "reproduction", "report_sources", "render", "all"}
-    unchanged = ["tables/table2.html", "tables/table4.html", "figures/consort.svg",
-                 "figures/timeline.svg", "derived/participants_core.parquet"]
+        "validate_export[export=questionnaires_month6]", "validate", "forms_interface",
+        "analysis", "participants_table", "table[table=table2]", "table[table=table3]",
+        "table[table=table4]", "table[table=table5]", "table[table=feasibility_metrics]",
+        "figure[figure=consort]", "figure[figure=timeline]", "figure[figure=completeness]",
+        "values", "reproduction", "report_sources", "render", "all"}
+    # what does not depend on a 6-month answer comes out byte for byte as it was
+    unchanged = ["tables/table2.html", "tables/table2.csv", "tables/table4.html",
+                 "tables/table5.csv", "figures/consort.svg", "figures/timeline.svg",
+                 "derived/participants_core.parquet", "reproduction/audit.csv"]
     for f in unchanged:
-        assert (project / "results" / f).stat().st_mtime == (built_project / "results" / f).stat().st_mtime, f
+        assert (project / "results" / f).read_bytes() == (built_project / "results" / f).read_bytes(), f
+    assert (project / "results" / "reproduction" / "audit.csv").stat().st_mtime == \
+        (built_project / "results" / "reproduction" / "audit.csv").stat().st_mtime
+    changed = (project / "results/tables/table3.csv").read_text()
+    assert changed != (built_project / "results/tables/table3.csv").read_text()
 
 
-def test_editing_a_table_module_reruns_that_table_and_what_reads_it(project):
-    module = project / "workflow" / "feasibility" / "tables" / "table4.py"
+def test_editing_a_table_kind_reruns_its_tables_and_what_reads_them(project):
+    module = project / "workflow" / "feasibility" / "tables" / "metrics.py"
     module.write_text(module.read_text() + "\n# edited\n")
     res = run_snakemake(project, "--dry-run")
     assert res.returncode == 0, res.stderr[-2000:]
-    assert jobs_run(res.stdout + res.stderr) == {"table[table=table4]", "values", "reproduction",
-                                                 "report_sources", "render", "all"}
+    assert jobs_run(res.stdout + res.stderr) == {"table[table=feasibility_metrics]", "values",
+                                                 "reproduction", "report_sources", "render",
+                                                 "all"}
+    # the categorical kind is also the engine of change and counts tables (they import it)
+    module.write_text(module.read_text().replace("\n# edited\n", ""))
+    kind = project / "workflow" / "feasibility" / "tables" / "categorical.py"
+    kind.write_text(kind.read_text() + "\n# edited\n")
+    res = run_snakemake(project, "--dry-run")
+    ran = jobs_run(res.stdout + res.stderr)
+    assert {"table[table=table3]", "table[table=table4]", "table[table=table5]"} <= ran
+    assert not {"table[table=table2]", "analysis"} & ran
 
 
 def test_changing_a_config_parameter_reruns_the_jobs_that_use_it(project):
     config = project / "config" / "config.yaml"
     text = config.read_text()
-    assert "feasibility:" in text
-    edited = re.sub(r"(\n  case_management_cost_per_hour_gbp:\s*)([0-9.]+)", lambda m: m[1] + str(float(m[2]) + 1), text)
+    assert "parameters:" in text
+    edited = re.sub(r"(\n  case_management_cost_per_hour_gbp:\n    value:\s*)([0-9.]+)",
+                    lambda m: m[1] + str(float(m[2]) + 1), text)
     assert edited != text, "the config has no case_management_cost_per_hour_gbp to change"
     config.write_text(edited)
     res = run_snakemake(project, "--dry-run")
     assert res.returncode == 0, res.stderr[-2000:]
     ran = jobs_run(res.stdout + res.stderr)
     assert "table[table=feasibility_metrics]" in ran
-    assert not {"table[table=table2]", "figure[figure=consort]", "participants"} & ran
+    # the cost is a parameter of one table: not of the analysis dataset, nor another table
+    assert not {"analysis", "table[table=table2]", "figure[figure=consort]",
+                "participants_table"} & ran
 
 
 def reference_outputs(project: Path) -> dict[str, str]:
@@ -124,11 +143,12 @@ def test_cluster_executor_gives_the_same_outputs_as_a_local_run(tmp_path, built_
 INTERRUPT_AT = [
     ("validate_export", "results/validated/questionnaires_week14.parquet"),
     ("validate", "results/validation/passed.json"),
-    ("participants", "results/derived/participants_core.parquet"),
-    ("score", "results/derived/scores_week6.parquet"),
-    ("analysis_dataset", "results/derived/scores.parquet"),
+    ("forms_interface", "results/forms/health_questionnaire.parquet"),
+    ("analysis", "results/analysis/timepoints.parquet"),
+    ("participants_table", "results/derived/participants_core.parquet"),
     ("table", "results/tables/table3.html"),
     ("figure", "results/figures/consort.png"),   # after its SVG: a job half done
+    ("values", "results/values/values.json"),
     ("audit", "results/reproduction/audit.csv"),
     ("reproduction", "results/reproduction/comparison.csv"),
     ("report_sources", "results/report/build/_generated/"),
@@ -138,14 +158,17 @@ QUICK_INTERRUPT = "validate"        # the quick run kills this one; the rest are
 # What a build that reaches each rule has not made yet: removed first, so that the run
 # starts there as a cold build would (and not the whole build again for each rule).
 LATER = {
-    "validate_export": ["validated", "validation", "derived", "tables", "figures", "reproduction", "report"],
-    "validate": ["validation/passed.json", "derived", "tables", "figures", "reproduction", "report"],
-    "participants": ["derived", "tables", "figures", "reproduction", "report"],
-    "score": ["derived", "tables", "figures", "reproduction", "report"],
-    "analysis_dataset": ["derived/scores.parquet", "derived/participants.parquet",
-                         "derived/imputation_counts.csv", "tables", "reproduction", "report"],
-    "table": ["tables", "reproduction", "report"],
+    "validate_export": ["validated", "validation", "forms", "analysis", "derived", "tables",
+                        "figures", "values", "reproduction", "report"],
+    "validate": ["validation/passed.json", "forms", "analysis", "derived", "tables", "figures",
+                 "values", "reproduction", "report"],
+    "forms_interface": ["forms", "analysis", "derived", "tables", "figures", "values",
+                        "reproduction", "report"],
+    "analysis": ["analysis", "derived", "tables", "figures", "values", "reproduction", "report"],
+    "participants_table": ["derived", "figures", "report"],
+    "table": ["tables", "values", "reproduction", "report"],
     "figure": ["figures", "report"],
+    "values": ["values", "reproduction", "report"],
     "audit": ["reproduction", "report"],
     "reproduction": ["reproduction/comparison.csv", "report"],
     "report_sources": ["report"],

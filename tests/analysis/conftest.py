@@ -1,7 +1,8 @@
-"""Fixtures of the analysis tests: the paper's validated-data interface (built once from
-today's pipeline, tests/analysis/legacy.py) and its declaration."""
+"""Fixtures of the analysis tests: the paper's per-form interface (built once from
+today's validation, tests/analysis/legacy.py) and its study file, config/config.yaml."""
 from __future__ import annotations
 
+import copy
 import sys
 from pathlib import Path
 
@@ -12,21 +13,40 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-PAPER_YAML = ROOT / "config" / "analysis.paper.yaml"
+PAPER_YAML = ROOT / "config" / "config.yaml"
 
 
 @pytest.fixture(scope="session")
 def paper_interface(tmp_path_factory) -> Path:
-    """``results/validated/`` as the input layer will write it, from today's snakemake
-    validate on the shipped data (about 5 s, once per session)."""
+    """The per-form interface as the workflow writes it, from ``snakemake validate`` on the
+    shipped data (about 5 s, once per session)."""
     import legacy
     return legacy.build_interface(tmp_path_factory.mktemp("paper"))
 
 
 @pytest.fixture()
 def paper_config() -> dict:
-    """A fresh copy of the paper's analysis declaration (tests may change it)."""
+    """A fresh copy of the paper's study file as written (tests may change it)."""
     return yaml.safe_load(PAPER_YAML.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def _paper_config_checked() -> dict:
+    from feasibility.config import load_study
+    return load_study(PAPER_YAML)
+
+
+@pytest.fixture()
+def paper_config_checked(_paper_config_checked) -> dict:
+    """A fresh copy of the paper's study file as the workflow reads it: checked against
+    the schema, paths resolved, defaults filled in."""
+    return copy.deepcopy(_paper_config_checked)
+
+
+@pytest.fixture(scope="session")
+def paper_provenance():
+    from feasibility.provenance import read_provenance
+    return read_provenance(ROOT / "data" / "raw")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,6 @@
-"""The paper's analysis as a declaration (config/analysis.paper.yaml), run on the
-validated-data interface built from today's pipeline, against the regression snapshot of
-every table (tests/regression/), and changes to the declaration giving the cells they
-should."""
+"""The paper's analysis as its study file declares it (config/config.yaml), run on the
+per-form interface, against the regression snapshot of every table (tests/regression/),
+and changes to the declaration giving the cells they should."""
 from __future__ import annotations
 
 import copy
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 from feasibility.analysis import Analysis, StudyData, build_table, load_spec, parse
-from feasibility.tables.common import CELL_COLUMNS, html_fragment
+from feasibility.tables.common import CELL_COLUMNS, html_fragment, write_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "regression" / "tables"
@@ -28,10 +27,8 @@ COUNTS = ["n", "denominator", "decimals"]
 
 
 @pytest.fixture(scope="module")
-def paper(paper_study):
-    import yaml
-    config = yaml.safe_load((ROOT / "config" / "analysis.paper.yaml").read_text(encoding="utf-8"))
-    return Analysis(paper_study, load_spec(config))
+def paper(paper_study, _paper_config_checked, paper_provenance):
+    return Analysis(paper_study, load_spec(_paper_config_checked), paper_provenance)
 
 
 def snapshot(table: str) -> pd.DataFrame:
@@ -102,8 +99,10 @@ def test_the_small_cell_rule_rewords_the_several_offers_note(paper):
 
 
 def test_the_library_reads_only_the_interface():
-    """No module of the analysis library or the table kinds reads today's exports or CRF."""
-    sources = list((ROOT / "workflow/feasibility/analysis").glob("*.py")) + [
+    """No module of the analysis library or the table kinds reads today's exports or CRF
+    (but the temporary legacy.py, which builds the interface from them)."""
+    sources = [p for p in (ROOT / "workflow/feasibility/analysis").glob("*.py")
+               if p.name != "legacy.py"] + [
         ROOT / f"workflow/feasibility/tables/{k}.py"
         for k in ("baseline", "change", "categorical", "counts", "metrics")]
     for path in sources:
@@ -114,17 +113,17 @@ def test_the_library_reads_only_the_interface():
 
 
 # ----------------------------------------------------------------------------- changes
-def build(study: StudyData, config: dict, table: str) -> pd.DataFrame:
-    return build_table(Analysis(study, load_spec(config)), table).cells
+def build(study: StudyData, config: dict, table: str, provenance=None) -> pd.DataFrame:
+    return build_table(Analysis(study, load_spec(config), provenance), table).cells
 
 
-def test_a_new_row_adds_its_cells_and_changes_nothing_else(paper_study, paper_config,
-                                                           paper_interface):
-    config = copy.deepcopy(paper_config)
+def test_a_new_row_adds_its_cells_and_changes_nothing_else(paper_study, paper_config_checked,
+                                                           paper_interface, paper_provenance):
+    config = paper_config_checked
     rows = config["tables"]["table2"]["rows"]
     rows[0]["variables"].append({"variable": "dem_prev_worked", "type": "dichotomous",
                                  "label": "Previously worked, n (%)"})
-    cells = build(paper_study, config, "table2")
+    cells = build(paper_study, config, "table2", paper_provenance)
     new = cells[cells["row_label"] == "Previously worked, n (%)"]
     # by hand from the interface: participants are the records with an enrolment row
     demo = pd.read_parquet(paper_interface / "demographics.parquet")
@@ -150,13 +149,14 @@ def _with_month12(paper_interface: Path, dest: Path) -> StudyData:
     return StudyData.from_frames(book, forms)
 
 
-def test_a_new_time_point_adds_a_column(paper_config, paper_interface, tmp_path):
+def test_a_new_time_point_adds_a_column(paper_config_checked, paper_interface, tmp_path,
+                                        paper_provenance):
     study = _with_month12(paper_interface, tmp_path)
-    config = copy.deepcopy(paper_config)
+    config = paper_config_checked
     config["timepoints"]["schedule"]["month12"] = {"event": "month12_arm_1",
                                                    "label": "12 months"}
     config["tables"]["table3"]["columns"].append({"id": "month12", "timepoint": "month12"})
-    cells = build(study, config, "table3")
+    cells = build(study, config, "table3", paper_provenance)
     old, new = cells[cells["column"] != "month12"], cells[cells["column"] == "month12"]
     assert mismatches(snapshot("table3"), old.reset_index(drop=True)) == []
     assert len(new) == 11
@@ -165,12 +165,14 @@ def test_a_new_time_point_adds_a_column(paper_config, paper_interface, tmp_path)
     for col in ("row_label", "statistic", "estimate", "sd", "lower", "upper", "n", "text"):
         assert twelve[col].tolist() == six[col].tolist(), col
     assert twelve["published_key"].str.endswith("[3]").all()
-    words = gt_text(html_fragment(build_table(Analysis(study, load_spec(config)), "table3").gt))
+    words = gt_text(html_fragment(build_table(Analysis(study, load_spec(config), paper_provenance),
+                                              "table3").gt))
     assert ["spanner", "12 months"] in words
 
 
-def test_a_new_instrument_adds_its_scores(paper_study, paper_config, paper_interface):
-    config = copy.deepcopy(paper_config)
+def test_a_new_instrument_adds_its_scores(paper_study, paper_config_checked, paper_interface,
+                                          paper_provenance):
+    config = paper_config_checked
     # the HADS scored a second time, without imputation (max_missing 0), under other names
     config["instruments"]["hads_complete"] = {
         "scorer": "hads", "form": "health_questionnaire",
@@ -178,7 +180,7 @@ def test_a_new_instrument_adds_its_scores(paper_study, paper_config, paper_inter
         "rename": {"hads_anxiety": "anxiety_complete", "hads_depression": "depression_complete"},
         "labels": {"hads_anxiety": "HADS anxiety, complete answers"}}
     config["tables"]["table2"]["rows"][-1]["variables"].append({"variable": "anxiety_complete"})
-    cells = build(paper_study, config, "table2")
+    cells = build(paper_study, config, "table2", paper_provenance)
     row = cells[cells["row_label"] == "HADS anxiety, complete answers"]
     missing = cells[cells["row_label"] == "HADS anxiety, complete answers: missing"]
     # by hand: baseline anxiety (odd items) of participants who answered all seven
@@ -196,10 +198,11 @@ def test_a_new_instrument_adds_its_scores(paper_study, paper_config, paper_inter
     assert mismatches(snapshot("table2"), rest) == []
 
 
-def test_a_changed_parameter_changes_only_the_cells_that_use_it(paper_study, paper_config):
-    config = copy.deepcopy(paper_config)
+def test_a_changed_parameter_changes_only_the_cells_that_use_it(paper_study, paper_config_checked,
+                                                                 paper_provenance):
+    config = paper_config_checked
     config["parameters"]["case_management_cost_per_hour_gbp"] = 60
-    cells = build(paper_study, config, "feasibility_metrics")
+    cells = build(paper_study, config, "feasibility_metrics", paper_provenance)
     before = snapshot("feasibility_metrics")
     changed = [i for i in range(len(before)) if before.at[i, "text"] != cells.at[i, "text"]]
     assert [cells.at[i, "row_label"] for i in changed] == \
@@ -210,16 +213,17 @@ def test_a_changed_parameter_changes_only_the_cells_that_use_it(paper_study, pap
     assert np.isclose(cells.at[i, "upper"], 2 * float(before.at[i, "upper"]))
 
 
-def test_a_saved_analysis_dataset_gives_the_same_tables(paper_study, paper_config, tmp_path):
-    """Table jobs can read the analysis dataset that one job derived and scored."""
-    spec = load_spec(paper_config)
-    first = Analysis(paper_study, spec)
+def test_a_saved_analysis_dataset_gives_the_same_tables(paper_study, paper_config_checked,
+                                                        paper_provenance, tmp_path):
+    """Table jobs read the analysis dataset that one job derived and scored."""
+    spec = load_spec(paper_config_checked)
+    first = Analysis(paper_study, spec, paper_provenance)
     first.save(tmp_path / "analysis")
     assert {p.name for p in (tmp_path / "analysis").iterdir()} == {
         "records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json"}
     records = pd.read_parquet(tmp_path / "analysis" / "records.parquet")
     assert len(records) == 117 and {"placed", "dropout", "participants"} <= set(records)
-    loaded = Analysis.load(paper_study, spec, tmp_path / "analysis")
+    loaded = Analysis.load(paper_study, spec, tmp_path / "analysis", paper_provenance)
     assert "placed" in loaded._variables and "hads_anxiety" in loaded._variables
     for table in TABLES:
         assert mismatches(snapshot(table), build_table(loaded, table).cells) == [], table
@@ -227,8 +231,8 @@ def test_a_saved_analysis_dataset_gives_the_same_tables(paper_study, paper_confi
             (SNAPSHOT / f"{table}.text.json").read_text(encoding="utf-8"))
 
 
-# ----------------------------------------------------------------------------- derive.py
-SAME_NAME = ["site", "source", "source_group", "consent_date", "age", "sex", "marital_status",
+# ------------------------------------------------------------- the participants table
+SAME_NAME = ["site", "source", "source_group", "consent_date", "sex", "marital_status",
              "ethnicity", "education", "pain_area_lower_back", "pain_area_back_or_neck",
              "pain_area_head", "pain_area_chest", "pain_area_abdominal", "pain_area_peripheral",
              "n_pain_areas", "years_in_pain", "years_out_of_work", "years_looking_for_work",
@@ -252,30 +256,80 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def test_the_declaration_derives_todays_participants_table(paper, paper_interface):
-    """Every column of today's derive.participants (the analysis dataset the figures and
-    the report read), recomputed from the interface by declared expressions."""
-    from feasibility.derive import participants as derive_today
-
-    validated = paper_interface.parent / "project" / "results" / "validated"
-    frames = {name: pd.read_parquet(validated / f"{export}.parquet") for name, export in (
-        ("enrolment", "enrolment"), ("work_preparation", "work_preparation"),
-        ("placements", "placements"), ("status_changes", "status_changes"),
-        ("case_management", "case_management"), ("adverse_events", "adverse_events"),
-        ("followup_admin", "followup_admin"))}
-    screening = pd.read_parquet(validated / "screening.parquet")
+def test_the_declaration_derives_the_participants_table(paper, paper_interface):
+    """Every column of the participants table that derive.py made (the snapshot of main at
+    c515aea, tests/regression/participants.csv), recomputed from the interface by the
+    declared expressions, participant by participant."""
+    want = pd.read_csv(ROOT / "tests" / "regression" / "participants.csv", keep_default_na=False,
+                       na_values=[""])
+    bools = {"True": True, "False": False}
+    want = want.apply(lambda c: c.map(lambda x: bools.get(x, x)) if c.dtype == object else c)
+    # today's participant ID <-> the record (screening number) of the interface
+    screening = pd.read_parquet(paper_interface.parent / "project" / "results" / "validated"
+                                / "screening.parquet")
     to_s = dict(zip(screening["scr_participant_id"], screening["record_id"]))
-    today = derive_today(**frames)
-    today = today.set_index(today["record_id"].map(to_s)).sort_index()
+    want = want.set_index(want["record_id"].map(to_s)).sort_index()
     participants = paper.population(paper.spec.participants_expr())
-    assert sorted(participants) == list(today.index)
+    assert sorted(participants) == list(want.index)
     for tp in ("week6", "week14", "month6"):
-        today[f"follow_up_status[{tp}]"] = today[f"fu_status_{tp}"]
-        today[f"follow_up_days[{tp}]"] = today[f"fu_days_{tp}"]
+        want[f"follow_up_status[{tp}]"] = want[f"fu_status_{tp}"]
+        want[f"follow_up_days[{tp}]"] = want[f"fu_days_{tp}"]
     columns = SAME_NAME + [f"follow_up_{k}[{tp}]" for k in ("status", "days")
                            for tp in ("week6", "week14", "month6")]
     for column in columns:
-        mine = paper.evaluate_rows(parse(column, "test"), index=participants)
-        mine = mine.reindex(today.index)
-        bad = [rid for rid in today.index if not _same(today.at[rid, column], mine[rid])]
-        assert not bad, (column, bad[:3], [(today.at[r, column], mine[r]) for r in bad[:3]])
+        mine = paper.evaluate_rows(parse(column, "test"), index=participants).reindex(want.index)
+        expected = want[column]
+        if column.endswith("date") or column in ("placement_start", "placement_end", "start_date"):
+            expected = pd.to_datetime(expected)
+        bad = [rid for rid in want.index if not _same(expected[rid], mine[rid])]
+        assert not bad, (column, bad[:3], [(expected[r], mine[r]) for r in bad[:3]])
+
+
+def test_the_figures_participants_table_is_the_declared_one(paper, paper_interface):
+    """The temporary participants table today's figure modules read (rule
+    participants_table) holds the declared variables, keyed as today's exports."""
+    from feasibility.analysis.legacy import participants_for_figures
+
+    screening = pd.read_parquet(paper_interface.parent / "project" / "results" / "validated"
+                                / "screening.parquet")
+    table = participants_for_figures(paper, screening)
+    want = pd.read_csv(ROOT / "tests" / "regression" / "participants.csv")
+    assert sorted(table["record_id"]) == sorted(want["record_id"])
+    assert set(want.columns) - set(table.columns) == {"age"}
+    assert table["dropout"].dtype == bool and table["placed"].dtype == bool
+
+
+# ----------------------------------------------------------------------------- every table
+@pytest.mark.parametrize("table", TABLES)
+def test_printed_text_is_what_the_html_shows(paper, table):
+    result = build_table(paper, table)
+    shown = [w for kind, w in gt_text(html_fragment(result.gt)) if kind == "cell"]
+    for text in result.cells.loc[result.cells["text"] != "", "text"]:
+        assert text in shown, (table, text)
+    keys = result.cells.loc[result.cells["published_key"] != "", "published_key"]
+    assert keys.is_unique, table
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_html_is_offline_and_has_its_parts(paper, table):
+    html = html_fragment(build_table(paper, table).gt)
+    assert f'id="{table}"' in html
+    assert 'class="gt_sourcenote"' in html and "Source:" in html
+    for forbidden in ("http", "@import", "googleapis"):
+        assert forbidden not in html
+
+
+def test_write_table_is_byte_identical_across_builds(paper, tmp_path):
+    outputs = []
+    for run in ("a", "b"):
+        result = build_table(paper, "table3")
+        html, csv = tmp_path / run / "table3.html", tmp_path / run / "table3.csv"
+        write_table(result.cells, result.gt, html, csv)
+        outputs.append((html.read_bytes(), csv.read_bytes()))
+    assert outputs[0] == outputs[1]
+    back = pd.read_csv(tmp_path / "a" / "table3.csv", keep_default_na=False)
+    assert list(back.columns) == CELL_COLUMNS
+    row = back[(back["row_label"] == "Perceived work confidence") & (back["column"] == "week6")]
+    assert row["text"].item().startswith("\u2212")          # U+2212 needs no quoting
+    assert row["published_key"].item() == "table3_change.work_confidence[0]"
+    assert outputs[0][0].decode("utf-8").lstrip().startswith('<div id="table3"')

@@ -57,15 +57,30 @@ def test_eq5d_value_sets_give_the_published_examples(value_set, profile, expecte
 
 
 def test_eq5d_describes_its_valuation_method():
+    """The index's label and note name the method in words (feasibility.eq5d_method), never
+    a configuration identifier, and say when it is not the paper's."""
     spec = registry.scorer("eq5d_5l")
     text = spec.describe(spec.parameters({"value_set": "england_5l_2018",
-                                          "paper_method": "the paper's way"}))
-    assert text["labels"]["eq5d_index"] == "EQ-5D-5L index (England 2018 value set)"
-    assert text["notes"]["method"].startswith("Index values computed with Devlin NJ")
-    assert "The paper reported the paper's way;" in text["notes"]["method"]
+                                          "paper_method": "nice_dsu_5l_to_3l"}))
+    assert text["labels"]["eq5d_index"] == "EQ-5D-5L index (England 5L value set)"
+    assert text["notes"]["method"].startswith(
+        "Index values from the England 5L value set (Devlin et al. 2018). The paper used the "
+        "NICE DSU mapping")
+    assert "england_5l_2018" not in text["notes"]["method"]
+    assert text["method"]["same_as_paper"] is False
+    # synthetic data: the note says what their answers were calibrated to
+    calibrated = spec.describe(spec.parameters({}), {"eq5d_index": "england_5l_2018"})
+    assert calibrated["notes"]["method"].endswith(
+        "The synthetic answers were calibrated so that the England 5L value set (Devlin et al. "
+        "2018) reproduces the paper's published index values.")
+    # the paper's own method: "as in the paper", and the same method
+    own = spec.describe(spec.parameters({"method": "mapping_table", "mapping_table": "m.csv",
+                                         "mapping": "nice_dsu_5l_to_3l"}))
+    assert own["labels"]["eq5d_index"] == "EQ-5D-5L mapped to the UK 3L value set (NICE DSU mapping)"
+    assert own["notes"]["method"].endswith("as in the paper.")
+    assert own["method"]["same_as_paper"] is True
     table = spec.describe(spec.parameters({"method": "mapping_table", "mapping_table": "m.csv"}))
-    assert table["labels"]["eq5d_index"] == "EQ-5D index (mapping table)"
-    assert "the mapping table m.csv" in table["notes"]["method"]
+    assert table["labels"]["eq5d_index"] == "EQ-5D index (the mapping table m.csv)"
 
 
 # ----------------------------------------------------------------------------- summed scales
@@ -183,7 +198,7 @@ def test_scores_are_per_time_point_with_the_scorers_labels(paper_study, paper_co
     assert list(var.by_timepoint) == ["baseline", "week6", "week14", "month6"]
     assert var.meta["label"] == "HADS depression"
     assert analysis.variable("eq5d_index").meta["label"] == \
-        "EQ-5D-5L index (England 2018 value set)"
+        "EQ-5D-5L index (England 5L value set)"
     assert analysis.variable("eq5d_vas").meta["label"] == "EQ-5D health today"
     # the verbal scale keeps its field's choices, so a table can label its levels
     assert dict(analysis.variable("placement_satisfaction").meta["choices"])[5] == "Very satisfied"

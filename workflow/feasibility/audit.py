@@ -451,7 +451,7 @@ class Measure:
     range_key: str | None
     granularity: Fraction | None      # None: not a multiple of any coarse grid
     decimals: int = 1
-    subscale: str | None = None       # name in ``scoring.missing_items``
+    subscale: str | None = None       # subscale of an instrument's ``missing_items`` rule
     note: str = ""
 
 
@@ -480,6 +480,11 @@ MEASURES: dict[str, Measure] = {
 }
 
 
+def audited_subscales() -> set[str]:
+    """The subscales whose missing-item rules the audit reads (its GRIM caveats)."""
+    return {m.subscale for m in MEASURES.values() if m.subscale}
+
+
 def items_per_subscale() -> dict[str, int]:
     """Number of items of each summed subscale, from the scorers (``feasibility.scoring``)."""
     from feasibility.scoring import hads, paw, promis, rtw_self_efficacy, wemwbs
@@ -495,7 +500,9 @@ class _Audit:
     def __init__(self, published: Mapping, config: Mapping):
         self.p = published
         self.confidence = float(config.get("statistics", {}).get("confidence_level", 0.95))
-        missing = config.get("scoring", {}).get("missing_items", {})
+        from feasibility.scoring.registry import missing_item_rules
+        missing = (config["missing_items"] if "missing_items" in config
+                   else missing_item_rules(config.get("instruments")))
         self.items = items_per_subscale()
         self.imputable = {name: self.items[name] for name, rule in missing.items()
                           if rule.get("max_missing", 0) >= 1 and name in self.items}
@@ -880,11 +887,17 @@ class _Audit:
                          f"{_fmt(observed, 2)} -> {stated} whether rounded or rounded up: "
                          f"{'agrees' if ok else 'differs'}"))
 
+    # each section of the checks and the part of the published values it checks: a
+    # published-values file without that part (another study's) skips the section
+    SECTIONS = (("table2", "table2_baseline"), ("table3", "table3_change"),
+                ("table4", "table4_work_outcomes"), ("table5", "table5_jobs"), ("flow", "flow"),
+                ("case_management", "case_management"), ("work_preparation", "work_preparation"),
+                ("placements", "placements"), ("economics", "economics"))
+
     def run(self) -> pd.DataFrame:
-        for section in (self.table2, self.table3, self.table4, self.table5, self.flow,
-                        self.case_management, self.work_preparation, self.placements,
-                        self.economics):
-            section()
+        for method, part in self.SECTIONS:
+            if part in self.p:
+                getattr(self, method)()
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
 
@@ -892,8 +905,9 @@ def audit_published(published: Mapping, config: Mapping) -> pd.DataFrame:
     """Every check on the paper's published values: columns key, check, arithmetic, verdict.
 
     ``published`` is ``config/published_values.yaml`` as loaded; ``config`` the study
-    configuration (missing-item rules decide which scores may be imputed; the
-    confidence level gives Table 3's t quantile).
+    configuration (its instruments' missing-item rules decide which scores may be
+    imputed, or ``missing_items``: subscale -> rule; the confidence level gives Table 3's t
+    quantile).
     """
     return _Audit(published, config).run()
 

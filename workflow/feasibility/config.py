@@ -204,18 +204,22 @@ def _resolve_ref(node: dict, root: dict) -> dict:
 
 
 def path_keys(root: dict | None = None) -> list[tuple[str, ...]]:
-    """Key paths of the schema's ``format: path`` values (nested ``properties`` only)."""
+    """Key paths of the schema's ``format: path`` values, through nested ``properties`` and
+    the ``additionalProperties`` of mappings keyed by name (``*`` in the path: e.g.
+    ``instruments.*.parameters.mapping_table``)."""
     root = schema() if root is None else root
     found = []
 
     def walk(node, prefix):
         node = _resolve_ref(node, root)
-        if not isinstance(node, dict):
+        if not isinstance(node, dict) or len(prefix) > 8:
             return
         if node.get("format") == "path":
             found.append(prefix)
         for key, sub in (node.get("properties") or {}).items():
             walk(sub, prefix + (key,))
+        if isinstance(node.get("additionalProperties"), dict):
+            walk(node["additionalProperties"], prefix + ("*",))
 
     walk(root, ())
     return found
@@ -232,13 +236,20 @@ def relative_to_cwd(path: str | os.PathLike) -> str:
 def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]]) -> dict:
     """A copy of ``data`` whose relative path strings are taken relative to ``folder``."""
     data = copy.deepcopy(data)
+
+    def resolve(parent, key: tuple[str, ...]):
+        if not isinstance(parent, dict):
+            return
+        if len(key) > 1:
+            children = parent.values() if key[0] == "*" else [parent.get(key[0])]
+            for child in children:
+                resolve(child, key[1:])
+        elif isinstance(parent.get(key[0]), str) and parent[key[0]]:
+            value = os.path.expanduser(parent[key[0]])
+            parent[key[0]] = relative_to_cwd(value if os.path.isabs(value) else folder / value)
+
     for key in keys:
-        parent = data
-        for part in key[:-1]:
-            parent = parent.get(part) if isinstance(parent, dict) else None
-        if isinstance(parent, dict) and isinstance(parent.get(key[-1]), str) and parent[key[-1]]:
-            value = os.path.expanduser(parent[key[-1]])
-            parent[key[-1]] = relative_to_cwd(value if os.path.isabs(value) else folder / value)
+        resolve(data, key)
     return data
 
 
@@ -347,24 +358,48 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
     return [(path, sentence)]
 
 
-def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = None) -> list[str]:
+def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = None,
+             fill_defaults: bool = False) -> list[str]:
     """Every way ``config`` breaks the schema, one line each, naming where the value came
-    from (file and line, or the command line)."""
+    from (file and line, or the command line). With ``fill_defaults`` the same pass
+    completes ``config`` with the schema's defaults (:func:`default_filling`)."""
     import jsonschema
 
     root = schema() if root is None else root
-    validator = jsonschema.Draft202012Validator(root, registry=registry())
+    validator = (default_filling() if fill_defaults else jsonschema.Draft202012Validator)(
+        root, registry=registry())
     found = []
-    for error in validator.iter_errors(config):
-        for path, sentence in _describe(error, root):
-            label, line = _where(path, sources)
-            found.append((label != COMMAND_LINE, line or 0, label, sentence))
+    described = [d for error in validator.iter_errors(config) for d in _describe(error, root)]
+    described += _parameter_problems(config)
+    for path, sentence in described:
+        label, line = _where(path, sources)
+        found.append((label != COMMAND_LINE, line or 0, label, sentence))
     lines = []
     for _, line, label, sentence in sorted(set(found), key=lambda f: (not f[0], f[1:])):
         where = ("the command line (--config)" if label == COMMAND_LINE
                  else label + (f" line {line}" if line else ""))
         lines.append(f"{where}: {sentence}")
     return lines
+
+
+def _parameter_problems(config: dict) -> list[tuple[tuple, str]]:
+    """A parameter declared with a range (``{value, minimum, maximum}``) whose value is
+    outside it, said as the schema's problems are."""
+    out = []
+    for name, spec in (config.get("parameters") or {}).items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("value"), (int, float)) \
+                or isinstance(spec.get("value"), bool):
+            continue
+        value, lo, hi = spec["value"], spec.get("minimum"), spec.get("maximum")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            bounds = [w for w in (f"at least {lo}" if lo is not None else "",
+                                  f"at most {hi}" if hi is not None else "") if w]
+            sentence = (f"parameters.{name} is {_shown(value)}; allowed: a number "
+                        + " and ".join(bounds))
+            if spec.get("description"):
+                sentence += f" - {' '.join(spec['description'].split())}"
+            out.append((("parameters", name, "value"), sentence))
+    return out
 
 
 def _where(path: tuple, sources: Sequence[_Source]) -> tuple[str, int | None]:
@@ -429,16 +464,13 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
-    found = problems(config, sources, root) or redcap_problems(config, sources)
+    found = problems(config, sources, root, fill_defaults=True) or redcap_problems(config, sources)
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
             f"The study file {names} is not valid ({len(found)} problem{'s' * (len(found) != 1)}); "
             "nothing was run:\n" + "\n".join(f"  {p}" for p in found)
             + f"\nEvery key, what it allows and its default: {relative_to_cwd(SCHEMA)}")
-    from snakemake.utils import validate
-
-    validate(config, str(SCHEMA), set_default=True)
     return config
 
 
@@ -465,6 +497,27 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
                 "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
                 "redcap.project_xml"]
     return []
+
+
+def default_filling():
+    """A JSON Schema validator that completes what it checks with the schema's defaults, as
+    ``snakemake.utils.validate(..., set_default=True)`` does (jsonschema's FAQ recipe), in
+    the one pass that lists the problems: Snakemake's would read the schema file again and
+    check it a second time (half a second of every run, the no-op build's too)."""
+    import jsonschema
+    from jsonschema import validators
+
+    base = jsonschema.Draft202012Validator
+    properties = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, props, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in props.items():
+                if isinstance(sub, dict) and "default" in sub:
+                    instance.setdefault(name, copy.deepcopy(sub["default"]))
+        yield from properties(validator, props, instance, schema)
+
+    return validators.extend(base, {"properties": set_defaults})
 
 
 def load_config(path: str | os.PathLike = DEFAULT_STUDY) -> dict:

@@ -143,12 +143,22 @@ def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
     published = (config.get("paths") or {}).get("published_values")
     if published:
         inputs["published values (paths.published_values)"] = (published, "file")
-    eq5d = (config.get("scoring") or {}).get("eq5d_index") or {}
-    if eq5d.get("method") == "mapping_table":
-        inputs["EQ-5D mapping table (scoring.eq5d_index.mapping_table)"] = (eq5d["mapping_table"], "file")
+    for key, path in mapping_tables(config).items():
+        inputs[f"EQ-5D mapping table ({key})"] = (path, "file")
     if (config.get("report") or {}).get("quarto_executable"):
         inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "file")
     return inputs
+
+
+def mapping_tables(config: dict) -> dict[str, str]:
+    """The lookup tables the study's instruments are scored with (an EQ-5D mapping table):
+    study-file key -> path."""
+    out = {}
+    for name, inst in (config.get("instruments") or {}).items():
+        params = inst.get("parameters") or {}
+        if params.get("method") == "mapping_table" and params.get("mapping_table"):
+            out[f"instruments.{name}.parameters.mapping_table"] = params["mapping_table"]
+    return out
 
 
 def fingerprint(files: dict[str, str]) -> dict[str, str | None]:
@@ -314,7 +324,8 @@ def validation_state(files: dict[str, str], settings: dict, where: ValidationPat
 
 
 # Results that exist only for data that passed validation; withdrawn when they do not.
-DOWNSTREAM = ("validated", "legacy", "derived", "tables", "figures", "quality", "reproduction", "values",
+DOWNSTREAM = ("validated", "legacy", "forms", "analysis", "derived", "tables", "figures", "quality",
+              "values", "reproduction",
               "report")
 
 
@@ -440,102 +451,98 @@ def legacy_exports(forms_dir: str, out: dict[str, str]) -> None:
     write_legacy_exports(forms_dir, out)
 
 
-# ------------------------------------------------------------------------------- derivation
+# ----------------------------------------------------------------- the per-form interface
 @step
-def participants(inputs: dict[str, str], out: str) -> None:
-    from .derive import participants as derive
+def forms_interface(validated: str, dictionary: str, out: str) -> None:
+    """TEMPORARY rule forms_interface: one tidy table per instrument, ``codebook.json`` and
+    ``missing_codes.parquet`` from today's validated exports (``analysis.legacy``), until
+    the input layer writes them itself."""
+    from .analysis.legacy import write_interface
 
-    frames = {k: read_parquet(v) for k, v in inputs.items()}
-    write_parquet(out, derive(**frames))
+    write_interface(Path(validated), Path(dictionary), Path(out))
+
+
+# -------------------------------------------------------------------------------- analysis
+def _study_data(forms: str):
+    from .analysis import StudyData
+
+    return StudyData.read(forms)
+
+
+def _spec(config: dict):
+    """The analysis declaration of the study (already checked against the schema when the
+    study file was read)."""
+    from .analysis import load_spec
+
+    return load_spec(config, checked=True)
 
 
 @step
-def score(timepoint: str, questionnaire: str, participants_path: str, config: dict,
-          out: str, log: str) -> None:
-    from .schemas.derived import Scores, ScoringLog
-    from .scoring import score_timepoint
+def analysis(forms: str, config: dict, out: str, provenance: str | None = None) -> None:
+    """Rule analysis: the analysis dataset, once (every instrument scored at each of its
+    time points, every derived variable, the flow), saved for the table and value jobs."""
+    from .analysis import Analysis
+    from .provenance import read_provenance
 
-    items = read_parquet(questionnaire)
-    demo = read_parquet(participants_path)[["record_id", "age", "sex"]]
-    scores, slog = score_timepoint(items, timepoint, demo, config)
-    write_parquet(out, Scores.validate(scores, lazy=True))
-    write_csv(log, ScoringLog.validate(slog, lazy=True))
+    Analysis(_study_data(forms), _spec(config), read_provenance(provenance)).save(out)
+
+
+def _analysis(forms: str, analysis_dir: str, config: dict, provenance: str | None):
+    from .analysis import Analysis
+    from .provenance import read_provenance
+
+    return Analysis.load(_study_data(forms), _spec(config), analysis_dir,
+                         read_provenance(provenance))
 
 
 @step
-def analysis_dataset(scores: list[str], logs: list[str], participants_path: str,
-                     out_scores: str, out_participants: str, out_log: str) -> None:
-    """The long scores table, the participant table with job outcomes, the imputation log."""
-    long = pd.concat([read_parquet(p) for p in scores], ignore_index=True)
-    write_parquet(out_scores, long)
-    people = read_parquet(participants_path)
-    jobs = long[long["timepoint"].isin(["week14", "month6"])].pivot(
-        index="record_id", columns="timepoint", values=["job_offers", "job_offers_accepted", "jobs_started"])
-    jobs.columns = [f"{a}_{b}" for a, b in jobs.columns]
-    write_parquet(out_participants, people.merge(jobs.reset_index(), on="record_id", how="left"))
-    log = pd.concat([pd.read_csv(p) for p in logs], ignore_index=True)
-    counts = (log.groupby(["instrument", "timepoint", "action"]).size().rename("n").reset_index()
-              if len(log) else pd.DataFrame(columns=["instrument", "timepoint", "action", "n"]))
-    write_csv(out_log, counts)
+def participants_table(forms: str, analysis_dir: str, config: dict, screening: str,
+                       out: str) -> None:
+    """TEMPORARY rule participants_table: the one-row-per-participant table today's figure
+    modules read, from the analysis dataset (``analysis.legacy``)."""
+    from .analysis.legacy import participants_for_figures
+
+    analysis = _analysis(forms, analysis_dir, config, None)
+    write_parquet(out, participants_for_figures(analysis, read_parquet(screening)))
 
 
 # ---------------------------------------------------------------------------------- tables
 @step
-def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str,
+def table(table_id: str, forms: str, analysis_dir: str, config: dict, html: str, csv: str,
           provenance: str | None = None) -> None:
-    """Rule table: ``config`` holds only the parts of the study configuration the table reads;
-    ``provenance`` is the data folder's provenance file, when the data came from a generator
-    (its source note then says the data are synthetic)."""
-    from . import eq5d_method
-    from .provenance import read_provenance, source_note
+    """Rule table: the declared table ``table_id`` (its kind's generic module,
+    ``feasibility.tables.<kind>``) from the saved analysis dataset: the great-tables HTML
+    fragment and the tidy CSV of its cells, with the small-cell rule
+    (``disclosure.small_cell_threshold``). ``provenance``: the data folder's provenance
+    file, when a generator made the data (the source note then says they are synthetic)."""
+    from .analysis import build_table
     from .tables.common import write_table
 
-    frames = {k: read_parquet(v) for k, v in inputs.items()}
     threshold = small_cell_threshold(config)
-    prov = read_provenance(provenance)
-    eq5d_cfg = config.get("scoring", {}).get("eq5d_index")
-
-    def note(module) -> str:
-        return source_note(prov, module.SOURCE_NOTE, module.SOURCE_WHAT)
-
-    if name == "table2":
-        from .tables import table2 as t
-        cells = t.table2_baseline(frames["participants"], frames["scores"],
-                                  eq5d_label=eq5d_method.used(eq5d_cfg).label)
-        gt = t.table2_gt(cells, source_note=note(t))
-    elif name == "table3":
-        from .tables import table3 as t
-        cells = t.table3_change(frames["participants"], frames["scores"],
-                                eq5d_label=eq5d_method.used(eq5d_cfg).label)
-        calibrated = prov.calibrated_to.get("eq5d_index") if prov and prov.synthetic else None
-        gt = t.table3_gt(cells, eq5d_method=eq5d_method.footnote(eq5d_cfg, calibrated),
-                         final_follow_up=t.final_follow_up_note(frames["participants"]),
-                         start_date_definition=config["study"]["start_date_definition"],
-                         source_note=note(t))
-    elif name == "table4":
-        from .tables import table4 as t
-        cells = t.table4_work_outcomes(frames["week6"])
-        gt = t.table4_gt(cells, source_note=note(t))
-    elif name == "table5":
-        from .tables import table5 as t
-        cells = t.table5_jobs(frames["week14"], frames["month6"])
-        gt = t.table5_gt(cells, source_note=note(t), small_cell_threshold=threshold)
-    elif name == "feasibility_metrics":
-        from .tables.feasibility_metrics import feasibility_metrics, feasibility_metrics_gt
-        from .derive import employment_known
-        starters = [r for tp in ("week14", "month6")
-                    for r in frames[tp].loc[frames[tp]["jobs_started"].fillna(0) > 0, "record_id"]]
-        employed = employment_known(frames["participants"], frames["status_changes"], starters)
-        cells = feasibility_metrics(frames["participants"], frames["screening"], config,
-                                    employment_known=len(employed))
-        from .tables import feasibility_metrics as t
-        gt = feasibility_metrics_gt(cells, config, source_note=note(t))
-    else:
-        raise ValueError(f"unknown table {name!r}")
-    write_table(cells, gt, html, csv, small_cell_threshold=threshold)
+    result = build_table(_analysis(forms, analysis_dir, config, provenance), table_id,
+                         small_cell_threshold=threshold)
+    write_table(result.cells, result.gt, html, csv, small_cell_threshold=threshold)
 
 
 # --------------------------------------------------------------------------------- figures
+def forms_returned(questionnaires: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """record_id × time point × form: whether any answer of that form was returned (today's
+    completeness figure; moved here from the deleted derive.py until the generic figures
+    replace it)."""
+    rows = []
+    for tp, df in questionnaires.items():
+        if tp == "baseline":
+            continue
+        export = crf.EXPORTS[f"questionnaires_{tp}"]
+        for form in export.forms:
+            cols = [c for f in crf.form_fields(form) for c in f.columns()
+                    if c in df and not crf.fields_by_name()[f.name].is_date]
+            answered = df[cols].notna().any(axis=1)
+            rows.append(pd.DataFrame({"record_id": df["record_id"], "timepoint": tp, "form": form,
+                                      "returned": answered.to_numpy()}))
+    return pd.concat(rows, ignore_index=True)
+
+
 @step
 def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
     frames = {k: read_parquet(v) for k, v in inputs.items() if not k.startswith("q_")}
@@ -546,7 +553,6 @@ def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
         from .figures.timeline import make_timeline
         make_timeline(frames["participants"], frames["screening"], svg, png)
     elif name == "completeness":
-        from .derive import forms_returned
         from .figures.completeness import make_completeness
         q = {k[2:]: read_parquet(p) for k, p in inputs.items() if k.startswith("q_")}
         make_completeness(frames["participants"], forms_returned(q), svg, png, q)
@@ -557,36 +563,40 @@ def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
 # ------------------------------------------------------------------------ audit, reproduction
 @step
 def audit(published: str, config: dict, out: str) -> None:
-    import yaml
-
+    """Rule audit (only with a published-values file): the publication's own numbers
+    checked against each other (GRIM, GRIMMER, ranges, intervals, percentages, totals)."""
     from .audit import audit_published, write_audit
-    write_audit(audit_published(yaml.safe_load(Path(published).read_text()), config), out)
+    from .config import load_published
+
+    write_audit(audit_published(load_published(published), config), out)
 
 
 @step
-def values(published: str, table_csvs: list[str], extra: dict[str, str], config: dict,
-           out: str) -> None:
-    """Rule values: every number the report states, by name (``feasibility.values``)."""
-    import yaml
-
+def values(forms: str, analysis_dir: str, config: dict, table_csvs: list[str],
+           published: str | None, out: str) -> None:
+    """Rule values: every number the report states, by name (``feasibility.values``): the
+    declared ``values`` over the saved analysis dataset, and each table cell that carries a
+    published key."""
+    from .config import load_published
     from .values import build_values, values_json
+
     cells = pd.concat([pd.read_csv(p, dtype={"published_key": str, "text": str},
                                    keep_default_na=False, na_values=[""]) for p in table_csvs],
-                      ignore_index=True)
-    frames = {k: read_parquet(v) for k, v in extra.items()}
-    registry = build_values(cells, frames, yaml.safe_load(Path(published).read_text()),
-                            config.get("scoring", {}).get("eq5d_index"))
+                      ignore_index=True) if table_csvs else None
+    registry = build_values(_analysis(forms, analysis_dir, config, None), config, cells,
+                            load_published(published) if published else None)
     write_text(out, values_json(registry))
 
 
 @step
 def reproduction(published: str, values_path: str, audit_csv: str, out: str) -> None:
-    """Rule reproduction: compare every published value with its named value."""
-    import yaml
-
+    """Rule reproduction (only with a published-values file): compare every published
+    value with its named value."""
+    from .config import load_published
     from .reproduction import compare
     from .values import load_values
-    result = compare(yaml.safe_load(Path(published).read_text()), load_values(values_path),
+
+    result = compare(load_published(published), load_values(values_path),
                      pd.read_csv(audit_csv, keep_default_na=False))
     write_csv(out, result)
 
@@ -594,6 +604,9 @@ def reproduction(published: str, values_path: str, audit_csv: str, out: str) -> 
 # ---------------------------------------------------------------------------------- report
 @step
 def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str = "report") -> None:
+    """Rule report_sources: a build copy of ``report/`` whose ``feasibility.qmd`` holds the
+    declared sections (``report.sections``: headings and includes only) and whose
+    ``_generated/`` holds what they include (``feasibility.report_content``)."""
     from .report_content import write_generated
 
     build = Path(build_dir)
@@ -604,19 +617,19 @@ def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str =
 
 
 @step
-def render(config: dict, build_dir: str, html: str, pdf: str, followup: str) -> None:
+def render(config: dict, build_dir: str, html: str, pdf: str, analysis_meta: str) -> None:
     """Render both formats. The build date is SOURCE_DATE_EPOCH when set, else the first
-    day of the month of the last follow-up return, so two builds of the same data are
-    byte-identical."""
+    day of the month of the last follow-up return (``analysis_meta``: the analysis
+    dataset's ``variables.json``), so two builds of the same data are byte-identical."""
     import os
 
     from .render import render_options, render_report
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
-        last = read_parquet(followup)["fu_return_date"].max()
+        last = json.loads(Path(analysis_meta).read_text(encoding="utf-8")).get("data_date")
         # the first of that month: an exact day would be some person's return date
-        epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if pd.notna(last) else 0
+        epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if last else 0
     render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"),
                   source_date_epoch=int(epoch), **render_options(config))
 

@@ -1,13 +1,19 @@
-"""Markdown includes for the report (``_generated/*.md`` of a build copy of ``report/``).
+"""The report's sources: the build copy's ``feasibility.qmd`` and ``_generated/*.md``.
 
-Every number here comes from a pipeline output: the narrative sections are templates
-of the study file (``report.narrative``) whose placeholders name values of
-``values.json`` (``feasibility.narrative``); no number is typed into the text. No
-participant identifier, date of birth, exact date or free text is written (dates
+The report is declared in the study file (``report``): its title, and its sections in
+order, each a heading and blocks of content - text, narrative templates
+(``report.narrative``, whose numbers are placeholders naming values of ``values.json``:
+``feasibility.narrative``; no number is typed into the text), tables (the table rules'
+HTML), figures (SVG with caption and alternative text) and blocks this module writes
+(methods, appendices). :func:`write_generated` writes the build copy's ``feasibility.qmd``
+from ``report/feasibility.qmd`` (its front matter filled in, the body made of headings
+and ``{{< include >}}`` lines only, no code cells) and every file it includes.
+
+No participant identifier, date of birth, exact date or free text is written (dates
 appear at month precision). When the data folder holds a generator's provenance file
 (``feasibility.provenance``) the report says on its first page, in its figure captions
 and in every table's source note that the data are synthetic and not the study's.
-Configuration identifiers appear only in the settings table of Appendix D.
+Configuration identifiers appear only in the settings table of the provenance appendix.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ from .io import write_text
 from .narrative import render_all
 from .paper import location
 from .provenance import Provenance, is_synthetic, read_provenance
+from .report_sections import APPENDICES, check_sections, sections
 from .reproduction import DIFFERS, INCONSISTENT, MATCH, NOT_DATA, OTHER_METHOD, SUPPRESSED
 from .tables.common import frame_gt, html_fragment
 from .typeset import html_table_to_typst
@@ -34,19 +41,9 @@ from .values import load_values
 
 KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
                 "pypandoc-binary", "typst", "pyarrow", "PyYAML"]
-NARRATIVE = ("recruitment", "follow_up", "delivery", "employment", "safety")
-SUBSCALES = {"hads_anxiety": "HADS anxiety", "hads_depression": "HADS depression",
-             "promis_fatigue": "PROMIS Fatigue 8a", "promis_pain_interference":
-             "PROMIS Pain Interference 8a", "paw_job_satisfaction": "PAW job satisfaction",
-             "paw_social_support": "PAW social support", "paw_mental_stress": "PAW mental stress",
-             "wemwbs": "WEMWBS", "rtw_self_efficacy": "Return-to-work self-efficacy"}
-ASSUMPTIONS = {"wemwbs_missing_rule": "WEMWBS missing items",
-               "wrfq_scoring": "WRFQ scoring", "paw_subscales": "PAW subscales",
-               "rtw_self_efficacy": "Return-to-work self-efficacy",
-               "promis_pain_interference_form": "PROMIS pain interference form"}
-SYNTHETIC_SUBTITLE = ("Reproduction of a single-arm feasibility study's published results "
-                      "from synthetic data, not the study's data")
-
+DEFAULT_SYNTHETIC_SUBTITLE = "Built from synthetic data, not the study's data"
+BODY = "{{< include _generated/body.md >}}"
+PAGE_BREAK = "```{=typst}\n#pagebreak(weak: true)\n```\n"
 
 def table_block(html: str) -> str:
     """A great-tables table for the report: its HTML for the HTML formats, and the same
@@ -68,21 +65,6 @@ def md_table(df: pd.DataFrame, *, label: str | None = None, title: str = "",
     its Typst): long tables break across pages with their header repeated, and columns
     take the width their content needs. ``label`` ("Table A1") and ``title`` make its caption."""
     return table_block(html_fragment(frame_gt(df, title=title, label=label, table_id=table_id)))
-
-
-# Figure captions: the paper's for its Figures 1 and 2; figures it lacks take the next numbers.
-FIGURE_CAPTIONS = {
-    "consort": ("Figure 1", "Consort diagram. The diagram shows the flow of participants through the study"),
-    "timeline": ("Figure 2", "Recruitment, work preparation, and placement completion. The figure shows "
-                             "recruitment, rates of work preparation, and work placement completion by time"),
-    "completeness": ("Figure 3", "Follow-up completeness by time point and form. Denominators as in the "
-                     "tables: the health questionnaire and the employment form are expected from "
-                     "everyone who had not dropped out (the response rates, and Table 5, count "
-                     "every responder); the work questionnaire at 6 weeks from those placed "
-                     "(Table 4), and at 14 weeks and 6 months only from those who had an "
-                     "accepted job offer, so it is not applicable to anyone else (hatched cells, "
-                     "with the reason); the employment form is not collected at 6 weeks"),
-}
 
 
 def figure(build: Path, svg: str, caption: str | tuple[str, str]) -> str:
@@ -149,74 +131,97 @@ def _set_subtitle(build: Path, subtitle: str) -> None:
 
 
 # ----------------------------------------------------------------------------- methods
-def methods(config: dict, prov: Provenance | None = None) -> str:
-    sc = config["scoring"]
-    rules = md_table(pd.DataFrame(
-        [(SUBSCALES.get(k, k.replace('_', ' ')), v['max_missing'],
-          'mean of the answered items of the subscale' if v['method'] == 'mean_of_answered' else 'none')
-         for k, v in sc["missing_items"].items()],
+def _lower_first(label: str) -> str:
+    """A time point's label inside a sentence: "Baseline" -> "baseline" (not "EQ-5D")."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def timepoints_text(config: dict) -> str:
+    """The study's time points and the definition of the start date they count from."""
+    schedule = (config.get("timepoints") or {}).get("schedule") or {}
+    labels = [_lower_first(v.get("label", k) if isinstance(v, dict) else k)
+              for k, v in schedule.items()]
+    text = f"Time points: {_joined(labels)} after the start date.\n" if labels else ""
+    return text + config["study"]["start_date_definition"] + "\n"
+
+
+def missing_items_text(config: dict, label: str | None = "Table 9") -> str:
+    """The instruments' missing-item rules: the rule in words and a table of its
+    parameters by subscale; the WRFQ's not-applicable rule when the study scores it."""
+    from .scoring.registry import missing_item_rules, subscale_title
+
+    instruments = config.get("instruments") or {}
+    rules = missing_item_rules(instruments)
+    text = ("**Missing items.** Up to the number of missing items shown, the subscale's missing\n"
+            "items are imputed by the mean of its answered items; with more missing, the score\n"
+            "is missing.")
+    for name, raw in instruments.items():
+        if raw["scorer"] == "wrfq":
+            from .scoring.registry import scorer
+            fraction = scorer("wrfq").parameters(raw.get("parameters"))["max_not_applicable_fraction"]
+            title = subscale_title((raw.get("rename") or {}).get("wrfq", "wrfq"), instruments)
+            text += (f' The {title} is not scored when "does not apply to my job" is ticked for\n'
+                     f"more than {fraction:.0%} of its items.")
+    if not rules:
+        return text + "\n"
+    table = md_table(pd.DataFrame(
+        [(subscale_title(k, instruments), v["max_missing"],
+          "mean of the answered items of the subscale" if v["method"] == "mean_of_answered" else "none")
+         for k, v in rules.items()],
         columns=["subscale", "missing items imputed", "imputation"]),
-        label="Table 9", title="Missing items imputed, by subscale")
-    eq = sc["eq5d_index"]
-    used, paper = eq5d_method.used(eq), eq5d_method.paper(eq)
-    calibrated = (prov.calibrated_to.get("eq5d_index") if is_synthetic(prov) else None)
-    assumptions = "\n".join(f"- **{ASSUMPTIONS.get(k, k.replace('_', ' ').capitalize())}**: {v}"
-                            for k, v in sc["assumptions"].items())
-    def cited(m) -> str:
-        return f"{m.short} ({m.citation})" if m.citation else m.name
+        label=label, title="Missing items imputed, by subscale")
+    return text + "\n\n" + table
 
-    if used.id == paper.id:
-        eq_text = f"Index values come from {cited(used)}, the paper's method."
-    else:
-        eq_text = (f"Index values come from {cited(used)}. "
-                   f"The paper used {cited(paper)}, as Stata's eq5dmap implements it. "
-                   "That mapping is published "
-                   "only as lookup tables, which this project does not ship; a user who holds "
-                   "the table can supply it (docs/eq5d_mapping_tables.md) and then gets the "
-                   "paper's method. The two methods give different values for the same "
-                   "answers, so the report labels every index value with its method and "
-                   "never counts an index value computed another way as a match.")
-    if calibrated:
-        cal = eq5d_method.VALUE_SETS.get(calibrated)
-        eq_text += (f" The synthetic answers were calibrated so that "
-                    f"{cal.short if cal else 'a built-in value set'} reproduces the paper's "
-                    "published index values: the paper's mapping may not be copied into the "
-                    "project, nor anything derived from it, so the shipped data could not be "
-                    "calibrated to it.")
-    return f"""Time points: baseline, 6 weeks, 14 weeks and 6 months after the start date.
-{config['study']['start_date_definition']}
 
-Instruments were scored from item-level answers: EQ-5D-5L (profile, visual analogue
-scale, index), HADS anxiety and depression (0–21 each), WEMWBS (14–70), PROMIS
-Fatigue 8a and Pain Interference 8a (raw sums, 8–40), four 0–10 numerical rating
-scales, PAW job satisfaction, social support and mental stress, the WRFQ (0–100),
-return-to-work self-efficacy (2–10) and three five-point verbal items.
+def eq5d_text(config: dict, prov: Provenance | None = None) -> str:
+    """How the EQ-5D index was valued (for each instrument scored with eq5d_5l)."""
+    from .scoring.registry import eq5d_index_config, scorer
 
-**Missing items.** Up to the number of missing items shown, the subscale's missing
-items are imputed by the mean of its answered items; with more missing, the score
-is missing. The WRFQ is not scored when "does not apply to my job" is ticked for
-more than {sc['wrfq_max_not_applicable_fraction']:.0%} of its items.
+    out = []
+    for raw in (config.get("instruments") or {}).values():
+        if raw["scorer"] != "eq5d_5l":
+            continue
+        eq = eq5d_index_config(scorer("eq5d_5l").parameters(raw.get("parameters")))
+        used, paper = eq5d_method.used(eq), eq5d_method.paper(eq)
+        calibrated = (prov.calibrated_to.get("eq5d_index") if is_synthetic(prov) else None)
 
-{rules}
+        def cited(m) -> str:
+            return f"{m.short} ({m.citation})" if m.citation else m.name
 
-**EQ-5D index.** {eq_text}
+        if used.id == paper.id:
+            text = f"Index values come from {cited(used)}, the paper's method."
+        else:
+            text = (f"Index values come from {cited(used)}. "
+                    f"The paper used {cited(paper)}, as Stata's eq5dmap implements it. "
+                    "That mapping is published "
+                    "only as lookup tables, which this project does not ship; a user who holds "
+                    "the table can supply it (docs/eq5d_mapping_tables.md) and then gets the "
+                    "paper's method. The two methods give different values for the same "
+                    "answers, so the report labels every index value with its method and "
+                    "never counts an index value computed another way as a match.")
+        if calibrated:
+            cal = eq5d_method.VALUE_SETS.get(calibrated)
+            text += (f" The synthetic answers were calibrated so that "
+                     f"{cal.short if cal else 'a built-in value set'} reproduces the paper's "
+                     "published index values: the paper's mapping may not be copied into the "
+                     "project, nor anything derived from it, so the shipped data could not be "
+                     "calibrated to it.")
+        out.append(f"**EQ-5D index.** {text}\n")
+    return "\n".join(out)
 
-**Assumptions** (facts that public instrument documentation does not confirm):
 
-{assumptions}
-
-**Statistics.** Categorical data as n (%), of all participants unless stated;
-continuous data as mean (SD) or median (IQR) with Stata's centile definition
-(`summarize, detail`). Change from baseline is the mean of paired differences on
-complete pairs, with a 95% confidence interval from the t distribution.
-Proportions in the feasibility metrics carry Wilson 95% intervals. Follow-up
-response rates exclude participants who dropped out (excluded, withdrew,
-disengaged, died, or could not be placed for language or learning reasons).
-Sums of minutes and of recorded decimals are exact; each number is rounded half
-away from zero once, when printed.
-
-{small_cell_rule(config)}
-"""
+def assumptions_text(config: dict) -> str:
+    """The instruments' declared assumptions, each with its heading."""
+    items = [(k, v) for raw in (config.get("instruments") or {}).values()
+             for k, v in (raw.get("assumptions") or {}).items()]
+    if not items:
+        return ""
+    return ("**Assumptions** (facts that public instrument documentation does not confirm):\n\n"
+            + "\n".join(f"- **{k}**: {' '.join(v.split())}" for k, v in items) + "\n")
 
 
 def small_cell_rule(config: dict) -> str:
@@ -225,31 +230,31 @@ def small_cell_rule(config: dict) -> str:
     if not k:
         return ("**Small cells.** No small-cell rule was applied: counts of 1 and more are "
                 "printed, as in the paper.")
-    return (f"**Small cells.** In Tables 2–5 and the feasibility metrics, counts of 1 to {k - 1} "
+    labels = [t.get("label") or t.get("title") or tid
+              for tid, t in (config.get("tables") or {}).items()]
+    where = f"In the tables ({_joined(labels)})" if labels else "In the tables"
+    return (f"**Small cells.** {where}, counts of 1 to {k - 1} "
             f"people or events are shown as <{k}, and the percentages, intervals and rates derived "
             f"from them are withheld (small-cell threshold {k}). Zero counts, "
             "denominators and summaries of continuous measures are shown, and no complementary "
-            "suppression is applied. The participant-flow diagram (Figure 1), the other figures "
-            "and the text print exact counts.")
+            "suppression is applied. The figures and the text print exact counts.")
 
 
-# ----------------------------------------------------------------------------- captions
-def captions(prov: Provenance | None) -> dict[str, tuple[str, str]]:
-    """Figure captions: the paper's for its Figures 1 and 2; figures it lacks take the next
-    numbers. With synthetic data, each says what is reproduced and what is invented."""
-    consort, timeline, completeness = (FIGURE_CAPTIONS[k][1] for k in ("consort", "timeline", "completeness"))
-    if is_synthetic(prov):
-        consort += (". Synthetic data: the counts the paper reports are reproduced; the "
-                    "breakdown of the people screened out by reason is invented")
-        timeline += (". Synthetic data: the months of recruitment and the first month of each "
-                     "source are those the paper gives; every other date is invented")
-    return {"consort": (FIGURE_CAPTIONS["consort"][0], consort),
-            "timeline": (FIGURE_CAPTIONS["timeline"][0], timeline),
-            "completeness": (FIGURE_CAPTIONS["completeness"][0], completeness)}
+def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str]:
+    """A figure's number and caption (the report item's, else the study file's ``figures``
+    section's); with synthetic data, what is reproduced and what is invented."""
+    declared = ((config.get("figures") or {}).get(item["figure"]) or {})
+    declared = declared if isinstance(declared, dict) else {}
+    label = item.get("label", declared.get("label", ""))
+    text = " ".join(str(item.get("caption", declared.get("caption", item["figure"]))).split())
+    extra = item.get("synthetic", declared.get("synthetic"))
+    if is_synthetic(prov) and extra:
+        text += ". " + " ".join(extra.split())
+    return label, text
 
 
 # ----------------------------------------------------------------------------- appendices
-def appendix_reproduction(comp: pd.DataFrame) -> str:
+def appendix_reproduction(comp: pd.DataFrame, letter: str = "A") -> str:
     counts = comp["status"].value_counts()
     parts = [f"{counts.get(MATCH, 0)} match at the paper's printed precision (same definition "
              "and method)"]
@@ -267,86 +272,164 @@ def appendix_reproduction(comp: pd.DataFrame) -> str:
                                  "reason": "Reason"})
     shown["Status"] = shown["Status"].str.capitalize()
     return (first + "\n\n" + md_table(shown[["Where in the paper", "Paper", "Reproduced",
-                                             "Status", "Reason"]], label="Table A1",
+                                             "Status", "Reason"]], label=f"Table {letter}1",
                                        title="Each published value and its reproduction"))
 
 
 
-def appendix_audit(audit: pd.DataFrame) -> str:
+def appendix_audit(audit: pd.DataFrame, letter: str = "B") -> str:
     audit = audit.assign(where=audit["key"].map(location))
     inc = audit[audit["verdict"] == "inconsistent"]
     return (f"{len(audit)} checks of the published numbers; {len(inc)} find an inconsistency.\n\n"
             + md_table(inc.rename(columns={"where": "Where in the paper", "check": "Check",
                                            "arithmetic": "Arithmetic"})
-                       [["Where in the paper", "Check", "Arithmetic"]], label="Table B1",
+                       [["Where in the paper", "Check", "Arithmetic"]], label=f"Table {letter}1",
                        title="Published values the audit finds inconsistent")
             + "\n\nAll checks:\n\n"
             + md_table(audit.rename(columns={"where": "Where in the paper", "check": "Check",
                                              "verdict": "Verdict"})
-                       [["Where in the paper", "Check", "Verdict"]], label="Table B2",
+                       [["Where in the paper", "Check", "Verdict"]], label=f"Table {letter}2",
                        title="All checks"))
 
 
 # ----------------------------------------------------------------------------- the build
+def _include(name: str) -> str:
+    return f"{{{{< include _generated/{name}.md >}}}}\n"
+
+
 def write_generated(config: dict, inputs: dict, build: Path) -> None:
+    """The build copy's ``feasibility.qmd`` (front matter and the declared sections) and
+    every ``_generated/*.md`` it includes.
+
+    ``inputs``: ``values`` (values.json), ``validation`` (the success record),
+    ``scoring_log`` (the analysis dataset's), ``provenance`` (or None), ``comparison`` and
+    ``audit`` (with a published-values file), ``tables`` (id -> HTML) and ``figures`` (id
+    -> SVG)."""
+    problems = check_sections(config)
+    if problems:
+        raise ValueError("the report's sections cannot be built:\n" + "\n".join(problems))
     g = build / "_generated"
     g.mkdir(parents=True, exist_ok=True)
     prov = read_provenance(inputs.get("provenance"))
     val = json.loads(Path(inputs["validation"]).read_text())
-    if is_synthetic(prov):
-        _set_subtitle(build, SYNTHETIC_SUBTITLE)
+    report = config.get("report") or {}
+    values = load_values(inputs["values"]) if inputs.get("values") else {}
+    templates = report.get("narrative") or {}
+    narratives = render_all(templates, values)
     write_text(g / "banner.md", data_statement(prov, _changed_files(prov, val)))
-    write_text(g / "methods.md", methods(config, prov))
-    values = load_values(inputs["values"])
-    templates = (config.get("report") or {}).get("narrative") or {}
-    missing = [name for name in NARRATIVE if name not in templates]
-    if missing:
-        raise ValueError(f"report.narrative has no template for {', '.join(missing)}")
-    for name, text in render_all(templates, values).items():
-        write_text(g / f"{name}.md", text)
-    cap = captions(prov)
-    write_text(g / "figure1.md", figure(build, inputs["consort"], cap["consort"]))
-    write_text(g / "figure2.md", figure(build, inputs["timeline"], cap["timeline"]))
-    write_text(g / "completeness.md", figure(build, inputs["completeness"], cap["completeness"]))
-    for t in ("table2", "table3", "table4", "table5", "feasibility_metrics"):
-        write_text(g / f"{t}.md", html_block(inputs[t]))
-    comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)
-    write_text(g / "appendix_reproduction.md", appendix_reproduction(comp))
-    audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)
-    write_text(g / "appendix_audit.md", appendix_audit(audit))
-    # the success record names each input file validated: the records export and the metadata
+    body = [_include("banner")]
+    for i, section in enumerate(sections(config)):
+        if section.get("new_page"):
+            body.append(PAGE_BREAK)
+        if section.get("title"):
+            body.append("#" * int(section.get("level", 1)) + f" {section['title']}\n")
+        for j, item in enumerate(section.get("content") or []):
+            if "text" in item:
+                body.append(item["text"].strip() + "\n")
+                continue
+            if "narrative" in item:
+                name, text = f"narrative_{item['narrative']}", narratives[item["narrative"]]
+            elif "table" in item:
+                name, text = f"table_{item['table']}", html_block(inputs["tables"][item["table"]])
+            elif "figure" in item:
+                name = f"figure_{item['figure']}"
+                text = figure(build, inputs["figures"][item["figure"]], caption(item, config, prov))
+            else:
+                name = item["generated"]
+                text = generated_block(name, item, config, inputs, prov, val)
+            write_text(g / f"{name}.md", text)
+            body.append(_include(name))
+    write_qmd(build / "feasibility.qmd", config, prov, "\n".join(body))
+
+
+def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val: dict) -> str:
+    """One block this module writes (``report.sections[].content[].generated``)."""
+    if name == "timepoints":
+        return timepoints_text(config)
+    if name == "missing_items":
+        return missing_items_text(config, item.get("label", "Table 9"))
+    if name == "eq5d_method":
+        return eq5d_text(config, prov)
+    if name == "assumptions":
+        return assumptions_text(config)
+    if name == "small_cell_rule":
+        return small_cell_rule(config) + "\n"
+    letter = item.get("label", APPENDICES[name])
+    if name == "appendix_reproduction":
+        comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)
+        return appendix_reproduction(comp, letter)
+    if name == "appendix_audit":
+        audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)
+        return appendix_audit(audit, letter)
+    if name == "appendix_validation":
+        return appendix_validation(val, inputs.get("scoring_log"), letter)
+    return provenance(config, inputs, prov, letter)
+
+
+def write_qmd(path: Path, config: dict, prov: Provenance | None, body: str) -> None:
+    """``report/feasibility.qmd``'s copy with the study's title, subtitle and language in
+    its front matter and the declared body in place of its body include."""
+    report = config.get("report") or {}
+    meta = {"title": report.get("title") or config["study"]["title"],
+            "subtitle": (report.get("synthetic_subtitle") or DEFAULT_SYNTHETIC_SUBTITLE)
+            if is_synthetic(prov) else report.get("subtitle"),
+            "lang": report.get("lang") or "en-GB"}
+    text = path.read_text(encoding="utf-8")
+    for key, value in meta.items():
+        line = f"{key}: {json.dumps(value, ensure_ascii=False)}" if value else ""
+        text, count = re.subn(rf"(?m)^{key}:.*\n", line + "\n" if line else "", text, count=1)
+        if not count and line:
+            text = text.replace("---\n", f"---\n{line}\n", 1)
+    if BODY not in text:
+        raise ValueError(f"{path}: the report's template needs the line {BODY}, where the "
+                         "declared sections go")
+    write_text(path, text.replace(BODY, body.rstrip("\n")))
+
+
+def appendix_validation(val: dict, scoring_log: str | None, letter: str = "C") -> str:
+    """The files validated (the success record names the records export and the project's
+    metadata) and the scores the missing-item rules imputed or dropped."""
     ex = pd.DataFrame(val["exports"]).reindex(columns=["file", "what", "records", "status"])
     ex["records"] = ex["records"].map(lambda n: "" if pd.isna(n) else f"{int(n):,}")
     ex = ex.rename(columns={"what": "content", "records": "rows"})
-    imp = pd.read_csv(inputs["imputation"])
-    write_text(g / "appendix_validation.md",
-               f"{len(ex)} files validated (the records export and the project's metadata); "
-               f"{val['n_failures']} failures, {val.get('n_warnings', 0)} warnings.\n\n"
-               + md_table(ex, label="Table C1", title="Files validated")
-               + "\n\nImputed and dropped scores (missing-data rules):\n\n"
-               + (md_table(imp, label="Table C2", title="Imputed and dropped scores") if len(imp) else "None.\n"))
-    write_text(g / "appendix_provenance.md", provenance(config, inputs, prov))
+    log = pd.read_parquet(scoring_log) if scoring_log else pd.DataFrame()
+    if len(log):
+        imp = (log.groupby(["instrument", "timepoint", "action"]).size().rename("n").reset_index())
+    else:
+        imp = pd.DataFrame(columns=["instrument", "timepoint", "action", "n"])
+    return (f"{len(ex)} files validated (the records export and the project's metadata); "
+            f"{val['n_failures']} failures, {val.get('n_warnings', 0)} warnings.\n\n"
+            + md_table(ex, label=f"Table {letter}1", title="Files validated")
+            + "\n\nImputed and dropped scores (missing-data rules):\n\n"
+            + (md_table(imp, label=f"Table {letter}2", title="Imputed and dropped scores")
+               if len(imp) else "None.\n"))
 
 
 def _settings(config: dict) -> pd.DataFrame:
-    """The configuration that shaped the numbers, key by key (the one place keys are shown)."""
-    eq = config["scoring"]["eq5d_index"]
-    rows = [("scoring.eq5d_index.method", eq.get("method")),
-            ("scoring.eq5d_index.value_set", eq.get("value_set")),
-            ("scoring.eq5d_index.mapping_table", eq.get("mapping_table") and Path(eq["mapping_table"]).name),
-            ("scoring.eq5d_index.mapping", eq.get("mapping")),
-            ("scoring.eq5d_index.paper_method", eq.get("paper_method")),
-            ("scoring.wrfq_max_not_applicable_fraction",
-             config["scoring"].get("wrfq_max_not_applicable_fraction")),
-            ("statistics.confidence_level", config.get("statistics", {}).get("confidence_level")),
-            ("statistics.quantile_definition", config.get("statistics", {}).get("quantile_definition")),
-            ("statistics.proportion_ci", config.get("statistics", {}).get("proportion_ci")),
-            ("disclosure.small_cell_threshold", small_cell_threshold(config))]
+    """The configuration that shaped the numbers, key by key (the one place keys are shown):
+    the instruments' parameters (their missing-item rules are in the methods), the named
+    parameters, the statistics and the small-cell rule."""
+    rows = []
+    for name, raw in (config.get("instruments") or {}).items():
+        for key, value in (raw.get("parameters") or {}).items():
+            if key == "missing_items":
+                continue
+            if key == "mapping_table" and value:
+                value = Path(value).name
+            rows.append((f"instruments.{name}.parameters.{key}", value))
+    from .analysis.spec import parameter_values
+    for key, value in parameter_values(config).items():
+        rows.append((f"parameters.{key}", value))
+    stats = config.get("statistics") or {}
+    for key in ("confidence_level", "quantile_definition", "proportion_ci"):
+        rows.append((f"statistics.{key}", stats.get(key)))
+    rows.append(("disclosure.small_cell_threshold", small_cell_threshold(config)))
     return pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows],
                         columns=["setting", "value"])
 
 
-def provenance(config: dict, inputs: dict, prov: Provenance | None = None) -> str:
+def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
+               letter: str = "D") -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()
@@ -374,8 +457,8 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None) -> st
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
             f"Python {platform.python_version()}.\n\n" + data
-            + md_table(pd.DataFrame(rows, columns=["input file", "SHA-256"]), label="Table D1",
+            + md_table(pd.DataFrame(rows, columns=["input file", "SHA-256"]), label=f"Table {letter}1",
                        title="Input files") + "\n"
-            + md_table(_settings(config), label="Table D2", title="Settings that shaped the numbers") + "\n"
-            + md_table(pd.DataFrame(versions, columns=["package", "version"]), label="Table D3",
+            + md_table(_settings(config), label=f"Table {letter}2", title="Settings that shaped the numbers") + "\n"
+            + md_table(pd.DataFrame(versions, columns=["package", "version"]), label=f"Table {letter}3",
                        title="Software versions"))

@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import special as _special  # scipy.stats costs 0.6 s more to import
 
 MINUS = "\u2212"  # the typographic minus sign the paper prints in negatives
 
@@ -162,7 +161,8 @@ def paired_change(baseline, follow_up, confidence: float = 0.95) -> PairedChange
 
 def t_quantile(n: int, confidence: float = 0.95) -> float:
     """t(1 - alpha/2, n - 1), the multiplier of a two-sided t interval for a mean of n values."""
-    return float(_special.stdtrit(n - 1, 1 - (1 - confidence) / 2))
+    from scipy import special   # imported when first needed (0.15 s; scipy.stats 0.6 s more)
+    return float(special.stdtrit(n - 1, 1 - (1 - confidence) / 2))
 
 
 def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -173,7 +173,8 @@ def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """
     if n <= 0:
         return (math.nan, math.nan)
-    z = float(_special.ndtri(1 - (1 - confidence) / 2))
+    from scipy import special
+    z = float(special.ndtri(1 - (1 - confidence) / 2))
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -190,3 +191,41 @@ def proportion(k: int, n: int, confidence: float = 0.95) -> Proportion:
 def response_rate(returned: int, expected: int, confidence: float = 0.95) -> Proportion:
     """Follow-up response: questionnaires returned over those expected (dropouts excluded)."""
     return proportion(returned, expected, confidence)
+
+
+# ----------------------------------------------------------------------------- exact sums
+def exact(value: float) -> Fraction:
+    """A recorded decimal as the exact fraction it stands for (0.1 is 1/10, not the binary
+    0.1000…01): the float's shortest decimal representation."""
+    return Fraction(Decimal(repr(float(value))))
+
+
+def exact_sum(values) -> float:
+    """The sum of recorded decimals in exact arithmetic, as the nearest float (10,233 whole
+    minutes over 60 sum to 170.55 and print 170.6 rounded half up, where a floating-point
+    sum gives 170.54999…). Missing values are skipped; the sum of none is 0."""
+    v = pd.Series(values, dtype="float64").dropna().to_numpy()
+    if not len(v):
+        return 0.0
+    if np.all(v == np.rint(v)) and np.abs(v).max() < 2 ** 52:
+        return float(v.sum())                    # whole numbers: a float sum is exact
+    return float(sum((exact(x) for x in v), Fraction(0)))
+
+
+def exact_mean_sd(values) -> MeanSD:
+    """Mean and sample SD of recorded decimals, the sums of squares in exact arithmetic (a
+    mean of exactly 52.45 prints 52.5 rounded half up)."""
+    arr = pd.Series(values, dtype="float64").dropna().to_numpy()
+    n = len(arr)
+    if not n:
+        return MeanSD(math.nan, math.nan, 0)
+    if np.all(arr == np.rint(arr)) and np.abs(arr).max() < 2 ** 31:
+        whole = arr.astype(np.int64)              # whole numbers: integer sums are exact
+        total, squares = int(whole.sum()), int((whole * whole).sum())
+        mean = Fraction(total, n)
+        var = (Fraction(squares) - total * mean) / (n - 1) if n > 1 else None
+        return MeanSD(float(mean), math.sqrt(var) if var is not None else math.nan, n)
+    v = [exact(x) for x in arr]
+    mean = sum(v, Fraction(0)) / n
+    sd = math.sqrt(sum(((x - mean) ** 2 for x in v), Fraction(0)) / (n - 1)) if n > 1 else math.nan
+    return MeanSD(float(mean), sd, n)

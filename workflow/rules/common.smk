@@ -7,6 +7,7 @@
 # it names is checked (exists, is a regular file, is not too large): a problem stops the
 # run here, before any job, naming the path, key or value.
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from snakemake.exceptions import WorkflowError
 
 from feasibility import pipeline as steps
 from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
+from feasibility.report_sections import report_inputs
 
 # Relative to the working directory, so that a project folder moved or copied elsewhere
 # stays up to date (Snakemake records the set of input paths of every job).
@@ -36,27 +38,27 @@ if workflow.is_main_process:
 # The study's REDCap downloads: key (records, dictionary, instrument_designations,
 # events, project_xml) -> path.
 REDCAP = steps.redcap_files(config)
+TIMEPOINTS = list((config.get("timepoints") or {}).get("schedule") or {})
+PUBLISHED = config["paths"]["published_values"]      # None: no audit, no reproduction
 VALIDATION = steps.ValidationPaths()
 # The success record, an input of every later step. As ancient(), a rerun of validation
 # does not by itself rerun those steps (each reruns when the data it reads change), but
 # none can run, whatever the target, until validation has passed on the data as they
 # are now (validate's params hold the SHA-256 of every input file).
 VALIDATED = ancient(VALIDATION.passed)
-FORMS = "results/validated"        # one tidy table per instrument + codebook.json (DESIGN.md)
+# One tidy table per instrument, codebook.json and missing_codes.parquet (DESIGN.md,
+# "Validated data"), written by the rule validate: what the analysis and the figures read.
+FORMS = "results/validated"
 
 
 def declares_analysis(study):
-    """Whether the study declares the analysis its main report needs. Until the analysis
-    rules read the study file's declarations (issue 16), the workflow builds the main
-    report of the paper's study only: one with `feasibility` assumptions and a
-    published-values file. Any other study gets validation and the data-quality report."""
-    return bool(study.get("feasibility")) and bool((study.get("paths") or {}).get("published_values"))
+    """Whether the study declares an analysis for a main report (tables, or figures). A
+    study file that names only its REDCap downloads gets validation and the data-quality
+    report."""
+    return bool(study.get("tables")) or bool(study.get("figures"))
 
 
 MAIN_REPORT = declares_analysis(config)
-TIMEPOINTS = ["baseline", "week6", "week14", "month6"]
-TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
-FIGURES = ["consort", "timeline", "completeness"]
 
 
 # Maintenance commands need no data (a folder locked by a killed run must be unlockable).
@@ -84,21 +86,30 @@ def provenance():
     return path if os.path.exists(path) else []
 
 
-# TEMPORARY (phase B): the analysis rules that have not moved to the analysis library read
-# the paper's twelve exports, rebuilt from the per-form tables by the rule legacy_exports
-# (workflow/rules/validate.smk) under results/legacy/. Delete with that rule (issue 16).
-LEGACY = "results/legacy"
+
+def mapping_tables():
+    """The lookup tables the study's instruments are scored with (an EQ-5D mapping table),
+    declared inputs (none for a value set)."""
+    return sorted(steps.mapping_tables(config).values())
 
 
-def validated(export):
-    """One of the paper's twelve exports, as the old validation typed it (the shim)."""
-    return f"{LEGACY}/{export}.parquet"
+def interface():
+    """The validated data as the analysis reads them (the folder the rule validate writes)."""
+    return [FORMS]
 
 
-def mapping_table():
-    """The EQ-5D mapping table the study names, a declared input (none for a value set)."""
-    eq5d = config["scoring"]["eq5d_index"]
-    return [eq5d["mapping_table"]] if eq5d["method"] == "mapping_table" else []
+def table_code(kind):
+    """The code of a table kind: tables/<kind>.py, the kind modules it imports (a
+    categorical table is the baseline engine with other defaults) and tables/common.py."""
+    found, todo = [], [kind]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.append(name)
+        text = (PKG / "tables" / f"{name}.py").read_text(encoding="utf-8")
+        todo += re.findall(r"^from feasibility\.tables\.(\w+) import", text, re.MULTILINE)
+    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common"})))
 
 
 def code(*modules):
@@ -133,3 +144,34 @@ VALIDATION_SETTINGS = steps.validation_settings(config)
 
 def on_error():
     steps.on_error(REDCAP, VALIDATION_SETTINGS)
+
+
+# ------------------------------------------------------------------ analysis and report
+# The analysis dataset (rule analysis) and what the declared report shows and reads.
+ANALYSIS = "results/analysis"
+ANALYSIS_FILES = [f"{ANALYSIS}/{name}" for name in
+                  ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")]
+
+def analysis_dataset(wildcards):
+    """The analysis dataset as a table job reads it: after the analysis checkpoint, and
+    ancient (a table reruns for its own reasons: its params, data, code; not because the
+    analysis ran for another table)."""
+    return [ancient(f) for f in checkpoints.analysis.get().output]
+
+
+SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
+REPORT_INPUTS = {
+    "values": "results/values/values.json",
+    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
+    "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
+    **({"comparison": "results/reproduction/comparison.csv",
+        "audit": "results/reproduction/audit.csv"} if PUBLISHED else {}),
+}
+
+
+def report_files(input):
+    """What report_sources hands to the package: each input by what it is."""
+    return {**{k: input[k] for k in REPORT_INPUTS},
+            "tables": dict(zip(SHOWN["table"], input.tables)),
+            "figures": dict(zip(SHOWN["figure"], input.figures)),
+            "provenance": input.provenance or None}

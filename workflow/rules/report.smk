@@ -1,47 +1,43 @@
-REPORT_INPUTS = {
-    "participants": "results/derived/participants_core.parquet",
-    **{t: f"results/tables/{t}.html" for t in TABLES},
-    **{f: f"results/figures/{f}.svg" for f in FIGURES},
-    "comparison": "results/reproduction/comparison.csv",
-    "values": "results/values/values.json",
-    "audit": "results/reproduction/audit.csv",
-    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
-    "imputation": "results/derived/imputation_counts.csv",
-}
-
-
+# The report, as the study file declares it (report: title, sections, narrative): a build
+# copy of report/ with the generated includes, then HTML and PDF. What it shows (SHOWN) and
+# reads (REPORT_INPUTS, report_files) is in common.smk.
 rule report_sources:
-    """A build copy of report/ with the generated includes (_generated/*.md, figures/)."""
+    """A build copy of report/: feasibility.qmd with the declared sections (headings and
+    includes only) and the generated includes (_generated/*.md, figures/)."""
     input:
         **REPORT_INPUTS,
+        tables=expand("results/tables/{table}.html", table=SHOWN["table"]),
+        figures=expand("results/figures/{figure}.svg", figure=SHOWN["figure"]),
+        alt=expand("results/figures/{figure}.alt.txt", figure=SHOWN["figure"]),
         provenance=lambda w: provenance(),
-        alt=expand("results/figures/{f}.alt.txt", f=FIGURES),
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("report_content.py", "typeset.py", "tables/common.py", "narrative.py",
-                  "provenance.py", "eq5d_method.py", "paper.py"),
+        code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "narrative.py",
+                  "provenance.py", "eq5d_method.py", "paper.py", "scoring/registry.py"),
     output:
         directory("results/report/build"),
     params:
-        settings=config,  # the methods section is written from the whole study configuration
+        # what the report says of the study: its sections, methods and settings
+        settings=config_subset(config, ["study", "report", "timepoints", "instruments",
+                                        "parameters", "statistics", "disclosure", "paths",
+                                        "figures"]),
+        tables={t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
+                for t in config.get("tables") or {}},
     log:
         "results/logs/report_sources.log",
     threads: 1
     resources:
         mem_mb=1000,
     run:
-        steps.report_sources(params.settings,
-                             {**{k: input[k] for k in REPORT_INPUTS},
-                              "provenance": input.provenance or None},
-                             output[0], log_file=log[0])
+        steps.report_sources(config, report_files(input), output[0], log_file=log[0])
 
 
 rule render:
     """Render the report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
     input:
         build="results/report/build",
-        followup=validated("followup_admin"),
+        analysis=f"{ANALYSIS}/variables.json",     # the build date: the last follow-up's month
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
@@ -56,5 +52,5 @@ rule render:
     resources:
         mem_mb=2000,
     run:
-        steps.render(params.settings, input.build, output.html, output.pdf, input.followup,
+        steps.render(params.settings, input.build, output.html, output.pdf, input.analysis,
                      log_file=log[0])

@@ -13,24 +13,35 @@ Public API::
 
 Modules: ``study`` (the validated data and codebook), ``expressions`` (the expression
 language), ``spec`` (the declaration, checked against
-``schemas/config.analysis.schema.yaml``), ``dataset`` (values by record and time point,
+``schemas/config.schema.yaml``), ``dataset`` (values by record and time point,
 scores, derived variables), ``tables`` (what every table kind shares); the kinds are
 ``feasibility.tables.{baseline, change, categorical, counts, metrics}``.
 """
 from __future__ import annotations
 
-from feasibility.analysis.dataset import Analysis
-from feasibility.analysis.expressions import ExpressionError, parse
-from feasibility.analysis.spec import AnalysisSpec, load_spec, load_spec_file
-from feasibility.analysis.study import Codebook, StudyData
-from feasibility.analysis.tables import TableResult, build_table
+from importlib import import_module
+
+# Names are imported when first used (PEP 562), so that the workflow can read a study's
+# declaration (``spec``) when it starts without importing great-tables or the dataset.
+_WHERE = {"Analysis": "dataset", "ExpressionError": "expressions", "parse": "expressions",
+          "AnalysisSpec": "spec", "load_spec": "spec", "load_spec_file": "spec",
+          "Codebook": "study", "StudyData": "study", "TableResult": "tables",
+          "build_table": "tables"}
 
 __all__ = ["Analysis", "AnalysisSpec", "Codebook", "ExpressionError", "StudyData",
            "TableResult", "build_table", "load_spec", "load_spec_file", "parse", "build_tables"]
 
 
-def build_tables(analysis: Analysis, small_cell_threshold: int | None = None
-                 ) -> dict[str, TableResult]:
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f"feasibility.analysis.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'feasibility.analysis' has no attribute {name!r}")
+
+
+def build_tables(analysis, small_cell_threshold: int | None = None) -> dict:
     """Every declared table, in declaration order."""
+    from feasibility.analysis.tables import build_table
     return {tid: build_table(analysis, tid, small_cell_threshold)
             for tid in analysis.spec.tables}

@@ -33,6 +33,7 @@ from feasibility.analysis.expressions import (ROW, At, Call, Evaluator, Expressi
                                               as_row_series, normalise, suggest, take)
 from feasibility.analysis.spec import AnalysisSpec, DerivedSpec
 from feasibility.analysis.study import DESIGN_COLUMNS, StudyData
+from feasibility.io import write_parquet, write_text
 from feasibility.scoring import registry
 from feasibility.scoring.items import empty_log
 
@@ -77,8 +78,11 @@ class FormRows:
 class Analysis:
     """A study's data and its analysis declaration, computed on demand."""
 
-    def __init__(self, study: StudyData, spec: AnalysisSpec):
+    def __init__(self, study: StudyData, spec: AnalysisSpec, provenance=None):
         self.study, self.spec, self.book = study, spec, study.codebook
+        # the data folder's provenance file (feasibility.provenance), when a generator made
+        # the data: the notes and source notes then say they are synthetic
+        self.provenance = provenance
         self.records = study.record_ids()
         self._variables: dict[str, Variable] = {}
         self._computing: list[str] = []
@@ -89,6 +93,7 @@ class Analysis:
         self._scored: dict[str, Any] = {}
         self.scoring_logs: list[pd.DataFrame] = []
         self.instrument_notes: dict[str, dict] = {}
+        self.instrument_methods: dict[str, dict] = {}     # e.g. how the EQ-5D index is valued
         self.score_owner: dict[str, str] = {}
         for name, inst in spec.instruments.items():
             for score in inst.score_names():
@@ -332,8 +337,12 @@ class Analysis:
         inst = self.spec.instruments[name]
         spec = inst.scorer
         params = inst.params
-        described = spec.describe(params) if spec.describe else {}
+        prov = self.provenance
+        calibrated = prov.calibrated_to if prov is not None and prov.synthetic else {}
+        described = spec.describe(params, calibrated) if spec.describe else {}
         self.instrument_notes[name] = dict(described.get("notes", {}))
+        if described.get("method"):
+            self.instrument_methods[name] = dict(described["method"])
         labels = {**spec.scores, **described.get("labels", {}),
                   **{s: self.variable_label(f) for s, f in inst.single_scores.items()}}
         labels.update(inst.labels_raw)
@@ -472,9 +481,10 @@ class Analysis:
             for c in frame.columns:
                 if frame[c].dtype == object:
                     frame[c] = frame[c].astype("string")
-        records.to_parquet(folder / "records.parquet", index=False)
-        long.to_parquet(folder / "timepoints.parquet", index=False)
-        self.scoring_log().to_parquet(folder / "scoring_log.parquet", index=False)
+        # each file written whole or not at all (a build stopped midway leaves no half file)
+        write_parquet(folder / "records.parquet", records)
+        write_parquet(folder / "timepoints.parquet", long)
+        write_parquet(folder / "scoring_log.parquet", self.scoring_log())
         meta = {"variables": {n: {"per_timepoint": v.per_timepoint,
                                   "timepoints": list(v.by_timepoint or []),
                                   "label": v.meta.get("label"),
@@ -482,16 +492,33 @@ class Analysis:
                                   "instrument": v.meta.get("instrument")}
                               for n, v in public.items()},
                 "instrument_notes": self.instrument_notes,
-                "records": len(self.records)}
-        (folder / "variables.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False,
-                                                          default=str) + "\n", encoding="utf-8")
+                "instrument_methods": self.instrument_methods,
+                "records": len(self.records),
+                "data_date": self.data_date()}
+        write_text(folder / "variables.json",
+                   json.dumps(meta, indent=1, ensure_ascii=False, default=str) + "\n")
         return folder
 
+    def data_date(self) -> str | None:
+        """The latest follow-up return (``flow.follow_up.date``), else the latest date of any
+        variable, as YYYY-MM-DD: the report's build date is the first of its month."""
+        names = (["_flow_date"] if "_flow_date" in self.spec.derived else
+                 [n for n in self._variables if not n.startswith("_")])
+        latest = None
+        for name in names:
+            var = self.variable(name)
+            for values in (var.by_timepoint or {}).values() if var.per_timepoint else [var.values]:
+                if pd.api.types.is_datetime64_any_dtype(values.dtype) and values.notna().any():
+                    top = values.max()
+                    latest = top if latest is None or top > latest else latest
+        return None if latest is None else pd.Timestamp(latest).strftime("%Y-%m-%d")
+
     @classmethod
-    def load(cls, study: StudyData, spec: AnalysisSpec, folder: str | Path) -> "Analysis":
+    def load(cls, study: StudyData, spec: AnalysisSpec, folder: str | Path,
+             provenance=None) -> "Analysis":
         """An analysis whose variables and scores come from :meth:`save`'s folder."""
         folder = Path(folder)
-        analysis = cls(study, spec)
+        analysis = cls(study, spec, provenance)
         meta = json.loads((folder / "variables.json").read_text(encoding="utf-8"))
         records = pd.read_parquet(folder / "records.parquet").set_index("record_id")
         if list(records.index) != list(analysis.records.astype(str)):
@@ -513,6 +540,7 @@ class Analysis:
                     name, values=normalise(records[name].set_axis(analysis.records)),
                     meta=var_meta)
         analysis.instrument_notes = meta["instrument_notes"]
+        analysis.instrument_methods = meta.get("instrument_methods", {})
         analysis._scored = {name: True for name in spec.instruments}
         log = pd.read_parquet(folder / "scoring_log.parquet")
         analysis.scoring_logs = [log] if len(log) else []

@@ -40,7 +40,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from feasibility.stats import format_number, round_half_up, stata_centile
+from feasibility.stats import (exact_mean_sd, exact_sum, format_number, round_half_up,
+                               stata_centile)
 
 NA = pd.NA
 LITERALS = {"true": True, "True": True, "false": False, "False": False,
@@ -449,6 +450,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "months_between": FunctionSpec(2, 2, help="calendar months from a's month to b's month"),
     "month_of": FunctionSpec(1, 1, help="the first day of the date's month"),
     "year_of": FunctionSpec(1, 1, help="the date's year"),
+    "year_month": FunctionSpec(1, 1, help="the date's month as text, YYYY-MM (the report "
+                               "prints it as the month's name and year)"),
     "date": FunctionSpec(1, 1, help="date('2018-01-31')"),
     # dictionary
     "label": FunctionSpec(1, 1, help="the choice label of a coded field's value"),
@@ -478,6 +481,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     "concat": FunctionSpec(1, None, help="concat(a, ': ', b): text joined; missing if any "
                            "part is missing"),
     "lower": FunctionSpec(1, 1, help="text in lower case"),
+    "contains": FunctionSpec(2, 2, help="contains(text, 'part'): whether the text holds that "
+                             "part (case-sensitive; missing text gives missing)"),
+    "starts_with": FunctionSpec(2, 2, help="starts_with(text, 'prefix'): whether the text "
+                                "begins so (missing text gives missing)"),
     "fmt": FunctionSpec(1, 2, help="fmt(x, decimals=0): x as printed (rounded half up, true "
                         "minus sign)"),
     "plural": FunctionSpec(3, 3, help="plural(n, 'person', 'people')"),
@@ -937,6 +944,13 @@ class Evaluator:
             return V(None if pd.isna(d) else float(d.year))
         return V(d.dt.year.astype("float64"), level)
 
+    def fn_year_month(self, node: Call) -> V:
+        (d,), level = self._dates(node, 1)
+        if level is None:
+            return V(None if pd.isna(d) else d.strftime("%Y-%m"))
+        out = d.dt.strftime("%Y-%m").astype(object)
+        return V(out.where(d.notna(), None), level)
+
     def fn_date(self, node: Call) -> V:
         v = self.eval(node.args[0])
         if not v.is_scalar or not isinstance(v.data, str):
@@ -1153,7 +1167,7 @@ class Evaluator:
 
         def reduce(s, _):
             s = s.astype("float64")
-            return float(s.sum()) if s.notna().sum() >= min_count else math.nan
+            return exact_sum(s) if s.notna().sum() >= min_count else math.nan
 
         def group(s, keys):
             return s.astype("float64").groupby(keys, sort=False).sum(min_count=min_count)
@@ -1170,7 +1184,7 @@ class Evaluator:
 
         def reduce(s, _):
             s = s.astype("float64")
-            return float(s.mean()) if s.notna().sum() >= min_count else math.nan
+            return exact_mean_sd(s).mean if s.notna().sum() >= min_count else math.nan
 
         def group(s, keys):
             g = s.astype("float64").groupby(keys, sort=False)
@@ -1297,7 +1311,7 @@ class Evaluator:
 
         def reduce(s, _):
             s = s.astype("float64").dropna()
-            return float(s.std(ddof=1)) if len(s) > 1 else math.nan
+            return exact_mean_sd(s).sd if len(s) > 1 else math.nan
         return self._aggregate(node, reduce, math.nan)
 
     def fn_mode(self, node: Call) -> V:
@@ -1358,6 +1372,27 @@ class Evaluator:
         present = out.notna()
         out = out.where(~present, out[present].astype(str).str.lower()) if present.any() else out
         return V(out.where(present, None), v.level)
+
+    def _text_test(self, node: Call, test: Callable[[str, str], bool]) -> V:
+        v, part = self.eval(node.args[0]), self.eval(node.args[1])
+        if not part.is_scalar or not isinstance(part.data, str):
+            raise self.error(f"{node.function}()'s second argument is a literal text",
+                             node.args[1])
+        if kind_of(v) not in ("text", "missing") and not (
+                not v.is_scalar and v.data.isna().all()):
+            raise self.error(f"{node.function}() needs text, not {kind_of(v)} values "
+                             "(label() gives a coded value's text)", node.args[0])
+        if v.is_scalar:
+            return V(None if _is_missing_scalar(v.data) else test(str(v.data), part.data))
+        out = pd.array([None if _is_missing_scalar(x) else test(str(x), part.data)
+                        for x in v.data], dtype="boolean")
+        return V(pd.Series(out, index=v.data.index), v.level)
+
+    def fn_contains(self, node: Call) -> V:
+        return self._text_test(node, lambda text, part: part in text)
+
+    def fn_starts_with(self, node: Call) -> V:
+        return self._text_test(node, lambda text, part: text.startswith(part))
 
     def fn_fmt(self, node: Call) -> V:
         v = self.eval(node.args[0])

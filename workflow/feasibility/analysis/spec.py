@@ -2,7 +2,7 @@
 
 :func:`load_spec` takes the study file's mapping (its ``parameters``, ``statistics``,
 ``timepoints``, ``instruments``, ``derived``, ``flow`` and ``tables`` sections), checks it
-against ``schemas/config.analysis.schema.yaml``, parses every expression (so a typo is
+against their part of ``schemas/config.schema.yaml``, parses every expression (so a typo is
 reported before any data are read) and returns an :class:`AnalysisSpec`.
 
 The ``flow`` section becomes derived variables: each population (true/false per record),
@@ -19,6 +19,7 @@ arms are REDCap arms. Tables use it as ``columns: {by: arm}`` and compare its
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,10 +38,14 @@ FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 
 @cache
 def schema() -> dict:
-    """The JSON Schema fragment of the analysis sections."""
+    """The JSON Schema of the analysis sections: their part of the study file's schema
+    (``schemas/config.schema.yaml``), with its definitions."""
     import feasibility.schemas as package
-    return yaml.safe_load((Path(package.__file__).parent / "config.analysis.schema.yaml")
+    root = yaml.safe_load((Path(package.__file__).parent / "config.schema.yaml")
                           .read_text(encoding="utf-8"))
+    return {"$schema": root["$schema"], "title": "Analysis sections of a study file",
+            "type": "object", "$defs": root["$defs"],
+            "properties": {k: root["properties"][k] for k in SECTIONS}}
 
 
 def check_schema(config: Mapping) -> None:
@@ -98,7 +103,7 @@ def _timepoints(raw: Mapping | None) -> Timepoints:
                 raise ValueError(f"timepoints.schedule: event {e!r} is in both {seen[e]!r} and "
                                  f"{tp.name!r}")
             seen[e] = tp.name
-    baseline = raw.get("baseline", next(iter(points)))
+    baseline = raw.get("baseline") or next(iter(points))
     if baseline not in points:
         raise ValueError(f"timepoints.baseline {baseline!r} is not a time point of the schedule "
                          f"({', '.join(points)})")
@@ -202,15 +207,17 @@ class ArmsSpec:
 def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | None:
     if not raw:
         return None
-    name = raw.get("name", "arm")
+    name = raw.get("name") or "arm"
     if name in derived:
         raise ValueError(f"arms.name: a derived variable is already called {name!r}; give the "
                          "arms' variable another name (arms.name)")
     levels = raw.get("levels")
     levels = tuple((c, str(t)) for c, t in levels) if levels else None
     codes = [c for c, _ in levels] if levels else None
-    intervention = raw.get("intervention", codes[0] if codes else None)
-    control = raw.get("control", codes[1] if codes and len(codes) > 1 else None)
+    intervention = raw.get("intervention")
+    intervention = intervention if intervention is not None else (codes[0] if codes else None)
+    control = raw.get("control")
+    control = control if control is not None else (codes[1] if codes and len(codes) > 1 else None)
     if codes is not None:
         for key, value in (("intervention", intervention), ("control", control)):
             if value not in codes:
@@ -218,7 +225,7 @@ def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | No
                                  f"({', '.join(str(c) for c in codes)})")
     if intervention is not None and intervention == control:
         raise ValueError("arms.intervention and arms.control are the same level")
-    label = raw.get("label", "Allocated arm")
+    label = raw.get("label") or "Allocated arm"
     expr = parse(raw["allocation"], "arms.allocation")
     derived[name] = DerivedSpec(name, expr, label, levels, None)
     return ArmsSpec(name, expr, levels, intervention, control, label)
@@ -303,9 +310,9 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
         raise ValueError(f"flow.participants {participants!r} is not a population "
                          f"({', '.join(populations) or 'none declared'})")
     for name in FLOW_VARIABLES:
-        if name in derived and ("dropout" in raw or "follow_up" in raw):
+        if name in derived and (raw.get("dropout") is not None or raw.get("follow_up")):
             raise ValueError(f"derived.{name}: the flow section makes this variable; rename it")
-    if "dropout" in raw:
+    if raw.get("dropout") is not None:
         expr = raw["dropout"]
         derived["_flow_dropout"] = _derived("_flow_dropout", expr, "flow.dropout")
         who = f"({participants})" if participants else "true"
@@ -322,7 +329,7 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
         derived["_flow_returned"] = _derived("_flow_returned", follow["returned"],
                                              "flow.follow_up.returned", timepoints=tps)
         who = f"({participants})" if participants else "true"
-        dropout = "dropout" if "dropout" in raw else "false"
+        dropout = "dropout" if raw.get("dropout") is not None else "false"
         derived["follow_up_status"] = _derived(
             "follow_up_status",
             f"if_else({who}, if_else({dropout}, 'not expected', if_else("
@@ -343,12 +350,14 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
     return tuple(populations), participants
 
 
-def load_spec(config: Mapping) -> AnalysisSpec:
-    """The analysis declaration of a study file (its mapping), checked."""
-    check_schema(config)
+def load_spec(config: Mapping, checked: bool = False) -> AnalysisSpec:
+    """The analysis declaration of a study file (its mapping), checked (``checked``: the
+    whole study file was checked against its schema already, ``feasibility.config``)."""
+    if not checked:
+        check_schema(config)
     config = copy.deepcopy(dict(config))
     timepoints = _timepoints(config.get("timepoints"))
-    parameters = dict(config.get("parameters") or {})
+    parameters = parameter_values(config)
     confidence = float((config.get("statistics") or {}).get("confidence_level", 0.95))
     derived: dict[str, DerivedSpec] = {}
     for name, raw in (config.get("derived") or {}).items():
@@ -377,6 +386,109 @@ def load_spec(config: Mapping) -> AnalysisSpec:
                         participants, tables, config, arms, consort)
 
 
+def parameter_values(config: Mapping) -> dict[str, Any]:
+    """The study's named parameters, name -> value (a parameter is a value, or
+    ``{value, minimum, maximum, description}``)."""
+    return {name: (p["value"] if isinstance(p, Mapping) else p)
+            for name, p in (config.get("parameters") or {}).items()}
+
+
+# ----------------------------------------------------------------------------- dependencies
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _tokens(obj) -> set[str]:
+    """Every word of the strings in ``obj`` (a declaration: mappings, lists, text)."""
+    if isinstance(obj, str):
+        return set(_TOKEN.findall(obj))
+    if isinstance(obj, Mapping):
+        return set().union(*(_tokens(v) for v in obj.values())) if obj else set()
+    if isinstance(obj, (list, tuple)):
+        return set().union(*(_tokens(v) for v in obj)) if obj else set()
+    return set()
+
+
+def dependencies(spec: AnalysisSpec, *declarations, every_timepoint: bool = False) -> dict:
+    """The parts of the analysis declaration that ``declarations`` (a table's, a value's)
+    depend on: the derived variables, populations and flow variables they name, and those
+    these name in turn; the instruments whose scores (or notes) they name; the parameters,
+    the time points (the baseline, the start date and the time points named, or every one
+    with ``every_timepoint``), the confidence level and the arms.
+
+    A table job's rerun trigger (Snakemake params): a change to any of these reruns it, and
+    a change to anything else (another table, a variable it does not use, a new time point
+    or instrument) does not. Words are matched generously (a label that happens to name a
+    variable counts it in): a dependency too many costs a rerun, one too few a stale table.
+    """
+    owner = {score: name for name, inst in spec.instruments.items()
+             for score in inst.score_names()}
+    queue = list(_tokens(list(declarations)))
+    if spec.participants:
+        queue.append(spec.participants)
+    derived: dict[str, list] = {}
+    instruments: dict[str, dict] = {}
+    parameters: dict[str, Any] = {}
+    timepoints: set[str] = set()
+    seen: set[str] = set()
+    raw_instruments = spec.raw.get("instruments") or {}
+    while queue:
+        name = queue.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in spec.derived:
+            d = spec.derived[name]
+            tps = d.timepoints if d.timepoints in (None, "all") else list(d.timepoints)
+            derived[name] = [d.expr.text, d.label, [list(c) for c in d.choices or ()], tps]
+            queue += _tokens(d.expr.text) | _tokens(tps if isinstance(tps, list) else [])
+        inst = owner.get(name, name if name in spec.instruments else None)
+        if inst is not None and inst not in instruments:
+            instruments[inst] = copy.deepcopy(dict(raw_instruments.get(inst) or {}))
+            queue += _tokens(instruments[inst].get("inputs") or {})
+            queue += list(instruments[inst].get("timepoints") or [])
+        if name in spec.parameters:
+            parameters[name] = spec.parameters[name]
+        if name in spec.timepoints.points:
+            timepoints.add(name)
+    tp = spec.timepoints
+    if tp.baseline:
+        timepoints.add(tp.baseline)
+    if every_timepoint:
+        timepoints |= set(tp.points)
+    schedule = {name: [tp.points[name].label, list(tp.points[name].events)]
+                for name in tp.points if name in timepoints}
+    return {"derived": dict(sorted(derived.items())),
+            "instruments": dict(sorted(instruments.items())),
+            "parameters": dict(sorted(parameters.items())),
+            "timepoints": {"baseline": tp.baseline,
+                           "start_date": tp.start_date.text if tp.start_date else None,
+                           "schedule": schedule},
+            "confidence": spec.confidence,
+            "arms": copy.deepcopy(spec.raw.get("arms"))}
+
+
+def analysis_settings(config: Mapping) -> dict:
+    """What the analysis job computes from: the study file's time points, instruments,
+    derived variables, flow, arms and confidence level, and the parameters these name (a
+    parameter only a table or a value uses does not make the analysis dataset again)."""
+    sections = {k: copy.deepcopy(config.get(k)) for k in
+                ("timepoints", "instruments", "derived", "flow", "arms")}
+    words = _tokens(list(sections.values()))
+    parameters = {k: v for k, v in parameter_values(config).items() if k in words}
+    return {**sections, "parameters": parameters,
+            "confidence": (config.get("statistics") or {}).get("confidence_level")}
+
+
+def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
+    """What table ``table_id`` depends on (:func:`dependencies`): its own declaration and
+    the parts of the analysis it reads. A table whose columns are left to default (every
+    follow-up time point) depends on every time point."""
+    raw = spec.tables[table_id]
+    every = raw.get("columns") is None and raw.get("kind") in ("change", "categorical")
+    return {"table": copy.deepcopy(dict(raw)),
+            **dependencies(spec, raw, every_timepoint=every)}
+
+
 def load_spec_file(path: str | Path) -> AnalysisSpec:
     """:func:`load_spec` of a YAML study file."""
     with open(path, encoding="utf-8") as fh:
@@ -384,4 +496,5 @@ def load_spec_file(path: str | Path) -> AnalysisSpec:
 
 
 __all__ = ["AnalysisSpec", "ArmsSpec", "ConsortBox", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
-           "load_spec", "load_spec_file", "check_schema"]
+           "load_spec", "load_spec_file", "check_schema", "dependencies", "table_dependencies",
+           "analysis_settings", "parameter_values"]

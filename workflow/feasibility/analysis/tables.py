@@ -453,9 +453,27 @@ def finish_gt(ctx: TableContext, gt: GT, result: TableResult) -> GT:
         gt = gt.opt_footnote_marks(marks=marks)
     elif ctx.raw.get("footnote_marks"):
         gt = gt.opt_footnote_marks(marks=list(ctx.raw["footnote_marks"]))
-    if ctx.raw.get("source_note"):
-        gt = gt.tab_source_note(ctx.render(ctx.raw["source_note"]))
+    note = source_note_text(ctx)
+    if note:
+        gt = gt.tab_source_note(note)
     return gt
+
+
+def source_note_text(ctx: TableContext) -> str:
+    """The declared source note: ``source_note`` (a template), or ``{text, synthetic}``:
+    for data a generator made (its provenance file, ``feasibility.provenance``) the
+    statement that they are synthetic and not the study's, then ``synthetic`` (e.g. the
+    forms used); ``text`` otherwise."""
+    from feasibility.provenance import source_note
+    raw = ctx.raw.get("source_note")
+    if not raw:
+        return ""
+    if isinstance(raw, str):
+        raw = {"text": raw}
+    text = ctx.render(raw.get("text", ""))
+    synthetic = raw.get("synthetic")
+    return source_note(getattr(ctx.analysis, "provenance", None), text,
+                       ctx.render(synthetic) if synthetic else "")
 
 
 def _difference_note(ctx: TableContext, gt: GT, result: TableResult) -> GT:
@@ -488,7 +506,7 @@ def gt_arguments(ctx: TableContext) -> dict:
     if ctx.difference is not None:
         columns[ctx.difference.id] = ctx.difference.label
     return dict(table_id=ctx.id, title=ctx.render(raw.get("title", ctx.id)),
-                columns=columns,
+                label=raw.get("label"), columns=columns,
                 value_label=ctx.render(raw.get("value_label", "")),
                 stub_label=raw.get("stub_label", ""), n_label=raw.get("n_label"),
                 denominator_label=raw.get("denominator_label"))

@@ -38,8 +38,9 @@ class Scorer:
     declaration names); ``coding``: each canonical item's allowed answers (a single
     :class:`Coding` for all); ``scores``: score name -> default label; ``defaults``: the
     parameters and their defaults; ``run(items, params, coding)`` scores a frame whose
-    columns are the canonical items (plus ``record_id``); ``describe(params)`` gives labels
-    and notes that depend on parameters (e.g. the EQ-5D index's valuation method).
+    columns are the canonical items (plus ``record_id``); ``describe(params, calibrated_to)``
+    gives labels and notes that depend on parameters (e.g. the EQ-5D index's valuation
+    method) and on what synthetic data were calibrated to (their provenance file).
     """
 
     name: str
@@ -53,7 +54,8 @@ class Scorer:
     subscales: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     single_items: bool = False
     needs: tuple[str, ...] = ()          # record-level inputs, e.g. ("age", "sex")
-    describe: Callable[[Mapping], dict] | None = None
+    describe: Callable[..., dict] | None = None
+    subscale_titles: Mapping[str, str] = field(default_factory=dict)   # as the methods name them
 
     def item_coding(self, item: str) -> Coding:
         return self.coding[item] if isinstance(self.coding, Mapping) else self.coding
@@ -117,31 +119,27 @@ def _pass_through_run(instrument: str) -> Callable:
 
 
 # ----------------------------------------------------------------------------- EQ-5D
-EQ5D_VALUE_SET_LABELS = {"england_5l_2018": "EQ-5D-5L index (England 2018 value set)",
-                         "uk_5l_2026": "EQ-5D-5L index (UK 2026 value set)",
-                         "uk_3l_dolan_1997": "EQ-5D-3L index (UK value set)"}
+EQ5D_PARAMETERS = ("method", "value_set", "mapping_table", "value_column", "mapping",
+                   "paper_method")
 
 
 def eq5d_index_config(params: Mapping) -> dict:
-    """The scorer's parameters in the shape of config ``scoring.eq5d_index``."""
-    return {k: params.get(k) for k in ("method", "value_set", "mapping_table", "value_column",
-                                       "paper_method")}
+    """The scorer's parameters that say how the index is valued
+    (``feasibility.eq5d_method``, ``eq5d.index_from_config``)."""
+    return {k: params.get(k) for k in EQ5D_PARAMETERS}
 
 
-def _eq5d_describe(params: Mapping) -> dict:
-    """The index's label and the note on its valuation method (as the report prints them)."""
+def _eq5d_describe(params: Mapping, calibrated_to: Mapping | None = None) -> dict:
+    """The index's label and the note on its valuation method, as the report prints them
+    (``feasibility.eq5d_method``: the method's name, never a configuration identifier).
+    ``calibrated_to``: what synthetic data were calibrated to (their provenance file)."""
+    from feasibility import eq5d_method
+
     cfg = eq5d_index_config(params)
-    if (cfg.get("method") or "value_set") == "value_set":
-        label = EQ5D_VALUE_SET_LABELS.get(cfg.get("value_set"), "EQ-5D index")
-        used = eq5d.VALUE_SETS[cfg.get("value_set") or eq5d.DEFAULT_VALUE_SET].source
-    else:
-        label = "EQ-5D index (mapping table)"
-        used = f"the mapping table {cfg.get('mapping_table')}"
-    method = f"Index values computed with {used}."
-    if cfg.get("paper_method"):
-        method += (f" The paper reported {cfg['paper_method']}; that mapping is published only "
-                   "as lookup tables, which this project does not ship.")
-    return {"labels": {"eq5d_index": label}, "notes": {"method": method}}
+    calibrated = (calibrated_to or {}).get("eq5d_index")
+    return {"labels": {"eq5d_index": eq5d_method.used(cfg).label},
+            "notes": {"method": eq5d_method.footnote(cfg, calibrated)},
+            "method": eq5d_method.describe(cfg)}
 
 
 def _eq5d_run(items: pd.DataFrame, params: Mapping, coding: Mapping[str, Coding],
@@ -167,22 +165,26 @@ SCORERS: dict[str, Scorer] = {s.name: s for s in (
                    "eq5d_index": "EQ-5D index"},
            run=_eq5d_run, needs=("age", "sex"), describe=_eq5d_describe,
            defaults={"method": "value_set", "value_set": eq5d.DEFAULT_VALUE_SET,
-                     "mapping_table": None, "value_column": None, "paper_method": None}),
+                     "mapping_table": None, "value_column": None, "mapping": None,
+                     "paper_method": None}),
     Scorer("hads", "Hospital Anxiety and Depression Scale", hads.__doc__.split("\n\n")[1],
            items=_items("hads_", 14), coding=_levels(0, 3),
            scores={"hads_anxiety": "HADS anxiety", "hads_depression": "HADS depression"},
            subscales={k: tuple(v) for k, v in hads.SUBSCALES.items()},
-           run=_subscale_scorer(hads.score_hads), defaults={"missing_items": PAPER_RULE}),
+           run=_subscale_scorer(hads.score_hads), defaults={"missing_items": PAPER_RULE},
+           subscale_titles={"hads_anxiety": "HADS anxiety", "hads_depression": "HADS depression"}),
     Scorer("wemwbs", "Warwick-Edinburgh Mental Wellbeing Scale", wemwbs.__doc__.split("\n\n")[1],
            items=_items("wemwbs_", 14), coding=_levels(1, 5), scores={"wemwbs": "WEMWBS"},
            subscales={k: tuple(v) for k, v in wemwbs.SUBSCALES.items()},
-           run=_subscale_scorer(wemwbs.score_wemwbs), defaults={"missing_items": PAPER_RULE}),
+           run=_subscale_scorer(wemwbs.score_wemwbs), defaults={"missing_items": PAPER_RULE},
+           subscale_titles={"wemwbs": "WEMWBS"}),
     Scorer("promis_fatigue_8a", "PROMIS Fatigue short form 8a", promis.__doc__.split("\n\n")[1],
            items=_items("promis_fat_", 8), coding=_levels(1, 5),
            scores={"promis_fatigue": "PROMIS SF fatigue"},
            subscales={"promis_fatigue": tuple(promis.SUBSCALES["promis_fatigue"])},
            run=_subset_run("PROMIS", {"promis_fatigue": tuple(promis.SUBSCALES["promis_fatigue"])}),
-           defaults={"missing_items": PAPER_RULE}),
+           defaults={"missing_items": PAPER_RULE},
+           subscale_titles={"promis_fatigue": "PROMIS Fatigue 8a"}),
     Scorer("promis_pain_interference_8a", "PROMIS Pain Interference short form 8a",
            promis.__doc__.split("\n\n")[1], items=_items("promis_pi_", 8), coding=_levels(1, 5),
            scores={"promis_pain_interference": "PROMIS SF pain interference"},
@@ -190,23 +192,29 @@ SCORERS: dict[str, Scorer] = {s.name: s for s in (
                       tuple(promis.SUBSCALES["promis_pain_interference"])},
            run=_subset_run("PROMIS", {"promis_pain_interference":
                                       tuple(promis.SUBSCALES["promis_pain_interference"])}),
-           defaults={"missing_items": PAPER_RULE}),
+           defaults={"missing_items": PAPER_RULE},
+           subscale_titles={"promis_pain_interference": "PROMIS Pain Interference 8a"}),
     Scorer("paw", "Psychosocial Aspects of Work", paw.__doc__.split("\n\n")[1],
            items=_items("paw_", 15), coding=_levels(1, 5),
            scores={"paw_job_satisfaction": "PAW job satisfaction",
                    "paw_social_support": "PAW social support",
                    "paw_mental_stress": "PAW mental stress"},
            subscales={k: tuple(v) for k, v in paw.SUBSCALES.items()},
-           run=_subscale_scorer(paw.score_paw), defaults={"missing_items": PAPER_RULE}),
+           run=_subscale_scorer(paw.score_paw), defaults={"missing_items": PAPER_RULE},
+           subscale_titles={"paw_job_satisfaction": "PAW job satisfaction",
+                            "paw_social_support": "PAW social support",
+                            "paw_mental_stress": "PAW mental stress"}),
     Scorer("rtw_self_efficacy", "Return-to-work self-efficacy",
            rtw_self_efficacy.__doc__.split("\n\n")[1], items=_items("rtwse_", 2),
            coding=_levels(1, 5), scores={"rtw_self_efficacy": "RTW self-efficacy scale"},
            subscales={k: tuple(v) for k, v in rtw_self_efficacy.SUBSCALES.items()},
            run=_subscale_scorer(rtw_self_efficacy.score_rtw_self_efficacy),
-           defaults={"missing_items": {"max_missing": 0, "method": "none"}}),
+           defaults={"missing_items": {"max_missing": 0, "method": "none"}},
+           subscale_titles={"rtw_self_efficacy": "Return-to-work self-efficacy"}),
     Scorer("wrfq", "Work Role Functioning Questionnaire 2.0", wrfq.__doc__.split("\n\n")[1],
            items=tuple(wrfq.ITEMS), coding=_levels(0, 4, wrfq.NOT_APPLICABLE),
            scores={"wrfq": "Work Role Functioning Questionnaire"}, run=_wrfq_run,
+           subscale_titles={"wrfq": "WRFQ"},
            defaults={"max_not_applicable_fraction": 0.20}),
     Scorer("nrs", "Numeric rating scale 0-10", "Paper, Table 1: 11-point numeric rating scales",
            items=(), coding=_levels(0, 10), scores={}, single_items=True,
@@ -239,3 +247,30 @@ def run_scorer(spec: Scorer, items: pd.DataFrame, params: Mapping,
     if spec.needs:
         return partial(spec.run, demographics=demographics)(items, params, coding)
     return spec.run(items, params, coding)
+
+
+def missing_item_rules(instruments: Mapping | None) -> dict[str, dict]:
+    """Every subscale's missing-item rule (``{max_missing, method}``) of a study file's
+    ``instruments`` section, by subscale name (renamed as the study renames its scores),
+    in declaration order: the report's methods table and the audit's GRIM caveats."""
+    rules: dict[str, dict] = {}
+    for raw in (instruments or {}).values():
+        spec = scorer(raw["scorer"])
+        if "missing_items" not in spec.defaults:
+            continue
+        params = spec.parameters(raw.get("parameters"))
+        rename = raw.get("rename") or {}
+        for subscale, rule in params["missing_items"].items():
+            rules[rename.get(subscale, subscale)] = rule
+    return rules
+
+
+def subscale_title(subscale: str, instruments: Mapping | None = None) -> str:
+    """How the report names a subscale in its methods (its scorer's title for it)."""
+    for raw in (instruments or {}).values():
+        spec = scorer(raw["scorer"])
+        rename = {v: k for k, v in (raw.get("rename") or {}).items()}
+        name = rename.get(subscale, subscale)
+        if name in spec.subscale_titles:
+            return spec.subscale_titles[name]
+    return subscale.replace("_", " ")

@@ -27,7 +27,7 @@ import math
 
 from feasibility.analysis.expressions import _is_missing_scalar
 from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key, slug
-from feasibility.stats import mean_sd, median_iqr, proportion
+from feasibility.stats import exact_sum, mean_sd, median_iqr, proportion
 from feasibility.tables.common import cell
 
 STATISTICS = ("count", "sum", "rate", "proportion", "median_iqr", "mean_sd", "nnt")
@@ -112,7 +112,7 @@ class Metrics:
             data = data.astype("float64")
             values["count"] = int(len(data))
             if statistic == "sum":
-                fields = dict(estimate=float(data.sum()), n=int(len(data)))
+                fields = dict(estimate=exact_sum(data), n=int(len(data)))
             elif statistic == "median_iqr":
                 s = median_iqr(data)
                 fields = dict(estimate=s.median, lower=s.q1, upper=s.q3, n=s.n)

@@ -1,0 +1,149 @@
+# The analysis, as the study file declares it: the per-form interface -> the analysis
+# dataset (one job) -> one job per declared table -> the named values.
+#
+#   forms_interface   TEMPORARY: results/forms/ from today's validated exports
+#   analysis          results/analysis/: every instrument scored, every derived variable
+#                     (a checkpoint: afterwards only the tables whose part of it changed run)
+#   table             results/tables/<id>.{html,csv}: one declared table (its kind's module)
+#   values            results/values/values.json: every number the report states, by name
+#   participants_table  TEMPORARY: the participants table today's figure modules read
+from feasibility.analysis.spec import (analysis_settings, dependencies, load_spec,
+                                       table_dependencies)
+
+SPEC = load_spec(config, checked=True)
+TABLES = list(SPEC.tables)
+# The study file's analysis sections (and the parameters they use): a change to one of
+# them reruns the analysis job; a change to a table, a value or the report does not.
+ANALYSIS_SETTINGS = analysis_settings(config)
+ANALYSIS_CODE = code("analysis", "scoring", "stats.py", "eq5d_method.py", "provenance.py")
+
+
+rule forms_interface:
+    """TEMPORARY: one tidy table per instrument, codebook.json and missing_codes.parquet
+    from today's validated exports (feasibility/analysis/legacy.py), until the input layer
+    writes them (then FORMS in common.smk points at results/validated)."""
+    input:
+        expand("results/validated/{export}.parquet", export=EXPORTS),
+        dictionary=raw("data_dictionary"),
+        passed=VALIDATED,
+        code=code("analysis/legacy.py", "crf.py"),
+    output:
+        interface(),
+    log:
+        "results/logs/forms_interface.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.forms_interface("results/validated", input.dictionary, FORMS, log_file=log[0])
+
+
+# A checkpoint, so that once it has run Snakemake decides again which tables need it: a
+# table reruns when what it reads of the analysis changed (its params), not whenever the
+# analysis job ran (for an instrument, time point or variable another table shows).
+checkpoint analysis:
+    """The analysis dataset, once: every instrument scored at each of its time points, every
+    derived variable and the participant flow (records, time points, scoring log)."""
+    input:
+        interface(),
+        passed=VALIDATED,
+        provenance=lambda w: provenance(),
+        mapping_tables=mapping_tables(),
+        code=ANALYSIS_CODE,
+    output:
+        ANALYSIS_FILES,
+    params:
+        settings=ANALYSIS_SETTINGS,
+    log:
+        "results/logs/analysis.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+    run:
+        steps.analysis(FORMS, config, ANALYSIS, provenance=input.provenance or None,
+                       log_file=log[0])
+
+
+rule table:
+    """One declared table (tables.<id> of the study file): the great-tables HTML fragment
+    and the tidy CSV of its cells, made by its kind's generic module from the analysis
+    dataset. It reruns when its own declaration or a part of the analysis it reads changes
+    (params), when the data change (the interface), or when its code changes; a change to
+    another table, or a variable, time point or instrument it does not read, leaves it."""
+    input:
+        # every input of the analysis job (the data, their provenance, lookup tables, its
+        # code) reruns the table when it changes; the analysis dataset itself is read after
+        # the checkpoint, as ancient: what the table reads of it is in its params
+        interface(),
+        analysis=analysis_dataset,
+        passed=VALIDATED,
+        provenance=lambda w: provenance(),
+        mapping_tables=mapping_tables(),
+        code=lambda w: ANALYSIS_CODE + table_code(SPEC.tables[w.table]["kind"]),
+    output:
+        html="results/tables/{table}.html",
+        csv="results/tables/{table}.csv",
+    params:
+        settings=lambda w: {**table_dependencies(SPEC, w.table),
+                            **config_subset(config, ["disclosure"])},
+    wildcard_constraints:
+        table="|".join(TABLES) or "no_table",
+    log:
+        "results/logs/table_{table}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.table(wildcards.table, FORMS, ANALYSIS, config, output.html, output.csv,
+                    provenance=input.provenance or None, log_file=log[0])
+
+
+rule values:
+    """Every number the report states, by name, once: the study file's values over the
+    analysis dataset, and each table cell that carries a published key."""
+    input:
+        interface(),
+        ANALYSIS_FILES,
+        tables=expand("results/tables/{table}.csv", table=TABLES),
+        published=PUBLISHED or [],
+        passed=VALIDATED,
+        code=ANALYSIS_CODE + code("values.py", "paper.py", "audit.py"),
+    output:
+        "results/values/values.json",
+    params:
+        settings=config_subset(config, ["values"]),
+    log:
+        "results/logs/values.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.values(FORMS, ANALYSIS, config, list(input.tables), PUBLISHED or None, output[0],
+                     log_file=log[0])
+
+
+rule participants_table:
+    """TEMPORARY: one row per participant, the columns today's figure modules read, from
+    the analysis dataset (until the generic figures read the analysis dataset). Like a
+    table, it reruns when the data or the declarations of what it reads change."""
+    input:
+        interface(),
+        analysis=analysis_dataset,
+        screening=validated("screening"),
+        passed=VALIDATED,
+        provenance=lambda w: provenance(),
+        mapping_tables=mapping_tables(),
+        code=ANALYSIS_CODE,
+    output:
+        "results/derived/participants_core.parquet",
+    params:
+        settings=dependencies(SPEC, [n for n in SPEC.derived if not n.startswith("_")],
+                              "follow_up_status follow_up_days"),
+    log:
+        "results/logs/participants_table.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.participants_table(FORMS, ANALYSIS, config, input.screening, output[0],
+                                 log_file=log[0])
