@@ -64,15 +64,16 @@ def test_changing_a_six_month_answer_reruns_exactly_its_downstream_jobs(project,
     assert res.returncode == 0, res.stderr[-3000:]
     # Downstream of questionnaires_month6 only: its validation, the 6-month scores, the
     # analysis dataset, the tables that read 6-month scores (Table 3 through the
-    # analysis dataset; Table 5 and the metrics directly), the completeness figure,
-    # the reproduction check and the report. Not Table 2 or 4, not Figures 1 or 2.
+    # analysis dataset; Table 5 and the metrics directly), the figures (each reads the
+    # validated forms and the analysis dataset as a whole: results/forms, results/analysis),
+    # the reproduction check and the report. Not Table 2 or 4.
     assert jobs_run(res.stderr) == {
         "validate_export[export=questionnaires_month6]", "validate", "score[timepoint=month6]",
         "analysis_dataset", "table[table=table3]", "table[table=table5]",
-        "table[table=feasibility_metrics]", "figure[figure=completeness]", "values",
-        "reproduction", "report_sources", "render", "all"}
-    unchanged = ["tables/table2.html", "tables/table4.html", "figures/consort.svg",
-                 "figures/timeline.svg", "derived/participants_core.parquet"]
+        "table[table=feasibility_metrics]", "forms_interim", "analysis_interim",
+        "figure[figure=consort]", "figure[figure=timeline]", "figure[figure=completeness]",
+        "values", "reproduction", "report_sources", "render", "all"}
+    unchanged = ["tables/table2.html", "tables/table4.html", "derived/participants_core.parquet"]
     for f in unchanged:
         assert (project / "results" / f).stat().st_mtime == (built_project / "results" / f).stat().st_mtime, f
 

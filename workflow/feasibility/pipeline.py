@@ -533,25 +533,6 @@ def table(name: str, inputs: dict[str, str], config: dict, html: str, csv: str,
     write_table(cells, gt, html, csv, small_cell_threshold=threshold)
 
 
-# --------------------------------------------------------------------------------- figures
-@step
-def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
-    frames = {k: read_parquet(v) for k, v in inputs.items() if not k.startswith("q_")}
-    if name == "consort":
-        from .figures.consort import make_consort
-        make_consort(frames["screening"], frames["participants"], svg, png)
-    elif name == "timeline":
-        from .figures.timeline import make_timeline
-        make_timeline(frames["participants"], frames["screening"], svg, png)
-    elif name == "completeness":
-        from .derive import forms_returned
-        from .figures.completeness import make_completeness
-        q = {k[2:]: read_parquet(p) for k, p in inputs.items() if k.startswith("q_")}
-        make_completeness(frames["participants"], forms_returned(q), svg, png, q)
-    else:
-        raise ValueError(f"unknown figure {name!r}")
-
-
 # ------------------------------------------------------------------------ audit, reproduction
 @step
 def audit(published: str, config: dict, out: str) -> None:

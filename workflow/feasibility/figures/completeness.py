@@ -102,7 +102,8 @@ def _panels(analysis, figure: CompletenessFigure) -> list[tuple[str, np.ndarray]
         by = parse(analysis.spec.arms.name, f"figures.{figure.id}.by")
     if by is None:
         return [("", np.ones(len(analysis.records), dtype=bool))]
-    level, order = fd.levels(analysis, by, f"figures.{figure.id}.by")
+    people = fd.population(analysis, figure.population, f"figures.{figure.id}.population")
+    level, order = fd.levels(analysis, by, f"figures.{figure.id}.by", among=people)
     return [(name, (level == name).to_numpy()) for name in order]
 
 

@@ -44,10 +44,11 @@ def dates(analysis, expr: Expression, where: str) -> pd.Series:
     return values
 
 
-def levels(analysis, expr: Expression, where: str) -> tuple[pd.Series, list[str]]:
+def levels(analysis, expr: Expression, where: str,
+           among: np.ndarray | None = None) -> tuple[pd.Series, list[str]]:
     """Each record's level as its label (missing stays missing) and the levels in order: a
     coded value's choices (every one, present or not), then any other values alphabetically;
-    otherwise the values present, alphabetically."""
+    otherwise the values present (among the records ``among``), alphabetically."""
     try:
         v = analysis.evaluate(expr)
     except ValueError as error:
@@ -60,7 +61,8 @@ def levels(analysis, expr: Expression, where: str) -> tuple[pd.Series, list[str]
     text = pd.Series([None if pd.isna(x) else labels.get(_code_key(x), str(x)) for x in data],
                      index=data.index, dtype=object)
     order = [str(t) for _, t in choices]
-    order += sorted(set(text.dropna()) - set(order))
+    present = text if among is None else text[among]
+    order += sorted(set(present.dropna()) - set(order))
     return text, order
 
 

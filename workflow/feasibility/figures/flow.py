@@ -399,6 +399,7 @@ ARROW_GAP = 0.1            # least run of an arrow or line between a box and a s
 INDENT = 0.16              # per reason level
 BULLET = 0.13              # bullet to reason text
 ITEM_GAP = 0.015           # between reasons
+TOP_ITEM_GAP = 0.05        # more before each bold line of an arm's box but the first
 LINE_SPACING = 1.10        # baseline to baseline, in font sizes
 COLUMN_GAP = 0.2           # between the arms' columns
 HEADING_FILL = "#e8e8e8"
@@ -410,6 +411,7 @@ class _Line:
     indent: float = 0.0
     bullet: str = ""
     bold: bool = False
+    space_before: float = 0.0
 
 
 @dataclass
@@ -486,7 +488,7 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
                 baseline = ascent
                 first_line = ascent - 0.35 * TEXT_SIZE / 72
             else:
-                gap = ITEM_GAP if k == 0 else 0.0
+                gap = ITEM_GAP + line.space_before if k == 0 else 0.0
                 baseline += max(pitch, descent + ascent) + gap
             texts += [(a, dx, baseline) for a, dx in placed]
             width = max(width, x + w)
@@ -516,8 +518,9 @@ def _side_lines(box: SideBox) -> list[_Line]:
 
 def _arm_lines(box: ArmBox) -> list[_Line]:
     lines = []
-    for item in box.items:
-        lines.append(_Line(f"{item.label} ({format_n(item.n)})", bold=True))
+    for i, item in enumerate(box.items):
+        lines.append(_Line(f"{item.label} ({format_n(item.n)})", bold=True,
+                           space_before=TOP_ITEM_GAP if i else 0.0))
         lines += _item_lines(item.children)
     return lines
 

@@ -114,7 +114,7 @@ def recruitment_data(analysis, figure: RecruitmentFigure) -> Data:
     where = f"figures.{figure.id}"
     keep = fd.population(analysis, figure.population, f"{where}.population")
     if figure.by is not None:
-        level, order = fd.levels(analysis, figure.by, f"{where}.by")
+        level, order = fd.levels(analysis, figure.by, f"{where}.by", among=keep)
         panel_of = panels_of(order, figure.max_panels, figure.panel_noun)
         panel = level.map(panel_of)
         panels = list(dict.fromkeys(panel_of.values()))
@@ -151,8 +151,9 @@ def _source_records(analysis, figure: RecruitmentFigure, where: str):
     src = figure.sources
     keep = fd.condition(analysis, src.population, f"{where}.sources.population")
     d = fd.dates(analysis, src.date, f"{where}.sources.date")
-    level, order = fd.levels(analysis, src.by, f"{where}.sources.by")
-    chosen = keep & d.notna().to_numpy() & level.notna().to_numpy()
+    chosen = keep & d.notna().to_numpy()
+    level, order = fd.levels(analysis, src.by, f"{where}.sources.by", among=chosen)
+    chosen &= level.notna().to_numpy()
     return d[chosen], level[chosen], order
 
 
