@@ -595,6 +595,46 @@ def test_a_declared_returned_condition_replaces_the_default(single):
     assert cells(table)[("", "month6", "quest")] == (3, 6)
 
 
+def test_cells_keep_their_words_inside_them_at_scale():
+    """Two arms, eight forms, counts of 100,000s: every cell's words stay inside the cell
+    (a count breaks after its slash, never inside a number)."""
+    rows = []
+    for panel in ("Supported work placement", "Usual care"):
+        for tp, label in (("week6", "6 weeks"), ("week14", "14 weeks"), ("month6", "6 months")):
+            for k in range(8):
+                na = k >= 2 and tp != "month6"
+                rows.append({"panel": panel, "timepoint": tp, "tp_label": label, "form": f"f{k}",
+                             "label": f"Questionnaire number {k}", "expected": pd.NA if na else 127_413,
+                             "returned": pd.NA if na else 123_272, "proportion": float("nan") if na
+                             else 123_272 / 127_413, "short": None,
+                             "why_not_applicable": completeness.NOT_COLLECTED if na else ""})
+    frame = pd.DataFrame(rows)
+    frame[["expected", "returned"]] = frame[["expected", "returned"]].astype("Int64")
+    fig = completeness.draw(frame, load_figures({"figures": {"c": {"kind": "completeness"}}})["c"])
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    checked = 0
+    for ax in fig.axes[:2]:
+        for text in ax.texts:
+            x, y = text.get_position()
+            (x0, y0), (x1, y1) = ax.transData.transform([(x - 0.5, y + 0.5), (x + 0.5, y - 0.5)])
+            box = text.get_window_extent(renderer)
+            assert x0 <= box.x0 and box.x1 <= x1 and y0 <= box.y0 and box.y1 <= y1, text.get_text()
+            assert text.get_fontsize() >= common.MIN_FONT_SIZE
+            checked += 1
+    assert checked == 2 * 3 * 8
+    assert "123,272/\n127,413\n(97%)" in {t.get_text() for t in fig.axes[0].texts}
+
+
+def test_recruitment_with_many_panels_fits_the_page(single):
+    cfg, analysis = single
+    cfg["figures"]["recruitment"].update(by="record_id", sources={
+        "date": "screening.scr_date", "by": "screening.scr_source", "show": "lines"})
+    fig = recruitment.make(analysis, fx.figure(cfg, "recruitment"))[0]
+    assert fig.get_size_inches()[1] <= common.MAX_FIGURE_HEIGHT_IN
+    assert_texts_inside_figure(fig)
+
+
 # ----------------------------------------------------------------------------- saved files
 @pytest.fixture(scope="module")
 def forms_folder(tmp_path_factory):

@@ -179,10 +179,19 @@ def cell_text(row) -> str:
 
 
 def _fit(fig: Figure, text: str, width_in: float) -> str:
-    """Each line of ``text`` wrapped to the cell's width (lines that fit are kept as given)."""
+    """Each line of ``text`` fitted to the cell's width: lines that fit as given, a count
+    "23,272/27,413" broken after its slash, words wrapped."""
     prop = font(FONT_SIZE)
-    return "\n".join(line if text_width_in(fig, line, prop) <= width_in
-                     else wrap_to_width(fig, line, width_in, prop) for line in text.split("\n"))
+    out = []
+    for line in text.split("\n"):
+        if text_width_in(fig, line, prop) <= width_in:
+            out.append(line)
+        elif "/" in line:
+            returned, expected = line.split("/", 1)
+            out += [returned + "/", expected]
+        else:
+            out.append(wrap_to_width(fig, line, width_in, prop))
+    return "\n".join(out)
 
 
 def _text_colour(rgba) -> str:
@@ -241,14 +250,19 @@ def draw(data: pd.DataFrame, figure: CompletenessFigure) -> Figure:
                 for j, tp in enumerate(timepoints):
                     row = cells.loc[(form, tp)]
                     behind = None
+                    text = _fit(fig, cell_text(row), cell_w * 0.9)
                     if pd.isna(row.expected):
                         ax.add_patch(_hatched_cell(j, i))
+                        # plain ground behind the words over the hatching, inside the cell
+                        widest = max(text_width_in(fig, line, font(FONT_SIZE))
+                                     for line in text.split("\n"))
                         behind = {"facecolor": NOT_APPLICABLE_FILL, "edgecolor": "none"}
+                        if widest > 0.8 * cell_w:
+                            behind["boxstyle"] = "square,pad=0.1"
                     colour = ("black" if np.isnan(grid[i, j])
                               else _text_colour(cmap(norm(grid[i, j]))))
-                    ax.text(j, i, _fit(fig, cell_text(row), cell_w * 0.9), ha="center",
-                            va="center", color=colour, fontsize=FONT_SIZE, parse_math=False,
-                            bbox=behind)
+                    ax.text(j, i, text, ha="center", va="center", color=colour,
+                            fontsize=FONT_SIZE, parse_math=False, bbox=behind)
     return fig
 
 

@@ -28,11 +28,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from feasibility.figures import data as fd
 from feasibility.figures.common import (
-    COLOURS, FONT_SIZE, SMALL_FONT_SIZE, TEXT_WIDTH_IN, figure_style, new_figure,
+    COLOURS, FONT_SIZE, MAX_FIGURE_HEIGHT_IN, SMALL_FONT_SIZE, TEXT_WIDTH_IN, figure_style,
+    new_figure,
 )
 from feasibility.figures.spec import RecruitmentFigure
 
@@ -232,6 +233,7 @@ def draw(data: Data) -> Figure:
                 ax.axvline(mdates.date2num(start), **SOURCE_LINE)
             ax.set_title(panel, loc="left", fontsize=FONT_SIZE, fontweight="bold")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))  # 100,000
             ax.set_ylim(bottom=0)
             ax.grid(axis="y", color="0.88", linewidth=0.6)
             ax.spines[["top", "right"]].set_visible(False)
@@ -281,6 +283,7 @@ def _draw_source_panel(ax, data: Data, first: pd.Timestamp) -> None:
                 **STYLES[k % len(STYLES)][0])
     ax.set_title(data.figure.sources.label, loc="left", fontsize=FONT_SIZE, fontweight="bold")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))  # 100,000
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="0.88", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
@@ -296,7 +299,11 @@ def _small_multiples(level_panels: list[str], source_panel: bool) -> tuple[Figur
     n = len(level_panels)
     rows = math.ceil(n / GRID_COLUMNS)
     extra = 1 if source_panel else 0
-    fig = new_figure(TEXT_WIDTH_IN, 3.4 + 1.45 * rows + 2.0 * extra, layout="constrained")
+    # at most the text block less a caption: rows of panels get lower as they get more
+    height = 3.4 + 1.45 * rows + 2.0 * extra
+    if height > MAX_FIGURE_HEIGHT_IN:
+        height = MAX_FIGURE_HEIGHT_IN
+    fig = new_figure(TEXT_WIDTH_IN, height, layout="constrained")
     spec = fig.add_gridspec(1 + rows + extra, GRID_COLUMNS,
                             height_ratios=[1.5] + [1] * rows + [1.4] * extra)
     axes = [fig.add_subplot(spec[0, :])]
