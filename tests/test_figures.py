@@ -517,9 +517,25 @@ def test_recruitment_matches_the_hand_count(single):
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\b\d{1,2} (January|February|March)", alt)  # months only
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
     assert titles == ["Both sites", "North", "South"]
+    # sources that started in the same month share one label above the top panel
+    fig.draw_without_rendering()
+    top = [t.get_text() for ax in fig.axes for child in ax.get_children()
+           if type(child).__name__ == "SecondaryAxis" for t in child.get_xticklabels()]
+    assert top == ["Clinic and Poster", "Radio"]
     lines = [line for line in fig.axes[0].get_lines() if line.get_label() in ("Recruited", "Returned at 6 weeks")]
     assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 2
     assert_texts_inside_figure(fig)
+
+
+def test_records_without_a_level_get_a_panel_of_their_own(single):
+    cfg, _ = single
+    screening = fx.forms()["screening"]
+    screening.loc[screening["record_id"] == "R03", "scr_site"] = pd.NA
+    analysis = fx.analysis(cfg, {"screening": screening})
+    table = recruitment.make(analysis, fx.figure(cfg, "recruitment"))[2]
+    assert series(table, "Recruited", "North") == [1, 1, 4, 4]
+    assert series(table, "Recruited", "Not recorded") == [0, 1, 1, 1]
+    assert series(table, "Recruited", "All sites") == [2, 4, 8, 8]        # three panels of levels
 
 
 def test_recruitment_gathers_levels_past_the_most_panels(single):

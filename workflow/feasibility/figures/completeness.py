@@ -104,6 +104,8 @@ def _panels(analysis, figure: CompletenessFigure) -> list[tuple[str, np.ndarray]
         return [("", np.ones(len(analysis.records), dtype=bool))]
     people = fd.population(analysis, figure.population, f"figures.{figure.id}.population")
     level, order = fd.levels(analysis, by, f"figures.{figure.id}.by", among=people)
+    if level[people].isna().any():              # nobody silently left out of the panels
+        level, order = level.fillna(fd.NOT_RECORDED), [*order, fd.NOT_RECORDED]
     return [(name, (level == name).to_numpy()) for name in order]
 
 

@@ -7,6 +7,8 @@ import pandas as pd
 
 from feasibility.analysis.expressions import Expression, _code_key, parse
 
+NOT_RECORDED = "Not recorded"      # the panel of records without a level
+
 
 def _rows(analysis, expr: Expression, where: str, timepoint: str | None = None) -> pd.Series:
     try:
@@ -66,4 +68,4 @@ def levels(analysis, expr: Expression, where: str,
     return text, order
 
 
-__all__ = ["condition", "population", "dates", "levels"]
+__all__ = ["condition", "population", "dates", "levels", "NOT_RECORDED"]

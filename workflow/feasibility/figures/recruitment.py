@@ -116,6 +116,8 @@ def recruitment_data(analysis, figure: RecruitmentFigure) -> Data:
     keep = fd.population(analysis, figure.population, f"{where}.population")
     if figure.by is not None:
         level, order = fd.levels(analysis, figure.by, f"{where}.by", among=keep)
+        if level[keep].isna().any():            # nobody silently left out of the panels
+            level, order = level.fillna(fd.NOT_RECORDED), [*order, fd.NOT_RECORDED]
         panel_of = panels_of(order, figure.max_panels, figure.panel_noun)
         panel = level.map(panel_of)
         panels = list(dict.fromkeys(panel_of.values()))
@@ -154,6 +156,8 @@ def _source_records(analysis, figure: RecruitmentFigure, where: str):
     d = fd.dates(analysis, src.date, f"{where}.sources.date")
     chosen = keep & d.notna().to_numpy()
     level, order = fd.levels(analysis, src.by, f"{where}.sources.by", among=chosen)
+    if src.show == "lines" and level[chosen].isna().any():
+        level, order = level.fillna(fd.NOT_RECORDED), [*order, fd.NOT_RECORDED]
     chosen &= level.notna().to_numpy()
     return d[chosen], level[chosen], order
 
@@ -339,9 +343,13 @@ def _year_ticks(ax, months: pd.Series) -> None:
 
 
 def _label_source_starts(ax, starts: pd.DataFrame) -> None:
-    """Name each source above the top panel, at its line."""
+    """Name each source above the top panel, at its line; sources that started in the same
+    month share one label (at the first of their lines), so that no two labels overprint."""
+    month = starts["first"].dt.to_period("M")
+    groups = [(part["first"].iloc[0], _listing(list(part["source"])))
+              for _, part in starts.groupby(month, sort=False)]
     top = ax.secondary_xaxis("top")
-    top.set_xticks(mdates.date2num(list(starts["first"])), labels=list(starts["source"]))
+    top.set_xticks(mdates.date2num([d for d, _ in groups]), labels=[n for _, n in groups])
     top.tick_params(axis="x", labelsize=SMALL_FONT_SIZE, length=3, labelrotation=40)
     for label in top.get_xticklabels():
         label.set_horizontalalignment("left")
