@@ -387,6 +387,18 @@ def test_the_arms_drawn_boxes_add_up_from_the_frame(two_arms, tmp_path):
     check_drawn_against_frame(drawn_boxes(tmp_path / "f.svg"), table)
 
 
+def test_a_diagram_of_arms_only(two_arms):
+    cfg, _ = two_arms
+    cfg["flow"]["consort"] = [
+        {"id": "eligible", "stage": "enrolment", "per_arm": True, "label": "Eligible",
+         "count": "enrolled"},
+        {k: v for k, v in fx.TWO_ARM_BOXES[3].items() if k != "part_of"}, *fx.TWO_ARM_BOXES[7:]]
+    fig, alt, table = flow.make(fx.analysis(cfg), fx.figure(cfg, "flow"))
+    # no column over everyone: a row per stage, with its heading, two arms each
+    assert_flow_layout_ok(fig, 3 * 2 + 3)
+    assert "Analysis, by arm. Treatment: Analysed, n = 1; Excluded from analysis, n = 3" in alt
+
+
 def check_drawn_against_frame(boxes: dict, frame: pd.DataFrame) -> None:
     """Every count of the flow's frame is drawn in its box, and every drawn box is the sum
     of what flows out of it (the frame's part_of), read from the drawing."""

@@ -625,11 +625,12 @@ def _draw_with_arms(fig: Figure, d: Diagram) -> None:
     headings = {}
 
     def heading(stage: str) -> _Box:
-        box = _text_box(fig, f"stage-{stage}", [_Line(d.stage_labels.get(stage, stage), bold=True)],
+        key = stage if stage not in headings else f"{stage}-arms"   # enrolment: column and arms
+        box = _text_box(fig, f"stage-{key}", [_Line(d.stage_labels.get(stage, stage), bold=True)],
                         2.0, centred=True, fill=HEADING_FILL)
         box.width += 2 * INDENT
         box.rounded = True
-        headings[stage] = box
+        headings[key] = box
         return box
 
     y = MARGIN
