@@ -31,7 +31,6 @@ counts, the reasons or their number. It is drawn at the printed width (A4 text w
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -24,7 +24,6 @@ import math
 import re
 
 import matplotlib.dates as mdates
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
