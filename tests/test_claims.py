@@ -271,54 +271,56 @@ def test_the_appendices_speak_the_papers_language(built_project):
 
 
 # ----------------------------------------------------------------------- 14.7 Figure 1
-def shipped_flow(project: Path):
-    from feasibility.figures.consort import consort_counts
-    from feasibility.io import read_parquet
-    return consort_counts(read_parquet(project / "results/validated/screening.parquet"),
-                          read_parquet(project / "results/derived/participants_core.parquet"))
+def shipped_flow(project: Path) -> pd.DataFrame:
+    """The counts Figure 1 draws (results/figures/consort.csv, the flow's tidy frame)."""
+    frame = pd.read_csv(project / "results/figures/consort.csv", keep_default_na=False)
+    return frame[frame["what"] == "box"]
+
+
+def n(frame: pd.DataFrame, box: str, reason: str = "") -> int:
+    return int(frame.loc[(frame["box"] == box) & (frame["reason"] == reason), "n"].iloc[0])
 
 
 def test_figure1_shows_the_interest_stage_and_the_papers_groups(built_project):
     flow = shipped_flow(built_project)
-    main = {box.label: box.n for box in flow.main}
-    assert main["Assessed for eligibility"] == 117
-    assert main["Eligible and expressed interest"] == 33
-    assert main["Recruited and baseline assessed"] == 31
-    assert main["Matched and attended a placement"] == 15
-    assert main["Completed the six-week placement"] == 11
-    after_baseline = next(b for b in flow.side if b.title == "Excluded or withdrew after baseline")
-    groups = {r.label: r for r in after_baseline.reasons}
+    assert n(flow, "assessed") == 117
+    assert n(flow, "interested") == 33
+    assert n(flow, "recruited") == 31
+    assert n(flow, "placed") == 15
+    assert n(flow, "completed") == 11
     # the paper's paragraph: 2 ineligible, 2 unable to be placed, 3 withdrew (all three together)
-    assert groups["Found ineligible after recruitment"].n == 2
-    assert groups["Could not be placed"].n == 2
-    withdrew = groups["Withdrew"]
-    assert withdrew.n == 3 and len(withdrew.detail) == 3
-    assert any("first day of work preparation" in r.label for r in withdrew.detail)
-    # work preparation: 27 attended, shown in the flow
-    assert any("27" in note for box in flow.main for note in box.notes)
+    assert set(flow.loc[flow["part_of"] == "after_baseline", "box"]) == {
+        "ineligible_after_recruitment", "could_not_be_placed", "withdrew"}
+    assert n(flow, "ineligible_after_recruitment") == 2
+    assert n(flow, "could_not_be_placed") == 2
+    assert n(flow, "withdrew") == 3 and n(flow, "after_baseline") == 7
+    withdrew = flow[(flow["box"] == "withdrew") & (flow["reason"] != "")]
+    assert len(withdrew) == 3
+    assert any("first day of work preparation" in r for r in withdrew["reason"])
+    # work preparation: 27 attended, shown in the flow (a line of the recruitment box)
+    assert n(flow, "work_preparation") == 27
+    assert "Attended work preparation, n = 27" in (
+        built_project / "results/figures/consort.alt.txt").read_text()
 
 
 def test_every_figure1_box_equals_the_sum_of_what_flows_out_of_it(built_project):
     flow = shipped_flow(built_project)
-    outflows = flow.outflows()
-    assert outflows, "no box with outflows"
-    for box, children in outflows:
-        assert box.n == sum(child.n for child in children), (box, children)
-    # every box but the last of the main column has somewhere to go
-    assert {id(b) for b, _ in outflows} >= {id(b) for b in flow.main[:-1]}
+    own = flow[flow["reason"] == ""]
+    parents = set(own["part_of"]) - {""}
+    assert parents, "no box with outflows"
+    for parent in parents:
+        assert n(flow, parent) == own.loc[own["part_of"] == parent, "n"].sum(), parent
+    for box, rows in flow[flow["reason"] != ""].groupby("box"):
+        assert rows["n"].sum() == n(flow, box), box
+    # every box of the main column but the last has somewhere to go
+    assert parents >= {"assessed", "interested", "recruited", "continued", "placed"}
 
 
 # ----------------------------------------------------------------------- 14.8 completeness figure
 def test_completeness_tells_not_applicable_from_not_returned(built_project):
-    from feasibility.figures.completeness import completeness_data
-    from feasibility.pipeline import forms_returned        # today's figure (until W3's)
-    from feasibility.io import read_parquet
-
-    v = built_project / "results/validated"
-    q = {tp: read_parquet(v / f"questionnaires_{tp}.parquet") for tp in ("week6", "week14", "month6")}
-    data = completeness_data(read_parquet(built_project / "results/derived/participants_core.parquet"),
-                             forms_returned(q), q).set_index(["timepoint", "form"])
-    got = {k: (None if pd.isna(r.expected) else (int(r.returned), int(r.expected)))
+    data = pd.read_csv(built_project / "results/figures/completeness.csv",
+                       keep_default_na=False).set_index(["timepoint", "form"])
+    got = {k: (None if r.expected == "" else (int(r.returned), int(r.expected)))
            for k, r in data.iterrows()}
     assert got[("week6", "health_questionnaire")] == (8, 19)     # 42% excluding dropouts
     assert got[("week14", "health_questionnaire")] == (10, 19)

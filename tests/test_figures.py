@@ -1,208 +1,110 @@
-"""Figures: counts worked out by hand from tests/figures_fixtures.py, layout, and saved files."""
+"""Figures by kind, from their declarations: counts worked out by hand on the hand-made
+project of tests/figures_fixtures.py, the drawn boxes of the CONSORT diagrams against the
+flow's counts, layout (no overlap, nothing outside its box or the figure, every text at
+7 pt or more at its printed size), the saved files, the paper's three figures word for
+word as main drew them (tests/regression/figures/), and the full trial's CONSORT 2010
+diagram with two arms."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import matplotlib as mpl
 import pandas as pd
 import pytest
-from matplotlib.patches import Rectangle
+import yaml
 from matplotlib.text import Text
 from PIL import Image
 
 import figures_fixtures as fx
-from feasibility.figures import common
-from feasibility.figures.completeness import (
-    completeness_alt_text, completeness_data, draw_completeness, make_completeness,
-)
-from feasibility.figures.consort import (
-    Flow, FollowUpBox, MainBox, Reason, SideBox, consort_alt_text, consort_counts,
-    draw_consort, make_consort,
-)
-from feasibility.figures.timeline import (
-    draw_timeline, make_timeline, recruitment_source_starts, timeline_alt_text, timeline_data,
-)
+from feasibility.figures import common, completeness, flow, recruitment
+from feasibility.figures.build import caption, figure_paths, make_figure
+from feasibility.figures.flow import ArmBox, ChainBox, Diagram, FollowUpBox, Item, SideBox
+from feasibility.figures.spec import load_figures, schema
+
+ROOT = Path(__file__).resolve().parents[1]
+REGRESSION = ROOT / "tests" / "regression" / "figures"
+sys.path.insert(0, str(REGRESSION))
+from svg_text import svg_text  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture
-def participants():
-    return fx.participants()
+# ----------------------------------------------------------------------------- helpers
+def svg_groups(path) -> dict[str, str]:
+    """Each ``<g id=...>`` holding a text, with its text (a figure's drawn words by gid)."""
+    out = {}
+    for g in ET.parse(path).getroot().iter(f"{SVG}g"):
+        texts = [t for t in g if t.tag == f"{SVG}text"]
+        if texts and g.get("id"):
+            out[g.get("id")] = "".join("".join(t.itertext()) for t in texts)
+    return out
 
 
-@pytest.fixture
-def screening():
-    return fx.screening()
+LINE = re.compile(r"(?:^|\s|\()n = ([\d,]+)\)?$")
 
 
-def main_counts(flow):
-    return [b.n for b in flow.main]
+def drawn_boxes(path) -> dict[str, list[tuple[int, str, int | None]]]:
+    """Drawn box gid -> its lines in order as (level, words, n): level 0 for a line without
+    a bullet, 1 for "•", 2 for "–"; wrapped parts of a line joined."""
+    groups = svg_groups(path)
+    lines: dict[str, dict[int, dict]] = {}
+    for gid, text in groups.items():
+        m = re.fullmatch(r"(.+)-([tb])(\d+)(?:\.(\d+))?", gid)
+        if not m:
+            continue
+        box, kind, i, k = m[1], m[2], int(m[3]), int(m[4] or 0)
+        line = lines.setdefault(box, {}).setdefault(i, {"parts": {}, "bullet": ""})
+        if kind == "b":
+            line["bullet"] = text
+        else:
+            line["parts"][k] = text
+    out = {}
+    for box, by_index in lines.items():
+        rows = []
+        for i in sorted(by_index):
+            words = " ".join(by_index[i]["parts"][k] for k in sorted(by_index[i]["parts"]))
+            level = {"": 0, "\u2022": 1, "\u2013": 2}[by_index[i]["bullet"]]
+            m = LINE.search(words)
+            rows.append((level, words, int(m[1].replace(",", "")) if m else None))
+        out[box] = rows
+    return out
 
 
-def side_counts(flow):
-    return [b.n for b in flow.side]
+def assert_drawn_boxes_add_up(boxes: dict[str, list]) -> int:
+    """Within every drawn box, each counted line is the sum of the lines under it (its
+    bullets, their reasons); returns how many sums were checked."""
+    checked = 0
+    for box, rows in boxes.items():
+        for i, (level, words, n) in enumerate(rows):
+            children = []
+            for lv, _, m in rows[i + 1:]:
+                if lv <= level:
+                    break
+                if lv == level + 1:
+                    children.append(m)
+            if children and n is not None:
+                assert n == sum(children), (box, words, children)
+                checked += 1
+    return checked
 
 
-def follow_up_counts(flow):
-    return [(b.returned, b.expected) for b in flow.follow_up]
+def count_of(rows, label: str, level: int | None = None) -> int:
+    """The n of the line of ``rows`` (at ``level``) that names ``label``."""
+    found = [n for lv, words, n in rows
+             if (level is None or lv == level)
+             and any(words.startswith(label + sep) for sep in (" (n = ", ", n = ", " n = "))]
+    assert len(found) == 1, (label, rows)
+    return found[0]
 
 
-# ----------------------------------------------------------------------------- CONSORT counts
-def test_consort_counts_match_the_hand_count(screening, participants):
-    flow = consort_counts(screening, participants)
-    # 20 screened; 7 excluded (5 not eligible, 2 not interested) -> 13 interested; 3 not
-    # recruited -> 10 recruited (8 attended work preparation); 2 excluded or withdrew after
-    # baseline (P09, P10) -> 8 continued; 2 not placed (P07, P08) -> 6 placed; 1 did not
-    # complete (P06) -> 5 completed
-    assert [b.label for b in flow.main] == [
-        "Assessed for eligibility", "Eligible and expressed interest",
-        "Recruited and baseline assessed", "Continued to placement matching",
-        "Matched and attended a placement", "Completed the six-week placement"]
-    assert main_counts(flow) == [20, 13, 10, 8, 6, 5]
-    assert side_counts(flow) == [7, 3, 2, 2, 1]
-    assert flow.main[2].notes == ("Attended work preparation, n = 8",)
-    # screening: S11-S13 paid employment, S14-S15 retired, S16-S17 not interested,
-    # S18-S19 could not be contacted, S20 declined at consent; in the CRF's code order
-    assert flow.side[0].reasons == (
-        Reason("Not eligible", 5, (Reason("In paid employment", 3), Reason("Retired", 2))),
-        Reason("Eligible but did not express interest", 2))
-    assert flow.side[1].reasons == (Reason("Could not be contacted", 2),
-                                    Reason("Declined at the consent visit", 1))
-    # grouped by status change, in the paper's order, each with its reasons
-    assert flow.side[2].reasons == (
-        Reason("Found ineligible after recruitment", 1, (Reason("Off sick rather than unemployed", 1),)),
-        Reason("Withdrew", 1, (Reason("Did not want to participate", 1),)))
-    # ties (1 each) in alphabetical order
-    assert flow.side[3].reasons == (Reason("Disengaged after offer", 1),
-                                    Reason("Language or learning difficulties", 1))
-    assert flow.side[4].reasons == (Reason("Moved into paid employment", 1),)
-    for box, children in flow.outflows():
-        assert box.n == sum(child.n for child in children), box
-    # week6 RRRRNNNN-- 4/8, week14 RRRNNNNN-- 3/8, month6 RRNNNNN--- 2/7
-    assert follow_up_counts(flow) == [(4, 8), (3, 8), (2, 7)]
-
-
-def test_a_placement_not_completed_moves_one_person_between_two_boxes(screening, participants):
-    before = consort_counts(screening, participants)
-    p05 = participants["record_id"] == "P05"
-    participants.loc[p05, "completed_placement"] = False
-    participants.loc[p05, "not_completed_reason"] = "Health reasons"
-    after = consort_counts(screening, participants)
-    assert main_counts(after) == [20, 13, 10, 8, 6, 4]      # only "completed" falls, 5 -> 4
-    assert side_counts(after) == [7, 3, 2, 2, 2]            # only "did not complete" rises
-    assert after.side[4].reasons == (Reason("Health reasons", 1),
-                                     Reason("Moved into paid employment", 1))
-    assert after.side[:4] == before.side[:4]
-    assert after.follow_up == before.follow_up
-
-
-def test_a_returned_follow_up_changes_only_its_own_box(screening, participants):
-    participants.loc[participants["record_id"] == "P05", "fu_status_week6"] = "returned"
-    flow = consort_counts(screening, participants)
-    assert follow_up_counts(flow) == [(5, 8), (3, 8), (2, 7)]
-    assert main_counts(flow) == [20, 13, 10, 8, 6, 5]
-
-
-def test_a_dropout_leaves_the_follow_up_denominator(screening, participants):
-    participants.loc[participants["record_id"] == "P07", "fu_status_month6"] = "not expected"
-    assert follow_up_counts(consort_counts(screening, participants)) == [(4, 8), (3, 8), (2, 6)]
-
-
-def test_placed_without_work_preparation_is_inconsistent(screening, participants):
-    # P10 withdrew after recruitment; marking them placed breaks "stage = previous - left"
-    participants.loc[participants["record_id"] == "P10", "placed"] = True
-    with pytest.raises(ValueError, match="P10"):
-        consort_counts(screening, participants)
-
-
-def test_not_placed_without_a_reason_is_inconsistent(screening, participants):
-    participants.loc[participants["record_id"] == "P07", "not_placed_reason"] = None
-    with pytest.raises(ValueError, match="P07"):
-        consort_counts(screening, participants)
-
-
-def test_screening_must_enrol_exactly_the_participants(screening, participants):
-    # 20 screened - 10 excluded = 10, but only 9 participants
-    with pytest.raises(ValueError, match="Recruited and baseline assessed"):
-        consort_counts(screening, participants[participants["record_id"] != "P01"])
-
-
-def test_flow_checks_its_arithmetic():
-    with pytest.raises(ValueError, match="minus"):
-        Flow((MainBox("A", 10), MainBox("B", 7)), (SideBox("Left", 2),))
-    with pytest.raises(ValueError, match="add up"):
-        Flow((MainBox("A", 10), MainBox("B", 7)), (SideBox("Left", 3, (Reason("x", 1),)),))
-
-
-# ----------------------------------------------------------------------------- CONSORT layout
-def shipped_like_flow() -> Flow:
-    """The paper's Fig. 1 numbers with this study's reasons."""
-    return Flow(
-        (MainBox("Assessed for eligibility", 117), MainBox("Eligible and expressed interest", 33),
-         MainBox("Recruited and baseline assessed", 31, ("Attended work preparation, n = 27",)),
-         MainBox("Continued to placement matching", 24),
-         MainBox("Matched and attended a placement", 15),
-         MainBox("Completed the six-week placement", 11)),
-        (SideBox("Excluded", 84, (
-            Reason("Not eligible", 64, (Reason("In paid employment", 30),
-                                        Reason("Out of work for less than the required period", 34))),
-            Reason("Eligible but did not express interest", 20))),
-         SideBox("Not recruited", 2, (Reason("Could not be contacted", 1),
-                                      Reason("Declined at the consent visit", 1))),
-         SideBox("Excluded or withdrew after baseline", 7, (
-             Reason("Found ineligible after recruitment", 2,
-                    (Reason("Off sick rather than unemployed", 2),)),
-             Reason("Could not be placed", 2, (Reason("Language or learning difficulties", 2),)),
-             Reason("Withdrew", 3, (Reason("Did not want to participate", 1),
-                                    Reason("Left on the first day of work preparation (no reason given)", 1),
-                                    Reason("Multiple dental operations", 1))))),
-         SideBox("Not placed", 9, (
-             Reason("Disengaged after placement offer", 4, (
-                 Reason("Wanted a placement in another area", 2), Reason("Obtained employment", 1),
-                 Reason("Other or not given", 1))),
-             Reason("No suitable placement in area", 4),
-             Reason("Died", 1, (Reason("Death unrelated to the intervention", 1),)))),
-         SideBox("Did not complete the placement", 4, (
-             Reason("Moved into paid employment", 1), Reason("Personal difficulties", 1),
-             Reason("Not happy in the placement", 1), Reason("Health reasons", 1)))),
-        (FollowUpBox("week6", 11, 26), FollowUpBox("week14", 14, 26), FollowUpBox("month6", 12, 26)))
-
-
-LONG = ("Withdrew because the placement offered was too far from home and public transport "
-        "was unreliable on the days required, after discussing alternatives with the case "
-        "manager twice at length and then")[:200]
-
-
-def stress_flow(kind: str) -> Flow:
-    """Hand-made flows: 200-character reasons (one a single word), 15 reasons, 100000s."""
-    big = 10000 if kind == "counts of 100000" else 1
-    if kind == "long reasons":
-        side = SideBox("Not placed", 12, (Reason(LONG, 5), Reason("x" * 200, 4),
-                                          Reason(LONG.upper(), 3)))
-    elif kind == "fifteen reasons":
-        side = SideBox("Not placed", 15, tuple(
-            Reason(f"Reason number {i} " + "because of something " * (i % 4), 1)
-            for i in range(15)))
-    else:
-        side = SideBox("Not placed", 40000, (Reason("Disengaged after offer", 30000),
-                                             Reason("No suitable placement in area", 10000)))
-    n_placed = 20 * big
-    n_attended = n_placed + side.n
-    return Flow(
-        (MainBox("Assessed for eligibility", n_attended + 5 * big),
-         MainBox("Attended work preparation", n_attended),
-         MainBox("Matched and attended a placement " + ("and " + LONG if kind == "long reasons" else ""),
-                 n_placed),
-         MainBox("Completed the six-week placement", n_placed - big)),
-        (SideBox("Excluded " + ("with a very long title " * 8 if kind == "long reasons" else ""),
-                 5 * big, (Reason("Not eligible", 5 * big),)),
-         side,
-         SideBox("Did not complete the placement", big, (Reason("Health reasons", big),))),
-        (FollowUpBox("week6", 9 * big, 10 * big), FollowUpBox("week14", 100000, 100000),
-         FollowUpBox("month6", 0, 100000)))
+def chain_count(rows) -> int:
+    """A main box's count: its ``n = ...`` line."""
+    return next(n for _, words, n in rows if words.startswith("n = "))
 
 
 def boxes_and_texts(fig):
@@ -210,15 +112,15 @@ def boxes_and_texts(fig):
     fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
     boxes = {r.get_gid(): r.get_window_extent(renderer)
-             for r in fig.findobj(Rectangle) if r.get_gid()}
+             for r in fig.findobj(lambda a: isinstance(a, mpl.patches.Patch) and a.get_gid())}
     texts = [(t.get_gid(), t.get_window_extent(renderer), t.get_text())
              for t in fig.findobj(Text) if t.get_gid()]
     return boxes, texts
 
 
-def assert_consort_layout_ok(fig, n_boxes: int):
+def assert_flow_layout_ok(fig, n_boxes: int):
     boxes, texts = boxes_and_texts(fig)
-    assert len(boxes) == n_boxes
+    assert len(boxes) == n_boxes, sorted(boxes)
     for (a, box_a), (b, box_b) in itertools.combinations(boxes.items(), 2):
         overlap_w = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
         overlap_h = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
@@ -235,33 +137,355 @@ def assert_consort_layout_ok(fig, n_boxes: int):
                 and extent.y1 <= figure.y1), f"{gid} leaves the figure"
 
 
-def test_consort_layout_of_the_fixture(screening, participants):
-    fig = draw_consort(consort_counts(screening, participants))
-    # 6 main + 5 side + 3 follow-up + the follow-up heading
-    assert_consort_layout_ok(fig, 15)
+def assert_texts_inside_figure(fig):
+    fig.draw_without_rendering()          # run the constrained layout first
+    renderer = fig.canvas.get_renderer()
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip():
+            extent = text.get_window_extent(renderer)
+            assert fig.bbox.x0 - 1 <= extent.x0 and extent.x1 <= fig.bbox.x1 + 1, text.get_text()
+            assert fig.bbox.y0 - 1 <= extent.y0 and extent.y1 <= fig.bbox.y1 + 1, text.get_text()
 
 
-def test_consort_layout_of_the_shipped_like_flow():
-    fig = draw_consort(shipped_like_flow())
-    assert_consort_layout_ok(fig, 15)
-    width, height = fig.get_size_inches()
-    assert width <= 6.5        # fits an A4 text width at 100%
+def assert_printed_size_ok(svg_path, max_height=common.MAX_FIGURE_HEIGHT_IN):
+    """The SVG is at most the A4 text block (its width and height in points are its printed
+    size) and every text in it is 7 pt or more."""
+    root = ET.parse(svg_path).getroot()
+    width = float(root.get("width").removesuffix("pt")) / 72
+    height = float(root.get("height").removesuffix("pt")) / 72
+    assert width <= common.TEXT_WIDTH_IN + 1e-6 and height <= max_height, (width, height)
+    sizes = [float(m) for m in re.findall(r"font-size: ([\d.]+)px", Path(svg_path).read_text())]
+    assert sizes and min(sizes) >= common.MIN_FONT_SIZE, sorted(set(sizes))
+
+
+# ----------------------------------------------------------------------------- declarations
+def test_the_schemas_defaults_are_the_loaders_defaults():
+    defs = schema()["$defs"]
+    cfg = {"figures": {"f": {"kind": "flow"}, "r": {"kind": "recruitment", "date": "d"},
+                       "c": {"kind": "completeness"}}}
+    figs = load_figures(cfg)
+    for fid, kind in (("f", "flow"), ("r", "recruitment"), ("c", "completeness")):
+        for key, prop in defs[kind]["properties"].items():
+            if "default" in prop and key not in ("series",):
+                got = getattr(figs[fid], key)
+                if key == "stages":
+                    got = {}          # the schema's {} means every stage keeps its default
+                if isinstance(got, tuple):
+                    got = list(got)
+                assert got == prop["default"] or (key == "y_label" and got == (
+                    "Cumulative number of participants")), (kind, key, got)
+    for key in ("label", "caption", "synthetic_note", "title"):
+        assert defs["figure"]["properties"][key]["default"] is None
+    assert figs["f"].label == "Figure 1" and figs["c"].label == "Figure 3"
+    assert figs["c"].caption == "Completeness of follow-up by form and time point"
+    assert figs["c"].title == figs["c"].caption
+
+
+def test_every_key_of_the_schema_has_a_description():
+    def walk(node, where):
+        if isinstance(node, dict) and "if" in node:
+            node = {k: v for k, v in node.items() if k != "if"}     # a condition, not keys
+        if isinstance(node, dict):
+            for key, prop in (node.get("properties") or {}).items():
+                assert "description" in prop or "$ref" in prop, f"{where}.{key}"
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+    walk(schema(), "schema")
+
+
+@pytest.mark.parametrize("figures, message", [
+    ({"x": {"kind": "flow", "series": []}}, "'series' was unexpected"),
+    ({"x": {"kind": "chart"}}, "'chart' is not one of"),
+    ({"X": {"kind": "flow"}}, "does not match"),
+    ({"x": {"kind": "recruitment"}}, "needs a date or series"),
+    ({"x": {"kind": "recruitment", "date": "consent_date +"}}, "figures.x.date"),
+    ({"x": {"kind": "completeness", "rows": [{"form": "a"}, {"form": "a"}]}}, "listed twice"),
+])
+def test_declarations_that_cannot_be_drawn_are_refused_by_name(figures, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        load_figures({"figures": figures})
+
+
+def test_the_shipped_declarations_load():
+    paper = yaml.safe_load((ROOT / "config" / "figures.paper.yaml").read_text())
+    assert list(load_figures(paper)) == ["consort", "timeline", "completeness"]
+    trial = yaml.safe_load((ROOT / "config" / "studies" / "full-trial.yaml").read_text())
+    figs = load_figures(trial)
+    assert [f.kind for f in figs.values()] == ["flow", "recruitment", "completeness"]
+
+
+# ----------------------------------------------------------------------------- flow: one column
+@pytest.fixture
+def single():
+    cfg = fx.config()
+    return cfg, fx.analysis(cfg)
+
+
+def column(analysis, cfg, fid="flow"):
+    from feasibility.analysis.flow import consort_flow
+    return flow.diagram(consort_flow(analysis), fx.figure(cfg, fid), analysis)
+
+
+def test_the_single_column_matches_the_hand_count(single):
+    cfg, analysis = single
+    d = column(analysis, cfg)
+    # 12 screened; 4 excluded (3 not eligible: R09 too young, R10 and R12 working; R11
+    # declined) -> 8 enrolled (7 attended a session: all but R07); 2 left (R07 moved away,
+    # R08 withdrew consent) -> 6 continued; 2 did not complete (R05 illness, R06 found work)
+    # -> 4 completed
+    assert [(c.label, c.n) for c in d.chain] == [
+        ("Assessed for eligibility", 12), ("Enrolled", 8), ("Continued", 6), ("Completed", 4)]
+    assert d.chain[1].notes == (Item("Attended a session", 7, box="attended", reason=""),)
+    assert [[(s.label, s.n) for s in gap] for gap in d.sides] == [
+        [("Excluded", 4)], [("Left the study", 2)], [("Did not complete", 2)]]
+    excluded = d.sides[0][0]
+    assert [(i.label, i.n, [(c.label, c.n) for c in i.children]) for i in excluded.items] == [
+        ("Not eligible", 3, [("Too young", 1), ("Working", 2)]), ("Declined", 1, [])]
+    # reasons in the dictionary's order (declared): Illness (code 1) before Found work
+    assert [(i.label, i.n) for i in d.sides[2][0].items] == [("Illness", 1), ("Found work", 1)]
+    # 6 weeks: R01 R02 R03 R05 of R01-R06; 6 months: R01 R02 R06 (R07, R08 left: not expected)
+    assert [(b.label, b.returned, b.expected) for b in d.follow_up] == [
+        ("6 weeks", 4, 6), ("6 months", 3, 6)]
+    for box, children in d.outflows():
+        assert box.n == sum(c.n for c in children), box
+
+
+def test_one_completion_moves_one_person_between_two_boxes(single):
+    cfg, _ = single
+    delivery = fx.forms()["delivery"]
+    delivery.loc[delivery["record_id"] == "R05", ["del_completed", "del_reason"]] = [1, pd.NA]
+    d = column(fx.analysis(cfg, {"delivery": delivery}), cfg)
+    assert [c.n for c in d.chain] == [12, 8, 6, 5]             # only "completed" rises
+    assert [(i.label, i.n) for i in d.sides[2][0].items] == [("Found work", 1)]
+    assert [[s.n for s in gap] for gap in d.sides] == [[4], [2], [1]]
+
+
+def test_reasons_by_frequency_and_in_groups(single):
+    cfg, _ = single
+    cfg["flow"]["consort"][1]["reasons"] = (
+        "if_else(screening.scr_eligible == 0, concat('Not eligible: ', label(screening.scr_reason)),"
+        " 'Declined')")
+    cfg["flow"]["consort"] = [b for b in cfg["flow"]["consort"]
+                              if b["id"] not in ("not_eligible", "declined")]
+    cfg["figures"]["flow"]["boxes"] = {"excluded": {"reason_order": "frequency", "group_reasons": ": "}}
+    d = column(fx.analysis(cfg), cfg)
+    excluded = d.sides[0][0]
+    # groups most frequent first; within "Not eligible", Working (2) before Too young (1)
+    assert [(i.label, i.n, [(c.label, c.n) for c in i.children]) for i in excluded.items] == [
+        ("Not eligible", 3, [("Working", 2), ("Too young", 1)]), ("Declined", 1, [])]
+
+
+def test_a_box_neither_in_the_column_nor_a_note_is_an_error(single):
+    cfg, _ = single
+    cfg["figures"]["flow"]["notes"] = {}
+    with pytest.raises(ValueError, match="'attended' of flow.consort are neither in the diagram"):
+        column(fx.analysis(cfg), cfg)
+    cfg["figures"]["flow"]["notes"] = {"enroled": ["attended"]}
+    with pytest.raises(ValueError, match="'enroled' is not a box of flow.consort"):
+        column(fx.analysis(cfg), cfg)
+
+
+def test_the_diagram_checks_its_arithmetic():
+    with pytest.raises(ValueError, match="not the sum of what flows out of it"):
+        Diagram((ChainBox("a", "A", 10), ChainBox("b", "B", 7)), ((SideBox("s", "Left", 2),),))
+    with pytest.raises(ValueError, match="adds up to 1"):
+        Diagram((ChainBox("a", "A", 10), ChainBox("b", "B", 7)),
+                ((SideBox("s", "Left", 3, (Item("x", 1),)),),))
+
+
+def test_the_single_column_drawn(single, tmp_path):
+    cfg, analysis = single
+    fig, alt, table = flow.make(analysis, fx.figure(cfg, "flow"))
+    # 4 main + 3 side + 2 follow-up + the follow-up heading
+    assert_flow_layout_ok(fig, 10)
+    common.save_figure(fig, tmp_path / "f.svg", tmp_path / "f.png", alt, "t")
+    boxes = drawn_boxes(tmp_path / "f.svg")
+    assert [chain_count(boxes[b]) for b in ("assessed", "enrolled", "continued", "completed")] == [
+        12, 8, 6, 4]
+    assert "Attended a session, n = 7" in [w for _, w, _ in boxes["enrolled"]]
+    assert boxes["excluded"] == [(0, "Excluded (n = 4)", 4), (1, "Not eligible (n = 3)", 3),
+                                 (2, "Too young (n = 1)", 1), (2, "Working (n = 2)", 2),
+                                 (1, "Declined (n = 1)", 1)]
+    assert assert_drawn_boxes_add_up(boxes) >= 3
+    # each main box is the next one plus the side box between them, as drawn
+    for upper, side, lower in (("assessed", "excluded", "enrolled"), ("enrolled", "left", "continued"),
+                               ("continued", "not_completed", "completed")):
+        assert chain_count(boxes[upper]) == boxes[side][0][2] + chain_count(boxes[lower])
+    assert [w for _, w, _ in boxes["followup0"]] == ["6 weeks", "Returned", "n = 4 of 6 expected"]
+    assert alt.startswith("CONSORT flow diagram. Assessed for eligibility: n = 12. Excluded: n = 4 "
+                          "(Not eligible, n = 3 (Too young, n = 1; Working, n = 2); Declined, n = 1).")
+    assert "at 6 months, 3 of 6 expected returned." in alt
+    assert set(table.loc[table["what"] == "follow_up", "n"]) == {4, 3, 6}
+
+
+def test_side_boxes_run_alongside_the_column_so_the_diagram_is_short(single):
+    cfg, analysis = single
+    fig = flow.make(analysis, fx.figure(cfg, "flow"))[0]
+    boxes, _ = boxes_and_texts(fig)
+    # the first side box starts beside the first main box's gap, above the second main box
+    assert boxes["excluded"].y1 > boxes["enrolled"].y1
+    # every side arrow leaves the column between the two boxes it explains
+    arrows = fig.findobj(mpl.patches.FancyArrowPatch)
+    assert len(arrows) == 3 + 3
+    for arrow in arrows:
+        (x0, y0), (x1, y1) = arrow._posA_posB
+        if y0 == y1:          # a side arrow: between two main boxes, at its side box's first line
+            assert any(boxes[lo].y1 < y0 * fig.dpi < boxes[up].y0 for up, lo in (
+                ("assessed", "enrolled"), ("enrolled", "continued"), ("continued", "completed")))
+
+
+# ----------------------------------------------------------------------------- flow: arms
+@pytest.fixture
+def two_arms():
+    cfg = fx.config(arms=True)
+    return cfg, fx.analysis(cfg)
+
+
+def test_the_arms_match_the_hand_count(two_arms):
+    cfg, analysis = two_arms
+    d = column(analysis, cfg)
+    assert [(c.label, c.n) for c in d.chain] == [("Assessed for eligibility", 12), ("Randomised", 8)]
+    assert d.arms == (("1", "Treatment"), ("2", "Control"))
+    stages = {stage: {b.arm: b for b in boxes} for stage, boxes in d.stages}
+    assert list(stages) == ["allocation", "follow_up", "analysis"]
+
+    def tree(items):
+        return [(i.label, i.n, tree(i.children)) for i in items]
+
+    def words(box):
+        return tree(box.items)
+    # arm 1: R01 R03 R05 R07 (R07 did not attend: too far; moved away); arm 2: R02 R04 R06 R08
+    assert words(stages["allocation"]["1"]) == [("Allocated to Treatment", 4, [
+        ("Received allocated intervention", 3, []),
+        ("Did not receive allocated intervention", 1, [("Too far", 1, [])])])]
+    assert words(stages["allocation"]["2"]) == [("Allocated to Control", 4, [
+        ("Received allocated intervention", 4, []),
+        ("Did not receive allocated intervention", 0, [])])]
+    assert words(stages["follow_up"]["2"]) == [("Lost to follow-up", 1, [("Withdrew consent", 1, [])])]
+    # analysed: a 6-month questionnaire: R01 in arm 1; R02 and R06 in arm 2
+    assert words(stages["analysis"]["1"]) == [("Analysed", 1, []), ("Excluded from analysis", 3, [
+        ("Moved away", 1, []), ("No 6-month questionnaire", 2, [])])]
+    assert [(w[0], w[1]) for w in words(stages["analysis"]["2"])] == [
+        ("Analysed", 2), ("Excluded from analysis", 2)]
+    sums = {(getattr(b, "box", None) or getattr(b, "label")): (b.n, [c.n for c in ch])
+            for b, ch in d.outflows()}
+    assert sums["randomised"] == (8, [4, 4])
+
+
+def test_the_arms_drawn_boxes_add_up_from_the_frame(two_arms, tmp_path):
+    cfg, analysis = two_arms
+    fig, alt, table = flow.make(analysis, fx.figure(cfg, "flow"))
+    # 2 main + 1 side + 3 stages x 2 arms + 4 stage headings
+    assert_flow_layout_ok(fig, 13)
+    common.save_figure(fig, tmp_path / "f.svg", tmp_path / "f.png", alt, "t")
+    assert_printed_size_ok(tmp_path / "f.svg")
+    check_drawn_against_frame(drawn_boxes(tmp_path / "f.svg"), table)
+
+
+def test_a_diagram_of_arms_only(two_arms):
+    cfg, _ = two_arms
+    cfg["flow"]["consort"] = [
+        {"id": "eligible", "stage": "enrolment", "per_arm": True, "label": "Eligible",
+         "count": "enrolled"},
+        {k: v for k, v in fx.TWO_ARM_BOXES[3].items() if k != "part_of"}, *fx.TWO_ARM_BOXES[7:]]
+    fig, alt, table = flow.make(fx.analysis(cfg), fx.figure(cfg, "flow"))
+    # no column over everyone: a row per stage, with its heading, two arms each
+    assert_flow_layout_ok(fig, 3 * 2 + 3)
+    assert "Analysis, by arm. Treatment: Analysed, n = 1; Excluded from analysis, n = 3" in alt
+
+
+def check_drawn_against_frame(boxes: dict, frame: pd.DataFrame) -> None:
+    """Every count of the flow's frame is drawn in its box, and every drawn box is the sum
+    of what flows out of it (the frame's part_of), read from the drawing."""
+    frame = frame[frame["what"] == "box"]
+    assert assert_drawn_boxes_add_up(boxes) > 0
+    stage_of = dict(zip(frame["box"], frame["stage"]))
+    parent_of = dict(zip(frame["box"], frame["part_of"]))
+
+    def drawn(box: str, arm: str) -> int:
+        label = frame.loc[(frame["box"] == box) & (frame["arm"] == arm), "label"].iloc[0]
+        if arm:    # a line of its arm's box: a bullet when part of a box of the same stage
+            level = int(stage_of.get(parent_of[box]) == stage_of[box])
+            return count_of(boxes[f"{stage_of[box]}.{arm}"], label, level)
+        if box in boxes and any(w.startswith("n = ") for _, w, _ in boxes[box]):
+            return chain_count(boxes[box])                          # a main box
+        if box in boxes:
+            return boxes[box][0][2]                                 # a side box's title
+        return count_of([r for rows in boxes.values() for r in rows], label)
+    own = frame[frame["reason"] == ""]
+    for row in own.itertuples():
+        assert drawn(row.box, row.arm) == row.n, (row.box, row.arm)
+    arms = sorted(set(frame["arm"]) - {""})
+    for (parent, stage), parts in own[own["part_of"] != ""].groupby(["part_of", "stage"]):
+        for arm in (arms if (own.loc[own["box"] == parent, "arm"] != "").any() else [""]):
+            mine = parts if not arm else parts[parts["arm"] == arm]
+            children = sum(drawn(r.box, r.arm) for r in mine.itertuples())
+            assert drawn(parent, arm) == children, (parent, stage, arm)
+    for row in frame[frame["reason"] != ""].itertuples():
+        owner = f"{stage_of[row.box]}.{row.arm}" if row.arm else None
+        rows = boxes[owner] if owner else [r for rs in boxes.values() for r in rs]
+        shown = row.reason.split(": ")[-1]          # "<group>: <detail>" reasons shown grouped
+        assert any(w.lower().endswith(f"{shown} (n = {row.n})".lower()) for _, w, _ in rows), row
+
+
+# ----------------------------------------------------------------------------- flow: stress
+LONG = ("Withdrew because the placement offered was too far from home and public transport "
+        "was unreliable on the days required, after discussing alternatives with the case "
+        "manager twice at length and then")[:200]
+
+
+def stress_diagram(kind: str) -> Diagram:
+    """Hand-made diagrams: 200-character reasons (one a single word), 15 reasons, 100000s."""
+    big = 10000 if kind == "counts of 100000" else 1
+    if kind == "long reasons":
+        side = SideBox("s1", "Not placed", 12, (Item(LONG, 5), Item("x" * 200, 4), Item(LONG.upper(), 3)))
+    elif kind == "fifteen reasons":
+        side = SideBox("s1", "Not placed", 15, tuple(
+            Item(f"Reason number {i} " + "because of something " * (i % 4), 1) for i in range(15)))
+    else:
+        side = SideBox("s1", "Not placed", 40000, (Item("Disengaged after offer", 30000),
+                                                   Item("No suitable placement in area", 10000)))
+    n_placed = 20 * big
+    n_attended = n_placed + side.n
+    return Diagram(
+        (ChainBox("m0", "Assessed for eligibility", n_attended + 5 * big),
+         ChainBox("m1", "Attended work preparation", n_attended),
+         ChainBox("m2", "Matched and attended a placement " + ("and " + LONG if kind == "long reasons" else ""),
+                  n_placed),
+         ChainBox("m3", "Completed the six-week placement", n_placed - big)),
+        ((SideBox("s0", "Excluded " + ("with a very long title " * 8 if kind == "long reasons" else ""),
+                  5 * big, (Item("Not eligible", 5 * big),)),),
+         (side,),
+         (SideBox("s2", "Did not complete the placement", big, (Item("Health reasons", big),)),)),
+        follow_up=(FollowUpBox("week6", "6 weeks", 9 * big, 10 * big),
+                   FollowUpBox("week14", "14 weeks", 100000, 100000),
+                   FollowUpBox("month6", "6 months", 0, 100000)),
+        follow_up_heading="Follow-up", follow_up_label="Returned")
 
 
 @pytest.mark.parametrize("kind", ["long reasons", "fifteen reasons", "counts of 100000"])
-def test_consort_layout_under_stress(kind):
-    flow = stress_flow(kind)
-    fig = draw_consort(flow)
-    assert_consort_layout_ok(fig, 4 + 3 + 3 + 1)
-    # the text was wrapped, not allowed to widen the figure without limit
-    assert fig.get_size_inches()[0] < 8
+def test_the_column_layout_under_stress(kind):
+    fig = flow.draw(stress_diagram(kind))
+    assert_flow_layout_ok(fig, 4 + 3 + 3 + 1)
+    # the text was wrapped, not allowed to widen the figure past the printed width
+    assert fig.get_size_inches()[0] <= common.TEXT_WIDTH_IN
 
 
-def test_consort_figure_grows_with_its_content():
-    # the same boxes, with 2 reasons and with 15 in the "Not placed" box
-    small = draw_consort(stress_flow("counts of 100000")).get_size_inches()
-    tall = draw_consort(stress_flow("fifteen reasons")).get_size_inches()
-    assert tall[1] > small[1]
+def test_arm_boxes_under_stress():
+    many = tuple(Item(f"Reason {i} " + "with more words " * (i % 5), 1) for i in range(12))
+    boxes = tuple(ArmBox("allocation", code, label, (Item(f"Allocated to {label}", 12 * 10000, (
+        Item("Received allocated intervention", 0), Item("Did not receive", 12 * 10000, tuple(
+            Item(r.label, 10000) for r in many)))),)) for code, label in (
+        ("1", "A supported work placement with a very long arm name indeed"), ("2", "Usual care"),
+        ("3", "Third arm")))
+    d = Diagram((ChainBox("r", "Randomised", 360000),), (), arms=(("1", "A"), ("2", "B"), ("3", "C")),
+                stages=(("allocation", boxes),), splits=(("r", "", "allocation", ("x",)),))
+    fig = flow.draw(d)
+    assert_flow_layout_ok(fig, 1 + 3 + 2)
+    assert fig.get_size_inches()[0] <= common.TEXT_WIDTH_IN + 1e-9
 
 
 def test_long_words_are_broken_to_fit():
@@ -274,210 +498,256 @@ def test_long_words_are_broken_to_fit():
     assert "(n = 100,000)" in common.wrap_to_width(fig, "Disengaged (n = 100,000)", 0.9, common.font())
 
 
-def test_consort_alt_text_names_every_box_and_count():
-    flow = shipped_like_flow()
-    alt = consort_alt_text(flow)
-    for box in flow.main:
-        assert f"{box.label}: n = {box.n}" in alt
-    for box in flow.side:
-        assert f"{box.title}: n = {box.n}" in alt
-    for label, n in [("In paid employment", 30), ("Out of work for less than the required period", 34),
-                     ("Could not be contacted", 1), ("Multiple dental operations", 1),
-                     ("No suitable placement in area", 4), ("Health reasons", 1),
-                     ("Withdrew", 3)]:
-        assert f"{label}, n = {n}" in alt
-    assert "Attended work preparation, n = 27" in alt
-    for text in ("6 weeks, 11 of 26", "14 weeks, 14 of 26", "6 months, 12 of 26"):
-        assert text in alt
+# ----------------------------------------------------------------------------- recruitment
+def series(table, name, panel):
+    rows = table[(table["what"] == "series") & (table["series"] == name) & (table["panel"] == panel)]
+    return rows.sort_values("month")["cumulative"].astype(int).tolist()
 
 
-# ----------------------------------------------------------------------------- timeline
-def series(data, name, site):
-    rows = data[(data["series"] == name) & (data["site"] == site)].sort_values("month")
-    return rows["cumulative"].tolist()
+def test_recruitment_matches_the_hand_count(single):
+    cfg, analysis = single
+    fig, alt, table = recruitment.make(analysis, fx.figure(cfg, "recruitment"))
+    # enrolled: R01 R02 in January, R03 R04 in February, R05-R08 in March (R08 North);
+    # 6-week questionnaires returned: R01 R02 R03 in March, R05 in April
+    months = sorted(set(table.loc[table["what"] == "series", "month"]))
+    assert months == ["2020-01", "2020-02", "2020-03", "2020-04"]
+    assert series(table, "Recruited", "Both sites") == [2, 4, 8, 8]
+    assert series(table, "Recruited", "North") == [1, 2, 5, 5]
+    assert series(table, "Recruited", "South") == [1, 2, 3, 3]
+    assert series(table, "Returned at 6 weeks", "Both sites") == [0, 0, 3, 4]
+    assert series(table, "Returned at 6 weeks", "North") == [0, 0, 2, 3]
+    # sources: Clinic first screened 6 January (R01), Poster 22 January (R10), Radio 5 February (R11)
+    starts = table[table["what"] == "source_start"]
+    assert starts[["series", "month"]].values.tolist() == [
+        ["Clinic", "2020-01"], ["Poster", "2020-01"], ["Radio", "2020-02"]]
+    assert ("in panels for both sites and for North and South; recruited is a solid line with "
+            "circles, returned at 6 weeks a dashed line with squares") in alt
+    assert "recruited 8 (North 5, South 3); returned at 6 weeks 4 (North 3, South 1)" in alt
+    assert "Clinic in January 2020; Poster in January 2020; Radio in February 2020." in alt
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|\b\d{1,2} (January|February|March)", alt)  # months only
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert titles == ["Both sites", "North", "South"]
+    # sources that started in the same month share one label above the top panel
+    fig.draw_without_rendering()
+    top = [t.get_text() for ax in fig.axes for child in ax.get_children()
+           if type(child).__name__ == "SecondaryAxis" for t in child.get_xticklabels()]
+    assert top == ["Clinic and Poster", "Radio"]
+    lines = [line for line in fig.axes[0].get_lines() if line.get_label() in ("Recruited", "Returned at 6 weeks")]
+    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 2
+    assert_texts_inside_figure(fig)
 
 
-def test_timeline_counts_match_the_hand_count(participants):
-    data = timeline_data(participants)
-    # months September 2017 (first consent) to March 2018 (last completed placement, P05)
-    months = sorted(data["month"].unique())
-    assert [pd.Timestamp(m).strftime("%Y-%m") for m in months] == [
-        "2017-09", "2017-10", "2017-11", "2017-12", "2018-01", "2018-02", "2018-03"]
-    #                                         Sep Oct Nov Dec Jan Feb Mar
-    assert series(data, "Recruited", "Both sites") == [2, 4, 6, 8, 10, 10, 10]
-    assert series(data, "Recruited", "Birmingham") == [2, 3, 5, 6, 6, 6, 6]
-    assert series(data, "Recruited", "Coventry") == [0, 1, 1, 2, 4, 4, 4]
-    assert series(data, "Attended work preparation", "Both sites") == [0, 0, 4, 4, 8, 8, 8]
-    assert series(data, "Attended work preparation", "Birmingham") == [0, 0, 3, 3, 6, 6, 6]
-    assert series(data, "Attended work preparation", "Coventry") == [0, 0, 1, 1, 2, 2, 2]
-    # P01, P02 end in January, P03 February, P04, P05 March; P06 did not complete
-    assert series(data, "Completed a placement", "Both sites") == [0, 0, 0, 0, 2, 3, 5]
-    assert series(data, "Completed a placement", "Coventry") == [0] * 7
+def test_records_without_a_level_get_a_panel_of_their_own(single):
+    cfg, _ = single
+    screening = fx.forms()["screening"]
+    screening.loc[screening["record_id"] == "R03", "scr_site"] = pd.NA
+    analysis = fx.analysis(cfg, {"screening": screening})
+    table = recruitment.make(analysis, fx.figure(cfg, "recruitment"))[2]
+    assert series(table, "Recruited", "North") == [1, 1, 4, 4]
+    assert series(table, "Recruited", "Not recorded") == [0, 1, 1, 1]
+    assert series(table, "Recruited", "All sites") == [2, 4, 8, 8]        # three panels of levels
 
 
-def test_recruitment_sources_start_at_their_first_screening(screening):
-    starts = recruitment_source_starts(screening)
-    assert starts["source"].tolist() == [
-        "NHS pain clinic", "Council employment services", "Posters and direct contact"]
-    assert starts["first_screened"].dt.strftime("%Y-%m-%d").tolist() == [
-        "2017-09-01", "2017-12-01", "2018-01-08"]
-
-
-def test_timeline_alt_text_gives_the_final_counts(participants, screening):
-    alt = timeline_alt_text(timeline_data(participants), recruitment_source_starts(screening))
-    assert "September 2017 to March 2018" in alt
-    assert "recruited 10 (Birmingham 6, Coventry 4)" in alt
-    assert "attended work preparation 8 (Birmingham 6, Coventry 2)" in alt
-    assert "completed a placement 5 (Birmingham 5, Coventry 0)" in alt
-    assert "Posters and direct contact in January 2018" in alt   # the month: a day is a person's screening date
-
-
-def test_timeline_separates_series_without_colour(participants, screening):
-    fig = draw_timeline(timeline_data(participants), recruitment_source_starts(screening))
-    lines = [line for line in fig.axes[0].get_lines() if line.get_label() in
-             ("Recruited", "Attended work preparation", "Completed a placement")]
-    assert len({(line.get_linestyle(), line.get_marker()) for line in lines}) == 3
-    assert len({line.get_linestyle() for line in lines}) == 3
+def test_recruitment_gathers_levels_past_the_most_panels(single):
+    cfg, analysis = single
+    cfg["figures"]["recruitment"].update(by="record_id", max_panels=4, panel_noun="people",
+                                         sources={"date": "screening.scr_date",
+                                                  "by": "screening.scr_source", "show": "lines"},
+                                         target=10)
+    fig, alt, table = recruitment.make(analysis, fx.figure(cfg, "recruitment"))
+    panels = list(dict.fromkeys(table.loc[table["what"] == "series", "panel"]))
+    # record ids R01..R08 as text, alphabetically: three panels of their own, five together
+    assert panels == ["All people", "R01", "R02", "R03", "Other 5 people"]
+    assert series(table, "Recruited", "Other 5 people")[-1] == 5
+    # every person screened, by source, cumulatively: Clinic R01 R02 R05 R07 R09 R12
+    sources = table[table["what"] == "source"]
+    assert sources.loc[sources["series"] == "Clinic", "cumulative"].astype(int).tolist()[-1] == 6
+    assert "Poster 3; Radio 3." in alt and "planned number, 10" in alt
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert titles[-1] == "Recruitment source started" and titles[:5] == panels
+    assert any(line.get_label() == "Planned (10)" for line in fig.axes[0].get_lines())
     assert_texts_inside_figure(fig)
 
 
 # ----------------------------------------------------------------------------- completeness
-def test_completeness_counts_match_the_hand_count(participants):
-    data = completeness_data(participants, fx.forms_returned(),
-                             fx.questionnaires()).set_index(["timepoint", "form"])
-    # health and employment: expected = not "not expected" (8, 8, 7), every responder as
-    # Table 5 counts them; work questionnaire at 6 weeks: of those, the placed (P01-P06);
-    # at 6 months: those with an accepted offer (P01, P07), of whom P01 returned it.
-    # P09's week-6 health questionnaire is not counted: P09 dropped out.
-    expected = {
-        ("week6", "health_questionnaire"): (4, 8), ("week6", "work_questionnaire"): (3, 6),
-        ("week14", "health_questionnaire"): (3, 8), ("week14", "employment"): (3, 8),
-        ("month6", "health_questionnaire"): (2, 7), ("month6", "work_questionnaire"): (1, 2),
-        ("month6", "employment"): (2, 7)}
-    for key, (returned, n) in expected.items():
-        assert (data.loc[key, "returned"], data.loc[key, "expected"]) == (returned, n), key
-        assert data.loc[key, "proportion"] == pytest.approx(returned / n)
-    # not applicable, each with its reason: no employment form at 6 weeks; no accepted
-    # offer at 14 weeks, so no work questionnaire is due (not "0 of 6 not returned")
-    for key, why in ((("week6", "employment"), "not collected"),
-                     (("week14", "work_questionnaire"), "accepted job offer")):
-        cell = data.loc[key]
-        assert pd.isna(cell["expected"]) and pd.isna(cell["proportion"]), key
-        assert why in cell["why_not_applicable"], key
-    assert len(data) == 9
+def cells(table):
+    return {(r.panel, r.timepoint, r.form): (None if pd.isna(r.expected) else (int(r.returned), int(r.expected)))
+            for r in table.itertuples()}
 
 
-def test_completeness_cells_show_counts_and_readable_text(participants):
-    data = completeness_data(participants, fx.forms_returned(), fx.questionnaires())
-    fig = draw_completeness(data)
+def test_completeness_matches_the_hand_count(single):
+    cfg, analysis = single
+    fig, alt, table = completeness.make(analysis, fx.figure(cfg, "completeness"))
+    # expected: the 6 enrolled who had not left; work form at 6 months of those in paid work
+    # (R01 20 h, R06 35 h), returned by R01 only; not collected at 6 weeks
+    assert cells(table) == {("", "week6", "quest"): (4, 6), ("", "week6", "work"): None,
+                            ("", "month6", "quest"): (3, 6), ("", "month6", "work"): (1, 2)}
+    assert "Work form at 6 weeks: not applicable (not collected at this time point)" in alt
     texts = {t.get_text(): t for t in fig.axes[0].texts}
-    assert {"4/8\n(50%)", "1/2\n(50%)", "2/7\n(29%)", "not\napplicable",
-            "not applicable:\nno accepted\njob offer"} <= set(texts)
-    # viridis at 29% is dark: white text; at 50% mid-light: black text
-    assert texts["2/7\n(29%)"].get_color() == "white"
-    assert texts["4/8\n(50%)"].get_color() == "black"
-    assert len(fig.axes) == 2          # the heat map and its colour bar
+    assert {"4/6\n(67%)", "3/6\n(50%)", "1/2\n(50%)", "not\napplicable"} <= set(texts)
+    assert texts["4/6\n(67%)"].get_color() == "black"      # light cell
+    assert len(fig.axes) == 2                              # the heat map and its colour bar
     assert_texts_inside_figure(fig)
 
 
-def test_completeness_alt_text_gives_every_cell(participants):
-    alt = completeness_alt_text(completeness_data(participants, fx.forms_returned(),
-                                                  fx.questionnaires()))
-    assert "Health questionnaire at 6 weeks: 4 of 8 expected returned (50%)" in alt
-    assert "Work questionnaire at 6 months: 1 of 2 expected returned (50%)" in alt
-    assert ("Work questionnaire at 14 weeks: not applicable (collected only after an "
-            "accepted job offer; none reported)") in alt
-    assert "Employment at 14 weeks: 3 of 8 expected returned (38%)" in alt
-    assert "Employment at 6 weeks: not applicable (not collected at this time point)" in alt
+def test_completeness_says_why_no_one_is_expected(single):
+    cfg, _ = single
+    quest = fx.forms()["quest"]
+    quest["q_work"] = pd.array([pd.NA] * len(quest), dtype="Int64")     # no one in paid work
+    fig, alt, table = completeness.make(fx.analysis(cfg, {"quest": quest}), fx.figure(cfg, "completeness"))
+    assert cells(table)[("", "month6", "work")] is None
+    assert "Work form at 6 months: not applicable (asked only of those in paid work; none)" in alt
+    assert "not applicable:\nnone in\npaid work" in {t.get_text() for t in fig.axes[0].texts}
 
 
-def assert_texts_inside_figure(fig):
-    fig.draw_without_rendering()          # run the constrained layout first
+def test_completeness_by_arm(two_arms):
+    cfg, analysis = two_arms
+    fig, alt, table = completeness.make(analysis, fx.figure(cfg, "completeness"))
+    got = cells(table)
+    assert got[("Treatment", "week6", "quest")] == (3, 3) and got[("Control", "week6", "quest")] == (1, 3)
+    assert got[("Treatment", "month6", "quest")] == (1, 3) and got[("Control", "month6", "quest")] == (2, 3)
+    assert got[("Treatment", "month6", "work")] == (1, 1) and got[("Control", "month6", "work")] == (0, 1)
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["Treatment", "Control"]
+    assert "One panel per arm. Treatment: Questionnaire at 6 weeks: 3 of 3" in alt
+    assert_texts_inside_figure(fig)
+
+
+def test_a_declared_returned_condition_replaces_the_default(single):
+    cfg, analysis = single
+    cfg["figures"]["completeness"]["rows"][0]["returned"] = "coalesce(quest.q_score >= 5, false)"
+    table = completeness.make(analysis, fx.figure(cfg, "completeness"))[2]
+    # scores 5 or more: R01 (5), R03 (6) at 6 weeks; R01 (7), R02 (5), R06 (6) at 6 months
+    assert cells(table)[("", "week6", "quest")] == (2, 6)
+    assert cells(table)[("", "month6", "quest")] == (3, 6)
+
+
+def test_cells_keep_their_words_inside_them_at_scale():
+    """Two arms, eight forms, counts of 100,000s: every cell's words stay inside the cell
+    (a count breaks after its slash, never inside a number)."""
+    rows = []
+    for panel in ("Supported work placement", "Usual care"):
+        for tp, label in (("week6", "6 weeks"), ("week14", "14 weeks"), ("month6", "6 months")):
+            for k in range(8):
+                na = k >= 2 and tp != "month6"
+                rows.append({"panel": panel, "timepoint": tp, "tp_label": label, "form": f"f{k}",
+                             "label": f"Questionnaire number {k}", "expected": pd.NA if na else 127_413,
+                             "returned": pd.NA if na else 123_272, "proportion": float("nan") if na
+                             else 123_272 / 127_413, "short": None,
+                             "why_not_applicable": completeness.NOT_COLLECTED if na else ""})
+    frame = pd.DataFrame(rows)
+    frame[["expected", "returned"]] = frame[["expected", "returned"]].astype("Int64")
+    fig = completeness.draw(frame, load_figures({"figures": {"c": {"kind": "completeness"}}})["c"])
+    fig.draw_without_rendering()
     renderer = fig.canvas.get_renderer()
-    for text in fig.findobj(Text):
-        if text.get_visible() and text.get_text().strip():
-            extent = text.get_window_extent(renderer)
-            assert fig.bbox.x0 - 1 <= extent.x0 and extent.x1 <= fig.bbox.x1 + 1, text.get_text()
-            assert fig.bbox.y0 - 1 <= extent.y0 and extent.y1 <= fig.bbox.y1 + 1, text.get_text()
+    checked = 0
+    for ax in fig.axes[:2]:
+        for text in ax.texts:
+            x, y = text.get_position()
+            (x0, y0), (x1, y1) = ax.transData.transform([(x - 0.5, y + 0.5), (x + 0.5, y - 0.5)])
+            box = text.get_window_extent(renderer)
+            assert x0 <= box.x0 and box.x1 <= x1 and y0 <= box.y0 and box.y1 <= y1, text.get_text()
+            assert text.get_fontsize() >= common.MIN_FONT_SIZE
+            checked += 1
+    assert checked == 2 * 3 * 8
+    assert "123,272/\n127,413\n(97%)" in {t.get_text() for t in fig.axes[0].texts}
+
+
+def test_recruitment_with_many_panels_fits_the_page(single):
+    cfg, analysis = single
+    cfg["figures"]["recruitment"].update(by="record_id", sources={
+        "date": "screening.scr_date", "by": "screening.scr_source", "show": "lines"})
+    fig = recruitment.make(analysis, fx.figure(cfg, "recruitment"))[0]
+    assert fig.get_size_inches()[1] <= common.MAX_FIGURE_HEIGHT_IN
+    assert_texts_inside_figure(fig)
 
 
 # ----------------------------------------------------------------------------- saved files
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    """All three figures made once through their make_* functions."""
-    tmp_path = tmp_path_factory.mktemp("figures")
-    screening, participants = fx.screening(), fx.participants()
-    make_consort(screening, participants, tmp_path / "consort.svg", tmp_path / "consort.png")
-    make_timeline(participants, screening, tmp_path / "timeline.svg", tmp_path / "timeline.png")
-    make_completeness(participants, fx.forms_returned(), tmp_path / "completeness.svg",
-                      tmp_path / "completeness.png", fx.questionnaires())
-    return tmp_path
+def forms_folder(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("forms")
+    (folder / "codebook.json").write_text(json.dumps(fx.codebook()))
+    for name, frame in fx.forms().items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+    return folder
 
 
-def svg_texts(path) -> list[str]:
-    root = ET.parse(path).getroot()
-    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+@pytest.fixture(scope="module")
+def saved(forms_folder, tmp_path_factory):
+    """Every fixture figure made through make_figure, as the figure rule makes it."""
+    out = tmp_path_factory.mktemp("figures")
+    cfg = fx.config()
+    for fid in cfg["figures"]:
+        make_figure(cfg, fid, forms_folder, None, out / f"{fid}.svg")
+    return out
 
 
-def test_svg_keeps_text_as_text(saved):
-    texts = svg_texts(saved / "consort.svg")
-    assert "n = 20" in texts and "Excluded (n = 7)" in texts
-    assert "n = 4 of 8 expected" in texts
-    assert "2/7" in svg_texts(saved / "completeness.svg")
-    assert "Posters and direct contact" in svg_texts(saved / "timeline.svg")
-    for name in ("consort", "timeline", "completeness"):
-        svg = (saved / f"{name}.svg").read_text()
-        assert "DejaVu Sans" in svg
-        assert 'id="DejaVuSans-' not in svg          # no glyphs drawn as paths
+def test_every_file_of_a_figure_is_written(saved):
+    for fid in ("flow", "recruitment", "completeness"):
+        paths = figure_paths(saved / f"{fid}.svg")
+        assert all(p.exists() for p in paths.values()), fid
+        meta = json.loads(paths["json"].read_text())
+        assert meta["id"] == fid and meta["alt"] == paths["alt"].read_text().strip()
+        assert meta["files"] == {k: p.name for k, p in paths.items()}
+        assert_printed_size_ok(paths["svg"])
+    meta = json.loads((saved / "flow.json").read_text())
+    assert (meta["label"], meta["caption"]) == ("Figure 1", "Participant flow. The diagram shows the flow")
+    assert meta["title"] == "Participant flow"
+    assert not [p.name for p in saved.iterdir() if p.name.endswith(".part")]
+
+
+def test_the_caption_says_when_the_data_are_synthetic():
+    meta = {"label": "Figure 2", "caption": "Recruitment.", "synthetic_note": "Synthetic data: invented"}
+    assert caption(meta) == ("Figure 2", "Recruitment.")
+    assert caption(meta, synthetic=True) == ("Figure 2", "Recruitment. Synthetic data: invented")
+    assert caption({**meta, "synthetic_note": None}, synthetic=True) == ("Figure 2", "Recruitment.")
+
+
+def test_an_undeclared_figure_is_an_error_naming_the_declared_ones(forms_folder, tmp_path):
+    with pytest.raises(ValueError, match="'timeline' is not declared .*flow, recruitment, completeness"):
+        make_figure(fx.config(), "timeline", forms_folder, None, tmp_path / "t.svg")
+
+
+def test_svg_keeps_text_as_text_with_an_accessible_name(saved):
+    for fid in ("flow", "recruitment", "completeness"):
+        svg = (saved / f"{fid}.svg").read_text()
+        assert "DejaVu Sans" in svg and 'id="DejaVuSans-' not in svg    # no glyphs as paths
         assert "<dc:date>" not in svg
-
-
-def test_svg_and_side_file_carry_the_alt_text(saved, screening, participants):
-    alt = consort_alt_text(consort_counts(screening, participants))
-    assert (saved / "consort.alt.txt").read_text() == alt + "\n"
-    root = ET.parse(saved / "consort.svg").getroot()
-    assert root.get("role") == "img"
-    first, second = list(root)[:2]
-    assert first.tag == f"{SVG}title" and "CONSORT" in first.text
-    assert second.tag == f"{SVG}desc" and second.text == alt
-    assert len(root.findall(f"{SVG}title")) == 1          # one accessible name, not two
-    for name in ("timeline", "completeness"):
-        assert (saved / f"{name}.alt.txt").read_text().strip()
+        root = ET.parse(saved / f"{fid}.svg").getroot()
+        assert root.get("role") == "img"
+        first, second = list(root)[:2]
+        assert first.tag == f"{SVG}title" and second.tag == f"{SVG}desc"
+        assert second.text == (saved / f"{fid}.alt.txt").read_text().strip()
+    assert "n = 4 of 6 expected" in svg_text(saved / "flow.svg")["texts"]
 
 
 def test_png_resolution_and_metadata(saved):
-    for name in ("consort", "timeline", "completeness"):
-        with Image.open(saved / f"{name}.png") as png:
+    for fid in ("flow", "recruitment", "completeness"):
+        with Image.open(saved / f"{fid}.png") as png:
             assert min(png.info["dpi"]) >= 200
             assert "Software" not in png.info
 
 
-def test_saving_twice_gives_identical_bytes(tmp_path, screening, participants):
-    flow = consort_counts(screening, participants)
-    fig = draw_consort(flow)
-    for run in ("a", "b"):
-        common.save_figure(fig, tmp_path / run / "f.svg", tmp_path / run / "f.png", "alt", "title")
-    redrawn = draw_consort(flow)
-    common.save_figure(redrawn, tmp_path / "c" / "f.svg", tmp_path / "c" / "f.png", "alt", "title")
-    for name in ("f.svg", "f.png", "f.alt.txt"):
-        reference = (tmp_path / "a" / name).read_bytes()
-        assert (tmp_path / "b" / name).read_bytes() == reference, name
-        assert (tmp_path / "c" / name).read_bytes() == reference, name
-
-
-def test_saving_leaves_no_temporary_files(saved):
-    assert not [p.name for p in saved.iterdir() if p.name.endswith(".part")]
-    assert sorted(p.name for p in saved.iterdir()) == sorted(
-        f"{name}{ext}" for name in ("consort", "timeline", "completeness")
-        for ext in (".svg", ".png", ".alt.txt"))
+def test_the_saved_analysis_dataset_gives_the_same_figures_byte_for_byte(forms_folder, tmp_path):
+    """Drawn twice, once from the saved analysis dataset (as the figure rule does) and once
+    computed from the forms: every file identical, byte for byte."""
+    from feasibility.analysis import Analysis, StudyData, load_spec
+    cfg = fx.config(arms=True)
+    Analysis(StudyData.read(forms_folder), load_spec(cfg)).save(tmp_path / "analysis")
+    for fid in cfg["figures"]:
+        make_figure(cfg, fid, forms_folder, tmp_path / "analysis", tmp_path / "a" / f"{fid}.svg")
+        make_figure(cfg, fid, forms_folder, None, tmp_path / "b" / f"{fid}.svg")
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert len(names) == 3 * 5 and names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
 def test_svg_text_is_escaped(tmp_path):
-    flow = Flow((MainBox("Screened <all> & more", 3), MainBox("Recruited", 2)),
-                (SideBox("Excluded", 1, (Reason("Cost > benefit & $5 fares", 1),)),))
-    common.save_figure(draw_consort(flow), tmp_path / "e.svg", tmp_path / "e.png",
-                       consort_alt_text(flow), "Title with <tag> & ampersand")
-    texts = svg_texts(tmp_path / "e.svg")          # parses: the escaping held
+    d = Diagram((ChainBox("a", "Screened <all> & more", 3), ChainBox("b", "Recruited", 2)),
+                ((SideBox("s", "Excluded", 1, (Item("Cost > benefit & $5 fares", 1),)),),))
+    common.save_figure(flow.draw(d), tmp_path / "e.svg", tmp_path / "e.png", flow.alt_text(d),
+                       "Title with <tag> & ampersand")
+    texts = svg_text(tmp_path / "e.svg")["texts"]          # parses: the escaping held
     assert "\u2022" in texts and "Cost > benefit & $5 fares (n = 1)" in texts
     assert re.search(r"Screened &lt;all&gt; &amp; more", (tmp_path / "e.svg").read_text())
 
@@ -510,3 +780,102 @@ def test_figure_style_admits_one_figure_at_a_time():
     for t in threads:
         t.join(10)
     assert second_in.is_set()
+
+
+# ----------------------------------------------------------------------------- the paper
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory):
+    """The paper's three figures from their declarations (config/analysis.paper.yaml and
+    config/figures.paper.yaml) on the validated-data interface of the shipped data."""
+    sys.path.insert(0, str(ROOT / "tests" / "analysis"))
+    import legacy
+    base = tmp_path_factory.mktemp("paper")
+    forms = legacy.build_interface(base)
+    cfg = yaml.safe_load((ROOT / "config" / "analysis.paper.yaml").read_text())
+    fragment = yaml.safe_load((ROOT / "config" / "figures.paper.yaml").read_text())
+    cfg["flow"] = {**cfg["flow"], **fragment["flow"]}
+    cfg["figures"] = fragment["figures"]
+    for fid in cfg["figures"]:
+        make_figure(cfg, fid, forms, None, base / "out" / f"{fid}.svg")
+    return base / "out"
+
+
+@pytest.mark.parametrize("fid", ["consort", "timeline", "completeness"])
+def test_the_papers_figures_say_word_for_word_what_main_drew(paper, fid):
+    expected = json.loads((REGRESSION / f"{fid}.text.json").read_text())
+    assert svg_text(paper / f"{fid}.svg") == expected
+
+
+@pytest.mark.parametrize("fid", ["consort", "timeline", "completeness"])
+def test_the_papers_figures_fit_the_page_at_7_pt_or_more(paper, fid):
+    assert_printed_size_ok(paper / f"{fid}.svg")
+
+
+def test_figure1_is_compact_with_room_for_its_caption(paper):
+    meta = json.loads((paper / "consort.json").read_text())
+    # main drew it 9.25 in tall, at the limit of the text block less a caption
+    assert meta["height_in"] <= 7.5 and meta["width_in"] <= common.TEXT_WIDTH_IN
+
+
+def test_figure1_follows_the_papers_flow(paper):
+    boxes = drawn_boxes(paper / "consort.svg")
+    # 117 screened, 33 expressed interest, 31 recruited, 15 placed, 11 completed (paper, Fig. 1)
+    assert [chain_count(boxes[b]) for b in ("assessed", "interested", "recruited", "continued",
+                                           "placed", "completed")] == [117, 33, 31, 24, 15, 11]
+    after = dict((w.split(" (n = ")[0], n) for lv, w, n in boxes["after_baseline"] if lv == 1)
+    # the paper's three withdrawals after baseline together, with the two ineligible and two unplaced
+    assert after == {"Found ineligible after recruitment": 2, "Could not be placed": 2, "Withdrew": 3}
+    frame = pd.read_csv(paper / "consort.csv", keep_default_na=False)
+    check_drawn_against_frame(boxes, frame)
+
+
+# ----------------------------------------------------------------------------- the trial
+@pytest.fixture(scope="module")
+def trial(tmp_path_factory):
+    """The full trial's figures from its study file, on its shipped (dummy) records."""
+    sys.path.insert(0, str(ROOT / "tests" / "trial"))
+    from trial_helpers import STUDY, validate_trial
+    from feasibility.redcap import write_validated
+    study = yaml.safe_load(STUDY.read_text())
+    base = tmp_path_factory.mktemp("trial")
+    result = validate_trial(ROOT / "data" / "full-trial" / "records.csv", study)
+    assert result.ok
+    write_validated(result, base / "validated")
+    for fid in study["figures"]:
+        make_figure(study, fid, base / "validated", None, base / "out" / f"{fid}.svg")
+    return base / "out"
+
+
+def test_the_trials_consort_diagram_has_two_arms_side_by_side(trial):
+    boxes = drawn_boxes(trial / "consort.svg")
+    assert {"allocation.1", "allocation.2", "follow_up.1", "follow_up.2", "analysis.1",
+            "analysis.2"} <= set(boxes)
+    assert boxes["allocation.1"][0][1] == "Allocated to Supported work placement (n = 117)"
+    assert boxes["allocation.2"][0][1] == "Allocated to Usual care (n = 121)"
+    headings = svg_groups(trial / "consort.svg")
+    assert [headings[f"stage-{s}-t0.0"] for s in ("enrolment", "allocation", "follow_up", "analysis")] == [
+        "Enrolment", "Allocation", "Follow-up", "Analysis"]
+    frame = pd.read_csv(trial / "consort.csv", keep_default_na=False, dtype={"arm": str})
+    check_drawn_against_frame(boxes, frame)
+    assert_printed_size_ok(trial / "consort.svg")
+
+
+@pytest.mark.parametrize("fid", ["consort", "recruitment", "completeness"])
+def test_the_trials_figures_fit_the_page_at_7_pt_or_more(trial, fid):
+    assert_printed_size_ok(trial / f"{fid}.svg")
+
+
+def test_the_trials_recruitment_and_completeness(trial):
+    rec = pd.read_csv(trial / "recruitment.csv", keep_default_na=False)
+    panels = list(dict.fromkeys(rec.loc[rec["what"] == "series", "panel"]))
+    assert panels == ["All sites", "Birmingham", "Coventry", "Leicester", "Nottingham",
+                      "Stoke-on-Trent", "Wolverhampton"]
+    final = rec[(rec["what"] == "series") & (rec["month"] == rec["month"].max())]
+    got = dict(zip(final["series"] + "/" + final["panel"], final["cumulative"].astype(int)))
+    assert got["Screened/All sites"] == 400
+    assert got["Randomised/All sites"] == sum(got[f"Randomised/{p}"] for p in panels[1:]) == 238
+    comp = pd.read_csv(trial / "completeness.csv", keep_default_na=False)
+    assert list(dict.fromkeys(comp["panel"])) == ["Supported work placement", "Usual care"]
+    hads = comp[(comp["form"] == "hads")]
+    assert set(hads.loc[hads["timepoint"] != "month6", "why_not_applicable"]) == {
+        "not collected at this time point"}

@@ -1,6 +1,7 @@
 """The scaled synthetic cohort (issue 7): schema-valid, deterministic, k sites whose
-list is the data dictionary's; the writer's column-wise formatter; the timeline's
-panels for many sites; and the whole workflow on a four-site cohort."""
+list is the data dictionary's; the writer's column-wise formatter; and the whole workflow
+on a four-site cohort (the recruitment figure's panels for many sites are tested in
+tests/test_figures.py)."""
 from __future__ import annotations
 
 import shutil
@@ -9,12 +10,10 @@ import pandas as pd
 import pytest
 
 from feasibility import crf
-from feasibility.figures.timeline import draw_timeline, timeline_alt_text, timeline_data
 from feasibility.synth.scaled import generate_scaled, scaled_sites
 from feasibility.synth.writer import export_csv_text
 from feasibility.validation import read_dictionary, validate_folder as validate_all
 
-import figures_fixtures as fx
 from projectcopy import checksums, copy_project, run_snakemake
 
 N, SITES, SEED = 300, 5, 7
@@ -160,27 +159,6 @@ def test_writer_formats_columns_as_redcap_exports_them():
     assert export_csv_text(crf.EXPORTS["work_preparation"], wp) == (
         "record_id,redcap_event_name,wp_attended,wp_session,wp_date,wp_days,"
         "work_preparation_complete\nPP01,intervention_arm_1,1,,2021-05-06,2.0,2\n")
-
-
-# ------------------------------------------------------------------------ many-site figure
-def test_timeline_gathers_sites_past_nine_into_one_panel():
-    # ten people, one per site "Site 01".."Site 10": nine panels of their own would be
-    # ten; so Site 01-08 get one each and Site 09 and Site 10 share "Other 2 sites"
-    people = fx.participants()
-    labels = [f"Site {i:02d}" for i in range(1, 11)]
-    people["site"] = labels
-    people.attrs["sites"] = [[i, label] for i, label in enumerate(labels, start=1)]
-    data = timeline_data(people)
-    panels = list(dict.fromkeys(data["site"]))
-    assert panels == ["All sites", *labels[:8], "Other 2 sites"]
-    last = data[(data["series"] == "Recruited") & (data["month"] == data["month"].max())]
-    final = dict(zip(last["site"], last["cumulative"]))
-    assert final["All sites"] == 10 and final["Site 01"] == 1 and final["Other 2 sites"] == 2
-    alt = timeline_alt_text(data, pd.DataFrame({"source": [], "first_screened": []}))
-    assert "recruited 10 (Site 01 1, Site 02 1," in alt and "Other 2 sites 2)" in alt
-    fig = draw_timeline(data, pd.DataFrame({"source": ["NHS pain clinic"],
-                                            "first_screened": [pd.Timestamp("2017-09-01")]}))
-    assert [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")] == panels
 
 
 # ------------------------------------------------------------------------------ end to end

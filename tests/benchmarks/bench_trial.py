@@ -5,7 +5,7 @@
 
 For each size it writes a copy of ``config/studies/full-trial.yaml`` whose dummy data are
 recruited at ``--sites`` sites (data access groups ``site_01`` ...) over the same calendar,
-then times three phases, each in a fresh Python process:
+then times four phases, each in a fresh Python process:
 
 * generate: ``python -m feasibility.synth.dummy --study COPY --n N`` (the CLI, as a user
   runs it: the all-records export of the trial's REDCap project);
@@ -13,7 +13,15 @@ then times three phases, each in a fresh Python process:
   designations and rules, and ``write_validated`` (the tidy tables and codebook);
 * analyse: ``feasibility.analysis`` on the validated data with the study file's analysis
   sections: every derived variable and score, every declared table (tidy cells and
-  great-tables table) and the CONSORT counts.
+  great-tables table) and the CONSORT counts;
+* figures: the analysis dataset saved once (``Analysis.save``, as the analysis rule does),
+  then every declared figure made as the figure rule makes it
+  (``feasibility.figures.build.make_figure`` from the validated forms and the saved
+  dataset: SVG, PNG, alternative text, caption and counts), each timed.
+
+``--phases`` runs some phases only (generate and validate are needed by the others). The
+figures phase computes the analysis once more to save it, so the total of all four phases
+counts the analysis twice (conservative).
 
 It prints the median seconds and the peak resident memory of each phase and of the
 whole, and exits non-zero when the whole misses the target the issue sets for the full
@@ -81,6 +89,26 @@ PHASE = {
                           "cells": cells, "randomised": flow.n("randomised"),
                           "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     """),
+    "figures": textwrap.dedent("""
+        import json, resource, sys, time, yaml
+        from pathlib import Path
+        from feasibility.analysis import Analysis, StudyData, load_spec
+        from feasibility.figures.build import make_figure
+        study = yaml.safe_load(Path(sys.argv[1]).read_text())
+        folder = Path(sys.argv[4])
+        t = time.perf_counter()
+        Analysis(StudyData.read(folder / "validated"), load_spec(study)).save(folder / "analysis")
+        saved = time.perf_counter() - t
+        each = {}
+        for fid in study["figures"]:
+            s = time.perf_counter()
+            make_figure(study, fid, folder / "validated", folder / "analysis",
+                        folder / "figures" / f"{fid}.svg")
+            each[fid] = round(time.perf_counter() - s, 1)
+        print(json.dumps({"seconds": time.perf_counter() - t, "analysis_saved": round(saved, 1),
+                          "per_figure": each,
+                          "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    """),
 }
 
 
@@ -96,6 +124,10 @@ def study_copy(sites: int, work: Path) -> Path:
     dummy["recruitment"]["sites"] = [
         {"name": f"site_{i:02d}", "group_id": 100 + i, "rate": total / sites, "opens": (i % 4) * 0.5}
         for i in range(1, sites + 1)]
+    # the sites' labels (the figures' panels, the baseline table's rows)
+    study["derived"]["site"]["choices"] = [[f"site_{i:02d}", f"Site {i:02d}"]
+                                           for i in range(1, sites + 1)]
+    study["figures"]["recruitment"]["target"] = None        # the shipped trial's 240
     path = work / "full-trial.yaml"
     path.write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
     return path
@@ -115,24 +147,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sites", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--phases", nargs="+", choices=list(PHASE), default=list(PHASE))
     args = ap.parse_args(argv)
+    phases = [p for p in PHASE if p in args.phases or p in ("generate", "validate")]
     ok = True
     print(f"{'n':>9} {'phase':<9} {'seconds':>8} {'peak MB':>8}  detail")
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench_trial_") as tmp:
             work = Path(tmp)
             study = study_copy(args.sites, work)
-            times: dict[str, list[float]] = {p: [] for p in PHASE}
-            peaks: dict[str, float] = {p: 0.0 for p in PHASE}
+            times: dict[str, list[float]] = {p: [] for p in phases}
+            peaks: dict[str, float] = {p: 0.0 for p in phases}
             details: dict[str, dict] = {}
             for _ in range(args.repeats):
-                for phase in PHASE:
+                for phase in phases:
                     t = time.perf_counter()
                     got = run(phase, study, n, args.seed, work)
                     times[phase].append(time.perf_counter() - t)      # with interpreter start
                     peaks[phase] = max(peaks[phase], got["peak_mb"])
                     details[phase] = got
-            for phase in PHASE:
+            for phase in phases:
                 detail = {k: v for k, v in details[phase].items() if k not in ("seconds", "peak_mb")}
                 print(f"{n:>9,} {phase:<9} {statistics.median(times[phase]):>8.1f} "
                       f"{peaks[phase]:>8.0f}  {detail}")

@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import shutil
-import stat
 import sys
 import threading
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import sha256_regular, small_cell_threshold
-from .io import read_parquet, write_csv, write_json, write_parquet, write_text
+from .io import write_csv, write_json, write_text
 
 sha256 = sha256_regular
 
@@ -324,8 +323,7 @@ def validation_state(files: dict[str, str], settings: dict, where: ValidationPat
 
 
 # Results that exist only for data that passed validation; withdrawn when they do not.
-DOWNSTREAM = ("validated", "legacy", "forms", "analysis", "derived", "tables", "figures", "quality",
-              "values", "reproduction",
+DOWNSTREAM = ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
               "report")
 
 
@@ -443,25 +441,6 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
                                                                     sort_keys=False, allow_unicode=True, width=100))
 
 
-# TEMPORARY (phase B): the paper's twelve exports for the analysis rules that still read them.
-@step
-def legacy_exports(forms_dir: str, out: dict[str, str]) -> None:
-    """Rule legacy_exports (a shim; ``feasibility.legacy_exports``)."""
-    from .legacy_exports import write_legacy_exports
-    write_legacy_exports(forms_dir, out)
-
-
-# ----------------------------------------------------------------- the per-form interface
-@step
-def forms_interface(validated: str, dictionary: str, out: str) -> None:
-    """TEMPORARY rule forms_interface: one tidy table per instrument, ``codebook.json`` and
-    ``missing_codes.parquet`` from today's validated exports (``analysis.legacy``), until
-    the input layer writes them itself."""
-    from .analysis.legacy import write_interface
-
-    write_interface(Path(validated), Path(dictionary), Path(out))
-
-
 # -------------------------------------------------------------------------------- analysis
 def _study_data(forms: str):
     from .analysis import StudyData
@@ -495,17 +474,6 @@ def _analysis(forms: str, analysis_dir: str, config: dict, provenance: str | Non
                          read_provenance(provenance))
 
 
-@step
-def participants_table(forms: str, analysis_dir: str, config: dict, screening: str,
-                       out: str) -> None:
-    """TEMPORARY rule participants_table: the one-row-per-participant table today's figure
-    modules read, from the analysis dataset (``analysis.legacy``)."""
-    from .analysis.legacy import participants_for_figures
-
-    analysis = _analysis(forms, analysis_dir, config, None)
-    write_parquet(out, participants_for_figures(analysis, read_parquet(screening)))
-
-
 # ---------------------------------------------------------------------------------- tables
 @step
 def table(table_id: str, forms: str, analysis_dir: str, config: dict, html: str, csv: str,
@@ -525,39 +493,13 @@ def table(table_id: str, forms: str, analysis_dir: str, config: dict, html: str,
 
 
 # --------------------------------------------------------------------------------- figures
-def forms_returned(questionnaires: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """record_id × time point × form: whether any answer of that form was returned (today's
-    completeness figure; moved here from the deleted derive.py until the generic figures
-    replace it)."""
-    rows = []
-    for tp, df in questionnaires.items():
-        if tp == "baseline":
-            continue
-        export = crf.EXPORTS[f"questionnaires_{tp}"]
-        for form in export.forms:
-            cols = [c for f in crf.form_fields(form) for c in f.columns()
-                    if c in df and not crf.fields_by_name()[f.name].is_date]
-            answered = df[cols].notna().any(axis=1)
-            rows.append(pd.DataFrame({"record_id": df["record_id"], "timepoint": tp, "form": form,
-                                      "returned": answered.to_numpy()}))
-    return pd.concat(rows, ignore_index=True)
-
-
 @step
-def figure(name: str, inputs: dict[str, str], svg: str, png: str) -> None:
-    frames = {k: read_parquet(v) for k, v in inputs.items() if not k.startswith("q_")}
-    if name == "consort":
-        from .figures.consort import make_consort
-        make_consort(frames["screening"], frames["participants"], svg, png)
-    elif name == "timeline":
-        from .figures.timeline import make_timeline
-        make_timeline(frames["participants"], frames["screening"], svg, png)
-    elif name == "completeness":
-        from .figures.completeness import make_completeness
-        q = {k[2:]: read_parquet(p) for k, p in inputs.items() if k.startswith("q_")}
-        make_completeness(frames["participants"], forms_returned(q), svg, png, q)
-    else:
-        raise ValueError(f"unknown figure {name!r}")
+def figure(config: dict, figure_id: str, forms: str, analysis_dir: str, svg: str) -> None:
+    """Rule figure: the declared figure ``figure_id`` (its kind's module,
+    ``feasibility.figures.<kind>``) from the validated forms and the saved analysis dataset."""
+    from .figures.build import make_figure
+
+    make_figure(config, figure_id, forms, analysis_dir, svg)
 
 
 # ------------------------------------------------------------------------ audit, reproduction

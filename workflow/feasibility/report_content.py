@@ -247,7 +247,7 @@ def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str
     declared = declared if isinstance(declared, dict) else {}
     label = item.get("label", declared.get("label", ""))
     text = " ".join(str(item.get("caption", declared.get("caption", item["figure"]))).split())
-    extra = item.get("synthetic", declared.get("synthetic"))
+    extra = item.get("synthetic", declared.get("synthetic_note", declared.get("synthetic")))
     if is_synthetic(prov) and extra:
         text += ". " + " ".join(extra.split())
     return label, text

@@ -1,12 +1,10 @@
-# The analysis, as the study file declares it: the per-form interface -> the analysis
+# The analysis, as the study file declares it: the validated forms -> the analysis
 # dataset (one job) -> one job per declared table -> the named values.
 #
-#   forms_interface   TEMPORARY: results/forms/ from today's validated exports
 #   analysis          results/analysis/: every instrument scored, every derived variable
 #                     (a checkpoint: afterwards only the tables whose part of it changed run)
 #   table             results/tables/<id>.{html,csv}: one declared table (its kind's module)
 #   values            results/values/values.json: every number the report states, by name
-#   participants_table  TEMPORARY: the participants table today's figure modules read
 from feasibility.analysis.spec import (analysis_settings, dependencies, load_spec,
                                        table_dependencies)
 
@@ -16,26 +14,6 @@ TABLES = list(SPEC.tables)
 # them reruns the analysis job; a change to a table, a value or the report does not.
 ANALYSIS_SETTINGS = analysis_settings(config)
 ANALYSIS_CODE = code("analysis", "scoring", "stats.py", "eq5d_method.py", "provenance.py")
-
-
-rule forms_interface:
-    """TEMPORARY: one tidy table per instrument, codebook.json and missing_codes.parquet
-    from today's validated exports (feasibility/analysis/legacy.py), until the input layer
-    writes them (then FORMS in common.smk points at results/validated)."""
-    input:
-        expand("results/validated/{export}.parquet", export=EXPORTS),
-        dictionary=raw("data_dictionary"),
-        passed=VALIDATED,
-        code=code("analysis/legacy.py", "crf.py"),
-    output:
-        interface(),
-    log:
-        "results/logs/forms_interface.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-    run:
-        steps.forms_interface("results/validated", input.dictionary, FORMS, log_file=log[0])
 
 
 # A checkpoint, so that once it has run Snakemake decides again which tables need it: a
@@ -120,30 +98,3 @@ rule values:
     run:
         steps.values(FORMS, ANALYSIS, config, list(input.tables), PUBLISHED or None, output[0],
                      log_file=log[0])
-
-
-rule participants_table:
-    """TEMPORARY: one row per participant, the columns today's figure modules read, from
-    the analysis dataset (until the generic figures read the analysis dataset). Like a
-    table, it reruns when the data or the declarations of what it reads change."""
-    input:
-        interface(),
-        analysis=analysis_dataset,
-        screening=validated("screening"),
-        passed=VALIDATED,
-        provenance=lambda w: provenance(),
-        mapping_tables=mapping_tables(),
-        code=ANALYSIS_CODE,
-    output:
-        "results/derived/participants_core.parquet",
-    params:
-        settings=dependencies(SPEC, [n for n in SPEC.derived if not n.startswith("_")],
-                              "follow_up_status follow_up_days"),
-    log:
-        "results/logs/participants_table.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-    run:
-        steps.participants_table(FORMS, ANALYSIS, config, input.screening, output[0],
-                                 log_file=log[0])

@@ -1,30 +1,33 @@
-FIGURE_INPUTS = {
-    "consort": {"screening": validated("screening"),
-                "participants": "results/derived/participants_core.parquet"},
-    "timeline": {"screening": validated("screening"),
-                 "participants": "results/derived/participants_core.parquet"},
-    "completeness": {"participants": "results/derived/participants_core.parquet",
-                     **{f"q_{tp}": validated(f"questionnaires_{tp}") for tp in TIMEPOINTS[1:]}},
-}
+# Figures: one job per figure the study file declares (its `figures` section; kinds flow,
+# recruitment, completeness; docs/figures.md). Each reads the validated forms (FORMS) and the
+# saved analysis dataset (ANALYSIS), both defined in common.smk, and writes
+# results/figures/<id>.{svg,png,alt.txt,json,csv}; the report places figures by id.
+FIGURE_IDS = list(config.get("figures") or {})
 
 
 rule figure:
-    """Figure 1 (CONSORT flow), Figure 2 (timeline) or the follow-up completeness heat map."""
+    """A declared figure: CONSORT flow, recruitment over time or completeness (by kind). It
+    reruns when its declaration or the analysis declarations change (params), when the data
+    change, or when its code changes."""
     input:
-        unpack(lambda w: FIGURE_INPUTS[w.figure]),
+        interface(),
+        analysis=analysis_dataset,
         passed=VALIDATED,
-        code=lambda w: code(f"figures/{w.figure}.py", "figures/common.py"),
+        code=code("figures", "analysis"),
     output:
         svg="results/figures/{figure}.svg",
         png="results/figures/{figure}.png",
         alt="results/figures/{figure}.alt.txt",
+        meta="results/figures/{figure}.json",
+        data="results/figures/{figure}.csv",
     wildcard_constraints:
-        figure="|".join(FIGURES),
+        figure="|".join(FIGURE_IDS) or "(?!)",
+    params:
+        settings=lambda w: {**ANALYSIS_SETTINGS, "figures": {w.figure: config["figures"][w.figure]}},
     log:
         "results/logs/figure_{figure}.log",
     threads: 1
     resources:
         mem_mb=2000,
     run:
-        steps.figure(wildcards.figure, {k: input[k] for k in FIGURE_INPUTS[wildcards.figure]},
-                     output.svg, output.png, log_file=log[0])
+        steps.figure(config, wildcards.figure, FORMS, ANALYSIS, output.svg, log_file=log[0])

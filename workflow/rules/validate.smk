@@ -38,28 +38,3 @@ rule schemas:
         mem_mb=1000,
     run:
         steps.schemas(REDCAP, params.settings, output[0], log_file=log[0])
-
-
-# TEMPORARY (phase B): the paper's twelve exports for the analysis rules that still read
-# them, rebuilt from the per-form tables (feasibility/legacy_exports.py). Delete when every
-# analysis rule reads results/validated/ (issue 16).
-LEGACY_EXPORTS = ["screening", "enrolment", "questionnaires_baseline", "work_preparation", "status_changes",
-                  "placements", "case_management", "adverse_events", "followup_admin", "questionnaires_week6",
-                  "questionnaires_week14", "questionnaires_month6"]
-
-
-rule legacy_exports:
-    """TEMPORARY: the paper's twelve validated exports from the per-form tables (a shim)."""
-    input:
-        forms=FORMS,
-        passed=VALIDATED,
-        code=code("legacy_exports.py", "crf.py"),
-    output:
-        expand("{legacy}/{export}.parquet", legacy=LEGACY, export=LEGACY_EXPORTS),
-    log:
-        "results/logs/legacy_exports.log",
-    threads: 1
-    resources:
-        mem_mb=2000,
-    run:
-        steps.legacy_exports(input.forms, {e: validated(e) for e in LEGACY_EXPORTS}, log_file=log[0])
