@@ -331,7 +331,7 @@ def test_configfile_runs_that_study_instead_of_the_default_one(tmp_path, other_s
     assert passed["settings"]["rules"] == []          # none of the default study's rules
     # plain `snakemake` is the default study again, whose data are gone
     res = run_snakemake(proj, "validate")
-    assert res.returncode != 0 and ("data/raw/records.csv: records export (redcap.records) does not exist"
+    assert res.returncode != 0 and ("data/raw: folder of the REDCap downloads does not exist"
                                     in res.stdout + res.stderr)
 
 

@@ -14,12 +14,19 @@ import subprocess
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+import records_helpers as rh
 from projectcopy import SNAKEMAKE, checksums_tree, run_snakemake
 
 HERE = Path(__file__).resolve().parent
+# The data-quality report's jobs: every one reads the validated data.
+QUALITY_JOBS = {*(f"quality_table[table={t}]" for t in
+                  ("records", "completion", "missingness", "missing_codes", "validation", "codebook")),
+                *(f"quality_figure[figure={f}]" for f in ("completeness", "recruitment")),
+                "quality_sources", "quality_render"}
+
+
 def jobs_run(output: str) -> set[str]:
     """The jobs a Snakemake run started (or a dry run would start), as 'rule[wildcards]'."""
     jobs = set()
@@ -41,41 +48,32 @@ def project(built_project, tmp_path) -> Path:
     return dest
 
 
-def set_cell(path: Path, record: str, column: str, value: str) -> str:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    i = df.index[df["record_id"] == record][0]
-    old, df.at[i, column] = df.at[i, column], value
-    df.to_csv(path, index=False, lineterminator="\n")
-    return old
-
-
 def test_a_build_is_up_to_date_after_copying(project):
     res = run_snakemake(project, "--dry-run")
     assert res.returncode == 0 and "Nothing to be done" in res.stdout + res.stderr
 
 
 def test_changing_a_six_month_answer_reruns_exactly_its_downstream_jobs(project, built_project):
-    raw = project / "data" / "raw" / "questionnaires_month6.csv"
-    month6 = pd.read_csv(raw, dtype=str, keep_default_na=False)
-    record = month6.loc[month6["hads_1"] != "", "record_id"].iloc[0]
-    old = set_cell(raw, record, "hads_1", "0" if month6.loc[month6["record_id"] == record, "hads_1"].iloc[0] != "0" else "3")
-    assert old != ""
+    raw = project / "data" / "raw"
+    answered = [r for r in rh.form_rows(raw, ["hads_1"], event="month6") if r["hads_1"] != ""]
+    who, value = answered[0]["record_id"], answered[0]["hads_1"]
+    rh.set_value(raw, who, "month6", "hads_1", "0" if value != "0" else "3")
     res = run_snakemake(project)
     assert res.returncode == 0, res.stderr[-3000:]
-    # Downstream of questionnaires_month6: its validation (not the other exports'), the
-    # per-form interface, the analysis dataset once, and what reads the data (every table,
-    # the participants table and figures, the values, the comparison, the report); not the
-    # audit of the paper's numbers, which reads no data.
+    # Downstream of the records export: its validation, the analysis dataset once, and
+    # what reads the validated data (every table and figure, the values, the comparison,
+    # the data-quality report, the report); not the audit of the paper's numbers, which
+    # reads no data.
     assert jobs_run(res.stderr) == {
-        "validate_export[export=questionnaires_month6]", "validate", "forms_interface",
-        "analysis", "participants_table", "table[table=table2]", "table[table=table3]",
+        "validate", "analysis", "table[table=table2]", "table[table=table3]",
         "table[table=table4]", "table[table=table5]", "table[table=feasibility_metrics]",
         "figure[figure=consort]", "figure[figure=timeline]", "figure[figure=completeness]",
-        "values", "reproduction", "report_sources", "render", "all"}
+        "values", "reproduction", "report_sources", "render",
+        *QUALITY_JOBS, "all"}
     # what does not depend on a 6-month answer comes out byte for byte as it was
     unchanged = ["tables/table2.html", "tables/table2.csv", "tables/table4.html",
                  "tables/table5.csv", "figures/consort.svg", "figures/timeline.svg",
-                 "derived/participants_core.parquet", "reproduction/audit.csv"]
+                 "figures/consort.csv", "reproduction/audit.csv"]
     for f in unchanged:
         assert (project / "results" / f).read_bytes() == (built_project / "results" / f).read_bytes(), f
     assert (project / "results" / "reproduction" / "audit.csv").stat().st_mtime == \
@@ -115,8 +113,7 @@ def test_changing_a_config_parameter_reruns_the_jobs_that_use_it(project):
     ran = jobs_run(res.stdout + res.stderr)
     assert "table[table=feasibility_metrics]" in ran
     # the cost is a parameter of one table: not of the analysis dataset, nor another table
-    assert not {"analysis", "table[table=table2]", "figure[figure=consort]",
-                "participants_table"} & ran
+    assert not {"analysis", "table[table=table2]", "figure[figure=consort]"} & ran
 
 
 def reference_outputs(project: Path) -> dict[str, str]:
@@ -141,11 +138,8 @@ def test_cluster_executor_gives_the_same_outputs_as_a_local_run(tmp_path, built_
 # ---------------------------------------------------------------------------- interruption
 # One output of each rule; the run is killed while that job is writing it.
 INTERRUPT_AT = [
-    ("validate_export", "results/validated/questionnaires_week14.parquet"),
     ("validate", "results/validation/passed.json"),
-    ("forms_interface", "results/forms/health_questionnaire.parquet"),
     ("analysis", "results/analysis/timepoints.parquet"),
-    ("participants_table", "results/derived/participants_core.parquet"),
     ("table", "results/tables/table3.html"),
     ("figure", "results/figures/consort.png"),   # after its SVG: a job half done
     ("values", "results/values/values.json"),
@@ -158,20 +152,19 @@ QUICK_INTERRUPT = "validate"        # the quick run kills this one; the rest are
 # What a build that reaches each rule has not made yet: removed first, so that the run
 # starts there as a cold build would (and not the whole build again for each rule).
 LATER = {
-    "validate_export": ["validated", "validation", "forms", "analysis", "derived", "tables",
-                        "figures", "values", "reproduction", "report"],
-    "validate": ["validation/passed.json", "forms", "analysis", "derived", "tables", "figures",
-                 "values", "reproduction", "report"],
-    "forms_interface": ["forms", "analysis", "derived", "tables", "figures", "values",
-                        "reproduction", "report"],
-    "analysis": ["analysis", "derived", "tables", "figures", "values", "reproduction", "report"],
-    "participants_table": ["derived", "figures", "report"],
-    "table": ["tables", "values", "reproduction", "report"],
-    "figure": ["figures", "report"],
-    "values": ["values", "reproduction", "report"],
-    "audit": ["reproduction", "report"],
-    "reproduction": ["reproduction/comparison.csv", "report"],
-    "report_sources": ["report"],
+    "validate": ["validation/passed.json", "validated", "analysis", "tables", "figures", "values",
+                 "reproduction", "quality", "report"],
+    "analysis": ["analysis", "tables", "figures", "values", "reproduction", "report/build",
+                 "report/feasibility.html", "report/feasibility.pdf"],
+    "table": ["tables", "values", "reproduction", "report/build", "report/feasibility.html",
+              "report/feasibility.pdf"],
+    "figure": ["figures", "report/build", "report/feasibility.html", "report/feasibility.pdf"],
+    "values": ["values", "reproduction", "report/build", "report/feasibility.html",
+               "report/feasibility.pdf"],
+    "audit": ["reproduction", "report/build", "report/feasibility.html", "report/feasibility.pdf"],
+    "reproduction": ["reproduction/comparison.csv", "report/build", "report/feasibility.html",
+                     "report/feasibility.pdf"],
+    "report_sources": ["report/build", "report/feasibility.html", "report/feasibility.pdf"],
     "render": ["report/feasibility.html", "report/feasibility.pdf"],
 }
 

@@ -47,7 +47,7 @@ VALIDATION = steps.ValidationPaths()
 # are now (validate's params hold the SHA-256 of every input file).
 VALIDATED = ancient(VALIDATION.passed)
 # One tidy table per instrument, codebook.json and missing_codes.parquet (DESIGN.md,
-# "Validated data"), written by the rule validate: what the analysis and the figures read.
+# "Validated data"), written by rule validate; what the analysis and the figures read.
 FORMS = "results/validated"
 
 
