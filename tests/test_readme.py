@@ -101,5 +101,6 @@ def test_readme_commands_run_as_written_in_a_fresh_shell(tmp_path):
         assert res.returncode == 0, f"{cmd}:\n{(res.stdout + res.stderr)[-3000:]}"
         ran += 1
     assert ran >= 8
-    assert (tmp_path / "gen" / "screening.csv").exists()            # the generator ran
+    assert (tmp_path / "gen" / "records.csv").exists()               # the generator ran
+    assert (tmp_path / "gen" / "trial" / "records.csv").exists()     # the dummy-data generator ran
     assert shlex.split(SETUP)[0] == "python3"
