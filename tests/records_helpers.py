@@ -18,14 +18,23 @@ EVENTS = {"screening": "screening_arm_1", "baseline": "baseline_arm_1", "interve
 
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"), newline="")))
+    # bytes decoded, not read_text: that would turn a CR inside a quoted cell into LF
+    rows = list(csv.reader(io.StringIO(Path(path).read_bytes().decode("utf-8"), newline="")))
     return rows[0], rows[1:]
 
 
+def quote(cell: str) -> str:
+    """A cell as REDCap writes it: in double quotes (a quote doubled) when it holds a comma,
+    a quote or a line break, a lone carriage return included. (Python 3.11's csv writer with
+    ``lineterminator="\\n"`` leaves a lone CR unquoted: the file then has a ragged row.)"""
+    if any(c in cell for c in ',"\r\n'):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
 def write_csv(path: Path, header: list[str], body: list[list[str]]) -> None:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([header, *body])
-    Path(path).write_text(out.getvalue(), encoding="utf-8", newline="")
+    text = "".join(",".join(quote(c) for c in row) + "\n" for row in [header, *body])
+    Path(path).write_text(text, encoding="utf-8", newline="")
 
 
 def record_of(raw: Path, who: str) -> str:

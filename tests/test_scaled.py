@@ -1,22 +1,34 @@
-"""The scaled synthetic cohort (issue 7): schema-valid, deterministic, k sites whose
-list is the data dictionary's; the writer's column-wise formatter; and the whole workflow
-on a four-site cohort (the recruitment figure's panels for many sites are tested in
-tests/test_figures.py)."""
+"""The scaled synthetic cohort (issue 7) in REDCap's shape: valid against its own data
+dictionary and every rule of the study file, deterministic, k sites whose list is the
+dictionary's; the writer's column-wise formatter; and the whole workflow on a four-site
+cohort (the recruitment figure's panels for many sites are tested in tests/test_figures.py)."""
 from __future__ import annotations
 
+import io
 import shutil
 
 import pandas as pd
 import pytest
 
 from feasibility import crf
+from feasibility.redcap import validate
 from feasibility.synth.scaled import generate_scaled, scaled_sites
-from feasibility.synth.writer import export_csv_text
-from feasibility.validation import read_dictionary, validate_folder as validate_all
+from feasibility.synth.writer import column_text
 
+import records_helpers as rh
 from projectcopy import checksums, copy_project, run_snakemake
+from test_corpus import case_settings
 
 N, SITES, SEED = 300, 5, 7
+# the scaled calendar runs to 2024, past the paper's export date (2019-07-01): validated as exported later
+EXPORT_DATE = "2025-01-01"
+
+
+def validate_scaled(raw):
+    """The downloads in ``raw`` validated with the study's settings and rules, exported on EXPORT_DATE."""
+    return validate(raw / "records.csv", dictionary=raw / "data_dictionary.csv",
+                    instrument_designations=raw / "instrument_designations.csv", events=raw / "events.csv",
+                    settings={**case_settings(), "export_date": EXPORT_DATE})
 
 
 @pytest.fixture(scope="module")
@@ -26,59 +38,51 @@ def cohort(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def validated(cohort):
+    return validate_scaled(cohort)
+
+
 @pytest.fixture
 def raw(cohort, tmp_path):
     return shutil.copytree(cohort, tmp_path / "raw")
 
 
-def read(raw, export: str) -> pd.DataFrame:
-    return pd.read_csv(raw / crf.EXPORTS[export].file, dtype=str, keep_default_na=False)
-
-
 # ------------------------------------------------------------------------------ the cohort
-def test_every_export_validates(cohort):
-    context, failures = validate_all(cohort)
-    assert failures == [], "\n".join(f.message() for f in failures[:20])
-    assert set(context) == set(crf.EXPORTS)
+def test_the_cohort_validates_against_its_dictionary_and_the_studys_rules(validated):
+    assert validated.ok and validated.failures == [], "\n".join(f.message() for f in validated.failures[:20])
+    assert set(validated.tables) == set(crf.FORM_LABELS)
 
 
-def test_cohort_has_the_participants_and_sites_asked_for(cohort):
-    enrolment = read(cohort, "enrolment")
+def test_cohort_has_the_participants_and_sites_asked_for(validated):
+    enrolment, screening = validated.tables["enrolment"], validated.tables["screening"]
     assert len(enrolment) == N and enrolment["record_id"].is_unique
-    screened = read(cohort, "screening")
-    assert (screened["scr_enrolled"] == "1").sum() == N
-    for export, column in (("screening", "scr_site"), ("enrolment", "enr_site")):
-        assert set(read(cohort, export)[column]) == {"1", "2", "3", "4", "5"}, column
-    dictionary = read_dictionary(cohort / crf.DICTIONARY_FILE).set_index("Variable / Field Name")
+    assert (screening["scr_enrolled"] == 1).sum() == N
+    assert set(enrolment["record_id"]) == set(screening.loc[screening["scr_enrolled"] == 1, "record_id"])
+    for form, column in (("screening", "scr_site"), ("enrolment", "enr_site")):
+        assert set(validated.tables[form][column]) == {1, 2, 3, 4, 5}, column
+    five = (("1", "Birmingham"), ("2", "Coventry"), ("3", "Site 03"), ("4", "Site 04"), ("5", "Site 05"))
     for field in crf.SITE_FIELDS:
-        assert dictionary.at[field, "Choices, Calculations, OR Slider Labels"] == (
-            "1, Birmingham | 2, Coventry | 3, Site 03 | 4, Site 04 | 5, Site 05")
+        assert tuple(validated.project.field[field].choices) == five, field
+    assert tuple((str(c), label) for c, label in scaled_sites(SITES)) == five
 
 
-def test_validated_tables_carry_the_dictionary_sites(cohort):
-    context, _ = validate_all(cohort)
-    five = ((1, "Birmingham"), (2, "Coventry"), (3, "Site 03"), (4, "Site 04"), (5, "Site 05"))
-    for export in ("screening", "enrolment", "placements"):
-        assert crf.study_sites(context[export]) == five, export
-    assert "sites" not in context["case_management"].attrs          # no site field there
-
-
-def test_cohort_has_the_study_paths(cohort):
+def test_cohort_has_the_study_paths(validated):
     """Withdrawals, people not placed, repeated log entries, checkbox groups, gaps."""
-    sc = read(cohort, "status_changes")
-    assert {"1", "2", "7"} <= set(sc["sc_type"]) and (sc["sc_further_data"] == "0").any()
-    placements = read(cohort, "placements")
-    assert set(placements["plc_placed"]) == {"0", "1"}
-    for export in ("case_management", "status_changes", "adverse_events"):
-        assert (read(cohort, export)["redcap_repeat_instance"] == "2").any(), export
-    enrolment = read(cohort, "enrolment")
-    ticked = enrolment[[f"dem_pain_area___{k}" for k in range(1, 7)]].eq("1").sum(axis=1)
+    t = validated.tables
+    sc = t["status_change"]
+    assert {1, 2, 7} <= set(sc["sc_type"].dropna()) and (sc["sc_further_data"] == 0).any()
+    assert set(t["placement"]["plc_placed"].dropna()) == {0, 1}
+    for form in ("cm_contact", "status_change", "adverse_event"):
+        assert (t[form]["redcap_repeat_instance"] == 2).any(), form
+    ticked = t["demographics"][[f"dem_pain_area___{k}" for k in range(1, 7)]].sum(axis=1)
     assert ticked.min() >= 1 and ticked.max() >= 2
-    baseline = read(cohort, "questionnaires_baseline")
-    assert (baseline[[f"hads_{i}" for i in range(1, 15)]] == "").any().any()
-    returned = read(cohort, "followup_admin")
+    hq = t["health_questionnaire"]
+    baseline = hq[hq["redcap_event_name"] == "baseline_arm_1"]
+    assert baseline[[f"hads_{i}" for i in range(1, 15)]].isna().any().any()
+    fu = t["followup_admin"]
     for event in crf.FOLLOW_UP_EVENTS:
-        assert ((returned["redcap_event_name"] == event) & (returned["fu_returned"] == "1")).any()
+        assert ((fu["redcap_event_name"] == event) & (fu["fu_returned"] == 1)).any(), event
 
 
 def test_generation_is_deterministic(cohort, tmp_path):
@@ -88,15 +92,15 @@ def test_generation_is_deterministic(cohort, tmp_path):
     assert checksums(tmp_path / "other") != checksums(cohort)
 
 
-def test_progress_names_each_export(tmp_path):
-    import io
+def test_progress_names_each_group_of_forms_and_the_files(tmp_path):
     log = io.StringIO()
     written = generate_scaled(40, 3, SEED, tmp_path / "raw", progress=log)
     lines = log.getvalue().splitlines()
     assert lines[0].startswith("scaled synthetic cohort: n = 40 participants, 3 sites, seed 7")
-    enrolled = next(line for line in lines if line.startswith("enrolment.csv: "))
-    assert enrolled.startswith("enrolment.csv: 40 records, ") and enrolled.endswith(" s")
-    assert len(written) == len(crf.EXPORTS) + 1
+    assert any(line.startswith("enrolment: 40 rows, ") and line.endswith(" s") for line in lines)
+    assert lines[-1].startswith("records.csv: ") and "data_dictionary.csv: " in lines[-1]
+    assert sorted(p.name for p in written) == sorted(
+        ["records.csv", "data_dictionary.csv", "instrument_designations.csv", "events.csv", "project.xml"])
 
 
 def test_site_names_are_the_studys_then_numbered():
@@ -105,70 +109,47 @@ def test_site_names_are_the_studys_then_numbered():
 
 
 # --------------------------------------------------------------- sites from the dictionary
-@pytest.mark.parametrize("export,column", [("screening", "scr_site"), ("enrolment", "enr_site"),
-                                           ("placements", "plc_site")])
-def test_site_code_not_in_the_dictionary_fails_at_its_cell(raw, export, column):
-    df = read(raw, export)
-    row = df.index[df[column] == "5"][0]                 # 5: listed in the dictionary
-    df.at[row, column] = "6"                              # 6: not listed
-    df.to_csv(raw / crf.EXPORTS[export].file, index=False, lineterminator="\n")
-    _, failures = validate_all(raw)
+@pytest.mark.parametrize("column", ["scr_site", "enr_site", "plc_site"])
+def test_site_code_not_in_the_dictionary_fails_at_its_cell(raw, column):
+    header, body = rh.read_csv(raw / "records.csv")
+    j = header.index(column)
+    i = next(i for i, r in enumerate(body) if r[j] == "5")      # 5: listed in the dictionary
+    body[i][j] = "6"                                              # 6: not listed
+    rh.write_csv(raw / "records.csv", header, body)
+    failures = validate_scaled(raw).failures
     hits = [f for f in failures if f.field == column and f.value == "6"]
-    assert len(hits) == 1, [f.message() for f in failures]
-    assert hits[0].file == crf.EXPORTS[export].file and "unknown code" in hits[0].rule
-    assert hits[0].line == row + 2                         # header is line 1
-    assert hits[0].record_id == df.at[row, "record_id"]
-
-
-def test_site_list_must_be_the_same_for_every_site_field(raw):
-    path = raw / crf.DICTIONARY_FILE
-    dictionary = pd.read_csv(path, dtype=str, keep_default_na=False)
-    at = dictionary["Variable / Field Name"] == "plc_site"
-    dictionary.loc[at, "Choices, Calculations, OR Slider Labels"] = "1, Birmingham | 2, Coventry"
-    dictionary.to_csv(path, index=False, lineterminator="\n")
-    _, failures = validate_all(raw)
-    about_dictionary = [f for f in failures if f.file == crf.DICTIONARY_FILE]
-    assert [f.field for f in about_dictionary] == ["plc_site"]
-    assert "site list disagrees with scr_site's (1, Birmingham | 2, Coventry | 3, Site 03" \
-        in about_dictionary[0].rule
-
-
-def test_unreadable_site_list_is_reported(raw):
-    path = raw / crf.DICTIONARY_FILE
-    path.write_text(path.read_text().replace("3, Site 03 | 4, Site 04", "3, Site 03 | four, Site 04"))
-    _, failures = validate_all(raw)
-    assert {(f.file, f.field) for f in failures if "site list" in f.rule} >= {
-        (crf.DICTIONARY_FILE, "scr_site")}
+    assert len(hits) == 1 and len(failures) == 1, [f.message() for f in failures]
+    assert hits[0].file == "records.csv" and hits[0].rule.startswith(f"not a code of {column}")
+    assert (hits[0].line, hits[0].record) == (i + 2, body[i][0])     # header is line 1; no cell spans lines
 
 
 # -------------------------------------------------------------------------------- writer
 def test_writer_formats_columns_as_redcap_exports_them():
-    frame = pd.DataFrame({
-        "record_id": ["PP01", "PP02"], "redcap_event_name": "intervention_arm_1",
-        "redcap_repeat_instrument": "adverse_event", "redcap_repeat_instance": [1.0, 2.0],
-        "ae_date": [pd.Timestamp("2021-03-04"), pd.NaT], "ae_serious": [0.0, float("nan")],
-        "ae_related": [1, 3], "ae_category": [2.0, 4.0],
-        "ae_description": ['Fell, then "rested"', None], "adverse_event_complete": 2.0})
-    assert export_csv_text(crf.EXPORTS["adverse_events"], frame).splitlines()[1:] == [
-        'PP01,intervention_arm_1,adverse_event,1,2021-03-04,0,1,2,"Fell, then ""rested""",2',
-        "PP02,intervention_arm_1,adverse_event,2,,,3,4,,2"]
-    # number_1dp keeps its decimal; a column the frame lacks is blank (wp_session)
-    wp = pd.DataFrame({"record_id": ["PP01"], "redcap_event_name": "intervention_arm_1",
-                       "wp_attended": [1.0], "wp_date": [pd.Timestamp("2021-05-06")],
-                       "wp_days": [2.0], "work_preparation_complete": [2]})
-    assert export_csv_text(crf.EXPORTS["work_preparation"], wp) == (
-        "record_id,redcap_event_name,wp_attended,wp_session,wp_date,wp_days,"
-        "work_preparation_complete\nPP01,intervention_arm_1,1,,2021-05-06,2.0,2\n")
+    fields = crf.fields_by_name()
+    text = {name: list(column_text(pd.Series(values), fields.get(name))) for name, values in {
+        "ae_date": [pd.Timestamp("2021-03-04"), pd.NaT],
+        "ae_serious": [0.0, float("nan")],
+        "ae_related": [1, 3],
+        "ae_description": ['Fell, then "rested"', None],
+        "dem_years_pain": [2.0, 12.34],           # number_1dp: one decimal
+    }.items()}
+    assert text == {"ae_date": ["2021-03-04", ""], "ae_serious": ["0", ""], "ae_related": ["1", "3"],
+                    "ae_description": ['Fell, then "rested"', ""], "dem_years_pain": ["2.0", "12.3"]}
+    assert fields["dem_years_pain"].validation == "number_1dp"
 
 
-# ------------------------------------------------------------------------------ end to end
+# ------------------------------------------------------------------------ many-site figure
 @pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_workflow_runs_on_a_four_site_cohort(tmp_path):
     proj = copy_project(tmp_path)
     raw = proj / "data" / "raw"
-    for path in raw.glob("*.csv"):
+    for path in [*raw.glob("*.csv"), raw / "project.xml"]:
         path.unlink()
     generate_scaled(300, 4, SEED, raw)
+    config = proj / "config" / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert text.count('export_date: "2019-07-01"') == 1
+    config.write_text(text.replace('export_date: "2019-07-01"', f'export_date: "{EXPORT_DATE}"'), encoding="utf-8")
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
     results = proj / "results"

@@ -105,6 +105,27 @@ def test_an_unknown_event_is_named(raw):
     assert (f.line, f.record, f.value) == (rh.line_of(RAW, "PP04", "week6"), "S041", "week7_arm_1")
 
 
+@pytest.mark.parametrize("text,written", [
+    ("Left early\rphoned back", b'"Left early\rphoned back"'),          # a lone CR, nothing else to quote
+    ('Left on day 1, said "not for me"\r\nthen\nphoned back',
+     b'"Left on day 1, said ""not for me""\r\nthen\nphoned back"'),
+])
+def test_free_text_with_line_breaks_commas_and_quotes_reads_back_as_written(raw, text, written):
+    """REDCap quotes a notes cell holding a comma, a quote or a line break, a lone carriage
+    return included; the cell reads back as written and later rows keep their physical lines
+    (counted by LF). Regression: the tests' writer once left a lone CR unquoted (a ragged row)."""
+    rh.set_value(raw, "PP05", "intervention", "sc_details", text, instrument="status_change", instance="1")
+    assert written in (raw / "records.csv").read_bytes()
+    assert rh.get_value(raw, "PP05", "intervention", "sc_details", instrument="status_change", instance="1") == text
+    rh.set_value(raw, "PP04", "week6", "hads_5", "7")
+    result = validate_folder(raw)
+    changes = result.tables["status_change"]
+    assert changes.loc[changes["record_id"] == "S001", "sc_details"].tolist() == [text]
+    f = _one(result.failures, field="hads_5")
+    assert [g.field for g in result.failures] == ["hads_5"]
+    assert (f.record, f.line) == ("S041", rh.line_of(RAW, "PP04", "week6") + text.count("\n"))
+
+
 def test_a_follow_up_after_a_withdrawal(raw):
     """PP05 was found ineligible (a status change allowing no further data, 2017-09-20): a
     6-week follow-up sent later and not returned is no data; returned, it is."""
