@@ -361,8 +361,8 @@ def assert_nothing_built(proj: Path, out: str = "") -> None:
     """No success record, and nothing built from the data, is left after a failed run."""
     results = proj / "results"
     assert not (results / "validation" / "passed.json").exists(), out[-2000:]
-    left = [d for d in ("report", "tables", "figures", "derived", "reproduction", "validated", "legacy",
-                        "quality", "values") if (results / d).exists()]
+    left = [d for d in ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
+                        "report") if (results / d).exists()]
     assert not left, f"left after the failure: {left}\n{out[-2000:]}"
 
 

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from feasibility.analysis import Analysis, StudyData, load_spec
-from feasibility.analysis.legacy import codebook, read_dictionary
 from feasibility.scoring import eq5d
 from feasibility.scoring.registry import eq5d_index_config, scorer
+from paperdata import codebook
 
 # the shared reference folder beside the checkout (or a worktree's main checkout)
 SHARED = next((d / "shared/reference/eq5d" for d in Path(__file__).resolve().parents
@@ -226,7 +226,7 @@ def analysed(states: list[str | None], people: list[tuple[float, int]] | None = 
     ``parameters``), scored by the analysis from a health questionnaire at baseline holding
     ``states`` (None: no questionnaire row) and demographics ``people`` (age, dem_sex code)
     for the first records; returns the index, the states and the scoring log."""
-    book = codebook(read_dictionary(ROOT / "data/raw/data_dictionary.csv"))
+    book = codebook()            # the paper's, as validation writes it
     ids = [f"P{i + 1:02d}" for i in range(len(states))]
     answers = profiles(*[s for s in states if s is not None])
     answered = [r for r, s in zip(ids, states) if s is not None]
@@ -236,14 +236,14 @@ def analysed(states: list[str | None], people: list[tuple[float, int]] | None = 
         hq[column] = pd.array([None if pd.isna(v) else int(v) for v in answers[column]],
                               dtype="Int64")
     people = people or []
-    demo = pd.DataFrame({"record_id": ids[:len(people)], "redcap_event_name": "baseline_arm_1",
-                         "redcap_arm": 1,
-                         "age": pd.array([int(a) for a, _ in people], dtype="Int64"),
-                         "dem_sex": pd.array([s for _, s in people], dtype="Int64")})
+    # age at consent: derived by validation in the enrolment form (config.yaml: validation.derive)
+    enrolled = {"record_id": ids[:len(people)], "redcap_event_name": "baseline_arm_1", "redcap_arm": 1}
+    enrolment = pd.DataFrame({**enrolled, "age": pd.array([int(a) for a, _ in people], dtype="Int64")})
+    demo = pd.DataFrame({**enrolled, "dem_sex": pd.array([s for _, s in people], dtype="Int64")})
     screening = pd.DataFrame({"record_id": ids, "redcap_event_name": "screening_arm_1",
                               "redcap_arm": 1, "scr_eligible": pd.array([1] * len(ids), "Int64")})
-    study = StudyData.from_frames(book, {"screening": screening, "demographics": demo,
-                                         "health_questionnaire": hq})
+    study = StudyData.from_frames(book, {"screening": screening, "enrolment": enrolment,
+                                         "demographics": demo, "health_questionnaire": hq})
     declared = {**EQ5D, "parameters": {**EQ5D["parameters"], **(parameters or {})}}
     spec = load_spec({"timepoints": {"schedule": {"baseline": {"event": "baseline_arm_1"}}},
                       "instruments": {"eq5d": declared}})

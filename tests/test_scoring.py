@@ -15,13 +15,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from feasibility import crf
 from feasibility.analysis import Analysis, StudyData, load_spec
-from feasibility.analysis.legacy import codebook, read_dictionary
 from feasibility.config import load_study
 from feasibility.scoring import (employment, hads, nrs, paw, promis, rtw_self_efficacy, verbal,
                                  wemwbs, wrfq)
 from feasibility.scoring.registry import missing_item_rules, scorer
+from paperdata import codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = load_study(ROOT / "config/config.yaml")
@@ -32,19 +31,33 @@ SCORING = {"missing_items": missing_item_rules(CONFIG["instruments"]),
                CONFIG["instruments"]["wrfq"]["parameters"])["max_not_applicable_fraction"]}
 
 
-def export_frame(rows: list[dict], export: str = "questionnaires_week14") -> pd.DataFrame:
-    """A questionnaire export as the validator hands it over: every column, blanks NaN."""
-    columns = crf.export_columns(crf.EXPORTS[export])
+# the paper's codebook.json as validation writes it; its three questionnaire forms
+BOOK = codebook()
+QUESTIONNAIRES = ("health_questionnaire", "work_questionnaire", "employment")
+NUMERIC_TYPES = {"radio", "dropdown", "yesno", "truefalse", "slider", "calc"}
+
+
+def questionnaire_frame(rows: list[dict], event: str = "week14_arm_1") -> pd.DataFrame:
+    """The questionnaire forms at ``event`` as the scorers receive them, one row per dict of
+    answers (records P01, P02, ...): every column the codebook gives them, blanks NaN, items
+    and complete statuses as numbers, dates as dates."""
+    fields = {f["name"]: f for f in BOOK["fields"]}
+    forms = {f["name"]: f["fields"] for f in BOOK["forms"]}
+    columns = ["record_id", "redcap_event_name"] + [
+        c for form in QUESTIONNAIRES
+        for c in [*(c for name in forms[form] for c in fields[name]["export_columns"]),
+                  f"{form}_complete"]]
     unknown = {k for row in rows for k in row} - set(columns)
-    assert not unknown, f"not columns of {export}: {unknown}"
+    assert not unknown, f"not columns of the questionnaire forms: {unknown}"
     df = pd.DataFrame(rows, columns=columns, index=range(len(rows)))
     df["record_id"] = [f"P{i + 1:02d}" for i in range(len(rows))]
-    df["redcap_event_name"] = crf.EXPORTS[export].events[0]
+    df["redcap_event_name"] = event
     for col in columns[2:]:
-        fld = crf.fields_by_name().get(col)
-        if fld is not None and fld.is_date:
+        fld = fields.get(col)
+        if fld is not None and (fld["validation"] or "").startswith("date"):
             df[col] = pd.to_datetime(df[col])
-        elif fld is None or fld.is_numeric:          # items and <form>_complete
+        elif fld is None or fld["type"] in NUMERIC_TYPES or (fld["validation"] or "").startswith(
+                ("integer", "number")):                 # items and <form>_complete
             df[col] = df[col].astype("float64")
     df["hq_date"] = pd.Timestamp("2018-03-01")
     return df
@@ -72,7 +85,7 @@ def log_of(scored, instrument: str) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- HADS
 def test_hads_boundaries_and_a_mixed_answer():
-    df = export_frame([
+    df = questionnaire_frame([
         hads_items([0] * 7, [0] * 7),
         hads_items([3] * 7, [3] * 7),
         # anxiety 1+2+3+0+1+2+3 = 12; depression 0+0+1+1+2+2+3 = 9
@@ -85,7 +98,7 @@ def test_hads_boundaries_and_a_mixed_answer():
 
 
 def test_hads_one_missing_item_is_imputed_two_make_the_score_missing():
-    df = export_frame([
+    df = questionnaire_frame([
         # anxiety: 6 answered items sum to 2+2+2+2+1+1 = 10, hads_13 blank:
         # 10 + 10/6 = 11.667; depression complete: 6 x 1 + 0 = 6
         hads_items([2, 2, 2, 2, 1, 1, None], [1, 1, 1, 1, 1, 1, 0]),
@@ -110,7 +123,7 @@ def test_hads_one_missing_item_is_imputed_two_make_the_score_missing():
 @pytest.mark.parametrize("column,value", [("hads_3", 4), ("hads_14", -1), ("hads_2", 1.5)])
 def test_hads_rejects_out_of_range_answers(column, value):
     row = hads_items([1] * 7, [1] * 7) | {column: value}
-    df = export_frame([hads_items([0] * 7, [0] * 7), row])
+    df = questionnaire_frame([hads_items([0] * 7, [0] * 7), row])
     with pytest.raises(ValueError) as err:
         hads.score_hads(df, SCORING)
     message = str(err.value)
@@ -119,7 +132,7 @@ def test_hads_rejects_out_of_range_answers(column, value):
 
 # ----------------------------------------------------------------------------- WEMWBS
 def test_wemwbs_boundaries_imputation_and_missing():
-    df = export_frame([
+    df = questionnaire_frame([
         items("wemwbs_", [1] * 14),                      # 14
         items("wemwbs_", [5] * 14),                      # 70
         items("wemwbs_", [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2, 3, 4]),   # 15+15+10 = 40
@@ -134,14 +147,14 @@ def test_wemwbs_boundaries_imputation_and_missing():
 
 
 def test_wemwbs_rejects_zero():
-    df = export_frame([items("wemwbs_", [3] * 13 + [0])])
+    df = questionnaire_frame([items("wemwbs_", [3] * 13 + [0])])
     with pytest.raises(ValueError, match=r"wemwbs_14 = 0 for record_id 'P01'"):
         wemwbs.score_wemwbs(df, SCORING)
 
 
 # ----------------------------------------------------------------------------- PROMIS
 def test_promis_boundaries_imputation_and_missing():
-    df = export_frame([
+    df = questionnaire_frame([
         items("promis_fat_", [1] * 8) | items("promis_pi_", [5] * 8),          # 8, 40
         items("promis_fat_", [5] * 8) | items("promis_pi_", [1] * 8),          # 40, 8
         # fatigue 1+2+3+4+5+1+2+3 = 21; pain interference: 7 answered sum
@@ -164,14 +177,14 @@ def test_promis_boundaries_imputation_and_missing():
 
 
 def test_promis_rejects_six():
-    df = export_frame([items("promis_pi_", [2, 2, 6, 2, 2, 2, 2, 2])])
+    df = questionnaire_frame([items("promis_pi_", [2, 2, 6, 2, 2, 2, 2, 2])])
     with pytest.raises(ValueError, match=r"promis_pi_3 = 6 for record_id 'P01'"):
         promis.score_promis(df, SCORING)
 
 
 # ----------------------------------------------------------------------------- PAW
 def test_paw_subscales_boundaries_imputation_and_missing():
-    df = export_frame([
+    df = questionnaire_frame([
         items("paw_", [1] * 15),                        # 7, 4, 4
         items("paw_", [5] * 15),                        # 35, 20, 20
         # job satisfaction items 1-7: 1+2+3+4+5+1+2 = 18; social support items 8-11:
@@ -194,7 +207,7 @@ def test_paw_subscales_boundaries_imputation_and_missing():
 
 # ----------------------------------------------------------------------------- RTW self-efficacy
 def test_rtw_self_efficacy_sums_two_items_and_imputes_nothing():
-    df = export_frame([
+    df = questionnaire_frame([
         items("rtwse_", [1, 1]),            # 2
         items("rtwse_", [5, 5]),            # 10
         items("rtwse_", [3, 4]),            # 7
@@ -210,7 +223,7 @@ def test_rtw_self_efficacy_sums_two_items_and_imputes_nothing():
 
 # ----------------------------------------------------------------------------- WRFQ
 def test_wrfq_boundaries_and_a_mixed_answer():
-    df = export_frame([
+    df = questionnaire_frame([
         items("wrfq_", [0] * 27),                       # mean 0 x 25 = 0
         items("wrfq_", [4] * 27),                       # mean 4 x 25 = 100
         # 5 not applicable (5/27 = 18.5 % <= 20 %); 22 applicable: 11 x 2 and 11 x 3,
@@ -223,7 +236,7 @@ def test_wrfq_boundaries_and_a_mixed_answer():
 
 
 def test_wrfq_not_applicable_limit():
-    df = export_frame([
+    df = questionnaire_frame([
         # 6 of 27 not applicable = 22.2 % > 20 % -> missing
         items("wrfq_", [9] * 6 + [4] * 21),
         # 4 not applicable + 1 blank = 5 of 27 (18.5 %) -> scored on the 22 answered
@@ -243,20 +256,20 @@ def test_wrfq_exactly_at_the_limit_is_scored():
     # 20 % of 27 items is 5.4, so no count of items is exactly 20 %; with a limit
     # of exactly 6/27 the questionnaire with 6 items not applicable is scored
     # (mean of 21 x 4 = 4 -> 100) and one with 7 is not.
-    df = export_frame([items("wrfq_", [9] * 6 + [4] * 21), items("wrfq_", [9] * 7 + [4] * 20)])
+    df = questionnaire_frame([items("wrfq_", [9] * 6 + [4] * 21), items("wrfq_", [9] * 7 + [4] * 20)])
     scored = wrfq.score_wrfq(df, SCORING | {"wrfq_max_not_applicable_fraction": 6 / 27})
     assert scored.scores["wrfq"][0] == 100 and math.isnan(scored.scores["wrfq"][1])
 
 
 def test_wrfq_rejects_seven():
-    df = export_frame([items("wrfq_", [4] * 26 + [7])])
+    df = questionnaire_frame([items("wrfq_", [4] * 26 + [7])])
     with pytest.raises(ValueError, match=r"wrfq_27 = 7 for record_id 'P01'"):
         wrfq.score_wrfq(df, SCORING)
 
 
 # ----------------------------------------------------------------------------- single items
 def test_nrs_verbal_and_employment_pass_through():
-    df = export_frame([
+    df = questionnaire_frame([
         {"nrs_confidence": 0, "nrs_ability": 10, "nrs_pain_now": 7, "nrs_pain_week": 8,
          "wq_satisfaction": 1, "wq_pain_interfere": 5, "wq_pain_worse": 3,
          "emp_offers": 0, "emp_accepted": 0, "emp_started": 0},
@@ -281,7 +294,7 @@ def test_nrs_verbal_and_employment_pass_through():
     (employment.score_employment, "emp_offers", -1),
     (employment.score_employment, "emp_started", 1.5)])
 def test_single_items_reject_out_of_range_values(scorer, column, value):
-    df = export_frame([{}, {column: value}])
+    df = questionnaire_frame([{}, {column: value}])
     with pytest.raises(ValueError) as err:
         scorer(df)
     assert f"{column} = {value:g} for record_id 'P02'" in str(err.value)
@@ -356,10 +369,8 @@ def test_scores_stay_within_their_documented_range(case):
 
 
 # ----------------------------------------------------------------------------- declared
-BOOK = codebook(read_dictionary(ROOT / "data/raw/data_dictionary.csv"))
 FORM_OF = {c: f["form"] for f in BOOK["fields"] for c in f["export_columns"]}
 FORM_OF.update({f"{f['name']}_complete": f["name"] for f in BOOK["forms"]})
-QUESTIONNAIRES = ("health_questionnaire", "work_questionnaire", "employment")
 SCORES = [name for inst in load_spec(CONFIG, checked=True).instruments.values()
           for name in inst.score_names()]
 

@@ -1,5 +1,6 @@
-"""Fixtures of the analysis tests: the paper's per-form interface (built once from
-today's validation, tests/analysis/legacy.py) and its study file, config/config.yaml."""
+"""Fixtures of the analysis tests: the paper's validated data (its REDCap downloads
+validated once per session, as rule validate does: tests/paperdata.py) and its study file,
+config/config.yaml."""
 from __future__ import annotations
 
 import copy
@@ -18,10 +19,11 @@ PAPER_YAML = ROOT / "config" / "config.yaml"
 
 @pytest.fixture(scope="session")
 def paper_interface(tmp_path_factory) -> Path:
-    """The per-form interface as the workflow writes it, from ``snakemake validate`` on the
-    shipped data (about 5 s, once per session)."""
-    import legacy
-    return legacy.build_interface(tmp_path_factory.mktemp("paper"))
+    """The validated data (``results/validated``) of the shipped downloads: one
+    ``<form>.parquet`` per instrument, ``codebook.json``, ``missing_codes.parquet`` (about
+    1 s, once per session)."""
+    import paperdata
+    return paperdata.write_validated(tmp_path_factory.mktemp("paper") / "validated")
 
 
 @pytest.fixture()

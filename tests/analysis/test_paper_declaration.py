@@ -1,6 +1,7 @@
 """The paper's analysis as its study file declares it (config/config.yaml), run on the
-per-form interface, against the regression snapshot of every table (tests/regression/),
-and changes to the declaration giving the cells they should."""
+validated data of its REDCap downloads (one table per form), against the regression
+snapshot of every table (tests/regression/), and changes to the declaration giving the
+cells they should."""
 from __future__ import annotations
 
 import copy
@@ -99,10 +100,9 @@ def test_the_small_cell_rule_rewords_the_several_offers_note(paper):
 
 
 def test_the_library_reads_only_the_interface():
-    """No module of the analysis library or the table kinds reads today's exports or CRF
-    (but the temporary legacy.py, which builds the interface from them)."""
-    sources = [p for p in (ROOT / "workflow/feasibility/analysis").glob("*.py")
-               if p.name != "legacy.py"] + [
+    """No module of the analysis library or the table kinds reads the REDCap downloads or
+    the generator's CRF: they read the validated data only."""
+    sources = list((ROOT / "workflow/feasibility/analysis").glob("*.py")) + [
         ROOT / f"workflow/feasibility/tables/{k}.py"
         for k in ("baseline", "change", "categorical", "counts", "metrics")]
     for path in sources:
@@ -125,7 +125,7 @@ def test_a_new_row_adds_its_cells_and_changes_nothing_else(paper_study, paper_co
                                  "label": "Previously worked, n (%)"})
     cells = build(paper_study, config, "table2", paper_provenance)
     new = cells[cells["row_label"] == "Previously worked, n (%)"]
-    # by hand from the interface: participants are the records with an enrolment row
+    # by hand from the validated data: participants are the records with an enrolment row
     demo = pd.read_parquet(paper_interface / "demographics.parquet")
     worked = int((demo["dem_prev_worked"] == 1).sum())
     assert len(demo) == 31
@@ -136,7 +136,7 @@ def test_a_new_row_adds_its_cells_and_changes_nothing_else(paper_study, paper_co
 
 
 def _with_month12(paper_interface: Path, dest: Path) -> StudyData:
-    """The paper's interface with a 12-month follow-up event whose health questionnaires
+    """The paper's validated data with a 12-month follow-up event whose health questionnaires
     are the 6-month ones (so its changes from baseline must equal the 6-month ones)."""
     book = json.loads((paper_interface / "codebook.json").read_text())
     book["events"].append({"unique_name": "month12_arm_1", "label": "12 months", "arm": 1})
@@ -232,7 +232,7 @@ def test_a_saved_analysis_dataset_gives_the_same_tables(paper_study, paper_confi
 
 
 # ------------------------------------------------------------- the participants table
-SAME_NAME = ["site", "source", "source_group", "consent_date", "sex", "marital_status",
+SAME_NAME = ["site", "source", "source_group", "consent_date", "age", "sex", "marital_status",
              "ethnicity", "education", "pain_area_lower_back", "pain_area_back_or_neck",
              "pain_area_head", "pain_area_chest", "pain_area_abdominal", "pain_area_peripheral",
              "n_pain_areas", "years_in_pain", "years_out_of_work", "years_looking_for_work",
@@ -256,19 +256,44 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def test_the_declaration_derives_the_participants_table(paper, paper_interface):
+def _participant_ids() -> dict[str, str]:
+    """The participant ID of main's exports (PP01...) -> the record (screening number), from
+    the identifier field ``scr_participant_id`` of the all-records download (validation
+    drops it)."""
+    import paperdata
+    raw = pd.read_csv(paperdata.redcap_files()["records"], dtype=str, keep_default_na=False)
+    screening = raw[(raw["redcap_event_name"] == "screening_arm_1")
+                    & (raw["scr_participant_id"] != "")]
+    return dict(zip(screening["scr_participant_id"], screening["record_id"]))
+
+
+@pytest.fixture(scope="module", params=["derived", "saved"])
+def participants_analysis(request, paper, paper_interface, _paper_config_checked, tmp_path_factory):
+    """The paper's analysis as the table and value jobs derive it, and as the figure jobs
+    read it: the saved analysis dataset over the validated forms
+    (``feasibility.figures.build.load_analysis``, rule analysis's output)."""
+    if request.param == "derived":
+        return paper
+    from feasibility.figures.build import load_analysis
+    saved = tmp_path_factory.mktemp("analysis")
+    paper.save(saved)
+    loaded = load_analysis(_paper_config_checked, paper_interface, saved)
+    assert "placed" in loaded._variables and "dropout" in loaded._variables   # read, not derived
+    return loaded
+
+
+def test_the_declaration_derives_the_participants_table(participants_analysis):
     """Every column of the participants table that derive.py made (the snapshot of main at
-    c515aea, tests/regression/participants.csv), recomputed from the interface by the
-    declared expressions, participant by participant."""
+    c515aea, tests/regression/participants.csv; the figures read it then), recomputed from
+    the validated data by the declared expressions, participant by participant; the same
+    from the saved analysis dataset the figures read now."""
+    paper = participants_analysis
     want = pd.read_csv(ROOT / "tests" / "regression" / "participants.csv", keep_default_na=False,
                        na_values=[""])
     bools = {"True": True, "False": False}
     want = want.apply(lambda c: c.map(lambda x: bools.get(x, x)) if c.dtype == object else c)
-    # today's participant ID <-> the record (screening number) of the interface
-    screening = pd.read_parquet(paper_interface.parent / "project" / "results" / "validated"
-                                / "screening.parquet")
-    to_s = dict(zip(screening["scr_participant_id"], screening["record_id"]))
-    want = want.set_index(want["record_id"].map(to_s)).sort_index()
+    want = want.set_index(want["record_id"].map(_participant_ids())).sort_index()
+    assert want.index.notna().all() and want.index.is_unique
     participants = paper.population(paper.spec.participants_expr())
     assert sorted(participants) == list(want.index)
     for tp in ("week6", "week14", "month6"):
@@ -276,6 +301,9 @@ def test_the_declaration_derives_the_participants_table(paper, paper_interface):
         want[f"follow_up_days[{tp}]"] = want[f"fu_days_{tp}"]
     columns = SAME_NAME + [f"follow_up_{k}[{tp}]" for k in ("status", "days")
                            for tp in ("week6", "week14", "month6")]
+    assert set(want.columns) - set(columns) == {
+        "record_id", *(f"fu_{k}_{tp}" for k in ("status", "days")
+                       for tp in ("week6", "week14", "month6"))}
     for column in columns:
         mine = paper.evaluate_rows(parse(column, "test"), index=participants).reindex(want.index)
         expected = want[column]
@@ -283,20 +311,6 @@ def test_the_declaration_derives_the_participants_table(paper, paper_interface):
             expected = pd.to_datetime(expected)
         bad = [rid for rid in want.index if not _same(expected[rid], mine[rid])]
         assert not bad, (column, bad[:3], [(expected[r], mine[r]) for r in bad[:3]])
-
-
-def test_the_figures_participants_table_is_the_declared_one(paper, paper_interface):
-    """The temporary participants table today's figure modules read (rule
-    participants_table) holds the declared variables, keyed as today's exports."""
-    from feasibility.analysis.legacy import participants_for_figures
-
-    screening = pd.read_parquet(paper_interface.parent / "project" / "results" / "validated"
-                                / "screening.parquet")
-    table = participants_for_figures(paper, screening)
-    want = pd.read_csv(ROOT / "tests" / "regression" / "participants.csv")
-    assert sorted(table["record_id"]) == sorted(want["record_id"])
-    assert set(want.columns) - set(table.columns) == {"age"}
-    assert table["dropout"].dtype == bool and table["placed"].dtype == bool
 
 
 # ----------------------------------------------------------------------------- every table

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from feasibility.analysis import Analysis, StudyData, build_table, load_spec
-from feasibility.analysis.legacy import codebook, read_dictionary
 from feasibility.tables.common import html_fragment
+from paperdata import codebook
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 S = [f"S{i:02d}" for i in range(1, 13)]
@@ -33,7 +33,7 @@ def _rows(form: str, event: str, records: list[str], repeat: bool = False, **col
 
 
 def project() -> StudyData:
-    book = codebook(read_dictionary(ROOT / "data" / "raw" / "data_dictionary.csv"))
+    book = codebook()            # the paper's, as validation writes it
     date = pd.to_datetime
     forms = {
         # twelve screened: 10 eligible, 9 of them interested, 8 enrolled (S01-S08)

@@ -3,11 +3,10 @@
     .venv/bin/python tests/benchmarks/bench_analysis.py                 # n = 31 and 100,000
     .venv/bin/python tests/benchmarks/bench_analysis.py --sizes 31 10000 --repeats 3
 
-For each size it makes the validated-data interface (n = 31: the shipped data; larger:
-``python -m feasibility.synth --n N --sites S`` and today's ``snakemake validate``, both
-untimed, through ``tests/analysis/legacy.py``), then times, in a fresh Python process
-each repeat, what the library does with the paper's declaration
-(``config/analysis.paper.yaml``):
+For each size it makes the validated data (n = 31: the shipped REDCap downloads; larger:
+``python -m feasibility.synth --n N --sites S``), validated as rule validate does, untimed
+(``tests/paperdata.py``), then times, in a fresh Python process each repeat, what the
+library does with the paper's study file (``config/config.yaml``):
 
 * read: the tidy tables and codebook;
 * derive + score: every derived variable and every instrument at every time point;
@@ -30,20 +29,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "analysis"))
-DECLARATION = ROOT / "config" / "analysis.paper.yaml"
+sys.path.insert(0, str(ROOT / "tests"))
+STUDY = ROOT / "config" / "config.yaml"
 TARGET_SECONDS = {100_000: 60.0}
 
 
 def measure(folder: Path) -> dict:
     """One run in this process: seconds per phase and peak memory."""
     t0 = time.perf_counter()
-    import yaml
-
     from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+    from feasibility.config import load_study
     imported = time.perf_counter()
     study = StudyData.read(folder)
-    spec = load_spec(yaml.safe_load(DECLARATION.read_text(encoding="utf-8")))
+    spec = load_spec(load_study(STUDY))
     analysis = Analysis(study, spec)
     read = time.perf_counter()
     analysis.score_all()
@@ -60,19 +58,20 @@ def measure(folder: Path) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def interface(size: int, sites: int, work: Path) -> Path:
-    import legacy
+def validated(size: int, sites: int, work: Path) -> Path:
+    import paperdata
     if size == 31:
-        return legacy.build_interface(work)
+        return paperdata.write_validated(work / "validated")
     raw = work / "raw"
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "feasibility.synth", "--n", str(size), "--sites",
                     str(sites), "--out", str(raw)], cwd=ROOT, check=True, capture_output=True)
-    print(f"  n = {size:,}: cohort generated in {time.perf_counter() - t:.0f} s; validating "
-          "with today's pipeline ...", file=sys.stderr, flush=True)
+    print(f"  n = {size:,}: cohort generated in {time.perf_counter() - t:.0f} s; validating ...",
+          file=sys.stderr, flush=True)
     t = time.perf_counter()
-    out = legacy.build_interface(work, raw)
-    print(f"  n = {size:,}: interface built in {time.perf_counter() - t:.0f} s", file=sys.stderr,
+    # the scaled cohort's dates run past the paper's export date (validation.export_date)
+    out = paperdata.write_validated(work / "validated", raw, export_date=None)
+    print(f"  n = {size:,}: validated in {time.perf_counter() - t:.0f} s", file=sys.stderr,
           flush=True)
     return out
 
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[31, 100_000])
     ap.add_argument("--sites", type=int, default=50)
     ap.add_argument("--repeats", type=int, default=1)
-    ap.add_argument("--interface", type=Path, help="an interface folder already built (one size)")
+    ap.add_argument("--validated", type=Path, help="a folder of validated data already made (one size)")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.measure:
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, failed = [], False
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench-analysis-") as tmp:
-            folder = args.interface or interface(size, args.sites, Path(tmp))
+            folder = args.validated or validated(size, args.sites, Path(tmp))
             runs = []
             for _ in range(args.repeats):
                 res = subprocess.run([sys.executable, __file__, "--measure", str(folder)],
@@ -104,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             ok = target is None or med["total"] <= target
             failed |= not ok
             rows.append((size, med, target, ok))
-        if args.interface:
+        if args.validated:
             break
     print(f"{'n':>9} {'records':>9} {'cells':>6} {'read':>7} {'derive+score':>13} "
           f"{'tables':>7} {'total':>7} {'peak MB':>8}  target")
