@@ -110,26 +110,24 @@ def run(project: Path) -> set[str]:
 def test_a_change_to_the_analysis_reruns_nothing_before_it(project):
     """A dry run lists the analysis and, until that checkpoint has run, what comes after it
     (the run itself reruns only the tables whose part of the analysis changed: below);
-    never the validation, the per-form interface or the audit."""
+    never the validation or the audit."""
     edit_study(project, add_instrument)
     ran = dry_run(project)
     assert "analysis" in ran and "table[table=table2]" in ran
-    assert not {"validate", "forms_interface", "audit"} & ran
-    assert not {j for j in ran if j.startswith("validate_export")}
+    assert not {"validate", "audit"} & ran
 
 
 @pytest.mark.slow
 def test_a_new_instrument_reruns_the_analysis_and_the_table_that_shows_it(project,
                                                                           built_project):
     edit_study(project, add_instrument)
-    # the analysis dataset gains its scores; the other tables and the participants table
-    # read nothing of it (today's figures, which a dry run before the analysis checkpoint
+    # the analysis dataset gains its scores; the other tables read nothing of it (today's figures, which a dry run before the analysis checkpoint
     # lists, may run again: they come out byte for byte as they were)
     ran = run(project)
     assert {"analysis", "table[table=table2]"} | AFTER_TABLES <= ran
     assert not {f"table[table={t}]" for t in ("table3", "table4", "table5",
                                                "feasibility_metrics")} & ran
-    assert not {"participants_table", "audit", "forms_interface"} & ran
+    assert not {"validate", "audit"} & ran
     table2 = cells(project, "table2").set_index("row_label")
     assert "HADS anxiety, complete answers" in table2.index
     # the imputed HADS anxiety row stays as it was; one participant had an item blank at
@@ -141,7 +139,7 @@ def test_a_new_instrument_reruns_the_analysis_and_the_table_that_shows_it(projec
     records = pd.read_parquet(project / "results" / "analysis" / "timepoints.parquet")
     assert {"anxiety_complete", "depression_complete"} <= set(records.columns)
     assert unchanged(project, built_project, "tables/table3.csv", "tables/table5.html",
-                     "derived/participants_core.parquet", "figures/completeness.svg",
+                     "figures/completeness.svg",
                      "figures/consort.svg") == []
 
 
@@ -158,7 +156,7 @@ def test_a_new_time_point_reruns_the_analysis_and_no_table_that_does_not_show_it
     edit_study(project, add)
     ran = run(project)
     assert {"analysis", "report_sources", "render"} <= ran
-    assert not {j for j in ran if j.startswith("table[")} and "participants_table" not in ran
+    assert not {j for j in ran if j.startswith("table[")}
     methods = (project / "results/report/build/_generated/timepoints.md").read_text()
     assert methods.startswith("Time points: baseline, 6 weeks, 14 weeks, 6 months and 12 months")
     assert unchanged(project, built_project, "tables/table3.csv", "values/values.json",
@@ -168,12 +166,12 @@ def test_a_new_time_point_reruns_the_analysis_and_no_table_that_does_not_show_it
 @pytest.mark.slow
 def test_a_changed_derived_variable_reruns_the_tables_that_read_it(project, built_project):
     def change(study):
-        # case-management hours as whole hours: the feasibility metrics and the
-        # participants table read it, Tables 2-5 do not
+        # case-management hours as whole hours: the feasibility metrics read it, Tables
+        # 2-5 do not
         study["derived"]["cm_hours"]["expr"] = "round(cm_total_minutes / 60)"
     edit_study(project, change)
     ran = run(project)
-    assert {"analysis", "table[table=feasibility_metrics]", "participants_table"} <= ran
+    assert {"analysis", "table[table=feasibility_metrics]"} <= ran
     assert not {"table[table=table2]", "table[table=table3]", "table[table=table4]",
                 "table[table=table5]"} & ran
     # whole hours per person: the total is a whole number now (it was 170.6)
