@@ -210,7 +210,7 @@ def test_declarations_that_cannot_be_drawn_are_refused_by_name(figures, message)
 
 
 def test_the_shipped_declarations_load():
-    paper = yaml.safe_load((ROOT / "config" / "figures.paper.yaml").read_text())
+    paper = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     assert list(load_figures(paper)) == ["consort", "timeline", "completeness"]
     trial = yaml.safe_load((ROOT / "config" / "studies" / "full-trial.yaml").read_text())
     figs = load_figures(trial)
@@ -785,18 +785,20 @@ def test_figure_style_admits_one_figure_at_a_time():
 # ----------------------------------------------------------------------------- the paper
 @pytest.fixture(scope="module")
 def paper(tmp_path_factory):
-    """The paper's three figures from their declarations (config/analysis.paper.yaml and
-    config/figures.paper.yaml) on the validated-data interface of the shipped data."""
-    sys.path.insert(0, str(ROOT / "tests" / "analysis"))
-    import legacy
+    """The paper's three figures from their declarations in its study file
+    (config/config.yaml, as the workflow reads it) on the validated forms that the rule
+    validate's own entry point writes from the shipped REDCap downloads (data/raw)."""
+    from feasibility import pipeline
+    from feasibility.config import load_study
     base = tmp_path_factory.mktemp("paper")
-    forms = legacy.build_interface(base)
-    cfg = yaml.safe_load((ROOT / "config" / "analysis.paper.yaml").read_text())
-    fragment = yaml.safe_load((ROOT / "config" / "figures.paper.yaml").read_text())
-    cfg["flow"] = {**cfg["flow"], **fragment["flow"]}
-    cfg["figures"] = fragment["figures"]
+    cfg = load_study(ROOT / "config" / "config.yaml")
+    files = pipeline.redcap_files(cfg)
+    pipeline.validate(files, pipeline.validation_settings(cfg), pipeline.fingerprint(files),
+                      str(base / "validated"), str(base / "validation" / "passed.json"),
+                      where=pipeline.ValidationPaths(str(base / "validation")))
+    assert set(cfg["figures"]) == {"consort", "timeline", "completeness"}
     for fid in cfg["figures"]:
-        make_figure(cfg, fid, forms, None, base / "out" / f"{fid}.svg")
+        make_figure(cfg, fid, base / "validated", None, base / "out" / f"{fid}.svg")
     return base / "out"
 
 
