@@ -1,22 +1,49 @@
-"""The scaled synthetic cohort (issue 7): schema-valid, deterministic, k sites whose
-list is the data dictionary's; the writer's column-wise formatter; and the whole workflow
-on a four-site cohort (the recruitment figure's panels for many sites are tested in
-tests/test_figures.py)."""
+"""The scaled synthetic cohort (issue 7): REDCap's downloads of the paper's project that
+validate against their own dictionary and the paper's declared rules, deterministic, k
+sites whose list is the data dictionary's; the writer's column-wise formatter; and the
+whole workflow on a four-site cohort (the recruitment figure's panels for many sites are
+tested in tests/test_figures.py)."""
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from feasibility import crf
+from feasibility.config import load_study
+from feasibility.pipeline import validation_settings
+from feasibility.redcap import validate, write_validated
 from feasibility.synth.scaled import generate_scaled, scaled_sites
-from feasibility.synth.writer import export_csv_text
-from feasibility.validation import read_dictionary, validate_folder as validate_all
+from feasibility.synth.writer import column_text
 
-from projectcopy import checksums, copy_project, run_snakemake
+from projectcopy import ROOT, checksums, copy_project, run_snakemake
+from records_helpers import read_csv, write_csv
 
 N, SITES, SEED = 300, 5, 7
+FIVE = [["1", "Birmingham"], ["2", "Coventry"], ["3", "Site 03"], ["4", "Site 04"], ["5", "Site 05"]]
+EXPORT_DATE = "2025-01-01"
+DOWNLOADS = ["records.csv", "data_dictionary.csv", "instrument_designations.csv", "events.csv", "project.xml"]
+
+
+def settings() -> dict:
+    """The paper's validation settings (its declared cross-form rules, repeating forms), with
+    an export date after the scaled cohort's last follow-up (it is recruited from 2021, after
+    the paper's export)."""
+    return {**validation_settings(load_study(ROOT / "config" / "config.yaml")), "export_date": EXPORT_DATE}
+
+
+def validate_raw(raw: Path):
+    """The downloads in ``raw`` validated as the rule validate does it."""
+    return validate(raw / crf.RECORDS_FILE, dictionary=raw / crf.DICTIONARY_FILE,
+                    instrument_designations=raw / crf.DESIGNATIONS_FILE, events=raw / crf.EVENTS_FILE,
+                    settings=settings())
 
 
 @pytest.fixture(scope="module")
@@ -26,59 +53,63 @@ def cohort(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def validated(cohort):
+    result = validate_raw(cohort)
+    assert result.ok, "\n".join(f.message() for f in result.failures[:20])
+    return result
+
+
 @pytest.fixture
 def raw(cohort, tmp_path):
     return shutil.copytree(cohort, tmp_path / "raw")
 
 
-def read(raw, export: str) -> pd.DataFrame:
-    return pd.read_csv(raw / crf.EXPORTS[export].file, dtype=str, keep_default_na=False)
-
-
 # ------------------------------------------------------------------------------ the cohort
-def test_every_export_validates(cohort):
-    context, failures = validate_all(cohort)
-    assert failures == [], "\n".join(f.message() for f in failures[:20])
-    assert set(context) == set(crf.EXPORTS)
+def test_the_downloads_validate(cohort, validated):
+    assert validated.failures == [], "\n".join(f.message() for f in validated.failures[:20])
+    assert set(validated.tables) == {f.name for f in validated.project.forms}
+    assert sorted(p.name for p in cohort.iterdir()) == sorted([*DOWNLOADS, "provenance.json"])
 
 
-def test_cohort_has_the_participants_and_sites_asked_for(cohort):
-    enrolment = read(cohort, "enrolment")
+def test_cohort_has_the_participants_and_sites_asked_for(validated):
+    tables = validated.tables
+    enrolment = tables["enrolment"]
     assert len(enrolment) == N and enrolment["record_id"].is_unique
-    screened = read(cohort, "screening")
-    assert (screened["scr_enrolled"] == "1").sum() == N
-    for export, column in (("screening", "scr_site"), ("enrolment", "enr_site")):
-        assert set(read(cohort, export)[column]) == {"1", "2", "3", "4", "5"}, column
-    dictionary = read_dictionary(cohort / crf.DICTIONARY_FILE).set_index("Variable / Field Name")
+    assert (tables["screening"]["scr_enrolled"] == 1).sum() == N
+    for form, column in (("screening", "scr_site"), ("enrolment", "enr_site")):
+        assert set(tables[form][column].dropna()) == {1, 2, 3, 4, 5}, column
+    assert set(tables["placement"]["plc_site"].dropna()) <= {1, 2, 3, 4, 5}
+
+
+def test_the_dictionary_and_the_codebook_list_the_sites(cohort, validated, tmp_path):
+    """The site fields' choices are the dictionary's five sites, in the download and in the
+    codebook the analysis reads (results/validated/codebook.json)."""
+    dictionary = pd.read_csv(cohort / crf.DICTIONARY_FILE, dtype=str, keep_default_na=False)
+    choices = dictionary.set_index("Variable / Field Name")["Choices, Calculations, OR Slider Labels"]
+    write_validated(validated, tmp_path / "validated")
+    fields = {f["name"]: f for f in json.loads((tmp_path / "validated" / "codebook.json").read_text())["fields"]}
     for field in crf.SITE_FIELDS:
-        assert dictionary.at[field, "Choices, Calculations, OR Slider Labels"] == (
-            "1, Birmingham | 2, Coventry | 3, Site 03 | 4, Site 04 | 5, Site 05")
+        assert choices[field] == " | ".join(f"{c}, {label}" for c, label in FIVE), field
+        assert [[str(c), label] for c, label in fields[field]["choices"]] == FIVE, field
 
 
-def test_validated_tables_carry_the_dictionary_sites(cohort):
-    context, _ = validate_all(cohort)
-    five = ((1, "Birmingham"), (2, "Coventry"), (3, "Site 03"), (4, "Site 04"), (5, "Site 05"))
-    for export in ("screening", "enrolment", "placements"):
-        assert crf.study_sites(context[export]) == five, export
-    assert "sites" not in context["case_management"].attrs          # no site field there
-
-
-def test_cohort_has_the_study_paths(cohort):
+def test_cohort_has_the_study_paths(validated):
     """Withdrawals, people not placed, repeated log entries, checkbox groups, gaps."""
-    sc = read(cohort, "status_changes")
-    assert {"1", "2", "7"} <= set(sc["sc_type"]) and (sc["sc_further_data"] == "0").any()
-    placements = read(cohort, "placements")
-    assert set(placements["plc_placed"]) == {"0", "1"}
-    for export in ("case_management", "status_changes", "adverse_events"):
-        assert (read(cohort, export)["redcap_repeat_instance"] == "2").any(), export
-    enrolment = read(cohort, "enrolment")
-    ticked = enrolment[[f"dem_pain_area___{k}" for k in range(1, 7)]].eq("1").sum(axis=1)
+    t = validated.tables
+    sc = t["status_change"]
+    assert {1, 2, 7} <= set(sc["sc_type"].dropna()) and (sc["sc_further_data"] == 0).any()
+    assert set(t["placement"]["plc_placed"].dropna()) == {0, 1}
+    for form in ("cm_contact", "status_change", "adverse_event"):
+        assert (t[form]["redcap_repeat_instance"] == 2).any(), form
+    ticked = t["demographics"][[f"dem_pain_area___{k}" for k in range(1, 7)]].sum(axis=1)
     assert ticked.min() >= 1 and ticked.max() >= 2
-    baseline = read(cohort, "questionnaires_baseline")
-    assert (baseline[[f"hads_{i}" for i in range(1, 15)]] == "").any().any()
-    returned = read(cohort, "followup_admin")
+    hq = t["health_questionnaire"]
+    baseline = hq[hq["redcap_event_name"] == "baseline_arm_1"]
+    assert baseline[[f"hads_{i}" for i in range(1, 15)]].isna().any().any()
+    returned = t["followup_admin"]
     for event in crf.FOLLOW_UP_EVENTS:
-        assert ((returned["redcap_event_name"] == event) & (returned["fu_returned"] == "1")).any()
+        assert ((returned["redcap_event_name"] == event) & (returned["fu_returned"] == 1)).any(), event
 
 
 def test_generation_is_deterministic(cohort, tmp_path):
@@ -89,14 +120,14 @@ def test_generation_is_deterministic(cohort, tmp_path):
 
 
 def test_progress_names_each_export(tmp_path):
-    import io
     log = io.StringIO()
     written = generate_scaled(40, 3, SEED, tmp_path / "raw", progress=log)
     lines = log.getvalue().splitlines()
     assert lines[0].startswith("scaled synthetic cohort: n = 40 participants, 3 sites, seed 7")
-    enrolled = next(line for line in lines if line.startswith("enrolment.csv: "))
-    assert enrolled.startswith("enrolment.csv: 40 records, ") and enrolled.endswith(" s")
-    assert len(written) == len(crf.EXPORTS) + 1
+    enrolled = next(line for line in lines if line.startswith("enrolment: "))
+    assert enrolled.startswith("enrolment: 40 rows, ") and enrolled.endswith(" s")
+    assert lines[-1].startswith("records.csv: ") and "sites Birmingham, Coventry, Site 03" in lines[-1]
+    assert [p.name for p in written] == DOWNLOADS
 
 
 def test_site_names_are_the_studys_then_numbered():
@@ -105,60 +136,57 @@ def test_site_names_are_the_studys_then_numbered():
 
 
 # --------------------------------------------------------------- sites from the dictionary
-@pytest.mark.parametrize("export,column", [("screening", "scr_site"), ("enrolment", "enr_site"),
-                                           ("placements", "plc_site")])
-def test_site_code_not_in_the_dictionary_fails_at_its_cell(raw, export, column):
-    df = read(raw, export)
-    row = df.index[df[column] == "5"][0]                 # 5: listed in the dictionary
-    df.at[row, column] = "6"                              # 6: not listed
-    df.to_csv(raw / crf.EXPORTS[export].file, index=False, lineterminator="\n")
-    _, failures = validate_all(raw)
-    hits = [f for f in failures if f.field == column and f.value == "6"]
-    assert len(hits) == 1, [f.message() for f in failures]
-    assert hits[0].file == crf.EXPORTS[export].file and "unknown code" in hits[0].rule
-    assert hits[0].line == row + 2                         # header is line 1
-    assert hits[0].record_id == df.at[row, "record_id"]
-
-
-def test_site_list_must_be_the_same_for_every_site_field(raw):
-    path = raw / crf.DICTIONARY_FILE
-    dictionary = pd.read_csv(path, dtype=str, keep_default_na=False)
-    at = dictionary["Variable / Field Name"] == "plc_site"
-    dictionary.loc[at, "Choices, Calculations, OR Slider Labels"] = "1, Birmingham | 2, Coventry"
-    dictionary.to_csv(path, index=False, lineterminator="\n")
-    _, failures = validate_all(raw)
-    about_dictionary = [f for f in failures if f.file == crf.DICTIONARY_FILE]
-    assert [f.field for f in about_dictionary] == ["plc_site"]
-    assert "site list disagrees with scr_site's (1, Birmingham | 2, Coventry | 3, Site 03" \
-        in about_dictionary[0].rule
-
-
-def test_unreadable_site_list_is_reported(raw):
-    path = raw / crf.DICTIONARY_FILE
-    path.write_text(path.read_text().replace("3, Site 03 | 4, Site 04", "3, Site 03 | four, Site 04"))
-    _, failures = validate_all(raw)
-    assert {(f.file, f.field) for f in failures if "site list" in f.rule} >= {
-        (crf.DICTIONARY_FILE, "scr_site")}
+@pytest.mark.parametrize("column", ["scr_site", "enr_site", "plc_site"])
+def test_site_code_not_in_the_dictionary_fails_at_its_cell(raw, column):
+    header, body = read_csv(raw / crf.RECORDS_FILE)
+    j = header.index(column)
+    i = next(i for i, r in enumerate(body) if r[j] == "5")       # 5: listed in the dictionary
+    body[i][j] = "6"                                              # 6: not listed
+    write_csv(raw / crf.RECORDS_FILE, header, body)
+    result = validate_raw(raw)
+    assert not result.ok
+    hits = [f for f in result.failures if f.field == column and f.value == "6"]
+    assert len(hits) == 1, [f.message() for f in result.failures]
+    assert hits[0].file == crf.RECORDS_FILE and hits[0].line == i + 2    # header is line 1
+    assert (hits[0].record, hits[0].event) == (body[i][0], body[i][1])
+    assert hits[0].rule == f"not a code of {column} (its codes are 1, 2, 3, 4, 5)"
 
 
 # -------------------------------------------------------------------------------- writer
 def test_writer_formats_columns_as_redcap_exports_them():
-    frame = pd.DataFrame({
-        "record_id": ["PP01", "PP02"], "redcap_event_name": "intervention_arm_1",
-        "redcap_repeat_instrument": "adverse_event", "redcap_repeat_instance": [1.0, 2.0],
-        "ae_date": [pd.Timestamp("2021-03-04"), pd.NaT], "ae_serious": [0.0, float("nan")],
-        "ae_related": [1, 3], "ae_category": [2.0, 4.0],
-        "ae_description": ['Fell, then "rested"', None], "adverse_event_complete": 2.0})
-    assert export_csv_text(crf.EXPORTS["adverse_events"], frame).splitlines()[1:] == [
-        'PP01,intervention_arm_1,adverse_event,1,2021-03-04,0,1,2,"Fell, then ""rested""",2',
-        "PP02,intervention_arm_1,adverse_event,2,,,3,4,,2"]
-    # number_1dp keeps its decimal; a column the frame lacks is blank (wp_session)
-    wp = pd.DataFrame({"record_id": ["PP01"], "redcap_event_name": "intervention_arm_1",
-                       "wp_attended": [1.0], "wp_date": [pd.Timestamp("2021-05-06")],
-                       "wp_days": [2.0], "work_preparation_complete": [2]})
-    assert export_csv_text(crf.EXPORTS["work_preparation"], wp) == (
-        "record_id,redcap_event_name,wp_attended,wp_session,wp_date,wp_days,"
-        "work_preparation_complete\nPP01,intervention_arm_1,1,,2021-05-06,2.0,2\n")
+    fields = {f.name: f for f in crf.fields()}
+    assert column_text(pd.Series([pd.Timestamp("2021-03-04"), pd.NaT]), fields["ae_date"]).tolist() == [
+        "2021-03-04", ""]
+    assert column_text(pd.Series([0.0, np.nan, 3.0]), fields["ae_serious"]).tolist() == ["0", "", "3"]
+    assert column_text(pd.Series([2.0, 0.5]), fields["wp_days"]).tolist() == ["2.0", "0.5"]     # number_1dp
+    assert column_text(pd.Series([7.0, 1.25]), fields["plc_hours_wk1"]).tolist() == ["7.00", "1.25"]
+    assert column_text(pd.Series(['Fell, then "rested"', None]), fields["ae_description"]).tolist() == [
+        'Fell, then "rested"', ""]
+
+
+def test_the_records_export_is_written_as_redcap_writes_it(cohort):
+    """Read back from records.csv: RFC 4180 quoting, dates YYYY-MM-DD, whole numbers without
+    a decimal point, number_1dp / number_2dp with their decimals; a form's fields blank on
+    the rows of other forms and events."""
+    text = (cohort / crf.RECORDS_FILE).read_text(encoding="utf-8")
+    assert "\r" not in text and not text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    header, body = rows[0], rows[1:]
+    assert header[:4] == ["record_id", "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance"]
+    assert all(len(r) == len(header) for r in body)
+    shapes = {"date_ymd": r"\d{4}-\d{2}-\d{2}", "integer": r"-?\d+", "number_1dp": r"-?\d+\.\d",
+              "number_2dp": r"-?\d+\.\d\d"}
+    checked = set()
+    for fld in crf.fields():
+        if fld.validation in shapes and fld.name in header:
+            j = header.index(fld.name)
+            values = {r[j] for r in body} - {""}
+            bad = [v for v in values if not re.fullmatch(shapes[fld.validation], v)]
+            assert not bad, (fld.name, bad[:5])
+            checked.add(fld.validation) if values else None
+    assert checked == set(shapes)
+    instance = [r[3] for r in body if r[3]]
+    assert instance and all(re.fullmatch(r"[1-9]\d*", v) for v in instance)
 
 
 # ------------------------------------------------------------------------------ end to end
@@ -166,10 +194,10 @@ def test_writer_formats_columns_as_redcap_exports_them():
 def test_workflow_runs_on_a_four_site_cohort(tmp_path):
     proj = copy_project(tmp_path)
     raw = proj / "data" / "raw"
-    for path in raw.glob("*.csv"):
-        path.unlink()
+    shutil.rmtree(raw)
     generate_scaled(300, 4, SEED, raw)
-    res = run_snakemake(proj)
+    # the paper's export date (2019) is before this cohort's recruitment (2021 to 2024)
+    res = run_snakemake(proj, "--config", f"validation={{export_date: '{EXPORT_DATE}'}}")
     assert res.returncode == 0, res.stderr[-3000:]
     results = proj / "results"
     assert (results / "report" / "feasibility.html").stat().st_size > 0
