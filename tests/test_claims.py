@@ -7,6 +7,7 @@ exact case-management sums and the appendices' wording.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -50,8 +51,12 @@ def test_the_generator_leaves_a_provenance_file_beside_its_exports():
     assert prov["seed"] == config["synthetic"]["seed"]
     assert "10.1186/s40814-020-00581-6" in prov["calibrated_to"]["publication"]
     assert prov["calibrated_to"]["eq5d_index"]
-    # every file it wrote, by hash: a later edit of the data is detectable
-    assert set(prov["files"]) >= {"screening.csv", "data_dictionary.csv"}
+    # every file it wrote (REDCap's downloads), by hash: a later edit of the data is detectable
+    downloads = {p.name for p in (ROOT / "data/raw").iterdir()} - {"provenance.json", "README.md"}
+    assert set(prov["files"]) == downloads >= {"records.csv", "data_dictionary.csv",
+                                               "instrument_designations.csv"}
+    for name, digest in prov["files"].items():
+        assert hashlib.sha256((ROOT / "data/raw" / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_the_first_page_says_the_data_are_synthetic(built_project):

@@ -29,11 +29,13 @@ MIN_FREE_TEXT = 5      # shorter free-text answers ("Yes", "n/a") are common wor
 
 # ---------------------------------------------------------------------------- raw values
 def sensitive_values(raw: Path) -> dict[str, dict[str, str]]:
-    """Every identifier, exact date and free-text answer in the raw exports, by kind.
+    """Every identifier, exact date and free-text answer in the raw REDCap downloads, by kind.
 
-    Kinds come from the data dictionary (``Identifier?``, ``date_ymd`` validation, text
-    fields without validation or choices) and, for identifiers, also from crf.py.
-    Returns {kind: {value: "file:field"}}.
+    Kinds come from the data dictionary (``Identifier?``, which marks the record-ID field
+    and the participant ID; ``date_ymd`` validation; text fields without validation or
+    choices) and, for identifiers, also from crf.py. The values are read from the
+    all-records export (records.csv), where every field is a column of its own name.
+    Returns {kind: {value: "records.csv:field"}}.
     """
     dd = pd.read_csv(raw / crf.DICTIONARY_FILE, dtype=str, keep_default_na=False)
     name, validation = dd["Variable / Field Name"], dd["Text Validation Type OR Show Slider Number"]
@@ -42,13 +44,13 @@ def sensitive_values(raw: Path) -> dict[str, dict[str, str]]:
     free = set(name[dd["Field Type"].isin(["text", "notes"]) & (validation == "")
                     & (dd["Choices, Calculations, OR Slider Labels"] == "")]) - identifiers
     found: dict[str, dict[str, str]] = {"identifier": {}, "exact date": {}, "free text": {}}
-    for export in crf.EXPORTS.values():
-        frame = pd.read_csv(raw / export.file, dtype=str, keep_default_na=False)
-        for kind, fields in (("identifier", identifiers), ("exact date", dates), ("free text", free)):
-            for field in sorted(fields & set(frame.columns)):
-                for value in frame[field].str.strip():
-                    if value and (kind != "free text" or len(value) >= MIN_FREE_TEXT):
-                        found[kind].setdefault(value, f"{export.file}:{field}")
+    frame = pd.read_csv(raw / crf.RECORDS_FILE, dtype=str, keep_default_na=False)
+    for kind, fields in (("identifier", identifiers), ("exact date", dates), ("free text", free)):
+        assert fields <= set(frame.columns), sorted(fields - set(frame.columns))
+        for field in sorted(fields):
+            for value in frame[field].str.strip():
+                if value and (kind != "free text" or len(value) >= MIN_FREE_TEXT):
+                    found[kind].setdefault(value, f"{crf.RECORDS_FILE}:{field}")
     return found
 
 
@@ -177,8 +179,10 @@ def report_texts(built_project):
 # ------------------------------------------------------------------------------- the scan
 def test_the_raw_values_collected_cover_every_kind(raw_values):
     ids, dates, free = raw_values["identifier"], raw_values["exact date"], raw_values["free text"]
-    # 117 screened (S001..S117) and 31 recruited (PP01..PP31); one date of birth each
+    # 117 screened (record IDs S001..S117) and 31 recruited (participant IDs PP01..PP31);
+    # one date of birth each
     assert {f"S{i:03d}" for i in range(1, 118)} <= set(ids)
+    assert {ids[f"S{i:03d}"] for i in range(1, 118)} == {"records.csv:record_id"}
     assert {f"PP{i:02d}" for i in range(1, 32)} <= set(ids)
     assert sum(src.endswith(":dem_dob") for src in dates.values()) == 31
     assert any(src.endswith(":sc_date") for src in dates.values())
