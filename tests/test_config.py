@@ -345,3 +345,11 @@ def test_configfile_does_not_merge_with_the_default_study(tmp_path, other_study)
     assert res.returncode == 0, res.stderr[-3000:]
     res = run_snakemake(proj, "--dry-run")
     assert res.returncode != 0 and "report.timeout_seconds is 0" in res.stdout + res.stderr
+
+
+def test_null_on_the_command_line_is_null_where_text_is_also_allowed(tmp_path, monkeypatch):
+    (tmp_path / "study.yaml").write_text(ANALYSED)
+    monkeypatch.chdir(tmp_path)
+    config = load_study("study.yaml", {"validation": {"export_date": "null"},
+                                       "report": {"title": "null"}})
+    assert config["validation"]["export_date"] is None and config["report"]["title"] is None

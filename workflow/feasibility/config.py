@@ -434,6 +434,8 @@ def _typed(value: Any, sub: dict, root: dict) -> Any:
     types = set(types if isinstance(types, list) else [types] if types else [])
     if "enum" in sub:
         types |= {type(v).__name__ for v in sub["enum"]}
+    if isinstance(value, str) and "null" in types and value.strip() in ("null", "Null", "NULL", "~"):
+        return None            # YAML's null, where the schema allows it beside text
     if isinstance(value, str) and types and "string" not in types and "str" not in types:
         try:
             return yaml.safe_load(value)
