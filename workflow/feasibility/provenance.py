@@ -33,6 +33,8 @@ FORMAT = "feasibility-provenance/1"
 
 SYNTHETIC_SOURCE_NOTE = ("Source: synthetic data made by this project's generator to reproduce "
                          "the paper's published aggregates; not the study's data.")
+DUMMY_SOURCE_NOTE = ("Source: dummy data made by this project's generator from the study's data "
+                     "dictionary; not the study's data.")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Provenance:
     statement: str = ""
     invented: tuple[str, ...] = ()
     files: dict = field(default_factory=dict)
+    command: str = ""                # how to make the data again (the dummy generator's)
 
     def changed_files(self, current: dict[str, str | None]) -> list[str]:
         """Files the generator wrote whose SHA-256 differs now (``current``: name -> hash)."""
@@ -96,7 +99,8 @@ def read_provenance(path: str | Path | None) -> Provenance | None:
                       cohort=raw.get("cohort", ""), seed=raw.get("seed"),
                       calibrated_to=raw.get("calibrated_to") or {},
                       statement=raw.get("statement", ""),
-                      invented=tuple(raw.get("invented") or ()), files=raw.get("files") or {})
+                      invented=tuple(raw.get("invented") or ()), files=raw.get("files") or {},
+                      command=raw.get("command", ""))
 
 
 def is_synthetic(prov: Provenance | None) -> bool:
@@ -108,4 +112,5 @@ def source_note(prov: Provenance | None, real: str, what: str = "") -> str:
     that they are not the study's data, followed by ``what`` (the forms used)."""
     if not is_synthetic(prov):
         return real
-    return SYNTHETIC_SOURCE_NOTE + (f" {what}" if what else "")
+    note = SYNTHETIC_SOURCE_NOTE if (prov.calibrated_to or {}).get("publication") else DUMMY_SOURCE_NOTE
+    return note + (f" {what}" if what else "")

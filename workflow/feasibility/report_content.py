@@ -99,8 +99,9 @@ def data_statement(prov: Provenance | None, changed: list[str] | None = None) ->
                      "shows the pipeline reproduces the paper's analysis, not that the data "
                      "are real.")
     if prov.invented:
-        lines.append("Invented by the generator (the paper does not publish them): "
-                     + "; ".join(prov.invented) + ".")
+        lines.append("Invented by the generator"
+                     + (" (the paper does not publish them)" if cal.get("publication") else "")
+                     + ": " + "; ".join(prov.invented) + ".")
     if changed:
         lines.append(f"**{len(changed)} file(s) were changed after the generator wrote them** "
                      f"({', '.join(changed)}): the results below are of the changed data.")
@@ -138,6 +139,12 @@ def _lower_first(label: str) -> str:
 
 def _joined(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _has_publication(config: dict) -> bool:
+    """Whether the study reproduces a publication (``paths.published_values``): only then
+    do the methods compare with "the paper"."""
+    return bool((config.get("paths") or {}).get("published_values"))
 
 
 def timepoints_text(config: dict) -> str:
@@ -192,7 +199,9 @@ def eq5d_text(config: dict, prov: Provenance | None = None) -> str:
         def cited(m) -> str:
             return f"{m.short} ({m.citation})" if m.citation else m.name
 
-        if used.id == paper.id:
+        if not _has_publication(config):         # no paper to compare the method with
+            text = f"Index values come from {cited(used)}."
+        elif used.id == paper.id:
             text = f"Index values come from {cited(used)}, the paper's method."
         else:
             text = (f"Index values come from {cited(used)}. "
@@ -229,7 +238,7 @@ def small_cell_rule(config: dict) -> str:
     k = small_cell_threshold(config)
     if not k:
         return ("**Small cells.** No small-cell rule was applied: counts of 1 and more are "
-                "printed, as in the paper.")
+                "printed" + (", as in the paper." if _has_publication(config) else "."))
     labels = [t.get("label") or t.get("title") or tid
               for tid, t in (config.get("tables") or {}).items()]
     where = f"In the tables ({_joined(labels)})" if labels else "In the tables"
@@ -452,7 +461,7 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
         data = (f"Data: synthetic, made by the generator {prov.generator} {prov.generator_version} "
                 f"({prov.cohort} cohort), seed {prov.seed}"
                 + (f", calibrated to {cal['publication']}" if cal.get("publication") else "")
-                + ". Regenerate them with `python -m feasibility.synth --out data/raw`.\n\n")
+                + f". Regenerate them with `{prov.command or 'python -m feasibility.synth --out data/raw'}`.\n\n")
     else:
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"

@@ -294,14 +294,16 @@ def _estimated_widths(table: Table) -> list[tuple[list[int], float]]:
 
 
 def _shared_widths(table: Table, available: float) -> str:
-    """Typst ``columns`` for a table wider than the text: the columns of short content stay
-    ``auto`` and the others share the rest of the width in proportion to the square root
+    """Typst ``columns`` for a table wider than the text: the columns of short content keep
+    their width and the others share the rest of the width in proportion to the square root
     of their usual (80th centile) length, so that columns of long text wrap rather than
     short ones, and a very long column does not squeeze the others into a word a line."""
     widths = []
     for col, natural in _estimated_widths(table):
         if natural <= NARROW * available:
-            widths.append("auto")
+            # its estimated width (which errs wide), not ``auto``: Typst widens an auto
+            # column to fit a spanner over it and an fr column, squeezing the fr columns
+            widths.append(f"{natural:.1f}pt")
         else:
             usual = sorted(col)[int(0.8 * (len(col) - 1))] if col else 1
             widths.append(f"{math.sqrt(max(usual, 1)):.2f}fr")

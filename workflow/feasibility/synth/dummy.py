@@ -1275,11 +1275,34 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
     target = (Path(out) / Path(records).name) if out is not None else _path(base, records)
     dummy = generate(project, n, seed, settings, progress)
     path = dummy.write(target, writer=writer, progress=progress)
+    write_dummy_provenance(path, study_path, n, seed, settings)
     for note in dummy.notes:
         print(f"dummy: note: {note}", file=sys.stderr)
     if progress:
         progress(f"dummy: wrote {path}")
     return path
+
+
+def write_dummy_provenance(records: Path, study_path: Path, n: int, seed: int,
+                           settings: Settings) -> Path:
+    """``provenance.json`` beside the export (``feasibility.provenance``): the report then
+    says on its first page, in its source notes and in its provenance appendix that the
+    data are dummy data, never the study's."""
+    from feasibility import __version__
+    from feasibility.provenance import write_provenance
+
+    effects = ("with the between-group effects the study file's dummy_data.effects declares"
+               if settings.effects else "with no treatment effect")
+    statement = (f"Dummy data made from the project's REDCap data dictionary by this project's "
+                 f"generator ({n:,} records, {effects}): no record describes a real person.")
+    study = os.path.relpath(study_path, Path.cwd()) if study_path.is_absolute() else str(study_path)
+    return write_provenance(
+        Path(records).parent, [Path(records)], synthetic=True, generator="feasibility.synth.dummy",
+        generator_version=__version__, cohort="dummy", seed=int(seed), statement=statement,
+        invented=["every value of every record: drawn from the data dictionary's types, "
+                  "ranges and choices and the study file's dummy_data settings"],
+        command=f"python -m feasibility.synth.dummy --study {Path(study).as_posix()} "
+                f"--n {n} --seed {seed}")
 
 
 def main(argv: list[str] | None = None) -> int:

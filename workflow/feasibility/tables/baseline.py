@@ -138,6 +138,9 @@ class Describe:
             v = ctx.variable(spec["variable"], where, column)
             columns.append((column, v))
         kind = self.kind_of(spec, columns[0][1])
+        # a row with missing values in one column has its missing row in every column (a
+        # blank cell beside "12 (5)" would read as not computed, not as none missing)
+        self.row_missing = any(bool(v.data.isna().any()) for _, v in columns)
         label = (ctx.render(spec["label"]) if "label" in spec
                  else ctx.label_of(spec["variable"]))
         for i, (column, v) in enumerate(columns):
@@ -187,7 +190,7 @@ class Describe:
         if self.option(spec, "missing") != "row":
             return
         k = int(values.isna().sum())
-        if not k:
+        if not k and not getattr(self, "row_missing", False):
             return
         label = spec.get("missing_label", f"{base_label}: missing")
         n = len(column.index)
@@ -294,7 +297,7 @@ class Describe:
                           estimate=n_pct(count, n).percent, n=count, denominator=n,
                           published_key=self.level_key(spec, code, text, keys)))
         k = int(values.isna().sum())
-        if k and self.option(spec, "missing") == "row":
+        if (k or getattr(self, "row_missing", False)) and self.option(spec, "missing") == "row":
             self.add(rid, column, (group, MISSING),
                      cell(self.ctx.cell_table, group, MISSING, column.id, "n_pct",
                           decimals=decimals, estimate=n_pct(k, n).percent, n=k, denominator=n))
