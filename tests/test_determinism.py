@@ -14,8 +14,9 @@ import pytest
 from projectcopy import copy_project, run_snakemake
 
 # Every output that is published or read by a later step; logs are not outputs.
-COMPARED = ["tables/*", "figures/*", "reproduction/*", "values/*", "derived/*", "validation/report.*",
-            "report/feasibility.html", "report/feasibility.pdf", "report/build/_generated/*"]
+COMPARED = ["tables/*", "figures/*", "reproduction/*", "values/*", "analysis/*", "validated/*", "validation/report.*",
+            "report/feasibility.html", "report/feasibility.pdf", "report/build/_generated/*",
+            "quality/*/*", "report/quality.html", "report/quality.pdf"]
 
 
 def outputs(project: Path) -> dict[str, bytes]:
@@ -58,7 +59,7 @@ def monkeypatch_module():
 def test_two_clean_builds_are_byte_identical(built_project, second_build):
     first, second = outputs(built_project), outputs(second_build)
     for must in ("report/feasibility.html", "report/feasibility.pdf", "tables/table2.csv",
-                 "figures/consort.svg", "figures/timeline.png", "derived/scores.parquet",
+                 "figures/consort.svg", "figures/timeline.png", "analysis/timepoints.parquet", "validated/codebook.json",
                  "reproduction/comparison.csv"):
         assert must in first, must
     assert sorted(first) == sorted(second)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import records_helpers as rh
 from projectcopy import ROOT, copy_project, jobs_run, run_snakemake
 
 # what every change to the tables reruns after them: the named values (they read the cells),
@@ -76,9 +77,8 @@ def test_a_new_table_row_adds_its_cells_and_changes_no_other_output(project, bui
     assert res.returncode == 0, res.stderr[-3000:]
     assert jobs_run(res.stderr) == {"table[table=table2]"} | AFTER_TABLES
     # by hand from the raw export: the enrolled who had previously worked, of all 31
-    enrolment = pd.read_csv(project / "data" / "raw" / "enrolment.csv", dtype=str,
-                            keep_default_na=False)
-    worked = int((enrolment["dem_prev_worked"] == "1").sum())
+    rows = rh.form_rows(project / "data" / "raw", ["dem_prev_worked"], event="baseline")
+    worked = sum(r["dem_prev_worked"] == "1" for r in rows)
     row = cells(project, "table2").set_index("row_label").loc["Previously worked, n (%)"]
     assert (row["n"], row["denominator"], row["text"]) == (
         str(worked), "31", f"{worked} ({round(100 * worked / 31)})")
@@ -204,10 +204,11 @@ def test_a_study_with_its_own_published_values_is_audited_and_compared(tmp_path)
     study = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     study["tables"] = {"table5": study["tables"]["table5"]}
     study["values"] = {}
+    study["figures"] = {}
     study["report"] = {"title": "Job outcomes"}
     published = yaml.safe_load((ROOT / "config" / "published_values.yaml").read_text())
     (proj / "config" / "other.yaml").write_text(yaml.safe_dump(
-        {**study, "paths": {"raw": "../data/raw", "published_values": "other_values.yaml"}},
+        {**study, "paths": {"published_values": "other_values.yaml"}},
         sort_keys=False))
     (proj / "config" / "other_values.yaml").write_text(
         yaml.safe_dump({"table5_jobs": published["table5_jobs"]}, sort_keys=False))

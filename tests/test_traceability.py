@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import records_helpers as rh
 from projectcopy import ROOT, checksums, run_snakemake
 
 
@@ -22,16 +23,6 @@ def project(built_project, tmp_path) -> Path:
     dest = tmp_path / "proj"
     shutil.copytree(built_project, dest, symlinks=True)
     return dest
-
-
-def edit(project: Path, file: str, record: str, column: str, new) -> str:
-    path = project / "data" / "raw" / file
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    i = df.index[df["record_id"] == record][0]
-    old = df.at[i, column]
-    df.at[i, column] = new(old) if callable(new) else new
-    df.to_csv(path, index=False, lineterminator="\n")
-    return old
 
 
 def cells(project: Path) -> pd.DataFrame:
@@ -70,8 +61,9 @@ def test_one_date_of_birth_changes_only_the_age_row(project):
     # Twenty years younger: the mean age of 31 moves by 20/31 = 0.65 years, more than the
     # 0.05 that the printed one decimal could hide, so the row must change.
     before = cells(project), reproduced(project), consort_boxes(project)
-    edit(project, "enrolment.csv", "PP07", "dem_dob",
-         lambda d: f"{int(d[:4]) + 20}{d[4:]}")
+    raw = project / "data" / "raw"
+    dob = rh.get_value(raw, "PP07", "baseline", "dem_dob")
+    rh.set_value(raw, "PP07", "baseline", "dem_dob", f"{int(dob[:4]) + 20}{dob[4:]}")
     rebuild(project)
     after = cells(project), reproduced(project), consort_boxes(project)
     assert changed(before[0], after[0]) == {("table2", "Demographics", "Age, mean (SD)",
@@ -82,16 +74,17 @@ def test_one_date_of_birth_changes_only_the_age_row(project):
 
 @pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_one_six_month_wemwbs_answer_changes_only_its_change_score(project):
-    month6 = pd.read_csv(project / "data" / "raw" / "questionnaires_month6.csv", dtype=str, keep_default_na=False)
-    baseline = pd.read_csv(project / "data" / "raw" / "questionnaires_baseline.csv", dtype=str,
-                           keep_default_na=False)
+    raw = project / "data" / "raw"
     wemwbs = [f"wemwbs_{i}" for i in range(1, 15)]
-    complete = lambda df: df.loc[(df[wemwbs] != "").all(axis=1), "record_id"]  # noqa: E731
-    paired = month6[month6["record_id"].isin(set(complete(month6)) & set(complete(baseline)))]
-    row = paired[paired["wemwbs_1"].isin(["1", "2"])].iloc[0]
+
+    def complete(event):
+        return {r["record_id"]: r for r in rh.form_rows(raw, wemwbs, event=event)
+                if all(r[f] != "" for f in wemwbs)}
+    month6, baseline = complete("month6"), complete("baseline")
+    row = next(r for rec, r in month6.items() if rec in baseline and r["wemwbs_1"] in ("1", "2"))
     # +3 on one item moves the mean 6-month change of n = 9 pairs by 3/9 = 0.33.
     before = cells(project), reproduced(project), consort_boxes(project)
-    edit(project, "questionnaires_month6.csv", row["record_id"], "wemwbs_1", str(int(row["wemwbs_1"]) + 3))
+    rh.set_value(raw, row["record_id"], "month6", "wemwbs_1", str(int(row["wemwbs_1"]) + 3))
     rebuild(project)
     after = cells(project), reproduced(project), consort_boxes(project)
     assert changed(before[0], after[0]) == {("table3", "", "WEMWBS", "month6", "change_ci")}
@@ -102,9 +95,10 @@ def test_one_six_month_wemwbs_answer_changes_only_its_change_score(project):
 @pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
 def test_one_screening_reason_moves_one_person_between_two_consort_boxes(project):
     before = cells(project), reproduced(project), consort_boxes(project)
-    screening = pd.read_csv(project / "data" / "raw" / "screening.csv", dtype=str, keep_default_na=False)
-    record = screening.loc[screening["scr_inelig_reason"] == "8", "record_id"].iloc[0]
-    edit(project, "screening.csv", record, "scr_inelig_reason", "7")   # wants no work -> litigation
+    raw = project / "data" / "raw"
+    record = next(r["record_id"] for r in rh.form_rows(raw, ["scr_inelig_reason"], event="screening")
+                  if r["scr_inelig_reason"] == "8")
+    rh.set_value(raw, record, "screening", "scr_inelig_reason", "7")   # wants no work -> litigation
     rebuild(project)
     after = cells(project), reproduced(project), consort_boxes(project)
     moved = {k: after[2][k] - before[2][k] for k in before[2] if after[2][k] != before[2][k]}

@@ -33,13 +33,24 @@ def doubted_parts(published: dict, config: dict) -> dict[str, tuple[str, ...]]:
             for key, found in findings(audit_published(published, config)).items()}
 
 
+def eq5d_settings(config: dict) -> dict:
+    """The EQ-5D index settings of the study's eq5d_5l instrument (the scorer's parameters
+    with its defaults), which the cohort's answers are calibrated with."""
+    from ..scoring.registry import eq5d_index_config, scorer
+
+    for raw in (config.get("instruments") or {}).values():
+        if raw.get("scorer") == "eq5d_5l":
+            return eq5d_index_config(scorer("eq5d_5l").parameters(raw.get("parameters")))
+    return eq5d_index_config(scorer("eq5d_5l").parameters({}))
+
+
 def generate(config: dict, published: dict, seed: int, out: Path,
              published_path: Path | None = None) -> list[Path]:
-    cfg = config["scoring"]["eq5d_index"]
-    value_set = index_from_config(cfg)
+    value_set = index_from_config(eq5d_settings(config))
     if not hasattr(value_set, "index"):
         raise ValueError("the shipped cohort is calibrated with a built-in value set, "
-                         "not a mapping table; set scoring.eq5d_index.method: value_set")
+                         "not a mapping table; set the EQ-5D instrument's parameters.method: "
+                         "value_set")
     tables = cohort.build(published, seed, cohort.eq5d_index_function(value_set),
                           doubted_parts(published, config))
     written = write_project(tables, out)
