@@ -486,6 +486,7 @@ def test_out_of_range_items_are_refused_naming_field_time_point_and_record():
         scored([full_health_questionnaire(1), answers], "week14")
 
 
+@pytest.mark.slow      # a scale check (benchmarks time it)
 def test_100000_records_are_scored_record_by_record():
     """Scoring is vectorised: 100,000 records (one imputation or dropped score each) give
     one row of scores and one log row each (speed: tests/benchmarks/benchmark.py)."""

@@ -148,7 +148,6 @@ INTERRUPT_AT = [
     ("report_sources", "results/report/build/_generated/"),
     ("render", "results/report/feasibility.pdf"),
 ]
-QUICK_INTERRUPT = "validate"        # the quick run kills this one; the rest are slow
 # What a build that reaches each rule has not made yet: removed first, so that the run
 # starts there as a cold build would (and not the whole build again for each rule).
 LATER = {
@@ -186,7 +185,7 @@ def start_paused(proj: Path, fragment: str, *args: str, seconds: float = 600) ->
 
 
 @pytest.mark.parametrize("rule,fragment", [
-    pytest.param(r, f, id=r, marks=[] if r == QUICK_INTERRUPT else [pytest.mark.slow])
+    pytest.param(r, f, id=r, marks=[pytest.mark.slow])     # each builds again: not in the quick run
     for r, f in INTERRUPT_AT])
 def test_a_build_killed_in_any_rule_reruns_to_identical_outputs(project, built_project, rule, fragment):
     expected = reference_outputs(built_project)
@@ -208,6 +207,7 @@ def test_a_build_killed_in_any_rule_reruns_to_identical_outputs(project, built_p
     assert not list((project / "results").rglob("*.part")), f"{rule}: temporary files left behind"
 
 
+@pytest.mark.slow      # two whole builds at once
 def test_a_second_run_in_the_same_folder_is_refused_and_neither_is_corrupted(project, built_project):
     first, _ = start_paused(project, "results/tables/table2.html", "--forcerun", "table", seconds=5)
     second = run_snakemake(project)
