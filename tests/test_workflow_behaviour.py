@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import records_helpers as rh
-from projectcopy import SNAKEMAKE, checksums_tree, run_snakemake
+from projectcopy import SNAKEMAKE, checksums_tree, jobs_run, run_snakemake
 
 HERE = Path(__file__).resolve().parent
 # The data-quality report's jobs: every one reads the validated data.
@@ -25,18 +25,6 @@ QUALITY_JOBS = {*(f"quality_table[table={t}]" for t in
                   ("records", "completion", "missingness", "missing_codes", "validation", "codebook")),
                 *(f"quality_figure[figure={f}]" for f in ("completeness", "recruitment")),
                 "quality_sources", "quality_render"}
-
-
-def jobs_run(output: str) -> set[str]:
-    """The jobs a Snakemake run started (or a dry run would start), as 'rule[wildcards]'."""
-    jobs = set()
-    for block in re.split(r"\n(?=(?:local)?(?:rule|checkpoint) \w+:\n)", output):
-        m = re.match(r"(?:local)?(?:rule|checkpoint) (\w+):\n", block)
-        if not m:
-            continue
-        wc = re.search(r"^    wildcards: (.*)$", block, re.MULTILINE)
-        jobs.add(f"{m[1]}[{wc[1]}]" if wc else m[1])
-    return jobs
 
 
 @pytest.fixture

@@ -522,6 +522,20 @@ def default_filling():
     return validators.extend(base, {"properties": set_defaults})
 
 
+def check_against(instance: Mapping, root: dict, headline: str, top: str = "(top level)") -> None:
+    """Raise ``ValueError``: ``headline`` and (the first 20) places where ``instance`` breaks
+    the JSON Schema ``root``. The libraries' own check, for callers that hold a section of a
+    study file without the whole file."""
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(root, registry=registry()).iter_errors(instance),
+                    key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  {'.'.join(str(p) for p in e.absolute_path) or top}: {e.message}" for e in errors[:20]]
+        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        raise ValueError(f"{headline}:\n" + "\n".join(lines) + more)
+
+
 def load_config(path: str | os.PathLike = DEFAULT_STUDY) -> dict:
     """One study file, checked and completed (see :func:`load_study`)."""
     return load_study([path])

@@ -50,19 +50,9 @@ def schema() -> dict:
 
 def check_schema(config: Mapping) -> None:
     """Raise ``ValueError`` listing every place ``config`` breaks the schema."""
-    import jsonschema
+    from feasibility.config import check_against
 
-    sections = {k: config[k] for k in SECTIONS if k in config}
-    validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(sections), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for e in errors[:20]:
-            path = ".".join(str(p) for p in e.absolute_path) or "(top level)"
-            lines.append(f"  {path}: {e.message}")
-        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        raise ValueError("the study file's analysis sections do not match the schema:\n"
-                         + "\n".join(lines) + more)
+    check_against({k: config[k] for k in SECTIONS if k in config}, schema(), "the study file's analysis sections do not match the schema")
 
 
 # ----------------------------------------------------------------------------- time points

@@ -36,19 +36,10 @@ def schema() -> dict:
 
 def check_schema(config: Mapping) -> None:
     """Raise ``ValueError`` naming every place where ``config['figures']`` breaks the schema."""
-    import jsonschema
+    from feasibility.config import check_against
 
-    section = {"figures": config["figures"]} if "figures" in config else {}
-    validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(section), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for e in errors[:20]:
-            where = ".".join(str(p) for p in e.absolute_path) or "figures"
-            lines.append(f"  {where}: {e.message}")
-        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        raise ValueError("the study file's figures section does not match the schema:\n"
-                         + "\n".join(lines) + more)
+    check_against({"figures": config["figures"]} if "figures" in config else {}, schema(),
+                  "the study file's figures section does not match the schema", top="figures")
 
 
 def _expr(text: str | None, where: str) -> Expression | None:
