@@ -344,13 +344,13 @@ def with_extreme_examples(test):
     """Always include, per instrument, forms with every item at one code (each code in
     turn: all-minimum, all-maximum, all "does not apply"), with the first or last
     item(s) blank, and forms with one item at one code and the rest at another."""
-    for scorer, columns, codes in INSTRUMENTS:
+    for scorer_fn, columns, codes in INSTRUMENTS:
         n = len(columns)
         rows = [blanks + [code] * (n - len(blanks) - len(tail)) + tail
                 for code in codes
                 for blanks, tail in (([None], []), ([], [None]), ([None, None], []), ([], []))]
         rows += [[a] + [b] * (n - 1) for a in codes for b in codes if a != b]
-        test = example((scorer, columns, rows))(test)
+        test = example((scorer_fn, columns, rows))(test)
     return test
 
 

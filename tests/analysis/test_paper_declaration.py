@@ -4,7 +4,6 @@ snapshot of every table (tests/regression/), and changes to the declaration givi
 cells they should."""
 from __future__ import annotations
 
-import copy
 import json
 import math
 import sys

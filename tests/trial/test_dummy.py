@@ -4,14 +4,11 @@ run, branching respected, events and repeats as designated, dates in order, the
 settings' gates, dropout, allocation and effects (and no effect unless asked)."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +20,7 @@ from feasibility.redcap import load_project, validate
 from feasibility.synth.dummy import DummyError, Settings, generate, main
 from redcap_helpers import (CLASSIC, CLASSIC_CODES, CLASSIC_DD, LAB, LAB_XML, LONG, LONG_CODES,
                             LONG_DES, LONG_EVENTS, LONG_META, XML, XML_FILE)
-from trial_helpers import read_export, redcap_settings, validate_trial
+from trial_helpers import read_export, validate_trial
 
 LONG_REPEATING = {"instruments": [{"form": "adverse_event", "event": "baseline_arm_1"},
                                   {"form": "adverse_event", "event": "month_6_arm_1"},

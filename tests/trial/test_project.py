@@ -9,7 +9,6 @@ import dataclasses
 import importlib.util
 import io
 
-import pytest
 
 from trial_helpers import ROOT, STUDY, TRIAL
 from feasibility.analysis import load_spec

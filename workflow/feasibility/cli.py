@@ -13,7 +13,6 @@ status is Snakemake's.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -1036,8 +1036,6 @@ class Generator:
             col[mask] = -1
 
     def calculate(self, node, st: Store) -> np.ndarray:
-        idx = np.arange(len(st))
-
         def value(ref):
             f = self.p.field[ref.field]
             target = self.stores[f.form]

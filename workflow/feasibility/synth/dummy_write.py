@@ -14,7 +14,6 @@ validation says so), checkboxes 0/1, a missing-data code in place of a value.
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import numpy as np
