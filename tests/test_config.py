@@ -353,3 +353,24 @@ def test_null_on_the_command_line_is_null_where_text_is_also_allowed(tmp_path, m
     config = load_study("study.yaml", {"validation": {"export_date": "null"},
                                        "report": {"title": "null"}})
     assert config["validation"]["export_date"] is None and config["report"]["title"] is None
+
+
+@pytest.mark.slow      # a whole build of another study
+def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_path):
+    """Issue 16.3: `snakemake --configfile STUDY.yaml` with only `study` and `redcap`."""
+    folder = tmp_path / "other"
+    shutil.copytree(ROOT / "data" / "raw", folder / "exports")
+    (folder / "exports" / "provenance.json").unlink()           # a real project's downloads
+    (folder / "study.yaml").write_text(MINIMAL)
+    (tmp_path / "proj").mkdir()
+    proj = copy_project(tmp_path / "proj")
+    res = run_snakemake(proj, "--configfile", str(folder / "study.yaml"))
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    report = proj / "results" / "report"
+    assert sorted(p.name for p in report.glob("*.*")) == ["quality.html", "quality.pdf"]
+    html = (report / "quality.html").read_text(encoding="utf-8")
+    for heading in ("Records", "Form completion", "Missing data", "Validation results", "Codebook"):
+        assert f">{heading}<" in html, heading
+    assert "Another study" in html
+    # counts, never a record: no screening number of the export appears
+    assert not re.search(r"\bS0\d\d\b", html)
