@@ -38,7 +38,6 @@ if workflow.is_main_process:
 # The study's REDCap downloads: key (records, dictionary, instrument_designations,
 # events, project_xml) -> path.
 REDCAP = steps.redcap_files(config)
-TIMEPOINTS = list((config.get("timepoints") or {}).get("schedule") or {})
 PUBLISHED = config["paths"]["published_values"]      # None: no audit, no reproduction
 VALIDATION = steps.ValidationPaths()
 # The success record, an input of every later step. As ancient(), a rerun of validation
