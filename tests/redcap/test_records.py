@@ -314,6 +314,27 @@ def test_the_writer_gives_back_the_same_tables(tmp_path):
         pd.testing.assert_frame_equal(df.reset_index(drop=True), tables2[form].data.reset_index(drop=True))
 
 
+@pytest.mark.parametrize("crlf", [False, True], ids=["api", "download"])
+def test_the_writer_quotes_a_lone_carriage_return(tmp_path, crlf):
+    """Free text holding a lone CR (and nothing else a CSV quotes for) is quoted as REDCap
+    quotes it, and reads back as written: Python's csv writer alone leaves it unquoted."""
+    from feasibility.redcap import load_project, read_records, tidy_tables, write_records
+    project, _ = load_project(project_xml=XML / XML_FILE)
+    rec, _ = read_records(XML / XML_DATA, project)
+    tables = {k: t.data.copy() for k, t in tidy_tables(rec)[0].items()}
+    text = "one\rtwo"
+    form, column = next((f, c) for f, df in tables.items() for c in df.columns
+                        if df[c].dtype == "string" and df[c].notna().any() and not c.startswith("redcap_")
+                        and c != df.columns[0])
+    first = tables[form][column].first_valid_index()
+    tables[form].loc[first, column] = text
+    write_records(project, tables, tmp_path / XML_DATA, bom=False, crlf=crlf)
+    assert ',"one\rtwo"' in (tmp_path / XML_DATA).read_bytes().decode()
+    rec2, failures = read_records(tmp_path / XML_DATA, project)
+    assert failures == []
+    assert tidy_tables(rec2)[0][form].data.loc[first, column] == text
+
+
 def test_line_numbers_with_multiline_cells_reach_the_failures(long):
     edit(long / LONG_DATA, "101,month_6_arm_1,,,", "101,month_6_arm_1,,,")
     edit(long / LONG_DATA, ",2024-07-20,40,a,", ",2024-07-20,400,a,")

@@ -12,6 +12,8 @@ Every file the pipeline writes goes through these functions, so that
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
@@ -82,6 +84,22 @@ def safe_csv_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].map(neutralise_formula)
     out.columns = [neutralise_formula(str(c)) for c in out.columns]
     return out
+
+
+def csv_text(rows, line_end: str = "\n") -> str:
+    """Rows as CSV text the way REDCap writes its downloads: a cell is quoted when it holds
+    a comma, a quote or a line break of either kind. (Python's csv writer with a "\\n" line
+    end leaves a cell holding a lone CR unquoted, which a reader then takes for a line
+    break; each row is written with a "\\r\\n" end, which quotes CR and LF alike.)"""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    parts = []
+    for row in rows:
+        writer.writerow(row)
+        parts.append(buf.getvalue()[:-2] + line_end)
+        buf.seek(0)
+        buf.truncate()
+    return "".join(parts)
 
 
 def write_csv(path: str | os.PathLike, df: pd.DataFrame, **kwargs) -> None:

@@ -11,8 +11,6 @@ test fixtures use these writers; output is deterministic.
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -29,9 +27,7 @@ BOM = "\ufeff"
 
 
 def _csv(rows: list[list[str]], *, bom: bool, crlf: bool) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n" if crlf else "\n", quoting=csv.QUOTE_MINIMAL).writerows(rows)
-    return (BOM if bom else "") + buf.getvalue()
+    return (BOM if bom else "") + fio.csv_text(rows, "\r\n" if crlf else "\n")
 
 
 def _write(path, text: str) -> Path:

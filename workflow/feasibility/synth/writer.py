@@ -18,10 +18,8 @@ two decimals for the fields validated as number_1dp / number_2dp.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 import math
 from pathlib import Path
 
@@ -29,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import crf
-from ..io import write_text
+from ..io import csv_text, write_text
 
 RECORD, EVENT, INSTANCE = "record_id", "redcap_event_name", "redcap_repeat_instance"
 EVENT_OFFSETS = {"screening_arm_1": 0, "baseline_arm_1": 7, "intervention_arm_1": 14,
@@ -56,9 +54,7 @@ def column_text(values: pd.Series, fld: crf.Field | None) -> np.ndarray:
 
 
 def _csv(rows: list[list[str]]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    return buf.getvalue()
+    return csv_text(rows)
 
 
 # ------------------------------------------------------------------------------- metadata
