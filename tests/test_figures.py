@@ -876,3 +876,19 @@ def test_the_trials_recruitment_and_completeness(trial):
     hads = comp[(comp["form"] == "hads")]
     assert set(hads.loc[hads["timepoint"] != "month6", "why_not_applicable"]) == {
         "not collected at this time point"}
+
+
+def test_the_report_numbers_a_figure_without_a_label_as_its_files_do():
+    """The report's caption of a declared figure is the figure's own: "Figure N" by
+    position when the declaration gives no label, and the synthetic-data note joined once."""
+    from feasibility.config import load_study
+    from feasibility.provenance import read_provenance
+    from feasibility.report_content import caption as report_caption
+    cfg = load_study(ROOT / "config" / "config.yaml")
+    del cfg["figures"]["timeline"]["label"]
+    prov = read_provenance(ROOT / "data" / "raw" / "provenance.json")
+    label, text = report_caption({"figure": "timeline"}, cfg, prov)
+    assert label == "Figure 2"
+    assert text.startswith("Recruitment, work preparation, and placement completion.")
+    assert text.endswith("every other date is invented") and text.count("Synthetic data:") == 1
+    assert report_caption({"figure": "timeline", "label": "Figure 9"}, cfg, None)[0] == "Figure 9"

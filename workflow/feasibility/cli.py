@@ -51,22 +51,22 @@ def _add_snakemake_options(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="feasibility", allow_abbrev=False,
-        description="Validate REDCap exports and build the study report (Snakemake workflow).")
+        description="Validate a study's REDCap downloads and build its reports (Snakemake workflow).")
     sub = ap.add_subparsers(dest="command", required=True, metavar="{validate,build,synth}")
     v = sub.add_parser("validate", epilog=EPILOG, allow_abbrev=False,
-                       help="check every raw export against the study's schemas (snakemake validate)",
-                       description="Check every raw export of the study: writes "
+                       help="check the REDCap downloads against the project's data dictionary (snakemake validate)",
+                       description="Check the study's REDCap downloads against its data dictionary and rules: writes "
                                    "results/validation/report.md and the list of every failure; "
                                    "exits non-zero when any check fails.")
     _add_snakemake_options(v)
     b = sub.add_parser("build", epilog=EPILOG, allow_abbrev=False,
                        help="validate, then build the report (snakemake)",
-                       description="Validate the exports and build the report "
-                                   "(results/report/feasibility.html and .pdf); only what the "
+                       description="Validate the downloads and build the reports "
+                                   "(results/report/feasibility.* and quality.*); only what the "
                                    "changes since the last build touch is rebuilt.")
     _add_snakemake_options(b)
     sub.add_parser("synth", add_help=False,
-                   help="generate synthetic exports (python -m feasibility.synth; see synth --help)")
+                   help="generate the paper's synthetic REDCap downloads (python -m feasibility.synth; see synth --help)")
     return ap
 
 

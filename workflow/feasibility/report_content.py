@@ -250,16 +250,17 @@ def small_cell_rule(config: dict) -> str:
 
 
 def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str]:
-    """A figure's number and caption (the report item's, else the study file's ``figures``
-    section's); with synthetic data, what is reproduced and what is invented."""
-    declared = ((config.get("figures") or {}).get(item["figure"]) or {})
-    declared = declared if isinstance(declared, dict) else {}
-    label = item.get("label", declared.get("label", ""))
-    text = " ".join(str(item.get("caption", declared.get("caption", item["figure"]))).split())
-    extra = item.get("synthetic", declared.get("synthetic_note", declared.get("synthetic")))
-    if is_synthetic(prov) and extra:
-        text += ". " + " ".join(extra.split())
-    return label, text
+    """A figure's number and caption: the report item's, else its declaration's (``figures``
+    section, with its defaults: "Figure N" by position), joined with its synthetic-data note
+    as the figure's own files join them (``figures.spec.caption``)."""
+    from .figures.spec import caption as figure_caption, load_figures
+
+    fig = load_figures(config).get(item["figure"])
+    note = item.get("synthetic", fig.synthetic_note if fig else None)
+    meta = {"label": item.get("label", fig.label if fig else ""),
+            "caption": " ".join(str(item.get("caption", fig.caption if fig else item["figure"])).split()),
+            "synthetic_note": " ".join(note.split()) if note else None}
+    return figure_caption(meta, is_synthetic(prov))
 
 
 # ----------------------------------------------------------------------------- appendices

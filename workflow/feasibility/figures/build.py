@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Mapping
 
 from feasibility.figures.common import alt_text_path, save_figure
-from feasibility.figures.spec import Figure, load_figures
+from feasibility.figures.spec import Figure, caption, load_figures  # noqa: F401  (caption: the report's)
 from feasibility.io import write_csv, write_json
 
 MODULES = {"flow": "feasibility.figures.flow", "recruitment": "feasibility.figures.recruitment",
@@ -76,15 +76,6 @@ def make_figure(config: Mapping, figure_id: str, forms: str | os.PathLike,
     write_json(paths["json"], meta)
     write_csv(paths["csv"], table)
     return meta
-
-
-def caption(meta: Mapping, synthetic: bool = False) -> tuple[str, str]:
-    """(label, caption) as the report prints them, with the synthetic-data note when the
-    data are synthetic (``report_content.figure`` takes this pair)."""
-    text = meta["caption"]
-    if synthetic and meta.get("synthetic_note"):
-        text = f"{text.rstrip('.')}. {meta['synthetic_note']}"
-    return meta["label"], text
 
 
 __all__ = ["make_figure", "draw_figure", "load_analysis", "figure_paths", "caption", "MODULES"]

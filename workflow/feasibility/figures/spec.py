@@ -242,6 +242,15 @@ def _completeness(fid: str, raw: Mapping, common: dict) -> CompletenessFigure:
 _KIND = {"flow": _flow, "recruitment": _recruitment, "completeness": _completeness}
 
 
+def caption(meta: Mapping, synthetic: bool = False) -> tuple[str, str]:
+    """(label, caption) as the report prints them, with the synthetic-data note when the
+    data are synthetic (``meta``: label, caption, synthetic_note, as ``<id>.json`` holds)."""
+    text = meta["caption"]
+    if synthetic and meta.get("synthetic_note"):
+        text = f"{text.rstrip('.')}. {meta['synthetic_note']}"
+    return meta["label"], text
+
+
 def load_figures(config: Mapping | None) -> dict[str, Figure]:
     """The study file's figures (checked; defaults filled in), by id in declared order."""
     config = dict(config or {})
@@ -254,4 +263,4 @@ def load_figures(config: Mapping | None) -> dict[str, Figure]:
 
 __all__ = ["KINDS", "Figure", "FlowFigure", "RecruitmentFigure", "CompletenessFigure", "Series",
            "Sources", "CompletenessRow", "NoneExpected", "BoxStyle", "FollowUpRow",
-           "load_figures", "schema", "check_schema"]
+           "load_figures", "caption", "schema", "check_schema"]
