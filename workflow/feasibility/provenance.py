@@ -17,7 +17,7 @@ so that a later edit of the data is visible.
      "seed": 20200411,
      "calibrated_to": {"publication": "...", "published_values_sha256": "...",
                        "eq5d_index": "england_5l_2018"},
-     "statement": "...", "invented": ["...", ...], "files": {"screening.csv": "<sha256>", ...}}
+     "statement": "...", "invented": ["...", ...], "files": {"records.csv": "<sha256>", ...}}
 """
 from __future__ import annotations
 
