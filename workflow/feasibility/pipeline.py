@@ -597,7 +597,7 @@ def quality_figures(config: dict) -> list[str]:
 def _quality(forms_dir: str, report_json: str, config: dict):
     from .quality import QualityData, captions, load_settings
 
-    data = QualityData.read(forms_dir, report_json)
+    data = QualityData.read(forms_dir, report_json, config.get("provenance"))
     settings = load_settings(config)
     return data, settings, captions(data, settings)
 
@@ -655,6 +655,25 @@ def quality_sources(config: dict, forms_dir: str, report_json: str, files: dict[
         shutil.rmtree(build)
     shutil.copytree(report_src, build)
     write_includes(build, data, settings, files, caps)
+
+
+@step
+def quality_queries(config: dict, forms_dir: str, report_json: str, history: str, out: dict[str, str]) -> None:
+    """Rule quality_queries: the query list (CSV, workbook), tracked against the previous
+    export in ``history``, and its table in the quality report (issue 24)."""
+    from .quality.query_outputs import write_queries
+
+    data, settings, caps = _quality(forms_dir, report_json, config)
+    write_queries(data, settings, caps["queries"], history, out["csv"], out["xlsx"], out["html"],
+                  out["table_csv"], out["parquet"], out["meta"])
+
+
+@step
+def quality_site_queries(parquet: str, meta: str, site: str, xlsx: str) -> None:
+    """Rule quality_site_queries: one site's query workbook, queries-<site>.xlsx."""
+    from .quality.query_outputs import write_site_workbook
+
+    write_site_workbook(parquet, meta, site, xlsx)
 
 
 @step

@@ -32,6 +32,7 @@ INCLUDES = {
     "quality_completion.md": "form completion: the heat map and the table",
     "quality_missingness.md": "missing data by field and the missing-data codes",
     "quality_validation.md": "the validation results and notes",
+    "quality_queries.md": "the queries: by rule, site and status since the previous export",
     "quality_recruitment.md": "recruitment over time (or why it is not drawn)",
     "quality_codebook.md": "the codebook",
 }
@@ -49,7 +50,8 @@ def outputs(data: QualityData, settings: QualitySettings) -> list[Output]:
     every project (so that a workflow knows its files before it reads any data), except the
     recruitment figure, made when the study file names a date field."""
     out = [Output("records", "table"), Output("completeness", "figure"), Output("completion", "table"),
-           Output("missingness", "table"), Output("missing_codes", "table"), Output("validation", "table")]
+           Output("missingness", "table"), Output("missing_codes", "table"), Output("validation", "table"),
+           Output("queries", "table")]
     if settings.recruitment.date_field:
         out.append(Output("recruitment", "figure"))
     out.append(Output("codebook", "table"))
@@ -73,6 +75,7 @@ def _titles(data: QualityData, settings: QualitySettings) -> dict[str, str]:
         "missingness": "Missing data by field",
         "missing_codes": "Missing-data codes entered",
         "validation": "Validation results by rule and severity",
+        "queries": "Queries by rule and by site, and their status since the previous export",
         "recruitment": recruit,
         "codebook": "Codebook: every instrument and field",
     }
@@ -97,9 +100,12 @@ def _table_block(html_path: str | os.PathLike) -> str:
     return html_block(html_path)
 
 
-def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption) -> str:
+def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption, data: QualityData | None = None) -> str:
     from feasibility.report_content import figure
-    return figure(build, str(svg), caption.markdown())
+    text = caption.markdown()
+    if data is not None and data.synthetic:
+        text += f". {data.data_statement}"
+    return figure(build, str(svg), text)
 
 
 def _long_date(iso: str | None) -> str:
@@ -128,7 +134,10 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     if extras:
         design += (" and " if data.longitudinal else ", with ") + " and ".join(extras)
     n_fields = sum(1 for f in data.codebook.get("fields") or [] if f.get("type") != "descriptive")
-    text = [f"This report describes the data of **{_md_escape(title)}**"
+    text = []
+    if data.synthetic:
+        text.append(f"**{_md_escape(data.data_statement)}**")
+    text += [f"This report describes the data of **{_md_escape(title)}**"
             + (f" (REDCap project *{_md_escape(data.title)}*)" if data.title and data.title != title else "")
             + f" as exported on {_long_date(export.get('export_date'))}"
             + (f" (`{export['export']}`)" if export.get("export") else "") + ".",
@@ -143,7 +152,9 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
         n = len(data.identifiers_dropped)
         text.append(f"{n} identifier field{'s were' if n != 1 else ' was'} dropped right after validation.")
     text.append("The report shows counts only: no record ID, identifier value or date of birth appears in it, "
-                "and dates are shown by month.")
+                "and dates are shown by month. The list of queries (results/quality/queries/queries.csv and "
+                "queries.xlsx) names records by their record ID, for the study team only; identifier fields "
+                "never appear in it.")
     return " ".join(text) + "\n"
 
 
@@ -165,7 +176,7 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_records.md", _table_block(files["records"]))
     put("quality_completion.md", "Each form's completion status, as REDCap records it (Incomplete, Unverified, "
                                  "Complete), for the records with data at each event.\n\n"
-        + _figure_block(build, files["completeness"], caps["completeness"]) + "\n"
+        + _figure_block(build, files["completeness"], caps["completeness"], data) + "\n"
         + _table_block(files["completion"]))
     miss = ("Each field's cells, counted over its form's rows: answered, a missing-data code, hidden by the "
             "field's branching logic (a question not asked is not missing), or blank.\n\n"
@@ -177,9 +188,11 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     if notes:
         val += "\nNotes from validation:\n\n" + "".join(f"- {_md_escape(n)}\n" for n in notes)
     put("quality_validation.md", val)
+    if "queries" in files:
+        put("quality_queries.md", queries_markdown(data) + _table_block(files["queries"]))
     if "recruitment" in caps:
         rec = recruitment or recruitment_by_month(data, settings.recruitment)
-        text = _figure_block(build, files["recruitment"], caps["recruitment"])
+        text = _figure_block(build, files["recruitment"], caps["recruitment"], data)
         if rec.without_date:
             text += (f"\n{rec.without_date:,} record{'s have' if rec.without_date != 1 else ' has'} no "
                      f"{_md_escape(rec.date_label)} and {'are' if rec.without_date != 1 else 'is'} not counted.\n")
@@ -190,6 +203,22 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_recruitment.md", text)
     put("quality_codebook.md", _table_block(files["codebook"]))
     return [written[name] for name in INCLUDES]
+
+
+def queries_markdown(data: QualityData) -> str:
+    """What the query list is, where it is, and whom it is for."""
+    from .queries import OUTLIER_RULE
+    return ("Every validation failure and warning and every data-quality finding is one query, listed with its "
+            "site, record ID, event, repeat instance, instrument, field, value, rule, message, severity, status "
+            "and the export it was first seen in, in `queries.csv` and in the workbook `queries.xlsx` (a summary "
+            "sheet and one sheet per site; one site's own workbook is the target "
+            "`results/quality/queries/queries-<site>.xlsx`). Those files are for the study team: they name "
+            "records by their record ID, never by an identifier field. The rules are REDCap's data-quality rules "
+            "A to I (A blank values, B blank required values, C validation errors, D values out of range, "
+            f"E outliers: {_md_escape(OUTLIER_RULE)}; F hidden fields with values, G invalid multiple-choice "
+            "values, H incorrect calculated values, I missing-data codes), the study's validation rules and its "
+            "own checks (`quality.checks`). C and H come from validation, which checks every raw value of the "
+            "export (the validated data hold typed values only). This report shows their counts only.\n\n")
 
 
 def _md_escape(text: str) -> str:
@@ -213,10 +242,13 @@ def source_date_epoch(data: QualityData) -> int:
 def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: str | os.PathLike,
                          build_dir: str | os.PathLike | None = None, report_src: str | os.PathLike = "report",
                          *, render: bool = False, formats=("html", "pdf"), backend: str = "auto",
-                         small_cell_threshold: int | None = None) -> dict[str, Path]:
+                         small_cell_threshold: int | None = None,
+                         history: str | os.PathLike | None = None) -> dict[str, Path]:
     """Every output of the quality report: tables (``<out>/tables/quality_*.html|csv``),
     figures (``<out>/figures/quality_*.svg|png``), the includes in a build copy of ``report/``
-    and, with ``render``, ``quality.html`` / ``quality.pdf`` in ``out_dir``."""
+    and, with ``render``, ``quality.html`` / ``quality.pdf`` in ``out_dir``; the query list in
+    ``<out>/queries/``, tracked against the earlier exports' lists in ``history`` (default
+    ``<out>/history``)."""
     import shutil
 
     from . import figures, tables
@@ -242,6 +274,12 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
         html_path, csv_path = out / "tables" / f"{table.table_id}.html", out / "tables" / f"{table.table_id}.csv"
         table.write(html_path, csv_path, small_cell_threshold=small_cell_threshold)
         files[key], files[f"{key}_csv"] = html_path, csv_path
+    from .query_outputs import write_queries
+    q = out / "queries"
+    write_queries(data, settings, caps["queries"], history or out / "history", q / "queries.csv",
+                  q / "queries.xlsx", out / "tables" / "quality_queries.html", out / "tables" / "quality_queries.csv",
+                  q / "queries.parquet", q / "queries.json")
+    files["queries"] = out / "tables" / "quality_queries.html"
     svg, png = out / "figures" / "quality_completeness.svg", out / "figures" / "quality_completeness.png"
     figures.make_completeness(data, svg, png, title=caps["completeness"].text, status=status)
     files["completeness"] = svg

@@ -70,6 +70,7 @@ class QualitySettings:
     missingness: Missingness = field(default_factory=Missingness)
     validation: Validation = field(default_factory=Validation)
     codebook: CodebookSettings = field(default_factory=CodebookSettings)
+    checks: tuple = ()                 # feasibility.quality.queries.Check, from quality.checks
 
 
 _PARTS = {"recruitment": Recruitment, "missingness": Missingness, "validation": Validation,
@@ -84,7 +85,8 @@ def load_settings(config: Mapping | None) -> QualitySettings:
     section = dict(config.get("quality") or {})
     parts = {name: cls(**(section.get(name) or {})) for name, cls in _PARTS.items()}
     title = section.get("title") or (config.get("study") or {}).get("title")
-    return QualitySettings(title=title, **parts)
+    from .queries import checks_from_settings
+    return QualitySettings(title=title, checks=tuple(checks_from_settings(section.get("checks"))), **parts)
 
 
 __all__ = ["QualitySettings", "Recruitment", "Missingness", "Validation", "CodebookSettings",

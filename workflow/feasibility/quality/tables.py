@@ -77,7 +77,14 @@ def _source_note(data: QualityData) -> str:
         parts[0] += f" {export['export']}"
     if export.get("export_date"):
         parts[0] += f" (exported {export['export_date']})"
-    return parts[0] + ". Counts only: no record ID or identifier is shown."
+    note = parts[0] + ". Counts only: no record ID or identifier is shown."
+    return f"{synthetic_note(data)} {note}" if data.synthetic else note
+
+
+def synthetic_note(data: QualityData) -> str:
+    """The provenance's statement that the data are synthetic or dummy, not the study's."""
+    from feasibility.provenance import source_note
+    return source_note(data.provenance, "").strip()
 
 
 def _html_id(table_id: str) -> str:
@@ -182,6 +189,7 @@ def missingness_table(data: QualityData, caption: Caption, settings: QualitySett
     if not len(cells):
         frame = pd.DataFrame({"": ["No field has a blank or a missing-data code."]})
         gt = GT(frame, id=_html_id(MISSINGNESS_TABLE)).tab_header(title=caption.gt_title())
+        gt = gt.tab_source_note(_source_note(data))
         return QualityTable(MISSINGNESS_TABLE, caption, cells, _report_style(gt, _html_id(MISSINGNESS_TABLE)))
     gt = build_gt(cells, table_id=_html_id(MISSINGNESS_TABLE), title=caption.gt_title(), columns=columns,
                   value_label="n (%)", stub_label="Field")
@@ -269,6 +277,8 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
             "cells, including those counted but not listed in the validation report.")
     gt = gt.tab_source_note("Examples never show the record; values of identifier fields, free text and the "
                             "record ID are withheld, and dates are shown by their shape (9999-99-99).")
+    if data.synthetic:
+        gt = gt.tab_source_note(synthetic_note(data))
     gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(VALIDATION_TABLE, caption, summary, gt, cells=False)
 
@@ -316,6 +326,8 @@ def codebook_table(data: QualityData, caption: Caption, settings: QualitySetting
         "(or project XML). Attributes: the field type and validation; its choices (code and label), validation "
         "range or calculation; its branching logic; whether it is required or an identifier (identifiers are "
         "dropped from the validated data right after validation).")
+    if data.synthetic:
+        gt = gt.tab_source_note(synthetic_note(data))
     gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(CODEBOOK_TABLE, caption, frame, gt, cells=False)
 
