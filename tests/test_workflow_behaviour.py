@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 QUALITY_JOBS = {*(f"quality_table[table={t}]" for t in
                   ("records", "completion", "missingness", "missing_codes", "validation", "codebook")),
                 *(f"quality_figure[figure={f}]" for f in ("completeness", "recruitment")),
-                "quality_sources", "quality_render"}
+                "quality_queries", "quality_sources", "quality_render"}
 
 
 @pytest.fixture
