@@ -78,7 +78,7 @@ def _source_note(data: QualityData) -> str:
     if export.get("export_date"):
         parts[0] += f" (exported {export['export_date']})"
     note = parts[0] + ". Counts only: no record ID or identifier is shown."
-    return f"{synthetic_note(data)} {note}" if data.synthetic else note
+    return f"{synthetic_note(data)} Made from the{note[len('Source: the'):]}" if data.synthetic else note
 
 
 def synthetic_note(data: QualityData) -> str:
