@@ -369,7 +369,8 @@ def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_
     report = proj / "results" / "report"
     assert sorted(p.name for p in report.glob("*.*")) == ["quality.html", "quality.pdf"]
     html = (report / "quality.html").read_text(encoding="utf-8")
-    for heading in ("Records", "Form completion", "Missing data", "Validation results", "Codebook"):
+    for heading in ("Records", "Form completion", "Missing data", "Validation results", "Queries",
+                    "Appendix: Codebook"):
         assert f">{heading}<" in html, heading
     assert "Another study" in html
     # counts, never a record: no screening number of the export appears

@@ -39,7 +39,8 @@ def _field(name, type_, label, **kw):
 CODEBOOK = {
     "title": "Mini trial", "longitudinal": True, "record_id_field": "record_id",
     "forms": [{"name": "visit", "label": "Visit form"}],
-    "events": [{"unique_name": e, "label": lab, "arm": 1} for e, lab in EVENTS],
+    "events": [{"unique_name": e, "label": lab, "arm": 1, "day_offset": d}
+               for (e, lab), d in zip(EVENTS, (0.0, 42.0))],
     "arms": {"1": "Arm 1"},
     "designations": {e: ["visit"] for e, _ in EVENTS},
     "missing_data_codes": [["UNK", "Unknown"]], "identifiers_dropped": [],
@@ -67,7 +68,7 @@ def mini(rows: list[dict], export_date: str, records_sha: str, codes: list[tuple
         "cigs": pd.array([r.get("cigs") for r in rows], dtype="Int64"),
         "visit_date": pd.to_datetime(pd.Series([r.get("date", "2024-03-01") for r in rows])),
         "mood": pd.array([r.get("mood", 1) for r in rows], dtype="Int64"),
-        "visit_complete": pd.array([2] * n, dtype="Int64"),
+        "visit_complete": pd.array([r.get("complete", 2) for r in rows], dtype="Int64"),
     })
     missing = pd.DataFrame([{"record_id": rec, "redcap_event_name": ev, "redcap_repeat_instance": pd.NA,
                              "form": "visit", "field": fld, "code": code} for rec, ev, fld, code in codes],
@@ -318,3 +319,27 @@ def test_no_identifier_value_in_the_query_files_of_the_classic_fixture(fixture_d
     for value in ("Ann Example", "Bob Sample", "ann@example.org", "1980-02-29", "0121 496 0000", "B15 2TT"):
         assert not any(value in t for t in texts), value
     assert "record_id" in texts[0] and "\nQ" in texts[0]
+
+
+def test_forms_are_overdue_when_their_window_has_closed_by_the_export():
+    """Issue 24.4: week 6 is expected 42 days after the baseline visit date; its window closes
+    14 days later; by an export of 2024-06-01 every record without a Complete week-6 form is late."""
+    rows = [{"record": str(i), "weight": 60.0 + i, "site": "north"} for i in range(1, 5)]
+    rows.append({"record": "1", "event": "week6_arm_1", "weight": 61.0, "site": "north"})          # complete
+    rows.append({"record": "2", "event": "week6_arm_1", "weight": 62.0, "site": "north", "complete": 0})
+    data = mini(rows, "2024-06-01", "d" * 64)
+    schedule = {"anchor_field": "visit_date", "anchor_event": "baseline_arm_1"}
+    frame, _ = query_list(data, schedule=load_settings({"quality": {"schedule": schedule}}).schedule)
+    late = frame[frame["rule"] == "overdue"]
+    assert list(zip(late["record_id"], late["value"])) == [("2", "Incomplete"), ("3", "no data"), ("4", "no data")]
+    assert set(late["event"]) == {"week6_arm_1"} and set(late["field"]) == {"visit_complete"}
+    # baseline visit 2024-03-01 + 42 days = 2024-04-12; + 14 days = 2024-04-26; 36 days before 2024-06-01
+    assert set(late["message"]) == {"expected by 2024-04-12; window closed 2024-04-26, 36 days before the export"}
+    wider = {**schedule, "windows": {"week6_arm_1": 60}}
+    frame, _ = query_list(data, schedule=load_settings({"quality": {"schedule": wider}}).schedule)
+    assert "overdue" not in set(frame["rule"])
+    earlier, _ = query_list(mini(rows, "2024-04-20", "e" * 64),
+                            schedule=load_settings({"quality": {"schedule": schedule}}).schedule)
+    assert "overdue" not in set(earlier["rule"])
+    with pytest.raises(ValueError, match=r"quality.schedule.*'week9' is not an event"):
+        query_list(data, schedule=load_settings({"quality": {"schedule": {**schedule, "anchor_event": "week9"}}}).schedule)

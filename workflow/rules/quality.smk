@@ -2,6 +2,8 @@
 # data access group; form completion; missing data and missing-data codes; the validation
 # results; recruitment over time (when the study names its date field); the codebook.
 # Made from the validated data (results/validated/) and validation's report.
+from feasibility.quality.settings import load_settings as load_quality_settings
+
 QUALITY = "results/quality"
 QUALITY_FIGURES = steps.quality_figures(config)
 # the data's provenance.json (synthetic or dummy data say so in the report), or None
@@ -12,7 +14,8 @@ QUERIES = f"{QUALITY}/queries"
 # Until every study has its own results folder, one history per study file (its name).
 QUERY_HISTORY = f"{QUALITY}/history/{re.sub(r'[^A-Za-z0-9_-]+', '-', Path(STUDY_FILES[-1]).stem)}"
 QUALITY_INPUTS = {
-    **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES},
+    **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES
+       if t != "codebook" or load_quality_settings(config).codebook.include},   # quality.codebook: false
     "queries": f"{QUALITY}/tables/quality_queries.html",
     **{f: f"{QUALITY}/figures/quality_{f}.svg" for f in QUALITY_FIGURES},
 }

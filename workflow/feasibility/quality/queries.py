@@ -57,6 +57,7 @@ RULE_NAMES = {
     "H": "Incorrect calculated value",
     "I": "Missing-data code",
 }
+OVERDUE = "overdue"
 SEVERITIES = ("error", "warning", "check")
 RULE_SEVERITY = {"A": "check", "B": "warning", "C": "error", "D": "warning", "E": "check", "F": "warning",
                  "G": "error", "H": "warning", "I": "check"}
@@ -135,7 +136,8 @@ class _Rows:
             "query_id": qid, "status": "", "site": site, "record_id": record or "", "event": event or "",
             "event_label": self.data.event_label(event) if event else "", "instance": instance or "",
             "form": form, "instrument": self.data.form_label(form) if form else "", "field": field or "",
-            "field_label": f.get("label") or "", "value": value, "rule": rule,
+            "field_label": f.get("label") or ("Complete?" if field.endswith("_complete") and form else ""),
+            "value": value, "rule": rule,
             "rule_name": rule_name or RULE_NAMES.get(rule, ""), "message": message, "severity": severity,
             "first_seen": ""})
 
@@ -329,11 +331,85 @@ def _check_rows(out: _Rows, data: QualityData, lookup: _Lookup, checks: list[Che
                     form=f["form"], rule_name="Study check")
 
 
+def _overdue_rows(out: _Rows, data: QualityData, schedule) -> list[str]:
+    """Designated forms not Complete when the event's window has closed by the export date
+    (``quality.schedule``); returns notes."""
+    if schedule is None or not schedule.anchor_field:
+        return []
+    export = data.export.get("export_date")
+    where = "quality.schedule"
+    anchor = data.fields.get(schedule.anchor_field)
+    if anchor is None or anchor["form"] not in data.tables:
+        raise ValueError(f"{where}.anchor_field: {schedule.anchor_field!r} is not a field of the validated data")
+    offsets = {e["unique_name"]: e.get("day_offset") for e in data.events}
+    known = set(offsets) | {CLASSIC_EVENT}
+    for event in [schedule.anchor_event, *schedule.windows]:
+        if event and event not in known:
+            raise ValueError(f"{where}: {event!r} is not an event of the project")
+    for form in schedule.forms:
+        if form not in {f["name"] for f in data.forms}:
+            raise ValueError(f"{where}.forms: {form!r} is not a form of the project")
+    if not export:
+        return ["No export date: no form is listed as overdue."]
+    t = data.tables[anchor["form"]]
+    dates = pd.DataFrame({"record": t["record_id"].astype("string"),
+                          "event": (t["redcap_event_name"].astype("string") if "redcap_event_name" in t.columns
+                                    else CLASSIC_EVENT),
+                          "date": pd.to_datetime(t[anchor["columns"][0]], errors="coerce")}).dropna(subset=["date"])
+    if schedule.anchor_event:
+        dates = dates[dates["event"] == schedule.anchor_event]
+    if not len(dates):
+        return []
+    anchor_event = schedule.anchor_event or dates["event"].iat[0]
+    base = offsets.get(anchor_event)
+    if base is None and data.longitudinal:
+        return [f"The anchor event {anchor_event} has no day offset: no form is listed as overdue."]
+    first = dates.groupby("record", sort=False)["date"].min()
+    export_day = pd.Timestamp(export)
+    status = data.rows.copy()
+    status = status[status["redcap_repeat_instance"].isna()]
+    complete = set(zip(status.loc[status["status"] == 2, "record_id"].astype(str),
+                       status.loc[status["status"] == 2, "redcap_event_name"].astype(str),
+                       status.loc[status["status"] == 2, "form"].astype(str)))
+    found = {(r, e, f): st for r, e, f, st in zip(status["record_id"].astype(str),
+                                                 status["redcap_event_name"].astype(str),
+                                                 status["form"].astype(str), status["status"])}
+    arm_of = {e["unique_name"]: e["arm"] for e in data.events}
+    record_arm = (data.rows.drop_duplicates("record_id").set_index("record_id")["redcap_arm"].astype(int).to_dict()
+                  if len(data.rows) else {})
+    notes = []
+    for e in data.events:
+        name, offset = e["unique_name"], e.get("day_offset")
+        if offset is None or (base is not None and offset <= base):
+            continue
+        window = int(schedule.windows.get(name, schedule.window_days))
+        forms = [f for f in data.designations.get(name, []) if (not schedule.forms or f in schedule.forms)
+                 and (name, f) not in data.repeating]
+        for record, when in first.items():
+            if record_arm.get(record, arm_of.get(name)) != arm_of.get(name):
+                continue
+            expected = when + pd.Timedelta(days=float(offset - (base or 0)))
+            closes = expected + pd.Timedelta(days=window)
+            late = (export_day - closes).days
+            if late <= 0:
+                continue
+            for form in forms:
+                if (record, name, form) in complete:
+                    continue
+                st = found.get((record, name, form))
+                value = "no data" if st is None or pd.isna(st) else {0: "Incomplete", 1: "Unverified"}.get(int(st), "")
+                out.add(rule=OVERDUE, record=record, event=name, instance="", field=f"{form}_complete", value=value,
+                        message=f"expected by {expected:%Y-%m-%d}; window closed {closes:%Y-%m-%d}, "
+                                f"{late} days before the export", severity="warning", form=form,
+                        rule_name="Overdue form")
+    return notes
+
+
 def _natural(value: str):
     return (0, int(value), "") if value.isdigit() else (1, 0, value)
 
 
-def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching: bool = True
+def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching: bool = True, schedule=None
                ) -> tuple[pd.DataFrame, list[str]]:
     """Every query (columns :data:`QUERY_COLUMNS`; status and first seen left blank for
     tracking), sorted by site, record, event, instance, form, field and rule; and notes."""
@@ -343,13 +419,14 @@ def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching
     notes = _field_rows(out, data, lookup) if branching else []
     _missing_code_rows(out, data)
     _check_rows(out, data, lookup, list(checks))
+    notes += _overdue_rows(out, data, schedule)
     frame = pd.DataFrame(out.rows, columns=QUERY_COLUMNS)
     if not len(frame):
         return frame.astype("string"), notes
     event_order = {e["unique_name"]: i for i, e in enumerate(data.events)}
     form_order = {f["name"]: i for i, f in enumerate(data.forms)}
     field_order = {name: i for i, name in enumerate(data.fields)}
-    rule_order = {r: i for i, r in enumerate(RULE_NAMES)}
+    rule_order = {r: i for i, r in enumerate([*RULE_NAMES, OVERDUE])}
     site_order = {s: i for i, s in enumerate(data.dags + [NO_GROUP, PROJECT_SITE])}
     key = pd.DataFrame({
         "site": frame["site"].map(site_order).fillna(len(site_order)),

@@ -29,7 +29,8 @@ SUMMARY_COLUMNS = ["group", "label", *STATUSES, "open"]
 
 
 def tracked_queries(data: QualityData, settings: QualitySettings, history: str | os.PathLike) -> tuple[Tracked, list[str]]:
-    queries, notes = query_list(data, settings.checks, branching=settings.missingness.branching)
+    queries, notes = query_list(data, settings.checks, branching=settings.missingness.branching,
+                                schedule=settings.schedule)
     digest = export_hash(data.validation, queries)
     return track(queries, history, data.export.get("export_date"), digest), notes
 

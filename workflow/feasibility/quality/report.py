@@ -34,7 +34,7 @@ INCLUDES = {
     "quality_validation.md": "the validation results and notes",
     "quality_queries.md": "the queries: by rule, site and status since the previous export",
     "quality_recruitment.md": "recruitment over time (or why it is not drawn)",
-    "quality_codebook.md": "the codebook",
+    "quality_codebook.md": "the appendix: the codebook (empty when quality.codebook is false)",
 }
 
 
@@ -54,7 +54,8 @@ def outputs(data: QualityData, settings: QualitySettings) -> list[Output]:
            Output("queries", "table")]
     if settings.recruitment.date_field:
         out.append(Output("recruitment", "figure"))
-    out.append(Output("codebook", "table"))
+    if settings.codebook.include:
+        out.append(Output("codebook", "table"))
     return out
 
 
@@ -201,7 +202,8 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
                 "`quality.recruitment.date_field` in the study file to the field that dates each record's "
                 "recruitment, such as the date of consent).\n")
     put("quality_recruitment.md", text)
-    put("quality_codebook.md", _table_block(files["codebook"]))
+    put("quality_codebook.md", ("```{=typst}\n#pagebreak(weak: true)\n```\n\n# Appendix: Codebook\n\n"
+                                + _table_block(files["codebook"])) if "codebook" in caps else "")
     return [written[name] for name in INCLUDES]
 
 
@@ -216,8 +218,10 @@ def queries_markdown(data: QualityData) -> str:
             "records by their record ID, never by an identifier field. The rules are REDCap's data-quality rules "
             "A to I (A blank values, B blank required values, C validation errors, D values out of range, "
             f"E outliers: {_md_escape(OUTLIER_RULE)}; F hidden fields with values, G invalid multiple-choice "
-            "values, H incorrect calculated values, I missing-data codes), the study's validation rules and its "
-            "own checks (`quality.checks`). C and H come from validation, which checks every raw value of the "
+            "values, H incorrect calculated values, I missing-data codes), the study's validation rules, its "
+            "own checks (`quality.checks`) and forms overdue by their visit windows (rule overdue: a designated "
+            "form not Complete when the window of its event, counted from each record's anchor date with the "
+            "events' day offsets, has closed by the export date; `quality.schedule`). C and H come from validation, which checks every raw value of the "
             "export (the validated data hold typed values only). This report shows their counts only.\n\n")
 
 
@@ -266,9 +270,10 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
                                               figure_label=caps["completeness"].label),
         "missingness": tables.missingness_table(data, caps["missingness"], settings, items),
         "validation": tables.validation_table(data, caps["validation"], settings),
-        "codebook": tables.codebook_table(data, caps["codebook"], settings),
         "missing_codes": tables.missing_codes_table(data, caps["missing_codes"]),
     }
+    if "codebook" in caps:
+        made["codebook"] = tables.codebook_table(data, caps["codebook"], settings)
     files: dict[str, Path] = {}
     for key, table in made.items():
         html_path, csv_path = out / "tables" / f"{table.table_id}.html", out / "tables" / f"{table.table_id}.csv"
