@@ -579,7 +579,8 @@ def render(config: dict, build_dir: str, html: str, pdf: str, analysis_meta: str
 # --------------------------------------------------------------------------- quality report
 # The data-quality report of any REDCap project (issue 16.3), one rule per table and
 # figure, then its build folder and its rendering (feasibility.quality).
-QUALITY_TABLES = ("records", "completion", "missingness", "missing_codes", "validation", "codebook")
+QUALITY_TABLES = ("records", "completion", "missingness", "missing_codes", "validation", "codebook",
+                  "completion_site", "missingness_event")
 
 
 def quality_settings(config: dict) -> dict:
@@ -591,7 +592,7 @@ def quality_settings(config: dict) -> dict:
 def quality_figures(config: dict) -> list[str]:
     """The quality report's figures: completeness, and recruitment when the study names its date field."""
     recruitment = ((config.get("quality") or {}).get("recruitment") or {}).get("date_field")
-    return ["completeness"] + (["recruitment"] if recruitment else [])
+    return ["completeness", "completeness_sites"] + (["recruitment"] if recruitment else [])
 
 
 def _quality(forms_dir: str, report_json: str, config: dict):
@@ -620,6 +621,11 @@ def quality_table(name: str, forms_dir: str, report_json: str, config: dict, htm
         table = tables.validation_table(data, caps["validation"], settings)
     elif name == "codebook":
         table = tables.codebook_table(data, caps["codebook"], settings)
+    elif name == "completion_site":
+        table = tables.completion_site_table(data, caps["completion_site"],
+                                             figure_label=caps["completeness_sites"].label)
+    elif name == "missingness_event":
+        table = tables.missingness_event_table(data, caps["missingness_event"], settings)
     else:
         raise ValueError(f"unknown quality table {name!r}")
     table.write(html, csv, small_cell_threshold=small_cell_threshold(config))
@@ -634,6 +640,8 @@ def quality_figure(name: str, forms_dir: str, report_json: str, config: dict, sv
     data, settings, caps = _quality(forms_dir, report_json, config)
     if name == "completeness":
         figures.make_completeness(data, svg, png, title=caps["completeness"].text)
+    elif name == "completeness_sites":
+        figures.make_completeness_by_site(data, svg, png, title=caps["completeness_sites"].text)
     elif name == "recruitment":
         rec = recruitment_by_month(data, settings.recruitment)
         figures.make_recruitment(rec, svg, png, title=caps["recruitment"].text,

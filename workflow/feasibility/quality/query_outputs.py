@@ -18,7 +18,7 @@ from great_tables import GT
 from feasibility.io import write_csv, write_text
 
 from .data import QualityData, counted
-from .queries import FOR_WHOM, OUTLIER_RULE, QUERY_COLUMNS, RULE_NAMES, query_list
+from .queries import FOR_WHOM, OUTLIER_RULE, OVERDUE, QUERY_COLUMNS, RULE_NAMES, query_list
 from .settings import QualitySettings
 from .tables import Caption, QualityTable, _aligned, _html_id, _left_stub, _report_style, _source_note
 from .tracking import Tracked, export_hash, track
@@ -51,10 +51,13 @@ def summary_frame(t: Tracked) -> pd.DataFrame:
                     "open": counts["new"] + counts["pending"] + counts["changed"]})
 
     rules = list(dict.fromkeys(rows["rule"]))
-    for rule in [r for r in RULE_NAMES if r in rules] + sorted(r for r in rules if r not in RULE_NAMES):
+    for rule in ([r for r in RULE_NAMES if r in rules] + [OVERDUE] * (OVERDUE in rules)
+                 + sorted(r for r in rules if r not in RULE_NAMES and r != OVERDUE)):
         part = rows[rows["rule"] == rule]
         name = RULE_NAMES.get(rule) or part["rule_name"].iat[0] or rule
-        add("By rule", f"{rule}: {name}" if rule in RULE_NAMES else f"{rule} ({name.lower()})", part)
+        label = (f"{rule}: {name}" if rule in RULE_NAMES else "Overdue form" if rule == OVERDUE
+                 else f"{rule} ({name.lower()})")
+        add("By rule", label, part)
     for site in dict.fromkeys(rows["site"]):
         add("By site", str(site), rows[rows["site"] == site])
     add("All queries", "All", rows)

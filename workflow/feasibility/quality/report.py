@@ -50,8 +50,9 @@ def outputs(data: QualityData, settings: QualitySettings) -> list[Output]:
     every project (so that a workflow knows its files before it reads any data), except the
     recruitment figure, made when the study file names a date field."""
     out = [Output("records", "table"), Output("completeness", "figure"), Output("completion", "table"),
-           Output("missingness", "table"), Output("missing_codes", "table"), Output("validation", "table"),
-           Output("queries", "table")]
+           Output("completeness_sites", "figure"), Output("completion_site", "table"),
+           Output("missingness", "table"), Output("missingness_event", "table"), Output("missing_codes", "table"),
+           Output("validation", "table"), Output("queries", "table")]
     if settings.recruitment.date_field:
         out.append(Output("recruitment", "figure"))
     if settings.codebook.include:
@@ -73,6 +74,10 @@ def _titles(data: QualityData, settings: QualitySettings) -> dict[str, str]:
         "records": records,
         "completeness": "Forms complete by event" + (" and arm" if several_arms else ""),
         "completion": "Form completion status by event",
+        "completeness_sites": "Forms complete by " + ("data access group" if data.has_dags else "site")
+                              + " and event",
+        "completion_site": "Forms complete by " + ("data access group" if data.has_dags else "site") + " and event",
+        "missingness_event": "Blank fields by event",
         "missingness": "Missing data by field",
         "missing_codes": "Missing-data codes entered",
         "validation": "Validation results by rule and severity",
@@ -178,10 +183,15 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_completion.md", "Each form's completion status, as REDCap records it (Incomplete, Unverified, "
                                  "Complete), for the records with data at each event.\n\n"
         + _figure_block(build, files["completeness"], caps["completeness"], data) + "\n"
-        + _table_block(files["completion"]))
+        + _table_block(files["completion"])
+        + "\nThe same shares for each data access group, over the group's own records.\n\n"
+        + _figure_block(build, files["completeness_sites"], caps["completeness_sites"], data) + "\n"
+        + _table_block(files["completion_site"]))
     miss = ("Each field's cells, counted over its form's rows: answered, a missing-data code, hidden by the "
             "field's branching logic (a question not asked is not missing), or blank.\n\n"
-            + _table_block(files["missingness"]))
+            + _table_block(files["missingness"])
+            + "\nThe same blanks by event: a field blank at one follow-up only is seen here.\n\n"
+            + _table_block(files["missingness_event"]))
     miss += "\n" + _table_block(files["missing_codes"])
     put("quality_missingness.md", miss)
     notes = validation_notes(data.validation)
@@ -271,6 +281,9 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
         "missingness": tables.missingness_table(data, caps["missingness"], settings, items),
         "validation": tables.validation_table(data, caps["validation"], settings),
         "missing_codes": tables.missing_codes_table(data, caps["missing_codes"]),
+        "completion_site": tables.completion_site_table(data, caps["completion_site"],
+                                                        figure_label=caps["completeness_sites"].label),
+        "missingness_event": tables.missingness_event_table(data, caps["missingness_event"], settings),
     }
     if "codebook" in caps:
         made["codebook"] = tables.codebook_table(data, caps["codebook"], settings)
@@ -288,6 +301,9 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
     svg, png = out / "figures" / "quality_completeness.svg", out / "figures" / "quality_completeness.png"
     figures.make_completeness(data, svg, png, title=caps["completeness"].text, status=status)
     files["completeness"] = svg
+    svg, png = out / "figures" / "quality_completeness_sites.svg", out / "figures" / "quality_completeness_sites.png"
+    figures.make_completeness_by_site(data, svg, png, title=caps["completeness_sites"].text)
+    files["completeness_sites"] = svg
     rec = None
     if "recruitment" in caps:
         rec = recruitment_by_month(data, settings.recruitment)
