@@ -343,3 +343,26 @@ def test_forms_are_overdue_when_their_window_has_closed_by_the_export():
     assert "overdue" not in set(earlier["rule"])
     with pytest.raises(ValueError, match=r"quality.schedule.*'week9' is not an event"):
         query_list(data, schedule=load_settings({"quality": {"schedule": {**schedule, "anchor_event": "week9"}}}).schedule)
+
+
+def test_a_site_workbook_of_10000_queries_reads_back(tmp_path):
+    """Issue 24.9: a site with 10,000 queries gets a workbook a spreadsheet program opens: read
+    back with openpyxl, every row and its filter are there."""
+    from feasibility.quality.workbook import write_workbook
+    n = 10_000
+    frame = pd.DataFrame({c: [""] * n for c in QUERY_COLUMNS})
+    frame["query_id"] = [f"Q{i:010d}" for i in range(n)]
+    frame["status"], frame["site"], frame["rule"], frame["rule_name"] = "new", "big_site", "A", RULE_NAMES["A"]
+    frame["record_id"] = [str(1000 + i // 10) for i in range(n)]
+    frame["field"] = [f"item_{i % 10}" for i in range(n)]
+    frame["message"] = "blank value"
+    started = time.perf_counter()
+    write_workbook(tmp_path / "queries-big_site.xlsx", frame, frame.iloc[0:0], {"export_date": "2024-01-01"},
+                   sites=["big_site"])
+    assert time.perf_counter() - started < 30
+    wb = openpyxl.load_workbook(tmp_path / "queries-big_site.xlsx", read_only=True)
+    rows = list(wb["big_site"].iter_rows(values_only=True))
+    assert len(rows) == n + 1 and rows[-1][0] == f"Q{n - 1:010d}" and rows[-1][3] == str(1000 + (n - 1) // 10)
+    assert [r[0] for r in rows[1:]] == list(frame["query_id"])
+    with zipfile.ZipFile(tmp_path / "queries-big_site.xlsx") as z:
+        assert f'<autoFilter ref="A1:O{n + 1}"'.encode() in z.read("xl/worksheets/sheet2.xml")

@@ -115,39 +115,61 @@ class Check:
 
 # ------------------------------------------------------------------------------ the list
 class _Rows:
-    """Collects query rows (plain dicts) before they become the frame."""
+    """Collects query rows: single ones (validation's, checks') as dicts, a rule's findings on
+    one field as a column-wise chunk (fast at 100,000 records), then one frame; a finding made
+    twice (validation and a rule here) keeps its first row."""
 
     def __init__(self, data: QualityData):
         self.data = data
-        self.rows: list[dict] = []
-        self.seen: set[str] = set()
+        self.chunks: list[dict] = []
         self.dag = data.record_dag.to_dict() if data.has_dags else {}
+        self.event_labels = {e["unique_name"]: e.get("label") or e["unique_name"] for e in data.events}
+        self.form_labels = {f["name"]: f.get("label") or f["name"] for f in data.forms}
+
+    def _site(self, record: str) -> str:
+        if not record:
+            return PROJECT_SITE
+        return self.dag.get(record, NO_GROUP) if self.data.has_dags else NO_GROUP
 
     def add(self, *, rule: str, record: str, event: str, instance: str, field: str, value: str, message: str,
             severity: str, form: str | None = None, rule_name: str | None = None) -> None:
-        qid = query_id(rule, record, event, instance, field)
-        if qid in self.seen:          # validation found it already: its row stands
+        self.add_many(rule=rule, records=[record or ""], events=[event or ""], instances=[instance or ""],
+                      field=field or "", values=[value], message=message, severity=severity, form=form,
+                      rule_name=rule_name)
+
+    def add_many(self, *, rule: str, records, events, instances, field: str, values, message: str, severity: str,
+                 form: str | None = None, rule_name: str | None = None) -> None:
+        n = len(records)
+        if not n:
             return
-        self.seen.add(qid)
         f = self.data.fields.get(field) or {}
         form = form or f.get("form") or ""
-        site = (self.dag.get(record, NO_GROUP) if self.data.has_dags else NO_GROUP) if record else PROJECT_SITE
-        self.rows.append({
-            "query_id": qid, "status": "", "site": site, "record_id": record or "", "event": event or "",
-            "event_label": self.data.event_label(event) if event else "", "instance": instance or "",
-            "form": form, "instrument": self.data.form_label(form) if form else "", "field": field or "",
-            "field_label": f.get("label") or ("Complete?" if field.endswith("_complete") and form else ""),
-            "value": value, "rule": rule,
-            "rule_name": rule_name or RULE_NAMES.get(rule, ""), "message": message, "severity": severity,
-            "first_seen": ""})
+        records, events, instances = list(records), list(events), list(instances)
+        self.chunks.append({
+            "query_id": [query_id(rule, r, e, i, field) for r, e, i in zip(records, events, instances)],
+            "status": [""] * n, "site": [self._site(r) for r in records], "record_id": records, "event": events,
+            "event_label": [self.event_labels.get(e, e) if e else "" for e in events], "instance": instances,
+            "form": [form] * n, "instrument": [self.form_labels.get(form, form) if form else ""] * n,
+            "field": [field] * n,
+            "field_label": [f.get("label") or ("Complete?" if field.endswith("_complete") and form else "")] * n,
+            "value": [str(v) for v in values], "rule": [rule] * n,
+            "rule_name": [rule_name or RULE_NAMES.get(rule, "")] * n, "message": [message] * n,
+            "severity": [severity] * n, "first_seen": [""] * n})
 
     def bulk(self, rule: str, keys: pd.DataFrame, idx: np.ndarray, field: dict, values, message: str,
              severity: str | None = None) -> None:
-        for i in idx:
-            self.add(rule=rule, record=keys["record"].iat[i], event=keys["event"].iat[i],
-                     instance=keys["instance"].iat[i], field=field["name"],
-                     value="" if values is None else str(values[i]), message=message,
-                     severity=severity or RULE_SEVERITY[rule], form=field["form"])
+        if not len(idx):
+            return
+        self.add_many(rule=rule, records=keys["record"].to_numpy()[idx], events=keys["event"].to_numpy()[idx],
+                      instances=keys["instance"].to_numpy()[idx], field=field["name"],
+                      values=[""] * len(idx) if values is None else np.asarray(values, dtype=object)[idx],
+                      message=message, severity=severity or RULE_SEVERITY[rule], form=field["form"])
+
+    def frame(self) -> pd.DataFrame:
+        if not self.chunks:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in QUERY_COLUMNS})
+        frame = pd.concat([pd.DataFrame(c, columns=QUERY_COLUMNS) for c in self.chunks], ignore_index=True)
+        return frame.drop_duplicates("query_id", keep="first").reset_index(drop=True)
 
 
 def _validation_rows(out: _Rows, data: QualityData) -> None:
@@ -405,10 +427,6 @@ def _overdue_rows(out: _Rows, data: QualityData, schedule) -> list[str]:
     return notes
 
 
-def _natural(value: str):
-    return (0, int(value), "") if value.isdigit() else (1, 0, value)
-
-
 def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching: bool = True, schedule=None
                ) -> tuple[pd.DataFrame, list[str]]:
     """Every query (columns :data:`QUERY_COLUMNS`; status and first seen left blank for
@@ -420,7 +438,7 @@ def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching
     _missing_code_rows(out, data)
     _check_rows(out, data, lookup, list(checks))
     notes += _overdue_rows(out, data, schedule)
-    frame = pd.DataFrame(out.rows, columns=QUERY_COLUMNS)
+    frame = out.frame()
     if not len(frame):
         return frame.astype("string"), notes
     event_order = {e["unique_name"]: i for i, e in enumerate(data.events)}
@@ -428,18 +446,21 @@ def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching
     field_order = {name: i for i, name in enumerate(data.fields)}
     rule_order = {r: i for i, r in enumerate([*RULE_NAMES, OVERDUE])}
     site_order = {s: i for i, s in enumerate(data.dags + [NO_GROUP, PROJECT_SITE])}
+    record = frame["record_id"].astype(str)
+    digits = record.str.fullmatch(r"\d{1,18}")
     key = pd.DataFrame({
         "site": frame["site"].map(site_order).fillna(len(site_order)),
-        "record": frame["record_id"].map(_natural),
+        "alpha": (~digits).astype(int),                     # record IDs: numbers in numeric order, then text
+        "number": pd.to_numeric(record.where(digits), errors="coerce").fillna(0),
+        "text": record,
         "event": frame["event"].map(event_order).fillna(-1 if not data.longitudinal else len(event_order)),
         "instance": pd.to_numeric(frame["instance"], errors="coerce").fillna(0),
         "form": frame["form"].map(form_order).fillna(len(form_order)),
         "field": frame["field"].map(field_order).fillna(len(field_order)),
-        "rule": frame["rule"].map(lambda r: (rule_order.get(r, len(rule_order)), r)),
-        "id": frame["query_id"]})
-    tuples = list(zip(*(key[c].tolist() for c in key.columns)))
-    order = sorted(range(len(frame)), key=tuples.__getitem__)
-    frame = frame.iloc[order].reset_index(drop=True)
+        "rule": frame["rule"].map(rule_order).fillna(len(rule_order)),
+        "rule_text": frame["rule"], "id": frame["query_id"]})
+    order = key.sort_values(list(key.columns), kind="stable").index
+    frame = frame.loc[order].reset_index(drop=True)
     return frame, notes
 
 

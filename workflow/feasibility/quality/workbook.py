@@ -92,20 +92,36 @@ def _sized(ws, widths: dict[int, float]) -> None:
 
 
 def _site_sheet(wb, name: str, frame: pd.DataFrame) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     ws = wb.create_sheet(name)
-    rows = [[label for _, label in SHEET_COLUMNS]]
-    cols = [frame[c].astype("string").fillna("").tolist() if c in frame else [""] * len(frame)
-            for c, _ in SHEET_COLUMNS]
-    rows += [list(r) for r in zip(*cols)]
-    widths: dict[int, float] = {}
-    for c, (_, label) in enumerate(SHEET_COLUMNS, start=1):
-        column = cols[c - 1]
-        longest = max((len(v) for v in column), default=0)
-        widths[c] = min(MAX_WIDTH, max(len(label), longest))
+    cols = []
+    for c, _ in SHEET_COLUMNS:
+        values = frame[c].astype("string").fillna("") if c in frame else pd.Series([""] * len(frame), dtype="string")
+        cols.append(values.str.replace(_ILLEGAL, lambda m: f"<U+{ord(m.group()):04X}>", regex=True).tolist())
+    widths = {c: min(MAX_WIDTH, max(len(label), max((len(v) for v in cols[c - 1]), default=0)))
+              for c, (_, label) in enumerate(SHEET_COLUMNS, start=1)}
     _sized(ws, widths)
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{_letter(len(SHEET_COLUMNS))}{max(1, len(rows))}"
-    _write_rows(ws, rows, widths={})
+    ws.auto_filter.ref = f"A1:{_letter(len(SHEET_COLUMNS))}{len(frame) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for _, label in SHEET_COLUMNS:
+        cell = WriteOnlyCell(ws, value=label)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+
+    def text(value: str):
+        if not value.startswith("="):
+            return value
+        cell = WriteOnlyCell(ws, value=value)     # text, never a formula
+        cell.data_type = "s"
+        return cell
+
+    for row in zip(*cols):
+        ws.append([text(v) for v in row])
 
 
 def _summary_sheet(wb, frame: pd.DataFrame, resolved: pd.DataFrame, meta: dict) -> None:
