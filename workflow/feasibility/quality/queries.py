@@ -162,7 +162,7 @@ class _Rows:
             return
         self.add_many(rule=rule, records=keys["record"].to_numpy()[idx], events=keys["event"].to_numpy()[idx],
                       instances=keys["instance"].to_numpy()[idx], field=field["name"],
-                      values=[""] * len(idx) if values is None else np.asarray(values, dtype=object)[idx],
+                      values=[""] * len(idx) if values is None else values.at(idx),
                       message=message, severity=severity or RULE_SEVERITY[rule], form=field["form"])
 
     def frame(self) -> pd.DataFrame:
@@ -170,6 +170,18 @@ class _Rows:
             return pd.DataFrame({c: pd.Series(dtype=object) for c in QUERY_COLUMNS})
         frame = pd.concat([pd.DataFrame(c, columns=QUERY_COLUMNS) for c in self.chunks], ignore_index=True)
         return frame.drop_duplicates("query_id", keep="first").reset_index(drop=True)
+
+
+class _Values:
+    """A field's values as exported text, made only for the rows asked for (formatting every
+    number of a large table would cost more than finding the few queries)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def at(self, idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx, dtype=int)
+        return np.asarray(self.make(idx), dtype=object) if len(idx) else np.array([], dtype=object)
 
 
 def _validation_rows(out: _Rows, data: QualityData) -> None:
@@ -248,10 +260,10 @@ def _field_rows(out: _Rows, data: QualityData, lookup: _Lookup) -> list[str]:
             ticked = t[cols].astype("boolean").fillna(False).to_numpy()
             has = ticked.any(axis=1)
             codes = [str(c) for c, _ in f.get("choices") or []]
-            values = np.array([", ".join(codes[j] for j in np.flatnonzero(r)) for r in ticked], dtype=object)
+            values = _Values(lambda idx: [", ".join(codes[j] for j in np.flatnonzero(r)) for r in ticked[idx]])
         else:
             has = t[cols[0]].notna().to_numpy()
-            values = as_text(t[cols[0]], f)
+            values = _Values(lambda idx, series=t[cols[0]], field=f: as_text(series.iloc[idx], field))
         coded = _coded_rows(data, f, text)
         shown = np.ones(len(t), dtype=bool)
         if f.get("branching") and f.get("type") != "calc":
@@ -272,7 +284,9 @@ def _field_rows(out: _Rows, data: QualityData, lookup: _Lookup) -> list[str]:
             allowed = {str(c) for c, _ in f.get("choices") or []}
             if f.get("type") in ("yesno", "truefalse") and not allowed:
                 allowed = {"0", "1"}
-            bad = np.array([h and v not in allowed for h, v in zip(has, values)], dtype=bool)
+            present = np.flatnonzero(has)
+            bad = np.zeros(len(t), dtype=bool)
+            bad[present] = ~np.isin(values.at(present).astype(str), sorted(allowed))
             out.bulk("G", keys, np.flatnonzero(bad), f, values,
                      f"not a code of {f['name']} (its codes are {', '.join(sorted(allowed))})")
         if f.get("type") == "checkbox":
