@@ -4,14 +4,11 @@ successive exports; the CSV and the workbook (read back with openpyxl, byte-iden
 written again); record IDs for the study team, never an identifier; synthetic data said."""
 from __future__ import annotations
 
-import io
-import shutil
 import sys
 import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest

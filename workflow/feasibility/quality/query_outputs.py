@@ -17,7 +17,7 @@ from great_tables import GT
 
 from feasibility.io import write_csv, write_text
 
-from .data import QualityData, counted
+from .data import QualityData
 from .queries import FOR_WHOM, OUTLIER_RULE, OVERDUE, QUERY_COLUMNS, RULE_NAMES, query_list
 from .settings import QualitySettings
 from .tables import Caption, QualityTable, _aligned, _html_id, _left_stub, _report_style, _source_note
