@@ -363,3 +363,22 @@ def test_a_site_workbook_of_10000_queries_reads_back(tmp_path):
     assert [r[0] for r in rows[1:]] == list(frame["query_id"])
     with zipfile.ZipFile(tmp_path / "queries-big_site.xlsx") as z:
         assert f'<autoFilter ref="A1:O{n + 1}"'.encode() in z.read("xl/worksheets/sheet2.xml")
+
+
+def test_the_query_history_survives_a_failed_validation(tmp_path):
+    """A failed validation withdraws everything built from the data (results/quality/ among it),
+    never the history that the next export's statuses are counted against."""
+    import re
+
+    from feasibility.pipeline import withdraw
+    rules = (Path(__file__).resolve().parents[2] / "workflow" / "rules" / "quality.smk").read_text()
+    history = re.search(r'^QUERY_HISTORY = f"(results/[^{"]+)', rules, re.M)[1]
+    results = tmp_path / "results"
+    kept = tmp_path / history / "study" / "exports.json"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("[]\n")
+    (results / "quality" / "queries").mkdir(parents=True)
+    (results / "validation").mkdir()
+    (results / "validation" / "passed.json").write_text("{}")
+    withdraw(str(results), quiet=True)
+    assert not (results / "quality").exists() and kept.read_text() == "[]\n"

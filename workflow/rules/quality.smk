@@ -9,10 +9,11 @@ QUALITY_FIGURES = steps.quality_figures(config)
 # the data's provenance.json (synthetic or dummy data say so in the report), or None
 QUALITY_SETTINGS = {**steps.quality_settings(config), "provenance": provenance() or None}
 # The query list (issue 24): its files, and the history of earlier exports' lists that each
-# build compares with (kept between builds: not an output, so Snakemake never deletes it).
+# build compares with. The history is kept between builds: not an output (Snakemake never
+# deletes it) and outside results/quality/ (a failed validation withdraws that folder, never
+# the history). Until every study has its own results folder, one history per study file.
 QUERIES = f"{QUALITY}/queries"
-# Until every study has its own results folder, one history per study file (its name).
-QUERY_HISTORY = f"{QUALITY}/history/{re.sub(r'[^A-Za-z0-9_-]+', '-', Path(STUDY_FILES[-1]).stem)}"
+QUERY_HISTORY = f"results/query_history/{re.sub(r'[^A-Za-z0-9_-]+', '-', Path(STUDY_FILES[-1]).stem)}"
 QUALITY_INPUTS = {
     **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES
        if t != "codebook" or load_quality_settings(config).codebook.include},   # quality.codebook: false

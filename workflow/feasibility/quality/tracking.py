@@ -1,7 +1,8 @@
 """Queries tracked from one export to the next (issue 24.3).
 
 Each build keeps its query list in a history folder (``QUERY_HISTORY`` of
-``workflow/rules/quality.smk``, under the study's results folder): one file per export, named by
+``workflow/rules/quality.smk``, under the study's results folder but outside what a failed
+validation withdraws): one file per export, named by
 the export's date and the SHA-256 of its records export, and ``exports.json`` listing the
 exports in the order they were first built. A build compares its list with the previous
 export's (the one listed before it; building the same export again compares with the same
