@@ -672,8 +672,11 @@ def quality_queries(config: dict, forms_dir: str, report_json: str, history: str
     from .quality.query_outputs import write_queries
 
     data, settings, caps = _quality(forms_dir, report_json, config)
-    write_queries(data, settings, caps["queries"], history, out["csv"], out["xlsx"], out["html"],
-                  out["table_csv"], out["parquet"], out["meta"])
+    try:
+        write_queries(data, settings, caps["queries"], history, out["csv"], out["xlsx"], out["html"],
+                      out["table_csv"], out["parquet"], out["meta"])
+    except ValueError as error:          # quality.checks or quality.schedule naming what the data lack
+        raise ValidationFailed(f"the study file's quality section: {error}") from None
 
 
 @step
@@ -681,7 +684,10 @@ def quality_site_queries(parquet: str, meta: str, site: str, xlsx: str) -> None:
     """Rule quality_site_queries: one site's query workbook, queries-<site>.xlsx."""
     from .quality.query_outputs import write_site_workbook
 
-    write_site_workbook(parquet, meta, site, xlsx)
+    try:
+        write_site_workbook(parquet, meta, site, xlsx)
+    except ValueError as error:          # a site the export does not have: said, without a traceback
+        raise ValidationFailed(str(error)) from None
 
 
 @step
