@@ -14,7 +14,9 @@ groups of four sites). Steps, each timed, in a fresh process with its peak memor
    without rendering);
 3. rendering ``quality.qmd`` with pandoc and Typst (HTML and PDF).
 
-Target (this brief): steps 2 + 3 within 60 s and 2 GB at n = 100,000. Not part of the test suite.
+Target (issue 24.9, with the query list and its workbook): steps 2 + 3 within 2 minutes and 4 GB
+at n = 100,000 (issue 16.3's first target, without them, was 60 s and 2 GB). Measured on 2 shared
+cores: 61 s and 634 MB, 90,820 queries. Not part of the test suite.
 """
 from __future__ import annotations
 
@@ -131,8 +133,8 @@ def main() -> None:
     print(f"quality: outputs        {q['outputs']:10.1f} s   (tables, figures, {q['queries']:,} queries: CSV and "
           "workbook, includes)")
     print(f"quality: render         {q['render']:10.1f} s   (pandoc + Typst, HTML and PDF; PDF {q['pdf_mb']:.1f} MB)")
-    print(f"quality: total          {quality:10.1f} s   {q['rss_mb']:8.0f} MB peak   target 60 s, 2048 MB: "
-          f"{'met' if quality <= 60 and q['rss_mb'] <= 2048 else 'MISSED'}")
+    print(f"quality: total          {quality:10.1f} s   {q['rss_mb']:8.0f} MB peak   target 120 s, 4096 MB: "
+          f"{'met' if quality <= 120 and q['rss_mb'] <= 4096 else 'MISSED'}")
 
 
 if __name__ == "__main__":
