@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .messages import Failure, fail
+from .messages import MAX_PER_RULE, Failure, fail
 
 DEFAULT_MAX_BYTES = 1_000_000_000      # 1 GB (10^9 bytes)
 DEFAULT_MAX_CELL = 131072            # the csv module's default field_size_limit
@@ -293,6 +293,7 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
         next(reader)
         columns: list[list[str]] = [[] for _ in header]
         lines: list[int] = []
+        ragged = 0
         start = reader.line_num + 1
         while True:
             try:
@@ -306,11 +307,13 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
                 start = reader.line_num + 1
                 continue
             if len(row) != len(header):
-                extra = ""
-                if len(row) == len(header) + 1 and row[-1] == "":
-                    extra = " (a trailing comma at the end of the line?)"
-                failures.append(fail(name, f"ragged row: {len(row)} cells where the header has {len(header)}{extra}",
-                                     line=start, record=row[0] if row else ""))
+                ragged += 1
+                if ragged <= MAX_PER_RULE:      # the rest are counted (a file of short lines stays cheap)
+                    extra = ""
+                    if len(row) == len(header) + 1 and row[-1] == "":
+                        extra = " (a trailing comma at the end of the line?)"
+                    failures.append(fail(name, f"ragged row: {len(row)} cells where the header has "
+                                               f"{len(header)}{extra}", line=start, record=row[0] if row else ""))
             else:
                 for col, cell in zip(columns, row):
                     col.append(cell)
@@ -318,6 +321,10 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
             start = reader.line_num + 1
     finally:
         csv.field_size_limit(old)
+    if ragged > MAX_PER_RULE:
+        failures.append(Failure(file=name, rule=f"ragged rows: {ragged - MAX_PER_RULE:,} more rows whose number of "
+                                                f"cells is not the header's {len(header)} (only the first "
+                                                f"{MAX_PER_RULE:,} are listed)"))
     table = pa.table({h: pa.array(c, type=pa.string()) for h, c in zip(header, columns)})
     return table, np.asarray(lines, dtype=np.int64), failures
 
