@@ -322,3 +322,16 @@ def test_an_unusable_provenance_file_names_itself(tmp_path, content, said):
         read_provenance(tmp_path)
     assert str(err.value).startswith(f"{path}") and said in str(err.value)
     assert err.value.__cause__ is None
+
+
+def test_a_failure_formats_only_what_it_shows():
+    from feasibility.redcap.dictionary import parse_missing_codes, parse_repeating
+
+    big = [list(range(1000))] * 10_000      # ten million items, shared as YAML aliases would share them
+    start = time.perf_counter()
+    (repeating,) = parse_repeating(big, "settings: repeating")[1]
+    (codes,) = parse_missing_codes({"UNK": big}, "settings: missing_data_codes")[1]
+    assert time.perf_counter() - start < 1
+    assert repeating.value.startswith("[[0, 1, 2, 3") and repeating.value.endswith("characters)")
+    assert len(repeating.message()) < 400
+    assert codes.rule == "missing-data codes cannot be read: a code or label is list, not text"

@@ -426,6 +426,14 @@ def read_events(path: str | Path, limits: Limits | None = None
     return out, failures
 
 
+def _scalar(value) -> str:
+    """A code or label of a setting: text or a number, never a list or mapping (which would
+    be formatted whole)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ChoicesError(f"a code or label is {type(value).__name__}, not text")
+
+
 def parse_missing_codes(spec, source: str) -> tuple[tuple[tuple[str, str], ...], list[Failure]]:
     """Missing-data codes as REDCap's project setting writes them (``UNK, Unknown | NASK,
     Not asked``, one per line or ``|``-separated), or a list of [code, label] pairs or a mapping."""
@@ -435,12 +443,12 @@ def parse_missing_codes(spec, source: str) -> tuple[tuple[tuple[str, str], ...],
         if isinstance(spec, str):
             pairs = parse_choices(spec)
         elif isinstance(spec, dict):
-            pairs = tuple((str(k), str(v)) for k, v in spec.items())
+            pairs = tuple((_scalar(k), _scalar(v)) for k, v in spec.items())
         else:
-            pairs = tuple((str(p[0]), str(p[1]) if len(p) > 1 else "") if isinstance(p, (list, tuple))
-                          else (str(p), "") for p in spec)
-    except ChoicesError as exc:
-        return (), [fail(source, f"missing-data codes cannot be read: {exc}", value=str(spec))]
+            pairs = tuple((_scalar(p[0]), _scalar(p[1]) if len(p) > 1 else "") if isinstance(p, (list, tuple))
+                          else (_scalar(p), "") for p in spec)
+    except (ChoicesError, IndexError, TypeError) as exc:
+        return (), [fail(source, f"missing-data codes cannot be read: {exc}", value=spec)]
     bad = [c for c, _ in pairs if not re.fullmatch(r"[A-Za-z0-9._-]+", c)]
     if bad:
         return (), [fail(source, "a missing-data code may hold only letters, digits, '.', '-' and '_'",
@@ -464,7 +472,7 @@ def parse_repeating(spec, source: str) -> tuple[Repeating | None, list[Failure]]
             events.add(item if isinstance(item, str) else item["event"])
     except (AttributeError, KeyError, TypeError) as exc:
         return None, [fail(source, f"repeating set-up cannot be read ({exc}); expected "
-                                   "{instruments: [{form: F, event: E}], events: [E]}", value=str(spec))]
+                                   "{instruments: [{form: F, event: E}], events: [E]}", value=spec)]
     return Repeating(frozenset(instruments), frozenset(events)), []
 
 
