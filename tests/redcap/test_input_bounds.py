@@ -335,3 +335,12 @@ def test_a_failure_formats_only_what_it_shows():
     assert repeating.value.startswith("[[0, 1, 2, 3") and repeating.value.endswith("characters)")
     assert len(repeating.message()) < 400
     assert codes.rule == "missing-data codes cannot be read: a code or label is list, not text"
+
+
+def test_a_download_name_dated_beyond_the_years_gives_no_export_date():
+    from datetime import date
+
+    from feasibility.redcap.records import export_date_from_name
+    assert export_date_from_name("Study_DATA_2024-05-02_1015.csv") == date(2024, 5, 2)
+    assert export_date_from_name("Study_DATA_1600-05-02_1015.csv") is None
+    assert export_date_from_name("Study_DATA_2300-05-02_1015.csv") is None

@@ -85,9 +85,10 @@ def export_date_from_name(path: str | Path) -> date | None:
     if not m:
         return None
     try:
-        return date.fromisoformat(m.group(1))
+        day = date.fromisoformat(m.group(1))
     except ValueError:
         return None
+    return day if 1678 <= day.year <= 2261 else None      # beyond the years a date can have: not a download's
 
 
 def expected_columns(project: Project) -> dict[str, ColumnInfo]:
