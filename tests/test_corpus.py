@@ -51,6 +51,8 @@ CATEGORIES = {
     "undesignated event", "checkbox code", "missing-data code", "branching", "broken rule",
     "participant missing from a form", "participant twice in a form", "duplicate choice labels",
 }
+# issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
+CATEGORIES |= {"identifiers", "value beyond limits"}
 REPORTS = ("feasibility.html", "feasibility.pdf", "quality.html", "quality.pdf")
 
 
