@@ -9,7 +9,10 @@ Two back ends sit behind :func:`render_report`:
   rule shows them even when the render succeeds (``pipeline.step``).
 * **pandoc** -- the ``pandoc`` of ``pypandoc-binary`` and the ``typst`` wheel, for
   machines without Quarto. pandoc does not know Quarto's shortcodes, so
-  ``{{< include FILE >}}`` is expanded here; Quarto-only YAML keys are dropped;
+  ``{{< include FILE >}}`` is expanded here, when it stands alone on its line and FILE
+  lies inside the report's folder (any other shortcode is refused: the report's text
+  is escaped, ``feasibility.escape``, so no label can spell one); Quarto-only YAML keys
+  are dropped;
   the options that matter (``toc``, ``toc-depth``, ``number-sections``, ``css``,
   ``papersize``, ``margin``, ``include-in-header``) are read from the same
   ``_quarto.yml``. Typst's warnings are logged.
