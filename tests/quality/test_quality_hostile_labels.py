@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redcap"))
 
 from redcap_helpers import XML, XML_DATA, XML_FILE  # noqa: E402
 
-from feasibility.quality import QualityData, build_quality_report, load_settings  # noqa: E402
+from feasibility.quality import QualityData, build_quality_report, captions, load_settings  # noqa: E402
 from feasibility.redcap import validate, write_report, write_validated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +87,7 @@ def built(tmp_path_factory):
                               "quality": {"recruitment": {"date_field": "call_date"}}})
     files = build_quality_report(data, settings, folder / "report", report_src=ROOT / "report", render=True,
                                  backend="pandoc")
-    return folder / "report", files
+    return folder / "report", {**files, "captions": captions(data, settings)}
 
 
 def _pdf_text(path: Path) -> str:
@@ -144,6 +144,8 @@ def test_the_labels_are_shown_as_the_text_they_are(built):
     for where, label in SHOWN.items():
         assert _unspaced(label) in html_text, where
         assert _unspaced(label) in pdf_text, where
+    for caption in files["captions"].values():      # the report's own words are still there
+        assert _unspaced(caption.text) in html_text and _unspaced(caption.text) in pdf_text
     # the figure: its alternative text (the img's alt in the HTML) and its drawn labels
     alts = [a.get("alt", "") for t, a in page.elements if t == "img"]
     assert any(EVENT in alt and FORM in alt for alt in alts)

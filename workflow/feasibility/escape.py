@@ -59,10 +59,12 @@ def svg(text: object) -> str:
 
 
 def gt(text: object):
-    """A label for great-tables (title, column label, spanner label) shown as it is."""
+    """A label for great-tables (title, column label, spanner label) shown as it is; a
+    label the code made with ``great_tables.html`` (already HTML) is left as it is."""
     from great_tables import html as gt_html
+    from great_tables._text import BaseText
 
-    return gt_html(html(text))
+    return text if isinstance(text, BaseText) else gt_html(html(text))
 
 
 # ----------------------------------------------------------------------------- Markdown
