@@ -3,7 +3,9 @@ made safe for the format it is written into.
 
 Every label of a field, choice, form, event, arm, section or note, and every title,
 caption, label or footnote of a study file, is plain text. Where it lands it is escaped
-by exactly one function of this module, for that format:
+by exactly one function of this module, for that format (REDCap's rich-text labels - of
+fields, choices, sections and notes - are first reduced to their text,
+``redcap.output.plain``: tags dropped, character references decoded):
 
 * :func:`html` - HTML text and attribute values (great-tables' own escaping, and the
   braces as character references, so that neither great-tables' units syntax ``{{...}}``
