@@ -538,6 +538,7 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
     found = problems(config, sources, root, fill_defaults=True) or redcap_problems(config, sources)
+    found = found or markdown_problems(config, sources)      # feasibility.escape: text is text
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
@@ -570,6 +571,17 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
                 "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
                 "redcap.project_xml"]
     return []
+
+
+def markdown_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
+    """The study author's Markdown (text blocks, narrative templates) holds no shortcode,
+    raw HTML, raw block, image, script link or attribute (``feasibility.escape``)."""
+    from .escape import markdown_problems as found
+
+    def where(path: tuple) -> str:
+        label, line = _where(tuple(p for p in path if not isinstance(p, int)), sources)
+        return label + (f" line {line}" if line else "")
+    return found(config, where)
 
 
 def default_filling():
