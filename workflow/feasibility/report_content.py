@@ -463,6 +463,8 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
                 f"({prov.cohort} cohort), seed {prov.seed}"
                 + (f", calibrated to {cal['publication']}" if cal.get("publication") else "")
                 + f". Regenerate them with `{prov.command or 'python -m feasibility.synth --out data/raw'}`.\n\n")
+    elif prov is not None and prov.pull:
+        data = f"Data: {prov.pull}.\n\n"
     else:
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
