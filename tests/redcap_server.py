@@ -64,6 +64,7 @@ class Faults:
     drop_times: int = 1                  # ... this many times
     omit_records: set = field(default_factory=set)   # records a batch leaves out
     xml_rights: bool = True              # False: project_xml refused (403)
+    echo_request: bool = False           # True: every call refused with a message echoing the request
     batches_seen: int = 0
 
 
@@ -122,6 +123,8 @@ class Project:
     def change(self, record: str, column: str, value: str) -> None:
         """Edit one value of every row of ``record`` (its modification time becomes now)."""
         i = self.header.index(column)
+        if record not in self.ids():
+            raise KeyError(f"no record {record!r} in the stand-in's project")
         with self.lock:
             rows = [list(r) for r in self.rows(record)]
             for r in rows:
@@ -250,6 +253,8 @@ def _records(project: Project, form: dict, faults: Faults) -> tuple[str, str]:
 def answer(project: Project, form: dict, faults: Faults) -> tuple[str, str]:
     """(body, content type) for one API call, or :class:`ApiError`."""
     token = form.get("token", [""])[0]
+    if faults.echo_request:
+        raise ApiError(400, "Invalid request: " + "&".join(f"{k}={v[0]}" for k, v in sorted(form.items())))
     if token != project.token:
         raise ApiError(403, "You do not have permissions to use the API")
     content = form.get("content", [""])[0]

@@ -418,10 +418,11 @@ def _server_time(moment: dt.datetime, timezone: str | None) -> dt.datetime:
     return moment.astimezone().replace(tzinfo=None)
 
 
-def pull(config: dict, study_file: str | os.PathLike, *, force: bool = False, log: TextIO = sys.stderr,
+def pull(config: dict, study_file: str | os.PathLike, *, force: bool = False, log: TextIO | None = None,
          now: Callable[[], dt.datetime] | None = None, sleep: Callable[[float], None] = time.sleep) -> PullResult:
     """Pull the study's project from its REDCap server into a new snapshot (see the module's
     docstring). Raises :class:`PullError` with a message for the user."""
+    log = log or sys.stderr
     settings = Settings.from_config(config)
     token = read_token(settings)
     now = now or (lambda: dt.datetime.now(dt.timezone.utc))
