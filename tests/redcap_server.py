@@ -106,6 +106,7 @@ class Project:
         self.overrides: dict[str, list[list[str]]] = {}
         self.deleted: set[str] = set()
         self.lock = threading.Lock()
+        self._tails: dict[str, list[str]] = {}
 
     # ---- records
     def ids(self) -> list[str]:
@@ -119,6 +120,15 @@ class Project:
             src = self.template[self.template_ids[(int(record) - 1) % len(self.template_ids)]]
             return [[record] + r[1:] for r in src]
         return self.template.get(record, [])
+
+    def row_text(self, record: str) -> str:
+        """The CSV text of a record's rows (every column)."""
+        if record in self.overrides or not self.scale:
+            return _csv_text(self.header, self.rows(record)).partition("\n")[2]
+        key = self.template_ids[(int(record) - 1) % len(self.template_ids)]
+        if key not in self._tails:          # each row without its record ID, as CSV text
+            self._tails[key] = [_csv_text(["x"], [[""] + r[1:]]).partition("\n")[2] for r in self.template[key]]
+        return "".join(record + tail for tail in self._tails[key])
 
     def change(self, record: str, column: str, value: str) -> None:
         """Edit one value of every row of ``record`` (its modification time becomes now)."""
@@ -244,6 +254,8 @@ def _records(project: Project, form: dict, faults: Faults) -> tuple[str, str]:
         since = dt.datetime.strptime(begin, "%Y-%m-%d %H:%M:%S")
         ids = [r for r in ids if project.modified.get(r, OLD) > since]
     header = [project.header[i] for i in columns]
+    if fmt != "json" and len(columns) == len(project.header):       # every column: rows as text, made once
+        return _csv_text(header, []) + "".join(project.row_text(rid) for rid in ids), "text/csv"
     rows = ([r[i] for i in columns] for rid in ids for r in project.rows(rid))
     if fmt == "json":
         return json.dumps([dict(zip(header, r)) for r in rows]), "application/json"

@@ -292,3 +292,52 @@ def test_the_paper_study_is_pulled_too(tmp_path, monkeypatch):
         folder = _pull(study).folder
     assert _rows(folder / "records.csv") == _rows(ROOT / "data" / "raw" / "records.csv")
     assert _rows(folder / "metadata.csv")[1:] == _rows(ROOT / "data" / "raw" / "data_dictionary.csv")[1:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["config/studies/full-trial.yaml", "config/config.yaml"], ids=["trial", "paper"])
+def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
+    """The whole path for each shipped study: `snakemake pull` from the stand-in, then the
+    build (validation, the reports) from the pull, which the validation report and the
+    report's provenance name; a second pull of the unchanged project adds nothing and
+    Snakemake then has nothing to do; no file the pull or the build wrote holds the token."""
+    import subprocess
+
+    from projectcopy import copy_project
+
+    (tmp_path / "project").mkdir()
+    project = copy_project(tmp_path / "project")
+    study_path = project / source
+    api_study = study_path.with_name("pulled.yaml")
+    with Server(Project(ROOT / source)) as srv:
+        data = yaml.safe_load(study_path.read_text(encoding="utf-8"))
+        data["redcap"] = {**{k: v for k, v in data["redcap"].items() if k in ("missing_data_codes", "repeating")},
+                          "api": {"url": srv.url, "token_env": ENV, "batch_size": 50}}
+        api_study.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        env = {**os.environ, ENV: TOKEN}
+        run = lambda *args, timeout=300: subprocess.run(  # noqa: E731
+            [str(Path(sys.executable).with_name("snakemake")), *args, "--configfile", str(api_study.relative_to(project))],
+            cwd=project, capture_output=True, text=True, timeout=timeout, env=env)
+        before = run("--dry-run")
+        assert before.returncode != 0 and "holds no complete pull yet: run `snakemake pull`" in before.stdout + before.stderr
+        first = run("pull")
+        assert first.returncode == 0, first.stderr[-3000:]
+        pulls = complete_pulls(project / "data" / "pulled" / "pulls")
+        assert len(pulls) == 1
+        build = run(timeout=900)
+        assert build.returncode == 0, build.stderr[-3000:]
+        report_md = (project / "results" / "validation" / "report.md").read_text()
+        assert f"pull {pulls[0]}" in report_md and "Data pulled from REDCap 14.5.10 at 127.0.0.1" in report_md
+        html = (project / "results" / "report" / "quality.html").read_text()
+        assert (project / "results" / "report" / "quality.pdf").is_file()
+        if (project / "results" / "report" / "feasibility.html").exists():
+            html = (project / "results" / "report" / "feasibility.html").read_text()
+            assert f"pull {pulls[0]}" in html
+        again = run("pull")
+        assert again.returncode == 0 and "has not changed since the pull" in again.stdout + again.stderr
+        assert complete_pulls(project / "data" / "pulled" / "pulls") == pulls
+        noop = run("--dry-run")
+        assert "Nothing to be done" in noop.stdout + noop.stderr
+    for path in project.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path

@@ -144,6 +144,8 @@ VALIDATION_SETTINGS = steps.validation_settings(config)
 
 
 def on_error():
+    if PULLING:         # a failed pull leaves the reports of the pull before it as they were
+        return
     steps.on_error(REDCAP, VALIDATION_SETTINGS)
 
 
