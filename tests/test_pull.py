@@ -341,3 +341,19 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
     for path in project.rglob("*"):
         if path.is_file():
             assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_the_api_section_is_checked_before_any_request(study):
+    data = yaml.safe_load(study.read_text())
+    data["redcap"]["api"]["url"] = "https://redcap.example.org/redcap"
+    study.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError, match=r"redcap\.api\.url is 'https://redcap.example.org/redcap'.*ending in /api/"):
+        load_study(study, pulling=True)
+
+
+def test_feasibility_pull_help():
+    import subprocess
+
+    res = subprocess.run([str(Path(sys.executable).with_name("feasibility")), "pull", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "--force" in res.stdout and "redcap.api" in res.stdout
