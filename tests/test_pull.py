@@ -357,3 +357,15 @@ def test_feasibility_pull_help():
     res = subprocess.run([str(Path(sys.executable).with_name("feasibility")), "pull", "--help"],
                          capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and "--force" in res.stdout and "redcap.api" in res.stdout
+
+
+def test_the_projects_missing_data_codes_apply_unless_the_study_file_gives_them(study):
+    folder = _pull(study).folder
+    data = yaml.safe_load(study.read_text())
+    data["redcap"]["missing_data_codes"] = "NA, Not applicable"
+    study.write_text(yaml.safe_dump(data))
+    assert load_study(study)["redcap"]["missing_data_codes"] == "NA, Not applicable"
+    del data["redcap"]["missing_data_codes"]
+    study.write_text(yaml.safe_dump(data))
+    assert load_study(study)["redcap"]["missing_data_codes"] == \
+        json.loads((folder / "project.json").read_text())["missing_data_codes"]

@@ -106,7 +106,7 @@ def resolve(config: dict, study_file: str | os.PathLike) -> list[str]:
     """Point the study's REDCap downloads at a pull: the latest complete one, or the one
     ``redcap.pull`` pins. ``config`` is changed in place (``redcap.records``,
     ``dictionary``, ``instrument_designations``, ``events``; ``redcap.pull`` names the pull
-    used). Returns problems (a pinned pull that does not exist); with no pull yet the
+    used; ``redcap.missing_data_codes`` are the project's, unless the study file gives them). Returns problems (a pinned pull that does not exist); with no pull yet the
     study's own paths stay as they are."""
     redcap = config.get("redcap") or {}
     if not redcap.get("api"):
@@ -130,6 +130,13 @@ def resolve(config: dict, study_file: str | os.PathLike) -> list[str]:
         redcap[key] = str(path) if path.is_file() else None
     redcap["project_xml"] = None
     redcap["pull"] = chosen
+    if redcap.get("missing_data_codes") is None:       # the project's own, unless the study file gives them
+        try:
+            codes = json.loads((where / "project.json").read_text(encoding="utf-8")).get("missing_data_codes")
+        except (OSError, ValueError, AttributeError):
+            codes = None
+        if isinstance(codes, str) and codes.strip():
+            redcap["missing_data_codes"] = codes
     return []
 
 
