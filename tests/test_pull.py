@@ -147,6 +147,15 @@ def test_transient_failures_are_retried_and_counted(study, server, capsys):
     assert "ReadTimeout" in capsys.readouterr().err and result.folder is not None
 
 
+def test_what_a_killed_pull_left_is_removed_by_the_next(study, server):
+    folder = pulls_folder({}, study)
+    abandoned = folder / ".incomplete-20200101T000000Z-4194303"       # no such process
+    (abandoned).mkdir(parents=True)
+    (abandoned / "records.csv").write_text("record_id\n1\n")
+    result = _pull(study)
+    assert _leftovers(folder) == [result.folder.name]
+
+
 def test_retries_are_bounded_and_a_failed_pull_leaves_no_snapshot(study, server):
     data = yaml.safe_load(study.read_text())
     data["redcap"]["api"]["retries"] = 2

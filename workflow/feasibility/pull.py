@@ -453,6 +453,7 @@ def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO
     print(f"pull: {host}: reading the project's metadata", file=log, flush=True)
 
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(folder)
     tmp = folder / f".incomplete-{started.strftime(STAMP)}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -551,6 +552,23 @@ def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO
     message = (f"pull: {len(ids):,} records ({rows:,} rows, {n_fields:,} fields) from {host} into {target}")
     print(message, file=log, flush=True)
     return PullResult(target, latest, message)
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove what pulls killed part-way left (their temporary folders), once their process
+    is gone; a pull still running elsewhere keeps its own."""
+    for path in folder.glob(".incomplete-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                          # still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _public_url(url: str) -> str:

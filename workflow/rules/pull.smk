@@ -4,6 +4,9 @@ rule pull:
     `snakemake pull`: no other rule needs it, and nothing else makes a network request.
     A project unchanged since the latest pull adds no snapshot."""
     localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
     run:
         from feasibility.pull import run
 
