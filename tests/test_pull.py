@@ -338,7 +338,7 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
         report_md = (project / "results" / "validation" / "report.md").read_text()
         assert f"pull {pulls[0]}" in report_md and "Data pulled from REDCap 14.5.10 at 127.0.0.1" in report_md
         html = (project / "results" / "report" / "quality.html").read_text()
-        assert (project / "results" / "report" / "quality.pdf").is_file()
+        assert f"pull {pulls[0]}" in html and (project / "results" / "report" / "quality.pdf").is_file()
         if (project / "results" / "report" / "feasibility.html").exists():
             html = (project / "results" / "report" / "feasibility.html").read_text()
             assert f"pull {pulls[0]}" in html
