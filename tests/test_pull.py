@@ -68,6 +68,11 @@ def _pull(study_path, **kwargs):
     return pull(load_study(study_path, pulling=True), study_path, sleep=lambda s: None, **kwargs)
 
 
+def _folder(study_path: Path) -> Path:
+    """Where the study's pulls go (by its study.id, or its file's name)."""
+    return pulls_folder(yaml.safe_load(study_path.read_text(encoding="utf-8")), study_path)
+
+
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
@@ -75,7 +80,7 @@ def _leftovers(folder: Path) -> list[str]:
 def test_a_pull_is_a_complete_snapshot_with_its_provenance(study, server, tmp_path):
     result = _pull(study)
     folder = result.folder
-    assert folder.parent.resolve() == tmp_path / "data" / "trial" / "pulls"
+    assert folder.parent.resolve() == (tmp_path / _folder(study)).resolve()
     assert re.fullmatch(r"\d{8}T\d{6}Z", folder.name)
     # the records export as REDCap wrote it: the shipped one, cell for cell
     assert _rows(folder / "records.csv") == _rows(ROOT / "data" / "full-trial" / "records.csv")
@@ -103,7 +108,7 @@ def test_a_pull_is_a_complete_snapshot_with_its_provenance(study, server, tmp_pa
     assert _leftovers(folder.parent) == [folder.name]            # no temporary folder left
     # the study now builds from the pull
     config = load_study(study)
-    assert config["redcap"]["records"] == os.path.join("data", "trial", "pulls", folder.name, "records.csv")
+    assert config["redcap"]["records"] == os.path.join(_folder(study), folder.name, "records.csv")
     assert config["redcap"]["dictionary"].endswith("metadata.csv") and config["redcap"]["pull"] == folder.name
 
 
@@ -125,8 +130,8 @@ def test_a_batch_that_leaves_records_out_fails_naming_them(study, server):
     server.faults.omit_records = {"11-3", "11-17"}
     with pytest.raises(PullError, match=r"2 of the \d+ listed records did not come back: 11-17, 11-3"):
         _pull(study)
-    assert complete_pulls(pulls_folder({}, study)) == []
-    assert _leftovers(pulls_folder({}, study)) == []
+    assert complete_pulls(_folder(study)) == []
+    assert _leftovers(_folder(study)) == []
 
 
 def test_transient_failures_are_retried_and_counted(study, server, capsys):
@@ -148,7 +153,7 @@ def test_transient_failures_are_retried_and_counted(study, server, capsys):
 
 
 def test_what_a_killed_pull_left_is_removed_by_the_next(study, server):
-    folder = pulls_folder({}, study)
+    folder = _folder(study)
     abandoned = folder / ".incomplete-20200101T000000Z-4194303"       # no such process
     (abandoned).mkdir(parents=True)
     (abandoned / "records.csv").write_text("record_id\n1\n")
@@ -163,7 +168,7 @@ def test_retries_are_bounded_and_a_failed_pull_leaves_no_snapshot(study, server)
     server.faults.drop_batch, server.faults.drop_times = 1, 10
     with pytest.raises(PullError, match=r"batch 1 of 1\) failed 3 times"):
         _pull(study)
-    assert _leftovers(pulls_folder({}, study)) == []
+    assert _leftovers(_folder(study)) == []
 
 
 def test_a_wrong_token_fails_at_once_with_redcaps_message(study, server, monkeypatch):
@@ -284,7 +289,7 @@ def test_feasibility_pull_command(study, server, capsys):
     assert main(["pull", "--configfile", str(study)]) == 0
     assert "has not changed" in capsys.readouterr().err
     assert main(["pull", "--configfile", str(study), "--force"]) == 0
-    assert len(complete_pulls(pulls_folder({}, study))) == 2
+    assert len(complete_pulls(_folder(study))) == 2
     server.faults.omit_records = {"11-2"}
     assert main(["pull", "--configfile", str(study), "--force"]) == 1
     err = capsys.readouterr().err
@@ -331,7 +336,7 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
         assert before.returncode != 0 and "holds no complete pull yet: run `snakemake pull`" in before.stdout + before.stderr
         first = run("pull")
         assert first.returncode == 0, first.stderr[-3000:]
-        pulls = complete_pulls(project / "data" / "pulled" / "pulls")
+        pulls = complete_pulls(project / _folder(api_study))
         assert len(pulls) == 1
         build = run(timeout=900)
         assert build.returncode == 0, build.stderr[-3000:]
@@ -344,7 +349,7 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
             assert f"pull {pulls[0]}" in html
         again = run("pull")
         assert again.returncode == 0 and "has not changed since the pull" in again.stdout + again.stderr
-        assert complete_pulls(project / "data" / "pulled" / "pulls") == pulls
+        assert complete_pulls(project / _folder(api_study)) == pulls
         noop = run("--dry-run")
         assert "Nothing to be done" in noop.stdout + noop.stderr
     for path in project.rglob("*"):
