@@ -219,7 +219,16 @@ def validation_report(result, files: dict[str, str], sha: dict[str, str | None],
         "inputs": _input_rows(files, sha, result), "settings": settings, **d,
         "groups": json.loads(groups.to_json(orient="records")),
         "failures_file": ValidationPaths().failures if len(frame) else None,
+        **_pulled(files),
     }
+
+
+def _pulled(files: dict[str, str]) -> dict:
+    """The pull the records export came from (``feasibility.pull``), when it was pulled."""
+    from .pull import describe, pull_provenance
+
+    info = pull_provenance(files.get("records"))
+    return {"pull": {"name": info.get("pull"), "described": describe(info)}} if info else {}
 
 
 def report_markdown(report: dict) -> str:
@@ -235,6 +244,8 @@ def report_markdown(report: dict) -> str:
     for e in report["inputs"]:
         rows = "" if e.get("rows") is None else f"{e['rows']:,}"
         lines.append("| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |")
+    if report.get("pull"):
+        lines += ["", f"Data {_md(report['pull']['described'])}."]
     if report["export_date"]:
         lines += ["", f"Export date: {report['export_date']}."]
     if report["notes"]:

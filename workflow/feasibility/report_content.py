@@ -467,6 +467,8 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
                 + (f", calibrated to {escape.markdown(cal['publication'])}" if cal.get("publication") else "")
                 + f". Regenerate them with "
                   f"{escape.code(prov.command or 'python -m feasibility.synth --out data/raw')}.\n\n")
+    elif prov is not None and prov.pull:
+        data = f"Data: {escape.markdown(prov.pull)}.\n\n"
     else:
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
