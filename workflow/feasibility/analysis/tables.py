@@ -30,7 +30,8 @@ KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "change": "feasibility.tables.change",
                 "categorical": "feasibility.tables.categorical",
                 "counts": "feasibility.tables.counts",
-                "metrics": "feasibility.tables.metrics"}
+                "metrics": "feasibility.tables.metrics",
+                "adjusted": "feasibility.tables.adjusted"}
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
 DIFFERENCE = "difference"
 
