@@ -40,6 +40,7 @@ class Estimate(NamedTuple):
     lower: float
     upper: float
     n: int
+    df: float = math.inf                 # the complete-data degrees of freedom (t intervals)
 
 
 NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan, math.nan, 0)
@@ -105,7 +106,7 @@ def ancova(y, treat, covariates: pd.DataFrame | None, confidence: float = 0.95) 
     fit = sm.OLS(y, x).fit()
     est, se = float(fit.params[1]), float(fit.bse[1])
     half = float(stats.t.ppf(1 - (1 - confidence) / 2, fit.df_resid)) * se
-    return Estimate(est, se, est - half, est + half, n)
+    return Estimate(est, se, est - half, est + half, n, float(fit.df_resid))
 
 
 class BinaryEffects(NamedTuple):
@@ -179,5 +180,63 @@ def gcomputation(y, treat, covariates: pd.DataFrame | None, confidence: float = 
     return BinaryEffects(r1, r0, risk_difference, risk_ratio, odds_ratio)
 
 
+# ------------------------------------------------------------------ the same, in numpy
+# Multiple imputation fits the analysis model once per imputation (50 or more times per
+# outcome): these are the same models without statsmodels' per-fit overhead, with the same
+# estimates and standard errors (tests/trial/test_imputation.py checks them against the
+# statsmodels fits above).
+def ols_arm(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float]:
+    """The arm's (column 1) OLS coefficient, its standard error and the residual degrees
+    of freedom (a rank-deficient design is solved by least squares)."""
+    beta, _, rank, _ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    df = len(y) - rank
+    sigma2 = float(resid @ resid) / df
+    cov = np.linalg.pinv(x.T @ x) * sigma2
+    return float(beta[1]), math.sqrt(float(cov[1, 1])), float(df)
+
+
+def logit_fit(y: np.ndarray, x: np.ndarray, iterations: int = 50
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum likelihood logistic regression by Newton-Raphson: coefficients and their
+    covariance (the inverse information; a pseudo-inverse when a column is constant)."""
+    beta = np.zeros(x.shape[1])
+    for _ in range(iterations):
+        eta = np.clip(x @ beta, -30, 30)
+        p = 1 / (1 + np.exp(-eta))
+        info = (x * (p * (1 - p))[:, None]).T @ x
+        step = np.linalg.pinv(info) @ (x.T @ (y - p))
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    p = 1 / (1 + np.exp(-np.clip(x @ beta, -30, 30)))
+    return beta, np.linalg.pinv((x * (p * (1 - p))[:, None]).T @ x)
+
+
+def gcomputation_arrays(y: np.ndarray, x: np.ndarray, confidence: float = 0.95
+                        ) -> BinaryEffects:
+    """:func:`gcomputation` over a ready design matrix (intercept, arm, covariates)."""
+    n = len(y)
+    params, vcov = logit_fit(y, x)
+    z = _z(confidence)
+    r1, r0, g1, g0 = standardised_risks(params, x)
+    grad = g1 - g0
+    se = math.sqrt(max(float(grad @ vcov @ grad), 0.0))
+    rd = Estimate(r1 - r0, se, r1 - r0 - z * se, r1 - r0 + z * se, n)
+    nan = Estimate(math.nan, math.nan, math.nan, math.nan, n)
+    if r1 > 0 and r0 > 0:
+        glog = g1 / r1 - g0 / r0
+        se_log = math.sqrt(max(float(glog @ vcov @ glog), 0.0))
+        lrr = math.log(r1 / r0)
+        rr = Estimate(r1 / r0, se_log, math.exp(lrr - z * se_log), math.exp(lrr + z * se_log),
+                      n)
+    else:
+        rr = nan
+    b, se_b = float(params[1]), math.sqrt(float(vcov[1, 1]))
+    odds = Estimate(math.exp(b), se_b, math.exp(b - z * se_b), math.exp(b + z * se_b), n)
+    return BinaryEffects(r1, r0, rd, rr, odds)
+
+
 __all__ = ["Estimate", "BinaryEffects", "ancova", "gcomputation", "design", "model_matrix",
-           "logistic_fit", "standardised_risks"]
+           "logistic_fit", "standardised_risks", "ols_arm", "logit_fit",
+           "gcomputation_arrays"]

@@ -477,7 +477,7 @@ def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
     every = raw.get("columns") is None and raw.get("kind") in ("change", "categorical")
     out = {"table": copy.deepcopy(dict(raw)),
            **dependencies(spec, raw, every_timepoint=every)}
-    if raw.get("kind") == "adjusted":
+    if raw.get("kind") in ("adjusted", "tipping_point"):
         # an adjusted table reads the adjustment settings and, through its covariates and
         # baseline values, every time point
         adjustment = (spec.raw.get("statistics") or {}).get("adjustment") or {}

@@ -31,7 +31,8 @@ KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "categorical": "feasibility.tables.categorical",
                 "counts": "feasibility.tables.counts",
                 "metrics": "feasibility.tables.metrics",
-                "adjusted": "feasibility.tables.adjusted"}
+                "adjusted": "feasibility.tables.adjusted",
+                "tipping_point": "feasibility.tables.tipping_point"}
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
 DIFFERENCE = "difference"
 

@@ -36,6 +36,7 @@ from great_tables import loc
 
 from feasibility.analysis.adjusted import ancova, gcomputation
 from feasibility.analysis.compare import mean_difference, risk_difference
+from feasibility.analysis.estimands import apply_strategies
 from feasibility.analysis.expressions import _code_key
 from feasibility.analysis.tables import (Cells, TableContext, TableResult, finish_gt,
                                          published_key)
@@ -43,11 +44,19 @@ from feasibility.stats import mean_sd, n_pct
 from feasibility.tables.common import build_gt, cell, cells_frame
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-ESTIMATES = ("adjusted", "risk_ratio", "odds_ratio", "unadjusted")
+ESTIMATES = ("adjusted", "risk_ratio", "odds_ratio", "unadjusted", "complete_case")
 
 
 def _by_arm(ctx: TableContext) -> dict:
     return {"by": ctx.analysis.spec.arms.name if ctx.analysis.spec.arms else "arm"}
+
+
+def imputation_settings(config: dict) -> dict:
+    """``statistics.imputation`` with its defaults (m = 50 imputations, 5 iterations)."""
+    raw = ((config or {}).get("statistics") or {}).get("imputation") or {}
+    return {"m": int(raw.get("m", 50)), "iterations": int(raw.get("iterations", 5)),
+            "seed": int(raw.get("seed", 20231)), "other_timepoints":
+            raw.get("other_timepoints", True)}
 
 
 def adjustment_settings(config: dict) -> dict:
@@ -80,6 +89,10 @@ class Adjusted:
         self.notes: dict[str, list[str]] = {}
         self.estimands: list = []
         self.changed: dict[str, dict[str, int]] = {}
+        self.multiple = self.raw.get("missing", "complete_case") == "multiple_imputation"
+        self.imputation = imputation_settings(self.analysis.spec.raw)
+        self.imputed: list[str] = []
+        self.set_aside: list[str] = []
 
     # -- the declaration -----------------------------------------------------------
     def run(self) -> None:
@@ -220,14 +233,26 @@ class Adjusted:
                 add(column.id, i, "mean_sd", decimals, estimate=m.mean, sd=m.sd, n=m.n)
         j = len(ctx.columns)
         keep = compared
+        code = estimand.code if estimand is not None else label
         if kind == "binary":
             fx = gcomputation(yv[keep], treat[keep], frame.loc[keep].reset_index(drop=True),
                               confidence)
             rd = fx.risk_difference
+            ratios = (("risk_ratio", fx.risk_ratio), ("odds_ratio", fx.odds_ratio))
+            if self.multiple:
+                add("complete_case", j + 4, "risk_difference_ci", 1,
+                    estimate=100 * rd.estimate, lower=100 * rd.lower, upper=100 * rd.upper,
+                    n=rd.n)
+                pooled, counts = self.multiply_imputed(spec, tp, kind, y, baseline, treat,
+                                                       frame, keep, where)
+                rd = pooled["rd"]
+                ratios = (("risk_ratio", pooled["rr"]), ("odds_ratio", pooled["or"]))
+                self.imputed.append(f"{code} {counts}")
+            else:
+                self.set_aside.append(f"{code} {int(keep.sum()) - rd.n}")
             add("adjusted", j, "risk_difference_ci", 1, estimate=100 * rd.estimate,
                 lower=100 * rd.lower, upper=100 * rd.upper, n=rd.n)
-            for jj, (cid, r) in enumerate((("risk_ratio", fx.risk_ratio),
-                                           ("odds_ratio", fx.odds_ratio)), start=j + 1):
+            for jj, (cid, r) in enumerate(ratios, start=j + 1):
                 add(cid, jj, "ratio_ci", 2, estimate=r.estimate, lower=r.lower,
                     upper=r.upper, n=r.n)
             a1, a2 = arm_values[self.first.id], arm_values[self.second.id]
@@ -238,6 +263,15 @@ class Adjusted:
         else:
             r = ancova(yv[keep], treat[keep], frame.loc[keep].reset_index(drop=True),
                        confidence)
+            if self.multiple:
+                add("complete_case", j + 4, "mean_difference_ci", decimals,
+                    estimate=r.estimate, lower=r.lower, upper=r.upper, n=r.n)
+                pooled, counts = self.multiply_imputed(spec, tp, kind, y, baseline, treat,
+                                                       frame, keep, where)
+                r = pooled["difference"]
+                self.imputed.append(f"{code} {counts}")
+            else:
+                self.set_aside.append(f"{code} {int(keep.sum()) - r.n}")
             add("adjusted", j, "mean_difference_ci", decimals, estimate=r.estimate,
                 lower=r.lower, upper=r.upper, n=r.n)
             u = mean_difference(arm_values[self.first.id], arm_values[self.second.id],
@@ -251,6 +285,93 @@ class Adjusted:
         self.notes.setdefault(_joined(adjusted_for) or "nothing", []).append(
             estimand.code if estimand is not None else label)
 
+    def prepare(self, spec: dict, estimand):
+        """What an estimand's analysis reads (the tipping-point analysis): kind, outcome,
+        baseline expression, arm (1/0), covariates, records compared, time point."""
+        ctx, a = self.ctx, self.analysis
+        where = f"estimand {spec.get('id')!r}"
+        tp = spec.get("timepoint", ctx.timepoint)
+        y = ctx.values(spec["variable"], where, timepoint=tp, index=ctx.index)
+        y, _ = apply_strategies(ctx, estimand, y, where)
+        kind = spec.get("type") or ("binary" if y.dtype.name == "boolean" else "continuous")
+        y = pd.to_numeric(y.astype("float64"), errors="coerce").astype("float64")
+        baseline = self.baseline_of(spec, tp)
+        frame = self.covariate_frame(([baseline] if baseline else []) + self.covariates(spec),
+                                     tp, where)
+        in_first = ctx.index.isin(self.first.index)
+        in_second = ctx.index.isin(self.second.index)
+        treat = np.where(in_first, 1.0, np.where(in_second, 0.0, np.nan))
+        keep = in_first | in_second
+        if estimand.population is not None:
+            inside = ctx.values(estimand.population, f"{where}, population", timepoint=tp,
+                                index=ctx.index)
+            keep = keep & inside.astype("boolean").fillna(False).astype(bool).to_numpy()
+        return kind, y, baseline, treat, frame, keep, tp, where
+
+    # -- multiple imputation ---------------------------------------------------------
+    def other_followups(self, spec: dict, timepoint: str | None, baseline: str | None
+                        ) -> list[str]:
+        """The same measure at the other follow-up time points (predictors of the
+        imputation model)."""
+        name = str(spec["variable"]).strip()
+        if not self.imputation["other_timepoints"] or not NAME.fullmatch(name) or \
+                not self.analysis.has_variable(name):
+            return []
+        var = self.analysis.variable(name)
+        if not var.per_timepoint:
+            return []
+        base = self.analysis.timepoints.baseline
+        return [f"{name}[{tp}]" for tp in var.by_timepoint
+                if tp not in (timepoint, base)]
+
+    def imputation_data(self, spec, tp, y, baseline, frame, keep, where):
+        """The imputation model's variables (outcome first, baseline, other follow-ups,
+        numeric covariates) and its always-recorded predictors (coded covariates'
+        indicators), over the records ``keep``."""
+        from feasibility.analysis.adjusted import design
+        columns = [y.to_numpy(dtype="float64", na_value=np.nan)[keep]]
+        names = ["outcome"]
+        if baseline:
+            columns.append(frame[baseline].to_numpy(dtype="float64")[keep])
+            names.append("baseline")
+        for other in self.other_followups(spec, tp, baseline):
+            values = self.ctx.values(other, f"{where}, imputation predictor {other!r}",
+                                     timepoint=tp, index=self.ctx.index)
+            columns.append(pd.to_numeric(values.astype("float64"), errors="coerce")
+                           .to_numpy(dtype="float64")[keep])
+            names.append(other)
+        rest = [c for c in frame.columns if c != baseline]
+        coded = [c for c in rest if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+        for c in rest:
+            if c not in coded:
+                columns.append(frame[c].to_numpy(dtype="float64")[keep])
+                names.append(c)
+        data = np.column_stack(columns)
+        complete = design(frame.loc[keep, coded].reset_index(drop=True)) if coded else \
+            np.empty((int(keep.sum()), 0))
+        binary = [bool(np.isin(data[~np.isnan(data[:, i]), i], [0.0, 1.0]).all())
+                  for i in range(data.shape[1])]
+        return data, names, complete, binary
+
+    def multiply_imputed(self, spec, tp, kind, y, baseline, treat, frame, keep, where):
+        """The row's adjusted estimates by multiple imputation, pooled by Rubin's rules,
+        and what was imputed (in words)."""
+        from feasibility.analysis.imputation import impute_by_arm
+        data, names, complete, binary = self.imputation_data(spec, tp, y, baseline, frame,
+                                                             keep, where)
+        settings = self.imputation
+        arm = treat[keep]
+        imputations = impute_by_arm(data, binary, complete, arm, settings["m"],
+                                    settings["seed"], settings["iterations"])
+        pooled = pool_imputations(imputations, arm, frame.loc[keep].reset_index(drop=True),
+                                  names, baseline, kind, self.analysis.spec.confidence)
+        missing_y = int(np.isnan(data[:, 0]).sum())
+        text = f"{missing_y} outcome{'s' if missing_y != 1 else ''}"
+        if baseline:
+            missing_b = int(np.isnan(data[:, 1]).sum())
+            text += f", {missing_b} baseline value{'s' if missing_b != 1 else ''}"
+        return pooled, text
+
     # -- the table -----------------------------------------------------------------
     def result(self) -> TableResult:
         ctx = self.ctx
@@ -259,10 +380,15 @@ class Adjusted:
         estimates = {"adjusted": "Adjusted (primary analysis)"}
         labels = {"adjusted": f"Adjusted difference ({percent}% CI)"}
         if binary:
-            estimates.update(risk_ratio="Adjusted risk ratio", odds_ratio="Conditional odds ratio")
-            labels.update(risk_ratio=f"Risk ratio ({percent}% CI)",
-                          odds_ratio=f"Odds ratio ({percent}% CI)")
-        estimates["unadjusted"] = "Unadjusted (supportive)"
+            # one column each (their n is the adjusted difference's): the value label says it
+            estimates.update(risk_ratio="", odds_ratio="")
+            labels.update(risk_ratio=f"Adjusted risk ratio ({percent}% CI)",
+                          odds_ratio=f"Conditional odds ratio ({percent}% CI)")
+        if self.multiple:
+            estimates["adjusted"] = "Adjusted, multiple imputation (primary analysis)"
+            estimates["complete_case"] = "Adjusted, complete cases (sensitivity)"
+            labels["complete_case"] = f"Adjusted difference ({percent}% CI)"
+        estimates["unadjusted"] = "Unadjusted, complete cases (supportive)"
         labels["unadjusted"] = f"Difference ({percent}% CI)"
         frame = cells_frame(self.cells.records)
         frame = frame[frame["column"].isin([c.id for c in ctx.columns] + list(estimates))]
@@ -311,11 +437,77 @@ class Adjusted:
                 for ev, k in self.changed[e.code].items():
                     parts.append(f"{e.code}, {ev[0].lower()}{ev[1:]}: {k} participant"
                                  f"{'s' if k != 1 else ''} whose outcome the strategy set.")
+        if self.multiple:
+            st = self.imputation
+            parts.append(
+                f"Multiple imputation under missing at random: chained equations, by arm, "
+                f"from site, the baseline value and the other follow-up values of the same "
+                f"measure; m = {st['m']} imputations of {st['iterations']} iterations each, "
+                "seeded; estimates pooled by Rubin's rules (Barnard-Rubin degrees of "
+                "freedom). n: participants analysed, every one with an arm in the "
+                "estimand's population. Values imputed: " + "; ".join(self.imputed) + ". "
+                "Complete cases: participants with the outcome and every covariate; "
+                "sensitivity analysis.")
+        else:
+            parts.append("Participants set aside for a missing outcome or covariate: "
+                         + "; ".join(self.set_aside) + ".")
         parts.append("n: participants analysed (outcome and covariates recorded). "
                      "Unadjusted (supportive): every participant with the outcome, "
                      "Newcombe's hybrid score interval for a risk difference, Welch's t "
                      "interval for a difference in means.")
         return " ".join(parts)
+
+
+def pool_imputations(imputations, arm, covariates: pd.DataFrame, names, baseline, kind,
+                     confidence: float, outcome=None):
+    """Each imputation analysed as the complete-case analysis is (the same models, fitted
+    in numpy: :func:`feasibility.analysis.adjusted.ols_arm`, ``gcomputation_arrays``),
+    pooled by Rubin's rules.
+
+    ``imputations``: per imputation, arm level -> :class:`~feasibility.analysis.imputation.
+    Imputed` (the records of that arm, in order); ``outcome(imputed, level) -> values``: the
+    outcome column to analyse (default the imputed one; the tipping point shifts it)."""
+    from feasibility.analysis.adjusted import (Estimate, design, gcomputation_arrays,
+                                               ols_arm)
+    from feasibility.analysis.imputation import pool
+    levels = sorted(set(arm.tolist()))
+    position = np.concatenate([np.flatnonzero(arm == level) for level in levels])
+    cov = covariates.iloc[position].reset_index(drop=True)
+    treat = arm[position]
+    coded = [c for c in cov.columns if not pd.api.types.is_numeric_dtype(cov[c].dtype)]
+    fixed = design(cov[coded]) if coded else np.empty((len(cov), 0))
+    numeric = [c for c in cov.columns if c not in coded]
+    column_of = {name: i for i, name in enumerate(names)}
+    results = []
+    for by_arm in imputations:
+        y = np.concatenate([(outcome(by_arm[level], level) if outcome
+                             else by_arm[level].data[:, 0]) for level in levels])
+        parts = [np.ones(len(y)), treat]
+        for c in numeric:
+            i = column_of["baseline"] if c == baseline else column_of[c]
+            parts.append(np.concatenate([by_arm[level].data[:, i] for level in levels]))
+        x = np.column_stack(parts + [fixed])
+        if kind == "binary":
+            results.append(gcomputation_arrays(y, x, confidence))
+        else:
+            results.append(ols_arm(y, x))
+    n = len(treat)
+
+    def as_estimate(p):
+        return Estimate(p.estimate, p.se, p.lower, p.upper, n, p.df)
+    if kind == "binary":
+        return {"rd": as_estimate(pool([r.risk_difference.estimate for r in results],
+                                       [r.risk_difference.se ** 2 for r in results],
+                                       confidence)),
+                "rr": as_estimate(pool([r.risk_ratio.estimate for r in results],
+                                       [r.risk_ratio.se ** 2 for r in results], confidence,
+                                       log=True)),
+                "or": as_estimate(pool([r.odds_ratio.estimate for r in results],
+                                       [r.odds_ratio.se ** 2 for r in results], confidence,
+                                       log=True))}
+    return {"difference": as_estimate(pool([r[0] for r in results],
+                                           [r[1] ** 2 for r in results], confidence,
+                                           df_complete=results[0][2]))}
 
 
 def _joined(words: list[str]) -> str:
