@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -95,7 +96,7 @@ def _full_rank(x: np.ndarray) -> np.ndarray:
 
 def ancova(y, treat, covariates: pd.DataFrame | None, confidence: float = 0.95) -> Estimate:
     """The adjusted difference in means (the arm's OLS coefficient) with its t interval."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS   # not statsmodels.api: a fast import
     y, treat, cov = _complete(y, treat, covariates)
     n = len(y)
     if n == 0 or len(set(treat)) < 2:
@@ -103,7 +104,7 @@ def ancova(y, treat, covariates: pd.DataFrame | None, confidence: float = 0.95) 
     x = _full_rank(model_matrix(treat, cov))
     if n <= x.shape[1]:
         return Estimate(math.nan, math.nan, math.nan, math.nan, n)
-    fit = sm.OLS(y, x).fit()
+    fit = OLS(y, x).fit()
     est, se = float(fit.params[1]), float(fit.bse[1])
     half = float(stats.t.ppf(1 - (1 - confidence) / 2, fit.df_resid)) * se
     return Estimate(est, se, est - half, est + half, n, float(fit.df_resid))
@@ -121,19 +122,21 @@ class BinaryEffects(NamedTuple):
     odds_ratio: Estimate
 
 
+@lru_cache(maxsize=None)
 def _z(confidence: float) -> float:
     return float(stats.norm.ppf(1 - (1 - confidence) / 2))
 
 
 def logistic_fit(y: np.ndarray, x: np.ndarray):
     """A logistic regression (statsmodels GLM, binomial family) of ``y`` on ``x``."""
-    import statsmodels.api as sm
+    from statsmodels.genmod.families import Binomial
+    from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", RuntimeWarning)
-        return sm.GLM(y, x, family=sm.families.Binomial()).fit()
+        return GLM(y, x, family=Binomial()).fit()
 
 
 def standardised_risks(params: np.ndarray, x: np.ndarray) -> tuple[float, float, np.ndarray,
@@ -205,12 +208,19 @@ def logit_fit(y: np.ndarray, x: np.ndarray, iterations: int = 50
         eta = np.clip(x @ beta, -30, 30)
         p = 1 / (1 + np.exp(-eta))
         info = (x * (p * (1 - p))[:, None]).T @ x
-        step = np.linalg.pinv(info) @ (x.T @ (y - p))
+        try:
+            step = np.linalg.solve(info, x.T @ (y - p))
+        except np.linalg.LinAlgError:          # a constant column: least squares
+            step = np.linalg.pinv(info) @ (x.T @ (y - p))
         beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
+        if np.max(np.abs(step)) < 1e-9:
             break
     p = 1 / (1 + np.exp(-np.clip(x @ beta, -30, 30)))
-    return beta, np.linalg.pinv((x * (p * (1 - p))[:, None]).T @ x)
+    info = (x * (p * (1 - p))[:, None]).T @ x
+    try:
+        return beta, np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return beta, np.linalg.pinv(info)
 
 
 def gcomputation_arrays(y: np.ndarray, x: np.ndarray, confidence: float = 0.95

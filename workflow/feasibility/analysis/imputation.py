@@ -25,6 +25,7 @@ points (issue 23.3).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -156,6 +157,12 @@ def impute_by_arm(data: np.ndarray, binary: list[bool], complete: np.ndarray,
     return out
 
 
+@lru_cache(maxsize=4096)
+def _critical(confidence: float, df: float) -> float:
+    q = 1 - (1 - confidence) / 2
+    return float(stats.t.ppf(q, df)) if math.isfinite(df) else float(stats.norm.ppf(q))
+
+
 class Pooled(NamedTuple):
     estimate: float
     se: float
@@ -191,8 +198,7 @@ def pool(estimates, variances, confidence: float = 0.95, df_complete: float = ma
         else:
             df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - lam)
             df = 1 / (1 / df_old + 1 / df_obs)
-    crit = float(stats.t.ppf(1 - (1 - confidence) / 2, df)) if math.isfinite(df) else \
-        float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    crit = _critical(confidence, df)
     se = math.sqrt(t)
     lo, hi = qbar - crit * se, qbar + crit * se
     if log:
