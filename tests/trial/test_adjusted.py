@@ -277,3 +277,17 @@ def test_a_strategy_other_than_treatment_policy_needs_who_had_the_event(study):
         {"event": "Died", "strategy": "composite"}]}}}
     with pytest.raises(ValueError, match=r"estimands\.e\.intercurrent_events\[0\].*needs `value`"):
         load_estimands(bad)
+
+
+# ------------------------------------------------------------------ labels (issue 23.7)
+@pytest.mark.parametrize("table", ["primary_outcome", "secondary_outcomes", "change_month6"])
+def test_difference_columns_are_headed_by_what_they_hold(cohort, table):
+    """The difference column's own heading is 'Difference (95% CI)' under the arms it
+    compares, not the arms' 'n (%)' or 'Mean change (95% CI)'."""
+    import re
+    from feasibility.analysis import build_table
+    html = build_table(cohort.analysis, table).gt.as_raw_html()
+    head = html[html.find("<thead"):html.find("</thead>")]
+    assert '<span class="gt_column_spanner">Supported work placement minus Usual care' in head
+    labels = re.findall(r'id="[\w-]*difference__v0"[^>]*>\s*(.*?)\s*</th>', head, re.DOTALL)
+    assert labels and "Difference (95% CI)" in labels[0] and "n (%)" not in labels[0], labels
