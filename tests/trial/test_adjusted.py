@@ -121,14 +121,23 @@ def test_delta_method_standard_error_is_near_the_bootstrap_one():
 
 
 # ------------------------------------------------------------------ the table kind
+def _complete_case(cohort, study, table):
+    """A trial's adjusted table, complete cases only (no imputation)."""
+    from feasibility.analysis import Analysis, build_table, load_spec
+    tables = {**study["tables"], table: {
+        k: v for k, v in study["tables"][table].items() if k != "missing"}}
+    config = {**study, "tables": tables}
+    return build_table(Analysis(cohort.analysis.study, load_spec(config)), table)
+
+
 @pytest.fixture(scope="module")
 def secondary(cohort, study):
-    """The trial's secondary adjusted table, complete cases only (no imputation)."""
-    from feasibility.analysis import Analysis, build_table, load_spec
-    tables = {**study["tables"], "secondary_adjusted": {
-        k: v for k, v in study["tables"]["secondary_adjusted"].items() if k != "missing"}}
-    config = {**study, "tables": tables}
-    return build_table(Analysis(cohort.analysis.study, load_spec(config)), "secondary_adjusted")
+    return _complete_case(cohort, study, "secondary_adjusted")
+
+
+@pytest.fixture(scope="module")
+def primary(cohort, study):
+    return _complete_case(cohort, study, "primary_adjusted")
 
 
 def _values(analysis, text, index):
@@ -157,7 +166,7 @@ def test_adjusted_table_ancova_matches_a_hand_fit_to_the_cohort(cohort, secondar
     assert int(hit["n"].iloc[0]) == len(frame)
 
 
-def test_adjusted_table_binary_row_is_the_site_adjusted_gcomputation(cohort, secondary):
+def test_adjusted_table_binary_row_is_the_site_adjusted_gcomputation(cohort, primary):
     import statsmodels.api as sm
     a = cohort.analysis
     index = a.population(a.spec.participants_expr())
@@ -170,7 +179,7 @@ def test_adjusted_table_binary_row_is_the_site_adjusted_gcomputation(cohort, sec
                         + [(site[keep] == s).astype(float) for s in sites[1:]])
     fit = sm.Logit(y[keep], x).fit(disp=0, maxiter=200)
     p1, p0 = _risks(fit.params, x)
-    c = secondary.cells
+    c = primary.cells
     row = c[c["row_label"] == "In paid work at 14 weeks (E2)"].set_index("column")
     assert float(row.loc["adjusted", "estimate"]) == pytest.approx(100 * (p1 - p0), rel=1e-5)
     assert float(row.loc["risk_ratio", "estimate"]) == pytest.approx(p1 / p0, rel=1e-5)
@@ -180,17 +189,21 @@ def test_adjusted_table_binary_row_is_the_site_adjusted_gcomputation(cohort, sec
     assert row.loc["unadjusted", "statistic"] == "risk_difference_ci"
 
 
-def test_adjusted_table_says_what_each_column_holds(secondary):
-    html = secondary.gt.as_raw_html()
+def test_adjusted_table_says_what_each_column_holds(secondary, primary):
+    html = primary.gt.as_raw_html()
     head = html[html.find("<thead"):html.find("</thead>")]
     for text in ("Adjusted difference (95% CI)", "Adjusted risk ratio (95% CI)",
                  "Conditional odds ratio (95% CI)", "Adjusted (primary analysis)",
                  "Unadjusted, complete cases (supportive)", "Difference (95% CI)"):
         assert text in head, text
-    assert head.count("n (%) or mean (SD)") == 2           # the two arms only
-    assert "Adjusted for the baseline value and site" in html
-    assert "Adjusted for site: E2." in html
-    assert "Participants set aside for a missing outcome or covariate: E2 " in html
+    assert head.count("n (%)") == 2                        # the two arms only
+    assert "Adjusted for site: every outcome." in html
+    assert "Participants set aside for a missing outcome or covariate (complete cases): E1 " in html
+    html = secondary.gt.as_raw_html()
+    head = html[html.find("<thead"):html.find("</thead>")]
+    assert "risk ratio" not in head                        # no binary row: no ratio column
+    assert head.count("n (%) or mean (SD)") == 2
+    assert "Adjusted for the baseline value and site: every outcome." in html
 
 
 # ------------------------------------------------------------------ estimands (issue 23.1)

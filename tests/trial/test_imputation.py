@@ -186,7 +186,8 @@ def test_two_builds_of_the_multiply_imputed_tables_are_identical(cohort, study):
     runs = [build_table(Analysis(cohort.analysis.study, load_spec(config)),
                         "primary_adjusted") for _ in range(2)]
     pd.testing.assert_frame_equal(runs[0].cells, runs[1].cells)
-    cells = runs[0].cells.set_index("column")
+    cells = runs[0].cells
+    cells = cells[cells["row_label"] == "In paid work at 6 months (E1)"].set_index("column")
     assert int(cells.loc["adjusted", "n"]) > int(cells.loc["complete_case", "n"])
     note = runs[0].gt.as_raw_html()
     assert "Values imputed: E1 " in note and "m = 4 imputations" in note

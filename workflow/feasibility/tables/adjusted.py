@@ -239,6 +239,7 @@ class Adjusted:
                               confidence)
             rd = fx.risk_difference
             ratios = (("risk_ratio", fx.risk_ratio), ("odds_ratio", fx.odds_ratio))
+            self.set_aside.append(f"{code} {int(keep.sum()) - rd.n}")
             if self.multiple:
                 add("complete_case", j + 4, "risk_difference_ci", 1,
                     estimate=100 * rd.estimate, lower=100 * rd.lower, upper=100 * rd.upper,
@@ -248,8 +249,6 @@ class Adjusted:
                 rd = pooled["rd"]
                 ratios = (("risk_ratio", pooled["rr"]), ("odds_ratio", pooled["or"]))
                 self.imputed.append(f"{code} {counts}")
-            else:
-                self.set_aside.append(f"{code} {int(keep.sum()) - rd.n}")
             add("adjusted", j, "risk_difference_ci", 1, estimate=100 * rd.estimate,
                 lower=100 * rd.lower, upper=100 * rd.upper, n=rd.n)
             for jj, (cid, r) in enumerate(ratios, start=j + 1):
@@ -263,6 +262,7 @@ class Adjusted:
         else:
             r = ancova(yv[keep], treat[keep], frame.loc[keep].reset_index(drop=True),
                        confidence)
+            self.set_aside.append(f"{code} {int(keep.sum()) - r.n}")
             if self.multiple:
                 add("complete_case", j + 4, "mean_difference_ci", decimals,
                     estimate=r.estimate, lower=r.lower, upper=r.upper, n=r.n)
@@ -270,8 +270,6 @@ class Adjusted:
                                                        frame, keep, where)
                 r = pooled["difference"]
                 self.imputed.append(f"{code} {counts}")
-            else:
-                self.set_aside.append(f"{code} {int(keep.sum()) - r.n}")
             add("adjusted", j, "mean_difference_ci", decimals, estimate=r.estimate,
                 lower=r.lower, upper=r.upper, n=r.n)
             u = mean_difference(arm_values[self.first.id], arm_values[self.second.id],
@@ -404,8 +402,9 @@ class Adjusted:
                       stub_label=self.raw.get("stub_label", "Outcome"),
                       n_label=self.raw.get("n_label", "n"),
                       denominator_label=self.raw.get("denominator_label"))
-        if binary:   # the ratios are of the adjusted difference's records: its n says so
-            gt = gt.cols_hide(["risk_ratio__n", "odds_ratio__n"])
+        # the estimates' n are in the note (imputed, set aside): one column each, so that
+        # the table fits the page
+        gt = gt.cols_hide([f"{c}__n" for c in estimates])
         result = TableResult(ctx.id, frame.reset_index(drop=True), None, self.cells.row_ids)
         gt = gt.tab_footnote(self.method_note(binary), locations=loc.spanner_labels(
             ids=["adjusted"]))
@@ -444,15 +443,14 @@ class Adjusted:
                 f"from site, the baseline value and the other follow-up values of the same "
                 f"measure; m = {st['m']} imputations of {st['iterations']} iterations each, "
                 "seeded; estimates pooled by Rubin's rules (Barnard-Rubin degrees of "
-                "freedom). n: participants analysed, every one with an arm in the "
-                "estimand's population. Values imputed: " + "; ".join(self.imputed) + ". "
-                "Complete cases: participants with the outcome and every covariate; "
-                "sensitivity analysis.")
-        else:
-            parts.append("Participants set aside for a missing outcome or covariate: "
-                         + "; ".join(self.set_aside) + ".")
-        parts.append("n: participants analysed (outcome and covariates recorded). "
-                     "Unadjusted (supportive): every participant with the outcome, "
+                "freedom), over every participant with an arm in the estimand's "
+                "population. Values imputed: " + "; ".join(self.imputed) + ". "
+                "Complete cases (sensitivity): participants with the outcome and every "
+                "covariate.")
+        parts.append("Participants set aside for a missing outcome or covariate (complete "
+                     "cases): " + "; ".join(self.set_aside) + ".")
+        parts.append("Arms: n (%) or mean (SD) of the participants with the outcome "
+                     "(n). Unadjusted (supportive): every participant with the outcome, "
                      "Newcombe's hybrid score interval for a risk difference, Welch's t "
                      "interval for a difference in means.")
         return " ".join(parts)
