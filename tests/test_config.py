@@ -141,7 +141,9 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
     config = load_study("study.yaml")
     assert config["statistics"] == {"confidence_level": 0.95, "quantile_definition": "stata_summarize",
                                     "proportion_ci": "wilson",
-                                    "adjustment": {"covariates": [], "baseline": True}}
+                                    "adjustment": {"covariates": [], "baseline": True},
+                                    "imputation": {"m": 50, "iterations": 5, "seed": 20231,
+                                                   "other_timepoints": True}}
     assert config["report"] == {"title": None, "subtitle": None, "lang": "en-GB",
                                 "synthetic_subtitle": None, "sections": None, "narrative": {},
                                 "backend": "auto", "quarto_executable": None,

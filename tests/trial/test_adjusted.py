@@ -125,7 +125,7 @@ def _complete_case(cohort, study, table):
     """A trial's adjusted table, complete cases only (no imputation)."""
     from feasibility.analysis import Analysis, build_table, load_spec
     tables = {**study["tables"], table: {
-        k: v for k, v in study["tables"][table].items() if k != "missing"}}
+        k: v for k, v in study["tables"][table].items() if k != "missing_data"}}
     config = {**study, "tables": tables}
     return build_table(Analysis(cohort.analysis.study, load_spec(config)), table)
 

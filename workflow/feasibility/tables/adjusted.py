@@ -89,7 +89,7 @@ class Adjusted:
         self.notes: dict[str, list[str]] = {}
         self.estimands: list = []
         self.changed: dict[str, dict[str, int]] = {}
-        self.multiple = self.raw.get("missing", "complete_case") == "multiple_imputation"
+        self.multiple = self.raw.get("missing_data", "complete_case") == "multiple_imputation"
         self.imputation = imputation_settings(self.analysis.spec.raw)
         self.imputed: list[str] = []
         self.set_aside: list[str] = []
