@@ -24,7 +24,7 @@ def make(analysis, figure):
     what = "Risk difference (percentage points)" if kind == "binary" else "Difference in means"
     colours = list(COLOURS[1:])
     with figure_style():
-        fig = new_figure(TEXT_WIDTH_IN, 3.4)
+        fig = new_figure(TEXT_WIDTH_IN, 3.6)
         ax = fig.add_subplot(1, 1, 1)
         for i, (scenario, label) in enumerate(SCENARIOS.items()):
             block = frame[frame["scenario"] == scenario]
@@ -40,7 +40,9 @@ def make(analysis, figure):
                       (" (log odds)" if kind == "binary" else ""), fontsize=FONT_SIZE)
         ax.set_ylabel(what, fontsize=FONT_SIZE)
         ax.invert_xaxis()
-        ax.legend(frameon=False, fontsize=FONT_SIZE)
+        # below the axes: no error bar runs through its text
+        ax.legend(frameon=False, fontsize=FONT_SIZE, loc="upper center", ncol=2,
+                  bbox_to_anchor=(0.5, -0.22))
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         fig.tight_layout()
