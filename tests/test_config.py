@@ -140,7 +140,10 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_study("study.yaml")
     assert config["statistics"] == {"confidence_level": 0.95, "quantile_definition": "stata_summarize",
-                                    "proportion_ci": "wilson"}
+                                    "proportion_ci": "wilson",
+                                    "adjustment": {"covariates": [], "baseline": True},
+                                    "imputation": {"m": 50, "iterations": 5, "seed": 20231,
+                                                   "other_timepoints": True}}
     assert config["report"] == {"title": None, "subtitle": None, "lang": "en-GB",
                                 "synthetic_subtitle": None, "sections": None, "narrative": {},
                                 "backend": "auto", "quarto_executable": None,
@@ -221,7 +224,7 @@ def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tm
     assert "report.timeout_seconds is 0; allowed: a number greater than 0" in text
     assert "report.backend is ['pandoc']; allowed: one of 'auto', 'quarto', 'pandoc' - " in text
     assert (f"{path} line 8: unknown key extra; the top level allows: arms, derived, disclosure, dummy_data, "
-            "figures, flow, instruments, parameters, paths, quality, redcap, ") in text
+            "estimands, figures, flow, instruments, parameters, paths, quality, redcap, ") in text
     assert text.rstrip().endswith("config.schema.yaml")
 
 
