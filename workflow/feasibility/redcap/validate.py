@@ -29,7 +29,8 @@ import pandas as pd
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
-from .logic import Lookup, hidden_values
+from .logic.calcs import calc_failures, dictionary_failures
+from .logic.data import Lookup, hidden_values
 from .messages import Failure, RedcapError, capped, errors, fail, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
@@ -155,6 +156,8 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     project, failures = load_project(dictionary=dictionary, instrument_designations=instrument_designations,
                                      project_xml=project_xml, events=events, settings=settings)
     notes = list(project.notes) if project else []
+    if project is not None:
+        failures += dictionary_failures(project)
     empty = missingness({})
     if project is None or errors(failures):
         return Result(project, None, {}, empty, _sorted(failures, None), notes, seconds=time.perf_counter() - started)
@@ -199,6 +202,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
                                           lookup=lookup)
         failures += found
         notes += more_notes
+    failures += calc_failures(project, tables, rec.file, lookup=lookup)
     if settings_ok and settings.rules:
         first_lines = _first_lines(tables)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,

@@ -51,9 +51,9 @@ import yaml
 from scipy.special import ndtr, ndtri
 
 from feasibility.redcap import NotEvaluated, Project, load_project, parse_logic
-from feasibility.redcap.branching import Context, check_references
-from feasibility.redcap.branching import evaluate as evaluate_logic
-from feasibility.redcap.branching import references as logic_references
+from feasibility.redcap.logic import Context, check_references
+from feasibility.redcap.logic import evaluate as evaluate_logic
+from feasibility.redcap.logic import references as logic_references
 from feasibility.redcap.model import Field
 from feasibility.synth import dummy_calc
 
