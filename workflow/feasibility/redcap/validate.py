@@ -9,10 +9,12 @@
         write_validated(result, "results/validated")
     write_report(result, "results/validation/report.json", "results/validation/report.md")
 
-Steps: metadata -> Project; the export read and its columns checked; the repeating set-up
-(declared, from the project XML, else from the rows); one typed table per form; each
-validated with its Pandera schema; branching logic; declared rules; declared derivations;
-identifiers dropped.
+Steps: metadata -> Project (its logic read, missing-data codes that are also choice codes
+refused); the export read and its columns checked (record IDs differing only in case, data
+access groups outside the declared sites); the repeating set-up (declared, from the
+project XML, else from the rows); one typed table per form; each validated with its
+Pandera schema; branching logic; calculated fields recomputed; declared rules; declared
+derivations; identifiers dropped.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
@@ -52,6 +55,8 @@ class Settings:
     max_cell_chars: int = DEFAULT_MAX_CELL
     rules: list = field(default_factory=list)
     derive: list = field(default_factory=list)
+    case_sensitive_ids: bool = False      # record IDs that differ only in case are two records
+    data_access_groups: list | None = None   # the study's sites as REDCap data access groups
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Settings":
@@ -158,6 +163,9 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     notes = list(project.notes) if project else []
     if project is not None:
         failures += dictionary_failures(project)
+        failures += missing_code_collisions(project, "the study file's redcap.missing_data_codes"
+                                            if settings.missing_data_codes is not None else
+                                            "the project's missing-data codes")
     empty = missingness({})
     if project is None or errors(failures):
         return Result(project, None, {}, empty, _sorted(failures, None), notes, seconds=time.perf_counter() - started)
@@ -173,6 +181,9 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
                       seconds=time.perf_counter() - started)
     notes += rec.notes
+    if not settings.case_sensitive_ids:
+        failures += case_duplicate_ids(rec)
+    failures += dag_failures(rec, settings.data_access_groups)
     if project.repeating is None:
         rep, more_notes = infer_repeating(rec)
         project = dataclasses.replace(project, repeating=rep)
