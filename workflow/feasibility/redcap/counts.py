@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from .messages import MAX_PER_RULE, Failure, fail, more_of
 from .model import Project
-from .records import DAG, Records
+from .records import DAG, EVENT, Records
 
 
 def _same_code(a: str, b: str) -> bool:
@@ -93,18 +93,22 @@ def dag_failures(records: Records, groups) -> list[Failure]:
     p = records.project
     rec = np.asarray(pc.utf8_trim_whitespace(records.column(p.record_id_field)).to_numpy(zero_copy_only=False),
                      dtype=object)
+    event = (np.asarray(pc.utf8_trim_whitespace(records.column(EVENT)).to_numpy(zero_copy_only=False), dtype=object)
+             if records.has(EVENT) else np.full(len(values), "", dtype=object))
     outside = (values != "") & ~np.isin(values, declared)
     out: list[Failure] = []
     if not outside.any():
         return out
-    frame = pd.DataFrame({"group": values[outside], "line": records.lines[outside], "record": rec[outside]})
+    frame = pd.DataFrame({"group": values[outside], "line": records.lines[outside], "record": rec[outside],
+                          "event": event[outside]})
     counts = frame["group"].value_counts(sort=False)
-    for group, line, record in frame.drop_duplicates("group")[["group", "line", "record"]].itertuples(index=False):
+    for group, line, record, ev in frame.drop_duplicates("group")[["group", "line", "record", "event"]] \
+            .itertuples(index=False):
         n = int(counts[group])
         out.append(fail(records.file, f"data access group {group} is not one of the study's sites "
                                       f"(redcap.data_access_groups: {', '.join(declared)})"
                                       + (f"; {n:,} rows hold it" if n > 1 else ""),
-                        line=line, record=record, field=DAG, value=group))
+                        line=line, record=record, event=ev, field=DAG, value=group))
     return out
 
 
