@@ -218,6 +218,10 @@ def _arith(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _compare(op: str, left: Value, right: Value) -> np.ndarray:
     ln, rn = left.num, right.num
     both = ~np.isnan(ln) & ~np.isnan(rn)
+    if both.all():                   # numbers on every row: no text needed
+        with np.errstate(invalid="ignore"):
+            return {"=": ln == rn, "<>": ln != rn, "<": ln < rn, "<=": ln <= rn, ">": ln > rn,
+                    ">=": ln >= rn}[op]
     ls, rs = left.text, right.text
     with np.errstate(invalid="ignore"):
         if op == "=":
