@@ -16,8 +16,10 @@ Public API::
 
 Modules follow the data flow: ``files`` (safe reading, encodings, line numbers) ->
 ``dictionary`` / ``xml`` (metadata -> ``model.Project``) -> ``records`` (the export) ->
-``tidy`` (one typed table per form) -> ``schemas`` (Pandera) -> ``logic`` (REDCap's logic
-language: branching logic, calculated fields) -> ``rules`` (declared cross-form rules) -> ``identifiers`` -> ``output``.
+``counts`` (record IDs differing in case, data access groups, missing-data codes that are
+choice codes) -> ``tidy`` (one typed table per form) -> ``schemas`` (Pandera) -> ``logic``
+(REDCap's logic language: branching logic, calculated fields) -> ``rules`` (declared
+cross-form rules) -> ``identifiers`` -> ``output``.
 """
 from .logic import NotEvaluated
 from .logic import parse as parse_logic
