@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from redcap_helpers import CLASSIC_DATA, CLASSIC_DD, LONG_DATA, LONG_META, edit, only, validate_classic, validate_long
+from redcap_helpers import CLASSIC_DATA, CLASSIC_DD, LONG_META, edit, only, validate_classic, validate_long
 
 from feasibility.redcap.logic import (FUNCTIONS, Context, LogicSyntaxError, NotEvaluated, calculate, check, evaluate,
                                       parse)

@@ -158,9 +158,9 @@ def value(node, ctx: Context) -> Value:
     if isinstance(node, EventName):
         return Value.of_text(ctx.keys["event"].astype(str).to_numpy(dtype=object), n)
     if isinstance(node, Neg):
-        return Value.of_num(-_arith_num(value(node.operand, ctx)), n)
+        return Value.of_num(-value(node.operand, ctx).num, n)
     if isinstance(node, Arith):
-        return Value.of_num(_arith(node.op, _arith_num(value(node.left, ctx)), _arith_num(value(node.right, ctx))), n)
+        return Value.of_num(_arith(node.op, value(node.left, ctx).num, value(node.right, ctx).num), n)
     if isinstance(node, Cmp):
         return Value(n, cond=_compare(node.op, value(node.left, ctx), value(node.right, ctx)))
     if isinstance(node, Not):
@@ -195,10 +195,6 @@ def calculate(node, ctx: Context) -> np.ndarray:
     out = np.array(v.num, dtype=float)
     out[~np.isfinite(out)] = np.nan
     return out
-
-
-def _arith_num(v: Value) -> np.ndarray:
-    return v.num
 
 
 def _arith(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
