@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import sha256_regular, small_cell_threshold
 from .io import write_csv, write_json, write_text
+from .provenance import ProvenanceError
 
 sha256 = sha256_regular
 
@@ -58,7 +59,7 @@ def step(func):
             result = func(*args, **kwargs)
         except BaseException as error:
             if log_file:
-                why = (f"{error}\n" if isinstance(error, ValidationFailed)   # the data, not the code
+                why = (f"{error}\n" if isinstance(error, (ValidationFailed, ProvenanceError))  # the data, not the code
                        else traceback.format_exc())
                 write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
                                      + why + "".join(rule_log.lines))
@@ -179,6 +180,8 @@ def validation_settings(config: dict) -> dict:
     for key in ("missing_data_codes", "repeating", "case_sensitive_ids", "data_access_groups"):
         if (config.get("redcap") or {}).get(key) not in (None, False):      # a default says nothing
             settings[key] = config["redcap"][key]
+    if (config.get("redcap") or {}).get("no_identifiers"):
+        settings["no_identifiers"] = True
     return settings
 
 
