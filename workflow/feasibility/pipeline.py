@@ -177,8 +177,8 @@ def validation_settings(config: dict) -> dict:
     block's missing-data codes and repeating set-up (``feasibility.redcap.Settings``);
     recorded in the reports and the success record, and a change reruns validation."""
     settings = dict(config.get("validation") or {})
-    for key in ("missing_data_codes", "repeating"):
-        if (config.get("redcap") or {}).get(key) is not None:
+    for key in ("missing_data_codes", "repeating", "case_sensitive_ids", "data_access_groups"):
+        if (config.get("redcap") or {}).get(key) not in (None, False):      # a default says nothing
             settings[key] = config["redcap"][key]
     if (config.get("redcap") or {}).get("no_identifiers"):
         settings["no_identifiers"] = True
