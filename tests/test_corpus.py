@@ -50,7 +50,14 @@ CATEGORIES = {
     "labels export", "API headers", "separator", "trailing comma", "repeat columns",
     "undesignated event", "checkbox code", "missing-data code", "branching", "broken rule",
     "participant missing from a form", "participant twice in a form", "duplicate choice labels",
+    "text is text",
 }
+# Issue 20.7's families: counts that cannot be silently wrong.
+CATEGORIES |= {"record ID case", "data access group", "missing-data code collision", "calculated field",
+               "circular calculation", "branching syntax"}
+STUDY_REDCAP_KEYS = ("missing_data_codes", "data_access_groups", "case_sensitive_ids")   # a case may set them
+# issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
+CATEGORIES |= {"identifiers", "value beyond limits"}
 REPORTS = ("feasibility.html", "feasibility.pdf", "quality.html", "quality.pdf")
 
 
@@ -65,8 +72,9 @@ def case_settings(case: dict | None = None) -> dict:
     missing-data codes, more rules)."""
     settings = dict(study_settings())
     extra = (case or {}).get("study") or {}
-    if "missing_data_codes" in extra:
-        settings["missing_data_codes"] = extra["missing_data_codes"]
+    for key in STUDY_REDCAP_KEYS:
+        if key in extra:
+            settings[key] = extra[key]
     settings["rules"] = list(settings.get("rules") or []) + list(extra.get("rules") or [])
     return settings
 
@@ -82,10 +90,10 @@ def change_study(case: dict, config: Path) -> None:
     """Write what a case adds to the study file into a project's config/config.yaml."""
     extra = case.get("study") or {}
     text = config.read_text(encoding="utf-8")
-    if "missing_data_codes" in extra:
-        assert text.count("\nredcap:\n") == 1
-        text = text.replace("\nredcap:\n", "\nredcap:\n  missing_data_codes: "
-                            + json.dumps(extra["missing_data_codes"]) + "\n")
+    for key in STUDY_REDCAP_KEYS:
+        if key in extra:
+            assert text.count("\nredcap:\n") == 1
+            text = text.replace("\nredcap:\n", f"\nredcap:\n  {key}: " + json.dumps(extra[key]) + "\n")
     for rule in extra.get("rules") or []:
         assert text.count("\n  rules:\n") == 1
         text = text.replace("\n  rules:\n", "\n  rules:\n    - " + json.dumps(rule) + "\n")
@@ -372,6 +380,22 @@ def assert_nothing_built(proj: Path, out: str = "") -> None:
     assert not left, f"left after the failure: {left}\n{out[-2000:]}"
 
 
+def assert_absent(results: Path, texts: list[str]) -> None:
+    """No output holds any of ``texts`` (a PDF: its text)."""
+    if not texts:
+        return
+    import pymupdf
+
+    for path in (p for p in results.rglob("*") if p.is_file()):
+        if path.suffix == ".pdf":
+            with pymupdf.open(path) as doc:
+                content = " ".join(page.get_text() for page in doc)
+        else:
+            content = path.read_bytes().decode("utf-8", "replace")
+        found = [t for t in texts if t in content]
+        assert not found, f"{path} holds {found}"
+
+
 @pytest.mark.parametrize("case", [_param(c, cli=True) for c in CASES])
 def test_case_through_snakemake(case, built):
     proj = fresh_copy(built)
@@ -396,6 +420,7 @@ def test_case_through_snakemake(case, built):
         assert all((report_dir / name).exists() for name in REPORTS)
         for want in ([] if case["expect"] == "pass" else case["expect"]):    # warnings: reported
             find(failures_listed(proj), want)
+        assert_absent(proj / "results", case.get("absent") or [])
         return
 
     assert res.returncode != 0

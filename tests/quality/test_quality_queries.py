@@ -146,7 +146,7 @@ def test_validation_failures_become_queries_with_redcaps_letters(tmp_path):
     edit(data_file, "1,birmingham,,B,2024-01-05,Ann Example,1980-02-29,ann@example.org,0121 496 0000,B15 2TT,1,165.5,70,",
          "1,birmingham,,B,2024-01-05,Ann Example,1980-02-29,ann@example.org,0121 496 0000,B15 2TT,1,165.5,20,")
     edit(data_file, "1,birmingham,,B,2024-01-05,Ann Example,1980-02-29,ann@example.org,0121 496 0000,B15 2TT,1,165.5,20,25.6,0,,",
-         "1,birmingham,,B,2024-01-05,Ann Example,1980-02-29,ann@example.org,0121 496 0000,B15 2TT,1,165.5,20,25.6,0,7,")
+         "1,birmingham,,B,2024-01-05,Ann Example,1980-02-29,ann@example.org,0121 496 0000,B15 2TT,1,165.5,20,7.3,0,7,")
     result = validate_classic(folder, out_of_range="warning")
     assert result.ok, result.failures
     data = QualityData.from_result(result)
@@ -160,9 +160,11 @@ def test_validation_failures_become_queries_with_redcaps_letters(tmp_path):
     bad = copy_fixture(CLASSIC, tmp_path / "bad")
     edit(bad / CLASSIC_DATA, ",B,2024-01-05,Ann Example,1980-02-29,ann@example.org,", ",X,2024-01-05,Ann Example,1980-02-29,ann@@example,")
     edit(bad / CLASSIC_DATA, "2,coventry,,C,2024-01-10,", "2,coventry,,C,2024-13-10,")
+    edit(bad / CLASSIC_DATA, ",1,165.5,70,25.6,", ",1,165.5,70,26.6,")        # a stored calc the formula denies
     failed = validate_classic(bad)
     letters = {(f.field, rule_letter(f.rule)) for f in failed.failures}
     assert ("enr_site", "G") in letters and ("enr_consent_date", "C") in letters and ("enr_email", "C") in letters
+    assert ("enr_bmi", "H") in letters
     report = {"failures": [f.as_dict() for f in failed.failures], "export_date": "2024-05-02"}
     book_data = QualityData(data.codebook, data.tables, data.missing, report)
     rows, _ = query_list(book_data)

@@ -28,7 +28,7 @@ rule quality_table:
         forms=FORMS,
         passed=VALIDATED,        # validation's report.json beside it is read too
         provenance=provenance(),
-        code=lambda w: code("quality", "tables/common.py"),
+        code=lambda w: code("quality", "tables/common.py", "escape.py"),
     output:
         html=f"{QUALITY}/tables/quality_{{table}}.html",
         csv=f"{QUALITY}/tables/quality_{{table}}.csv",
@@ -53,7 +53,7 @@ rule quality_figure:
         forms=FORMS,
         passed=VALIDATED,
         provenance=provenance(),
-        code=code("quality", "figures/common.py"),
+        code=code("quality", "figures/common.py", "escape.py"),
     output:
         svg=f"{QUALITY}/figures/quality_{{figure}}.svg",
         png=f"{QUALITY}/figures/quality_{{figure}}.png",
@@ -85,7 +85,7 @@ rule quality_sources:
         qmd="report/quality.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("quality", "report_content.py", "typeset.py"),
+        code=code("quality", "report_content.py", "typeset.py", "escape.py"),
     output:
         directory("results/report/quality_build"),
     params:
@@ -109,7 +109,7 @@ rule quality_queries:
         forms=FORMS,
         passed=VALIDATED,
         provenance=provenance(),
-        code=code("quality", "tables/common.py"),
+        code=code("quality", "tables/common.py", "escape.py"),
     output:
         csv=f"{QUERIES}/queries.csv",
         xlsx=f"{QUERIES}/queries.xlsx",

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feasibility.redcap.branching import Context, NotEvaluated, Ref, evaluate, parse, references
+from feasibility.redcap.logic import Context, NotEvaluated, Ref, evaluate, parse, references
 
 from .data import CLASSIC_EVENT, NO_GROUP, QualityData
 from .missingness import _check, _coded_rows, _Lookup, as_text, counted_fields, shown_mask, value_columns

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from feasibility import escape
 from feasibility.io import write_text
 
 from .data import QualityData, counted
@@ -108,10 +109,8 @@ def _table_block(html_path: str | os.PathLike) -> str:
 
 def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption, data: QualityData | None = None) -> str:
     from feasibility.report_content import figure
-    text = caption.markdown()
-    if data is not None and data.synthetic:
-        text += f". {data.data_statement}"
-    return figure(build, str(svg), text)
+    title = caption.title + (f". {data.data_statement}" if data is not None and data.synthetic else "")
+    return figure(build, str(svg), (caption.label, title))
 
 
 def _long_date(iso: str | None) -> str:
@@ -142,15 +141,17 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     n_fields = sum(1 for f in data.codebook.get("fields") or [] if f.get("type") != "descriptive")
     text = []
     if data.synthetic:
-        text.append(f"**{_md_escape(data.data_statement)}**")
-    text += [f"This report describes the data of **{_md_escape(title)}**"
-            + (f" (REDCap project *{_md_escape(data.title)}*)" if data.title and data.title != title else "")
+        text.append(f"**{escape.markdown(data.data_statement)}**")
+    text += [f"This report describes the data of **{escape.markdown(title)}**"
+            + (f" (REDCap project *{escape.markdown(data.title)}*)" if data.title and data.title != title else "")
             + f" as exported on {_long_date(export.get('export_date'))}"
-            + (f" (`{export['export']}`)" if export.get("export") else "") + ".",
+            + (f" ({escape.code(export['export'])})" if export.get("export") else "") + ".",
             f"The project has {len(data.forms)} instrument{'s' * (len(data.forms) != 1)} and {n_fields} "
             f"field{'s' * (n_fields != 1)}. {design}. The export holds {n_records:,} "
             f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
     v = data.validation
+    if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
+        text.append(f"The data were {escape.markdown(v['pull']['described'])}.")
     if v:
         text.append(f"Validation against the project's own data dictionary {'passed' if v.get('ok') else 'failed'}"
                     f" with {counted(v.get('errors'), 'error')} and {counted(v.get('warnings'), 'warning')}.")
@@ -197,7 +198,7 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     notes = validation_notes(data.validation)
     val = _table_block(files["validation"])
     if notes:
-        val += "\nNotes from validation:\n\n" + "".join(f"- {_md_escape(n)}\n" for n in notes)
+        val += "\nNotes from validation:\n\n" + "".join(f"- {escape.markdown(n)}\n" for n in notes)
     put("quality_validation.md", val)
     if "queries" in files:
         put("quality_queries.md", queries_markdown(data) + _table_block(files["queries"]))
@@ -206,7 +207,7 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
         text = _figure_block(build, files["recruitment"], caps["recruitment"], data)
         if rec.without_date:
             text += (f"\n{rec.without_date:,} record{'s have' if rec.without_date != 1 else ' has'} no "
-                     f"{_md_escape(rec.date_label)} and {'are' if rec.without_date != 1 else 'is'} not counted.\n")
+                     f"{escape.markdown(rec.date_label)} and {'are' if rec.without_date != 1 else 'is'} not counted.\n")
     else:
         text = ("No recruitment date is named, so recruitment over time is not drawn (set "
                 "`quality.recruitment.date_field` in the study file to the field that dates each record's "
@@ -227,20 +228,12 @@ def queries_markdown(data: QualityData) -> str:
             "`results/quality/queries/queries-<site>.xlsx`). Those files are for the study team: they name "
             "records by their record ID, never by an identifier field. The rules are REDCap's data-quality rules "
             "A to I (A blank values, B blank required values, C validation errors, D values out of range, "
-            f"E outliers: {_md_escape(OUTLIER_RULE)}; F hidden fields with values, G invalid multiple-choice "
+            f"E outliers: {escape.markdown(OUTLIER_RULE)}; F hidden fields with values, G invalid multiple-choice "
             "values, H incorrect calculated values, I missing-data codes), the study's validation rules, its "
             "own checks (`quality.checks`) and forms overdue by their visit windows (rule overdue: a designated "
             "form not Complete when the window of its event, counted from each record's anchor date with the "
             "events' day offsets, has closed by the export date; `quality.schedule`). C and H come from validation, which checks every raw value of the "
             "export (the validated data hold typed values only). This report shows their counts only.\n\n")
-
-
-def _md_escape(text: str) -> str:
-    """Plain text for a markdown paragraph or list item (no emphasis, links or raw HTML)."""
-    out = []
-    for ch in str(text):
-        out.append("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~^$@" else ch)
-    return "".join(out).replace("\n", " ")
 
 
 def source_date_epoch(data: QualityData) -> int:
