@@ -26,9 +26,9 @@ if MAIN_REPORT:
 rule all:
     input:
         VALIDATION.passed,
-        "results/report/quality.html",
-        "results/report/quality.pdf",
-        *(["results/report/feasibility.html", "results/report/feasibility.pdf"] if MAIN_REPORT else []),
+        R(f"report/{STUDY}-quality.html"),
+        R(f"report/{STUDY}-quality.pdf"),
+        *([R(f"report/{STUDY}.html"), R(f"report/{STUDY}.pdf")] if MAIN_REPORT else []),
     default_target: True
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from feasibility.config import ConfigError, check_inputs, load_study, path_keys, registry, schema
 
-from projectcopy import ROOT, copy_project, run_snakemake
+from projectcopy import ROOT, copy_project, results_of, run_snakemake
 
 # The smallest complete study file: its title and its REDCap downloads.
 MINIMAL = """\
@@ -324,7 +324,7 @@ def test_configfile_runs_that_study_instead_of_the_default_one(tmp_path, other_s
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     assert f"Study: {other_study}" in out
-    passed = yaml.safe_load((proj / "results" / "validation" / "passed.json").read_text())
+    passed = yaml.safe_load((results_of(proj) / "validation" / "passed.json").read_text())
     assert passed["outcome"] == "passed" and [e["file"] for e in passed["exports"]] == [
         "records.csv", "data_dictionary.csv", "instrument_designations.csv"]
     assert str(other_study.parent / "exports" / "records.csv") in passed["inputs"]
@@ -366,9 +366,9 @@ def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_
     proj = copy_project(tmp_path / "proj")
     res = run_snakemake(proj, "--configfile", str(folder / "study.yaml"))
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
-    report = proj / "results" / "report"
-    assert sorted(p.name for p in report.glob("*.*")) == ["quality.html", "quality.pdf"]
-    html = (report / "quality.html").read_text(encoding="utf-8")
+    report = results_of(proj, "study") / "report"     # the study file's name: its id
+    assert sorted(p.name for p in report.glob("*.*")) == ["study-quality.html", "study-quality.pdf"]
+    html = (report / "study-quality.html").read_text(encoding="utf-8")
     for heading in ("Records", "Form completion", "Missing data", "Validation results", "Codebook"):
         assert f">{heading}<" in html, heading
     assert "Another study" in html

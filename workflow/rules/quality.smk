@@ -1,8 +1,8 @@
 # The data-quality report of any REDCap project (issue 16.3): records by arm, event and
 # data access group; form completion; missing data and missing-data codes; the validation
 # results; recruitment over time (when the study names its date field); the codebook.
-# Made from the validated data (results/validated/) and validation's report.
-QUALITY = "results/quality"
+# Made from the validated data (results/<id>/validated/) and validation's report.
+QUALITY = R("quality")
 QUALITY_FIGURES = steps.quality_figures(config)
 QUALITY_SETTINGS = steps.quality_settings(config)
 QUALITY_INPUTS = {
@@ -26,7 +26,7 @@ rule quality_table:
     wildcard_constraints:
         table="|".join(steps.QUALITY_TABLES),
     log:
-        "results/logs/quality_table_{table}.log",
+        R("logs/quality_table_{table}.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -52,7 +52,7 @@ rule quality_figure:
     wildcard_constraints:
         figure="|".join(QUALITY_FIGURES),
     log:
-        "results/logs/quality_figure_{figure}.log",
+        R("logs/quality_figure_{figure}.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -73,12 +73,12 @@ rule quality_sources:
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
         code=code("quality", "report_content.py", "typeset.py"),
     output:
-        directory("results/report/quality_build"),
+        directory(R("report/quality_build")),
     params:
         settings=QUALITY_SETTINGS,
         report=VALIDATION.json,
     log:
-        "results/logs/quality_sources.log",
+        R("logs/quality_sources.log"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -90,19 +90,19 @@ rule quality_sources:
 rule quality_render:
     """Render the data-quality report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
     input:
-        build="results/report/quality_build",
+        build=R("report/quality_build"),
         forms=FORMS,
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
     output:
-        html="results/report/quality.html",
-        pdf="results/report/quality.pdf",
+        html=R(f"report/{STUDY}-quality.html"),
+        pdf=R(f"report/{STUDY}-quality.pdf"),
     params:
         settings=config_subset(config, ["report"]),
         report=VALIDATION.json,
     log:
-        "results/logs/quality_render.log",
+        R("logs/quality_render.log"),
     threads: 1
     resources:
         mem_mb=2000,

@@ -30,7 +30,7 @@ from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic import Lookup, hidden_values
-from .messages import Failure, RedcapError, capped, errors, fail, unique
+from .messages import Failure, RedcapError, capped, errors, fail, missing_code_hint, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
 from .rules import apply_rules, check_rules
@@ -207,6 +207,9 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     dropped = drop_identifiers(project, tables)
     if dropped:
         notes.append(f"identifiers dropped after validation: {', '.join(dropped)}")
+    hint = missing_code_hint(f.value for f in errors(failures))
+    if hint:
+        notes.append(hint)
     failures = _sorted(failures, rec.file)
     say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
         f"{len(failures) - len(errors(failures))} warning(s)")
