@@ -250,3 +250,16 @@ def test_studies_side_by_side_never_touch_each_other(built_project, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     assert not jobs_run(res.stderr) - {"all"}, jobs_run(res.stderr)
     assert state(a) == before
+
+
+def test_a_report_is_rendered_under_the_studys_name(tmp_path):
+    """The pandoc back end writes <name>.html and <name>.pdf straight into the folder (each
+    written to a temporary file and moved into place), and nothing else there."""
+    from feasibility.render import render_report
+
+    out = tmp_path / "report"
+    made = render_report(ROOT / "tests" / "fixtures" / "render" / "project", out, backend="pandoc",
+                         name="my-trial", source_date_epoch=0)
+    assert made == {"html": out / "my-trial.html", "pdf": out / "my-trial.pdf"}
+    assert sorted(p.name for p in out.iterdir()) == ["my-trial.html", "my-trial.pdf"]
+    assert made["pdf"].read_bytes().startswith(b"%PDF")

@@ -568,33 +568,22 @@ def render(config: dict, build_dir: str, html: str, pdf: str, analysis_meta: str
     dataset's ``variables.json``), so two builds of the same data are byte-identical."""
     import os
 
-    from .render import render_options
+    from .render import render_options, render_report
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         last = json.loads(Path(analysis_meta).read_text(encoding="utf-8")).get("data_date")
         # the first of that month: an exact day would be some person's return date
         epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if last else 0
-    _render_as(Path(build_dir), html, pdf, source_date_epoch=int(epoch), **render_options(config))
+    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), name=_report_name(html, pdf),
+                  source_date_epoch=int(epoch), **render_options(config))
 
 
-def _render_as(build_dir: Path, html: str, pdf: str, **options) -> None:
-    """Render ``build_dir`` into a private folder beside ``html``, then move the two
-    files to the names the study gives them (``<id>.html``, ``<id>-quality.pdf``): two
-    renders in one report folder never write the same file."""
-    import tempfile
-
-    from .render import render_report
-
-    folder = Path(html).parent
-    folder.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".render-", dir=folder))
-    try:
-        rendered = render_report(build_dir, work, formats=("html", "pdf"), **options)
-        for kind, want in (("html", html), ("pdf", pdf)):
-            os.replace(rendered[kind], want)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def _report_name(html: str, pdf: str) -> str:
+    """The reports' file name without its suffix, the study's (``<id>``, ``<id>-quality``)."""
+    if Path(html).stem != Path(pdf).stem or Path(html).parent != Path(pdf).parent:
+        raise ValueError(f"the HTML and PDF reports differ in name or folder: {html}, {pdf}")
+    return Path(html).stem
 
 
 # --------------------------------------------------------------------------- quality report
@@ -684,10 +673,10 @@ def quality_render(config: dict, build_dir: str, forms_dir: str, report_json: st
     when set, else the first day of the export's month (two builds are byte-identical)."""
     from .quality import QualityData, source_date_epoch
     from .quality.report import DOCUMENT
-    from .render import render_options
+    from .render import render_options, render_report
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         epoch = source_date_epoch(QualityData.read(forms_dir, report_json))
-    _render_as(Path(build_dir), html, pdf, document=DOCUMENT, source_date_epoch=int(epoch),
-               **render_options(config))
+    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), document=DOCUMENT,
+                  name=_report_name(html, pdf), source_date_epoch=int(epoch), **render_options(config))
