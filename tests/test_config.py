@@ -323,8 +323,8 @@ def test_configfile_runs_that_study_instead_of_the_default_one(tmp_path, other_s
     res = run_snakemake(proj, "validate", "--configfile", str(other_study))
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
-    assert f"Study: {other_study}" in out
-    passed = yaml.safe_load((results_of(proj) / "validation" / "passed.json").read_text())
+    assert f"Study: {other_study} (id study: its results in results/study/)" in out
+    passed = yaml.safe_load((results_of(proj, "study") / "validation" / "passed.json").read_text())
     assert passed["outcome"] == "passed" and [e["file"] for e in passed["exports"]] == [
         "records.csv", "data_dictionary.csv", "instrument_designations.csv"]
     assert str(other_study.parent / "exports" / "records.csv") in passed["inputs"]

@@ -257,9 +257,10 @@ def test_a_report_is_rendered_under_the_studys_name(tmp_path):
     written to a temporary file and moved into place), and nothing else there."""
     from feasibility.render import render_report
 
-    out = tmp_path / "report"
-    made = render_report(ROOT / "tests" / "fixtures" / "render" / "project", out, backend="pandoc",
-                         name="my-trial", source_date_epoch=0)
+    project, out = tmp_path / "build", tmp_path / "report"
+    project.mkdir()
+    (project / "feasibility.qmd").write_text('---\ntitle: "A trial"\n---\n\n# Results\n\nNo results yet.\n')
+    made = render_report(project, out, backend="pandoc", name="my-trial", source_date_epoch=0)
     assert made == {"html": out / "my-trial.html", "pdf": out / "my-trial.pdf"}
     assert sorted(p.name for p in out.iterdir()) == ["my-trial.html", "my-trial.pdf"]
     assert made["pdf"].read_bytes().startswith(b"%PDF")

@@ -48,7 +48,7 @@ def R(path):
 
 
 if workflow.is_main_process:
-    print(f"Study: {STUDY} ({', '.join(STUDY_FILES)}) -> {RESULTS}/", file=sys.stderr)
+    print(f"Study: {', '.join(STUDY_FILES)} (id {STUDY}: its results in {RESULTS}/)", file=sys.stderr)
 
 # The study's REDCap downloads: key (records, dictionary, instrument_designations,
 # events, project_xml) -> path.

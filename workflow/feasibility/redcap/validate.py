@@ -6,8 +6,8 @@
                       settings={"missing_data_codes": "UNK, Unknown | NASK, Not asked",
                                 "rules": [...], "derive": [...]})
     if result.ok:
-        write_validated(result, "results/validated")
-    write_report(result, "results/validation/report.json", "results/validation/report.md")
+        write_validated(result, "results/<id>/validated")
+    write_report(result, "results/<id>/validation/report.json", "results/<id>/validation/report.md")
 
 Steps: metadata -> Project; the export read and its columns checked; the repeating set-up
 (declared, from the project XML, else from the rows); one typed table per form; each
