@@ -140,7 +140,7 @@ def test_the_dummy_generator_says_what_it_wrote(tmp_path):
 
 
 def test_synth_counts_the_files_it_writes(tmp_path):
-    res = feasibility("synth", "--out", str(tmp_path / "raw"))
+    res = feasibility("synth", "--n", "30", "--out", str(tmp_path / "raw"))     # a small cohort: quick
     assert res.returncode == 0, res.stderr
     said = int(re.search(r"wrote (\d+) files", res.stderr)[1])
     assert said == len(list((tmp_path / "raw").iterdir()))
