@@ -1288,7 +1288,7 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
     seed = settings.seed if seed is None else seed
     dummy = generate(project, n, seed, settings, progress)
     path = dummy.write(target, writer=writer, progress=progress)
-    write_dummy_provenance(path, study_path, n, seed, settings)
+    write_dummy_provenance(path, study_path, n, seed, settings, own=out is None)
     if out is not None:
         write_study(study_path, Path(out), path, study_id)
     for note in dummy.notes:
@@ -1327,7 +1327,7 @@ def write_study(study_path: Path, out: Path, records: Path, study_id: str | None
 
 
 def write_dummy_provenance(records: Path, study_path: Path, n: int, seed: int,
-                           settings: Settings) -> Path:
+                           settings: Settings, own: bool = True) -> Path:
     """``provenance.json`` beside the export (``feasibility.provenance``): the report then
     says on its first page, in its source notes and in its provenance appendix that the
     data are dummy data, never the study's."""
@@ -1345,7 +1345,7 @@ def write_dummy_provenance(records: Path, study_path: Path, n: int, seed: int,
         invented=["every value of every record: drawn from the data dictionary's types, "
                   "ranges and choices and the study file's dummy_data settings"],
         command=f"python -m feasibility.synth.dummy --study {Path(study).as_posix()} "
-                f"--n {n} --seed {seed}")
+                f"--n {n} --seed {seed} " + ("--force" if own else "--out DIR"))
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth.dummy") -> int:
