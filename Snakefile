@@ -6,6 +6,9 @@
 # only; `snakemake schemas` writes each instrument's Pandera schema.
 # The study is config/config.yaml, or the file given with --configfile (which replaces
 # it); workflow/rules/common.smk checks it against schemas/config.schema.yaml first.
+# Every output of the study is under results/<id>/ (its id: study.id, by default the study
+# file's name), so that studies side by side never touch each other's files;
+# `feasibility build --all` builds every study file, one after another.
 
 
 include: "workflow/rules/common.smk"
