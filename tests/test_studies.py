@@ -264,3 +264,15 @@ def test_a_report_is_rendered_under_the_studys_name(tmp_path):
     assert made == {"html": out / "my-trial.html", "pdf": out / "my-trial.pdf"}
     assert sorted(p.name for p in out.iterdir()) == ["my-trial.html", "my-trial.pdf"]
     assert made["pdf"].read_bytes().startswith(b"%PDF")
+
+
+def test_studies_says_when_two_study_files_share_an_id(tmp_path):
+    (tmp_path / "config" / "studies").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "config.yaml", tmp_path / "config" / "config.yaml")
+    (tmp_path / "config" / "studies" / "again.yaml").write_text(
+        "study: {title: Again, id: feasibility}\nredcap: {records: r.csv, dictionary: d.csv}\n")
+    (tmp_path / "config" / "studies" / "broken.yaml").write_text("study: {title: B}\n")
+    res = feasibility("studies", "--directory", str(tmp_path))
+    assert res.returncode == 1
+    assert "2 study files have the id feasibility and would share results/feasibility/" in res.stderr
+    assert re.search(r"(?m)^\?\s+config/studies/broken\.yaml\s+not valid: .*redcap", res.stdout), res.stdout

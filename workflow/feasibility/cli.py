@@ -106,6 +106,11 @@ def _studies(args: argparse.Namespace) -> int:
             continue
         sid = study_id(config)
         rows.append((sid, str(study), f"results/{sid}/", config["study"]["title"]))
+    ids = [r[0] for r in rows if r[0] != "?"]
+    for sid in sorted({i for i in ids if ids.count(i) > 1}):
+        print(f"feasibility: {ids.count(sid)} study files have the id {sid} and would share results/{sid}/: "
+              "give each its own study.id", file=sys.stderr)
+        status = 1
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3])
