@@ -276,3 +276,14 @@ def test_studies_says_when_two_study_files_share_an_id(tmp_path):
     assert res.returncode == 1
     assert "2 study files have the id feasibility and would share results/feasibility/" in res.stderr
     assert re.search(r"(?m)^\?\s+config/studies/broken\.yaml\s+not valid: .*redcap", res.stdout), res.stdout
+
+
+@pytest.mark.parametrize("text", [
+    "study:\n  title: T\n  id: mine\nredcap: {records: [unclosed\n",
+    "study: {title: T, id: mine}\nredcap: {records: [unclosed\n",
+])
+def test_a_study_file_that_is_not_yaml_still_names_its_study(tmp_path, text):
+    (tmp_path / "broken.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=r"broken\.yaml line \d+: not valid YAML"):
+        load_study(tmp_path / "broken.yaml")
+    assert guess_study_id([tmp_path / "broken.yaml"]) == "mine"

@@ -529,9 +529,15 @@ def guess_study_id(files: Sequence[str | os.PathLike], overrides: Mapping | None
     found = None
     for f in files:
         try:
-            data = yaml.load(read_regular(f).decode("utf-8-sig", errors="replace"), Loader=Loader)
-        except (OSError, yaml.YAMLError):
+            text = read_regular(f).decode("utf-8-sig", errors="replace")
+        except OSError:
             continue
+        try:
+            data = yaml.load(text, Loader=Loader)
+        except yaml.YAMLError:         # not YAML as a whole: its study block's id line, if any
+            line = re.search(r"(?m)^study:(?:[ \t]*\{[^}\n]*\bid:[ \t]*|[^\n]*\n(?:[ \t]+.*\n)*?[ \t]+id:[ \t]*)"
+                             r"[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)", text)
+            data = {"study": {"id": line[1]}} if line else None
         if isinstance(data, dict) and isinstance(data.get("study"), dict) and data["study"].get("id"):
             found = data["study"]["id"]
     top = (overrides or {}).get("study")
