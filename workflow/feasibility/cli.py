@@ -42,13 +42,17 @@ def study_files(folder: Path) -> list[Path]:
 
 def _check_study(folder: Path, configfile: Path | None) -> str | None:
     """The study's id, or None after printing why its study file cannot be used."""
-    from .config import ConfigError, load_study, study_id
+    from .config import RESULTS, ConfigError, guess_study_id, load_study, study_id
 
     study = Path(configfile) if configfile else Path("config") / "config.yaml"
     path = study if study.is_absolute() else Path(folder) / study
     try:
         return study_id(load_study([path]))
     except ConfigError as error:
+        sid = guess_study_id([path])
+        if sid:                           # as the workflow does: this study's reports withdrawn
+            from .pipeline import withdraw
+            withdraw(str(Path(folder) / RESULTS / sid))
         print(f"feasibility: {error}", file=sys.stderr)
         return None
 
