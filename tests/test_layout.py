@@ -6,7 +6,7 @@ appendix), and figures printed at the size they are drawn.
 
 The checks are functions of a PDF file, so that they can be run on any report:
 
-    .venv/bin/python tests/test_layout.py results/report/feasibility.pdf
+    .venv/bin/python tests/test_layout.py results/feasibility/report/feasibility.pdf
 
 prints every problem found (and exits 1 when there is one).
 """
