@@ -315,7 +315,7 @@ def test_the_project_xml_route_makes_the_same_export(tmp_path, study):
                            "project_xml": str(ROOT / "data/full-trial/project.xml")}
     path = tmp_path / "xml-study.yaml"
     path.write_text(yaml.safe_dump(xml_study))
-    assert main(["--study", str(path), "--n", "60", "--seed", "8", "--quiet"]) == 0
+    assert main(["--study", str(path), "--n", "60", "--seed", "8", "--force", "--quiet"]) == 0   # its own folder
     assert main(["--study", str(STUDY), "--n", "60", "--seed", "8", "--out", str(tmp_path / "dd"),
                  "--quiet"]) == 0
     assert (tmp_path / "records.csv").read_bytes() == (tmp_path / "dd" / "records.csv").read_bytes()

@@ -1275,12 +1275,12 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
                          f"--force without --out overwrites the study's own records export "
                          f"{_path(base, records)}")
     target = (Path(out) / Path(records).name) if out is not None else _path(base, records)
+    project = study_project(study, base)
     written = [target, target.parent / "provenance.json"] + ([Path(out) / STUDY_FILE] if out is not None else [])
     existing = [str(p) for p in written if p.exists()]
     if existing and not force:
         raise DummyError(f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}: not overwritten "
                          "(give another --out folder, or --force to overwrite)")
-    project = study_project(study, base)
     validation = study.get("validation") or {}
     settings = Settings.from_dict(study.get("dummy_data"), rules=validation.get("rules"),
                                   export_date=validation.get("export_date"))
