@@ -296,7 +296,8 @@ def test_progress_is_shown_on_stderr(tmp_path):
     assert "dummy: 50 records scheduled" in out.stderr and "form rows" in out.stderr
     assert out.stdout.strip().endswith("records.csv")
     quiet = subprocess.run([sys.executable, "-m", "feasibility.synth.dummy", "--study", str(STUDY),
-                            "--n", "50", "--out", str(tmp_path)], capture_output=True, text=True)
+                            "--n", "50", "--out", str(tmp_path / "quiet")], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
     assert "scheduled" not in quiet.stderr        # small n: quiet unless asked
 
 
