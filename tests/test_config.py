@@ -130,7 +130,7 @@ def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(mon
     assert {k: v for k, v in config["redcap"].items() if k not in ("repeating", "missing_data_codes")} == {
         "records": "data/raw/records.csv", "dictionary": "data/raw/data_dictionary.csv",
         "instrument_designations": "data/raw/instrument_designations.csv", "events": "data/raw/events.csv",
-        "project_xml": None}
+        "project_xml": None, "no_identifiers": False}
     assert config["validation"]["max_file_mb"] == 100              # the schema's default
     assert len(config["validation"]["rules"]) >= 30 and config["validation"]["derive"][0]["name"] == "age"
 

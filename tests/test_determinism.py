@@ -16,7 +16,7 @@ from projectcopy import copy_project, results_of, run_snakemake
 # Every output that is published or read by a later step; logs are not outputs.
 COMPARED = ["tables/*", "figures/*", "reproduction/*", "values/*", "analysis/*", "validated/*", "validation/report.*",
             "report/feasibility.html", "report/feasibility.pdf", "report/build/_generated/*",
-            "quality/*/*", "report/quality.html", "report/quality.pdf"]
+            "quality/*/*", "report/feasibility-quality.html", "report/feasibility-quality.pdf"]
 
 
 def outputs(project: Path) -> dict[str, bytes]:

@@ -64,6 +64,63 @@ def _mapping(loader, node, deep=False):
 
 _StudyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
+# YAML aliases (``*name``) repeat a node without copying it: a few hundred bytes of nested
+# aliases stand for billions of values, which checking or printing would then walk. The
+# document is composed first (aliases still shared) and refused when its expansion is
+# larger than this, before any value is built.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> tuple[int, yaml.Node | None]:
+    """How many nodes the document stands for once every alias is expanded (counting
+    stops past ``limit``), and the first node reached twice (an alias's anchor), if any."""
+    size: dict[int, int] = {}
+    open_: set[int] = set()
+    repeated = None
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if done:
+            size[key] = min(limit + 1, 1 + sum(size[id(c)] for c in children))
+            open_.discard(key)
+            continue
+        if key in size:
+            repeated = repeated or node
+            continue
+        if key in open_:                # an alias inside the node it names
+            raise ConfigError(f"line {node.start_mark.line + 1}: a YAML alias refers to a node that holds it")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children)
+    return size[id(root)], repeated
+
+
+def load_yaml(text: str, label: str, loader=None):
+    """A YAML document as a study file is read (:class:`_StudyLoader`): aliases whose
+    expansion exceeds :data:`MAX_EXPANDED_NODES` nodes, or nesting too deep for the
+    reader, are refused with a :class:`ConfigError` before any value is built."""
+    loader = (loader or _StudyLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            total, repeated = _expanded_size(node, MAX_EXPANDED_NODES)
+        except ConfigError as err:
+            raise ConfigError(f"{label} {err}") from None
+        if total > MAX_EXPANDED_NODES:
+            where = f" line {repeated.start_mark.line + 1}" if repeated is not None else ""
+            raise ConfigError(f"{label}{where}: YAML aliases (*name) expand this document to more than "
+                              f"{MAX_EXPANDED_NODES:,} values; refused before expanding it")
+        return loader.construct_document(node)
+    except RecursionError:
+        raise ConfigError(f"{label}: not a usable study file: its YAML is nested too deeply") from None
+    finally:
+        loader.dispose()
+
 
 def schema() -> dict:
     """The study file's JSON Schema (a fresh copy: the default-filling validator would
@@ -179,7 +236,7 @@ def _read_study_file(path: Path) -> _Source:
         raise ConfigError(f"study file {label} {problem}")
     text = read_regular(path).decode("utf-8-sig", errors="replace")
     try:
-        data = yaml.load(text, Loader=_StudyLoader)
+        data = load_yaml(text, label)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -279,8 +336,22 @@ def _shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = repr(value[:100])
+    else:       # bounded: a large list or mapping is not formatted whole to show 80 characters
+        text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _bounded_repr():
+    import reprlib
+    r = reprlib.Repr()
+    r.maxlevel, r.maxdict, r.maxlist, r.maxtuple, r.maxset, r.maxstring, r.maxother, r.maxlong = \
+        3, 6, 6, 6, 6, 90, 90, 90
+    return r
+
+
+_REPR = _bounded_repr()
 
 
 def _kind(value: Any) -> str:
@@ -443,7 +514,7 @@ def _typed(value: Any, sub: dict, root: dict) -> Any:
         return None            # YAML's null, where the schema allows it beside text
     if isinstance(value, str) and types and "string" not in types and "str" not in types:
         try:
-            return yaml.safe_load(value)
+            return load_yaml(value, COMMAND_LINE, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
             return value
     return value
@@ -471,8 +542,9 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
-    found = (problems(config, sources, root, fill_defaults=True) or redcap_problems(config, sources)
-             or _id_problems(config, files, sources))
+    found = problems(config, sources, root, fill_defaults=True) or redcap_problems(config, sources)
+    found = found or markdown_problems(config, sources)      # feasibility.escape: text is text
+    found = found or _id_problems(config, files, sources)
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
@@ -584,6 +656,17 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
                 "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
                 "redcap.project_xml"]
     return []
+
+
+def markdown_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
+    """The study author's Markdown (text blocks, narrative templates) holds no shortcode,
+    raw HTML, raw block, image, script link or attribute (``feasibility.escape``)."""
+    from .escape import markdown_problems as found
+
+    def where(path: tuple) -> str:
+        label, line = _where(tuple(p for p in path if not isinstance(p, int)), sources)
+        return label + (f" line {line}" if line else "")
+    return found(config, where)
 
 
 def default_filling():

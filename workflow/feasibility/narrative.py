@@ -1,7 +1,7 @@
 """Narrative templates: prose whose every number is a named value, never typed in.
 
 A template (``report.narrative.<name>`` in the study file) is Markdown with placeholders
-that name values of ``results/values/values.json`` (``feasibility.values``):
+that name values of ``results/<id>/values/values.json`` (``feasibility.values``):
 
 ``{name}``
     the value as a whole, with its n or denominator: ``{placements.total_hours.mean_sd}``
@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from .escape import markdown
 from .paper import decimals as printed_decimals
 from .paper import printed
 from .stats import format_number, round_half_up
@@ -60,8 +61,8 @@ def _part_text(value: Mapping, part: str) -> str:
     x = value["parts"][part]
     if x is None:
         return "—"
-    if isinstance(x, str):
-        return _month(x) if re.fullmatch(r"\d{4}-\d{2}", x) else x
+    if isinstance(x, str):   # a month, or a label (of a choice, from the data): plain text
+        return _month(x) if re.fullmatch(r"\d{4}-\d{2}", x) else markdown(x)
     text = format_number(float(x), int(value.get("decimals", {}).get(part, 0)))
     return text + "%" if part == "pct" else text
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import sha256_regular, small_cell_threshold
 from .io import write_csv, write_json, write_text
+from .provenance import ProvenanceError
 
 sha256 = sha256_regular
 
@@ -58,7 +59,7 @@ def step(func):
             result = func(*args, **kwargs)
         except BaseException as error:
             if log_file:
-                why = (f"{error}\n" if isinstance(error, ValidationFailed)   # the data, not the code
+                why = (f"{error}\n" if isinstance(error, (ValidationFailed, ProvenanceError))  # the data, not the code
                        else traceback.format_exc())
                 write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
                                      + why + "".join(rule_log.lines))
@@ -74,7 +75,7 @@ def step(func):
 
 
 # ------------------------------------------------------------------------------ validation
-# Validation's files under results/validation/:
+# Validation's files under results/<id>/validation/ (a study's folder):
 #   report.md, report.json  the latest outcome, pass or fail, readable / as data: the inputs
 #                           (SHA-256 of each file), the settings, rows by form, the notes,
 #                           failures counted by file, field and rule, the first failures
@@ -85,7 +86,7 @@ def step(func):
 #                           Every later rule takes it as input: nothing downstream is built
 #                           from data that did not pass.
 # report.* and failures.csv are outputs of no rule, so a failure report can never stand
-# for a pass. results/validated/ (one tidy table per form, codebook.json,
+# for a pass. results/<id>/validated/ (one tidy table per form, codebook.json,
 # missing_codes.parquet) is written only when the data pass.
 CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
 REPORT_FAILURES = 100      # failures listed in report.md and report.json
@@ -179,6 +180,8 @@ def validation_settings(config: dict) -> dict:
     for key in ("missing_data_codes", "repeating"):
         if (config.get("redcap") or {}).get(key) is not None:
             settings[key] = config["redcap"][key]
+    if (config.get("redcap") or {}).get("no_identifiers"):
+        settings["no_identifiers"] = True
     return settings
 
 

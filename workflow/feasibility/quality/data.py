@@ -42,7 +42,7 @@ class QualityData:
     # ------------------------------------------------------------------ reading
     @classmethod
     def read(cls, folder: str | Path, validation_report: str | Path | None = None) -> "QualityData":
-        """Read ``results/validated/`` (and the validation report's JSON, when given)."""
+        """Read ``results/<id>/validated/`` (and the validation report's JSON, when given)."""
         folder = Path(folder)
         book = json.loads((folder / "codebook.json").read_text(encoding="utf-8"))
         tables = {}

@@ -36,13 +36,13 @@ import hashlib
 import math
 import os
 import re
-from html import escape
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from great_tables import GT, html, loc
 
+from feasibility import escape
 from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
 
@@ -216,8 +216,8 @@ REPORT_OPTIONS = dict(
 def caption_title(title: str, label: str | None = None) -> str | object:
     """A table's title, led by its number in bold ("**Table 2** Baseline …") when it has one."""
     if not label:
-        return title
-    return html(f"<strong>{escape(label)}</strong> {escape(title)}")
+        return escape.gt(title)
+    return html(f"<strong>{escape.html(label)}</strong> {escape.html(title)}")
 
 
 def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
@@ -287,19 +287,19 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
                 gt = gt.cols_merge(v[:n_parts], rows=rows, pattern=_PATTERNS[n_parts])
         gt = gt.cols_hide(v[1:])
         shown = [v[0]]
-        labels[v[0]] = value_label
+        labels[v[0]] = escape.gt(value_label)
         for name, label in ((f"{c}__n", n_label), (f"{c}__N", denominator_label)):
             if label is None:
                 gt = gt.cols_hide(name)
             else:
                 gt = gt.fmt_integer(name, use_seps=False)
                 shown.append(name)
-                labels[name] = label
+                labels[name] = escape.gt(label)
         bounded = [r for r in range(len(wide)) if r not in unbounded]
         gt = gt.sub_missing(v[0], rows=bounded, missing_text="")
         gt = gt.sub_missing([f"{c}__n", f"{c}__N"], missing_text="")
         if columns[c] or len(keys) > 1:
-            gt = gt.tab_spanner(label=columns[c], columns=shown, id=c)
+            gt = gt.tab_spanner(label=escape.gt(columns[c]), columns=shown, id=c)
     return gt.cols_label(**labels)
 
 
