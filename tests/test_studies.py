@@ -60,7 +60,7 @@ def test_the_id_defaults_to_the_file_name_and_must_name_a_folder(tmp_path):
 
 
 # ------------------------------------------------------------------------ the command
-SUBCOMMANDS = ["validate", "build", "schemas", "studies", "synth", "dummy"]
+SUBCOMMANDS = ["validate", "build", "schemas", "studies", "synth", "dummy", "pull"]
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS)

@@ -94,13 +94,34 @@ def test_the_report_and_the_quality_report_are_built(project):
         assert (results / "report" / name).stat().st_size > 10_000, name
     # no publication: no audit, no reproduction, and the report has no such appendix
     assert not (results / "reproduction").exists()
-    html = (results / "report" / "feasibility.html").read_text(encoding="utf-8")
+    html = (results / "report" / "full-trial.html").read_text(encoding="utf-8")
     assert "Reproduction against" not in html and "Audit of the published" not in html
     assert "Appendix A: Data validation" in html and "Appendix B: Provenance" in html
     # dummy data say so: first page, source notes, provenance appendix
     assert "not the study\u2019s data" in html or "not the study's data" in html
     assert "feasibility.synth.dummy" in html
     assert "Allocated to Supported work placement" in (results / "figures" / "consort.svg").read_text()
+
+
+def test_the_report_prints_the_estimands_and_the_adjusted_analyses(project):
+    """Issue 23.1 and 23.2: the methods' estimands table, the adjusted tables with the
+    unadjusted estimates labelled supportive, each result named by its estimand, and the
+    primary narrative's adjusted difference is the table's cell."""
+    results = results_of(project, TRIAL)
+    html = (results / "report" / "full-trial.html").read_text(encoding="utf-8")
+    assert "Estimands (ICH E9(R1))" in html
+    for text in ("E1 (primary)", "Intercurrent events and strategies", "treatment policy",
+                 "Adjusted difference (95% CI)", "Unadjusted, complete cases (supportive)",
+                 "Adjusted, multiple imputation (primary analysis)",
+                 "In paid work at 6 months (E1)", "WEMWBS at 6 months (E9)"):
+        assert text in html, text
+    cells = pd.read_csv(results / "tables" / "primary_adjusted.csv", keep_default_na=False)
+    adjusted = cells[cells["column"] == "adjusted"].iloc[0]
+    assert adjusted["statistic"] == "risk_difference_ci"
+    values = json.loads((results / "values" / "values.json").read_text(encoding="utf-8"))
+    text = json.dumps(values)
+    assert "primary_adjusted.in_paid_work.adjusted" in text
+    assert f"difference adjusted for site of {adjusted['text'].split(' ')[0]} percentage" in html
 
 
 def test_every_consort_box_adds_up_and_matches_the_export(consort, raw):
@@ -179,9 +200,10 @@ def test_the_between_arm_risk_difference_by_hand(project, raw):
     value = json.loads((results_of(project, TRIAL) / "values" / "values.json").read_text())[
         "values"]["primary.in_paid_work.difference"]
     assert value["parts"]["estimate"] == pytest.approx(100 * (p1 - p2))
-    html = (results_of(project, TRIAL) / "report" / "feasibility.html").read_text(encoding="utf-8")
+    html = (results_of(project, TRIAL) / "report" / "full-trial.html").read_text(encoding="utf-8")
     sign = "\u2212" if p1 < p2 else ""
-    assert f"a difference of {sign}{abs(100 * (p1 - p2)):.1f} percentage points" in html
+    # (issue 23.2: the narrative's difference is the adjusted one; the unadjusted is supportive)
+    assert f"unadjusted, supportive: {sign}{abs(100 * (p1 - p2)):.1f}," in html
 
 
 def test_the_pdf_has_no_overprinted_clipped_or_tiny_text(project):
@@ -189,7 +211,7 @@ def test_the_pdf_has_no_overprinted_clipped_or_tiny_text(project):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from test_layout import off_page, overprinted, small_text, struck_through
 
-    with pymupdf.open(results_of(project, TRIAL) / "report" / "feasibility.pdf") as doc:
+    with pymupdf.open(results_of(project, TRIAL) / "report" / "full-trial.pdf") as doc:
         problems = [p for page in doc for check in (overprinted, struck_through, off_page, small_text)
                     for p in check(page)]
     assert problems == []

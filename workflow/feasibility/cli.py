@@ -6,13 +6,15 @@
     feasibility studies                                                 the study files it knows
     feasibility synth    [--n N] [--out DIR] ...     the paper's synthetic downloads
     feasibility dummy    --study STUDY.yaml --out DIR ...   dummy data for any study file
+    feasibility pull     [--configfile STUDY.yaml] [--force]   pull from REDCap's API
 
 ``validate``, ``build`` and ``schemas`` run Snakemake in the project folder (the working
 directory, or ``--directory``), with Snakemake from this installation, so they work
 without the virtual environment on PATH. The study file is checked first: a problem is
 said once (file, line, key) and nothing runs. Any option they do not know goes to
 Snakemake unchanged (``--cores 1``, ``--dry-run``, ``--config report="{backend: pandoc}"``
-...). The exit status is Snakemake's.
+...). The exit status is Snakemake's. ``pull`` does what ``snakemake pull`` does (a new
+snapshot of the project under ``data/<study id>/pulls/``), in this process.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 EPILOG = ("Other options are passed to Snakemake unchanged, e.g. --cores 1, --dry-run, "
           "--config report=\"{backend: pandoc}\". See `snakemake --help`.")
-COMMANDS = ("validate", "build", "schemas", "studies", "synth", "dummy")
+COMMANDS = ("validate", "build", "schemas", "studies", "synth", "dummy", "pull")
 
 
 def snakemake_command() -> list[str]:
@@ -164,6 +166,16 @@ def parser() -> argparse.ArgumentParser:
                                     "that is not valid is named with its first problem (exit status 1).")
     st.add_argument("--directory", "-d", type=Path, metavar="DIR",
                     help="the project folder (default: the working directory)")
+    p = sub.add_parser("pull", allow_abbrev=False,
+                       help="pull the study's REDCap downloads from its API into a new snapshot (snakemake pull)",
+                       description="Fetch the records export, data dictionary, designations, events, repeats, "
+                                   "project information and project XML from the REDCap API named by the study "
+                                   "file's redcap.api section into data/<study id>/pulls/<time>/ (with "
+                                   "provenance.json); the study then builds from the latest pull. The token comes "
+                                   "from redcap.api.token_env or token_file, never from the command line.")
+    _add_snakemake_options(p)
+    p.add_argument("--force", action="store_true",
+                   help="make a new snapshot even when the project has not changed since the latest pull")
     sub.add_parser("synth", add_help=False,
                    help="generate the paper's synthetic REDCap downloads (see feasibility synth --help)")
     sub.add_parser("dummy", add_help=False,
@@ -181,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         from .synth.dummy import main as dummy_main
 
         return dummy_main(argv[1:], prog="feasibility dummy")
+    if argv and argv[0] == "pull":
+        return _pull(parser().parse_args(argv))
     args, extra = parser().parse_known_args(argv)
     if args.command == "studies":
         return _studies(args)
@@ -191,6 +205,24 @@ def main(argv: list[str] | None = None) -> int:
         return _build_all(args, extra)
     target = {"validate": ["validate"], "schemas": ["schemas"]}.get(args.command, [])
     return _run_snakemake(target, args, extra)
+
+
+def _pull(args: argparse.Namespace) -> int:
+    import os
+
+    from .config import DEFAULT_STUDY, ConfigError, load_study
+    from .pull import PullError, pull
+
+    if args.directory:
+        os.chdir(args.directory)
+    study = args.configfile or DEFAULT_STUDY
+    try:
+        config = load_study(study, pulling=True)
+        pull(config, study, force=args.force)
+    except (ConfigError, PullError) as err:
+        print(f"feasibility pull: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

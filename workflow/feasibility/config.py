@@ -521,9 +521,11 @@ def _typed(value: Any, sub: dict, root: dict) -> Any:
 
 
 def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_STUDY,
-               overrides: Mapping | None = None) -> dict:
+               overrides: Mapping | None = None, pulling: bool = False) -> dict:
     """The study configuration: ``files`` (one study file, or several merged in order)
-    with ``overrides`` on top, checked against the schema, defaults filled in.
+    with ``overrides`` on top, checked against the schema, defaults filled in. With
+    ``redcap.api``, the REDCap downloads are the latest pull's (:func:`feasibility.pull.resolve`);
+    ``pulling``: the study is loaded to pull, so having no pull yet is no problem.
 
     Raises :class:`ConfigError` listing every problem."""
     if isinstance(files, (str, os.PathLike)):
@@ -542,7 +544,10 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
-    found = problems(config, sources, root, fill_defaults=True) or redcap_problems(config, sources)
+    tokens = token_problems(config, sources)
+    found = problems(config, sources, root, fill_defaults=True) + tokens
+    if not found:
+        found = api_problems(config, files[-1], sources, pulling) or redcap_problems(config, sources)
     found = found or markdown_problems(config, sources)      # feasibility.escape: text is text
     found = found or _id_problems(config, files, sources)
     if found:
@@ -636,6 +641,53 @@ def moved_study(data: dict, folder: str | os.PathLike, to: str | os.PathLike) ->
 METADATA = ("dictionary", "instrument_designations", "events")
 
 
+def token_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
+    """A REDCap API token written in the study file (or given with --config) is refused, and
+    taken out of ``config`` so that no message shows it."""
+    found = []
+    redcap = config.get("redcap")
+    for holder, path in ((redcap, ("redcap",)), ((redcap or {}).get("api") if isinstance(redcap, dict) else None,
+                                                 ("redcap", "api"))):
+        if isinstance(holder, dict) and "token" in holder:
+            del holder["token"]
+            label, line = _where(path + ("token",), sources)
+            where = "the command line (--config)" if label == COMMAND_LINE else label + (f" line {line}" if line else "")
+            found.append(f"{where}: {'.'.join(path + ('token',))}: an API token is never accepted in the study "
+                         "file (whoever reads the file, a copy or its history would hold the project's rights); "
+                         "give redcap.api.token_env: NAME (an environment variable holding it) or "
+                         "redcap.api.token_file: PATH (a file readable only by you); remove the token from the file")
+    return found
+
+
+def api_problems(config: dict, study_file, sources: Sequence[_Source] = (), pulling: bool = False) -> list[str]:
+    """``redcap.api``: one token source; the downloads resolved to the latest pull (or the
+    pinned one); a study with no pull yet needs one before it can be built."""
+    redcap = config.get("redcap") or {}
+    api = redcap.get("api")
+
+    def at(*key: str) -> str:
+        label, line = _where(("redcap",) + key, sources)
+        return label + (f" line {line}" if line else "")
+
+    if not api:
+        if redcap.get("pull"):
+            return [f"{at('pull')}: redcap.pull names a pull, but the study file has no redcap.api section"]
+        return []
+    given = [k for k in ("token_env", "token_file") if api.get(k)]
+    if len(given) != 1:
+        return [f"{at('api')}: redcap.api needs exactly one token source, token_env: NAME (an environment "
+                "variable) or token_file: PATH (a file readable only by you); "
+                + (f"it gives both {' and '.join(given)}" if given else "it gives neither")]
+    from .pull import pulls_folder, resolve
+
+    found = [f"{at('pull')}: {p}" for p in resolve(config, study_file)]
+    if not found and not redcap.get("records") and not pulling:
+        found.append(f"{at('api')}: the downloads come from the REDCap API, but "
+                     f"{pulls_folder(config, study_file)} holds no complete pull yet: run `snakemake pull` "
+                     "(or `feasibility pull`) first")
+    return found
+
+
 def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
     """The ``redcap`` block names the project's metadata one way: the data dictionary (with
     the instrument designations and events), or the project XML."""
@@ -645,6 +697,8 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
         label, line = _where(("redcap", key), sources)
         return label + (f" line {line}" if line else "")
 
+    if redcap.get("api") and not redcap.get("records"):
+        return []                   # to be pulled (api_problems)
     given = [k for k in METADATA if redcap.get(k)]
     if redcap.get("project_xml") and given:
         return [f"{at('project_xml')}: redcap names both project_xml and {', '.join(given)}; the project "

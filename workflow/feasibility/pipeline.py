@@ -177,8 +177,8 @@ def validation_settings(config: dict) -> dict:
     block's missing-data codes and repeating set-up (``feasibility.redcap.Settings``);
     recorded in the reports and the success record, and a change reruns validation."""
     settings = dict(config.get("validation") or {})
-    for key in ("missing_data_codes", "repeating"):
-        if (config.get("redcap") or {}).get(key) is not None:
+    for key in ("missing_data_codes", "repeating", "case_sensitive_ids", "data_access_groups"):
+        if (config.get("redcap") or {}).get(key) not in (None, False):      # a default says nothing
             settings[key] = config["redcap"][key]
     if (config.get("redcap") or {}).get("no_identifiers"):
         settings["no_identifiers"] = True
@@ -220,7 +220,16 @@ def validation_report(result, files: dict[str, str], sha: dict[str, str | None],
         "inputs": _input_rows(files, sha, result), "settings": settings, **d,
         "groups": json.loads(groups.to_json(orient="records")),
         "failures_file": where.failures if len(frame) else None,
+        **_pulled(files),
     }
+
+
+def _pulled(files: dict[str, str]) -> dict:
+    """The pull the records export came from (``feasibility.pull``), when it was pulled."""
+    from .pull import describe, pull_provenance
+
+    info = pull_provenance(files.get("records"))
+    return {"pull": {"name": info.get("pull"), "described": describe(info)}} if info else {}
 
 
 def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
@@ -236,6 +245,8 @@ def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) ->
     for e in report["inputs"]:
         rows = "" if e.get("rows") is None else f"{e['rows']:,}"
         lines.append("| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |")
+    if report.get("pull"):
+        lines += ["", f"Data {_md(report['pull']['described'])}."]
     if report["export_date"]:
         lines += ["", f"Export date: {report['export_date']}."]
     if report["notes"]:

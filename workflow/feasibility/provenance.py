@@ -49,6 +49,7 @@ class Provenance:
     invented: tuple[str, ...] = ()
     files: dict = field(default_factory=dict)
     command: str = ""                # how to make the data again (the dummy generator's)
+    pull: str = ""                   # data pulled from REDCap's API: the pull, in words (feasibility.pull)
 
     def changed_files(self, current: dict[str, str | None]) -> list[str]:
         """Files the generator wrote whose SHA-256 differs now (``current``: name -> hash)."""
@@ -111,7 +112,15 @@ def read_provenance(path: str | Path | None) -> Provenance | None:
                       calibrated_to=raw.get("calibrated_to") or {},
                       statement=raw.get("statement", ""),
                       invented=tuple(raw.get("invented") or ()), files=raw.get("files") or {},
-                      command=raw.get("command", ""))
+                      command=raw.get("command", ""), pull=_pull_words(raw))
+
+
+def _pull_words(raw: dict) -> str:
+    if raw.get("format") != "feasibility-pull/1":
+        return ""
+    from .pull import describe
+
+    return describe(raw)
 
 
 def is_synthetic(prov: Provenance | None) -> bool:

@@ -233,6 +233,16 @@ def assumptions_text(config: dict) -> str:
                         for k, v in items) + "\n")
 
 
+def estimands_text(config: dict, label: str | None = None) -> str:
+    """The estimands table (issue 23.1): each estimand's five ICH E9(R1) attributes."""
+    from .analysis.estimands import estimands_frame
+    frame = estimands_frame(config)
+    if frame.empty:
+        return ""
+    return md_table(frame, label=label, table_id="estimands",
+                    title="Estimands (ICH E9(R1)): what each analysis estimates")
+
+
 def small_cell_rule(config: dict) -> str:
     """The methods line for the small-cell rule (``disclosure.small_cell_threshold``)."""
     k = small_cell_threshold(config)
@@ -364,6 +374,8 @@ def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val
         return assumptions_text(config)
     if name == "small_cell_rule":
         return small_cell_rule(config) + "\n"
+    if name == "estimands":
+        return estimands_text(config, item.get("label"))
     letter = item.get("label", APPENDICES[name])
     if name == "appendix_reproduction":
         comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)
@@ -467,6 +479,8 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
                 + (f", calibrated to {escape.markdown(cal['publication'])}" if cal.get("publication") else "")
                 + f". Regenerate them with "
                   f"{escape.code(prov.command or 'python -m feasibility.synth --out data/raw')}.\n\n")
+    elif prov is not None and prov.pull:
+        data = f"Data: {escape.markdown(prov.pull)}.\n\n"
     else:
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"

@@ -8,7 +8,7 @@ form has data). A cell is
   (``missing_codes.parquet``), counted code by code;
 * *hidden* when it is blank and the field's branching logic hides it on that row, so that a
   question not asked is not counted as missing; the logic is evaluated with the REDCap
-  library's parser and evaluator (``feasibility.redcap.branching``) over the validated
+  library's parser and evaluator (``feasibility.redcap.logic``) over the validated
   tables; logic it cannot read (functions, arithmetic, fields dropped as identifiers) is
   named in a note and its blanks count as blank;
 * *blank* otherwise (a checkbox with no box ticked is blank).
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feasibility.redcap.branching import Context, NotEvaluated, Ref, evaluate, parse, references
+from feasibility.redcap.logic import Context, NotEvaluated, Ref, evaluate, parse, references
 from feasibility.tables.common import cell, cells_frame
 
 from .data import CLASSIC_EVENT, EVENT, INSTANCE, RECORD, QualityData

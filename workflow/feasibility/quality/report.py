@@ -137,6 +137,8 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
             f"field{'s' * (n_fields != 1)}. {design}. The export holds {n_records:,} "
             f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
     v = data.validation
+    if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
+        text.append(f"The data were {_md_escape(v['pull']['described'])}.")
     if v:
         text.append(f"Validation against the project's own data dictionary {'passed' if v.get('ok') else 'failed'}"
                     f" with {counted(v.get('errors'), 'error')} and {counted(v.get('warnings'), 'warning')}.")
