@@ -6,6 +6,9 @@
 # only; `snakemake schemas` writes each instrument's Pandera schema.
 # The study is config/config.yaml, or the file given with --configfile (which replaces
 # it); workflow/rules/common.smk checks it against schemas/config.schema.yaml first.
+# Every output of the study is under results/<id>/ (its id: study.id, by default the study
+# file's name), so that studies side by side never touch each other's files;
+# `feasibility build --all` builds every study file, one after another.
 
 
 include: "workflow/rules/common.smk"
@@ -27,9 +30,9 @@ if MAIN_REPORT:
 rule all:
     input:
         VALIDATION.passed,
-        "results/report/quality.html",
-        "results/report/quality.pdf",
-        *(["results/report/feasibility.html", "results/report/feasibility.pdf"] if MAIN_REPORT else []),
+        R(f"report/{STUDY}-quality.html"),
+        R(f"report/{STUDY}-quality.pdf"),
+        *([R(f"report/{STUDY}.html"), R(f"report/{STUDY}.pdf")] if MAIN_REPORT else []),
     default_target: True
 
 

@@ -52,3 +52,19 @@ def jobs_run(output: str) -> set[str]:
         wc = re.search(r"^    wildcards: (.*)$", block, re.MULTILINE)
         jobs.add(f"{m[1]}[{wc[1]}]" if wc else m[1])
     return jobs
+
+
+# Each study's outputs are under results/<id>/ (study.id of its study file): the paper's
+# study (config/config.yaml) is `feasibility`, the full trial's `full-trial`. Its reports
+# are report/<id>.html and .pdf and report/<id>-quality.html and .pdf there.
+PAPER, TRIAL = "feasibility", "full-trial"
+
+
+def results_of(project: Path, study: str = PAPER) -> Path:
+    """A study's folder of results in a project (copy): ``results/<id>``."""
+    return Path(project) / "results" / study
+
+
+def target(rel: str, study: str = PAPER) -> str:
+    """A Snakemake target of a study, relative to the project: ``results/<id>/<rel>``."""
+    return f"results/{study}/{rel}"

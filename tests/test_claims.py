@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from projectcopy import ROOT, run_snakemake
+from projectcopy import ROOT, results_of, run_snakemake
 
 STATUSES = {"match", "differs", "published value inconsistent", "computed by another method",
             "not a data value", "suppressed (small-cell rule)"}
@@ -28,11 +28,11 @@ SHARED_DSU = next((d / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk
 
 
 def generated(project: Path, name: str) -> str:
-    return (project / "results/report/build/_generated" / name).read_text(encoding="utf-8")
+    return (results_of(project) / "report/build/_generated" / name).read_text(encoding="utf-8")
 
 
 def comparison(project: Path) -> pd.DataFrame:
-    return pd.read_csv(project / "results/reproduction/comparison.csv", dtype=str,
+    return pd.read_csv(results_of(project) / "reproduction/comparison.csv", dtype=str,
                        keep_default_na=False).set_index("key")
 
 
@@ -60,18 +60,18 @@ def test_the_generator_leaves_a_provenance_file_beside_its_exports():
 
 
 def test_the_first_page_says_the_data_are_synthetic(built_project):
-    html = (built_project / "results/report/feasibility.html").read_text(encoding="utf-8")
+    html = (results_of(built_project) / "report/feasibility.html").read_text(encoding="utf-8")
     html = html.replace("’", "'").replace("&#39;", "'")        # pandoc's typographic quotes
     statement = "not the study's data"
     # the banner comes before the report's first section
     assert statement in html and html.index(statement) < html.index('id="objectives"')
-    first = pdf_pages(built_project / "results/report/feasibility.pdf")[0]
+    first = pdf_pages(results_of(built_project) / "report/feasibility.pdf")[0]
     assert "synthetic" in first.lower() and statement in first.replace("’", "'")
 
 
 def test_every_table_source_note_says_the_data_are_synthetic(built_project):
     for table in ("table2", "table3", "table4", "table5", "feasibility_metrics"):
-        fragment = (built_project / f"results/tables/{table}.html").read_text(encoding="utf-8")
+        fragment = (results_of(built_project) / f"tables/{table}.html").read_text(encoding="utf-8")
         note = re.search(r'class="gt_sourcenote"[^>]*>(.*?)</td>', fragment, re.S)[1]
         assert "synthetic" in note.lower() and "not the study" in note, table
 
@@ -91,9 +91,9 @@ def test_real_exports_carry_no_synthetic_statement(built_project, tmp_path):
     (proj / "data/raw/provenance.json").unlink()
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
-    html = (proj / "results/report/feasibility.html").read_text(encoding="utf-8")
+    html = (results_of(proj) / "report/feasibility.html").read_text(encoding="utf-8")
     assert "not the study's data" not in html
-    fragment = (proj / "results/tables/table2.html").read_text(encoding="utf-8")
+    fragment = (results_of(proj) / "tables/table2.html").read_text(encoding="utf-8")
     assert "synthetic" not in fragment.lower()
 
 
@@ -126,11 +126,11 @@ def test_the_index_computed_another_way_is_not_called_a_match(built_project):
 
 def test_every_place_the_index_appears_names_its_method(built_project):
     for table in ("table2", "table3"):
-        cells = pd.read_csv(built_project / f"results/tables/{table}.csv", dtype=str,
+        cells = pd.read_csv(results_of(built_project) / f"tables/{table}.csv", dtype=str,
                             keep_default_na=False)
         label = cells.loc[cells["published_key"].str.contains("eq5d_5l_to_3l"), "row_label"]
         assert label.str.contains("England 5L value set").all(), (table, set(label))
-    table3 = (built_project / "results/tables/table3.html").read_text(encoding="utf-8")
+    table3 = (results_of(built_project) / "tables/table3.html").read_text(encoding="utf-8")
     assert "Devlin" in table3 and "NICE DSU" in table3
     methods = generated(built_project, "eq5d_method.md")
     assert "Devlin" in methods and "NICE DSU" in methods and "calibrated" in methods
@@ -159,7 +159,7 @@ def test_the_papers_mapping_table_gives_the_papers_method(built_project, tmp_pat
     baseline = rows.loc["table2_baseline.eq5d_5l_to_3l.mean_sd"]
     assert baseline["status"] == "differs" and baseline["reproduced"] != baseline["published"]
     assert 0.3 <= float(baseline["reproduced"].split()[0]) <= 0.45
-    cells = pd.read_csv(proj / "results/tables/table2.csv", dtype=str, keep_default_na=False)
+    cells = pd.read_csv(results_of(proj) / "tables/table2.csv", dtype=str, keep_default_na=False)
     label = cells.loc[cells["published_key"].str.contains("eq5d_5l_to_3l"), "row_label"].iloc[0]
     assert "NICE DSU" in label
     assert "NICE DSU" in generated(proj, "eq5d_method.md")
@@ -167,7 +167,7 @@ def test_the_papers_mapping_table_gives_the_papers_method(built_project, tmp_pat
 
 # ----------------------------------------------------------------------- 14.4 generator
 def test_consistent_parts_of_flagged_cells_are_reproduced(built_project):
-    values = json.loads((built_project / "results/values/values.json").read_text())["values"]
+    values = json.loads((results_of(built_project) / "values/values.json").read_text())["values"]
     vas = values["table3_change.eq5d_vas[2]"]["parts"]
     # -6.9 (-24.8 to 11.8), n = 9: no 9 whole-number changes reach both ends (the audit);
     # the estimate, n and one end can all hold, and are met
@@ -179,7 +179,7 @@ def test_consistent_parts_of_flagged_cells_are_reproduced(built_project):
 
 # ----------------------------------------------------------------------- 14.5 one definition per key
 def test_each_published_key_has_one_definition(built_project):
-    values = json.loads((built_project / "results/values/values.json").read_text())["values"]
+    values = json.loads((results_of(built_project) / "values/values.json").read_text())["values"]
     claimed: dict[str, list[str]] = {}
     for name, value in values.items():
         for key in value.get("published", {}):
@@ -191,7 +191,7 @@ def test_each_published_key_has_one_definition(built_project):
 
 
 def test_metrics_table_and_appendix_agree_on_unplaced_case_management(built_project):
-    cells = pd.read_csv(built_project / "results/tables/feasibility_metrics.csv", dtype=str,
+    cells = pd.read_csv(results_of(built_project) / "tables/feasibility_metrics.csv", dtype=str,
                         keep_default_na=False).set_index("published_key")
     unplaced = cells.loc["case_management.unplaced.median_iqr"]
     assert (unplaced["text"], unplaced["n"]) == ("3.0 (1.5 to 4.0)", "15")
@@ -241,14 +241,14 @@ def test_completeness_caption_explains_its_denominators(built_project):
 
 # ----------------------------------------------------------------------- 14.9 exact arithmetic
 def test_case_management_minutes_are_summed_exactly(built_project):
-    cells = pd.read_csv(built_project / "results/tables/feasibility_metrics.csv", dtype=str,
+    cells = pd.read_csv(results_of(built_project) / "tables/feasibility_metrics.csv", dtype=str,
                         keep_default_na=False).set_index("published_key")
     assert cells.loc["case_management.total_hours", "text"] == "170.6"   # 10,233 min = 170.55 h
     assert comparison(built_project).loc["case_management.total_hours", "reproduced"] == "170.6"
 
 
 def test_no_configuration_identifier_in_prose(built_project):
-    build = built_project / "results/report/build/_generated"
+    build = results_of(built_project) / "report/build/_generated"
     for path in sorted(build.glob("*.md")):
         if path.name == "appendix_provenance.md":      # the settings table names the keys
             continue
@@ -278,7 +278,7 @@ def test_the_appendices_speak_the_papers_language(built_project):
 # ----------------------------------------------------------------------- 14.7 Figure 1
 def shipped_flow(project: Path) -> pd.DataFrame:
     """The counts Figure 1 draws (results/figures/consort.csv, the flow's tidy frame)."""
-    frame = pd.read_csv(project / "results/figures/consort.csv", keep_default_na=False)
+    frame = pd.read_csv(results_of(project) / "figures/consort.csv", keep_default_na=False)
     return frame[frame["what"] == "box"]
 
 
@@ -305,7 +305,7 @@ def test_figure1_shows_the_interest_stage_and_the_papers_groups(built_project):
     # work preparation: 27 attended, shown in the flow (a line of the recruitment box)
     assert n(flow, "work_preparation") == 27
     assert "Attended work preparation, n = 27" in (
-        built_project / "results/figures/consort.alt.txt").read_text()
+        results_of(built_project) / "figures/consort.alt.txt").read_text()
 
 
 def test_every_figure1_box_equals_the_sum_of_what_flows_out_of_it(built_project):
@@ -323,7 +323,7 @@ def test_every_figure1_box_equals_the_sum_of_what_flows_out_of_it(built_project)
 
 # ----------------------------------------------------------------------- 14.8 completeness figure
 def test_completeness_tells_not_applicable_from_not_returned(built_project):
-    data = pd.read_csv(built_project / "results/figures/completeness.csv",
+    data = pd.read_csv(results_of(built_project) / "figures/completeness.csv",
                        keep_default_na=False).set_index(["timepoint", "form"])
     got = {k: (None if r.expected == "" else (int(r.returned), int(r.expected)))
            for k, r in data.iterrows()}

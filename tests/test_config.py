@@ -13,7 +13,7 @@ import yaml
 
 from feasibility.config import ConfigError, check_inputs, load_study, path_keys, registry, schema
 
-from projectcopy import ROOT, copy_project, run_snakemake
+from projectcopy import ROOT, copy_project, results_of, run_snakemake
 
 # The smallest complete study file: its title and its REDCap downloads.
 MINIMAL = """\
@@ -327,8 +327,8 @@ def test_configfile_runs_that_study_instead_of_the_default_one(tmp_path, other_s
     res = run_snakemake(proj, "validate", "--configfile", str(other_study))
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
-    assert f"Study: {other_study}" in out
-    passed = yaml.safe_load((proj / "results" / "validation" / "passed.json").read_text())
+    assert f"Study: {other_study} (id study: its results in results/study/)" in out
+    passed = yaml.safe_load((results_of(proj, "study") / "validation" / "passed.json").read_text())
     assert passed["outcome"] == "passed" and [e["file"] for e in passed["exports"]] == [
         "records.csv", "data_dictionary.csv", "instrument_designations.csv"]
     assert str(other_study.parent / "exports" / "records.csv") in passed["inputs"]
@@ -370,9 +370,9 @@ def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_
     proj = copy_project(tmp_path / "proj")
     res = run_snakemake(proj, "--configfile", str(folder / "study.yaml"))
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
-    report = proj / "results" / "report"
-    assert sorted(p.name for p in report.glob("*.*")) == ["quality.html", "quality.pdf"]
-    html = (report / "quality.html").read_text(encoding="utf-8")
+    report = results_of(proj, "study") / "report"     # the study file's name: its id
+    assert sorted(p.name for p in report.glob("*.*")) == ["study-quality.html", "study-quality.pdf"]
+    html = (report / "study-quality.html").read_text(encoding="utf-8")
     for heading in ("Records", "Form completion", "Missing data", "Validation results", "Queries",
                     "Appendix: Codebook"):
         assert f">{heading}<" in html, heading
@@ -387,7 +387,7 @@ def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_
 
     import records_helpers as rh
     assert ">Queries<" in html and "for the study team only" in html
-    queries = proj / "results" / "quality" / "queries"
+    queries = results_of(proj, "study") / "quality" / "queries"
     first = json.loads((queries / "queries.json").read_text(encoding="utf-8"))
     assert first["previous"] is None and first["by_status"]["new"] == first["open"] > 0
     with open(queries / "queries.csv", encoding="utf-8", newline="") as handle:
@@ -395,7 +395,7 @@ def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_
     blank = next(r for r in rows if r["rule"] == "A" and r["field"] == "sc_details")
     rh.set_value(folder / "exports", blank["record_id"], blank["event"], "sc_details", "moved away",
                  blank["form"], blank["instance"])
-    res = run_snakemake(proj, "results/quality/queries/queries-no-group.xlsx", "--configfile",
+    res = run_snakemake(proj, "results/study/quality/queries/queries-no-group.xlsx", "--configfile",
                         str(folder / "study.yaml"))
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     second = json.loads((queries / "queries.json").read_text(encoding="utf-8"))

@@ -32,7 +32,7 @@ from feasibility.redcap import validate
 from feasibility.redcap.messages import Failure
 
 import records_helpers as rh
-from projectcopy import ROOT, checksums, run_snakemake
+from projectcopy import ROOT, checksums, results_of, run_snakemake
 
 RAW = ROOT / "data" / "raw"
 CORPUS = Path(__file__).with_name("corpus")
@@ -58,7 +58,7 @@ CATEGORIES |= {"record ID case", "data access group", "missing-data code collisi
 STUDY_REDCAP_KEYS = ("missing_data_codes", "data_access_groups", "case_sensitive_ids")   # a case may set them
 # issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
 CATEGORIES |= {"identifiers", "value beyond limits"}
-REPORTS = ("feasibility.html", "feasibility.pdf", "quality.html", "quality.pdf")
+REPORTS = ("feasibility.html", "feasibility.pdf", "feasibility-quality.html", "feasibility-quality.pdf")
 
 
 @functools.lru_cache(maxsize=1)
@@ -359,7 +359,7 @@ def fresh_copy(built) -> Path:
 def failures_listed(proj: Path) -> list[dict]:
     """Every failure of the run, read back from results/validation/failures.csv (text cells
     that looked like spreadsheet formulas lose the apostrophe that guards them)."""
-    path = proj / "results" / "validation" / "failures.csv"
+    path = results_of(proj) / "validation" / "failures.csv"
     if not path.exists():
         return []
     out = []
@@ -373,7 +373,7 @@ def failures_listed(proj: Path) -> list[dict]:
 
 def assert_nothing_built(proj: Path, out: str = "") -> None:
     """No success record, and nothing built from the data, is left after a failed run."""
-    results = proj / "results"
+    results = results_of(proj)
     assert not (results / "validation" / "passed.json").exists(), out[-2000:]
     left = [d for d in ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
                         "report") if (results / d).exists()]
@@ -399,7 +399,7 @@ def assert_absent(results: Path, texts: list[str]) -> None:
 @pytest.mark.parametrize("case", [_param(c, cli=True) for c in CASES])
 def test_case_through_snakemake(case, built):
     proj = fresh_copy(built)
-    raw, report_dir = proj / "data" / "raw", proj / "results" / "report"
+    raw, report_dir = proj / "data" / "raw", results_of(proj) / "report"
     assert all((report_dir / name).exists() for name in REPORTS)    # the earlier reports
     mutate(case, raw)
     change_study(case, proj / "config" / "config.yaml")
@@ -407,13 +407,13 @@ def test_case_through_snakemake(case, built):
     res = run_snakemake(proj)                                       # the default target: the whole build
     out = res.stdout + res.stderr
     assert checksums(raw) == mutated
-    report_file = proj / "results" / "validation" / "report.json"
+    report_file = results_of(proj) / "validation" / "report.json"
     report = json.loads(report_file.read_text()) if report_file.exists() else {}
 
     if builds(case):
         assert res.returncode == 0, out[-3000:]
         assert report["n_failures"] == 0 and report["outcome"] == "passed"
-        passed = json.loads((proj / "results" / "validation" / "passed.json").read_text())
+        passed = json.loads((results_of(proj) / "validation" / "passed.json").read_text())
         # the success record names the files as they are now
         assert passed["inputs"] == {f"data/raw/{name}": hashlib.sha256((raw / name).read_bytes()).hexdigest()
                                     for name in FILES}
@@ -430,7 +430,7 @@ def test_case_through_snakemake(case, built):
         return
     failures = failures_listed(proj)
     assert report["n_failures"] == sum(f["severity"] == "error" for f in failures) >= 1
-    md = (proj / "results" / "validation" / "report.md").read_text()
+    md = (results_of(proj) / "validation" / "report.md").read_text()
     for want in case["expect"]:
         hit = find(failures, want)
         # the console names file, line, record, event, field and value of the failure (it

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from projectcopy import copy_project, run_snakemake
+from projectcopy import copy_project, results_of, run_snakemake
 
 # Every output that is published or read by a later step; logs are not outputs.
 COMPARED = ["tables/*", "figures/*", "reproduction/*", "values/*", "analysis/*", "validated/*", "validation/report.*",
             "report/feasibility.html", "report/feasibility.pdf", "report/build/_generated/*",
-            "quality/*/*", "report/quality.html", "report/quality.pdf"]
+            "quality/*/*", "report/feasibility-quality.html", "report/feasibility-quality.pdf"]
 
 
 def outputs(project: Path) -> dict[str, bytes]:
-    results = project / "results"
+    results = results_of(project)
     return {p.relative_to(results).as_posix(): p.read_bytes()
             for pattern in COMPARED for p in sorted(results.glob(pattern)) if p.is_file()}
 

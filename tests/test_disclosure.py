@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from projectcopy import run_snakemake
+from projectcopy import PAPER, results_of, run_snakemake
 from feasibility import crf
 
 SCANNED = ["report/**/*", "tables/*", "figures/*", "reproduction/*"]
@@ -151,7 +151,7 @@ def readable(path: Path) -> str:
 
 
 def outputs(project: Path) -> dict[str, str]:
-    results = project / "results"
+    results = results_of(project)
     return {p.relative_to(results).as_posix(): " ".join(readable(p).split())
             for pattern in SCANNED for p in sorted(results.glob(pattern)) if p.is_file()}
 
@@ -301,14 +301,14 @@ def suppressed_project(built_project, tmp_path_factory):
     proj = tmp_path_factory.mktemp("small_cells") / "project"
     shutil.copytree(built_project, proj, symlinks=True)
     rebuild_with_threshold(proj, 5, proj.parent)
-    if "<5" not in (proj / "results" / "tables" / "table2.csv").read_text():
+    if "<5" not in (results_of(proj) / "tables" / "table2.csv").read_text():
         pytest.fail("no cell suppressed with threshold 5: pipeline.table must pass "
                     "config['disclosure']['small_cell_threshold'] to write_table")
     return proj
 
 
 def table_csv(project: Path, name: str) -> pd.DataFrame:
-    return pd.read_csv(project / "results" / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+    return pd.read_csv(results_of(project) / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
 
 
 def td_texts(fragment: str) -> list[str]:
@@ -333,8 +333,8 @@ def test_small_cells_are_suppressed_in_the_tidy_csv(built_project, suppressed_pr
 @pytest.mark.slow      # rebuilds the workflow with the rule on
 @pytest.mark.parametrize("name", list(SUPPRESSED))
 def test_small_cells_are_suppressed_in_the_html_table(built_project, suppressed_project, name):
-    before = (built_project / "results" / "tables" / f"{name}.html").read_text()
-    after = (suppressed_project / "results" / "tables" / f"{name}.html").read_text()
+    before = (results_of(built_project) / "tables" / f"{name}.html").read_text()
+    after = (results_of(suppressed_project) / "tables" / f"{name}.html").read_text()
     if not N_SUPPRESSED[name]:
         assert after == before
         return
@@ -351,26 +351,26 @@ def test_small_cells_are_suppressed_in_the_html_table(built_project, suppressed_
 
 @pytest.mark.slow      # rebuilds the workflow with the rule on
 def test_the_report_states_the_rule_and_shows_suppressed_tables(built_project, suppressed_project):
-    on = " ".join(html.unescape((suppressed_project / "results/report/feasibility.html").read_text()).split())
-    off = " ".join(html.unescape((built_project / "results/report/feasibility.html").read_text()).split())
+    on = " ".join(html.unescape((results_of(suppressed_project) / "report/feasibility.html").read_text()).split())
+    off = " ".join(html.unescape((results_of(built_project) / "report/feasibility.html").read_text()).split())
     assert "counts of 1 to 4 people or events are shown as <5" in on
     assert "(small-cell threshold 5)" in on
     # the configuration key is named only in Appendix D's settings table, not in prose
     assert re.search(r"<td[^>]*>disclosure\.small_cell_threshold</td>\s*<td[^>]*>5</td>", on)
     assert "No small-cell rule was applied" in off and "No small-cell rule was applied" not in on
-    assert re.search(r"<td[^>]*>&lt;5</td>", (suppressed_project / "results/report/feasibility.html").read_text())
+    assert re.search(r"<td[^>]*>&lt;5</td>", (results_of(suppressed_project) / "report/feasibility.html").read_text())
 
 
 @pytest.mark.slow      # rebuilds the workflow with the rule on
 def test_withheld_counts_are_not_compared_or_told_elsewhere(suppressed_project):
-    cmp = pd.read_csv(suppressed_project / "results/reproduction/comparison.csv", keep_default_na=False)
+    cmp = pd.read_csv(results_of(suppressed_project) / "reproduction/comparison.csv", keep_default_na=False)
     withheld = cmp[cmp["status"] == "suppressed (small-cell rule)"]
     assert len(withheld) > 0 and (cmp["status"] != "mismatch").all(), cmp[cmp["status"] == "mismatch"]
     assert (withheld["reproduced"] == "").all()
     # Table 5's note on several offers names no count below 5 when the rule is on
-    table5 = " ".join(html.unescape((suppressed_project / "results/tables/table5.html").read_text()).split())
+    table5 = " ".join(html.unescape((results_of(suppressed_project) / "tables/table5.html").read_text()).split())
     assert "more than one offer" in table5 and "received 2 offers" not in table5
-    appendix = (suppressed_project / "results/report/build/_generated/appendix_reproduction.md").read_text()
+    appendix = (results_of(suppressed_project) / "report/build/_generated/appendix_reproduction.md").read_text()
     assert f"{len(withheld)} are withheld by the small-cell rule" in appendix
 
 
@@ -380,5 +380,5 @@ def test_switching_the_rule_off_restores_the_tables_byte_for_byte(built_project,
     rebuild_with_threshold(suppressed_project, None, tmp_path)
     for name in SUPPRESSED:
         for ext in ("html", "csv"):
-            rel = Path("results") / "tables" / f"{name}.{ext}"
+            rel = Path("results") / PAPER / "tables" / f"{name}.{ext}"
             assert (suppressed_project / rel).read_bytes() == (built_project / rel).read_bytes(), rel

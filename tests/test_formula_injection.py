@@ -22,7 +22,7 @@ from feasibility.io import write_csv
 from feasibility.pipeline import failures_frame
 from feasibility.redcap import Failure
 
-from projectcopy import copy_project, run_snakemake
+from projectcopy import copy_project, results_of, run_snakemake
 from records_helpers import record_of, set_value
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -101,12 +101,12 @@ def test_pipeline_with_formulas_in_free_text_writes_only_safe_csvs(tmp_path):
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
 
     # validation accepted the free text and kept it verbatim
-    validated = proj / "results" / "validated"
+    validated = results_of(proj) / "validated"
     for (who, event, field, instrument, instance), text in PAYLOADS.items():
         form = pd.read_parquet(validated / f"{instrument or field_form(raw, field)}.parquet")
         assert (form[field] == text).fillna(False).any(), (who, field)
 
-    written = sorted((proj / "results").rglob("*.csv"))
+    written = sorted((results_of(proj)).rglob("*.csv"))
     assert len(written) >= 10
     unsafe = {p.relative_to(proj).as_posix(): cells for p in written
               if (cells := unsafe_cells(p.read_text(encoding="utf-8")))}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from projectcopy import copy_project, run_snakemake
+from projectcopy import copy_project, results_of, run_snakemake
 
 PASSWD = "root:x:0:0"
 INCLUDE = "{{< include ../../../../../../../../../../etc/passwd >}}"
@@ -84,7 +84,7 @@ def test_study_file_text_is_shown_as_text_in_the_main_report(tmp_path):
     res = run_snakemake(proj, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
 
-    results = proj / "results"
+    results = results_of(proj)
     files = [p for p in results.rglob("*") if p.is_file()]
     assert len(files) > 50
     for path in files:

@@ -19,7 +19,7 @@ import yaml
 from feasibility.config import ConfigError, check_inputs, load_study
 from feasibility.pipeline import study_inputs
 
-from projectcopy import run_snakemake
+from projectcopy import results_of, run_snakemake
 from test_corpus import apply, assert_nothing_built
 
 CORPUS = Path(__file__).with_name("corpus")
@@ -113,7 +113,7 @@ def test_case_in_process(case, tmp_path, monkeypatch):
 def test_case_through_snakemake(case, built_project, tmp_path):
     proj = tmp_path / "proj"
     shutil.copytree(built_project, proj, symlinks=True)
-    assert (proj / "results" / "report" / "feasibility.html").exists()      # an earlier report
+    assert (results_of(proj) / "report" / "feasibility.html").exists()      # an earlier report
     prepare(case, proj)
     raw = proj / "data" / "raw"
     before = raw_state(raw)
@@ -153,6 +153,6 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     for rel in ("tables/table3.csv", "tables/table5.csv", "reproduction/comparison.csv",
                 "validation/passed.json", "validation/report.md", "validation/report.json",
-                "report/quality.html"):
-        assert (proj / "results" / rel).read_bytes() == (built_project / "results" / rel).read_bytes(), rel
-    assert not (proj / "results" / "validation" / "failures.csv").exists()
+                "report/feasibility-quality.html"):
+        assert (results_of(proj) / rel).read_bytes() == (results_of(built_project) / rel).read_bytes(), rel
+    assert not (results_of(proj) / "validation" / "failures.csv").exists()

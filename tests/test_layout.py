@@ -6,7 +6,7 @@ appendix), and figures printed at the size they are drawn.
 
 The checks are functions of a PDF file, so that they can be run on any report:
 
-    .venv/bin/python tests/test_layout.py results/report/feasibility.pdf
+    .venv/bin/python tests/test_layout.py results/feasibility/report/feasibility.pdf
 
 prints every problem found (and exits 1 when there is one).
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 from captions import OWN_LABELS, PAPER_CAPTIONS
+from projectcopy import results_of
 
 pymupdf = pytest.importorskip("pymupdf")
 
@@ -330,7 +331,7 @@ CHECKED = os.environ.get("LAYOUT_TEST_PDF")
 def results(request) -> Path:
     if CHECKED:
         return Path(CHECKED).resolve().parents[1]
-    return request.getfixturevalue("built_project") / "results"
+    return results_of(request.getfixturevalue("built_project"))
 
 
 @pytest.fixture(scope="module")

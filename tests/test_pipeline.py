@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from projectcopy import ROOT, run_snakemake
+from projectcopy import ROOT, results_of, run_snakemake
 
 
 def test_lint_is_clean():
@@ -12,7 +12,7 @@ def test_lint_is_clean():
 
 
 def test_build_makes_report_tables_and_figures(built_project):
-    r = built_project / "results"
+    r = results_of(built_project)
     for f in ("report/feasibility.html", "report/feasibility.pdf", "figures/consort.svg",
               "figures/timeline.png", "tables/table2.html", "tables/table5.csv",
               "validation/report.md", "analysis/records.parquet", "analysis/timepoints.parquet",
@@ -28,14 +28,14 @@ def test_build_makes_report_tables_and_figures(built_project):
 
 
 def test_flow_and_table2_categories_reproduce_the_paper(built_project):
-    cmp = pd.read_csv(built_project / "results" / "reproduction" / "comparison.csv")
+    cmp = pd.read_csv(results_of(built_project) / "reproduction" / "comparison.csv")
     flow = cmp[cmp["key"].str.startswith("flow.") | cmp["key"].str.contains(r"n_pct")]
     assert len(flow) > 30
     assert (flow["status"] == "match").all(), flow[flow["status"] != "match"].to_string()
 
 
 def test_every_published_value_matches_or_is_explained(built_project):
-    cmp = pd.read_csv(built_project / "results" / "reproduction" / "comparison.csv",
+    cmp = pd.read_csv(results_of(built_project) / "reproduction" / "comparison.csv",
                       keep_default_na=False)
     assert "mismatch" not in set(cmp["status"]), cmp[cmp["status"] == "mismatch"].to_string()
     flagged = cmp[cmp["status"] == "published value inconsistent"]
@@ -49,7 +49,7 @@ def test_every_table_and_figure_is_in_the_pdf(built_project):
 
     from pypdf import PdfReader
 
-    r = built_project / "results"
+    r = results_of(built_project)
     text = " ".join(" ".join(page.extract_text().split())
                     for page in PdfReader(r / "report" / "feasibility.pdf").pages)
     for table in ("table2", "table3", "table4", "table5", "feasibility_metrics"):

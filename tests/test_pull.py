@@ -317,7 +317,7 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
     Snakemake then has nothing to do; no file the pull or the build wrote holds the token."""
     import subprocess
 
-    from projectcopy import copy_project
+    from projectcopy import copy_project, results_of
 
     (tmp_path / "project").mkdir()
     project = copy_project(tmp_path / "project")
@@ -340,12 +340,14 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
         assert len(pulls) == 1
         build = run(timeout=900)
         assert build.returncode == 0, build.stderr[-3000:]
-        report_md = (project / "results" / "validation" / "report.md").read_text()
+        sid = data["study"]["id"]                    # the copied study file's: its results/<id>/
+        results = results_of(project, sid)
+        report_md = (results / "validation" / "report.md").read_text()
         assert f"pull {pulls[0]}" in report_md and "Data pulled from REDCap 14.5.10 at 127.0.0.1" in report_md
-        html = (project / "results" / "report" / "quality.html").read_text()
-        assert f"pull {pulls[0]}" in html and (project / "results" / "report" / "quality.pdf").is_file()
-        if (project / "results" / "report" / "feasibility.html").exists():
-            html = (project / "results" / "report" / "feasibility.html").read_text()
+        html = (results / "report" / f"{sid}-quality.html").read_text()
+        assert f"pull {pulls[0]}" in html and (results / "report" / f"{sid}-quality.pdf").is_file()
+        if (results / "report" / f"{sid}.html").exists():
+            html = (results / "report" / f"{sid}.html").read_text()
             assert f"pull {pulls[0]}" in html
         again = run("pull")
         assert again.returncode == 0 and "has not changed since the pull" in again.stdout + again.stderr

@@ -14,7 +14,7 @@ import pytest
 
 from feasibility.tables.common import CELL_COLUMNS
 
-from projectcopy import ROOT
+from projectcopy import ROOT, results_of
 
 SNAPSHOT = ROOT / "tests" / "regression"
 sys.path.insert(0, str(SNAPSHOT))
@@ -40,7 +40,7 @@ def close(want: str, have: str) -> bool:
 @pytest.mark.parametrize("table", TABLES)
 def test_every_table_cell_is_the_snapshots(built_project, table):
     want = pd.read_csv(SNAPSHOT / "tables" / f"{table}.csv", dtype=str, keep_default_na=False)
-    have = pd.read_csv(built_project / "results" / "tables" / f"{table}.csv", dtype=str,
+    have = pd.read_csv(results_of(built_project) / "tables" / f"{table}.csv", dtype=str,
                        keep_default_na=False)
     assert list(have.columns) == CELL_COLUMNS and len(have) == len(want)
     bad = [(i, c, want.at[i, c], have.at[i, c]) for i in range(len(want)) for c in CELL_COLUMNS
@@ -51,12 +51,12 @@ def test_every_table_cell_is_the_snapshots(built_project, table):
 
 @pytest.mark.parametrize("table", TABLES)
 def test_every_printed_word_of_every_table_is_the_snapshots(built_project, table):
-    words = gt_text((built_project / "results" / "tables" / f"{table}.html").read_text())
+    words = gt_text((results_of(built_project) / "tables" / f"{table}.html").read_text())
     assert words == json.loads((SNAPSHOT / "tables" / f"{table}.text.json").read_text())
 
 
 def test_the_reports_text_is_the_snapshots(built_project):
-    html = (built_project / "results" / "report" / "feasibility.html").read_text(encoding="utf-8")
+    html = (results_of(built_project) / "report" / "feasibility.html").read_text(encoding="utf-8")
     have = visible_text(html)
     want = (SNAPSHOT / "report.text").read_text(encoding="utf-8").splitlines()
     # the first block that differs, with its neighbours, says where
@@ -68,7 +68,7 @@ def test_the_reports_text_is_the_snapshots(built_project):
 
 def test_every_named_value_is_the_snapshots(built_project):
     want = json.loads((SNAPSHOT / "values.json").read_text())["values"]
-    have = json.loads((built_project / "results" / "values" / "values.json").read_text())["values"]
+    have = json.loads((results_of(built_project) / "values" / "values.json").read_text())["values"]
     assert set(have) == set(want)
     for name, value in want.items():
         mine = have[name]
@@ -81,5 +81,5 @@ def test_every_named_value_is_the_snapshots(built_project):
 
 def test_the_comparison_with_the_paper_is_the_snapshots(built_project):
     want = (SNAPSHOT / "comparison.csv").read_text(encoding="utf-8")
-    have = (built_project / "results" / "reproduction" / "comparison.csv").read_text(encoding="utf-8")
+    have = (results_of(built_project) / "reproduction" / "comparison.csv").read_text(encoding="utf-8")
     assert have == want

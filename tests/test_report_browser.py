@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from captions import OWN_LABELS, PAPER_CAPTIONS
+from projectcopy import results_of
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
                 None)
@@ -214,7 +215,7 @@ LAYOUT_JS = """(() => {
 @pytest.fixture(scope="module")
 def report_page(built_project, tmp_path_factory):
     """The built report loaded offline: what was requested, shown and painted."""
-    html = built_project / "results" / "report" / "feasibility.html"
+    html = results_of(built_project) / "report" / "feasibility.html"
     with Chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
         browser.load(html.as_uri())
         figures = browser.evaluate(FIGURES_JS)
@@ -254,7 +255,7 @@ def test_every_figure_is_shown(report_page, built_project):
     assert len(figures) == len(FIGURES)
     embedded = [base64.b64decode(f["src"].partition(",")[2]) for f in figures]
     for name in FIGURES:   # each figure the pipeline drew, byte for byte, exactly once
-        svg = (built_project / "results" / "figures" / f"{name}.svg").read_bytes()
+        svg = (results_of(built_project) / "figures" / f"{name}.svg").read_bytes()
         assert embedded.count(svg) == 1, name
     for f in figures:
         assert f["complete"] and f["natural"] > 0, f["caption"]    # decoded
@@ -270,7 +271,7 @@ def test_every_figure_is_painted(report_page):
 
 def test_every_table_is_shown_with_all_its_cells(report_page, built_project):
     for table in report_page["tables"]:
-        cells = pd.read_csv(built_project / "results" / "tables" / f"{table['id']}.csv",
+        cells = pd.read_csv(results_of(built_project) / "tables" / f"{table['id']}.csv",
                             dtype=str, keep_default_na=False)
         assert table["found"] and table["height"] > 50, table["id"]
         assert table["title"].strip(), table["id"]

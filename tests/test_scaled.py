@@ -16,7 +16,7 @@ from feasibility.synth.scaled import generate_scaled, scaled_sites
 from feasibility.synth.writer import column_text
 
 import records_helpers as rh
-from projectcopy import checksums, copy_project, run_snakemake
+from projectcopy import checksums, copy_project, results_of, run_snakemake
 from test_corpus import case_settings
 
 N, SITES, SEED = 300, 5, 7
@@ -152,7 +152,7 @@ def test_workflow_runs_on_a_four_site_cohort(tmp_path):
     config.write_text(text.replace('export_date: "2019-07-01"', f'export_date: "{EXPORT_DATE}"'), encoding="utf-8")
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
-    results = proj / "results"
+    results = results_of(proj)
     assert (results / "report" / "feasibility.html").stat().st_size > 0
     alt = (results / "figures" / "timeline.alt.txt").read_text()
     assert "in panels for all sites and for Birmingham, Coventry, Site 03 and Site 04" in alt

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import records_helpers as rh
-from projectcopy import ROOT, copy_project, jobs_run, run_snakemake
+from projectcopy import ROOT, copy_project, jobs_run, results_of, run_snakemake
 
 # what every change to the tables reruns after them: the named values (they read the cells),
 # the comparison with the paper, and the report
@@ -45,14 +45,14 @@ def dry_run(project: Path) -> set[str]:
 
 
 def cells(project: Path, table: str) -> pd.DataFrame:
-    return pd.read_csv(project / "results" / "tables" / f"{table}.csv", dtype=str,
+    return pd.read_csv(results_of(project) / "tables" / f"{table}.csv", dtype=str,
                        keep_default_na=False)
 
 
 def unchanged(project: Path, built: Path, *files: str) -> list[str]:
     """The files of ``files`` whose bytes differ between the copy and the build."""
-    return [f for f in files if (project / "results" / f).read_bytes()
-            != (built / "results" / f).read_bytes()]
+    return [f for f in files if (results_of(project) / f).read_bytes()
+            != (results_of(built) / f).read_bytes()]
 
 
 def test_rewriting_the_study_file_without_changing_it_reruns_nothing(project):
@@ -88,7 +88,7 @@ def test_a_new_table_row_adds_its_cells_and_changes_no_other_output(project, bui
     assert unchanged(project, built_project, "tables/table3.csv", "tables/table4.html",
                      "tables/feasibility_metrics.html", "figures/consort.svg",
                      "reproduction/comparison.csv") == []
-    assert "Previously worked" in (project / "results/report/feasibility.html").read_text()
+    assert "Previously worked" in (results_of(project) / "report/feasibility.html").read_text()
 
 
 def add_instrument(study: dict) -> None:
@@ -136,7 +136,7 @@ def test_a_new_instrument_reruns_the_analysis_and_the_table_that_shows_it(projec
     complete = table2.loc["HADS anxiety, complete answers"]
     assert int(complete["n"]) == int(imputed["n"]) - 1
     assert table2.loc["HADS anxiety, complete answers: missing", "n"] == "1"
-    records = pd.read_parquet(project / "results" / "analysis" / "timepoints.parquet")
+    records = pd.read_parquet(results_of(project) / "analysis" / "timepoints.parquet")
     assert {"anxiety_complete", "depression_complete"} <= set(records.columns)
     assert unchanged(project, built_project, "tables/table3.csv", "tables/table5.html",
                      "figures/completeness.svg",
@@ -157,7 +157,7 @@ def test_a_new_time_point_reruns_the_analysis_and_no_table_that_does_not_show_it
     ran = run(project)
     assert {"analysis", "report_sources", "render"} <= ran
     assert not {j for j in ran if j.startswith("table[")}
-    methods = (project / "results/report/build/_generated/timepoints.md").read_text()
+    methods = (results_of(project) / "report/build/_generated/timepoints.md").read_text()
     assert methods.startswith("Time points: baseline, 6 weeks, 14 weeks, 6 months and 12 months")
     assert unchanged(project, built_project, "tables/table3.csv", "values/values.json",
                      "figures/timeline.svg") == []
@@ -182,15 +182,15 @@ def test_a_changed_derived_variable_reruns_the_tables_that_read_it(project, buil
 @pytest.mark.slow
 def test_without_published_values_the_audit_and_the_reproduction_are_skipped(project):
     edit_study(project, lambda s: s["paths"].update(published_values=None))
-    shutil.rmtree(project / "results" / "reproduction")
+    shutil.rmtree(results_of(project) / "reproduction")
     res = run_snakemake(project)
     assert res.returncode == 0, res.stderr[-3000:]
     ran = jobs_run(res.stderr)
     assert not {"audit", "reproduction"} & ran and "values" in ran
-    assert not (project / "results" / "reproduction").exists()
-    values = json.loads((project / "results" / "values" / "values.json").read_text())["values"]
+    assert not (results_of(project) / "reproduction").exists()
+    values = json.loads((results_of(project) / "values" / "values.json").read_text())["values"]
     assert not any("paper" in v for v in values.values())          # nothing to compare with
-    html = (project / "results" / "report" / "feasibility.html").read_text()
+    html = (results_of(project) / "report" / "feasibility.html").read_text()
     assert "Appendix A" not in html and "Appendix B" not in html and "paper: " not in html
     assert "Appendix C: Data validation" in html
 
@@ -217,8 +217,8 @@ def test_a_study_with_its_own_published_values_is_audited_and_compared(tmp_path)
     ran = jobs_run(res.stderr)
     assert {"audit", "reproduction", "table[table=table5]"} <= ran
     assert not {"figure[figure=consort]", "table[table=table2]"} & ran
-    comparison = pd.read_csv(proj / "results" / "reproduction" / "comparison.csv")
+    comparison = pd.read_csv(results_of(proj) / "reproduction" / "comparison.csv")
     assert comparison["key"].str.startswith("table5_jobs.").all() and len(comparison) == 6
     assert (comparison["status"] == "match").all(), comparison.to_string()
-    html = (proj / "results" / "report" / "feasibility.html").read_text()
+    html = (results_of(proj) / "report" / "feasibility.html").read_text()
     assert "Job outcomes" in html and "Appendix A: Reproduction against the publication" in html

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import records_helpers as rh
-from projectcopy import ROOT, checksums, run_snakemake
+from projectcopy import ROOT, checksums, results_of, run_snakemake
 
 
 @pytest.fixture
@@ -28,20 +28,20 @@ def project(built_project, tmp_path) -> Path:
 def cells(project: Path) -> pd.DataFrame:
     """Every table cell: (table, row label, column, statistic) -> printed text."""
     frames = [pd.read_csv(p, dtype=str, keep_default_na=False)
-              for p in sorted((project / "results" / "tables").glob("*.csv"))]
+              for p in sorted((results_of(project) / "tables").glob("*.csv"))]
     df = pd.concat(frames, ignore_index=True)
     return df.set_index(["table", "row_group", "row_label", "column", "statistic"])["text"]
 
 
 def reproduced(project: Path) -> pd.Series:
-    cmp = pd.read_csv(project / "results" / "reproduction" / "comparison.csv", dtype=str,
+    cmp = pd.read_csv(results_of(project) / "reproduction" / "comparison.csv", dtype=str,
                       keep_default_na=False)
     return cmp.set_index("key")["reproduced"]
 
 
 def consort_boxes(project: Path) -> dict[str, int]:
     """'label, n = k' pairs of the CONSORT diagram, read from its alt text."""
-    alt = (project / "results" / "figures" / "consort.alt.txt").read_text()
+    alt = (results_of(project) / "figures" / "consort.alt.txt").read_text()
     return {label.strip(" .;(").split("(")[-1].strip(): int(n)
             for label, n in re.findall(r"([^.;:()]+?),? n = (\d+)", alt)}
 

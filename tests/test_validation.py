@@ -22,7 +22,7 @@ from feasibility import crf
 from feasibility.redcap import validate
 
 import records_helpers as rh
-from projectcopy import ROOT, checksums, copy_project, run_snakemake
+from projectcopy import ROOT, checksums, copy_project, results_of, run_snakemake
 from test_corpus import case_settings, validate_folder
 
 RAW = ROOT / "data" / "raw"
@@ -164,23 +164,23 @@ def test_snakemake_validate_writes_the_interface_and_the_success_record(tmp_path
     proj = _copy(tmp_path)
     res = run_snakemake(proj, "validate")
     assert res.returncode == 0, res.stderr[-3000:]
-    validated = proj / "results" / "validated"
+    validated = results_of(proj) / "validated"
     assert sorted(p.name for p in validated.iterdir() if not p.name.startswith(".")) == sorted(
         [f"{form}.parquet" for form in crf.FORM_LABELS] + ["codebook.json", "missing_codes.parquet"])
     book = json.loads((validated / "codebook.json").read_text())
     assert book["record_id_field"] == "record_id" and book["longitudinal"]
     assert book["identifiers_dropped"] == ["dem_dob", "scr_participant_id"]
     assert [f["derived"] for f in book["forms"] if f["name"] == "enrolment"] == [["age"]]
-    passed = json.loads((proj / "results" / "validation" / "passed.json").read_text())
+    passed = json.loads((results_of(proj) / "validation" / "passed.json").read_text())
     assert passed["inputs"] == {f"data/raw/{name}": rh_sha(proj / "data" / "raw" / name)
                                 for name in ("records.csv", "data_dictionary.csv", "instrument_designations.csv",
                                              "events.csv")}
     assert passed["settings"]["export_date"] == "2019-07-01" and passed["n_failures"] == 0
-    report = json.loads((proj / "results" / "validation" / "report.json").read_text())
+    report = json.loads((results_of(proj) / "validation" / "report.json").read_text())
     assert report["outcome"] == "passed" and report["forms"]["cm_contact"] == 183
-    md = (proj / "results" / "validation" / "report.md").read_text()
+    md = (results_of(proj) / "validation" / "report.md").read_text()
     assert md.startswith("# Validation report\n\n**Passed**: no failures, 0 warning(s).")
-    assert not (proj / "results" / "validation" / "failures.csv").exists()
+    assert not (results_of(proj) / "validation" / "failures.csv").exists()
     # no participant ID nor date of birth in the validated data
     for path in validated.glob("*.parquet"):
         text = pd.read_parquet(path).astype(str).to_csv()
@@ -194,7 +194,7 @@ def rh_sha(path: Path) -> str:
 
 def test_snakemake_validate_fails_cleanly_and_removes_a_stale_report(tmp_path):
     proj = _copy(tmp_path)
-    stale = proj / "results" / "report"
+    stale = results_of(proj) / "report"
     stale.mkdir(parents=True)
     (stale / "feasibility.html").write_text("old report")
     rh.set_value(proj / "data" / "raw", "PP04", "month6", "hads_5", "7")
@@ -206,16 +206,16 @@ def test_snakemake_validate_fails_cleanly_and_removes_a_stale_report(tmp_path):
     assert (f"records.csv line {line}: record S041 event month6_arm_1 field hads_5 value '7': "
             "not a code of hads_5 (its codes are 0, 1, 2, 3)") in out
     assert "Validation failed: 1 failure(s), 0 warning(s)." in out
-    report = json.loads((proj / "results" / "validation" / "report.json").read_text())
+    report = json.loads((results_of(proj) / "validation" / "report.json").read_text())
     assert report["outcome"] == "failed" and report["n_failures"] == 1
     assert [(f["record"], f["field"]) for f in report["failures"]] == [("S041", "hads_5")]
-    failures = pd.read_csv(proj / "results" / "validation" / "failures.csv", dtype=str, keep_default_na=False)
+    failures = pd.read_csv(results_of(proj) / "validation" / "failures.csv", dtype=str, keep_default_na=False)
     assert failures.to_dict("records") == [{
         "file": "records.csv", "line": str(line), "record": "S041", "event": "month6_arm_1", "instance": "",
         "field": "hads_5", "value": "7", "rule": "not a code of hads_5 (its codes are 0, 1, 2, 3)",
         "severity": "error"}]
-    assert "hads_5" in (proj / "results" / "validation" / "report.md").read_text()
-    assert not (proj / "results" / "validated").exists()
+    assert "hads_5" in (results_of(proj) / "validation" / "report.md").read_text()
+    assert not (results_of(proj) / "validated").exists()
     assert not (stale / "feasibility.html").exists()
     assert checksums(proj / "data" / "raw") == before
 
@@ -234,7 +234,7 @@ def test_the_console_shows_20_failures_and_the_report_has_every_one(tmp_path):
     assert res.returncode != 0
     assert out.count("value '7': not a code of hads_1") == 20
     assert "... 10 more" in out
-    failures = pd.read_csv(proj / "results" / "validation" / "failures.csv", dtype=str)
+    failures = pd.read_csv(results_of(proj) / "validation" / "failures.csv", dtype=str)
     assert len(failures) == 30
 
 
@@ -244,7 +244,7 @@ def test_snakemake_schemas_writes_each_instruments_pandera_schema(tmp_path):
     proj = _copy(tmp_path)
     res = run_snakemake(proj, "schemas")
     assert res.returncode == 0, res.stderr[-3000:]
-    folder = proj / "results" / "schemas"
+    folder = results_of(proj) / "schemas"
     assert sorted(p.stem for p in folder.glob("*.yaml")) == sorted(crf.FORM_LABELS)
     screening = yaml.safe_load((folder / "screening.yaml").read_text())
     assert screening["schema_type"] == "dataframe"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import records_helpers as rh
-from projectcopy import SNAKEMAKE, checksums_tree, jobs_run, run_snakemake
+from projectcopy import SNAKEMAKE, checksums_tree, jobs_run, results_of, run_snakemake, target
 
 HERE = Path(__file__).resolve().parent
 # The data-quality report's jobs: every one reads the validated data.
@@ -64,11 +64,11 @@ def test_changing_a_six_month_answer_reruns_exactly_its_downstream_jobs(project,
                  "tables/table5.csv", "figures/consort.svg", "figures/timeline.svg",
                  "figures/consort.csv", "reproduction/audit.csv"]
     for f in unchanged:
-        assert (project / "results" / f).read_bytes() == (built_project / "results" / f).read_bytes(), f
-    assert (project / "results" / "reproduction" / "audit.csv").stat().st_mtime == \
-        (built_project / "results" / "reproduction" / "audit.csv").stat().st_mtime
-    changed = (project / "results/tables/table3.csv").read_text()
-    assert changed != (built_project / "results/tables/table3.csv").read_text()
+        assert (results_of(project) / f).read_bytes() == (results_of(built_project) / f).read_bytes(), f
+    assert (results_of(project) / "reproduction" / "audit.csv").stat().st_mtime == \
+        (results_of(built_project) / "reproduction" / "audit.csv").stat().st_mtime
+    changed = (results_of(project) / "tables/table3.csv").read_text()
+    assert changed != (results_of(built_project) / "tables/table3.csv").read_text()
 
 
 def test_editing_a_table_kind_reruns_its_tables_and_what_reads_them(project):
@@ -107,15 +107,15 @@ def test_changing_a_config_parameter_reruns_the_jobs_that_use_it(project):
 
 def reference_outputs(project: Path) -> dict[str, str]:
     """Checksums of every result a reader sees (logs and the report's build copy aside)."""
-    return {k: v for k, v in checksums_tree(project / "results").items()
+    return {k: v for k, v in checksums_tree(results_of(project)).items()
             if not k.startswith(("logs/", "report/build/"))}
 
 
 # One path through the workflow (validation, the analysis checkpoint, a table, a figure): each
 # job a process of its own, submitted through the executor plugin (the whole build this way
 # takes a minute and a half, every job importing pandas again).
-CLUSTER_TARGETS = ["results/tables/table2.csv", "results/tables/table2.html",
-                   "results/figures/consort.svg", "results/figures/consort.csv"]
+CLUSTER_TARGETS = [target("tables/table2.csv"), target("tables/table2.html"),
+                   target("figures/consort.svg"), target("figures/consort.csv")]
 
 
 @pytest.mark.slow
@@ -136,15 +136,15 @@ def test_cluster_executor_gives_the_same_outputs_as_a_local_run(tmp_path, built_
 # ---------------------------------------------------------------------------- interruption
 # One output of each rule; the run is killed while that job is writing it.
 INTERRUPT_AT = [
-    ("validate", "results/validation/passed.json"),
-    ("analysis", "results/analysis/timepoints.parquet"),
-    ("table", "results/tables/table3.html"),
-    ("figure", "results/figures/consort.png"),   # after its SVG: a job half done
-    ("values", "results/values/values.json"),
-    ("audit", "results/reproduction/audit.csv"),
-    ("reproduction", "results/reproduction/comparison.csv"),
-    ("report_sources", "results/report/build/_generated/"),
-    ("render", "results/report/feasibility.pdf"),
+    ("validate", target("validation/passed.json")),
+    ("analysis", target("analysis/timepoints.parquet")),
+    ("table", target("tables/table3.html")),
+    ("figure", target("figures/consort.png")),   # after its SVG: a job half done
+    ("values", target("values/values.json")),
+    ("audit", target("reproduction/audit.csv")),
+    ("reproduction", target("reproduction/comparison.csv")),
+    ("report_sources", target("report/build/_generated/")),
+    ("render", target("report/feasibility.pdf")),
 ]
 # What a build that reaches each rule has not made yet: removed first, so that the run
 # starts there as a cold build would (and not the whole build again for each rule).
@@ -188,7 +188,7 @@ def start_paused(proj: Path, fragment: str, *args: str, seconds: float = 600) ->
 def test_a_build_killed_in_any_rule_reruns_to_identical_outputs(project, built_project, rule, fragment):
     expected = reference_outputs(built_project)
     for rel in LATER[rule]:                           # a build that has got as far as `rule`
-        path = project / "results" / rel
+        path = results_of(project) / rel
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     proc, _ = start_paused(project, fragment)         # ... killed while `rule` writes
     os.killpg(proc.pid, signal.SIGKILL)               # power cut: no clean-up at all
@@ -202,12 +202,12 @@ def test_a_build_killed_in_any_rule_reruns_to_identical_outputs(project, built_p
     assert res.returncode == 0, f"{rule}: " + res.stderr[-3000:]
     assert rule in {j.split("[")[0] for j in jobs_run(res.stderr)}, f"{rule} was not rerun"
     assert reference_outputs(project) == expected, f"outputs differ after a kill in {rule}"
-    assert not list((project / "results").rglob("*.part")), f"{rule}: temporary files left behind"
+    assert not list((results_of(project)).rglob("*.part")), f"{rule}: temporary files left behind"
 
 
 @pytest.mark.slow      # two whole builds at once
 def test_a_second_run_in_the_same_folder_is_refused_and_neither_is_corrupted(project, built_project):
-    first, _ = start_paused(project, "results/tables/table2.html", "--forcerun", "table", seconds=5)
+    first, _ = start_paused(project, target("tables/table2.html"), "--forcerun", "table", seconds=5)
     second = run_snakemake(project)
     out = second.stdout + second.stderr
     assert second.returncode != 0

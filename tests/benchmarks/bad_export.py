@@ -58,7 +58,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     out = res.stdout + res.stderr
-    reports = sum(p.stat().st_size for p in (proj / "results" / "validation").rglob("*") if p.is_file())
+    reports = sum(p.stat().st_size for p in (proj / "results" / "feasibility" / "validation").rglob("*") if p.is_file())
     job = re.search(r"\[validate questionnaires_baseline\.csv\][^\n]* in ([0-9.]+) s", out)
     print(f"exit {res.returncode}; wall {wall:.1f} s; peak memory {peak:,.0f} MB; console "
           f"{len(out.encode()):,} bytes; validation reports {reports / 1e6:,.1f} MB; "

@@ -9,7 +9,7 @@ identifiers; about 3.3 rows per participant), with a data access group column ad
 groups of four sites). Steps, each timed, in a fresh process with its peak memory:
 
 1. validate + ``write_validated`` + ``write_report`` (the REDCap library; for reference);
-2. the quality report's outputs from ``results/validated``: every table (HTML + CSV), the
+2. the quality report's outputs from ``results/<id>/validated``: every table (HTML + CSV), the
    figures, the query list (CSV and workbook, issue 24), the includes (``build_quality_report``
    without rendering);
 3. rendering ``quality.qmd`` with pandoc and Typst (HTML and PDF).
@@ -129,7 +129,7 @@ def main() -> None:
     print(f"export written          {made:10.1f} s   {size_mb:.0f} MB")
     print(f"validate (REDCap lib)   {v['wall']:10.1f} s   {v['rss_mb']:8.0f} MB peak")
     print(f"quality: imports        {q['import']:10.1f} s   (pandas, pyarrow, matplotlib, great-tables)")
-    print(f"quality: read           {q['read']:10.1f} s   (results/validated and report.json)")
+    print(f"quality: read           {q['read']:10.1f} s   (results/<id>/validated and report.json)")
     print(f"quality: outputs        {q['outputs']:10.1f} s   (tables, figures, {q['queries']:,} queries: CSV and "
           "workbook, includes)")
     print(f"quality: render         {q['render']:10.1f} s   (pandoc + Typst, HTML and PDF; PDF {q['pdf_mb']:.1f} MB)")

@@ -201,7 +201,7 @@ def bench_builds(sizes: list[int], sites: int, seed: int, repeats: int, paper: b
             data.mkdir()
             study = study_copy(sites, data, dest=project / "config" / "studies" / "bench.yaml")
             gen = measure([sys.executable, "-m", "feasibility.synth.dummy", "--study", str(study),
-                           "--n", str(n), "--seed", str(seed), "--quiet"], project)
+                           "--n", str(n), "--seed", str(seed), "--force", "--quiet"], project)
             size = (data / "records.csv").stat().st_size
             print(f"{'trial':<7} {n:>9,} {'generate':<9} {gen['wall']:>8.1f} {gen['peak_mb']:>8.0f}  "
                   f"records.csv {size / 1e6:,.0f} MB")

@@ -368,15 +368,16 @@ def test_a_site_workbook_of_10000_queries_reads_back(tmp_path):
 
 
 def test_the_query_history_survives_a_failed_validation(tmp_path):
-    """A failed validation withdraws everything built from the data (results/quality/ among it),
-    never the history that the next export's statuses are counted against."""
+    """A failed validation withdraws everything built from the data (results/<id>/quality/
+    among it), never the history that the next export's statuses are counted against
+    (results/<id>/query_history/, the study's own)."""
     import re
 
     from feasibility.pipeline import withdraw
     rules = (Path(__file__).resolve().parents[2] / "workflow" / "rules" / "quality.smk").read_text()
-    history = re.search(r'^QUERY_HISTORY = f"(results/[^{"]+)', rules, re.M)[1]
-    results = tmp_path / "results"
-    kept = tmp_path / history / "study" / "exports.json"
+    history = re.search(r'^QUERY_HISTORY = R\("([^"]+)"\)', rules, re.M)[1]
+    results = tmp_path / "results" / "study"
+    kept = results / history / "exports.json"
     kept.parent.mkdir(parents=True)
     kept.write_text("[]\n")
     (results / "quality" / "queries").mkdir(parents=True)

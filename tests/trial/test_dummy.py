@@ -296,7 +296,8 @@ def test_progress_is_shown_on_stderr(tmp_path):
     assert "dummy: 50 records scheduled" in out.stderr and "form rows" in out.stderr
     assert out.stdout.strip().endswith("records.csv")
     quiet = subprocess.run([sys.executable, "-m", "feasibility.synth.dummy", "--study", str(STUDY),
-                            "--n", "50", "--out", str(tmp_path)], capture_output=True, text=True)
+                            "--n", "50", "--out", str(tmp_path / "quiet")], capture_output=True, text=True)
+    assert quiet.returncode == 0, quiet.stderr
     assert "scheduled" not in quiet.stderr        # small n: quiet unless asked
 
 
@@ -315,7 +316,7 @@ def test_the_project_xml_route_makes_the_same_export(tmp_path, study):
                            "project_xml": str(ROOT / "data/full-trial/project.xml")}
     path = tmp_path / "xml-study.yaml"
     path.write_text(yaml.safe_dump(xml_study))
-    assert main(["--study", str(path), "--n", "60", "--seed", "8", "--quiet"]) == 0
+    assert main(["--study", str(path), "--n", "60", "--seed", "8", "--force", "--quiet"]) == 0   # its own folder
     assert main(["--study", str(STUDY), "--n", "60", "--seed", "8", "--out", str(tmp_path / "dd"),
                  "--quiet"]) == 0
     assert (tmp_path / "records.csv").read_bytes() == (tmp_path / "dd" / "records.csv").read_bytes()

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from projectcopy import checksums_tree, copy_project, run_snakemake
+from projectcopy import TRIAL, checksums_tree, copy_project, results_of, run_snakemake
 from test_trial_numbers import wilson
 from trial_helpers import read_export
 
@@ -70,7 +70,7 @@ def raw(project) -> dict:
 def consort(project) -> pd.DataFrame:
     flow_ids = [f for f, d in _study(project)["figures"].items() if d["kind"] == "flow"]
     assert flow_ids == ["consort"]
-    frame = pd.read_csv(project / "results" / "figures" / "consort.csv", dtype=str,
+    frame = pd.read_csv(results_of(project, TRIAL) / "figures" / "consort.csv", dtype=str,
                         keep_default_na=False)
     boxes = frame[frame["what"] == "box"].copy()
     boxes["n"] = boxes["n"].astype(int)
@@ -89,12 +89,12 @@ def n(boxes: pd.DataFrame, box: str, arm: str = "", reason: str = "") -> int:
 
 
 def test_the_report_and_the_quality_report_are_built(project):
-    results = project / "results"
-    for name in ("feasibility.html", "feasibility.pdf", "quality.html", "quality.pdf"):
+    results = results_of(project, TRIAL)
+    for name in ("full-trial.html", "full-trial.pdf", "full-trial-quality.html", "full-trial-quality.pdf"):
         assert (results / "report" / name).stat().st_size > 10_000, name
     # no publication: no audit, no reproduction, and the report has no such appendix
     assert not (results / "reproduction").exists()
-    html = (results / "report" / "feasibility.html").read_text(encoding="utf-8")
+    html = (results / "report" / "full-trial.html").read_text(encoding="utf-8")
     assert "Reproduction against" not in html and "Audit of the published" not in html
     assert "Appendix A: Data validation" in html and "Appendix B: Provenance" in html
     # dummy data say so: first page, source notes, provenance appendix
@@ -107,8 +107,8 @@ def test_the_report_prints_the_estimands_and_the_adjusted_analyses(project):
     """Issue 23.1 and 23.2: the methods' estimands table, the adjusted tables with the
     unadjusted estimates labelled supportive, each result named by its estimand, and the
     primary narrative's adjusted difference is the table's cell."""
-    results = project / "results"
-    html = (results / "report" / "feasibility.html").read_text(encoding="utf-8")
+    results = results_of(project, TRIAL)
+    html = (results / "report" / "full-trial.html").read_text(encoding="utf-8")
     assert "Estimands (ICH E9(R1))" in html
     for text in ("E1 (primary)", "Intercurrent events and strategies", "treatment policy",
                  "Adjusted difference (95% CI)", "Unadjusted, complete cases (supportive)",
@@ -164,7 +164,7 @@ def test_every_consort_box_adds_up_and_matches_the_export(consort, raw):
 
 
 def _cell(project: Path, table: str, row: str, column: str) -> pd.Series:
-    cells = pd.read_csv(project / "results" / "tables" / f"{table}.csv")
+    cells = pd.read_csv(results_of(project, TRIAL) / "tables" / f"{table}.csv")
     hit = cells[(cells["row_label"] == row) & (cells["column"] == column)]
     assert len(hit) == 1, (table, row, column)
     return hit.iloc[0]
@@ -197,10 +197,10 @@ def test_the_between_arm_risk_difference_by_hand(project, raw):
     assert (d["estimate"], d["lower"], d["upper"]) == pytest.approx(
         (100 * (p1 - p2), 100 * lower, 100 * upper))
     # the narrative states the same numbers, through the named value
-    value = json.loads((project / "results" / "values" / "values.json").read_text())[
+    value = json.loads((results_of(project, TRIAL) / "values" / "values.json").read_text())[
         "values"]["primary.in_paid_work.difference"]
     assert value["parts"]["estimate"] == pytest.approx(100 * (p1 - p2))
-    html = (project / "results" / "report" / "feasibility.html").read_text(encoding="utf-8")
+    html = (results_of(project, TRIAL) / "report" / "full-trial.html").read_text(encoding="utf-8")
     sign = "\u2212" if p1 < p2 else ""
     # (issue 23.2: the narrative's difference is the adjusted one; the unadjusted is supportive)
     assert f"unadjusted, supportive: {sign}{abs(100 * (p1 - p2)):.1f}," in html
@@ -211,7 +211,7 @@ def test_the_pdf_has_no_overprinted_clipped_or_tiny_text(project):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from test_layout import off_page, overprinted, small_text, struck_through
 
-    with pymupdf.open(project / "results" / "report" / "feasibility.pdf") as doc:
+    with pymupdf.open(results_of(project, TRIAL) / "report" / "full-trial.pdf") as doc:
         problems = [p for page in doc for check in (overprinted, struck_through, off_page, small_text)
                     for p in check(page)]
     assert problems == []
@@ -219,7 +219,7 @@ def test_the_pdf_has_no_overprinted_clipped_or_tiny_text(project):
 
 def test_two_clean_builds_are_byte_identical(project):
     def outputs() -> dict[str, str]:
-        sums = checksums_tree(project / "results")
+        sums = checksums_tree(results_of(project, TRIAL))
         return {k: v for k, v in sums.items()
                 if k == "values/values.json"
                 or k.startswith(("tables/", "figures/")) and k.endswith((".csv", ".svg"))}
@@ -227,7 +227,7 @@ def test_two_clean_builds_are_byte_identical(project):
     first = outputs()
     assert {"values/values.json", "tables/baseline.csv", "figures/consort.svg",
             "figures/consort.csv"} <= set(first)
-    shutil.rmtree(project / "results")
+    shutil.rmtree(results_of(project, TRIAL))
     shutil.rmtree(project / ".snakemake")
     build(project)
     assert outputs() == first

@@ -23,6 +23,7 @@ import difflib
 import functools
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,8 +291,11 @@ def relative_to_cwd(path: str | os.PathLike) -> str:
     return path if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
-def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]]) -> dict:
-    """A copy of ``data`` whose relative path strings are taken relative to ``folder``."""
+def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]],
+                   to: str | os.PathLike | None = None) -> dict:
+    """A copy of ``data`` whose relative path strings are taken relative to ``folder``
+    (and given relative to the working directory, or with ``to`` relative to that folder:
+    a study file moved to ``to`` that names the same files)."""
     data = copy.deepcopy(data)
 
     def resolve(parent, key: tuple[str, ...]):
@@ -303,7 +307,8 @@ def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]]) ->
                 resolve(child, key[1:])
         elif isinstance(parent.get(key[0]), str) and parent[key[0]]:
             value = os.path.expanduser(parent[key[0]])
-            parent[key[0]] = relative_to_cwd(value if os.path.isabs(value) else folder / value)
+            value = value if os.path.isabs(value) else folder / value
+            parent[key[0]] = relative_to_cwd(value) if to is None else _relative_to(value, to)
 
     for key in keys:
         resolve(data, key)
@@ -544,6 +549,7 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
     if not found:
         found = api_problems(config, files[-1], sources, pulling) or redcap_problems(config, sources)
     found = found or markdown_problems(config, sources)      # feasibility.escape: text is text
+    found = found or _id_problems(config, files, sources)
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
@@ -551,6 +557,85 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
             "nothing was run:\n" + "\n".join(f"  {p}" for p in found)
             + f"\nEvery key, what it allows and its default: {relative_to_cwd(SCHEMA)}")
     return config
+
+
+# ------------------------------------------------------------------------- study id
+# A study's id names its folder of results (results/<id>/) and its reports
+# (<id>.html, <id>-quality.html): study.id of the study file, by default the study
+# file's name without .yaml (load_study fills it in).
+STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+RESULTS = "results"
+
+
+def default_study_id(files: str | os.PathLike | Sequence[str | os.PathLike]) -> str:
+    """The id a study file gives its study when it declares none: the (last) file's name
+    without ``.yaml``."""
+    if isinstance(files, (str, os.PathLike)):
+        files = [files]
+    return Path(files[-1]).name.removesuffix(".yaml").removesuffix(".yml") if files else ""
+
+
+def _id_problems(config: dict, files: Sequence, sources: Sequence[_Source] = ()) -> list[str]:
+    """Fill in ``study.id`` (the file's name when the file declares none) and check it."""
+    study = config.get("study")
+    if not isinstance(study, dict):
+        return []
+    if not study.get("id"):
+        study["id"] = default_study_id(files)
+        if not STUDY_ID.match(study["id"]):
+            return [f"{files[-1]}: the study's id, the file's name {study['id']!r}, cannot name a "
+                    "folder of results; declare study.id (letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit)"]
+    return []
+
+
+def study_id(config: Mapping) -> str:
+    """The study's id: ``study.id`` as :func:`load_study` filled it in."""
+    return config["study"]["id"]
+
+
+def study_results(config: Mapping) -> str:
+    """The study's folder of results, ``results/<id>``: every output of the study."""
+    return f"{RESULTS}/{study_id(config)}"
+
+
+def guess_study_id(files: Sequence[str | os.PathLike], overrides: Mapping | None = None) -> str | None:
+    """The id of a study whose file may not be valid (to withdraw its reports after a
+    failed check): ``study.id`` as given on the command line or in the last file that
+    gives one, else the file's name; None when that is no valid id."""
+    found = None
+    for f in files:
+        try:
+            text = read_regular(f).decode("utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        try:
+            data = yaml.load(text, Loader=Loader)
+        except yaml.YAMLError:         # not YAML as a whole: its study block's id line, if any
+            line = re.search(r"(?m)^study:(?:[ \t]*\{[^}\n]*\bid:[ \t]*|[^\n]*\n(?:[ \t]+.*\n)*?[ \t]+id:[ \t]*)"
+                             r"[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)", text)
+            data = {"study": {"id": line[1]}} if line else None
+        if isinstance(data, dict) and isinstance(data.get("study"), dict) and data["study"].get("id"):
+            found = data["study"]["id"]
+    top = (overrides or {}).get("study")
+    if isinstance(top, dict) and top.get("id"):
+        found = top["id"]
+    found = found or default_study_id(files)
+    return found if isinstance(found, str) and STUDY_ID.match(found) else None
+
+
+def _relative_to(path: str | os.PathLike, folder: str | os.PathLike) -> str:
+    """``path`` relative to ``folder`` when both lie in the working directory (a project
+    folder moved as a whole stays consistent), else absolute."""
+    path, folder = os.path.abspath(path), os.path.abspath(folder)
+    inside = all(not os.path.isabs(relative_to_cwd(p)) for p in (path, folder))
+    return Path(os.path.relpath(path, folder) if inside else path).as_posix()
+
+
+def moved_study(data: dict, folder: str | os.PathLike, to: str | os.PathLike) -> dict:
+    """A study file's content (``data``, read from a file in ``folder``) as a study file in
+    folder ``to`` would say it: every relative path rewritten so that it names the same file."""
+    return _resolve_paths(data, Path(folder), path_keys(), to=to)
 
 
 METADATA = ("dictionary", "instrument_designations", "events")

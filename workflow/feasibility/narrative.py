@@ -1,7 +1,7 @@
 """Narrative templates: prose whose every number is a named value, never typed in.
 
 A template (``report.narrative.<name>`` in the study file) is Markdown with placeholders
-that name values of ``results/values/values.json`` (``feasibility.values``):
+that name values of ``results/<id>/values/values.json`` (``feasibility.values``):
 
 ``{name}``
     the value as a whole, with its n or denominator: ``{placements.total_hours.mean_sd}``

@@ -75,7 +75,7 @@ def step(func):
 
 
 # ------------------------------------------------------------------------------ validation
-# Validation's files under results/validation/:
+# Validation's files under results/<id>/validation/ (a study's folder):
 #   report.md, report.json  the latest outcome, pass or fail, readable / as data: the inputs
 #                           (SHA-256 of each file), the settings, rows by form, the notes,
 #                           failures counted by file, field and rule, the first failures
@@ -86,7 +86,7 @@ def step(func):
 #                           Every later rule takes it as input: nothing downstream is built
 #                           from data that did not pass.
 # report.* and failures.csv are outputs of no rule, so a failure report can never stand
-# for a pass. results/validated/ (one tidy table per form, codebook.json,
+# for a pass. results/<id>/validated/ (one tidy table per form, codebook.json,
 # missing_codes.parquet) is written only when the data pass.
 CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
 REPORT_FAILURES = 100      # failures listed in report.md and report.json
@@ -105,7 +105,7 @@ class ValidationFailed(Exception):
 
 @dataclass(frozen=True)
 class ValidationPaths:
-    """Where validation keeps its files (all under ``results/validation``)."""
+    """Where validation keeps its files (all under ``results/<id>/validation``)."""
     root: str = "results/validation"
 
     @property
@@ -203,7 +203,8 @@ def _input_rows(files: dict[str, str], sha: dict[str, str | None], result) -> li
     return rows
 
 
-def validation_report(result, files: dict[str, str], sha: dict[str, str | None], settings: dict) -> dict:
+def validation_report(result, files: dict[str, str], sha: dict[str, str | None], settings: dict,
+                      where: ValidationPaths = ValidationPaths()) -> dict:
     """report.json: the outcome as data - the REDCap library's report (``report_dict``: rows
     by form, notes, missing-data codes, every failure and warning) with the inputs' SHA-256,
     the settings and the failures counted by file, field and rule."""
@@ -218,7 +219,7 @@ def validation_report(result, files: dict[str, str], sha: dict[str, str | None],
         "outcome": "passed" if result.ok else "failed", "n_failures": d["errors"], "n_warnings": d["warnings"],
         "inputs": _input_rows(files, sha, result), "settings": settings, **d,
         "groups": json.loads(groups.to_json(orient="records")),
-        "failures_file": ValidationPaths().failures if len(frame) else None,
+        "failures_file": where.failures if len(frame) else None,
         **_pulled(files),
     }
 
@@ -231,7 +232,7 @@ def _pulled(files: dict[str, str]) -> dict:
     return {"pull": {"name": info.get("pull"), "described": describe(info)}} if info else {}
 
 
-def report_markdown(report: dict) -> str:
+def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
     """report.md: the outcome, the inputs, rows by form, failures by field and rule, the first failures."""
     lines = ["# Validation report", ""]
     n, w = report["n_failures"], report["n_warnings"]
@@ -239,7 +240,7 @@ def report_markdown(report: dict) -> str:
         lines.append(f"**Passed**: no failures, {w:,} warning(s).")
     else:
         lines.append(f"**Failed: {n:,} failure(s)**, {w:,} warning(s). Nothing downstream was built and no "
-                     "report was left in results/report/.")
+                     f"report was left in {Path(where.root).parent.as_posix()}/report/.")
     lines += ["", "| file | what | rows | SHA-256 |", "|---|---|---|---|"]
     for e in report["inputs"]:
         rows = "" if e.get("rows") is None else f"{e['rows']:,}"
@@ -275,7 +276,7 @@ def _md(value) -> str:
 
 def write_validation_report(report: dict, failures: list, where: ValidationPaths = ValidationPaths()) -> None:
     write_json(where.json, report)
-    write_text(where.md, report_markdown(report))
+    write_text(where.md, report_markdown(report, where))
     if failures:
         write_csv(where.failures, failures_frame(failures))
     else:
@@ -295,7 +296,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
                  instrument_designations=files.get("instrument_designations"), events=files.get("events"),
                  project_xml=files.get("project_xml"), settings=dict(settings),
                  progress=lambda message: logging.getLogger("feasibility.validate").info(message))
-    report = validation_report(result, files, sha, settings)
+    report = validation_report(result, files, sha, settings, where)
     write_validation_report(report, result.failures, where)
     print(f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
           f"failure(s), {report['n_warnings']:,} warning(s) in {time.perf_counter() - start:.1f} s",
@@ -341,9 +342,10 @@ DOWNSTREAM = ("validated", "analysis", "tables", "figures", "quality", "values",
               "report")
 
 
-def withdraw(results: str = "results", quiet: bool = False) -> list[str]:
+def withdraw(results: str, quiet: bool = False) -> list[str]:
     """Remove what no longer matches the data: the success record and everything built
-    from validated data. The input files, validation's reports and the logs stay."""
+    from validated data, in ``results`` (one study's folder, ``results/<id>``: never
+    another study's). The input files, validation's reports and the logs stay."""
     removed = []
     root = Path(results)
     record = root / "validation" / "passed.json"
@@ -375,6 +377,7 @@ def console_summary(report: dict, where: ValidationPaths = ValidationPaths()) ->
                              | {"line": f.get("line")}).message() for f in first]
     if n > len(first):
         lines.append(f"  ... {n - len(first):,} more")
+    lines += [note for note in report.get("notes") or [] if note.startswith("hint: ")]
     lines.append(f"Full report: {where.md}; every failure: {report['failures_file'] or where.failures}")
     return "\n".join(lines)
 
@@ -398,7 +401,7 @@ def on_success() -> None:
     gc.freeze()
 
 
-def on_error(files: dict[str, str], settings: dict, results: str = "results") -> None:
+def on_error(files: dict[str, str], settings: dict, results: str) -> None:
     """After a failed run. When the data as they are now have not passed validation:
     print the first failures (when validation ran on them) and withdraw the success record
     and everything built from the data. Otherwise (a later step failed) withdraw the
@@ -417,7 +420,7 @@ def on_error(files: dict[str, str], settings: dict, results: str = "results") ->
     on_success()                          # not a success: but end the process at once all the same
 
 
-def withdraw_report(results: str = "results") -> None:
+def withdraw_report(results: str) -> None:
     report = Path(results) / "report"
     if report.exists():
         shutil.rmtree(report)
@@ -586,8 +589,15 @@ def render(config: dict, build_dir: str, html: str, pdf: str, analysis_meta: str
         last = json.loads(Path(analysis_meta).read_text(encoding="utf-8")).get("data_date")
         # the first of that month: an exact day would be some person's return date
         epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if last else 0
-    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"),
+    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), name=_report_name(html, pdf),
                   source_date_epoch=int(epoch), **render_options(config))
+
+
+def _report_name(html: str, pdf: str) -> str:
+    """The reports' file name without its suffix, the study's (``<id>``, ``<id>-quality``)."""
+    if Path(html).stem != Path(pdf).stem or Path(html).parent != Path(pdf).parent:
+        raise ValueError(f"the HTML and PDF reports differ in name or folder: {html}, {pdf}")
+    return Path(html).stem
 
 
 # --------------------------------------------------------------------------- quality report
@@ -715,8 +725,5 @@ def quality_render(config: dict, build_dir: str, forms_dir: str, report_json: st
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         epoch = source_date_epoch(QualityData.read(forms_dir, report_json))
-    rendered = render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), document=DOCUMENT,
-                             source_date_epoch=int(epoch), **render_options(config))
-    for kind, want in (("html", html), ("pdf", pdf)):
-        if Path(rendered[kind]) != Path(want).resolve():
-            os.replace(rendered[kind], want)
+    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), document=DOCUMENT,
+                  name=_report_name(html, pdf), source_date_epoch=int(epoch), **render_options(config))

@@ -81,8 +81,10 @@ def render_report(
     timeout: float = 300,
     source_date_epoch: int | None = None,
     document: str = DOCUMENT,
+    name: str | None = None,
 ) -> dict[str, Path]:
-    """Render ``project_dir/feasibility.qmd`` to ``out_dir/feasibility.{html,pdf}``.
+    """Render ``project_dir/feasibility.qmd`` to ``out_dir/feasibility.{html,pdf}`` (with
+    ``name``: to ``out_dir/<name>.{html,pdf}``, e.g. a study's ``<id>.html``).
 
     Returns ``{"html": path, "pdf": path}`` for the formats asked for.
     ``backend``: ``auto`` uses Quarto when :func:`find_quarto` finds it and pandoc
@@ -112,9 +114,9 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     if quarto is not None:
         log.info("rendering %s with Quarto (%s)", project_dir, quarto)
-        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch, document)
+        return _render_with_quarto(quarto, project_dir, out_dir, formats, timeout, epoch, document, name)
     log.info("rendering %s with pandoc and Typst", project_dir)
-    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch, document)
+    return _render_with_pandoc(project_dir, out_dir, formats, timeout, epoch, document, name)
 
 
 def find_quarto(configured: str | os.PathLike | None = None) -> Path | None:
@@ -183,7 +185,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 # ----------------------------------------------------------------------------- Quarto
 def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None, document: str = DOCUMENT) -> dict[str, Path]:
+                        timeout: float, epoch: int | None, document: str = DOCUMENT,
+                        name: str | None = None) -> dict[str, Path]:
     """``quarto render`` of a copy of the project, one call per format, each into its own
     ``--output-dir``: Quarto's own files (``.quarto/``, intermediates) stay in the copy,
     which is removed, so the build folder is left as it was. Everything Quarto prints goes
@@ -200,17 +203,17 @@ def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats:
         # the project (its render list) for the main report; the one file for another document
         source = copy if document == DOCUMENT else copy / document
         for fmt in formats:
-            target = out_dir / Path(document).with_suffix(f".{fmt}").name
+            target = out_dir / f"{name or Path(document).stem}.{fmt}"
             staging = work / f"output-{fmt}"
             staging.mkdir()
             to = QUARTO_FORMAT[fmt]
             stdout, stderr = _run_full([quarto, "render", source, "--to", to, "--output-dir", staging],
                                        timeout=timeout, cwd=copy, env=env)
             report_quarto_output(f"quarto render --to {to}", stdout + stderr)
-            produced = staging / target.name
+            produced = staging / Path(document).with_suffix(f".{fmt}").name
             if not produced.is_file():
                 found = sorted(p.name for p in staging.rglob("*") if p.is_file())
-                raise RenderError(f"quarto render --to {to} wrote no {target.name} "
+                raise RenderError(f"quarto render --to {to} wrote no {produced.name} "
                                   f"(found: {found or 'nothing'})")
             os.replace(produced, target)  # same folder tree, so the move is atomic
             outputs[fmt] = target
@@ -288,9 +291,10 @@ def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
 
 # ----------------------------------------------------------------------------- pandoc + Typst
 def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None, document: str = DOCUMENT) -> dict[str, Path]:
+                        timeout: float, epoch: int | None, document: str = DOCUMENT,
+                        name: str | None = None) -> dict[str, Path]:
     text = expand_includes(project_dir / document, project_dir)
-    stem = Path(document).stem
+    stem = name or Path(document).stem
     leftover = SHORTCODE.search(text)
     if leftover:
         raise RenderError(f"the pandoc back end expands only include shortcodes that stand alone on "

@@ -4,7 +4,7 @@ One row per leaf of ``published_values.yaml``: its key, where it sits in the pap
 (``location``), the published value and the reproduced one written as the paper prints
 them, a status and its reason, and the audit's arithmetic when the audit doubts the
 published value. The reproduced value is the one named value that claims the key in
-``results/values/values.json`` (``feasibility.values``: one definition per key).
+``results/<id>/values/values.json`` (``feasibility.values``: one definition per key).
 
 Statuses (README, "comparison.csv"):
 

@@ -1,6 +1,6 @@
 """Named values: every number the report states, computed once, with its n and denominator.
 
-``results/values/values.json`` maps a name to one value: its kind, its numbers
+``results/<id>/values/values.json`` maps a name to one value: its kind, its numbers
 (``parts``: e.g. ``mean``, ``sd``, ``n``; ``count``, ``denominator``, ``pct``), the
 decimals each is printed with, where it sits in the publication (``label``), how it was
 computed (``source``) and the published keys it reproduces (``published``: key -> the

@@ -1,10 +1,10 @@
 # The analysis, as the study file declares it: the validated forms -> the analysis
 # dataset (one job) -> one job per declared table -> the named values.
 #
-#   analysis          results/analysis/: every instrument scored, every derived variable
+#   analysis          results/<id>/analysis/: every instrument scored, every derived variable
 #                     (a checkpoint: afterwards only the tables whose part of it changed run)
-#   table             results/tables/<id>.{html,csv}: one declared table (its kind's module)
-#   values            results/values/values.json: every number the report states, by name
+#   table             results/<id>/tables/<id>.{html,csv}: one declared table (its kind's module)
+#   values            results/<id>/values/values.json: every number the report states, by name
 from feasibility.analysis.spec import (analysis_settings, dependencies, load_spec,
                                        table_dependencies)
 
@@ -33,7 +33,7 @@ checkpoint analysis:
     params:
         settings=ANALYSIS_SETTINGS,
     log:
-        "results/logs/analysis.log",
+        R("logs/analysis.log"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -59,15 +59,15 @@ rule table:
         mapping_tables=mapping_tables(),
         code=lambda w: ANALYSIS_CODE + table_code(SPEC.tables[w.table]["kind"]),
     output:
-        html="results/tables/{table}.html",
-        csv="results/tables/{table}.csv",
+        html=R("tables/{table}.html"),
+        csv=R("tables/{table}.csv"),
     params:
         settings=lambda w: {**table_dependencies(SPEC, w.table),
                             **config_subset(config, ["disclosure"])},
     wildcard_constraints:
         table="|".join(TABLES) or "no_table",
     log:
-        "results/logs/table_{table}.log",
+        R("logs/table_{table}.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -82,16 +82,16 @@ rule values:
     input:
         interface(),
         ANALYSIS_FILES,
-        tables=expand("results/tables/{table}.csv", table=TABLES),
+        tables=expand(R("tables/{table}.csv"), table=TABLES),
         published=PUBLISHED or [],
         passed=VALIDATED,
         code=ANALYSIS_CODE + code("values.py", "paper.py", "audit.py"),
     output:
-        "results/values/values.json",
+        R("values/values.json"),
     params:
         settings=config_subset(config, ["values"]),
     log:
-        "results/logs/values.log",
+        R("logs/values.log"),
     threads: 1
     resources:
         mem_mb=2000,

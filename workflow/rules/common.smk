@@ -11,10 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
-
 from feasibility import pipeline as steps
 from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
+from feasibility.config import RESULTS as RESULTS_ROOT, guess_study_id, study_id, study_results
 from feasibility.report_sections import report_inputs
 
 # Relative to the working directory, so that a project folder moved or copied elsewhere
@@ -29,19 +28,35 @@ PULLING = "pull" in sys.argv[1:]
 try:
     _study = load_study(STUDY_FILES, overrides=dict(workflow.config_settings.config), pulling=PULLING)
 except ConfigError as error:
-    if workflow.is_main_process:
-        steps.withdraw("results")         # a run that fails leaves no report
-    raise WorkflowError(str(error)) from None
+    # a run that fails leaves no report: this study's (results/<id>/, when its id can be
+    # told), never another study's
+    _id = guess_study_id(STUDY_FILES, dict(workflow.config_settings.config))
+    if workflow.is_main_process and _id:
+        steps.withdraw(f"{RESULTS_ROOT}/{_id}")
+    # one message naming file, line and key; no traceback (the file is at fault, not the code)
+    print(str(error), file=sys.stderr, flush=True)
+    raise SystemExit(1)
 config.clear()
 config.update(_study)
+# Every output of the study lives under results/<id>/ (the study's id: study.id, by
+# default the study file's name): studies side by side never touch each other's files.
+STUDY = study_id(config)
+RESULTS = study_results(config)
+
+
+def R(path):
+    """The path of an output of this study: results/<id>/<path>."""
+    return f"{RESULTS}/{path}"
+
+
 if workflow.is_main_process:
-    print(f"Study: {', '.join(STUDY_FILES)}", file=sys.stderr)
+    print(f"Study: {', '.join(STUDY_FILES)} (id {STUDY}: its results in {RESULTS}/)", file=sys.stderr)
 
 # The study's REDCap downloads: key (records, dictionary, instrument_designations,
 # events, project_xml) -> path.
 REDCAP = steps.redcap_files(config)
 PUBLISHED = config["paths"]["published_values"]      # None: no audit, no reproduction
-VALIDATION = steps.ValidationPaths()
+VALIDATION = steps.ValidationPaths(R("validation"))
 # The success record, an input of every later step. As ancient(), a rerun of validation
 # does not by itself rerun those steps (each reruns when the data it reads change), but
 # none can run, whatever the target, until validation has passed on the data as they
@@ -49,7 +64,7 @@ VALIDATION = steps.ValidationPaths()
 VALIDATED = ancient(VALIDATION.passed)
 # One tidy table per instrument, codebook.json and missing_codes.parquet (DESIGN.md,
 # "Validated data"), written by rule validate; what the analysis and the figures read.
-FORMS = "results/validated"
+FORMS = R("validated")
 
 
 def declares_analysis(study):
@@ -69,10 +84,10 @@ if not MAINTENANCE & set(sys.argv[1:]) and not PULLING:
     _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6)
     if _problems:
         if workflow.is_main_process:
-            steps.withdraw("results")
-        raise WorkflowError(
-            f"The study {', '.join(STUDY_FILES)} names inputs that cannot be used; nothing was run:\n"
-            + "\n".join(f"  {p}" for p in _problems))
+            steps.withdraw(RESULTS)
+        print(f"The study {', '.join(STUDY_FILES)} names inputs that cannot be used; nothing was run:\n"
+              + "\n".join(f"  {p}" for p in _problems), file=sys.stderr, flush=True)
+        raise SystemExit(1)
     # SHA-256 of every input file, as it is now (each a regular file, checked above).
     DATA = steps.fingerprint(REDCAP)
 else:
@@ -146,12 +161,12 @@ VALIDATION_SETTINGS = steps.validation_settings(config)
 def on_error():
     if PULLING:         # a failed pull leaves the reports of the pull before it as they were
         return
-    steps.on_error(REDCAP, VALIDATION_SETTINGS)
+    steps.on_error(REDCAP, VALIDATION_SETTINGS, RESULTS)
 
 
 # ------------------------------------------------------------------ analysis and report
 # The analysis dataset (rule analysis) and what the declared report shows and reads.
-ANALYSIS = "results/analysis"
+ANALYSIS = R("analysis")
 ANALYSIS_FILES = [f"{ANALYSIS}/{name}" for name in
                   ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")]
 
@@ -164,11 +179,11 @@ def analysis_dataset(wildcards):
 
 SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
 REPORT_INPUTS = {
-    "values": "results/values/values.json",
+    "values": R("values/values.json"),
     "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
     "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
-    **({"comparison": "results/reproduction/comparison.csv",
-        "audit": "results/reproduction/audit.csv"} if PUBLISHED else {}),
+    **({"comparison": R("reproduction/comparison.csv"),
+        "audit": R("reproduction/audit.csv")} if PUBLISHED else {}),
 }
 
 

@@ -1,7 +1,7 @@
 # Figures: one job per figure the study file declares (its `figures` section; kinds flow,
 # recruitment, completeness; docs/figures.md). Each reads the validated forms (FORMS) and the
 # saved analysis dataset (ANALYSIS), both defined in common.smk, and writes
-# results/figures/<id>.{svg,png,alt.txt,json,csv}; the report places figures by id.
+# results/<study>/figures/<id>.{svg,png,alt.txt,json,csv}; the report places figures by id.
 FIGURE_IDS = list(config.get("figures") or {})
 
 
@@ -15,11 +15,11 @@ rule figure:
         passed=VALIDATED,
         code=code("figures", "analysis", "escape.py", "tables/tipping_point.py", "tables/adjusted.py"),
     output:
-        svg="results/figures/{figure}.svg",
-        png="results/figures/{figure}.png",
-        alt="results/figures/{figure}.alt.txt",
-        meta="results/figures/{figure}.json",
-        data="results/figures/{figure}.csv",
+        svg=R("figures/{figure}.svg"),
+        png=R("figures/{figure}.png"),
+        alt=R("figures/{figure}.alt.txt"),
+        meta=R("figures/{figure}.json"),
+        data=R("figures/{figure}.csv"),
     wildcard_constraints:
         figure="|".join(FIGURE_IDS) or "(?!)",
     params:
@@ -29,7 +29,7 @@ rule figure:
                                if config["figures"][w.figure].get("kind") == "tipping_point"
                                else {})},
     log:
-        "results/logs/figure_{figure}.log",
+        R("logs/figure_{figure}.log"),
     threads: 1
     resources:
         mem_mb=2000,

@@ -1,19 +1,19 @@
 # The data-quality report of any REDCap project (issue 16.3): records by arm, event and
 # data access group; form completion; missing data and missing-data codes; the validation
 # results; recruitment over time (when the study names its date field); the codebook.
-# Made from the validated data (results/validated/) and validation's report.
+# Made from the validated data (results/<id>/validated/) and validation's report.
 from feasibility.quality.settings import load_settings as load_quality_settings
 
-QUALITY = "results/quality"
+QUALITY = R("quality")
 QUALITY_FIGURES = steps.quality_figures(config)
 # the data's provenance.json (synthetic or dummy data say so in the report), or None
 QUALITY_SETTINGS = {**steps.quality_settings(config), "provenance": provenance() or None}
 # The query list (issue 24): its files, and the history of earlier exports' lists that each
 # build compares with. The history is kept between builds: not an output (Snakemake never
-# deletes it) and outside results/quality/ (a failed validation withdraws that folder, never
-# the history). Until every study has its own results folder, one history per study file.
+# deletes it) and outside results/<id>/quality/ (a failed validation withdraws that folder, never
+# the history): results/<id>/query_history/, the study's own.
 QUERIES = f"{QUALITY}/queries"
-QUERY_HISTORY = f"results/query_history/{re.sub(r'[^A-Za-z0-9_-]+', '-', Path(STUDY_FILES[-1]).stem)}"
+QUERY_HISTORY = R("query_history")
 QUALITY_INPUTS = {
     **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES
        if t != "codebook" or load_quality_settings(config).codebook.include},   # quality.codebook: false
@@ -38,7 +38,7 @@ rule quality_table:
     wildcard_constraints:
         table="|".join(steps.QUALITY_TABLES),
     log:
-        "results/logs/quality_table_{table}.log",
+        R("logs/quality_table_{table}.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -65,7 +65,7 @@ rule quality_figure:
     wildcard_constraints:
         figure="|".join(QUALITY_FIGURES),
     log:
-        "results/logs/quality_figure_{figure}.log",
+        R("logs/quality_figure_{figure}.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -87,12 +87,12 @@ rule quality_sources:
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
         code=code("quality", "report_content.py", "typeset.py", "escape.py"),
     output:
-        directory("results/report/quality_build"),
+        directory(R("report/quality_build")),
     params:
         settings=QUALITY_SETTINGS,
         report=VALIDATION.json,
     log:
-        "results/logs/quality_sources.log",
+        R("logs/quality_sources.log"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -122,7 +122,7 @@ rule quality_queries:
         report=VALIDATION.json,
         history=QUERY_HISTORY,
     log:
-        "results/logs/quality_queries.log",
+        R("logs/quality_queries.log"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -133,7 +133,7 @@ rule quality_queries:
 
 
 rule quality_site_queries:
-    """One site's own query workbook: `snakemake results/quality/queries/queries-<site>.xlsx`
+    """One site's own query workbook: `snakemake results/<id>/quality/queries/queries-<site>.xlsx`
     (<site>: the data access group's name in lower case, other characters as '-')."""
     input:
         parquet=f"{QUERIES}/queries.parquet",
@@ -144,7 +144,7 @@ rule quality_site_queries:
     wildcard_constraints:
         site="[a-z0-9_][a-z0-9_-]*",
     log:
-        "results/logs/quality_site_queries_{site}.log",
+        R("logs/quality_site_queries_{site}.log"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -155,19 +155,19 @@ rule quality_site_queries:
 rule quality_render:
     """Render the data-quality report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
     input:
-        build="results/report/quality_build",
+        build=R("report/quality_build"),
         forms=FORMS,
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
     output:
-        html="results/report/quality.html",
-        pdf="results/report/quality.pdf",
+        html=R(f"report/{STUDY}-quality.html"),
+        pdf=R(f"report/{STUDY}-quality.pdf"),
     params:
         settings=config_subset(config, ["report"]),
         report=VALIDATION.json,
     log:
-        "results/logs/quality_render.log",
+        R("logs/quality_render.log"),
     threads: 1
     resources:
         mem_mb=2000,

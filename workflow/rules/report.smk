@@ -6,9 +6,9 @@ rule report_sources:
     includes only) and the generated includes (_generated/*.md, figures/)."""
     input:
         **REPORT_INPUTS,
-        tables=expand("results/tables/{table}.html", table=SHOWN["table"]),
-        figures=expand("results/figures/{figure}.svg", figure=SHOWN["figure"]),
-        alt=expand("results/figures/{figure}.alt.txt", figure=SHOWN["figure"]),
+        tables=expand(R("tables/{table}.html"), table=SHOWN["table"]),
+        figures=expand(R("figures/{figure}.svg"), figure=SHOWN["figure"]),
+        alt=expand(R("figures/{figure}.alt.txt"), figure=SHOWN["figure"]),
         provenance=lambda w: provenance(),
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
@@ -18,7 +18,7 @@ rule report_sources:
                   "provenance.py", "eq5d_method.py", "paper.py", "scoring/registry.py",
                   "analysis/estimands.py"),
     output:
-        directory("results/report/build"),
+        directory(R("report/build")),
     params:
         # what the report says of the study: its sections, methods and settings
         settings=config_subset(config, ["study", "report", "timepoints", "instruments",
@@ -27,7 +27,7 @@ rule report_sources:
         tables={t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
                 for t in config.get("tables") or {}},
     log:
-        "results/logs/report_sources.log",
+        R("logs/report_sources.log"),
     threads: 1
     resources:
         mem_mb=1000,
@@ -38,18 +38,18 @@ rule report_sources:
 rule render:
     """Render the report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
     input:
-        build="results/report/build",
+        build=R("report/build"),
         analysis=f"{ANALYSIS}/variables.json",     # the build date: the last follow-up's month
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
     output:
-        html="results/report/feasibility.html",
-        pdf="results/report/feasibility.pdf",
+        html=R(f"report/{STUDY}.html"),
+        pdf=R(f"report/{STUDY}.pdf"),
     params:
         settings=config_subset(config, ["report"]),
     log:
-        "results/logs/render.log",
+        R("logs/render.log"),
     threads: 1
     resources:
         mem_mb=2000,

@@ -15,7 +15,7 @@ if PUBLISHED:
             passed=VALIDATED,
             code=code("audit.py", "paper.py", "scoring"),
         output:
-            "results/reproduction/audit.csv",
+            R("reproduction/audit.csv"),
         params:
             # the confidence level, and which of the scores it checks may have been imputed
             settings={**config_subset(config, ["statistics"]),
@@ -23,7 +23,7 @@ if PUBLISHED:
                                         missing_item_rules(config["instruments"]).items()
                                         if k in audited_subscales()}},
         log:
-            "results/logs/audit.log",
+            R("logs/audit.log"),
         threads: 1
         resources:
             mem_mb=500,
@@ -34,14 +34,14 @@ if PUBLISHED:
         """Compare every published value with the value computed from the data."""
         input:
             published=PUBLISHED,
-            values="results/values/values.json",
+            values=R("values/values.json"),
             passed=VALIDATED,
-            audit="results/reproduction/audit.csv",
+            audit=R("reproduction/audit.csv"),
             code=code("reproduction.py", "paper.py", "audit.py", "stats.py"),
         output:
-            "results/reproduction/comparison.csv",
+            R("reproduction/comparison.csv"),
         log:
-            "results/logs/reproduction.log",
+            R("logs/reproduction.log"),
         threads: 1
         resources:
             mem_mb=1000,

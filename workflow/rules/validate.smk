@@ -13,12 +13,13 @@ rule validate:
         sha256=DATA,
         settings=VALIDATION_SETTINGS,
     log:
-        "results/logs/validate.log",
+        R("logs/validate.log"),
     threads: 1
     resources:
         mem_mb=2000,
     run:
-        steps.validate(REDCAP, params.settings, params.sha256, output.forms, output.passed, log_file=log[0])
+        steps.validate(REDCAP, params.settings, params.sha256, output.forms, output.passed, VALIDATION,
+                       log_file=log[0])
 
 
 rule schemas:
@@ -28,11 +29,11 @@ rule schemas:
         **{k: v for k, v in REDCAP.items() if k != "records"},
         code=code("redcap"),
     output:
-        directory("results/schemas"),
+        directory(R("schemas")),
     params:
         settings=VALIDATION_SETTINGS,
     log:
-        "results/logs/schemas.log",
+        R("logs/schemas.log"),
     threads: 1
     resources:
         mem_mb=1000,

@@ -4,7 +4,7 @@ Public API::
 
     from feasibility.analysis import StudyData, load_spec, Analysis, build_table
 
-    study = StudyData.read("results/validated")        # <form>.parquet + codebook.json
+    study = StudyData.read("results/<id>/validated")   # <form>.parquet + codebook.json
     spec = load_spec(config)                           # the study file's analysis sections
     analysis = Analysis(study, spec)
     table = build_table(analysis, "table2", small_cell_threshold=None)

@@ -1,6 +1,6 @@
 """The validated data of a REDCap project, as the input layer hands it over.
 
-``results/validated/`` (DESIGN.md, "Validated data") holds one tidy table per
+``results/<id>/validated/`` (DESIGN.md, "Validated data") holds one tidy table per
 instrument (``<form>.parquet``), the project's metadata (``codebook.json``) and the
 missing-data codes found (``missing_codes.parquet``). :class:`StudyData` reads them;
 :class:`Codebook` answers what the analysis asks of the metadata: a field's form, label

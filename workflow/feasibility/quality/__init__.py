@@ -3,7 +3,7 @@
 Public API (one function per output; pure functions from the validated data, I/O at the edges)::
 
     from feasibility.quality import QualityData, load_settings, captions
-    data = QualityData.read("results/validated", "results/validation/report.json")
+    data = QualityData.read("results/<id>/validated", "results/<id>/validation/report.json")
     settings = load_settings(config)                 # the study file's `quality` section
     caps = captions(data, settings)                  # {"records": Caption("Table 1", ...), ...}
 
@@ -17,7 +17,7 @@ Public API (one function per output; pure functions from the validated data, I/O
                      title=caps["recruitment"].text)                            # names a date field
     codebook_table(data, caps["codebook"], settings).write(html, csv)
     write_includes(build, data, settings, files, caps)   # _generated/quality_*.md of a copy of report/
-    render_report(build, "results/report", document="quality.qmd",
+    render_report(build, "results/<id>/report", document="quality.qmd", name="<id>-quality",
                   source_date_epoch=source_date_epoch(data))
 
     build_quality_report(data, settings, out_dir, render=True)     # all of the above at once

@@ -44,7 +44,7 @@ class QualityData:
     @classmethod
     def read(cls, folder: str | Path, validation_report: str | Path | None = None,
              provenance: str | Path | None = None) -> "QualityData":
-        """Read ``results/validated/`` (and the validation report's JSON, when given; and the
+        """Read ``results/<id>/validated/`` (and the validation report's JSON, when given; and the
         data's ``provenance.json``, when given: synthetic or dummy data say so)."""
         folder = Path(folder)
         book = json.loads((folder / "codebook.json").read_text(encoding="utf-8"))

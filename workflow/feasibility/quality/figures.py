@@ -86,7 +86,7 @@ def draw_completeness(data: QualityData, status: pd.DataFrame | None = None, *,
         names = [data.form_label(f) for _, _, _, forms in panels for f in forms] or [""]
         label_w = min(2.0, max(text_width_in(probe, n, font(SMALL_PT)) for n in names) + 0.12)
         cell_w = min(1.4, (WIDTH_IN - label_w - 0.1) / max(max(len(ev) for _, _, ev, _ in panels), 1))
-        heads = [_event_labels_height(probe, [data.event_label(e) for e in events], cell_w)
+        heads = [_event_ticks(probe, [data.event_label(e) for e in events], cell_w)[2]
                  for _, _, events, _ in panels]
         height = (sum(title_h + head + cell_h * max(len(forms), 1) for head, (_, _, _, forms) in zip(heads, panels))
                   + gap * (len(panels) - 1) + legend_h)
@@ -104,8 +104,10 @@ def draw_completeness(data: QualityData, status: pd.DataFrame | None = None, *,
             ax.set_yticks(range(len(forms)), labels=[wrap_to_width(fig, data.form_label(f), label_w - 0.12,
                                                                    font(SMALL_PT)) for f in forms],
                           fontsize=SMALL_PT)
-            labels = [wrap_to_width(fig, data.event_label(e), cell_w * 0.95, font(SMALL_PT)) for e in events]
+            labels, rotation, _ = _event_ticks(fig, [data.event_label(e) for e in events], cell_w)
             ax.set_xticks(range(len(events)), labels=labels, fontsize=SMALL_PT)
+            if rotation:                  # names too long for a column: upright, whole
+                ax.tick_params(axis="x", labelrotation=rotation)
             ax.xaxis.tick_top()
             y += grid_h + gap
         kinds = {"not designated": not status["designated"].all(),
@@ -188,10 +190,18 @@ def draw_completeness_by_site(data: QualityData, by_site: pd.DataFrame) -> Figur
     return fig
 
 
-def _event_labels_height(fig: Figure, labels: list[str], cell_w: float) -> float:
-    lines = max((wrap_to_width(fig, label, cell_w * 0.95, font(SMALL_PT)).count("\n") + 1 for label in labels),
-                default=1)
-    return 0.1 + lines * SMALL_PT * 1.3 / 72
+def _event_ticks(fig: Figure, labels: list[str], cell_w: float) -> tuple[list[str], int, float]:
+    """The events' column heads: (texts, rotation, height in inches). Wrapped at spaces to
+    the column's width; when a word is wider than the column (an event without a label
+    shows its unique name, e.g. ``baseline_visit_arm_1``), every head is set upright
+    (rotated 90 degrees) on one line instead: an event's name is never broken mid-word."""
+    width, prop = cell_w * 0.95, font(SMALL_PT)
+    if all(text_width_in(fig, word, prop) <= width for label in labels for word in label.split()):
+        texts = [wrap_to_width(fig, label, width, prop) for label in labels]
+        lines = max((t.count("\n") + 1 for t in texts), default=1)
+        return texts, 0, 0.1 + lines * SMALL_PT * 1.3 / 72
+    texts = [" ".join(label.split()) for label in labels]
+    return texts, 90, 0.15 + max((text_width_in(fig, t, prop) for t in texts), default=0)
 
 
 def _draw_panel(fig, ax, data, status, events, forms, cmap, norm, cell_w) -> None:

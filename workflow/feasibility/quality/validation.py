@@ -1,6 +1,6 @@
 """The validation results by rule and severity, with counts and first examples.
 
-Read from the validation report (``results/validation/report.json``, written by
+Read from the validation report (``results/<id>/validation/report.json``, written by
 ``feasibility.redcap.write_report``): its failures are grouped by severity, field and rule,
 and counted (a failure standing for *n more cells like this* adds its *n*). Examples name
 the export line, event and instance and the value as written, but never the record: the

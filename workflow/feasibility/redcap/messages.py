@@ -156,6 +156,29 @@ def errors(failures) -> list[Failure]:
     return [f for f in failures if f.severity == "error"]
 
 
+# REDCap's common missing-data codes (its project set-up offers them; a project declares
+# the ones it uses, and the export then holds the code in place of a value).
+COMMON_MISSING_CODES = ("UNK", "NASK", "DECL", "NA", "NI", "ASKU", "NAV", "NAVU", "MSK", "OTH", "PINF",
+                        "NINF", "QS", "TRC", "UNC", "DER", "NP", "NDA")
+
+
+def missing_code_hint(values) -> str | None:
+    """A hint when failing values are REDCap's common missing-data codes (UNK, NASK ...):
+    the project likely uses codes the study file does not declare. None otherwise."""
+    found: dict[str, int] = {}
+    for value in values:
+        if isinstance(value, str) and value.strip() in COMMON_MISSING_CODES:
+            found[value.strip()] = found.get(value.strip(), 0) + 1
+    if not found:
+        return None
+    n = sum(found.values())
+    codes = ", ".join(f"{code} ({count:,})" for code, count in sorted(found.items(), key=lambda kv: -kv[1]))
+    return (f"hint: {n:,} failing value(s) are REDCap missing-data codes: {codes}. If the project uses "
+            "missing-data codes, declare them in the study file's redcap.missing_data_codes as REDCap's "
+            "project set-up lists them (e.g. missing_data_codes: \"UNK, Unknown | NASK, Not asked | DECL, "
+            "Declined to answer\"), or give redcap.project_xml, which holds them")
+
+
 def summary(failures, first: int = 20) -> str:
     """At most ``first`` failures and the totals, for a console (the report has them all)."""
     failures = list(failures)

@@ -6,8 +6,8 @@
                       settings={"missing_data_codes": "UNK, Unknown | NASK, Not asked",
                                 "rules": [...], "derive": [...]})
     if result.ok:
-        write_validated(result, "results/validated")
-    write_report(result, "results/validation/report.json", "results/validation/report.md")
+        write_validated(result, "results/<id>/validated")
+    write_report(result, "results/<id>/validation/report.json", "results/<id>/validation/report.md")
 
 Steps: metadata -> Project (its logic read, missing-data codes that are also choice codes
 refused); the export read and its columns checked (record IDs differing only in case, data
@@ -34,7 +34,7 @@ from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic.calcs import calc_failures, dictionary_failures
 from .logic.data import Lookup, hidden_values
-from .messages import Failure, RedcapError, capped, errors, fail, unique
+from .messages import Failure, RedcapError, capped, errors, fail, missing_code_hint, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
 from .rules import apply_rules, check_rules
@@ -224,6 +224,9 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     dropped = drop_identifiers(project, tables)
     if dropped:
         notes.append(f"identifiers dropped after validation: {', '.join(dropped)}")
+    hint = missing_code_hint(f.value for f in errors(failures))
+    if hint:
+        notes.append(hint)
     failures = _sorted(failures, rec.file)
     say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
         f"{len(failures) - len(errors(failures))} warning(s)")

@@ -1243,22 +1243,39 @@ def study_project(study: dict, base: Path) -> Project:
 
 
 def from_study(study_path, n: int | None = None, seed: int | None = None, out=None, *,
-               progress: Callable[[str], None] | None = None, writer: str = "fast") -> Path:
-    """Generate the export a study file describes; returns the path written."""
+               progress: Callable[[str], None] | None = None, writer: str = "fast",
+               force: bool = False, study_id: str | None = None) -> Path:
+    """Generate the export a study file describes; returns the path written.
+
+    With ``out`` (a folder): ``out/<records file name>``, its ``provenance.json`` and
+    ``out/study.yaml``, the study file pointed at that export (see :func:`write_study`).
+    Without ``out``, only with ``force``: the study's own records export, overwritten.
+    A file already there is never overwritten without ``force``."""
     study_path = Path(study_path)
     study = yaml.safe_load(study_path.read_text(encoding="utf-8")) or {}
     base = study_path.parent
+    records = (study.get("redcap") or {}).get("records") or "records.csv"
+    if out is None and not force:
+        raise DummyError(f"give --out DIR (a folder for the dummy data and a study file that reads it); "
+                         f"--force without --out overwrites the study's own records export "
+                         f"{_path(base, records)}")
+    target = (Path(out) / Path(records).name) if out is not None else _path(base, records)
     project = study_project(study, base)
+    written = [target, target.parent / "provenance.json"] + ([Path(out) / STUDY_FILE] if out is not None else [])
+    existing = [str(p) for p in written if p.exists()]
+    if existing and not force:
+        raise DummyError(f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}: not overwritten "
+                         "(give another --out folder, or --force to overwrite)")
     validation = study.get("validation") or {}
     settings = Settings.from_dict(study.get("dummy_data"), rules=validation.get("rules"),
                                   export_date=validation.get("export_date"))
     n = settings.n if n is None else n
     seed = settings.seed if seed is None else seed
-    records = (study.get("redcap") or {}).get("records") or "records.csv"
-    target = (Path(out) / Path(records).name) if out is not None else _path(base, records)
     dummy = generate(project, n, seed, settings, progress)
     path = dummy.write(target, writer=writer, progress=progress)
-    write_dummy_provenance(path, study_path, n, seed, settings)
+    write_dummy_provenance(path, study_path, n, seed, settings, own=out is None)
+    if out is not None:
+        write_study(study_path, Path(out), path, study_id)
     for note in dummy.notes:
         print(f"dummy: note: {note}", file=sys.stderr)
     if progress:
@@ -1266,8 +1283,36 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
     return path
 
 
+STUDY_FILE = "study.yaml"
+
+
+def write_study(study_path: Path, out: Path, records: Path, study_id: str | None = None) -> Path:
+    """``out/study.yaml``: the study file ``study_path`` as a study file in ``out`` whose
+    records export is the dummy one (every other path names the same file as before) and
+    whose id is ``study_id`` (default ``<the study's id>-dummy``), so that
+    ``snakemake --configfile out/study.yaml`` builds it into ``results/<that id>/``,
+    beside the study's own results."""
+    from feasibility.config import _StudyLoader, default_study_id, moved_study
+
+    data = yaml.load(study_path.read_text(encoding="utf-8"), Loader=_StudyLoader) or {}
+    data = moved_study(data, study_path.parent, out)
+    data.setdefault("redcap", {})["records"] = records.name
+    study = data.setdefault("study", {})
+    original = study.get("id") or default_study_id(study_path)
+    study["id"] = study_id or f"{original}-dummy"
+    from feasibility.config import relative_to_cwd
+
+    head = (f"# Dummy data of the study {Path(relative_to_cwd(study_path)).as_posix()} (study.id "
+            f"{original}), made by feasibility.synth.dummy:\n# the study file with its records export "
+            f"replaced by {records.name} beside this file. Build it with\n#     snakemake --configfile "
+            f"{Path(relative_to_cwd(out / STUDY_FILE)).as_posix()}\n# into results/{study['id']}/.\n")
+    path = out / STUDY_FILE
+    path.write_text(head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    return path
+
+
 def write_dummy_provenance(records: Path, study_path: Path, n: int, seed: int,
-                           settings: Settings) -> Path:
+                           settings: Settings, own: bool = True) -> Path:
     """``provenance.json`` beside the export (``feasibility.provenance``): the report then
     says on its first page, in its source notes and in its provenance appendix that the
     data are dummy data, never the study's."""
@@ -1285,17 +1330,26 @@ def write_dummy_provenance(records: Path, study_path: Path, n: int, seed: int,
         invented=["every value of every record: drawn from the data dictionary's types, "
                   "ranges and choices and the study file's dummy_data settings"],
         command=f"python -m feasibility.synth.dummy --study {Path(study).as_posix()} "
-                f"--n {n} --seed {seed}")
+                f"--n {n} --seed {seed} " + ("--force" if own else "--out DIR"))
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m feasibility.synth.dummy",
-                                 description="Dummy REDCap data (an all-records export) from a study "
-                                             "file's data dictionary and designations.")
-    ap.add_argument("--study", required=True, help="the study file (YAML)")
-    ap.add_argument("--n", type=int, help="records (default dummy_data.n)")
-    ap.add_argument("--seed", type=int, help="seed (default dummy_data.seed)")
-    ap.add_argument("--out", help="folder for the export (default: redcap.records of the study file)")
+def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth.dummy") -> int:
+    ap = argparse.ArgumentParser(
+        prog=prog, description="Dummy REDCap data (an all-records export) from a study file's data "
+                               "dictionary and designations, with a study file that reads it: "
+                               "DIR/records.csv, DIR/provenance.json and DIR/study.yaml. Build its reports "
+                               "with `snakemake --configfile DIR/study.yaml` (into results/<id>/).")
+    ap.add_argument("--study", required=True, metavar="STUDY.yaml", help="the study file (YAML) whose REDCap "
+                    "project (data dictionary and designations, or project XML) the data follow")
+    ap.add_argument("--out", metavar="DIR", help="the folder for the dummy data and their study file "
+                    "(required unless --force: without --out, --force overwrites the study's own records export)")
+    ap.add_argument("--force", action="store_true", help="overwrite files that are already there (without "
+                    "--out: the study's own records export, redcap.records of the study file)")
+    ap.add_argument("--id", dest="study_id", metavar="ID", help="the id of the study file written in DIR "
+                    "(its results folder, results/ID/); default: the study's id followed by -dummy")
+    ap.add_argument("--n", type=int, help="number of records (default: dummy_data.n of the study file, else 100)")
+    ap.add_argument("--seed", type=int, help="the random seed (default: dummy_data.seed); the same seed "
+                    "gives byte-identical files")
     ap.add_argument("--writer", choices=("fast", "redcap"), default="fast",
                     help="fast (default) or feasibility.redcap.write_records: byte-identical output")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -1308,10 +1362,13 @@ def main(argv: list[str] | None = None) -> int:
         show = not args.quiet and (args.progress or n >= PROGRESS_FROM)
         path = from_study(study, args.n, args.seed, args.out,
                           progress=(lambda m: print(m, file=sys.stderr, flush=True)) if show else None,
-                          writer=args.writer)
-    except (DummyError, FileNotFoundError, OSError) as exc:
+                          writer=args.writer, force=args.force, study_id=args.study_id)
+    except (DummyError, FileNotFoundError, OSError, yaml.YAMLError) as exc:
         print(f"dummy: error: {exc}", file=sys.stderr)
         return 1
+    files = [path, path.parent / "provenance.json"] + ([Path(args.out) / STUDY_FILE] if args.out else [])
+    if not args.quiet:
+        print(f"dummy: wrote {len(files)} files: {', '.join(str(f) for f in files)}", file=sys.stderr)
     print(path)
     return 0
 
