@@ -159,8 +159,9 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
         n = len(data.identifiers_dropped)
         text.append(f"{n} identifier field{'s were' if n != 1 else ' was'} dropped right after validation.")
     text.append("The report shows counts only: no record ID, identifier value or date of birth appears in it, "
-                "and dates are shown by month. The list of queries (results/quality/queries/queries.csv and "
-                "queries.xlsx) names records by their record ID, for the study team only; identifier fields "
+                "and dates are shown by month. The list of queries (quality/queries/queries.csv and "
+                "queries.xlsx in the study's results folder, results/<study id>/) names records by their "
+                "record ID, for the study team only; identifier fields "
                 "never appear in it.")
     return " ".join(text) + "\n"
 
@@ -225,7 +226,7 @@ def queries_markdown(data: QualityData) -> str:
             "site, record ID, event, repeat instance, instrument, field, value, rule, message, severity, status "
             "and the export it was first seen in, in `queries.csv` and in the workbook `queries.xlsx` (a summary "
             "sheet and one sheet per site; one site's own workbook is the target "
-            "`results/quality/queries/queries-<site>.xlsx`). Those files are for the study team: they name "
+            "`results/<study id>/quality/queries/queries-<site>.xlsx`). Those files are for the study team: they name "
             "records by their record ID, never by an identifier field. The rules are REDCap's data-quality rules "
             "A to I (A blank values, B blank required values, C validation errors, D values out of range, "
             f"E outliers: {escape.markdown(OUTLIER_RULE)}; F hidden fields with values, G invalid multiple-choice "
