@@ -476,6 +476,50 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
     return config
 
 
+# What an analysis declaration's error names: "derived variable 'x'" is the key derived.x.
+_DECLARED = {"derived variable": "derived", "instrument": "instruments", "parameter": "parameters",
+             "table": "tables", "figure": "figures", "value": "values"}
+
+
+def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None:
+    """The study's analysis declarations read as the analysis reads them
+    (``feasibility.analysis.load_spec``: expressions parsed, time points and instruments
+    resolved), before any job: an error is a :class:`ConfigError` naming the study file,
+    the line of the key when it can be found, and the problem, not a traceback. Any error
+    counts, a pathological expression's ``MemoryError`` or ``RecursionError`` included."""
+    import re
+
+    from .analysis.spec import load_spec
+
+    try:
+        load_spec(config, checked=True)
+        return
+    except (ValueError, KeyError, TypeError, MemoryError, RecursionError) as error:
+        if isinstance(error, (MemoryError, RecursionError)):
+            message = (f"an expression is too deeply nested or too large to be read "
+                       f"({type(error).__name__})")
+        else:
+            lines = str(error).splitlines()[:5] or [type(error).__name__]
+            message = "\n    ".join(line if len(line) <= 300 else line[:297] + "..." for line in lines)
+    where = ", ".join(str(f) for f in files)
+    sources = []
+    for f in files:
+        try:
+            sources.append(_read_study_file(Path(f)))
+        except ConfigError:
+            pass
+    candidates = [(_DECLARED[m[1]], m[2]) for m in re.finditer(
+        r"\b(derived variable|instrument|parameter|table|figure|value) '([^']+)'", message)]
+    candidates += [tuple(m[0].split(".")) for m in re.finditer(r"\b[a-z_]+(?:\.[\w-]+)+", message)]
+    for path in candidates:
+        label, line = _where(tuple(path), sources)
+        if line:
+            where = f"{label} line {line}"
+            break
+    raise ConfigError(f"The study file {', '.join(str(f) for f in files)} is not valid; nothing was run:\n"
+                      f"  {where}: {message}")
+
+
 METADATA = ("dictionary", "instrument_designations", "events")
 
 
@@ -557,15 +601,37 @@ def size_words(n: int) -> str:
     return f"{n / 1e6:,.3g} MB ({n:,} bytes)"
 
 
+def within(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether ``path``, its links followed, lies inside ``folder`` (or is it)."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def input_roots(config: Mapping, files: Sequence[str | os.PathLike]) -> list[str] | None:
+    """Where the study's input files may lie: the folder of each study file and the project
+    folder (the working directory); None when the study allows any place
+    (``redcap.allow_paths_outside: true``)."""
+    if ((config.get("redcap") or {}).get("allow_paths_outside")):
+        return None
+    return list(dict.fromkeys([os.getcwd(), *(os.path.dirname(os.path.abspath(f)) for f in files)]))
+
+
 def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None = None,
-                 limit_name: str = "validation.max_file_mb") -> list[str]:
+                 limit_name: str = "validation.max_file_mb", roots: Sequence[str] | None = None) -> list[str]:
     """Problems with the files a study needs, before anything opens them.
 
-    ``inputs``: description -> (path, "file" | "dir"). A file must exist and be a
-    regular file (a symbolic link to one is fine) no larger than ``max_bytes``; a
-    folder must be a folder. Nothing is opened: a FIFO or device is named, not read."""
+    ``inputs``: description -> (path, "file" | "dir" | "program"). A file must exist and
+    be a regular file (a symbolic link to one is fine) no larger than ``max_bytes``; a
+    folder must be a folder. Nothing is opened: a FIFO or device is named, not read. With
+    ``roots`` (:func:`input_roots`), a file or folder (not a program) whose real path lies
+    outside every root is refused before it is even examined."""
     found, missing_dirs = [], []
     for what, (path, kind) in inputs.items():
+        if roots is not None and kind != "program" and not any(within(path, r) for r in roots):
+            found.append(f"{path}: {what} is outside the study file's folder and the project folder "
+                         "(its links followed); a study whose data lie elsewhere says so in its study "
+                         "file: redcap.allow_paths_outside: true")
+            continue
         if any(os.path.normpath(path).startswith(d + os.sep) for d in missing_dirs):
             continue                      # its folder is missing: said once
         if kind == "dir":

@@ -14,7 +14,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from feasibility import pipeline as steps
-from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
+from feasibility.config import (ConfigError, check_declarations, check_inputs, input_roots, load_study,
+                                relative_to_cwd)
 from feasibility.report_sections import report_inputs
 
 # Relative to the working directory, so that a project folder moved or copied elsewhere
@@ -64,7 +65,8 @@ MAIN_REPORT = declares_analysis(config)
 MAINTENANCE = {"--unlock", "--cleanup-metadata", "--cm", "--list-rules", "--list", "-l",
                "--lint", "--cleanup-shadow", "--list-target-rules", "--lt"}
 if not MAINTENANCE & set(sys.argv[1:]):
-    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6)
+    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6,
+                             roots=input_roots(config, STUDY_FILES))
     if _problems:
         if workflow.is_main_process:
             steps.withdraw("results")
@@ -73,8 +75,20 @@ if not MAINTENANCE & set(sys.argv[1:]):
             + "\n".join(f"  {p}" for p in _problems))
     # SHA-256 of every input file, as it is now (each a regular file, checked above).
     DATA = steps.fingerprint(REDCAP)
+    if workflow.is_main_process:
+        # every error withdraws the report; a success record that does not vouch for the data
+        # and the validated tables as they are now is withdrawn, whatever the rerun triggers
+        steps.guard(REDCAP, steps.validation_settings(config))
+        if steps.check_verdict(REDCAP, steps.validation_settings(config), FORMS):
+            raise WorkflowError("Results that do not describe the data as they are now could not be "
+                                "withdrawn (named above); nothing was run")
 else:
     DATA = {}
+if MAIN_REPORT:      # the declarations read as the analysis reads them: an error names its file and line
+    try:
+        check_declarations(config, STUDY_FILES)
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None     # steps.guard withdraws the report
 
 
 def provenance():
@@ -143,6 +157,12 @@ VALIDATION_SETTINGS = steps.validation_settings(config)
 
 def on_error():
     steps.on_error(REDCAP, VALIDATION_SETTINGS)
+
+
+def require_passed():
+    """First line of every step that reads validated data: the downloads and the validated
+    tables are, byte for byte, those that passed validation (steps.require_passed)."""
+    steps.require_passed(REDCAP, VALIDATION_SETTINGS, FORMS, VALIDATION.passed)
 
 
 # ------------------------------------------------------------------ analysis and report
