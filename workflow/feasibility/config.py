@@ -286,6 +286,33 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
+def _is_date(value) -> bool:
+    """``format: date``: a YYYY-MM-DD text naming a day that exists (2019-02-30 does not)."""
+    import datetime
+    import re
+
+    if not isinstance(value, str):
+        return True                        # the type is the schema's "type" to check
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return True                        # the pattern's to say
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_checker():
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("date")(_is_date)
+    return checker
+
+
+DATES = _date_checker()
+
+
 def _range_words(sub: dict) -> str:
     parts = []
     for key, word in (("minimum", "at least"), ("exclusiveMinimum", "greater than"),
@@ -312,6 +339,8 @@ def _allowed(error, root: dict) -> str:
         return " or ".join(TYPE_WORDS.get(t, t) for t in types)
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return _range_words(sub)
+    if kind == "format" and error.validator_value == "date":
+        return "a date that exists, YYYY-MM-DD (quoted)"
     if kind == "minLength":
         return "a non-empty text"
     if kind == "uniqueItems":
@@ -367,7 +396,7 @@ def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = 
 
     root = schema() if root is None else root
     validator = (default_filling() if fill_defaults else jsonschema.Draft202012Validator)(
-        root, registry=registry())
+        root, registry=registry(), format_checker=DATES)
     found = []
     described = [d for error in validator.iter_errors(config) for d in _describe(error, root)]
     described += _parameter_problems(config)

@@ -88,7 +88,9 @@ if MAIN_REPORT:      # the declarations read as the analysis reads them: an erro
     try:
         check_declarations(config, STUDY_FILES)
     except ConfigError as error:
-        raise WorkflowError(str(error)) from None     # steps.guard withdraws the report
+        if workflow.is_main_process:
+            steps.withdraw("results")         # a run that fails leaves no report
+        raise WorkflowError(str(error)) from None
 
 
 def provenance():
