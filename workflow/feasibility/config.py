@@ -510,6 +510,22 @@ _DECLARED = {"derived variable": "derived", "instrument": "instruments", "parame
              "table": "tables", "figure": "figures", "value": "values"}
 
 
+def _culprit(config: Mapping) -> str:
+    """ "derived variable 'x': " for the first derived expression that cannot be parsed at all
+    (too deep or too large for the parser), else ""."""
+    from .analysis.expressions import parse
+
+    for name, raw in (config.get("derived") or {}).items():
+        text = raw.get("expr") if isinstance(raw, Mapping) else raw
+        try:
+            parse(text, name)
+        except (MemoryError, RecursionError):
+            return f"derived variable {name!r}: "
+        except Exception:                  # noqa: BLE001 - another kind of error: not this one
+            continue
+    return ""
+
+
 def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None:
     """The study's analysis declarations read as the analysis reads them
     (``feasibility.analysis.load_spec``: expressions parsed, time points and instruments
@@ -525,7 +541,7 @@ def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None
         return
     except (ValueError, KeyError, TypeError, MemoryError, RecursionError) as error:
         if isinstance(error, (MemoryError, RecursionError)):
-            message = (f"an expression is too deeply nested or too large to be read "
+            message = (f"{_culprit(config)}an expression is too deeply nested or too large to be read "
                        f"({type(error).__name__})")
         else:
             lines = str(error).splitlines()[:5] or [type(error).__name__]

@@ -220,7 +220,7 @@ def shape_failures(files: dict[str, str]) -> list:
             continue
         ok = (cells[:1] and cells[0] in columns) if first else set(columns) <= set(cells)
         if not ok:
-            out.append(fail(Path(files[key]).name, f"not {what} ({expect}); the file is not read "
+            out.append(fail(Path(files[key]).name, f"not {what}, {expect}: the file is not read "
                                                    "further and its content is not shown", line=1))
     return out
 
