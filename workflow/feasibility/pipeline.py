@@ -674,6 +674,15 @@ def withdraw_report(results: str = "results") -> list[str]:
     return stuck
 
 
+def locked(workdir: str | os.PathLike = ".") -> bool:
+    """Whether Snakemake's lock of the working directory is held (another run is at work, or
+    a killed one left it): such a run is refused by Snakemake, and must change nothing first."""
+    try:
+        return any(Path(workdir, ".snakemake", "locks").glob("*.lock"))
+    except OSError:
+        return False
+
+
 # Whether the failure was dealt with (on_error ran) in this process.
 _RUN = {"settled": False}
 
@@ -687,7 +696,8 @@ class _ErrorSeen(logging.Handler):
         self.seen = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.seen = True
+        if "cannot be locked" not in str(record.msg):     # another run's folder: not ours to change
+            self.seen = True
 
 
 def guard(files: dict[str, str], settings: dict, results: str = "results") -> None:

@@ -75,7 +75,7 @@ if not MAINTENANCE & set(sys.argv[1:]):
             + "\n".join(f"  {p}" for p in _problems))
     # SHA-256 of every input file, as it is now (each a regular file, checked above).
     DATA = steps.fingerprint(REDCAP)
-    if workflow.is_main_process:
+    if workflow.is_main_process and not steps.locked():
         # every error withdraws the report; a success record that does not vouch for the data
         # and the validated tables as they are now is withdrawn, whatever the rerun triggers
         steps.guard(REDCAP, steps.validation_settings(config))
