@@ -33,7 +33,7 @@ rule all:
 
 
 onsuccess:
-    steps.on_success()
+    on_success()
 
 
 onerror:

@@ -318,3 +318,16 @@ def test_a_build_killed_in_validation_leaves_no_report_and_says_validation_did_n
     assert res.returncode != 0 and "Validation failed: 1 failure(s)" in res.stdout + res.stderr
     assert md.read_text().startswith("# Validation report\n\n**Failed: 1 failure(s)**")
     _no_report(project, res.stdout + res.stderr)
+
+
+@pytest.mark.slow      # a render, paused
+def test_a_download_changed_while_the_run_goes_on_withdraws_what_it_built(project):
+    """The success record is checked again when the run ends: a download changed after
+    validation (here while the report renders) leaves no report, and the run fails."""
+    proc, _ = start_paused(project, "results/report/feasibility.pdf", "--forcerun", "render", seconds=10)
+    _bad_export(project)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, out[-3000:]
+    assert "records.csv is not the file that passed validation" in out and "changed while the run" in out
+    results = project / "results"
+    assert not (results / "report").exists() and not (results / "validation" / "passed.json").exists()

@@ -161,6 +161,10 @@ def on_error():
     steps.on_error(REDCAP, VALIDATION_SETTINGS)
 
 
+def on_success():
+    steps.on_success(REDCAP, VALIDATION_SETTINGS)
+
+
 def require_passed():
     """First line of every step that reads validated data: the downloads and the validated
     tables are, byte for byte, those that passed validation (steps.require_passed)."""
