@@ -230,7 +230,7 @@ def fingerprint(files: dict[str, str]) -> dict[str, str | None]:
     out = {}
     for path in files.values():
         try:
-            out[path] = sha256_regular(path)
+            out[path] = _sha256_cached(path)
         except OSError:
             out[path] = None
     return out
@@ -418,15 +418,17 @@ _HASHES_LOCK = threading.Lock()
 def _sha256_cached(path: str | os.PathLike) -> str:
     """SHA-256 of a regular file, remembered for the file as it is (device, inode, size,
     modification and change times: a change time cannot be set back, so new content under an
-    old date is read again)."""
+    old date is read again). A file changed in the last two seconds is read every time (its
+    change time could still repeat: timestamps are as coarse as the kernel's clock tick)."""
     st = os.stat(path)
     key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     with _HASHES_LOCK:
         known = _HASHES.get(key)
     if known is None:
         known = sha256_regular(path)
-        with _HASHES_LOCK:
-            _HASHES[key] = known
+        if time.time_ns() - st.st_ctime_ns > 2_000_000_000:
+            with _HASHES_LOCK:
+                _HASHES[key] = known
     return known
 
 
