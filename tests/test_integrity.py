@@ -280,8 +280,9 @@ def test_a_failed_validation_leaves_nothing_a_later_step_accepts(validated, tmp_
     assert steps.validation_state(files, settings, where)["outcome"] == "unknown"
     # before any job: the restored record, the tables and the report of other data go
     assert steps.check_verdict(files, settings, args[2], "results") == []
-    assert not (results / "validation" / "passed.json").exists() and not (results / "validated").exists()
-    assert not (results / "validation" / "report.md").exists()
+    assert json.loads((results / "validation" / "passed.json").read_text())["outcome"] == "withdrawn"
+    assert not (results / "validated").exists() and not (results / "validation" / "report.md").exists()
+    assert "passed.json is not a record of a validation that passed" in _refused(args)
 
 
 def test_the_report_says_did_not_finish_until_validation_ends(validated):

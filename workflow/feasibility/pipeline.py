@@ -492,10 +492,12 @@ def require_passed(files: dict[str, str], settings: dict, forms: str, passed: st
 def check_verdict(files: dict[str, str], settings: dict, forms: str, results: str = "results",
                   where: ValidationPaths | None = None) -> list[str]:
     """Before any job: a success record that does not vouch for the data as they are now
-    (:func:`verdict_problem`) is withdrawn with everything built from the data, and
-    validation's report with it when it describes other inputs, so that validation runs
-    again whatever the rerun triggers. Returns what could not be withdrawn (a read-only or
-    full disk): the run must then stop."""
+    (:func:`verdict_problem`) is withdrawn with the validated tables and the report, and
+    validation's report with them when it describes other inputs, so that validation runs
+    again whatever the rerun triggers, and no report stands meanwhile (the other results
+    wait: every step checks the verdict first, each reruns when the validated tables it
+    reads change, and a failed validation withdraws them all). Returns what could not be
+    withdrawn (a read-only or full disk): the run must then stop."""
     where = where or ValidationPaths(f"{results}/validation")
     stale = _exists(where.passed) or any(_exists(Path(results) / d) for d in DOWNSTREAM)
     if not stale:
@@ -504,10 +506,26 @@ def check_verdict(files: dict[str, str], settings: dict, forms: str, results: st
     if problem is None:
         return []
     print(f"The results in {results}/ do not match the data as they are now: {problem}.", file=sys.stderr)
-    stuck = withdraw(results)
+    stuck = _void(where.passed)
+    stuck += _discard_all([forms, Path(results) / "report"], "they do not match the data as they are now")
     if not _report_describes(files, settings, where):
         stuck += _discard_all([where.md, where.json, where.failures], "validation's report of other inputs")
+    _say_stuck(stuck)
     return stuck
+
+
+def _void(passed: str) -> list[str]:
+    """The success record replaced by a record of its withdrawal: it vouches for nothing, and
+    its steps that read no data (ancient inputs) are not rerun for it. What cannot be
+    replaced is removed or overwritten in place (:func:`_discard`)."""
+    if not _exists(passed):
+        return []
+    try:
+        write_json(passed, {"outcome": "withdrawn", "note": WITHDRAWN_NOTE.strip()})
+        print(f"Withdrawn: {passed} (it does not vouch for the data as they are now)", file=sys.stderr)
+        return []
+    except OSError:
+        return _discard_all([passed], "it does not vouch for the data as they are now")
 
 
 def _exists(path) -> bool:
