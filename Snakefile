@@ -11,6 +11,7 @@
 include: "workflow/rules/common.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/quality.smk"
+include: "workflow/rules/pull.smk"
 
 
 # The main report needs the study's analysis declarations (common.smk: declares_analysis);

@@ -131,7 +131,7 @@ def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(mon
             if k not in ("repeating", "missing_data_codes", "allow_paths_outside")} == {
         "records": "data/raw/records.csv", "dictionary": "data/raw/data_dictionary.csv",
         "instrument_designations": "data/raw/instrument_designations.csv", "events": "data/raw/events.csv",
-        "project_xml": None}
+        "project_xml": None, "no_identifiers": False, "api": None, "pull": None}
     assert config["validation"]["max_file_mb"] == 100              # the schema's default
     assert len(config["validation"]["rules"]) >= 30 and config["validation"]["derive"][0]["name"] == "age"
 
@@ -141,7 +141,10 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     config = load_study("study.yaml")
     assert config["statistics"] == {"confidence_level": 0.95, "quantile_definition": "stata_summarize",
-                                    "proportion_ci": "wilson"}
+                                    "proportion_ci": "wilson",
+                                    "adjustment": {"covariates": [], "baseline": True},
+                                    "imputation": {"m": 50, "iterations": 5, "seed": 20231,
+                                                   "other_timepoints": True}}
     assert config["report"] == {"title": None, "subtitle": None, "lang": "en-GB",
                                 "synthetic_subtitle": None, "sections": None, "narrative": {},
                                 "backend": "auto", "quarto_executable": None,
@@ -222,7 +225,7 @@ def test_every_problem_is_listed_with_file_line_key_value_and_what_is_allowed(tm
     assert "report.timeout_seconds is 0; allowed: a number greater than 0" in text
     assert "report.backend is ['pandoc']; allowed: one of 'auto', 'quarto', 'pandoc' - " in text
     assert (f"{path} line 8: unknown key extra; the top level allows: arms, derived, disclosure, dummy_data, "
-            "figures, flow, instruments, parameters, paths, quality, redcap, ") in text
+            "estimands, figures, flow, instruments, parameters, paths, quality, redcap, ") in text
     assert text.rstrip().endswith("config.schema.yaml")
 
 
@@ -281,7 +284,7 @@ def test_path_keys_are_found_in_the_schema():
                                 ("redcap", "instrument_designations"), ("redcap", "events"),
                                 ("redcap", "project_xml"), ("paths", "published_values"),
                                 ("instruments", "*", "parameters", "mapping_table"),
-                                ("report", "quarto_executable")}
+                                ("report", "quarto_executable"), ("redcap", "api", "token_file")}
 
 
 def test_the_full_trial_study_file_is_valid():

@@ -50,7 +50,10 @@ CATEGORIES = {
     "labels export", "API headers", "separator", "trailing comma", "repeat columns",
     "undesignated event", "checkbox code", "missing-data code", "branching", "broken rule",
     "participant missing from a form", "participant twice in a form", "duplicate choice labels",
+    "text is text",
 }
+# issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
+CATEGORIES |= {"identifiers", "value beyond limits"}
 REPORTS = ("feasibility.html", "feasibility.pdf", "quality.html", "quality.pdf")
 
 
@@ -372,6 +375,22 @@ def assert_nothing_built(proj: Path, out: str = "") -> None:
     assert not left, f"left after the failure: {left}\n{out[-2000:]}"
 
 
+def assert_absent(results: Path, texts: list[str]) -> None:
+    """No output holds any of ``texts`` (a PDF: its text)."""
+    if not texts:
+        return
+    import pymupdf
+
+    for path in (p for p in results.rglob("*") if p.is_file()):
+        if path.suffix == ".pdf":
+            with pymupdf.open(path) as doc:
+                content = " ".join(page.get_text() for page in doc)
+        else:
+            content = path.read_bytes().decode("utf-8", "replace")
+        found = [t for t in texts if t in content]
+        assert not found, f"{path} holds {found}"
+
+
 @pytest.mark.parametrize("case", [_param(c, cli=True) for c in CASES])
 def test_case_through_snakemake(case, built):
     proj = fresh_copy(built)
@@ -396,6 +415,7 @@ def test_case_through_snakemake(case, built):
         assert all((report_dir / name).exists() for name in REPORTS)
         for want in ([] if case["expect"] == "pass" else case["expect"]):    # warnings: reported
             find(failures_listed(proj), want)
+        assert_absent(proj / "results", case.get("absent") or [])
         return
 
     assert res.returncode != 0

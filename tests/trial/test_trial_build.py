@@ -103,6 +103,27 @@ def test_the_report_and_the_quality_report_are_built(project):
     assert "Allocated to Supported work placement" in (results / "figures" / "consort.svg").read_text()
 
 
+def test_the_report_prints_the_estimands_and_the_adjusted_analyses(project):
+    """Issue 23.1 and 23.2: the methods' estimands table, the adjusted tables with the
+    unadjusted estimates labelled supportive, each result named by its estimand, and the
+    primary narrative's adjusted difference is the table's cell."""
+    results = project / "results"
+    html = (results / "report" / "feasibility.html").read_text(encoding="utf-8")
+    assert "Estimands (ICH E9(R1))" in html
+    for text in ("E1 (primary)", "Intercurrent events and strategies", "treatment policy",
+                 "Adjusted difference (95% CI)", "Unadjusted, complete cases (supportive)",
+                 "Adjusted, multiple imputation (primary analysis)",
+                 "In paid work at 6 months (E1)", "WEMWBS at 6 months (E9)"):
+        assert text in html, text
+    cells = pd.read_csv(results / "tables" / "primary_adjusted.csv", keep_default_na=False)
+    adjusted = cells[cells["column"] == "adjusted"].iloc[0]
+    assert adjusted["statistic"] == "risk_difference_ci"
+    values = json.loads((results / "values" / "values.json").read_text(encoding="utf-8"))
+    text = json.dumps(values)
+    assert "primary_adjusted.in_paid_work.adjusted" in text
+    assert f"difference adjusted for site of {adjusted['text'].split(' ')[0]} percentage" in html
+
+
 def test_every_consort_box_adds_up_and_matches_the_export(consort, raw):
     b = consort
     screening, arm = raw["screening_arm_1"], raw["arm"]
@@ -181,7 +202,8 @@ def test_the_between_arm_risk_difference_by_hand(project, raw):
     assert value["parts"]["estimate"] == pytest.approx(100 * (p1 - p2))
     html = (project / "results" / "report" / "feasibility.html").read_text(encoding="utf-8")
     sign = "\u2212" if p1 < p2 else ""
-    assert f"a difference of {sign}{abs(100 * (p1 - p2)):.1f} percentage points" in html
+    # (issue 23.2: the narrative's difference is the adjusted one; the unadjusted is supportive)
+    assert f"unadjusted, supportive: {sign}{abs(100 * (p1 - p2)):.1f}," in html
 
 
 def test_the_pdf_has_no_overprinted_clipped_or_tiny_text(project):

@@ -63,6 +63,63 @@ def _mapping(loader, node, deep=False):
 
 _StudyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
+# YAML aliases (``*name``) repeat a node without copying it: a few hundred bytes of nested
+# aliases stand for billions of values, which checking or printing would then walk. The
+# document is composed first (aliases still shared) and refused when its expansion is
+# larger than this, before any value is built.
+MAX_EXPANDED_NODES = 100_000
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> tuple[int, yaml.Node | None]:
+    """How many nodes the document stands for once every alias is expanded (counting
+    stops past ``limit``), and the first node reached twice (an alias's anchor), if any."""
+    size: dict[int, int] = {}
+    open_: set[int] = set()
+    repeated = None
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
+                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        if done:
+            size[key] = min(limit + 1, 1 + sum(size[id(c)] for c in children))
+            open_.discard(key)
+            continue
+        if key in size:
+            repeated = repeated or node
+            continue
+        if key in open_:                # an alias inside the node it names
+            raise ConfigError(f"line {node.start_mark.line + 1}: a YAML alias refers to a node that holds it")
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children)
+    return size[id(root)], repeated
+
+
+def load_yaml(text: str, label: str, loader=None):
+    """A YAML document as a study file is read (:class:`_StudyLoader`): aliases whose
+    expansion exceeds :data:`MAX_EXPANDED_NODES` nodes, or nesting too deep for the
+    reader, are refused with a :class:`ConfigError` before any value is built."""
+    loader = (loader or _StudyLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            total, repeated = _expanded_size(node, MAX_EXPANDED_NODES)
+        except ConfigError as err:
+            raise ConfigError(f"{label} {err}") from None
+        if total > MAX_EXPANDED_NODES:
+            where = f" line {repeated.start_mark.line + 1}" if repeated is not None else ""
+            raise ConfigError(f"{label}{where}: YAML aliases (*name) expand this document to more than "
+                              f"{MAX_EXPANDED_NODES:,} values; refused before expanding it")
+        return loader.construct_document(node)
+    except RecursionError:
+        raise ConfigError(f"{label}: not a usable study file: its YAML is nested too deeply") from None
+    finally:
+        loader.dispose()
+
 
 def schema() -> dict:
     """The study file's JSON Schema (a fresh copy: the default-filling validator would
@@ -178,7 +235,7 @@ def _read_study_file(path: Path) -> _Source:
         raise ConfigError(f"study file {label} {problem}")
     text = read_regular(path).decode("utf-8-sig", errors="replace")
     try:
-        data = yaml.load(text, Loader=_StudyLoader)
+        data = load_yaml(text, label)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -274,8 +331,22 @@ def _shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = repr(value) if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        text = repr(value[:100])
+    else:       # bounded: a large list or mapping is not formatted whole to show 80 characters
+        text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _bounded_repr():
+    import reprlib
+    r = reprlib.Repr()
+    r.maxlevel, r.maxdict, r.maxlist, r.maxtuple, r.maxset, r.maxstring, r.maxother, r.maxlong = \
+        3, 6, 6, 6, 6, 90, 90, 90
+    return r
+
+
+_REPR = _bounded_repr()
 
 
 def _kind(value: Any) -> str:
@@ -467,16 +538,18 @@ def _typed(value: Any, sub: dict, root: dict) -> Any:
         return None            # YAML's null, where the schema allows it beside text
     if isinstance(value, str) and types and "string" not in types and "str" not in types:
         try:
-            return yaml.safe_load(value)
+            return load_yaml(value, COMMAND_LINE, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
             return value
     return value
 
 
 def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_STUDY,
-               overrides: Mapping | None = None) -> dict:
+               overrides: Mapping | None = None, pulling: bool = False) -> dict:
     """The study configuration: ``files`` (one study file, or several merged in order)
-    with ``overrides`` on top, checked against the schema, defaults filled in.
+    with ``overrides`` on top, checked against the schema, defaults filled in. With
+    ``redcap.api``, the REDCap downloads are the latest pull's (:func:`feasibility.pull.resolve`);
+    ``pulling``: the study is loaded to pull, so having no pull yet is no problem.
 
     Raises :class:`ConfigError` listing every problem."""
     if isinstance(files, (str, os.PathLike)):
@@ -495,7 +568,11 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
         top = _resolve_paths(_typed(dict(overrides), root, root), Path.cwd(), keys)
         sources.append(_Source(COMMAND_LINE, top))
         _merge(config, top)
-    found = problems(config, sources, root, fill_defaults=True) or redcap_problems(config, sources)
+    tokens = token_problems(config, sources)
+    found = problems(config, sources, root, fill_defaults=True) + tokens
+    if not found:
+        found = api_problems(config, files[-1], sources, pulling) or redcap_problems(config, sources)
+    found = found or markdown_problems(config, sources)      # feasibility.escape: text is text
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
@@ -568,6 +645,53 @@ def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None
 METADATA = ("dictionary", "instrument_designations", "events")
 
 
+def token_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
+    """A REDCap API token written in the study file (or given with --config) is refused, and
+    taken out of ``config`` so that no message shows it."""
+    found = []
+    redcap = config.get("redcap")
+    for holder, path in ((redcap, ("redcap",)), ((redcap or {}).get("api") if isinstance(redcap, dict) else None,
+                                                 ("redcap", "api"))):
+        if isinstance(holder, dict) and "token" in holder:
+            del holder["token"]
+            label, line = _where(path + ("token",), sources)
+            where = "the command line (--config)" if label == COMMAND_LINE else label + (f" line {line}" if line else "")
+            found.append(f"{where}: {'.'.join(path + ('token',))}: an API token is never accepted in the study "
+                         "file (whoever reads the file, a copy or its history would hold the project's rights); "
+                         "give redcap.api.token_env: NAME (an environment variable holding it) or "
+                         "redcap.api.token_file: PATH (a file readable only by you); remove the token from the file")
+    return found
+
+
+def api_problems(config: dict, study_file, sources: Sequence[_Source] = (), pulling: bool = False) -> list[str]:
+    """``redcap.api``: one token source; the downloads resolved to the latest pull (or the
+    pinned one); a study with no pull yet needs one before it can be built."""
+    redcap = config.get("redcap") or {}
+    api = redcap.get("api")
+
+    def at(*key: str) -> str:
+        label, line = _where(("redcap",) + key, sources)
+        return label + (f" line {line}" if line else "")
+
+    if not api:
+        if redcap.get("pull"):
+            return [f"{at('pull')}: redcap.pull names a pull, but the study file has no redcap.api section"]
+        return []
+    given = [k for k in ("token_env", "token_file") if api.get(k)]
+    if len(given) != 1:
+        return [f"{at('api')}: redcap.api needs exactly one token source, token_env: NAME (an environment "
+                "variable) or token_file: PATH (a file readable only by you); "
+                + (f"it gives both {' and '.join(given)}" if given else "it gives neither")]
+    from .pull import pulls_folder, resolve
+
+    found = [f"{at('pull')}: {p}" for p in resolve(config, study_file)]
+    if not found and not redcap.get("records") and not pulling:
+        found.append(f"{at('api')}: the downloads come from the REDCap API, but "
+                     f"{pulls_folder(config, study_file)} holds no complete pull yet: run `snakemake pull` "
+                     "(or `feasibility pull`) first")
+    return found
+
+
 def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
     """The ``redcap`` block names the project's metadata one way: the data dictionary (with
     the instrument designations and events), or the project XML."""
@@ -577,6 +701,8 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
         label, line = _where(("redcap", key), sources)
         return label + (f" line {line}" if line else "")
 
+    if redcap.get("api") and not redcap.get("records"):
+        return []                   # to be pulled (api_problems)
     given = [k for k in METADATA if redcap.get(k)]
     if redcap.get("project_xml") and given:
         return [f"{at('project_xml')}: redcap names both project_xml and {', '.join(given)}; the project "
@@ -588,6 +714,17 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
                 "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
                 "redcap.project_xml"]
     return []
+
+
+def markdown_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
+    """The study author's Markdown (text blocks, narrative templates) holds no shortcode,
+    raw HTML, raw block, image, script link or attribute (``feasibility.escape``)."""
+    from .escape import markdown_problems as found
+
+    def where(path: tuple) -> str:
+        label, line = _where(tuple(p for p in path if not isinstance(p, int)), sources)
+        return label + (f" line {line}" if line else "")
+    return found(config, where)
 
 
 def default_filling():

@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from .escape import markdown
 from .paper import decimals as printed_decimals
 from .paper import printed
 from .stats import format_number, round_half_up
@@ -60,8 +61,8 @@ def _part_text(value: Mapping, part: str) -> str:
     x = value["parts"][part]
     if x is None:
         return "—"
-    if isinstance(x, str):
-        return _month(x) if re.fullmatch(r"\d{4}-\d{2}", x) else x
+    if isinstance(x, str):   # a month, or a label (of a choice, from the data): plain text
+        return _month(x) if re.fullmatch(r"\d{4}-\d{2}", x) else markdown(x)
     text = format_number(float(x), int(value.get("decimals", {}).get(part, 0)))
     return text + "%" if part == "pct" else text
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .config import sha256_regular, small_cell_threshold
 from .io import write_csv, write_json, write_text
+from .provenance import ProvenanceError
 
 sha256 = sha256_regular
 
@@ -58,7 +59,7 @@ def step(func):
             result = func(*args, **kwargs)
         except BaseException as error:
             if log_file:
-                why = (f"{error}\n" if isinstance(error, ValidationFailed)   # the data, not the code
+                why = (f"{error}\n" if isinstance(error, (ValidationFailed, ProvenanceError))  # the data, not the code
                        else traceback.format_exc())
                 write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
                                      + why + "".join(rule_log.lines))
@@ -244,6 +245,8 @@ def validation_settings(config: dict) -> dict:
     for key in ("missing_data_codes", "repeating"):
         if (config.get("redcap") or {}).get(key) is not None:
             settings[key] = config["redcap"][key]
+    if (config.get("redcap") or {}).get("no_identifiers"):
+        settings["no_identifiers"] = True
     return settings
 
 
@@ -281,7 +284,16 @@ def validation_report(result, files: dict[str, str], sha: dict[str, str | None],
         "inputs": _input_rows(files, sha, result), "settings": settings, **d,
         "groups": json.loads(groups.to_json(orient="records")),
         "failures_file": ValidationPaths().failures if len(frame) else None,
+        **_pulled(files),
     }
+
+
+def _pulled(files: dict[str, str]) -> dict:
+    """The pull the records export came from (``feasibility.pull``), when it was pulled."""
+    from .pull import describe, pull_provenance
+
+    info = pull_provenance(files.get("records"))
+    return {"pull": {"name": info.get("pull"), "described": describe(info)}} if info else {}
 
 
 def unfinished_report(files: dict[str, str], sha: dict[str, str | None], settings: dict) -> dict:
@@ -310,6 +322,8 @@ def report_markdown(report: dict) -> str:
     for e in report["inputs"]:
         rows = "" if e.get("rows") is None else f"{e['rows']:,}"
         lines.append("| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |")
+    if report.get("pull"):
+        lines += ["", f"Data {_md(report['pull']['described'])}."]
     if report["export_date"]:
         lines += ["", f"Export date: {report['export_date']}."]
     if report["notes"]:

@@ -49,6 +49,7 @@ class Provenance:
     invented: tuple[str, ...] = ()
     files: dict = field(default_factory=dict)
     command: str = ""                # how to make the data again (the dummy generator's)
+    pull: str = ""                   # data pulled from REDCap's API: the pull, in words (feasibility.pull)
 
     def changed_files(self, current: dict[str, str | None]) -> list[str]:
         """Files the generator wrote whose SHA-256 differs now (``current``: name -> hash)."""
@@ -74,11 +75,16 @@ def write_provenance(out: Path, written: list[Path], **info) -> Path:
     return path
 
 
+class ProvenanceError(ValueError):
+    """A provenance file that is present but cannot be used; the message names it."""
+
+
 def read_provenance(path: str | Path | None) -> Provenance | None:
     """The provenance in ``path`` (the file, or the data folder holding it); None when absent.
 
-    A file that is present but unreadable is an error: the report must not silently
-    present synthetic data as real.
+    A file that is present but unreadable is an error (:class:`ProvenanceError`, naming the
+    file, the line and what is wrong): the report must not silently present synthetic data
+    as real.
     """
     if not path:
         return None
@@ -87,20 +93,34 @@ def read_provenance(path: str | Path | None) -> Provenance | None:
         path = path / FILE
     if not path.exists():
         return None
+    why = "; the report cannot tell whether the data are synthetic"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as err:
-        raise ValueError(f"{path}: not valid JSON ({err}); the report cannot tell whether the "
-                         "data are synthetic") from err
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except json.JSONDecodeError as err:
+        raise ProvenanceError(f"{path} line {err.lineno}: not valid JSON ({err.msg}){why}") from None
+    except UnicodeDecodeError as err:
+        raise ProvenanceError(f"{path}: not UTF-8 text (byte offset {err.start}){why}") from None
+    except RecursionError:
+        raise ProvenanceError(f"{path}: its JSON is nested too deeply{why}") from None
+    except OSError as err:
+        raise ProvenanceError(f"{path}: cannot be read ({err.strerror or err}){why}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("synthetic"), bool):
-        raise ValueError(f"{path}: needs a true/false 'synthetic' entry")
+        raise ProvenanceError(f"{path}: needs a true/false 'synthetic' entry")
     return Provenance(synthetic=raw["synthetic"], generator=raw.get("generator", ""),
                       generator_version=raw.get("generator_version", ""),
                       cohort=raw.get("cohort", ""), seed=raw.get("seed"),
                       calibrated_to=raw.get("calibrated_to") or {},
                       statement=raw.get("statement", ""),
                       invented=tuple(raw.get("invented") or ()), files=raw.get("files") or {},
-                      command=raw.get("command", ""))
+                      command=raw.get("command", ""), pull=_pull_words(raw))
+
+
+def _pull_words(raw: dict) -> str:
+    if raw.get("format") != "feasibility-pull/1":
+        return ""
+    from .pull import describe
+
+    return describe(raw)
 
 
 def is_synthetic(prov: Provenance | None) -> bool:

@@ -9,7 +9,10 @@ Two back ends sit behind :func:`render_report`:
   rule shows them even when the render succeeds (``pipeline.step``).
 * **pandoc** -- the ``pandoc`` of ``pypandoc-binary`` and the ``typst`` wheel, for
   machines without Quarto. pandoc does not know Quarto's shortcodes, so
-  ``{{< include FILE >}}`` is expanded here; Quarto-only YAML keys are dropped;
+  ``{{< include FILE >}}`` is expanded here, when it stands alone on its line and FILE
+  lies inside the report's folder (any other shortcode is refused: the report's text
+  is escaped, ``feasibility.escape``, so no label can spell one); Quarto-only YAML keys
+  are dropped;
   the options that matter (``toc``, ``toc-depth``, ``number-sections``, ``css``,
   ``papersize``, ``margin``, ``include-in-header``) are read from the same
   ``_quarto.yml``. Typst's warnings are logged.
@@ -252,18 +255,27 @@ def expand_includes(path: Path, project_dir: Path | None = None) -> str:
     """Text of ``path`` with each ``{{< include FILE >}}`` replaced by FILE's expanded text.
 
     As in Quarto, FILE is relative to the file that includes it, or to the project
-    directory when it starts with ``/``. A missing file or an include cycle is an error.
+    directory when it starts with ``/``, and an include stands alone on its line (one
+    inside a line of text is not expanded, and the render refuses it). FILE must lie
+    inside the project directory (the build copy of ``report/``): a path that leads out
+    of it, by ``..`` or a symbolic link, is an error, as are a missing file and an
+    include cycle.
     """
     path = Path(path).resolve()
     return _expand(path, Path(project_dir or path.parent).resolve(), (path,))
 
 
+INCLUDE_LINE = re.compile(r"^[ \t]*\{\{<[ \t]*include[ \t]+(?P<file>[^<>\s]+|\"[^\"<>\n]+\"|'[^'<>\n]+')[ \t]*>\}\}[ \t]*$",
+                          re.MULTILINE)
+
+
 def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
     def include(match: re.Match) -> str:
-        if match["name"] != "include":
-            return match[0]
-        name = match["args"].strip().strip("\"'")
+        name = match["file"].strip("\"'")
         target = (project_dir / name.lstrip("/") if name.startswith("/") else path.parent / name).resolve()
+        if not target.is_relative_to(project_dir):
+            raise RenderError(f"{path}: the include {name} leads outside the report's folder "
+                              f"{project_dir}; only the report's own files can be included")
         if target in chain:
             cycle = " -> ".join(p.name for p in (*chain, target))
             raise RenderError(f"include cycle in {chain[0]}: {cycle}")
@@ -271,7 +283,7 @@ def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
             raise RenderError(f"{path}: included file not found: {name} (looked for {target})")
         return _expand(target, project_dir, (*chain, target))
 
-    return SHORTCODE.sub(include, path.read_text(encoding="utf-8"))
+    return INCLUDE_LINE.sub(include, path.read_text(encoding="utf-8"))
 
 
 # ----------------------------------------------------------------------------- pandoc + Typst
@@ -281,7 +293,8 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
     stem = Path(document).stem
     leftover = SHORTCODE.search(text)
     if leftover:
-        raise RenderError(f"the pandoc back end expands only include shortcodes, not {leftover[0]}")
+        raise RenderError(f"the pandoc back end expands only include shortcodes that stand alone on "
+                          f"their line, not {leftover[0][:200]}")
     front_matter, body = split_front_matter(text)
     metadata = {k: front_matter[k] for k in PANDOC_METADATA if k in front_matter}
     markdown = (f"---\n{yaml.safe_dump(metadata, sort_keys=True, allow_unicode=True)}---\n\n" if metadata else "") + body
@@ -402,8 +415,11 @@ def _prepare_images(node, project_dir: Path) -> None:
     if isinstance(node, dict):
         if node.get("t") == "Image":
             attr, _, (src, _) = node["c"]
-            if not re.match(r"[a-zA-Z][\w+.-]*:", src) and not (project_dir / src).is_file():
-                raise RenderError(f"figure image not found: {src} (relative to {project_dir})")
+            if not re.match(r"[a-zA-Z][\w+.-]*:", src):
+                if not (project_dir / src).resolve().is_relative_to(project_dir.resolve()):
+                    raise RenderError(f"figure image {src} lies outside the report's folder {project_dir}")
+                if not (project_dir / src).is_file():
+                    raise RenderError(f"figure image not found: {src} (relative to {project_dir})")
             alt = dict(attr[2]).get("fig-alt")
             if alt:
                 attr[2] = [kv for kv in attr[2] if kv[0] != "fig-alt"]

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import eq5d_method
+from . import escape
 from .config import small_cell_threshold
 from .io import write_text
 from .narrative import render_all
@@ -45,13 +46,20 @@ DEFAULT_SYNTHETIC_SUBTITLE = "Built from synthetic data, not the study's data"
 BODY = "{{< include _generated/body.md >}}"
 PAGE_BREAK = "```{=typst}\n#pagebreak(weak: true)\n```\n"
 
+def _raw_block(fmt: str, content: str) -> str:
+    """A raw block of ``content``, fenced by more backticks than any line of it starts with
+    (a label holding a line of backticks cannot end the block early)."""
+    runs = [len(m[1]) for m in re.finditer(r"(?m)^[ \t]*(`{3,})", content)]
+    fence = "`" * max([3] + [n + 1 for n in runs])
+    return f"{fence}{{={fmt}}}\n{content}\n{fence}\n"
+
+
 def table_block(html: str) -> str:
     """A great-tables table for the report: its HTML for the HTML formats, and the same
     table typeset in Typst for the PDF (``feasibility.typeset``), so that both back ends
     print the same PDF table. Quarto is told, in the HTML, not to convert it itself."""
     html = html.strip()
-    return ("```{=html}\n" + html + "\n```\n\n"
-            "```{=typst}\n" + html_table_to_typst(html) + "\n```\n")
+    return _raw_block("html", html) + "\n" + _raw_block("typst", html_table_to_typst(html))
 
 
 def html_block(path: str | Path) -> str:
@@ -67,18 +75,19 @@ def md_table(df: pd.DataFrame, *, label: str | None = None, title: str = "",
     return table_block(html_fragment(frame_gt(df, title=title, label=label, table_id=table_id)))
 
 
-def figure(build: Path, svg: str, caption: str | tuple[str, str]) -> str:
-    """A figure of the report: the SVG copied into the build, its caption ("**Figure 1** …",
-    or a caption given whole) and its alternative text. The SVG is drawn at the size it
-    is printed (``figures.common.TEXT_WIDTH_IN``), so it is placed at its own size."""
-    if isinstance(caption, tuple):
-        caption = f"**{caption[0]}** {caption[1]}"
+def figure(build: Path, svg: str, caption: tuple[str, str]) -> str:
+    """A figure of the report: the SVG copied into the build, its caption ("**Figure 1** …"
+    from its label and text, both plain text) and its alternative text (the figure's
+    ``.alt.txt``, else the caption). The SVG is drawn at the size it is printed
+    (``figures.common.TEXT_WIDTH_IN``), so it is placed at its own size."""
+    label, text = caption
+    shown = f"**{escape.markdown(label)}** {escape.markdown(text)}" if label else escape.markdown(text)
     dest = build / "figures" / Path(svg).name
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(svg, dest)
     alt = Path(svg).with_suffix("").with_suffix(".alt.txt")
-    alt_text = alt.read_text(encoding="utf-8").strip().replace('"', "'") if alt.exists() else caption
-    return f'![{caption}](figures/{dest.name}){{fig-alt="{alt_text}"}}\n'
+    alt_text = alt.read_text(encoding="utf-8").strip() if alt.exists() else f"{label} {text}".strip()
+    return f'![{shown}](figures/{dest.name}){{fig-alt="{escape.alt(alt_text)}"}}\n'
 
 
 # ----------------------------------------------------------------------------- data statement
@@ -90,21 +99,22 @@ def data_statement(prov: Provenance | None, changed: list[str] | None = None) ->
     """
     if not is_synthetic(prov):
         return ""
-    lines = ["**Synthetic data — not the study's data.** " + (prov.statement or
-             "These data were made by a generator, not collected from participants.")]
+    lines = ["**Synthetic data — not the study's data.** " + escape.markdown(
+        prov.statement or "These data were made by a generator, not collected from participants.")]
     cal = prov.calibrated_to or {}
     if cal.get("publication"):
         lines.append(f"They were made to reproduce the published aggregates of the paper "
-                     f"({cal['publication']}): where the report and the paper agree, that "
+                     f"({escape.markdown(cal['publication'])}): where the report and the paper agree, that "
                      "shows the pipeline reproduces the paper's analysis, not that the data "
                      "are real.")
     if prov.invented:
         lines.append("Invented by the generator"
                      + (" (the paper does not publish them)" if cal.get("publication") else "")
-                     + ": " + "; ".join(prov.invented) + ".")
+                     + ": " + "; ".join(escape.markdown(i) for i in prov.invented) + ".")
     if changed:
         lines.append(f"**{len(changed)} file(s) were changed after the generator wrote them** "
-                     f"({', '.join(changed)}): the results below are of the changed data.")
+                     f"({', '.join(escape.markdown(c) for c in changed)}): the results below are of the "
+                     "changed data.")
     style = ("border: 2px solid #9a4a00; background: #fff4e6; padding: 0.6em 1em; "
              "margin: 1em 0; border-radius: 4px;")
     return ("```{=typst}\n#block(stroke: 1.2pt + rgb(\"#9a4a00\"), fill: rgb(\"#fff4e6\"), "
@@ -118,17 +128,6 @@ def _changed_files(prov: Provenance | None, validation: dict) -> list[str]:
         return []
     current = {e["file"]: e.get("sha256") for e in validation.get("exports", [])}
     return prov.changed_files(current)
-
-
-def _set_subtitle(build: Path, subtitle: str) -> None:
-    """Put the synthetic-data subtitle in the build copy's front matter (the title page)."""
-    qmd = build / "feasibility.qmd"
-    text = qmd.read_text(encoding="utf-8")
-    new, count = re.subn(r'(?m)^subtitle:.*$', f'subtitle: "{subtitle}"', text, count=1)
-    if not count:
-        new = re.sub(r'(?m)^(title:.*)$', lambda m: m.group(1) + f'\nsubtitle: "{subtitle}"',
-                     text, count=1)
-    write_text(qmd, new)
 
 
 # ----------------------------------------------------------------------------- methods
@@ -150,10 +149,10 @@ def _has_publication(config: dict) -> bool:
 def timepoints_text(config: dict) -> str:
     """The study's time points and the definition of the start date they count from."""
     schedule = (config.get("timepoints") or {}).get("schedule") or {}
-    labels = [_lower_first(v.get("label", k) if isinstance(v, dict) else k)
+    labels = [escape.markdown(_lower_first(v.get("label", k) if isinstance(v, dict) else k))
               for k, v in schedule.items()]
     text = f"Time points: {_joined(labels)} after the start date.\n" if labels else ""
-    return text + config["study"]["start_date_definition"] + "\n"
+    return text + escape.markdown(config["study"]["start_date_definition"]) + "\n"
 
 
 def missing_items_text(config: dict, label: str | None = "Table 9") -> str:
@@ -171,7 +170,7 @@ def missing_items_text(config: dict, label: str | None = "Table 9") -> str:
             from .scoring.registry import scorer
             fraction = scorer("wrfq").parameters(raw.get("parameters"))["max_not_applicable_fraction"]
             title = subscale_title((raw.get("rename") or {}).get("wrfq", "wrfq"), instruments)
-            text += (f' The {title} is not scored when "does not apply to my job" is ticked for\n'
+            text += (f' The {escape.markdown(title)} is not scored when "does not apply to my job" is ticked for\n'
                      f"more than {fraction:.0%} of its items.")
     if not rules:
         return text + "\n"
@@ -230,7 +229,18 @@ def assumptions_text(config: dict) -> str:
     if not items:
         return ""
     return ("**Assumptions** (facts that public instrument documentation does not confirm):\n\n"
-            + "\n".join(f"- **{k}**: {' '.join(v.split())}" for k, v in items) + "\n")
+            + "\n".join(f"- **{escape.markdown(k)}**: {escape.markdown(' '.join(v.split()))}"
+                        for k, v in items) + "\n")
+
+
+def estimands_text(config: dict, label: str | None = None) -> str:
+    """The estimands table (issue 23.1): each estimand's five ICH E9(R1) attributes."""
+    from .analysis.estimands import estimands_frame
+    frame = estimands_frame(config)
+    if frame.empty:
+        return ""
+    return md_table(frame, label=label, table_id="estimands",
+                    title="Estimands (ICH E9(R1)): what each analysis estimates")
 
 
 def small_cell_rule(config: dict) -> str:
@@ -239,7 +249,7 @@ def small_cell_rule(config: dict) -> str:
     if not k:
         return ("**Small cells.** No small-cell rule was applied: counts of 1 and more are "
                 "printed" + (", as in the paper." if _has_publication(config) else "."))
-    labels = [t.get("label") or t.get("title") or tid
+    labels = [escape.markdown(t.get("label") or t.get("title") or tid)
               for tid, t in (config.get("tables") or {}).items()]
     where = f"In the tables ({_joined(labels)})" if labels else "In the tables"
     return (f"**Small cells.** {where}, counts of 1 to {k - 1} "
@@ -332,7 +342,7 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
         if section.get("new_page"):
             body.append(PAGE_BREAK)
         if section.get("title"):
-            body.append("#" * int(section.get("level", 1)) + f" {section['title']}\n")
+            body.append("#" * int(section.get("level", 1)) + f" {escape.markdown(section['title'])}\n")
         for j, item in enumerate(section.get("content") or []):
             if "text" in item:
                 body.append(item["text"].strip() + "\n")
@@ -364,6 +374,8 @@ def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val
         return assumptions_text(config)
     if name == "small_cell_rule":
         return small_cell_rule(config) + "\n"
+    if name == "estimands":
+        return estimands_text(config, item.get("label"))
     letter = item.get("label", APPENDICES[name])
     if name == "appendix_reproduction":
         comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)
@@ -380,14 +392,16 @@ def write_qmd(path: Path, config: dict, prov: Provenance | None, body: str) -> N
     """``report/feasibility.qmd``'s copy with the study's title, subtitle and language in
     its front matter and the declared body in place of its body include."""
     report = config.get("report") or {}
-    meta = {"title": report.get("title") or config["study"]["title"],
-            "subtitle": (report.get("synthetic_subtitle") or DEFAULT_SYNTHETIC_SUBTITLE)
-            if is_synthetic(prov) else report.get("subtitle"),
-            "lang": report.get("lang") or "en-GB"}
+    subtitle = ((report.get("synthetic_subtitle") or DEFAULT_SYNTHETIC_SUBTITLE)
+                if is_synthetic(prov) else report.get("subtitle"))
+    # pandoc and Quarto read the title and subtitle as Markdown: plain text, escaped as such
+    meta = {"title": escape.front_matter_text(report.get("title") or config["study"]["title"]),
+            "subtitle": escape.front_matter_text(subtitle) if subtitle else None,
+            "lang": escape.yaml_scalar(report.get("lang") or "en-GB")}
     text = path.read_text(encoding="utf-8")
     for key, value in meta.items():
-        line = f"{key}: {json.dumps(value, ensure_ascii=False)}" if value else ""
-        text, count = re.subn(rf"(?m)^{key}:.*\n", line + "\n" if line else "", text, count=1)
+        line = f"{key}: {value}" if value else ""
+        text, count = re.subn(rf"(?m)^{key}:.*\n", lambda _: line + "\n" if line else "", text, count=1)
         if not count and line:
             text = text.replace("---\n", f"---\n{line}\n", 1)
     if BODY not in text:
@@ -459,10 +473,14 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
     versions.append(("pandoc", pypandoc.get_pandoc_version()))
     if is_synthetic(prov):
         cal = prov.calibrated_to or {}
-        data = (f"Data: synthetic, made by the generator {prov.generator} {prov.generator_version} "
-                f"({prov.cohort} cohort), seed {prov.seed}"
-                + (f", calibrated to {cal['publication']}" if cal.get("publication") else "")
-                + f". Regenerate them with `{prov.command or 'python -m feasibility.synth --out data/raw'}`.\n\n")
+        data = (f"Data: synthetic, made by the generator {escape.markdown(prov.generator)} "
+                f"{escape.markdown(prov.generator_version)} "
+                f"({escape.markdown(prov.cohort)} cohort), seed {escape.markdown(prov.seed)}"
+                + (f", calibrated to {escape.markdown(cal['publication'])}" if cal.get("publication") else "")
+                + f". Regenerate them with "
+                  f"{escape.code(prov.command or 'python -m feasibility.synth --out data/raw')}.\n\n")
+    elif prov is not None and prov.pull:
+        data = f"Data: {escape.markdown(prov.pull)}.\n\n"
     else:
         data = "Data: exports with no generator's provenance file (real data).\n\n"
     return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"

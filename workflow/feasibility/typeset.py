@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import math
 import re
-import string
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Iterator
 
+from feasibility.escape import typst as typst_text
 from feasibility.figures.common import TEXT_WIDTH_IN
 
 # Sizes in points; the report's body text is 11 pt.
@@ -110,7 +110,6 @@ def parse_html(text: str) -> Element:
 
 
 # ----------------------------------------------------------------------------- Typst markup
-_ESCAPED = set(string.punctuation)
 
 
 # A word this long (a configuration key, a file path) may break after its separators:
@@ -126,8 +125,7 @@ def _breakable(word: str) -> str:
 def escape(text: str) -> str:
     """Plain text as Typst markup: every ASCII punctuation mark escaped, whitespace
     collapsed, long words given break opportunities."""
-    text = re.sub(r"\S+", lambda m: _breakable(m[0]), re.sub(r"\s+", " ", text))
-    return "".join("\\" + ch if ch in _ESCAPED else ch for ch in text)
+    return typst_text(re.sub(r"\S+", lambda m: _breakable(m[0]), re.sub(r"\s+", " ", text)))
 
 
 def markup(node: Element | str) -> str:

@@ -93,6 +93,8 @@ CELL_PARTS = {   # statistic -> (value kind, parts from the cell's columns)
                                          "upper": "upper", "n": "n"}),
     "mean_difference_ci": ("change_ci", {"estimate": "estimate", "lower": "lower",
                                          "upper": "upper", "n": "n"}),
+    "ratio_ci": ("change_ci", {"estimate": "estimate", "lower": "lower", "upper": "upper",
+                               "n": "n"}),
 }
 CELL_COUNT_PARTS = {"count", "n", "denominator"}
 

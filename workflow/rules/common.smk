@@ -25,8 +25,10 @@ PKG = BASE / "workflow" / "feasibility"
 SCHEMAS = BASE / "schemas"
 STUDY_FILES = ([relative_to_cwd(p) for p in workflow.config_settings.configfiles]
                or [str(BASE / "config" / "config.yaml")])
+# `snakemake pull` (rule pull, workflow/rules/pull.smk) needs no downloads yet.
+PULLING = "pull" in sys.argv[1:]
 try:
-    _study = load_study(STUDY_FILES, overrides=dict(workflow.config_settings.config))
+    _study = load_study(STUDY_FILES, overrides=dict(workflow.config_settings.config), pulling=PULLING)
 except ConfigError as error:
     if workflow.is_main_process:
         steps.withdraw("results")         # a run that fails leaves no report
@@ -64,7 +66,7 @@ MAIN_REPORT = declares_analysis(config)
 # Maintenance commands need no data (a folder locked by a killed run must be unlockable).
 MAINTENANCE = {"--unlock", "--cleanup-metadata", "--cm", "--list-rules", "--list", "-l",
                "--lint", "--cleanup-shadow", "--list-target-rules", "--lt"}
-if not MAINTENANCE & set(sys.argv[1:]):
+if not MAINTENANCE & set(sys.argv[1:]) and not PULLING:
     _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6,
                              roots=input_roots(config, STUDY_FILES))
     if _problems:
@@ -124,7 +126,7 @@ def table_code(kind):
         found.append(name)
         text = (PKG / "tables" / f"{name}.py").read_text(encoding="utf-8")
         todo += re.findall(r"^from feasibility\.tables\.(\w+) import", text, re.MULTILINE)
-    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common"})))
+    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common"})), "escape.py")
 
 
 def code(*modules):
@@ -158,6 +160,8 @@ VALIDATION_SETTINGS = steps.validation_settings(config)
 
 
 def on_error():
+    if PULLING:         # a failed pull leaves the reports of the pull before it as they were
+        return
     steps.on_error(REDCAP, VALIDATION_SETTINGS)
 
 

@@ -13,7 +13,7 @@ rule figure:
         interface(),
         analysis=analysis_dataset,
         passed=VALIDATED,
-        code=code("figures", "analysis"),
+        code=code("figures", "analysis", "escape.py", "tables/tipping_point.py", "tables/adjusted.py"),
     output:
         svg="results/figures/{figure}.svg",
         png="results/figures/{figure}.png",
@@ -23,7 +23,11 @@ rule figure:
     wildcard_constraints:
         figure="|".join(FIGURE_IDS) or "(?!)",
     params:
-        settings=lambda w: {**ANALYSIS_SETTINGS, "figures": {w.figure: config["figures"][w.figure]}},
+        settings=lambda w: {**ANALYSIS_SETTINGS, "figures": {w.figure: config["figures"][w.figure]},
+                            # a tipping-point figure redoes its table's imputations
+                            **(config_subset(config, ["statistics", "estimands", "tables"])
+                               if config["figures"][w.figure].get("kind") == "tipping_point"
+                               else {})},
     log:
         "results/logs/figure_{figure}.log",
     threads: 1

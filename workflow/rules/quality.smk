@@ -16,7 +16,7 @@ rule quality_table:
     input:
         forms=FORMS,
         passed=VALIDATED,        # validation's report.json beside it is read too
-        code=lambda w: code("quality", "tables/common.py"),
+        code=lambda w: code("quality", "tables/common.py", "escape.py"),
     output:
         html=f"{QUALITY}/tables/quality_{{table}}.html",
         csv=f"{QUALITY}/tables/quality_{{table}}.csv",
@@ -41,7 +41,7 @@ rule quality_figure:
     input:
         forms=FORMS,
         passed=VALIDATED,
-        code=code("quality", "figures/common.py"),
+        code=code("quality", "figures/common.py", "escape.py"),
     output:
         svg=f"{QUALITY}/figures/quality_{{figure}}.svg",
         png=f"{QUALITY}/figures/quality_{{figure}}.png",
@@ -73,7 +73,7 @@ rule quality_sources:
         qmd="report/quality.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("quality", "report_content.py", "typeset.py"),
+        code=code("quality", "report_content.py", "typeset.py", "escape.py"),
     output:
         directory("results/report/quality_build"),
     params:

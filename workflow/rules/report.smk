@@ -14,15 +14,16 @@ rule report_sources:
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
         code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "narrative.py",
-                  "figures/spec.py",
-                  "provenance.py", "eq5d_method.py", "paper.py", "scoring/registry.py"),
+                  "figures/spec.py", "escape.py",
+                  "provenance.py", "eq5d_method.py", "paper.py", "scoring/registry.py",
+                  "analysis/estimands.py"),
     output:
         directory("results/report/build"),
     params:
         # what the report says of the study: its sections, methods and settings
         settings=config_subset(config, ["study", "report", "timepoints", "instruments",
                                         "parameters", "statistics", "disclosure", "paths",
-                                        "figures"]),
+                                        "figures", "estimands", "arms", "flow"]),
         tables={t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
                 for t in config.get("tables") or {}},
     log:

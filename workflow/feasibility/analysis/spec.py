@@ -31,7 +31,7 @@ from feasibility.analysis.expressions import Expression, ExpressionError, parse
 from feasibility.scoring import registry
 
 SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "arms",
-            "tables")
+            "tables", "estimands")
 TABLE_KINDS = ("baseline", "change", "categorical", "counts", "metrics")
 FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 
@@ -475,8 +475,19 @@ def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
     follow-up time point) depends on every time point."""
     raw = spec.tables[table_id]
     every = raw.get("columns") is None and raw.get("kind") in ("change", "categorical")
-    return {"table": copy.deepcopy(dict(raw)),
-            **dependencies(spec, raw, every_timepoint=every)}
+    out = {"table": copy.deepcopy(dict(raw)),
+           **dependencies(spec, raw, every_timepoint=every)}
+    if raw.get("kind") in ("adjusted", "tipping_point"):
+        # an adjusted table reads the adjustment settings and, through its covariates and
+        # baseline values, every time point
+        adjustment = (spec.raw.get("statistics") or {}).get("adjustment") or {}
+        out["adjustment"] = copy.deepcopy(adjustment)
+        estimands = copy.deepcopy(spec.raw.get("estimands") or {})
+        out["estimands"] = estimands
+        out.update({k: v for k, v in dependencies(spec, raw, adjustment, estimands,
+                                                  every_timepoint=True).items()
+                    if k != "table"})
+    return out
 
 
 def load_spec_file(path: str | Path) -> AnalysisSpec:

@@ -30,7 +30,9 @@ KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "change": "feasibility.tables.change",
                 "categorical": "feasibility.tables.categorical",
                 "counts": "feasibility.tables.counts",
-                "metrics": "feasibility.tables.metrics"}
+                "metrics": "feasibility.tables.metrics",
+                "adjusted": "feasibility.tables.adjusted",
+                "tipping_point": "feasibility.tables.tipping_point"}
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
 DIFFERENCE = "difference"
 
@@ -503,10 +505,15 @@ def gt_arguments(ctx: TableContext) -> dict:
     """The keyword arguments of ``build_gt`` from the declaration."""
     raw = ctx.raw
     columns = {c.id: c.label for c in ctx.columns}
+    value_labels = {}
     if ctx.difference is not None:
-        columns[ctx.difference.id] = ctx.difference.label
+        # issue 23.7: the difference column is headed by what it holds ("Difference (95%
+        # CI)"), under the arms it compares, never by the arms' "n (%)"
+        d = ctx.difference
+        columns[d.id] = f"{d.first.level_label} minus {d.second.level_label}"
+        value_labels[d.id] = d.label
     return dict(table_id=ctx.id, title=ctx.render(raw.get("title", ctx.id)),
-                label=raw.get("label"), columns=columns,
+                label=raw.get("label"), columns=columns, value_labels=value_labels,
                 value_label=ctx.render(raw.get("value_label", "")),
                 stub_label=raw.get("stub_label", ""), n_label=raw.get("n_label"),
                 denominator_label=raw.get("denominator_label"))

@@ -27,7 +27,8 @@ from feasibility.figures.spec import Figure, caption, load_figures  # noqa: F401
 from feasibility.io import write_csv, write_json
 
 MODULES = {"flow": "feasibility.figures.flow", "recruitment": "feasibility.figures.recruitment",
-           "completeness": "feasibility.figures.completeness"}
+           "completeness": "feasibility.figures.completeness",
+           "tipping_point": "feasibility.figures.tipping"}
 
 
 def figure_paths(svg: str | os.PathLike) -> dict[str, Path]:

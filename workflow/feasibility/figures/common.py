@@ -14,7 +14,6 @@ import os
 import re
 import threading
 from contextlib import contextmanager
-from html import escape
 from pathlib import Path
 from typing import Iterator
 
@@ -24,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
 from feasibility.crf import EVENTS, TIMEPOINTS
+from feasibility import escape
 from feasibility.io import write_bytes, write_text
 
 # Figures are drawn at the size they are printed, so that their type prints at the sizes
@@ -60,6 +60,9 @@ STYLE: dict[str, object] = {
     # text measured without hinting: hinted widths at small sizes are up to 5 % off the
     # outlines that the SVG (and so the PDF) prints, and text would overrun its box
     "text.hinting": "no_hinting",
+    # text is text: a "$" in a label is a dollar sign, never the start of mathtext
+    # (feasibility.escape); no figure draws mathematics
+    "text.parse_math": False,
 }
 
 FOLLOW_UP_TIMEPOINTS = ("week6", "week14", "month6")
@@ -177,8 +180,8 @@ def _with_accessible_name(svg: str, alt_text: str, title: str) -> str:
     end = svg.index(">", start)
     root = svg[start:end].replace(
         "<svg ", '<svg role="img" aria-labelledby="fig-title fig-desc" ', 1)
-    accessible = (f'\n <title id="fig-title">{escape(title, quote=False)}</title>'
-                  f'\n <desc id="fig-desc">{escape(alt_text, quote=False)}</desc>')
+    accessible = (f'\n <title id="fig-title">{escape.svg(title)}</title>'
+                  f'\n <desc id="fig-desc">{escape.svg(alt_text)}</desc>')
     return svg[:start] + root + ">" + accessible + svg[end + 1:]
 
 

@@ -23,6 +23,7 @@ DEFAULT_CAPTIONS = {
     "flow": "Participant flow (CONSORT 2010)",
     "recruitment": "Recruitment over time",
     "completeness": "Completeness of follow-up by form and time point",
+    "tipping_point": "Tipping-point analysis of the primary outcome",
 }
 
 
@@ -154,6 +155,11 @@ class CompletenessFigure(Figure):
     colour_label: str = "Proportion of expected forms returned"
 
 
+@dataclass(frozen=True)
+class TippingPointFigure(Figure):
+    table: str = ""                      # the tipping_point table whose numbers it draws
+
+
 # ----------------------------------------------------------------------------- loading
 def _common(fid: str, raw: Mapping, position: int) -> dict[str, Any]:
     caption = raw.get("caption") or DEFAULT_CAPTIONS[raw["kind"]]
@@ -239,7 +245,12 @@ def _completeness(fid: str, raw: Mapping, common: dict) -> CompletenessFigure:
         colour_label=raw.get("colour_label", "Proportion of expected forms returned"))
 
 
-_KIND = {"flow": _flow, "recruitment": _recruitment, "completeness": _completeness}
+def _tipping_point(fid: str, raw: Mapping, common: dict) -> TippingPointFigure:
+    return TippingPointFigure(**common, table=raw["table"])
+
+
+_KIND = {"flow": _flow, "recruitment": _recruitment, "completeness": _completeness,
+         "tipping_point": _tipping_point}
 
 
 def caption(meta: Mapping, synthetic: bool = False) -> tuple[str, str]:

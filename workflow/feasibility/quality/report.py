@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from feasibility import escape
 from feasibility.io import write_text
 
 from .data import QualityData, counted
@@ -99,7 +100,7 @@ def _table_block(html_path: str | os.PathLike) -> str:
 
 def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption) -> str:
     from feasibility.report_content import figure
-    return figure(build, str(svg), caption.markdown())
+    return figure(build, str(svg), (caption.label, caption.title))
 
 
 def _long_date(iso: str | None) -> str:
@@ -128,14 +129,16 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     if extras:
         design += (" and " if data.longitudinal else ", with ") + " and ".join(extras)
     n_fields = sum(1 for f in data.codebook.get("fields") or [] if f.get("type") != "descriptive")
-    text = [f"This report describes the data of **{_md_escape(title)}**"
-            + (f" (REDCap project *{_md_escape(data.title)}*)" if data.title and data.title != title else "")
+    text = [f"This report describes the data of **{escape.markdown(title)}**"
+            + (f" (REDCap project *{escape.markdown(data.title)}*)" if data.title and data.title != title else "")
             + f" as exported on {_long_date(export.get('export_date'))}"
-            + (f" (`{export['export']}`)" if export.get("export") else "") + ".",
+            + (f" ({escape.code(export['export'])})" if export.get("export") else "") + ".",
             f"The project has {len(data.forms)} instrument{'s' * (len(data.forms) != 1)} and {n_fields} "
             f"field{'s' * (n_fields != 1)}. {design}. The export holds {n_records:,} "
             f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
     v = data.validation
+    if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
+        text.append(f"The data were {_md_escape(v['pull']['described'])}.")
     if v:
         text.append(f"Validation against the project's own data dictionary {'passed' if v.get('ok') else 'failed'}"
                     f" with {counted(v.get('errors'), 'error')} and {counted(v.get('warnings'), 'warning')}.")
@@ -175,14 +178,14 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     notes = validation_notes(data.validation)
     val = _table_block(files["validation"])
     if notes:
-        val += "\nNotes from validation:\n\n" + "".join(f"- {_md_escape(n)}\n" for n in notes)
+        val += "\nNotes from validation:\n\n" + "".join(f"- {escape.markdown(n)}\n" for n in notes)
     put("quality_validation.md", val)
     if "recruitment" in caps:
         rec = recruitment or recruitment_by_month(data, settings.recruitment)
         text = _figure_block(build, files["recruitment"], caps["recruitment"])
         if rec.without_date:
             text += (f"\n{rec.without_date:,} record{'s have' if rec.without_date != 1 else ' has'} no "
-                     f"{_md_escape(rec.date_label)} and {'are' if rec.without_date != 1 else 'is'} not counted.\n")
+                     f"{escape.markdown(rec.date_label)} and {'are' if rec.without_date != 1 else 'is'} not counted.\n")
     else:
         text = ("No recruitment date is named, so recruitment over time is not drawn (set "
                 "`quality.recruitment.date_field` in the study file to the field that dates each record's "
@@ -190,14 +193,6 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_recruitment.md", text)
     put("quality_codebook.md", _table_block(files["codebook"]))
     return [written[name] for name in INCLUDES]
-
-
-def _md_escape(text: str) -> str:
-    """Plain text for a markdown paragraph or list item (no emphasis, links or raw HTML)."""
-    out = []
-    for ch in str(text):
-        out.append("\\" + ch if ch in "\\`*_{}[]<>()#+-.!|~^$@" else ch)
-    return "".join(out).replace("\n", " ")
 
 
 def source_date_epoch(data: QualityData) -> int:

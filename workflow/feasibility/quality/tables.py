@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from html import escape
 
 import pandas as pd
 from great_tables import GT, html, loc, style
 
+from feasibility import escape as text_escape
 from feasibility.io import write_csv, write_text
 from feasibility.tables.common import build_gt, html_fragment, write_table
 
@@ -44,10 +44,10 @@ class Caption:
 
     def gt_title(self):
         """The title of a ``GT``: the number in bold, as the report's other tables."""
-        return html(f"<strong>{escape(self.label)}</strong> {escape(self.title)}")
+        return html(f"<strong>{text_escape.html(self.label)}</strong> {text_escape.html(self.title)}")
 
     def markdown(self) -> str:
-        return f"**{self.label}** {self.title}"
+        return f"**{text_escape.markdown(self.label)}** {text_escape.markdown(self.title)}"
 
 
 @dataclass
@@ -289,7 +289,7 @@ def _attributes(row) -> str:
 
 def _lines_html(text: str) -> str:
     """Plain text with its line breaks kept (HTML escaped: a label may hold < or &)."""
-    return "<br>".join(escape(line) for line in str(text).split("\n"))
+    return "<br>".join(text_escape.html(line) for line in str(text).split("\n"))
 
 
 def codebook_table(data: QualityData, caption: Caption, settings: QualitySettings | None = None) -> QualityTable:

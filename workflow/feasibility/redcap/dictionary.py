@@ -12,6 +12,7 @@ Every problem is a failure naming the file, line, field and value.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,43 @@ RESERVED = {"redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_inst
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 EVENT_NAME = re.compile(r"[a-z0-9_]+_arm_\d+")
 DESIGNATION_COLUMNS = ("arm_num", "unique_event_name", "form")
+# "Identifier?" as REDCap reads it: any case, spaces around ignored.
+IDENTIFIER_YES = ("y", "yes")
+IDENTIFIER_NO = ("", "n", "no")
+NO_IDENTIFIERS_KEY = "redcap.no_identifiers"
+# The metadata files have a handful of columns (the dictionary 18, the events 8): a header
+# of many more is not one of them, and is refused before its rows are read.
+MAX_DICTIONARY_COLUMNS = 200
+
+
+MAX_CODE_DIGITS = 18       # a whole-number code is stored as a 64-bit integer (about 9.2 x 10^18)
+YEARS = (1678, 2261)       # the years a date can have once typed (pandas' nanosecond timestamps)
+
+
+def oversized_code(choices) -> str | None:
+    """The first whole-number choice code of more than MAX_CODE_DIGITS digits, if any
+    (a radio or dropdown field's whole-number codes are stored as 64-bit integers)."""
+    for code, _ in choices:
+        digits = re.sub(r"^-?0*", "", code)
+        if re.fullmatch(r"-?\d+", code) and len(digits) > MAX_CODE_DIGITS:
+            return code
+    return None
+
+
+def oversized_code_rule(code: str) -> str:
+    return (f"a choice code is a whole number of more than {MAX_CODE_DIGITS} digits: too large for a 64-bit "
+            "integer, as whole-number codes are stored")
+
+
+def identifier_flag(text: str) -> bool | None:
+    """REDCap's ``Identifier?``: True for ``y``/``yes`` (any case), False for blank (or
+    ``n``/``no``), None for anything else (refused: an identifier must never be kept by luck)."""
+    value = (text or "").strip().lower()
+    if value in IDENTIFIER_YES:
+        return True
+    if value in IDENTIFIER_NO:
+        return False
+    return None
 
 
 def _cells(t: TextTable) -> dict[str, list[str]]:
@@ -87,26 +125,35 @@ def _humanise(form: str) -> str:
     return form.replace("_", " ").strip().capitalize()
 
 
+def _in_years(value, text: str):
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(text)
+    return value
+
+
 def parse_limit(text: str, f_kind: str, spec_name: str):
     """A validation minimum or maximum as REDCap writes it: a number (``80.0`` is 80), a
     date ``YYYY-MM-DD`` (or in the field's display order), a datetime, a time, or
     ``today``/``now``. Returns the parsed value, or raises ValueError."""
     text = text.strip()
     if f_kind in ("integer", "number"):
-        return float(text.replace(",", ".") if spec_name.endswith("comma_decimal") else text)
+        value = float(text.replace(",", ".") if spec_name.endswith("comma_decimal") else text)
+        if not math.isfinite(value) or (f_kind == "integer" and abs(value) >= 10 ** MAX_CODE_DIGITS):
+            raise ValueError(text)
+        return value
     if text.lower() in ("today", "now"):
         return text.lower()
     if f_kind == "date":
         for fmt in ("%Y-%m-%d", {"date_dmy": "%d-%m-%Y", "date_mdy": "%m-%d-%Y"}.get(spec_name, "%Y-%m-%d")):
             try:
-                return datetime.strptime(text, fmt).date()
+                return _in_years(datetime.strptime(text, fmt).date(), text)
             except ValueError:
                 continue
         raise ValueError(text)
     if f_kind == "datetime":
         for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
             try:
-                return datetime.strptime(text, fmt)
+                return _in_years(datetime.strptime(text, fmt), text)
             except ValueError:
                 continue
         raise ValueError(text)
@@ -117,11 +164,15 @@ def parse_limit(text: str, f_kind: str, spec_name: str):
     raise ValueError(text)
 
 
-def read_dictionary(path: str | Path, limits: Limits | None = None
+def read_dictionary(path: str | Path, limits: Limits | None = None, *, no_identifiers: bool = False
                     ) -> tuple[list[Field] | None, list[str], list[Failure]]:
     """The fields of a data dictionary (download or API form), in dictionary order; the
-    notes (what was read, what cannot be checked); the failures."""
-    t, failures = read_csv_text(Path(path), "data dictionary", limits)
+    notes (what was read, what cannot be checked); the failures.
+
+    The ``Identifier?`` column is required: without it nothing tells which fields to drop,
+    so the dictionary is refused unless the study file says the project has no identifiers
+    (``no_identifiers``, the study file's ``redcap.no_identifiers: true``)."""
+    t, failures = read_csv_text(Path(path), "data dictionary", limits, max_columns=MAX_DICTIONARY_COLUMNS)
     if t is None:
         return None, [], failures
     mapping, form_name, more = _canonical_header(t, "data dictionary")
@@ -129,6 +180,16 @@ def read_dictionary(path: str | Path, limits: Limits | None = None
     if mapping is None:
         return None, [], failures
     notes = [f"{t.name}: {form_name}" + f" ({describe(t)})"]
+    if "identifier" not in mapping.values():
+        label = "Identifier?" if form_name.endswith("download") else "identifier"
+        if not no_identifiers:
+            return None, notes, failures + [fail(
+                t.name, f"the data dictionary's header has no column '{label}': nothing says which fields are "
+                        "identifiers (names, e-mails, dates of birth), so none could be dropped. Download the "
+                        f"dictionary again with every column, or say in the study file that the project has none "
+                        f"({NO_IDENTIFIERS_KEY}: true)", line=1, field=label)]
+        notes.append(f"{t.name}: no '{label}' column; the study file says the project has no identifiers "
+                     f"({NO_IDENTIFIERS_KEY})")
     raw = _cells(t)
     col = {api: raw[h] for h, api in mapping.items()}
     n = len(t)
@@ -198,6 +259,10 @@ def read_dictionary(path: str | Path, limits: Limits | None = None
             if shared:
                 bad(shared, value=choices_text)
                 continue
+            big = oversized_code(choices) if ftype != "checkbox" else None
+            if big is not None:
+                bad(oversized_code_rule(big), value=big)
+                continue
             if ftype == "checkbox":
                 formatted = [checkbox_code_formatted(c) for c, _ in choices]
                 clash = sorted({c for c in formatted if formatted.count(c) > 1 or c == ""})
@@ -248,12 +313,21 @@ def read_dictionary(path: str | Path, limits: Limits | None = None
                 and type(lo) is type(hi) and lo > hi:
             bad(f"validation minimum {cell['text_validation_min'].strip()} is above the maximum",
                 value=cell["text_validation_max"].strip())
+        identifier = identifier_flag(cell["identifier"])
+        if identifier is None:
+            bad("'Identifier?' is not 'y' (an identifier) or blank (not one); REDCap reads 'y' or 'yes' in any "
+                "case", field=fname, value=cell["identifier"])
+            continue
+        if identifier and no_identifiers:
+            bad(f"the field is marked as an identifier, but the study file says the project has none "
+                f"({NO_IDENTIFIERS_KEY}: true)", value=cell["identifier"])
+            continue
         fields.append(Field(
             name=fname, form=form, type=ftype, label=cell["field_label"], section_header=cell["section_header"],
             choices=choices, calculation=calculation, slider_labels=slider_labels, note=cell["field_note"],
             validation=validation_name, min_text=cell["text_validation_min"].strip(),
             max_text=cell["text_validation_max"].strip(), minimum=lo, maximum=hi,
-            identifier=cell["identifier"].strip().lower() == "y", branching=cell["branching_logic"].strip(),
+            identifier=identifier, branching=cell["branching_logic"].strip(),
             required=cell["required_field"].strip().lower() == "y", alignment=cell["custom_alignment"].strip(),
             question_number=cell["question_number"].strip(), matrix_group=cell["matrix_group_name"].strip(),
             matrix_ranking=cell["matrix_ranking"].strip().lower() == "y", annotation=cell["field_annotation"],
@@ -283,7 +357,7 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
                       ) -> tuple[list[tuple[int, str, str]] | None, list[str], list[Failure]]:
     """(arm, event, form) rows of REDCap's instrument designations; ``events``, when the
     project's events are known (the API's events export), are the only events allowed."""
-    t, failures = read_csv_text(Path(path), "instrument designations", limits)
+    t, failures = read_csv_text(Path(path), "instrument designations", limits, max_columns=MAX_DICTIONARY_COLUMNS)
     if t is None:
         return None, [], failures
     name = t.name
@@ -333,7 +407,7 @@ def read_events(path: str | Path, limits: Limits | None = None
                 ) -> tuple[dict[str, tuple[str, int, float | None]] | None, list[Failure]]:
     """Event labels from the API's events export (``event_name, arm_num, unique_event_name,
     custom_event_label, event_id, days_offset, offset_min, offset_max``)."""
-    t, failures = read_csv_text(Path(path), "events file", limits)
+    t, failures = read_csv_text(Path(path), "events file", limits, max_columns=MAX_DICTIONARY_COLUMNS)
     if t is None:
         return None, failures
     if not {"event_name", "arm_num", "unique_event_name"} <= set(t.header):
@@ -352,6 +426,14 @@ def read_events(path: str | Path, limits: Limits | None = None
     return out, failures
 
 
+def _scalar(value) -> str:
+    """A code or label of a setting: text or a number, never a list or mapping (which would
+    be formatted whole)."""
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise ChoicesError(f"a code or label is {type(value).__name__}, not text")
+
+
 def parse_missing_codes(spec, source: str) -> tuple[tuple[tuple[str, str], ...], list[Failure]]:
     """Missing-data codes as REDCap's project setting writes them (``UNK, Unknown | NASK,
     Not asked``, one per line or ``|``-separated), or a list of [code, label] pairs or a mapping."""
@@ -361,12 +443,12 @@ def parse_missing_codes(spec, source: str) -> tuple[tuple[tuple[str, str], ...],
         if isinstance(spec, str):
             pairs = parse_choices(spec)
         elif isinstance(spec, dict):
-            pairs = tuple((str(k), str(v)) for k, v in spec.items())
+            pairs = tuple((_scalar(k), _scalar(v)) for k, v in spec.items())
         else:
-            pairs = tuple((str(p[0]), str(p[1]) if len(p) > 1 else "") if isinstance(p, (list, tuple))
-                          else (str(p), "") for p in spec)
-    except ChoicesError as exc:
-        return (), [fail(source, f"missing-data codes cannot be read: {exc}", value=str(spec))]
+            pairs = tuple((_scalar(p[0]), _scalar(p[1]) if len(p) > 1 else "") if isinstance(p, (list, tuple))
+                          else (_scalar(p), "") for p in spec)
+    except (ChoicesError, IndexError, TypeError) as exc:
+        return (), [fail(source, f"missing-data codes cannot be read: {exc}", value=spec)]
     bad = [c for c, _ in pairs if not re.fullmatch(r"[A-Za-z0-9._-]+", c)]
     if bad:
         return (), [fail(source, "a missing-data code may hold only letters, digits, '.', '-' and '_'",
@@ -390,7 +472,7 @@ def parse_repeating(spec, source: str) -> tuple[Repeating | None, list[Failure]]
             events.add(item if isinstance(item, str) else item["event"])
     except (AttributeError, KeyError, TypeError) as exc:
         return None, [fail(source, f"repeating set-up cannot be read ({exc}); expected "
-                                   "{instruments: [{form: F, event: E}], events: [E]}", value=str(spec))]
+                                   "{instruments: [{form: F, event: E}], events: [E]}", value=spec)]
     return Repeating(frozenset(instruments), frozenset(events)), []
 
 
@@ -442,9 +524,9 @@ def build_project(fields: list[Field], *, designations=None, event_info=None, re
 
 def read_metadata(dictionary: str | Path, instrument_designations: str | Path | None = None, *,
                   events: str | Path | None = None, missing_data_codes=None, repeating=None,
-                  limits: Limits | None = None) -> tuple[Project | None, list[Failure]]:
+                  limits: Limits | None = None, no_identifiers: bool = False) -> tuple[Project | None, list[Failure]]:
     """A Project from the data dictionary (+ designations for a longitudinal project)."""
-    fields, notes, failures = read_dictionary(dictionary, limits)
+    fields, notes, failures = read_dictionary(dictionary, limits, no_identifiers=no_identifiers)
     if fields is None or not fields or any(f.severity == "error" for f in failures):
         return None, failures
     sources = [Path(dictionary).name]

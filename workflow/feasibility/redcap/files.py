@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .messages import Failure, fail
+from .messages import MAX_PER_RULE, Failure, fail
 
 DEFAULT_MAX_BYTES = 1_000_000_000      # 1 GB (10^9 bytes)
 DEFAULT_MAX_CELL = 131072            # the csv module's default field_size_limit
@@ -186,8 +186,10 @@ def _record_starts(text: str) -> tuple[np.ndarray, bool]:
     return line_of_start.astype(np.int64), crlf
 
 
-def parse_header(text: str, name: str, what: str) -> tuple[list[str] | None, list[Failure]]:
-    """The header row, with the shape problems a person can fix named once each."""
+def parse_header(text: str, name: str, what: str, max_columns: int | None = None
+                 ) -> tuple[list[str] | None, list[Failure]]:
+    """The header row, with the shape problems a person can fix named once each; a header
+    of more than ``max_columns`` cells is refused at once (its cost would grow with it)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -195,6 +197,10 @@ def parse_header(text: str, name: str, what: str) -> tuple[list[str] | None, lis
         return None, [fail(name, f"{what} is empty (no header)")]
     except csv.Error as exc:
         return None, [fail(name, f"{what}'s header cannot be read as CSV: {exc}", line=1)]
+    if max_columns is not None and len(header) > max_columns:
+        return None, [fail(name, f"the header has {len(header):,} columns, more than the {max_columns:,} a "
+                                 f"{what} of this project can have; refused without reading further", line=1,
+                           value=", ".join(header[:3]) + ", …")]
     failures: list[Failure] = []
     if len(header) == 1 and any(sep in header[0] for sep in (";", "\t")):
         sep = "';'" if ";" in header[0] else "tab"
@@ -223,11 +229,12 @@ def parse_header(text: str, name: str, what: str) -> tuple[list[str] | None, lis
     return stripped, failures
 
 
-def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_hook=None
-                  ) -> tuple[TextTable | None, list[Failure]]:
+def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_hook=None,
+                  max_columns: int | None = None) -> tuple[TextTable | None, list[Failure]]:
     """A CSV file as text cells and record lines, or None and the failures that say why.
     ``header_hook(header, name)`` may recognise the file from its header alone (a labels
-    export) and return the one failure that says so."""
+    export) and return the one failure that says so; a header of more than ``max_columns``
+    cells is refused at once."""
     limits = limits or Limits()
     path = Path(path)
     name = path.name
@@ -240,7 +247,7 @@ def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_ho
     del data
     if not text.strip():
         return None, [fail(name, f"{what} is empty (no header, no rows)")]
-    header, failures = parse_header(text, name, what)
+    header, failures = parse_header(text, name, what, max_columns)
     if header is not None and header_hook is not None:
         found = header_hook(header, name)
         if found is not None:
@@ -286,6 +293,7 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
         next(reader)
         columns: list[list[str]] = [[] for _ in header]
         lines: list[int] = []
+        ragged = 0
         start = reader.line_num + 1
         while True:
             try:
@@ -299,11 +307,13 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
                 start = reader.line_num + 1
                 continue
             if len(row) != len(header):
-                extra = ""
-                if len(row) == len(header) + 1 and row[-1] == "":
-                    extra = " (a trailing comma at the end of the line?)"
-                failures.append(fail(name, f"ragged row: {len(row)} cells where the header has {len(header)}{extra}",
-                                     line=start, record=row[0] if row else ""))
+                ragged += 1
+                if ragged <= MAX_PER_RULE:      # the rest are counted (a file of short lines stays cheap)
+                    extra = ""
+                    if len(row) == len(header) + 1 and row[-1] == "":
+                        extra = " (a trailing comma at the end of the line?)"
+                    failures.append(fail(name, f"ragged row: {len(row)} cells where the header has "
+                                               f"{len(header)}{extra}", line=start, record=row[0] if row else ""))
             else:
                 for col, cell in zip(columns, row):
                     col.append(cell)
@@ -311,6 +321,10 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
             start = reader.line_num + 1
     finally:
         csv.field_size_limit(old)
+    if ragged > MAX_PER_RULE:
+        failures.append(Failure(file=name, rule=f"ragged rows: {ragged - MAX_PER_RULE:,} more rows whose number of "
+                                                f"cells is not the header's {len(header)} (only the first "
+                                                f"{MAX_PER_RULE:,} are listed)"))
     table = pa.table({h: pa.array(c, type=pa.string()) for h, c in zip(header, columns)})
     return table, np.asarray(lines, dtype=np.int64), failures
 

@@ -9,10 +9,14 @@ by their Unicode names (U+200B becomes ``<U+200B ZERO WIDTH SPACE>``), values ov
 """
 from __future__ import annotations
 
+import reprlib
 import unicodedata
 from dataclasses import asdict, dataclass, fields
 
 SHOWN_CHARS = 80
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 4, 8, 8, 8, 8
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = SHOWN_CHARS + 10
 SEVERITIES = ("error", "warning")
 
 # Names of the C0/C1 control characters (Unicode gives them aliases, not names).
@@ -57,7 +61,9 @@ def shown(value) -> str:
     """
     if value is None:
         return ""
-    text = value if isinstance(value, str) else str(value)
+    # a list or mapping (a study file's setting) is formatted only as far as it is shown
+    text = (value if isinstance(value, str) else _REPR.repr(value)
+            if isinstance(value, (list, tuple, dict, set, frozenset)) else str(value))
     if len(text) > SHOWN_CHARS:
         head = text[:SHOWN_CHARS]
         return "".join(char_name(c) if _invisible(c) else c for c in head) + f"… ({len(text)} characters)"

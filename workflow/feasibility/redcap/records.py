@@ -35,6 +35,9 @@ LABEL_HEADERS = {"Record ID", "Event Name", "Repeat Instrument", "Repeat Instanc
                  "Survey Identifier", "Survey Timestamp", "Complete?"}
 STATUS_LABELS = {"Incomplete", "Unverified", "Complete"}
 CHECKBOX_LABELS = {"Checked", "Unchecked"}
+# Columns an export may have beyond those of its project (each named as unknown); a header
+# of more is refused at once, before its rows are read.
+EXTRA_COLUMNS = 1000
 DOWNLOAD_NAME = re.compile(r"_DATA_(\d{4}-\d{2}-\d{2})_(\d{2})(\d{2})")
 
 
@@ -82,9 +85,10 @@ def export_date_from_name(path: str | Path) -> date | None:
     if not m:
         return None
     try:
-        return date.fromisoformat(m.group(1))
+        day = date.fromisoformat(m.group(1))
     except ValueError:
         return None
+    return day if 1678 <= day.year <= 2261 else None      # beyond the years a date can have: not a download's
 
 
 def expected_columns(project: Project) -> dict[str, ColumnInfo]:
@@ -148,8 +152,10 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
     the file cannot be used at all (unreadable, a labels export, another project's); an
     unknown column is a failure and is left out, a missing one a failure."""
     path = Path(path)
+    expected = expected_columns(project)
     t, failures = read_csv_text(path, "records export", limits,
-                                header_hook=lambda header, name: _label_headers(header, name, project))
+                                header_hook=lambda header, name: _label_headers(header, name, project),
+                                max_columns=len(expected) + EXTRA_COLUMNS)
     if t is None:
         return None, failures
     name = t.name
@@ -157,7 +163,6 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
     labels = _label_values(t)
     if labels is not None:
         return None, failures + [labels]
-    expected = expected_columns(project)
     header = t.header
     if header[0] != project.record_id_field:
         if project.record_id_field in header:

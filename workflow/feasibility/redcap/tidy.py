@@ -30,6 +30,14 @@ NOT_COMPLETED = "[not completed]"
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 STRING = pd.StringDtype("pyarrow")
 MISSING_COLUMNS = ["record_id", "redcap_event_name", "redcap_repeat_instance", "form", "field", "code"]
+# What the typed tables can hold: whole numbers of at most 18 digits (64-bit integers hold
+# 9.2 x 10^18), dates and times within pandas' nanosecond timestamps (1677-09-22 to
+# 2262-04-11; whole years 1678 to 2261 are said). Beyond, a value is a failure at its cell.
+MAX_DIGITS = 18
+FIRST_DAY, LAST_DAY = "1678-01-01", "2261-12-31"
+DIGITS = f"more than {MAX_DIGITS} digits (a 64-bit integer holds up to about 9.2 x 10^18)"
+TOO_LONG = f"whole number too large: {DIGITS}"
+OUT_OF_YEARS = "date outside the years 1678 to 2261 (the range a date can have here)"
 
 
 @dataclass
@@ -109,6 +117,8 @@ def row_keys(records: Records) -> RowKeys:
         bad_num = (instance != "") & ~pc.match_substring_regex(pa.array(instance, type=pa.string()),
                                                                r"^[1-9]\d*$").to_numpy(zero_copy_only=False)
         flag(bad_num, REPEAT_INSTANCE, instance, "the repeat instance is not a whole number from 1")
+        flag(_too_long(pa.array(instance, type=pa.string())), REPEAT_INSTANCE, instance,
+             f"the repeat instance is too large: {DIGITS}")
         flag((instrument != "") & (instance == ""), REPEAT_INSTANCE, instance,
              "a repeating instrument's row has no repeat instance")
         rep = p.repeating
@@ -230,8 +240,16 @@ def _match(arr: pa.Array, pattern: str) -> np.ndarray:
     return pc.match_substring_regex(arr, f"^(?:{pattern})$").to_numpy(zero_copy_only=False)
 
 
-def _to_datetime(arr: pa.Array, formats: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """datetime64[ns] values and a mask of cells no format could read (invalid calendar dates too)."""
+def _too_long(s: pa.Array) -> np.ndarray:
+    """Whole numbers of more than MAX_DIGITS digits (sign and leading zeros aside)."""
+    digits = pc.replace_substring_regex(s, r"^[-+]?0*", "")
+    return pc.and_(pc.match_substring_regex(s, r"^[-+]?\d+$"),
+                   pc.greater(pc.utf8_length(digits), MAX_DIGITS)).to_numpy(zero_copy_only=False)
+
+
+def _to_datetime(arr: pa.Array, formats: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """datetime64[ns] values, a mask of cells no format could read (invalid calendar dates
+    too) and a mask of dates outside the years 1678 to 2261 (left NaT)."""
     out = None
     for fmt in formats:
         parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
@@ -239,8 +257,13 @@ def _to_datetime(arr: pa.Array, formats: list[str]) -> tuple[np.ndarray, np.ndar
         same = pc.equal(pc.strftime(parsed, format=fmt), arr)
         parsed = pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
         out = parsed if out is None else pc.coalesce(out, parsed)
+    first = pa.scalar(np.datetime64(FIRST_DAY, "s"), out.type)
+    after = pa.scalar(np.datetime64(LAST_DAY, "s") + np.timedelta64(1, "D"), out.type)
+    inside = pc.and_(pc.greater_equal(out, first), pc.less(out, after))
+    beyond = pc.invert(pc.fill_null(inside, True)).to_numpy(zero_copy_only=False)
+    out = pc.if_else(pc.fill_null(inside, False), out, pa.scalar(None, out.type))
     values = out.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
-    return values.astype("datetime64[ns]"), pc.is_null(out).to_numpy(zero_copy_only=False)
+    return values.astype("datetime64[ns]"), pc.is_null(out).to_numpy(zero_copy_only=False) & ~beyond, beyond
 
 
 def _codes_text(fld: Field) -> str:
@@ -279,10 +302,11 @@ def type_form(records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, e
     if records.has(stamp):
         s = t.cells(stamp)
         blank = pc.or_(pc.equal(s, ""), pc.equal(s, NOT_COMPLETED)).to_numpy(zero_copy_only=False)
-        values, unread = _to_datetime(s, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
+        values, unread, beyond = _to_datetime(s, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
         t.fail_mask(unread & ~blank, stamp, t.raw(stamp),
                     "survey timestamp is not 'YYYY-MM-DD HH:MM:SS' or '[not completed]'")
-        values[blank | unread] = np.datetime64("NaT")
+        t.fail_mask(beyond & ~blank, stamp, t.raw(stamp), f"survey timestamp: {OUT_OF_YEARS}")
+        values[blank | unread | beyond] = np.datetime64("NaT")
         cols[stamp] = values
         text[stamp] = s
     codes = p.missing_codes
@@ -367,7 +391,7 @@ def _typed(t: _Typer, fld: Field, s: pa.Array, raw: pa.Array, n: int):
         if fld.type == "sql":
             return _strings(s, blank)
         if fld.integer_codes:
-            ok = _match(s, r"-?\d+")
+            ok = _match(s, r"-?\d+") & ~_too_long(s)        # the codes fit: a longer number is none of them
             t.fail_mask(~blank & ~ok, name, raw, f"not a code of {name} (its codes are {_codes_text(fld)})")
             return _ints(s, ~blank & ok)
         return _strings(s, blank)
@@ -375,6 +399,9 @@ def _typed(t: _Typer, fld: Field, s: pa.Array, raw: pa.Array, n: int):
         ok = _match(s, r"[-+]?\d+")
         t.fail_mask(~blank & ~ok, name, raw, "not a whole number" if fld.type != "slider"
                     else "slider value is not a whole number")
+        too_long = _too_long(s)
+        t.fail_mask(too_long, name, raw, TOO_LONG)
+        ok &= ~too_long
         return _ints(pc.replace_substring_regex(s, r"^\+", ""), ~blank & ok)
     if kind == "number":
         if fld.type == "calc":
@@ -383,15 +410,21 @@ def _typed(t: _Typer, fld: Field, s: pa.Array, raw: pa.Array, n: int):
             pattern, comma, what = spec.pattern, spec.comma, f"a {spec.description}"
         ok = _match(s, pattern)
         t.fail_mask(~blank & ~ok, name, raw, f"not {what}")
-        return _floats(s, ~blank & ok, comma)
+        values = _floats(s, ~blank & ok, comma)
+        infinite = np.isinf(values)
+        t.fail_mask(infinite, name, raw, "number too large: beyond the range of a 64-bit floating-point number "
+                                         "(about 1.8 x 10^308)")
+        values[infinite] = np.nan
+        return values
     if kind in ("date", "datetime"):
         fmts = [spec.strptime]
         shape = _match(s, spec.pattern)
-        values, unread = _to_datetime(s, fmts)
+        values, unread, beyond = _to_datetime(s, fmts)
         t.fail_mask(~blank & (~shape | unread), name, raw,
                     f"not a valid {spec.description}" + ("" if spec.name == "date_ymd" or kind == "datetime"
                                                           else f" (the raw export writes {spec.name} as Y-M-D)"))
-        values[blank | ~shape | unread] = np.datetime64("NaT")
+        t.fail_mask(~blank & shape & beyond, name, raw, OUT_OF_YEARS)
+        values[blank | ~shape | unread | beyond] = np.datetime64("NaT")
         return values
     if kind == "time":
         ok = _match(s, spec.pattern)

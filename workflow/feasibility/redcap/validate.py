@@ -51,6 +51,7 @@ class Settings:
     max_cell_chars: int = DEFAULT_MAX_CELL
     rules: list = field(default_factory=list)
     derive: list = field(default_factory=list)
+    no_identifiers: bool = False          # the study file says the project has no identifier fields
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Settings":
@@ -116,7 +117,8 @@ def load_project(*, dictionary=None, instrument_designations=None, project_xml=N
         if dictionary is not None or instrument_designations is not None:
             return None, [fail("settings", "give either project_xml or dictionary (+ instrument_designations), "
                                            "not both")]
-        project, failures = read_project_xml(project_xml, limits=settings.limits)
+        project, failures = read_project_xml(project_xml, limits=settings.limits,
+                                             no_identifiers=settings.no_identifiers)
         if project is not None:
             overrides = {}
             if settings.missing_data_codes is not None:
@@ -134,7 +136,7 @@ def load_project(*, dictionary=None, instrument_designations=None, project_xml=N
                                        "the instrument designations) or the project XML")]
     return read_metadata(dictionary, instrument_designations, events=events,
                          missing_data_codes=settings.missing_data_codes, repeating=settings.repeating,
-                         limits=settings.limits)
+                         limits=settings.limits, no_identifiers=settings.no_identifiers)
 
 
 def _sorted(failures: list[Failure], records_file: str | None) -> list[Failure]:

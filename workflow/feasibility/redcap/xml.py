@@ -33,7 +33,8 @@ import xml.parsers.expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .dictionary import NAME, build_project, parse_missing_codes
+from .dictionary import (NAME, NO_IDENTIFIERS_KEY, build_project, identifier_flag, oversized_code,
+                         oversized_code_rule, parse_missing_codes)
 from .files import Limits, read_bytes
 from .messages import Failure, fail
 from .dictionary import parse_limit
@@ -70,26 +71,45 @@ def _local(name: str) -> str:
     return name
 
 
+MAX_DEPTH = 64        # REDCap's ODM nests 6 deep; deeper is not a project XML
+
+
+class TooDeep(ValueError):
+    """Elements nested deeper than :data:`MAX_DEPTH`."""
+
+    def __init__(self, line: int):
+        self.lineno = line
+        super().__init__(f"elements are nested more than {MAX_DEPTH} deep (REDCap's project XML nests 6); "
+                         "refused")
+
+
 def parse_xml(data: bytes) -> Node:
-    """A small element tree that keeps each element's line (expat; no external entities)."""
+    """A small element tree that keeps each element's line (expat; no external entities).
+    Text arrives in chunks (one per entity reference): they are joined once per element,
+    so the time stays linear in the file's size; nesting deeper than :data:`MAX_DEPTH` is
+    refused (:class:`TooDeep`)."""
     parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
     stack: list[Node] = []
+    texts: list[list[str]] = []
     root: list[Node] = []
 
     def start(name, attrs):
         node = Node(_local(name), {_local(k): v for k, v in attrs.items()}, parser.CurrentLineNumber)
+        if len(stack) >= MAX_DEPTH:
+            raise TooDeep(parser.CurrentLineNumber)
         if stack:
             stack[-1].children.append(node)
         else:
             root.append(node)
         stack.append(node)
+        texts.append([])
 
     def end(name):
-        stack.pop()
+        stack.pop().text = "".join(texts.pop())
 
     def chars(data):
-        if stack:
-            stack[-1].text += data
+        if texts:
+            texts[-1].append(data)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -106,8 +126,12 @@ def _text(node: Node | None) -> str:
     return (t.text if t is not None else node.text).strip()
 
 
-def read_project_xml(path: str | Path, *, limits: Limits | None = None) -> tuple[Project | None, list[Failure]]:
-    """A Project from REDCap's project XML."""
+def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_identifiers: bool = False
+                     ) -> tuple[Project | None, list[Failure]]:
+    """A Project from REDCap's project XML. ``redcap:Identifier`` is read as the
+    dictionary's ``Identifier?`` (``y``/``yes`` in any case; absent or blank: not one; any
+    other value is refused); with ``no_identifiers`` (the study file says the project has
+    none) a field marked as one is refused."""
     path = Path(path)
     name = path.name
     data, failures = read_bytes(path, limits or Limits(), "project XML")
@@ -163,7 +187,7 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None) -> tuple
                         or var == f"{form}_timestamp":
                     continue          # REDCap's own columns
                 seen.add(var)
-                f, more, vname = _field(name, form, var, item, code_lists, seen)
+                f, more, vname = _field(name, form, var, item, code_lists, seen, no_identifiers)
                 failures += more
                 if vname:
                     unknown_validation.setdefault(vname, []).append(var)
@@ -237,8 +261,8 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None) -> tuple
     return (dataclasses.replace(project, title=title) if title else project), failures
 
 
-def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Node], seen: set[str]
-           ) -> tuple[Field | None, list[Failure], str]:
+def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Node], seen: set[str],
+           no_identifiers: bool = False) -> tuple[Field | None, list[Failure], str]:
     failures: list[Failure] = []
     a = item.attrs
     line = item.line
@@ -281,6 +305,10 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
     if shared:
         bad(shared, " | ".join(f"{c}, {label}" for c, label in choices))
         return None, failures, ""
+    big = oversized_code(choices) if ftype != "checkbox" else None
+    if big is not None:
+        bad(oversized_code_rule(big), big)
+        return None, failures, ""
     vname_raw = a.get("redcap:TextValidationType", "")
     vname = VALIDATION_ALIASES.get(vname_raw, vname_raw) if ftype == "text" else ""
     unknown = vname if vname and vname not in VALIDATIONS else ""
@@ -298,6 +326,15 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
             lims[key] = parse_limit(value, kind, vname) if ftype != "slider" else float(value)
         except ValueError:
             bad(f"RangeCheck {comp} value cannot be read as a {kind}", value)
+    identifier = identifier_flag(a.get("redcap:Identifier", ""))
+    if identifier is None:
+        bad("redcap:Identifier is not 'y' (an identifier) or blank (not one); REDCap reads 'y' or 'yes' in any "
+            "case", a.get("redcap:Identifier", ""))
+        return None, failures, ""
+    if identifier and no_identifiers:
+        bad(f"the field is marked as an identifier (redcap:Identifier), but the study file says the project has "
+            f"none ({NO_IDENTIFIERS_KEY}: true)", a.get("redcap:Identifier", ""))
+        return None, failures, ""
     slider = a.get("redcap:SliderLabels", "")
     label = _text(item.find("Question"))
     return Field(
@@ -305,7 +342,7 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
         choices=choices, calculation=a.get("redcap:Calculation", ""),
         slider_labels=tuple(p.strip() for p in slider.split("|")) if slider else (),
         note=a.get("redcap:FieldNote", ""), validation=vname, min_text=texts["GE"], max_text=texts["LE"],
-        minimum=lims["GE"], maximum=lims["LE"], identifier=a.get("redcap:Identifier", "").lower() == "y",
+        minimum=lims["GE"], maximum=lims["LE"], identifier=identifier,
         branching=a.get("redcap:BranchingLogic", ""), required=a.get("redcap:RequiredField", "").lower() == "y",
         alignment=a.get("redcap:CustomAlignment", ""), question_number=a.get("redcap:QuestionNumber", ""),
         matrix_group=a.get("redcap:MatrixGroupName", ""), matrix_ranking=a.get("redcap:MatrixRanking", "") == "y",

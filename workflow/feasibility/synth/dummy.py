@@ -1244,7 +1244,7 @@ def study_project(study: dict, base: Path) -> Project:
     from feasibility.redcap import Settings as RedcapSettings
     rc = study.get("redcap") or {}
     settings = RedcapSettings(missing_data_codes=rc.get("missing_data_codes"),
-                              repeating=rc.get("repeating"))
+                              repeating=rc.get("repeating"), no_identifiers=bool(rc.get("no_identifiers")))
     project, failures = load_project(
         dictionary=_path(base, rc.get("dictionary")),
         instrument_designations=_path(base, rc.get("instrument_designations")),

@@ -18,6 +18,7 @@ proportion_ci  percent / - / Wilson CI low % / high % / count / denominator
 nnt_ci         NNT / - / NNT at upper p / NNT at lower p (inf: unbounded) / employed / recruited
 risk_difference_ci  percentage points / - / CI low / CI high / records in both arms / -
 mean_difference_ci  difference of means / - / CI low / CI high / records in both arms / -
+ratio_ci       risk or odds ratio / - / CI low / CI high / records analysed / -
 ============== ============================================================
 
 ``estimate`` … ``upper`` keep full precision; ``text`` is the cell as printed
@@ -36,13 +37,13 @@ import hashlib
 import math
 import os
 import re
-from html import escape
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from great_tables import GT, html, loc
 
+from feasibility import escape
 from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
 
@@ -61,6 +62,7 @@ _PARTS = {
     "nnt_ci": ("estimate", "lower", "upper"),
     "risk_difference_ci": ("estimate", "lower", "upper"),
     "mean_difference_ci": ("estimate", "lower", "upper"),
+    "ratio_ci": ("estimate", "lower", "upper"),
 }
 # The count a cell discloses. A ``count`` printed with decimals is a total of a measure
 # (case-management hours), not a count of people or events: it is never suppressed.
@@ -216,8 +218,8 @@ REPORT_OPTIONS = dict(
 def caption_title(title: str, label: str | None = None) -> str | object:
     """A table's title, led by its number in bold ("**Table 2** Baseline …") when it has one."""
     if not label:
-        return title
-    return html(f"<strong>{escape(label)}</strong> {escape(title)}")
+        return escape.gt(title)
+    return html(f"<strong>{escape.html(label)}</strong> {escape.html(title)}")
 
 
 def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
@@ -241,14 +243,15 @@ def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
 def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
              columns: dict[str, str], value_label: str, stub_label: str = "",
              n_label: str | None = None, denominator_label: str | None = None,
-             label: str | None = None) -> GT:
+             label: str | None = None, value_labels: dict[str, str] | None = None) -> GT:
     """One great-tables table from tidy cells.
 
     ``columns`` maps each cell ``column`` to its spanner label (no spanner when
     there is one column and its label is empty). Numbers are formatted with
     ``fmt_integer`` / ``fmt_number`` and joined with ``cols_merge``; negatives get
     great-tables' HTML minus sign (U+2212). ``label`` ("Table 2") leads the title
-    in bold: the table's caption in both formats.
+    in bold: the table's caption in both formats. ``value_labels`` (column -> label) heads
+    a column's values with its own label instead of ``value_label``.
     """
     keys = list(columns)
     wide = _display_frame(cells, keys)
@@ -287,19 +290,19 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
                 gt = gt.cols_merge(v[:n_parts], rows=rows, pattern=_PATTERNS[n_parts])
         gt = gt.cols_hide(v[1:])
         shown = [v[0]]
-        labels[v[0]] = value_label
+        labels[v[0]] = escape.gt((value_labels or {}).get(c, value_label))
         for name, label in ((f"{c}__n", n_label), (f"{c}__N", denominator_label)):
             if label is None:
                 gt = gt.cols_hide(name)
             else:
                 gt = gt.fmt_integer(name, use_seps=False)
                 shown.append(name)
-                labels[name] = label
+                labels[name] = escape.gt(label)
         bounded = [r for r in range(len(wide)) if r not in unbounded]
         gt = gt.sub_missing(v[0], rows=bounded, missing_text="")
         gt = gt.sub_missing([f"{c}__n", f"{c}__N"], missing_text="")
         if columns[c] or len(keys) > 1:
-            gt = gt.tab_spanner(label=columns[c], columns=shown, id=c)
+            gt = gt.tab_spanner(label=escape.gt(columns[c]), columns=shown, id=c)
     return gt.cols_label(**labels)
 
 
