@@ -333,6 +333,8 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         text = repr(value[:100])
+    elif hasattr(value, "isoformat"):      # YAML's unquoted date: shown as it was written
+        text = value.isoformat()
     else:       # bounded: a large list or mapping is not formatted whole to show 80 characters
         text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
