@@ -131,7 +131,8 @@ def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(mon
             if k not in ("repeating", "missing_data_codes", "allow_paths_outside")} == {
         "records": "data/raw/records.csv", "dictionary": "data/raw/data_dictionary.csv",
         "instrument_designations": "data/raw/instrument_designations.csv", "events": "data/raw/events.csv",
-        "project_xml": None, "no_identifiers": False, "api": None, "pull": None}
+        "project_xml": None, "no_identifiers": False, "api": None, "pull": None,
+        "case_sensitive_ids": False, "data_access_groups": None}
     assert config["validation"]["max_file_mb"] == 100              # the schema's default
     assert len(config["validation"]["rules"]) >= 30 and config["validation"]["derive"][0]["name"] == "age"
 
@@ -373,8 +374,36 @@ def test_a_study_that_names_only_its_downloads_gets_the_data_quality_report(tmp_
     report = proj / "results" / "report"
     assert sorted(p.name for p in report.glob("*.*")) == ["quality.html", "quality.pdf"]
     html = (report / "quality.html").read_text(encoding="utf-8")
-    for heading in ("Records", "Form completion", "Missing data", "Validation results", "Codebook"):
+    for heading in ("Records", "Form completion", "Missing data", "Validation results", "Queries",
+                    "Appendix: Codebook"):
         assert f">{heading}<" in html, heading
     assert "Another study" in html
     # counts, never a record: no screening number of the export appears
     assert not re.search(r"\bS0\d\d\b", html)
+    # Issue 24: the query list, tracked from this export to the next; one site's own workbook
+    import csv
+    import json
+
+    import openpyxl
+
+    import records_helpers as rh
+    assert ">Queries<" in html and "for the study team only" in html
+    queries = proj / "results" / "quality" / "queries"
+    first = json.loads((queries / "queries.json").read_text(encoding="utf-8"))
+    assert first["previous"] is None and first["by_status"]["new"] == first["open"] > 0
+    with open(queries / "queries.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    blank = next(r for r in rows if r["rule"] == "A" and r["field"] == "sc_details")
+    rh.set_value(folder / "exports", blank["record_id"], blank["event"], "sc_details", "moved away",
+                 blank["form"], blank["instance"])
+    res = run_snakemake(proj, "results/quality/queries/queries-no-group.xlsx", "--configfile",
+                        str(folder / "study.yaml"))
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    second = json.loads((queries / "queries.json").read_text(encoding="utf-8"))
+    assert second["previous"]["export_hash"] == first["workbook"]["export_hash"]
+    assert second["by_status"] == {"new": 0, "pending": first["open"] - 1, "changed": 0, "resolved": 1}
+    with open(queries / "queries.csv", encoding="utf-8", newline="") as handle:
+        now = {r["query_id"]: r["status"] for r in csv.DictReader(handle)}
+    assert now[blank["query_id"]] == "resolved"
+    book = openpyxl.load_workbook(queries / "queries-no-group.xlsx")
+    assert book.sheetnames == ["Summary", "No group"] and book["No group"].max_row == len(now) + 1

@@ -52,6 +52,10 @@ CATEGORIES = {
     "participant missing from a form", "participant twice in a form", "duplicate choice labels",
     "text is text",
 }
+# Issue 20.7's families: counts that cannot be silently wrong.
+CATEGORIES |= {"record ID case", "data access group", "missing-data code collision", "calculated field",
+               "circular calculation", "branching syntax"}
+STUDY_REDCAP_KEYS = ("missing_data_codes", "data_access_groups", "case_sensitive_ids")   # a case may set them
 # issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
 CATEGORIES |= {"identifiers", "value beyond limits"}
 REPORTS = ("feasibility.html", "feasibility.pdf", "quality.html", "quality.pdf")
@@ -68,8 +72,9 @@ def case_settings(case: dict | None = None) -> dict:
     missing-data codes, more rules)."""
     settings = dict(study_settings())
     extra = (case or {}).get("study") or {}
-    if "missing_data_codes" in extra:
-        settings["missing_data_codes"] = extra["missing_data_codes"]
+    for key in STUDY_REDCAP_KEYS:
+        if key in extra:
+            settings[key] = extra[key]
     settings["rules"] = list(settings.get("rules") or []) + list(extra.get("rules") or [])
     return settings
 
@@ -85,10 +90,10 @@ def change_study(case: dict, config: Path) -> None:
     """Write what a case adds to the study file into a project's config/config.yaml."""
     extra = case.get("study") or {}
     text = config.read_text(encoding="utf-8")
-    if "missing_data_codes" in extra:
-        assert text.count("\nredcap:\n") == 1
-        text = text.replace("\nredcap:\n", "\nredcap:\n  missing_data_codes: "
-                            + json.dumps(extra["missing_data_codes"]) + "\n")
+    for key in STUDY_REDCAP_KEYS:
+        if key in extra:
+            assert text.count("\nredcap:\n") == 1
+            text = text.replace("\nredcap:\n", f"\nredcap:\n  {key}: " + json.dumps(extra[key]) + "\n")
     for rule in extra.get("rules") or []:
         assert text.count("\n  rules:\n") == 1
         text = text.replace("\n  rules:\n", "\n  rules:\n    - " + json.dumps(rule) + "\n")

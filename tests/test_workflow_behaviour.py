@@ -23,9 +23,10 @@ from projectcopy import SNAKEMAKE, checksums_tree, jobs_run, run_snakemake
 HERE = Path(__file__).resolve().parent
 # The data-quality report's jobs: every one reads the validated data.
 QUALITY_JOBS = {*(f"quality_table[table={t}]" for t in
-                  ("records", "completion", "missingness", "missing_codes", "validation", "codebook")),
-                *(f"quality_figure[figure={f}]" for f in ("completeness", "recruitment")),
-                "quality_sources", "quality_render"}
+                  ("records", "completion", "missingness", "missing_codes", "validation", "codebook",
+                   "completion_site", "missingness_event")),
+                *(f"quality_figure[figure={f}]" for f in ("completeness", "completeness_sites", "recruitment")),
+                "quality_queries", "quality_sources", "quality_render"}
 
 
 @pytest.fixture

@@ -9,11 +9,14 @@ identifiers; about 3.3 rows per participant), with a data access group column ad
 groups of four sites). Steps, each timed, in a fresh process with its peak memory:
 
 1. validate + ``write_validated`` + ``write_report`` (the REDCap library; for reference);
-2. the quality report's outputs from ``results/validated``: every table (HTML + CSV), both
-   figures, the includes (``build_quality_report`` without rendering);
+2. the quality report's outputs from ``results/validated``: every table (HTML + CSV), the
+   figures, the query list (CSV and workbook, issue 24), the includes (``build_quality_report``
+   without rendering);
 3. rendering ``quality.qmd`` with pandoc and Typst (HTML and PDF).
 
-Target (this brief): steps 2 + 3 within 60 s and 2 GB at n = 100,000. Not part of the test suite.
+Target (issue 24.9, with the query list and its workbook): steps 2 + 3 within 2 minutes and 4 GB
+at n = 100,000 (issue 16.3's first target, without them, was 60 s and 2 GB). Measured on 2 shared
+cores: 61 s and 634 MB, 90,820 queries. Not part of the test suite.
 """
 from __future__ import annotations
 
@@ -70,6 +73,7 @@ settings = load_settings({"study": {"title": "Benchmark"},
 t_read = time.perf_counter() - t - t_import
 files = build_quality_report(data, settings, out + "/report", report_src=sys.argv[3])
 t_outputs = time.perf_counter() - t - t_import - t_read
+queries = json.load(open(out + "/report/queries/queries.json"))["open"]      # the query list's rows (issue 24)
 t1 = time.perf_counter()
 render_report(files["build"], out + "/report", backend="pandoc", document=DOCUMENT,
               source_date_epoch=source_date_epoch(data))
@@ -78,7 +82,7 @@ from pathlib import Path
 pdf = Path(out + "/report/quality.pdf")
 print(json.dumps({"import": t_import, "read": t_read, "outputs": t_outputs, "render": t_render, "wall": time.perf_counter() - t,
                   "rss_mb": peak_mb(),
-                  "pdf_mb": pdf.stat().st_size / (1 << 20), "rows": len(data.rows)}))
+                  "pdf_mb": pdf.stat().st_size / (1 << 20), "rows": len(data.rows), "queries": queries}))
 """
 
 
@@ -126,10 +130,11 @@ def main() -> None:
     print(f"validate (REDCap lib)   {v['wall']:10.1f} s   {v['rss_mb']:8.0f} MB peak")
     print(f"quality: imports        {q['import']:10.1f} s   (pandas, pyarrow, matplotlib, great-tables)")
     print(f"quality: read           {q['read']:10.1f} s   (results/validated and report.json)")
-    print(f"quality: outputs        {q['outputs']:10.1f} s   (tables, figures, includes)")
+    print(f"quality: outputs        {q['outputs']:10.1f} s   (tables, figures, {q['queries']:,} queries: CSV and "
+          "workbook, includes)")
     print(f"quality: render         {q['render']:10.1f} s   (pandoc + Typst, HTML and PDF; PDF {q['pdf_mb']:.1f} MB)")
-    print(f"quality: total          {quality:10.1f} s   {q['rss_mb']:8.0f} MB peak   target 60 s, 2048 MB: "
-          f"{'met' if quality <= 60 and q['rss_mb'] <= 2048 else 'MISSED'}")
+    print(f"quality: total          {quality:10.1f} s   {q['rss_mb']:8.0f} MB peak   target 120 s, 4096 MB: "
+          f"{'met' if quality <= 120 and q['rss_mb'] <= 4096 else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ def test_schema_defaults_are_the_code_defaults():
         if part == "title":
             assert node["default"] is None and defaults["title"] is None
             continue
+        if part == "checks":                     # a list of the study's own checks (test_quality_queries)
+            assert node["default"] == [] and defaults["checks"] == ()
+            continue
         for key, sub in node["properties"].items():
             assert sub["default"] == defaults[part][key], f"quality.{part}.{key}"
         assert set(node["properties"]) == set(defaults[part]), part
@@ -85,3 +88,36 @@ def test_settings_are_read_and_checked():
         load_settings({"quality": {"recruitment": {"date": "con_date"}}})
     with pytest.raises(ValueError, match=r"quality.missingness.flag_percent: 120 is greater than"):
         load_settings({"quality": {"missingness": {"flag_percent": 120}}})
+
+
+def test_a_shared_choice_list_is_printed_once():
+    """Issue 24.7: fields with the same codes and labels refer to the list printed at the first."""
+    from feasibility.quality import QualityData
+    scale = [["0", "Never"], ["1", "Sometimes"], ["2", "Often"]]
+    fields = [{"name": n, "form": "q", "type": "radio", "label": n.upper(), "choices": c}
+              for n, c in (("q1", scale), ("q2", scale), ("sex", [["1", "F"], ["2", "M"]]), ("q3", scale),
+                           ("q4", scale[:2]))]
+    data = QualityData({"forms": [{"name": "q", "label": "Q"}], "fields": fields}, {})
+    cb = codebook_frame(data).set_index("field")
+    assert cb.loc["q1", "values"] == "List 1: 0 Never; 1 Sometimes; 2 Often"
+    assert cb.loc["q2", "values"] == cb.loc["q3", "values"] == "List 1 (as q1)"
+    assert cb.loc["sex", "values"] == "1 F; 2 M" and cb.loc["q4", "values"] == "0 Never; 1 Sometimes"
+    assert cb.loc["sex", "choice_list"] == "" and cb.loc["q3", "choice_list"] == "List 1"
+
+
+def test_the_codebook_appendix_can_be_left_out(fixture_data, tmp_path):
+    from pathlib import Path
+
+    from feasibility.quality import build_quality_report, captions
+    root = Path(__file__).resolve().parents[2]
+    data = fixture_data("lab")
+    assert load_settings({"quality": {"codebook": False}}).codebook.include is False
+    assert load_settings({"quality": {"codebook": {"include": False}}}).codebook.include is False
+    without = load_settings({"quality": {"codebook": False}})
+    assert "codebook" not in captions(data, without)
+    files = build_quality_report(data, without, tmp_path / "without", report_src=root / "report")
+    assert (files["build"] / "_generated" / "quality_codebook.md").read_text() == ""
+    assert not (tmp_path / "without" / "tables" / "quality_codebook.html").exists()
+    files = build_quality_report(data, load_settings({}), tmp_path / "with", report_src=root / "report")
+    text = (files["build"] / "_generated" / "quality_codebook.md").read_text()
+    assert "# Appendix: Codebook" in text and "Codebook: every instrument and field" in text

@@ -131,8 +131,8 @@ def test_the_html_holds_no_element_the_labels_spell(built):
     assert "script" not in tags
     assert not [a for _, a in page.elements if any(k.startswith("on") for k in a)]
     assert not [a for t, a in page.elements if t == "a" and a.get("href", "").startswith("javascript:")]
-    # the one image of each figure, and no other
-    assert [a["src"][:26] for t, a in page.elements if t == "img"] == ["data:image/svg+xml;base64,"] * 2
+    # the one image of each figure (completeness, completeness by site, recruitment), and no other
+    assert [a["src"][:26] for t, a in page.elements if t == "img"] == ["data:image/svg+xml;base64,"] * 3
 
 
 def test_the_labels_are_shown_as_the_text_they_are(built):

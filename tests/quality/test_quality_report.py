@@ -70,7 +70,12 @@ def test_every_output_and_include_is_written(report):
     files = report["files"]
     for key in ("records", "completion", "missingness", "missing_codes", "validation", "codebook"):
         assert files[key].stat().st_size > 0 and files[f"{key}_csv"].stat().st_size > 0
-    for key in ("completeness", "recruitment"):
+    assert files["queries"].stat().st_size > 0
+    for name in ("queries.csv", "queries.xlsx", "queries.parquet", "queries.json"):
+        assert (report["out"] / "queries" / name).stat().st_size > 0, name
+    for key in ("completion_site", "missingness_event"):
+        assert files[key].stat().st_size > 0 and files[f"{key}_csv"].stat().st_size > 0
+    for key in ("completeness", "completeness_sites", "recruitment"):
         assert files[key].suffix == ".svg" and files[key].with_suffix(".png").is_file()
         assert files[key].with_name(files[key].stem + ".alt.txt").is_file()
     for name in INCLUDES:
@@ -80,8 +85,11 @@ def test_every_output_and_include_is_written(report):
 
 def test_captions_are_numbered_in_the_reports_order(report):
     caps = report["captions"]
-    assert [c.label for c in caps.values()] == ["Table 1", "Figure 1", "Table 2", "Table 3", "Table 4",
-                                                 "Table 5", "Figure 2", "Table 6"]
+    assert [c.label for c in caps.values()] == ["Table 1", "Figure 1", "Table 2", "Figure 2", "Table 3",
+                                                 "Table 4", "Table 5", "Table 6", "Table 7", "Table 8",
+                                                 "Figure 3", "Table 9"]
+    assert list(caps)[3:5] == ["completeness_sites", "completion_site"]
+    assert list(caps)[8:10] == ["validation", "queries"]
     assert caps["records"].title == "Records by arm and event"
     assert caps["completeness"].title == "Forms complete by event and arm"
 
@@ -98,6 +106,8 @@ def test_no_record_id_identifier_or_exact_date_in_any_output(report):
     files = report["files"]
     texts = {"pdf": _pdf_text(files["pdf"]), "html": _html_text(files["html"])}
     for path in sorted(report["out"].rglob("*")):
+        if {"queries", "history"} & set(path.relative_to(report["out"]).parts):
+            continue                     # the query list is for the study team: record IDs (test_quality_queries)
         if path.suffix in (".csv", ".md", ".txt") or (path.suffix == ".html" and path.parent.name == "tables"):
             texts[str(path.relative_to(report["out"]))] = path.read_text(encoding="utf-8")
         elif path.suffix == ".svg":                                 # its words, not its coordinates
@@ -188,13 +198,39 @@ def test_a_project_without_a_date_field_says_how_to_get_recruitment(fixture_data
     assert "quality.recruitment.date_field" in text
     assert "recruitment" not in files
     caps = captions(data, settings)
-    assert list(caps) == ["records", "completeness", "completion", "missingness", "missing_codes",
-                          "validation", "codebook"]
+    assert list(caps) == ["records", "completeness", "completion", "completeness_sites", "completion_site",
+                          "missingness", "missingness_event", "missing_codes", "validation", "queries", "codebook"]
     records = files["records"].read_text()
     assert "Data access group" in records and ">birmingham<" in records and "Table 1" in records
     summary = (files["build"] / "_generated" / "quality_summary.md").read_text()
     assert "It is a classic project (no events), with 3 data access groups" in summary
     assert "5 records in 8 form rows" in summary
+
+
+def test_synthetic_or_dummy_data_are_said_on_the_first_page_in_every_table_and_figure(fixture_data, tmp_path):
+    """Issue 24.8: from the data's provenance, the first paragraph, every table's source note and
+    every figure's caption say the data are synthetic (calibrated to a publication) or dummy."""
+    import dataclasses
+
+    from feasibility.provenance import Provenance
+    from feasibility.quality import summary_markdown
+    data = dataclasses.replace(fixture_data("long"), provenance=Provenance(synthetic=True))
+    word = "Dummy data"
+    settings = load_settings({"study": {"title": "T"}, "quality": {"recruitment": {"date_field": "con_date"}}})
+    files = build_quality_report(data, settings, tmp_path, report_src=ROOT / "report")
+    generated = files["build"] / "_generated"
+    assert (generated / "quality_summary.md").read_text().startswith(f"**{word} made by this project")
+    tables = sorted((tmp_path / "tables").glob("quality_*.html"))
+    assert len(tables) == 9
+    for table in tables:
+        notes = re.findall(r'class="gt_sourcenote[^"]*"[^>]*>(.*?)</td>', table.read_text(encoding="utf-8"), re.S)
+        assert any("not the study" in html_lib.unescape(n) for n in notes), table.name
+    captions_md = re.findall(r"!\[(.*?)\]\(", (generated / "quality_completion.md").read_text()
+                             + (generated / "quality_recruitment.md").read_text(), re.S)
+    assert len(captions_md) == 3 and all(f"{word} made by" in c for c in captions_md), captions_md
+    calibrated = dataclasses.replace(data, provenance=Provenance(synthetic=True, calibrated_to={"publication": "x"}))
+    assert summary_markdown(calibrated, settings).startswith("**Synthetic data made by this project")
+    assert "not the study" not in summary_markdown(fixture_data("long"), settings)
 
 
 def test_small_cells_can_be_withheld(fixture_data, tmp_path):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from redcap_helpers import CLASSIC_DATA, LONG_DATA, XML_DATA, edit, only, validate_classic, validate_long, validate_xml
 
-from feasibility.redcap.branching import Context, NotEvaluated, evaluate, parse
+from feasibility.redcap.logic import Context, LogicSyntaxError, NotEvaluated, evaluate, parse
 from feasibility.redcap.model import Field, Form, Project
 
 
@@ -58,18 +58,38 @@ def test_other_event_reference_uses_the_lookup():
 
 
 @pytest.mark.parametrize("expr, reason", [
-    ("datediff([a], 'today', 'y') > 18", "function datediff() is not evaluated"),
-    ("[a] + [b] > 2", "arithmetic is not evaluated"),
+    ("datediff([a], 'today', 'y') > 18", "datediff() with 'today' depends on the day it was computed"),
     ("[a][2] = '1'", "instance reference [a][2] is not evaluated"),
     ("[a:value] = '1'", "[a:value] (a piping option) is not evaluated"),
     ("[record-name] = '1'", "smart variable [record-name] is not evaluated"),
-    ("[a] = '1' and", "cannot read the expression at 'its end'"),
-    ("a = '1'", "'a' is not a field reference (write [a])"),
-    ("([a] = '1') = ([b] = '1')", "a comparison of a condition's result is not evaluated"),
+    ("contains([a], 'x')", "function contains() is not evaluated"),
 ])
 def test_what_is_not_evaluated_says_why(expr, reason):
-    with pytest.raises(NotEvaluated, match=__import__("re").escape(reason)):
+    ctx = _ctx({"a": ["1", "2"]})
+    with pytest.raises(NotEvaluated, match=__import__("re").escape(reason)) as caught:
+        evaluate(parse(expr), ctx)
+    assert not isinstance(caught.value, LogicSyntaxError)
+
+
+@pytest.mark.parametrize("expr, reason", [
+    ("[a] = '1' and", "the expression ends too early"),
+    ("a = '1'", "'a' is not a field reference (write [a])"),
+    ("([a] = '1'", "a parenthesis ( is not closed"),
+    ("[a] = '1')", "a parenthesis ) has no opening ("),
+    ("[a] = 'yes", "a quote ' is not closed"),
+    ("[a = '1'", "a square bracket [ is not matched"),
+    ("[a] = = 1", "cannot read the expression at '='"),
+    ("[] = 1", "empty square brackets in []"),
+])
+def test_syntax_errors_say_where(expr, reason):
+    with pytest.raises(LogicSyntaxError, match=__import__("re").escape(reason)):
         parse(expr)
+
+
+def test_arithmetic_and_a_condition_as_a_value_are_evaluated():
+    ctx = _ctx({"a": ["1", "2", "x", ""], "b": ["1", "3", "1", "1"]})
+    assert evaluate(parse("[a] + [b] > 2"), ctx).tolist() == [False, True, False, False]
+    assert evaluate(parse("([a] = '1') = ([b] = '1')"), ctx).tolist() == [True, True, False, False]
 
 
 def test_valid_fixtures_have_no_hidden_values():
@@ -137,7 +157,8 @@ def test_expressions_not_evaluated_are_listed_once(classic):
     edit(classic / CLASSIC_DD, '"[enr_smoker] = \'1\'"', '"datediff([enr_dob],\'today\',\'y\') >= 18"')
     r = validate_classic(classic)
     notes = [n for n in r.notes if n.startswith("branching logic of enr_cigs not evaluated")]
-    assert notes == ["branching logic of enr_cigs not evaluated (function datediff() is not evaluated): "
+    assert notes == ["branching logic of enr_cigs not evaluated (datediff() with 'today' depends on the day it was "
+                     "computed): "
                      "datediff([enr_dob],'today','y') >= 18"]
     edit(classic / CLASSIC_DD, '"[enr_conditions(A)] = \'1\'"', '"[enr_condition(A)] = \'1\'"')
     r = validate_classic(classic)

@@ -264,7 +264,7 @@ def test_cell_failures_name_line_record_field_value_rule(classic, old, new, line
 
 
 def test_out_of_range_may_be_a_warning(classic):
-    edit(classic / CLASSIC_DATA, ",165.5,70,25.6,", ",165.5,700,25.6,")
+    edit(classic / CLASSIC_DATA, ",165.5,70,25.6,", ",165.5,700,255.6,")
     r = validate_classic(classic, out_of_range="warning")
     f = only(r.failures, field="enr_weight")
     assert f.severity == "warning" and r.ok

@@ -78,7 +78,7 @@ def test_the_json_schema_refuses_what_the_library_cannot_use(bad, message):
     ({"kind": "date_order", "earlier": {"field": "scr_date", "event": "screening"}, "later": {"field": "con_date"}},
      "'screening' is not an event of the project"),
     ({"kind": "required_if", "field": "fu_return_date", "when": "datediff([fu_date],'today','d') > 1"},
-     "condition \"datediff([fu_date],'today','d') > 1\" cannot be evaluated: function datediff() is not evaluated"),
+     "condition \"datediff([fu_date],'today','d') > 1\" cannot be evaluated: datediff() with 'today' depends on the day it was computed"),
     ({"kind": "required_if", "field": "fu_return_date", "when": "[fu_returnd] = '1'"},
      "[fu_returnd] is not a field of the project"),
     ({"kind": "not_after_export", "fields": ["bl_weight"]}, "bl_weight is a number field"),

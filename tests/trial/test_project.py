@@ -13,7 +13,7 @@ import io
 from trial_helpers import ROOT, STUDY, TRIAL
 from feasibility.analysis import load_spec
 from feasibility.redcap import load_project, parse_logic
-from feasibility.redcap.branching import check_references
+from feasibility.redcap.logic import check_references
 from trial_helpers import validate_trial
 
 

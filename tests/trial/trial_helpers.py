@@ -13,11 +13,12 @@ TRIAL = ROOT / "data" / "full-trial"
 
 def redcap_settings(study: dict) -> dict:
     """The validation settings of a study file (its validation block and the redcap block's
-    missing-data codes and repeating set-up)."""
+    missing-data codes, repeating set-up and data access groups)."""
     rc = study["redcap"]
     settings = dict(study.get("validation") or {})
     settings["missing_data_codes"] = rc.get("missing_data_codes")
     settings["repeating"] = rc.get("repeating")
+    settings["data_access_groups"] = rc.get("data_access_groups")
     return settings
 
 

@@ -242,8 +242,8 @@ def validation_settings(config: dict) -> dict:
     block's missing-data codes and repeating set-up (``feasibility.redcap.Settings``);
     recorded in the reports and the success record, and a change reruns validation."""
     settings = dict(config.get("validation") or {})
-    for key in ("missing_data_codes", "repeating"):
-        if (config.get("redcap") or {}).get(key) is not None:
+    for key in ("missing_data_codes", "repeating", "case_sensitive_ids", "data_access_groups"):
+        if (config.get("redcap") or {}).get(key) not in (None, False):      # a default says nothing
             settings[key] = config["redcap"][key]
     if (config.get("redcap") or {}).get("no_identifiers"):
         settings["no_identifiers"] = True
@@ -935,7 +935,8 @@ def render(config: dict, build_dir: str, html: str, pdf: str, analysis_meta: str
 # --------------------------------------------------------------------------- quality report
 # The data-quality report of any REDCap project (issue 16.3), one rule per table and
 # figure, then its build folder and its rendering (feasibility.quality).
-QUALITY_TABLES = ("records", "completion", "missingness", "missing_codes", "validation", "codebook")
+QUALITY_TABLES = ("records", "completion", "missingness", "missing_codes", "validation", "codebook",
+                  "completion_site", "missingness_event")
 
 
 def quality_settings(config: dict) -> dict:
@@ -947,13 +948,13 @@ def quality_settings(config: dict) -> dict:
 def quality_figures(config: dict) -> list[str]:
     """The quality report's figures: completeness, and recruitment when the study names its date field."""
     recruitment = ((config.get("quality") or {}).get("recruitment") or {}).get("date_field")
-    return ["completeness"] + (["recruitment"] if recruitment else [])
+    return ["completeness", "completeness_sites"] + (["recruitment"] if recruitment else [])
 
 
 def _quality(forms_dir: str, report_json: str, config: dict):
     from .quality import QualityData, captions, load_settings
 
-    data = QualityData.read(forms_dir, report_json)
+    data = QualityData.read(forms_dir, report_json, config.get("provenance"))
     settings = load_settings(config)
     return data, settings, captions(data, settings)
 
@@ -976,6 +977,11 @@ def quality_table(name: str, forms_dir: str, report_json: str, config: dict, htm
         table = tables.validation_table(data, caps["validation"], settings)
     elif name == "codebook":
         table = tables.codebook_table(data, caps["codebook"], settings)
+    elif name == "completion_site":
+        table = tables.completion_site_table(data, caps["completion_site"],
+                                             figure_label=caps["completeness_sites"].label)
+    elif name == "missingness_event":
+        table = tables.missingness_event_table(data, caps["missingness_event"], settings)
     else:
         raise ValueError(f"unknown quality table {name!r}")
     table.write(html, csv, small_cell_threshold=small_cell_threshold(config))
@@ -990,6 +996,8 @@ def quality_figure(name: str, forms_dir: str, report_json: str, config: dict, sv
     data, settings, caps = _quality(forms_dir, report_json, config)
     if name == "completeness":
         figures.make_completeness(data, svg, png, title=caps["completeness"].text)
+    elif name == "completeness_sites":
+        figures.make_completeness_by_site(data, svg, png, title=caps["completeness_sites"].text)
     elif name == "recruitment":
         rec = recruitment_by_month(data, settings.recruitment)
         figures.make_recruitment(rec, svg, png, title=caps["recruitment"].text,
@@ -1011,6 +1019,31 @@ def quality_sources(config: dict, forms_dir: str, report_json: str, files: dict[
         shutil.rmtree(build)
     shutil.copytree(report_src, build)
     write_includes(build, data, settings, files, caps)
+
+
+@step
+def quality_queries(config: dict, forms_dir: str, report_json: str, history: str, out: dict[str, str]) -> None:
+    """Rule quality_queries: the query list (CSV, workbook), tracked against the previous
+    export in ``history``, and its table in the quality report (issue 24)."""
+    from .quality.query_outputs import write_queries
+
+    data, settings, caps = _quality(forms_dir, report_json, config)
+    try:
+        write_queries(data, settings, caps["queries"], history, out["csv"], out["xlsx"], out["html"],
+                      out["table_csv"], out["parquet"], out["meta"])
+    except ValueError as error:          # quality.checks or quality.schedule naming what the data lack
+        raise ValidationFailed(f"the study file's quality section: {error}") from None
+
+
+@step
+def quality_site_queries(parquet: str, meta: str, site: str, xlsx: str) -> None:
+    """Rule quality_site_queries: one site's query workbook, queries-<site>.xlsx."""
+    from .quality.query_outputs import write_site_workbook
+
+    try:
+        write_site_workbook(parquet, meta, site, xlsx)
+    except ValueError as error:          # a site the export does not have: said, without a traceback
+        raise ValidationFailed(str(error)) from None
 
 
 @step

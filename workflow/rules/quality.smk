@@ -2,11 +2,22 @@
 # data access group; form completion; missing data and missing-data codes; the validation
 # results; recruitment over time (when the study names its date field); the codebook.
 # Made from the validated data (results/validated/) and validation's report.
+from feasibility.quality.settings import load_settings as load_quality_settings
+
 QUALITY = "results/quality"
 QUALITY_FIGURES = steps.quality_figures(config)
-QUALITY_SETTINGS = steps.quality_settings(config)
+# the data's provenance.json (synthetic or dummy data say so in the report), or None
+QUALITY_SETTINGS = {**steps.quality_settings(config), "provenance": provenance() or None}
+# The query list (issue 24): its files, and the history of earlier exports' lists that each
+# build compares with. The history is kept between builds: not an output (Snakemake never
+# deletes it) and outside results/quality/ (a failed validation withdraws that folder, never
+# the history). Until every study has its own results folder, one history per study file.
+QUERIES = f"{QUALITY}/queries"
+QUERY_HISTORY = f"results/query_history/{re.sub(r'[^A-Za-z0-9_-]+', '-', Path(STUDY_FILES[-1]).stem)}"
 QUALITY_INPUTS = {
-    **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES},
+    **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES
+       if t != "codebook" or load_quality_settings(config).codebook.include},   # quality.codebook: false
+    "queries": f"{QUALITY}/tables/quality_queries.html",
     **{f: f"{QUALITY}/figures/quality_{f}.svg" for f in QUALITY_FIGURES},
 }
 
@@ -16,6 +27,7 @@ rule quality_table:
     input:
         forms=FORMS,
         passed=VALIDATED,        # validation's report.json beside it is read too
+        provenance=provenance(),
         code=lambda w: code("quality", "tables/common.py", "escape.py"),
     output:
         html=f"{QUALITY}/tables/quality_{{table}}.html",
@@ -41,6 +53,7 @@ rule quality_figure:
     input:
         forms=FORMS,
         passed=VALIDATED,
+        provenance=provenance(),
         code=code("quality", "figures/common.py", "escape.py"),
     output:
         svg=f"{QUALITY}/figures/quality_{{figure}}.svg",
@@ -70,6 +83,7 @@ rule quality_sources:
         forms=FORMS,
         passed=VALIDATED,
         alt=expand(f"{QUALITY}/figures/quality_{{f}}.alt.txt", f=QUALITY_FIGURES),
+        provenance=provenance(),
         qmd="report/quality.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
@@ -88,6 +102,57 @@ rule quality_sources:
         require_passed()
         steps.quality_sources(params.settings, input.forms, params.report,
                               {k: input[k] for k in QUALITY_INPUTS}, output[0], log_file=log[0])
+
+
+rule quality_queries:
+    """The query list (queries.csv, queries.xlsx with a sheet per site), each query marked
+    new, pending, changed or resolved against the previous export's list in QUERY_HISTORY,
+    and its table in the quality report."""
+    input:
+        forms=FORMS,
+        passed=VALIDATED,
+        provenance=provenance(),
+        code=code("quality", "tables/common.py", "escape.py"),
+    output:
+        csv=f"{QUERIES}/queries.csv",
+        xlsx=f"{QUERIES}/queries.xlsx",
+        parquet=f"{QUERIES}/queries.parquet",
+        meta=f"{QUERIES}/queries.json",
+        html=f"{QUALITY}/tables/quality_queries.html",
+        table_csv=f"{QUALITY}/tables/quality_queries.csv",
+    params:
+        settings=QUALITY_SETTINGS,
+        report=VALIDATION.json,
+        history=QUERY_HISTORY,
+    log:
+        "results/logs/quality_queries.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    run:
+        steps.quality_queries(params.settings, input.forms, params.report, params.history,
+                              {k: output[k] for k in ("csv", "xlsx", "parquet", "meta", "html", "table_csv")},
+                              log_file=log[0])
+
+
+rule quality_site_queries:
+    """One site's own query workbook: `snakemake results/quality/queries/queries-<site>.xlsx`
+    (<site>: the data access group's name in lower case, other characters as '-')."""
+    input:
+        parquet=f"{QUERIES}/queries.parquet",
+        meta=f"{QUERIES}/queries.json",
+        code=code("quality"),
+    output:
+        f"{QUERIES}/queries-{{site}}.xlsx",
+    wildcard_constraints:
+        site="[a-z0-9_][a-z0-9_-]*",
+    log:
+        "results/logs/quality_site_queries_{site}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+    run:
+        steps.quality_site_queries(input.parquet, input.meta, wildcards.site, output[0], log_file=log[0])
 
 
 rule quality_render:

@@ -3,7 +3,7 @@ rule validate:
     one tidy table per form and, last, the success record only when the data pass."""
     input:
         **REDCAP,
-        code=code("redcap", "pipeline.py", "io.py"),
+        code=code("redcap", "redcap/logic", "pipeline.py", "io.py"),
     output:
         forms=directory(FORMS),
         passed=VALIDATION.passed,

@@ -20,6 +20,7 @@ Name resolution in an expression (:class:`DatasetScope`):
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ from feasibility.scoring import registry
 from feasibility.scoring.items import empty_log
 
 BUILTINS = ("record_id", "redcap_arm", "redcap_data_access_group")
+log = logging.getLogger("feasibility.analysis")
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Analysis:
         self._positions: dict[int, tuple[pd.Index, np.ndarray]] = {}
         self._scored: dict[str, Any] = {}
         self.scoring_logs: list[pd.DataFrame] = []
+        self.warnings: list[str] = []     # derived variables that divide by zero or are all missing
         self.instrument_notes: dict[str, dict] = {}
         self.instrument_methods: dict[str, dict] = {}     # e.g. how the EQ-5D index is valued
         self.score_owner: dict[str, str] = {}
@@ -273,10 +276,13 @@ class Analysis:
 
         def run(timepoint):
             scope = self.scope(timepoint)
-            v = Evaluator(scope, d.expr).run()
+            evaluator = Evaluator(scope, d.expr)
+            v = evaluator.run()
             if not d.choices and v.meta.get("choices") and "choices" not in meta:
                 meta["choices"] = v.meta["choices"]
-            return as_row_series(v, scope, d.expr)
+            values = as_row_series(v, scope, d.expr)
+            self._check_derived(d, timepoint, values, evaluator.divided_by_zero)
+            return values
         if d.choices:
             meta["choices"] = d.choices
         arms = self.spec.arms
@@ -293,6 +299,22 @@ class Analysis:
             return Variable(d.name, values=run(None), meta=meta)
         tps = list(self.timepoints.points) if d.timepoints == "all" else list(d.timepoints)
         return Variable(d.name, by_timepoint={tp: run(tp) for tp in tps}, meta=meta)
+
+    def _check_derived(self, d: DerivedSpec, timepoint: str | None, values: pd.Series, zeros: int) -> None:
+        """A warning (logged, and kept with the analysis dataset) for a derived variable that
+        divides by zero or is missing for every participant: a count that could be silently
+        wrong."""
+        at = f" at time point {timepoint}" if timepoint else ""
+        where = f"derived variable {d.name}{at} ({d.expr.text})"
+        if zeros:
+            self._warn(f"{where} divides by zero for {zeros:,} value(s); each gives a missing value")
+        if len(values) and not values.notna().any():
+            self._warn(f"{where} is missing for every participant ({len(values):,})")
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+            log.warning(message)
 
     def scope(self, timepoint: str | None = None, *, summary: bool = False,
               index: pd.Index | None = None, bound: dict[str, Any] | None = None,
@@ -493,6 +515,7 @@ class Analysis:
                               for n, v in public.items()},
                 "instrument_notes": self.instrument_notes,
                 "instrument_methods": self.instrument_methods,
+                "warnings": self.warnings,
                 "records": len(self.records),
                 "data_date": self.data_date()}
         write_text(folder / "variables.json",
@@ -540,6 +563,7 @@ class Analysis:
                     meta=var_meta)
         analysis.instrument_notes = meta["instrument_notes"]
         analysis.instrument_methods = meta.get("instrument_methods", {})
+        analysis.warnings = list(meta.get("warnings", []))
         analysis._scored = {name: True for name in spec.instruments}
         log = pd.read_parquet(folder / "scoring_log.parquet")
         analysis.scoring_logs = [log] if len(log) else []
@@ -608,7 +632,7 @@ class DatasetScope(Scope):
         if name == "record_id":
             return V(pd.Series(self.index.astype(str), index=self.index, dtype=object), ROW)
         if name in ("redcap_arm", "redcap_data_access_group"):
-            return self._rows(V(self._builtin(name), ROW))
+            return self._rows(V(self._builtin(name, node, expr), ROW))
         if name in a.book.forms:
             raise expr.error(f"{name!r} is a form: use has({name}), count({name}) or "
                              f"{name}.<field>", node, name)
@@ -621,11 +645,18 @@ class DatasetScope(Scope):
                 and name not in a.book.columns and name not in a.book.fields
                 and name not in a.spec.parameters)
 
-    def _builtin(self, name: str) -> pd.Series:
+    def _builtin(self, name: str, node: Node | None = None, expr: Expression | None = None) -> pd.Series:
         a = self.analysis
         key = ("builtin", name)
         if key not in a._columns:
             parts = [t[["record_id", name]] for t in a.study.forms.values() if name in t]
+            if not parts and name == "redcap_data_access_group":
+                message = ("the study uses the records' data access groups (redcap_data_access_group, its "
+                           "sites) but the export has no redcap_data_access_group column: export the records "
+                           "with their data access groups")
+                if expr is not None:
+                    raise expr.error(message, node, name)
+                raise ValueError(message)
             if not parts:
                 values = pd.Series(1 if name == "redcap_arm" else None, index=a.records,
                                    dtype="float64" if name == "redcap_arm" else object)
@@ -693,7 +724,7 @@ class DatasetScope(Scope):
                              f"column such as {info.columns[0]}", node, node.field)
         if node.field not in form_columns:
             if node.field in DESIGN_COLUMNS:
-                return self._rows(V(self._builtin(node.field), ROW))
+                return self._rows(V(self._builtin(node.field, node, expr), ROW))
             raise expr.error(f"form {node.form!r} has no field {node.field!r}"
                              f"{suggest(node.field, form_columns)}", node, node.field)
         return self._rows(a.field_value(node.form, node.field, events))

@@ -529,6 +529,7 @@ class Evaluator:
 
     def __init__(self, scope: Scope, expr: Expression):
         self.scope, self.expr = scope, expr
+        self.divided_by_zero = 0          # values divided by zero (each gave a missing value)
 
     def error(self, message: str, node: Node | None = None, name: str | None = None):
         return self.expr.error(message, node, name)
@@ -651,8 +652,11 @@ class Evaluator:
         with np.errstate(all="ignore"):
             if node.op in ("/", "//", "%"):
                 if isinstance(b, pd.Series):
-                    b = b.where(b != 0)
+                    zero = (b == 0).fillna(False)
+                    self.divided_by_zero += int(zero.sum())
+                    b = b.where(~zero)
                 elif b == 0:
+                    self.divided_by_zero += 1
                     b = math.nan
             if level is None:
                 try:

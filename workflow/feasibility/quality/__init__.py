@@ -31,7 +31,18 @@ Modules follow the data flow: ``data`` (the validated data and metadata) -> ``co
 (records, completion), ``missingness`` (with branching logic), ``validation`` (the
 report's failures), ``recruitment``, ``codebook`` -> ``tables`` (great-tables) and
 ``figures`` (matplotlib) -> ``report`` (captions, includes). Privacy: counts only; no
-record ID, identifier value or date of birth in any output; dates by month.
+record ID, identifier value or date of birth in the report; dates by month.
+
+The data manager's query list (issue 24): ``queries`` (REDCap's data-quality rules A to I,
+validation's findings, the study's checks, overdue forms) -> ``tracking`` (new, pending,
+changed, resolved against the previous export) -> ``workbook`` (Excel, a sheet per site) and
+``query_outputs`` (the files and the report's table of counts)::
+
+    from feasibility.quality.query_outputs import write_queries
+    write_queries(data, settings, caps["queries"], history_dir, csv, xlsx, html, table_csv, parquet, meta)
+
+The query list names records by their record ID, for the study team; identifier fields never
+appear in it.
 """
 from .codebook import codebook_frame
 from .counts import completion_status, records_by_event

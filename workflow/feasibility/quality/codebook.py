@@ -4,6 +4,10 @@ From ``codebook.json`` (the data dictionary or project XML as the REDCap library
 per form, each field's label, type and validation, its values (choices with their codes,
 the validation range, a calculation, slider labels), its branching logic, and whether it is
 required or an identifier (identifiers are dropped from the validated data).
+
+A choice list that several fields share (the same codes and labels: a questionnaire's answer
+scale) is printed once, at its first field, as ``List 1: 0 Never; 1 Sometimes; …``; the other
+fields say ``List 1 (as hads_1)``, which keeps the codebook short (issue 24.7).
 """
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ import pandas as pd
 from .data import QualityData
 
 CODEBOOK_TABLE = "quality_codebook"
-COLUMNS = ["form", "form_label", "field", "label", "type", "validation", "values", "branching", "flags"]
+COLUMNS = ["form", "form_label", "field", "label", "type", "validation", "values", "branching", "flags",
+           "choice_list"]
 
 
 def _values(f: dict, max_choices: int) -> str:
@@ -50,14 +55,39 @@ def codebook_frame(data: QualityData, *, descriptive: bool = False, max_choices:
     record_field = data.codebook.get("record_id_field")
     dropped = set(data.identifiers_dropped)
     rows = []
+    shared = shared_lists(data)
+    first_of: dict[str, str] = {}
     for f in data.codebook.get("fields") or []:
         if f.get("type") == "descriptive" and not descriptive:
             continue
+        values, name = _values(f, max_choices), shared.get(f["name"], "")
+        if name and name in first_of:
+            values = f"{name} (as {first_of[name]})"
+        elif name:
+            first_of[name] = f["name"]
+            values = f"{name}: {values}"
         rows.append({"form": f["form"], "form_label": data.form_label(f["form"]), "field": f["name"],
                      "label": f.get("label") or "", "type": f.get("type") or "",
-                     "validation": f.get("validation") or "", "values": _values(f, max_choices),
-                     "branching": f.get("branching") or "", "flags": _flags(f, record_field, dropped)})
+                     "validation": f.get("validation") or "", "values": values,
+                     "branching": f.get("branching") or "", "flags": _flags(f, record_field, dropped),
+                     "choice_list": name})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-__all__ = ["codebook_frame", "CODEBOOK_TABLE"]
+def shared_lists(data: QualityData) -> dict[str, str]:
+    """Field -> ``List n`` for the choice lists (codes and labels) that two fields or more share,
+    numbered in the dictionary's order."""
+    users: dict[tuple, list[str]] = {}
+    for f in data.codebook.get("fields") or []:
+        choices = tuple((str(c), str(label)) for c, label in f.get("choices") or [])
+        if len(choices) >= 2 and f.get("type") != "calc":
+            users.setdefault(choices, []).append(f["name"])
+    out, n = {}, 0
+    for names in users.values():
+        if len(names) >= 2:
+            n += 1
+            out.update({name: f"List {n}" for name in names})
+    return out
+
+
+__all__ = ["codebook_frame", "shared_lists", "CODEBOOK_TABLE"]

@@ -17,10 +17,11 @@ import pandas as pd
 
 from feasibility.tables.common import cell, cells_frame
 
-from .data import ARM, EVENT, RECORD, QualityData, counted
+from .data import ARM, EVENT, NO_GROUP, RECORD, QualityData, counted
 
 RECORDS_TABLE = "quality_records"
 COMPLETION_TABLE = "quality_completion"
+COMPLETION_SITE_TABLE = "quality_completion_site"
 TOTAL = "All records"
 STATUS_COLUMNS = {"complete": "Complete", "unverified": "Unverified", "incomplete": "Incomplete",
                   "no_status": "No status exported", "no_data": "No data"}
@@ -73,11 +74,12 @@ def records_cells(data: QualityData) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ completion
-def completion_status(data: QualityData) -> pd.DataFrame:
+def completion_status(data: QualityData, rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per arm, event and form (every pair, designated or not): records with data at the
     event, and how many of them have the form Complete, Unverified, Incomplete, without a
-    status, or no data; instances of a repeating form; the proportion complete."""
-    rows = data.rows
+    status, or no data; instances of a repeating form; the proportion complete. ``rows``:
+    some of ``data.rows`` (one site's), default all."""
+    rows = data.rows if rows is None else rows
     at_event = rows.groupby([ARM, EVENT], observed=True)[RECORD].nunique()
     status = rows.assign(rank=rows["status"].map({0: 0, 1: 1, 2: 2}).astype("Float64").fillna(-1))
     # a record's status for a form at an event: its least complete instance
@@ -110,6 +112,37 @@ def completion_status(data: QualityData) -> pd.DataFrame:
     return frame
 
 
+def site_of_rows(data: QualityData) -> pd.Series:
+    """Each row of ``data.rows``: its record's data access group (``NO_GROUP`` without DAGs)."""
+    if not data.has_dags:
+        return pd.Series(NO_GROUP, index=data.rows.index, dtype="string")
+    return data.rows[RECORD].astype("string").map(data.record_dag).fillna(NO_GROUP).astype("string")
+
+
+def completion_by_site(data: QualityData) -> pd.DataFrame:
+    """:func:`completion_status` for each data access group (column ``site``; one site,
+    ``NO_GROUP``, without DAGs), among the site's records with data at the event."""
+    site = site_of_rows(data)
+    sites = data.dags if data.has_dags else [NO_GROUP]
+    parts = [completion_status(data, data.rows[(site == s).to_numpy()]).assign(site=s) for s in sites]
+    return pd.concat(parts, ignore_index=True)
+
+
+def completion_site_cells(data: QualityData, by_site: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Forms Complete, n (%) of the site's records with data at the event: row groups are
+    events, rows forms (instrument labels), columns sites."""
+    by_site = completion_by_site(data) if by_site is None else by_site
+    shown = by_site[by_site["designated"].astype(bool)]
+    cells = []
+    for r in shown.itertuples(index=False):
+        group = event_group(data, r.arm, r.event)
+        n = int(r.records)
+        cells.append(cell(COMPLETION_SITE_TABLE, group, data.form_label(r.form), r.site, "n_pct", decimals=0,
+                          estimate=100.0 * int(r.complete) / n if n else float("nan"), n=int(r.complete),
+                          denominator=n))
+    return cells_frame(cells)
+
+
 def completion_cells(data: QualityData, status: pd.DataFrame | None = None) -> pd.DataFrame:
     """The designated (event, form) pairs of :func:`completion_status` as tidy cells: status
     counts as n (%) of the records with data at the event, and a repeating form's instances."""
@@ -132,4 +165,5 @@ def completion_cells(data: QualityData, status: pd.DataFrame | None = None) -> p
 
 
 __all__ = ["records_by_event", "records_cells", "completion_status", "completion_cells", "event_group",
+           "completion_by_site", "completion_site_cells", "site_of_rows", "COMPLETION_SITE_TABLE",
            "RECORDS_TABLE", "COMPLETION_TABLE", "STATUS_COLUMNS", "TOTAL"]

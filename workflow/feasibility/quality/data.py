@@ -38,11 +38,14 @@ class QualityData:
     tables: dict[str, pd.DataFrame]
     missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MISSING_COLUMNS))
     validation: dict | None = None
+    provenance: object = None           # feasibility.provenance.Provenance of synthetic or dummy data
 
     # ------------------------------------------------------------------ reading
     @classmethod
-    def read(cls, folder: str | Path, validation_report: str | Path | None = None) -> "QualityData":
-        """Read ``results/validated/`` (and the validation report's JSON, when given)."""
+    def read(cls, folder: str | Path, validation_report: str | Path | None = None,
+             provenance: str | Path | None = None) -> "QualityData":
+        """Read ``results/validated/`` (and the validation report's JSON, when given; and the
+        data's ``provenance.json``, when given: synthetic or dummy data say so)."""
         folder = Path(folder)
         book = json.loads((folder / "codebook.json").read_text(encoding="utf-8"))
         tables = {}
@@ -55,7 +58,8 @@ class QualityData:
         missing = pd.read_parquet(missing_path) if missing_path.is_file() else None
         report = (json.loads(Path(validation_report).read_text(encoding="utf-8"))
                   if validation_report is not None else None)
-        return cls(book, tables, _missing_frame(missing), report)
+        from feasibility.provenance import read_provenance
+        return cls(book, tables, _missing_frame(missing), report, read_provenance(provenance))
 
     @classmethod
     def from_result(cls, result) -> "QualityData":
@@ -66,6 +70,22 @@ class QualityData:
         return cls(book, tables, _missing_frame(result.missing), report_dict(result))
 
     # ------------------------------------------------------------------ metadata
+    @property
+    def synthetic(self) -> bool:
+        """Whether the data are synthetic or dummy (their provenance says so)."""
+        return bool(self.provenance is not None and getattr(self.provenance, "synthetic", False))
+
+    @property
+    def data_statement(self) -> str:
+        """What synthetic or dummy data are (for the first page, captions and the workbook); empty
+        for real exports: synthetic (calibrated to a publication) or dummy (from the data
+        dictionary), never the study's data."""
+        if not self.synthetic:
+            return ""
+        if (getattr(self.provenance, "calibrated_to", None) or {}).get("publication"):
+            return "Synthetic data made by this project's generator, not the study's data."
+        return "Dummy data made by this project's generator from the data dictionary, not the study's data."
+
     @property
     def title(self) -> str | None:
         return self.codebook.get("title")

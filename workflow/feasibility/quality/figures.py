@@ -20,7 +20,7 @@ from feasibility.figures import common
 from feasibility.figures.common import COLOURS, figure_style, font, new_figure, save_figure, text_width_in, \
     wrap_to_width
 
-from .counts import completion_status
+from .counts import completion_by_site, completion_status, site_of_rows
 from .data import QualityData
 from .recruitment import ALL, RecruitmentData
 
@@ -60,42 +60,47 @@ def _cell_text(fig: Figure, row, width_in: float) -> str:
     return ""
 
 
-def draw_completeness(data: QualityData, status: pd.DataFrame | None = None) -> Figure:
+def draw_completeness(data: QualityData, status: pd.DataFrame | None = None, *,
+                      by_site: pd.DataFrame | None = None) -> Figure:
     """Forms (rows) by events (columns), one panel per arm, shaded by the share of records
-    with data at the event whose form is Complete; forms not designated for an event hatched."""
-    status = completion_status(data) if status is None else status
-    arms = list(data.arms)
-    panels = []
-    for arm in arms:
-        events = [e["unique_name"] for e in data.events_of_arm(arm)]
-        forms = [f["name"] for f in data.forms
-                 if any(data.designated(e, f["name"]) for e in events)]
-        panels.append((arm, events, forms))
+    with data at the event whose form is Complete; forms not designated for an event hatched.
+    With ``by_site`` (:func:`feasibility.quality.counts.completion_by_site`): the small
+    multiples of :func:`draw_completeness_by_site`."""
+    if by_site is not None:
+        return draw_completeness_by_site(data, by_site)
+    if True:
+        status = completion_status(data) if status is None else status
+        status = status.assign(panel=status["arm"])
+        several = len(data.arms) > 1
+        panels = []
+        for arm in data.arms:
+            events = [e["unique_name"] for e in data.events_of_arm(arm)]
+            forms = [f["name"] for f in data.forms if any(data.designated(e, f["name"]) for e in events)]
+            n = int(data.rows.loc[data.rows["redcap_arm"] == arm, "record_id"].nunique())
+            panels.append((arm, f"{data.arm_label(arm)} ({n:,} record{'s' * (n != 1)})", events, forms))
     cmap = colormaps[CMAP]
     norm = Normalize(vmin=0, vmax=1)
-    several = len(arms) > 1
     title_h, gap, cell_h, legend_h = (0.28 if several else 0.0), 0.22, 0.3, 0.75
     with figure_style():
         probe = new_figure(WIDTH_IN, 1)
-        names = [data.form_label(f) for _, _, forms in panels for f in forms] or [""]
+        names = [data.form_label(f) for _, _, _, forms in panels for f in forms] or [""]
         label_w = min(2.0, max(text_width_in(probe, n, font(SMALL_PT)) for n in names) + 0.12)
-        cell_w = min(1.4, (WIDTH_IN - label_w - 0.1) / max(max(len(ev) for _, ev, _ in panels), 1))
+        cell_w = min(1.4, (WIDTH_IN - label_w - 0.1) / max(max(len(ev) for _, _, ev, _ in panels), 1))
         heads = [_event_labels_height(probe, [data.event_label(e) for e in events], cell_w)
-                 for _, events, _ in panels]
-        height = (sum(title_h + head + cell_h * max(len(forms), 1) for head, (_, _, forms) in zip(heads, panels))
+                 for _, _, events, _ in panels]
+        height = (sum(title_h + head + cell_h * max(len(forms), 1) for head, (_, _, _, forms) in zip(heads, panels))
                   + gap * (len(panels) - 1) + legend_h)
         fig = new_figure(WIDTH_IN, height)
         y = 0.0                                   # inches from the top
-        for (arm, events, forms), head in zip(panels, heads):
+        for (key, title, events, forms), head in zip(panels, heads):
             if several:
-                n = int(data.rows.loc[data.rows["redcap_arm"] == arm, "record_id"].nunique())
-                fig.text(0.0, 1 - (y + 0.04) / height, f"{data.arm_label(arm)} ({n:,} record{'s' * (n != 1)})",
+                fig.text(0.0, 1 - (y + 0.04) / height, title,
                          ha="left", va="top", fontsize=TEXT_PT, fontweight="bold", parse_math=False)
             y += title_h + head
             grid_h = cell_h * max(len(forms), 1)
             ax = fig.add_axes((label_w / WIDTH_IN, 1 - (y + grid_h) / height,
                                cell_w * max(len(events), 1) / WIDTH_IN, grid_h / height))
-            _draw_panel(fig, ax, data, status, arm, events, forms, cmap, norm, cell_w)
+            _draw_panel(fig, ax, data, status[status["panel"] == key], events, forms, cmap, norm, cell_w)
             ax.set_yticks(range(len(forms)), labels=[wrap_to_width(fig, data.form_label(f), label_w - 0.12,
                                                                    font(SMALL_PT)) for f in forms],
                           fontsize=SMALL_PT)
@@ -109,14 +114,88 @@ def draw_completeness(data: QualityData, status: pd.DataFrame | None = None) -> 
     return fig
 
 
+SITE_COLUMNS = 3          # small multiples: panels a row
+SITE_CELL_H = 0.15        # inches a form's row in a small panel
+
+
+def draw_completeness_by_site(data: QualityData, by_site: pd.DataFrame) -> Figure:
+    """Small multiples: one heat map per data access group (forms by events, shaded by the share
+    of the site's records with data at the event whose form is Complete), in rows of
+    :data:`SITE_COLUMNS`; form labels on the left of each row, event labels below each column.
+    No numbers in the cells: the table beside the figure gives them."""
+    sites = list(dict.fromkeys(by_site["site"]))
+    events = [e["unique_name"] for e in data.events]
+    forms = [f["name"] for f in data.forms if any(data.designated(e, f["name"]) for e in events)]
+    site = site_of_rows(data)
+    ncols = max(1, min(SITE_COLUMNS, len(sites)))
+    nrows = math.ceil(len(sites) / ncols)
+    cmap = colormaps[CMAP]
+    norm = Normalize(vmin=0, vmax=1)
+    with figure_style():
+        probe = new_figure(WIDTH_IN, 1)
+        label_w = min(1.7, max((text_width_in(probe, data.form_label(f), font(SMALL_PT)) for f in forms),
+                               default=0.5) + 0.1)
+        gap_x = 0.12
+        panel_w = (WIDTH_IN - label_w - 0.2 - gap_x * (ncols - 1)) / ncols
+        event_names = [data.event_label(e) for e in events]
+        head = min(1.4, max((text_width_in(probe, n, font(SMALL_PT)) for n in event_names), default=0.3) + 0.08)
+        titles = []
+        for key in sites:
+            n = int(data.rows.loc[(site == key).to_numpy(), "record_id"].nunique())
+            titles.append(wrap_to_width(probe, f"{key} ({n:,} record{'s' * (n != 1)})", panel_w - 0.08,
+                                        font(SMALL_PT, weight="bold")))
+        lines = max(t.count("\n") + 1 for t in titles)
+        title_h, grid_h, gap_y, legend_h = 0.08 + lines * SMALL_PT * 1.25 / 72, SITE_CELL_H * max(len(forms), 1), \
+            0.12, 0.75
+        height = nrows * (title_h + grid_h) + gap_y * (nrows - 1) + head + legend_h
+        fig = new_figure(WIDTH_IN, height)
+        for k, key in enumerate(sites):
+            row, col = divmod(k, ncols)
+            top = row * (title_h + grid_h + gap_y)
+            x0 = label_w + col * (panel_w + gap_x)
+            fig.text(x0 / WIDTH_IN, 1 - (top + 0.02) / height, titles[k],
+                     ha="left", va="top", fontsize=SMALL_PT, fontweight="bold", parse_math=False)
+            ax = fig.add_axes((x0 / WIDTH_IN, 1 - (top + title_h + grid_h) / height, panel_w / WIDTH_IN,
+                               grid_h / height))
+            cells = by_site[by_site["site"] == key].set_index(["event", "form"])
+            grid = np.full((len(forms), len(events)), np.nan)
+            for i, form in enumerate(forms):
+                for j, event in enumerate(events):
+                    r = cells.loc[(event, form)]
+                    if r.designated and r.records:
+                        grid[i, j] = r.proportion_complete
+                    elif not r.designated:
+                        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=NOT_DESIGNATED, edgecolor="0.65",
+                                               hatch="////", linewidth=0, zorder=2))
+            ax.imshow(np.ma.masked_invalid(grid), cmap=cmap.with_extremes(bad="white"), norm=norm, aspect="auto",
+                      extent=(-0.5, len(events) - 0.5, len(forms) - 0.5, -0.5))
+            ax.set_xlim(-0.5, len(events) - 0.5)
+            ax.set_ylim(len(forms) - 0.5, -0.5)
+            ax.set_xticks(np.arange(-0.5, len(events)), minor=True)
+            ax.set_yticks(np.arange(-0.5, len(forms)), minor=True)
+            ax.grid(which="minor", color="white", linewidth=0.8)
+            ax.tick_params(which="both", length=0, pad=1.5)
+            ax.spines[:].set_visible(False)
+            ax.set_yticks(range(len(forms)), labels=[data.form_label(f) for f in forms] if col == 0 else [],
+                          fontsize=SMALL_PT)
+            if k + ncols >= len(sites):          # the lowest panel of its column: event labels below
+                ax.set_xticks(range(len(events)), labels=event_names, fontsize=SMALL_PT, rotation=90)
+            else:
+                ax.set_xticks([])
+        kinds = {"not designated": not by_site["designated"].all(),
+                 "no records": bool((by_site["designated"] & (by_site["records"].fillna(0) == 0)).any())}
+        _legend(fig, cmap, norm, height, kinds)
+    return fig
+
+
 def _event_labels_height(fig: Figure, labels: list[str], cell_w: float) -> float:
     lines = max((wrap_to_width(fig, label, cell_w * 0.95, font(SMALL_PT)).count("\n") + 1 for label in labels),
                 default=1)
     return 0.1 + lines * SMALL_PT * 1.3 / 72
 
 
-def _draw_panel(fig, ax, data, status, arm, events, forms, cmap, norm, cell_w) -> None:
-    cells = status[status["arm"] == arm].set_index(["event", "form"])
+def _draw_panel(fig, ax, data, status, events, forms, cmap, norm, cell_w) -> None:
+    cells = status.set_index(["event", "form"])
     grid = np.full((len(forms), len(events)), np.nan)
     for i, form in enumerate(forms):
         for j, event in enumerate(events):
@@ -189,6 +268,27 @@ def make_completeness(data: QualityData, svg_path: str | os.PathLike, png_path: 
     status = completion_status(data) if status is None else status
     save_figure(draw_completeness(data, status), svg_path, png_path, completeness_alt_text(data, status), title)
     return status
+
+
+def completeness_sites_alt_text(data: QualityData, by_site: pd.DataFrame) -> str:
+    parts = []
+    for site in dict.fromkeys(by_site["site"]):
+        cells = [f"{data.form_label(r.form)} at {data.event_label(r.event)}: "
+                 + (f"{int(r.complete)} of {int(r.records)} complete" if r.records else "no records at the event")
+                 for r in by_site[by_site["site"] == site].itertuples(index=False) if r.designated]
+        parts.append(f"{site}: " + "; ".join(cells))
+    return ("Small multiples, one heat map per data access group: forms by event, shaded by the share of the "
+            "site's records with data at the event whose form is Complete (darker is fewer); forms not designated "
+            "for an event are hatched. " + ". ".join(parts) + ".")
+
+
+def make_completeness_by_site(data: QualityData, svg_path: str | os.PathLike, png_path: str | os.PathLike,
+                              title: str = "Forms complete by site and event") -> pd.DataFrame:
+    """Draw and save the small multiples of form completion by site (SVG, PNG, alt text)."""
+    by_site = completion_by_site(data)
+    save_figure(draw_completeness(data, by_site=by_site), svg_path, png_path,
+                completeness_sites_alt_text(data, by_site), title)
+    return by_site
 
 
 # ---------------------------------------------------------------------- recruitment

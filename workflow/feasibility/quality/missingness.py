@@ -8,7 +8,7 @@ form has data). A cell is
   (``missing_codes.parquet``), counted code by code;
 * *hidden* when it is blank and the field's branching logic hides it on that row, so that a
   question not asked is not counted as missing; the logic is evaluated with the REDCap
-  library's parser and evaluator (``feasibility.redcap.branching``) over the validated
+  library's parser and evaluator (``feasibility.redcap.logic``) over the validated
   tables; logic it cannot read (functions, arithmetic, fields dropped as identifiers) is
   named in a note and its blanks count as blank;
 * *blank* otherwise (a checkbox with no box ticked is blank).
@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from feasibility.redcap.branching import Context, NotEvaluated, Ref, evaluate, parse, references
+from feasibility.redcap.logic import Context, NotEvaluated, Ref, evaluate, parse, references
 from feasibility.tables.common import cell, cells_frame
 
 from .data import CLASSIC_EVENT, EVENT, INSTANCE, RECORD, QualityData
 
 MISSINGNESS_TABLE = "quality_missingness"
+MISSINGNESS_EVENT_TABLE = "quality_missingness_event"
 CODES_TABLE = "quality_missing_codes"
 DATE_FORMATS = {"date": "%Y-%m-%d", "datetime": "%Y-%m-%d %H:%M", "datetime_seconds": "%Y-%m-%d %H:%M:%S"}
 
@@ -257,6 +258,57 @@ def field_missingness(data: QualityData, *, branching: bool = True) -> list[Fiel
     return out
 
 
+def missingness_by_event(data: QualityData, *, branching: bool = True) -> pd.DataFrame:
+    """Per field and event: the form's rows there, and the field's cells blank, coded and hidden
+    (as :func:`field_missingness` counts them, split by event). Columns form, field, event, rows,
+    answered, coded, hidden, blank."""
+    lookup = _Lookup(data)
+    out = []
+    for f in counted_fields(data):
+        t = data.tables[f["form"]]
+        if not len(t):
+            continue
+        cols = value_columns(f)
+        has = (t[cols].astype("boolean").fillna(False).any(axis=1).to_numpy() if f.get("type") == "checkbox"
+               else t[cols[0]].notna().to_numpy())
+        coded = _coded_rows(data, f, lookup.table(f["form"]))
+        hidden = np.zeros(len(t), dtype=bool)
+        if branching and f.get("branching") and f.get("type") != "calc":
+            try:
+                hidden = ~shown_mask(data, f, lookup) & ~has & ~coded
+            except NotEvaluated:
+                pass
+        event = (t[EVENT].astype("string").fillna(CLASSIC_EVENT).to_numpy() if EVENT in t.columns
+                 else np.full(len(t), CLASSIC_EVENT, dtype=object))
+        frame = pd.DataFrame({"event": event, "answered": has, "coded": coded, "hidden": hidden,
+                              "blank": ~has & ~coded & ~hidden})
+        sums = frame.groupby("event", sort=False).agg(rows=("answered", "size"), answered=("answered", "sum"),
+                                                      coded=("coded", "sum"), hidden=("hidden", "sum"),
+                                                      blank=("blank", "sum"))
+        for event, r in sums.iterrows():
+            out.append({"form": f["form"], "field": f["name"], "event": event, **{k: int(v) for k, v in r.items()}})
+    columns = ["form", "field", "event", "rows", "answered", "coded", "hidden", "blank"]
+    return pd.DataFrame(out, columns=columns)
+
+
+def missingness_event_cells(data: QualityData, by_event: pd.DataFrame) -> pd.DataFrame:
+    """Blank cells, n (%) of the form's rows at each event: row groups are forms (instrument
+    labels), rows the fields blank somewhere, columns events."""
+    blank_somewhere = set(by_event.loc[by_event["blank"] > 0, "field"])
+    order = {e["unique_name"]: i for i, e in enumerate(data.events)}
+    shown = by_event[by_event["field"].isin(blank_somewhere)].copy()
+    shown = shown.assign(order=shown["event"].map(order)).sort_values("order", kind="stable")
+    field_rank = {f: i for i, f in enumerate(dict.fromkeys(by_event["field"]))}
+    shown = shown.assign(f=shown["field"].map(field_rank)).sort_values(["f", "order"], kind="stable")
+    cells = []
+    for r in shown.itertuples(index=False):
+        cells.append(cell(MISSINGNESS_EVENT_TABLE, data.form_label(r.form), r.field, data.event_label(r.event)
+                          if data.longitudinal else "Blank", "n_pct", decimals=0,
+                          estimate=100.0 * r.blank / r.rows if r.rows else float("nan"), n=int(r.blank),
+                          denominator=int(r.rows)))
+    return cells_frame(cells)
+
+
 def _coded_rows(data: QualityData, field: dict, text: _TableText) -> np.ndarray:
     """Rows of the field's form table where a missing-data code was entered for it."""
     m = data.missing[(data.missing["form"] == field["form"]) & (data.missing["field"] == field["name"])]
@@ -327,4 +379,5 @@ def missing_codes_used(data: QualityData) -> pd.DataFrame:
 
 
 __all__ = ["field_missingness", "FieldMissingness", "missingness_frame", "missingness_cells",
-           "missing_codes_used", "shown_mask", "as_text", "counted_fields", "MISSINGNESS_TABLE", "CODES_TABLE"]
+           "missing_codes_used", "shown_mask", "missingness_by_event", "missingness_event_cells",
+           "MISSINGNESS_EVENT_TABLE", "as_text", "counted_fields", "MISSINGNESS_TABLE", "CODES_TABLE"]

@@ -33,8 +33,9 @@ INCLUDES = {
     "quality_completion.md": "form completion: the heat map and the table",
     "quality_missingness.md": "missing data by field and the missing-data codes",
     "quality_validation.md": "the validation results and notes",
+    "quality_queries.md": "the queries: by rule, site and status since the previous export",
     "quality_recruitment.md": "recruitment over time (or why it is not drawn)",
-    "quality_codebook.md": "the codebook",
+    "quality_codebook.md": "the appendix: the codebook (empty when quality.codebook is false)",
 }
 
 
@@ -50,10 +51,13 @@ def outputs(data: QualityData, settings: QualitySettings) -> list[Output]:
     every project (so that a workflow knows its files before it reads any data), except the
     recruitment figure, made when the study file names a date field."""
     out = [Output("records", "table"), Output("completeness", "figure"), Output("completion", "table"),
-           Output("missingness", "table"), Output("missing_codes", "table"), Output("validation", "table")]
+           Output("completeness_sites", "figure"), Output("completion_site", "table"),
+           Output("missingness", "table"), Output("missingness_event", "table"), Output("missing_codes", "table"),
+           Output("validation", "table"), Output("queries", "table")]
     if settings.recruitment.date_field:
         out.append(Output("recruitment", "figure"))
-    out.append(Output("codebook", "table"))
+    if settings.codebook.include:
+        out.append(Output("codebook", "table"))
     return out
 
 
@@ -71,9 +75,14 @@ def _titles(data: QualityData, settings: QualitySettings) -> dict[str, str]:
         "records": records,
         "completeness": "Forms complete by event" + (" and arm" if several_arms else ""),
         "completion": "Form completion status by event",
+        "completeness_sites": "Forms complete by " + ("data access group" if data.has_dags else "site")
+                              + " and event",
+        "completion_site": "Forms complete by " + ("data access group" if data.has_dags else "site") + " and event",
+        "missingness_event": "Blank fields by event",
         "missingness": "Missing data by field",
         "missing_codes": "Missing-data codes entered",
         "validation": "Validation results by rule and severity",
+        "queries": "Queries by rule and by site, and their status since the previous export",
         "recruitment": recruit,
         "codebook": "Codebook: every instrument and field",
     }
@@ -98,9 +107,10 @@ def _table_block(html_path: str | os.PathLike) -> str:
     return html_block(html_path)
 
 
-def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption) -> str:
+def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption, data: QualityData | None = None) -> str:
     from feasibility.report_content import figure
-    return figure(build, str(svg), (caption.label, caption.title))
+    title = caption.title + (f". {data.data_statement}" if data is not None and data.synthetic else "")
+    return figure(build, str(svg), (caption.label, title))
 
 
 def _long_date(iso: str | None) -> str:
@@ -129,7 +139,10 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     if extras:
         design += (" and " if data.longitudinal else ", with ") + " and ".join(extras)
     n_fields = sum(1 for f in data.codebook.get("fields") or [] if f.get("type") != "descriptive")
-    text = [f"This report describes the data of **{escape.markdown(title)}**"
+    text = []
+    if data.synthetic:
+        text.append(f"**{escape.markdown(data.data_statement)}**")
+    text += [f"This report describes the data of **{escape.markdown(title)}**"
             + (f" (REDCap project *{escape.markdown(data.title)}*)" if data.title and data.title != title else "")
             + f" as exported on {_long_date(export.get('export_date'))}"
             + (f" ({escape.code(export['export'])})" if export.get("export") else "") + ".",
@@ -138,7 +151,7 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
             f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
     v = data.validation
     if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
-        text.append(f"The data were {_md_escape(v['pull']['described'])}.")
+        text.append(f"The data were {escape.markdown(v['pull']['described'])}.")
     if v:
         text.append(f"Validation against the project's own data dictionary {'passed' if v.get('ok') else 'failed'}"
                     f" with {counted(v.get('errors'), 'error')} and {counted(v.get('warnings'), 'warning')}.")
@@ -146,7 +159,9 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
         n = len(data.identifiers_dropped)
         text.append(f"{n} identifier field{'s were' if n != 1 else ' was'} dropped right after validation.")
     text.append("The report shows counts only: no record ID, identifier value or date of birth appears in it, "
-                "and dates are shown by month.")
+                "and dates are shown by month. The list of queries (results/quality/queries/queries.csv and "
+                "queries.xlsx) names records by their record ID, for the study team only; identifier fields "
+                "never appear in it.")
     return " ".join(text) + "\n"
 
 
@@ -168,11 +183,16 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_records.md", _table_block(files["records"]))
     put("quality_completion.md", "Each form's completion status, as REDCap records it (Incomplete, Unverified, "
                                  "Complete), for the records with data at each event.\n\n"
-        + _figure_block(build, files["completeness"], caps["completeness"]) + "\n"
-        + _table_block(files["completion"]))
+        + _figure_block(build, files["completeness"], caps["completeness"], data) + "\n"
+        + _table_block(files["completion"])
+        + "\nThe same shares for each data access group, over the group's own records.\n\n"
+        + _figure_block(build, files["completeness_sites"], caps["completeness_sites"], data) + "\n"
+        + _table_block(files["completion_site"]))
     miss = ("Each field's cells, counted over its form's rows: answered, a missing-data code, hidden by the "
             "field's branching logic (a question not asked is not missing), or blank.\n\n"
-            + _table_block(files["missingness"]))
+            + _table_block(files["missingness"])
+            + "\nThe same blanks by event: a field blank at one follow-up only is seen here.\n\n"
+            + _table_block(files["missingness_event"]))
     miss += "\n" + _table_block(files["missing_codes"])
     put("quality_missingness.md", miss)
     notes = validation_notes(data.validation)
@@ -180,9 +200,11 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     if notes:
         val += "\nNotes from validation:\n\n" + "".join(f"- {escape.markdown(n)}\n" for n in notes)
     put("quality_validation.md", val)
+    if "queries" in files:
+        put("quality_queries.md", queries_markdown(data) + _table_block(files["queries"]))
     if "recruitment" in caps:
         rec = recruitment or recruitment_by_month(data, settings.recruitment)
-        text = _figure_block(build, files["recruitment"], caps["recruitment"])
+        text = _figure_block(build, files["recruitment"], caps["recruitment"], data)
         if rec.without_date:
             text += (f"\n{rec.without_date:,} record{'s have' if rec.without_date != 1 else ' has'} no "
                      f"{escape.markdown(rec.date_label)} and {'are' if rec.without_date != 1 else 'is'} not counted.\n")
@@ -191,8 +213,27 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
                 "`quality.recruitment.date_field` in the study file to the field that dates each record's "
                 "recruitment, such as the date of consent).\n")
     put("quality_recruitment.md", text)
-    put("quality_codebook.md", _table_block(files["codebook"]))
+    put("quality_codebook.md", ("```{=typst}\n#pagebreak(weak: true)\n```\n\n# Appendix: Codebook\n\n"
+                                + _table_block(files["codebook"])) if "codebook" in caps else "")
     return [written[name] for name in INCLUDES]
+
+
+def queries_markdown(data: QualityData) -> str:
+    """What the query list is, where it is, and whom it is for."""
+    from .queries import OUTLIER_RULE
+    return ("Every validation failure and warning and every data-quality finding is one query, listed with its "
+            "site, record ID, event, repeat instance, instrument, field, value, rule, message, severity, status "
+            "and the export it was first seen in, in `queries.csv` and in the workbook `queries.xlsx` (a summary "
+            "sheet and one sheet per site; one site's own workbook is the target "
+            "`results/quality/queries/queries-<site>.xlsx`). Those files are for the study team: they name "
+            "records by their record ID, never by an identifier field. The rules are REDCap's data-quality rules "
+            "A to I (A blank values, B blank required values, C validation errors, D values out of range, "
+            f"E outliers: {escape.markdown(OUTLIER_RULE)}; F hidden fields with values, G invalid multiple-choice "
+            "values, H incorrect calculated values, I missing-data codes), the study's validation rules, its "
+            "own checks (`quality.checks`) and forms overdue by their visit windows (rule overdue: a designated "
+            "form not Complete when the window of its event, counted from each record's anchor date with the "
+            "events' day offsets, has closed by the export date; `quality.schedule`). C and H come from validation, which checks every raw value of the "
+            "export (the validated data hold typed values only). This report shows their counts only.\n\n")
 
 
 def source_date_epoch(data: QualityData) -> int:
@@ -208,10 +249,13 @@ def source_date_epoch(data: QualityData) -> int:
 def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: str | os.PathLike,
                          build_dir: str | os.PathLike | None = None, report_src: str | os.PathLike = "report",
                          *, render: bool = False, formats=("html", "pdf"), backend: str = "auto",
-                         small_cell_threshold: int | None = None) -> dict[str, Path]:
+                         small_cell_threshold: int | None = None,
+                         history: str | os.PathLike | None = None) -> dict[str, Path]:
     """Every output of the quality report: tables (``<out>/tables/quality_*.html|csv``),
     figures (``<out>/figures/quality_*.svg|png``), the includes in a build copy of ``report/``
-    and, with ``render``, ``quality.html`` / ``quality.pdf`` in ``out_dir``."""
+    and, with ``render``, ``quality.html`` / ``quality.pdf`` in ``out_dir``; the query list in
+    ``<out>/queries/``, tracked against the earlier exports' lists in ``history`` (default
+    ``<out>/history``)."""
     import shutil
 
     from . import figures, tables
@@ -229,17 +273,30 @@ def build_quality_report(data: QualityData, settings: QualitySettings, out_dir: 
                                               figure_label=caps["completeness"].label),
         "missingness": tables.missingness_table(data, caps["missingness"], settings, items),
         "validation": tables.validation_table(data, caps["validation"], settings),
-        "codebook": tables.codebook_table(data, caps["codebook"], settings),
         "missing_codes": tables.missing_codes_table(data, caps["missing_codes"]),
+        "completion_site": tables.completion_site_table(data, caps["completion_site"],
+                                                        figure_label=caps["completeness_sites"].label),
+        "missingness_event": tables.missingness_event_table(data, caps["missingness_event"], settings),
     }
+    if "codebook" in caps:
+        made["codebook"] = tables.codebook_table(data, caps["codebook"], settings)
     files: dict[str, Path] = {}
     for key, table in made.items():
         html_path, csv_path = out / "tables" / f"{table.table_id}.html", out / "tables" / f"{table.table_id}.csv"
         table.write(html_path, csv_path, small_cell_threshold=small_cell_threshold)
         files[key], files[f"{key}_csv"] = html_path, csv_path
+    from .query_outputs import write_queries
+    q = out / "queries"
+    write_queries(data, settings, caps["queries"], history or out / "history", q / "queries.csv",
+                  q / "queries.xlsx", out / "tables" / "quality_queries.html", out / "tables" / "quality_queries.csv",
+                  q / "queries.parquet", q / "queries.json")
+    files["queries"] = out / "tables" / "quality_queries.html"
     svg, png = out / "figures" / "quality_completeness.svg", out / "figures" / "quality_completeness.png"
     figures.make_completeness(data, svg, png, title=caps["completeness"].text, status=status)
     files["completeness"] = svg
+    svg, png = out / "figures" / "quality_completeness_sites.svg", out / "figures" / "quality_completeness_sites.png"
+    figures.make_completeness_by_site(data, svg, png, title=caps["completeness_sites"].text)
+    files["completeness_sites"] = svg
     rec = None
     if "recruitment" in caps:
         rec = recruitment_by_month(data, settings.recruitment)

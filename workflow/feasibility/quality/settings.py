@@ -59,8 +59,18 @@ class Validation:
 
 @dataclass(frozen=True)
 class CodebookSettings:
+    include: bool = True
     descriptive: bool = False
     max_choices: int = 30
+
+
+@dataclass(frozen=True)
+class Schedule:
+    anchor_field: str | None = None
+    anchor_event: str | None = None
+    window_days: int = 14
+    windows: dict = field(default_factory=dict)
+    forms: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -70,10 +80,12 @@ class QualitySettings:
     missingness: Missingness = field(default_factory=Missingness)
     validation: Validation = field(default_factory=Validation)
     codebook: CodebookSettings = field(default_factory=CodebookSettings)
+    schedule: Schedule = field(default_factory=Schedule)
+    checks: tuple = ()                 # feasibility.quality.queries.Check, from quality.checks
 
 
 _PARTS = {"recruitment": Recruitment, "missingness": Missingness, "validation": Validation,
-          "codebook": CodebookSettings}
+          "codebook": CodebookSettings, "schedule": Schedule}
 
 
 def load_settings(config: Mapping | None) -> QualitySettings:
@@ -82,10 +94,13 @@ def load_settings(config: Mapping | None) -> QualitySettings:
     config = dict(config or {})
     check_schema(config)
     section = dict(config.get("quality") or {})
+    if isinstance(section.get("codebook"), bool):         # `codebook: false` leaves the appendix out
+        section["codebook"] = {"include": section["codebook"]}
     parts = {name: cls(**(section.get(name) or {})) for name, cls in _PARTS.items()}
     title = section.get("title") or (config.get("study") or {}).get("title")
-    return QualitySettings(title=title, **parts)
+    from .queries import checks_from_settings
+    return QualitySettings(title=title, checks=tuple(checks_from_settings(section.get("checks"))), **parts)
 
 
-__all__ = ["QualitySettings", "Recruitment", "Missingness", "Validation", "CodebookSettings",
+__all__ = ["QualitySettings", "Schedule", "Recruitment", "Missingness", "Validation", "CodebookSettings",
            "load_settings", "schema", "check_schema"]

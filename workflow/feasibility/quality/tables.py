@@ -77,7 +77,14 @@ def _source_note(data: QualityData) -> str:
         parts[0] += f" {export['export']}"
     if export.get("export_date"):
         parts[0] += f" (exported {export['export_date']})"
-    return parts[0] + ". Counts only: no record ID or identifier is shown."
+    note = parts[0] + ". Counts only: no record ID or identifier is shown."
+    return f"{synthetic_note(data)} Made from the{note[len('Source: the'):]}" if data.synthetic else note
+
+
+def synthetic_note(data: QualityData) -> str:
+    """The provenance's statement that the data are synthetic or dummy, not the study's."""
+    from feasibility.provenance import source_note
+    return source_note(data.provenance, "").strip()
 
 
 def _html_id(table_id: str) -> str:
@@ -166,7 +173,61 @@ def completion_table(data: QualityData, caption: Caption, status: pd.DataFrame |
     return QualityTable(COMPLETION_TABLE, caption, cells, _left_stub(gt, _html_id(COMPLETION_TABLE)))
 
 
+def completion_site_table(data: QualityData, caption: Caption, by_site: pd.DataFrame | None = None,
+                          figure_label: str | None = None) -> QualityTable:
+    """Forms Complete by site and event: n (%) of each site's records with data at the event."""
+    from .counts import COMPLETION_SITE_TABLE, completion_by_site, completion_site_cells
+    by_site = completion_by_site(data) if by_site is None else by_site
+    cells = completion_site_cells(data, by_site)
+    sites = list(dict.fromkeys(by_site["site"]))
+    gt = build_gt(cells, table_id=_html_id(COMPLETION_SITE_TABLE), title=caption.gt_title(),
+                  columns={s: s for s in sites}, value_label="n (%)", stub_label="Form")
+    gt = _thousands(gt, cells)
+    if data.has_dags:
+        gt = gt.tab_spanner(label="Data access group", spanners=sites, id="sites")
+    gt = gt.tab_source_note(
+        "Records whose form is Complete, n (%) of the site's records with data at the event (records with a "
+        "value or a status of Unverified or Complete in any form there); forms not designated for an event are "
+        "not listed" + (f"; {figure_label} draws the same shares." if figure_label else "."))
+    if not data.has_dags:
+        gt = gt.tab_source_note("The project has no data access groups: one column, every record.")
+    gt = gt.tab_source_note(_source_note(data))
+    return QualityTable(COMPLETION_SITE_TABLE, caption, cells, _left_stub(gt, _html_id(COMPLETION_SITE_TABLE)))
+
+
 # ------------------------------------------------------------------------------ missingness
+def missingness_event_table(data: QualityData, caption: Caption, settings: QualitySettings | None = None
+                            ) -> QualityTable:
+    """Blank cells per field (grouped by instrument) and event, n (%) of the form's rows there."""
+    from .missingness import MISSINGNESS_EVENT_TABLE, missingness_by_event, missingness_event_cells
+    settings = settings or QualitySettings()
+    by_event = missingness_by_event(data, branching=settings.missingness.branching)
+    cells = missingness_event_cells(data, by_event)
+    table_id = _html_id(MISSINGNESS_EVENT_TABLE)
+    if not len(cells):
+        frame = pd.DataFrame({"": ["No field is blank at any event."]})
+        gt = GT(frame, id=table_id).tab_header(title=caption.gt_title()).tab_source_note(_source_note(data))
+        return QualityTable(MISSINGNESS_EVENT_TABLE, caption, cells, _report_style(gt, table_id))
+    labels = ([data.event_label(e["unique_name"]) for e in data.events] if data.longitudinal else ["Blank"])
+    present = set(cells["column"])
+    columns = {lab: lab for lab in dict.fromkeys(labels) if lab in present}
+    gt = build_gt(cells, table_id=table_id, title=caption.gt_title(), columns=columns, value_label="n (%)",
+                  stub_label="Field")
+    gt = _thousands(gt, cells)
+    if data.longitudinal:
+        gt = gt.tab_spanner(label="Blank at the event, n (%) of the form's rows there", spanners=list(columns),
+                            id="events")
+    n_fields = by_event["field"].nunique()
+    shown = cells["row_label"].nunique()
+    gt = gt.tab_source_note(
+        "Blank: no value, no missing-data code, and not hidden by the field's branching logic, counted over the "
+        "form's rows at each event (an empty cell: the form has no row there). "
+        f"{counted(shown, 'field')} blank somewhere of {counted(n_fields, 'field')} counted; the others are not "
+        "listed.")
+    gt = gt.tab_source_note(_source_note(data))
+    return QualityTable(MISSINGNESS_EVENT_TABLE, caption, cells, _left_stub(gt, table_id))
+
+
 def missingness_table(data: QualityData, caption: Caption, settings: QualitySettings | None = None,
                       items: list[FieldMissingness] | None = None) -> QualityTable:
     """Per field (grouped by form): its form's rows, and the cells answered, with each
@@ -182,6 +243,7 @@ def missingness_table(data: QualityData, caption: Caption, settings: QualitySett
     if not len(cells):
         frame = pd.DataFrame({"": ["No field has a blank or a missing-data code."]})
         gt = GT(frame, id=_html_id(MISSINGNESS_TABLE)).tab_header(title=caption.gt_title())
+        gt = gt.tab_source_note(_source_note(data))
         return QualityTable(MISSINGNESS_TABLE, caption, cells, _report_style(gt, _html_id(MISSINGNESS_TABLE)))
     gt = build_gt(cells, table_id=_html_id(MISSINGNESS_TABLE), title=caption.gt_title(), columns=columns,
                   value_label="n (%)", stub_label="Field")
@@ -269,6 +331,8 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
             "cells, including those counted but not listed in the validation report.")
     gt = gt.tab_source_note("Examples never show the record; values of identifier fields, free text and the "
                             "record ID are withheld, and dates are shown by their shape (9999-99-99).")
+    if data.synthetic:
+        gt = gt.tab_source_note(synthetic_note(data))
     gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(VALIDATION_TABLE, caption, summary, gt, cells=False)
 
@@ -316,6 +380,8 @@ def codebook_table(data: QualityData, caption: Caption, settings: QualitySetting
         "(or project XML). Attributes: the field type and validation; its choices (code and label), validation "
         "range or calculation; its branching logic; whether it is required or an identifier (identifiers are "
         "dropped from the validated data right after validation).")
+    if data.synthetic:
+        gt = gt.tab_source_note(synthetic_note(data))
     gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(CODEBOOK_TABLE, caption, frame, gt, cells=False)
 
@@ -350,4 +416,5 @@ def fit_widths(frame: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
 
 
 __all__ = ["Caption", "QualityTable", "records_table", "completion_table", "missingness_table",
+           "completion_site_table", "missingness_event_table",
            "missing_codes_table", "validation_table", "codebook_table", "missingness_frame"]

@@ -16,11 +16,13 @@ Public API::
 
 Modules follow the data flow: ``files`` (safe reading, encodings, line numbers) ->
 ``dictionary`` / ``xml`` (metadata -> ``model.Project``) -> ``records`` (the export) ->
-``tidy`` (one typed table per form) -> ``schemas`` (Pandera) -> ``branching``/``logic``
-(branching logic) -> ``rules`` (declared cross-form rules) -> ``identifiers`` -> ``output``.
+``counts`` (record IDs differing in case, data access groups, missing-data codes that are
+choice codes) -> ``tidy`` (one typed table per form) -> ``schemas`` (Pandera) -> ``logic``
+(REDCap's logic language: branching logic, calculated fields) -> ``rules`` (declared
+cross-form rules) -> ``identifiers`` -> ``output``.
 """
-from .branching import NotEvaluated
-from .branching import parse as parse_logic
+from .logic import NotEvaluated
+from .logic import parse as parse_logic
 from .dictionary import read_designations, read_dictionary, read_metadata
 from .files import Limits
 from .messages import Failure, RedcapError, shown, summary

@@ -43,8 +43,8 @@ from datetime import date, datetime, time
 import numpy as np
 import pandas as pd
 
-from .branching import Context, NotEvaluated, Ref, check_references, evaluate, parse, references
-from .logic import LazyText, Lookup, table_keys
+from .logic import Context, NotEvaluated, Ref, check_references, evaluate, parse, references
+from .logic.data import LazyText, Lookup, table_keys
 from .messages import Failure, fail
 from .model import Project
 from .records import EVENT, REPEAT_INSTANCE

@@ -9,10 +9,12 @@
         write_validated(result, "results/validated")
     write_report(result, "results/validation/report.json", "results/validation/report.md")
 
-Steps: metadata -> Project; the export read and its columns checked; the repeating set-up
-(declared, from the project XML, else from the rows); one typed table per form; each
-validated with its Pandera schema; branching logic; declared rules; declared derivations;
-identifiers dropped.
+Steps: metadata -> Project (its logic read, missing-data codes that are also choice codes
+refused); the export read and its columns checked (record IDs differing only in case, data
+access groups outside the declared sites); the repeating set-up (declared, from the
+project XML, else from the rows); one typed table per form; each validated with its
+Pandera schema; branching logic; calculated fields recomputed; declared rules; declared
+derivations; identifiers dropped.
 """
 from __future__ import annotations
 
@@ -26,10 +28,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
-from .logic import Lookup, hidden_values
+from .logic.calcs import calc_failures, dictionary_failures
+from .logic.data import Lookup, hidden_values
 from .messages import Failure, RedcapError, capped, errors, fail, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
@@ -51,6 +55,8 @@ class Settings:
     max_cell_chars: int = DEFAULT_MAX_CELL
     rules: list = field(default_factory=list)
     derive: list = field(default_factory=list)
+    case_sensitive_ids: bool = False      # record IDs that differ only in case are two records
+    data_access_groups: list | None = None   # the study's sites as REDCap data access groups
     no_identifiers: bool = False          # the study file says the project has no identifier fields
 
     @classmethod
@@ -157,6 +163,11 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     project, failures = load_project(dictionary=dictionary, instrument_designations=instrument_designations,
                                      project_xml=project_xml, events=events, settings=settings)
     notes = list(project.notes) if project else []
+    if project is not None:
+        failures += dictionary_failures(project)
+        failures += missing_code_collisions(project, "the study file's redcap.missing_data_codes"
+                                            if settings.missing_data_codes is not None else
+                                            "the project's missing-data codes")
     empty = missingness({})
     if project is None or errors(failures):
         return Result(project, None, {}, empty, _sorted(failures, None), notes, seconds=time.perf_counter() - started)
@@ -172,6 +183,9 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
                       seconds=time.perf_counter() - started)
     notes += rec.notes
+    if not settings.case_sensitive_ids:
+        failures += case_duplicate_ids(rec)
+    failures += dag_failures(rec, settings.data_access_groups)
     if project.repeating is None:
         rep, more_notes = infer_repeating(rec)
         project = dataclasses.replace(project, repeating=rep)
@@ -201,6 +215,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
                                           lookup=lookup)
         failures += found
         notes += more_notes
+    failures += calc_failures(project, tables, rec.file, lookup=lookup)
     if settings_ok and settings.rules:
         first_lines = _first_lines(tables)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,

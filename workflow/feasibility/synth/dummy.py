@@ -9,7 +9,8 @@ all-records export (raw values) in which
   an e-mail an e-mail, a code one of the field's codes, a slider 0-100, a calculated
   field its formula's value);
 * branching logic is respected: a field its logic hides is blank (evaluated with
-  :func:`feasibility.redcap.parse_logic`, fields in the order their logic needs them);
+  :mod:`feasibility.redcap.logic`, the one REDCap logic engine, which also computes the
+  calculated fields; fields in the order their logic needs them);
 * events and repeats are as the designations and the repeating set-up say;
 * dates are in order: visits follow their events' day offsets, a form's date fields
   follow each other, and the study file's declared ``date_order`` rules hold;
@@ -51,11 +52,11 @@ import yaml
 from scipy.special import ndtr, ndtri
 
 from feasibility.redcap import NotEvaluated, Project, load_project, parse_logic
-from feasibility.redcap.branching import Context, check_references
-from feasibility.redcap.branching import evaluate as evaluate_logic
-from feasibility.redcap.branching import references as logic_references
+from feasibility.redcap.logic import Context, check_references
+from feasibility.redcap.logic import calculate as calculate_logic
+from feasibility.redcap.logic import evaluate as evaluate_logic
+from feasibility.redcap.logic import references as logic_references
 from feasibility.redcap.model import Field
-from feasibility.synth import dummy_calc
 
 EPOCH = np.datetime64("1970-01-01", "D")
 DAY_MINUTES = 24 * 60
@@ -915,6 +916,11 @@ class Generator:
 
     def evaluate(self, node, st: Store, idx: np.ndarray) -> np.ndarray:
         """REDCap logic over rows ``idx`` of store ``st`` (true/false each)."""
+        return np.asarray(evaluate_logic(node, self.context(st, idx)), dtype=bool)
+
+    def context(self, st: Store, idx: np.ndarray, calc: bool = False) -> Context:
+        """The logic engine's view of rows ``idx`` of store ``st``: each reference's values
+        as the export writes them, resolved as REDCap resolves them."""
         keys = pd.DataFrame({"record": self.ids[st.rec[idx]],
                              "event": np.array(self.events, dtype=object)[st.ev[idx]],
                              "instance": st.inst[idx]})
@@ -940,7 +946,7 @@ class Generator:
             if ok.any() and len(target):
                 out[ok] = values[where[ok]]
             return out
-        return np.asarray(evaluate_logic(node, Context(self.p, lookup, keys)), dtype=bool)
+        return Context(self.p, lookup, keys, calc=calc)
 
     # -- 6. calculations, branching and item missingness, in dependency order -------------
     def order(self) -> list[Field]:
@@ -951,12 +957,10 @@ class Generator:
         for f in fields:
             if f.type == "calc":
                 try:
-                    node = dummy_calc.parse(f.calculation)
-                    for ref in dummy_calc.references(node):
-                        if ref.field not in self.p.field or (ref.event and ref.event not in self.event_index):
-                            raise NotEvaluated(f"[{ref.field}] is not a field of the project")
+                    node = parse_logic(f.calculation)
+                    check_references(node, self.p)
                     self.calcs[f.name] = node
-                    deps[f.name] |= {r.field for r in dummy_calc.references(node)}
+                    deps[f.name] |= {r.field for r in logic_references(node) if hasattr(r, "field")}
                 except NotEvaluated as exc:
                     self.notes.append(f"calculation of {f.name} not evaluated ({exc}); left blank: "
                                       f"{f.calculation}")
@@ -1001,7 +1005,7 @@ class Generator:
             if f.type == "calc":
                 node = self.calcs.get(f.name)
                 col[:] = np.nan if node is None else self.calculate(node, st)
-            node = self.branches.get(f.name)
+            node = self.branches.get(f.name) if f.type != "calc" else None   # REDCap computes a calc shown or not
             if node is not None and len(st):
                 key = (f.form, f.branching)
                 if key not in shown_cache:
@@ -1036,35 +1040,16 @@ class Generator:
             col[mask] = -1
 
     def calculate(self, node, st: Store) -> np.ndarray:
-        def value(ref):
-            f = self.p.field[ref.field]
-            target = self.stores[f.form]
-            if f.kind in ("code",):
-                text = self.text(f)
-                if ref.event is None and f.form == st.form:
-                    vals = text
-                else:
-                    where = (self.first_rows(f.form)[st.rec * self.E + (
-                        self.event_index[ref.event] if ref.event else st.ev)])
-                    vals = np.where(where >= 0, text[np.maximum(where, 0)] if len(target) else "", "")
-                return pd.to_numeric(pd.Series(vals, dtype=object).replace("", None), errors="coerce") \
-                    .to_numpy(dtype=float)
-            if f.kind not in ("integer", "number"):
-                raise NotEvaluated(f"[{f.name}] is not a number")
-            col = target.cols[f.name].astype(float)
-            if ref.event is None and f.form == st.form:
-                return col
-            where = self.first_rows(f.form)[st.rec * self.E + (
-                self.event_index[ref.event] if ref.event else st.ev)]
-            return np.where(where >= 0, col[np.maximum(where, 0)] if len(target) else np.nan, np.nan)
+        """A calculated field over the rows of ``st``, computed from the values as the export
+        writes them (so that validation, computing it again, finds the same number)."""
         try:
-            out = dummy_calc.evaluate(node, value)
+            out = calculate_logic(node, self.context(st, np.arange(len(st)), calc=True))
         except NotEvaluated as exc:
             self.notes.append(f"a calculation on {st.form} not evaluated ({exc}); left blank")
             return np.full(len(st), np.nan)
         out = np.broadcast_to(np.asarray(out, float), (len(st),)).copy()
         out[~np.isfinite(out)] = np.nan
-        return np.round(out, 4)
+        return out
 
     # -- 7. dates ------------------------------------------------------------------------
     def date_limits(self, f: Field) -> tuple[float, float]:

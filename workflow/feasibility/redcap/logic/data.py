@@ -1,4 +1,5 @@
-"""Branching logic applied to the data: values present where a field's logic hides it.
+"""REDCap logic over a project's tidy tables: references resolved, and values present where
+a field's branching logic hides it.
 
 References are resolved across the tidy tables as REDCap resolves them: a field of the
 same form from the same row; a field of another form at the same event of the same record
@@ -11,11 +12,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .branching import Context, NotEvaluated, Ref, check_references, evaluate, parse
-from .messages import Failure, fail
-from .model import Project, checkbox_column
-from .records import EVENT, REPEAT_INSTANCE
-from .tidy import RECORD_ID, FormTable
+from ..messages import Failure, fail
+from ..model import Project, checkbox_column
+from ..records import EVENT, REPEAT_INSTANCE
+from ..tidy import RECORD_ID, FormTable
+from .evaluate import Context, check, evaluate
+from .syntax import LogicSyntaxError, NotEvaluated, Ref, parse
 
 
 def _objects(arr) -> np.ndarray:
@@ -121,7 +123,9 @@ def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, 
             continue                  # REDCap computes a calculated field whether shown or not
         try:
             node = parse(f.branching)
-            check_references(node, project)
+            check(node, project)
+        except LogicSyntaxError:
+            continue                  # a dictionary failure (logic.calcs.dictionary_failures)
         except NotEvaluated as exc:
             notes.append(f"branching logic of {f.name} not evaluated ({exc}): {f.branching}")
             continue
