@@ -37,7 +37,7 @@ rule all:
 
 
 onsuccess:
-    steps.on_success()
+    on_success()
 
 
 onerror:

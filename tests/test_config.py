@@ -127,7 +127,8 @@ def test_the_default_study_is_valid_and_its_paths_are_relative_to_its_folder(mon
     monkeypatch.chdir(ROOT)
     config = load_study("config/config.yaml")
     assert config["paths"] == {"published_values": "config/published_values.yaml"}
-    assert {k: v for k, v in config["redcap"].items() if k not in ("repeating", "missing_data_codes")} == {
+    assert {k: v for k, v in config["redcap"].items()
+            if k not in ("repeating", "missing_data_codes", "allow_paths_outside")} == {
         "records": "data/raw/records.csv", "dictionary": "data/raw/data_dictionary.csv",
         "instrument_designations": "data/raw/instrument_designations.csv", "events": "data/raw/events.csv",
         "project_xml": None, "no_identifiers": False, "api": None, "pull": None,

@@ -6,6 +6,7 @@ fixture; outputs are compared byte for byte with the session's reference build.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -215,3 +216,124 @@ def test_a_second_run_in_the_same_folder_is_refused_and_neither_is_corrupted(pro
     rest, _ = first.communicate(timeout=300)
     assert first.returncode == 0, rest[-3000:]
     assert reference_outputs(project) == reference_outputs(built_project)
+
+
+# ------------------------------------------------------- the verdict and the data (issue 20.3, 20.6)
+def _bad_export(project: Path) -> None:
+    """A failing answer written into the records export under its old modification time."""
+    records = project / "data" / "raw" / "records.csv"
+    st = records.stat()
+    answered = [r for r in rh.form_rows(records.parent, ["hads_5"], event="month6") if r["hads_5"] != ""]
+    rh.set_value(records.parent, answered[0]["record_id"], "month6", "hads_5", "7")
+    os.utime(records, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _vouches(passed: Path) -> bool:
+    """Whether a success record stands (not removed, not replaced by a withdrawal)."""
+    return passed.exists() and json.loads(passed.read_text()).get("outcome") == "passed"
+
+
+def _no_report(project: Path, out: str) -> None:
+    results = project / "results"
+    assert not _vouches(results / "validation" / "passed.json"), out[-3000:]
+    left = [d for d in ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
+                        "report") if (results / d).exists()]
+    assert not left, f"left: {left}\n{out[-3000:]}"
+    assert "**Passed**" not in (results / "validation" / "report.md").read_text()
+
+
+@pytest.mark.slow     # four runs, each validating again
+def test_restored_results_never_turn_bad_data_into_a_report(project, tmp_path):
+    """Bad data fail validation; the earlier results/validation/ and results/validated/ put
+    back (a backup, a CI cache, `git checkout results/`) give no report, whatever the
+    rerun triggers or the target."""
+    backup = tmp_path / "backup"
+    for name in ("validation", "validated"):
+        shutil.copytree(project / "results" / name, backup / name)
+    _bad_export(project)
+    res = run_snakemake(project)
+    assert res.returncode != 0
+    for args in (["--rerun-triggers", "mtime"], ["results/tables/table2.csv"], []):
+        for name in ("validation", "validated"):
+            shutil.rmtree(project / "results" / name, ignore_errors=True)
+            shutil.copytree(backup / name, project / "results" / name)
+        res = run_snakemake(project, *args)
+        out = res.stdout + res.stderr
+        assert res.returncode != 0, f"snakemake {' '.join(args)} succeeded:\n{out[-3000:]}"
+        assert "records.csv is not the file that passed validation" in out, out[-3000:]
+        assert "Validation failed: 1 failure(s)" in out, out[-3000:]
+        _no_report(project, out)
+
+
+def _chattr(flag: str, *paths: Path) -> bool:
+    try:
+        return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+def test_a_read_only_results_folder_withdraws_what_it_can_and_says_what_it_cannot(project):
+    """New data, and results/ that cannot be changed (immutable folders: as root, chmod would
+    not stop a write): the run stops before any job, the old report and success record are
+    overwritten in place with a withdrawal note, and the console names them."""
+    report, validation = project / "results" / "report", project / "results" / "validation"
+    _bad_export(project)
+    if not _chattr("+i", report, validation):
+        pytest.skip("chattr +i (an immutable folder) is not available here")
+    try:
+        res = run_snakemake(project)
+    finally:
+        _chattr("-i", report, validation)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    assert "Could not withdraw" in out and "results/report/" in out, out[-3000:]
+    assert "Traceback" not in out
+    assert (report / "feasibility.html").read_text().startswith("Withdrawn:")
+    assert (report / "quality.pdf").read_bytes().startswith(b"Withdrawn:")
+    assert json.loads((validation / "passed.json").read_text())["outcome"] == "withdrawn"
+    assert "**Passed**" not in (validation / "report.md").read_text()
+    assert not (project / "results" / "validated").exists()
+
+
+def test_an_error_while_the_job_graph_is_built_withdraws_the_report(project):
+    """Snakemake calls onerror only for failed jobs; an error before any job (here a target
+    no rule makes) withdraws the report all the same."""
+    res = run_snakemake(project, "results/tables/no_such_table.txt")
+    out = res.stdout + res.stderr
+    assert res.returncode != 0 and "no_such_table" in out
+    assert not (project / "results" / "report").exists(), out[-3000:]
+    assert (project / "results" / "validation" / "passed.json").exists()     # it still vouches for the data
+
+
+@pytest.mark.slow      # a build interrupted in validation
+def test_a_build_killed_in_validation_leaves_no_report_and_says_validation_did_not_finish(project):
+    _bad_export(project)
+    # killed while it writes report.md for the first time: report.json already says the run
+    # has not finished (both are written before the data are read, and again at the end)
+    proc, _ = start_paused(project, "results/validation/report.md")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    results = project / "results"
+    assert json.loads((results / "validation" / "report.json").read_text())["outcome"] == "did not finish"
+    md = results / "validation" / "report.md"
+    assert not md.exists() or "**Passed**" not in md.read_text()
+    assert not _vouches(results / "validation" / "passed.json")
+    assert not (results / "report").exists()
+    assert run_snakemake(project, "--unlock").returncode == 0
+    res = run_snakemake(project)
+    assert res.returncode != 0 and "Validation failed: 1 failure(s)" in res.stdout + res.stderr
+    assert md.read_text().startswith("# Validation report\n\n**Failed: 1 failure(s)**")
+    _no_report(project, res.stdout + res.stderr)
+
+
+@pytest.mark.slow      # a render, paused
+def test_a_download_changed_while_the_run_goes_on_withdraws_what_it_built(project):
+    """The success record is checked again when the run ends: a download changed after
+    validation (here while the report renders) leaves no report, and the run fails."""
+    proc, _ = start_paused(project, "results/report/feasibility.pdf", "--forcerun", "render", seconds=10)
+    _bad_export(project)
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0, out[-3000:]
+    assert "records.csv is not the file that passed validation" in out and "changed while the run" in out
+    results = project / "results"
+    assert not (results / "report").exists() and not _vouches(results / "validation" / "passed.json")

@@ -338,6 +338,8 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         text = repr(value[:100])
+    elif hasattr(value, "isoformat"):      # YAML's unquoted date: shown as it was written
+        text = value.isoformat()
     else:       # bounded: a large list or mapping is not formatted whole to show 80 characters
         text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -360,6 +362,33 @@ def _kind(value: Any) -> str:
         if isinstance(value, types):
             return TYPE_WORDS[name]
     return type(value).__name__
+
+
+def _is_date(value) -> bool:
+    """``format: date``: a YYYY-MM-DD text naming a day that exists (2019-02-30 does not)."""
+    import datetime
+    import re
+
+    if not isinstance(value, str):
+        return True                        # the type is the schema's "type" to check
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return True                        # the pattern's to say
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _date_checker():
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("date")(_is_date)
+    return checker
+
+
+DATES = _date_checker()
 
 
 def _range_words(sub: dict) -> str:
@@ -388,6 +417,8 @@ def _allowed(error, root: dict) -> str:
         return " or ".join(TYPE_WORDS.get(t, t) for t in types)
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return _range_words(sub)
+    if kind == "format" and error.validator_value == "date":
+        return "a date that exists, YYYY-MM-DD (quoted)"
     if kind == "minLength":
         return "a non-empty text"
     if kind == "uniqueItems":
@@ -443,7 +474,7 @@ def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = 
 
     root = schema() if root is None else root
     validator = (default_filling() if fill_defaults else jsonschema.Draft202012Validator)(
-        root, registry=registry())
+        root, registry=registry(), format_checker=DATES)
     found = []
     described = [d for error in validator.iter_errors(config) for d in _describe(error, root)]
     described += _parameter_problems(config)
@@ -638,6 +669,66 @@ def moved_study(data: dict, folder: str | os.PathLike, to: str | os.PathLike) ->
     return _resolve_paths(data, Path(folder), path_keys(), to=to)
 
 
+# What an analysis declaration's error names: "derived variable 'x'" is the key derived.x.
+_DECLARED = {"derived variable": "derived", "instrument": "instruments", "parameter": "parameters",
+             "table": "tables", "figure": "figures", "value": "values"}
+
+
+def _culprit(config: Mapping) -> str:
+    """ "derived variable 'x': " for the first derived expression that cannot be parsed at all
+    (too deep or too large for the parser), else ""."""
+    from .analysis.expressions import parse
+
+    for name, raw in (config.get("derived") or {}).items():
+        text = raw.get("expr") if isinstance(raw, Mapping) else raw
+        try:
+            parse(text, name)
+        except (MemoryError, RecursionError):
+            return f"derived variable {name!r}: "
+        except Exception:                  # noqa: BLE001 - another kind of error: not this one
+            continue
+    return ""
+
+
+def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None:
+    """The study's analysis declarations read as the analysis reads them
+    (``feasibility.analysis.load_spec``: expressions parsed, time points and instruments
+    resolved), before any job: an error is a :class:`ConfigError` naming the study file,
+    the line of the key when it can be found, and the problem, not a traceback. Any error
+    counts, a pathological expression's ``MemoryError`` or ``RecursionError`` included."""
+    import re
+
+    from .analysis.spec import load_spec
+
+    try:
+        load_spec(config, checked=True)
+        return
+    except (ValueError, KeyError, TypeError, MemoryError, RecursionError) as error:
+        if isinstance(error, (MemoryError, RecursionError)):
+            message = (f"{_culprit(config)}an expression is too deeply nested or too large to be read "
+                       f"({type(error).__name__})")
+        else:
+            lines = str(error).splitlines()[:5] or [type(error).__name__]
+            message = "\n    ".join(line if len(line) <= 300 else line[:297] + "..." for line in lines)
+    where = ", ".join(str(f) for f in files)
+    sources = []
+    for f in files:
+        try:
+            sources.append(_read_study_file(Path(f)))
+        except ConfigError:
+            pass
+    candidates = [(_DECLARED[m[1]], m[2]) for m in re.finditer(
+        r"\b(derived variable|instrument|parameter|table|figure|value) '([^']+)'", message)]
+    candidates += [tuple(m[0].split(".")) for m in re.finditer(r"\b[a-z_]+(?:\.[\w-]+)+", message)]
+    for path in candidates:
+        label, line = _where(tuple(path), sources)
+        if line:
+            where = f"{label} line {line}"
+            break
+    raise ConfigError(f"The study file {', '.join(str(f) for f in files)} is not valid; nothing was run:\n"
+                      f"  {where}: {message}")
+
+
 METADATA = ("dictionary", "instrument_designations", "events")
 
 
@@ -779,15 +870,37 @@ def size_words(n: int) -> str:
     return f"{n / 1e6:,.3g} MB ({n:,} bytes)"
 
 
+def within(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Whether ``path``, its links followed, lies inside ``folder`` (or is it)."""
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def input_roots(config: Mapping, files: Sequence[str | os.PathLike]) -> list[str] | None:
+    """Where the study's input files may lie: the folder of each study file and the project
+    folder (the working directory); None when the study allows any place
+    (``redcap.allow_paths_outside: true``)."""
+    if ((config.get("redcap") or {}).get("allow_paths_outside")):
+        return None
+    return list(dict.fromkeys([os.getcwd(), *(os.path.dirname(os.path.abspath(f)) for f in files)]))
+
+
 def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None = None,
-                 limit_name: str = "validation.max_file_mb") -> list[str]:
+                 limit_name: str = "validation.max_file_mb", roots: Sequence[str] | None = None) -> list[str]:
     """Problems with the files a study needs, before anything opens them.
 
-    ``inputs``: description -> (path, "file" | "dir"). A file must exist and be a
-    regular file (a symbolic link to one is fine) no larger than ``max_bytes``; a
-    folder must be a folder. Nothing is opened: a FIFO or device is named, not read."""
+    ``inputs``: description -> (path, "file" | "dir" | "program"). A file must exist and
+    be a regular file (a symbolic link to one is fine) no larger than ``max_bytes``; a
+    folder must be a folder. Nothing is opened: a FIFO or device is named, not read. With
+    ``roots`` (:func:`input_roots`), a file or folder (not a program) whose real path lies
+    outside every root is refused before it is even examined."""
     found, missing_dirs = [], []
     for what, (path, kind) in inputs.items():
+        if roots is not None and kind != "program" and not any(within(path, r) for r in roots):
+            found.append(f"{path}: {what} is outside the study file's folder and the project folder "
+                         "(its links followed); a study whose data lie elsewhere says so in its study "
+                         "file: redcap.allow_paths_outside: true")
+            continue
         if any(os.path.normpath(path).startswith(d + os.sep) for d in missing_dirs):
             continue                      # its folder is missing: said once
         if kind == "dir":

@@ -103,6 +103,14 @@ class ValidationFailed(Exception):
     console's summary and the report list the failures."""
 
 
+class NotValidated(ValidationFailed):
+    """Raised by a step after validation when the files it depends on are not those that
+    passed (:func:`require_passed`)."""
+
+
+UNFINISHED = "did not finish"     # report.json's outcome while validation runs (or after it crashed)
+
+
 @dataclass(frozen=True)
 class ValidationPaths:
     """Where validation keeps its files (all under ``results/<id>/validation``)."""
@@ -146,7 +154,7 @@ def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
     for key, path in mapping_tables(config).items():
         inputs[f"EQ-5D mapping table ({key})"] = (path, "file")
     if (config.get("report") or {}).get("quarto_executable"):
-        inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "file")
+        inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "program")
     return inputs
 
 
@@ -161,12 +169,69 @@ def mapping_tables(config: dict) -> dict[str, str]:
     return out
 
 
+# The shape of REDCap's metadata downloads, by their header: a file without it (another
+# program's file named by mistake, /etc/passwd) is refused on that alone, and nothing of its
+# content is read further or shown. (key: what it is not, the columns its header needs,
+# whether the first column must be one of them.)
+SHAPES = {
+    "dictionary": ("a REDCap data dictionary", ("Variable / Field Name", "field_name"), True,
+                   "whose first column is headed 'Variable / Field Name' (the download) or "
+                   "'field_name' (the API's metadata)"),
+    "instrument_designations": ("REDCap's instrument designations", ("arm_num", "unique_event_name", "form"),
+                                False, "whose header names arm_num, unique_event_name and form"),
+    "events": ("REDCap's events export", ("arm_num", "unique_event_name"), False,
+               "whose header names arm_num and unique_event_name"),
+}
+HEADER_BYTES = 1 << 16
+
+
+def _header_cells(path: str) -> list[str] | None:
+    """The cells of a CSV file's first line (read at most HEADER_BYTES); None for an empty file."""
+    import csv
+    import io as _io
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        head = os.read(fd, HEADER_BYTES)
+    finally:
+        os.close(fd)
+    if not head.strip():
+        return None
+    line = head.decode("utf-8-sig", errors="replace").splitlines()[0] if head.strip() else ""
+    try:
+        return [c.strip() for c in next(csv.reader(_io.StringIO(line)), [])]
+    except csv.Error:
+        return []
+
+
+def shape_failures(files: dict[str, str]) -> list:
+    """A failure (line 1, no value shown) for each metadata download whose header is not
+    REDCap's (:data:`SHAPES`); an empty file is left to validation, which names it."""
+    from .redcap.messages import fail
+
+    out = []
+    for key, (what, columns, first, expect) in SHAPES.items():
+        if key not in files:
+            continue
+        try:
+            cells = _header_cells(files[key])
+        except OSError:
+            continue                      # validation names what cannot be read
+        if cells is None:
+            continue
+        ok = (cells[:1] and cells[0] in columns) if first else set(columns) <= set(cells)
+        if not ok:
+            out.append(fail(Path(files[key]).name, f"not {what}, {expect}: the file is not read "
+                                                   "further and its content is not shown", line=1))
+    return out
+
+
 def fingerprint(files: dict[str, str]) -> dict[str, str | None]:
     """Path -> SHA-256 of each input file (None when it is missing or not a regular file)."""
     out = {}
     for path in files.values():
         try:
-            out[path] = sha256_regular(path)
+            out[path] = _sha256_cached(path)
         except OSError:
             out[path] = None
     return out
@@ -232,11 +297,24 @@ def _pulled(files: dict[str, str]) -> dict:
     return {"pull": {"name": info.get("pull"), "described": describe(info)}} if info else {}
 
 
+def unfinished_report(files: dict[str, str], sha: dict[str, str | None], settings: dict) -> dict:
+    """report.json while validation runs: the inputs and settings, outcome "did not finish".
+    Written before validating and replaced at the end, so that the report always describes
+    the latest run, one that crashed included."""
+    return {"outcome": UNFINISHED, "n_failures": None, "n_warnings": None, "settings": settings,
+            "inputs": [{"file": Path(path).name, "what": REDCAP_FILES[key], "path": path, "sha256": sha.get(path)}
+                       for key, path in files.items()],
+            "export_date": None, "notes": [], "forms": {}, "groups": [], "failures": [], "failures_file": None}
+
+
 def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
     """report.md: the outcome, the inputs, rows by form, failures by field and rule, the first failures."""
     lines = ["# Validation report", ""]
     n, w = report["n_failures"], report["n_warnings"]
-    if report["outcome"] == "passed":
+    if report["outcome"] == UNFINISHED:
+        lines.append("**Did not finish**: validation of these inputs started and did not finish; nothing "
+                     "downstream was built from them (see the validation log in the logs folder).")
+    elif report["outcome"] == "passed":
         lines.append(f"**Passed**: no failures, {w:,} warning(s).")
     else:
         lines.append(f"**Failed: {n:,} failure(s)**, {w:,} warning(s). Nothing downstream was built and no "
@@ -292,10 +370,17 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
     from .redcap import validate as run, write_validated
 
     start = time.perf_counter()
-    result = run(files["records"], dictionary=files.get("dictionary"),
-                 instrument_designations=files.get("instrument_designations"), events=files.get("events"),
-                 project_xml=files.get("project_xml"), settings=dict(settings),
-                 progress=lambda message: logging.getLogger("feasibility.validate").info(message))
+    Path(passed).unlink(missing_ok=True)      # no success record stands while validation runs
+    write_validation_report(unfinished_report(files, sha, settings), [], where)
+    refused = shape_failures(files)
+    if refused:                           # not REDCap's downloads: nothing of them is read or shown
+        from .redcap.validate import Result
+        result = Result(project=None, records=None, tables={}, missing=pd.DataFrame(), failures=refused, notes=[])
+    else:
+        result = run(files["records"], dictionary=files.get("dictionary"),
+                     instrument_designations=files.get("instrument_designations"), events=files.get("events"),
+                     project_xml=files.get("project_xml"), settings=dict(settings),
+                     progress=lambda message: logging.getLogger("feasibility.validate").info(message))
     report = validation_report(result, files, sha, settings, where)
     write_validation_report(report, result.failures, where)
     print(f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
@@ -310,60 +395,246 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
                      "sha256": e["sha256"]} for e in report["inputs"]],
         "inputs": {e["path"]: e["sha256"] for e in report["inputs"]},
         "settings": settings, "export_date": report["export_date"], "forms": report["forms"],
+        "validated": tree_hashes(out_dir),
     })
 
 
 def validation_state(files: dict[str, str], settings: dict, where: ValidationPaths = ValidationPaths()) -> dict:
     """Validation's outcome for the input files as they are now: ``passed`` (the success
-    record matches them), ``failed`` (the report does) or ``unknown`` (neither: validation
-    did not run on these data, or did not finish); and the report when it matches."""
-    current = fingerprint(files)
-
-    def matching(path: str) -> dict | None:
-        try:
-            record = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        named = record.get("inputs")
-        if isinstance(named, list):                    # report.json: one row per input file
-            named = {e.get("path"): e.get("sha256") for e in named}
-        return record if named == current and record.get("settings") == settings else None
-
-    if matching(where.passed):
+    record vouches for them and for the validated tables, :func:`verdict_problem`),
+    ``failed`` (the report describes them) or ``unknown`` (neither: validation did not run
+    on these data, or did not finish); and the report when it matches."""
+    forms = str(Path(where.root).parent / "validated")
+    if verdict_problem(files, settings, forms, where.passed) is None:
         return {"outcome": "passed", "report": None}
-    report = matching(where.json)
-    if report is not None and report.get("outcome") == "failed":
-        return {"outcome": "failed", "report": report}
+    if _report_describes(files, settings, where):
+        report = json.loads(Path(where.json).read_text(encoding="utf-8"))
+        if report.get("outcome") == "failed":
+            return {"outcome": "failed", "report": report}
     return {"outcome": "unknown", "report": None}
+
+
+# ------------------------------------------------------------------- the verdict and the data
+def tree_hashes(folder: str | os.PathLike) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by its path relative to it (``/``-separated);
+    Snakemake's marker of a folder output (``.snakemake_timestamp``) aside."""
+    root = Path(folder)
+    return {p.relative_to(root).as_posix(): _sha256_cached(p)
+            for p in sorted(root.rglob("*")) if (p.is_file() or p.is_symlink()) and p.name != SNAKEMAKE_MARKER}
+
+
+SNAKEMAKE_MARKER = ".snakemake_timestamp"
+
+
+_HASHES: dict[tuple, str] = {}
+_HASHES_LOCK = threading.Lock()
+
+
+def _sha256_cached(path: str | os.PathLike) -> str:
+    """SHA-256 of a regular file, remembered for the file as it is (device, inode, size,
+    modification and change times: a change time cannot be set back, so new content under an
+    old date is read again). A file changed in the last two seconds is read every time (its
+    change time could still repeat: timestamps are as coarse as the kernel's clock tick)."""
+    st = os.stat(path)
+    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    with _HASHES_LOCK:
+        known = _HASHES.get(key)
+    if known is None:
+        known = sha256_regular(path)
+        if time.time_ns() - st.st_ctime_ns > 2_000_000_000:
+            with _HASHES_LOCK:
+                _HASHES[key] = known
+    return known
+
+
+def _as_json(value):
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def verdict_problem(files: dict[str, str], settings: dict, forms: str, passed: str) -> str | None:
+    """Why the success record ``passed`` does not vouch for the data as they are now (None
+    when it does): it must be validation's record of a pass, name every REDCap download
+    the study names with its current SHA-256 and the settings as they are, and list every
+    file of the validated tables ``forms`` with its current SHA-256."""
+    try:
+        record = json.loads(Path(passed).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return f"{passed} does not exist: the data have not passed validation"
+    except (OSError, ValueError) as error:
+        return f"{passed} cannot be read as validation's success record ({type(error).__name__})"
+    if not isinstance(record, dict) or record.get("outcome") != "passed":
+        return f"{passed} is not a record of a validation that passed"
+    named = record.get("inputs")
+    if not isinstance(named, dict) or set(named) != set(files.values()):
+        return f"{passed} names other REDCap downloads than the study does"
+    for path in files.values():
+        try:
+            now = _sha256_cached(path)
+        except OSError as error:
+            return f"{path} cannot be read ({error.strerror or error})"
+        if named[path] != now:
+            return f"{path} is not the file that passed validation (its SHA-256 has changed)"
+    if record.get("settings") != _as_json(settings):
+        return f"{passed} was written with other validation settings than the study's"
+    validated = record.get("validated")
+    if not isinstance(validated, dict):
+        return f"{passed} lists no validated tables"
+    try:
+        now = tree_hashes(forms)
+    except OSError as error:
+        return f"{forms} cannot be read ({error.strerror or error})"
+    for name in sorted(set(validated) | set(now)):
+        if name not in now:
+            return f"{forms}/{name} is missing: it was written when the data passed validation"
+        if name not in validated:
+            return f"{forms}/{name} was not written by the validation that passed"
+        if validated[name] != now[name]:
+            return f"{forms}/{name} is not the table validation wrote (its SHA-256 has changed)"
+    return None
+
+
+def require_passed(files: dict[str, str], settings: dict, forms: str, passed: str) -> None:
+    """The check every step after validation makes first: the REDCap downloads and the
+    validated tables are, byte for byte, those that passed (the SHA-256s in ``passed``),
+    not only that the success record exists. Raises :class:`NotValidated` otherwise, so no
+    restored folder, old modification time or rerun trigger turns other data into results."""
+    problem = verdict_problem(files, settings, forms, passed)
+    if problem:
+        raise NotValidated(f"{problem}; nothing is built from data that did not pass validation: "
+                           "run the workflow again to validate the data as they are now")
+
+
+def check_verdict(files: dict[str, str], settings: dict, forms: str, results: str = "results",
+                  where: ValidationPaths | None = None) -> list[str]:
+    """Before any job: a success record that does not vouch for the data as they are now
+    (:func:`verdict_problem`) is withdrawn with the validated tables and the report, and
+    validation's report with them when it describes other inputs, so that validation runs
+    again whatever the rerun triggers, and no report stands meanwhile (the other results
+    wait: every step checks the verdict first, each reruns when the validated tables it
+    reads change, and a failed validation withdraws them all). Returns what could not be
+    withdrawn (a read-only or full disk): the run must then stop."""
+    where = where or ValidationPaths(f"{results}/validation")
+    stale = _exists(where.passed) or any(_exists(Path(results) / d) for d in DOWNSTREAM)
+    if not stale:
+        return []
+    problem = verdict_problem(files, settings, forms, where.passed)
+    if problem is None:
+        return []
+    print(f"The results in {results}/ do not match the data as they are now: {problem}.", file=sys.stderr)
+    stuck = _void(where.passed)
+    stuck += _discard_all([forms, Path(results) / "report"], "they do not match the data as they are now")
+    if not _report_describes(files, settings, where):
+        stuck += _discard_all([where.md, where.json, where.failures], "validation's report of other inputs")
+    _say_stuck(stuck)
+    return stuck
+
+
+def _void(passed: str) -> list[str]:
+    """The success record replaced by a record of its withdrawal: it vouches for nothing, and
+    its steps that read no data (ancient inputs) are not rerun for it. What cannot be
+    replaced is removed or overwritten in place (:func:`_discard`)."""
+    if not _exists(passed):
+        return []
+    try:
+        write_json(passed, {"outcome": "withdrawn", "note": WITHDRAWN_NOTE.strip()})
+        print(f"Withdrawn: {passed} (it does not vouch for the data as they are now)", file=sys.stderr)
+        return []
+    except OSError:
+        return _discard_all([passed], "it does not vouch for the data as they are now")
+
+
+def _exists(path) -> bool:
+    try:
+        return os.path.lexists(path)
+    except OSError:
+        return False
+
+
+def _report_describes(files: dict[str, str], settings: dict, where: ValidationPaths) -> bool:
+    """Whether validation's report.json was written for the input files as they are now."""
+    try:
+        report = json.loads(Path(where.json).read_text(encoding="utf-8"))
+        named = {e.get("path"): e.get("sha256") for e in report.get("inputs")}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+    return named == fingerprint(files) and report.get("settings") == _as_json(settings)
 
 
 # Results that exist only for data that passed validation; withdrawn when they do not.
 DOWNSTREAM = ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
               "report")
+WITHDRAWN_NOTE = ("Withdrawn: this file was left by an earlier run and does not describe the data or the "
+                  "run as they are now; it could not be removed. Run the workflow again.\n")
+
+
+def _discard(path: Path, removed: list[str], stuck: list[str]) -> None:
+    """Remove ``path`` (a file, link or folder). What cannot be removed (a read-only folder)
+    is overwritten in place with a note that it was withdrawn, when it can be; what can be
+    neither is listed in ``stuck``."""
+    if not _exists(path):
+        return
+    label = f"{path}/" if path.is_dir() and not path.is_symlink() else str(path)
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(label)
+        return
+    except FileNotFoundError:
+        return
+    except OSError:
+        pass
+    # what is left of it: each file overwritten in place (needs no write access to its folder)
+    left = [path] if not path.is_dir() or path.is_symlink() else [p for p in path.rglob("*") if p.is_file()]
+    failed = []
+    for p in left:
+        try:
+            if p.is_symlink():
+                raise OSError("a symbolic link")
+            with open(p, "r+b") as fh:
+                fh.truncate(0)
+                fh.write((json.dumps({"outcome": "withdrawn", "note": WITHDRAWN_NOTE.strip()}) + "\n"
+                          if p.suffix == ".json" else WITHDRAWN_NOTE).encode())
+        except OSError:
+            failed.append(str(p))
+    stuck.append(label + (" (could not be removed; its files were overwritten with a withdrawal note)"
+                          if not failed else f" (could not be removed nor overwritten: {', '.join(failed[:5])})"))
+
+
+def _discard_all(paths, what: str) -> list[str]:
+    removed, stuck = [], []
+    for p in paths:
+        _discard(Path(p), removed, stuck)
+    if removed:
+        print(f"Withdrawn ({what}): " + ", ".join(removed), file=sys.stderr)
+    return stuck
 
 
 def withdraw(results: str, quiet: bool = False) -> list[str]:
     """Remove what no longer matches the data: the success record and everything built
     from validated data, in ``results`` (one study's folder, ``results/<id>``: never
-    another study's). The input files, validation's reports and the logs stay."""
-    removed = []
+    another study's). The input files, validation's reports and the logs stay.
+    Returns what could not be removed (each named on the console)."""
+    removed, stuck = [], []
     root = Path(results)
-    record = root / "validation" / "passed.json"
-    if record.exists():
-        record.unlink()
-        removed.append(str(record))
-    for d in DOWNSTREAM:
-        p = root / d
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p)
-            removed.append(f"{p}/")
-        elif p.exists() or p.is_symlink():
-            p.unlink()
-            removed.append(str(p))
+    for p in [root / "validation" / "passed.json", *(root / d for d in DOWNSTREAM)]:
+        try:
+            _discard(p, removed, stuck)
+        except OSError as error:          # results/ itself unreadable, or a file where a folder should be
+            if not isinstance(error, (FileNotFoundError, NotADirectoryError)):
+                stuck.append(f"{p} ({error.strerror or error})")
     if removed and not quiet:
         print("Withdrawn, as they do not match the data as they are now: " + ", ".join(removed),
               file=sys.stderr)
-    return removed
+    _say_stuck(stuck)
+    return stuck
+
+
+def _say_stuck(stuck: list[str]) -> None:
+    if stuck:
+        print("Could not withdraw (a read-only or full disk?); these do NOT describe the data as they are "
+              "now:\n" + "\n".join(f"  {s}" for s in stuck), file=sys.stderr)
 
 
 def console_summary(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
@@ -382,9 +653,13 @@ def console_summary(report: dict, where: ValidationPaths = ValidationPaths()) ->
     return "\n".join(lines)
 
 
-def on_success() -> None:
-    """After a run, let the process end at once (1.6 s of a 4.5 s rebuild went
-    on exiting).
+def on_success(files: dict[str, str] | None = None, settings: dict | None = None,
+               results: str = "results") -> None:
+    """After a run. With the study's ``files`` and ``settings``: a success record left by
+    the run must still vouch for the data as they are now (a download changed while the
+    run went on): otherwise it is withdrawn with what was built, and the run fails.
+
+    Then let the process end at once (1.6 s of a 4.5 s rebuild went on exiting).
 
     Snakemake's scheduler starts a non-daemon ``threading.Timer`` (the
     ``--max-jobs-per-timespan`` timespan, 1 s) on every pass and Python waits for the
@@ -395,37 +670,101 @@ def on_success() -> None:
     import gc
     import threading
 
+    where = ValidationPaths(f"{results}/validation")
+    if files is not None and _exists(where.passed):
+        problem = verdict_problem(files, settings or {}, f"{results}/validated", where.passed)
+        if problem:
+            withdraw(results)
+            raise NotValidated(f"{problem}: it changed while the run went on; what was built is withdrawn: "
+                               "run the workflow again")
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
     gc.freeze()
 
 
-def on_error(files: dict[str, str], settings: dict, results: str) -> None:
+def on_error(files: dict[str, str], settings: dict, results: str, quiet: bool = False) -> None:
     """After a failed run. When the data as they are now have not passed validation:
     print the first failures (when validation ran on them) and withdraw the success record
-    and everything built from the data. Otherwise (a later step failed) withdraw the
-    report, which may no longer match the data or the code."""
+    and everything built from the data, and validation's report when it describes other
+    inputs. Otherwise (a later step failed) withdraw the report, which may no longer match
+    the data or the code. Nothing here raises: what cannot be removed is named."""
     where = ValidationPaths(f"{results}/validation")
-    state = validation_state(files, settings, where)
-    if state["outcome"] == "passed":
-        withdraw_report(results)
-    else:
-        if state["report"] is not None:
-            print("\n" + console_summary(state["report"], where), file=sys.stderr, flush=True)
+    _RUN["settled"] = True
+    try:
+        state = validation_state(files, settings, where)
+        if state["outcome"] == "passed":
+            withdraw_report(results)
         else:
-            print(f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
-                  file=sys.stderr, flush=True)
-        withdraw(results)
+            if quiet:
+                pass
+            elif state["report"] is not None:
+                print("\n" + console_summary(state["report"], where), file=sys.stderr, flush=True)
+            else:
+                print(f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
+                      file=sys.stderr, flush=True)
+            withdraw(results)
+            if not _report_describes(files, settings, where):
+                _say_stuck(_discard_all([where.md, where.json, where.failures],
+                                        "validation's report of other inputs"))
+    except Exception as error:            # noqa: BLE001 - the run has failed already: say why, go on
+        print(f"Could not withdraw the results after the failure: {error}", file=sys.stderr)
     on_success()                          # not a success: but end the process at once all the same
 
 
-def withdraw_report(results: str) -> None:
-    report = Path(results) / "report"
-    if report.exists():
-        shutil.rmtree(report)
-        print(f"Withdrawn: {report}/ (the run failed, so it may not match the data or the code)",
+def withdraw_report(results: str) -> list[str]:
+    removed, stuck = [], []
+    _discard(Path(results) / "report", removed, stuck)
+    if removed:
+        print(f"Withdrawn: {removed[0]} (the run failed, so it may not match the data or the code)",
               file=sys.stderr)
+    _say_stuck(stuck)
+    return stuck
+
+
+def locked(workdir: str | os.PathLike = ".") -> bool:
+    """Whether Snakemake's lock of the working directory is held (another run is at work, or
+    a killed one left it): such a run is refused by Snakemake, and must change nothing first."""
+    try:
+        return any(Path(workdir, ".snakemake", "locks").glob("*.lock"))
+    except OSError:
+        return False
+
+
+# Whether the failure was dealt with (on_error ran) in this process.
+_RUN = {"settled": False}
+
+
+class _ErrorSeen(logging.Handler):
+    """Notes that Snakemake reported an error (its exceptions and failed jobs are logged at
+    level ERROR), in whatever phase: reading the workflow, building the job graph, running."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "cannot be locked" not in str(record.msg):     # another run's folder: not ours to change
+            self.seen = True
+
+
+def guard(files: dict[str, str], settings: dict, results: str) -> None:
+    """Every error withdraws the report. Snakemake calls ``onerror`` only when a job fails;
+    an error found while it reads the study's rules or builds the job graph (a derived
+    expression that cannot be evaluated, a study-file semantic error, a full disk) would
+    leave the earlier report in place. Called once, in the main process, while the
+    workflow is read: when Snakemake has reported an error and ``onerror`` did not run,
+    the process withdraws the report as :func:`on_error` does, when it exits."""
+    import atexit
+
+    seen = _ErrorSeen()
+    logging.getLogger("snakemake.logging").addHandler(seen)
+
+    def settle() -> None:
+        if seen.seen and not _RUN["settled"]:
+            on_error(files, settings, results, quiet=True)
+
+    atexit.register(settle)
 
 
 @step
@@ -439,6 +778,9 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
     from .redcap.messages import errors, summary
     from .redcap.schemas import form_schema
 
+    refused = shape_failures(files)
+    if refused:
+        raise ValidationFailed("the project's metadata cannot be read:\n" + "\n".join(f.message() for f in refused))
     lib = Settings.from_dict(dict(settings))
     project, failures = load_project(dictionary=files.get("dictionary"),
                                      instrument_designations=files.get("instrument_designations"),

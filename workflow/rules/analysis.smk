@@ -38,6 +38,7 @@ checkpoint analysis:
     resources:
         mem_mb=4000,
     run:
+        require_passed()
         steps.analysis(FORMS, config, ANALYSIS, provenance=input.provenance or None,
                        log_file=log[0])
 
@@ -72,6 +73,7 @@ rule table:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.table(wildcards.table, FORMS, ANALYSIS, config, output.html, output.csv,
                     provenance=input.provenance or None, log_file=log[0])
 
@@ -96,5 +98,6 @@ rule values:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.values(FORMS, ANALYSIS, config, list(input.tables), PUBLISHED or None, output[0],
                      log_file=log[0])

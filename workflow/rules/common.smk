@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from feasibility import pipeline as steps
-from feasibility.config import ConfigError, check_inputs, load_study, relative_to_cwd
+from feasibility.config import (ConfigError, check_declarations, check_inputs, input_roots, load_study,
+                                relative_to_cwd)
 from feasibility.config import RESULTS as RESULTS_ROOT, guess_study_id, study_id, study_results
 from feasibility.report_sections import report_inputs
 
@@ -81,7 +82,8 @@ MAIN_REPORT = declares_analysis(config)
 MAINTENANCE = {"--unlock", "--cleanup-metadata", "--cm", "--list-rules", "--list", "-l",
                "--lint", "--cleanup-shadow", "--list-target-rules", "--lt"}
 if not MAINTENANCE & set(sys.argv[1:]) and not PULLING:
-    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6)
+    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6,
+                             roots=input_roots(config, STUDY_FILES))
     if _problems:
         if workflow.is_main_process:
             steps.withdraw(RESULTS)
@@ -90,8 +92,24 @@ if not MAINTENANCE & set(sys.argv[1:]) and not PULLING:
         raise SystemExit(1)
     # SHA-256 of every input file, as it is now (each a regular file, checked above).
     DATA = steps.fingerprint(REDCAP)
+    if workflow.is_main_process and not steps.locked():
+        # every error withdraws the report; a success record that does not vouch for the data
+        # and the validated tables as they are now is withdrawn, whatever the rerun triggers
+        steps.guard(REDCAP, steps.validation_settings(config), RESULTS)
+        if steps.check_verdict(REDCAP, steps.validation_settings(config), FORMS, RESULTS):
+            print("Results that do not describe the data as they are now could not be withdrawn "
+                  "(named above); nothing was run", file=sys.stderr, flush=True)
+            raise SystemExit(1)
 else:
     DATA = {}
+if MAIN_REPORT:      # the declarations read as the analysis reads them: an error names its file and line
+    try:
+        check_declarations(config, STUDY_FILES)
+    except ConfigError as error:
+        if workflow.is_main_process:
+            steps.withdraw(RESULTS)           # a run that fails leaves no report
+        print(str(error), file=sys.stderr, flush=True)
+        raise SystemExit(1)
 
 
 def provenance():
@@ -162,6 +180,16 @@ def on_error():
     if PULLING:         # a failed pull leaves the reports of the pull before it as they were
         return
     steps.on_error(REDCAP, VALIDATION_SETTINGS, RESULTS)
+
+
+def on_success():
+    steps.on_success(REDCAP, VALIDATION_SETTINGS, RESULTS)
+
+
+def require_passed():
+    """First line of every step that reads validated data: the downloads and the validated
+    tables are, byte for byte, those that passed validation (steps.require_passed)."""
+    steps.require_passed(REDCAP, VALIDATION_SETTINGS, FORMS, VALIDATION.passed)
 
 
 # ------------------------------------------------------------------ analysis and report

@@ -34,4 +34,5 @@ rule figure:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.figure(config, wildcards.figure, FORMS, ANALYSIS, output.svg, log_file=log[0])

@@ -43,6 +43,7 @@ rule quality_table:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.quality_table(wildcards.table, input.forms, params.report, params.settings, output.html,
                             output.csv, log_file=log[0])
 
@@ -70,6 +71,7 @@ rule quality_figure:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.quality_figure(wildcards.figure, input.forms, params.report, params.settings, output.svg,
                              output.png, params.csv, log_file=log[0])
 
@@ -97,6 +99,7 @@ rule quality_sources:
     resources:
         mem_mb=1000,
     run:
+        require_passed()
         steps.quality_sources(params.settings, input.forms, params.report,
                               {k: input[k] for k in QUALITY_INPUTS}, output[0], log_file=log[0])
 
@@ -172,5 +175,6 @@ rule quality_render:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.quality_render(params.settings, input.build, input.forms, params.report, output.html, output.pdf,
                              log_file=log[0])

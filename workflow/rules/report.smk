@@ -32,6 +32,7 @@ rule report_sources:
     resources:
         mem_mb=1000,
     run:
+        require_passed()
         steps.report_sources(config, report_files(input), output[0], log_file=log[0])
 
 
@@ -54,5 +55,6 @@ rule render:
     resources:
         mem_mb=2000,
     run:
+        require_passed()
         steps.render(params.settings, input.build, output.html, output.pdf, input.analysis,
                      log_file=log[0])

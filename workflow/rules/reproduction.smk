@@ -46,5 +46,6 @@ if PUBLISHED:
         resources:
             mem_mb=1000,
         run:
+            require_passed()
             steps.reproduction(input.published, input.values, input.audit, output[0],
                                log_file=log[0])
