@@ -234,7 +234,7 @@ def _vouches(passed: Path) -> bool:
 
 
 def _no_report(project: Path, out: str) -> None:
-    results = project / "results"
+    results = results_of(project)
     assert not _vouches(results / "validation" / "passed.json"), out[-3000:]
     left = [d for d in ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
                         "report") if (results / d).exists()]
@@ -249,14 +249,14 @@ def test_restored_results_never_turn_bad_data_into_a_report(project, tmp_path):
     rerun triggers or the target."""
     backup = tmp_path / "backup"
     for name in ("validation", "validated"):
-        shutil.copytree(project / "results" / name, backup / name)
+        shutil.copytree(results_of(project) / name, backup / name)
     _bad_export(project)
     res = run_snakemake(project)
     assert res.returncode != 0
-    for args in (["--rerun-triggers", "mtime"], ["results/tables/table2.csv"], []):
+    for args in (["--rerun-triggers", "mtime"], ["results/feasibility/tables/table2.csv"], []):
         for name in ("validation", "validated"):
-            shutil.rmtree(project / "results" / name, ignore_errors=True)
-            shutil.copytree(backup / name, project / "results" / name)
+            shutil.rmtree(results_of(project) / name, ignore_errors=True)
+            shutil.copytree(backup / name, results_of(project) / name)
         res = run_snakemake(project, *args)
         out = res.stdout + res.stderr
         assert res.returncode != 0, f"snakemake {' '.join(args)} succeeded:\n{out[-3000:]}"
@@ -276,7 +276,7 @@ def test_a_read_only_results_folder_withdraws_what_it_can_and_says_what_it_canno
     """New data, and results/ that cannot be changed (immutable folders: as root, chmod would
     not stop a write): the run stops before any job, the old report and success record are
     overwritten in place with a withdrawal note, and the console names them."""
-    report, validation = project / "results" / "report", project / "results" / "validation"
+    report, validation = results_of(project) / "report", results_of(project) / "validation"
     _bad_export(project)
     if not _chattr("+i", report, validation):
         pytest.skip("chattr +i (an immutable folder) is not available here")
@@ -286,23 +286,23 @@ def test_a_read_only_results_folder_withdraws_what_it_can_and_says_what_it_canno
         _chattr("-i", report, validation)
     out = res.stdout + res.stderr
     assert res.returncode != 0
-    assert "Could not withdraw" in out and "results/report/" in out, out[-3000:]
+    assert "Could not withdraw" in out and "results/feasibility/report/" in out, out[-3000:]
     assert "Traceback" not in out
     assert (report / "feasibility.html").read_text().startswith("Withdrawn:")
-    assert (report / "quality.pdf").read_bytes().startswith(b"Withdrawn:")
+    assert (report / "feasibility-quality.pdf").read_bytes().startswith(b"Withdrawn:")
     assert json.loads((validation / "passed.json").read_text())["outcome"] == "withdrawn"
     assert "**Passed**" not in (validation / "report.md").read_text()
-    assert not (project / "results" / "validated").exists()
+    assert not (results_of(project) / "validated").exists()
 
 
 def test_an_error_while_the_job_graph_is_built_withdraws_the_report(project):
     """Snakemake calls onerror only for failed jobs; an error before any job (here a target
     no rule makes) withdraws the report all the same."""
-    res = run_snakemake(project, "results/tables/no_such_table.txt")
+    res = run_snakemake(project, "results/feasibility/tables/no_such_table.txt")
     out = res.stdout + res.stderr
     assert res.returncode != 0 and "no_such_table" in out
-    assert not (project / "results" / "report").exists(), out[-3000:]
-    assert (project / "results" / "validation" / "passed.json").exists()     # it still vouches for the data
+    assert not (results_of(project) / "report").exists(), out[-3000:]
+    assert (results_of(project) / "validation" / "passed.json").exists()     # it still vouches for the data
 
 
 @pytest.mark.slow      # a build interrupted in validation
@@ -310,10 +310,10 @@ def test_a_build_killed_in_validation_leaves_no_report_and_says_validation_did_n
     _bad_export(project)
     # killed while it writes report.md for the first time: report.json already says the run
     # has not finished (both are written before the data are read, and again at the end)
-    proc, _ = start_paused(project, "results/validation/report.md")
+    proc, _ = start_paused(project, "results/feasibility/validation/report.md")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    results = project / "results"
+    results = results_of(project)
     assert json.loads((results / "validation" / "report.json").read_text())["outcome"] == "did not finish"
     md = results / "validation" / "report.md"
     assert not md.exists() or "**Passed**" not in md.read_text()
@@ -330,10 +330,10 @@ def test_a_build_killed_in_validation_leaves_no_report_and_says_validation_did_n
 def test_a_download_changed_while_the_run_goes_on_withdraws_what_it_built(project):
     """The success record is checked again when the run ends: a download changed after
     validation (here while the report renders) leaves no report, and the run fails."""
-    proc, _ = start_paused(project, "results/report/feasibility.pdf", "--forcerun", "render", seconds=10)
+    proc, _ = start_paused(project, "results/feasibility/report/feasibility.pdf", "--forcerun", "render", seconds=10)
     _bad_export(project)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, out[-3000:]
     assert "records.csv is not the file that passed validation" in out and "changed while the run" in out
-    results = project / "results"
+    results = results_of(project)
     assert not (results / "report").exists() and not _vouches(results / "validation" / "passed.json")
