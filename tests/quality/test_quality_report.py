@@ -283,7 +283,7 @@ def test_the_html_in_a_browser_at_1280_pixels(report, tmp_path):
                 return {right: r.right, container: c.right, id: t.closest('[id]')?.id};})})""")
         requested = browser_test.remote(browser.requested())
     assert page["scroll"] <= page["width"], "the page scrolls sideways"
-    assert len(page["images"]) == 2 and all(i["ok"] and i["alt"] for i in page["images"])
+    assert len(page["images"]) == 3 and all(i["ok"] and i["alt"] for i in page["images"])
     for t in page["tables"]:
         assert t["right"] <= t["container"] + 1, t
     assert requested == []

@@ -116,6 +116,8 @@ def provenance():
     """The provenance file a data generator leaves beside the records export (real exports
     have none): the tables' source notes and the report's data statement read it. None
     when absent, and its appearing or disappearing reruns what reads it."""
+    if "records" not in REDCAP:         # `snakemake pull` before the first pull: no export yet
+        return []
     path = str(Path(REDCAP["records"]).parent / "provenance.json")
     return path if os.path.exists(path) else []
 

@@ -4,6 +4,8 @@ rule pull:
     `snakemake pull`: no other rule needs it, and nothing else makes a network request.
     A project unchanged since the latest pull adds no snapshot."""
     localrule: True
+    log:
+        R("logs/pull.log"),
     threads: 1
     resources:
         mem_mb=1000,

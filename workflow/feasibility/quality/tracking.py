@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from feasibility.io import atomic_path, write_text
+from feasibility.io import write_parquet, write_text
 
 from .queries import QUERY_COLUMNS
 
@@ -66,7 +66,7 @@ def _read_index(history: Path) -> list[dict]:
 def _read_list(path: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=QUERY_COLUMNS, dtype="string")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    frame = pd.read_parquet(path).fillna("").astype(str)
     for c in QUERY_COLUMNS:
         if c not in frame.columns:
             frame[c] = ""
@@ -74,8 +74,9 @@ def _read_list(path: Path) -> pd.DataFrame:
 
 
 def _write_list(path: Path, frame: pd.DataFrame) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, lineterminator="\n")
+    """An export's query list, kept as Parquet: read back exactly (a CSV would have to
+    neutralise record IDs and values that look like spreadsheet formulas, io.write_csv)."""
+    write_parquet(path, frame.fillna("").astype(str))
 
 
 def track(queries: pd.DataFrame, history: str | os.PathLike, export_date: str | None, digest: str) -> Tracked:
@@ -89,7 +90,7 @@ def track(queries: pd.DataFrame, history: str | os.PathLike, export_date: str | 
         previous = index[pos - 1] if pos > 0 else None
     else:
         previous = index[-1] if index else None
-        index.append({"export_date": date, "export_hash": digest, "file": f"{date or 'undated'}_{digest[:12]}.csv"})
+        index.append({"export_date": date, "export_hash": digest, "file": f"{date or 'undated'}_{digest[:12]}.parquet"})
     entry = index[hashes.index(digest)] if digest in hashes else index[-1]
     before = _read_list(history / previous["file"]) if previous else _read_list(history / "-")
     before = before[before["status"].isin(OPEN)]
