@@ -11,7 +11,6 @@ import html as html_lib
 import json
 import re
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pymupdf
@@ -21,6 +20,7 @@ import yaml
 from feasibility import escape
 from feasibility.config import ConfigError, load_study
 from feasibility.render import RenderError, expand_includes, render_report
+from page_text import parsed
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWD = "root:x:0:0"
@@ -123,29 +123,11 @@ def test_yaml_scalar_reads_back_as_the_same_string(text):
 
 
 # ----------------------------------------------------------------------------- HTML and great-tables
-class _Elements(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags, self.text = [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parsed(fragment: str) -> _Elements:
-    parser = _Elements()
-    parser.feed(fragment)
-    parser.close()
-    return parser
-
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_html_is_text_and_no_element(text):
     page = parsed(f'<p title="{escape.html(text)}">{escape.html(text)}</p>')
-    assert page.tags == [("p", {"title": text})]
+    assert page.elements == [("p", {"title": text})]
     assert "".join(page.text) == text
 
 
@@ -161,7 +143,7 @@ def test_great_tables_labels_are_shown_as_they_are():
                   stub_label=text, label="Table 1")
     fragment = html_fragment(gt)
     page = parsed(fragment)
-    assert not [t for t, _ in page.tags if t in ("script", "blockquote", "sup")]
+    assert not [t for t, _ in page.elements if t in ("script", "blockquote", "sup")]
     words = "".join(page.text)
     assert words.count(text) >= 5        # title, spanner, column label, row group, row label
 
@@ -258,7 +240,7 @@ def test_a_hostile_title_renders_as_its_text(tmp_path):
     write_qmd(project / "feasibility.qmd", {"study": {"title": title}, "report": {}}, None, "Body text.\n")
     out = render_report(project, tmp_path / "out", backend="pandoc")
     page = out["html"].read_text(encoding="utf-8")
-    assert "script" not in [t for t, _ in parsed(page).tags]
+    assert "script" not in [t for t, _ in parsed(page).elements]
     heading = re.search(r'<h1 class="title">(.*?)</h1>', page, re.S)[1]
     assert straight(html_lib.unescape(re.sub(r"<[^>]+>", "", heading))) == title
     assert straight(html_lib.unescape(re.search(r"<title>(.*?)</title>", page, re.S)[1])) == title

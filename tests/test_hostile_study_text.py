@@ -12,12 +12,12 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pymupdf
 import pytest
 
+from page_text import Page, unspaced
 from projectcopy import copy_project, results_of, run_snakemake
 
 PASSWD = "root:x:0:0"
@@ -55,20 +55,6 @@ def _edit(config: Path) -> None:
     config.write_text(text.replace("  former_title: ", "  # former title: "), encoding="utf-8")
 
 
-class _Page(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.elements, self.text = [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def _unspaced(text: str) -> str:
-    return re.sub(r"[\s\u200b]+", "", text).translate(str.maketrans("‘’“”", "''\"\""))
 
 
 def _pdf_text(path: Path) -> str:
@@ -92,21 +78,21 @@ def test_study_file_text_is_shown_as_text_in_the_main_report(tmp_path):
         assert PASSWD not in text, path
 
     report = results / "report"
-    page = _Page()
+    page = Page()
     page.feed((report / "feasibility.html").read_text(encoding="utf-8"))
     assert "script" not in [tag for tag, _ in page.elements]
     assert not [a for _, a in page.elements if any(k.startswith("on") for k in a)]
     assert not [a for t, a in page.elements if t == "a" and a.get("href", "").startswith("javascript:")]
 
-    html_text = _unspaced("".join(page.text))
-    pdf_text = _unspaced(_pdf_text(report / "feasibility.pdf"))
+    html_text = unspaced("".join(page.text))
+    pdf_text = unspaced(_pdf_text(report / "feasibility.pdf"))
     for text in (TITLE, SECTION, CAPTION, TABLE_TITLE, FOOTNOTE):
-        assert _unspaced(text) in html_text, text
-        assert _unspaced(text) in pdf_text, text
+        assert unspaced(text) in html_text, text
+        assert unspaced(text) in pdf_text, text
     # the flow diagram draws the box label, and its alternative text says it
     svg = next(results.rglob("consort.svg")).read_text(encoding="utf-8")
-    drawn = _unspaced(html_lib.unescape("".join(re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S))))
-    assert _unspaced(BOX) in drawn
+    drawn = unspaced(html_lib.unescape("".join(re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S))))
+    assert unspaced(BOX) in drawn
     assert any(BOX in a.get("alt", "") for t, a in page.elements if t == "img")
 
     # Markdown the study author writes may not include files: refused before any job, by key

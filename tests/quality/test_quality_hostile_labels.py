@@ -18,7 +18,6 @@ import html as html_lib
 import re
 import shutil
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_text, quoteattr
 
@@ -26,7 +25,9 @@ import pymupdf
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redcap"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from page_text import Page, unspaced  # noqa: E402
 from redcap_helpers import XML, XML_DATA, XML_FILE  # noqa: E402
 
 from feasibility.quality import QualityData, build_quality_report, captions, load_settings  # noqa: E402
@@ -95,22 +96,6 @@ def _pdf_text(path: Path) -> str:
         return " ".join(page.get_text() for page in doc)
 
 
-def _unspaced(text: str) -> str:
-    """Without spaces, zero-width spaces and hyphens that a line break adds, and with
-    pandoc's typographic quotes as typed."""
-    return re.sub(r"[\s\u200b]+", "", text).translate(str.maketrans("‘’“”", "''\"\""))
-
-
-class _Page(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.elements, self.text = [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
 
 
 def test_no_file_of_the_build_holds_a_line_of_etc_passwd(built):
@@ -125,7 +110,7 @@ def test_no_file_of_the_build_holds_a_line_of_etc_passwd(built):
 
 def test_the_html_holds_no_element_the_labels_spell(built):
     out, files = built
-    page = _Page()
+    page = Page()
     page.feed(files["html"].read_text(encoding="utf-8"))
     tags = [tag for tag, _ in page.elements]
     assert "script" not in tags
@@ -137,18 +122,18 @@ def test_the_html_holds_no_element_the_labels_spell(built):
 
 def test_the_labels_are_shown_as_the_text_they_are(built):
     out, files = built
-    page = _Page()
+    page = Page()
     page.feed(files["html"].read_text(encoding="utf-8"))
-    html_text = _unspaced("".join(page.text))
-    pdf_text = _unspaced(_pdf_text(files["pdf"]))
+    html_text = unspaced("".join(page.text))
+    pdf_text = unspaced(_pdf_text(files["pdf"]))
     for where, label in SHOWN.items():
-        assert _unspaced(label) in html_text, where
-        assert _unspaced(label) in pdf_text, where
+        assert unspaced(label) in html_text, where
+        assert unspaced(label) in pdf_text, where
     for caption in files["captions"].values():      # the report's own words are still there
-        assert _unspaced(caption.text) in html_text and _unspaced(caption.text) in pdf_text
+        assert unspaced(caption.text) in html_text and unspaced(caption.text) in pdf_text
     # the figure: its alternative text (the img's alt in the HTML) and its drawn labels
     alts = [a.get("alt", "") for t, a in page.elements if t == "img"]
     assert any(EVENT in alt and FORM in alt for alt in alts)
     svg = files["completeness"].read_text(encoding="utf-8")
-    drawn = _unspaced(html_lib.unescape("".join(re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S))))
-    assert _unspaced(EVENT) in drawn and _unspaced(FORM) in drawn
+    drawn = unspaced(html_lib.unescape("".join(re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S))))
+    assert unspaced(EVENT) in drawn and unspaced(FORM) in drawn
