@@ -27,7 +27,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from feasibility import crf
+from feasibility.studies.pilot2020 import crf
 from feasibility.redcap import load_project
 from feasibility.scoring import (employment, eq5d, hads, nrs, paw, promis, rtw_self_efficacy,
                                  verbal, wemwbs, wrfq)

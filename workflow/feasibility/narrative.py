@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from datetime import date
 
 from .escape import markdown
-from .paper import decimals as printed_decimals
-from .paper import printed
+from .studies.pilot2020.paper import decimals as printed_decimals
+from .studies.pilot2020.paper import printed
 from .stats import format_number, round_half_up
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

@@ -32,7 +32,7 @@ from . import escape
 from .config import small_cell_threshold
 from .io import write_text
 from .narrative import render_all
-from .paper import location
+from .studies.pilot2020.paper import location
 from .provenance import Provenance, is_synthetic, read_provenance
 from .report_sections import APPENDICES, check_sections, sections
 from .reproduction import DIFFERS, INCONSISTENT, MATCH, NOT_DATA, OTHER_METHOD, SUPPRESSED

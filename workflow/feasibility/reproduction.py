@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from .audit import findings
-from .paper import decimals, location, part_names, printed
+from .studies.pilot2020.paper import decimals, location, part_names, printed
 from .stats import round_half_up
 
 MATCH = "match"

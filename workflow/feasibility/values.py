@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from .audit import resolve
-from .paper import location, part_names
+from .studies.pilot2020.paper import location, part_names
 
 COUNT_PARTS = {"count", "n", "denominator", "participants"}
 

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from feasibility.crf import EVENTS, TIMEPOINTS
+from feasibility.studies.pilot2020.crf import EVENTS, TIMEPOINTS
 from feasibility import escape
 from feasibility.io import write_bytes, write_text
 

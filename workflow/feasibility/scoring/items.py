@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from feasibility import crf
+from feasibility.studies.pilot2020 import crf
 
 IMPUTED = "imputed"
 SCORE_MISSING = "score missing"

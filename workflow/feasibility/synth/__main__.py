@@ -36,12 +36,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth
     seed = config["synthetic"]["seed"] if args.seed is None else args.seed
     t0 = time.perf_counter()
     if args.n is None:
-        from .calibrated import generate
+        from feasibility.studies.pilot2020.synth.calibrated import generate
         published_path = Path(config["paths"]["published_values"])
         published = yaml.safe_load(published_path.read_text())
         written = generate(config, published, seed, args.out, published_path)
     else:
-        from .scaled import generate_scaled
+        from feasibility.studies.pilot2020.synth.scaled import generate_scaled
         written = generate_scaled(args.n, args.sites, seed, args.out, progress=sys.stderr)
     written = list(dict.fromkeys([*map(Path, written), args.out / "provenance.json"]))   # and its provenance
     print(f"wrote {len(written)} files to {args.out} in {time.perf_counter() - t0:.1f} s: "

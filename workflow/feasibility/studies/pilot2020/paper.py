@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .stats import format_number
+from feasibility.stats import format_number
 
 SEP = " · "
 
