@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from feasibility import __version__
-from feasibility.audit import audit_published, findings
+from feasibility.audit import findings
 from feasibility.provenance import sha256_file, write_provenance
 from feasibility.scoring.eq5d import index_from_config
+
+from ..audit import audit_published
 from . import cohort
 from .writer import write_project
 
