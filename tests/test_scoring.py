@@ -298,7 +298,7 @@ def test_nrs_verbal_and_employment_pass_through():
 def test_single_items_reject_out_of_range_values(scorer, column, value):
     df = questionnaire_frame([{}, {column: value}])
     with pytest.raises(ValueError) as err:
-        scorer(df)
+        scorer(df, coding=CODING)
     assert f"{column} = {value:g} for record_id 'P02'" in str(err.value)
 
 
@@ -363,7 +363,7 @@ def test_scores_stay_within_their_documented_range(case):
     scorer, columns, rows = case
     frame = pd.DataFrame(rows, columns=columns, dtype="float64")
     frame.insert(0, "record_id", [f"P{i}" for i in range(len(rows))])
-    scores = scorer(frame, SCORING).scores
+    scores = scorer(frame, SCORING, CODING).scores
     for name, values in scores.items():
         lo, hi = RANGES[name]
         present = values.dropna()
