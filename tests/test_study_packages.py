@@ -118,3 +118,32 @@ def test_the_generic_language_labels_and_prints_any_published_values():
     assert (score["location"], score["published"], score["reproduced"], score["status"]) == \
         ("Outcomes · Score · Mean sd", "4.5 (2.0)", "4.5 (2.0)", reproduction.MATCH)
     assert render_value(values["score"], "mean") == "4.54"
+
+
+def test_synth_without_a_study_generator_says_so(capsys):
+    from feasibility.synth.__main__ import main
+
+    assert main(["--config", str(ROOT / "config/studies/full-trial.yaml"), "--out", "unused"]) == 1
+    err = capsys.readouterr().err
+    assert "names no study package with a synthetic generator (study.package)" in err
+    assert "feasibility dummy" in err and "Traceback" not in err
+
+
+def test_a_study_package_that_cannot_be_imported_stops_the_run(tmp_path):
+    import subprocess
+    import sys
+
+    trial = ROOT / "data" / "full-trial"
+    study = tmp_path / "wing-bad-package.yaml"
+    study.write_text(yaml.safe_dump({
+        "study": {"title": "A study", "package": "no_such_study_package"},
+        "redcap": {"records": str(trial / "records.csv"),
+                   "dictionary": str(trial / "data_dictionary.csv"),
+                   "instrument_designations": str(trial / "instrument_designations.csv"),
+                   "events": str(trial / "events.csv"), "allow_paths_outside": True}}))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-c1", "--configfile", str(study)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "study.package: 'no_such_study_package' cannot be imported" in run.stderr
+    assert str(study) in run.stderr or study.name in run.stderr
+    assert "Traceback" not in run.stderr
