@@ -147,3 +147,23 @@ def test_a_study_package_that_cannot_be_imported_stops_the_run(tmp_path):
     assert "study.package: 'no_such_study_package' cannot be imported" in run.stderr
     assert str(study) in run.stderr or study.name in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_the_steps_that_use_the_study_package_rerun_when_its_code_changes(tmp_path):
+    """The package is loaded by name, so no import names it: the rules add its files
+    (study_code()) to the code inputs of the steps that use it, and only those."""
+    import re
+
+    from projectcopy import copy_project, run_snakemake
+
+    project = copy_project(tmp_path)
+    run = run_snakemake(project, "-n", "-c1", "--forceall",
+                        "results/feasibility/report/feasibility.html")
+    assert run.returncode == 0, run.stderr[-2000:]
+    inputs = {m[1]: m[2] for m in re.finditer(r"(?:local)?rule (\w+):\n    input: ([^\n]*)", run.stdout)}
+    package = "workflow/feasibility/studies/pilot2020/"
+    using = {rule for rule, files in inputs.items() if package in files}
+    assert using == {"audit", "values", "reproduction", "report_sources"}, using
+    for rule in using:
+        assert f"{package}paper.py" in inputs[rule] and f"{package}audit.py" in inputs[rule]
+        assert f"{package}synth/" not in inputs[rule]

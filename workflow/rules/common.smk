@@ -246,8 +246,11 @@ def study_code():
     """The source files of the study file's package (none without one)."""
     if not STUDY_PACKAGE:
         return []
+    if STUDY_PACKAGE.startswith("feasibility."):        # this project's own, as code() names them
+        return code(STUDY_PACKAGE.removeprefix("feasibility.").replace(".", "/"))
     import importlib.util
 
     spec = importlib.util.find_spec(STUDY_PACKAGE)
-    folder = Path(spec.origin).parent
-    return sorted(str(p) for p in folder.glob("*.py"))
+    files = (Path(spec.origin).parent.glob("*.py") if spec.submodule_search_locations
+             else [Path(spec.origin)])
+    return sorted(str(p) for p in files)
