@@ -114,8 +114,9 @@ def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption, data: Q
 
 
 def _long_date(iso: str | None) -> str:
-    if not iso:
-        return "an unknown date"
+    if not iso:      # never the day of the run (issue 25.7)
+        return ("an unknown date (neither REDCap's file name, nor the project XML's creation time, nor the study "
+                "file's validation.export_date gives it)")
     d = date.fromisoformat(iso)
     return f"{d.day} {d.strftime('%B')} {d.year}"
 

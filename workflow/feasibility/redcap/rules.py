@@ -399,6 +399,8 @@ def _date_order(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
 
 
 def _not_after_export(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
+    if export_date is None:        # unknown: not checked (validation notes it), never against the run date
+        return []
     p = data.project
     names = rule.get("fields") or [f.name for f in p.fields if f.kind in ("date", "datetime")]
     limit = pd.Timestamp(datetime.combine(export_date, time.max))

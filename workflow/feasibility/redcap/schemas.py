@@ -65,10 +65,12 @@ class CheckMeta:
     rule: str
 
 
-def _limit(value, kind: str, today: date):
+def _limit(value, kind: str, today: date | None):
     if value is None:
         return None
     if isinstance(value, str):          # today / now
+        if today is None:               # the export date is unknown: not checked (never the run date)
+            return None
         value = datetime.combine(today, datetime.max.time()) if kind == "datetime" or value == "now" else today
     if kind in ("date", "datetime"):
         return pd.Timestamp(value)
@@ -112,7 +114,6 @@ def _field_columns(f: Field, project: Project, today: date, out: dict, range_che
 def form_schema(project: Project, form: str, *, today: date | None = None
                 ) -> tuple[pa.DataFrameSchema, dict[str, CheckMeta]]:
     """The schema of one form's tidy table, and what each of its dataframe checks means."""
-    today = today or date.today()
     cols: dict[str, pa.Column] = {RECORD_ID: pa.Column(STRING, nullable=False)}
     key = [RECORD_ID]
     meta: dict[str, CheckMeta] = {}

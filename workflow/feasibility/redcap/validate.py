@@ -48,7 +48,7 @@ class Settings:
     """What a study file may say about its REDCap data (``redcap`` and ``validation`` blocks)."""
     missing_data_codes: object = None     # "UNK, Unknown | NASK, Not asked" or [[code, label], ...]
     repeating: dict | None = None         # {instruments: [{form, event}], events: [event]}
-    export_date: date | None = None       # else from the download's file name, else today
+    export_date: date | None = None       # else from the download's file name or the project XML, else unknown
     branching: str = "warning"            # warning | error | ignore
     out_of_range: str = "error"           # validation min/max are soft in REDCap: error | warning
     max_file_mb: float = DEFAULT_MAX_BYTES / 1e6       # MB: 10^6 bytes
@@ -191,13 +191,11 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         project = dataclasses.replace(project, repeating=rep)
         rec.project = project
         notes += more_notes
-    export_date = settings.export_date or rec.export_date
+    export_date, source = export_date_of(settings, rec, project)
     if export_date is None:
-        export_date = date.today()
-        notes.append(f"export date: not in the file name nor the settings; today's date ({export_date}) is used")
+        notes.append(f"export date: {UNKNOWN_DATE}")
     else:
-        notes.append(f"export date: {export_date.isoformat()}"
-                     + (" (from the file name)" if settings.export_date is None else " (from the settings)"))
+        notes.append(f"export date: {export_date.isoformat()} ({source})")
     say(f"{rec.file}: {len(rec):,} rows")
     tables, more = tidy_tables(rec, export_date=export_date)
     failures += more
@@ -216,6 +214,13 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         failures += found
         notes += more_notes
     failures += calc_failures(project, tables, rec.file, lookup=lookup)
+    if export_date is None:
+        unchecked = [r.get("id") or r.get("kind") for r in settings.rules if r.get("kind") == "not_after_export"]
+        unchecked += sorted({f.name for f in project.fields if f.min_text.lower() in ("today", "now")
+                             or f.max_text.lower() in ("today", "now")})
+        if unchecked:
+            notes.append("not checked, as the export date is unknown: " + ", ".join(unchecked)
+                         + " (limits of 'today' or the export date)")
     if settings_ok and settings.rules:
         first_lines = _first_lines(tables)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
@@ -232,6 +237,28 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         f"{len(failures) - len(errors(failures))} warning(s)")
     return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
                   list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started)
+
+
+UNKNOWN_DATE = ("unknown (not in REDCap's file name <Project>_DATA_YYYY-MM-DD_HHMM.csv, not in the project XML's "
+                "creation time, not in the study file's validation.export_date)")
+
+
+def export_date_of(settings: Settings, records: Records | None, project: Project | None
+                   ) -> tuple[date | None, str]:
+    """The export's date and where it comes from: the study file, REDCap's download file name,
+    or the project XML's creation time; else None (unknown: never the day of the run)."""
+    if settings.export_date is not None:
+        return settings.export_date, "from the study file"
+    if records is not None and records.export_date is not None:
+        return records.export_date, "from the file name"
+    created = project.created if project is not None else ""
+    try:
+        day = date.fromisoformat(created[:10]) if created else None
+    except ValueError:
+        day = None
+    if day is not None and 1678 <= day.year <= 2261:
+        return day, "from the project XML's creation time"
+    return None, ""
 
 
 def _first_lines(tables: dict[str, FormTable]) -> pd.Series:

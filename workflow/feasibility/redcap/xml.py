@@ -258,7 +258,8 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
     failures += more
     if any(f.severity == "error" for f in failures):
         return None, failures
-    return (dataclasses.replace(project, title=title) if title else project), failures
+    created = root.attrs.get("CreationDateTime", "").strip()
+    return dataclasses.replace(project, title=title or project.title, created=created), failures
 
 
 def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Node], seen: set[str],
@@ -302,9 +303,9 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
             return None, failures, ""
         choices = tuple(pairs)
     shared = shared_labels(choices)
-    if shared:
-        bad(shared, " | ".join(f"{c}, {label}" for c, label in choices))
-        return None, failures, ""
+    if shared:      # REDCap allows it: a warning, the codes stay apart
+        failures.append(fail(file, shared, line=line, field=var,
+                             value=" | ".join(f"{c}, {label}" for c, label in choices), severity="warning"))
     big = oversized_code(choices) if ftype != "checkbox" else None
     if big is not None:
         bad(oversized_code_rule(big), big)
