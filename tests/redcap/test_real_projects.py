@@ -84,3 +84,82 @@ def test_the_export_date_from_the_file_name_or_the_study_file(garden):
     r = validate(garden / "Garden_DATA_2025-03-01_1200.csv", dictionary=garden / DD,
                  settings={"export_date": "2025-03-02"})
     assert "export date: 2025-03-02 (from the study file)" in r.notes
+
+
+# ------------------------------------------------------------------ 25.9 project XML with data
+def test_the_project_xml_with_data_is_the_records_source_when_no_export_is_given():
+    from_xml = validate(None, project_xml=GARDEN / XML_DATA)
+    from_csv = run()
+    assert from_xml.ok and from_xml.records is not None and len(from_xml.records) == 4
+    assert "records: read from the project XML's ClinicalData (Garden_2025-03-14_0930.REDCap.xml); no records " \
+           "export was given" in from_xml.notes
+    assert from_xml.export_date.isoformat() == "2025-03-14"        # its CreationDateTime
+    for form in ("intake", "visit"):      # the same typed tables as from the CSV export of the same records
+        a, b = from_xml.tables[form].reset_index(drop=True), from_csv.tables[form].reset_index(drop=True)
+        assert list(a.columns) == list(b.columns) and a.equals(b), form
+    assert len(from_xml.tables["visit"]) == 3                      # G-104 has no visit
+
+
+def test_a_failure_in_the_xmls_data_names_the_xml_line(garden):
+    edit(garden / XML_DATA, '<ItemData ItemOID="hours" Value="1"/>', '<ItemData ItemOID="hours" Value="one"/>')
+    r = validate(None, project_xml=garden / XML_DATA)
+    f = only(r.failures, field="hours", rule="not a number")
+    lines = (garden / XML_DATA).read_text().splitlines()
+    assert (f.file, f.record, f.value) == (XML_DATA, "G-102", "one")
+    assert lines[f.line - 1].strip().startswith('<StudyEventData StudyEventOID="Event.event_1_arm_1"')   # its row
+    assert lines[f.line - 2].strip() == '<SubjectData SubjectKey="G-102" redcap:RecordIdField="participant_id">'
+
+
+def test_a_project_xml_without_records_gets_its_quality_report_saying_so(garden, tmp_path):
+    text = (garden / XML_DATA).read_text()
+    empty = text[:text.index("\t<SubjectData")] + text[text.index("</ClinicalData>"):]
+    (garden / XML_DATA).write_text(empty)
+    r = validate(None, project_xml=garden / XML_DATA)
+    assert r.ok and len(r.records) == 0 and all(len(t) == 0 for t in r.tables.values())
+    assert only(r.failures, rule="ClinicalData hold no records").severity == "warning"
+    text = summary_markdown(QualityData.from_result(r), load_settings({"study": {"title": "Garden"}}))
+    assert "**The export holds no records**: this report shows the project's structure (instruments and " \
+           "codebook) only." in text
+    from feasibility.quality import build_quality_report
+    files = build_quality_report(QualityData.from_result(r), load_settings({"study": {"title": "Garden"}}),
+                                 tmp_path / "quality", render=False)
+    codebook = (files["codebook_csv"]).read_text()
+    assert "participant_id" in codebook and "visit_comment" in codebook
+
+
+def test_a_metadata_only_xml_without_records_export_is_refused_by_name(tmp_path):
+    text = (GARDEN / XML_DATA).read_text()
+    (tmp_path / "meta.xml").write_text(text[:text.index("<ClinicalData")] + "</ODM>\n")
+    r = validate(None, project_xml=tmp_path / "meta.xml")
+    assert not r.ok
+    assert only(r.failures, file="meta.xml", severity="error").rule.startswith(
+        "no records export is given and the project XML holds no data (no ClinicalData)")
+
+
+# ------------------------------------------------------------------ 25.10 identifier hints
+def test_free_text_that_looks_like_identifiers_is_a_warning_without_its_values():
+    r = run()
+    hints = {f.field: f for f in r.failures if f.rule.startswith("free-text field not flagged as an identifier")}
+    assert set(hints) == {"contact_note", "buddy", "home_area"}     # not visit_comment, not first_name (flagged)
+    assert "e-mail addresses in 1 of its 4 values; phone numbers in 2 of its 4 values" in hints["contact_note"].rule
+    assert "people's names in 4 of its 4 values" in hints["buddy"].rule
+    assert "postcodes in 4 of its 4 values" in hints["home_area"].rule
+    for f in hints.values():
+        assert f.severity == "warning" and (f.value, f.record, f.line) == ("", "", None)
+    assert r.ok
+    # the quality report lists them, as warnings, without a value
+    from feasibility.quality import validation_summary
+    data = QualityData.from_result(r)
+    table = validation_summary(report_dict(r), data)
+    rows = table[table["rule"].str.startswith("free-text field not flagged")]
+    assert set(rows["field"]) == set(hints) and set(rows["severity"]) == {"warning"}
+    shown = " ".join(table["rule"]) + " ".join(table["examples"])
+    for value in ("Harriet Cole", "amelia.stone@example.org", "07700 900123", "SW1A 1AA", "Ravi Patel"):
+        assert value not in shown
+
+
+def test_flagging_the_field_an_identifier_ends_the_hint(garden):
+    edit(garden / DD, "Gardening buddy" + "," * 7, "Gardening buddy" + "," * 6 + "y,")
+    r = run(garden)
+    assert r.project.field["buddy"].identifier
+    assert not [f for f in r.failures if f.field == "buddy"]

@@ -377,7 +377,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
         from .redcap.validate import Result
         result = Result(project=None, records=None, tables={}, missing=pd.DataFrame(), failures=refused, notes=[])
     else:
-        result = run(files["records"], dictionary=files.get("dictionary"),
+        result = run(files.get("records"), dictionary=files.get("dictionary"),
                      instrument_designations=files.get("instrument_designations"), events=files.get("events"),
                      project_xml=files.get("project_xml"), settings=dict(settings),
                      progress=lambda message: logging.getLogger("feasibility.validate").info(message))

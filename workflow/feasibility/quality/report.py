@@ -150,6 +150,9 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
             f"The project has {len(data.forms)} instrument{'s' * (len(data.forms) != 1)} and {n_fields} "
             f"field{'s' * (n_fields != 1)}. {design}. The export holds {n_records:,} "
             f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
+    if n_records == 0:      # a project with no records yet still gets its structure and codebook (issue 25.9)
+        text.append("**The export holds no records**: this report shows the project's structure (instruments"
+                    + (", events" if data.longitudinal else "") + " and codebook) only.")
     v = data.validation
     if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
         text.append(f"The data were {escape.markdown(v['pull']['described'])}.")

@@ -31,6 +31,7 @@ import pandas as pd
 from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
+from .hints import identifier_hints
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic.calcs import calc_failures, dictionary_failures
 from .logic.data import Lookup, hidden_values
@@ -40,7 +41,7 @@ from .records import Records, infer_repeating, read_records
 from .rules import apply_rules, check_rules
 from .schemas import schema_failures
 from .tidy import FormTable, missingness, tidy_tables
-from .xml import read_project_xml
+from .xml import read_clinical_data, read_project_xml
 
 
 @dataclass
@@ -152,7 +153,7 @@ def _sorted(failures: list[Failure], records_file: str | None) -> list[Failure]:
     return sorted(capped(unique(failures)), key=key)
 
 
-def validate(records: str | Path, *, dictionary=None, instrument_designations=None, project_xml=None,
+def validate(records: str | Path | None, *, dictionary=None, instrument_designations=None, project_xml=None,
              events=None, settings: Settings | dict | None = None,
              progress: Callable[[str], None] | None = None) -> Result:
     """Validate an all-records export against its project's own metadata."""
@@ -177,7 +178,19 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
         failures += more
         settings_ok &= not errors(more)
-    rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
+    if records is None and project_xml is not None:      # "CDISC ODM project XML with data"
+        rec, more = read_clinical_data(project_xml, project, limits=settings.limits,
+                                       export_date=settings.export_date)
+        if rec is not None:
+            notes.append(f"records: read from the project XML's ClinicalData ({Path(project_xml).name}); no "
+                         "records export was given")
+    elif records is None:
+        rec, more = None, [fail("settings", "no records: give the records export (redcap.records), or the project "
+                                            "XML with its data (redcap.project_xml)")]
+    else:
+        rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
+        if project_xml is not None and any(n.endswith("it holds records too (ClinicalData)") for n in notes):
+            notes.append(f"records: read from {Path(records).name}; the project XML's ClinicalData are not read")
     failures += more
     if rec is None:
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
@@ -225,6 +238,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         first_lines = _first_lines(tables)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
                                 first_lines=first_lines, lookup=lookup).failures
+    failures += identifier_hints(project, tables, rec.file)
     derived = derive(project, tables, settings.derive) if settings_ok and settings.derive else {}
     dropped = drop_identifiers(project, tables)
     if dropped:
