@@ -163,3 +163,26 @@ def test_flagging_the_field_an_identifier_ends_the_hint(garden):
     r = run(garden)
     assert r.project.field["buddy"].identifier
     assert not [f for f in r.failures if f.field == "buddy"]
+
+
+def test_a_study_file_naming_only_the_project_xml_with_data_validates_it(garden, tmp_path):
+    import json
+
+    from feasibility import pipeline as steps
+    from feasibility.config import ConfigError, load_study
+
+    study = garden / "study.yaml"
+    study.write_text(f"study: {{title: Garden}}\nredcap:\n  project_xml: {XML_DATA}\n")
+    config = load_study(study)                  # redcap.records is not required beside a project XML
+    files = steps.redcap_files(config)
+    assert set(files) == {"project_xml"}
+    where = steps.ValidationPaths(str(tmp_path / "validation"))
+    settings = steps.validation_settings(config)
+    steps.validate(files, settings, steps.fingerprint(files), str(tmp_path / "validated"), where.passed, where)
+    report = json.loads(Path(where.json).read_text())
+    assert report["outcome"] == "passed" and report["export_date"] == "2025-03-14" and report["rows"] == 4
+    assert sorted(p.name for p in (tmp_path / "validated").iterdir()) == [
+        "codebook.json", "intake.parquet", "missing_codes.parquet", "visit.parquet"]
+    study.write_text("study: {title: Garden}\nredcap:\n  dictionary: Garden_DataDictionary_resaved.csv\n")
+    with pytest.raises(ConfigError, match="redcap.records is required but missing"):
+        load_study(study)                       # without a project XML, the records export still is

@@ -776,7 +776,7 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
 
     from .redcap import Settings, load_project
     from .redcap.messages import errors, summary
-    from .redcap.schemas import form_schema
+    from .redcap.schemas import schema_document
 
     refused = shape_failures(files)
     if refused:
@@ -793,10 +793,10 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for form in project.forms:
-        schema = form_schema(project, form.name, today=lib.export_date)[0]
         head = (f"# Pandera schema of the tidy table of form {form.name} ({form.label}), built from "
                 f"{', '.join(project.sources)}\n")
-        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(yaml.safe_load(schema.to_yaml()),
+        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(schema_document(project, form.name,
+                                                                                    today=lib.export_date),
                                                                     sort_keys=False, allow_unicode=True, width=100))
 
 

@@ -180,6 +180,8 @@ class StudyData:
     @classmethod
     def read(cls, folder: str | Path) -> "StudyData":
         """Read ``folder/codebook.json``, every ``<form>.parquet`` and ``missing_codes.parquet``."""
+        from feasibility.redcap.output import own_record_id
+
         folder = Path(folder)
         book_path = folder / "codebook.json"
         if not book_path.exists():
@@ -189,10 +191,11 @@ class StudyData:
         forms = {}
         for form in book.forms:
             path = folder / f"{form}.parquet"
-            if path.exists():
-                forms[form] = pd.read_parquet(path)
+            if path.exists():       # the record ID under its project's name, keyed as record_id here
+                forms[form] = own_record_id(pd.read_parquet(path), book.record_id_field)
         missing = folder / "missing_codes.parquet"
-        return cls(book, forms, pd.read_parquet(missing) if missing.exists() else None)
+        return cls(book, forms, own_record_id(pd.read_parquet(missing), book.record_id_field)
+                   if missing.exists() else None)
 
     @classmethod
     def from_frames(cls, codebook: Mapping, forms: Mapping[str, pd.DataFrame]) -> "StudyData":

@@ -430,7 +430,7 @@ def _one_row(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
         out.append(fail(data.file, _label(rule, rid, f"a second row of form {rule['form']} for this record"
                                           + (" and event" if EVENT in df else "")
                                           + f" (first on line {int(first[i])}); one is expected"),
-                        field=RECORD_ID, value=w["record"], severity=severity, **w))
+                        field=data.project.record_id_field, value=w["record"], severity=severity, **w))
     return out
 
 
