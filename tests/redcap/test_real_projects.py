@@ -186,3 +186,60 @@ def test_a_study_file_naming_only_the_project_xml_with_data_validates_it(garden,
     study.write_text("study: {title: Garden}\nredcap:\n  dictionary: Garden_DataDictionary_resaved.csv\n")
     with pytest.raises(ConfigError, match="redcap.records is required but missing"):
         load_study(study)                       # without a project XML, the records export still is
+
+
+# ------------------------------------------------------------------ 25.8 the project's names and labels
+def test_the_record_id_keeps_its_name_in_the_validated_files(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from feasibility.analysis.study import StudyData
+    from feasibility.redcap import write_validated
+    write_validated(run(), tmp_path)
+    intake = pd.read_parquet(tmp_path / "intake.parquet")
+    assert list(intake.columns)[:2] == ["participant_id", "consent_date"] and "record_id" not in intake
+    book = json.loads((tmp_path / "codebook.json").read_text())
+    assert book["record_id_field"] == "participant_id" and "labels" not in book      # labels are off by default
+    assert next(f for f in book["fields"] if f["name"] == "participant_id")["columns"] == ["participant_id"]
+    assert list(intake.columns) == ["participant_id", "consent_date", "plot_site", "contact_note", "buddy",
+                                    "home_area", "grows_veg", "tools___1", "tools___2", "tools___3",
+                                    "intake_complete"]
+    # the readers key the tables by it as before
+    assert QualityData.read(tmp_path).rows["record_id"].tolist()[:4] == ["G-101", "G-102", "G-103", "G-104"]
+    assert StudyData.read(tmp_path).forms["visit"]["record_id"].tolist() == ["G-101", "G-102", "G-103"]
+
+
+def test_labels_as_the_study_file_asks(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from feasibility.redcap import write_validated
+    r = run(labels=True)
+    write_validated(r, tmp_path)
+    intake = pd.read_parquet(tmp_path / "intake.parquet")
+    visit = pd.read_parquet(tmp_path / "visit.parquet")
+    assert list(intake.columns) == ["participant_id", "consent_date", "plot_site", "plot_site_label", "contact_note",
+                                    "buddy", "home_area", "grows_veg", "grows_veg_bool", "tools___1", "tools___2",
+                                    "tools___3", "tools", "intake_complete"]
+    site = intake["plot_site_label"]
+    assert isinstance(site.dtype, pd.CategoricalDtype)
+    assert list(site.cat.categories) == ["Other", "Allotment", "Community garden"]   # choices' order, "Other" once
+    assert site.tolist() == ["Allotment", "Other", "Community garden", "Other"]      # codes 2, 4, 3, 1
+    assert intake["grows_veg_bool"].tolist()[:3] == [True, False, True] and intake["grows_veg_bool"].isna()[3]
+    assert intake["tools"].tolist()[:3] == ["Spade | Hoe", "Fork", "Spade | Fork | Hoe"]
+    assert pd.isna(intake["tools"].iat[3])                                            # none ticked
+    assert visit["mood_label"].tolist() == ["Good", "OK", "Good"] and visit["active_bool"].tolist() == [True, False,
+                                                                                                       True]
+    assert intake["plot_site"].tolist() == [2, 4, 3, 1]                               # the codes stay
+    book = json.loads((tmp_path / "codebook.json").read_text())
+    columns = {f["name"]: f["label_column"] for f in book["fields"]}
+    assert book["labels"] is True and columns["plot_site"] == "plot_site_label" and columns["tools"] == "tools"
+    assert columns["buddy"] is None
+    # the quality report reads the labelled tables as it reads coded ones
+    from feasibility.quality import build_quality_report
+    data = QualityData.read(tmp_path)
+    files = build_quality_report(data, load_settings({"study": {"title": "Garden"}}), tmp_path / "quality",
+                                 render=False)
+    assert files["completion_csv"].is_file()

@@ -29,8 +29,9 @@ def plain(text: str) -> str:
 
 
 def codebook(project: Project, derived: dict[str, list[str]] | None = None,
-             dropped: list[str] | None = None) -> dict:
-    """The Project as ``codebook.json`` (DESIGN.md)."""
+             dropped: list[str] | None = None, labels: dict[str, str] | None = None) -> dict:
+    """The Project as ``codebook.json`` (DESIGN.md); with ``labels`` (field -> its label
+    column, ``validation.labels``), each field names its ``label_column``."""
     derived = derived or {}
     dropped = set(dropped or [])
     rep = project.repeating
@@ -47,7 +48,10 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
             "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
             "calculation": f.calculation or None,
         })
-    return {
+    if labels:
+        for f in fields:
+            f["label_column"] = labels.get(f["name"])
+    book = {
         "title": project.title or None,
         "sources": list(project.sources),
         "record_id_field": project.record_id_field,
@@ -66,6 +70,9 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
         "missing_data_codes": [[c, label] for c, label in project.missing_data_codes],
         "identifiers_dropped": sorted(dropped),
     }
+    if labels:
+        book["labels"] = True
+    return book
 
 
 def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
@@ -92,7 +99,7 @@ def write_validated(result: Result, folder: str | Path) -> list[Path]:
         fio.write_parquet(path, _for_parquet(result.tables[form.name]).rename(columns=own))
         written.append(path)
     path = folder / "codebook.json"
-    fio.write_json(path, codebook(result.project, result.derived, result.dropped))
+    fio.write_json(path, codebook(result.project, result.derived, result.dropped, result.labels))
     written.append(path)
     missing = result.missing.drop(columns=["line"], errors="ignore")
     missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",

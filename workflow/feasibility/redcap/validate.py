@@ -32,6 +32,7 @@ from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .hints import identifier_hints
+from .labels import add_labels
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic.calcs import calc_failures, dictionary_failures
 from .logic.data import Lookup, hidden_values
@@ -59,6 +60,7 @@ class Settings:
     case_sensitive_ids: bool = False      # record IDs that differ only in case are two records
     data_access_groups: list | None = None   # the study's sites as REDCap data access groups
     no_identifiers: bool = False          # the study file says the project has no identifier fields
+    labels: bool = False                  # the tables also carry labels (feasibility.redcap.labels)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Settings":
@@ -95,6 +97,7 @@ class Result:
     derived: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    labels: dict[str, str] = field(default_factory=dict)     # field -> its label column (settings.labels)
 
     @property
     def ok(self) -> bool:
@@ -246,11 +249,16 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
     hint = missing_code_hint(f.value for f in errors(failures))
     if hint:
         notes.append(hint)
+    data = {k: t.data for k, t in tables.items()}
+    labelled: dict[str, str] = {}
+    if settings.labels:
+        labelled, more_notes = add_labels(project, data)
+        notes += more_notes
     failures = _sorted(failures, rec.file)
     say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
         f"{len(failures) - len(errors(failures))} warning(s)")
-    return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
-                  list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started)
+    return Result(project, rec, data, missingness(tables), failures, list(dict.fromkeys(notes)), export_date,
+                  derived, dropped, time.perf_counter() - started, labelled)
 
 
 UNKNOWN_DATE = ("unknown (not in REDCap's file name <Project>_DATA_YYYY-MM-DD_HHMM.csv, not in the project XML's "
