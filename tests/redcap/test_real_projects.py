@@ -243,3 +243,16 @@ def test_labels_as_the_study_file_asks(tmp_path):
     files = build_quality_report(data, load_settings({"study": {"title": "Garden"}}), tmp_path / "quality",
                                  render=False)
     assert files["completion_csv"].is_file()
+
+
+def test_designations_and_events_resaved_by_a_spreadsheet_are_read_too(long):
+    from redcap_helpers import LONG_DES, LONG_EVENTS, validate_long
+    for name in (LONG_DES, LONG_EVENTS):
+        lines = (long / name).read_text(encoding="utf-8-sig").splitlines()
+        width = lines[0].count(",") + 1
+        resaved = [line + ",," for line in lines] + ["," * (width + 1)] * 50
+        (long / name).write_bytes(b"\xef\xbb\xbf" + "\r\n".join(resaved).encode() + b"\r\n")
+    r = validate_long(long)
+    assert r.ok, [f.message() for f in r.errors]
+    assert [f for f in r.failures if f.file in (LONG_DES, LONG_EVENTS)] == []
+    assert len(r.project.events) == len(validate_long().project.events)

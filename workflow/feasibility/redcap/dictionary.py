@@ -361,7 +361,8 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
                       ) -> tuple[list[tuple[int, str, str]] | None, list[str], list[Failure]]:
     """(arm, event, form) rows of REDCap's instrument designations; ``events``, when the
     project's events are known (the API's events export), are the only events allowed."""
-    t, failures = read_csv_text(Path(path), "instrument designations", limits, max_columns=MAX_DICTIONARY_COLUMNS)
+    t, failures = read_csv_text(Path(path), "instrument designations", limits, max_columns=MAX_DICTIONARY_COLUMNS,
+                                spreadsheet=True)
     if t is None:
         return None, [], failures
     name = t.name
@@ -377,6 +378,8 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
     for i in range(len(t)):
         line = int(t.lines[i])
         arm_text, event, form = (cells[c][i].strip() for c in DESIGNATION_COLUMNS)
+        if not (arm_text or event or form):
+            continue                # a blank row (a spreadsheet's re-save)
         if not re.fullmatch(r"\d+", arm_text):
             failures.append(fail(name, "arm_num is not a whole number", line=line, event=event, value=arm_text))
             continue
@@ -411,7 +414,8 @@ def read_events(path: str | Path, limits: Limits | None = None
                 ) -> tuple[dict[str, tuple[str, int, float | None]] | None, list[Failure]]:
     """Event labels from the API's events export (``event_name, arm_num, unique_event_name,
     custom_event_label, event_id, days_offset, offset_min, offset_max``)."""
-    t, failures = read_csv_text(Path(path), "events file", limits, max_columns=MAX_DICTIONARY_COLUMNS)
+    t, failures = read_csv_text(Path(path), "events file", limits, max_columns=MAX_DICTIONARY_COLUMNS,
+                                spreadsheet=True)
     if t is None:
         return None, failures
     if not {"event_name", "arm_num", "unique_event_name"} <= set(t.header):
@@ -420,6 +424,8 @@ def read_events(path: str | Path, limits: Limits | None = None
     cells = _cells(t)
     out = {}
     for i in range(len(t)):
+        if not any(cells[h][i].strip() for h in t.header):
+            continue                # a blank row (a spreadsheet's re-save)
         offset = cells.get("days_offset", [""] * len(t))[i].strip()
         try:
             out[cells["unique_event_name"][i].strip()] = (cells["event_name"][i].strip(),
