@@ -377,7 +377,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
         from .redcap.validate import Result
         result = Result(project=None, records=None, tables={}, missing=pd.DataFrame(), failures=refused, notes=[])
     else:
-        result = run(files["records"], dictionary=files.get("dictionary"),
+        result = run(files.get("records"), dictionary=files.get("dictionary"),
                      instrument_designations=files.get("instrument_designations"), events=files.get("events"),
                      project_xml=files.get("project_xml"), settings=dict(settings),
                      progress=lambda message: logging.getLogger("feasibility.validate").info(message))
@@ -776,7 +776,7 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
 
     from .redcap import Settings, load_project
     from .redcap.messages import errors, summary
-    from .redcap.schemas import form_schema
+    from .redcap.schemas import schema_document
 
     refused = shape_failures(files)
     if refused:
@@ -793,10 +793,10 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for form in project.forms:
-        schema = form_schema(project, form.name, today=lib.export_date)[0]
         head = (f"# Pandera schema of the tidy table of form {form.name} ({form.label}), built from "
                 f"{', '.join(project.sources)}\n")
-        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(yaml.safe_load(schema.to_yaml()),
+        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(schema_document(project, form.name,
+                                                                                    today=lib.export_date),
                                                                     sort_keys=False, allow_unicode=True, width=100))
 
 

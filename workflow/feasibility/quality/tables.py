@@ -77,6 +77,8 @@ def _source_note(data: QualityData) -> str:
         parts[0] += f" {export['export']}"
     if export.get("export_date"):
         parts[0] += f" (exported {export['export_date']})"
+    elif export.get("export"):
+        parts[0] += " (export date unknown)"
     note = parts[0] + ". Counts only: no record ID or identifier is shown."
     return f"{synthetic_note(data)} Made from the{note[len('Source: the'):]}" if data.synthetic else note
 
