@@ -267,6 +267,9 @@ def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str
 
     fig = load_figures(config).get(item["figure"])
     note = item.get("synthetic", fig.synthetic_note if fig else None)
+    if note is None:                 # none declared: dummy data still say so (issue 23.8)
+        from .provenance import default_figure_note
+        note = default_figure_note(prov)
     meta = {"label": item.get("label", fig.label if fig else ""),
             "caption": " ".join(str(item.get("caption", fig.caption if fig else item["figure"])).split()),
             "synthetic_note": " ".join(note.split()) if note else None}

@@ -187,7 +187,9 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_summary.md", summary_markdown(data, settings))
     put("quality_records.md", _table_block(files["records"]))
     put("quality_completion.md", "Each form's completion status, as REDCap records it (Incomplete, Unverified, "
-                                 "Complete), for the records with data at each event.\n\n"
+                                 "Complete), for the records expected to complete each form at each event: those with data at "
+                                 "the event, and for a conditional form (one whose every field has branching logic) only "
+                                 "those for whom its logic shows a field.\n\n"
         + _figure_block(build, files["completeness"], caps["completeness"], data) + "\n"
         + _table_block(files["completion"])
         + "\nThe same shares for each data access group, over the group's own records.\n\n"
