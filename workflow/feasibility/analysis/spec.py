@@ -110,6 +110,7 @@ class DerivedSpec:
     label: str | None = None
     choices: tuple | None = None
     timepoints: tuple[str, ...] | str | None = None
+    missing_codes: str = "missing"      # a missing-data code read: the value is missing
 
 
 def _derived(name: str, raw, where: str, timepoints=None, label=None) -> DerivedSpec:
@@ -118,7 +119,8 @@ def _derived(name: str, raw, where: str, timepoints=None, label=None) -> Derived
         tps = raw.get("timepoints")
         return DerivedSpec(name, parse(raw["expr"], where), raw.get("label"),
                            tuple((c, str(t)) for c, t in choices) if choices else None,
-                           tps if tps == "all" or tps is None else tuple(tps))
+                           tps if tps == "all" or tps is None else tuple(tps),
+                           raw.get("missing_codes", "missing"))
     return DerivedSpec(name, parse(raw, where), label, None, timepoints)
 
 
