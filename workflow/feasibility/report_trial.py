@@ -220,10 +220,10 @@ def missing_codes_text(config: Mapping, variables_json: str | Path | None) -> st
     for r in log:
         what = names.get(r["variable"], labels.get(r["variable"], r["variable"]))
         at = f" ({r['timepoint']})" if r.get("timepoint") else ""
-        codes_text = ", ".join(f"{c} {k}" for c, k in r["codes"].items())
+        codes_text = ", ".join(f"{escape.markdown(str(c))} {int(k)}" for c, k in r["codes"].items())
         n = r["participants"]
         items.append(f"{escape.markdown(what)}{escape.markdown(at)}: {n} participant"
-                     f"{'s' if n != 1 else ''} ({escape.markdown(codes_text)})")
+                     f"{'s' if n != 1 else ''} ({codes_text})")
     return lead + " Set aside as missing: " + "; ".join(items) + ".\n"
 
 
