@@ -208,3 +208,92 @@ def test_the_consort_2025_checklist_has_its_30_items(study):
     assert where["25"] == "Baseline characteristics"
     assert "Primary outcome" in where["21d"]                   # subgroups, tipping point
     assert where["27"] == "Safety"
+
+
+# ------------------------------------------------------------------ 23.5 denominators
+def _methods_text(study) -> str:
+    section = next(s for s in study["report"]["sections"] if s["title"] == "Statistical methods")
+    return " ".join(" ".join(item["text"].split()) for item in section["content"] if "text" in item)
+
+
+def test_the_methods_text_states_the_percentages_as_the_tables_compute_them(study, cohort):
+    """Each denominator the methods name, checked against the tables' cells."""
+    text = _methods_text(study)
+    a = cohort.analysis
+    arm = a.variable("arm").values
+    randomised = arm.notna()
+    size = {"supported_work_placement": int((arm == 1).sum()),
+            "usual_care": int((arm == 2).sum()), "overall": int(randomised.sum())}
+    # baseline characteristics and adverse events: of everyone randomised to the arm
+    assert "baseline characteristics and adverse events are n (%) of everyone randomised" in text
+    for tid in ("baseline", "adverse_events"):
+        c = build_table(a, tid).cells
+        pct = c[c["statistic"] == "n_pct"]
+        assert len(pct) and (pct["denominator"] == pct["column"].map(size)).all(), tid
+    # outcomes: of the participants with data at that time point
+    assert "outcomes are n (%) of the participants with data at that time point" in text
+    c = build_table(a, "primary_outcome").cells
+    y = a.variable("in_paid_work").by_timepoint["month6"]
+    for column, code in (("supported_work_placement", 1), ("usual_care", 2)):
+        row = c[(c["column"] == column) & (c["statistic"] == "n_pct")].iloc[0]
+        assert row["denominator"] == int(y[arm == code].notna().sum())
+    # follow-up returns: of those expected (not left before the time point fell due)
+    assert "follow-up returns are n (%) of the participants expected at that time point" in text
+    c = build_table(a, "follow_up_response").cells
+    status = a.variable("follow_up_status").by_timepoint
+    for tp, label in (("week6", "6 weeks"), ("week14", "14 weeks"), ("month6", "6 months")):
+        row = c[(c["row_label"] == label) & (c["column"] == "overall")].iloc[0]
+        assert row["denominator"] == int((status[tp].notna() & (status[tp] != "not expected")).sum())
+        assert row["n"] == int((status[tp] == "returned").sum())
+
+
+def test_one_definition_of_expected_and_returned_by_hand(cohort):
+    """From the raw export: returned = every follow-up form marked returned of a randomised
+    participant (also one returned before the participant left); expected = randomised,
+    less those who left before the time point's day (6 weeks: 42 days, 14 weeks: 98, 6
+    months: 182 after randomisation). The follow-up table, the completeness figure, the
+    outcome tables and the CONSORT analysed box agree with it."""
+    from datetime import date
+    from feasibility.analysis.flow import consort_flow
+    from feasibility.figures.completeness import completeness_data
+    from feasibility.figures.spec import load_figures
+    a = cohort.analysis
+    base = cohort.by_record("baseline_arm_1")
+    status = cohort.by_record("study_log_arm_1")
+    randomised = {rid: r for rid, r in base.items() if r["rand_arm"]}
+    due = {"week6_arm_1": 42, "week14_arm_1": 98, "month6_arm_1": 182}
+    table = build_table(a, "follow_up_response").cells
+    figure = completeness_data(a, load_figures(a.spec.raw)["completeness"])
+    labels = {"week6_arm_1": ("6 weeks", "week6"), "week14_arm_1": ("14 weeks", "week14"),
+              "month6_arm_1": ("6 months", "month6")}
+    for event, days in due.items():
+        forms = cohort.by_record(event)
+        returned = {rid for rid in randomised if forms.get(rid, {}).get("fu_returned") == "1"}
+        expected = set()
+        for rid, r in randomised.items():
+            s = status.get(rid, {})
+            if s.get("ss_status") in ("2", "3", "4"):
+                left = (date.fromisoformat(s["ss_date"]) - date.fromisoformat(r["rand_date"])).days \
+                    if s.get("ss_date") else None
+                if rid not in returned and (left is None or left < days):
+                    continue
+            expected.add(rid)
+        assert returned <= expected
+        label, tp = labels[event]
+        row = table[(table["row_label"] == label) & (table["column"] == "overall")].iloc[0]
+        assert (row["n"], row["denominator"]) == (len(returned), len(expected))
+        # the completeness figure: the same expected per arm at every form of the time point
+        for panel, code in (("Supported work placement", "1"), ("Usual care", "2")):
+            cells = figure[(figure["timepoint"] == tp) & (figure["panel"] == panel)
+                           & (figure["form"] == "eq5d5l")]
+            mine = {rid for rid in expected if randomised[rid]["rand_arm"] == code}
+            assert int(cells["expected"].iloc[0]) == len(mine)
+        # every participant with an outcome at the time point returned the questionnaire
+        with_data = {rid for rid in randomised if forms.get(rid, {}).get("eq5d_vas", "") != ""}
+        assert with_data <= returned
+    flow = consort_flow(a)
+    month6 = cohort.by_record("month6_arm_1")
+    analysed = {rid for rid in randomised if month6.get(rid, {}).get("emp_paid_work") in ("0", "1")}
+    assert flow.n("analysed", "1") + flow.n("analysed", "2") == len(analysed)
+    c = build_table(a, "primary_outcome").cells
+    assert int(c[c["statistic"] == "n_pct"]["denominator"].sum()) == len(analysed)

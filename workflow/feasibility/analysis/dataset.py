@@ -32,7 +32,7 @@ import pandas as pd
 from feasibility.analysis.expressions import (ROW, At, Call, Evaluator, Expression,
                                               ExpressionError, FieldRef, Node, Ref, Scope, V,
                                               as_row_series, normalise, suggest, take)
-from feasibility.analysis.spec import AnalysisSpec, DerivedSpec
+from feasibility.analysis.spec import DUE_DAYS, AnalysisSpec, DerivedSpec
 from feasibility.analysis.study import DESIGN_COLUMNS, StudyData
 from feasibility.io import write_parquet, write_text
 from feasibility.scoring import registry
@@ -258,7 +258,9 @@ class Analysis:
             raise ValueError(f"derived variables depend on each other in a cycle: {cycle}")
         self._computing.append(name)
         try:
-            if name in self.spec.derived:
+            if name == DUE_DAYS and name in self.spec.derived:
+                var = self._due_days(self.spec.derived[name])
+            elif name in self.spec.derived:
                 var = self._derive(self.spec.derived[name])
             elif name in self.score_owner:
                 self._score(self.score_owner[name])
@@ -269,6 +271,31 @@ class Analysis:
             self._computing.pop()
         self._variables[name] = var
         return var
+
+    def _due_days(self, d: DerivedSpec) -> Variable:
+        """Days from the start date to each follow-up time point (issue 23.5):
+        ``flow.follow_up.due_days``, else the REDCap events' day offsets (the time point's
+        first event minus the baseline's)."""
+        declared = (((self.spec.raw.get("flow") or {}).get("follow_up") or {})
+                    .get("due_days") or {})
+        base = self.timepoints.baseline
+        by = {}
+        for tp in d.timepoints:
+            if tp in declared:
+                days = float(declared[tp])
+            else:
+                def offset(point):
+                    event = self.timepoints.points[point].events[0]
+                    value = (self.book.events.get(event) or {}).get("day_offset")
+                    if value is None or (isinstance(value, float) and math.isnan(value)):
+                        raise ValueError(f"flow.follow_up.due_days: no day offset for event "
+                                         f"{event!r} (time point {point!r}) in the project's "
+                                         "events; give flow.follow_up.due_days."
+                                         f"{tp}")
+                    return float(value)
+                days = offset(tp) - offset(base)
+            by[tp] = pd.Series(days, index=self.records, dtype="float64")
+        return Variable(d.name, by_timepoint=by, meta={"label": "Days to the time point"})
 
     def has_variable(self, name: str) -> bool:
         return name in self.spec.derived or name in self.score_owner
@@ -285,7 +312,7 @@ class Analysis:
             if not d.choices and v.meta.get("choices") and "choices" not in meta:
                 meta["choices"] = v.meta["choices"]
             values = as_row_series(v, scope, d.expr)
-            if d.missing_codes != "ignore":
+            if d.missing_codes != "ignore" and not _asks_missing(d.expr):
                 values = self._codes_missing(d.name, timepoint, values, scope.reads)
             self._check_derived(d, timepoint, values, evaluator.divided_by_zero)
             return values
@@ -867,6 +894,26 @@ class DatasetScope(Scope):
             args = [ev.eval(a) for a in node.args]
             return self.functions[name](*args, node=node, expr=expr)
         return None
+
+
+MISSINGNESS = ("is_na", "not_na", "has")
+
+
+def _asks_missing(expr: Expression) -> bool:
+    """Whether an expression asks whether a value is missing (is_na, not_na, has): it reads
+    a missing-data code as the missing value it is, and keeps its answer (issue 23.6)."""
+    def walk(node) -> bool:
+        if isinstance(node, Call) and node.function in MISSINGNESS:
+            return True
+        for value in vars(node).values():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if isinstance(item, tuple) and len(item) == 2:
+                    item = item[1]
+                if isinstance(item, Node) and walk(item):
+                    return True
+        return False
+    return walk(expr.root)
 
 
 def _by_timepoint(long: pd.DataFrame, records: pd.Index) -> dict[str, pd.DataFrame]:
