@@ -183,10 +183,11 @@ def multiplicity_text(config: Mapping) -> str:
                      "for multiplicity and with no testing hierarchy: with this many "
                      "intervals, some would exclude no difference by chance alone, so none is "
                      "read as a test of an effect.")
-    subgroups = [str(s) for t in (config.get("tables") or {}).values()
-                 if t.get("kind") == "subgroups" for s in t.get("subgroups") or []]
+    subgroups = [escape.markdown(" ".join(str(t.get("title") or tid).split()))
+                 for tid, t in (config.get("tables") or {}).items()
+                 if t.get("kind") == "subgroups"]
     if subgroups:
-        parts.append(f"Subgroup analyses (prespecified: {', '.join(dict.fromkeys(subgroups))}) "
+        parts.append(f"The prespecified subgroup analyses ({'; '.join(subgroups)}) "
                      "are exploratory: the trial is not powered to detect differences between "
                      "subgroups; each is one model with a treatment-by-subgroup interaction, "
                      "and its interaction test, not the subgroups' intervals one by one, says "
@@ -199,6 +200,12 @@ def missing_codes_text(config: Mapping, variables_json: str | Path | None) -> st
     """What each derived variable set aside for a REDCap missing-data code (issue 23.6)."""
     rc = config.get("redcap") or {}
     codes = rc.get("missing_data_codes")
+    if isinstance(codes, str):           # "UNK, Unknown | NASK, Not asked"
+        pairs = [p.split(",", 1) for p in codes.split("|") if p.strip()]
+        codes = "; ".join(f"{c.strip()}: {t.strip()}" if t.strip() else c.strip()
+                          for c, t in ((p + [""])[:2] for p in pairs))
+    elif isinstance(codes, list):
+        codes = "; ".join(str(c) for c in codes)
     lead = ("**Missing-data codes.** A REDCap missing-data code"
             + (f" ({escape.markdown(str(codes))})" if codes else "")
             + " is a missing value: a derived variable that reads one is missing for that "

@@ -57,7 +57,16 @@ def make(analysis, figure):
         null = 1.0 if kind == "binary" else 0.0
         ax.axvline(null, color="black", linewidth=0.8, linestyle="--")
         if kind == "binary":
+            # plain tick labels (the report's figures draw no mathtext)
+            from matplotlib.ticker import FixedLocator, NullLocator
             ax.set_xscale("log")
+            low = min(frame["lower"].min(), 1.0)
+            high = max(frame["upper"].max(), 1.0)
+            ticks = [t for t in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100,
+                                 200, 500) if low / 2 <= t <= high * 2]
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.set_xticklabels([f"{t:g}" for t in ticks], fontsize=FONT_SIZE)
         ax.set_yticks(ys)
         ax.set_yticklabels(labels, fontsize=FONT_SIZE)
         ax.set_ylim(row - 0.5, -0.5)
