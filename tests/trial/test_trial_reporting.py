@@ -129,6 +129,16 @@ def test_a_missing_data_code_never_becomes_no_zero_or_a_skipped_instance(cohort)
         assert log["cm_hours"]["participants"] == len(coded_minutes)
 
 
+def test_a_coded_answer_is_left_out_of_the_delivery_table_not_counted_as_no(cohort):
+    c = build_table(cohort.analysis, "intervention_delivery").cells
+    row = c[c["row_label"] == "Started a placement"].iloc[0]
+    arm = {r["record_id"] for r in cohort.at("baseline_arm_1") if r["rand_arm"] == "1"}
+    placement = {r["record_id"]: r["plc_placed"] for r in cohort.at("intervention_arm_1")}
+    coded = {rid for rid in arm if placement.get(rid) in ("UNK", "NASK", "DECL")}
+    assert row["denominator"] == len(arm) - len(coded)
+    assert row["n"] == sum(placement.get(rid) == "1" for rid in arm)
+
+
 def test_the_report_counts_the_codes_set_aside(tmp_path):
     import json
     from feasibility.report_trial import missing_codes_text
