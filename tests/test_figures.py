@@ -214,7 +214,8 @@ def test_the_shipped_declarations_load():
     assert list(load_figures(paper)) == ["consort", "timeline", "completeness"]
     trial = yaml.safe_load((ROOT / "config" / "studies" / "full-trial.yaml").read_text())
     figs = load_figures(trial)
-    assert [f.kind for f in figs.values()] == ["flow", "recruitment", "completeness", "tipping_point"]
+    assert [f.kind for f in figs.values()] == ["flow", "recruitment", "completeness", "tipping_point",
+                                               "forest"]
 
 
 # ----------------------------------------------------------------------------- flow: one column

@@ -73,9 +73,17 @@ def test_every_consort_box_against_a_count_by_hand(cohort, raw):
         assert flow.n("allocated", code) == allocated
         if code == "1":
             received = [rid for rid in mine if raw["intervention"].get(rid, {}).get("wp_attended") == "1"]
-            why = Counter(labels_wp.get(raw["intervention"].get(rid, {}).get("wp_not_attended_reason", ""),
-                                        "No work preparation recorded")
-                          for rid in mine if rid not in received)
+            codes = ("UNK", "NASK", "DECL")     # a coded answer is not known (issue 23.6)
+
+            def why_not(rid):
+                form = raw["intervention"].get(rid, {})
+                if form.get("wp_attended") in codes:
+                    return "Not known (missing-data code)"
+                if form.get("wp_not_attended_reason") in codes:
+                    return "Not recorded"
+                return labels_wp.get(form.get("wp_not_attended_reason", ""),
+                                     "No work preparation recorded")
+            why = Counter(why_not(rid) for rid in mine if rid not in received)
             for reason, k in why.items():
                 assert flow.n("not_received", code, reason) == k
         else:

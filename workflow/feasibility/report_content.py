@@ -380,6 +380,13 @@ def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val
         return small_cell_rule(config) + "\n"
     if name == "estimands":
         return estimands_text(config, item.get("label"))
+    if name in ("multiplicity", "missing_codes", "consort_2025"):    # issue 23.4, 23.6, 23.9
+        from . import report_trial
+        if name == "multiplicity":
+            return report_trial.multiplicity_text(config)
+        if name == "missing_codes":
+            return report_trial.missing_codes_text(config, inputs.get("analysis_variables"))
+        return report_trial.consort_2025_text(config, item, item.get("label", "C"))
     letter = item.get("label", APPENDICES[name])
     if name == "appendix_reproduction":
         comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)

@@ -212,6 +212,7 @@ REPORT_INPUTS = {
     "values": R("values/values.json"),
     "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
     "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
+    "analysis_variables": f"{ANALYSIS}/variables.json",   # the missing-data codes set aside
     **({"comparison": R("reproduction/comparison.csv"),
         "audit": R("reproduction/audit.csv")} if PUBLISHED else {}),
 }

@@ -13,7 +13,8 @@ rule figure:
         interface(),
         analysis=analysis_dataset,
         passed=VALIDATED,
-        code=code("figures", "analysis", "escape.py", "tables/tipping_point.py", "tables/adjusted.py"),
+        code=code("figures", "analysis", "escape.py", "tables/tipping_point.py", "tables/adjusted.py",
+                  "tables/subgroups.py"),
     output:
         svg=R("figures/{figure}.svg"),
         png=R("figures/{figure}.png"),
@@ -26,7 +27,7 @@ rule figure:
         settings=lambda w: {**ANALYSIS_SETTINGS, "figures": {w.figure: config["figures"][w.figure]},
                             # a tipping-point figure redoes its table's imputations
                             **(config_subset(config, ["statistics", "estimands", "tables"])
-                               if config["figures"][w.figure].get("kind") == "tipping_point"
+                               if config["figures"][w.figure].get("kind") in ("tipping_point", "forest")
                                else {})},
     log:
         R("logs/figure_{figure}.log"),

@@ -16,14 +16,14 @@ rule report_sources:
         code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "narrative.py",
                   "figures/spec.py", "escape.py",
                   "provenance.py", "eq5d_method.py", "publication.py", "scoring/registry.py",
-                  "analysis/estimands.py") + study_code(),
+                  "analysis/estimands.py", "report_trial.py") + study_code(),
     output:
         directory(R("report/build")),
     params:
         # what the report says of the study: its sections, methods and settings
         settings=config_subset(config, ["study", "report", "timepoints", "instruments",
                                         "parameters", "statistics", "disclosure", "paths",
-                                        "figures", "estimands", "arms", "flow"]),
+                                        "figures", "estimands", "arms", "flow", "redcap"]),
         tables={t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
                 for t in config.get("tables") or {}},
     log:

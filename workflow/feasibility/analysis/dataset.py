@@ -32,7 +32,7 @@ import pandas as pd
 from feasibility.analysis.expressions import (ROW, At, Call, Evaluator, Expression,
                                               ExpressionError, FieldRef, Node, Ref, Scope, V,
                                               as_row_series, normalise, suggest, take)
-from feasibility.analysis.spec import AnalysisSpec, DerivedSpec
+from feasibility.analysis.spec import DUE_DAYS, AnalysisSpec, DerivedSpec
 from feasibility.analysis.study import DESIGN_COLUMNS, StudyData
 from feasibility.io import write_parquet, write_text
 from feasibility.scoring import registry
@@ -95,6 +95,10 @@ class Analysis:
         self._scored: dict[str, Any] = {}
         self.scoring_logs: list[pd.DataFrame] = []
         self.warnings: list[str] = []     # derived variables that divide by zero or are all missing
+        # missing-data codes (issue 23.6): the records whose value a code made missing, per
+        # derived variable and time point, and what the report says of them
+        self._coded: dict[tuple, np.ndarray] = {}
+        self.code_log: list[dict] = []
         self.instrument_notes: dict[str, dict] = {}
         self.instrument_methods: dict[str, dict] = {}     # e.g. how the EQ-5D index is valued
         self.score_owner: dict[str, str] = {}
@@ -254,7 +258,9 @@ class Analysis:
             raise ValueError(f"derived variables depend on each other in a cycle: {cycle}")
         self._computing.append(name)
         try:
-            if name in self.spec.derived:
+            if name == DUE_DAYS and name in self.spec.derived:
+                var = self._due_days(self.spec.derived[name])
+            elif name in self.spec.derived:
                 var = self._derive(self.spec.derived[name])
             elif name in self.score_owner:
                 self._score(self.score_owner[name])
@@ -265,6 +271,31 @@ class Analysis:
             self._computing.pop()
         self._variables[name] = var
         return var
+
+    def _due_days(self, d: DerivedSpec) -> Variable:
+        """Days from the start date to each follow-up time point (issue 23.5):
+        ``flow.follow_up.due_days``, else the REDCap events' day offsets (the time point's
+        first event minus the baseline's)."""
+        declared = (((self.spec.raw.get("flow") or {}).get("follow_up") or {})
+                    .get("due_days") or {})
+        base = self.timepoints.baseline
+        by = {}
+        for tp in d.timepoints:
+            if tp in declared:
+                days = float(declared[tp])
+            else:
+                def offset(point):
+                    event = self.timepoints.points[point].events[0]
+                    value = (self.book.events.get(event) or {}).get("day_offset")
+                    if value is None or (isinstance(value, float) and math.isnan(value)):
+                        raise ValueError(f"flow.follow_up.due_days: no day offset for event "
+                                         f"{event!r} (time point {point!r}) in the project's "
+                                         "events; give flow.follow_up.due_days."
+                                         f"{tp}")
+                    return float(value)
+                days = offset(tp) - offset(base)
+            by[tp] = pd.Series(days, index=self.records, dtype="float64")
+        return Variable(d.name, by_timepoint=by, meta={"label": "Days to the time point"})
 
     def has_variable(self, name: str) -> bool:
         return name in self.spec.derived or name in self.score_owner
@@ -281,6 +312,8 @@ class Analysis:
             if not d.choices and v.meta.get("choices") and "choices" not in meta:
                 meta["choices"] = v.meta["choices"]
             values = as_row_series(v, scope, d.expr)
+            if d.missing_codes != "ignore" and not _asks_missing(d.expr):
+                values = self._codes_missing(d.name, timepoint, values, scope.reads)
             self._check_derived(d, timepoint, values, evaluator.divided_by_zero)
             return values
         if d.choices:
@@ -299,6 +332,62 @@ class Analysis:
             return Variable(d.name, values=run(None), meta=meta)
         tps = list(self.timepoints.points) if d.timepoints == "all" else list(d.timepoints)
         return Variable(d.name, by_timepoint={tp: run(tp) for tp in tps}, meta=meta)
+
+    # -- missing-data codes (issue 23.6) ----------------------------------------------
+    def _field_codes(self, form: str, field: str, events: tuple) -> pd.DataFrame:
+        """The missing-data codes found in ``form.field`` at ``events`` (record, code)."""
+        key = ("codes", form, field, events)
+        if key not in self._columns:
+            mc = self.study.missing_codes
+            if mc is None or not len(mc):
+                hit = pd.DataFrame({"record_id": pd.Series(dtype=str),
+                                    "code": pd.Series(dtype=str)})
+            else:
+                sel = ((mc["form"] == form) & (mc["field"] == field)
+                       & mc["redcap_event_name"].isin(list(events)))
+                hit = mc.loc[sel, ["record_id", "code"]].astype(str).reset_index(drop=True)
+            self._columns[key] = hit
+        return self._columns[key]
+
+    def _coded_mask(self, reads) -> tuple[np.ndarray, dict[str, int]]:
+        """The records with a missing-data code in any field read (or in a derived variable
+        a code made missing), and the codes counted."""
+        mask = np.zeros(len(self.records), dtype=bool)
+        counts: dict[str, int] = {}
+        for read in dict.fromkeys(reads):
+            if read[0] == "variable":
+                got = self._coded.get(read[1:])
+                if got is not None:
+                    mask |= got
+                continue
+            _, form, field, events = read
+            hit = self._field_codes(form, field, events)
+            if not len(hit):
+                continue
+            where = self.records.get_indexer(pd.Index(hit["record_id"]))
+            mask[where[where >= 0]] = True
+            for code in hit["code"]:
+                counts[code] = counts.get(code, 0) + 1
+        return mask, counts
+
+    def _codes_missing(self, name: str, timepoint, values: pd.Series, reads) -> pd.Series:
+        """``values`` missing wherever a field the expression read holds a missing-data code
+        (never "no", 0 or a skipped instance), logged for the report."""
+        mask, counts = self._coded_mask(reads)
+        if not mask.any():
+            return values
+        self._coded[(name, timepoint)] = mask
+        changed = int((mask & values.notna().to_numpy()).sum())
+        if counts:
+            self.code_log.append({"variable": name, "timepoint": timepoint or "",
+                                  "participants": int(mask.sum()), "changed": changed,
+                                  "codes": dict(sorted(counts.items()))})
+        out = values.copy()
+        if out.dtype == object:
+            out[mask] = None
+        else:
+            out[mask] = pd.NA if out.dtype.name in ("boolean", "string", "Int64") else np.nan
+        return normalise(out)
 
     def _check_derived(self, d: DerivedSpec, timepoint: str | None, values: pd.Series, zeros: int) -> None:
         """A warning (logged, and kept with the analysis dataset) for a derived variable that
@@ -516,6 +605,7 @@ class Analysis:
                 "instrument_notes": self.instrument_notes,
                 "instrument_methods": self.instrument_methods,
                 "warnings": self.warnings,
+                "missing_codes": self.code_log,
                 "records": len(self.records),
                 "data_date": self.data_date()}
         write_text(folder / "variables.json",
@@ -564,6 +654,7 @@ class Analysis:
         analysis.instrument_notes = meta["instrument_notes"]
         analysis.instrument_methods = meta.get("instrument_methods", {})
         analysis.warnings = list(meta.get("warnings", []))
+        analysis.code_log = list(meta.get("missing_codes", []))
         analysis._scored = {name: True for name in spec.instruments}
         log = pd.read_parquet(folder / "scoring_log.parquet")
         analysis.scoring_logs = [log] if len(log) else []
@@ -607,6 +698,9 @@ class DatasetScope(Scope):
         self._subset = index is not None and not index.equals(analysis.records)
         self.bound, self.functions = bound, functions
         self._cache: dict = {}
+        # what the expression read: fields (form, field, events) and variables, whose
+        # missing-data codes make a derived value missing (Analysis._codes_missing)
+        self.reads: list[tuple] = []
 
     def _rows(self, v: V) -> V:
         if v.level == ROW and self._subset:
@@ -678,6 +772,7 @@ class DatasetScope(Scope):
             raise ExpressionError(str(exc), where=expr.where, expression=expr.text,
                                   name=name, position=node.pos) from None
         if not var.per_timepoint:
+            self.reads.append(("variable", name, None))
             return self._rows(V(var.values, ROW, var.meta))
         tps = list(var.by_timepoint)
         if timepoint is None or timepoint not in var.by_timepoint:
@@ -689,6 +784,7 @@ class DatasetScope(Scope):
             else:
                 raise expr.error(f"{name!r} has a value at each of {', '.join(tps)}: say which, "
                                  f"e.g. {name}[{tps[0]}]", node, name)
+        self.reads.append(("variable", name, timepoint))
         return self._rows(V(var.by_timepoint[timepoint], ROW, var.meta))
 
     def at(self, node: At, expr: Expression) -> V:
@@ -727,6 +823,9 @@ class DatasetScope(Scope):
                 return self._rows(V(self._builtin(node.field, node, expr), ROW))
             raise expr.error(f"form {node.form!r} has no field {node.field!r}"
                              f"{suggest(node.field, form_columns)}", node, node.field)
+        owner = a.book.field_of_column(node.field)
+        self.reads.append(("field", node.form, owner.name if owner else node.field,
+                           tuple(events)))
         return self._rows(a.field_value(node.form, node.field, events))
 
     def checkbox(self, node: Node, expr: Expression):
@@ -740,6 +839,7 @@ class DatasetScope(Scope):
         if info is None or not info.is_checkbox or info.form != form:
             raise expr.error(f"{name!r} is not a checkbox field", node, name)
         events = a.form_events(form, event, self.timepoint, expr, node)
+        self.reads.append(("field", form, name, tuple(events)))
         columns = []
         level = ROW
         for (code, _), column in zip(info.choices, info.columns):
@@ -794,6 +894,26 @@ class DatasetScope(Scope):
             args = [ev.eval(a) for a in node.args]
             return self.functions[name](*args, node=node, expr=expr)
         return None
+
+
+MISSINGNESS = ("is_na", "not_na", "has")
+
+
+def _asks_missing(expr: Expression) -> bool:
+    """Whether an expression asks whether a value is missing (is_na, not_na, has): it reads
+    a missing-data code as the missing value it is, and keeps its answer (issue 23.6)."""
+    def walk(node) -> bool:
+        if isinstance(node, Call) and node.function in MISSINGNESS:
+            return True
+        for value in vars(node).values():
+            items = value if isinstance(value, tuple) else (value,)
+            for item in items:
+                if isinstance(item, tuple) and len(item) == 2:
+                    item = item[1]
+                if isinstance(item, Node) and walk(item):
+                    return True
+        return False
+    return walk(expr.root)
 
 
 def _by_timepoint(long: pd.DataFrame, records: pd.Index) -> dict[str, pd.DataFrame]:

@@ -34,6 +34,7 @@ SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", 
             "tables", "estimands")
 TABLE_KINDS = ("baseline", "change", "categorical", "counts", "metrics")
 FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
+DUE_DAYS = "_flow_due_days"      # days from the start date to each follow-up time point
 
 
 @cache
@@ -110,6 +111,7 @@ class DerivedSpec:
     label: str | None = None
     choices: tuple | None = None
     timepoints: tuple[str, ...] | str | None = None
+    missing_codes: str = "missing"      # a missing-data code read: the value is missing
 
 
 def _derived(name: str, raw, where: str, timepoints=None, label=None) -> DerivedSpec:
@@ -118,7 +120,8 @@ def _derived(name: str, raw, where: str, timepoints=None, label=None) -> Derived
         tps = raw.get("timepoints")
         return DerivedSpec(name, parse(raw["expr"], where), raw.get("label"),
                            tuple((c, str(t)) for c, t in choices) if choices else None,
-                           tps if tps == "all" or tps is None else tuple(tps))
+                           tps if tps == "all" or tps is None else tuple(tps),
+                           raw.get("missing_codes", "missing"))
     return DerivedSpec(name, parse(raw, where), label, None, timepoints)
 
 
@@ -320,11 +323,31 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
                                              "flow.follow_up.returned", timepoints=tps)
         who = f"({participants})" if participants else "true"
         dropout = "dropout" if raw.get("dropout") is not None else "false"
-        derived["follow_up_status"] = _derived(
-            "follow_up_status",
-            f"if_else({who}, if_else({dropout}, 'not expected', if_else("
-            "coalesce(_flow_returned, false), 'returned', 'not returned')), NA)",
-            "flow.follow_up", timepoints=tps, label="Follow-up status")
+        if follow.get("left_date") is not None:
+            # issue 23.5: returned wherever the questionnaire exists; not expected only at
+            # the time points due after the participant left (DUE_DAYS: Analysis.variable)
+            if timepoints.start_date is None:
+                raise ValueError("flow.follow_up.left_date: the time points fall due from "
+                                 "timepoints.start_date, which is not set")
+            derived["_flow_left_date"] = _derived("_flow_left_date", follow["left_date"],
+                                                  "flow.follow_up.left_date")
+            derived[DUE_DAYS] = _derived(DUE_DAYS, "NA", "flow.follow_up.due_days",
+                                         timepoints=tps)
+            derived["_flow_start"] = DerivedSpec("_flow_start", timepoints.start_date,
+                                                 "Start date")
+            derived["follow_up_status"] = _derived(
+                "follow_up_status",
+                f"if_else({who}, if_else(coalesce(_flow_returned, false), 'returned', "
+                f"if_else(coalesce({dropout}, false) and coalesce("
+                f"days_between(_flow_start, _flow_left_date) < {DUE_DAYS}, true), "
+                "'not expected', 'not returned')), NA)",
+                "flow.follow_up", timepoints=tps, label="Follow-up status")
+        else:
+            derived["follow_up_status"] = _derived(
+                "follow_up_status",
+                f"if_else({who}, if_else({dropout}, 'not expected', if_else("
+                "coalesce(_flow_returned, false), 'returned', 'not returned')), NA)",
+                "flow.follow_up", timepoints=tps, label="Follow-up status")
         if follow.get("date") is not None:
             if timepoints.start_date is None:
                 raise ValueError("flow.follow_up.date: the days to follow-up are counted from "

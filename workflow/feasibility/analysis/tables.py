@@ -32,7 +32,8 @@ KIND_MODULES = {"baseline": "feasibility.tables.baseline",
                 "counts": "feasibility.tables.counts",
                 "metrics": "feasibility.tables.metrics",
                 "adjusted": "feasibility.tables.adjusted",
-                "tipping_point": "feasibility.tables.tipping_point"}
+                "tipping_point": "feasibility.tables.tipping_point",
+                "subgroups": "feasibility.tables.subgroups"}
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
 DIFFERENCE = "difference"
 

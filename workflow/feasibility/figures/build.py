@@ -28,7 +28,8 @@ from feasibility.io import write_csv, write_json
 
 MODULES = {"flow": "feasibility.figures.flow", "recruitment": "feasibility.figures.recruitment",
            "completeness": "feasibility.figures.completeness",
-           "tipping_point": "feasibility.figures.tipping"}
+           "tipping_point": "feasibility.figures.tipping",
+           "forest": "feasibility.figures.forest"}
 
 
 def figure_paths(svg: str | os.PathLike) -> dict[str, Path]:

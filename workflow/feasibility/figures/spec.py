@@ -24,6 +24,7 @@ DEFAULT_CAPTIONS = {
     "recruitment": "Recruitment over time",
     "completeness": "Completeness of follow-up by form and time point",
     "tipping_point": "Tipping-point analysis of the primary outcome",
+    "forest": "Treatment effect by prespecified subgroup",
 }
 
 
@@ -250,7 +251,7 @@ def _tipping_point(fid: str, raw: Mapping, common: dict) -> TippingPointFigure:
 
 
 _KIND = {"flow": _flow, "recruitment": _recruitment, "completeness": _completeness,
-         "tipping_point": _tipping_point}
+         "tipping_point": _tipping_point, "forest": _tipping_point}
 
 
 def caption(meta: Mapping, synthetic: bool = False) -> tuple[str, str]:

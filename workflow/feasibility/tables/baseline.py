@@ -134,7 +134,16 @@ class Describe:
         if self.is_checkbox(spec) and spec.get("type", "multi_response") == "multi_response":
             return self.multi_response(spec, group, rid)
         columns = []
+        only = spec.get("columns")
+        if only is not None:
+            known = [c.id for c in ctx.columns]
+            unknown = [c for c in only if c not in known]
+            if unknown:
+                raise ValueError(f"{ctx.where}, {where}: columns {', '.join(map(repr, unknown))}"
+                                 f" are not columns of the table ({', '.join(known)})")
         for column in ctx.columns:
+            if only is not None and column.id not in only:
+                continue        # the row does not apply there: a blank cell (issue 23.7)
             v = ctx.variable(spec["variable"], where, column)
             columns.append((column, v))
         kind = self.kind_of(spec, columns[0][1])
@@ -153,7 +162,8 @@ class Describe:
                 self.categorical(spec, rid, group, label, column, v, keys)
             else:
                 raise ValueError(f"{ctx.where}, {where}: type {kind!r} needs a checkbox field")
-        if ctx.difference is not None and kind in ("continuous", "dichotomous"):
+        if ctx.difference is not None and kind in ("continuous", "dichotomous") and (
+                only is None or {ctx.difference.first.id, ctx.difference.second.id} <= set(only)):
             self.difference(spec, rid, group or "", label, kind,
                             {column.id: v for column, v in columns})
 
