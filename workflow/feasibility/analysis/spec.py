@@ -32,7 +32,6 @@ from feasibility.scoring import registry
 
 SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "arms",
             "tables", "estimands")
-TABLE_KINDS = ("baseline", "change", "categorical", "counts", "metrics")
 FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 
 
@@ -473,11 +472,14 @@ def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
     """What table ``table_id`` depends on (:func:`dependencies`): its own declaration and
     the parts of the analysis it reads. A table whose columns are left to default (every
     follow-up time point) depends on every time point."""
+    from feasibility.config import table_kinds
+
     raw = spec.tables[table_id]
-    every = raw.get("columns") is None and raw.get("kind") in ("change", "categorical")
+    reads = (table_kinds().get(raw.get("kind")) or {}).get("reads") or {}
+    every = raw.get("columns") is None and reads.get("every_timepoint_by_default", False)
     out = {"table": copy.deepcopy(dict(raw)),
            **dependencies(spec, raw, every_timepoint=every)}
-    if raw.get("kind") in ("adjusted", "tipping_point"):
+    if reads.get("adjustment"):
         # an adjusted table reads the adjustment settings and, through its covariates and
         # baseline values, every time point
         adjustment = (spec.raw.get("statistics") or {}).get("adjustment") or {}
