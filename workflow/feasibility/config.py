@@ -141,8 +141,8 @@ KIND_DECLARATION = ("KIND", "DEFAULTS", "SCHEMA", "READS")
 KIND_READS = ("every_timepoint_by_default", "adjustment")
 
 
-@functools.lru_cache(maxsize=1)
-def table_kinds() -> dict[str, dict]:
+@functools.lru_cache(maxsize=4)
+def table_kinds(folder: Path = TABLE_KIND_DIR) -> dict[str, dict]:
     """Every table kind, by name: what its module ``tables/<kind>.py`` declares - ``KIND``
     (its name), ``DEFAULTS`` (what it assumes where a declaration is silent), ``SCHEMA``
     (its properties, a JSON Schema fragment in YAML) and ``READS`` (what of the study file
@@ -155,7 +155,7 @@ def table_kinds() -> dict[str, dict]:
     import ast
 
     kinds: dict[str, dict] = {}
-    for path in sorted(TABLE_KIND_DIR.glob("*.py")):
+    for path in sorted(Path(folder).glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         found = {}
         for node in tree.body:
@@ -182,7 +182,7 @@ def table_kinds() -> dict[str, dict]:
     return kinds
 
 
-def with_table_kinds(root: dict) -> dict:
+def with_table_kinds(root: dict, kinds: dict[str, dict] | None = None) -> dict:
     """``root`` with a table's properties chosen by its ``kind``: ``$defs.table`` holds the
     properties every kind shares; each kind's own (its module's ``SCHEMA``) go into
     ``$defs.table_<kind>``, which allows the shared ones and its own only, so that a
@@ -190,7 +190,7 @@ def with_table_kinds(root: dict) -> dict:
     defs = root.setdefault("$defs", {})
     common = defs["table"]
     shared = common.get("properties") or {}
-    kinds = table_kinds()
+    kinds = table_kinds() if kinds is None else kinds
     for name, kind in kinds.items():
         fragment = kind["schema"]
         for def_name, sub in (fragment.get("$defs") or {}).items():
@@ -518,8 +518,9 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             kind = sub.get("x-table-kind")
-            others = [name for name, d in table_kinds().items()
-                      if name != kind and key in (d["schema"].get("properties") or {})] if kind else []
+            others = [d["x-table-kind"] for d in (root.get("$defs") or {}).values()
+                      if isinstance(d, dict) and d.get("x-table-kind") not in (None, kind)
+                      and key in (d.get("properties") or {})] if kind else []
             if others:
                 hint = (f": a property of table kind {' and '.join(others)}, not of kind {kind} "
                         f"(this table's kind)")

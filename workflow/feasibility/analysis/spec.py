@@ -38,10 +38,10 @@ FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 @cache
 def schema() -> dict:
     """The JSON Schema of the analysis sections: their part of the study file's schema
-    (``schemas/config.schema.yaml``), with its definitions."""
-    import feasibility.schemas as package
-    root = yaml.safe_load((Path(package.__file__).parent / "config.schema.yaml")
-                          .read_text(encoding="utf-8"))
+    (``schemas/config.schema.yaml``, a table's properties chosen by its kind), with its
+    definitions."""
+    from feasibility.config import schema as study_schema
+    root = study_schema()
     return {"$schema": root["$schema"], "title": "Analysis sections of a study file",
             "type": "object", "$defs": root["$defs"],
             "properties": {k: root["properties"][k] for k in SECTIONS}}
