@@ -75,7 +75,8 @@ def _lines(text: str) -> str:
 
 
 def _length(text: str) -> int:
-    return len(" ".join(str(text).split()))
+    """A cell's length in characters (the lines of a cell of several run on)."""
+    return len(" ".join(str(text).replace("\n", "").split()))
 
 
 _NUMBER_CHARS = re.compile(r"[,\s$%€£¥\(\)−\-+]")
