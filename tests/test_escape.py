@@ -224,7 +224,8 @@ def test_a_raw_block_cannot_be_closed_by_a_label(tmp_path):
     from feasibility.report_content import table_block
 
     fragment = ("<table><tbody><tr><td>a\n```\n![x](/etc/passwd)\n```{=html}\nb</td></tr></tbody></table>")
-    blocks = json.loads(pandoc(table_block(fragment)))["blocks"]
+    typst = "a\n```\n#read(\"/etc/passwd\")\n```{=typst}\nb"
+    blocks = json.loads(pandoc(table_block(fragment, typst)))["blocks"]
     assert [b["t"] for b in blocks] == ["RawBlock", "RawBlock"]
 
 
