@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from feasibility.escape import typst as typst_text
 from feasibility.figures.common import TEXT_WIDTH_IN

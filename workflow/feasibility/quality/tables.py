@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-from great_tables import html, loc, style
+from great_tables import loc, style
 
 from feasibility import escape as text_escape
 from feasibility.io import write_csv, write_text
