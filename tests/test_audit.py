@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from feasibility import audit
+from feasibility.studies.pilot2020 import audit as paper_audit
 from feasibility.audit import (CONSISTENT, INCONSISTENT, NOT_CHECKABLE, Printed, ci_centred,
                                change_sd_feasible, counts_add_up, denominators_for, grim,
                                grim_for_scale, grim_sums, grimmer, group_size_vectors,
@@ -42,7 +43,7 @@ def config():
 
 @pytest.fixture(scope="module")
 def audited(published, config):
-    return audit.audit_published(published, config)
+    return paper_audit.audit_published(published, config)
 
 
 # ----------------------------------------------------------------------------- printed numbers
@@ -382,7 +383,7 @@ def test_config_decides_which_scores_may_be_imputed(published, config):
     cfg = yaml.safe_load(yaml.safe_dump(config))
     cfg["instruments"]["rtw_self_efficacy"]["parameters"]["missing_items"] = {
         "max_missing": 1, "method": "mean_of_answered"}
-    df = audit.audit_published(published, cfg)
+    df = paper_audit.audit_published(published, cfg)
     row = df[(df["key"] == "table4_work_outcomes.rtw_self_efficacy.mean_sd")
              & (df["check"] == "GRIM mean")]
     assert row["verdict"].item() == INCONSISTENT

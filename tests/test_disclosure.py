@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from projectcopy import PAPER, results_of, run_snakemake
-from feasibility import crf
+from feasibility.studies.pilot2020 import crf
 
 SCANNED = ["report/**/*", "tables/*", "figures/*", "reproduction/*"]
 MIN_FREE_TEXT = 5      # shorter free-text answers ("Yes", "n/a") are common words

@@ -18,6 +18,7 @@ import yaml
 from feasibility.analysis import Analysis, StudyData, load_spec
 from feasibility.scoring import eq5d
 from feasibility.scoring.registry import eq5d_index_config, scorer
+from feasibility.studies.pilot2020 import crf
 from paperdata import codebook
 
 # the shared reference folder beside the checkout (or a worktree's main checkout)
@@ -119,7 +120,7 @@ def test_score_eq5d_rejects_out_of_range_answers(column, bad):
     df = profiles("11111", "22222")
     df.loc[1, column] = bad
     with pytest.raises(ValueError) as err:
-        eq5d.score_eq5d(df, eq5d.ENGLAND_5L_2018)
+        eq5d.score_eq5d(df, eq5d.ENGLAND_5L_2018, coding=crf.fields_by_name())
     assert f"{column} = {bad:g} for record_id 'P02'" in str(err.value)
 
 
@@ -127,7 +128,7 @@ def test_score_eq5d_boundaries_and_log():
     df = profiles("11111", "55555", "1.1.1", None)
     df.loc[0, "eq5d_vas"] = 0
     df.loc[1, "eq5d_vas"] = 100
-    scored = eq5d.score_eq5d(df, eq5d.ENGLAND_5L_2018)
+    scored = eq5d.score_eq5d(df, eq5d.ENGLAND_5L_2018, coding=crf.fields_by_name())
     s = scored.scores
     assert s["eq5d_state"].tolist()[:2] == ["11111", "55555"]
     assert s["eq5d_index"].tolist()[:2] == [1.0, pytest.approx(-0.285)]

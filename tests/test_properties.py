@@ -27,7 +27,7 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from feasibility import crf
+from feasibility.studies.pilot2020 import crf
 from feasibility.redcap import load_project
 from feasibility.scoring import (employment, eq5d, hads, nrs, paw, promis, rtw_self_efficacy,
                                  verbal, wemwbs, wrfq)
@@ -318,7 +318,7 @@ def test_scorer_stays_in_its_documented_range(name):
     @FAST
     @given(_items(columns))
     def check(items):
-        scored = scorer(items, scoring=SCORING)
+        scored = scorer(items, scoring=SCORING, coding=crf.fields_by_name())
         assert list(scored.scores.index) == list(items.index)
         _within(scored.scores, ranges)
         # a score is missing only when an item it needs is missing
@@ -343,7 +343,7 @@ def test_eq5d_index_stays_in_the_value_set_range(value_set):
     @given(_items([*eq5d.LEVEL_COLUMNS, eq5d.VAS]))
     def check(items):
         items[eq5d.LEVEL_COLUMNS] = items[eq5d.LEVEL_COLUMNS].clip(upper=method.levels)
-        scores = eq5d.score_eq5d(items, method).scores
+        scores = eq5d.score_eq5d(items, method, coding=crf.fields_by_name()).scores
         _within(scores, {"eq5d_index": (EQ5D_FLOOR[value_set], 1), "eq5d_vas": (0, 100),
                          **{c: (1, method.levels) for c in eq5d.LEVEL_COLUMNS}})
         complete = items[eq5d.LEVEL_COLUMNS].notna().all(axis=1)
@@ -369,5 +369,5 @@ def test_scorer_refuses_an_answer_outside_the_coding(name):
         row = data.draw(st.integers(0, len(items) - 1))
         items.loc[row, col] = bad
         with pytest.raises(ValueError, match=re.escape(f"{col} = ")):
-            scorer(items, scoring=SCORING)
+            scorer(items, scoring=SCORING, coding=fields)
     check()

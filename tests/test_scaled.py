@@ -10,10 +10,10 @@ import shutil
 import pandas as pd
 import pytest
 
-from feasibility import crf
+from feasibility.studies.pilot2020 import crf
 from feasibility.redcap import validate
-from feasibility.synth.scaled import generate_scaled, scaled_sites
-from feasibility.synth.writer import column_text
+from feasibility.studies.pilot2020.synth.scaled import generate_scaled, scaled_sites
+from feasibility.studies.pilot2020.synth.writer import column_text
 
 import records_helpers as rh
 from projectcopy import checksums, copy_project, results_of, run_snakemake

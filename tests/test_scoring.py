@@ -20,10 +20,12 @@ from feasibility.config import load_study
 from feasibility.scoring import (employment, hads, nrs, paw, promis, rtw_self_efficacy, verbal,
                                  wemwbs, wrfq)
 from feasibility.scoring.registry import missing_item_rules, scorer
+from feasibility.studies.pilot2020 import crf
 from paperdata import codebook
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = load_study(ROOT / "config/config.yaml")
+CODING = crf.fields_by_name()          # the paper's CRF: each item's allowed answers
 # the paper's rules as its study file declares them (instruments.<name>.parameters), in
 # the shape the instrument modules take them
 SCORING = {"missing_items": missing_item_rules(CONFIG["instruments"]),
@@ -91,7 +93,7 @@ def test_hads_boundaries_and_a_mixed_answer():
         # anxiety 1+2+3+0+1+2+3 = 12; depression 0+0+1+1+2+2+3 = 9
         hads_items([1, 2, 3, 0, 1, 2, 3], [0, 0, 1, 1, 2, 2, 3]),
     ])
-    scored = hads.score_hads(df, SCORING)
+    scored = hads.score_hads(df, SCORING, CODING)
     assert scored.scores["hads_anxiety"].tolist() == [0, 21, 12]
     assert scored.scores["hads_depression"].tolist() == [0, 21, 9]
     assert scored.log.empty
@@ -106,7 +108,7 @@ def test_hads_one_missing_item_is_imputed_two_make_the_score_missing():
         # answered -> 18 + 18/6 = 21
         hads_items([None, None, 1, 1, 1, 1, 1], [3, 3, 3, None, 3, 3, 3]),
     ])
-    scored = hads.score_hads(df, SCORING)
+    scored = hads.score_hads(df, SCORING, CODING)
     assert scored.scores["hads_anxiety"][0] == pytest.approx(11.6667, abs=1e-4)
     assert scored.scores["hads_depression"].tolist() == [6, 21]
     assert math.isnan(scored.scores["hads_anxiety"][1])
@@ -125,7 +127,7 @@ def test_hads_rejects_out_of_range_answers(column, value):
     row = hads_items([1] * 7, [1] * 7) | {column: value}
     df = questionnaire_frame([hads_items([0] * 7, [0] * 7), row])
     with pytest.raises(ValueError) as err:
-        hads.score_hads(df, SCORING)
+        hads.score_hads(df, SCORING, CODING)
     message = str(err.value)
     assert column in message and "'P02'" in message and f"= {value:g} " in message
 
@@ -139,7 +141,7 @@ def test_wemwbs_boundaries_imputation_and_missing():
         items("wemwbs_", [4] * 13),                      # 13 x 4 = 52, + 52/13 = 56
         items("wemwbs_", [4] * 12),                      # two blank -> missing
     ])
-    scored = wemwbs.score_wemwbs(df, SCORING)
+    scored = wemwbs.score_wemwbs(df, SCORING, CODING)
     assert scored.scores["wemwbs"].tolist()[:4] == [14, 70, 40, 56]
     assert math.isnan(scored.scores["wemwbs"][4])
     assert scored.log[["record_id", "action", "items_missing"]].values.tolist() == [
@@ -149,7 +151,7 @@ def test_wemwbs_boundaries_imputation_and_missing():
 def test_wemwbs_rejects_zero():
     df = questionnaire_frame([items("wemwbs_", [3] * 13 + [0])])
     with pytest.raises(ValueError, match=r"wemwbs_14 = 0 for record_id 'P01'"):
-        wemwbs.score_wemwbs(df, SCORING)
+        wemwbs.score_wemwbs(df, SCORING, CODING)
 
 
 # ----------------------------------------------------------------------------- PROMIS
@@ -164,7 +166,7 @@ def test_promis_boundaries_imputation_and_missing():
         # fatigue: two blank -> missing; pain interference complete 8 x 3 = 24
         items("promis_fat_", [None, 2, None, 2, 2, 2, 2, 2]) | items("promis_pi_", [3] * 8),
     ])
-    scored = promis.score_promis(df, SCORING)
+    scored = promis.score_promis(df, SCORING, CODING)
     fatigue = scored.scores["promis_fatigue"]
     interference = scored.scores["promis_pain_interference"]
     assert fatigue.tolist()[:3] == [8, 40, 21] and math.isnan(fatigue[3])
@@ -179,7 +181,7 @@ def test_promis_boundaries_imputation_and_missing():
 def test_promis_rejects_six():
     df = questionnaire_frame([items("promis_pi_", [2, 2, 6, 2, 2, 2, 2, 2])])
     with pytest.raises(ValueError, match=r"promis_pi_3 = 6 for record_id 'P01'"):
-        promis.score_promis(df, SCORING)
+        promis.score_promis(df, SCORING, CODING)
 
 
 # ----------------------------------------------------------------------------- PAW
@@ -194,7 +196,7 @@ def test_paw_subscales_boundaries_imputation_and_missing():
         # = 23.333; social support: items 8 and 9 blank -> missing; stress 4 x 1 = 4
         items("paw_", [3, 3, 3, 3, 4, 4, None, None, None, 2, 2, 1, 1, 1, 1]),
     ])
-    scored = paw.score_paw(df, SCORING)
+    scored = paw.score_paw(df, SCORING, CODING)
     s = scored.scores
     assert s["paw_job_satisfaction"].tolist()[:3] == [7, 35, 18]
     assert s["paw_job_satisfaction"][3] == pytest.approx(23.3333, abs=1e-4)
@@ -214,7 +216,7 @@ def test_rtw_self_efficacy_sums_two_items_and_imputes_nothing():
         items("rtwse_", [None, 4]),         # max_missing 0: one blank -> missing
         items("rtwse_", [None, None]),      # both blank -> missing
     ])
-    scored = rtw_self_efficacy.score_rtw_self_efficacy(df, SCORING)
+    scored = rtw_self_efficacy.score_rtw_self_efficacy(df, SCORING, CODING)
     got = scored.scores["rtw_self_efficacy"]
     assert got.tolist()[:3] == [2, 10, 7] and got[3:].isna().all()
     assert scored.log[["record_id", "action", "items_missing"]].values.tolist() == [
@@ -230,7 +232,7 @@ def test_wrfq_boundaries_and_a_mixed_answer():
         # mean 2.5 -> 62.5
         items("wrfq_", [9] * 5 + [2] * 11 + [3] * 11),
     ])
-    scored = wrfq.score_wrfq(df, SCORING)
+    scored = wrfq.score_wrfq(df, SCORING, CODING)
     assert scored.scores["wrfq"].tolist() == [0, 100, 62.5]
     assert scored.log.empty            # "does not apply" is an answer, not missing data
 
@@ -245,7 +247,7 @@ def test_wrfq_not_applicable_limit():
         # 4 not applicable + 2 blank = 6 of 27 -> missing
         items("wrfq_", [9] * 4 + [None, None] + [4] * 21),
     ])
-    scored = wrfq.score_wrfq(df, SCORING)
+    scored = wrfq.score_wrfq(df, SCORING, CODING)
     got = scored.scores["wrfq"]
     assert math.isnan(got[0]) and got[1] == 62.5 and math.isnan(got[2])
     assert scored.log[["record_id", "action", "items_missing"]].values.tolist() == [
@@ -257,14 +259,14 @@ def test_wrfq_exactly_at_the_limit_is_scored():
     # of exactly 6/27 the questionnaire with 6 items not applicable is scored
     # (mean of 21 x 4 = 4 -> 100) and one with 7 is not.
     df = questionnaire_frame([items("wrfq_", [9] * 6 + [4] * 21), items("wrfq_", [9] * 7 + [4] * 20)])
-    scored = wrfq.score_wrfq(df, SCORING | {"wrfq_max_not_applicable_fraction": 6 / 27})
+    scored = wrfq.score_wrfq(df, SCORING | {"wrfq_max_not_applicable_fraction": 6 / 27}, CODING)
     assert scored.scores["wrfq"][0] == 100 and math.isnan(scored.scores["wrfq"][1])
 
 
 def test_wrfq_rejects_seven():
     df = questionnaire_frame([items("wrfq_", [4] * 26 + [7])])
     with pytest.raises(ValueError, match=r"wrfq_27 = 7 for record_id 'P01'"):
-        wrfq.score_wrfq(df, SCORING)
+        wrfq.score_wrfq(df, SCORING, CODING)
 
 
 # ----------------------------------------------------------------------------- single items
@@ -276,15 +278,15 @@ def test_nrs_verbal_and_employment_pass_through():
         {"nrs_confidence": 10, "nrs_ability": 0, "wq_satisfaction": 5, "wq_pain_interfere": 1,
          "emp_offers": 20, "emp_accepted": 2, "emp_started": 1},
     ])
-    s = nrs.score_nrs(df).scores
+    s = nrs.score_nrs(df, coding=CODING).scores
     assert s.columns.tolist() == ["work_confidence", "work_ability", "pain_now_nrs",
                                   "pain_week_nrs"]
     assert s.iloc[0].tolist() == [0, 10, 7, 8]
     assert s.iloc[1, :2].tolist() == [10, 0] and s.iloc[1, 2:].isna().all()
-    v = verbal.score_verbal(df).scores
+    v = verbal.score_verbal(df, coding=CODING).scores
     assert v.values.tolist()[0] == [1, 5, 3]
     assert v.iloc[1, :2].tolist() == [5, 1] and math.isnan(v.iloc[1, 2])
-    e = employment.score_employment(df).scores
+    e = employment.score_employment(df, coding=CODING).scores
     assert e.values.tolist() == [[0, 0, 0], [20, 2, 1]]
 
 
@@ -296,7 +298,7 @@ def test_nrs_verbal_and_employment_pass_through():
 def test_single_items_reject_out_of_range_values(scorer, column, value):
     df = questionnaire_frame([{}, {column: value}])
     with pytest.raises(ValueError) as err:
-        scorer(df)
+        scorer(df, coding=CODING)
     assert f"{column} = {value:g} for record_id 'P02'" in str(err.value)
 
 
@@ -361,7 +363,7 @@ def test_scores_stay_within_their_documented_range(case):
     scorer, columns, rows = case
     frame = pd.DataFrame(rows, columns=columns, dtype="float64")
     frame.insert(0, "record_id", [f"P{i}" for i in range(len(rows))])
-    scores = scorer(frame, SCORING).scores
+    scores = scorer(frame, SCORING, CODING).scores
     for name, values in scores.items():
         lo, hi = RANGES[name]
         present = values.dropna()

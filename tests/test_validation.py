@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from feasibility import crf
+from feasibility.studies.pilot2020 import crf
 from feasibility.redcap import validate
 
 import records_helpers as rh

@@ -107,7 +107,7 @@ def test_the_library_reads_only_the_interface():
         for k in ("baseline", "change", "categorical", "counts", "metrics")]
     for path in sources:
         text = path.read_text(encoding="utf-8")
-        for forbidden in ("feasibility.crf", "from feasibility import crf", "data/raw",
+        for forbidden in ("feasibility.studies", "import crf", "data/raw",
                           "derive import", "read_csv", "EXPORTS"):
             assert forbidden not in text, (path.name, forbidden)
 

@@ -3,6 +3,7 @@
     .venv/bin/python tests/benchmarks/bench_trial.py                      # n = 400 and 100,000, 50 sites
     .venv/bin/python tests/benchmarks/bench_trial.py --sizes 10000 --sites 20 --repeats 3
     .venv/bin/python tests/benchmarks/bench_trial.py --library            # the libraries, phase by phase
+    .venv/bin/python tests/benchmarks/bench_trial.py --shipped            # the shipped trial (n = 400)
 
 For each size it writes a copy of ``config/studies/full-trial.yaml`` whose dummy data are
 recruited at ``--sites`` sites (data access groups ``site_01`` ...) over the same calendar,
@@ -135,11 +136,13 @@ def study_copy(sites: int, work: Path, dest: Path | None = None) -> Path:
     for key in ("dictionary", "instrument_designations", "events"):
         study["redcap"][key] = str((STUDY.parent / study["redcap"][key]).resolve())
     study["redcap"]["records"] = str(work / "records.csv")
+    study["redcap"]["allow_paths_outside"] = True           # the scratch export and ../data
     dummy = study["dummy_data"]
     total = sum(s["rate"] for s in dummy["recruitment"]["sites"])
     dummy["recruitment"]["sites"] = [
         {"name": f"site_{i:02d}", "group_id": 100 + i, "rate": total / sites, "opens": (i % 4) * 0.5}
         for i in range(1, sites + 1)]
+    study["redcap"]["data_access_groups"] = [s["name"] for s in dummy["recruitment"]["sites"]]
     # the sites' labels (the figures' panels, the baseline table's rows)
     study["derived"]["site"]["choices"] = [[f"site_{i:02d}", f"Site {i:02d}"]
                                            for i in range(1, sites + 1)]
@@ -227,6 +230,20 @@ def bench_builds(sizes: list[int], sites: int, seed: int, repeats: int, paper: b
     return ok
 
 
+def bench_shipped(repeats: int) -> None:
+    """The shipped trial's cold build (``data/full-trial``, n = 400 screened, 6 sites): the
+    reference for issue 23.11 (within 1.5 times the time measured before its analyses)."""
+    with tempfile.TemporaryDirectory(prefix="bench_shipped_") as tmp:
+        project = Path(tmp)
+        copy_project(project)
+        runs = [cold_build(project, "--configfile", "config/studies/full-trial.yaml")
+                for _ in range(repeats)]
+        wall = statistics.median(r["wall"] for r in runs)
+        each = ", ".join(f"{r['wall']:.1f}" for r in runs)
+        print(f"{'trial':<7} {400:>9,} {'shipped':<9} {wall:>8.1f} "
+              f"{max(r['peak_mb'] for r in runs):>8.0f}  {runs[0]['jobs']} jobs; runs: {each} s")
+
+
 def bench_library(args) -> bool:
     phases = [p for p in PHASE if p in args.phases or p in ("generate", "validate")]
     ok = True
@@ -269,7 +286,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="time the libraries phase by phase instead of the Snakemake build")
     ap.add_argument("--phases", nargs="+", choices=list(PHASE), default=list(PHASE),
                     help="with --library: the phases to run")
+    ap.add_argument("--shipped", action="store_true",
+                    help="time the shipped trial's cold build (data/full-trial) only")
     args = ap.parse_args(argv)
+    if args.shipped:
+        bench_shipped(args.repeats)
+        return 0
     if args.library:
         return 0 if bench_library(args) else 1
     return 0 if bench_builds(args.sizes, args.sites, args.seed, args.repeats, not args.no_paper) else 1

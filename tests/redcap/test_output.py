@@ -27,17 +27,18 @@ def test_validated_folder_longitudinal(tmp_path):
                                                "consent.parquet", "followup.parquet", "missing_codes.parquet",
                                                "screening.parquet", "visit.parquet"]
     consent = pd.read_parquet(tmp_path / "validated" / "consent.parquet")
-    assert list(consent.columns) == ["record_id", "redcap_event_name", "redcap_arm", "con_date", "age_at_consent",
-                                     "consent_complete"]
+    # the record ID keeps its project's name, participant_id (issue 25.8)
+    assert list(consent.columns) == ["participant_id", "redcap_event_name", "redcap_arm", "con_date",
+                                     "age_at_consent", "consent_complete"]
     assert consent["age_at_consent"].tolist() == [38, 44, 34]      # derived from con_dob, then con_dob dropped
     assert str(consent["age_at_consent"].dtype) == "Int64" and str(consent["redcap_arm"].dtype) == "Int64"
-    assert str(consent["record_id"].dtype) == "string" and str(consent["con_date"].dtype) == "datetime64[ns]"
+    assert str(consent["participant_id"].dtype) == "string" and str(consent["con_date"].dtype) == "datetime64[ns]"
     ae = pd.read_parquet(tmp_path / "validated" / "adverse_event.parquet")
     assert str(ae["redcap_repeat_instance"].dtype) == "Int64"
     base = pd.read_parquet(tmp_path / "validated" / "baseline.parquet")
     assert str(base["bl_meds___1"].dtype) == "boolean"
     missing = pd.read_parquet(tmp_path / "validated" / "missing_codes.parquet")
-    assert list(missing.columns) == ["record_id", "redcap_event_name", "redcap_repeat_instance", "form", "field",
+    assert list(missing.columns) == ["participant_id", "redcap_event_name", "redcap_repeat_instance", "form", "field",
                                      "code"]
     assert missing.astype(object).where(missing.notna(), None).values.tolist() == [
         ["102", "baseline_arm_1", None, "baseline", "bl_weight", "UNK"],
@@ -124,9 +125,10 @@ def test_schemas_yaml_for_review():
                                  "greater_than_or_equal_to": 30.0, "less_than_or_equal_to": 250.0}
     assert base["bl_pain"]["dtype"] == "Int64" and base["bl_pain"]["less_than_or_equal_to"] == 100
     assert base["redcap_event_name"]["isin"] == ["baseline_arm_1", "baseline_arm_2"]
-    assert doc["baseline"]["unique"] == ["record_id", "redcap_event_name"]
+    assert doc["baseline"]["unique"] == ["participant_id", "redcap_event_name"]       # as the tables hold it
+    assert "participant_id" in base and "record_id" not in base
     ae = doc["adverse_event"]
-    assert ae["unique"] == ["record_id", "redcap_event_name", "redcap_repeat_instance"]
+    assert ae["unique"] == ["participant_id", "redcap_event_name", "redcap_repeat_instance"]
     assert ae["checks"][0] == {"events": ["baseline_arm_1", "month_6_arm_1"],   # read from the records
                                "options": {"check_name": "repeat_instance_where_repeating",
                                            "error": "repeat_instance_where_repeating(events=['baseline_arm_1', "
@@ -159,10 +161,10 @@ def test_classic_files_and_codebook(tmp_path):
     assert info["label"] == "Please check the participant information sheet. Thank you." and info["columns"] == []
     conditions = next(f for f in book["fields"] if f["name"] == "enr_conditions")
     assert conditions["columns"][-1] == "enr_conditions____99"
-    assert next(f for f in book["fields"] if f["name"] == "study_id")["columns"] == ["record_id"]
+    assert next(f for f in book["fields"] if f["name"] == "study_id")["columns"] == ["study_id"]
     enr = pd.read_parquet(tmp_path / "enrolment.parquet")
     assert "redcap_event_name" not in enr and "redcap_repeat_instance" not in enr
-    assert enr["record_id"].tolist() == ["1", "2", "3", "4", "5"]
+    assert enr["study_id"].tolist() == ["1", "2", "3", "4", "5"] and "record_id" not in enr
 
 
 def test_console_shows_first_twenty_and_the_total(classic):

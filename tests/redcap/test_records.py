@@ -224,7 +224,7 @@ def test_two_rows_for_one_record_event_and_instance(long):
     path.write_text(text + "102,screening_arm_1,,,2024-01-11,1,,2" + "," * 30 + "\n")
     r = validate_long(long)
     f = only(r.failures, line=17)
-    assert (f.record, f.event, f.field) == ("102", "screening_arm_1", "record_id")
+    assert (f.record, f.event, f.field) == ("102", "screening_arm_1", "participant_id")     # the project's name
     assert f.rule.startswith("record 102 has a second row of form screening at event screening_arm_1 "
                              "(first on line 10)")
 

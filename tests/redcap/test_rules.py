@@ -141,14 +141,14 @@ def test_no_date_after_the_export_date(long):
     assert not [x for x in r.failures if "no_future_dates" in x.rule]
 
 
-def test_export_date_falls_back_to_the_run_date_and_says_so(tmp_path):
+def test_export_date_comes_from_the_project_xmls_creation_time(tmp_path):
     import shutil
     shutil.copy(XML / "PilotStudy_DATA_2024-06-30_1205.csv", tmp_path / "records.csv")
     from feasibility.redcap import validate
     r = validate(tmp_path / "records.csv", project_xml=XML / "PilotStudy_2024-06-30_1200.REDCap.xml",
                  settings={"rules": [{"kind": "not_after_export"}]})
-    assert r.ok
-    assert any(n.startswith("export date: not in the file name nor the settings; today's date") for n in r.notes)
+    assert r.ok and r.export_date.isoformat() == "2024-06-30"      # CreationDateTime="2024-06-30T12:00:10"
+    assert "export date: 2024-06-30 (from the project XML's creation time)" in r.notes
 
 
 def test_one_row_per_record_and_event_for_a_form_that_repeats(long):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.util
+import importlib
 import io
 
 
@@ -18,10 +18,7 @@ from trial_helpers import validate_trial
 
 
 def make_crf():
-    spec = importlib.util.spec_from_file_location("make_crf", TRIAL / "make_crf.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("feasibility.studies.full_trial.make_crf")
 
 
 def test_the_shipped_downloads_are_what_make_crf_writes(tmp_path):
@@ -29,7 +26,8 @@ def test_the_shipped_downloads_are_what_make_crf_writes(tmp_path):
     assert {p.name for p in written} == {"data_dictionary.csv", "instrument_designations.csv",
                                          "project.xml", "events.csv"}
     for p in written:
-        assert p.read_bytes() == (TRIAL / p.name).read_bytes(), f"{p.name}: rerun data/full-trial/make_crf.py"
+        assert p.read_bytes() == (TRIAL / p.name).read_bytes(), (
+            f"{p.name}: rerun python -m feasibility.studies.full_trial.make_crf")
 
 
 def test_the_dictionary_is_the_18_column_download(project):

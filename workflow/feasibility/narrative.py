@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from .escape import markdown
-from .paper import decimals as printed_decimals
-from .paper import printed
+from . import publication
 from .stats import format_number, round_half_up
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -84,14 +83,16 @@ def _differs(value: Mapping, part: str) -> str | None:
     ours = value["parts"].get(part)
     if paper is None or ours is None or isinstance(paper, str) or isinstance(ours, str):
         return None if paper == ours or paper is None else str(paper)
-    d = printed_decimals(paper)
+    d = publication.decimals(paper)
     if round_half_up(float(ours), d) == round_half_up(float(paper), d):
         return None
     return format_number(float(paper), d) + ("%" if part == "pct" else "")
 
 
-def render_value(value: Mapping, part: str | None = None) -> str:
-    """One placeholder's text: the whole value or one part, with the paper's where they differ."""
+def render_value(value: Mapping, part: str | None = None, lang=publication) -> str:
+    """One placeholder's text: the whole value or one part, with the paper's where they differ
+    (printed in ``lang``, the publication's language: ``feasibility.publication`` or a study
+    package)."""
     if part is not None:
         text = _part_text(value, part)
         paper = _differs(value, part)
@@ -104,7 +105,7 @@ def render_value(value: Mapping, part: str | None = None) -> str:
         key = next(iter(value.get("published", {})), None)
         paper = value.get("paper", {}).get(key)
         if key is not None and paper is not None:
-            text += f" (paper: {printed(key, paper)})"
+            text += f" (paper: {lang.printed(key, paper)})"
     return text
 
 
@@ -118,7 +119,7 @@ def _resolve(token: str, values: Mapping[str, Mapping]) -> tuple[Mapping, str | 
     return None
 
 
-def render(template: str, values: Mapping[str, Mapping], where: str) -> str:
+def render(template: str, values: Mapping[str, Mapping], where: str, lang=publication) -> str:
     """The template with every placeholder replaced; ``where`` names it in errors."""
     def one(match: re.Match) -> str:
         token = match.group(1).strip()
@@ -131,7 +132,7 @@ def render(template: str, values: Mapping[str, Mapping], where: str) -> str:
             hint = (f"; {name} has the parts {', '.join(values[name]['parts'])}"
                     if name in values else "")
             raise NarrativeError(f"{where}: unknown value {{{token}}} (not in values.json{hint})")
-        return render_value(*found)
+        return render_value(*found, lang=lang)
     text = PLACEHOLDER.sub(one, template)
     if "{" in text or "}" in text:
         raise NarrativeError(f"{where}: unbalanced brace in the template")
@@ -139,7 +140,7 @@ def render(template: str, values: Mapping[str, Mapping], where: str) -> str:
 
 
 def render_all(templates: Mapping[str, str], values: Mapping[str, Mapping],
-               prefix: str = "report.narrative") -> dict[str, str]:
+               prefix: str = "report.narrative", lang=publication) -> dict[str, str]:
     """Every template rendered, by name (errors name ``prefix.<name>`` and the placeholder)."""
-    return {name: render(text, values, f"{prefix}.{name}").strip() + "\n"
+    return {name: render(text, values, f"{prefix}.{name}", lang).strip() + "\n"
             for name, text in templates.items()}

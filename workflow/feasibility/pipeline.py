@@ -377,7 +377,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
         from .redcap.validate import Result
         result = Result(project=None, records=None, tables={}, missing=pd.DataFrame(), failures=refused, notes=[])
     else:
-        result = run(files["records"], dictionary=files.get("dictionary"),
+        result = run(files.get("records"), dictionary=files.get("dictionary"),
                      instrument_designations=files.get("instrument_designations"), events=files.get("events"),
                      project_xml=files.get("project_xml"), settings=dict(settings),
                      progress=lambda message: logging.getLogger("feasibility.validate").info(message))
@@ -776,7 +776,7 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
 
     from .redcap import Settings, load_project
     from .redcap.messages import errors, summary
-    from .redcap.schemas import form_schema
+    from .redcap.schemas import schema_document
 
     refused = shape_failures(files)
     if refused:
@@ -793,10 +793,10 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for form in project.forms:
-        schema = form_schema(project, form.name, today=lib.export_date)[0]
         head = (f"# Pandera schema of the tidy table of form {form.name} ({form.label}), built from "
                 f"{', '.join(project.sources)}\n")
-        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(yaml.safe_load(schema.to_yaml()),
+        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(schema_document(project, form.name,
+                                                                                    today=lib.export_date),
                                                                     sort_keys=False, allow_unicode=True, width=100))
 
 
@@ -865,11 +865,14 @@ def figure(config: dict, figure_id: str, forms: str, analysis_dir: str, svg: str
 @step
 def audit(published: str, config: dict, out: str) -> None:
     """Rule audit (only with a published-values file): the publication's own numbers
-    checked against each other (GRIM, GRIMMER, ranges, intervals, percentages, totals)."""
-    from .audit import audit_published, write_audit
+    checked against each other (GRIM, GRIMMER, ranges, intervals, percentages, totals):
+    by the study package's own audit when it has one (``study.package``), else the generic one."""
+    from . import audit as generic
     from .config import load_published
+    from .publication import load
 
-    write_audit(audit_published(load_published(published), config), out)
+    study_audit = getattr(load(config), "audit_published", generic.audit_published)
+    generic.write_audit(study_audit(load_published(published), config), out)
 
 
 @step
@@ -879,26 +882,30 @@ def values(forms: str, analysis_dir: str, config: dict, table_csvs: list[str],
     declared ``values`` over the saved analysis dataset, and each table cell that carries a
     published key."""
     from .config import load_published
+    from .publication import load
     from .values import build_values, values_json
 
     cells = pd.concat([pd.read_csv(p, dtype={"published_key": str, "text": str},
                                    keep_default_na=False, na_values=[""]) for p in table_csvs],
                       ignore_index=True) if table_csvs else None
     registry = build_values(_analysis(forms, analysis_dir, config, None), config, cells,
-                            load_published(published) if published else None)
+                            load_published(published) if published else None, load(config))
     write_text(out, values_json(registry))
 
 
 @step
-def reproduction(published: str, values_path: str, audit_csv: str, out: str) -> None:
+def reproduction(published: str, values_path: str, audit_csv: str, out: str,
+                 package: str | None = None) -> None:
     """Rule reproduction (only with a published-values file): compare every published
-    value with its named value."""
+    value with its named value, labelled and printed in the study package's language
+    (``package``, the study file's ``study.package``)."""
     from .config import load_published
+    from .publication import named
     from .reproduction import compare
     from .values import load_values
 
     result = compare(load_published(published), load_values(values_path),
-                     pd.read_csv(audit_csv, keep_default_na=False))
+                     pd.read_csv(audit_csv, keep_default_na=False), named(package))
     write_csv(out, result)
 
 
@@ -908,13 +915,14 @@ def report_sources(config: dict, inputs: dict, build_dir: str, report_src: str =
     """Rule report_sources: a build copy of ``report/`` whose ``feasibility.qmd`` holds the
     declared sections (``report.sections``: headings and includes only) and whose
     ``_generated/`` holds what they include (``feasibility.report_content``)."""
+    from .publication import load
     from .report_content import write_generated
 
     build = Path(build_dir)
     if build.exists():
         shutil.rmtree(build)
     shutil.copytree(report_src, build)
-    write_generated(config, inputs, build)
+    write_generated(config, inputs, build, load(config))
 
 
 @step

@@ -127,6 +127,28 @@ def is_synthetic(prov: Provenance | None) -> bool:
     return bool(prov and prov.synthetic)
 
 
+def is_dummy(prov: Provenance | None) -> bool:
+    """Generated data that are not calibrated to a publication: dummy data made from a data
+    dictionary alone (``feasibility dummy``)."""
+    return is_synthetic(prov) and not (prov.calibrated_to or {}).get("publication")
+
+
+DUMMY_FIGURE_NOTE = ("Dummy data made by this project's generator from the study's data "
+                     "dictionary, not the study's data")
+
+
+def default_source_note(prov: Provenance | None) -> str:
+    """The source note of a table whose declaration has none: for dummy data the statement
+    that they are not the study's data (every table says so, issue 23.8); otherwise none."""
+    return source_note(prov, "") if is_dummy(prov) else ""
+
+
+def default_figure_note(prov: Provenance | None) -> str | None:
+    """The data note of a figure whose declaration has none (``synthetic_note``): for dummy
+    data the statement that they are not the study's data; otherwise None."""
+    return DUMMY_FIGURE_NOTE if is_dummy(prov) else None
+
+
 def source_note(prov: Provenance | None, real: str, what: str = "") -> str:
     """A table's source note: ``real`` for real exports; for synthetic data the statement
     that they are not the study's data, followed by ``what`` (the forms used)."""

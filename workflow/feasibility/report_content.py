@@ -32,7 +32,7 @@ from . import escape
 from .config import small_cell_threshold
 from .io import write_text
 from .narrative import render_all
-from .paper import location
+from . import publication
 from .provenance import Provenance, is_synthetic, read_provenance
 from .report_sections import APPENDICES, check_sections, sections
 from .reproduction import DIFFERS, INCONSISTENT, MATCH, NOT_DATA, OTHER_METHOD, SUPPRESSED
@@ -269,6 +269,9 @@ def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str
 
     fig = load_figures(config).get(item["figure"])
     note = item.get("synthetic", fig.synthetic_note if fig else None)
+    if note is None:                 # none declared: dummy data still say so (issue 23.8)
+        from .provenance import default_figure_note
+        note = default_figure_note(prov)
     meta = {"label": item.get("label", fig.label if fig else ""),
             "caption": " ".join(str(item.get("caption", fig.caption if fig else item["figure"])).split()),
             "synthetic_note": " ".join(note.split()) if note else None}
@@ -299,8 +302,8 @@ def appendix_reproduction(comp: pd.DataFrame, letter: str = "A") -> str:
 
 
 
-def appendix_audit(audit: pd.DataFrame, letter: str = "B") -> str:
-    audit = audit.assign(where=audit["key"].map(location))
+def appendix_audit(audit: pd.DataFrame, letter: str = "B", lang=publication) -> str:
+    audit = audit.assign(where=audit["key"].map(lang.location))
     inc = audit[audit["verdict"] == "inconsistent"]
     return (f"{len(audit)} checks of the published numbers; {len(inc)} find an inconsistency.\n\n"
             + md_table(inc.rename(columns={"where": "Where in the paper", "check": "Check",
@@ -319,7 +322,7 @@ def _include(name: str) -> str:
     return f"{{{{< include _generated/{name}.md >}}}}\n"
 
 
-def write_generated(config: dict, inputs: dict, build: Path) -> None:
+def write_generated(config: dict, inputs: dict, build: Path, lang=publication) -> None:
     """The build copy's ``feasibility.qmd`` (front matter and the declared sections) and
     every ``_generated/*.md`` it includes.
 
@@ -337,7 +340,7 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
     report = config.get("report") or {}
     values = load_values(inputs["values"]) if inputs.get("values") else {}
     templates = report.get("narrative") or {}
-    narratives = render_all(templates, values)
+    narratives = render_all(templates, values, lang=lang)
     write_text(g / "banner.md", data_statement(prov, _changed_files(prov, val)))
     body = [_include("banner")]
     for i, section in enumerate(sections(config)):
@@ -358,13 +361,14 @@ def write_generated(config: dict, inputs: dict, build: Path) -> None:
                 text = figure(build, inputs["figures"][item["figure"]], caption(item, config, prov))
             else:
                 name = item["generated"]
-                text = generated_block(name, item, config, inputs, prov, val)
+                text = generated_block(name, item, config, inputs, prov, val, lang)
             write_text(g / f"{name}.md", text)
             body.append(_include(name))
     write_qmd(build / "feasibility.qmd", config, prov, "\n".join(body))
 
 
-def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val: dict) -> str:
+def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val: dict,
+                    lang=publication) -> str:
     """One block this module writes (``report.sections[].content[].generated``)."""
     if name == "timepoints":
         return timepoints_text(config)
@@ -384,7 +388,7 @@ def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val
         return appendix_reproduction(comp, letter)
     if name == "appendix_audit":
         audit = pd.read_csv(inputs["audit"], dtype=str, keep_default_na=False)
-        return appendix_audit(audit, letter)
+        return appendix_audit(audit, letter, lang)
     if name == "appendix_validation":
         return appendix_validation(val, inputs.get("scoring_log"), letter)
     return provenance(config, inputs, prov, letter)

@@ -37,7 +37,8 @@ from typing import Any
 import pandas as pd
 
 from .audit import findings
-from .paper import decimals, location, part_names, printed
+from . import publication
+from .publication import decimals
 from .stats import round_half_up
 
 MATCH = "match"
@@ -49,17 +50,6 @@ SUPPRESSED = "suppressed (small-cell rule)"
 STATUSES = (MATCH, DIFFERS, INCONSISTENT, OTHER_METHOD, NOT_DATA, SUPPRESSED)
 COLUMNS = ["key", "location", "published", "reproduced", "status", "reason", "audit_finding"]
 
-NOT_DATA_PREFIXES = ("study.planned_participants", "study.follow_up_end", "study.sites",
-                     "study.poster_campaign", "instruments.", "process_evaluation.",
-                     "placements.offered_by_partners", "placements.offered_birmingham_area",
-                     "placements.offered_coventry", "placements.council_offered",
-                     "placements.nhs_trust_roles_to_choose_from", "placements.nhs_trust_offered",
-                     "placements.contracting_months", "placements.max_hours_per_week_offered",
-                     "placements.placement_weeks", "work_preparation.sessions_days",
-                     "case_management.cost_per_hour_gbp", "case_management.hours_per_person_range",
-                     "case_management.cost_per_person_max_gbp",
-                     "economics.rtw_without_intervention_assumed_pct", "table3_change.note",
-                     "table2_baseline.n")
 PART_WORDS = {"estimate": "estimate", "lower": "lower limit", "upper": "upper limit", "n": "n",
               "mean": "mean", "sd": "SD", "median": "median", "q1": "lower quartile",
               "q3": "upper quartile", "count": "count", "pct": "percentage", "value": "value",
@@ -136,23 +126,27 @@ def _words(names: list[str], positions) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFrame) -> pd.DataFrame:
+def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFrame,
+            lang=publication) -> pd.DataFrame:
     """The comparison table (one row per published value; :data:`COLUMNS`).
 
-    ``values``: ``values.json`` as loaded (name -> value); ``audit``: ``audit.csv``.
+    ``values``: ``values.json`` as loaded (name -> value); ``audit``: ``audit.csv``;
+    ``lang``: the publication's language (``feasibility.publication`` or a study package),
+    whose ``NOT_DATA_PREFIXES`` name the keys that are context, not data.
     """
     owner = {key: (name, parts) for name, v in values.items()
              for key, parts in v.get("published", {}).items()}
     found = findings(audit)
     rows = []
+    not_data = tuple(getattr(lang, "NOT_DATA_PREFIXES", ()))
     for key, pub in leaves(published):
-        where = location(key)
-        shown_pub = printed(key, pub)
-        if key.startswith(NOT_DATA_PREFIXES):
+        where = lang.location(key)
+        shown_pub = lang.printed(key, pub)
+        if not_data and key.startswith(not_data):
             rows.append((key, where, shown_pub, "", NOT_DATA,
                          "study context; not in the case report form data", ""))
             continue
-        names = part_names(key, pub)
+        names = lang.part_names(key, pub)
         positions, used = doubted(key, names, found)
         finding = "; ".join(f"{f.check}: {f.arithmetic}" for f in used)
         if key not in owner:
@@ -168,7 +162,7 @@ def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFra
         raw = [value["parts"].get(p) for p in parts]
         reproduced = raw if isinstance(pub, list) else raw[0]
         shown = rounded_like(pub, reproduced)
-        shown_text = printed(key, shown, like=pub)
+        shown_text = lang.printed(key, shown, like=pub)
         pubs = pub if isinstance(pub, list) else [pub]
         reps = shown if isinstance(pub, list) else [shown]
         same = [_same(p, r) for p, r in zip(pubs, reps)]

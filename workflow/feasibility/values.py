@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from .audit import resolve
-from .paper import location, part_names
+from . import publication
 
 COUNT_PARTS = {"count", "n", "denominator", "participants"}
 
@@ -99,10 +99,11 @@ CELL_PARTS = {   # statistic -> (value kind, parts from the cell's columns)
 CELL_COUNT_PARTS = {"count", "n", "denominator"}
 
 
-def _claims_for_cell(key: str, statistic: str, published: Mapping | None) -> dict[str, list[str]]:
+def _claims_for_cell(key: str, statistic: str, published: Mapping | None,
+                     lang=publication) -> dict[str, list[str]]:
     """Published keys a keyed cell gives, each with the cell parts in the paper's order."""
     if published is None:
-        names = part_names(key, None)
+        names = lang.part_names(key, None)
         return {key: names if len(names) > 1 else ["value" if statistic != "n_pct" else "count"]}
     try:
         node = resolve(published, key)
@@ -111,7 +112,7 @@ def _claims_for_cell(key: str, statistic: str, published: Mapping | None) -> dic
                          "published values (paths.published_values) do not have") from None
     if isinstance(node, Mapping):            # e.g. final_follow_up_days_from_start: median, q1, q3
         return {f"{key}.{k}": [k] for k in node}
-    names = part_names(key, node)
+    names = lang.part_names(key, node)
     if len(names) > 1:
         return {key: names}
     if statistic == "proportion_ci":
@@ -120,8 +121,9 @@ def _claims_for_cell(key: str, statistic: str, published: Mapping | None) -> dic
     return {key: ["value"]}
 
 
-def cell_values(cells: pd.DataFrame, published: Mapping | None) -> list[Value]:
-    """One value per table cell that carries a published key (tables are computed once)."""
+def cell_values(cells: pd.DataFrame, published: Mapping | None, lang=publication) -> list[Value]:
+    """One value per table cell that carries a published key (tables are computed once);
+    ``lang``: the publication's language (``feasibility.publication``, or a study package)."""
     out: list[Value] = []
     text_columns = ["table", "row_group", "row_label", "column", "statistic", "text", "published_key"]
     cells = cells.assign(**{c: cells[c].fillna("").astype(str) for c in text_columns})
@@ -135,9 +137,9 @@ def cell_values(cells: pd.DataFrame, published: Mapping | None) -> list[Value]:
                            else int(c["decimals"])) for name in parts}
         where = " · ".join(p for p in (c["row_group"], c["row_label"]) if p)
         column = "" if c["column"] in ("overall", "value", "week6") else f" ({c['column']})"
-        value = Value(key, kind, parts, decimals, location(key),
+        value = Value(key, kind, parts, decimals, lang.location(key),
                       f"table {c['table']}: {where}{column}",
-                      _claims_for_cell(key, statistic, published))
+                      _claims_for_cell(key, statistic, published, lang))
         value.suppressed = str(c["text"]).startswith("<")
         out.append(value)
     return out
@@ -182,7 +184,7 @@ def _tally(analysis, expr, index: pd.Index) -> dict:
                                        dtype=object), ROW)}
 
 
-def declared_value(analysis, name: str, decl: Mapping) -> Value:
+def declared_value(analysis, name: str, decl: Mapping, lang=publication) -> Value:
     """One value of the ``values`` section: its parts, in order, each a summary over the
     records of ``population`` (or the levels of ``tally``); later parts may name earlier
     ones."""
@@ -206,18 +208,18 @@ def declared_value(analysis, name: str, decl: Mapping) -> Value:
         d = (decl.get("decimals") or {}).get(part, _default_decimals(part, value))
         if d is not None:
             decimals[part] = int(d)
-    return Value(name, decl["kind"], parts, decimals, location(name), decl.get("source", ""),
+    return Value(name, decl["kind"], parts, decimals, lang.location(name), decl.get("source", ""),
                  {k: list(v) for k, v in (decl.get("published") or {}).items()})
 
 
 # ----------------------------------------------------------------------------- the registry
 def build_values(analysis, config: Mapping, cells: pd.DataFrame | None,
-                 published: Mapping | None = None) -> dict[str, Value]:
+                 published: Mapping | None = None, lang=publication) -> dict[str, Value]:
     """Every named value: the keyed table cells and the declared values (``config``'s
     ``values`` section). Raises ``ValueError`` when two values claim one published key,
     share a name, or claim a key the published values do not have."""
     declared = dict(config.get("values") or {})
-    found = cell_values(cells, published) if cells is not None else []
+    found = cell_values(cells, published, lang) if cells is not None else []
     by_name = {v.name: v for v in found}
     methods = getattr(analysis, "instrument_methods", {}) or {}
     for name, decl in declared.items():
@@ -228,7 +230,7 @@ def build_values(analysis, config: Mapping, cells: pd.DataFrame | None,
             value = by_name[name]
             value.published.update({k: list(v) for k, v in (decl.get("published") or {}).items()})
         else:
-            value = declared_value(analysis, name, decl)
+            value = declared_value(analysis, name, decl, lang)
             found.append(value)
         if decl.get("method"):
             inst = decl["method"]

@@ -88,7 +88,7 @@ rule values:
         tables=expand(R("tables/{table}.csv"), table=TABLES),
         published=PUBLISHED or [],
         passed=VALIDATED,
-        code=ANALYSIS_CODE + code("values.py", "paper.py", "audit.py"),
+        code=ANALYSIS_CODE + code("values.py", "publication.py", "audit.py") + study_code(),
     output:
         R("values/values.json"),
     params:

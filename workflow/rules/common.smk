@@ -223,3 +223,34 @@ def report_files(input):
             "tables": dict(zip(SHOWN["table"], input.tables)),
             "figures": dict(zip(SHOWN["figure"], input.figures)),
             "provenance": input.provenance or None}
+
+
+# The study's own code (study.package: the paper's labels and audit), loaded here at the
+# edge by name; its source files are code inputs of the rules that use it.
+STUDY_PACKAGE = (config.get("study") or {}).get("package")
+if STUDY_PACKAGE:
+    try:
+        from feasibility.publication import named as _named
+
+        _named(STUDY_PACKAGE)
+    except ImportError as error:
+        if workflow.is_main_process:
+            steps.withdraw(RESULTS)           # a run that fails leaves no report
+        print(f"{STUDY_FILES[-1]}: study.package: {STUDY_PACKAGE!r} cannot be imported "
+              f"({error}); name an installed Python package, or leave the key out",
+              file=sys.stderr, flush=True)
+        raise SystemExit(1)
+
+
+def study_code():
+    """The source files of the study file's package (none without one)."""
+    if not STUDY_PACKAGE:
+        return []
+    if STUDY_PACKAGE.startswith("feasibility."):        # this project's own, as code() names them
+        return code(STUDY_PACKAGE.removeprefix("feasibility.").replace(".", "/"))
+    import importlib.util
+
+    spec = importlib.util.find_spec(STUDY_PACKAGE)
+    files = (Path(spec.origin).parent.glob("*.py") if spec.submodule_search_locations
+             else [Path(spec.origin)])
+    return sorted(str(p) for p in files)

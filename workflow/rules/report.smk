@@ -15,8 +15,8 @@ rule report_sources:
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
         code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "tables/model.py", "narrative.py",
                   "figures/spec.py", "escape.py",
-                  "provenance.py", "eq5d_method.py", "paper.py", "scoring/registry.py",
-                  "analysis/estimands.py"),
+                  "provenance.py", "eq5d_method.py", "publication.py", "scoring/registry.py",
+                  "analysis/estimands.py") + study_code(),
     output:
         directory(R("report/build")),
     params:

@@ -2,8 +2,11 @@
 # value. Only for a study that names a published-values file (paths.published_values);
 # without one these rules are not part of the workflow and the report has no appendices
 # A and B.
-from feasibility.audit import audited_subscales
+from feasibility.publication import named as study_package
 from feasibility.scoring.registry import missing_item_rules
+
+# the subscales whose missing-item rules the study's own audit reads (none: the generic audit)
+AUDITED = getattr(study_package(STUDY_PACKAGE), "audited_subscales", set)()
 
 if PUBLISHED:
 
@@ -13,15 +16,15 @@ if PUBLISHED:
         input:
             published=PUBLISHED,
             passed=VALIDATED,
-            code=code("audit.py", "paper.py", "scoring"),
+            code=code("audit.py", "publication.py", "scoring") + study_code(),
         output:
             R("reproduction/audit.csv"),
         params:
             # the confidence level, and which of the scores it checks may have been imputed
-            settings={**config_subset(config, ["statistics"]),
+            settings={**config_subset(config, ["statistics", "study.package"]),
                       "missing_items": {k: v for k, v in
                                         missing_item_rules(config["instruments"]).items()
-                                        if k in audited_subscales()}},
+                                        if k in AUDITED}},
         log:
             R("logs/audit.log"),
         threads: 1
@@ -37,7 +40,7 @@ if PUBLISHED:
             values=R("values/values.json"),
             passed=VALIDATED,
             audit=R("reproduction/audit.csv"),
-            code=code("reproduction.py", "paper.py", "audit.py", "stats.py"),
+            code=code("reproduction.py", "publication.py", "audit.py", "stats.py") + study_code(),
         output:
             R("reproduction/comparison.csv"),
         log:
@@ -48,4 +51,4 @@ if PUBLISHED:
         run:
             require_passed()
             steps.reproduction(input.published, input.values, input.audit, output[0],
-                               log_file=log[0])
+                               package=STUDY_PACKAGE, log_file=log[0])

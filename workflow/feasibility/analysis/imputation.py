@@ -47,9 +47,39 @@ def _lstsq(x: np.ndarray, y: np.ndarray):
     return beta, inv
 
 
+def identifiable(x_obs: np.ndarray) -> np.ndarray:
+    """The columns of a predictor matrix that the observed rows identify (mice's
+    ``remove.lindep``): the intercept (column 0), then each column that is not constant
+    among those rows and not a linear combination of the columns kept before it. A site's
+    indicator with no observed record in the arm, or indicators that add up to the
+    intercept there, would otherwise get a coefficient that only the ridge bounds (a
+    variance of about 1e5 times the residual one), and the values imputed for that site's
+    records would be drawn far outside the measure's range. A full-rank matrix keeps every
+    column (the draws are those of the full model)."""
+    p = x_obs.shape[1]
+    if p <= 1:
+        return np.arange(p)
+    xtx = x_obs.T @ x_obs
+    if np.linalg.matrix_rank(xtx) == p and np.ptp(x_obs[:, 1:], axis=0).min() > 0:
+        return np.arange(p)
+    scale = np.sqrt(np.diag(xtx))
+    keep = [0]
+    for j in range(1, p):
+        if scale[j] == 0 or np.ptp(x_obs[:, j]) == 0:
+            continue
+        trial = keep + [j]
+        corr = xtx[np.ix_(trial, trial)] / np.outer(scale[trial], scale[trial])
+        if np.linalg.matrix_rank(corr, tol=1e-10) == len(trial):
+            keep.append(j)
+    return np.asarray(keep)
+
+
 def draw_norm(x_obs, y_obs, x_mis, rng):
-    """mice's ``norm``: a Bayesian linear-regression draw; returns (mean, noise) of the
-    imputed values."""
+    """mice's ``norm``: a Bayesian linear-regression draw (over the :func:`identifiable`
+    columns); returns (mean, noise) of the imputed values."""
+    cols = identifiable(x_obs)
+    if len(cols) < x_obs.shape[1]:
+        x_obs, x_mis = x_obs[:, cols], x_mis[:, cols]
     beta, inv = _lstsq(x_obs, y_obs)
     resid = y_obs - x_obs @ beta
     df = max(len(y_obs) - x_obs.shape[1], 1)
@@ -79,7 +109,11 @@ def logistic_irls(x, y, iterations: int = 12):
 
 def draw_logreg(x_obs, y_obs, x_mis, rng):
     """mice's ``logreg``: coefficients drawn from the fit's normal approximation; returns
-    (linear predictor, uniform) of the imputed values (imputed: uniform < expit(eta))."""
+    (linear predictor, uniform) of the imputed values (imputed: uniform < expit(eta));
+    over the :func:`identifiable` columns."""
+    cols = identifiable(x_obs)
+    if len(cols) < x_obs.shape[1]:
+        x_obs, x_mis = x_obs[:, cols], x_mis[:, cols]
     beta, cov = logistic_irls(x_obs, y_obs)
     chol = np.linalg.cholesky(cov + 1e-12 * np.eye(len(cov)))
     beta_star = beta + chol @ rng.standard_normal(len(beta))
@@ -207,4 +241,4 @@ def pool(estimates, variances, confidence: float = 0.95, df_complete: float = ma
 
 
 __all__ = ["Imputed", "chained", "impute_by_arm", "delta_outcome", "pool", "Pooled",
-           "draw_norm", "draw_logreg", "logistic_irls"]
+           "draw_norm", "draw_logreg", "logistic_irls", "identifiable"]

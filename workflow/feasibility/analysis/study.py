@@ -69,6 +69,14 @@ def _code(code: Any) -> Any:
         return text
 
 
+def _keyed(frame: pd.DataFrame, record_id_field: str) -> pd.DataFrame:
+    """A validated table keyed as the analysis keys it: the record ID, which the validated
+    files hold under its project's own name (``record_id_field``), as ``record_id``."""
+    if record_id_field != "record_id" and record_id_field in frame.columns:
+        return frame.rename(columns={record_id_field: "record_id"})
+    return frame
+
+
 class Codebook:
     """The project's metadata (``codebook.json``)."""
 
@@ -189,10 +197,10 @@ class StudyData:
         forms = {}
         for form in book.forms:
             path = folder / f"{form}.parquet"
-            if path.exists():
-                forms[form] = pd.read_parquet(path)
+            if path.exists():       # the record ID under its project's name, keyed as record_id here
+                forms[form] = _keyed(pd.read_parquet(path), book.record_id_field)
         missing = folder / "missing_codes.parquet"
-        return cls(book, forms, pd.read_parquet(missing) if missing.exists() else None)
+        return cls(book, forms, _keyed(pd.read_parquet(missing), book.record_id_field) if missing.exists() else None)
 
     @classmethod
     def from_frames(cls, codebook: Mapping, forms: Mapping[str, pd.DataFrame]) -> "StudyData":

@@ -22,7 +22,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from feasibility.crf import EVENTS, TIMEPOINTS
 from feasibility import escape
 from feasibility.io import write_bytes, write_text
 
@@ -64,10 +63,6 @@ STYLE: dict[str, object] = {
     # (feasibility.escape); no figure draws mathematics
     "text.parse_math": False,
 }
-
-FOLLOW_UP_TIMEPOINTS = ("week6", "week14", "month6")
-# "week6" -> "6 weeks", from the CRF's event names
-TIMEPOINT_LABELS: dict[str, str] = {tp: EVENTS[event] for event, tp in TIMEPOINTS.items()}
 
 # Okabe-Ito colours (safe for colour-blind readers); every figure also separates
 # series by line style or marker so that it reads in greyscale.

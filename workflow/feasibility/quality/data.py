@@ -46,6 +46,8 @@ class QualityData:
              provenance: str | Path | None = None) -> "QualityData":
         """Read ``results/<id>/validated/`` (and the validation report's JSON, when given; and the
         data's ``provenance.json``, when given: synthetic or dummy data say so)."""
+        from feasibility.redcap.output import own_record_id
+
         folder = Path(folder)
         book = json.loads((folder / "codebook.json").read_text(encoding="utf-8"))
         tables = {}
@@ -53,9 +55,10 @@ class QualityData:
             path = folder / f"{form['name']}.parquet"
             if not path.is_file():
                 raise FileNotFoundError(f"{path}: the validated table of form {form['name']} is missing")
-            tables[form["name"]] = pd.read_parquet(path)
+            tables[form["name"]] = own_record_id(pd.read_parquet(path), book.get("record_id_field"))
         missing_path = folder / "missing_codes.parquet"
-        missing = pd.read_parquet(missing_path) if missing_path.is_file() else None
+        missing = (own_record_id(pd.read_parquet(missing_path), book.get("record_id_field"))
+                   if missing_path.is_file() else None)
         report = (json.loads(Path(validation_report).read_text(encoding="utf-8"))
                   if validation_report is not None else None)
         from feasibility.provenance import read_provenance
@@ -65,7 +68,7 @@ class QualityData:
     def from_result(cls, result) -> "QualityData":
         """From a ``feasibility.redcap.Result`` in memory (what ``write_validated`` would write)."""
         from feasibility.redcap.output import codebook, report_dict
-        book = codebook(result.project, result.derived, result.dropped)
+        book = codebook(result.project, result.derived, result.dropped, result.labels)
         tables = {k: v.reset_index(drop=True) for k, v in result.tables.items()}
         return cls(book, tables, _missing_frame(result.missing), report_dict(result))
 

@@ -62,8 +62,9 @@ def _cell_text(fig: Figure, row, width_in: float) -> str:
 
 def draw_completeness(data: QualityData, status: pd.DataFrame | None = None, *,
                       by_site: pd.DataFrame | None = None) -> Figure:
-    """Forms (rows) by events (columns), one panel per arm, shaded by the share of records
-    with data at the event whose form is Complete; forms not designated for an event hatched.
+    """Forms (rows) by events (columns), one panel per arm, shaded by the share of the records
+    expected to complete the form at the event (:func:`feasibility.quality.counts.
+    completion_status`) whose form is Complete; forms not designated for an event hatched.
     With ``by_site`` (:func:`feasibility.quality.counts.completion_by_site`): the small
     multiples of :func:`draw_completeness_by_site`."""
     if by_site is not None:
@@ -122,7 +123,7 @@ SITE_CELL_H = 0.15        # inches a form's row in a small panel
 
 def draw_completeness_by_site(data: QualityData, by_site: pd.DataFrame) -> Figure:
     """Small multiples: one heat map per data access group (forms by events, shaded by the share
-    of the site's records with data at the event whose form is Complete), in rows of
+    of the site's records expected at the event whose form is Complete), in rows of
     :data:`SITE_COLUMNS`; form labels on the left of each row, event labels below each column.
     No numbers in the cells: the table beside the figure gives them."""
     sites = list(dict.fromkeys(by_site["site"]))
@@ -241,12 +242,12 @@ def _legend(fig: Figure, cmap, norm, height: float, kinds: dict[str, bool]) -> N
     bar.set_yticks([])
     bar.set_xticks([0, 0.25, 0.5, 0.75, 1], labels=["0%", "25%", "50%", "75%", "100%"], fontsize=SMALL_PT)
     bar.tick_params(length=2, pad=1.5)
-    bar.set_title("Complete, share of the records with data at the event", fontsize=SMALL_PT, loc="left", pad=3)
+    bar.set_title("Complete, share of the records expected at the event", fontsize=SMALL_PT, loc="left", pad=3)
     handles = []
     if kinds.get("not designated"):
         handles.append(Patch(facecolor=NOT_DESIGNATED, edgecolor="0.65", hatch="////", label="Form not designated"))
     if kinds.get("no records"):
-        handles.append(Patch(facecolor="white", edgecolor="0.65", label="– no records at the event"))
+        handles.append(Patch(facecolor="white", edgecolor="0.65", label="– no records expected at the event"))
     if handles:
         fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.5, 0.12 / height), frameon=False,
                    fontsize=SMALL_PT, handlelength=1.6, ncols=1)
@@ -262,13 +263,14 @@ def completeness_alt_text(data: QualityData, status: pd.DataFrame) -> str:
             if not r.designated:
                 continue
             if not r.records:
-                cells.append(f"{where}: no records at the event")
+                cells.append(f"{where}: no records expected at the event")
             else:
                 cells.append(f"{where}: {int(r.complete)} of {int(r.records)} complete "
                              f"({r.proportion_complete:.0%})")
         parts.append(head + "; ".join(cells))
-    return ("Heat map of form completion, forms by event, shaded by the share of the records with data "
-            "at the event whose form is Complete (darker is fewer); forms not designated for an event are "
+    return ("Heat map of form completion, forms by event, shaded by the share of the records expected to "
+            "complete the form at the event (with data there; a conditional form only where its branching logic "
+            "shows a field) whose form is Complete (darker is fewer); forms not designated for an event are "
             "hatched. " + ". ".join(parts) + ".")
 
 
@@ -284,12 +286,13 @@ def completeness_sites_alt_text(data: QualityData, by_site: pd.DataFrame) -> str
     parts = []
     for site in dict.fromkeys(by_site["site"]):
         cells = [f"{data.form_label(r.form)} at {data.event_label(r.event)}: "
-                 + (f"{int(r.complete)} of {int(r.records)} complete" if r.records else "no records at the event")
+                 + (f"{int(r.complete)} of {int(r.records)} complete" if r.records else "no records expected at the event")
                  for r in by_site[by_site["site"] == site].itertuples(index=False) if r.designated]
         parts.append(f"{site}: " + "; ".join(cells))
     return ("Small multiples, one heat map per data access group: forms by event, shaded by the share of the "
-            "site's records with data at the event whose form is Complete (darker is fewer); forms not designated "
-            "for an event are hatched. " + ". ".join(parts) + ".")
+            "site's records expected to complete the form at the event (with data there; a conditional form only "
+            "where its branching logic shows a field) whose form is Complete (darker is fewer); forms not "
+            "designated for an event are hatched. " + ". ".join(parts) + ".")
 
 
 def make_completeness_by_site(data: QualityData, svg_path: str | os.PathLike, png_path: str | os.PathLike,

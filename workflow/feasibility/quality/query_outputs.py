@@ -101,7 +101,7 @@ def write_queries(data: QualityData, settings: QualitySettings, caption: Caption
     t, notes = tracked_queries(data, settings, history)
     rows = all_rows(t)
     meta = workbook_meta(data, settings, t)
-    write_csv(csv, rows)
+    write_csv(csv, rows.rename(columns={"record_id": data.codebook.get("record_id_field") or "record_id"}))
     write_parquet(parquet, rows.astype("string"))
     write_workbook(xlsx, t.queries, t.resolved, meta)
     queries_table(data, caption, t, notes).write(table_html, table_csv)

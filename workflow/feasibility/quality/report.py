@@ -114,8 +114,9 @@ def _figure_block(build: Path, svg: str | os.PathLike, caption: Caption, data: Q
 
 
 def _long_date(iso: str | None) -> str:
-    if not iso:
-        return "an unknown date"
+    if not iso:      # never the day of the run (issue 25.7)
+        return ("an unknown date (neither REDCap's file name, nor the project XML's creation time, nor the study "
+                "file's validation.export_date gives it)")
     d = date.fromisoformat(iso)
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
@@ -149,6 +150,9 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
             f"The project has {len(data.forms)} instrument{'s' * (len(data.forms) != 1)} and {n_fields} "
             f"field{'s' * (n_fields != 1)}. {design}. The export holds {n_records:,} "
             f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
+    if n_records == 0:      # a project with no records yet still gets its structure and codebook (issue 25.9)
+        text.append("**The export holds no records**: this report shows the project's structure (instruments"
+                    + (", events" if data.longitudinal else "") + " and codebook) only.")
     v = data.validation
     if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
         text.append(f"The data were {escape.markdown(v['pull']['described'])}.")
@@ -183,7 +187,9 @@ def write_includes(build: str | os.PathLike, data: QualityData, settings: Qualit
     put("quality_summary.md", summary_markdown(data, settings))
     put("quality_records.md", _table_block(files["records"]))
     put("quality_completion.md", "Each form's completion status, as REDCap records it (Incomplete, Unverified, "
-                                 "Complete), for the records with data at each event.\n\n"
+                                 "Complete), for the records expected to complete each form at each event: those with data at "
+                                 "the event, and for a conditional form (one whose every field has branching logic) only "
+                                 "those for whom its logic shows a field.\n\n"
         + _figure_block(build, files["completeness"], caps["completeness"], data) + "\n"
         + _table_block(files["completion"])
         + "\nThe same shares for each data access group, over the group's own records.\n\n"

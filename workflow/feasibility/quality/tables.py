@@ -76,6 +76,8 @@ def _source_note(data: QualityData) -> str:
         parts[0] += f" {export['export']}"
     if export.get("export_date"):
         parts[0] += f" (exported {export['export_date']})"
+    elif export.get("export"):
+        parts[0] += " (export date unknown)"
     note = parts[0] + ". Counts only: no record ID or identifier is shown."
     return f"{synthetic_note(data)} Made from the{note[len('Source: the'):]}" if data.synthetic else note
 
@@ -147,19 +149,24 @@ def completion_table(data: QualityData, caption: Caption, status: pd.DataFrame |
     status = completion_status(data) if status is None else status
     cells = completion_cells(data, status)
     keys = list(dict.fromkeys(cells["column"]))
-    columns = {k: STATUS_COLUMNS.get(k, "Instances") for k in keys}
+    columns = {k: STATUS_COLUMNS.get(k, {"not_expected": "Not expected"}.get(k, "Instances")) for k in keys}
     gt = build_gt(cells, table_id=_html_id(COMPLETION_TABLE), title=caption.title, label=caption.label, columns=columns,
                   value_label="n (%)", stub_label="Form")
     gt = _thousands(gt, cells)
     if "instances" in keys:
         gt = gt.cols_label(instances__v0="n")
+    if "not_expected" in keys:
+        gt = gt.cols_label(not_expected__v0="n")
     if data.longitudinal:
-        notes = ["Percentages of the records with data at the event (in brackets): records with a value or a "
-                 "status of Unverified or Complete in any form there."]
+        notes = ["Percentages of the records expected to complete the form at the event: the records with data "
+                 "at the event (in brackets: a value or a status of Unverified or Complete in any form there)"
+                 + (", less those not expected." if "not_expected" in keys else ".")]
     else:
-        n = int(status["records"].max()) if len(status) else 0
-        notes = [f"Percentages of the {counted(n, 'record')}."]
-    notes.append("No data: no row of the form for a record that has data at the event (a form saved as "
+        n = int(status["with_data"].max()) if len(status) else 0
+        notes = [f"Percentages of the {counted(n, 'record')}"
+                 + (" expected to complete the form." if "not_expected" in keys else ".")]
+    notes.append(_expected_note(data, status))
+    notes.append("No data: no row of the form for a record that is expected to complete it (a form saved as "
                  "Incomplete with every field blank is no data, as in REDCap's record status dashboard).")
     if status["repeating"].any():
         notes.append("A repeating form counts each record once, by its least complete instance; Instances "
@@ -170,6 +177,21 @@ def completion_table(data: QualityData, caption: Caption, status: pd.DataFrame |
         gt = gt.tab_source_note(note)
     gt = gt.tab_source_note(_source_note(data))
     return QualityTable(COMPLETION_TABLE, caption, cells, _left_stub(gt, _html_id(COMPLETION_TABLE)))
+
+
+def _expected_note(data: QualityData, status: pd.DataFrame) -> str:
+    """What "expected" means for the completion tables and figures (issue 24.4)."""
+    from .counts import conditional_forms
+    forms = conditional_forms(data)
+    if not forms:
+        return ("Expected: every record with data at an event for which the form is designated (no form is "
+                "conditional: none has branching logic on every field).")
+    shown = status[status["designated"].astype(bool)]
+    left = shown.groupby("form")["not_expected"].sum()
+    names = [f"{data.form_label(f)} ({int(left.get(f, 0)):,} not expected)" for f in forms]
+    return ("Expected: a record with data at an event for which the form is designated. A conditional form "
+            "(every field with branching logic) is expected only where at least one of its fields is shown on "
+            "the record's data at the event, or where the record has a row of it: " + "; ".join(names) + ".")
 
 
 def completion_site_table(data: QualityData, caption: Caption, by_site: pd.DataFrame | None = None,
@@ -185,9 +207,11 @@ def completion_site_table(data: QualityData, caption: Caption, by_site: pd.DataF
     if data.has_dags:
         gt = gt.tab_spanner(label="Data access group", spanners=sites, id="sites")
     gt = gt.tab_source_note(
-        "Records whose form is Complete, n (%) of the site's records with data at the event (records with a "
-        "value or a status of Unverified or Complete in any form there); forms not designated for an event are "
-        "not listed" + (f"; {figure_label} draws the same shares." if figure_label else "."))
+        "Records whose form is Complete, n (%) of the site's records expected to complete it at the event (records "
+        "with a value or a status of Unverified or Complete in any form there, less those for whom a conditional "
+        "form is not expected); forms not designated for an event are not listed"
+        + (f"; {figure_label} draws the same shares." if figure_label else "."))
+    gt = gt.tab_source_note(_expected_note(data, by_site))
     if not data.has_dags:
         gt = gt.tab_source_note("The project has no data access groups: one column, every record.")
     gt = gt.tab_source_note(_source_note(data))

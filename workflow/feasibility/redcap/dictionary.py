@@ -172,7 +172,8 @@ def read_dictionary(path: str | Path, limits: Limits | None = None, *, no_identi
     The ``Identifier?`` column is required: without it nothing tells which fields to drop,
     so the dictionary is refused unless the study file says the project has no identifiers
     (``no_identifiers``, the study file's ``redcap.no_identifiers: true``)."""
-    t, failures = read_csv_text(Path(path), "data dictionary", limits, max_columns=MAX_DICTIONARY_COLUMNS)
+    t, failures = read_csv_text(Path(path), "data dictionary", limits, max_columns=MAX_DICTIONARY_COLUMNS,
+                                spreadsheet=True)
     if t is None:
         return None, [], failures
     mapping, form_name, more = _canonical_header(t, "data dictionary")
@@ -194,7 +195,9 @@ def read_dictionary(path: str | Path, limits: Limits | None = None, *, no_identi
     col = {api: raw[h] for h, api in mapping.items()}
     n = len(t)
     get = {k: col.get(k, [""] * n) for k in API_COLUMNS}
-    if n == 0:
+    # Rows blank in every cell (a spreadsheet's re-save keeps thousands of them) are no fields.
+    blank_rows = {i for i in range(n) if not any((get[k][i] or "").strip() for k in API_COLUMNS)}
+    if n == len(blank_rows):
         return None, notes, failures + [fail(t.name, "the data dictionary has a header but no fields")]
     fields: list[Field] = []
     seen: dict[str, int] = {}
@@ -202,6 +205,8 @@ def read_dictionary(path: str | Path, limits: Limits | None = None, *, no_identi
     unknown_validation: dict[str, list[str]] = {}
     name = t.name
     for i in range(n):
+        if i in blank_rows:
+            continue
         line = int(t.lines[i])
         cell = {k: (get[k][i] or "") for k in API_COLUMNS}
         fname = cell["field_name"].strip()
@@ -256,9 +261,8 @@ def read_dictionary(path: str | Path, limits: Limits | None = None, *, no_identi
                 bad(f"{ftype} field has no choices")
                 continue
             shared = shared_labels(choices)
-            if shared:
-                bad(shared, value=choices_text)
-                continue
+            if shared:      # REDCap allows it: a warning, the codes stay apart
+                bad(shared, value=choices_text, severity="warning")
             big = oversized_code(choices) if ftype != "checkbox" else None
             if big is not None:
                 bad(oversized_code_rule(big), value=big)
@@ -357,7 +361,8 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
                       ) -> tuple[list[tuple[int, str, str]] | None, list[str], list[Failure]]:
     """(arm, event, form) rows of REDCap's instrument designations; ``events``, when the
     project's events are known (the API's events export), are the only events allowed."""
-    t, failures = read_csv_text(Path(path), "instrument designations", limits, max_columns=MAX_DICTIONARY_COLUMNS)
+    t, failures = read_csv_text(Path(path), "instrument designations", limits, max_columns=MAX_DICTIONARY_COLUMNS,
+                                spreadsheet=True)
     if t is None:
         return None, [], failures
     name = t.name
@@ -373,6 +378,8 @@ def read_designations(path: str | Path, forms: set[str], limits: Limits | None =
     for i in range(len(t)):
         line = int(t.lines[i])
         arm_text, event, form = (cells[c][i].strip() for c in DESIGNATION_COLUMNS)
+        if not (arm_text or event or form):
+            continue                # a blank row (a spreadsheet's re-save)
         if not re.fullmatch(r"\d+", arm_text):
             failures.append(fail(name, "arm_num is not a whole number", line=line, event=event, value=arm_text))
             continue
@@ -407,7 +414,8 @@ def read_events(path: str | Path, limits: Limits | None = None
                 ) -> tuple[dict[str, tuple[str, int, float | None]] | None, list[Failure]]:
     """Event labels from the API's events export (``event_name, arm_num, unique_event_name,
     custom_event_label, event_id, days_offset, offset_min, offset_max``)."""
-    t, failures = read_csv_text(Path(path), "events file", limits, max_columns=MAX_DICTIONARY_COLUMNS)
+    t, failures = read_csv_text(Path(path), "events file", limits, max_columns=MAX_DICTIONARY_COLUMNS,
+                                spreadsheet=True)
     if t is None:
         return None, failures
     if not {"event_name", "arm_num", "unique_event_name"} <= set(t.header):
@@ -416,6 +424,8 @@ def read_events(path: str | Path, limits: Limits | None = None
     cells = _cells(t)
     out = {}
     for i in range(len(t)):
+        if not any(cells[h][i].strip() for h in t.header):
+            continue                # a blank row (a spreadsheet's re-save)
         offset = cells.get("days_offset", [""] * len(t))[i].strip()
         try:
             out[cells["unique_event_name"][i].strip()] = (cells["event_name"][i].strip(),

@@ -230,11 +230,14 @@ def parse_header(text: str, name: str, what: str, max_columns: int | None = None
 
 
 def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_hook=None,
-                  max_columns: int | None = None) -> tuple[TextTable | None, list[Failure]]:
+                  max_columns: int | None = None, spreadsheet: bool = False
+                  ) -> tuple[TextTable | None, list[Failure]]:
     """A CSV file as text cells and record lines, or None and the failures that say why.
     ``header_hook(header, name)`` may recognise the file from its header alone (a labels
     export) and return the one failure that says so; a header of more than ``max_columns``
-    cells is refused at once."""
+    cells is refused at once. ``spreadsheet``: the file may have been re-saved by a
+    spreadsheet (a data dictionary): empty header cells at the end of the line, whose
+    columns are empty on every row, are dropped silently (:func:`_drop_empty_tail`)."""
     limits = limits or Limits()
     path = Path(path)
     name = path.name
@@ -248,6 +251,9 @@ def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_ho
     if not text.strip():
         return None, [fail(name, f"{what} is empty (no header, no rows)")]
     header, failures = parse_header(text, name, what, max_columns)
+    full_header = header
+    if spreadsheet and header is not None:
+        header, failures = _empty_tail(header, failures)
     if header is not None and header_hook is not None:
         found = header_hook(header, name)
         if found is not None:
@@ -257,14 +263,44 @@ def read_csv_text(path: Path, what: str, limits: Limits | None = None, header_ho
     starts, crlf = _record_starts(text)
     if crlf:
         notes.append("CRLF line ends")
-    table = _arrow_parse(text, header)
+    table = _arrow_parse(text, full_header)
     if table is None or table.num_rows != len(starts) - 1:
-        table, lines, more = _python_parse(text, header, name, limits)
+        table, lines, more = _python_parse(text, full_header, name, limits)
         failures += more
     else:
         lines = starts[1:]
+    if len(full_header) > len(header):
+        table, more = _drop_empty_tail(table, header, lines, name)
+        failures += more
     failures += _long_cells(table, header, lines, name, limits)
     return TextTable(path, header, table, lines, notes), failures
+
+
+def _empty_tail(header: list[str], failures: list[Failure]) -> tuple[list[str], list[Failure]]:
+    """The header without its empty cells at the end (a spreadsheet's re-save writes them for
+    columns it once saw in use), and the failures without those that named them."""
+    keep = len(header)
+    while keep > 1 and header[keep - 1] == "":
+        keep -= 1
+    if keep == len(header):
+        return header, failures
+    dropped = {f"column {i}" for i in range(keep + 1, len(header) + 1)}
+    return header[:keep], [f for f in failures if not (f.line == 1 and f.field in dropped)]
+
+
+def _drop_empty_tail(table: pa.Table, header: list[str], lines: np.ndarray, name: str
+                     ) -> tuple[pa.Table, list[Failure]]:
+    """The table without its unnamed trailing columns; a value in one is a failure (data in
+    a column no header names), at its line."""
+    failures = []
+    for i in range(len(header), table.num_columns):
+        col = table.column(i)
+        filled = pc.not_equal(pc.utf8_trim_whitespace(col), "").to_numpy(zero_copy_only=False)
+        for r in np.flatnonzero(filled)[:MAX_PER_RULE]:
+            failures.append(fail(name, f"column {i + 1} has no header but holds a value", line=int(lines[r]),
+                                 field=f"column {i + 1}", value=col[int(r)].as_py()))
+    table = table.select(list(range(len(header)))).rename_columns(header)
+    return table, failures
 
 
 def _arrow_parse(text: str, header: list[str]) -> pa.Table | None:
@@ -325,7 +361,7 @@ def _python_parse(text: str, header: list[str], name: str, limits: Limits
         failures.append(Failure(file=name, rule=f"ragged rows: {ragged - MAX_PER_RULE:,} more rows whose number of "
                                                 f"cells is not the header's {len(header)} (only the first "
                                                 f"{MAX_PER_RULE:,} are listed)"))
-    table = pa.table({h: pa.array(c, type=pa.string()) for h, c in zip(header, columns)})
+    table = pa.Table.from_arrays([pa.array(c, type=pa.string()) for c in columns], names=header)
     return table, np.asarray(lines, dtype=np.int64), failures
 
 

@@ -162,8 +162,8 @@ def shared_labels(choices) -> str | None:
     for code, label in choices:
         key = " ".join(label.split()).casefold()
         if key and key in seen:
-            return (f"two choices share the label '{label.strip()}' (codes {seen[key]} and {code}): a table "
-                    "by label would count them as one")
+            return (f"two choices share the label '{label.strip()}' (codes {seen[key]} and {code}): REDCap "
+                    "allows it, but a table by label would show them as one")
         seen.setdefault(key, code)
     return None
 
@@ -294,6 +294,7 @@ class Project:
     title: str = ""
     sources: tuple[str, ...] = ()                     # file names the metadata came from
     notes: tuple[str, ...] = ()                       # what could not be used, listed once
+    created: str = ""                                 # the project XML's ODM CreationDateTime, as written
 
     @property
     def longitudinal(self) -> bool:

@@ -17,7 +17,7 @@ import pandas as pd
 from .. import io as fio
 from .messages import FAILURE_COLUMNS, summary
 from .model import Project
-from .tidy import MISSING_COLUMNS
+from .tidy import MISSING_COLUMNS, RECORD_ID
 from .validate import Result
 
 
@@ -29,8 +29,9 @@ def plain(text: str) -> str:
 
 
 def codebook(project: Project, derived: dict[str, list[str]] | None = None,
-             dropped: list[str] | None = None) -> dict:
-    """The Project as ``codebook.json`` (DESIGN.md)."""
+             dropped: list[str] | None = None, labels: dict[str, str] | None = None) -> dict:
+    """The Project as ``codebook.json`` (DESIGN.md); with ``labels`` (field -> its label
+    column, ``validation.labels``), each field names its ``label_column``."""
     derived = derived or {}
     dropped = set(dropped or [])
     rep = project.repeating
@@ -43,12 +44,14 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
             "identifier": f.identifier, "required": f.required, "branching": f.branching or None,
             "annotation": f.annotation or None,
             "export_columns": list(f.export_columns),
-            "columns": [] if f.name in dropped else (["record_id"] if f.name == project.record_id_field
-                                                      else list(f.export_columns)),
+            "columns": [] if f.name in dropped else list(f.export_columns),   # the record ID under its own name
             "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
             "calculation": f.calculation or None,
         })
-    return {
+    if labels:
+        for f in fields:
+            f["label_column"] = labels.get(f["name"])
+    book = {
         "title": project.title or None,
         "sources": list(project.sources),
         "record_id_field": project.record_id_field,
@@ -67,6 +70,9 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
         "missing_data_codes": [[c, label] for c, label in project.missing_data_codes],
         "identifiers_dropped": sorted(dropped),
     }
+    if labels:
+        book["labels"] = True
+    return book
 
 
 def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
@@ -78,27 +84,38 @@ def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_validated(result: Result, folder: str | Path) -> list[Path]:
-    """Write ``<form>.parquet``, ``codebook.json`` and ``missing_codes.parquet``. Refuses a
-    result with errors: no validated data exist for data that fail validation."""
+    """Write ``<form>.parquet``, ``codebook.json`` and ``missing_codes.parquet``, the record
+    ID under its project's own name (``codebook.json``'s ``record_id_field``; readers key
+    their tables by it with :func:`own_record_id`). Refuses a result with errors: no
+    validated data exist for data that fail validation."""
     if not result.ok:
         raise ValueError(f"validation failed ({len(result.errors)} error(s)); nothing written")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    own = {RECORD_ID: result.project.record_id_field}      # the record ID keeps its project's name (issue 25.8)
     for form in result.project.forms:
         path = folder / f"{form.name}.parquet"
-        fio.write_parquet(path, _for_parquet(result.tables[form.name]))
+        fio.write_parquet(path, _for_parquet(result.tables[form.name]).rename(columns=own))
         written.append(path)
     path = folder / "codebook.json"
-    fio.write_json(path, codebook(result.project, result.derived, result.dropped))
+    fio.write_json(path, codebook(result.project, result.derived, result.dropped, result.labels))
     written.append(path)
     missing = result.missing.drop(columns=["line"], errors="ignore")
     missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",
                               "field": "string", "code": "string", "redcap_repeat_instance": "Int64"})
     path = folder / "missing_codes.parquet"
-    fio.write_parquet(path, _for_parquet(missing[MISSING_COLUMNS]))
+    fio.write_parquet(path, _for_parquet(missing[MISSING_COLUMNS]).rename(columns=own))
     written.append(path)
     return written
+
+
+def own_record_id(frame: pd.DataFrame, record_id_field: str | None) -> pd.DataFrame:
+    """A validated table as the readers key it: its record ID column (the project's own name,
+    ``record_id_field``) as ``record_id``."""
+    if record_id_field and record_id_field != RECORD_ID and record_id_field in frame.columns:
+        return frame.rename(columns={record_id_field: RECORD_ID})
+    return frame
 
 
 def missing_summary(result: Result) -> pd.DataFrame:
@@ -170,5 +187,5 @@ def console(result: Result, first: int = 20) -> str:
     return summary(result.failures, first)
 
 
-__all__ = ["write_validated", "write_report", "codebook", "report_dict", "report_markdown", "missing_summary",
+__all__ = ["own_record_id", "write_validated", "write_report", "codebook", "report_dict", "report_markdown", "missing_summary",
            "console", "plain"]

@@ -158,8 +158,18 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
                                 max_columns=len(expected) + EXTRA_COLUMNS)
     if t is None:
         return None, failures
+    return records_from_table(t, failures, project, export_date=export_date or export_date_from_name(path),
+                              described=describe(t))
+
+
+def records_from_table(t: TextTable, failures: list[Failure], project: Project, *, export_date: date | None = None,
+                       described: str = "") -> tuple[Records | None, list[Failure]]:
+    """Records from the export's text cells (a CSV file's, or the project XML's ClinicalData
+    laid out as REDCap's export, :func:`feasibility.redcap.xml.read_clinical_data`), its
+    columns checked against the project."""
+    expected = expected_columns(project)
     name = t.name
-    notes = [f"{name}: {len(t):,} rows" + f" ({describe(t)})"]
+    notes = [f"{name}: {len(t):,} rows" + (f" ({described})" if described else "")]
     labels = _label_values(t)
     if labels is not None:
         return None, failures + [labels]
@@ -206,8 +216,7 @@ def read_records(path: str | Path, project: Project, *, limits: Limits | None = 
                                        "dictionary has it)", line=1, field=col))
     if len(t) == 0:
         failures.append(fail(name, "the export has a header but no records"))
-    when = export_date or export_date_from_name(path)
-    return Records(t, project, columns, when, notes), failures
+    return Records(t, project, columns, export_date, notes), failures
 
 
 def infer_repeating(records: Records) -> tuple[Repeating, list[str]]:

@@ -399,6 +399,8 @@ def _date_order(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
 
 
 def _not_after_export(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
+    if export_date is None:        # unknown: not checked (validation notes it), never against the run date
+        return []
     p = data.project
     names = rule.get("fields") or [f.name for f in p.fields if f.kind in ("date", "datetime")]
     limit = pd.Timestamp(datetime.combine(export_date, time.max))
@@ -428,7 +430,7 @@ def _one_row(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
         out.append(fail(data.file, _label(rule, rid, f"a second row of form {rule['form']} for this record"
                                           + (" and event" if EVENT in df else "")
                                           + f" (first on line {int(first[i])}); one is expected"),
-                        field=RECORD_ID, value=w["record"], severity=severity, **w))
+                        field=data.project.record_id_field, value=w["record"], severity=severity, **w))
     return out
 
 

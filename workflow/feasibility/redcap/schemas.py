@@ -65,10 +65,12 @@ class CheckMeta:
     rule: str
 
 
-def _limit(value, kind: str, today: date):
+def _limit(value, kind: str, today: date | None):
     if value is None:
         return None
     if isinstance(value, str):          # today / now
+        if today is None:               # the export date is unknown: not checked (never the run date)
+            return None
         value = datetime.combine(today, datetime.max.time()) if kind == "datetime" or value == "now" else today
     if kind in ("date", "datetime"):
         return pd.Timestamp(value)
@@ -112,7 +114,6 @@ def _field_columns(f: Field, project: Project, today: date, out: dict, range_che
 def form_schema(project: Project, form: str, *, today: date | None = None
                 ) -> tuple[pa.DataFrameSchema, dict[str, CheckMeta]]:
     """The schema of one form's tidy table, and what each of its dataframe checks means."""
-    today = today or date.today()
     cols: dict[str, pa.Column] = {RECORD_ID: pa.Column(STRING, nullable=False)}
     key = [RECORD_ID]
     meta: dict[str, CheckMeta] = {}
@@ -154,11 +155,25 @@ def project_schemas(project: Project, *, today: date | None = None) -> dict[str,
     return {f.name: form_schema(project, f.name, today=today)[0] for f in project.forms}
 
 
+def schema_document(project: Project, form: str, *, today: date | None = None) -> dict:
+    """A form's schema as Pandera's YAML reads it, the record ID under its project's own name
+    (as the validated tables hold it, issue 25.8)."""
+    doc = yaml.safe_load(form_schema(project, form, today=today)[0].to_yaml())
+    own = project.record_id_field
+    if own != RECORD_ID:
+        doc["columns"] = {(own if k == RECORD_ID else k): v for k, v in (doc.get("columns") or {}).items()}
+        for key in ("unique",):
+            if isinstance(doc.get(key), list):
+                doc[key] = [own if c == RECORD_ID else c for c in doc[key]]
+        for col in doc["columns"].values():
+            if isinstance(col, dict) and col.get("title") == RECORD_ID:
+                col["title"] = own
+    return doc
+
+
 def schemas_yaml(project: Project, *, today: date | None = None) -> str:
     """Every form's schema as Pandera YAML, one mapping keyed by form, for review and diff."""
-    docs = {}
-    for form, schema in project_schemas(project, today=today).items():
-        docs[form] = yaml.safe_load(schema.to_yaml())
+    docs = {form.name: schema_document(project, form.name, today=today) for form in project.forms}
     head = (f"# Pandera schemas of the tidy tables, built from {', '.join(project.sources) or 'the project'}\n"
             f"# record ID field: {project.record_id_field}; forms: {len(project.forms)}; "
             f"{'longitudinal, ' + str(len(project.events)) + ' events' if project.longitudinal else 'classic'}\n")
@@ -248,7 +263,8 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
                     if check in meta:
                         field, rule = meta[check].field, meta[check].rule
                     elif check.startswith(("multiple_fields_uniqueness", "field_uniqueness")):
-                        field, rule = RECORD_ID, f"a second row of form {table.form} for a record, event and instance"
+                        field, rule = (project.record_id_field,
+                                       f"a second row of form {table.form} for a record, event and instance")
                     else:
                         field, rule = _rule_for(project, table.form, column, check)
                     extra.append(more_of(file, field, rule, int(len(rows) - MAX_PER_RULE)))
@@ -305,7 +321,7 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
                                   + (f", instance {w['instance']}" if w["instance"] != "" and w["instance"] is not None
                                      and w["instance"] == w["instance"] else "")
                                   + f" (first on line {dup_first.get(line)}); REDCap keeps one per record, event "
-                                    "and instance", field=RECORD_ID, value=w["record"], **w))
+                                    "and instance", field=project.record_id_field, value=w["record"], **w))
             continue
         field, rule = _rule_for(project, table.form, column, check)
         severity = range_severity if ("greater_than" in check or "less_than" in check) and column != REPEAT_INSTANCE \

@@ -31,6 +31,8 @@ import pandas as pd
 from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
+from .hints import identifier_hints
+from .labels import add_labels
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic.calcs import calc_failures, dictionary_failures
 from .logic.data import Lookup, hidden_values
@@ -40,7 +42,7 @@ from .records import Records, infer_repeating, read_records
 from .rules import apply_rules, check_rules
 from .schemas import schema_failures
 from .tidy import FormTable, missingness, tidy_tables
-from .xml import read_project_xml
+from .xml import read_clinical_data, read_project_xml
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Settings:
     """What a study file may say about its REDCap data (``redcap`` and ``validation`` blocks)."""
     missing_data_codes: object = None     # "UNK, Unknown | NASK, Not asked" or [[code, label], ...]
     repeating: dict | None = None         # {instruments: [{form, event}], events: [event]}
-    export_date: date | None = None       # else from the download's file name, else today
+    export_date: date | None = None       # else from the download's file name or the project XML, else unknown
     branching: str = "warning"            # warning | error | ignore
     out_of_range: str = "error"           # validation min/max are soft in REDCap: error | warning
     max_file_mb: float = DEFAULT_MAX_BYTES / 1e6       # MB: 10^6 bytes
@@ -58,6 +60,7 @@ class Settings:
     case_sensitive_ids: bool = False      # record IDs that differ only in case are two records
     data_access_groups: list | None = None   # the study's sites as REDCap data access groups
     no_identifiers: bool = False          # the study file says the project has no identifier fields
+    labels: bool = False                  # the tables also carry labels (feasibility.redcap.labels)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Settings":
@@ -94,6 +97,7 @@ class Result:
     derived: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    labels: dict[str, str] = field(default_factory=dict)     # field -> its label column (settings.labels)
 
     @property
     def ok(self) -> bool:
@@ -152,7 +156,7 @@ def _sorted(failures: list[Failure], records_file: str | None) -> list[Failure]:
     return sorted(capped(unique(failures)), key=key)
 
 
-def validate(records: str | Path, *, dictionary=None, instrument_designations=None, project_xml=None,
+def validate(records: str | Path | None, *, dictionary=None, instrument_designations=None, project_xml=None,
              events=None, settings: Settings | dict | None = None,
              progress: Callable[[str], None] | None = None) -> Result:
     """Validate an all-records export against its project's own metadata."""
@@ -177,7 +181,19 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
         failures += more
         settings_ok &= not errors(more)
-    rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
+    if records is None and project_xml is not None:      # "CDISC ODM project XML with data"
+        rec, more = read_clinical_data(project_xml, project, limits=settings.limits,
+                                       export_date=settings.export_date)
+        if rec is not None:
+            notes.append(f"records: read from the project XML's ClinicalData ({Path(project_xml).name}); no "
+                         "records export was given")
+    elif records is None:
+        rec, more = None, [fail("settings", "no records: give the records export (redcap.records), or the project "
+                                            "XML with its data (redcap.project_xml)")]
+    else:
+        rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
+        if project_xml is not None and any(n.endswith("it holds records too (ClinicalData)") for n in notes):
+            notes.append(f"records: read from {Path(records).name}; the project XML's ClinicalData are not read")
     failures += more
     if rec is None:
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
@@ -191,13 +207,11 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         project = dataclasses.replace(project, repeating=rep)
         rec.project = project
         notes += more_notes
-    export_date = settings.export_date or rec.export_date
+    export_date, source = export_date_of(settings, rec, project)
     if export_date is None:
-        export_date = date.today()
-        notes.append(f"export date: not in the file name nor the settings; today's date ({export_date}) is used")
+        notes.append(f"export date: {UNKNOWN_DATE}")
     else:
-        notes.append(f"export date: {export_date.isoformat()}"
-                     + (" (from the file name)" if settings.export_date is None else " (from the settings)"))
+        notes.append(f"export date: {export_date.isoformat()} ({source})")
     say(f"{rec.file}: {len(rec):,} rows")
     tables, more = tidy_tables(rec, export_date=export_date)
     failures += more
@@ -216,10 +230,18 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         failures += found
         notes += more_notes
     failures += calc_failures(project, tables, rec.file, lookup=lookup)
+    if export_date is None:
+        unchecked = [r.get("id") or r.get("kind") for r in settings.rules if r.get("kind") == "not_after_export"]
+        unchecked += sorted({f.name for f in project.fields if f.min_text.lower() in ("today", "now")
+                             or f.max_text.lower() in ("today", "now")})
+        if unchecked:
+            notes.append("not checked, as the export date is unknown: " + ", ".join(unchecked)
+                         + " (limits of 'today' or the export date)")
     if settings_ok and settings.rules:
         first_lines = _first_lines(tables)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
                                 first_lines=first_lines, lookup=lookup).failures
+    failures += identifier_hints(project, tables, rec.file)
     derived = derive(project, tables, settings.derive) if settings_ok and settings.derive else {}
     dropped = drop_identifiers(project, tables)
     if dropped:
@@ -227,11 +249,38 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     hint = missing_code_hint(f.value for f in errors(failures))
     if hint:
         notes.append(hint)
+    data = {k: t.data for k, t in tables.items()}
+    labelled: dict[str, str] = {}
+    if settings.labels:
+        labelled, more_notes = add_labels(project, data)
+        notes += more_notes
     failures = _sorted(failures, rec.file)
     say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
         f"{len(failures) - len(errors(failures))} warning(s)")
-    return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
-                  list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started)
+    return Result(project, rec, data, missingness(tables), failures, list(dict.fromkeys(notes)), export_date,
+                  derived, dropped, time.perf_counter() - started, labelled)
+
+
+UNKNOWN_DATE = ("unknown (not in REDCap's file name <Project>_DATA_YYYY-MM-DD_HHMM.csv, not in the project XML's "
+                "creation time, not in the study file's validation.export_date)")
+
+
+def export_date_of(settings: Settings, records: Records | None, project: Project | None
+                   ) -> tuple[date | None, str]:
+    """The export's date and where it comes from: the study file, REDCap's download file name,
+    or the project XML's creation time; else None (unknown: never the day of the run)."""
+    if settings.export_date is not None:
+        return settings.export_date, "from the study file"
+    if records is not None and records.export_date is not None:
+        return records.export_date, "from the file name"
+    created = project.created if project is not None else ""
+    try:
+        day = date.fromisoformat(created[:10]) if created else None
+    except ValueError:
+        day = None
+    if day is not None and 1678 <= day.year <= 2261:
+        return day, "from the project XML's creation time"
+    return None, ""
 
 
 def _first_lines(tables: dict[str, FormTable]) -> pd.Series:

@@ -153,7 +153,7 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
     notes = [f"{name}: REDCap project XML" + (f" (REDCap {root.attrs['SourceSystemVersion']})"
                                               if root.attrs.get("SourceSystem") == "REDCap" else "")]
     if root.find("ClinicalData") is not None:
-        notes.append(f"{name}: its ClinicalData are ignored; the records export is the data")
+        notes.append(f"{name}: it holds records too (ClinicalData)")
     gv = study.find("GlobalVariables")
     title = _text(gv.find("StudyName")) if gv else ""
     item_defs = {n.attrs.get("OID"): n for n in mdv.findall("ItemDef")}
@@ -258,7 +258,8 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
     failures += more
     if any(f.severity == "error" for f in failures):
         return None, failures
-    return (dataclasses.replace(project, title=title) if title else project), failures
+    created = root.attrs.get("CreationDateTime", "").strip()
+    return dataclasses.replace(project, title=title or project.title, created=created), failures
 
 
 def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Node], seen: set[str],
@@ -302,9 +303,9 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
             return None, failures, ""
         choices = tuple(pairs)
     shared = shared_labels(choices)
-    if shared:
-        bad(shared, " | ".join(f"{c}, {label}" for c, label in choices))
-        return None, failures, ""
+    if shared:      # REDCap allows it: a warning, the codes stay apart
+        failures.append(fail(file, shared, line=line, field=var,
+                             value=" | ".join(f"{c}, {label}" for c, label in choices), severity="warning"))
     big = oversized_code(choices) if ftype != "checkbox" else None
     if big is not None:
         bad(oversized_code_rule(big), big)
@@ -349,4 +350,99 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
         annotation=a.get("redcap:FieldAnnotation", ""), line=line), failures, unknown
 
 
-__all__ = ["read_project_xml", "parse_xml"]
+def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | None = None,
+                       export_date=None):
+    """The records of REDCap's "CDISC ODM project XML with data", laid out as REDCap's records
+    export (one row per record x event x repeat instance, its columns in REDCap's order):
+    ``ClinicalData/SubjectData@SubjectKey`` (the record; ``redcap:DataAccessGroup``) ->
+    ``StudyEventData`` (``redcap:UniqueEventName``, ``StudyEventRepeatKey`` for a repeating
+    event) -> ``FormData`` (``FormOID`` ``Form.<form>``, ``FormRepeatKey`` for a repeating
+    instrument) -> ``ItemGroupData`` -> ``ItemData@ItemOID`` = ``@Value``. Each row keeps the
+    XML line of its ``StudyEventData`` (a repeating instrument's row: of its ``FormData``), so a
+    failure names the line of the file. A checkbox choice
+    without an ``ItemData`` on a row of its form is unticked (0), as the CSV export writes it.
+    Returns (Records | None, failures); ClinicalData without any SubjectData is a project
+    with no records."""
+    import numpy as np
+    import pyarrow as pa
+
+    from .files import TextTable
+    from .records import (DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT, expected_columns, records_from_table)
+
+    path = Path(path)
+    name = path.name
+    data, failures = read_bytes(path, limits or Limits(), "project XML")
+    if data is None:
+        return None, failures
+    try:
+        root = parse_xml(data)
+    except (xml.parsers.expat.ExpatError, ValueError) as exc:
+        return None, [fail(name, f"not readable XML: {exc}", line=getattr(exc, "lineno", None))]
+    clinical = root.findall("ClinicalData")
+    if not clinical:
+        return None, [fail(name, "no records export is given and the project XML holds no data (no ClinicalData): "
+                                 "download the project XML with its data ('CDISC ODM project XML with data'), or "
+                                 "name the records export (redcap.records)", line=root.line)]
+    expected = expected_columns(project)
+    rid = project.record_id_field
+    rows: dict[tuple, dict[str, str]] = {}
+    lines: dict[tuple, int] = {}
+    forms_in: dict[tuple, set] = {}
+    seen: dict[str, None] = {}
+    has_dag = False
+    for cd in clinical:
+        for subject in cd.findall("SubjectData"):
+            record = subject.attrs.get("SubjectKey", "")
+            dag = subject.attrs.get("redcap:DataAccessGroup")
+            has_dag |= dag is not None
+            for sev in subject.findall("StudyEventData"):
+                event = (sev.attrs.get("redcap:UniqueEventName")
+                         or sev.attrs.get("StudyEventOID", "").removeprefix("Event.")) if project.longitudinal else ""
+                for fd in sev.findall("FormData"):
+                    form = fd.attrs.get("redcap:FormName") or fd.attrs.get("FormOID", "").removeprefix("Form.")
+                    how = project.repeats(form, event)
+                    if how == "instrument":
+                        key = (record, event, form, fd.attrs.get("FormRepeatKey", "1"))
+                    elif how == "event":
+                        key = (record, event, "", sev.attrs.get("StudyEventRepeatKey", "1"))
+                    else:
+                        key = (record, event, "", "")
+                    row = rows.setdefault(key, {rid: record, DAG: dag or ""})
+                    lines.setdefault(key, fd.line if how == "instrument" else sev.line)
+                    forms_in.setdefault(key, set()).add(form)
+                    for item in fd.iter("ItemData"):
+                        oid = item.attrs.get("ItemOID", "")
+                        if oid and oid != rid:
+                            row[oid] = item.attrs.get("Value", item.text)
+                            seen.setdefault(oid, None)
+    optional = {col for col, info in expected.items()
+                if info.kind in ("timestamp", "checkbox_missing") or col in ("redcap_survey_identifier",)}
+    header = [col for col, info in expected.items()
+              if col not in (EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE, DAG) and (col not in optional or col in seen)]
+    system = [EVENT] if project.longitudinal else []
+    if project.repeating is not None and project.repeating.any:
+        system += [REPEAT_INSTRUMENT, REPEAT_INSTANCE]
+    if has_dag:
+        system.append(DAG)
+    header = header[:1] + system + header[1:] + [c for c in seen if c not in expected]
+    unticked = {form.name: [c for f in project.form_fields(form.name) if f.type == "checkbox"
+                            for c in f.export_columns] for form in project.forms}
+    columns: dict[str, list[str]] = {h: [] for h in header}
+    for key, row in rows.items():
+        record, event, instrument, instance = key
+        row = dict(row, **{EVENT: event, REPEAT_INSTRUMENT: instrument, REPEAT_INSTANCE: instance})
+        for form in forms_in[key]:
+            for col in unticked.get(form, []):
+                row.setdefault(col, "0")
+        for h in header:
+            columns[h].append(row.get(h, "") or "")
+    table = pa.Table.from_arrays([pa.array(columns[h], type=pa.string()) for h in header], names=header)
+    text = TextTable(path, header, table, np.asarray(list(lines.values()), dtype=np.int64))
+    if not rows:
+        failures.append(fail(name, "the project XML's ClinicalData hold no records", severity="warning"))
+    rec, more = records_from_table(text, failures, project, export_date=export_date,
+                                   described="records from its ClinicalData")
+    return rec, [f for f in more if not (f.rule == "the export has a header but no records")]
+
+
+__all__ = ["read_project_xml", "parse_xml", "read_clinical_data"]

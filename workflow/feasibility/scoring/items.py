@@ -1,6 +1,6 @@
 """Item-level rules shared by every instrument scorer.
 
-* Item codes are checked against the CRF (``feasibility.crf``): a value outside an
+* Item codes are checked against their coding (the instrument's): a value outside an
   item's coding stops scoring with a ``ValueError`` naming the column, the
   record_id and the value. Out-of-range answers are data errors, never scored.
 * The paper's missing-item rule (Methods: "we imputed subscale averages in the
@@ -25,8 +25,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-
-from feasibility import crf
 
 IMPUTED = "imputed"
 SCORE_MISSING = "score missing"
@@ -65,11 +63,14 @@ def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str,
     """Raise ``ValueError`` at the first answer outside its item's coding.
 
     ``coding`` gives each column's :class:`Coding` (the instrument library passes the
-    instrument's own codings); without it, the paper's CRF (``feasibility.crf``).
+    instrument's own codings; anything with ``choices``, ``vmin``, ``vmax`` and
+    ``validation``, such as a CRF's fields, will do).
     Coded items (radio, dropdown) allow exactly their choice codes; numeric
     fields allow ``vmin``..``vmax`` (whole numbers when validated as integer).
     """
-    fields = crf.fields_by_name() if coding is None else coding
+    if coding is None:
+        raise TypeError(f"{instrument}: the items' coding is needed to check their answers")
+    fields = coding
     same_coding: dict[tuple, list[str]] = {}
     for col in columns:
         fld = fields[col]

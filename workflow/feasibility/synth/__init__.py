@@ -1,6 +1,5 @@
-"""Deterministic synthetic CRF exports for the study (the real data are not public).
+"""Synthetic REDCap downloads: dummy data for any study file (``dummy``, ``dummy_write``).
 
-``python -m feasibility.synth --out data/raw`` regenerates the shipped, calibrated
-cohort byte for byte; ``--n 10000 --sites 8`` makes a larger, schema-valid cohort
-for benchmarks (not calibrated).
+``python -m feasibility.synth`` is the command of the paper's calibrated cohort, which
+its study package makes (``feasibility.studies.pilot2020.synth``).
 """

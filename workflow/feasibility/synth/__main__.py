@@ -1,4 +1,9 @@
-"""Command line: regenerate the synthetic raw exports."""
+"""Command line: regenerate a study's synthetic raw exports.
+
+The generator is the study's own: its study file names its study package
+(``study.package``), whose ``synthetic`` (calibrated) and ``synthetic_scaled`` (``--n``)
+make the files. Any other study gets dummy data from ``feasibility dummy``.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import publication
 from ..config import ConfigError, load_config
 
 
@@ -33,16 +39,21 @@ def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth
     except ConfigError as error:
         print(f"synth: {error}", file=sys.stderr)
         return 1
+    study = publication.load(config)
+    wanted = "synthetic" if args.n is None else "synthetic_scaled"
+    if not hasattr(study, wanted):
+        print(f"synth: {args.config}: the study file names no study package with a synthetic "
+              f"generator (study.package); dummy data for any study file: feasibility dummy",
+              file=sys.stderr)
+        return 1
     seed = config["synthetic"]["seed"] if args.seed is None else args.seed
     t0 = time.perf_counter()
     if args.n is None:
-        from .calibrated import generate
         published_path = Path(config["paths"]["published_values"])
         published = yaml.safe_load(published_path.read_text())
-        written = generate(config, published, seed, args.out, published_path)
+        written = study.synthetic(config, published, seed, args.out, published_path)
     else:
-        from .scaled import generate_scaled
-        written = generate_scaled(args.n, args.sites, seed, args.out, progress=sys.stderr)
+        written = study.synthetic_scaled(args.n, args.sites, seed, args.out, progress=sys.stderr)
     written = list(dict.fromkeys([*map(Path, written), args.out / "provenance.json"]))   # and its provenance
     print(f"wrote {len(written)} files to {args.out} in {time.perf_counter() - t0:.1f} s: "
           + ", ".join(p.name for p in written), file=sys.stderr)

@@ -150,16 +150,21 @@ class Adjusted:
             return None
         return f"{name}[{base}]"
 
-    def covariate_frame(self, names: list[str], timepoint: str | None, where: str
-                        ) -> pd.DataFrame:
-        """The covariates over the table's records: coded variables as text levels."""
+    def covariate_frame(self, names: list[str], timepoint: str | None, where: str,
+                        numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The covariates over the table's records: coded variables as text levels, except
+        those named in ``numeric`` (the baseline value of the outcome's measure, which
+        enters the ANCOVA and the imputation model as a number even when its field is a
+        coded 0-10 scale)."""
         out = {}
         for name in names:
             expr = self.ctx.parse(name, f"{where}, covariate {name!r}")
             v = self.analysis.evaluate(expr, timepoint, index=self.ctx.index)
             values = self.ctx.values(name, f"{where}, covariate {name!r}",
                                      timepoint=timepoint, index=self.ctx.index)
-            if v.meta.get("choices") or not pd.api.types.is_numeric_dtype(values.dtype):
+            if name in numeric:
+                values = pd.to_numeric(values.astype(object), errors="coerce").astype("float64")
+            elif v.meta.get("choices") or not pd.api.types.is_numeric_dtype(values.dtype):
                 values = values.astype(object).map(
                     lambda x: None if pd.isna(x) else str(_code_key(x)))
             elif values.dtype.name == "boolean":
@@ -219,7 +224,8 @@ class Adjusted:
             label = f"{label} ({estimand.code})"
         covariates = self.covariates(spec)
         baseline = self.baseline_of(spec, tp)
-        frame = self.covariate_frame(([baseline] if baseline else []) + covariates, tp, where)
+        frame = self.covariate_frame(([baseline] if baseline else []) + covariates, tp, where,
+                                     numeric=(baseline,) if baseline else ())
         in_first = ctx.index.isin(self.first.index)
         in_second = ctx.index.isin(self.second.index)
         compared = in_first | in_second
@@ -315,7 +321,7 @@ class Adjusted:
         y = pd.to_numeric(y.astype("float64"), errors="coerce").astype("float64")
         baseline = self.baseline_of(spec, tp)
         frame = self.covariate_frame(([baseline] if baseline else []) + self.covariates(spec),
-                                     tp, where)
+                                     tp, where, numeric=(baseline,) if baseline else ())
         in_first = ctx.index.isin(self.first.index)
         in_second = ctx.index.isin(self.second.index)
         treat = np.where(in_first, 1.0, np.where(in_second, 0.0, np.nan))

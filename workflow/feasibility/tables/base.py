@@ -457,11 +457,12 @@ def source_note_text(ctx: TableContext) -> str:
     """The declared source note: ``source_note`` (a template), or ``{text, synthetic}``:
     for data a generator made (its provenance file, ``feasibility.provenance``) the
     statement that they are synthetic and not the study's, then ``synthetic`` (e.g. the
-    forms used); ``text`` otherwise."""
-    from feasibility.provenance import source_note
+    forms used); ``text`` otherwise. A table that declares none has, for dummy data, the
+    statement alone."""
+    from feasibility.provenance import default_source_note, source_note
     raw = ctx.raw.get("source_note")
-    if not raw:
-        return ""
+    if not raw:        # none declared: dummy data still say what they are (issue 23.8)
+        return default_source_note(getattr(ctx.analysis, "provenance", None))
     if isinstance(raw, str):
         raw = {"text": raw}
     text = ctx.render(raw.get("text", ""))

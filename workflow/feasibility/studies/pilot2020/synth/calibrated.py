@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import __version__
-from ..audit import audit_published, findings
-from ..provenance import sha256_file, write_provenance
-from ..scoring.eq5d import index_from_config
+from feasibility import __version__
+from feasibility.audit import findings
+from feasibility.provenance import sha256_file, write_provenance
+from feasibility.scoring.eq5d import index_from_config
+
+from ..audit import audit_published
 from . import cohort
 from .writer import write_project
 
@@ -36,7 +38,7 @@ def doubted_parts(published: dict, config: dict) -> dict[str, tuple[str, ...]]:
 def eq5d_settings(config: dict) -> dict:
     """The EQ-5D index settings of the study's eq5d_5l instrument (the scorer's parameters
     with its defaults), which the cohort's answers are calibrated with."""
-    from ..scoring.registry import eq5d_index_config, scorer
+    from feasibility.scoring.registry import eq5d_index_config, scorer
 
     for raw in (config.get("instruments") or {}).values():
         if raw.get("scorer") == "eq5d_5l":

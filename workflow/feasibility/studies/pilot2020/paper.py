@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .stats import format_number
-
-SEP = " · "
+from feasibility import publication
+from feasibility.publication import SEP, decimals  # noqa: F401 (decimals: part of the language)
 
 TABLE3_TIMES = ("six-weeks", "14-weeks", "six-months")        # the paper's Table 3 columns
 TABLE5_TIMES = {"fourteen_weeks": "14-week scores", "six_months": "6-month scores"}
@@ -189,14 +188,26 @@ TEXT = {
     "economics.number_needed_to_treat": "Discussion · Number needed to treat",
     "process_evaluation": "Results · Process evaluation",
 }
+# Keys the paper reports as context that the CRF data do not hold (never compared).
+NOT_DATA_PREFIXES = ("study.planned_participants", "study.follow_up_end", "study.sites",
+                     "study.poster_campaign", "instruments.", "process_evaluation.",
+                     "placements.offered_by_partners", "placements.offered_birmingham_area",
+                     "placements.offered_coventry", "placements.council_offered",
+                     "placements.nhs_trust_roles_to_choose_from", "placements.nhs_trust_offered",
+                     "placements.contracting_months", "placements.max_hours_per_week_offered",
+                     "placements.placement_weeks", "work_preparation.sessions_days",
+                     "case_management.cost_per_hour_gbp", "case_management.hours_per_person_range",
+                     "case_management.cost_per_person_max_gbp",
+                     "economics.rtw_without_intervention_assumed_pct", "table3_change.note",
+                     "table2_baseline.n")
+
 CASE_MANAGERS = {"occupational_health_nurse": "occupational health nurse",
                  "employment_specialist": "employment specialist",
                  "occupational_therapist_stand_in": "stand-in occupational therapist"}
 CASE_MANAGER_PARTS = {"participants": "participants", "mean_hours": "mean hours per participant"}
 
 
-def _humane(name: str) -> str:
-    return name.replace("_", " ")
+_humane = publication.humane
 
 
 def location(key: str) -> str:
@@ -233,7 +244,7 @@ def location(key: str) -> str:
     parent = key.rsplit(".", 1)[0] if "." in key else ""
     if parent in TEXT:
         return TEXT[parent] + SEP + _humane(parts[-1])
-    return SEP.join(_humane(p).capitalize() for p in parts)
+    return publication.location(key)
 
 
 def _table2(parts: list[str]) -> str:
@@ -271,67 +282,15 @@ def part_names(key: str, value: Any = None) -> list[str]:
         return ["estimate", "lower", "upper", "n"]
     if key.startswith("table5_jobs."):
         return ["value", "n"]
-    if leaf == "mean_sd":
-        return ["mean", "sd"]
-    if leaf == "median_iqr":
-        return ["median", "q1", "q3"]
-    if leaf in ("range", "hours_per_person_range") or key.startswith("instruments.") and leaf != "timepoints":
+    if leaf == "hours_per_person_range" or key.startswith("instruments.") and leaf != "timepoints":
         return ["min", "max"]
     if leaf == "recruitment_window":
         return ["first", "last"]
-    if isinstance(value, list) and len(value) == 2 and all(
-            isinstance(v, (int, float)) for v in value):
-        return ["count", "pct"]                       # n (%) cells and "15 (48%)" in the text
-    return [leaf]
-
-
-def decimals(value: Any) -> int:
-    """Decimals a published number is printed with (``12.5`` -> 1, ``18.0`` -> 1, ``58`` -> 0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return 0
-    text = repr(float(value)) if isinstance(value, float) else str(value)
-    return len(text.split(".")[1]) if "." in text else 0
-
-
-def number(x: Any, digits: int) -> str:
-    """One printed number: rounded half away from zero, true minus sign; text as is."""
-    if x is None:
-        return "—"
-    if isinstance(x, str):
-        return x
-    return format_number(float(x), digits)
+    return publication.part_names(key, value)
 
 
 def printed(key: str, value: Any, like: Any = None) -> str:
-    """``value`` written as the paper prints the value of ``key``.
-
-    ``like`` is the published value whose decimals to print with (default: ``value``
-    itself), so a reproduced value prints at the paper's precision.
-    """
-    like = value if like is None else like
-    if value is None:
-        return "—"
-    names = part_names(key, like)
-    if isinstance(value, list):
-        d = [decimals(v) for v in like] if isinstance(like, list) else [0] * len(value)
-        if names == ["count", "pct"]:
-            pct = number(value[1], d[1])
-            return f"{number(value[0], 0)} ({pct}%)" if key.startswith("flow.") else \
-                f"{number(value[0], 0)} ({pct})"
-        if names == ["mean", "sd"]:
-            return f"{number(value[0], d[0])} ({number(value[1], d[1])})"
-        if names == ["median", "q1", "q3"]:
-            return f"{number(value[0], d[0])} ({number(value[1], d[1])} to {number(value[2], d[2])})"
-        if names == ["estimate", "lower", "upper", "n"]:
-            return (f"{number(value[0], d[0])} ({number(value[1], d[1])} to "
-                    f"{number(value[2], d[2])}), n = {number(value[3], 0)}")
-        if names == ["value", "n"]:
-            return f"{number(value[0], 0)}, n = {number(value[1], 0)}"
-        if names == ["min", "max"]:
-            low = "" if value[0] is None else number(value[0], d[0]) + " "
-            return f"{low}to {number(value[1], d[1])}"
-        if names == ["first", "last"]:
-            return f"{value[0]} to {value[1]}"
-        return ", ".join(number(v, dd) for v, dd in zip(value, d))
-    text = number(value, decimals(like))
-    return f"{text}%" if key.rsplit(".", 1)[-1].endswith("pct") or "_pct." in key else text
+    """``value`` written as the paper prints the value of ``key`` (the flow's n (%) with a
+    per cent sign, "15 (48%)"); ``like``: the published value whose decimals to print with."""
+    names = part_names(key, value if like is None else like)
+    return publication.printed(key, value, like, names=names, percent_sign=key.startswith("flow."))

@@ -552,8 +552,8 @@ def generate_scaled(n: int, sites: int, seed: int, out: Path,
     say(f"{crf.RECORDS_FILE}: {_size((out / crf.RECORDS_FILE).stat().st_size)}; {crf.DICTIONARY_FILE}: "
         f"{len(crf.fields())} fields; sites " + ", ".join(label for _, label in site_list[:3])
         + (", ..." if sites > 3 else "") + f"; written in {time.perf_counter() - t0:.1f} s")
-    from .. import __version__
-    from ..provenance import write_provenance
+    from feasibility import __version__
+    from feasibility.provenance import write_provenance
     write_provenance(out, written, synthetic=True, generator="feasibility.synth",
                      generator_version=__version__, cohort="scaled", seed=int(seed),
                      calibrated_to={}, statement=(

@@ -1,5 +1,6 @@
 """Draft the full trial's REDCap project: its data dictionary, instrument designations,
-events and project XML (``python data/full-trial/make_crf.py``).
+events and project XML (``python -m feasibility.studies.full_trial.make_crf``, run from
+the project folder: it writes ``data/full-trial/``, or the folder it is given).
 
 The files this writes are the trial's CRF as REDCap gives it (the data dictionary
 download, the instrument designations, the events export, the project XML); they are the
@@ -33,13 +34,11 @@ import io
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "workflow"))
+from feasibility.redcap.dictionary import build_project
+from feasibility.redcap.model import Field, Repeating
+from feasibility.redcap.write import write_designations, write_dictionary, write_project_xml
 
-from feasibility.redcap.dictionary import build_project  # noqa: E402
-from feasibility.redcap.model import Field, Repeating  # noqa: E402
-from feasibility.redcap.write import (write_designations, write_dictionary,  # noqa: E402
-                                      write_project_xml)
+OUT = Path("data/full-trial")       # the trial's downloads, from the project folder
 
 TITLE = "Supported work placements for unemployed people with chronic pain: randomised trial"
 INTERVENTION = "[baseline_arm_1][rand_arm] = '1'"
@@ -415,7 +414,7 @@ def events_csv(proj) -> str:
     return buf.getvalue()
 
 
-def write(folder: Path = HERE) -> list[Path]:
+def write(folder: Path = OUT) -> list[Path]:
     proj = project()
     folder.mkdir(parents=True, exist_ok=True)
     out = [write_dictionary(proj, folder / "data_dictionary.csv"),
@@ -428,5 +427,5 @@ def write(folder: Path = HERE) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for p in write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+    for p in write(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT):
         print(p)

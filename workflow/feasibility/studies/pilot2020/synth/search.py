@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 from scipy import stats as st
 
-from ..stats import round_half_up
+from feasibility.stats import round_half_up
 
 EPS = 1e-9
 

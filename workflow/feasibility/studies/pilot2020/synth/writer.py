@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import crf
-from ..io import csv_text, write_text
+from feasibility.io import csv_text, write_text
 
 RECORD, EVENT, INSTANCE = "record_id", "redcap_event_name", "redcap_repeat_instance"
 EVENT_OFFSETS = {"screening_arm_1": 0, "baseline_arm_1": 7, "intervention_arm_1": 14,
@@ -81,7 +81,7 @@ def events_csv_text() -> str:
 def project(folder: Path):
     """The paper's REDCap project, read back from the metadata files written to ``folder``
     (the writer and the validator read one and the same dictionary)."""
-    from ..redcap import read_metadata
+    from feasibility.redcap import read_metadata
 
     proj, failures = read_metadata(
         folder / crf.DICTIONARY_FILE, folder / crf.DESIGNATIONS_FILE, events=folder / crf.EVENTS_FILE,
@@ -129,7 +129,7 @@ def form_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
 
 
 def records_csv_text(proj, forms: dict[str, pd.DataFrame]) -> str:
-    from ..redcap.write import records_frame
+    from feasibility.redcap.write import records_frame
 
     frame = records_frame(proj, forms)
     return _csv([list(frame.columns)] + frame.to_numpy().tolist())
@@ -139,7 +139,7 @@ def records_csv_text(proj, forms: dict[str, pd.DataFrame]) -> str:
 def write_project(tables: dict[str, pd.DataFrame], out: Path,
                   sites: tuple[tuple[int, str], ...] = crf.SITES) -> list[Path]:
     """Write REDCap's downloads of the cohort to ``out``; returns the paths written."""
-    from ..redcap.write import project_xml
+    from feasibility.redcap.write import project_xml
 
     out = Path(out)
     written = []
