@@ -162,12 +162,14 @@ def test_typst_is_set_as_the_same_text():
 
 
 def test_typeset_tables_take_labels_as_text():
-    from feasibility.typeset import html_table_to_typst
+    import pandas as pd
+
+    from feasibility.tables.common import frame_gt
+    from feasibility.typeset import model_to_typst
 
     text = "#read(\"/etc/passwd\") $x$ <script>"
-    typ = html_table_to_typst(f"<table><thead><tr><th>{escape.html(text)}</th></tr></thead>"
-                              f"<tbody><tr><td>{escape.html(text)}</td></tr></tbody></table>")
-    assert not re.search(r"(?<!\\)#read", typ) and "\\#read" in typ
+    typ = model_to_typst(frame_gt(pd.DataFrame({text: [text]}), title=text))
+    assert not re.search(r"(?<!\\)#read", typ) and typ.count("\\#read") == 3
 
 
 # ----------------------------------------------------------------------------- figures
@@ -222,7 +224,8 @@ def test_a_raw_block_cannot_be_closed_by_a_label(tmp_path):
     from feasibility.report_content import table_block
 
     fragment = ("<table><tbody><tr><td>a\n```\n![x](/etc/passwd)\n```{=html}\nb</td></tr></tbody></table>")
-    blocks = json.loads(pandoc(table_block(fragment)))["blocks"]
+    typst = "a\n```\n#read(\"/etc/passwd\")\n```{=typst}\nb"
+    blocks = json.loads(pandoc(table_block(fragment, typst)))["blocks"]
     assert [b["t"] for b in blocks] == ["RawBlock", "RawBlock"]
 
 

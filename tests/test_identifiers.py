@@ -82,6 +82,8 @@ def readable(path: Path) -> str:
     if suffix in (".html", ".svg", ".md", ".qmd", ".xml"):
         pngs = [_png_chunks(base64.b64decode(m.group(1))) for m in _PNG.finditer(text)]
         return readable_markup(text) + "\n" + "\n".join(pngs)
+    if suffix == ".typ":                # a table's Typst: its text without the escapes
+        return re.sub(r"\\(.)", r"\1", text.replace("\u200b", ""))
     return text
 
 

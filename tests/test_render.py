@@ -22,6 +22,8 @@ from feasibility.render import (BACKEND_ENV, RenderError, expand_includes, find_
                                 render_options, render_report)
 from feasibility.report_content import md_table, table_block
 from feasibility.tables.common import build_gt, cell, cells_frame, frame_gt, html_fragment
+from feasibility.tables.model import Table
+from feasibility.typeset import model_to_typst
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -68,7 +70,7 @@ def write_flow_figure(path: Path) -> None:
         plt.close(fig)
 
 
-def report_table() -> GT:
+def report_table() -> Table:
     """A table as the report builds them (tables/common.build_gt): numbered caption, row
     groups, spanners over two columns each, a footnote mark, a source note."""
     cells = cells_frame([
@@ -103,8 +105,8 @@ def make_project(root: Path) -> Path:
     html = outcome_table().as_raw_html()
     (project / "_generated").mkdir()
     (project / "_generated" / "t1.md").write_text(f"```{{=html}}\n{html}\n```\n", encoding="utf-8")
-    (project / "_generated" / "t2.md").write_text(table_block(html_fragment(report_table())),
-                                                  encoding="utf-8")
+    (project / "_generated" / "t2.md").write_text(
+        table_block(html_fragment(report_table()), model_to_typst(report_table())), encoding="utf-8")
     (project / "_generated" / "long.md").write_text(
         md_table(long_table(), label="Table A1", title="A long table"), encoding="utf-8")
     write_flow_figure(project / "figures" / "flow.svg")
@@ -550,14 +552,11 @@ def test_table_text_reaches_the_pdf_as_written(tmp_path):
     import typst
     import pymupdf
 
-    from feasibility.typeset import html_table_to_typst
-
     tricky = ("a#b*c_d$e[f]g<h>i@j`k~l=m-n+o/p\\q'r\"s.t:u;v,w!x?y%z&|^{}() -- --- ... "
               "// = head")
     rows = [tricky, "- not a list", "+ not an enumeration", "= not a heading", "/ term: not a term"]
-    html = html_fragment(frame_gt(pd.DataFrame({"text": rows}), label="Table X1",
-                                  title="Escapes <here> & #there"))
-    with pymupdf.open(stream=typst.compile(html_table_to_typst(html).encode())) as doc:
+    table = frame_gt(pd.DataFrame({"text": rows}), label="Table X1", title="Escapes <here> & #there")
+    with pymupdf.open(stream=typst.compile(model_to_typst(table).encode())) as doc:
         lines = [line.replace("\u200b", "") for line in doc[0].get_text().splitlines()]
     assert lines[0] == "Table X1 Escapes <here> & #there"
     for row in rows:
@@ -570,13 +569,13 @@ def test_columns_fit_their_content_or_share_the_width_by_it():
     import typst
     import pymupdf
 
-    from feasibility.typeset import read_gt_table, table_to_typst
+    from feasibility.typeset import layout_of, table_to_typst
 
-    narrow = read_gt_table(html_fragment(frame_gt(pd.DataFrame({"a": ["x"], "b": ["1"]}))))
+    narrow = layout_of(frame_gt(pd.DataFrame({"a": ["x"], "b": ["1"]})))
     assert "table(columns: 2," in table_to_typst(narrow, available=400)
     frame = pd.DataFrame({"key": ["a.long.configuration.key.name"] * 5, "n": ["1"] * 5,
                           "why": ["a long explanation of the arithmetic, longer than a line " * 3] * 5})
-    source = table_to_typst(read_gt_table(html_fragment(frame_gt(frame))), available=400)
+    source = table_to_typst(layout_of(frame_gt(frame)), available=400)
     shared = re.search(r"else \{ \((.*?),\) \}", source)[1].split(", ")
     assert shared[1].endswith("pt")                     # short content keeps its width
     key, why = (float(c.removesuffix("fr")) for c in (shared[0], shared[2]))

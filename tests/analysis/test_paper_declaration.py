@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feasibility.analysis import Analysis, StudyData, build_table, load_spec, parse
+from feasibility.analysis import Analysis, StudyData, load_spec, parse
+from feasibility.tables.registry import build_table
 from feasibility.tables.common import CELL_COLUMNS, html_fragment, write_table
 
 ROOT = Path(__file__).resolve().parents[2]

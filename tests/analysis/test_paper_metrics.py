@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+from feasibility.analysis import Analysis, StudyData, load_spec
+from feasibility.tables.registry import build_table
 from feasibility.tables.common import html_fragment
 from paperdata import codebook
 

@@ -114,16 +114,30 @@ def test_a_time_point_of_several_arms(paper_config):
     assert spec.timepoints.label("month6") == "month6"
 
 
-def test_the_fragment_documents_every_table_key_the_kinds_read():
-    """Each key the table kinds read is declared in the schema (additionalProperties is
-    false, so an undeclared key would be refused)."""
-    table = schema()["$defs"]["table"]["properties"]
+def test_the_schema_declares_every_table_key_the_kinds_read():
+    """Each key the table kinds read is declared in the schema, among the properties every
+    kind shares or in the kind's own (additionalProperties is false, so an undeclared key
+    would be refused)."""
+    from feasibility.config import schema as study_schema, table_kinds
+
+    defs = study_schema()["$defs"]
+    shared = defs["table"]["properties"]
     for key in ("title", "population", "columns", "stub_label", "value_label", "n_label",
-                "denominator_label", "decimals", "percent_decimals", "footnotes",
-                "source_note", "timepoint", "denominator", "levels", "missing", "baseline",
-                "measures", "rows", "cell_table", "footnote_marks"):
-        assert key in table and (table[key].get("description") or table[key].get("$ref")
-                                 or table[key].get("enum") or table[key].get("type")), key
+                "denominator_label", "footnotes", "source_note", "timepoint", "cell_table",
+                "footnote_marks", "difference", "label"):
+        assert key in shared and (shared[key].get("description") or shared[key].get("$ref")
+                                  or shared[key].get("type")), key
+    own = {"baseline": ("decimals", "percent_decimals", "denominator", "levels", "missing", "rows"),
+           "categorical": ("decimals", "percent_decimals", "denominator", "levels", "missing",
+                           "rows"),
+           "change": ("baseline", "measures", "decimals"), "counts": ("rows", "decimals"),
+           "metrics": ("rows",), "adjusted": ("rows", "covariates", "missing_data", "decimals"),
+           "tipping_point": ("estimand", "deltas", "decimals")}
+    for name in table_kinds():
+        properties = defs[f"table_{name}"]["properties"]
+        for key in own.get(name, ()):
+            assert properties[key].get("description"), (name, key)
+        assert set(properties) - set(shared) - {"kind"} == set(own.get(name, ())), name
 
 
 def test_yaml_round_trip_of_the_declaration(paper_config):

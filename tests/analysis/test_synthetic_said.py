@@ -11,7 +11,8 @@ SAID = "synthetic data made by this project's generator to reproduce the paper's
 
 
 def test_every_table_of_the_paper_says_synthetic_data(paper_study, paper_config, paper_provenance):
-    from feasibility.analysis import Analysis, build_table, load_spec
+    from feasibility.analysis import Analysis, load_spec
+    from feasibility.tables.registry import build_table
     assert paper_provenance.synthetic and paper_provenance.calibrated_to.get("publication")
     analysis = Analysis(paper_study, load_spec(paper_config), paper_provenance)
     tables = [item["table"] for section in paper_config["report"]["sections"]

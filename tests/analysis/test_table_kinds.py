@@ -10,7 +10,8 @@ import pytest
 from scipy import stats as scipy_stats
 
 import minimal
-from feasibility.analysis import Analysis, build_table, load_spec
+from feasibility.analysis import Analysis, load_spec
+from feasibility.tables.registry import build_table
 from feasibility.tables.common import CELL_COLUMNS, html_fragment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))

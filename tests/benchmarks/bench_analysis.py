@@ -36,7 +36,8 @@ TARGET_SECONDS = {100_000: 60.0}
 def measure(folder: Path) -> dict:
     """One run in this process: seconds per phase and peak memory."""
     t0 = time.perf_counter()
-    from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+    from feasibility.analysis import Analysis, StudyData, load_spec
+    from feasibility.tables.registry import build_table
     from feasibility.config import load_study
     imported = time.perf_counter()
     study = StudyData.read(folder)

@@ -92,7 +92,8 @@ PHASE = {
     "analyse": textwrap.dedent("""
         import json, resource, sys, time, yaml
         from pathlib import Path
-        from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+        from feasibility.analysis import Analysis, StudyData, load_spec
+        from feasibility.tables.registry import build_table
         from feasibility.analysis.flow import consort_flow
         study = yaml.safe_load(Path(sys.argv[1]).read_text())
         t = time.perf_counter()

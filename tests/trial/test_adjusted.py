@@ -123,7 +123,8 @@ def test_delta_method_standard_error_is_near_the_bootstrap_one():
 # ------------------------------------------------------------------ the table kind
 def _complete_case(cohort, study, table):
     """A trial's adjusted table, complete cases only (no imputation)."""
-    from feasibility.analysis import Analysis, build_table, load_spec
+    from feasibility.analysis import Analysis, load_spec
+    from feasibility.tables.registry import build_table
     tables = {**study["tables"], table: {
         k: v for k, v in study["tables"][table].items() if k != "missing_data"}}
     config = {**study, "tables": tables}
@@ -238,7 +239,8 @@ def test_the_estimands_table_has_the_five_attributes(study):
 
 def _table(cohort, study, estimand: dict, rows: list[dict]):
     """An adjusted table over the cohort with one estimand laid over the study's."""
-    from feasibility.analysis import Analysis, build_table, load_spec
+    from feasibility.analysis import Analysis, load_spec
+    from feasibility.tables.registry import build_table
     config = {**study, "estimands": {"e": estimand},
               "tables": {"t": {"kind": "adjusted", "rows": rows}}}
     return build_table(Analysis(cohort.analysis.study, load_spec(config)), "t")
@@ -298,7 +300,7 @@ def test_difference_columns_are_headed_by_what_they_hold(cohort, table):
     """The difference column's own heading is 'Difference (95% CI)' under the arms it
     compares, not the arms' 'n (%)' or 'Mean change (95% CI)'."""
     import re
-    from feasibility.analysis import build_table
+    from feasibility.tables.registry import build_table
     html = build_table(cohort.analysis, table).gt.as_raw_html()
     head = html[html.find("<thead"):html.find("</thead>")]
     assert '<span class="gt_column_spanner">Supported work placement minus Usual care' in head

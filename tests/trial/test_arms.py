@@ -9,7 +9,8 @@ import pytest
 from scipy import stats
 
 import minimal
-from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+from feasibility.analysis import Analysis, StudyData, load_spec
+from feasibility.tables.registry import build_table
 from feasibility.analysis.flow import consort_flow
 
 A1, A2 = "arm_1", "arm_2"

@@ -39,7 +39,8 @@ def provenance(cohort):
 def built(cohort, study, provenance):
     """Every table the study file declares, from the cohort's dummy data (with fewer
     imputations than the report's, declared here) and from the same data as if real."""
-    from feasibility.analysis import Analysis, build_table, load_spec
+    from feasibility.analysis import Analysis, load_spec
+    from feasibility.tables.registry import build_table
     config = {**study, "statistics": {**study["statistics"],
                                       "imputation": {"m": 2, "iterations": 2, "seed": 1}}}
     spec = load_spec(config)

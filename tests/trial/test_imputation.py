@@ -180,7 +180,8 @@ def test_the_tipping_point_is_where_the_conclusion_first_changes():
 
 
 def test_two_builds_of_the_multiply_imputed_tables_are_identical(cohort, study):
-    from feasibility.analysis import Analysis, build_table, load_spec
+    from feasibility.analysis import Analysis, load_spec
+    from feasibility.tables.registry import build_table
     config = {**study, "statistics": {**study["statistics"],
                                       "imputation": {"m": 4, "iterations": 2, "seed": 9}}}
     runs = [build_table(Analysis(cohort.analysis.study, load_spec(config)),

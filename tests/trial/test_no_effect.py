@@ -17,7 +17,8 @@ SEEDS = (1, 2, 3, 4)
 def adjusted_intervals(folder, study, seed):
     """(estimand code, lower, upper) of every adjusted 6-month result on a cohort made with
     ``seed``."""
-    from feasibility.analysis import Analysis, StudyData, build_table, load_spec
+    from feasibility.analysis import Analysis, StudyData, load_spec
+    from feasibility.tables.registry import build_table
     from feasibility.analysis.estimands import load_estimands
     from feasibility.redcap import write_validated
     from feasibility.synth.dummy import main

@@ -134,7 +134,8 @@ class Prepared:
 
 @pytest.fixture(scope="module")
 def imputed_tables(cohort, study):
-    from feasibility.analysis import Analysis, build_table, load_spec
+    from feasibility.analysis import Analysis, load_spec
+    from feasibility.tables.registry import build_table
     analysis = Analysis(cohort.analysis.study, load_spec(with_imputation(study)))
     return {t: build_table(analysis, t).cells for t in ("primary_adjusted", "secondary_adjusted")}
 

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from scipy import stats
 
-from feasibility.analysis import build_table
+from feasibility.tables.registry import build_table
 from feasibility.analysis.flow import consort_flow
 
 ARMS = {"1": "Supported work placement", "2": "Usual care"}
@@ -211,7 +211,7 @@ def test_the_difference_column_says_what_it_compares_and_how(cohort):
 
 
 def test_every_declared_table_builds_with_its_arm_columns(cohort):
-    from feasibility.analysis import build_tables
+    from feasibility.tables.registry import build_tables
     from feasibility.tables.common import html_fragment
     tables = build_tables(cohort.analysis)
     assert set(tables) == set(cohort.analysis.spec.tables)
@@ -230,7 +230,8 @@ def test_every_declared_table_builds_with_its_arm_columns(cohort):
 def test_the_saved_analysis_dataset_gives_the_same_tables_and_flow(cohort, tmp_path):
     """Phase B's table jobs read the analysis dataset saved once (Analysis.save / load)."""
     import pandas as pd
-    from feasibility.analysis import Analysis, build_tables
+    from feasibility.analysis import Analysis
+    from feasibility.tables.registry import build_tables
     a = cohort.analysis
     a.save(tmp_path)
     loaded = Analysis.load(a.study, a.spec, tmp_path)

@@ -131,7 +131,87 @@ def schema() -> dict:
 @functools.lru_cache(maxsize=1)
 def _schema() -> dict:
     with open(SCHEMA, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=Loader)
+        return with_table_kinds(yaml.load(fh, Loader=Loader))
+
+
+# ----------------------------------------------------------------------------- table kinds
+TABLE_KIND_DIR = Path(__file__).parent / "tables"
+# what a table kind's module declares (tables/<kind>.py), as literals
+KIND_DECLARATION = ("KIND", "DEFAULTS", "SCHEMA", "READS")
+KIND_READS = ("every_timepoint_by_default", "adjustment")
+
+
+@functools.lru_cache(maxsize=4)
+def table_kinds(folder: Path = TABLE_KIND_DIR) -> dict[str, dict]:
+    """Every table kind, by name: what its module ``tables/<kind>.py`` declares - ``KIND``
+    (its name), ``DEFAULTS`` (what it assumes where a declaration is silent), ``SCHEMA``
+    (its properties, a JSON Schema fragment in YAML) and ``READS`` (what of the study file
+    beyond its declaration it reads: ``every_timepoint_by_default``, ``adjustment``).
+
+    Read from the modules' source (literals only), without importing them: checking a study
+    file needs neither pandas nor great-tables, and the study file's schema sits below the
+    tables in the package's layers. ``feasibility.tables.registry`` imports the same
+    modules for their ``build`` (and checks they declare what is read here)."""
+    import ast
+
+    kinds: dict[str, dict] = {}
+    for path in sorted(Path(folder).glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        found = {}
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and node.targets[0].id in KIND_DECLARATION):
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+        if "KIND" not in found:
+            continue
+        name = found["KIND"]
+        where = f"{path.name}: table kind {name!r}"
+        if name in kinds:
+            raise ValueError(f"{where} is declared twice ({kinds[name]['module']} and {path.stem})")
+        fragment = yaml.load(found.get("SCHEMA") or "{}", Loader=Loader) or {}
+        unknown = set(fragment) - {"description", "properties", "required", "$defs"}
+        if unknown:
+            raise ValueError(f"{where}: SCHEMA may hold description, properties, required and "
+                             f"$defs, not {', '.join(sorted(unknown))}")
+        reads = dict(found.get("READS") or {})
+        if set(reads) - set(KIND_READS):
+            raise ValueError(f"{where}: READS may name {', '.join(KIND_READS)}")
+        kinds[name] = {"module": path.stem, "defaults": dict(found.get("DEFAULTS") or {}),
+                       "schema": fragment, "reads": {k: bool(reads.get(k)) for k in KIND_READS}}
+    return kinds
+
+
+def with_table_kinds(root: dict, kinds: dict[str, dict] | None = None) -> dict:
+    """``root`` with a table's properties chosen by its ``kind``: ``$defs.table`` holds the
+    properties every kind shares; each kind's own (its module's ``SCHEMA``) go into
+    ``$defs.table_<kind>``, which allows the shared ones and its own only, so that a
+    property of another kind is refused (naming that kind, :func:`_describe`)."""
+    defs = root.setdefault("$defs", {})
+    common = defs["table"]
+    shared = common.get("properties") or {}
+    kinds = table_kinds() if kinds is None else kinds
+    for name, kind in kinds.items():
+        fragment = kind["schema"]
+        for def_name, sub in (fragment.get("$defs") or {}).items():
+            if def_name in defs:
+                raise ValueError(f"tables/{kind['module']}.py: $defs.{def_name} is already "
+                                 "defined by the study file's schema")
+            defs[def_name] = sub
+        own = fragment.get("properties") or {}
+        defs[f"table_{name}"] = {
+            "type": "object", "additionalProperties": False, "x-table-kind": name,
+            "description": fragment.get("description", ""),
+            "properties": {**shared, **own, "kind": {"const": name}},
+            "required": ["kind", *fragment.get("required", [])]}
+    kind = dict(shared.get("kind") or {})
+    kind["enum"] = list(kinds)
+    defs["table"] = {
+        **{k: v for k, v in common.items() if k not in ("properties", "additionalProperties")},
+        "type": "object", "required": ["kind"], "properties": {**shared, "kind": kind},
+        "allOf": [{"if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
+                   "then": {"$ref": f"#/$defs/table_{name}"}} for name in kinds]}
+    return root
 
 
 @functools.lru_cache(maxsize=1)
@@ -437,6 +517,13 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
         for key in sorted(set(error.instance) - set(known), key=str):
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
+            kind = sub.get("x-table-kind")
+            others = [d["x-table-kind"] for d in (root.get("$defs") or {}).values()
+                      if isinstance(d, dict) and d.get("x-table-kind") not in (None, kind)
+                      and key in (d.get("properties") or {})] if kind else []
+            if others:
+                hint = (f": a property of table kind {' and '.join(others)}, not of kind {kind} "
+                        f"(this table's kind)")
             out.append((path + (str(key),),
                         f"unknown key {'.'.join(path + (str(key),))}{hint}; "
                         f"{where} allows: {', '.join(known) or 'no keys'}"))

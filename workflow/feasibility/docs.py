@@ -72,6 +72,17 @@ def _rows(node: dict, doc: dict, docs: dict, path: str, depth: int, out: list) -
         return
     for name, sub in (node.get("properties") or {}).items():
         _rows(sub, doc, docs, f"{path}.{name}" if path else name, depth + 1, out)
+    for kind, then in _kind_branches(node):
+        # a table kind's own properties (its module's SCHEMA), after those every kind shares
+        sub, sub_doc = _resolve(then, doc, docs)
+        for name, prop in (sub.get("properties") or {}).items():
+            if name in (node.get("properties") or {}):
+                continue
+            prop, _ = _resolve(prop, sub_doc, docs)
+            text = prop.get("description", "")
+            text = text[:1].lower() + text[1:] if text[1:2].islower() else text
+            _rows({**prop, "description": f"kind {kind}: {text}".strip()},
+                  sub_doc, docs, f"{path}.{name}", depth + 1, out)
     extra = node.get("additionalProperties")
     if isinstance(extra, dict) and extra:
         sub, sub_doc = _resolve(extra, doc, docs)
@@ -83,6 +94,16 @@ def _rows(node: dict, doc: dict, docs: dict, path: str, depth: int, out: list) -
         if sub.get("properties"):
             for name, prop in sub["properties"].items():
                 _rows(prop, _resolve(items, doc, docs)[1], docs, f"{path}[].{name}", depth + 1, out)
+
+
+def _kind_branches(node: dict) -> list[tuple[str, dict]]:
+    """The ``allOf`` branches chosen by a ``kind`` (``if: {properties: {kind: {const: K}}}``)."""
+    out = []
+    for branch in node.get("allOf") or []:
+        kind = (((branch.get("if") or {}).get("properties") or {}).get("kind") or {}).get("const")
+        if kind is not None and "then" in branch:
+            out.append((kind, branch["then"]))
+    return out
 
 
 def reference() -> str:

@@ -842,7 +842,7 @@ def table(table_id: str, forms: str, analysis_dir: str, config: dict, html: str,
     fragment and the tidy CSV of its cells, with the small-cell rule
     (``disclosure.small_cell_threshold``). ``provenance``: the data folder's provenance
     file, when a generator made the data (the source note then says they are synthetic)."""
-    from .analysis import build_table
+    from .tables.registry import build_table
     from .tables.common import write_table
 
     threshold = small_cell_threshold(config)

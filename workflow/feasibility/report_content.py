@@ -36,8 +36,8 @@ from . import publication
 from .provenance import Provenance, is_synthetic, read_provenance
 from .report_sections import APPENDICES, check_sections, sections
 from .reproduction import DIFFERS, INCONSISTENT, MATCH, NOT_DATA, OTHER_METHOD, SUPPRESSED
-from .tables.common import frame_gt, html_fragment
-from .typeset import html_table_to_typst
+from .tables.common import frame_gt, html_fragment, typst_path
+from .typeset import model_to_typst
 from .values import load_values
 
 KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
@@ -54,17 +54,18 @@ def _raw_block(fmt: str, content: str) -> str:
     return f"{fence}{{={fmt}}}\n{content}\n{fence}\n"
 
 
-def table_block(html: str) -> str:
-    """A great-tables table for the report: its HTML for the HTML formats, and the same
-    table typeset in Typst for the PDF (``feasibility.typeset``), so that both back ends
-    print the same PDF table. Quarto is told, in the HTML, not to convert it itself."""
-    html = html.strip()
-    return _raw_block("html", html) + "\n" + _raw_block("typst", html_table_to_typst(html))
+def table_block(html: str, typst: str) -> str:
+    """A table for the report: its HTML (great-tables') for the HTML formats, and the same
+    table's model typeset in Typst for the PDF (``feasibility.typeset``), so that both back
+    ends print the same PDF table. Quarto is told, in the HTML, not to convert it itself."""
+    return _raw_block("html", html.strip()) + "\n" + _raw_block("typst", typst.strip())
 
 
 def html_block(path: str | Path) -> str:
-    """The table written by a table rule (``results/tables/<id>.html``) for the report."""
-    return table_block(Path(path).read_text(encoding="utf-8"))
+    """The table written by a table rule (``results/tables/<id>.html``, and its Typst beside
+    it, ``<id>.typ``) for the report."""
+    return table_block(Path(path).read_text(encoding="utf-8"),
+                       typst_path(path).read_text(encoding="utf-8"))
 
 
 def md_table(df: pd.DataFrame, *, label: str | None = None, title: str = "",
@@ -72,7 +73,8 @@ def md_table(df: pd.DataFrame, *, label: str | None = None, title: str = "",
     """A data frame as a table of the report, typeset like the others (great-tables HTML and
     its Typst): long tables break across pages with their header repeated, and columns
     take the width their content needs. ``label`` ("Table A1") and ``title`` make its caption."""
-    return table_block(html_fragment(frame_gt(df, title=title, label=label, table_id=table_id)))
+    table = frame_gt(df, title=title, label=label, table_id=table_id)
+    return table_block(html_fragment(table), model_to_typst(table))
 
 
 def figure(build: Path, svg: str, caption: tuple[str, str]) -> str:

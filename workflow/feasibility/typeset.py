@@ -1,27 +1,27 @@
-"""The report's tables typeset in Typst, from their great-tables HTML.
+"""The report's tables typeset in Typst, from their model.
 
-Every table of the report is one great-tables HTML fragment (``tables/common.py``).
-The HTML formats show it as it is; for the PDF, :func:`html_table_to_typst` turns it
-into Typst code laid out like a journal table: the title as a caption above the
-table ("**Table 2** Baseline …", never numbered again by Typst), rules above and
-below the column labels and at the foot, a left-aligned stub, bold row groups with
-their rows indented, numbers right-aligned in tabular figures, every spanner ruled
-over exactly its columns, superscript footnote marks, notes under the table, column
-widths fitted to their content (the widest columns wrap first), and the header rows
-repeated when a long table breaks across pages.
+Every table of the report is one model (:class:`feasibility.tables.model.Table`: tidy
+cells or a text frame, and its layout). The HTML formats show great-tables' rendering of
+it; for the PDF, :func:`layout_of` reads the same model and :func:`table_to_typst` lays it
+out like a journal table: the title as a caption above the table ("**Table 2** Baseline
+…", never numbered again by Typst), rules above and below the column labels and at the
+foot, a left-aligned stub, bold row groups with their rows indented, numbers
+right-aligned in tabular figures, every spanner ruled over exactly its columns,
+superscript footnote marks (the typographic symbols at full size), notes under the table,
+column widths fitted to their content (the widest columns wrap first), and the header
+rows repeated when a long table breaks across pages.
 
-Both back ends compile this same code: the report's includes carry each table twice,
-as raw HTML and as raw Typst (``report_content.table_block``). The HTML tells Quarto
-not to convert it itself (``data-quarto-disable-processing="true"``), so in the PDF
+Both back ends compile this same code: a table rule writes it beside the table's HTML
+(``<id>.typ``, ``tables.common.write_typst``) and the report's includes carry each table
+twice, as raw HTML and as raw Typst (``report_content.table_block``). The HTML tells
+Quarto not to convert it itself (``data-quarto-disable-processing="true"``), so in the PDF
 Quarto, like the pandoc back end, drops the raw HTML and keeps the Typst.
 """
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from typing import Iterator
+from dataclasses import dataclass
 
 from feasibility.escape import typst as typst_text
 from feasibility.figures.common import TEXT_WIDTH_IN
@@ -41,72 +41,6 @@ TEXT_WIDTH = TEXT_WIDTH_IN * 72
 INDENT = "0.9em"            # a row under a row-group heading
 
 SYMBOL_MARKS = set("*†‡§¶‖#")
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-         "source", "track", "wbr"}
-_ALIGN = {"gt_left": "left", "gt_right": "right", "gt_center": "center"}
-
-
-# ----------------------------------------------------------------------------- HTML tree
-@dataclass
-class Element:
-    tag: str
-    attrs: dict[str, str]
-    children: list = field(default_factory=list)     # Element | str
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def elements(self) -> Iterator[Element]:
-        return (c for c in self.children if isinstance(c, Element))
-
-    def iter(self) -> Iterator[Element]:
-        """This element and every element below it, in document order."""
-        yield self
-        for child in self.elements():
-            yield from child.iter()
-
-    def first(self, tag: str, cls: str | None = None) -> Element | None:
-        return next((e for e in self.iter() if e.tag == tag and (cls is None or cls in e.classes)),
-                    None)
-
-    def span(self, name: str) -> int:
-        try:
-            return max(1, int(self.attrs.get(name, "1")))
-        except ValueError:
-            return 1
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("#document", {})
-        self._open = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        element = Element(tag, {k: v or "" for k, v in attrs})
-        self._open[-1].children.append(element)
-        if tag not in _VOID:
-            self._open.append(element)
-
-    def handle_startendtag(self, tag, attrs):
-        self._open[-1].children.append(Element(tag, {k: v or "" for k, v in attrs}))
-
-    def handle_endtag(self, tag):
-        for depth in range(len(self._open) - 1, 0, -1):
-            if self._open[depth].tag == tag:
-                del self._open[depth:]
-                return
-
-    def handle_data(self, data):
-        self._open[-1].children.append(data)
-
-
-def parse_html(text: str) -> Element:
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    return builder.root
 
 
 # ----------------------------------------------------------------------------- Typst markup
@@ -128,41 +62,31 @@ def escape(text: str) -> str:
     return typst_text(re.sub(r"\S+", lambda m: _breakable(m[0]), re.sub(r"\s+", " ", text)))
 
 
-def markup(node: Element | str) -> str:
-    """The inline content of an HTML node as Typst markup (footnote marks as superscripts)."""
-    if isinstance(node, str):
-        return escape(node)
-    if node.tag in ("style", "script"):
-        return ""
-    if node.tag == "br":
-        return "#linebreak()"
-    inner = "".join(markup(child) for child in node.children)
-    if "gt_footnote_marks" in node.classes or node.tag == "sup":
-        mark = inner.strip()
-        # the typographic symbols (*, †, ¶ …) are already raised: set at full size, as the
-        # paper does; letters and digits as superscripts
-        return mark if all(ch in SYMBOL_MARKS for ch in mark.replace("\\", "")) else f"#super[{mark}]"
-    if node.tag == "sub":
-        return f"#sub[{inner.strip()}]"
-    if node.tag in ("strong", "b"):
-        return f"#strong[{inner}]"
-    if node.tag in ("em", "i"):
-        return f"#emph[{inner}]"
-    return inner
+def _mark(mark: str) -> str:
+    """A footnote mark: the typographic symbols (*, †, ¶ …) are already raised, so set at
+    full size, as the paper does; letters and digits as superscripts."""
+    text = escape(mark)
+    return text if all(ch in SYMBOL_MARKS for ch in mark.replace(",", "")) else f"#super[{text}]"
 
 
-def content(node: Element) -> str:
-    return markup(node).strip()
+def _lines(text: str) -> str:
+    """Plain text (its line breaks kept) as Typst markup."""
+    return "#linebreak()".join(escape(line).strip() for line in str(text).split("\n")).strip()
 
 
-def plain_text(node: Element | str) -> str:
-    if isinstance(node, str):
-        return node
-    return "" if node.tag in ("style", "script") else "".join(plain_text(c) for c in node.children)
+def _length(text: str) -> int:
+    """A cell's length in characters (the lines of a cell of several run on)."""
+    return len(" ".join(str(text).replace("\n", "").split()))
 
 
-def _length(node: Element) -> int:
-    return len(" ".join(plain_text(node).split()))
+_NUMBER_CHARS = re.compile(r"[,\s$%€£¥\(\)−\-+]")
+
+
+def _numeric(text: str) -> bool:
+    """Whether a cell reads as a number (its mark then goes before it, keeping the figures
+    aligned; after it otherwise)."""
+    core = _NUMBER_CHARS.sub("", text)
+    return bool(core) and core != "." and bool(re.fullmatch(r"\d*\.?\d+|\d+\.?\d*", core))
 
 
 # ----------------------------------------------------------------------------- the table
@@ -190,61 +114,99 @@ class Table:
         return any(isinstance(row, str) for row in self.rows)
 
 
-def _alignment(element: Element, default: str = "left") -> str:
-    return next((_ALIGN[c] for c in element.classes if c in _ALIGN), default)
+def _marked(text: str, marks: list[str]) -> tuple[str, int]:
+    """A cell's markup with its footnote marks, and its length in characters."""
+    body = _lines(text)
+    if not marks:
+        return body, _length(text)
+    mark = _mark(",".join(marks))
+    if _numeric(text):
+        return f"{mark} {body}", _length(f"{','.join(marks)} {text}")
+    return f"{body}{mark}", _length(f"{text}{','.join(marks)}")
 
 
-def read_gt_table(fragment: str) -> Table:
-    """The parts of a great-tables HTML table that the PDF shows."""
-    root = parse_html(fragment)
-    table = root.first("table")
-    if table is None:
-        raise ValueError("no <table> in the HTML fragment")
-    title = table.first("td", "gt_title") or table.first("th", "gt_title")
-    subtitle = table.first("td", "gt_subtitle") or table.first("th", "gt_subtitle")
-    caption = " ".join(content(e) for e in (title, subtitle) if e is not None and content(e))
+def layout_of(model) -> Table:
+    """What the PDF shows of a table's model (:class:`feasibility.tables.model.Table`):
+    its caption, header rows (stub head, spanners over their columns, column labels), rows
+    (row-group headings and data rows) and notes, each with its footnote marks."""
+    at = model.marks_at()
+    _, notes = model.marked()
+    caption = _lines(model.title)
+    if model.label:
+        caption = f"#strong[{_lines(model.label)}] {caption}".strip()
+    caption = (caption + "".join(_mark(m) for m in at.get(("title", None, None), []))).strip()
+    keys = [c.key for c in model.columns]
+    align = {c.key: c.align for c in model.columns}
+    levels = max((s.level for s in model.spanners), default=0)
+
+    def spanner_at(key: str, level: int):
+        return next((s for s in model.spanners if s.level == level and key in s.columns), None)
+
+    def label_cell(column, rowspan: int) -> Cell:
+        body, length = _marked(column.label, at.get(("column", column.key, None), []))
+        return Cell(body, 1, rowspan, column.align, length)
 
     header: list[list[Cell]] = []
-    thead = table.first("thead")
-    for tr in (thead.elements() if thead else ()):
-        if tr.tag != "tr" or "gt_heading" in tr.classes:
-            continue
-        row = []
-        for th in tr.elements():
-            if th.tag not in ("th", "td"):
+    for level in range(levels, 0, -1):
+        row: list[Cell] = []
+        if model.stub:
+            if level == 1:
+                row.append(Cell(_lines(model.stub_label), 1, 2, "left", _length(model.stub_label)))
+            else:
+                row.append(Cell("", 1, 1, "left", 0))
+        i = 0
+        while i < len(keys):
+            spanner = spanner_at(keys[i], level)
+            if spanner is None:
+                if level == 1:
+                    row.append(label_cell(model.columns[i], 2))
+                    i += 1
+                    continue
+                # the columns with no spanner at this level, side by side: one empty spanner
+                width = 1
+                while i + width < len(keys) and spanner_at(keys[i + width], level) is None:
+                    width += 1
+                row.append(Cell("", width, 1, "center", 0, spanner=True))
+                i += width
                 continue
-            inner = th.first("span", "gt_column_spanner")
-            row.append(Cell(content(inner or th), th.span("colspan"), th.span("rowspan"),
-                            _alignment(th, "center"), _length(inner or th),
-                            spanner="gt_column_spanner_outer" in th.classes))
+            # side by side, spanners of the same label are one (as great-tables prints them)
+            width = 1
+            while i + width < len(keys) and (spanner_at(keys[i + width], level) is spanner or (
+                    spanner_at(keys[i + width], level) is not None
+                    and spanner_at(keys[i + width], level).label == spanner.label)):
+                width += 1
+            body, length = _marked(spanner.label, at.get(("spanner", spanner.id, None), []))
+            row.append(Cell(body, width, 1, "center", length, spanner=True))
+            i += width
         header.append(row)
+    labels = [label_cell(c, 1) for c in model.columns
+              if levels == 0 or spanner_at(c.key, 1) is not None]
+    if levels == 0:
+        labels = ([Cell(_lines(model.stub_label), 1, 1, "left", _length(model.stub_label))]
+                  if model.stub else []) + labels
+    header.append(labels)
 
     rows: list[list[Cell] | str] = []
-    stub = False
-    for tbody in (e for e in table.iter() if e.tag == "tbody"):
-        for tr in tbody.elements():
-            if tr.tag != "tr":
-                continue
-            cells = [e for e in tr.elements() if e.tag in ("th", "td")]
-            if any("gt_empty_group_heading" in c.classes for c in cells):
-                continue
-            group = next((c for c in cells if "gt_group_heading" in c.classes), None)
-            if group is not None:
-                rows.append(content(group))
-                continue
-            stub = stub or any("gt_stub" in c.classes for c in cells)
-            rows.append([Cell(content(c), c.span("colspan"), c.span("rowspan"), _alignment(c),
-                              _length(c)) for c in cells])
+    group = None
+    for i, row in model.display_rows():
+        if model.grouped and row.group != group:
+            group = row.group
+            body, _ = _marked(group, at.get(("group", group, None), []))
+            rows.append(body)
+        cells = []
+        if model.stub:
+            body, length = _marked(row.label, at.get(("stub", None, i), []))
+            cells.append(Cell(body, 1, 1, "left", length))
+        for key in keys:
+            body, length = _marked(row.values.get(key, ""), at.get(("body", key, i), []))
+            cells.append(Cell(body, 1, 1, align[key], length))
+        rows.append(cells)
 
-    notes = []
-    tfoot = table.first("tfoot")
-    for td in (tfoot.iter() if tfoot else ()):
-        if td.tag == "td" and td.classes & {"gt_sourcenote", "gt_footnote"} and content(td):
-            notes.append(content(td))
-
-    widths = [sum(c.colspan for c in row) for row in rows if not isinstance(row, str)]
-    columns = max(widths + [_header_width(header)] + [1])
-    return Table(caption, header, rows, notes, columns, stub)
+    texts = [_lines(n) for n in model.source_notes if _lines(n)]
+    texts += [(f"{_mark(mark)} " if mark else "") + _lines(text) for mark, text in notes
+              if _lines(text)]
+    columns = len(keys) + (1 if model.stub else 0)
+    return Table(caption, header, rows, texts, max(columns, 1), model.stub)
 
 
 def _place(header: list[list[Cell]]) -> list[list[tuple[Cell, int]]]:
@@ -409,6 +371,6 @@ def table_to_typst(table: Table, available: float = TEXT_WIDTH) -> str:
     return caption + "\n" + table_block
 
 
-def html_table_to_typst(fragment: str) -> str:
-    """Typst code for a great-tables HTML fragment (see the module docstring)."""
-    return table_to_typst(read_gt_table(fragment))
+def model_to_typst(model) -> str:
+    """Typst code for a table's model (see the module docstring)."""
+    return table_to_typst(layout_of(model))

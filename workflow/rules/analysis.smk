@@ -62,6 +62,7 @@ rule table:
     output:
         html=R("tables/{table}.html"),
         csv=R("tables/{table}.csv"),
+        typst=R("tables/{table}.typ"),
     params:
         settings=lambda w: {**table_dependencies(SPEC, w.table),
                             **config_subset(config, ["disclosure"])},

@@ -145,7 +145,7 @@ def table_code(kind):
         found.append(name)
         text = (PKG / "tables" / f"{name}.py").read_text(encoding="utf-8")
         todo += re.findall(r"^from feasibility\.tables\.(\w+) import", text, re.MULTILINE)
-    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common"})), "escape.py")
+    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common", "registry"})), "escape.py", "typeset.py")
 
 
 def code(*modules):

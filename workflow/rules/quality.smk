@@ -28,10 +28,11 @@ rule quality_table:
         forms=FORMS,
         passed=VALIDATED,        # validation's report.json beside it is read too
         provenance=provenance(),
-        code=lambda w: code("quality", "tables/common.py", "escape.py"),
+        code=lambda w: code("quality", "tables/common.py", "tables/model.py", "typeset.py", "escape.py"),
     output:
         html=f"{QUALITY}/tables/quality_{{table}}.html",
         csv=f"{QUALITY}/tables/quality_{{table}}.csv",
+        typst=f"{QUALITY}/tables/quality_{{table}}.typ",
     params:
         settings=QUALITY_SETTINGS,
         report=VALIDATION.json,
@@ -112,7 +113,7 @@ rule quality_queries:
         forms=FORMS,
         passed=VALIDATED,
         provenance=provenance(),
-        code=code("quality", "tables/common.py", "escape.py"),
+        code=code("quality", "tables/common.py", "tables/model.py", "typeset.py", "escape.py"),
     output:
         csv=f"{QUERIES}/queries.csv",
         xlsx=f"{QUERIES}/queries.xlsx",
@@ -120,6 +121,7 @@ rule quality_queries:
         meta=f"{QUERIES}/queries.json",
         html=f"{QUALITY}/tables/quality_queries.html",
         table_csv=f"{QUALITY}/tables/quality_queries.csv",
+        typst=f"{QUALITY}/tables/quality_queries.typ",
     params:
         settings=QUALITY_SETTINGS,
         report=VALIDATION.json,

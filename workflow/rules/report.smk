@@ -13,7 +13,7 @@ rule report_sources:
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "narrative.py",
+        code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "tables/model.py", "narrative.py",
                   "figures/spec.py", "escape.py",
                   "provenance.py", "eq5d_method.py", "publication.py", "scoring/registry.py",
                   "analysis/estimands.py", "report_trial.py") + study_code(),

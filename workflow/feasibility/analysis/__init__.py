@@ -2,7 +2,8 @@
 
 Public API::
 
-    from feasibility.analysis import StudyData, load_spec, Analysis, build_table
+    from feasibility.analysis import StudyData, load_spec, Analysis
+    from feasibility.tables.registry import build_table
 
     study = StudyData.read("results/<id>/validated")   # <form>.parquet + codebook.json
     spec = load_spec(config)                           # the study file's analysis sections
@@ -14,8 +15,8 @@ Public API::
 Modules: ``study`` (the validated data and codebook), ``expressions`` (the expression
 language), ``spec`` (the declaration, checked against
 ``schemas/config.schema.yaml``), ``dataset`` (values by record and time point,
-scores, derived variables), ``tables`` (what every table kind shares); the kinds are
-``feasibility.tables.{baseline, change, categorical, counts, metrics}``.
+scores, derived variables). The tables are made from it by ``feasibility.tables`` (the
+registry of table kinds, ``feasibility.tables.registry``), which this package never imports.
 """
 from __future__ import annotations
 
@@ -25,11 +26,10 @@ from importlib import import_module
 # declaration (``spec``) when it starts without importing great-tables or the dataset.
 _WHERE = {"Analysis": "dataset", "ExpressionError": "expressions", "parse": "expressions",
           "AnalysisSpec": "spec", "load_spec": "spec", "load_spec_file": "spec",
-          "Codebook": "study", "StudyData": "study", "TableResult": "tables",
-          "build_table": "tables"}
+          "Codebook": "study", "StudyData": "study"}
 
 __all__ = ["Analysis", "AnalysisSpec", "Codebook", "ExpressionError", "StudyData",
-           "TableResult", "build_table", "load_spec", "load_spec_file", "parse", "build_tables"]
+           "load_spec", "load_spec_file", "parse"]
 
 
 def __getattr__(name: str):
@@ -39,9 +39,3 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module 'feasibility.analysis' has no attribute {name!r}")
 
-
-def build_tables(analysis, small_cell_threshold: int | None = None) -> dict:
-    """Every declared table, in declaration order."""
-    from feasibility.analysis.tables import build_table
-    return {tid: build_table(analysis, tid, small_cell_threshold)
-            for tid in analysis.spec.tables}

@@ -32,7 +32,6 @@ from feasibility.scoring import registry
 
 SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "arms",
             "tables", "estimands")
-TABLE_KINDS = ("baseline", "change", "categorical", "counts", "metrics")
 FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
 DUE_DAYS = "_flow_due_days"      # days from the start date to each follow-up time point
 
@@ -40,10 +39,10 @@ DUE_DAYS = "_flow_due_days"      # days from the start date to each follow-up ti
 @cache
 def schema() -> dict:
     """The JSON Schema of the analysis sections: their part of the study file's schema
-    (``schemas/config.schema.yaml``), with its definitions."""
-    import feasibility.schemas as package
-    root = yaml.safe_load((Path(package.__file__).parent / "config.schema.yaml")
-                          .read_text(encoding="utf-8"))
+    (``schemas/config.schema.yaml``, a table's properties chosen by its kind), with its
+    definitions."""
+    from feasibility.config import schema as study_schema
+    root = study_schema()
     return {"$schema": root["$schema"], "title": "Analysis sections of a study file",
             "type": "object", "$defs": root["$defs"],
             "properties": {k: root["properties"][k] for k in SECTIONS}}
@@ -496,11 +495,14 @@ def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
     """What table ``table_id`` depends on (:func:`dependencies`): its own declaration and
     the parts of the analysis it reads. A table whose columns are left to default (every
     follow-up time point) depends on every time point."""
+    from feasibility.config import table_kinds
+
     raw = spec.tables[table_id]
-    every = raw.get("columns") is None and raw.get("kind") in ("change", "categorical")
+    reads = (table_kinds().get(raw.get("kind")) or {}).get("reads") or {}
+    every = raw.get("columns") is None and reads.get("every_timepoint_by_default", False)
     out = {"table": copy.deepcopy(dict(raw)),
            **dependencies(spec, raw, every_timepoint=every)}
-    if raw.get("kind") in ("adjusted", "tipping_point"):
+    if reads.get("adjustment"):
         # an adjusted table reads the adjustment settings and, through its covariates and
         # baseline values, every time point
         adjustment = (spec.raw.get("statistics") or {}).get("adjustment") or {}

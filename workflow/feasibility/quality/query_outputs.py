@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from great_tables import GT
+from feasibility.tables.model import from_frame
 
 from feasibility.io import write_csv, write_text
 
@@ -68,8 +68,8 @@ def queries_table(data: QualityData, caption: Caption, t: Tracked, notes: list[s
     frame = summary_frame(t)
     display = frame.copy()
     table_id = _html_id(QUERIES_TABLE)
-    gt = GT(display, rowname_col="label", groupname_col="group", id=table_id)
-    gt = gt.tab_header(title=caption.gt_title()).tab_stubhead("Rule or site")
+    gt = from_frame(display, rowname_col="label", groupname_col="group", table_id=table_id)
+    gt = gt.tab_header(caption.title, label=caption.label).tab_stubhead("Rule or site")
     gt = gt.cols_label(new="New", pending="Pending", changed="Changed", resolved="Resolved", open="Open")
     gt = _aligned(gt.fmt_integer(list(STATUSES) + ["open"]), [], list(STATUSES) + ["open"])
     previous = t.previous.get("export_date") if t.previous else None

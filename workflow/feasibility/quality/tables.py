@@ -1,9 +1,10 @@
-"""The quality report's tables: one great-tables ``GT`` each, and its tidy CSV.
+"""The quality report's tables: one table model each (``tables.model``: its HTML is
+great-tables', its Typst the PDF's), and its tidy CSV.
 
 Counts of records and cells come as tidy cells (``tables.common.CELL_COLUMNS``) built into a
-``GT`` by ``tables.common.build_gt``, then given their spanners, footnotes and source note;
-the validation results, missing-data codes and codebook are text tables, one ``GT`` each
-from a tidy frame. Every table is captioned by a :class:`Caption` ("Table 3" + title) that
+table by ``tables.common.build_gt``, then given their spanners, footnotes and source note;
+the validation results, missing-data codes and codebook are text tables, one each from a
+tidy frame. Every table is captioned by a :class:`Caption` ("Table 3" + title) that
 the caller passes, so that the report numbers its tables in one place
 (:func:`feasibility.quality.report.captions`).
 """
@@ -14,11 +15,12 @@ import re
 from dataclasses import dataclass
 
 import pandas as pd
-from great_tables import GT, html, loc, style
+from great_tables import loc, style
 
 from feasibility import escape as text_escape
 from feasibility.io import write_csv, write_text
-from feasibility.tables.common import build_gt, html_fragment, write_table
+from feasibility.tables.common import build_gt, html_fragment, write_table, write_typst
+from feasibility.tables.model import Table, from_frame
 
 from .codebook import CODEBOOK_TABLE, codebook_frame
 from .counts import (COMPLETION_TABLE, RECORDS_TABLE, STATUS_COLUMNS, TOTAL, completion_cells,
@@ -42,22 +44,18 @@ class Caption:
     def text(self) -> str:
         return f"{self.label} {self.title}"
 
-    def gt_title(self):
-        """The title of a ``GT``: the number in bold, as the report's other tables."""
-        return html(f"<strong>{text_escape.html(self.label)}</strong> {text_escape.html(self.title)}")
-
     def markdown(self) -> str:
         return f"**{text_escape.markdown(self.label)}** {text_escape.markdown(self.title)}"
 
 
 @dataclass
 class QualityTable:
-    """One table: its id, tidy frame (written as CSV) and ``GT``; ``cells`` tells whether the
+    """One table: its id, tidy frame (written as CSV) and model; ``cells`` tells whether the
     frame is tidy cells (``CELL_COLUMNS``, small-cell rule applies) or a text table."""
     table_id: str
     caption: Caption
     frame: pd.DataFrame
-    gt: GT
+    gt: Table
     cells: bool = True
 
     def write(self, html_path: str | os.PathLike, csv_path: str | os.PathLike, *,
@@ -67,6 +65,7 @@ class QualityTable:
             write_table(self.frame, self.gt, html_path, csv_path, small_cell_threshold=small_cell_threshold)
         else:
             write_text(html_path, html_fragment(self.gt))
+            write_typst(self.gt, html_path)
             write_csv(csv_path, self.frame)
 
 
@@ -93,7 +92,7 @@ def _html_id(table_id: str) -> str:
     return table_id.replace("_", "-")
 
 
-def _aligned(gt: GT, left: list[str], right: list[str] = ()) -> GT:
+def _aligned(gt: Table, left: list[str], right: list[str] = ()) -> Table:
     """Text columns left, numbers right, in the HTML and in the PDF (pandoc's HTML reader
     follows the cells' style, not great-tables' classes); title and notes left."""
     gt = gt.cols_align("left", left)
@@ -106,7 +105,7 @@ def _aligned(gt: GT, left: list[str], right: list[str] = ()) -> GT:
     return gt.tab_style(style.text(align="left"), [loc.title(), loc.source_notes(), loc.footnotes()])
 
 
-def _thousands(gt: GT, cells: pd.DataFrame) -> GT:
+def _thousands(gt: Table, cells: pd.DataFrame) -> Table:
     """Counts with thousands separators (build_gt prints numbers as the paper does, without)."""
     return gt.fmt_integer([f"{k}__v0" for k in dict.fromkeys(cells["column"])])
 
@@ -114,7 +113,7 @@ def _thousands(gt: GT, cells: pd.DataFrame) -> GT:
 MIN_TABLE_WIDTH = "32em"    # in the HTML: a table of two or three columns keeps its notes readable
 
 
-def _left_stub(gt: GT, table_id: str) -> GT:
+def _left_stub(gt: Table, table_id: str) -> Table:
     """Stub and row groups left-aligned; footnote marks as symbols (*, †, ‡), never digits
     that could be read as part of a count; in the HTML, no table narrower than
     :data:`MIN_TABLE_WIDTH` (its caption and notes would wrap a word a line)."""
@@ -129,7 +128,7 @@ def records_table(data: QualityData, caption: Caption) -> QualityTable:
     """Records with data, by arm and event (rows) and data access group (columns)."""
     cells = records_cells(data)
     columns = {g: g for g in data.dags} | {TOTAL: TOTAL if data.has_dags else ""}
-    gt = build_gt(cells, table_id=_html_id(RECORDS_TABLE), title=caption.gt_title(), columns=columns,
+    gt = build_gt(cells, table_id=_html_id(RECORDS_TABLE), title=caption.title, label=caption.label, columns=columns,
                   value_label="n", stub_label="Event" if data.longitudinal else "")
     gt = _thousands(gt, cells)
     if data.has_dags:
@@ -151,7 +150,7 @@ def completion_table(data: QualityData, caption: Caption, status: pd.DataFrame |
     cells = completion_cells(data, status)
     keys = list(dict.fromkeys(cells["column"]))
     columns = {k: STATUS_COLUMNS.get(k, {"not_expected": "Not expected"}.get(k, "Instances")) for k in keys}
-    gt = build_gt(cells, table_id=_html_id(COMPLETION_TABLE), title=caption.gt_title(), columns=columns,
+    gt = build_gt(cells, table_id=_html_id(COMPLETION_TABLE), title=caption.title, label=caption.label, columns=columns,
                   value_label="n (%)", stub_label="Form")
     gt = _thousands(gt, cells)
     if "instances" in keys:
@@ -202,7 +201,7 @@ def completion_site_table(data: QualityData, caption: Caption, by_site: pd.DataF
     by_site = completion_by_site(data) if by_site is None else by_site
     cells = completion_site_cells(data, by_site)
     sites = list(dict.fromkeys(by_site["site"]))
-    gt = build_gt(cells, table_id=_html_id(COMPLETION_SITE_TABLE), title=caption.gt_title(),
+    gt = build_gt(cells, table_id=_html_id(COMPLETION_SITE_TABLE), title=caption.title, label=caption.label,
                   columns={s: s for s in sites}, value_label="n (%)", stub_label="Form")
     gt = _thousands(gt, cells)
     if data.has_dags:
@@ -230,12 +229,12 @@ def missingness_event_table(data: QualityData, caption: Caption, settings: Quali
     table_id = _html_id(MISSINGNESS_EVENT_TABLE)
     if not len(cells):
         frame = pd.DataFrame({"": ["No field is blank at any event."]})
-        gt = GT(frame, id=table_id).tab_header(title=caption.gt_title()).tab_source_note(_source_note(data))
+        gt = from_frame(frame, table_id=table_id).tab_header(caption.title, label=caption.label).tab_source_note(_source_note(data))
         return QualityTable(MISSINGNESS_EVENT_TABLE, caption, cells, _report_style(gt, table_id))
     labels = ([data.event_label(e["unique_name"]) for e in data.events] if data.longitudinal else ["Blank"])
     present = set(cells["column"])
     columns = {lab: lab for lab in dict.fromkeys(labels) if lab in present}
-    gt = build_gt(cells, table_id=table_id, title=caption.gt_title(), columns=columns, value_label="n (%)",
+    gt = build_gt(cells, table_id=table_id, title=caption.title, label=caption.label, columns=columns, value_label="n (%)",
                   stub_label="Field")
     gt = _thousands(gt, cells)
     if data.longitudinal:
@@ -266,10 +265,10 @@ def missingness_table(data: QualityData, caption: Caption, settings: QualitySett
                "hidden": "Hidden", "blank": "Blank"}
     if not len(cells):
         frame = pd.DataFrame({"": ["No field has a blank or a missing-data code."]})
-        gt = GT(frame, id=_html_id(MISSINGNESS_TABLE)).tab_header(title=caption.gt_title())
+        gt = from_frame(frame, table_id=_html_id(MISSINGNESS_TABLE)).tab_header(caption.title, label=caption.label)
         gt = gt.tab_source_note(_source_note(data))
         return QualityTable(MISSINGNESS_TABLE, caption, cells, _report_style(gt, _html_id(MISSINGNESS_TABLE)))
-    gt = build_gt(cells, table_id=_html_id(MISSINGNESS_TABLE), title=caption.gt_title(), columns=columns,
+    gt = build_gt(cells, table_id=_html_id(MISSINGNESS_TABLE), title=caption.title, label=caption.label, columns=columns,
                   value_label="n (%)", stub_label="Field")
     gt = _thousands(gt, cells).cols_label(rows__v0="n")
     if codes:
@@ -310,7 +309,7 @@ def missing_codes_table(data: QualityData, caption: Caption) -> QualityTable:
     shown = frame if len(frame) else pd.DataFrame([{"code": "", "label": "The project defines no missing-data "
                                                     "codes and none was entered", "cells": pd.NA,
                                                     "fields": pd.NA, "forms": ""}])
-    gt = GT(shown, id=_html_id(CODES_TABLE)).tab_header(title=caption.gt_title())
+    gt = from_frame(shown, table_id=_html_id(CODES_TABLE)).tab_header(caption.title, label=caption.label)
     gt = gt.cols_label(code="Code", label="Label", cells="Cells", fields="Fields", forms="Forms")
     gt = _aligned(gt.fmt_integer(["cells", "fields"]), ["code", "label", "forms"], ["cells", "fields"])
     gt = gt.sub_missing(missing_text="")
@@ -338,12 +337,12 @@ def validation_table(data: QualityData, caption: Caption, settings: QualitySetti
     if grouped:
         display["field"] = display["field"].replace("", "(file)")
     table_id = _html_id(VALIDATION_TABLE)
-    gt = GT(display, rowname_col="field", groupname_col="group" if grouped else None, id=table_id)
+    gt = from_frame(display, rowname_col="field", groupname_col="group" if grouped else None, table_id=table_id)
     if not grouped:
         gt = gt.cols_hide("group")
-    gt = gt.tab_header(title=caption.gt_title()).tab_stubhead("Field")
+    gt = gt.tab_header(caption.title, label=caption.label).tab_stubhead("Field")
     gt = gt.cols_label(rule="Rule", cells="Cells", examples="First examples (export line, event, instance: value)")
-    gt = gt.fmt(columns="examples", fns=_lines_html)
+    gt = gt.fmt_lines("examples", _lines_html)
     gt = _aligned(gt.fmt_integer("cells").sub_missing("cells", missing_text=""), ["rule", "examples"], ["cells"])
     gt = gt.cols_width(fit_widths(display, {"field": "Field", "rule": "Rule", "cells": "Cells",
                                             "examples": "First examples (export line, event, instance: value)"}))
@@ -392,10 +391,10 @@ def codebook_table(data: QualityData, caption: Caption, settings: QualitySetting
         "field": frame["field"], "label": frame["label"],
         "attributes": [_attributes(r) for r in frame.itertuples(index=False)]})
     table_id = _html_id(CODEBOOK_TABLE)
-    gt = GT(display, rowname_col="field", groupname_col="group", id=table_id)
-    gt = gt.tab_header(title=caption.gt_title()).tab_stubhead("Field")
+    gt = from_frame(display, rowname_col="field", groupname_col="group", table_id=table_id)
+    gt = gt.tab_header(caption.title, label=caption.label).tab_stubhead("Field")
     gt = gt.cols_label(label="Label", attributes="Attributes")
-    gt = gt.fmt(columns="attributes", fns=_lines_html)
+    gt = gt.fmt_lines("attributes", _lines_html)
     gt = _aligned(gt, ["label", "attributes"])
     gt = gt.cols_width(fit_widths(display, {"field": "Field", "label": "Label", "attributes": "Attributes"}))
     n_forms, n_fields = frame["form"].nunique(), len(frame)

@@ -38,10 +38,30 @@ from feasibility.analysis.adjusted import ancova, gcomputation
 from feasibility.analysis.compare import mean_difference, risk_difference
 from feasibility.analysis.estimands import apply_strategies
 from feasibility.analysis.expressions import _code_key
-from feasibility.analysis.tables import (Cells, TableContext, TableResult, finish_gt,
+from feasibility.tables.base import (Cells, TableContext, TableResult, finish_gt,
                                          published_key)
 from feasibility.stats import mean_sd, n_pct
 from feasibility.tables.common import build_gt, cell, cells_frame
+
+KIND = "adjusted"
+DEFAULTS = {"missing_data": "complete_case", "decimals": 1, "stub_label": "Outcome", "n_label": "n"}
+SCHEMA = """
+description: Covariate-adjusted comparisons of the arms, one estimand a row.
+properties:
+  rows: {$ref: "#/$defs/adjusted_rows", description: "The estimands compared (rows)."}
+  covariates: {type: array, items: {type: string}, description: "The adjustment covariates of its rows (default statistics.adjustment.covariates)."}
+  missing_data:
+    enum: [complete_case, multiple_imputation]
+    description: >-
+      How missing values are handled - complete_case (set aside; the default) or
+      multiple_imputation (the primary estimate by chained equations under missing at
+      random, statistics.imputation; complete cases as a sensitivity column).
+  decimals: {type: integer, minimum: 0, description: "Decimals of the estimates (default 1)."}
+required: [rows]
+"""
+# the adjustment settings, the estimands and, through covariates and baseline values, every
+# time point
+READS = {"adjustment": True}
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ESTIMATES = ("adjusted", "risk_ratio", "odds_ratio", "unadjusted", "complete_case")
@@ -89,7 +109,7 @@ class Adjusted:
         self.notes: dict[str, list[str]] = {}
         self.estimands: list = []
         self.changed: dict[str, dict[str, int]] = {}
-        self.multiple = self.raw.get("missing_data", "complete_case") == "multiple_imputation"
+        self.multiple = self.raw.get("missing_data", DEFAULTS["missing_data"]) == "multiple_imputation"
         self.imputation = imputation_settings(self.analysis.spec.raw)
         self.imputed: list[str] = []
         self.set_aside: list[str] = []
@@ -216,7 +236,7 @@ class Adjusted:
             compared = compared & inside
         yv = y.to_numpy()
         confidence = a.spec.confidence
-        decimals = spec.get("decimals", self.raw.get("decimals", 1))
+        decimals = spec.get("decimals", self.raw.get("decimals", DEFAULTS["decimals"]))
 
         def key(column_id: str, index: int) -> str:
             return published_key(spec.get("published_key"), f"{ctx.where}, {where}",
@@ -405,8 +425,8 @@ class Adjusted:
         gt = build_gt(frame, table_id=ctx.id, title=ctx.render(self.raw.get("title", ctx.id)),
                       label=self.raw.get("label"), columns=columns,
                       value_label="", value_labels=value_labels,
-                      stub_label=self.raw.get("stub_label", "Outcome"),
-                      n_label=self.raw.get("n_label", "n"),
+                      stub_label=self.raw.get("stub_label", DEFAULTS["stub_label"]),
+                      n_label=self.raw.get("n_label", DEFAULTS["n_label"]),
                       denominator_label=self.raw.get("denominator_label"))
         # the estimates' n are in the note (imputed, set aside): one column each, so that
         # the table fits the page

@@ -28,9 +28,24 @@ import pandas as pd
 
 from feasibility.analysis.compare import mean_difference, risk_difference
 from feasibility.analysis.expressions import FieldRef, Ref, _code_key
-from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key, slug
+from feasibility.tables.base import Cells, TableContext, TableResult, published_key, slug
 from feasibility.stats import mean_sd, median_iqr, n_pct
 from feasibility.tables.common import cell
+
+KIND = "baseline"
+DEFAULTS = {"timepoint": "baseline", "denominator": "population", "missing": "row",
+            "levels": "all", "decimals": 1, "percent_decimals": 0}
+SCHEMA = """
+description: Baseline characteristics, the variables summarised over a population.
+properties:
+  rows: {$ref: "#/$defs/describe_rows", description: "The variables and groups of variables (rows)."}
+  denominator: {enum: [population, answered], description: "Percentages of the column's records (population) or of those who answered (answered); default population."}
+  levels: {oneOf: [{type: array}, {enum: [all, observed]}], description: "Levels shown (default all)."}
+  missing: {enum: [row, none], description: "A row for missing values (row) or none; default row."}
+  decimals: {type: integer, minimum: 0, description: "Decimals of means and medians (default 1)."}
+  percent_decimals: {type: integer, minimum: 0, description: "Decimals of n (%) percentages (default 0)."}
+"""
+READS: dict = {}
 
 MISSING = "Missing"
 # what a group may set for all its variables
@@ -50,8 +65,7 @@ class Defaults:
     percent_decimals: int          # decimals of the percentages of n (%) rows
 
 
-BASELINE = Defaults(timepoint="baseline", denominator="population", missing="row", levels="all",
-                    decimals=1, percent_decimals=0)
+BASELINE = Defaults(**DEFAULTS)
 
 
 def matches(values: pd.Series, code) -> pd.Series:

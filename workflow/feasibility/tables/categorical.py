@@ -9,11 +9,26 @@ between them, as in the paper's Table 4.
 """
 from __future__ import annotations
 
-from feasibility.analysis.tables import TableContext, TableResult
+from feasibility.tables.base import TableContext, TableResult
 from feasibility.tables.baseline import Defaults, build_describe
 
-OUTCOMES = Defaults(timepoint=None, denominator="answered", missing="none", levels="all",
-                    decimals=1, percent_decimals=1)
+KIND = "categorical"
+DEFAULTS = {"timepoint": None, "denominator": "answered", "missing": "none", "levels": "all",
+            "decimals": 1, "percent_decimals": 1}
+SCHEMA = """
+description: Categorical outcomes, every level of each outcome at follow-up time points.
+properties:
+  rows: {$ref: "#/$defs/describe_rows", description: "The variables and groups of variables (rows)."}
+  denominator: {enum: [population, answered], description: "Percentages of the column's records (population) or of those who answered (answered); default answered."}
+  levels: {oneOf: [{type: array}, {enum: [all, observed]}], description: "Levels shown (default all)."}
+  missing: {enum: [row, none], description: "A row for missing values (row) or none; default none."}
+  decimals: {type: integer, minimum: 0, description: "Decimals of means and medians (default 1)."}
+  percent_decimals: {type: integer, minimum: 0, description: "Decimals of n (%) percentages (default 1)."}
+"""
+# without columns, one column per follow-up time point
+READS = {"every_timepoint_by_default": True}
+
+OUTCOMES = Defaults(**DEFAULTS)
 
 
 def _timepoint_columns(ctx: TableContext) -> list[dict]:

@@ -14,10 +14,23 @@ Welch's t interval on the within-person changes, unadjusted).
 from __future__ import annotations
 
 from feasibility.analysis.compare import mean_difference
-from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key
+from feasibility.tables.base import Cells, TableContext, TableResult, published_key
 from feasibility.stats import paired_change
 from feasibility.tables.categorical import _timepoint_columns
 from feasibility.tables.common import cell
+
+KIND = "change"
+DEFAULTS = {"baseline": "timepoints.baseline", "decimals": 1}
+SCHEMA = """
+description: Change from baseline, measures by follow-up time point (paired complete cases).
+properties:
+  baseline: {type: string, description: "The baseline time point (default timepoints.baseline)."}
+  measures: {type: array, items: {$ref: "#/$defs/measure"}, description: "The measures (rows)."}
+  decimals: {type: integer, minimum: 0, description: "Decimals of the changes (default 1)."}
+required: [measures]
+"""
+# without columns, one column per follow-up time point
+READS = {"every_timepoint_by_default": True}
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
@@ -27,7 +40,7 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
     baseline = raw.get("baseline", analysis.timepoints.baseline)
     if baseline not in analysis.timepoints.points:
         raise ValueError(f"{ctx.where}: baseline {baseline!r} is not a time point")
-    decimals = raw.get("decimals", 1)
+    decimals = raw.get("decimals", DEFAULTS["decimals"])
     cells = Cells(ctx)
     for measure in raw.get("measures") or []:
         name = measure["score"]

@@ -33,19 +33,22 @@ count is 1 to k−1 (:data:`COUNT_FIELD`) is suppressed by :func:`write_table`: 
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import os
 import re
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from great_tables import GT, html, loc
+from great_tables import GT, html
 
 from feasibility import escape
 from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
+from feasibility.tables.model import ModelColumn, Row, Spanner, Table, from_frame, label_text
 
 CELL_COLUMNS = ["table", "row_group", "row_label", "column", "statistic", "estimate", "sd",
                 "lower", "upper", "n", "denominator", "decimals", "text", "published_key"]
@@ -154,16 +157,16 @@ def suppression_note(threshold: int) -> str:
             "number derived from it (percentage, interval, rate) are withheld (small-cell rule).")
 
 
-def _suppress_in_gt(gt: GT, cells: pd.DataFrame, threshold: int | None) -> GT:
-    """``gt`` (built from ``cells`` by :func:`build_gt`) with its small cells shown as ``<k``."""
+def _suppress_in_gt(gt: Table, cells: pd.DataFrame, threshold: int | None) -> Table:
+    """The table (built from ``cells`` by :func:`build_gt`) with its small cells shown as ``<k``."""
     small = cells[small_cells(cells, threshold)]
     if small.empty:
         return gt
+    gt = copy.deepcopy(gt)
     row_of = _row_index(cells)
     for column, block in small.groupby("column", sort=True):
         rows = sorted(row_of[(g, r)] for g, r in zip(block["row_group"], block["row_label"]))
-        gt = gt.text_transform(loc.body(columns=f"{column}__v0", rows=rows),
-                               lambda _: f"&lt;{threshold}")
+        gt = gt.sub_body(f"{column}__v0", rows, f"<{threshold}", lambda _: f"&lt;{threshold}")
     return gt.tab_footnote(suppression_note(threshold))
 
 
@@ -243,7 +246,49 @@ def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
 def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
              columns: dict[str, str], value_label: str, stub_label: str = "",
              n_label: str | None = None, denominator_label: str | None = None,
-             label: str | None = None, value_labels: dict[str, str] | None = None) -> GT:
+             label: str | None = None, value_labels: dict[str, str] | None = None) -> Table:
+    """The model of one table from tidy cells (:mod:`feasibility.tables.model`): its HTML is
+    :func:`_gt_of_cells`, its rows the cells' printed ``text`` (and the ``n`` and ``N``
+    columns when labelled), one spanner per column of cells."""
+    arguments = dict(table_id=table_id, title=title, columns=columns, value_label=value_label,
+                     stub_label=stub_label, n_label=n_label,
+                     denominator_label=denominator_label, label=label,
+                     value_labels=value_labels)
+    table = Table(table_id, lambda: _gt_of_cells(cells, **arguments))
+    keys = list(columns)
+    grouped = bool((cells["row_group"] != "").any())
+    table.label, table.title = label, label_text(title)
+    table.stub, table.stub_label, table.grouped = True, label_text(stub_label), grouped
+    for c in keys:
+        shown = [ModelColumn(f"{c}__v0", label_text((value_labels or {}).get(c, value_label)),
+                             "right")]
+        for name, text in ((f"{c}__n", n_label), (f"{c}__N", denominator_label)):
+            if text is not None:
+                shown.append(ModelColumn(name, label_text(text), "right"))
+        table.columns += shown
+        if columns[c] or len(keys) > 1:
+            table.spanners.append(Spanner(c, label_text(columns[c]), [m.key for m in shown]))
+    rows = {key: Row(key[0], key[1], {m.key: "" for m in table.columns})
+            for key in _row_index(cells)}
+    first = cells.drop_duplicates(["row_group", "row_label", "column"])
+    for rec in first.to_dict("records"):
+        values = rows[(rec["row_group"], rec["row_label"])].values
+        c = rec["column"]
+        if f"{c}__v0" not in values:
+            continue
+        values[f"{c}__v0"] = rec["text"]
+        shown_n = rec["denominator"] if rec["statistic"] == "n_pct" else rec["n"]
+        for name, value in ((f"{c}__n", shown_n), (f"{c}__N", rec["denominator"])):
+            if name in values and not pd.isna(value):
+                values[name] = str(int(value))
+    table.rows = list(rows.values())
+    return table
+
+
+def _gt_of_cells(cells: pd.DataFrame, *, table_id: str, title: str,
+                 columns: dict[str, str], value_label: str, stub_label: str = "",
+                 n_label: str | None = None, denominator_label: str | None = None,
+                 label: str | None = None, value_labels: dict[str, str] | None = None) -> GT:
     """One great-tables table from tidy cells.
 
     ``columns`` maps each cell ``column`` to its spanner label (no spanner when
@@ -307,7 +352,7 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
 
 
 def frame_gt(df: pd.DataFrame, *, title: str = "", label: str | None = None,
-             table_id: str | None = None) -> GT:
+             table_id: str | None = None) -> Table:
     """A data frame shown as it is (columns as labelled, text as given), in the report's style.
 
     The id is ``table_id``, else made from ``label`` ("Table A1" -> ``table-a1``), else
@@ -316,9 +361,9 @@ def frame_gt(df: pd.DataFrame, *, title: str = "", label: str | None = None,
     if table_id is None:
         table_id = (re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label else
                     "table-" + hashlib.sha256(df.to_csv(index=False).encode()).hexdigest()[:10])
-    gt = GT(df, id=table_id)
+    gt = from_frame(df, table_id=table_id)
     if title or label:
-        gt = gt.tab_header(title=caption_title(title, label))
+        gt = gt.tab_header(title, label=label or "")
     return report_style(gt, table_id).sub_missing(missing_text="")
 
 
@@ -331,21 +376,37 @@ _SPANNING_CELL = re.compile(
 WRAP_CLASS = "report-wraps"
 
 
-def html_fragment(gt: GT) -> str:
+def html_fragment(gt: Table | GT) -> str:
     """The table as a self-contained HTML fragment (inline CSS, no external resources),
     in the page's font (great-tables' web font stack is left out). The content of the
     cells that span the table sits in a box of no width of its own (``WRAP_CLASS``),
     so that a long caption or note wraps instead of widening the table."""
+    if isinstance(gt, Table):
+        gt = gt.to_gt()
     html = _TABLE_FONT.sub(r"\1", gt.as_raw_html(inline_css=False, make_page=False), count=1)
     return _SPANNING_CELL.sub(rf'\1<div class="{WRAP_CLASS}">\2</div>\3', html)
 
 
-def write_table(cells: pd.DataFrame, gt: GT, html_path: str | os.PathLike,
+def write_table(cells: pd.DataFrame, gt: Table, html_path: str | os.PathLike,
                 csv_path: str | os.PathLike, *, small_cell_threshold: int | None = None) -> None:
-    """Write the table as an HTML fragment and its tidy cells as CSV.
+    """Write the table as an HTML fragment, its Typst (beside it, ``.typ``: the PDF's,
+    :func:`write_typst`) and its tidy cells as CSV.
 
-    With ``small_cell_threshold`` k, counts of 1 to k−1 are suppressed in both
-    (:func:`suppress_small_cells`) and the HTML table gets a footnote saying so.
+    With ``small_cell_threshold`` k, counts of 1 to k−1 are suppressed in all three
+    (:func:`suppress_small_cells`) and the table gets a footnote saying so.
     """
-    write_text(html_path, html_fragment(_suppress_in_gt(gt, cells, small_cell_threshold)))
+    shown = _suppress_in_gt(gt, cells, small_cell_threshold)
+    write_text(html_path, html_fragment(shown))
+    write_typst(shown, html_path)
     write_csv(csv_path, suppress_small_cells(cells, small_cell_threshold)[CELL_COLUMNS])
+
+
+def typst_path(html_path: str | os.PathLike) -> Path:
+    """Where a table's Typst is written: beside its HTML, ``<id>.typ``."""
+    return Path(html_path).with_suffix(".typ")
+
+
+def write_typst(table: Table, html_path: str | os.PathLike) -> None:
+    """The table typeset in Typst for the PDF (``feasibility.typeset``), beside its HTML."""
+    from feasibility.typeset import table_to_typst
+    write_text(typst_path(html_path), table_to_typst(table.layout()) + "\n")

@@ -7,9 +7,19 @@ and "jobs started" over those who accepted one. Cells: ``count`` (total, n).
 """
 from __future__ import annotations
 
-from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key
+from feasibility.tables.base import Cells, TableContext, TableResult, published_key
 from feasibility.tables.categorical import _timepoint_columns
 from feasibility.tables.common import cell
+
+KIND = "counts"
+DEFAULTS = {"decimals": 0}
+SCHEMA = """
+description: Counts, totals of a measure each over its own records.
+properties:
+  rows: {type: array, items: {$ref: "#/$defs/counts_row"}, description: "The sums (rows)."}
+  decimals: {type: integer, minimum: 0, description: "Decimals of the totals (default 0)."}
+"""
+READS: dict = {}
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
@@ -38,6 +48,6 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
                                 column=column.id, column_index=i,
                                 timepoint=column.timepoint or "")
             cells.add(rid, cell(ctx.cell_table, group, label, column.id, "count",
-                                decimals=row.get("decimals", raw.get("decimals", 0)),
+                                decimals=row.get("decimals", raw.get("decimals", DEFAULTS["decimals"])),
                                 estimate=total, n=int(mask.sum()), published_key=key))
     return cells.result()

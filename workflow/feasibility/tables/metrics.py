@@ -26,9 +26,18 @@ from __future__ import annotations
 import math
 
 from feasibility.analysis.expressions import _is_missing_scalar
-from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key, slug
+from feasibility.tables.base import Cells, TableContext, TableResult, published_key, slug
 from feasibility.stats import exact_sum, mean_sd, median_iqr, proportion
 from feasibility.tables.common import cell
+
+KIND = "metrics"
+DEFAULTS: dict = {}
+SCHEMA = """
+description: Metrics, one statistic a row (counts, rates, proportions, medians, means, NNT).
+properties:
+  rows: {$ref: "#/$defs/metrics_rows", description: "Groups of metrics (rows)."}
+"""
+READS: dict = {}
 
 STATISTICS = ("count", "sum", "rate", "proportion", "median_iqr", "mean_sd", "nnt")
 COLUMN = "value"

@@ -33,12 +33,27 @@ from scipy import stats
 
 from feasibility.analysis.adjusted import _full_rank, design, logistic_fit
 from feasibility.analysis.expressions import _code_key
-from feasibility.analysis.tables import Cells, TableContext, TableResult, finish_gt
+from feasibility.tables.base import Cells, TableContext, TableResult, finish_gt
 from feasibility.stats import mean_sd, n_pct
 from feasibility.tables.adjusted import Adjusted, _by_arm, _joined
 from feasibility.tables.common import build_gt, cell, cells_frame
 
 OVERALL = "All participants analysed"
+KIND = "subgroups"
+DEFAULTS = {"subgroups": [], "min_per_arm": 5, "stub_label": "Subgroup", "n_label": "n"}
+SCHEMA = """
+description: Prespecified subgroup analyses of an estimand (treatment-by-subgroup interactions).
+properties:
+  estimand: {$ref: "#/$defs/name", description: "The estimand analysed by subgroup."}
+  subgroups:
+    type: array
+    items: {$ref: "#/$defs/expression"}
+    description: "The prespecified subgroup variables (coded), each with a treatment-by-subgroup interaction model."
+  min_per_arm: {type: integer, minimum: 1, description: "A level with fewer participants analysed in an arm is left out of its model (and named in the note; default 5)."}
+  decimals: {type: integer, minimum: 0, description: "Decimals of the effects (default 2 for odds ratios, 1 for differences)."}
+required: [estimand, subgroups]
+"""
+READS = {"adjustment": True}
 
 
 def _labels(analysis, name: str) -> dict:

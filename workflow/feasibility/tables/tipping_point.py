@@ -17,12 +17,27 @@ import math
 import numpy as np
 import pandas as pd
 
-from feasibility.analysis.tables import Cells, TableContext, TableResult, published_key
+from feasibility.tables.base import Cells, TableContext, TableResult, published_key
 from feasibility.tables.adjusted import Adjusted, _by_arm, pool_imputations
 from feasibility.tables.common import build_gt, cell, cells_frame
 
 SCENARIOS = {"intervention": "Intervention arm only", "both": "Both arms"}
-DEFAULT_DELTAS = {"binary": [0, -0.5, -1, -1.5, -2, -3], "continuous": [0, -1, -2, -3, -4, -5]}
+KIND = "tipping_point"
+DEFAULTS = {"deltas": {"binary": [0, -0.5, -1, -1.5, -2, -3], "continuous": [0, -1, -2, -3, -4, -5]},
+            "decimals": 1}
+SCHEMA = """
+description: A delta-adjusted tipping-point analysis of an estimand (multiple imputation).
+properties:
+  estimand: {$ref: "#/$defs/name", description: "The estimand whose imputed outcomes are shifted."}
+  deltas:
+    type: array
+    items: {type: number}
+    description: "The shifts of the imputed outcomes, in order (log odds for a binary outcome, else the outcome's units; default 0 to -3 / 0 to -5)."
+  decimals: {type: integer, minimum: 0, description: "Decimals of the differences (default 1)."}
+required: [estimand]
+"""
+READS = {"adjustment": True}
+DEFAULT_DELTAS = DEFAULTS["deltas"]
 
 
 def context(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableContext:
@@ -93,7 +108,7 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
     kind = info["kind"]
     cells = Cells(ctx)
     statistic = "risk_difference_ci" if kind == "binary" else "mean_difference_ci"
-    decimals = raw.get("decimals", 1)
+    decimals = raw.get("decimals", DEFAULTS["decimals"])
     stub = "Delta, log odds" if kind == "binary" else "Delta"
     for i, (scenario, label) in enumerate(SCENARIOS.items()):
         for _, r in frame[frame["scenario"] == scenario].iterrows():
@@ -126,7 +141,7 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
         f"{unit}, in the intervention arm only or in both arms; the same imputations at "
         f"every delta. Delta 0 is the primary analysis (missing at random). Conclusion: "
         f"whether the {percent}% interval excludes no difference; " + "; ".join(said) + ".")
-    from feasibility.analysis.tables import finish_gt
+    from feasibility.tables.base import finish_gt
     result = TableResult(ctx.id, table, None, cells.row_ids)
     result.gt = finish_gt(ctx, gt, result)
     return result

@@ -1,8 +1,8 @@
 """What every declared table shares: its population and columns, text templates,
-published keys, footnotes, and the dispatch to the generic module of its kind.
+published keys and footnotes.
 
-A table declaration (study file ``tables.<id>``) names its ``kind``; the module
-``feasibility.tables.<kind>`` computes its tidy cells (``tables.common.CELL_COLUMNS``)
+A table declaration (study file ``tables.<id>``) names its ``kind``; the module of that
+kind (``feasibility.tables.registry``) computes its tidy cells (``tables.common.CELL_COLUMNS``)
 and :func:`finish_gt` adds the declared notes to the one great-tables table that
 ``tables.common.build_gt`` makes from them.
 
@@ -16,24 +16,15 @@ import math
 import re
 import string
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any, Callable
 
 import pandas as pd
 from great_tables import GT, loc
 
-from feasibility.analysis.expressions import (ROW, Evaluator, Expression, ExpressionError, V,
+from feasibility.analysis.expressions import (ROW, Evaluator, Expression, V,
                                               _code_key, _is_missing_scalar, as_row_series, parse)
 from feasibility.tables.common import build_gt, cells_frame
 
-KIND_MODULES = {"baseline": "feasibility.tables.baseline",
-                "change": "feasibility.tables.change",
-                "categorical": "feasibility.tables.categorical",
-                "counts": "feasibility.tables.counts",
-                "metrics": "feasibility.tables.metrics",
-                "adjusted": "feasibility.tables.adjusted",
-                "tipping_point": "feasibility.tables.tipping_point",
-                "subgroups": "feasibility.tables.subgroups"}
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
 DIFFERENCE = "difference"
 
@@ -519,26 +510,3 @@ def gt_arguments(ctx: TableContext) -> dict:
                 value_label=ctx.render(raw.get("value_label", "")),
                 stub_label=raw.get("stub_label", ""), n_label=raw.get("n_label"),
                 denominator_label=raw.get("denominator_label"))
-
-
-# ----------------------------------------------------------------------------- dispatch
-def build_table(analysis, table_id: str, small_cell_threshold: int | None = None) -> TableResult:
-    """The declared table ``table_id``: tidy cells and one great-tables table."""
-    tables = analysis.spec.tables
-    if table_id not in tables:
-        raise KeyError(f"no table {table_id!r} declared (tables: {', '.join(tables)})")
-    raw = tables[table_id]
-    kind = raw.get("kind")
-    if kind not in KIND_MODULES:
-        raise ValueError(f"table {table_id!r}: unknown kind {kind!r} (kinds: "
-                         f"{', '.join(KIND_MODULES)})")
-    module = import_module(KIND_MODULES[kind])
-    try:
-        return module.build(analysis, table_id, raw, small_cell_threshold=small_cell_threshold)
-    except ExpressionError:
-        raise
-    except ValueError as exc:
-        text = str(exc)
-        raise ValueError(text if text.startswith("table ") else f"table {table_id!r}: {text}"
-                         ) from None
-
