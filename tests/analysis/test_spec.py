@@ -132,7 +132,8 @@ def test_the_schema_declares_every_table_key_the_kinds_read():
                            "rows"),
            "change": ("baseline", "measures", "decimals"), "counts": ("rows", "decimals"),
            "metrics": ("rows",), "adjusted": ("rows", "covariates", "missing_data", "decimals"),
-           "tipping_point": ("estimand", "deltas", "decimals")}
+           "tipping_point": ("estimand", "deltas", "decimals"),
+           "subgroups": ("estimand", "subgroups", "min_per_arm", "decimals")}
     for name in table_kinds():
         properties = defs[f"table_{name}"]["properties"]
         for key in own.get(name, ()):

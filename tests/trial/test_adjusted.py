@@ -253,7 +253,8 @@ def test_intercurrent_event_strategies_change_the_outcome_as_declared(cohort, st
     index = a.population(a.spec.participants_expr())
     y = _values(a, "in_paid_work[month6]", index).astype("float64").to_numpy()
     arm = _values(a, "arm", index).astype(float).to_numpy()
-    disc = _values(a, "discontinued", index).astype(bool).to_numpy()
+    # a missing-data code leaves `discontinued` missing (issue 23.6): not an event that happened
+    disc = _values(a, "discontinued", index).astype("boolean").fillna(False).astype(bool).to_numpy()
     base = {"variable": "in_paid_work", "timepoint": "month6", "type": "binary"}
     when = "discontinued"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from feasibility.analysis import build_table
+from feasibility.tables.registry import build_table
 
 
 # ------------------------------------------------------------------ 23.4 subgroups
@@ -188,7 +188,7 @@ def test_every_difference_column_says_difference_never_n_pct(cohort):
     from pathlib import Path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from gt_text import gt_text
-    from feasibility.analysis import build_tables
+    from feasibility.tables.registry import build_tables
     from feasibility.tables.common import html_fragment
     for tid, table in build_tables(cohort.analysis).items():
         words = gt_text(html_fragment(table.gt))

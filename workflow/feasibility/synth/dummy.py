@@ -1275,7 +1275,7 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
     path = dummy.write(target, writer=writer, progress=progress)
     write_dummy_provenance(path, study_path, n, seed, settings, own=out is None)
     if out is not None:
-        write_study(study_path, Path(out), path, study_id)
+        write_study(study_path, Path(out), path, study_id, export_date=dummy.export_date)
     for note in dummy.notes:
         print(f"dummy: note: {note}", file=sys.stderr)
     if progress:
@@ -1286,17 +1286,21 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
 STUDY_FILE = "study.yaml"
 
 
-def write_study(study_path: Path, out: Path, records: Path, study_id: str | None = None) -> Path:
+def write_study(study_path: Path, out: Path, records: Path, study_id: str | None = None,
+                export_date: str | None = None) -> Path:
     """``out/study.yaml``: the study file ``study_path`` as a study file in ``out`` whose
     records export is the dummy one (every other path names the same file as before) and
     whose id is ``study_id`` (default ``<the study's id>-dummy``), so that
     ``snakemake --configfile out/study.yaml`` builds it into ``results/<that id>/``,
-    beside the study's own results."""
+    beside the study's own results. A study file that states no export date gets the
+    generated export's (``export_date``), since nothing in it is dated later."""
     from feasibility.config import _StudyLoader, default_study_id, moved_study
 
     data = yaml.load(study_path.read_text(encoding="utf-8"), Loader=_StudyLoader) or {}
     data = moved_study(data, study_path.parent, out)
     data.setdefault("redcap", {})["records"] = records.name
+    if export_date and not (data.get("validation") or {}).get("export_date"):
+        data.setdefault("validation", {})["export_date"] = export_date
     study = data.setdefault("study", {})
     original = study.get("id") or default_study_id(study_path)
     study["id"] = study_id or f"{original}-dummy"
