@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feasibility.config import ConfigError, check_declarations, check_inputs, input_roots, load_study
+from feasibility.analysis.spec import check_declarations
+from feasibility.config import ConfigError, check_inputs, input_roots, load_study
 from feasibility.pipeline import study_inputs
 
 from projectcopy import results_of, run_snakemake

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from feasibility import pipeline as steps
-from feasibility.config import (ConfigError, check_declarations, check_inputs, input_roots, load_study,
-                                relative_to_cwd)
+from feasibility.analysis.spec import check_declarations
+from feasibility.config import ConfigError, check_inputs, input_roots, load_study, relative_to_cwd
 from feasibility.config import RESULTS as RESULTS_ROOT, guess_study_id, study_id, study_results
 from feasibility.report_sections import report_inputs
 
