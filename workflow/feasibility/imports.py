@@ -10,8 +10,10 @@ What counts as an import of a module ``m``:
 
 * ``import feasibility.a.b`` and ``from feasibility.a import b`` (or their relative forms),
   anywhere in the file, inside a function too (the package imports its heavy parts late);
-* a string constant that names a module of the package (``"feasibility.figures.flow"``):
-  how a module that loads others by name (``importlib.import_module``) says which;
+* a string constant that names a module of the package, not a package
+  (``"feasibility.figures.flow"``): how a module that loads others by name
+  (``importlib.import_module``) says which (a logger named ``"feasibility.analysis"`` is
+  no import);
 * the ``__init__`` of every package above an imported module (Python runs it first).
 
 ``from P import name`` imports ``P.name`` when that is a module, else ``P``.
@@ -64,7 +66,8 @@ def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
             for alias in node.names:
                 sub = f"{source}.{alias.name}"
                 named.add(sub if sub in modules else source)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules:
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules
+              and modules[node.value].name != "__init__.py"):      # a logger's name is not an import
             named.add(node.value)
     found = set()
     for name in named:
