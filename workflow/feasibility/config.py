@@ -669,6 +669,34 @@ def moved_study(data: dict, folder: str | os.PathLike, to: str | os.PathLike) ->
     return _resolve_paths(data, Path(folder), path_keys(), to=to)
 
 
+# The study file's redcap keys that name files, and what each is called in messages.
+REDCAP_FILES = {"records": "records export", "dictionary": "data dictionary",
+                "instrument_designations": "instrument designations", "events": "events file",
+                "project_xml": "project XML"}
+
+
+@dataclass(frozen=True)
+class ValidationPaths:
+    """Where validation keeps its files (all under ``results/<id>/validation``)."""
+    root: str = "results/validation"
+
+    @property
+    def passed(self) -> str:
+        return f"{self.root}/passed.json"
+
+    @property
+    def md(self) -> str:
+        return f"{self.root}/report.md"
+
+    @property
+    def json(self) -> str:
+        return f"{self.root}/report.json"
+
+    @property
+    def failures(self) -> str:
+        return f"{self.root}/failures.csv"
+
+
 METADATA = ("dictionary", "instrument_designations", "events")
 
 

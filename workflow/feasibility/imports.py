@@ -69,14 +69,19 @@ def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
         elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules
               and modules[node.value].name != "__init__.py"):      # a logger's name is not an import
             named.add(node.value)
+    return _ours(named, modules) - {module}
+
+
+def _ours(named, modules: dict[str, Path]) -> set[str]:
+    """The package's modules among the dotted names ``named`` (an attribute of a module
+    stands for the module; another package's names are dropped)."""
     found = set()
     for name in named:
         if name != PACKAGE and not name.startswith(PACKAGE + "."):
             continue
-        while name and name not in modules:        # an attribute of a module: the module
+        while name and name not in modules:
             name = name.rpartition(".")[0]
         found.add(name)
-    found.discard(module)
     return found
 
 
@@ -137,15 +142,17 @@ def step_modules(step: str, root: str | os.PathLike = SOURCE) -> set[str]:
         bodies.append(functions[name])
         todo += [n.id for n in ast.walk(functions[name]) if isinstance(n, ast.Name) and n.id in functions]
     found = {PACKAGE}
+    named: set[str] = set()
     for body in bodies:
         for node in ast.walk(body):
             if isinstance(node, ast.ImportFrom):
                 source = _resolve(node, PIPELINE, False)
                 for alias in node.names:
                     sub = f"{source}.{alias.name}"
-                    found.add(sub if sub in modules else source)
+                    named.add(sub if sub in modules else source)
             elif isinstance(node, ast.Import):
-                found.update(a.name for a in node.names if a.name.startswith(PACKAGE + "."))
+                named.update(alias.name for alias in node.names)
+    found |= _ours(named, modules)
     found.discard(PIPELINE)     # not all of it: only what this step runs
     return closure(found, graph_root) | {PIPELINE}
 

@@ -13,7 +13,7 @@ if PUBLISHED:
         input:
             published=PUBLISHED,
             passed=VALIDATED,
-            code=code("audit.py", "paper.py", "scoring"),
+            code=code("audit"),
         output:
             R("reproduction/audit.csv"),
         params:
@@ -37,7 +37,7 @@ if PUBLISHED:
             values=R("values/values.json"),
             passed=VALIDATED,
             audit=R("reproduction/audit.csv"),
-            code=code("reproduction.py", "paper.py", "audit.py", "stats.py"),
+            code=code("reproduction"),
         output:
             R("reproduction/comparison.csv"),
         log:
