@@ -177,7 +177,6 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
 from feasibility import pipeline as steps                    # noqa: E402
 from feasibility.pipeline import NotValidated, ValidationFailed, ValidationPaths  # noqa: E402
 
-import records_helpers as rh                                 # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOWNLOADS = {"records": "records.csv", "dictionary": "data_dictionary.csv",

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from projectcopy import (PAPER, ROOT, TRIAL, copy_project, jobs_run, results_of, run_snakemake)
+from projectcopy import (PAPER, ROOT, TRIAL, jobs_run, results_of, run_snakemake)
 from feasibility.config import ConfigError, guess_study_id, load_study, study_id, study_results
 
 FEASIBILITY = str(Path(sys.executable).with_name("feasibility"))

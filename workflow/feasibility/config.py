@@ -44,7 +44,7 @@ class ConfigError(ValueError):
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when available: 10x faster
 
 
-class _StudyLoader(Loader):
+class _StudyLoader(Loader):  # type: ignore[valid-type,misc]  # a class chosen at import
     """YAML as a study file is read: a key given twice in one mapping is an error (YAML
     parsers otherwise keep the last one silently)."""
 

@@ -135,9 +135,9 @@ def interface():
 
 
 def code(step, *modules):
-    """The package's source files that rule step ``step`` runs, so that editing any of them
-    reruns the rule and nothing else: the entry point ``feasibility.pipeline.<step>`` and
-    every module it imports, directly or not, read from the package's import graph
+    """The package's source files that the step ``step`` runs, so that editing any of them
+    reruns that step and nothing else. They are the entry point ``feasibility.pipeline.<step>``
+    and every module it imports, directly or not, read from the package's import graph
     (``feasibility.imports.step_modules``; docs/design.md, "Thin rules"); ``modules``:
     modules the step loads by name besides (a table's kind), with all they import."""
     found = step_modules(step, PKG) | closure(modules, PKG)

@@ -9,7 +9,6 @@ timestamps, atomic writes through ``feasibility.io``).
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
