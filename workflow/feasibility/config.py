@@ -11,8 +11,9 @@ A study is one YAML file (``config/config.yaml`` is the default study, the paper
   the working directory, as every path typed on a command line is;
 * the result is checked against ``schemas/config.schema.yaml`` (JSON Schema 2020-12):
   every problem is listed at once, each naming the file and line, the key, the value
-  and what is allowed; then :func:`snakemake.utils.validate` fills in the schema's
-  defaults, as Snakemake's catalog workflows do.
+  and what is allowed; the schema's defaults are filled in by the same pass
+  (:func:`default_filling`: jsonschema's recipe, the one ``snakemake.utils.validate(...,
+  set_default=True)`` uses; Snakemake's own is not called).
 
 :func:`check_inputs` stats the files a study needs before anything reads them.
 """
