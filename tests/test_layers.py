@@ -115,3 +115,42 @@ def test_the_graph_reads_every_form_of_import(tmp_path):
         "def f():\n    from feasibility.d import X\n"
         "KINDS = {'e': 'feasibility.e'}\n")
     assert import_graph(pkg)["feasibility.sub.m"] == {f"feasibility.{n}" for n in "abcde"}
+
+
+def _declared(names: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~\[; ]", n, maxsplit=1)[0].lower().replace("_", "-") for n in names}
+
+
+def _imported(folder) -> set[str]:
+    """The top-level names of the libraries the files under ``folder`` import."""
+    import ast
+    import sys
+
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+    return {n for n in found if n not in sys.stdlib_module_names and n != PACKAGE}
+
+
+def test_every_library_the_package_imports_is_a_declared_dependency():
+    """pyproject.toml declares every library the package imports directly (a library that
+    another brings along today may not tomorrow), and the test extra those the tests import."""
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = _declared(project["dependencies"])
+    test = runtime | _declared(project["optional-dependencies"]["test"])
+    dists = packages_distributions()
+    local = {p.stem for p in (ROOT / "tests").rglob("*.py")}
+
+    def missing(modules: set[str], declared: set[str]) -> list[str]:
+        return sorted(m for m in modules if m not in local
+                      and not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared)
+
+    assert missing(_imported(ROOT / "workflow" / "feasibility"), runtime) == []
+    assert missing(_imported(ROOT / "tests"), test) == []
