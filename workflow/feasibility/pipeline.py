@@ -124,63 +124,6 @@ def mapping_tables(config: dict) -> dict[str, str]:
     return out
 
 
-# The shape of REDCap's metadata downloads, by their header: a file without it (another
-# program's file named by mistake, /etc/passwd) is refused on that alone, and nothing of its
-# content is read further or shown. (key: what it is not, the columns its header needs,
-# whether the first column must be one of them.)
-SHAPES = {
-    "dictionary": ("a REDCap data dictionary", ("Variable / Field Name", "field_name"), True,
-                   "whose first column is headed 'Variable / Field Name' (the download) or "
-                   "'field_name' (the API's metadata)"),
-    "instrument_designations": ("REDCap's instrument designations", ("arm_num", "unique_event_name", "form"),
-                                False, "whose header names arm_num, unique_event_name and form"),
-    "events": ("REDCap's events export", ("arm_num", "unique_event_name"), False,
-               "whose header names arm_num and unique_event_name"),
-}
-HEADER_BYTES = 1 << 16
-
-
-def _header_cells(path: str) -> list[str] | None:
-    """The cells of a CSV file's first line (read at most HEADER_BYTES); None for an empty file."""
-    import csv
-    import io as _io
-
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        head = os.read(fd, HEADER_BYTES)
-    finally:
-        os.close(fd)
-    if not head.strip():
-        return None
-    line = head.decode("utf-8-sig", errors="replace").splitlines()[0] if head.strip() else ""
-    try:
-        return [c.strip() for c in next(csv.reader(_io.StringIO(line)), [])]
-    except csv.Error:
-        return []
-
-
-def shape_failures(files: dict[str, str]) -> list:
-    """A failure (line 1, no value shown) for each metadata download whose header is not
-    REDCap's (:data:`SHAPES`); an empty file is left to validation, which names it."""
-    from .redcap.messages import fail
-
-    out = []
-    for key, (what, columns, first, expect) in SHAPES.items():
-        if key not in files:
-            continue
-        try:
-            cells = _header_cells(files[key])
-        except OSError:
-            continue                      # validation names what cannot be read
-        if cells is None:
-            continue
-        ok = (cells[:1] and cells[0] in columns) if first else set(columns) <= set(cells)
-        if not ok:
-            out.append(fail(Path(files[key]).name, f"not {what}, {expect}: the file is not read "
-                                                   "further and its content is not shown", line=1))
-    return out
-
-
 def fingerprint(files: dict[str, str]) -> dict[str, str | None]:
     """Path -> SHA-256 of each input file (None when it is missing or not a regular file)."""
     out = {}
@@ -212,6 +155,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
     (``feasibility.redcap``); the report always; the tidy tables and, last, the success
     record only when the data pass."""
     from .redcap import validate as run, write_validated
+    from .redcap.shapes import shape_failures
     from .redcap.report import unfinished_report, validation_report, write_report
 
     start = time.perf_counter()
@@ -608,6 +552,7 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
     from .redcap import Settings, load_project
     from .redcap.messages import errors, summary
     from .redcap.schemas import form_schema
+    from .redcap.shapes import shape_failures
 
     refused = shape_failures(files)
     if refused:
