@@ -172,9 +172,14 @@ def test_classic_files_and_codebook(tmp_path):
 
 def test_console_shows_first_twenty_and_the_total(classic):
     edit(classic / CLASSIC_DATA, ",H-001,", ",H-\x07001,")
-    from feasibility.redcap import console
+    from feasibility.redcap import console_summary
     r = validate_classic(classic)
-    assert console(r).splitlines()[0] == "1 error(s), 0 warning(s)"
+    lines = console_summary(validation_report(r, {"records": str(classic / CLASSIC_DATA)}, {}, {})).splitlines()
+    assert lines[0] == "Validation failed: 1 failure(s), 0 warning(s)."
+    # the failure named by file, line, record, field and value (its control character shown by name)
+    assert lines[1] == (f"  {CLASSIC_DATA} line 2: record 1 field bq_ref value 'H-<U+0007 BELL>001': "
+                        "text contains control characters (not tab or line breaks)")
+    assert lines[2] == "Full report: results/validation/report.md; every failure: results/validation/failures.csv"
 
 
 def test_raise_for_errors(long):
