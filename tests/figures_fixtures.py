@@ -1,5 +1,5 @@
 """A small hand-made REDCap project for the figure tests: 12 people screened at two sites,
-8 enrolled, as the validated-data interface (DESIGN.md) with the study file's declarations.
+8 enrolled, as the validated-data interface (docs/design.md) with the study file's declarations.
 
 Events screening_arm_1, baseline_arm_1, week6_arm_1, month6_arm_1; forms: screening
 (screening), enrolment and delivery (baseline), status (baseline; who left and why), quest

@@ -4,7 +4,7 @@ The study file's REDCap downloads (``config/config.yaml``: ``redcap``; the shipp
 ``data/raw/`` or another folder holding files of the same names) validated by the REDCap
 library with the study's validation settings, as ``feasibility.pipeline.validate`` does,
 and written with its writer: ``<form>.parquet``, ``codebook.json`` and
-``missing_codes.parquet`` (DESIGN.md, "Validated data"; ``record_id`` is the screening
+``missing_codes.parquet`` (docs/design.md, "Validated data"; ``record_id`` is the screening
 number, identifiers dropped, age at consent derived in ``enrolment``).
 
 A module of its own (not ``conftest``), like ``projectcopy``, so that any test folder and

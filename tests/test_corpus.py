@@ -30,6 +30,7 @@ from feasibility.config import load_study
 from feasibility.io import FORMULA_PREFIXES
 from feasibility.redcap import validate
 from feasibility.redcap.messages import Failure
+from feasibility.redcap.report import CONSOLE_FAILURES
 
 import records_helpers as rh
 from projectcopy import ROOT, checksums, results_of, run_snakemake
@@ -435,7 +436,7 @@ def test_case_through_snakemake(case, built):
         hit = find(failures, want)
         # the console names file, line, record, event, field and value of the failure (it
         # shows the first 20 errors; the report has every one)
-        first = [f for f in failures if f["severity"] == "error"][:steps.CONSOLE_FAILURES]
+        first = [f for f in failures if f["severity"] == "error"][:CONSOLE_FAILURES]
         if hit in first:
             assert Failure(**{**hit, "line": hit["line"]}).message() in out, out[-3000:]
         assert hit["file"] in md and (not hit["field"] or hit["field"] in md)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from feasibility.io import write_csv
-from feasibility.pipeline import failures_frame
+from feasibility.redcap.report import failures_frame
 from feasibility.redcap import Failure
 
 from projectcopy import copy_project, results_of, run_snakemake

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feasibility.config import ConfigError, check_declarations, check_inputs, input_roots, load_study
+from feasibility.analysis.spec import check_declarations
+from feasibility.config import ConfigError, check_inputs, input_roots, load_study
 from feasibility.pipeline import study_inputs
+from feasibility.redcap.shapes import shape_failures
 
 from projectcopy import results_of, run_snakemake
 from test_corpus import apply, assert_nothing_built
@@ -176,7 +178,6 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
 from feasibility import pipeline as steps                    # noqa: E402
 from feasibility.pipeline import NotValidated, ValidationFailed, ValidationPaths  # noqa: E402
 
-import records_helpers as rh                                 # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOWNLOADS = {"records": "records.csv", "dictionary": "data_dictionary.csv",
@@ -321,10 +322,10 @@ def test_a_file_that_is_not_a_redcap_download_is_refused_without_quoting_it(vali
         text = Path(out).read_text()
         assert not [line for line in lines if line in text or line.split(":")[0] + ":x:" in text], out
     # and the other metadata downloads, each by its own shape
-    failures = steps.shape_failures({"events": str(fake), "instrument_designations": str(fake)})
+    failures = shape_failures({"events": str(fake), "instrument_designations": str(fake)})
     assert [f.rule.split(",")[0] for f in failures] == ["not REDCap's instrument designations",
                                                         "not REDCap's events export"]
-    assert steps.shape_failures(_study()[0]) == []
+    assert shape_failures(_study()[0]) == []
 
 
 def test_inputs_outside_the_study_folder_and_the_project_are_refused_unless_allowed(tmp_path, monkeypatch):

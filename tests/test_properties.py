@@ -29,8 +29,7 @@ from hypothesis import strategies as st
 
 from feasibility.studies.pilot2020 import crf
 from feasibility.redcap import load_project
-from feasibility.scoring import (employment, eq5d, hads, nrs, paw, promis, rtw_self_efficacy,
-                                 verbal, wemwbs, wrfq)
+from feasibility.scoring import eq5d, hads, paw, promis, rtw_self_efficacy, wemwbs, wrfq
 from feasibility.scoring.registry import missing_item_rules
 
 import records_helpers as rh
@@ -285,13 +284,9 @@ def _items(columns: list[str], extra: dict[str, tuple] | None = None):
 SCORERS = {
     "hads": (hads.score_hads, [c for cols in hads.SUBSCALES.values() for c in cols],
              {"hads_anxiety": (0, 21), "hads_depression": (0, 21)}),
-    "nrs": (nrs.score_nrs, list(nrs.SOURCES.values()),
-            {k: (0, 10) for k in nrs.SOURCES}),
     "wemwbs": (wemwbs.score_wemwbs, wemwbs.SUBSCALES["wemwbs"], {"wemwbs": (14, 70)}),
     "promis": (promis.score_promis, [c for cols in promis.SUBSCALES.values() for c in cols],
                {"promis_fatigue": (8, 40), "promis_pain_interference": (8, 40)}),
-    "verbal": (verbal.score_verbal, list(verbal.SOURCES.values()),
-               {k: (1, 5) for k in verbal.SOURCES}),
     "wrfq": (wrfq.score_wrfq, wrfq.ITEMS, {"wrfq": (0, 100)}),
     "paw": (paw.score_paw, [c for cols in paw.SUBSCALES.values() for c in cols],
             {"paw_job_satisfaction": (7, 35), "paw_social_support": (4, 20),
@@ -299,8 +294,6 @@ SCORERS = {
     "rtw_self_efficacy": (rtw_self_efficacy.score_rtw_self_efficacy,
                           rtw_self_efficacy.SUBSCALES["rtw_self_efficacy"],
                           {"rtw_self_efficacy": (2, 10)}),
-    "employment": (employment.score_employment, list(employment.SOURCES.values()),
-                   {k: (0, 20) for k in employment.SOURCES}),
 }
 
 

@@ -17,7 +17,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from redcap_server import TOKEN, Faults, Project, Server  # noqa: E402
+from redcap_server import TOKEN, Project, Server  # noqa: E402
 
 from feasibility.config import ConfigError, load_study  # noqa: E402
 from feasibility.pull import PullError, complete_pulls, pull, pulls_folder  # noqa: E402

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from feasibility.analysis import Analysis, StudyData, load_spec
 from feasibility.config import load_study
-from feasibility.scoring import (employment, hads, nrs, paw, promis, rtw_self_efficacy, verbal,
-                                 wemwbs, wrfq)
+from feasibility.scoring import hads, paw, promis, rtw_self_efficacy, wemwbs, wrfq
 from feasibility.scoring.registry import missing_item_rules, scorer
 from feasibility.studies.pilot2020 import crf
 from paperdata import codebook
@@ -267,39 +266,6 @@ def test_wrfq_rejects_seven():
     df = questionnaire_frame([items("wrfq_", [4] * 26 + [7])])
     with pytest.raises(ValueError, match=r"wrfq_27 = 7 for record_id 'P01'"):
         wrfq.score_wrfq(df, SCORING, CODING)
-
-
-# ----------------------------------------------------------------------------- single items
-def test_nrs_verbal_and_employment_pass_through():
-    df = questionnaire_frame([
-        {"nrs_confidence": 0, "nrs_ability": 10, "nrs_pain_now": 7, "nrs_pain_week": 8,
-         "wq_satisfaction": 1, "wq_pain_interfere": 5, "wq_pain_worse": 3,
-         "emp_offers": 0, "emp_accepted": 0, "emp_started": 0},
-        {"nrs_confidence": 10, "nrs_ability": 0, "wq_satisfaction": 5, "wq_pain_interfere": 1,
-         "emp_offers": 20, "emp_accepted": 2, "emp_started": 1},
-    ])
-    s = nrs.score_nrs(df, coding=CODING).scores
-    assert s.columns.tolist() == ["work_confidence", "work_ability", "pain_now_nrs",
-                                  "pain_week_nrs"]
-    assert s.iloc[0].tolist() == [0, 10, 7, 8]
-    assert s.iloc[1, :2].tolist() == [10, 0] and s.iloc[1, 2:].isna().all()
-    v = verbal.score_verbal(df, coding=CODING).scores
-    assert v.values.tolist()[0] == [1, 5, 3]
-    assert v.iloc[1, :2].tolist() == [5, 1] and math.isnan(v.iloc[1, 2])
-    e = employment.score_employment(df, coding=CODING).scores
-    assert e.values.tolist() == [[0, 0, 0], [20, 2, 1]]
-
-
-@pytest.mark.parametrize("scorer,column,value", [
-    (nrs.score_nrs, "nrs_pain_now", 11), (nrs.score_nrs, "nrs_ability", 5.5),
-    (verbal.score_verbal, "wq_satisfaction", 0), (verbal.score_verbal, "wq_pain_worse", 6),
-    (employment.score_employment, "emp_offers", -1),
-    (employment.score_employment, "emp_started", 1.5)])
-def test_single_items_reject_out_of_range_values(scorer, column, value):
-    df = questionnaire_frame([{}, {column: value}])
-    with pytest.raises(ValueError) as err:
-        scorer(df, coding=CODING)
-    assert f"{column} = {value:g} for record_id 'P02'" in str(err.value)
 
 
 # ----------------------------------------------------------------------------- property test

@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from projectcopy import (PAPER, ROOT, TRIAL, copy_project, jobs_run, results_of, run_snakemake)
+from projectcopy import (PAPER, ROOT, TRIAL, jobs_run, results_of, run_snakemake)
 from feasibility.config import ConfigError, guess_study_id, load_study, study_id, study_results
 
 FEASIBILITY = str(Path(sys.executable).with_name("feasibility"))
@@ -155,7 +154,7 @@ def _long(tmp_path, **settings):
 
 
 def test_an_undeclared_missing_data_code_fails_with_a_hint(tmp_path):
-    from feasibility import pipeline
+    from feasibility.redcap.report import console_summary, validation_report
 
     result = _long(tmp_path)                                  # the project's codes not declared
     assert not result.ok
@@ -163,8 +162,8 @@ def test_an_undeclared_missing_data_code_fails_with_a_hint(tmp_path):
     assert unk
     hint = [n for n in result.notes if n.startswith("hint: ")]
     assert len(hint) == 1 and "redcap.missing_data_codes" in hint[0] and "UNK (" in hint[0]
-    report = pipeline.validation_report(result, {"records": "x.csv"}, {}, {})
-    assert hint[0] in pipeline.console_summary(report)
+    report = validation_report(result, {"records": "x.csv"}, {}, {})
+    assert hint[0] in console_summary(report)
     declared = _long(tmp_path, missing_data_codes="UNK, Unknown | -999, Not recorded")
     assert not [n for n in declared.notes if n.startswith("hint: ")]
 

@@ -130,8 +130,8 @@ def test_cluster_executor_gives_the_same_outputs_as_a_local_run(tmp_path, built_
     out = res.stdout + res.stderr
     assert "Submitted job" in out and "external jobid 'local-" in out
     assert {"validate", "analysis", "table", "figure"} <= {j.split("[")[0] for j in jobs_run(res.stderr)}
-    for target in CLUSTER_TARGETS:
-        assert (proj / target).read_bytes() == (built_project / target).read_bytes(), target
+    for path in CLUSTER_TARGETS:
+        assert (proj / path).read_bytes() == (built_project / path).read_bytes(), path
 
 
 # ---------------------------------------------------------------------------- interruption

@@ -11,7 +11,7 @@ screening-style event ``screen_arm_1/2``; forms:
 * ``contact`` (repeating) @ enrol: ``cdate`` (date), ``minutes`` (integer), ``kind`` (radio)
 
 :func:`study` takes the rows of each form as plain dicts (record, event and the fields);
-everything else (typing, codebook) follows DESIGN.md's interface.
+everything else (typing, codebook) follows docs/design.md's interface.
 """
 from __future__ import annotations
 

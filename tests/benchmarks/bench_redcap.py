@@ -72,7 +72,10 @@ print(json.dumps({"report_mb": size / (1 << 20), "wall": wall, "validate": t_val
 
 def project() -> Project:
     f = []
-    add = lambda name, form, ftype, **kw: f.append(Field(name, form, ftype, label=name.replace("_", " "), **kw))
+
+    def add(name, form, ftype, **kw):
+        f.append(Field(name, form, ftype, label=name.replace("_", " "), **kw))
+
     add("participant_id", "consent", "text")
     add("con_date", "consent", "text", validation="date_dmy", required=True)
     add("dob", "consent", "text", validation="date_ymd", identifier=True, min_text="1920-01-01")

@@ -10,7 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "redcap"))
 from redcap_helpers import XML, XML_DATA, XML_FILE, validate_classic, validate_lab, validate_long  # noqa: E402
 
 from feasibility.quality import QualityData  # noqa: E402
-from feasibility.redcap import validate, write_report, write_validated  # noqa: E402
+from feasibility.config import ValidationPaths  # noqa: E402
+from feasibility.redcap import validate, validation_report, write_report, write_validated  # noqa: E402
 
 VALIDATORS = {
     "classic": validate_classic,                                   # DAGs, survey columns, identifiers, codes
@@ -25,5 +26,5 @@ def validated(name: str, folder: Path) -> QualityData:
     result = VALIDATORS[name]()
     assert result.ok, result.failures
     write_validated(result, folder / "validated")
-    write_report(result, folder / "report.json")
+    write_report(validation_report(result, {}, {}, {}), result.failures, ValidationPaths(str(folder)))
     return QualityData.read(folder / "validated", folder / "report.json")

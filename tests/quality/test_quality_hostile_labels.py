@@ -31,7 +31,8 @@ from page_text import Page, unspaced  # noqa: E402
 from redcap_helpers import XML, XML_DATA, XML_FILE  # noqa: E402
 
 from feasibility.quality import QualityData, build_quality_report, captions, load_settings  # noqa: E402
-from feasibility.redcap import validate, write_report, write_validated  # noqa: E402
+from feasibility.config import ValidationPaths  # noqa: E402
+from feasibility.redcap import validate, validation_report, write_report, write_validated  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWD = "root:x:0:0"
@@ -82,7 +83,7 @@ def built(tmp_path_factory):
     result = validate(src / XML_DATA, project_xml=src / XML_FILE)
     assert result.ok, [f.message() for f in result.failures]
     write_validated(result, folder / "validated")
-    write_report(result, folder / "report.json")
+    write_report(validation_report(result, {}, {}, {}), result.failures, ValidationPaths(str(folder)))
     data = QualityData.read(folder / "validated", folder / "report.json")
     settings = load_settings({"study": {"title": "Hostile labels"},
                               "quality": {"recruitment": {"date_field": "call_date"}}})

@@ -55,7 +55,6 @@ CODEBOOK = {
 def mini(rows: list[dict], export_date: str, records_sha: str, codes: list[tuple] = ()) -> QualityData:
     """A validated project in memory: one form at two events, two sites; ``rows``: record, event,
     site and values (blank: None)."""
-    n = len(rows)
     table = pd.DataFrame({
         "record_id": pd.array([r["record"] for r in rows], dtype="string"),
         "redcap_event_name": pd.array([r.get("event", "baseline_arm_1") for r in rows], dtype="string"),

@@ -23,10 +23,10 @@ import pytest
 
 from feasibility.config import ConfigError, MAX_EXPANDED_NODES, _shown, load_study
 from feasibility.provenance import ProvenanceError, read_provenance
-from feasibility.redcap import read_dictionary, read_project_xml, validate
+from feasibility.redcap import read_dictionary, read_project_xml
 from feasibility.redcap.xml import MAX_DEPTH
-from redcap_helpers import (CLASSIC_DATA, CLASSIC_DD, LAB_DATA, LAB_XML, LONG_META, XML_FILE, edit, only,
-                            validate_classic, validate_lab, validate_long, validate_xml)
+from redcap_helpers import (CLASSIC_DATA, CLASSIC_DD, LAB_DATA, LONG_META, XML_FILE, edit, only,
+                            validate_classic, validate_lab, validate_long)
 
 NAME_ROW = '"enr_name","enrolment","Contact details","text","Participant\'s name","","","","","","y"'
 

@@ -11,7 +11,7 @@ import pytest
 from redcap_helpers import CLASSIC_DATA, CLASSIC_DD, LONG_META, edit, only, validate_classic, validate_long
 
 from feasibility.redcap.logic import (FUNCTIONS, Context, LogicSyntaxError, NotEvaluated, calculate, check, evaluate,
-                                      parse)
+                                      parse, value)
 from feasibility.redcap.logic.calcs import cycles
 from feasibility.redcap.model import Field, Form, Project
 
@@ -130,6 +130,38 @@ def test_checkbox_choice_and_other_event_references():
     assert calculate(parse("if([c(2)] = '1', 1, 0)"), ctx).tolist() == [1, 0]     # an absent box is 0
 
 
+@pytest.mark.parametrize("expr, expected", [
+    ("stdev(2, 4, 4, 4, 5, 5, 7, 9)", 2.1380899353),   # the sample standard deviation
+    ("stdev(3, '')", None),                            # one number: no standard deviation
+    ("log(100, 10)", 2),
+    ("log(1)", 0),                                     # base e when not given
+    ("log(0)", None),
+    ("mod(10, 3)", 1),
+    ("mod(10, 0)", None),
+    ("length('REDCap')", 6),
+    ("find('cap', 'REDCap')", 4),                      # any case; the first character is 1
+    ("find('x', 'REDCap')", 0),
+    ("if(contains('Chronic pain', 'PAIN'), 1, 0)", 1),
+    ("if(not_contain('Chronic pain', 'back'), 1, 0)", 1),
+    ("if(starts_with('Chronic pain', 'chron') and ends_with('Chronic pain', 'ain'), 1, 0)", 1),
+])
+def test_the_other_documented_functions(expr, expected):
+    assert calc(expr) == [expected]
+
+
+@pytest.mark.parametrize("expr, expected", [
+    ("left('abcdef', 3)", "abc"),
+    ("right('abcdef', 2)", "ef"),
+    ("mid('abcdef', 2, 3)", "bcd"),
+    ("concat('a', 'b', 'c')", "abc"),
+    ("upper('Pain')", "PAIN"),
+    ("lower('Pain')", "pain"),
+    ("trim('  pain ')", "pain"),
+])
+def test_text_functions(expr, expected):
+    assert list(value(parse(expr), _ctx({"x": [""]})).text) == [expected]
+
+
 def test_every_function_is_registered_with_its_arity_and_help():
     assert {"if", "datediff", "sum", "round", "rounddown", "roundup", "abs", "min", "max", "mean", "sqrt",
             "isnumber", "isblankormissingcode"} <= set(FUNCTIONS)
@@ -140,8 +172,8 @@ def test_every_function_is_registered_with_its_arity_and_help():
         calc("datediff('2024-01-01', '2024-01-02', 'w')")
     project = Project(fields=(Field("id", "f", "text"), Field("a", "f", "text")), forms=(Form("f", "F", ("a",)),),
                       record_id_field="id")
-    with pytest.raises(NotEvaluated, match=r"function log\(\) is not evaluated"):
-        check(parse("log([a])"), project)
+    with pytest.raises(NotEvaluated, match=r"function nonesuch\(\) is not evaluated"):
+        check(parse("nonesuch([a])"), project)
 
 
 def test_cycles_are_found_once_each():

@@ -64,8 +64,9 @@ def test_the_same_dictionary_written_in_either_form_reads_the_same(tmp_path):
     assert (tmp_path / "download.csv").read_bytes().startswith(b"\xef\xbb\xbfVariable / Field Name,")
     a, _ = load_project(dictionary=tmp_path / "api.csv")
     b, _ = load_project(dictionary=tmp_path / "download.csv")
-    strip = lambda p: [(f.name, f.form, f.type, f.choices, f.validation, f.minimum, f.maximum, f.identifier,
-                        f.branching, f.required, f.annotation) for f in p.fields]
+    def strip(p):
+        return [(f.name, f.form, f.type, f.choices, f.validation, f.minimum, f.maximum, f.identifier,
+                 f.branching, f.required, f.annotation) for f in p.fields]
     assert strip(a) == strip(b) == strip(project)
 
 

@@ -1,4 +1,4 @@
-"""Validated data as DESIGN.md's interface: files, types, codebook, missing codes, identifiers,
+"""Validated data as docs/design.md's interface: files, types, codebook, missing codes, identifiers,
 derivations, determinism; the report; the schemas as YAML."""
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 import yaml
 from redcap_helpers import CLASSIC_DATA, LONG_DATA, edit, validate_classic, validate_long, validate_xml
 
-from feasibility.redcap import schemas_yaml, write_report, write_validated
+from feasibility.config import ValidationPaths
+from feasibility.redcap import schemas_yaml, validation_report, write_report, write_validated
 from feasibility.redcap.identifiers import whole_years
 
 DERIVE = [{"name": "age_at_consent", "kind": "age_years", "birth_date": "con_dob", "at": "con_date"}]
@@ -96,8 +97,10 @@ def test_report_json_and_markdown(long, tmp_path):
     edit(long / LONG_DATA, "2024-01-08,60,72.5,", "2024-01-08,60,720.5,")
     edit(long / LONG_DATA, "2024-01-20,Headache,0,,2", "2024-01-20,Headache,0,SAE-0009,2")
     r = validate_long(long)
-    write_report(r, tmp_path / "report.json", tmp_path / "report.md")
+    where = ValidationPaths(str(tmp_path))
+    write_report(validation_report(r, {"records": str(long / LONG_DATA)}, {}, {}, where), r.failures, where)
     data = json.loads((tmp_path / "report.json").read_text())
+    assert data["outcome"] == "failed" and data["n_failures"] == 1 and data["n_warnings"] == 1
     assert data["ok"] is False and data["errors"] == 1 and data["warnings"] == 1
     assert data["rows"] == 14 and data["records"] == 4 and data["export_date"] == "2024-09-01"
     assert data["failures"][0] == {"file": LONG_DATA, "line": 3, "record": "101", "event": "baseline_arm_1",
@@ -108,10 +111,12 @@ def test_report_json_and_markdown(long, tmp_path):
                                           {"form": "baseline", "field": "bl_weight", "code": "UNK",
                                            "label": "Unknown", "n": 1}]
     md = (tmp_path / "report.md").read_text()
-    assert md.startswith("# Validation report\n\n**Failed**: 1 error(s), 1 warning(s).")
+    assert md.startswith("# Validation report\n\n**Failed: 1 failure(s)**, 1 warning(s).")
     assert f"| {LONG_DATA} | 3 | 101 | baseline_arm_1 |  | bl_weight | 720.5 | above the validation maximum " \
            "250.0 | error |" in md
-    assert "| baseline | bl_weight | UNK | Unknown | 1 |" in md
+    failures = pd.read_csv(tmp_path / "failures.csv", dtype=str, keep_default_na=False)
+    assert failures[["line", "record", "field", "value", "severity"]].values.tolist()[:1] == [
+        ["3", "101", "bl_weight", "720.5", "error"]] and len(failures) == 2
 
 
 def test_schemas_yaml_for_review():
@@ -169,9 +174,14 @@ def test_classic_files_and_codebook(tmp_path):
 
 def test_console_shows_first_twenty_and_the_total(classic):
     edit(classic / CLASSIC_DATA, ",H-001,", ",H-\x07001,")
-    from feasibility.redcap import console
+    from feasibility.redcap import console_summary
     r = validate_classic(classic)
-    assert console(r).splitlines()[0] == "1 error(s), 0 warning(s)"
+    lines = console_summary(validation_report(r, {"records": str(classic / CLASSIC_DATA)}, {}, {})).splitlines()
+    assert lines[0] == "Validation failed: 1 failure(s), 0 warning(s)."
+    # the failure named by file, line, record, field and value (its control character shown by name)
+    assert lines[1] == (f"  {CLASSIC_DATA} line 2: record 1 field bq_ref value 'H-<U+0007 BELL>001': "
+                        "text contains control characters (not tab or line breaks)")
+    assert lines[2] == "Full report: results/validation/report.md; every failure: results/validation/failures.csv"
 
 
 def test_raise_for_errors(long):

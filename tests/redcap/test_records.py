@@ -164,8 +164,8 @@ def test_export_of_another_project(long):
 def test_longitudinal_export_without_event_column(long):
     path = long / LONG_DATA
     lines = path.read_text().split("\n")
-    path.write_text("\n".join(",".join(c for i, c in enumerate(l.split(",")) if i != 1) if l and "\"" not in l
-                              else l for l in lines))
+    path.write_text("\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != 1)
+                              if line and "\"" not in line else line for line in lines))
     r = validate_long(long)
     assert any(f.rule == "the project is longitudinal but the export has no redcap_event_name column"
                for f in r.failures)

@@ -195,7 +195,6 @@ def test_two_builds_of_the_multiply_imputed_tables_are_identical(cohort, study):
 
 
 def test_the_tipping_point_figure_draws_the_tables_numbers(cohort, study, tmp_path):
-    import yaml
     from feasibility.figures.build import make_figure
     config = {**study, "statistics": {**study["statistics"],
                                       "imputation": {"m": 4, "iterations": 2, "seed": 3}}}

@@ -11,8 +11,9 @@ A study is one YAML file (``config/config.yaml`` is the default study, the paper
   the working directory, as every path typed on a command line is;
 * the result is checked against ``schemas/config.schema.yaml`` (JSON Schema 2020-12):
   every problem is listed at once, each naming the file and line, the key, the value
-  and what is allowed; then :func:`snakemake.utils.validate` fills in the schema's
-  defaults, as Snakemake's catalog workflows do.
+  and what is allowed; the schema's defaults are filled in by the same pass
+  (:func:`default_filling`: jsonschema's recipe, the one ``snakemake.utils.validate(...,
+  set_default=True)`` uses; Snakemake's own is not called).
 
 :func:`check_inputs` stats the files a study needs before anything reads them.
 """
@@ -44,7 +45,7 @@ class ConfigError(ValueError):
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when available: 10x faster
 
 
-class _StudyLoader(Loader):
+class _StudyLoader(Loader):  # type: ignore[valid-type,misc]  # a class chosen at import
     """YAML as a study file is read: a key given twice in one mapping is an error (YAML
     parsers otherwise keep the last one silently)."""
 
@@ -756,64 +757,32 @@ def moved_study(data: dict, folder: str | os.PathLike, to: str | os.PathLike) ->
     return _resolve_paths(data, Path(folder), path_keys(), to=to)
 
 
-# What an analysis declaration's error names: "derived variable 'x'" is the key derived.x.
-_DECLARED = {"derived variable": "derived", "instrument": "instruments", "parameter": "parameters",
-             "table": "tables", "figure": "figures", "value": "values"}
+# The study file's redcap keys that name files, and what each is called in messages.
+REDCAP_FILES = {"records": "records export", "dictionary": "data dictionary",
+                "instrument_designations": "instrument designations", "events": "events file",
+                "project_xml": "project XML"}
 
 
-def _culprit(config: Mapping) -> str:
-    """ "derived variable 'x': " for the first derived expression that cannot be parsed at all
-    (too deep or too large for the parser), else ""."""
-    from .analysis.expressions import parse
+@dataclass(frozen=True)
+class ValidationPaths:
+    """Where validation keeps its files (all under ``results/<id>/validation``)."""
+    root: str = "results/validation"
 
-    for name, raw in (config.get("derived") or {}).items():
-        text = raw.get("expr") if isinstance(raw, Mapping) else raw
-        try:
-            parse(text, name)
-        except (MemoryError, RecursionError):
-            return f"derived variable {name!r}: "
-        except Exception:                  # noqa: BLE001 - another kind of error: not this one
-            continue
-    return ""
+    @property
+    def passed(self) -> str:
+        return f"{self.root}/passed.json"
 
+    @property
+    def md(self) -> str:
+        return f"{self.root}/report.md"
 
-def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None:
-    """The study's analysis declarations read as the analysis reads them
-    (``feasibility.analysis.load_spec``: expressions parsed, time points and instruments
-    resolved), before any job: an error is a :class:`ConfigError` naming the study file,
-    the line of the key when it can be found, and the problem, not a traceback. Any error
-    counts, a pathological expression's ``MemoryError`` or ``RecursionError`` included."""
-    import re
+    @property
+    def json(self) -> str:
+        return f"{self.root}/report.json"
 
-    from .analysis.spec import load_spec
-
-    try:
-        load_spec(config, checked=True)
-        return
-    except (ValueError, KeyError, TypeError, MemoryError, RecursionError) as error:
-        if isinstance(error, (MemoryError, RecursionError)):
-            message = (f"{_culprit(config)}an expression is too deeply nested or too large to be read "
-                       f"({type(error).__name__})")
-        else:
-            lines = str(error).splitlines()[:5] or [type(error).__name__]
-            message = "\n    ".join(line if len(line) <= 300 else line[:297] + "..." for line in lines)
-    where = ", ".join(str(f) for f in files)
-    sources = []
-    for f in files:
-        try:
-            sources.append(_read_study_file(Path(f)))
-        except ConfigError:
-            pass
-    candidates = [(_DECLARED[m[1]], m[2]) for m in re.finditer(
-        r"\b(derived variable|instrument|parameter|table|figure|value) '([^']+)'", message)]
-    candidates += [tuple(m[0].split(".")) for m in re.finditer(r"\b[a-z_]+(?:\.[\w-]+)+", message)]
-    for path in candidates:
-        label, line = _where(tuple(path), sources)
-        if line:
-            where = f"{label} line {line}"
-            break
-    raise ConfigError(f"The study file {', '.join(str(f) for f in files)} is not valid; nothing was run:\n"
-                      f"  {where}: {message}")
+    @property
+    def failures(self) -> str:
+        return f"{self.root}/failures.csv"
 
 
 METADATA = ("dictionary", "instrument_designations", "events")

@@ -12,12 +12,11 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .config import sha256_regular, small_cell_threshold
+from .config import REDCAP_FILES, ValidationPaths, sha256_regular, small_cell_threshold
 from .io import write_csv, write_json, write_text
 from .provenance import ProvenanceError
 
@@ -75,27 +74,8 @@ def step(func):
 
 
 # ------------------------------------------------------------------------------ validation
-# Validation's files under results/<id>/validation/ (a study's folder):
-#   report.md, report.json  the latest outcome, pass or fail, readable / as data: the inputs
-#                           (SHA-256 of each file), the settings, rows by form, the notes,
-#                           failures counted by file, field and rule, the first failures
-#   failures.csv            every failure (file, line, record, event, instance, field, value,
-#                           rule, severity), spreadsheet-safe
-#   passed.json             the success record: written last, and only when the data passed;
-#                           it names the SHA-256 of every input file and the settings checked.
-#                           Every later rule takes it as input: nothing downstream is built
-#                           from data that did not pass.
-# report.* and failures.csv are outputs of no rule, so a failure report can never stand
-# for a pass. results/<id>/validated/ (one tidy table per form, codebook.json,
-# missing_codes.parquet) is written only when the data pass.
-CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
-REPORT_FAILURES = 100      # failures listed in report.md and report.json
-REPORT_GROUPS = 50         # (file, field, rule) groups listed in report.md
-FAILURE_COLUMNS = ["file", "line", "record", "event", "instance", "field", "value", "rule", "severity"]
-# The study file's redcap keys that name files, and what each is called in messages.
-REDCAP_FILES = {"records": "records export", "dictionary": "data dictionary",
-                "instrument_designations": "instrument designations", "events": "events file",
-                "project_xml": "project XML"}
+# Validation's files under results/<id>/validation/ (feasibility.redcap.report writes the
+# report; passed.json, the success record, is written here last, only when the data pass).
 
 
 class ValidationFailed(Exception):
@@ -106,31 +86,6 @@ class ValidationFailed(Exception):
 class NotValidated(ValidationFailed):
     """Raised by a step after validation when the files it depends on are not those that
     passed (:func:`require_passed`)."""
-
-
-UNFINISHED = "did not finish"     # report.json's outcome while validation runs (or after it crashed)
-
-
-@dataclass(frozen=True)
-class ValidationPaths:
-    """Where validation keeps its files (all under ``results/<id>/validation``)."""
-    root: str = "results/validation"
-
-    @property
-    def passed(self) -> str:
-        return f"{self.root}/passed.json"
-
-    @property
-    def md(self) -> str:
-        return f"{self.root}/report.md"
-
-    @property
-    def json(self) -> str:
-        return f"{self.root}/report.json"
-
-    @property
-    def failures(self) -> str:
-        return f"{self.root}/failures.csv"
 
 
 def redcap_files(config: dict) -> dict[str, str]:
@@ -169,63 +124,6 @@ def mapping_tables(config: dict) -> dict[str, str]:
     return out
 
 
-# The shape of REDCap's metadata downloads, by their header: a file without it (another
-# program's file named by mistake, /etc/passwd) is refused on that alone, and nothing of its
-# content is read further or shown. (key: what it is not, the columns its header needs,
-# whether the first column must be one of them.)
-SHAPES = {
-    "dictionary": ("a REDCap data dictionary", ("Variable / Field Name", "field_name"), True,
-                   "whose first column is headed 'Variable / Field Name' (the download) or "
-                   "'field_name' (the API's metadata)"),
-    "instrument_designations": ("REDCap's instrument designations", ("arm_num", "unique_event_name", "form"),
-                                False, "whose header names arm_num, unique_event_name and form"),
-    "events": ("REDCap's events export", ("arm_num", "unique_event_name"), False,
-               "whose header names arm_num and unique_event_name"),
-}
-HEADER_BYTES = 1 << 16
-
-
-def _header_cells(path: str) -> list[str] | None:
-    """The cells of a CSV file's first line (read at most HEADER_BYTES); None for an empty file."""
-    import csv
-    import io as _io
-
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        head = os.read(fd, HEADER_BYTES)
-    finally:
-        os.close(fd)
-    if not head.strip():
-        return None
-    line = head.decode("utf-8-sig", errors="replace").splitlines()[0] if head.strip() else ""
-    try:
-        return [c.strip() for c in next(csv.reader(_io.StringIO(line)), [])]
-    except csv.Error:
-        return []
-
-
-def shape_failures(files: dict[str, str]) -> list:
-    """A failure (line 1, no value shown) for each metadata download whose header is not
-    REDCap's (:data:`SHAPES`); an empty file is left to validation, which names it."""
-    from .redcap.messages import fail
-
-    out = []
-    for key, (what, columns, first, expect) in SHAPES.items():
-        if key not in files:
-            continue
-        try:
-            cells = _header_cells(files[key])
-        except OSError:
-            continue                      # validation names what cannot be read
-        if cells is None:
-            continue
-        ok = (cells[:1] and cells[0] in columns) if first else set(columns) <= set(cells)
-        if not ok:
-            out.append(fail(Path(files[key]).name, f"not {what}, {expect}: the file is not read "
-                                                   "further and its content is not shown", line=1))
-    return out
-
-
 def fingerprint(files: dict[str, str]) -> dict[str, str | None]:
     """Path -> SHA-256 of each input file (None when it is missing or not a regular file)."""
     out = {}
@@ -250,117 +148,6 @@ def validation_settings(config: dict) -> dict:
     return settings
 
 
-def failures_frame(failures: list) -> pd.DataFrame:
-    frame = pd.DataFrame([tuple(getattr(f, c) for c in FAILURE_COLUMNS) for f in failures],
-                         columns=FAILURE_COLUMNS)
-    frame["line"] = frame["line"].astype("Int64")
-    return frame
-
-
-def _input_rows(files: dict[str, str], sha: dict[str, str | None], result) -> list[dict]:
-    """One row per input file: its name, what it is, what was read of it, its SHA-256."""
-    rows = []
-    for key, path in files.items():
-        entry = {"file": Path(path).name, "what": REDCAP_FILES[key], "path": path, "sha256": sha.get(path)}
-        if key == "records":
-            entry["rows"] = len(result.records) if result.records is not None else None
-        rows.append(entry)
-    return rows
-
-
-def validation_report(result, files: dict[str, str], sha: dict[str, str | None], settings: dict,
-                      where: ValidationPaths = ValidationPaths()) -> dict:
-    """report.json: the outcome as data - the REDCap library's report (``report_dict``: rows
-    by form, notes, missing-data codes, every failure and warning) with the inputs' SHA-256,
-    the settings and the failures counted by file, field and rule."""
-    from .redcap.output import report_dict
-
-    d = report_dict(result)
-    frame = failures_frame(result.failures)
-    groups = (frame.groupby(["file", "field", "rule", "severity"], sort=False, dropna=False)
-              .agg(failures=("rule", "size"), first_line=("line", "min")).reset_index()
-              .sort_values("failures", ascending=False, kind="stable"))
-    return {
-        "outcome": "passed" if result.ok else "failed", "n_failures": d["errors"], "n_warnings": d["warnings"],
-        "inputs": _input_rows(files, sha, result), "settings": settings, **d,
-        "groups": json.loads(groups.to_json(orient="records")),
-        "failures_file": where.failures if len(frame) else None,
-        **_pulled(files),
-    }
-
-
-def _pulled(files: dict[str, str]) -> dict:
-    """The pull the records export came from (``feasibility.pull``), when it was pulled."""
-    from .pull import describe, pull_provenance
-
-    info = pull_provenance(files.get("records"))
-    return {"pull": {"name": info.get("pull"), "described": describe(info)}} if info else {}
-
-
-def unfinished_report(files: dict[str, str], sha: dict[str, str | None], settings: dict) -> dict:
-    """report.json while validation runs: the inputs and settings, outcome "did not finish".
-    Written before validating and replaced at the end, so that the report always describes
-    the latest run, one that crashed included."""
-    return {"outcome": UNFINISHED, "n_failures": None, "n_warnings": None, "settings": settings,
-            "inputs": [{"file": Path(path).name, "what": REDCAP_FILES[key], "path": path, "sha256": sha.get(path)}
-                       for key, path in files.items()],
-            "export_date": None, "notes": [], "forms": {}, "groups": [], "failures": [], "failures_file": None}
-
-
-def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
-    """report.md: the outcome, the inputs, rows by form, failures by field and rule, the first failures."""
-    lines = ["# Validation report", ""]
-    n, w = report["n_failures"], report["n_warnings"]
-    if report["outcome"] == UNFINISHED:
-        lines.append("**Did not finish**: validation of these inputs started and did not finish; nothing "
-                     "downstream was built from them (see the validation log in the logs folder).")
-    elif report["outcome"] == "passed":
-        lines.append(f"**Passed**: no failures, {w:,} warning(s).")
-    else:
-        lines.append(f"**Failed: {n:,} failure(s)**, {w:,} warning(s). Nothing downstream was built and no "
-                     f"report was left in {Path(where.root).parent.as_posix()}/report/.")
-    lines += ["", "| file | what | rows | SHA-256 |", "|---|---|---|---|"]
-    for e in report["inputs"]:
-        rows = "" if e.get("rows") is None else f"{e['rows']:,}"
-        lines.append("| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |")
-    if report.get("pull"):
-        lines += ["", f"Data {_md(report['pull']['described'])}."]
-    if report["export_date"]:
-        lines += ["", f"Export date: {report['export_date']}."]
-    if report["notes"]:
-        lines += [""] + [f"- {_md(note)}" for note in report["notes"]]
-    if report["forms"]:
-        lines += ["", "| form | rows |", "|---|---:|"] + [f"| {_md(k)} | {v:,} |" for k, v in report["forms"].items()]
-    if report["groups"]:
-        lines += ["", "## Failures and warnings by field and rule", "",
-                  "| file | field | rule | severity | count | first line |", "|---|---|---|---|---|---|"]
-        for g in report["groups"][:REPORT_GROUPS]:
-            lines.append("| " + " | ".join(_md(g[k]) for k in ("file", "field", "rule", "severity"))
-                         + f" | {g['failures']:,} | {_md(g['first_line'])} |")
-        if len(report["groups"]) > REPORT_GROUPS:
-            lines.append(f"\n{len(report['groups']) - REPORT_GROUPS:,} more group(s): see {report['failures_file']}.")
-        first = report["failures"][:REPORT_FAILURES]
-        lines += ["", f"## First failures and warnings ({len(first):,} of {len(report['failures']):,})", "",
-                  "| " + " | ".join(FAILURE_COLUMNS) + " |", "|" + "---|" * len(FAILURE_COLUMNS)]
-        lines += ["| " + " | ".join(_md(f.get(k)) for k in FAILURE_COLUMNS) + " |" for f in first]
-        lines += ["", f"Every failure (file, line, record, event, instance, field, value, rule): "
-                      f"{report['failures_file']}."]
-    return "\n".join(lines) + "\n"
-
-
-def _md(value) -> str:
-    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def write_validation_report(report: dict, failures: list, where: ValidationPaths = ValidationPaths()) -> None:
-    write_json(where.json, report)
-    write_text(where.md, report_markdown(report, where))
-    if failures:
-        write_csv(where.failures, failures_frame(failures))
-    else:
-        Path(where.failures).unlink(missing_ok=True)
-
-
 @step
 def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], out_dir: str, passed: str,
              where: ValidationPaths = ValidationPaths()) -> None:
@@ -368,10 +155,12 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
     (``feasibility.redcap``); the report always; the tidy tables and, last, the success
     record only when the data pass."""
     from .redcap import validate as run, write_validated
+    from .redcap.shapes import shape_failures
+    from .redcap.report import unfinished_report, validation_report, write_report
 
     start = time.perf_counter()
     Path(passed).unlink(missing_ok=True)      # no success record stands while validation runs
-    write_validation_report(unfinished_report(files, sha, settings), [], where)
+    write_report(unfinished_report(files, sha, settings), [], where)
     refused = shape_failures(files)
     if refused:                           # not REDCap's downloads: nothing of them is read or shown
         from .redcap.validate import Result
@@ -382,7 +171,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
                      project_xml=files.get("project_xml"), settings=dict(settings),
                      progress=lambda message: logging.getLogger("feasibility.validate").info(message))
     report = validation_report(result, files, sha, settings, where)
-    write_validation_report(report, result.failures, where)
+    write_report(report, result.failures, where)
     print(f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
           f"failure(s), {report['n_warnings']:,} warning(s) in {time.perf_counter() - start:.1f} s",
           file=sys.stderr, flush=True)
@@ -637,22 +426,6 @@ def _say_stuck(stuck: list[str]) -> None:
               "now:\n" + "\n".join(f"  {s}" for s in stuck), file=sys.stderr)
 
 
-def console_summary(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
-    """The first failures and the total, and where the full report is."""
-    from .redcap.messages import Failure
-
-    n = report["n_failures"]
-    lines = [f"Validation failed: {n:,} failure(s), {report['n_warnings']:,} warning(s)."]
-    first = [f for f in report["failures"] if f.get("severity") == "error"][:CONSOLE_FAILURES]
-    lines += ["  " + Failure(**{k: ("" if f.get(k) is None else f[k]) for k in FAILURE_COLUMNS}
-                             | {"line": f.get("line")}).message() for f in first]
-    if n > len(first):
-        lines.append(f"  ... {n - len(first):,} more")
-    lines += [note for note in report.get("notes") or [] if note.startswith("hint: ")]
-    lines.append(f"Full report: {where.md}; every failure: {report['failures_file'] or where.failures}")
-    return "\n".join(lines)
-
-
 def on_success(files: dict[str, str] | None = None, settings: dict | None = None,
                results: str = "results") -> None:
     """After a run. With the study's ``files`` and ``settings``: a success record left by
@@ -699,6 +472,8 @@ def on_error(files: dict[str, str], settings: dict, results: str, quiet: bool = 
             if quiet:
                 pass
             elif state["report"] is not None:
+                from .redcap.report import console_summary
+
                 print("\n" + console_summary(state["report"], where), file=sys.stderr, flush=True)
             else:
                 print(f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
@@ -777,6 +552,7 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
     from .redcap import Settings, load_project
     from .redcap.messages import errors, summary
     from .redcap.schemas import schema_document
+    from .redcap.shapes import shape_failures
 
     refused = shape_failures(files)
     if refused:

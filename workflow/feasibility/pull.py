@@ -43,7 +43,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Callable, Iterable, TextIO
 from urllib.parse import urlsplit
 
 FORMAT = "feasibility-pull/1"

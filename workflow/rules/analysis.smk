@@ -13,7 +13,6 @@ TABLES = list(SPEC.tables)
 # The study file's analysis sections (and the parameters they use): a change to one of
 # them reruns the analysis job; a change to a table, a value or the report does not.
 ANALYSIS_SETTINGS = analysis_settings(config)
-ANALYSIS_CODE = code("analysis", "scoring", "stats.py", "eq5d_method.py", "provenance.py")
 
 
 # A checkpoint, so that once it has run Snakemake decides again which tables need it: a
@@ -27,7 +26,7 @@ checkpoint analysis:
         passed=VALIDATED,
         provenance=lambda w: provenance(),
         mapping_tables=mapping_tables(),
-        code=ANALYSIS_CODE,
+        code=code("analysis"),
     output:
         ANALYSIS_FILES,
     params:
@@ -58,7 +57,7 @@ rule table:
         passed=VALIDATED,
         provenance=lambda w: provenance(),
         mapping_tables=mapping_tables(),
-        code=lambda w: ANALYSIS_CODE + table_code(SPEC.tables[w.table]["kind"]),
+        code=lambda w: code("table", f"feasibility.tables.{SPEC.tables[w.table]['kind']}"),
     output:
         html=R("tables/{table}.html"),
         csv=R("tables/{table}.csv"),
@@ -88,7 +87,7 @@ rule values:
         tables=expand(R("tables/{table}.csv"), table=TABLES),
         published=PUBLISHED or [],
         passed=VALIDATED,
-        code=ANALYSIS_CODE + code("values.py", "publication.py", "audit.py") + study_code(),
+        code=code("values") + study_code(),
     output:
         R("values/values.json"),
     params:

@@ -7,14 +7,14 @@
 # it names is checked (exists, is a regular file, is not too large): a problem stops the
 # run here, before any job, naming the path, key or value.
 import os
-import re
 import sys
 from pathlib import Path
 
 from feasibility import pipeline as steps
-from feasibility.config import (ConfigError, check_declarations, check_inputs, input_roots, load_study,
-                                relative_to_cwd)
+from feasibility.analysis.spec import check_declarations
+from feasibility.config import ConfigError, check_inputs, input_roots, load_study, relative_to_cwd
 from feasibility.config import RESULTS as RESULTS_ROOT, guess_study_id, study_id, study_results
+from feasibility.imports import closure, files_of, step_modules
 from feasibility.report_sections import report_inputs
 
 # Relative to the working directory, so that a project folder moved or copied elsewhere
@@ -63,7 +63,7 @@ VALIDATION = steps.ValidationPaths(R("validation"))
 # none can run, whatever the target, until validation has passed on the data as they
 # are now (validate's params hold the SHA-256 of every input file).
 VALIDATED = ancient(VALIDATION.passed)
-# One tidy table per instrument, codebook.json and missing_codes.parquet (DESIGN.md,
+# One tidy table per instrument, codebook.json and missing_codes.parquet (docs/design.md,
 # "Validated data"), written by rule validate; what the analysis and the figures read.
 FORMS = R("validated")
 
@@ -134,27 +134,14 @@ def interface():
     return [FORMS]
 
 
-def table_code(kind):
-    """The code of a table kind: tables/<kind>.py, the kind modules it imports (a
-    categorical table is the baseline engine with other defaults) and tables/common.py."""
-    found, todo = [], [kind]
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        found.append(name)
-        text = (PKG / "tables" / f"{name}.py").read_text(encoding="utf-8")
-        todo += re.findall(r"^from feasibility\.tables\.(\w+) import", text, re.MULTILINE)
-    return code(*(f"tables/{name}.py" for name in sorted(set(found) | {"common", "registry"})), "escape.py", "typeset.py")
-
-
-def code(*modules):
-    """Package source files a rule runs, so that editing them reruns the rule."""
-    files = []
-    for m in modules:
-        path = SCHEMAS / m[len("schemas/"):] if m.startswith("schemas/") else PKG / m
-        files += sorted(str(p) for p in path.glob("*.py")) if path.is_dir() else [str(path)]
-    return files
+def code(step, *modules):
+    """The package's source files that the step ``step`` runs, so that editing any of them
+    reruns that step and nothing else. They are the entry point ``feasibility.pipeline.<step>``
+    and every module it imports, directly or not, read from the package's import graph
+    (``feasibility.imports.step_modules``; docs/design.md, "Thin rules"); ``modules``:
+    modules the step loads by name besides (a table's kind), with all they import."""
+    found = step_modules(step, PKG) | closure(modules, PKG)
+    return [str(path) for path in files_of(found, PKG)]
 
 
 def config_subset(cfg, paths):

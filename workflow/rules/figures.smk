@@ -13,8 +13,7 @@ rule figure:
         interface(),
         analysis=analysis_dataset,
         passed=VALIDATED,
-        code=code("figures", "analysis", "escape.py", "tables/tipping_point.py", "tables/adjusted.py",
-                  "tables/subgroups.py"),
+        code=code("figure"),
     output:
         svg=R("figures/{figure}.svg"),
         png=R("figures/{figure}.png"),

@@ -28,7 +28,7 @@ rule quality_table:
         forms=FORMS,
         passed=VALIDATED,        # validation's report.json beside it is read too
         provenance=provenance(),
-        code=lambda w: code("quality", "tables/common.py", "tables/model.py", "typeset.py", "escape.py"),
+        code=code("quality_table"),
     output:
         html=f"{QUALITY}/tables/quality_{{table}}.html",
         csv=f"{QUALITY}/tables/quality_{{table}}.csv",
@@ -55,7 +55,7 @@ rule quality_figure:
         forms=FORMS,
         passed=VALIDATED,
         provenance=provenance(),
-        code=code("quality", "figures/common.py", "escape.py"),
+        code=code("quality_figure"),
     output:
         svg=f"{QUALITY}/figures/quality_{{figure}}.svg",
         png=f"{QUALITY}/figures/quality_{{figure}}.png",
@@ -88,7 +88,7 @@ rule quality_sources:
         qmd="report/quality.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("quality", "report_content.py", "typeset.py", "escape.py"),
+        code=code("quality_sources"),
     output:
         directory(R("report/quality_build")),
     params:
@@ -113,7 +113,7 @@ rule quality_queries:
         forms=FORMS,
         passed=VALIDATED,
         provenance=provenance(),
-        code=code("quality", "tables/common.py", "tables/model.py", "typeset.py", "escape.py"),
+        code=code("quality_queries"),
     output:
         csv=f"{QUERIES}/queries.csv",
         xlsx=f"{QUERIES}/queries.xlsx",
@@ -143,7 +143,7 @@ rule quality_site_queries:
     input:
         parquet=f"{QUERIES}/queries.parquet",
         meta=f"{QUERIES}/queries.json",
-        code=code("quality"),
+        code=code("quality_site_queries"),
     output:
         f"{QUERIES}/queries-{{site}}.xlsx",
     wildcard_constraints:
@@ -164,7 +164,7 @@ rule quality_render:
         forms=FORMS,
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
-        code=code("render.py"),
+        code=code("quality_render"),
     output:
         html=R(f"report/{STUDY}-quality.html"),
         pdf=R(f"report/{STUDY}-quality.pdf"),

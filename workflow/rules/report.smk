@@ -13,10 +13,7 @@ rule report_sources:
         qmd="report/feasibility.qmd",
         quarto="report/_quarto.yml",
         assets=sorted(str(p) for p in Path("report/assets").glob("*") if p.is_file()),
-        code=code("report_content.py", "report_sections.py", "typeset.py", "tables/common.py", "tables/model.py", "narrative.py",
-                  "figures/spec.py", "escape.py",
-                  "provenance.py", "eq5d_method.py", "publication.py", "scoring/registry.py",
-                  "analysis/estimands.py", "report_trial.py") + study_code(),
+        code=code("report_sources") + study_code(),
     output:
         directory(R("report/build")),
     params:
@@ -43,7 +40,7 @@ rule render:
         analysis=f"{ANALYSIS}/variables.json",     # the build date: the last follow-up's month
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
-        code=code("render.py"),
+        code=code("render"),
     output:
         html=R(f"report/{STUDY}.html"),
         pdf=R(f"report/{STUDY}.pdf"),

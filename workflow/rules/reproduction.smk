@@ -16,7 +16,7 @@ if PUBLISHED:
         input:
             published=PUBLISHED,
             passed=VALIDATED,
-            code=code("audit.py", "publication.py", "scoring") + study_code(),
+            code=code("audit") + study_code(),
         output:
             R("reproduction/audit.csv"),
         params:
@@ -40,7 +40,7 @@ if PUBLISHED:
             values=R("values/values.json"),
             passed=VALIDATED,
             audit=R("reproduction/audit.csv"),
-            code=code("reproduction.py", "publication.py", "audit.py", "stats.py") + study_code(),
+            code=code("reproduction") + study_code(),
         output:
             R("reproduction/comparison.csv"),
         log:

@@ -3,7 +3,7 @@ rule validate:
     one tidy table per form and, last, the success record only when the data pass."""
     input:
         **REDCAP,
-        code=code("redcap", "redcap/logic", "pipeline.py", "io.py"),
+        code=code("validate"),
     output:
         forms=directory(FORMS),
         passed=VALIDATION.passed,
@@ -27,7 +27,7 @@ rule schemas:
     for a reviewer to diff when the data dictionary changes (`snakemake schemas`)."""
     input:
         **{k: v for k, v in REDCAP.items() if k != "records"},
-        code=code("redcap"),
+        code=code("schemas"),
     output:
         directory(R("schemas")),
     params:

@@ -24,9 +24,12 @@ from importlib import import_module
 
 # Names are imported when first used (PEP 562), so that the workflow can read a study's
 # declaration (``spec``) when it starts without importing great-tables or the dataset.
-_WHERE = {"Analysis": "dataset", "ExpressionError": "expressions", "parse": "expressions",
-          "AnalysisSpec": "spec", "load_spec": "spec", "load_spec_file": "spec",
-          "Codebook": "study", "StudyData": "study"}
+# The modules are named in full, so that the package's import graph (feasibility.imports)
+# sees them.
+_WHERE = {"Analysis": "feasibility.analysis.dataset", "ExpressionError": "feasibility.analysis.expressions",
+          "parse": "feasibility.analysis.expressions", "AnalysisSpec": "feasibility.analysis.spec",
+          "load_spec": "feasibility.analysis.spec", "load_spec_file": "feasibility.analysis.spec",
+          "Codebook": "feasibility.analysis.study", "StudyData": "feasibility.analysis.study"}
 
 __all__ = ["Analysis", "AnalysisSpec", "Codebook", "ExpressionError", "StudyData",
            "load_spec", "load_spec_file", "parse"]
@@ -34,7 +37,7 @@ __all__ = ["Analysis", "AnalysisSpec", "Codebook", "ExpressionError", "StudyData
 
 def __getattr__(name: str):
     if name in _WHERE:
-        value = getattr(import_module(f"feasibility.analysis.{_WHERE[name]}"), name)
+        value = getattr(import_module(_WHERE[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'feasibility.analysis' has no attribute {name!r}")

@@ -25,7 +25,7 @@ row names it (``{estimand: id}``); its label then says which estimand the result
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 import pandas as pd
 

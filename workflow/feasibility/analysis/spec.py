@@ -19,11 +19,12 @@ arms are REDCap arms. Tables use it as ``columns: {by: arm}`` and compare its
 from __future__ import annotations
 
 import copy
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import yaml
 
@@ -523,4 +524,61 @@ def load_spec_file(path: str | Path) -> AnalysisSpec:
 
 __all__ = ["AnalysisSpec", "ArmsSpec", "ConsortBox", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
            "load_spec", "load_spec_file", "check_schema", "dependencies", "table_dependencies",
-           "analysis_settings", "parameter_values"]
+           "analysis_settings", "parameter_values", "check_declarations"]
+
+
+# ------------------------------------------------------------------ checked before any job
+# What an analysis declaration's error names: "derived variable 'x'" is the key derived.x.
+_DECLARED = {"derived variable": "derived", "instrument": "instruments", "parameter": "parameters",
+             "table": "tables", "figure": "figures", "value": "values"}
+
+
+def _culprit(config: Mapping) -> str:
+    """ "derived variable 'x': " for the first derived expression that cannot be parsed at all
+    (too deep or too large for the parser), else ""."""
+    for name, raw in (config.get("derived") or {}).items():
+        text = raw.get("expr") if isinstance(raw, Mapping) else raw
+        try:
+            parse(text, name)
+        except (MemoryError, RecursionError):
+            return f"derived variable {name!r}: "
+        except Exception:                  # noqa: BLE001 - another kind of error: not this one
+            continue
+    return ""
+
+
+def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None:
+    """The study's analysis declarations read as the analysis reads them
+    (:func:`load_spec`: expressions parsed, time points and instruments
+    resolved), before any job: an error is a :class:`ConfigError` naming the study file,
+    the line of the key when it can be found, and the problem, not a traceback. Any error
+    counts, a pathological expression's ``MemoryError`` or ``RecursionError`` included."""
+    try:
+        load_spec(config, checked=True)
+        return
+    except (ValueError, KeyError, TypeError, MemoryError, RecursionError) as error:
+        if isinstance(error, (MemoryError, RecursionError)):
+            message = (f"{_culprit(config)}an expression is too deeply nested or too large to be read "
+                       f"({type(error).__name__})")
+        else:
+            lines = str(error).splitlines()[:5] or [type(error).__name__]
+            message = "\n    ".join(line if len(line) <= 300 else line[:297] + "..." for line in lines)
+    from feasibility.config import ConfigError, _read_study_file, _where
+
+    where = ", ".join(str(f) for f in files)
+    sources = []
+    for f in files:
+        try:
+            sources.append(_read_study_file(Path(f)))
+        except ConfigError:
+            pass
+    candidates = [(_DECLARED[m[1]], m[2]) for m in re.finditer(
+        r"\b(derived variable|instrument|parameter|table|figure|value) '([^']+)'", message)]
+    candidates += [tuple(m[0].split(".")) for m in re.finditer(r"\b[a-z_]+(?:\.[\w-]+)+", message)]
+    for path in candidates:
+        label, line = _where(tuple(path), sources)
+        if line:
+            where = f"{label} line {line}"
+            break
+    raise ConfigError(f"The study file {', '.join(str(f) for f in files)} is not valid; nothing was run:\n"
+                      f"  {where}: {message}")

@@ -1,6 +1,6 @@
 """The validated data of a REDCap project, as the input layer hands it over.
 
-``results/<id>/validated/`` (DESIGN.md, "Validated data") holds one tidy table per
+``results/<id>/validated/`` (docs/design.md, "Validated data") holds one tidy table per
 instrument (``<form>.parquet``), the project's metadata (``codebook.json``) and the
 missing-data codes found (``missing_codes.parquet``). :class:`StudyData` reads them;
 :class:`Codebook` answers what the analysis asks of the metadata: a field's form, label
@@ -162,7 +162,7 @@ class Codebook:
 
 
 def empty_dtype(info: FieldInfo):
-    """The dtype of a field's column in a tidy table (DESIGN.md, "Validated data")."""
+    """The dtype of a field's column in a tidy table (docs/design.md, "Validated data")."""
     if info.is_checkbox:
         return bool
     if info.validation and info.validation.startswith(("date", "datetime")):

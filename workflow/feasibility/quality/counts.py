@@ -1,7 +1,7 @@
 """Records by arm, event and data access group; form completion status by event.
 
 Counts of records (never their IDs) from the validated tables. A record "has data" at an
-event when any form has a row for it there (DESIGN.md: a row exists where the form has a
+event when any form has a row for it there (docs/design.md: a row exists where the form has a
 non-blank field or a status of Unverified or Complete).
 
 Form completion status is REDCap's ``<form>_complete`` (0 Incomplete, 1 Unverified,

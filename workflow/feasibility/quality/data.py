@@ -1,6 +1,6 @@
 """The validated data of a REDCap project as the quality report reads them.
 
-DESIGN.md, "Validated data": ``<form>.parquet`` (one tidy table per instrument, identifiers
+docs/design.md, "Validated data": ``<form>.parquet`` (one tidy table per instrument, identifiers
 dropped), ``codebook.json`` (the project's metadata) and ``missing_codes.parquet``; plus the
 validation report (``report.json`` of ``feasibility.redcap.write_report``). :class:`QualityData`
 holds them and answers what every output asks: the arms, events and forms in the project's

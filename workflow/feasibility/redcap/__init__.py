@@ -28,7 +28,8 @@ from .files import Limits
 from .messages import Failure, RedcapError, shown, summary
 from .model import (FIELD_TYPES, VALIDATIONS, Arm, Event, Field, Form, Project, Repeating, checkbox_column,
                     parse_choices)
-from .output import codebook, console, missing_summary, report_markdown, write_report, write_validated
+from .output import codebook, missing_summary, write_validated
+from .report import console_summary, report_markdown, validation_report, write_report
 from .records import Records, export_date_from_name, read_records
 from .rules import KINDS as RULE_KINDS
 from .schemas import form_schema, project_schemas, schemas_yaml
@@ -38,7 +39,7 @@ from .write import write_designations, write_dictionary, write_project_xml, writ
 from .xml import read_project_xml
 
 __all__ = [
-    "validate", "load_project", "Settings", "Result", "write_validated", "write_report", "console",
+    "validate", "load_project", "Settings", "Result", "write_validated", "write_report", "validation_report", "console_summary",
     "codebook", "missing_summary", "report_markdown", "schemas_yaml", "form_schema", "project_schemas",
     "read_dictionary", "read_designations", "read_metadata", "read_project_xml", "read_records", "Records",
     "tidy_tables", "FormTable", "Project", "Field", "Form", "Event", "Arm", "Repeating", "Failure",

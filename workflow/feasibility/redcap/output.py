@@ -1,4 +1,5 @@
-"""Validated data as DESIGN.md's "Validated data" interface, and the failure report.
+"""Validated data as docs/design.md's "Validated data" interface, and what validation's
+report (``feasibility.redcap.report``) says of a result.
 
 ``<form>.parquet`` (one tidy table per instrument, identifiers dropped), ``codebook.json``
 (the project's metadata) and ``missing_codes.parquet`` (every missing-data code found).
@@ -8,14 +9,12 @@ timestamps, atomic writes through ``feasibility.io``).
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from .. import io as fio
-from .messages import FAILURE_COLUMNS, summary
 from .model import Project
 from .tidy import MISSING_COLUMNS, RECORD_ID
 from .validate import Result
@@ -30,7 +29,7 @@ def plain(text: str) -> str:
 
 def codebook(project: Project, derived: dict[str, list[str]] | None = None,
              dropped: list[str] | None = None, labels: dict[str, str] | None = None) -> dict:
-    """The Project as ``codebook.json`` (DESIGN.md); with ``labels`` (field -> its label
+    """The Project as ``codebook.json`` (docs/design.md); with ``labels`` (field -> its label
     column, ``validation.labels``), each field names its ``label_column``."""
     derived = derived or {}
     dropped = set(dropped or [])
@@ -147,45 +146,4 @@ def report_dict(result: Result) -> dict:
     }
 
 
-def _md_cell(text) -> str:
-    return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
-
-
-def report_markdown(result: Result) -> str:
-    d = report_dict(result)
-    lines = ["# Validation report", ""]
-    lines.append(f"**{'Passed' if d['ok'] else 'Failed'}**: {d['errors']} error(s), {d['warnings']} warning(s).")
-    lines.append("")
-    if d["export"]:
-        lines.append(f"- Export: `{d['export']}` ({d['rows']:,} rows, {d['records']:,} records); export date "
-                     f"{d['export_date']}")
-    for note in d["notes"]:
-        lines.append(f"- {note}")
-    if d["forms"]:
-        lines += ["", "| Form | Rows |", "|---|---:|"]
-        lines += [f"| {_md_cell(k)} | {v:,} |" for k, v in d["forms"].items()]
-    if d["missing_data_codes"]:
-        lines += ["", "## Missing-data codes", "", "| Form | Field | Code | Label | n |", "|---|---|---|---|---:|"]
-        lines += [f"| {_md_cell(r['form'])} | {_md_cell(r['field'])} | {_md_cell(r['code'])} | "
-                  f"{_md_cell(r['label'])} | {r['n']} |" for r in d["missing_data_codes"]]
-    if d["failures"]:
-        lines += ["", "## Failures", "", "| " + " | ".join(FAILURE_COLUMNS) + " |",
-                  "|" + "---|" * len(FAILURE_COLUMNS)]
-        lines += ["| " + " | ".join(_md_cell(f[c]) for c in FAILURE_COLUMNS) + " |" for f in d["failures"]]
-    return "\n".join(lines) + "\n"
-
-
-def write_report(result: Result, json_path: str | Path | None = None, md_path: str | Path | None = None) -> None:
-    """The failure report, complete (the console shows only the first failures: :func:`console`)."""
-    if json_path is not None:
-        fio.write_text(json_path, json.dumps(report_dict(result), indent=2, ensure_ascii=False, default=str) + "\n")
-    if md_path is not None:
-        fio.write_text(md_path, report_markdown(result))
-
-
-def console(result: Result, first: int = 20) -> str:
-    return summary(result.failures, first)
-
-
-__all__ = ["own_record_id", "write_validated", "write_report", "codebook", "report_dict", "report_markdown", "missing_summary",
-           "console", "plain"]
+__all__ = ["own_record_id", "write_validated", "codebook", "report_dict", "missing_summary", "plain"]

@@ -273,7 +273,7 @@ def _codes_text(fld: Field) -> str:
 
 def type_form(records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, export_date: date | None = None
               ) -> FormTable:
-    """The typed table of one form (see DESIGN.md, "Validated data")."""
+    """The typed table of one form (see docs/design.md, "Validated data")."""
     p = records.project
     t = _Typer(records, keys, form, rows)
     n = len(rows)

@@ -7,7 +7,7 @@
                                 "rules": [...], "derive": [...]})
     if result.ok:
         write_validated(result, "results/<id>/validated")
-    write_report(result, "results/<id>/validation/report.json", "results/<id>/validation/report.md")
+    write_report(validation_report(result, files, sha, settings, where), result.failures, where)
 
 Steps: metadata -> Project (its logic read, missing-data codes that are also choice codes
 refused); the export read and its columns checked (record IDs differing only in case, data

@@ -245,7 +245,7 @@ def run_scorer(spec: Scorer, items: pd.DataFrame, params: Mapping,
     (from :meth:`Scorer.parameters`)."""
     coding = {c: spec.item_coding(c) for c in items.columns if c != "record_id"}
     if spec.needs:
-        return partial(spec.run, demographics=demographics)(items, params, coding)
+        return partial(spec.run, demographics=demographics)(items, params, coding)  # type: ignore[call-arg]
     return spec.run(items, params, coding)
 
 

@@ -28,7 +28,6 @@ Cells: ``n_pct`` / ``mean_sd`` (arms), ``risk_difference_ci`` / ``mean_differenc
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -312,7 +311,7 @@ class Adjusted:
     def prepare(self, spec: dict, estimand):
         """What an estimand's analysis reads (the tipping-point analysis): kind, outcome,
         baseline expression, arm (1/0), covariates, records compared, time point."""
-        ctx, a = self.ctx, self.analysis
+        ctx = self.ctx
         where = f"estimand {spec.get('id')!r}"
         tp = spec.get("timepoint", ctx.timepoint)
         y = ctx.values(spec["variable"], where, timepoint=tp, index=ctx.index)

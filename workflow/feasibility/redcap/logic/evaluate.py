@@ -360,6 +360,124 @@ def _fn_median(node, ctx):
     return _listed(node, ctx, lambda x, p: np.nanmedian(np.where(p, x, np.nan), axis=0))
 
 
+@_function("stdev", 1, None, "stdev(a, b, ...): the sample standard deviation of the numbers given, "
+                               "blanks ignored; blank for fewer than two")
+def _fn_stdev(node, ctx):
+    def sd(x, p):
+        k = p.sum(axis=0)
+        mean = np.where(p, x, 0).sum(axis=0) / np.maximum(k, 1)
+        ss = np.where(p, (x - mean) ** 2, 0).sum(axis=0)
+        return np.where(k > 1, np.sqrt(ss / np.maximum(k - 1, 1)), np.nan)
+    return _listed(node, ctx, sd)
+
+
+@_function("log", 1, 2, "log(number, base): the logarithm (base e when not given); blank for a number "
+                        "that is not positive")
+def _fn_log(node, ctx):
+    x = value(node.args[0], ctx).num
+    base = value(node.args[1], ctx).num if len(node.args) > 1 else np.float64(np.e)
+    with np.errstate(all="ignore"):
+        out = np.log(x) / np.log(base)
+    return Value.of_num(np.where((x > 0) & (base > 0) & (base != 1), out, np.nan), ctx.n)
+
+
+@_function("mod", 2, 2, "mod(dividend, divisor): the remainder of the division; blank for a divisor of 0")
+def _fn_mod(node, ctx):
+    a, b = (value(arg, ctx).num for arg in node.args)
+    with np.errstate(all="ignore"):
+        return Value.of_num(np.where(b == 0, np.nan, np.fmod(a, b)), ctx.n)
+
+
+# ---------------------------------------------------------------------------- text functions
+def _texts(node: Call, ctx: Context) -> list[np.ndarray]:
+    return [np.asarray(v.text, dtype=object).astype(str) for v in _args(node, ctx)]
+
+
+def _text_value(values, n: int) -> Value:
+    return Value(n, text=np.asarray(values, dtype=object))
+
+
+@_function("contains", 2, 2, "contains(text, part): true when the text holds the part (any case)")
+def _fn_contains(node, ctx):
+    hay, needle = _texts(node, ctx)
+    return Value(ctx.n, cond=np.array([b.lower() in a.lower() for a, b in zip(hay, needle)], dtype=bool))
+
+
+@_function("not_contain", 2, 2, "not_contain(text, part): true when the text does not hold the part (any case)")
+def _fn_not_contain(node, ctx):
+    return Value(ctx.n, cond=~_fn_contains(node, ctx).cond)
+
+
+@_function("starts_with", 2, 2, "starts_with(text, part): true when the text begins with the part (any case)")
+def _fn_starts_with(node, ctx):
+    hay, needle = _texts(node, ctx)
+    return Value(ctx.n, cond=np.array([a.lower().startswith(b.lower()) for a, b in zip(hay, needle)], dtype=bool))
+
+
+@_function("ends_with", 2, 2, "ends_with(text, part): true when the text ends with the part (any case)")
+def _fn_ends_with(node, ctx):
+    hay, needle = _texts(node, ctx)
+    return Value(ctx.n, cond=np.array([a.lower().endswith(b.lower()) for a, b in zip(hay, needle)], dtype=bool))
+
+
+def _counts(node: Call, ctx: Context, i: int) -> np.ndarray:
+    return value(node.args[i], ctx).num
+
+
+@_function("left", 2, 2, "left(text, n): the first n characters")
+def _fn_left(node, ctx):
+    (text,), k = _texts(Call(node.name, node.args[:1]), ctx), _counts(node, ctx, 1)
+    return _text_value([t[:int(c)] if c == c and c >= 0 else "" for t, c in zip(text, k)], ctx.n)
+
+
+@_function("right", 2, 2, "right(text, n): the last n characters")
+def _fn_right(node, ctx):
+    (text,), k = _texts(Call(node.name, node.args[:1]), ctx), _counts(node, ctx, 1)
+    return _text_value([t[-int(c):] if c == c and c >= 1 else "" for t, c in zip(text, k)], ctx.n)
+
+
+@_function("mid", 3, 3, "mid(text, start, n): n characters from position start (the first is 1)")
+def _fn_mid(node, ctx):
+    (text,) = _texts(Call(node.name, node.args[:1]), ctx)
+    start, k = _counts(node, ctx, 1), _counts(node, ctx, 2)
+    return _text_value([t[int(a) - 1:int(a) - 1 + int(c)] if a == a and c == c and a >= 1 and c >= 0 else ""
+                        for t, a, c in zip(text, start, k)], ctx.n)
+
+
+@_function("length", 1, 1, "length(text): the number of characters")
+def _fn_length(node, ctx):
+    (text,) = _texts(node, ctx)
+    return Value.of_num(np.array([len(t) for t in text], dtype=float), ctx.n)
+
+
+@_function("find", 2, 2, "find(part, text): the position of the part in the text (the first is 1; 0 when "
+                         "absent; any case)")
+def _fn_find(node, ctx):
+    needle, hay = _texts(node, ctx)
+    return Value.of_num(np.array([a.lower().find(b.lower()) + 1 for b, a in zip(needle, hay)], dtype=float), ctx.n)
+
+
+@_function("concat", 1, None, "concat(a, b, ...): the texts joined")
+def _fn_concat(node, ctx):
+    texts = _texts(node, ctx)
+    return _text_value(["".join(parts) for parts in zip(*texts)], ctx.n)
+
+
+@_function("upper", 1, 1, "upper(text): in capitals")
+def _fn_upper(node, ctx):
+    return _text_value([t.upper() for t in _texts(node, ctx)[0]], ctx.n)
+
+
+@_function("lower", 1, 1, "lower(text): in small letters")
+def _fn_lower(node, ctx):
+    return _text_value([t.lower() for t in _texts(node, ctx)[0]], ctx.n)
+
+
+@_function("trim", 1, 1, "trim(text): without the spaces at either end")
+def _fn_trim(node, ctx):
+    return _text_value([t.strip() for t in _texts(node, ctx)[0]], ctx.n)
+
+
 @_function("isnumber", 1, 1, "isnumber(value): true when the value is a number")
 def _fn_isnumber(node, ctx):
     return Value(ctx.n, cond=~np.isnan(value(node.args[0], ctx).num))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -405,7 +406,7 @@ def _demographics(people: pd.DataFrame, published: dict, rng, doubted: dict | No
     people["education"] = shuffled_counts(counts("highest_education", {
         "degree_or_higher": 1, "higher_education_a_level": 2, "gcse_o_level": 3,
         "vocational": 4, "no_qualification": 5}), rng)
-    people["age"] = sample_with_mean_sd(n, 24, 64, *(P(v) for v in t2["age"]["mean_sd"]), rng)
+    people["age"] = sample_with_mean_sd(n, 24, 64, *(P(v) for v in t2["age"]["mean_sd"]), rng)  # type: ignore[call-arg]
     dobs = []
     for c, a in zip(people["consent"], people["age"]):
         last_birthday = dt.date(c.year - int(a), c.month, min(c.day, 28)) - dt.timedelta(
@@ -547,12 +548,12 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
            "paw_mental_stress": range(12, 16)}
     for key, items in paw.items():
         k = len(items)
-        scores = sample_with_mean_sd(n, k, 5 * k, *(P(v) for v in t4[key]["mean_sd"]), rng)
+        scores = sample_with_mean_sd(n, k, 5 * k, *(P(v) for v in t4[key]["mean_sd"]), rng)  # type: ignore[call-arg]
         block = np.array([spread_sum(int(s), k, 1, 5, rng) for s in scores])
         df[[f"paw_{i}" for i in items]] = block
     # the printed mean 7.7 is no mean of 8 whole scores (GRIM): met as nearly as possible,
     # the SD exactly
-    rtw = sample_with_mean_sd(n, 2, 10, *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]), rng,
+    rtw = sample_with_mean_sd(n, 2, 10, *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]), rng,  # type: ignore[call-arg]
                               required=("sd",))
     df[["rtwse_1", "rtwse_2"]] = np.array([spread_sum(int(s), 2, 1, 5, rng) for s in rtw])
     # WRFQ: 6 scored, 2 with 7 items "does not apply" (> 20 %). A mean of 55.0 over six
@@ -745,7 +746,7 @@ def _screening(people: pd.DataFrame, published: dict, rng) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ the build
-def eq5d_index_function(value_set) -> callable:
+def eq5d_index_function(value_set) -> Callable:
     """A fast (n, 5) levels -> index function for the configured value set."""
     import itertools
 
