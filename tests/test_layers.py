@@ -12,9 +12,7 @@ DESIGN = ROOT / "docs" / "design.md"
 # still exist (delete it here when it is gone). analysis.tables loads the table kinds, and
 # the kinds import analysis.tables back: issue 22.1/22.2 moves the table machinery under
 # tables/.
-KNOWN = {("feasibility.analysis.tables", f"feasibility.tables.{kind}")
-         for kind in ("adjusted", "baseline", "categorical", "change", "common", "counts", "metrics",
-                      "tipping_point")}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def layers() -> dict[str, int]:

@@ -388,7 +388,7 @@ def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val
             return report_trial.multiplicity_text(config)
         if name == "missing_codes":
             return report_trial.missing_codes_text(config, inputs.get("analysis_variables"))
-        return report_trial.consort_2025_text(config, item, item.get("label", "C"))
+        return report_trial.consort_2025_text(config, item, item.get("label", "C"), md_table)
     letter = item.get("label", APPENDICES[name])
     if name == "appendix_reproduction":
         comp = pd.read_csv(inputs["comparison"], dtype=str, keep_default_na=False)

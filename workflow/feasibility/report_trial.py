@@ -149,8 +149,9 @@ def consort_2025_frame(config: Mapping, overrides: Mapping | None = None) -> pd.
     return pd.DataFrame(rows)
 
 
-def consort_2025_text(config: Mapping, item: Mapping, label: str) -> str:
-    from .report_content import md_table
+def consort_2025_text(config: Mapping, item: Mapping, label: str, md_table) -> str:
+    """The CONSORT 2025 appendix; ``md_table`` typesets its table (the report's
+    ``report_content.md_table``, passed in so that this module stays below it)."""
     frame = consort_2025_frame(config, item.get("addressed"))
     numbers = {_item_number(i) for i in frame["Item"]}
     team = int((frame["Where this report addresses it"] == TEAM).sum())

@@ -234,8 +234,15 @@ def study_code():
     """The source files of the study file's package (none without one)."""
     if not STUDY_PACKAGE:
         return []
-    if STUDY_PACKAGE.startswith("feasibility."):        # this project's own, as code() names them
-        return code(STUDY_PACKAGE.removeprefix("feasibility.").replace(".", "/"))
+    if STUDY_PACKAGE.startswith("feasibility."):        # this project's own: every module of it, with all they import
+        from feasibility.imports import module_files
+
+        # the package's own modules (not its generators in subpackages), with all they import
+        modules = module_files(PKG)
+        folder = modules[STUDY_PACKAGE].parent
+        inside = [m for m, path in modules.items() if path.parent == folder]
+        found = files_of(closure(inside, PKG), PKG)
+        return [str(path) for path in found if not path.is_relative_to(folder) or path.parent == folder]
     import importlib.util
 
     spec = importlib.util.find_spec(STUDY_PACKAGE)

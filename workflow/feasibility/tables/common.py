@@ -48,7 +48,7 @@ from great_tables import GT, html
 from feasibility import escape
 from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
-from feasibility.tables.model import ModelColumn, Row, Spanner, Table, from_frame, label_text
+from feasibility.tables.model import ModelColumn, Row, Spanner, Table, caption_title, from_frame, label_text
 
 CELL_COLUMNS = ["table", "row_group", "row_label", "column", "statistic", "estimate", "sd",
                 "lower", "upper", "n", "denominator", "decimals", "text", "published_key"]
@@ -216,13 +216,6 @@ REPORT_OPTIONS = dict(
     stub_font_weight="normal", stub_row_group_font_weight="bold", table_font_weight="normal",
     table_font_size="14px", quarto_disable_processing=True,
 )
-
-
-def caption_title(title: str, label: str | None = None) -> str | object:
-    """A table's title, led by its number in bold ("**Table 2** Baseline …") when it has one."""
-    if not label:
-        return escape.gt(title)
-    return html(f"<strong>{escape.html(label)}</strong> {escape.html(title)}")
 
 
 def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:

@@ -78,6 +78,17 @@ def label_text(label: Any) -> str:
     return _lines(text)
 
 
+def caption_title(title: str, label: str | None = None) -> str | object:
+    """A table's title, led by its number in bold ("**Table 2** Baseline …") when it has one."""
+    from great_tables import html
+
+    from feasibility import escape
+
+    if not label:
+        return escape.gt(title)
+    return html(f"<strong>{escape.html(label)}</strong> {escape.html(title)}")
+
+
 class Table:
     """A table's model (see the module's docstring), built by great-tables' statements."""
 
@@ -138,7 +149,6 @@ class Table:
     def tab_header(self, title, label: str | None = None) -> "Table":
         """The caption: ``title`` as great-tables shows it (``caption_title``); the model
         keeps ``label`` and the title's text."""
-        from feasibility.tables.common import caption_title
         self.label = label
         self.title = label_text(title) if label is None else _lines(title)
         return self._keep("tab_header", title=caption_title(self.title, label)
