@@ -33,7 +33,7 @@ from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic.calcs import calc_failures, dictionary_failures
-from .logic.data import Lookup, hidden_values
+from .logic.data import Lookup, hidden_values, shown_rows
 from .messages import Failure, RedcapError, capped, errors, fail, missing_code_hint, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
@@ -202,14 +202,18 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     tables, more = tidy_tables(rec, export_date=export_date)
     failures += more
     coded = {(int(line), fld) for t in tables.values() for line, fld in zip(t.missing["line"], t.missing["field"])}
-    for form, t in tables.items():
-        # a blank explained by a missing-data code, or a cell already reported unreadable, is not reported again
-        exempt = {fld: np.concatenate([t.missing.loc[t.missing["field"] == fld, "line"].to_numpy(dtype=np.int64),
-                                       t.unreadable.get(fld, np.zeros(0, dtype=np.int64))])
-                  for fld in set(t.missing["field"]) | set(t.unreadable)}
-        failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
-                                    range_severity=settings.out_of_range)
     lookup = Lookup(project, tables)
+    hidden, unevaluated = _hidden_required(project, tables, lookup)
+    for form, t in tables.items():
+        # a blank explained by a missing-data code, or a cell already reported unreadable, is not reported
+        # again; a required field's blank where its branching logic hides it is no failure (REDCap's rule B)
+        exempt = {fld: np.concatenate([t.missing.loc[t.missing["field"] == fld, "line"].to_numpy(dtype=np.int64),
+                                       t.unreadable.get(fld, np.zeros(0, dtype=np.int64)),
+                                       hidden.get(fld, np.zeros(0, dtype=np.int64))])
+                  for fld in set(t.missing["field"]) | set(t.unreadable) | {f for f in hidden
+                                                                             if project.field[f].form == form}}
+        failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
+                                    range_severity=settings.out_of_range, unevaluated=unevaluated)
     if settings.branching != "ignore":
         found, more_notes = hidden_values(project, tables, rec.file, severity=settings.branching, missing=coded,
                                           lookup=lookup)
@@ -232,6 +236,25 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         f"{len(failures) - len(errors(failures))} warning(s)")
     return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
                   list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started)
+
+
+def _hidden_required(project: Project, tables: dict[str, FormTable], lookup: Lookup
+                     ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Required fields with branching logic: the lines where the logic hides each (its blank
+    there is no failure), and those whose logic cannot be evaluated (field -> why), evaluated by
+    the same engine as the branching check."""
+    hidden: dict[str, np.ndarray] = {}
+    unevaluated: dict[str, str] = {}
+    for f in project.fields:
+        if not (f.required and f.branching) or f.form not in tables:
+            continue
+        table = tables[f.form]
+        shown, why = shown_rows(project, f, table, lookup)
+        if shown is None:
+            unevaluated[f.name] = why or "not evaluated"
+        elif (~shown).any():
+            hidden[f.name] = table.data.index.to_numpy(dtype=np.int64)[~shown]
+    return hidden, unevaluated
 
 
 def _first_lines(tables: dict[str, FormTable]) -> pd.Series:
