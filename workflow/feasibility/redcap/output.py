@@ -29,10 +29,12 @@ def plain(text: str) -> str:
 
 
 def codebook(project: Project, derived: dict[str, list[str]] | None = None,
-             dropped: list[str] | None = None) -> dict:
-    """The Project as ``codebook.json`` (DESIGN.md)."""
+             dropped: list[str] | None = None, absent: dict[str, str] | None = None) -> dict:
+    """The Project as ``codebook.json`` (DESIGN.md). ``absent``: columns a restricted export
+    leaves out (column -> why), not among a field's ``columns`` and listed under ``absent``."""
     derived = derived or {}
     dropped = set(dropped or [])
+    absent = absent or {}
     rep = project.repeating
     fields = []
     for f in project.fields:
@@ -44,11 +46,11 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
             "annotation": f.annotation or None,
             "export_columns": list(f.export_columns),
             "columns": [] if f.name in dropped else (["record_id"] if f.name == project.record_id_field
-                                                      else list(f.export_columns)),
+                                                      else [c for c in f.export_columns if c not in absent]),
             "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
             "calculation": f.calculation or None,
         })
-    return {
+    book = {
         "title": project.title or None,
         "sources": list(project.sources),
         "record_id_field": project.record_id_field,
@@ -67,6 +69,9 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
         "missing_data_codes": [[c, label] for c, label in project.missing_data_codes],
         "identifiers_dropped": sorted(dropped),
     }
+    if absent:           # a restricted export (issue 25.3): what it leaves out and why
+        book["absent"] = dict(absent)
+    return book
 
 
 def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +95,7 @@ def write_validated(result: Result, folder: str | Path) -> list[Path]:
         fio.write_parquet(path, _for_parquet(result.tables[form.name]))
         written.append(path)
     path = folder / "codebook.json"
-    fio.write_json(path, codebook(result.project, result.derived, result.dropped))
+    fio.write_json(path, codebook(result.project, result.derived, result.dropped, _absent(result)))
     written.append(path)
     missing = result.missing.drop(columns=["line"], errors="ignore")
     missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",
@@ -121,13 +126,42 @@ def report_dict(result: Result) -> dict:
         "export": rec.file if rec else None,
         "export_date": result.export_date.isoformat() if result.export_date else None,
         "rows": len(rec) if rec else 0,
-        "records": int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
-        if result.tables else 0,
+        # every record of the export, those with no data beyond their ID included (issue 25.6)
+        "records": max(len(result.record_ids),
+                       int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
+                       if result.tables else 0),
+        "records_without_data": _without_data(result),
+        "events": _events(result),
+        "absent": _absent(result),
         "forms": {k: int(len(v)) for k, v in result.tables.items()},
         "missing_data_codes": missing_summary(result).to_dict(orient="records") if result.project else [],
         "notes": result.notes,
         "failures": [f.as_dict() for f in result.failures],
     }
+
+
+def _absent(result: Result) -> dict[str, str]:
+    """The columns a restricted export leaves out (column -> why that is expected)."""
+    return dict(result.records.absent) if result.records is not None else {}
+
+
+def _without_data(result: Result) -> int:
+    """Records of the export with no data beyond their record ID (in no form's table)."""
+    if not result.record_ids:
+        return 0
+    with_data = set()
+    for t in result.tables.values():
+        with_data |= set(t["record_id"].astype(str))
+    return sum(1 for r in result.record_ids if r not in with_data)
+
+
+def _events(result: Result) -> int | None:
+    """Events of a longitudinal export that hold a row (None: a classic project)."""
+    if result.records is None or not result.project.longitudinal or not result.records.has("redcap_event_name"):
+        return None
+    import pyarrow.compute as pc
+    ev = pc.utf8_trim_whitespace(result.records.column("redcap_event_name"))
+    return len({e for e in pc.unique(ev).to_pylist() if e in result.project.event})
 
 
 def _md_cell(text) -> str:

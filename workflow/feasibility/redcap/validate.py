@@ -94,6 +94,7 @@ class Result:
     derived: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    record_ids: list[str] = field(default_factory=list)   # every record of the export, in its order (issue 25.6)
 
     @property
     def ok(self) -> bool:
@@ -234,8 +235,24 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     failures = _sorted(failures, rec.file)
     say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
         f"{len(failures) - len(errors(failures))} warning(s)")
+    record_ids = _record_ids(rec)
+    with_data = set().union(*(set(t.data["record_id"].astype(str)) for t in tables.values())) if tables else set()
+    no_data = [r for r in record_ids if r not in with_data]
+    if no_data:
+        notes.append(f"{len(no_data):,} record(s) have no data beyond their record ID; they are counted as records "
+                     "of the export")
     return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
-                  list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started)
+                  list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started,
+                  record_ids)
+
+
+def _record_ids(rec: Records) -> list[str]:
+    """Every record ID of the export (trimmed, not blank), once each, in the export's order:
+    a record with no data beyond its ID counts too (issue 25.6)."""
+    import pyarrow.compute as pc
+    ids = pc.utf8_trim_whitespace(rec.column(rec.project.record_id_field))
+    ids = pc.filter(ids, pc.not_equal(ids, ""))
+    return [str(v) for v in pc.unique(ids).to_pylist()]
 
 
 def _hidden_required(project: Project, tables: dict[str, FormTable], lookup: Lookup
