@@ -155,6 +155,10 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
             + (f" ({v['rows']:,} rows of the export" + (f", at {v['events']:,} event{'s' * (v['events'] != 1)}"
                                                         if v.get("events") else "") + ")"
                if v.get("rows") else "") + "."]
+    if data.longitudinal and (v.get("designations_inferred") or data.codebook.get("designations_inferred")):
+        text.append("The instrument designations were not given: they are inferred from the records (a form is "
+                    "designated at an event where any record has data for it). Give the study file's "
+                    "`redcap.instrument_designations` to override them.")
     absent = v.get("absent") or data.codebook.get("absent") or {}
     if absent:             # a restricted export (issue 25.3)
         forms = sorted({c[:-len("_complete")] for c, why in absent.items()

@@ -29,7 +29,8 @@ def plain(text: str) -> str:
 
 
 def codebook(project: Project, derived: dict[str, list[str]] | None = None,
-             dropped: list[str] | None = None, absent: dict[str, str] | None = None) -> dict:
+             dropped: list[str] | None = None, absent: dict[str, str] | None = None,
+             inferred: bool = False) -> dict:
     """The Project as ``codebook.json`` (DESIGN.md). ``absent``: columns a restricted export
     leaves out (column -> why), not among a field's ``columns`` and listed under ``absent``."""
     derived = derived or {}
@@ -71,6 +72,8 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
     }
     if absent:           # a restricted export (issue 25.3): what it leaves out and why
         book["absent"] = dict(absent)
+    if inferred:         # designations inferred from the records (issue 25.4)
+        book["designations_inferred"] = True
     return book
 
 
@@ -95,7 +98,8 @@ def write_validated(result: Result, folder: str | Path) -> list[Path]:
         fio.write_parquet(path, _for_parquet(result.tables[form.name]))
         written.append(path)
     path = folder / "codebook.json"
-    fio.write_json(path, codebook(result.project, result.derived, result.dropped, _absent(result)))
+    fio.write_json(path, codebook(result.project, result.derived, result.dropped, _absent(result),
+                                  result.designations_inferred))
     written.append(path)
     missing = result.missing.drop(columns=["line"], errors="ignore")
     missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",
@@ -133,6 +137,7 @@ def report_dict(result: Result) -> dict:
         "records_without_data": _without_data(result),
         "events": _events(result),
         "absent": _absent(result),
+        "designations_inferred": result.designations_inferred,
         "forms": {k: int(len(v)) for k, v in result.tables.items()},
         "missing_data_codes": missing_summary(result).to_dict(orient="records") if result.project else [],
         "notes": result.notes,

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
+from .designations import export_has_events, provisional
+from .designations import infer as infer_designations
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .identifiers import check_derivations, derive, drop_identifiers
@@ -95,6 +97,7 @@ class Result:
     dropped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     record_ids: list[str] = field(default_factory=list)   # every record of the export, in its order (issue 25.6)
+    designations_inferred: bool = False    # the designations were inferred from the records (issue 25.4)
 
     @property
     def ok(self) -> bool:
@@ -178,8 +181,16 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
         failures += more
         settings_ok &= not errors(more)
+    inferring = (not project.longitudinal and instrument_designations is None and project_xml is None
+                 and export_has_events(records))
+    if inferring:       # a longitudinal export without its designations: read against every event x form
+        project = provisional(project, records)
     rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
     failures += more
+    if inferring and rec is not None:
+        project, note = infer_designations(rec)
+        rec.project = project
+        notes.append(note)
     if rec is None:
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
                       seconds=time.perf_counter() - started)
@@ -243,7 +254,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
                      "of the export")
     return Result(project, rec, {k: t.data for k, t in tables.items()}, missingness(tables), failures,
                   list(dict.fromkeys(notes)), export_date, derived, dropped, time.perf_counter() - started,
-                  record_ids)
+                  record_ids, inferring)
 
 
 def _record_ids(rec: Records) -> list[str]:
