@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .checks import check_severities, with_severities
 from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
 from .designations import export_has_events, provisional
 from .designations import infer as infer_designations
@@ -60,6 +61,7 @@ class Settings:
     case_sensitive_ids: bool = False      # record IDs that differ only in case are two records
     data_access_groups: list | None = None   # the study's sites as REDCap data access groups
     no_identifiers: bool = False          # the study file says the project has no identifier fields
+    severities: dict | None = None        # check name -> error | warning | off (feasibility.redcap.checks)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Settings":
@@ -164,6 +166,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     say = progress or (lambda message: None)
     if not isinstance(settings, Settings):
         settings = Settings.from_dict(settings)
+    severities = check_severities(settings)      # each check's severity; an unknown name is refused here
     project, failures = load_project(dictionary=dictionary, instrument_designations=instrument_designations,
                                      project_xml=project_xml, events=events, settings=settings)
     notes = list(project.notes) if project else []
@@ -226,8 +229,8 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
                                                                              if project.field[f].form == form}}
         failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
                                     range_severity=settings.out_of_range, unevaluated=unevaluated)
-    if settings.branching != "ignore":
-        found, more_notes = hidden_values(project, tables, rec.file, severity=settings.branching, missing=coded,
+    if severities["branching"] != "off":
+        found, more_notes = hidden_values(project, tables, rec.file, severity=severities["branching"], missing=coded,
                                           lookup=lookup)
         failures += found
         notes += more_notes
@@ -240,6 +243,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     dropped = drop_identifiers(project, tables)
     if dropped:
         notes.append(f"identifiers dropped after validation: {', '.join(dropped)}")
+    failures = with_severities(failures, severities, rec.file)
     hint = missing_code_hint(f.value for f in errors(failures))
     if hint:
         notes.append(hint)
