@@ -26,7 +26,7 @@ rule quality_table:
     """One table of the data-quality report (great-tables HTML fragment and tidy CSV)."""
     input:
         forms=FORMS,
-        passed=VALIDATED,        # validation's report.json beside it is read too
+        checked=CHECKED,        # validation's report.json beside it is read too
         provenance=provenance(),
         code=lambda w: code("quality", "tables/common.py", "escape.py"),
     output:
@@ -43,7 +43,7 @@ rule quality_table:
     resources:
         mem_mb=2000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_table(wildcards.table, input.forms, params.report, params.settings, output.html,
                             output.csv, log_file=log[0])
 
@@ -52,7 +52,7 @@ rule quality_figure:
     """The completeness heat map (form x event), or recruitment over time."""
     input:
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         provenance=provenance(),
         code=code("quality", "figures/common.py", "escape.py"),
     output:
@@ -71,7 +71,7 @@ rule quality_figure:
     resources:
         mem_mb=2000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_figure(wildcards.figure, input.forms, params.report, params.settings, output.svg,
                              output.png, params.csv, log_file=log[0])
 
@@ -81,7 +81,7 @@ rule quality_sources:
     input:
         **QUALITY_INPUTS,
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         alt=expand(f"{QUALITY}/figures/quality_{{f}}.alt.txt", f=QUALITY_FIGURES),
         provenance=provenance(),
         qmd="report/quality.qmd",
@@ -99,7 +99,7 @@ rule quality_sources:
     resources:
         mem_mb=1000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_sources(params.settings, input.forms, params.report,
                               {k: input[k] for k in QUALITY_INPUTS}, output[0], log_file=log[0])
 
@@ -110,7 +110,7 @@ rule quality_queries:
     and its table in the quality report."""
     input:
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         provenance=provenance(),
         code=code("quality", "tables/common.py", "escape.py"),
     output:
@@ -160,7 +160,7 @@ rule quality_render:
     input:
         build=R("report/quality_build"),
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render.py"),
     output:
@@ -175,6 +175,6 @@ rule quality_render:
     resources:
         mem_mb=2000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_render(params.settings, input.build, input.forms, params.report, output.html, output.pdf,
                              log_file=log[0])

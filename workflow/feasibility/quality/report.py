@@ -120,6 +120,12 @@ def _long_date(iso: str | None) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
+# What the report and the query list say of data that did not pass validation (issue 25.2).
+DID_NOT_PASS = ("The data did not pass validation: its errors block the analysis and the main report, which are "
+                "not built until the errors are resolved in REDCap (or the study file changes their checks' "
+                "severity, validation.severities). This report and the query list describe the data as they are.")
+
+
 def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     """The opening paragraph: study, project, export, counts, validation, privacy."""
     export = data.export
@@ -179,6 +185,8 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     if v:
         text.append(f"Validation against the project's own data dictionary {'passed' if v.get('ok') else 'failed'}"
                     f" with {counted(v.get('errors'), 'error')} and {counted(v.get('warnings'), 'warning')}.")
+    if v and not v.get("ok"):
+        text.append(f"**{DID_NOT_PASS}**")
     if data.identifiers_dropped:
         n = len(data.identifiers_dropped)
         text.append(f"{n} identifier field{'s were' if n != 1 else ' was'} dropped right after validation.")

@@ -85,10 +85,11 @@ def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_validated(result: Result, folder: str | Path) -> list[Path]:
+def write_validated(result: Result, folder: str | Path, failed_too: bool = False) -> list[Path]:
     """Write ``<form>.parquet``, ``codebook.json`` and ``missing_codes.parquet``. Refuses a
-    result with errors: no validated data exist for data that fail validation."""
-    if not result.ok:
+    result with errors unless ``failed_too`` (the tables the data-quality report describes
+    data that did not pass with; the workflow's success record still needs passing data)."""
+    if result.project is None or result.records is None or (not result.ok and not failed_too):
         raise ValueError(f"validation failed ({len(result.errors)} error(s)); nothing written")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
