@@ -372,12 +372,21 @@ def failures_listed(proj: Path) -> list[dict]:
 
 
 def assert_nothing_built(proj: Path, out: str = "") -> None:
-    """No success record, and nothing built from the data, is left after a failed run."""
+    """No success record, and nothing only passing data give, is left after a failed run: the
+    validated tables, the data-quality report and the query list stand only when validation
+    checked these very data, and then the report says they did not pass (issue 25.2)."""
     results = results_of(proj)
     assert not (results / "validation" / "passed.json").exists(), out[-2000:]
-    left = [d for d in ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
-                        "report") if (results / d).exists()]
+    left = [d for d in ("analysis", "tables", "figures", "values", "reproduction") if (results / d).exists()]
+    left += [p.name for p in (results / "report").glob("*") if "quality" not in p.name]
     assert not left, f"left after the failure: {left}\n{out[-2000:]}"
+    checked = results / "validation" / "checked.json"
+    if not checked.exists():          # the data could not be read: nothing describes them
+        assert not [d for d in ("validated", "quality", "report") if (results / d).exists()], out[-2000:]
+        return
+    assert json.loads(checked.read_text())["outcome"] == "failed"
+    quality = results / "report" / "feasibility-quality.html"
+    assert "The data did not pass validation" in quality.read_text(encoding="utf-8"), out[-2000:]
 
 
 def assert_absent(results: Path, texts: list[str]) -> None:

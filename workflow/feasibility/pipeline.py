@@ -81,13 +81,17 @@ def step(func):
 #                           failures counted by file, field and rule, the first failures
 #   failures.csv            every failure (file, line, record, event, instance, field, value,
 #                           rule, severity), spreadsheet-safe
-#   passed.json             the success record: written last, and only when the data passed;
+#   checked.json            the record of the check (rule check_data), passed or failed, with the
+#                           SHA-256 of every input and validated table: what the data-quality
+#                           report and the query list need, built whatever the outcome (issue 25.2)
+#   passed.json             the success record (rule validate): written only when the data passed;
 #                           it names the SHA-256 of every input file and the settings checked.
 #                           Every later rule takes it as input: nothing downstream is built
 #                           from data that did not pass.
 # report.* and failures.csv are outputs of no rule, so a failure report can never stand
 # for a pass. results/<id>/validated/ (one tidy table per form, codebook.json,
-# missing_codes.parquet) is written only when the data pass.
+# missing_codes.parquet) is written whenever the data can be read; only passing data give
+# the success record, the analysis and the main report.
 CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
 REPORT_FAILURES = 100      # failures listed in report.md and report.json
 REPORT_GROUPS = 50         # (file, field, rule) groups listed in report.md
@@ -375,6 +379,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
 
     start = time.perf_counter()
     Path(passed).unlink(missing_ok=True)      # no success record stands while validation runs
+    Path(where.passed).unlink(missing_ok=True)
     write_validation_report(unfinished_report(files, sha, settings), [], where)
     refused = shape_failures(files)
     if refused:                           # not REDCap's downloads: nothing of them is read or shown
