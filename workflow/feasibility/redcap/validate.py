@@ -167,8 +167,12 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     if not isinstance(settings, Settings):
         settings = Settings.from_dict(settings)
     severities = check_severities(settings)      # each check's severity; an unknown name is refused here
+    inferring = (dictionary is not None and instrument_designations is None and project_xml is None
+                 and export_has_events(records))
     project, failures = load_project(dictionary=dictionary, instrument_designations=instrument_designations,
-                                     project_xml=project_xml, events=events, settings=settings)
+                                     project_xml=project_xml, events=events,
+                                     settings=dataclasses.replace(settings, repeating=None) if inferring
+                                     else settings)
     notes = list(project.notes) if project else []
     if project is not None:
         failures += dictionary_failures(project)
@@ -181,19 +185,34 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     say(f"metadata: {len(project.fields)} fields, {len(project.forms)} forms"
         + (f", {len(project.events)} events in {len(project.arms)} arm(s)" if project.longitudinal else ""))
     settings_ok = True
-    for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
-        failures += more
-        settings_ok &= not errors(more)
-    inferring = (not project.longitudinal and instrument_designations is None and project_xml is None
-                 and export_has_events(records))
+
+    def check_settings(project: Project) -> bool:
+        ok = True
+        for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
+            failures.extend(more)
+            ok &= not errors(more)
+        return ok
+
+    inferring = inferring and not project.longitudinal
+    if not inferring:              # else once the designations are inferred from the records
+        settings_ok = check_settings(project)
     if inferring:       # a longitudinal export without its designations: read against every event x form
         project = provisional(project, records)
     rec, more = read_records(records, project, limits=settings.limits, export_date=settings.export_date)
     failures += more
     if inferring and rec is not None:
         project, note = infer_designations(rec)
-        rec.project = project
         notes.append(note)
+        if settings.repeating is not None:       # the study's repeating set-up, on the inferred events
+            rep, more = parse_repeating(settings.repeating, "settings: repeating")
+            failures += more
+            if rep is not None:
+                failures += [fail("settings: repeating", "repeating instrument's event is not an event of the "
+                                                         "export", event=e, value=f)
+                             for e, f in sorted(rep.instruments) if e not in project.event]
+                project = dataclasses.replace(project, repeating=rep)
+        rec.project = project
+        settings_ok = check_settings(project)
     if rec is None:
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
                       seconds=time.perf_counter() - started)
@@ -236,7 +255,7 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         notes += more_notes
     failures += calc_failures(project, tables, rec.file, lookup=lookup)
     if settings_ok and settings.rules:
-        first_lines = _first_lines(tables)
+        first_lines = _first_lines(tables, rec)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
                                 first_lines=first_lines, lookup=lookup).failures
     derived = derive(project, tables, settings.derive) if settings_ok and settings.derive else {}
@@ -289,14 +308,23 @@ def _hidden_required(project: Project, tables: dict[str, FormTable], lookup: Loo
     return hidden, unevaluated
 
 
-def _first_lines(tables: dict[str, FormTable]) -> pd.Series:
-    """Each record's first line in the export."""
+def _first_lines(tables: dict[str, FormTable], rec: Records | None = None) -> pd.Series:
+    """Each record's first line in the export (a row with data); then each record with no data
+    beyond its ID, at its first line (issue 25.6: every record counts)."""
     parts = [pd.Series(t.data.index.to_numpy(), index=t.data["record_id"].astype(object).to_numpy())
              for t in tables.values() if len(t.data)]
-    if not parts:
-        return pd.Series(dtype="int64")
-    s = pd.concat(parts)
-    return s.groupby(level=0, sort=False).min().sort_values(kind="stable")
+    s = (pd.concat(parts).groupby(level=0, sort=False).min().sort_values(kind="stable") if parts
+         else pd.Series(dtype="int64"))
+    if rec is None:
+        return s
+    import pyarrow.compute as pc
+    ids = np.asarray(pc.utf8_trim_whitespace(rec.column(rec.project.record_id_field)).to_numpy(zero_copy_only=False),
+                     dtype=object)
+    every = pd.Series(rec.lines, index=ids)
+    every = every[(every.index != "") & ~every.index.isin(s.index)]
+    if not len(every):
+        return s
+    return pd.concat([s, every.groupby(level=0, sort=False).min().sort_values(kind="stable")])
 
 
 __all__ = ["validate", "load_project", "Settings", "Result"]
