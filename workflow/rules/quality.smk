@@ -10,8 +10,10 @@ QUALITY_FIGURES = steps.quality_figures(config)
 QUALITY_SETTINGS = {**steps.quality_settings(config), "provenance": provenance() or None}
 # The query list (issue 24): its files, and the history of earlier exports' lists that each
 # build compares with. The history is kept between builds: not an output (Snakemake never
-# deletes it) and outside results/<id>/quality/ (a failed validation withdraws that folder, never
-# the history): results/<id>/query_history/, the study's own.
+# deletes it) and outside results/<id>/quality/ (withdrawing results removes that folder, never
+# the history): results/<id>/query_history/, the study's own. Data that fail validation get
+# their data-quality report and query list too (issue 25.2): these rules need validation's
+# check record (CHECKED), not its success record.
 QUERIES = f"{QUALITY}/queries"
 QUERY_HISTORY = R("query_history")
 QUALITY_INPUTS = {
