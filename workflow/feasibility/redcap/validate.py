@@ -254,6 +254,8 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
         failures += found
         notes += more_notes
     failures += calc_failures(project, tables, rec.file, lookup=lookup)
+    # each check's severity as the study sets it; the study's own rules (below) carry their own
+    failures = with_severities(failures, severities, rec.file)
     if settings_ok and settings.rules:
         first_lines = _first_lines(tables, rec)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
@@ -262,7 +264,6 @@ def validate(records: str | Path, *, dictionary=None, instrument_designations=No
     dropped = drop_identifiers(project, tables)
     if dropped:
         notes.append(f"identifiers dropped after validation: {', '.join(dropped)}")
-    failures = with_severities(failures, severities, rec.file)
     hint = missing_code_hint(f.value for f in errors(failures))
     if hint:
         notes.append(hint)
