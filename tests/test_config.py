@@ -152,7 +152,8 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
                                 "timeout_seconds": 300}
     assert config["disclosure"] == {"small_cell_threshold": None}
     assert config["validation"] == {"max_file_mb": 100, "max_cell_chars": 131072, "export_date": None,
-                                    "branching": "warning", "out_of_range": "error", "rules": [], "derive": [], "labels": False}
+                                    "branching": "warning", "out_of_range": "error", "rules": [], "derive": [],
+                                    "severities": {}, "labels": False}
     assert config["paths"] == {"published_values": None}
     assert config["quality"]["recruitment"]["date_field"] is None
     assert config["timepoints"] is None and config["arms"] is None

@@ -57,8 +57,12 @@ CATEGORIES = {
 CATEGORIES |= {"record ID case", "data access group", "missing-data code collision", "calculated field",
                "circular calculation", "branching syntax"}
 STUDY_REDCAP_KEYS = ("missing_data_codes", "data_access_groups", "case_sensitive_ids")   # a case may set them
+STUDY_VALIDATION_KEYS = ("severities",)            # issue 25.2: a case may set checks' severities
 # issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
 CATEGORIES |= {"identifiers", "value beyond limits"}
+# issue 25: REDCap's own conventions, as real projects come
+CATEGORIES |= {"required hidden by branching", "check severity", "restricted export", "designations inferred",
+               "record without data"}
 REPORTS = ("feasibility.html", "feasibility.pdf", "feasibility-quality.html", "feasibility-quality.pdf")
 
 
@@ -73,7 +77,7 @@ def case_settings(case: dict | None = None) -> dict:
     missing-data codes, more rules)."""
     settings = dict(study_settings())
     extra = (case or {}).get("study") or {}
-    for key in STUDY_REDCAP_KEYS:
+    for key in STUDY_REDCAP_KEYS + STUDY_VALIDATION_KEYS:
         if key in extra:
             settings[key] = extra[key]
     settings["rules"] = list(settings.get("rules") or []) + list(extra.get("rules") or [])
@@ -81,10 +85,12 @@ def case_settings(case: dict | None = None) -> dict:
 
 
 def validate_folder(raw: Path, case: dict | None = None):
-    """The REDCap downloads in ``raw`` validated as the workflow's `validate` job does."""
+    """The REDCap downloads in ``raw`` validated as the workflow's `validate` job does (a
+    case that deletes the instrument designations validates without them, issue 25.4)."""
+    designations = raw / "instrument_designations.csv"
     return validate(raw / "records.csv", dictionary=raw / "data_dictionary.csv",
-                    instrument_designations=raw / "instrument_designations.csv", events=raw / "events.csv",
-                    settings=case_settings(case))
+                    instrument_designations=designations if designations.exists() else None,
+                    events=raw / "events.csv", settings=case_settings(case))
 
 
 def change_study(case: dict, config: Path) -> None:
@@ -95,6 +101,14 @@ def change_study(case: dict, config: Path) -> None:
         if key in extra:
             assert text.count("\nredcap:\n") == 1
             text = text.replace("\nredcap:\n", f"\nredcap:\n  {key}: " + json.dumps(extra[key]) + "\n")
+    for key in STUDY_VALIDATION_KEYS:
+        if key in extra:
+            assert text.count("\nvalidation:\n") == 1
+            text = text.replace("\nvalidation:\n", f"\nvalidation:\n  {key}: " + json.dumps(extra[key]) + "\n")
+    for m in case.get("mutations") or []:          # a download deleted: the study no longer names it
+        if m["op"] == "delete_file" and m.get("file") == "instrument_designations.csv":
+            text = "".join(ln for ln in text.splitlines(keepends=True)
+                           if not ln.lstrip().startswith("instrument_designations:"))
     for rule in extra.get("rules") or []:
         assert text.count("\n  rules:\n") == 1
         text = text.replace("\n  rules:\n", "\n  rules:\n    - " + json.dumps(rule) + "\n")
@@ -156,6 +170,18 @@ def apply(mutation: dict, raw: Path) -> None:
         header, body = _read(path)
         gone = set(_rows(mutation, raw, header, body))
         rh.write_csv(path, header, [r for i, r in enumerate(body) if i not in gone])
+    elif op == "drop_form":            # a form without export rights: every column of it gone
+        header, body = _read(path)
+        gone = form_columns(raw, mutation["form"])
+        keep = [j for j, c in enumerate(header) if c not in gone]
+        rh.write_csv(path, [header[j] for j in keep], [[r[j] for j in keep] for r in body])
+    elif op == "append_id_only":       # a record with no data beyond its ID (at an event)
+        header, body = _read(path)
+        row = [""] * len(header)
+        row[0] = mutation["record_id"]
+        if "event" in mutation:
+            row[header.index("redcap_event_name")] = rh.EVENTS.get(mutation["event"], mutation["event"])
+        rh.write_csv(path, header, body + [row])
     elif op == "drop_column":
         header, body = _read(path)
         j = header.index(mutation["field"])
@@ -329,6 +355,17 @@ def test_case_in_process(case, tmp_path):
         assert result.ok and errors == [], "\n".join(Failure(**f).message() for f in errors)
     else:
         assert not result.ok
+    if case.get("report"):            # what validation's report says of the export (issue 25)
+        from feasibility.redcap.output import report_dict
+        have = report_dict(result)
+        for key, want in case["report"].items():
+            if isinstance(want, dict):
+                for k, fragment in want.items():
+                    assert k in have[key] and fragment in have[key][k], (key, k, have[key])
+            else:
+                assert have[key] == want, (key, have[key])
+    for fragment in case.get("notes") or []:
+        assert any(fragment in n for n in result.notes), (fragment, result.notes)
     for want in ([] if case["expect"] == "pass" else case["expect"]):
         hit = find(failures, want)
         if want.get("record") and want.get("field"):
@@ -373,12 +410,21 @@ def failures_listed(proj: Path) -> list[dict]:
 
 
 def assert_nothing_built(proj: Path, out: str = "") -> None:
-    """No success record, and nothing built from the data, is left after a failed run."""
+    """No success record, and nothing only passing data give, is left after a failed run: the
+    validated tables, the data-quality report and the query list stand only when validation
+    checked these very data, and then the report says they did not pass (issue 25.2)."""
     results = results_of(proj)
     assert not (results / "validation" / "passed.json").exists(), out[-2000:]
-    left = [d for d in ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
-                        "report") if (results / d).exists()]
+    left = [d for d in ("analysis", "tables", "figures", "values", "reproduction") if (results / d).exists()]
+    left += [p.name for p in (results / "report").glob("*") if "quality" not in p.name]
     assert not left, f"left after the failure: {left}\n{out[-2000:]}"
+    checked = results / "validation" / "checked.json"
+    if not checked.exists():          # the data could not be read: nothing describes them
+        assert not [d for d in ("validated", "quality", "report") if (results / d).exists()], out[-2000:]
+        return
+    assert json.loads(checked.read_text())["outcome"] == "failed"
+    quality = results / "report" / "feasibility-quality.html"
+    assert "The data did not pass validation" in quality.read_text(encoding="utf-8"), out[-2000:]
 
 
 def assert_absent(results: Path, texts: list[str]) -> None:

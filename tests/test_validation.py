@@ -215,7 +215,11 @@ def test_snakemake_validate_fails_cleanly_and_removes_a_stale_report(tmp_path):
         "field": "hads_5", "value": "7", "rule": "not a code of hads_5 (its codes are 0, 1, 2, 3)",
         "severity": "error"}]
     assert "hads_5" in (results_of(proj) / "validation" / "report.md").read_text()
-    assert not (results_of(proj) / "validated").exists()
+    # the tables and the record of the check stand for the data-quality report (issue 25.2);
+    # the success record, which the analysis and the main report need, does not
+    assert not (results_of(proj) / "validation" / "passed.json").exists()
+    checked = json.loads((results_of(proj) / "validation" / "checked.json").read_text())
+    assert checked["outcome"] == "failed" and checked["n_failures"] == 1
     assert not (stale / "feasibility.html").exists()
     assert checksums(proj / "data" / "raw") == before
 

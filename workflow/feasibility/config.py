@@ -773,6 +773,10 @@ class ValidationPaths:
         return f"{self.root}/passed.json"
 
     @property
+    def checked(self) -> str:
+        return f"{self.root}/checked.json"
+
+    @property
     def md(self) -> str:
         return f"{self.root}/report.md"
 

@@ -75,7 +75,9 @@ def step(func):
 
 # ------------------------------------------------------------------------------ validation
 # Validation's files under results/<id>/validation/ (feasibility.redcap.report writes the
-# report; passed.json, the success record, is written here last, only when the data pass).
+# report; checked.json, the record of the check, passed or failed, is written by rule
+# check_data for the data-quality report and the query list (issue 25.2); passed.json, the
+# success record, is written here last, only when the data pass).
 
 
 class ValidationFailed(Exception):
@@ -160,6 +162,7 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
 
     start = time.perf_counter()
     Path(passed).unlink(missing_ok=True)      # no success record stands while validation runs
+    Path(where.passed).unlink(missing_ok=True)
     write_report(unfinished_report(files, sha, settings), [], where)
     refused = shape_failures(files)
     if refused:                           # not REDCap's downloads: nothing of them is read or shown
@@ -175,17 +178,40 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
     print(f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
           f"failure(s), {report['n_warnings']:,} warning(s) in {time.perf_counter() - start:.1f} s",
           file=sys.stderr, flush=True)
-    if not result.ok:
+    if result.project is None or result.records is None:       # nothing could be read: nothing to describe
         raise ValidationFailed(f"{report['n_failures']:,} validation failure(s); every one is in {where.failures}")
-    write_validated(result, out_dir)
+    # The validated tables and the record of the check are written whatever the outcome: the
+    # data-quality report and the query list are built from them (issue 25.2); the success
+    # record, which the analysis and the main report need, only when the data pass (rule
+    # validate, :func:`verdict`).
+    write_validated(result, out_dir, failed_too=True)
+    outcome = "passed" if result.ok else "failed"
     write_json(passed, {
-        "outcome": "passed", "n_failures": 0, "n_warnings": report["n_warnings"],
-        "exports": [{"file": e["file"], "what": e["what"], "records": e.get("rows"), "status": "passed",
+        "outcome": outcome, "n_failures": report["n_failures"] if not result.ok else 0,
+        "n_warnings": report["n_warnings"],
+        "exports": [{"file": e["file"], "what": e["what"], "records": e.get("rows"), "status": outcome,
                      "sha256": e["sha256"]} for e in report["inputs"]],
         "inputs": {e["path"]: e["sha256"] for e in report["inputs"]},
         "settings": settings, "export_date": report["export_date"], "forms": report["forms"],
         "validated": tree_hashes(out_dir),
     })
+
+
+@step
+def verdict(files: dict[str, str], settings: dict, forms: str, checked: str, passed: str,
+            where: ValidationPaths = ValidationPaths()) -> None:
+    """Rule validate: the success record, only when the data as they are now passed the
+    check (``checked.json``, rule check_data); otherwise the run fails here, naming what the
+    failure blocks (the data-quality report and the query list are built all the same)."""
+    problem = verdict_problem(files, settings, forms, checked, outcomes=("passed", "failed"))
+    if problem:
+        raise NotValidated(f"{problem}; run the workflow again to validate the data as they are now")
+    record = json.loads(Path(checked).read_text(encoding="utf-8"))
+    if record["outcome"] != "passed":
+        raise ValidationFailed(f"{record['n_failures']:,} validation error(s); every one is in {where.failures}. "
+                               "They block the analysis and the main report; the data-quality report and the "
+                               "query list are built all the same")
+    write_json(passed, record)
 
 
 def validation_state(files: dict[str, str], settings: dict, where: ValidationPaths = ValidationPaths()) -> dict:
@@ -240,7 +266,8 @@ def _as_json(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def verdict_problem(files: dict[str, str], settings: dict, forms: str, passed: str) -> str | None:
+def verdict_problem(files: dict[str, str], settings: dict, forms: str, passed: str,
+                    outcomes: tuple[str, ...] = ("passed",)) -> str | None:
     """Why the success record ``passed`` does not vouch for the data as they are now (None
     when it does): it must be validation's record of a pass, name every REDCap download
     the study names with its current SHA-256 and the settings as they are, and list every
@@ -251,8 +278,9 @@ def verdict_problem(files: dict[str, str], settings: dict, forms: str, passed: s
         return f"{passed} does not exist: the data have not passed validation"
     except (OSError, ValueError) as error:
         return f"{passed} cannot be read as validation's success record ({type(error).__name__})"
-    if not isinstance(record, dict) or record.get("outcome") != "passed":
-        return f"{passed} is not a record of a validation that passed"
+    if not isinstance(record, dict) or record.get("outcome") not in outcomes:
+        return (f"{passed} is not a record of a validation that passed" if outcomes == ("passed",)
+                else f"{passed} is not a record of validation's check")
     named = record.get("inputs")
     if not isinstance(named, dict) or set(named) != set(files.values()):
         return f"{passed} names other REDCap downloads than the study does"
@@ -293,6 +321,39 @@ def require_passed(files: dict[str, str], settings: dict, forms: str, passed: st
                            "run the workflow again to validate the data as they are now")
 
 
+def require_checked(files: dict[str, str], settings: dict, forms: str, checked: str) -> None:
+    """The check the data-quality report's steps make first: the downloads and the validated
+    tables are, byte for byte, those validation checked (passed or not: ``checked.json``)."""
+    problem = verdict_problem(files, settings, forms, checked, outcomes=("passed", "failed"))
+    if problem:
+        raise NotValidated(f"{problem}; nothing is built from data validation did not check as they are now: "
+                           "run the workflow again to validate the data as they are now")
+
+
+def _checked_vouches(files: dict[str, str], settings: dict, forms: str, where: ValidationPaths) -> bool:
+    """Whether validation's check record vouches for the data and the validated tables as they are now."""
+    return verdict_problem(files, settings, forms, where.checked, outcomes=("passed", "failed")) is None
+
+
+# What only data that passed may give: withdrawn when the data as they are now were checked
+# and did not pass, while the validated tables, the data-quality report and the query list stay.
+MAIN_ONLY = ("analysis", "tables", "figures", "values", "reproduction")
+
+
+def withdraw_main(results: str) -> list[str]:
+    """The success record and everything only passing data give (the analysis, its tables,
+    figures, values, reproduction and the main report), but not the validated tables, the
+    data-quality report and the query list, which describe data that did not pass too."""
+    root = Path(results)
+    stuck = _void(str(root / "validation" / "passed.json"))
+    report = root / "report"
+    keep = ("-quality.", "quality_build")
+    main = [p for p in (sorted(report.iterdir()) if report.is_dir() else []) if not any(k in p.name for k in keep)]
+    stuck += _discard_all([*(root / d for d in MAIN_ONLY), *main],
+                          "the data did not pass validation: only the data-quality report and the query list stand")
+    return stuck
+
+
 def check_verdict(files: dict[str, str], settings: dict, forms: str, results: str = "results",
                   where: ValidationPaths | None = None) -> list[str]:
     """Before any job: a success record that does not vouch for the data as they are now
@@ -309,8 +370,13 @@ def check_verdict(files: dict[str, str], settings: dict, forms: str, results: st
     problem = verdict_problem(files, settings, forms, where.passed)
     if problem is None:
         return []
+    if _checked_vouches(files, settings, forms, where):
+        # checked as they are now, and not passed (or not yet given the success record): the
+        # validated tables and the data-quality report stand; nothing only passing data give
+        return withdraw_main(results) if any(_exists(Path(results) / d) for d in MAIN_ONLY) or \
+            _exists(where.passed) or _main_report_exists(results) else []
     print(f"The results in {results}/ do not match the data as they are now: {problem}.", file=sys.stderr)
-    stuck = _void(where.passed)
+    stuck = _void(where.passed) + _void(where.checked)
     stuck += _discard_all([forms, Path(results) / "report"], "they do not match the data as they are now")
     if not _report_describes(files, settings, where):
         stuck += _discard_all([where.md, where.json, where.failures], "validation's report of other inputs")
@@ -330,6 +396,14 @@ def _void(passed: str) -> list[str]:
         return []
     except OSError:
         return _discard_all([passed], "it does not vouch for the data as they are now")
+
+
+def _main_report_exists(results: str) -> bool:
+    report = Path(results) / "report"
+    try:
+        return any(not any(k in p.name for k in ("-quality.", "quality_build")) for p in report.iterdir())
+    except OSError:
+        return False
 
 
 def _exists(path) -> bool:
@@ -407,7 +481,8 @@ def withdraw(results: str, quiet: bool = False) -> list[str]:
     Returns what could not be removed (each named on the console)."""
     removed, stuck = [], []
     root = Path(results)
-    for p in [root / "validation" / "passed.json", *(root / d for d in DOWNSTREAM)]:
+    for p in [root / "validation" / "passed.json", root / "validation" / "checked.json",
+              *(root / d for d in DOWNSTREAM)]:
         try:
             _discard(p, removed, stuck)
         except OSError as error:          # results/ itself unreadable, or a file where a folder should be
@@ -459,8 +534,9 @@ def on_success(files: dict[str, str] | None = None, settings: dict | None = None
 def on_error(files: dict[str, str], settings: dict, results: str, quiet: bool = False) -> None:
     """After a failed run. When the data as they are now have not passed validation:
     print the first failures (when validation ran on them) and withdraw the success record
-    and everything built from the data, and validation's report when it describes other
-    inputs. Otherwise (a later step failed) withdraw the report, which may no longer match
+    and everything built from the data (but the validated tables, the data-quality report
+    and the query list when validation checked these very data: they describe data that
+    did not pass too), and validation's report when it describes other inputs. Otherwise (a later step failed) withdraw the report, which may no longer match
     the data or the code. Nothing here raises: what cannot be removed is named."""
     where = ValidationPaths(f"{results}/validation")
     _RUN["settled"] = True
@@ -478,7 +554,15 @@ def on_error(files: dict[str, str], settings: dict, results: str, quiet: bool = 
             else:
                 print(f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
                       file=sys.stderr, flush=True)
-            withdraw(results)
+            if state["outcome"] == "failed" and _checked_vouches(files, settings, f"{results}/validated", where):
+                # the data were checked and did not pass: the data-quality report and the query
+                # list describe them and stay; nothing only passing data give stands
+                withdraw_main(results)
+                print(f"The data-quality report ({results}/report/) and the query list ({results}/quality/queries/) "
+                      "describe these data; the analysis and the main report are not built until the data pass.",
+                      file=sys.stderr, flush=True)
+            else:
+                withdraw(results)
             if not _report_describes(files, settings, where):
                 _say_stuck(_discard_all([where.md, where.json, where.failures],
                                         "validation's report of other inputs"))

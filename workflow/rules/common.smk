@@ -63,6 +63,9 @@ VALIDATION = steps.ValidationPaths(R("validation"))
 # none can run, whatever the target, until validation has passed on the data as they
 # are now (validate's params hold the SHA-256 of every input file).
 VALIDATED = ancient(VALIDATION.passed)
+# The record of validation's check (passed or failed): what the data-quality report and the
+# query list need, built whatever the severities (issue 25.2).
+CHECKED = ancient(VALIDATION.checked)
 # One tidy table per instrument, codebook.json and missing_codes.parquet (docs/design.md,
 # "Validated data"), written by rule validate; what the analysis and the figures read.
 FORMS = R("validated")
@@ -179,6 +182,12 @@ def require_passed():
     """First line of every step that reads validated data: the downloads and the validated
     tables are, byte for byte, those that passed validation (steps.require_passed)."""
     steps.require_passed(REDCAP, VALIDATION_SETTINGS, FORMS, VALIDATION.passed)
+
+
+def require_checked():
+    """First line of every step of the data-quality report: the downloads and the validated
+    tables are, byte for byte, those validation checked (passed or not)."""
+    steps.require_checked(REDCAP, VALIDATION_SETTINGS, FORMS, VALIDATION.checked)
 
 
 # ------------------------------------------------------------------ analysis and report

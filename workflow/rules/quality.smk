@@ -10,8 +10,10 @@ QUALITY_FIGURES = steps.quality_figures(config)
 QUALITY_SETTINGS = {**steps.quality_settings(config), "provenance": provenance() or None}
 # The query list (issue 24): its files, and the history of earlier exports' lists that each
 # build compares with. The history is kept between builds: not an output (Snakemake never
-# deletes it) and outside results/<id>/quality/ (a failed validation withdraws that folder, never
-# the history): results/<id>/query_history/, the study's own.
+# deletes it) and outside results/<id>/quality/ (withdrawing results removes that folder, never
+# the history): results/<id>/query_history/, the study's own. Data that fail validation get
+# their data-quality report and query list too (issue 25.2): these rules need validation's
+# check record (CHECKED), not its success record.
 QUERIES = f"{QUALITY}/queries"
 QUERY_HISTORY = R("query_history")
 QUALITY_INPUTS = {
@@ -26,7 +28,7 @@ rule quality_table:
     """One table of the data-quality report (great-tables HTML fragment and tidy CSV)."""
     input:
         forms=FORMS,
-        passed=VALIDATED,        # validation's report.json beside it is read too
+        checked=CHECKED,        # validation's report.json beside it is read too
         provenance=provenance(),
         code=code("quality_table"),
     output:
@@ -44,7 +46,7 @@ rule quality_table:
     resources:
         mem_mb=2000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_table(wildcards.table, input.forms, params.report, params.settings, output.html,
                             output.csv, log_file=log[0])
 
@@ -53,7 +55,7 @@ rule quality_figure:
     """The completeness heat map (form x event), or recruitment over time."""
     input:
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         provenance=provenance(),
         code=code("quality_figure"),
     output:
@@ -72,7 +74,7 @@ rule quality_figure:
     resources:
         mem_mb=2000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_figure(wildcards.figure, input.forms, params.report, params.settings, output.svg,
                              output.png, params.csv, log_file=log[0])
 
@@ -82,7 +84,7 @@ rule quality_sources:
     input:
         **QUALITY_INPUTS,
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         alt=expand(f"{QUALITY}/figures/quality_{{f}}.alt.txt", f=QUALITY_FIGURES),
         provenance=provenance(),
         qmd="report/quality.qmd",
@@ -100,7 +102,7 @@ rule quality_sources:
     resources:
         mem_mb=1000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_sources(params.settings, input.forms, params.report,
                               {k: input[k] for k in QUALITY_INPUTS}, output[0], log_file=log[0])
 
@@ -111,7 +113,7 @@ rule quality_queries:
     and its table in the quality report."""
     input:
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         provenance=provenance(),
         code=code("quality_queries"),
     output:
@@ -162,7 +164,7 @@ rule quality_render:
     input:
         build=R("report/quality_build"),
         forms=FORMS,
-        passed=VALIDATED,
+        checked=CHECKED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("quality_render"),
     output:
@@ -177,6 +179,6 @@ rule quality_render:
     resources:
         mem_mb=2000,
     run:
-        require_passed()
+        require_checked()
         steps.quality_render(params.settings, input.build, input.forms, params.report, output.html, output.pdf,
                              log_file=log[0])

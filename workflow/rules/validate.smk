@@ -1,12 +1,13 @@
-rule validate:
+rule check_data:
     """Validate the REDCap downloads against the project's own metadata: the report always;
-    one tidy table per form and, last, the success record only when the data pass."""
+    one tidy table per form and the record of the check (passed or failed) whenever the data
+    can be read, for the data-quality report and the query list (issue 25.2)."""
     input:
         **REDCAP,
         code=code("validate"),
     output:
         forms=directory(FORMS),
-        passed=VALIDATION.passed,
+        checked=VALIDATION.checked,
     params:
         # the content, not only the modification time: a file copied with `cp -p` or
         # touched back to an old date still reruns its validation
@@ -18,8 +19,29 @@ rule validate:
     resources:
         mem_mb=2000,
     run:
-        steps.validate(REDCAP, params.settings, params.sha256, output.forms, output.passed, VALIDATION,
+        steps.validate(REDCAP, params.settings, params.sha256, output.forms, output.checked, VALIDATION,
                        log_file=log[0])
+
+
+rule validate:
+    """The success record, last, only when the data pass: what the analysis and the main
+    report need. Data with errors fail the run here (`snakemake validate` too), after their
+    data-quality report and query list are built (the profile's keep-going)."""
+    input:
+        forms=FORMS,
+        checked=VALIDATION.checked,
+    output:
+        passed=VALIDATION.passed,
+    params:
+        settings=VALIDATION_SETTINGS,
+    log:
+        R("logs/validate_verdict.log"),
+    threads: 1
+    resources:
+        mem_mb=500,
+    run:
+        steps.verdict(REDCAP, params.settings, input.forms, input.checked, output.passed, VALIDATION,
+                      log_file=log[0])
 
 
 rule schemas:

@@ -68,7 +68,9 @@ class QualityData:
     def from_result(cls, result) -> "QualityData":
         """From a ``feasibility.redcap.Result`` in memory (what ``write_validated`` would write)."""
         from feasibility.redcap.output import codebook, report_dict
-        book = codebook(result.project, result.derived, result.dropped, result.labels)
+        book = codebook(result.project, result.derived, result.dropped, result.labels,
+                        absent=dict(result.records.absent) if result.records is not None else None,
+                        inferred=result.designations_inferred)
         tables = {k: v.reset_index(drop=True) for k, v in result.tables.items()}
         return cls(book, tables, _missing_frame(result.missing), report_dict(result))
 

@@ -117,6 +117,9 @@ def workbook_meta(data: QualityData, settings: QualitySettings, t: Tracked) -> d
             "export_hash": t.export_hash, "previous_date": (t.previous or {}).get("export_date")}
     if data.synthetic:
         meta["synthetic"] = data.data_statement
+    if data.validation and not data.validation.get("ok", True):      # issue 25.2: said plainly
+        from .report import DID_NOT_PASS
+        meta["did_not_pass"] = DID_NOT_PASS
     return meta
 
 

@@ -121,12 +121,21 @@ def _long_date(iso: str | None) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
+# What the report and the query list say of data that did not pass validation (issue 25.2).
+DID_NOT_PASS = ("The data did not pass validation: its errors block the analysis and the main report, which are "
+                "not built until the errors are resolved in REDCap (or the study file changes their checks' "
+                "severity, validation.severities). This report and the query list describe the data as they are.")
+
+
 def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     """The opening paragraph: study, project, export, counts, validation, privacy."""
     export = data.export
     title = settings.title or data.title or "a REDCap project"
     rows = data.rows
-    n_records = int(rows["record_id"].nunique())
+    v = data.validation or {}
+    # every record of the export, those with no data beyond their record ID too (issue 25.6)
+    n_records = max(int(rows["record_id"].nunique()), int(v.get("records") or 0))
+    n_empty = int(v.get("records_without_data") or 0)
     if data.longitudinal:
         n_events, n_arms = len(data.events), len(data.arms)
         design = f"It is longitudinal, with {n_events} event{'s' * (n_events != 1)} in {n_arms} arm{'s' * (n_arms != 1)}"
@@ -149,16 +158,39 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
             + (f" ({escape.code(export['export'])})" if export.get("export") else "") + ".",
             f"The project has {len(data.forms)} instrument{'s' * (len(data.forms) != 1)} and {n_fields} "
             f"field{'s' * (n_fields != 1)}. {design}. The export holds {n_records:,} "
-            f"record{'s' * (n_records != 1)} in {len(rows):,} form rows."]
+            f"record{'s' * (n_records != 1)} in {len(rows):,} form rows"
+            + (f" ({v['rows']:,} rows of the export" + (f", at {v['events']:,} event{'s' * (v['events'] != 1)}"
+                                                        if v.get("events") else "") + ")"
+               if v.get("rows") else "") + "."]
+    if data.longitudinal and (v.get("designations_inferred") or data.codebook.get("designations_inferred")):
+        text.append("The instrument designations were not given: they are inferred from the records (a form is "
+                    "designated at an event where any record has data for it). Give the study file's "
+                    "`redcap.instrument_designations` to override them.")
+    absent = v.get("absent") or data.codebook.get("absent") or {}
+    if absent:             # a restricted export (issue 25.3)
+        forms = sorted({c[:-len("_complete")] for c, why in absent.items()
+                        if c.endswith("_complete") and why.startswith("form not in the export")})
+        n_cols = sum(1 for c in absent if not c.endswith("_complete"))
+        text.append("**The export is restricted**: it holds a subset of the data dictionary's columns, as REDCap's "
+                    "export rights make it"
+                    + (f" ({len(forms)} form{'s' * (len(forms) != 1)} without export rights: "
+                       + ", ".join(escape.code(f) for f in forms) + ")" if forms else "")
+                    + f"; {n_cols:,} column{'s are' if n_cols != 1 else ' is'} absent, each listed with why in "
+                      "the validation notes. What the export holds is checked; what it lacks is not counted as "
+                      "missing.")
+    if n_empty:
+        text.append(f"{n_empty:,} of the records {'have' if n_empty != 1 else 'has'} no data beyond the record ID; "
+                    "they are counted as records but appear in no form's counts.")
     if n_records == 0:      # a project with no records yet still gets its structure and codebook (issue 25.9)
         text.append("**The export holds no records**: this report shows the project's structure (instruments"
                     + (", events" if data.longitudinal else "") + " and codebook) only.")
-    v = data.validation
     if v and (v.get("pull") or {}).get("described"):        # pulled from REDCap's API (feasibility.pull)
         text.append(f"The data were {escape.markdown(v['pull']['described'])}.")
     if v:
         text.append(f"Validation against the project's own data dictionary {'passed' if v.get('ok') else 'failed'}"
                     f" with {counted(v.get('errors'), 'error')} and {counted(v.get('warnings'), 'warning')}.")
+    if v and not v.get("ok"):
+        text.append(f"**{DID_NOT_PASS}**")
     if data.identifiers_dropped:
         n = len(data.identifiers_dropped)
         text.append(f"{n} identifier field{'s were' if n != 1 else ' was'} dropped right after validation.")

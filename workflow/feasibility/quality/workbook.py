@@ -135,6 +135,8 @@ def _summary_sheet(wb, frame: pd.DataFrame, resolved: pd.DataFrame, meta: dict) 
                         []]
     if meta.get("synthetic"):
         rows.insert(1, [meta["synthetic"]])
+    if meta.get("did_not_pass"):
+        rows.insert(1, [meta["did_not_pass"]])
     everything = pd.concat([frame, resolved], ignore_index=True)
     statuses = [s for s in STATUSES]
     rows.append(["Site", *[s.title() for s in statuses], "Open"])

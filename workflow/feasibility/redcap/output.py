@@ -28,11 +28,15 @@ def plain(text: str) -> str:
 
 
 def codebook(project: Project, derived: dict[str, list[str]] | None = None,
-             dropped: list[str] | None = None, labels: dict[str, str] | None = None) -> dict:
+             dropped: list[str] | None = None, labels: dict[str, str] | None = None,
+             absent: dict[str, str] | None = None, inferred: bool = False) -> dict:
     """The Project as ``codebook.json`` (docs/design.md); with ``labels`` (field -> its label
-    column, ``validation.labels``), each field names its ``label_column``."""
+    column, ``validation.labels``), each field names its ``label_column``. ``absent``:
+    columns a restricted export leaves out (column -> why), not among a field's ``columns``
+    and listed under ``absent``; ``inferred``: designations inferred from the records."""
     derived = derived or {}
     dropped = set(dropped or [])
+    absent = absent or {}
     rep = project.repeating
     fields = []
     for f in project.fields:
@@ -43,7 +47,8 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
             "identifier": f.identifier, "required": f.required, "branching": f.branching or None,
             "annotation": f.annotation or None,
             "export_columns": list(f.export_columns),
-            "columns": [] if f.name in dropped else list(f.export_columns),   # the record ID under its own name
+            # the record ID under its own name; a restricted export's absent columns left out
+            "columns": [] if f.name in dropped else [c for c in f.export_columns if c not in absent],
             "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
             "calculation": f.calculation or None,
         })
@@ -71,6 +76,10 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
     }
     if labels:
         book["labels"] = True
+    if absent:           # a restricted export (issue 25.3): what it leaves out and why
+        book["absent"] = dict(absent)
+    if inferred:         # designations inferred from the records (issue 25.4)
+        book["designations_inferred"] = True
     return book
 
 
@@ -82,12 +91,13 @@ def _for_parquet(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_validated(result: Result, folder: str | Path) -> list[Path]:
+def write_validated(result: Result, folder: str | Path, failed_too: bool = False) -> list[Path]:
     """Write ``<form>.parquet``, ``codebook.json`` and ``missing_codes.parquet``, the record
     ID under its project's own name (``codebook.json``'s ``record_id_field``; readers key
-    their tables by it with :func:`own_record_id`). Refuses a result with errors: no
-    validated data exist for data that fail validation."""
-    if not result.ok:
+    their tables by it with :func:`own_record_id`). Refuses a result with errors unless
+    ``failed_too`` (the tables the data-quality report describes data that did not pass
+    with; the workflow's success record still needs passing data)."""
+    if result.project is None or result.records is None or (not result.ok and not failed_too):
         raise ValueError(f"validation failed ({len(result.errors)} error(s)); nothing written")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -98,7 +108,8 @@ def write_validated(result: Result, folder: str | Path) -> list[Path]:
         fio.write_parquet(path, _for_parquet(result.tables[form.name]).rename(columns=own))
         written.append(path)
     path = folder / "codebook.json"
-    fio.write_json(path, codebook(result.project, result.derived, result.dropped, result.labels))
+    fio.write_json(path, codebook(result.project, result.derived, result.dropped, result.labels,
+                                  absent=_absent(result), inferred=result.designations_inferred))
     written.append(path)
     missing = result.missing.drop(columns=["line"], errors="ignore")
     missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",
@@ -137,13 +148,43 @@ def report_dict(result: Result) -> dict:
         "export": rec.file if rec else None,
         "export_date": result.export_date.isoformat() if result.export_date else None,
         "rows": len(rec) if rec else 0,
-        "records": int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
-        if result.tables else 0,
+        # every record of the export, those with no data beyond their ID included (issue 25.6)
+        "records": max(len(result.record_ids),
+                       int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
+                       if result.tables else 0),
+        "records_without_data": _without_data(result),
+        "events": _events(result),
+        "absent": _absent(result),
+        "designations_inferred": result.designations_inferred,
         "forms": {k: int(len(v)) for k, v in result.tables.items()},
         "missing_data_codes": missing_summary(result).to_dict(orient="records") if result.project else [],
         "notes": result.notes,
         "failures": [f.as_dict() for f in result.failures],
     }
+
+
+def _absent(result: Result) -> dict[str, str]:
+    """The columns a restricted export leaves out (column -> why that is expected)."""
+    return dict(result.records.absent) if result.records is not None else {}
+
+
+def _without_data(result: Result) -> int:
+    """Records of the export with no data beyond their record ID (in no form's table)."""
+    if not result.record_ids:
+        return 0
+    with_data = set()
+    for t in result.tables.values():
+        with_data |= set(t["record_id"].astype(str))
+    return sum(1 for r in result.record_ids if r not in with_data)
+
+
+def _events(result: Result) -> int | None:
+    """Events of a longitudinal export that hold a row (None: a classic project)."""
+    if result.records is None or not result.project.longitudinal or not result.records.has("redcap_event_name"):
+        return None
+    import pyarrow.compute as pc
+    ev = pc.utf8_trim_whitespace(result.records.column("redcap_event_name"))
+    return len({e for e in pc.unique(ev).to_pylist() if e in result.project.event})
 
 
 __all__ = ["own_record_id", "write_validated", "codebook", "report_dict", "missing_summary", "plain"]

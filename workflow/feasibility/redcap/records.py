@@ -59,6 +59,13 @@ class Records:
     columns: dict[str, ColumnInfo]
     export_date: date | None = None
     notes: list[str] = field(default_factory=list)
+    # columns of the dictionary a restricted export leaves out, as REDCap's export rights do
+    # (column -> why that is expected); empty: the export holds every column (issue 25.3)
+    absent: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.absent)
 
     @property
     def file(self) -> str:
@@ -209,14 +216,85 @@ def records_from_table(t: TextTable, failures: list[Failure], project: Project, 
     if project.repeating is not None and project.repeating.any and REPEAT_INSTANCE not in columns:
         failures.append(fail(name, "the project has repeating instruments or events but the export has no "
                                    f"{REPEAT_INSTRUMENT}/{REPEAT_INSTANCE} columns", line=1))
-    present = set(header)
-    for col, info in expected.items():
-        if info.kind in ("field", "checkbox", "complete") and col not in present:
-            failures.append(fail(name, f"column of form {info.form} is missing from the export (the data "
-                                       "dictionary has it)", line=1, field=col))
+    absent, missing = absent_columns(project, expected, set(header))
+    for col in missing:
+        failures.append(fail(name, f"column of form {expected[col].form} is missing from the export (the data "
+                                   "dictionary has it)", line=1, field=col))
+    if absent:
+        notes.append(restricted_note(project, absent))
     if len(t) == 0:
         failures.append(fail(name, "the export has a header but no records"))
-    return Records(t, project, columns, export_date, notes), failures
+    return Records(t, project, columns, export_date, notes, absent), failures
+
+
+
+# Why a column may be absent from an export made under restricted user rights (REDCap's
+# data export rights, per form: no access, de-identified, identifiers removed, full data set).
+NO_EXPORT_RIGHTS = "form not in the export (the user's export rights exclude it)"
+IDENTIFIER_REMOVED = "identifier field removed (export rights 'remove identifiers' or 'de-identified')"
+DEIDENTIFIED = {"text": "free-text field removed (export rights 'de-identified')",
+                "notes": "free-text field removed (export rights 'de-identified')",
+                "date": "date field removed (export rights 'de-identified')"}
+
+
+def absent_columns(project: Project, expected: dict[str, ColumnInfo], present: set[str]
+                   ) -> tuple[dict[str, str], list[str]]:
+    """The dictionary's columns the export lacks: those a restricted export leaves out as
+    REDCap's export rights do (column -> why that is expected), and those it should hold
+    (a failure each). A form with none of its columns has no export rights; an identifier
+    field is removed by 'remove identifiers' and 'de-identified' rights, which also remove
+    free text (text without validation, notes) and dates."""
+    absent: dict[str, str] = {}
+    missing: list[str] = []
+    by_form: dict[str, list[str]] = {}
+    for col, info in expected.items():
+        if info.kind in ("field", "checkbox", "complete"):
+            by_form.setdefault(info.form, []).append(col)
+    for form, cols in by_form.items():
+        gone = [c for c in cols if c not in present]
+        if not gone:
+            continue
+        whole = len(gone) == len(cols) and project.record_id.form != form
+        for col in gone:
+            info = expected[col]
+            fld = project.field.get(info.field) if info.field else None
+            if whole:
+                absent[col] = NO_EXPORT_RIGHTS
+            elif fld is not None and fld.identifier:
+                absent[col] = IDENTIFIER_REMOVED
+            elif fld is not None and _deidentified_kind(fld):
+                absent[col] = DEIDENTIFIED[_deidentified_kind(fld)]
+            else:
+                missing.append(col)
+    return absent, missing
+
+
+def _deidentified_kind(fld) -> str | None:
+    """Which kind of column 'de-identified' export rights remove this field as (None: kept)."""
+    validation = (fld.validation or "").lower()
+    if fld.type == "notes" or (fld.type == "text" and not validation):
+        return fld.type
+    if fld.type == "text" and validation.startswith(("date", "datetime")):
+        return "date"
+    return None
+
+
+def restricted_note(project: Project, absent: dict[str, str]) -> str:
+    """One note saying the export is restricted, what it leaves out and why that is expected."""
+    owner = project.column_owner
+    by_reason: dict[str, list[str]] = {}
+    for col, why in absent.items():
+        name = col[:-len("_complete")] if why == NO_EXPORT_RIGHTS and col.endswith("_complete") else \
+            (owner[col][0].name if col in owner else col)
+        if why == NO_EXPORT_RIGHTS and not col.endswith("_complete"):
+            continue                       # the form is named once, by its status column
+        by_reason.setdefault(why, [])
+        if name not in by_reason[why]:
+            by_reason[why].append(name)
+    parts = [f"{why}: {', '.join(names)}" for why, names in by_reason.items()]
+    return ("restricted export: it holds a subset of the data dictionary's columns, as REDCap's export rights "
+            "make it; absent, as expected - " + "; ".join(parts)
+            + ". What the export holds is validated; what it lacks is not checked")
 
 
 def infer_repeating(records: Records) -> tuple[Repeating, list[str]]:

@@ -219,9 +219,14 @@ def _rule_for(project: Project, form: str, column: str, check: str) -> tuple[str
 
 
 def schema_failures(project: Project, table: FormTable, file: str, *, today: date | None = None,
-                    exempt: dict[str, np.ndarray] | None = None, range_severity: str = "error") -> list[Failure]:
+                    exempt: dict[str, np.ndarray] | None = None, range_severity: str = "error",
+                    unevaluated: dict[str, str] | None = None) -> list[Failure]:
     """Validate one typed table with its schema; every failing cell as a Failure (line, record,
-    event, instance, field, value as written, rule)."""
+    event, instance, field, value as written, rule). ``exempt``: field -> lines where a blank
+    is explained (a missing-data code, an unreadable cell, the field's branching logic hides
+    it); ``unevaluated``: required fields whose branching logic could not be evaluated (field
+    -> why): a blank there may be hidden, so it is a warning that says so."""
+    unevaluated = unevaluated or {}
     schema, meta = form_schema(project, table.form, today=today)
     df = table.data
     # Column checks and uniqueness through Pandera; the dataframe checks (required when complete,
@@ -267,7 +272,9 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
                                        f"a second row of form {table.form} for a record, event and instance")
                     else:
                         field, rule = _rule_for(project, table.form, column, check)
-                    extra.append(more_of(file, field, rule, int(len(rows) - MAX_PER_RULE)))
+                    extra.append(more_of(file, field, rule, int(len(rows) - MAX_PER_RULE),
+                                         "warning" if field in unevaluated and rule.startswith("required field")
+                                         else "error"))
                     group = group[group["index"].isin(rows[:MAX_PER_RULE])]
                 parts.append(group)
         cases = pd.concat(parts)
@@ -304,6 +311,12 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
                 continue
             seen_rows.add((line, m.field))
             value = as_written(m.field, line, "") if m.field == REPEAT_INSTANCE else ""
+            if m.field in unevaluated and m.rule.startswith("required field"):
+                out.append(fail(file, m.rule + f" (its branching logic could not be evaluated "
+                                               f"({unevaluated[m.field]}), so the field may be hidden here: "
+                                               f"{project.field[m.field].branching})",
+                                field=m.field, value=value, severity="warning", **where(line)))
+                continue
             out.append(fail(file, m.rule, field=m.field, value=value, **where(line)))
             continue
         if check.startswith("field_uniqueness") or check == "multiple_fields_uniqueness":

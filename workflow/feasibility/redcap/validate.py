@@ -28,14 +28,17 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .checks import check_severities, with_severities
 from .counts import case_duplicate_ids, dag_failures, missing_code_collisions
+from .designations import export_has_events, provisional
+from .designations import infer as infer_designations
 from .dictionary import parse_missing_codes, parse_repeating, read_metadata
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CELL, Limits
 from .hints import identifier_hints
 from .labels import add_labels
 from .identifiers import check_derivations, derive, drop_identifiers
 from .logic.calcs import calc_failures, dictionary_failures
-from .logic.data import Lookup, hidden_values
+from .logic.data import Lookup, hidden_values, shown_rows
 from .messages import Failure, RedcapError, capped, errors, fail, missing_code_hint, unique
 from .model import Project
 from .records import Records, infer_repeating, read_records
@@ -61,6 +64,7 @@ class Settings:
     data_access_groups: list | None = None   # the study's sites as REDCap data access groups
     no_identifiers: bool = False          # the study file says the project has no identifier fields
     labels: bool = False                  # the tables also carry labels (feasibility.redcap.labels)
+    severities: dict | None = None        # check name -> error | warning | off (feasibility.redcap.checks)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "Settings":
@@ -98,6 +102,8 @@ class Result:
     dropped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     labels: dict[str, str] = field(default_factory=dict)     # field -> its label column (settings.labels)
+    record_ids: list[str] = field(default_factory=list)   # every record of the export, in its order (issue 25.6)
+    designations_inferred: bool = False    # the designations were inferred from the records (issue 25.4)
 
     @property
     def ok(self) -> bool:
@@ -164,8 +170,13 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
     say = progress or (lambda message: None)
     if not isinstance(settings, Settings):
         settings = Settings.from_dict(settings)
+    severities = check_severities(settings)      # each check's severity; an unknown name is refused here
+    inferring = (records is not None and dictionary is not None and instrument_designations is None and project_xml is None
+                 and export_has_events(records))
     project, failures = load_project(dictionary=dictionary, instrument_designations=instrument_designations,
-                                     project_xml=project_xml, events=events, settings=settings)
+                                     project_xml=project_xml, events=events,
+                                     settings=dataclasses.replace(settings, repeating=None) if inferring
+                                     else settings)
     notes = list(project.notes) if project else []
     if project is not None:
         failures += dictionary_failures(project)
@@ -178,9 +189,19 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
     say(f"metadata: {len(project.fields)} fields, {len(project.forms)} forms"
         + (f", {len(project.events)} events in {len(project.arms)} arm(s)" if project.longitudinal else ""))
     settings_ok = True
-    for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
-        failures += more
-        settings_ok &= not errors(more)
+
+    def check_settings(project: Project) -> bool:
+        ok = True
+        for more in (check_rules(project, settings.rules), check_derivations(project, settings.derive)):
+            failures.extend(more)
+            ok &= not errors(more)
+        return ok
+
+    inferring = inferring and not project.longitudinal
+    if not inferring:              # else once the designations are inferred from the records
+        settings_ok = check_settings(project)
+    if inferring:       # a longitudinal export without its designations: read against every event x form
+        project = provisional(project, records)
     if records is None and project_xml is not None:      # "CDISC ODM project XML with data"
         rec, more = read_clinical_data(project_xml, project, limits=settings.limits,
                                        export_date=settings.export_date)
@@ -195,6 +216,19 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
         if project_xml is not None and any(n.endswith("it holds records too (ClinicalData)") for n in notes):
             notes.append(f"records: read from {Path(records).name}; the project XML's ClinicalData are not read")
     failures += more
+    if inferring and rec is not None:
+        project, note = infer_designations(rec)
+        notes.append(note)
+        if settings.repeating is not None:       # the study's repeating set-up, on the inferred events
+            rep, more = parse_repeating(settings.repeating, "settings: repeating")
+            failures += more
+            if rep is not None:
+                failures += [fail("settings: repeating", "repeating instrument's event is not an event of the "
+                                                         "export", event=e, value=f)
+                             for e, f in sorted(rep.instruments) if e not in project.event]
+                project = dataclasses.replace(project, repeating=rep)
+        rec.project = project
+        settings_ok = check_settings(project)
     if rec is None:
         return Result(project, rec, {}, empty, _sorted(failures, rec.file if rec else None), notes,
                       seconds=time.perf_counter() - started)
@@ -216,16 +250,20 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
     tables, more = tidy_tables(rec, export_date=export_date)
     failures += more
     coded = {(int(line), fld) for t in tables.values() for line, fld in zip(t.missing["line"], t.missing["field"])}
-    for form, t in tables.items():
-        # a blank explained by a missing-data code, or a cell already reported unreadable, is not reported again
-        exempt = {fld: np.concatenate([t.missing.loc[t.missing["field"] == fld, "line"].to_numpy(dtype=np.int64),
-                                       t.unreadable.get(fld, np.zeros(0, dtype=np.int64))])
-                  for fld in set(t.missing["field"]) | set(t.unreadable)}
-        failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
-                                    range_severity=settings.out_of_range)
     lookup = Lookup(project, tables)
-    if settings.branching != "ignore":
-        found, more_notes = hidden_values(project, tables, rec.file, severity=settings.branching, missing=coded,
+    hidden, unevaluated = _hidden_required(project, tables, lookup)
+    for form, t in tables.items():
+        # a blank explained by a missing-data code, or a cell already reported unreadable, is not reported
+        # again; a required field's blank where its branching logic hides it is no failure (REDCap's rule B)
+        exempt = {fld: np.concatenate([t.missing.loc[t.missing["field"] == fld, "line"].to_numpy(dtype=np.int64),
+                                       t.unreadable.get(fld, np.zeros(0, dtype=np.int64)),
+                                       hidden.get(fld, np.zeros(0, dtype=np.int64))])
+                  for fld in set(t.missing["field"]) | set(t.unreadable) | {f for f in hidden
+                                                                             if project.field[f].form == form}}
+        failures += schema_failures(project, t, rec.file, today=export_date, exempt=exempt,
+                                    range_severity=settings.out_of_range, unevaluated=unevaluated)
+    if severities["branching"] != "off":
+        found, more_notes = hidden_values(project, tables, rec.file, severity=severities["branching"], missing=coded,
                                           lookup=lookup)
         failures += found
         notes += more_notes
@@ -237,8 +275,10 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
         if unchecked:
             notes.append("not checked, as the export date is unknown: " + ", ".join(unchecked)
                          + " (limits of 'today' or the export date)")
+    # each check's severity as the study sets it; the study's own rules (below) carry their own
+    failures = with_severities(failures, severities, rec.file)
     if settings_ok and settings.rules:
-        first_lines = _first_lines(tables)
+        first_lines = _first_lines(tables, rec)
         failures += apply_rules(project, tables, settings.rules, rec.file, export_date=export_date,
                                 first_lines=first_lines, lookup=lookup).failures
     failures += identifier_hints(project, tables, rec.file)
@@ -257,8 +297,15 @@ def validate(records: str | Path | None, *, dictionary=None, instrument_designat
     failures = _sorted(failures, rec.file)
     say(f"validated in {time.perf_counter() - started:.1f} s: {len(errors(failures))} error(s), "
         f"{len(failures) - len(errors(failures))} warning(s)")
+    record_ids = _record_ids(rec)
+    with_data = set().union(*(set(t.data["record_id"].astype(str)) for t in tables.values())) if tables else set()
+    no_data = [r for r in record_ids if r not in with_data]
+    if no_data:
+        notes.append(f"{len(no_data):,} record(s) have no data beyond their record ID; they are counted as records "
+                     "of the export")
     return Result(project, rec, data, missingness(tables), failures, list(dict.fromkeys(notes)), export_date,
-                  derived, dropped, time.perf_counter() - started, labelled)
+                  derived, dropped, time.perf_counter() - started, labels=labelled, record_ids=record_ids,
+                  designations_inferred=inferring)
 
 
 UNKNOWN_DATE = ("unknown (not in REDCap's file name <Project>_DATA_YYYY-MM-DD_HHMM.csv, not in the project XML's "
@@ -283,14 +330,51 @@ def export_date_of(settings: Settings, records: Records | None, project: Project
     return None, ""
 
 
-def _first_lines(tables: dict[str, FormTable]) -> pd.Series:
-    """Each record's first line in the export."""
+def _record_ids(rec: Records) -> list[str]:
+    """Every record ID of the export (trimmed, not blank), once each, in the export's order:
+    a record with no data beyond its ID counts too (issue 25.6)."""
+    import pyarrow.compute as pc
+    ids = pc.utf8_trim_whitespace(rec.column(rec.project.record_id_field))
+    ids = pc.filter(ids, pc.not_equal(ids, ""))
+    return [str(v) for v in pc.unique(ids).to_pylist()]
+
+
+def _hidden_required(project: Project, tables: dict[str, FormTable], lookup: Lookup
+                     ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Required fields with branching logic: the lines where the logic hides each (its blank
+    there is no failure), and those whose logic cannot be evaluated (field -> why), evaluated by
+    the same engine as the branching check."""
+    hidden: dict[str, np.ndarray] = {}
+    unevaluated: dict[str, str] = {}
+    for f in project.fields:
+        if not (f.required and f.branching) or f.form not in tables:
+            continue
+        table = tables[f.form]
+        shown, why = shown_rows(project, f, table, lookup)
+        if shown is None:
+            unevaluated[f.name] = why or "not evaluated"
+        elif (~shown).any():
+            hidden[f.name] = table.data.index.to_numpy(dtype=np.int64)[~shown]
+    return hidden, unevaluated
+
+
+def _first_lines(tables: dict[str, FormTable], rec: Records | None = None) -> pd.Series:
+    """Each record's first line in the export (a row with data); then each record with no data
+    beyond its ID, at its first line (issue 25.6: every record counts)."""
     parts = [pd.Series(t.data.index.to_numpy(), index=t.data["record_id"].astype(object).to_numpy())
              for t in tables.values() if len(t.data)]
-    if not parts:
-        return pd.Series(dtype="int64")
-    s = pd.concat(parts)
-    return s.groupby(level=0, sort=False).min().sort_values(kind="stable")
+    s = (pd.concat(parts).groupby(level=0, sort=False).min().sort_values(kind="stable") if parts
+         else pd.Series(dtype="int64"))
+    if rec is None:
+        return s
+    import pyarrow.compute as pc
+    ids = np.asarray(pc.utf8_trim_whitespace(rec.column(rec.project.record_id_field)).to_numpy(zero_copy_only=False),
+                     dtype=object)
+    every = pd.Series(rec.lines, index=ids)
+    every = every[(every.index != "") & ~every.index.isin(s.index)]
+    if not len(every):
+        return s
+    return pd.concat([s, every.groupby(level=0, sort=False).min().sort_values(kind="stable")])
 
 
 __all__ = ["validate", "load_project", "Settings", "Result"]

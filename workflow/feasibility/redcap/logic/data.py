@@ -109,6 +109,29 @@ class Lookup:
         return out.fillna("").to_numpy(dtype=object)
 
 
+def shown_rows(project: Project, f, table: FormTable, lookup: Lookup) -> tuple[np.ndarray | None, str | None]:
+    """Where field ``f``'s branching logic shows it, one boolean per row of its form's table
+    (None with the reason when the logic cannot be evaluated; every row shown when the field
+    has no logic, or its logic cannot even be read: that is a dictionary failure)."""
+    n = len(table.data)
+    if not f.branching:
+        return np.ones(n, dtype=bool), None
+    try:
+        node = parse(f.branching)
+        check(node, project)
+    except LogicSyntaxError:
+        return np.ones(n, dtype=bool), None      # a dictionary failure (logic.calcs.dictionary_failures)
+    except NotEvaluated as exc:
+        return None, str(exc)
+    if not n:
+        return np.ones(0, dtype=bool), None
+    try:
+        shown = evaluate(node, Context(project, lookup, table_keys(project, table), own=LazyText(table)))
+    except NotEvaluated as exc:
+        return None, str(exc)
+    return np.asarray(shown, dtype=bool), None
+
+
 def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, severity: str = "warning",
                   missing: set[tuple[int, str]] | None = None, lookup: Lookup | None = None
                   ) -> tuple[list[Failure], list[str]]:
@@ -121,24 +144,15 @@ def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, 
     for f in project.fields:
         if not f.branching or f.type in ("descriptive", "calc") or f.form not in tables:
             continue                  # REDCap computes a calculated field whether shown or not
-        try:
-            node = parse(f.branching)
-            check(node, project)
-        except LogicSyntaxError:
-            continue                  # a dictionary failure (logic.calcs.dictionary_failures)
-        except NotEvaluated as exc:
-            notes.append(f"branching logic of {f.name} not evaluated ({exc}): {f.branching}")
-            continue
         table = tables[f.form]
+        shown, why = shown_rows(project, f, table, lookup)
+        if shown is None:
+            notes.append(f"branching logic of {f.name} not evaluated ({why}): {f.branching}")
+            continue
         if not len(table.data):
             continue
         text = LazyText(table)
         keys = table_keys(project, table)
-        try:
-            shown = evaluate(node, Context(project, lookup, keys, own=text))
-        except NotEvaluated as exc:
-            notes.append(f"branching logic of {f.name} not evaluated ({exc}): {f.branching}")
-            continue
         lines = table.data.index.to_numpy()
         if f.type == "checkbox":
             cols = [c for c in f.export_columns if c in text]
@@ -165,4 +179,4 @@ def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, 
     return failures, notes
 
 
-__all__ = ["Lookup", "hidden_values", "table_keys"]
+__all__ = ["Lookup", "hidden_values", "shown_rows", "table_keys"]
