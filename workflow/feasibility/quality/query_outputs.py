@@ -118,7 +118,7 @@ def workbook_meta(data: QualityData, settings: QualitySettings, t: Tracked) -> d
     if data.synthetic:
         meta["synthetic"] = data.data_statement
     if data.validation and not data.validation.get("ok", True):      # issue 25.2: said plainly
-        from .report import DID_NOT_PASS
+        from .settings import DID_NOT_PASS
         meta["did_not_pass"] = DID_NOT_PASS
     return meta
 

@@ -21,7 +21,7 @@ from feasibility.io import write_text
 
 from .data import QualityData, counted
 from .recruitment import RecruitmentData, recruitment_by_month
-from .settings import QualitySettings
+from .settings import DID_NOT_PASS, QualitySettings
 from .tables import Caption
 from .validation import validation_notes
 
@@ -122,10 +122,6 @@ def _long_date(iso: str | None) -> str:
 
 
 # What the report and the query list say of data that did not pass validation (issue 25.2).
-DID_NOT_PASS = ("The data did not pass validation: its errors block the analysis and the main report, which are "
-                "not built until the errors are resolved in REDCap (or the study file changes their checks' "
-                "severity, validation.severities). This report and the query list describe the data as they are.")
-
 
 def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     """The opening paragraph: study, project, export, counts, validation, privacy."""

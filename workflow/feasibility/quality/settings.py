@@ -104,3 +104,9 @@ def load_settings(config: Mapping | None) -> QualitySettings:
 
 __all__ = ["QualitySettings", "Schedule", "Recruitment", "Missingness", "Validation", "CodebookSettings",
            "load_settings", "schema", "check_schema"]
+
+
+# What the data-quality report and the query list say of data that did not pass (issue 25.2).
+DID_NOT_PASS = ("The data did not pass validation: its errors block the analysis and the main report, which are "
+                "not built until the errors are resolved in REDCap (or the study file changes their checks' "
+                "severity, validation.severities). This report and the query list describe the data as they are.")

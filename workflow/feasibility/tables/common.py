@@ -43,7 +43,7 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from great_tables import GT, html
+from great_tables import GT
 
 from feasibility import escape
 from feasibility.io import write_csv, write_text

@@ -194,7 +194,7 @@ def subgroup_results(analysis, table_id: str, raw: dict, small_cell_threshold=No
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
     """A subgroup table (kind ``subgroups``)."""
     results, info = subgroup_results(analysis, table_id, raw, small_cell_threshold)
-    ctx, adj, kind, e = info["ctx"], info["adj"], info["kind"], info["estimand"]
+    ctx, adj, kind = info["ctx"], info["adj"], info["kind"]
     cells = Cells(ctx)
     y, treat = info["y"], info["treat"]
     decimals = int(raw.get("decimals", 1 if kind == "continuous" else 2))
