@@ -36,7 +36,7 @@ def shared_dir(tmp_path_factory, name: str, make) -> Path:
 
 def _build(proj: Path) -> None:
     copy_project(proj)
-    res = run_snakemake(proj)
+    res = run_snakemake(proj, timeout=900)      # one build for the whole run: room for a loaded machine
     assert res.returncode == 0, res.stderr[-3000:]
 
 
