@@ -51,7 +51,14 @@ def built_project(tmp_path_factory) -> Path:
 # them at the end (the cluster run alone takes minutes: one process per job).
 LONGEST_FIRST = ("test_cluster_executor_gives_the_same_outputs_as_a_local_run",
                  "test_a_build_killed_in_any_rule_reruns_to_identical_outputs",
-                 "test_generator_regenerates_the_shipped_exports_byte_for_byte")
+                 "test_generator_regenerates_the_shipped_exports_byte_for_byte",
+                 # the longest of the quick subset (`--durations`, measured under load)
+                 "test_configfile_does_not_merge_with_the_default_study",
+                 "test_the_saved_analysis_dataset_gives_the_same_tables_and_flow",
+                 "test_configfile_runs_that_study_instead_of_the_default_one",
+                 "test_lint_is_clean",
+                 "test_the_saved_analysis_dataset_gives_the_same_figures_byte_for_byte",
+                 "test_snakemake_schemas_writes_each_instruments_pandera_schema")
 
 
 def pytest_collection_modifyitems(config, items):
