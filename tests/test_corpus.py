@@ -9,7 +9,11 @@ CLI, a case changes a copy of a project built once per session (so a real earlie
 exists) and runs the default target, the whole build: it must fail naming the cell on the
 console and in the report's full failure list, leave data/raw as it was and leave nothing
 built from the data; or, for a case that must pass, build. One case of each category runs
-through the CLI in the quick run; the others are marked slow.
+through the CLI in the quick run; the others are marked slow. A failing case that is not its
+category's representative runs rule validate's own step (``feasibility.pipeline.validate``)
+in process instead, with the same checks of the console summary, the report and the failure
+list: Snakemake's part (the rule, the error hook, withdrawing) is the same for every case and
+the representatives prove it.
 """
 from __future__ import annotations
 
@@ -328,6 +332,12 @@ def _param(case: dict, cli: bool):
     return pytest.param(case, id=case["id"], marks=marks)
 
 
+def through_snakemake(case: dict) -> bool:
+    """Whether a case runs through the CLI: its category's representative, a case whose data
+    pass (the whole report is built from them), or one the CLI refuses before any job."""
+    return REPRESENTATIVE.get(case["category"]) == case["id"] or builds(case) or "cli_message" in case
+
+
 # --------------------------------------------------------------------------- the corpus
 def test_corpus_covers_every_category_and_file():
     ids = [c["id"] for c in CASES]
@@ -397,7 +407,11 @@ def fresh_copy(built) -> Path:
 def failures_listed(proj: Path) -> list[dict]:
     """Every failure of the run, read back from results/validation/failures.csv (text cells
     that looked like spreadsheet formulas lose the apostrophe that guards them)."""
-    path = results_of(proj) / "validation" / "failures.csv"
+    return failures_read(results_of(proj) / "validation" / "failures.csv")
+
+
+def failures_read(path: Path) -> list[dict]:
+    """The failures of a failures.csv (as :func:`failures_listed`)."""
     if not path.exists():
         return []
     out = []
@@ -443,7 +457,7 @@ def assert_absent(results: Path, texts: list[str]) -> None:
         assert not found, f"{path} holds {found}"
 
 
-@pytest.mark.parametrize("case", [_param(c, cli=True) for c in CASES])
+@pytest.mark.parametrize("case", [_param(c, cli=True) for c in CASES if through_snakemake(c)])
 def test_case_through_snakemake(case, built):
     proj = fresh_copy(built)
     raw, report_dir = proj / "data" / "raw", results_of(proj) / "report"
@@ -487,3 +501,40 @@ def test_case_through_snakemake(case, built):
             assert Failure(**{**hit, "line": hit["line"]}).message() in out, out[-3000:]
         assert hit["file"] in md and (not hit["field"] or hit["field"] in md)
     assert_nothing_built(proj, out)
+
+
+# --------------------------------------------------------------------------- rule validate's step
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [_param(c, cli=False) for c in CASES if not through_snakemake(c)])
+def test_case_reported_by_the_validate_step(case, tmp_path):
+    """What rule validate runs (``feasibility.pipeline.validate``), in process, on the case's
+    downloads: it fails, keeps the downloads as they were and builds nothing; the console
+    summary the error hook prints (``console_summary`` of the report) names file, line,
+    record, event, field and value of each expected failure among the first 20, and the
+    report and the failure list name each."""
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    mutate(case, raw)
+    mutated = checksums(raw)
+    files = {"records": str(raw / "records.csv"), "dictionary": str(raw / "data_dictionary.csv"),
+             "instrument_designations": str(raw / "instrument_designations.csv"),
+             "events": str(raw / "events.csv")}
+    where = steps.ValidationPaths(str(tmp_path / "results" / "validation"))
+    validated = tmp_path / "results" / "validated"
+    with pytest.raises(steps.ValidationFailed):
+        steps.validate(files, case_settings(case), steps.fingerprint(files), str(validated), where.passed, where)
+    assert checksums(raw) == mutated
+    assert not Path(where.passed).exists() and not validated.exists()
+
+    report = json.loads(Path(where.json).read_text())
+    failures = failures_read(Path(where.failures))
+    assert report["outcome"] == "failed"
+    assert report["n_failures"] == sum(f["severity"] == "error" for f in failures) >= 1
+    console = steps.console_summary(report, where)
+    md = Path(where.md).read_text()
+    first = [f for f in failures if f["severity"] == "error"][:steps.CONSOLE_FAILURES]
+    for want in case["expect"]:
+        hit = find(failures, want)
+        if hit in first:
+            assert Failure(**{**hit, "line": hit["line"]}).message() in console, console[-3000:]
+        assert hit["file"] in md and (not hit["field"] or hit["field"] in md)

@@ -44,17 +44,39 @@ changed, resolved against the previous export) -> ``workbook`` (Excel, a sheet p
 The query list names records by their record ID, for the study team; identifier fields never
 appear in it.
 """
-from .codebook import codebook_frame
-from .counts import completion_status, records_by_event
-from .data import QualityData
-from .figures import draw_completeness, draw_recruitment, make_completeness, make_recruitment
-from .missingness import field_missingness, missing_codes_used, missingness_frame
-from .recruitment import RecruitmentError, recruitment_by_month
-from .report import build_quality_report, captions, outputs, source_date_epoch, summary_markdown, write_includes
-from .settings import QualitySettings, load_settings
-from .tables import (Caption, QualityTable, codebook_table, completion_table, missing_codes_table,
-                     missingness_table, records_table, validation_table)
-from .validation import validation_notes, validation_summary
+# The public names, each from its module, imported when first used (PEP 562): importing
+# ``feasibility.quality.settings`` (every Snakemake start-up does, rules/quality.smk) must
+# not import matplotlib, great-tables and the REDCap library with it.
+_FROM = {
+    "codebook": ("codebook_frame",),
+    "counts": ("completion_status", "records_by_event"),
+    "data": ("QualityData",),
+    "figures": ("draw_completeness", "draw_recruitment", "make_completeness", "make_recruitment"),
+    "missingness": ("field_missingness", "missing_codes_used", "missingness_frame"),
+    "recruitment": ("RecruitmentError", "recruitment_by_month"),
+    "report": ("build_quality_report", "captions", "outputs", "source_date_epoch", "summary_markdown",
+               "write_includes"),
+    "settings": ("QualitySettings", "load_settings"),
+    "tables": ("Caption", "QualityTable", "codebook_table", "completion_table", "missing_codes_table",
+               "missingness_table", "records_table", "validation_table"),
+    "validation": ("validation_notes", "validation_summary"),
+}
+_MODULE = {name: module for module, names in _FROM.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name not in _MODULE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_MODULE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_MODULE))
+
 
 __all__ = [
     "QualityData", "QualitySettings", "load_settings", "captions", "outputs", "Caption", "QualityTable",

@@ -42,6 +42,7 @@ from feasibility.redcap.logic import Context, NotEvaluated, Ref, evaluate, parse
 
 from .data import CLASSIC_EVENT, NO_GROUP, QualityData
 from .missingness import _check, _coded_rows, _Lookup, as_text, counted_fields, shown_mask, value_columns
+from .settings import Check, checks_from_settings  # noqa: F401 - defined there: no heavy import at start-up
 
 QUERY_COLUMNS = ["query_id", "status", "site", "record_id", "event", "event_label", "instance", "form",
                  "instrument", "field", "field_label", "value", "rule", "rule_name", "message", "severity",
@@ -100,17 +101,6 @@ def rule_letter(text: str) -> str | None:
         if pattern.search(text or ""):
             return letter
     return None
-
-
-@dataclass(frozen=True)
-class Check:
-    """A study-declared check (``quality.checks``): REDCap logic that is true for a discrepancy."""
-    id: str
-    logic: str
-    message: str
-    events: tuple[str, ...] = ()
-    field: str | None = None
-    severity: str = "warning"
 
 
 # ------------------------------------------------------------------------------ the list
@@ -476,17 +466,6 @@ def query_list(data: QualityData, checks: list[Check] | tuple = (), *, branching
     order = key.sort_values(list(key.columns), kind="stable").index
     frame = frame.loc[order].reset_index(drop=True)
     return frame, notes
-
-
-def checks_from_settings(raw) -> list[Check]:
-    """``quality.checks`` of the study file as :class:`Check` objects."""
-    out = []
-    for c in raw or []:
-        c = dict(c)
-        out.append(Check(id=str(c["id"]), logic=str(c["logic"]), message=str(c["message"]),
-                         events=tuple(c.get("events") or ()), field=c.get("field"),
-                         severity=str(c.get("severity") or "warning")))
-    return out
 
 
 __all__ = ["query_list", "query_id", "rule_letter", "Check", "checks_from_settings", "QUERY_COLUMNS",
