@@ -121,8 +121,6 @@ def _long_date(iso: str | None) -> str:
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
-# What the report and the query list say of data that did not pass validation (issue 25.2).
-
 def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
     """The opening paragraph: study, project, export, counts, validation, privacy."""
     export = data.export
