@@ -46,20 +46,21 @@ appear in it.
 """
 # The public names, each from its module, imported when first used (PEP 562): importing
 # ``feasibility.quality.settings`` (every Snakemake start-up does, rules/quality.smk) must
-# not import matplotlib, great-tables and the REDCap library with it.
+# not import matplotlib, great-tables and the REDCap library with it. The modules are named
+# in full, so that the package's import graph (feasibility.imports) sees them.
 _FROM = {
-    "codebook": ("codebook_frame",),
-    "counts": ("completion_status", "records_by_event"),
-    "data": ("QualityData",),
-    "figures": ("draw_completeness", "draw_recruitment", "make_completeness", "make_recruitment"),
-    "missingness": ("field_missingness", "missing_codes_used", "missingness_frame"),
-    "recruitment": ("RecruitmentError", "recruitment_by_month"),
-    "report": ("build_quality_report", "captions", "outputs", "source_date_epoch", "summary_markdown",
+    "feasibility.quality.codebook": ("codebook_frame",),
+    "feasibility.quality.counts": ("completion_status", "records_by_event"),
+    "feasibility.quality.data": ("QualityData",),
+    "feasibility.quality.figures": ("draw_completeness", "draw_recruitment", "make_completeness", "make_recruitment"),
+    "feasibility.quality.missingness": ("field_missingness", "missing_codes_used", "missingness_frame"),
+    "feasibility.quality.recruitment": ("RecruitmentError", "recruitment_by_month"),
+    "feasibility.quality.report": ("build_quality_report", "captions", "outputs", "source_date_epoch", "summary_markdown",
                "write_includes"),
-    "settings": ("QualitySettings", "load_settings"),
-    "tables": ("Caption", "QualityTable", "codebook_table", "completion_table", "missing_codes_table",
+    "feasibility.quality.settings": ("QualitySettings", "load_settings"),
+    "feasibility.quality.tables": ("Caption", "QualityTable", "codebook_table", "completion_table", "missing_codes_table",
                "missingness_table", "records_table", "validation_table"),
-    "validation": ("validation_notes", "validation_summary"),
+    "feasibility.quality.validation": ("validation_notes", "validation_summary"),
 }
 _MODULE = {name: module for module, names in _FROM.items() for name in names}
 
@@ -69,7 +70,7 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f".{_MODULE[name]}", __name__), name)
+    value = getattr(importlib.import_module(_MODULE[name]), name)
     globals()[name] = value
     return value
 
