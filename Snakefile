@@ -28,12 +28,12 @@ if MAIN_REPORT:
 
 
 rule all:
+    default_target: True
     input:
         VALIDATION.passed,
         R(f"report/{STUDY}-quality.html"),
         R(f"report/{STUDY}-quality.pdf"),
         *([R(f"report/{STUDY}.html"), R(f"report/{STUDY}.pdf")] if MAIN_REPORT else []),
-    default_target: True
 
 
 onsuccess:

@@ -4,7 +4,7 @@ Every package under workflow/feasibility is found automatically; schemas/ is ins
 feasibility.schemas (pyproject.toml's package-dir), which a find in pyproject.toml cannot
 reach because it lies outside the package's folder.
 """
+
 from setuptools import find_packages, setup
 
-setup(packages=find_packages("workflow", include=["feasibility", "feasibility.*"])
-      + ["feasibility.schemas"])
+setup(packages=find_packages("workflow", include=["feasibility", "feasibility.*"]) + ["feasibility.schemas"])

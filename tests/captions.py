@@ -4,6 +4,7 @@ The paper's own (Pilot and Feasibility Studies 2020: its Tables 2-5 and Figures 
 written as the paper prints them; and the labels of the tables and figures the paper
 lacks, numbered after its Tables 1-8 and Figures 1-2 or lettered by appendix.
 """
+
 PAPER_CAPTIONS = [
     "Table 2 Baseline sample characteristics (n=31)",
     "Table 3 Follow-up time-points. Crude score changes from baseline (follow-up, start date)",
@@ -13,5 +14,16 @@ PAPER_CAPTIONS = [
     "Figure 2 Recruitment, work preparation, and placement completion. The figure shows "
     "recruitment, rates of work preparation, and work placement completion by time",
 ]
-OWN_LABELS = ["Table 9", "Table 10", "Figure 3", "Table A1", "Table B1", "Table B2", "Table C1",
-              "Table C2", "Table D1", "Table D2", "Table D3"]
+OWN_LABELS = [
+    "Table 9",
+    "Table 10",
+    "Figure 3",
+    "Table A1",
+    "Table B1",
+    "Table B2",
+    "Table C1",
+    "Table C2",
+    "Table D1",
+    "Table D2",
+    "Table D3",
+]

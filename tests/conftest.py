@@ -1,4 +1,5 @@
 """Shared fixtures: a throwaway copy of the project to run Snakemake in."""
+
 from __future__ import annotations
 
 import fcntl
@@ -18,7 +19,7 @@ def shared_dir(tmp_path_factory, name: str, make) -> Path:
     must change it copies it (``shutil.copytree(..., symlinks=True)`` or ``cp -a``)."""
     base = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent                    # the run's folder, above each worker's own
+        base = base.parent  # the run's folder, above each worker's own
     folder, done = base / f"shared-{name}", base / f"shared-{name}.done"
     with open(base / f"shared-{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -36,7 +37,7 @@ def shared_dir(tmp_path_factory, name: str, make) -> Path:
 
 def _build(proj: Path) -> None:
     copy_project(proj)
-    res = run_snakemake(proj, timeout=900)      # one build for the whole run: room for a loaded machine
+    res = run_snakemake(proj, timeout=900)  # one build for the whole run: room for a loaded machine
     assert res.returncode == 0, res.stderr[-3000:]
 
 
@@ -49,16 +50,18 @@ def built_project(tmp_path_factory) -> Path:
 
 # The longest tests start first, so that with `-n 2` neither worker is left with one of
 # them at the end (the cluster run alone takes minutes: one process per job).
-LONGEST_FIRST = ("test_cluster_executor_gives_the_same_outputs_as_a_local_run",
-                 "test_a_build_killed_in_any_rule_reruns_to_identical_outputs",
-                 "test_generator_regenerates_the_shipped_exports_byte_for_byte",
-                 # the longest of the quick subset (`--durations`, measured under load)
-                 "test_configfile_does_not_merge_with_the_default_study",
-                 "test_the_saved_analysis_dataset_gives_the_same_tables_and_flow",
-                 "test_configfile_runs_that_study_instead_of_the_default_one",
-                 "test_lint_is_clean",
-                 "test_the_saved_analysis_dataset_gives_the_same_figures_byte_for_byte",
-                 "test_snakemake_schemas_writes_each_instruments_pandera_schema")
+LONGEST_FIRST = (
+    "test_cluster_executor_gives_the_same_outputs_as_a_local_run",
+    "test_a_build_killed_in_any_rule_reruns_to_identical_outputs",
+    "test_generator_regenerates_the_shipped_exports_byte_for_byte",
+    # the longest of the quick subset (`--durations`, measured under load)
+    "test_configfile_does_not_merge_with_the_default_study",
+    "test_the_saved_analysis_dataset_gives_the_same_tables_and_flow",
+    "test_configfile_runs_that_study_instead_of_the_default_one",
+    "test_lint_is_clean",
+    "test_the_saved_analysis_dataset_gives_the_same_figures_byte_for_byte",
+    "test_snakemake_schemas_writes_each_instruments_pandera_schema",
+)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,5 +1,6 @@
 """What a reader of a generated page gets: its elements and its text (for the tests that
 put hostile labels and study-file text through every output format)."""
+
 from __future__ import annotations
 
 import re

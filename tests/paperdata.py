@@ -10,6 +10,7 @@ number, identifiers dropped, age at consent derived in ``enrolment``).
 A module of its own (not ``conftest``), like ``projectcopy``, so that any test folder and
 the benchmarks can import it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -46,10 +47,14 @@ def validation_result(raw: Path | None = None, **overrides):
     from feasibility.redcap import validate
 
     files = redcap_files(raw)
-    return validate(files["records"], dictionary=files.get("dictionary"),
-                    instrument_designations=files.get("instrument_designations"),
-                    events=files.get("events"), project_xml=files.get("project_xml"),
-                    settings={**_study()[2], **overrides}).raise_for_errors()
+    return validate(
+        files["records"],
+        dictionary=files.get("dictionary"),
+        instrument_designations=files.get("instrument_designations"),
+        events=files.get("events"),
+        project_xml=files.get("project_xml"),
+        settings={**_study()[2], **overrides},
+    ).raise_for_errors()
 
 
 def codebook() -> dict:

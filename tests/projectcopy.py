@@ -3,6 +3,7 @@
 A module of its own (not ``conftest``), so that test folders with their own ``conftest.py``
 (tests/redcap, tests/analysis, ...) cannot shadow it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,8 +37,11 @@ def checksums(folder: Path) -> dict[str, str]:
 
 def checksums_tree(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, keyed by its path relative to ``folder``."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def jobs_run(output: str) -> set[str]:

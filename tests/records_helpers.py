@@ -5,6 +5,7 @@ record (the screening number, S001...), the participant ID (PP01...) is the iden
 field ``scr_participant_id`` of the screening form. Tests name participants as the paper
 does (PP04) and cells by record, event, repeat instance and field, as REDCap does.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,14 @@ from pathlib import Path
 
 RECORDS = "records.csv"
 DICTIONARY = "data_dictionary.csv"
-EVENTS = {"screening": "screening_arm_1", "baseline": "baseline_arm_1", "intervention": "intervention_arm_1",
-          "week6": "week6_arm_1", "week14": "week14_arm_1", "month6": "month6_arm_1"}
+EVENTS = {
+    "screening": "screening_arm_1",
+    "baseline": "baseline_arm_1",
+    "intervention": "intervention_arm_1",
+    "week6": "week6_arm_1",
+    "week14": "week14_arm_1",
+    "month6": "month6_arm_1",
+}
 
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -54,14 +61,27 @@ def participants(raw: Path) -> dict[str, str]:
     return {r[pid]: r[0] for r in body if r[pid]}
 
 
-def row_index(header: list[str], body: list[list[str]], record: str, event: str, instrument: str = "",
-              instance: str = "") -> int:
+def row_index(
+    header: list[str],
+    body: list[list[str]],
+    record: str,
+    event: str,
+    instrument: str = "",
+    instance: str = "",
+) -> int:
     """The position in ``body`` of the row of ``record`` at ``event`` (a repeating instrument's
     row: its ``instrument`` and ``instance``)."""
-    ev, ins, inst = (header.index(c) for c in ("redcap_event_name", "redcap_repeat_instrument",
-                                                "redcap_repeat_instance"))
-    hits = [i for i, r in enumerate(body) if r[0] == record and r[ev] == EVENTS.get(event, event)
-            and r[ins] == instrument and r[inst] == str(instance)]
+    ev, ins, inst = (
+        header.index(c) for c in ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+    )
+    hits = [
+        i
+        for i, r in enumerate(body)
+        if r[0] == record
+        and r[ev] == EVENTS.get(event, event)
+        and r[ins] == instrument
+        and r[inst] == str(instance)
+    ]
     assert len(hits) == 1, f"{len(hits)} rows for {record} {event} {instrument} {instance}"
     return hits[0]
 
@@ -72,8 +92,9 @@ def line_of(raw: Path, who: str, event: str, instrument: str = "", instance: str
     return row_index(header, body, record_of(raw, who), event, instrument, instance) + 2
 
 
-def set_value(raw: Path, who: str, event: str, field: str, value: str, instrument: str = "",
-              instance: str = "") -> str:
+def set_value(
+    raw: Path, who: str, event: str, field: str, value: str, instrument: str = "", instance: str = ""
+) -> str:
     """Write ``value`` into one cell of records.csv; returns the old value."""
     path = Path(raw) / RECORDS
     header, body = read_csv(path)
@@ -86,7 +107,9 @@ def set_value(raw: Path, who: str, event: str, field: str, value: str, instrumen
 
 def get_value(raw: Path, who: str, event: str, field: str, instrument: str = "", instance: str = "") -> str:
     header, body = read_csv(Path(raw) / RECORDS)
-    return body[row_index(header, body, record_of(raw, who), event, instrument, instance)][header.index(field)]
+    return body[row_index(header, body, record_of(raw, who), event, instrument, instance)][
+        header.index(field)
+    ]
 
 
 def form_rows(raw: Path, fields: list[str], event: str | None = None, instrument: str = "") -> list[dict]:
@@ -103,7 +126,13 @@ def form_rows(raw: Path, fields: list[str], event: str | None = None, instrument
             continue
         if not any(row[f] != "" for f in fields):
             continue
-        out.append({"record_id": row["record_id"], "participant": to_pid.get(row["record_id"], ""),
-                    "redcap_event_name": row["redcap_event_name"],
-                    "redcap_repeat_instance": row["redcap_repeat_instance"], **{f: row[f] for f in fields}})
+        out.append(
+            {
+                "record_id": row["record_id"],
+                "participant": to_pid.get(row["record_id"], ""),
+                "redcap_event_name": row["redcap_event_name"],
+                "redcap_repeat_instance": row["redcap_repeat_instance"],
+                **{f: row[f] for f in fields},
+            }
+        )
     return out

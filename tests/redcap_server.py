@@ -19,6 +19,7 @@ Run on its own (the benchmark does): ``python tests/redcap_server.py --study
 config/config.yaml --scale 100000`` prints ``port N`` and serves until killed; the token
 is :data:`TOKEN`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,14 +35,29 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-TOKEN = "0123456789ABCDEF0123456789ABCDEF"        # the stand-in's project token (not a secret)
+TOKEN = "0123456789ABCDEF0123456789ABCDEF"  # the stand-in's project token (not a secret)
 VERSION = "14.5.10"
-DOWNLOAD_TO_API = ["field_name", "form_name", "section_header", "field_type", "field_label",
-                   "select_choices_or_calculations", "field_note", "text_validation_type_or_show_slider_number",
-                   "text_validation_min", "text_validation_max", "identifier", "branching_logic",
-                   "required_field", "custom_alignment", "question_number", "matrix_group_name",
-                   "matrix_ranking", "field_annotation"]
-OLD = dt.datetime(2024, 1, 1, 9, 0, 0)            # when the fixture's records were last modified
+DOWNLOAD_TO_API = [
+    "field_name",
+    "form_name",
+    "section_header",
+    "field_type",
+    "field_label",
+    "select_choices_or_calculations",
+    "field_note",
+    "text_validation_type_or_show_slider_number",
+    "text_validation_min",
+    "text_validation_max",
+    "identifier",
+    "branching_logic",
+    "required_field",
+    "custom_alignment",
+    "question_number",
+    "matrix_group_name",
+    "matrix_ranking",
+    "field_annotation",
+]
+OLD = dt.datetime(2024, 1, 1, 9, 0, 0)  # when the fixture's records were last modified
 
 
 def _read_csv(path) -> list[list[str]]:
@@ -57,22 +73,24 @@ def _dicts(path) -> list[dict]:
 @dataclass
 class Faults:
     """Faults the server injects (tests set them between calls)."""
-    delay_seconds: float = 0.0           # every answer waits this long ...
-    delay_requests: int = 0              # ... for this many requests (then none)
-    fail_500: int = 0                    # this many requests answer HTTP 500
-    drop_batch: int = 0                  # the connection drops mid-body on this records batch (1-based) ...
-    drop_times: int = 1                  # ... this many times
-    omit_records: set = field(default_factory=set)   # records a batch leaves out
-    xml_rights: bool = True              # False: project_xml refused (403)
-    echo_request: bool = False           # True: every call refused with a message echoing the request
+
+    delay_seconds: float = 0.0  # every answer waits this long ...
+    delay_requests: int = 0  # ... for this many requests (then none)
+    fail_500: int = 0  # this many requests answer HTTP 500
+    drop_batch: int = 0  # the connection drops mid-body on this records batch (1-based) ...
+    drop_times: int = 1  # ... this many times
+    omit_records: set = field(default_factory=set)  # records a batch leaves out
+    xml_rights: bool = True  # False: project_xml refused (403)
+    echo_request: bool = False  # True: every call refused with a message echoing the request
     batches_seen: int = 0
 
 
 class Project:
     """A REDCap project in memory, from a shipped study's downloads."""
 
-    def __init__(self, study_file: str | Path, project_id: int = 101, scale: int | None = None,
-                 token: str = TOKEN):
+    def __init__(
+        self, study_file: str | Path, project_id: int = 101, scale: int | None = None, token: str = TOKEN
+    ):
         from feasibility.config import load_study
 
         config = load_study(study_file)
@@ -81,16 +99,19 @@ class Project:
         self.title = config["study"]["title"]
         self.project_id = project_id
         rows = _read_csv(redcap["dictionary"])
-        if rows[0][0] != "field_name":            # the download's 18 columns -> the API's keys
+        if rows[0][0] != "field_name":  # the download's 18 columns -> the API's keys
             rows = [DOWNLOAD_TO_API] + rows[1:]
         self.metadata = [dict(zip(rows[0], r)) for r in rows[1:] if r]
         self.id_field = self.metadata[0]["field_name"]
-        self.designations = _dicts(redcap["instrument_designations"]) if redcap.get("instrument_designations") else []
+        self.designations = (
+            _dicts(redcap["instrument_designations"]) if redcap.get("instrument_designations") else []
+        )
         self.events = _dicts(redcap["events"]) if redcap.get("events") else []
         rep = redcap.get("repeating") or {}
-        self.repeating = ([{"event_name": r.get("event", ""), "form_name": r["form"], "custom_form_label": ""}
-                           for r in rep.get("instruments") or []]
-                          + [{"event_name": e, "form_name": "", "custom_form_label": ""} for e in rep.get("events") or []])
+        self.repeating = [
+            {"event_name": r.get("event", ""), "form_name": r["form"], "custom_form_label": ""}
+            for r in rep.get("instruments") or []
+        ] + [{"event_name": e, "form_name": "", "custom_form_label": ""} for e in rep.get("events") or []]
         codes = redcap.get("missing_data_codes")
         self.missing_data_codes = codes if isinstance(codes, str) else ""
         xml = Path(redcap["records"]).parent / "project.xml"
@@ -126,8 +147,10 @@ class Project:
         if record in self.overrides or not self.scale:
             return _csv_text(self.header, self.rows(record)).partition("\n")[2]
         key = self.template_ids[(int(record) - 1) % len(self.template_ids)]
-        if key not in self._tails:          # each row without its record ID, as CSV text
-            self._tails[key] = [_csv_text(["x"], [[""] + r[1:]]).partition("\n")[2] for r in self.template[key]]
+        if key not in self._tails:  # each row without its record ID, as CSV text
+            self._tails[key] = [
+                _csv_text(["x"], [[""] + r[1:]]).partition("\n")[2] for r in self.template[key]
+            ]
         return "".join(record + tail for tail in self._tails[key])
 
     def change(self, record: str, column: str, value: str) -> None:
@@ -149,13 +172,24 @@ class Project:
         return {m["field_name"] for m in self.metadata if m["field_type"] == "checkbox"}
 
     def info(self) -> dict:
-        return {"project_id": self.project_id, "project_title": self.title, "creation_time": "2024-01-01 09:00:00",
-                "production_time": "2024-01-02 09:00:00", "in_production": 1, "project_language": "English",
-                "purpose": 2, "is_longitudinal": int(bool(self.designations)),
-                "has_repeating_instruments_or_events": int(bool(self.repeating)),
-                "surveys_enabled": 0, "scheduling_enabled": 0, "record_autonumbering_enabled": 0,
-                "randomization_enabled": 0, "missing_data_codes": self.missing_data_codes,
-                "secondary_unique_field": "", "bypass_branching_erase_field_prompt": 0}
+        return {
+            "project_id": self.project_id,
+            "project_title": self.title,
+            "creation_time": "2024-01-01 09:00:00",
+            "production_time": "2024-01-02 09:00:00",
+            "in_production": 1,
+            "project_language": "English",
+            "purpose": 2,
+            "is_longitudinal": int(bool(self.designations)),
+            "has_repeating_instruments_or_events": int(bool(self.repeating)),
+            "surveys_enabled": 0,
+            "scheduling_enabled": 0,
+            "record_autonumbering_enabled": 0,
+            "randomization_enabled": 0,
+            "missing_data_codes": self.missing_data_codes,
+            "secondary_unique_field": "",
+            "bypass_branching_erase_field_prompt": 0,
+        }
 
 
 # ------------------------------------------------------------------------- answering
@@ -198,11 +232,21 @@ def _export_names(project: Project) -> list[dict]:
             for choice in m["select_choices_or_calculations"].split("|"):
                 code = choice.split(",", 1)[0].strip()
                 safe = "".join(c if c.isalnum() else "_" for c in code.lower())
-                out.append({"original_field_name": m["field_name"], "choice_value": code,
-                            "export_field_name": f"{m['field_name']}___{safe}"})
+                out.append(
+                    {
+                        "original_field_name": m["field_name"],
+                        "choice_value": code,
+                        "export_field_name": f"{m['field_name']}___{safe}",
+                    }
+                )
         else:
-            out.append({"original_field_name": m["field_name"], "choice_value": "",
-                        "export_field_name": m["field_name"]})
+            out.append(
+                {
+                    "original_field_name": m["field_name"],
+                    "choice_value": "",
+                    "export_field_name": m["field_name"],
+                }
+            )
     return out
 
 
@@ -237,14 +281,19 @@ def _records(project: Project, form: dict, faults: Faults) -> tuple[str, str]:
     if form.get("type", ["flat"])[0] != "flat":
         raise ApiError(400, "The stand-in exports flat records only")
     requested = _list(form, "records")
-    flag = lambda name: form.get(name, ["false"])[0].lower() in ("true", "1")     # noqa: E731 (PHP reads True/true)
-    columns = _record_columns(project, _list(form, "fields"), flag("exportSurveyFields"),
-                              flag("exportDataAccessGroups"))
+    flag = lambda name: form.get(name, ["false"])[0].lower() in ("true", "1")  # noqa: E731 (PHP reads True/true)
+    columns = _record_columns(
+        project, _list(form, "fields"), flag("exportSurveyFields"), flag("exportDataAccessGroups")
+    )
     begin = form.get("dateRangeBegin", [""])[0]
     ids = project.ids()
     if requested:
         if project.scale:
-            wanted = {r for r in requested if r.isdigit() and 1 <= int(r) <= project.scale and r not in project.deleted}
+            wanted = {
+                r
+                for r in requested
+                if r.isdigit() and 1 <= int(r) <= project.scale and r not in project.deleted
+            }
             ids = sorted(wanted, key=int)
         else:
             wanted = set(requested)
@@ -254,7 +303,7 @@ def _records(project: Project, form: dict, faults: Faults) -> tuple[str, str]:
         since = dt.datetime.strptime(begin, "%Y-%m-%d %H:%M:%S")
         ids = [r for r in ids if project.modified.get(r, OLD) > since]
     header = [project.header[i] for i in columns]
-    if fmt != "json" and len(columns) == len(project.header):       # every column: rows as text, made once
+    if fmt != "json" and len(columns) == len(project.header):  # every column: rows as text, made once
         return _csv_text(header, []) + "".join(project.row_text(rid) for rid in ids), "text/csv"
     rows = ([r[i] for i in columns] for rid in ids for r in project.rows(rid))
     if fmt == "json":
@@ -274,14 +323,25 @@ def answer(project: Project, form: dict, faults: Faults) -> tuple[str, str]:
     if content == "version":
         return VERSION, "text/html"
     if content == "project":
-        return _table([project.info()], fmt) if fmt == "csv" else (json.dumps(project.info()), "application/json")
+        return (
+            _table([project.info()], fmt)
+            if fmt == "csv"
+            else (json.dumps(project.info()), "application/json")
+        )
     if content == "metadata":
         return _table(project.metadata, fmt, DOWNLOAD_TO_API)
     if content == "instrument":
-        return _table([{"instrument_name": f, "instrument_label": f.replace("_", " ").title()}
-                       for f in project.forms()], fmt)
+        return _table(
+            [
+                {"instrument_name": f, "instrument_label": f.replace("_", " ").title()}
+                for f in project.forms()
+            ],
+            fmt,
+        )
     if content == "exportFieldNames":
-        return _table(_export_names(project), fmt, ["original_field_name", "choice_value", "export_field_name"])
+        return _table(
+            _export_names(project), fmt, ["original_field_name", "choice_value", "export_field_name"]
+        )
     if content in ("formEventMapping", "event", "arm"):
         if not project.designations:
             raise ApiError(400, "You cannot export arms, events or form/event mappings for classic projects")
@@ -308,15 +368,17 @@ def _error_body(form: dict, err: ApiError) -> tuple[str, str]:
         return json.dumps({"error": err.message}), "application/json"
     if fmt == "csv":
         return f"ERROR: {err.message}", "text/plain"
-    return (f'<?xml version="1.0" encoding="UTF-8" ?>\n<hash>\n  <error>{err.message}</error>\n</hash>',
-            "text/xml")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" ?>\n<hash>\n  <error>{err.message}</error>\n</hash>',
+        "text/xml",
+    )
 
 
 def make_handler(project: Project, faults: Faults, log: list):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args):       # quiet
+        def log_message(self, *args):  # quiet
             pass
 
         def _send(self, status: int, body: str, ctype: str, drop: bool = False):
@@ -342,9 +404,15 @@ def make_handler(project: Project, faults: Faults, log: list):
             content = form.get("content", [""])[0]
             batch = content == "record" and bool(_list(form, "records"))
             with project.lock:
-                log.append({"content": content, "records": len(_list(form, "records")),
-                            "fields": len(_list(form, "fields")), "dateRangeBegin": form.get("dateRangeBegin", [""])[0],
-                            "path": self.path})
+                log.append(
+                    {
+                        "content": content,
+                        "records": len(_list(form, "records")),
+                        "fields": len(_list(form, "fields")),
+                        "dateRangeBegin": form.get("dateRangeBegin", [""])[0],
+                        "path": self.path,
+                    }
+                )
                 delay = 0.0
                 if faults.delay_requests > 0:
                     faults.delay_requests -= 1
@@ -355,7 +423,11 @@ def make_handler(project: Project, faults: Faults, log: list):
                 drop = False
                 if batch and not fail:
                     faults.batches_seen += 1
-                    if faults.drop_batch and faults.batches_seen >= faults.drop_batch and faults.drop_times > 0:
+                    if (
+                        faults.drop_batch
+                        and faults.batches_seen >= faults.drop_batch
+                        and faults.drop_times > 0
+                    ):
                         faults.drop_times -= 1
                         drop = True
             if delay:

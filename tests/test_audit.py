@@ -1,6 +1,7 @@
 """Audit of the paper's published numbers: each check on hand-worked cases, a
 cross-check of GRIM/GRIMMER against pysprite and against brute force, and the
 findings on the real published values."""
+
 from __future__ import annotations
 
 import math
@@ -16,12 +17,31 @@ import yaml
 
 from feasibility import audit
 from feasibility.studies.pilot2020 import audit as paper_audit
-from feasibility.audit import (CONSISTENT, INCONSISTENT, NOT_CHECKABLE, Printed, ci_centred,
-                               change_sd_feasible, counts_add_up, denominators_for, grim,
-                               grim_for_scale, grim_sums, grimmer, group_size_vectors,
-                               implied_change_sd, max_sd, mean_in_range, median_in_iqr,
-                               min_sd_with_fixed, min_total_from_quartiles, nnt, parts_add_up,
-                               percent_matches, sd_within_range_bound)
+from feasibility.audit import (
+    CONSISTENT,
+    INCONSISTENT,
+    NOT_CHECKABLE,
+    Printed,
+    ci_centred,
+    change_sd_feasible,
+    counts_add_up,
+    denominators_for,
+    grim,
+    grim_for_scale,
+    grim_sums,
+    grimmer,
+    group_size_vectors,
+    implied_change_sd,
+    max_sd,
+    mean_in_range,
+    median_in_iqr,
+    min_sd_with_fixed,
+    min_total_from_quartiles,
+    nnt,
+    parts_add_up,
+    percent_matches,
+    sd_within_range_bound,
+)
 from feasibility.stats import round_half_up
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,8 +133,10 @@ def test_grimmer_hand_worked():
 
 def _printed_mean_sd(values, decimals=2):
     v = np.asarray(values, dtype=float)
-    return (round_half_up(float(Fraction(int(v.sum()), len(v))), decimals),
-            round_half_up(float(v.std(ddof=1)), decimals))
+    return (
+        round_half_up(float(Fraction(int(v.sum()), len(v))), decimals),
+        round_half_up(float(v.std(ddof=1)), decimals),
+    )
 
 
 @pytest.mark.parametrize("n", [4, 5, 6])
@@ -124,24 +146,25 @@ def test_grimmer_never_rejects_an_attainable_sample(n):
     attainable = {_printed_mean_sd(c) for c in combinations_with_replacement(range(1, 6), n)}
     for mean, sd in attainable:
         assert grimmer(P(mean, 2), P(sd, 2), n).verdict == CONSISTENT, (mean, sd)
-        assert sd_within_range_bound(P(mean, 2), P(sd, 2), n, Fraction(1), Fraction(5)).verdict \
-            == CONSISTENT
+        assert sd_within_range_bound(P(mean, 2), P(sd, 2), n, Fraction(1), Fraction(5)).verdict == CONSISTENT
     # and the test is not vacuous: on a grid of SDs some are rejected, all unattainable
-    rejected = [(3.0, s / 100) for s in range(1, 200)
-                if grimmer(P(3.0, 2), P(s / 100, 2), n).verdict == INCONSISTENT]
+    rejected = [
+        (3.0, s / 100) for s in range(1, 200) if grimmer(P(3.0, 2), P(s / 100, 2), n).verdict == INCONSISTENT
+    ]
     assert rejected and not set(rejected) & attainable
 
 
 def _no_tie(mean: float, n: int, prec: int) -> bool:
     """No whole k puts k/n exactly on a rounding boundary of ``mean`` (pysprite's
     np.round rounds ties to even, the paper half away from zero)."""
-    half = Fraction(1, 2 * 10 ** prec)
+    half = Fraction(1, 2 * 10**prec)
     m = Fraction(str(mean))
     return all((edge * n).denominator != 1 for edge in (m - half, m + half))
 
 
 def test_grim_agrees_with_pysprite():
     from pysprite import pysprite as ps
+
     checked = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -159,12 +182,12 @@ def test_grim_agrees_with_pysprite():
 def _sprite_finds(n, mean, sd, max_iter):
     """True if pysprite's SPRITE returns a sample that really prints as (mean, sd)."""
     from pysprite import Sprite
+
     try:
-        result, sample, _ = Sprite(n, mean, sd, 2, 2, 1, 7).find_possible_distribution(
-            max_iter=max_iter)
-    except ValueError:                 # pysprite's own GRIM refused the mean
+        result, sample, _ = Sprite(n, mean, sd, 2, 2, 1, 7).find_possible_distribution(max_iter=max_iter)
+    except ValueError:  # pysprite's own GRIM refused the mean
         return False
-    except BaseException as exc:       # pysprite raises BaseException at the maximum SD
+    except BaseException as exc:  # pysprite raises BaseException at the maximum SD
         if isinstance(exc, KeyboardInterrupt):
             raise
         return False
@@ -179,7 +202,7 @@ def test_grimmer_agrees_with_pysprite_sprite():
     # usually finds a sample for them; SDs one or two hundredths away that GRIMMER
     # rejects must never get a SPRITE sample.
     rng = np.random.default_rng(20200411)
-    np.random.seed(20200411)            # pysprite draws from numpy's global generator
+    np.random.seed(20200411)  # pysprite draws from numpy's global generator
     found = refused = 0
     for _ in range(40):
         n = int(rng.integers(5, 13))
@@ -227,7 +250,7 @@ def test_min_sd_with_fixed_values():
     # -2.95 and -3.45: 8.7025 + 11.9025 + (-6.4)^2/13 = 23.7558; / 14 -> SD 1.3026
     least = min_sd_with_fixed([Fraction(5, 2), Fraction(2)], 15, P(5.5))
     assert least == pytest.approx(1.3026, abs=1e-4)
-    rest = (15 * 5.45 - 4.5) / 13                   # the other 13 all equal
+    rest = (15 * 5.45 - 4.5) / 13  # the other 13 all equal
     assert np.std([2.5, 2.0] + [rest] * 13, ddof=1) == pytest.approx(least)
 
 
@@ -253,18 +276,16 @@ def test_implied_change_sd():
     assert sd == pytest.approx(2.45 * math.sqrt(7) / 2.446912, rel=1e-5)
     # 0.0 (-5.0 to 5.0), n 30, NRS 0-10: SD >= 4.95 x sqrt(30)/2.0452 = 13.26, but
     # changes in [-10, 10] with mean ~0 allow at most sqrt(10 x 10 x 30/29) = 10.17
-    assert change_sd_feasible(P(0.0), P(-5.0), P(5.0), 30, Fraction(0), Fraction(10)).verdict \
-        == INCONSISTENT
-    assert change_sd_feasible(P(-3.0), P(-6.2), P(0.2), 9, Fraction(0), Fraction(10)).verdict \
-        == CONSISTENT
+    assert change_sd_feasible(P(0.0), P(-5.0), P(5.0), 30, Fraction(0), Fraction(10)).verdict == INCONSISTENT
+    assert change_sd_feasible(P(-3.0), P(-6.2), P(0.2), 9, Fraction(0), Fraction(10)).verdict == CONSISTENT
 
 
 # ----------------------------------------------------------------------------- counts
 def test_percentages_and_denominators():
-    assert percent_matches(15, 31, P(48, 0)).verdict == CONSISTENT        # 48.39
+    assert percent_matches(15, 31, P(48, 0)).verdict == CONSISTENT  # 48.39
     assert percent_matches(15, 31, P(49, 0)).verdict == INCONSISTENT
     assert percent_matches(1, 8, P(12.5, 1)).verdict == CONSISTENT
-    assert percent_matches(1, 8, P(13, 1)).verdict == INCONSISTENT        # 12.5 is not 13.0
+    assert percent_matches(1, 8, P(13, 1)).verdict == INCONSISTENT  # 12.5 is not 13.0
     # 42, 53, 47 %: 8/19 = 42.1, 10/19 = 52.6, 9/19 = 47.4; no other d <= 31 fits all three
     pcts = [P(42, 0), P(53, 0), P(47, 0)]
     assert denominators_for(pcts, range(1, 32)) == [19]
@@ -309,7 +330,7 @@ def test_audit_table_shape(audited, published):
     assert list(audited.columns) == ["key", "check", "arithmetic", "verdict", "parts"]
     assert set(audited["verdict"]) <= set(audit.VERDICTS)
     assert not audited.duplicated(["key", "check"]).any()
-    for key in audited["key"].unique():       # every key names a value in the yaml
+    for key in audited["key"].unique():  # every key names a value in the yaml
         audit.resolve(published, key)
 
 
@@ -355,7 +376,7 @@ def test_findings_name_the_printed_numbers_they_doubt(audited):
     assert parts["table4_work_outcomes.rtw_self_efficacy.mean_sd"] == {"mean"}
     assert parts["placements.hours_per_week.range"] == {"max"}
     assert parts["case_management.by_case_manager"] == {"mean_hours"}
-    assert parts["case_management.total_hours"] == set()      # the whole value
+    assert parts["case_management.total_hours"] == set()  # the whole value
 
 
 def test_specific_verdicts_on_published_values(audited):
@@ -368,13 +389,16 @@ def test_specific_verdicts_on_published_values(audited):
     assert set(t2_grim["verdict"]) == {CONSISTENT, NOT_CHECKABLE}
     # pain areas are multiple response: checked against people, not flagged
     assert _verdicts(audited, "table2_baseline.pain_areas") == {
-        "multiple-response counts vs people": CONSISTENT}
+        "multiple-response counts vs people": CONSISTENT
+    }
     follow = audited[audited["key"] == "follow_up_response_rate_pct"]
     assert follow["verdict"].item() == CONSISTENT and ": [19]" in follow["arithmetic"].item()
     assert _verdicts(audited, "work_preparation.group_size") == {
-        "group sizes add to those attending": CONSISTENT}
+        "group sizes add to those attending": CONSISTENT
+    }
     assert _verdicts(audited, "economics.number_needed_to_treat") == {
-        "NNT = 1 / (risk difference)": CONSISTENT}
+        "NNT = 1 / (risk difference)": CONSISTENT
+    }
 
 
 def test_config_decides_which_scores_may_be_imputed(published, config):
@@ -382,10 +406,11 @@ def test_config_decides_which_scores_may_be_imputed(published, config):
     # its GRIM failure must carry the caveat
     cfg = yaml.safe_load(yaml.safe_dump(config))
     cfg["instruments"]["rtw_self_efficacy"]["parameters"]["missing_items"] = {
-        "max_missing": 1, "method": "mean_of_answered"}
+        "max_missing": 1,
+        "method": "mean_of_answered",
+    }
     df = paper_audit.audit_published(published, cfg)
-    row = df[(df["key"] == "table4_work_outcomes.rtw_self_efficacy.mean_sd")
-             & (df["check"] == "GRIM mean")]
+    row = df[(df["key"] == "table4_work_outcomes.rtw_self_efficacy.mean_sd") & (df["check"] == "GRIM mean")]
     assert row["verdict"].item() == INCONSISTENT
     assert "unless an imputed score is present" in row["arithmetic"].item()
 

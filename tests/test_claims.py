@@ -5,6 +5,7 @@ statuses and their reasons, the EQ-5D method everywhere the index appears, the p
 participants in the raw data, one definition per published key, the narrative's numbers, the
 exact case-management sums and the appendices' wording.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,12 +20,23 @@ import yaml
 
 from projectcopy import ROOT, results_of, run_snakemake
 
-STATUSES = {"match", "differs", "published value inconsistent", "computed by another method",
-            "not a data value", "suppressed (small-cell rule)"}
+STATUSES = {
+    "match",
+    "differs",
+    "published value inconsistent",
+    "computed by another method",
+    "not a data value",
+    "suppressed (small-cell rule)",
+}
 # the shared reference folder beside the checkout (or beside the folder of worktrees)
-SHARED_DSU = next((d / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv"
-                   for d in ROOT.parents if (d / "shared/reference/eq5d").is_dir()),
-                  ROOT.parent / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv")
+SHARED_DSU = next(
+    (
+        d / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv"
+        for d in ROOT.parents
+        if (d / "shared/reference/eq5d").is_dir()
+    ),
+    ROOT.parent / "shared/reference/eq5d/eq5d5l_to_3l_dsu_hernandezalava_uk.csv",
+)
 
 
 def generated(project: Path, name: str) -> str:
@@ -32,12 +44,14 @@ def generated(project: Path, name: str) -> str:
 
 
 def comparison(project: Path) -> pd.DataFrame:
-    return pd.read_csv(results_of(project) / "reproduction/comparison.csv", dtype=str,
-                       keep_default_na=False).set_index("key")
+    return pd.read_csv(
+        results_of(project) / "reproduction/comparison.csv", dtype=str, keep_default_na=False
+    ).set_index("key")
 
 
 def pdf_pages(path: Path) -> list[str]:
     from pypdf import PdfReader
+
     return [" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages]
 
 
@@ -53,15 +67,18 @@ def test_the_generator_leaves_a_provenance_file_beside_its_exports():
     assert prov["calibrated_to"]["eq5d_index"]
     # every file it wrote (REDCap's downloads), by hash: a later edit of the data is detectable
     downloads = {p.name for p in (ROOT / "data/raw").iterdir()} - {"provenance.json", "README.md"}
-    assert set(prov["files"]) == downloads >= {"records.csv", "data_dictionary.csv",
-                                               "instrument_designations.csv"}
+    assert (
+        set(prov["files"])
+        == downloads
+        >= {"records.csv", "data_dictionary.csv", "instrument_designations.csv"}
+    )
     for name, digest in prov["files"].items():
         assert hashlib.sha256((ROOT / "data/raw" / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_the_first_page_says_the_data_are_synthetic(built_project):
     html = (results_of(built_project) / "report/feasibility.html").read_text(encoding="utf-8")
-    html = html.replace("’", "'").replace("&#39;", "'")        # pandoc's typographic quotes
+    html = html.replace("’", "'").replace("&#39;", "'")  # pandoc's typographic quotes
     statement = "not the study's data"
     # the banner comes before the report's first section
     assert statement in html and html.index(statement) < html.index('id="objectives"')
@@ -126,8 +143,9 @@ def test_the_index_computed_another_way_is_not_called_a_match(built_project):
 
 def test_every_place_the_index_appears_names_its_method(built_project):
     for table in ("table2", "table3"):
-        cells = pd.read_csv(results_of(built_project) / f"tables/{table}.csv", dtype=str,
-                            keep_default_na=False)
+        cells = pd.read_csv(
+            results_of(built_project) / f"tables/{table}.csv", dtype=str, keep_default_na=False
+        )
         label = cells.loc[cells["published_key"].str.contains("eq5d_5l_to_3l"), "row_label"]
         assert label.str.contains("England 5L value set").all(), (table, set(label))
     table3 = (results_of(built_project) / "tables/table3.html").read_text(encoding="utf-8")
@@ -147,9 +165,12 @@ def test_the_papers_mapping_table_gives_the_papers_method(built_project, tmp_pat
     shutil.copytree(built_project, proj, symlinks=True)
     config = yaml.safe_load((proj / "config/config.yaml").read_text())
     config["instruments"]["eq5d"]["parameters"].update(
-        method="mapping_table", mapping_table=str(SHARED_DSU), value_column="uk_3l_mapped_dsu",
-        mapping="nice_dsu_5l_to_3l")
-    config["redcap"]["allow_paths_outside"] = True      # the mapping table is read in place from ../shared
+        method="mapping_table",
+        mapping_table=str(SHARED_DSU),
+        value_column="uk_3l_mapped_dsu",
+        mapping="nice_dsu_5l_to_3l",
+    )
+    config["redcap"]["allow_paths_outside"] = True  # the mapping table is read in place from ../shared
     (proj / "config/config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -192,29 +213,44 @@ def test_each_published_key_has_one_definition(built_project):
 
 
 def test_metrics_table_and_appendix_agree_on_unplaced_case_management(built_project):
-    cells = pd.read_csv(results_of(built_project) / "tables/feasibility_metrics.csv", dtype=str,
-                        keep_default_na=False).set_index("published_key")
+    cells = pd.read_csv(
+        results_of(built_project) / "tables/feasibility_metrics.csv", dtype=str, keep_default_na=False
+    ).set_index("published_key")
     unplaced = cells.loc["case_management.unplaced.median_iqr"]
     assert (unplaced["text"], unplaced["n"]) == ("3.0 (1.5 to 4.0)", "15")
-    assert comparison(built_project).loc["case_management.unplaced.median_iqr",
-                                         "reproduced"] == "3.0 (1.5 to 4.0)"
+    assert (
+        comparison(built_project).loc["case_management.unplaced.median_iqr", "reproduced"]
+        == "3.0 (1.5 to 4.0)"
+    )
 
 
 # ----------------------------------------------------------------------- 14.6 narrative
 NARRATIVE_FACTS = [
-    "94.8", "35.5",                       # days from recruitment to placement, mean (SD)
-    "52.5", "32.9", "5.5", "1.0",         # placement hours and weeks
-    "9.4", "5.2", "1.3 to 16.7",          # hours per week and range
-    "22 of 31 (71%)",                     # pain in two or more areas
-    "25 of 31",                           # additional health concerns
-    "42%", "53%", "47%",                  # response rates excluding dropouts
-    "10%", "58%", "32%",                  # recruitment split by source
+    "94.8",
+    "35.5",  # days from recruitment to placement, mean (SD)
+    "52.5",
+    "32.9",
+    "5.5",
+    "1.0",  # placement hours and weeks
+    "9.4",
+    "5.2",
+    "1.3 to 16.7",  # hours per week and range
+    "22 of 31 (71%)",  # pain in two or more areas
+    "25 of 31",  # additional health concerns
+    "42%",
+    "53%",
+    "47%",  # response rates excluding dropouts
+    "10%",
+    "58%",
+    "32%",  # recruitment split by source
 ]
 
 
 def test_the_narrative_states_the_papers_in_text_results(built_project):
-    text = " ".join(generated(built_project, f"narrative_{f}.md") for f in
-                    ("recruitment", "delivery", "follow_up", "employment", "safety"))
+    text = " ".join(
+        generated(built_project, f"narrative_{f}.md")
+        for f in ("recruitment", "delivery", "follow_up", "employment", "safety")
+    )
     missing = [fact for fact in NARRATIVE_FACTS if fact not in text]
     assert not missing, missing
     # work-preparation sessions: five groups of 2 to 12 (median 5) and one at home
@@ -242,30 +278,34 @@ def test_completeness_caption_explains_its_denominators(built_project):
 
 # ----------------------------------------------------------------------- 14.9 exact arithmetic
 def test_case_management_minutes_are_summed_exactly(built_project):
-    cells = pd.read_csv(results_of(built_project) / "tables/feasibility_metrics.csv", dtype=str,
-                        keep_default_na=False).set_index("published_key")
-    assert cells.loc["case_management.total_hours", "text"] == "170.6"   # 10,233 min = 170.55 h
+    cells = pd.read_csv(
+        results_of(built_project) / "tables/feasibility_metrics.csv", dtype=str, keep_default_na=False
+    ).set_index("published_key")
+    assert cells.loc["case_management.total_hours", "text"] == "170.6"  # 10,233 min = 170.55 h
     assert comparison(built_project).loc["case_management.total_hours", "reproduced"] == "170.6"
 
 
 def test_no_configuration_identifier_in_prose(built_project):
     build = results_of(built_project) / "report/build/_generated"
     for path in sorted(build.glob("*.md")):
-        if path.name == "appendix_provenance.md":      # the settings table names the keys
+        if path.name == "appendix_provenance.md":  # the settings table names the keys
             continue
         text = path.read_text(encoding="utf-8")
         prose = re.sub(r"```\{=html\}.*?```", "", text, flags=re.S)
-        found = re.findall(r"england_5l_2018|uk_5l_2026|scoring\.\w+|disclosure\.\w+|"
-                           r"instruments\.\w+|parameters\.\w+|nice_dsu_5l_to_3l|`[a-z_.]+`",
-                           prose)
+        found = re.findall(
+            r"england_5l_2018|uk_5l_2026|scoring\.\w+|disclosure\.\w+|"
+            r"instruments\.\w+|parameters\.\w+|nice_dsu_5l_to_3l|`[a-z_.]+`",
+            prose,
+        )
         assert not found, (path.name, found)
 
 
 # ----------------------------------------------------------------------- 13.5 appendix wording
 def test_the_appendices_speak_the_papers_language(built_project):
     # the table as a reader sees it: its HTML (the Typst copy for the PDF uses [..] blocks)
-    appendix = re.sub(r"```\{=typst\}.*?```", "", generated(built_project, "appendix_reproduction.md"),
-                      flags=re.S)
+    appendix = re.sub(
+        r"```\{=typst\}.*?```", "", generated(built_project, "appendix_reproduction.md"), flags=re.S
+    )
     assert "Table 2 · Areas of pain · Chest, n (%)" in appendix
     assert "3.1 (−4.1 to 10.4), n = 8" in appendix
     assert not re.search(r"\[\s*[−\-]?\d", appendix), "a Python list literal"
@@ -296,7 +336,10 @@ def test_figure1_shows_the_interest_stage_and_the_papers_groups(built_project):
     assert n(flow, "completed") == 11
     # the paper's paragraph: 2 ineligible, 2 unable to be placed, 3 withdrew (all three together)
     assert set(flow.loc[flow["part_of"] == "after_baseline", "box"]) == {
-        "ineligible_after_recruitment", "could_not_be_placed", "withdrew"}
+        "ineligible_after_recruitment",
+        "could_not_be_placed",
+        "withdrew",
+    }
     assert n(flow, "ineligible_after_recruitment") == 2
     assert n(flow, "could_not_be_placed") == 2
     assert n(flow, "withdrew") == 3 and n(flow, "after_baseline") == 7
@@ -305,8 +348,10 @@ def test_figure1_shows_the_interest_stage_and_the_papers_groups(built_project):
     assert any("first day of work preparation" in r for r in withdrew["reason"])
     # work preparation: 27 attended, shown in the flow (a line of the recruitment box)
     assert n(flow, "work_preparation") == 27
-    assert "Attended work preparation, n = 27" in (
-        results_of(built_project) / "figures/consort.alt.txt").read_text()
+    assert (
+        "Attended work preparation, n = 27"
+        in (results_of(built_project) / "figures/consort.alt.txt").read_text()
+    )
 
 
 def test_every_figure1_box_equals_the_sum_of_what_flows_out_of_it(built_project):
@@ -324,17 +369,17 @@ def test_every_figure1_box_equals_the_sum_of_what_flows_out_of_it(built_project)
 
 # ----------------------------------------------------------------------- 14.8 completeness figure
 def test_completeness_tells_not_applicable_from_not_returned(built_project):
-    data = pd.read_csv(results_of(built_project) / "figures/completeness.csv",
-                       keep_default_na=False).set_index(["timepoint", "form"])
-    got = {k: (None if r.expected == "" else (int(r.returned), int(r.expected)))
-           for k, r in data.iterrows()}
-    assert got[("week6", "health_questionnaire")] == (8, 19)     # 42% excluding dropouts
+    data = pd.read_csv(
+        results_of(built_project) / "figures/completeness.csv", keep_default_na=False
+    ).set_index(["timepoint", "form"])
+    got = {k: (None if r.expected == "" else (int(r.returned), int(r.expected))) for k, r in data.iterrows()}
+    assert got[("week6", "health_questionnaire")] == (8, 19)  # 42% excluding dropouts
     assert got[("week14", "health_questionnaire")] == (10, 19)
     assert got[("month6", "health_questionnaire")] == (9, 19)
-    assert got[("week6", "work_questionnaire")] == (8, 15)        # Table 4: the placed
-    assert got[("week14", "work_questionnaire")] is None          # no accepted offer yet
-    assert got[("month6", "work_questionnaire")][1] == 2          # two had accepted an offer
-    assert got[("week14", "employment")] == (8, 19)               # Table 5: every responder
+    assert got[("week6", "work_questionnaire")] == (8, 15)  # Table 4: the placed
+    assert got[("week14", "work_questionnaire")] is None  # no accepted offer yet
+    assert got[("month6", "work_questionnaire")][1] == 2  # two had accepted an offer
+    assert got[("week14", "employment")] == (8, 19)  # Table 5: every responder
     assert got[("month6", "employment")] == (9, 19)
     assert got[("week6", "employment")] is None
     why = data["why_not_applicable"]

@@ -15,6 +15,7 @@ in process instead, with the same checks of the console summary, the report and 
 list: Snakemake's part (the rule, the error hook, withdrawing) is the same for every case and
 the representatives prove it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,26 +48,64 @@ FILES = ("records.csv", "data_dictionary.csv", "instrument_designations.csv", "e
 # Every category of issue 8/12 (bad exports) and of issue 15 (REDCap's own shapes and the
 # cross-form faults) has at least one case.
 CATEGORIES = {
-    "type", "range", "unknown code", "duplicate key", "orphan", "missing column",
-    "extra column", "ragged row", "empty file", "header only", "encoding", "byte-order mark",
-    "windows line endings", "impossible date", "dates out of order",
-    "follow-up after withdrawal", "checkbox none ticked", "dictionary disagrees",
-    "complete with required blank", "long string", "formula", "control characters",
-    "labels export", "API headers", "separator", "trailing comma", "repeat columns",
-    "undesignated event", "checkbox code", "missing-data code", "branching", "broken rule",
-    "participant missing from a form", "participant twice in a form", "duplicate choice labels",
+    "type",
+    "range",
+    "unknown code",
+    "duplicate key",
+    "orphan",
+    "missing column",
+    "extra column",
+    "ragged row",
+    "empty file",
+    "header only",
+    "encoding",
+    "byte-order mark",
+    "windows line endings",
+    "impossible date",
+    "dates out of order",
+    "follow-up after withdrawal",
+    "checkbox none ticked",
+    "dictionary disagrees",
+    "complete with required blank",
+    "long string",
+    "formula",
+    "control characters",
+    "labels export",
+    "API headers",
+    "separator",
+    "trailing comma",
+    "repeat columns",
+    "undesignated event",
+    "checkbox code",
+    "missing-data code",
+    "branching",
+    "broken rule",
+    "participant missing from a form",
+    "participant twice in a form",
+    "duplicate choice labels",
     "text is text",
 }
 # Issue 20.7's families: counts that cannot be silently wrong.
-CATEGORIES |= {"record ID case", "data access group", "missing-data code collision", "calculated field",
-               "circular calculation", "branching syntax"}
-STUDY_REDCAP_KEYS = ("missing_data_codes", "data_access_groups", "case_sensitive_ids")   # a case may set them
-STUDY_VALIDATION_KEYS = ("severities",)            # issue 25.2: a case may set checks' severities
+CATEGORIES |= {
+    "record ID case",
+    "data access group",
+    "missing-data code collision",
+    "calculated field",
+    "circular calculation",
+    "branching syntax",
+}
+STUDY_REDCAP_KEYS = ("missing_data_codes", "data_access_groups", "case_sensitive_ids")  # a case may set them
+STUDY_VALIDATION_KEYS = ("severities",)  # issue 25.2: a case may set checks' severities
 # issue 20: identifiers by rule; values and shapes beyond what a table holds or a run can afford
 CATEGORIES |= {"identifiers", "value beyond limits"}
 # issue 25: REDCap's own conventions, as real projects come
-CATEGORIES |= {"required hidden by branching", "check severity", "restricted export", "designations inferred",
-               "record without data"}
+CATEGORIES |= {
+    "required hidden by branching",
+    "check severity",
+    "restricted export",
+    "designations inferred",
+    "record without data",
+}
 REPORTS = ("feasibility.html", "feasibility.pdf", "feasibility-quality.html", "feasibility-quality.pdf")
 
 
@@ -92,9 +131,13 @@ def validate_folder(raw: Path, case: dict | None = None):
     """The REDCap downloads in ``raw`` validated as the workflow's `validate` job does (a
     case that deletes the instrument designations validates without them, issue 25.4)."""
     designations = raw / "instrument_designations.csv"
-    return validate(raw / "records.csv", dictionary=raw / "data_dictionary.csv",
-                    instrument_designations=designations if designations.exists() else None,
-                    events=raw / "events.csv", settings=case_settings(case))
+    return validate(
+        raw / "records.csv",
+        dictionary=raw / "data_dictionary.csv",
+        instrument_designations=designations if designations.exists() else None,
+        events=raw / "events.csv",
+        settings=case_settings(case),
+    )
 
 
 def change_study(case: dict, config: Path) -> None:
@@ -108,11 +151,16 @@ def change_study(case: dict, config: Path) -> None:
     for key in STUDY_VALIDATION_KEYS:
         if key in extra:
             assert text.count("\nvalidation:\n") == 1
-            text = text.replace("\nvalidation:\n", f"\nvalidation:\n  {key}: " + json.dumps(extra[key]) + "\n")
-    for m in case.get("mutations") or []:          # a download deleted: the study no longer names it
+            text = text.replace(
+                "\nvalidation:\n", f"\nvalidation:\n  {key}: " + json.dumps(extra[key]) + "\n"
+            )
+    for m in case.get("mutations") or []:  # a download deleted: the study no longer names it
         if m["op"] == "delete_file" and m.get("file") == "instrument_designations.csv":
-            text = "".join(ln for ln in text.splitlines(keepends=True)
-                           if not ln.lstrip().startswith("instrument_designations:"))
+            text = "".join(
+                ln
+                for ln in text.splitlines(keepends=True)
+                if not ln.lstrip().startswith("instrument_designations:")
+            )
     for rule in extra.get("rules") or []:
         assert text.count("\n  rules:\n") == 1
         text = text.replace("\n  rules:\n", "\n  rules:\n    - " + json.dumps(rule) + "\n")
@@ -129,8 +177,9 @@ def _rows(mutation: dict, raw: Path, header: list[str], body: list[list[str]]) -
     with ``event``, the record's row at that event (with ``instrument`` and ``instance``, a
     repeating instrument's row; without, the event's own row)."""
     record = rh.record_of(RAW, mutation["record"])
-    ev, ins, inst = (header.index(c) for c in ("redcap_event_name", "redcap_repeat_instrument",
-                                                "redcap_repeat_instance"))
+    ev, ins, inst = (
+        header.index(c) for c in ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance")
+    )
 
     def named(r: list[str]) -> bool:
         if r[0] != record:
@@ -174,12 +223,12 @@ def apply(mutation: dict, raw: Path) -> None:
         header, body = _read(path)
         gone = set(_rows(mutation, raw, header, body))
         rh.write_csv(path, header, [r for i, r in enumerate(body) if i not in gone])
-    elif op == "drop_form":            # a form without export rights: every column of it gone
+    elif op == "drop_form":  # a form without export rights: every column of it gone
         header, body = _read(path)
         gone = form_columns(raw, mutation["form"])
         keep = [j for j, c in enumerate(header) if c not in gone]
         rh.write_csv(path, [header[j] for j in keep], [[r[j] for j in keep] for r in body])
-    elif op == "append_id_only":       # a record with no data beyond its ID (at an event)
+    elif op == "append_id_only":  # a record with no data beyond its ID (at an event)
         header, body = _read(path)
         row = [""] * len(header)
         row[0] = mutation["record_id"]
@@ -189,7 +238,7 @@ def apply(mutation: dict, raw: Path) -> None:
     elif op == "drop_column":
         header, body = _read(path)
         j = header.index(mutation["field"])
-        rh.write_csv(path, header[:j] + header[j + 1:], [r[:j] + r[j + 1:] for r in body])
+        rh.write_csv(path, header[:j] + header[j + 1 :], [r[:j] + r[j + 1 :] for r in body])
     elif op == "add_column":
         header, body = _read(path)
         rh.write_csv(path, header + [mutation["field"]], [r + [mutation["value"]] for r in body])
@@ -206,8 +255,9 @@ def apply(mutation: dict, raw: Path) -> None:
     elif op == "replace_text":
         text = path.read_text(encoding="utf-8")
         assert mutation["old"] in text, f"{mutation['old']!r} not in {path.name}"
-        path.write_text(text.replace(mutation["old"], mutation["new"], mutation.get("count", -1)),
-                        encoding="utf-8")
+        path.write_text(
+            text.replace(mutation["old"], mutation["new"], mutation.get("count", -1)), encoding="utf-8"
+        )
     elif op == "drop_line":
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         kept = [ln for ln in lines if not ln.startswith(mutation["startswith"])]
@@ -217,7 +267,7 @@ def apply(mutation: dict, raw: Path) -> None:
         header, body = _read(path)
         (i,) = _rows(mutation, raw, header, body)
         lines = path.read_text(encoding="utf-8").split("\n")
-        lines[i + 1] += mutation["cells"]                  # no cell of the shipped export spans lines
+        lines[i + 1] += mutation["cells"]  # no cell of the shipped export spans lines
         path.write_text("\n".join(lines), encoding="utf-8")
     elif op == "trailing_comma":
         lines = path.read_text(encoding="utf-8").split("\n")
@@ -279,30 +329,37 @@ def expected(want: dict) -> dict:
         out["record"] = rh.record_of(RAW, out["record"])
     if "event" in out:
         out["event"] = rh.EVENTS.get(out["event"], out["event"])
-    if str(out.get("line", "")).startswith("row"):        # row, row+1: lines after a cell spanning two
+    if str(out.get("line", "")).startswith("row"):  # row, row+1: lines after a cell spanning two
         offset = int(str(out["line"])[3:] or 0)
-        out["line"] = rh.line_of(RAW, want["record"], want["event"], want.get("instrument", ""),
-                                 str(want.get("instance", ""))) + offset
+        out["line"] = (
+            rh.line_of(
+                RAW, want["record"], want["event"], want.get("instrument", ""), str(want.get("instance", ""))
+            )
+            + offset
+        )
     out.pop("instrument", None)
     return out
 
 
 def _matches(failure: dict, want: dict) -> bool:
     exact = ("record", "event", "instance", "field", "line")
-    file = str(failure["file"])               # a missing file is named by its path
-    return ((file == want["file"] or file.endswith("/" + want["file"]))
-            and all(str(failure[k] if failure[k] is not None else "") == str(want[k]) for k in exact if k in want)
-            and want.get("value", "") in str(failure["value"])
-            and ("value_is" not in want or failure["value"] == want["value_is"])
-            and want.get("rule", "") in failure["rule"]
-            and failure["severity"] == want.get("severity", "error"))
+    file = str(failure["file"])  # a missing file is named by its path
+    return (
+        (file == want["file"] or file.endswith("/" + want["file"]))
+        and all(str(failure[k] if failure[k] is not None else "") == str(want[k]) for k in exact if k in want)
+        and want.get("value", "") in str(failure["value"])
+        and ("value_is" not in want or failure["value"] == want["value_is"])
+        and want.get("rule", "") in failure["rule"]
+        and failure["severity"] == want.get("severity", "error")
+    )
 
 
 def find(failures: list[dict], want: dict) -> dict:
     want = expected(want)
     hits = [f for f in failures if _matches(f, want)]
-    assert hits, (f"no failure matching {want!r} among {len(failures)}:\n"
-                  + "\n".join(Failure(**f).message() for f in failures[:25]))
+    assert hits, f"no failure matching {want!r} among {len(failures)}:\n" + "\n".join(
+        Failure(**f).message() for f in failures[:25]
+    )
     return hits[0]
 
 
@@ -316,8 +373,16 @@ def builds(case: dict) -> bool:
 # do the cases whose data pass (each builds the whole report again).
 # The quick run takes the categories whose failures reach the console by different paths:
 # a cell, a whole file, the metadata, a declared cross-form rule, a formula.
-QUICK_CLI = {"unknown code", "formula", "empty file", "dates out of order", "orphan", "encoding",
-             "labels export", "dictionary disagrees"}
+QUICK_CLI = {
+    "unknown code",
+    "formula",
+    "empty file",
+    "dates out of order",
+    "orphan",
+    "encoding",
+    "labels export",
+    "dictionary disagrees",
+}
 REPRESENTATIVE = {}
 for _c in CASES:
     if not builds(_c) and _c["category"] in QUICK_CLI:
@@ -348,7 +413,7 @@ def test_corpus_covers_every_category_and_file():
     failing = [c for c in CASES if not builds(c)]
     assert len(failing) >= 60 and len(CASES) - len(failing) >= 8
     for c in CASES:
-        if c["expect"] != "pass":      # every expected failure names its file and its rule
+        if c["expect"] != "pass":  # every expected failure names its file and its rule
             assert all("file" in want and "rule" in want for want in c["expect"]), c["id"]
 
 
@@ -365,8 +430,9 @@ def test_case_in_process(case, tmp_path):
         assert result.ok and errors == [], "\n".join(Failure(**f).message() for f in errors)
     else:
         assert not result.ok
-    if case.get("report"):            # what validation's report says of the export (issue 25)
+    if case.get("report"):  # what validation's report says of the export (issue 25)
         from feasibility.redcap.output import report_dict
+
         have = report_dict(result)
         for key, want in case["report"].items():
             if isinstance(want, dict):
@@ -376,7 +442,7 @@ def test_case_in_process(case, tmp_path):
                 assert have[key] == want, (key, have[key])
     for fragment in case.get("notes") or []:
         assert any(fragment in n for n in result.notes), (fragment, result.notes)
-    for want in ([] if case["expect"] == "pass" else case["expect"]):
+    for want in [] if case["expect"] == "pass" else case["expect"]:
         hit = find(failures, want)
         if want.get("record") and want.get("field"):
             # a failure at a cell names its record and field in the message
@@ -416,8 +482,10 @@ def failures_read(path: Path) -> list[dict]:
         return []
     out = []
     for row in pd.read_csv(path, dtype=str, keep_default_na=False).to_dict(orient="records"):
-        row = {k: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_PREFIXES) else v
-               for k, v in row.items()}
+        row = {
+            k: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_PREFIXES) else v
+            for k, v in row.items()
+        }
         row["line"] = int(row["line"]) if row["line"] else None
         out.append(row)
     return out
@@ -433,7 +501,7 @@ def assert_nothing_built(proj: Path, out: str = "") -> None:
     left += [p.name for p in (results / "report").glob("*") if "quality" not in p.name]
     assert not left, f"left after the failure: {left}\n{out[-2000:]}"
     checked = results / "validation" / "checked.json"
-    if not checked.exists():          # the data could not be read: nothing describes them
+    if not checked.exists():  # the data could not be read: nothing describes them
         assert not [d for d in ("validated", "quality", "report") if (results / d).exists()], out[-2000:]
         return
     assert json.loads(checked.read_text())["outcome"] == "failed"
@@ -461,11 +529,11 @@ def assert_absent(results: Path, texts: list[str]) -> None:
 def test_case_through_snakemake(case, built):
     proj = fresh_copy(built)
     raw, report_dir = proj / "data" / "raw", results_of(proj) / "report"
-    assert all((report_dir / name).exists() for name in REPORTS)    # the earlier reports
+    assert all((report_dir / name).exists() for name in REPORTS)  # the earlier reports
     mutate(case, raw)
     change_study(case, proj / "config" / "config.yaml")
     mutated = checksums(raw)
-    res = run_snakemake(proj)                                       # the default target: the whole build
+    res = run_snakemake(proj)  # the default target: the whole build
     out = res.stdout + res.stderr
     assert checksums(raw) == mutated
     report_file = results_of(proj) / "validation" / "report.json"
@@ -476,16 +544,17 @@ def test_case_through_snakemake(case, built):
         assert report["n_failures"] == 0 and report["outcome"] == "passed"
         passed = json.loads((results_of(proj) / "validation" / "passed.json").read_text())
         # the success record names the files as they are now
-        assert passed["inputs"] == {f"data/raw/{name}": hashlib.sha256((raw / name).read_bytes()).hexdigest()
-                                    for name in FILES}
+        assert passed["inputs"] == {
+            f"data/raw/{name}": hashlib.sha256((raw / name).read_bytes()).hexdigest() for name in FILES
+        }
         assert all((report_dir / name).exists() for name in REPORTS)
-        for want in ([] if case["expect"] == "pass" else case["expect"]):    # warnings: reported
+        for want in [] if case["expect"] == "pass" else case["expect"]:  # warnings: reported
             find(failures_listed(proj), want)
         assert_absent(proj / "results", case.get("absent") or [])
         return
 
     assert res.returncode != 0
-    if "cli_message" in case:                 # refused before any job: no validation ran
+    if "cli_message" in case:  # refused before any job: no validation ran
         assert case["cli_message"] in out, out[-3000:]
         assert_nothing_built(proj, out)
         return
@@ -516,13 +585,18 @@ def test_case_reported_by_the_validate_step(case, tmp_path):
     shutil.copytree(RAW, raw)
     mutate(case, raw)
     mutated = checksums(raw)
-    files = {"records": str(raw / "records.csv"), "dictionary": str(raw / "data_dictionary.csv"),
-             "instrument_designations": str(raw / "instrument_designations.csv"),
-             "events": str(raw / "events.csv")}
+    files = {
+        "records": str(raw / "records.csv"),
+        "dictionary": str(raw / "data_dictionary.csv"),
+        "instrument_designations": str(raw / "instrument_designations.csv"),
+        "events": str(raw / "events.csv"),
+    }
     where = steps.ValidationPaths(str(tmp_path / "results" / "validation"))
     validated = tmp_path / "results" / "validated"
     with pytest.raises(steps.ValidationFailed):
-        steps.validate(files, case_settings(case), steps.fingerprint(files), str(validated), where.passed, where)
+        steps.validate(
+            files, case_settings(case), steps.fingerprint(files), str(validated), where.passed, where
+        )
     assert checksums(raw) == mutated
     assert not Path(where.passed).exists() and not validated.exists()
 
@@ -532,7 +606,7 @@ def test_case_reported_by_the_validate_step(case, tmp_path):
     assert report["n_failures"] == sum(f["severity"] == "error" for f in failures) >= 1
     console = steps.console_summary(report, where)
     md = Path(where.md).read_text()
-    first = [f for f in failures if f["severity"] == "error"][:steps.CONSOLE_FAILURES]
+    first = [f for f in failures if f["severity"] == "error"][: steps.CONSOLE_FAILURES]
     for want in case["expect"]:
         hit = find(failures, want)
         if hit in first:

@@ -1,5 +1,6 @@
 """The study file's reference page is the schema's (issue 16.1: one reference page, from
 the schema that checks the study file)."""
+
 from __future__ import annotations
 
 from feasibility.docs import reference
@@ -14,6 +15,7 @@ def test_the_reference_page_is_made_from_the_schema():
 
 def test_every_section_of_the_paper_and_trial_study_files_is_on_the_page():
     import yaml
+
     page = (ROOT / "docs" / "study-file.md").read_text(encoding="utf-8")
     for study in (ROOT / "config" / "config.yaml", ROOT / "config" / "studies" / "full-trial.yaml"):
         for section in yaml.safe_load(study.read_text(encoding="utf-8")):

@@ -5,6 +5,7 @@ Markdown refused with what it must not hold, naming its key.
 
 The end-to-end builds are in tests/quality/test_quality_hostile_labels.py (REDCap labels, the
 quality report) and tests/test_hostile_study_text.py (study-file text, the main report)."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -33,11 +34,11 @@ HOSTILE = [
     "<script>alert('x')</script>",
     "</style><style>body{display:none}</style>",
     "<img src=x onerror=alert(1)>",
-    "#raw(\"x\") #read(\"/etc/passwd\") $x^2$ @ref <label>",
+    '#raw("x") #read("/etc/passwd") $x^2$ @ref <label>',
     "\\input{/etc/passwd} \\include{x} $\\frac{1}{2}$",
     "key: value --- ... & *alias !!python/object",
     "[x](javascript:alert(1)) ![y](/etc/passwd) <http://a.b>",
-    "`code` ``{=html}`` ```{=typst}``` **bold** _em_ ~sub~ ^sup^ [span]{onclick=\"a()\"}",
+    '`code` ``{=html}`` ```{=typst}``` **bold** _em_ ~sub~ ^sup^ [span]{onclick="a()"}',
     "a\n```{=html}\n<script>x</script>\n```\nb",
     "&lt;script&gt; &amp; &#60; 100% 50 $ and 20 $ {N} {{x}} \\ | #",
 ]
@@ -47,8 +48,13 @@ PLAIN = ["Participants’ flow — 6 weeks (n = 31)", "Baseline sample character
 def pandoc(text: str, *args: str, to: str = "json") -> str:
     import pypandoc
 
-    return subprocess.run([pypandoc.get_pandoc_path(), "--from", "markdown", "--to", to, *args],
-                          input=text, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [pypandoc.get_pandoc_path(), "--from", "markdown", "--to", to, *args],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def inline_text(inlines: list) -> str:
@@ -85,7 +91,7 @@ def unspaced(text: str) -> str:
 # ----------------------------------------------------------------------------- Markdown
 @pytest.mark.parametrize("text", HOSTILE + PLAIN)
 def test_markdown_is_read_back_as_the_same_text_and_nothing_else(text):
-    shapes = ("{}", "# {}", "- {}", "**Figure 1** {}")       # a paragraph, a heading, a list item, a caption
+    shapes = ("{}", "# {}", "- {}", "**Figure 1** {}")  # a paragraph, a heading, a list item, a caption
     blocks = json.loads(pandoc("\n\n".join(s.format(escape.markdown(text)) for s in shapes)))["blocks"]
     assert [b["t"] for b in blocks] == ["Para", "Header", "BulletList", "Para"]
     para, header, items, caption = blocks
@@ -108,7 +114,9 @@ def test_alt_is_read_back_as_the_same_attribute_value(text):
     assert dict(image["c"][0][2]) == {"fig-alt": collapsed(text)}
 
 
-@pytest.mark.parametrize("text", ["python -m feasibility.synth --out data/raw", "a ` b `` c", "`x`", "<script>"])
+@pytest.mark.parametrize(
+    "text", ["python -m feasibility.synth --out data/raw", "a ` b `` c", "`x`", "<script>"]
+)
 def test_code_is_one_code_span_of_the_text(text):
     (para,) = json.loads(pandoc("Run " + escape.code(text) + "."))["blocks"]
     code = [n for n in para["c"] if n["t"] == "Code"]
@@ -119,10 +127,11 @@ def test_code_is_one_code_span_of_the_text(text):
 @pytest.mark.parametrize("text", HOSTILE + PLAIN + ["line\u2028separator \x85 \ufeff é 😀 \t tab"])
 def test_yaml_scalar_reads_back_as_the_same_string(text):
     assert yaml.safe_load(f"title: {escape.yaml_scalar(text)}\n") == {"title": text}
-    assert json.loads(escape.yaml_scalar(text)) == text      # and a YAML 1.2 (JSON) reader too
+    assert json.loads(escape.yaml_scalar(text)) == text  # and a YAML 1.2 (JSON) reader too
 
 
 # ----------------------------------------------------------------------------- HTML and great-tables
+
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_html_is_text_and_no_element(text):
@@ -137,15 +146,26 @@ def test_great_tables_labels_are_shown_as_they_are():
     from feasibility.tables.common import build_gt, cell, cells_frame, html_fragment
 
     text = "{{< include /etc/passwd >}} <script>alert(1)</script> {{m^2}}"
-    cells = cells_frame([cell("t", text, text, "a", "count", decimals=0, estimate=3, n=3),
-                         cell("t", text, text, "b", "count", decimals=0, estimate=4, n=4)])
-    gt = build_gt(cells, table_id="t", title=text, columns={"a": text, "b": "B"}, value_label=text,
-                  stub_label=text, label="Table 1")
+    cells = cells_frame(
+        [
+            cell("t", text, text, "a", "count", decimals=0, estimate=3, n=3),
+            cell("t", text, text, "b", "count", decimals=0, estimate=4, n=4),
+        ]
+    )
+    gt = build_gt(
+        cells,
+        table_id="t",
+        title=text,
+        columns={"a": text, "b": "B"},
+        value_label=text,
+        stub_label=text,
+        label="Table 1",
+    )
     fragment = html_fragment(gt)
     page = parsed(fragment)
     assert not [t for t, _ in page.elements if t in ("script", "blockquote", "sup")]
     words = "".join(page.text)
-    assert words.count(text) >= 5        # title, spanner, column label, row group, row label
+    assert words.count(text) >= 5  # title, spanner, column label, row group, row label
 
 
 # ----------------------------------------------------------------------------- Typst
@@ -167,7 +187,7 @@ def test_typeset_tables_take_labels_as_text():
     from feasibility.tables.common import frame_gt
     from feasibility.typeset import model_to_typst
 
-    text = "#read(\"/etc/passwd\") $x$ <script>"
+    text = '#read("/etc/passwd") $x$ <script>'
     typ = model_to_typst(frame_gt(pd.DataFrame({text: [text]}), title=text))
     assert not re.search(r"(?<!\\)#read", typ) and typ.count("\\#read") == 3
 
@@ -191,20 +211,30 @@ def test_figures_draw_a_dollar_as_a_dollar():
 def _project(tmp_path: Path, body: str, extra: dict[str, str] | None = None) -> Path:
     project = tmp_path / "report"
     (project / "_generated").mkdir(parents=True)
-    (project / "feasibility.qmd").write_text("---\ntitle: \"T\"\n---\n\n" + body, encoding="utf-8")
+    (project / "feasibility.qmd").write_text('---\ntitle: "T"\n---\n\n' + body, encoding="utf-8")
     for name, text in (extra or {}).items():
         (project / name).write_text(text, encoding="utf-8")
     return project
 
 
 def test_includes_of_the_reports_own_files_are_expanded(tmp_path):
-    project = _project(tmp_path, "{{< include _generated/a.md >}}\n", {"_generated/a.md": "A\n\n{{< include /_generated/b.md >}}\n",
-                                                                      "_generated/b.md": "B\n"})
+    project = _project(
+        tmp_path,
+        "{{< include _generated/a.md >}}\n",
+        {"_generated/a.md": "A\n\n{{< include /_generated/b.md >}}\n", "_generated/b.md": "B\n"},
+    )
     assert "\nA\n\nB\n" in expand_includes(project / "feasibility.qmd", project)
 
 
-@pytest.mark.parametrize("include", ["../../../../../../../../etc/passwd", "/../../../../../../etc/passwd",
-                                     "_generated/../../outside.md", "_generated/link.md"])
+@pytest.mark.parametrize(
+    "include",
+    [
+        "../../../../../../../../etc/passwd",
+        "/../../../../../../etc/passwd",
+        "_generated/../../outside.md",
+        "_generated/link.md",
+    ],
+)
 def test_an_include_leading_out_of_the_report_is_refused(tmp_path, include):
     project = _project(tmp_path, f"{{{{< include {include} >}}}}\n")
     (tmp_path / "outside.md").write_text(PASSWD)
@@ -223,8 +253,8 @@ def test_an_include_inside_a_line_of_text_is_not_expanded_and_the_render_refuses
 def test_a_raw_block_cannot_be_closed_by_a_label(tmp_path):
     from feasibility.report_content import table_block
 
-    fragment = ("<table><tbody><tr><td>a\n```\n![x](/etc/passwd)\n```{=html}\nb</td></tr></tbody></table>")
-    typst = "a\n```\n#read(\"/etc/passwd\")\n```{=typst}\nb"
+    fragment = "<table><tbody><tr><td>a\n```\n![x](/etc/passwd)\n```{=html}\nb</td></tr></tbody></table>"
+    typst = 'a\n```\n#read("/etc/passwd")\n```{=typst}\nb'
     blocks = json.loads(pandoc(table_block(fragment, typst)))["blocks"]
     assert [b["t"] for b in blocks] == ["RawBlock", "RawBlock"]
 
@@ -235,8 +265,10 @@ def test_a_hostile_title_renders_as_its_text(tmp_path):
     into the HTML's <title> and heading and the PDF's title, as the text it is."""
     from feasibility.report_content import write_qmd
 
-    title = ("Trial <script>alert('title')</script> #set text(red) $x$ \\input{/etc/passwd} "
-             "{{< include /etc/passwd >}}: --- key: [a, b] & *x \\1 \\g<0> \"quoted\"")
+    title = (
+        "Trial <script>alert('title')</script> #set text(red) $x$ \\input{/etc/passwd} "
+        '{{< include /etc/passwd >}}: --- key: [a, b] & *x \\1 \\g<0> "quoted"'
+    )
     project = tmp_path / "report"
     project.mkdir()
     (project / "feasibility.qmd").write_text((ROOT / "report" / "feasibility.qmd").read_text())
@@ -259,26 +291,32 @@ REFUSED = {
     "<script>alert(1)</script>": "raw HTML",
     "Text <img src=x onerror=alert(1)> here.": "raw HTML",
     "```{=html}\n<b>x</b>\n```": "raw HTML",
-    "```{=typst}\n#read(\"/etc/passwd\")\n```": "a raw block for typst",
+    '```{=typst}\n#read("/etc/passwd")\n```': "a raw block for typst",
     "Text `#pagebreak()`{=typst} here.": "raw inline content for typst",
     "Text \\input{/etc/passwd} here.": "raw inline content for tex",
     "![x](/etc/passwd)": "an image",
     "[x](javascript:alert(1))": "a link to 'javascript:alert(1)'",
     "[x](file:///etc/passwd)": "a link to",
-    "[x]{onclick=\"alert(1)\"}": "an attribute (onclick)",
+    '[x]{onclick="alert(1)"}': "an attribute (onclick)",
 }
 
 
 @pytest.mark.parametrize("text", list(REFUSED))
 def test_the_authors_markdown_is_refused_naming_the_key(tmp_path, text):
     study = tmp_path / "study.yaml"
-    config = {"study": {"title": "T"},
-              "redcap": {"records": str(ROOT / "data/raw/records.csv"),
-                         "dictionary": str(ROOT / "data/raw/data_dictionary.csv"),
-                         "instrument_designations": str(ROOT / "data/raw/instrument_designations.csv"),
-                         "events": str(ROOT / "data/raw/events.csv")},
-              "report": {"sections": [{"title": "Intro", "content": [{"text": "Fine *text*."}, {"text": text}]}],
-                         "narrative": {"story": "Also.\n\n" + text}}}
+    config = {
+        "study": {"title": "T"},
+        "redcap": {
+            "records": str(ROOT / "data/raw/records.csv"),
+            "dictionary": str(ROOT / "data/raw/data_dictionary.csv"),
+            "instrument_designations": str(ROOT / "data/raw/instrument_designations.csv"),
+            "events": str(ROOT / "data/raw/events.csv"),
+        },
+        "report": {
+            "sections": [{"title": "Intro", "content": [{"text": "Fine *text*."}, {"text": text}]}],
+            "narrative": {"story": "Also.\n\n" + text},
+        },
+    }
     study.write_text(yaml.safe_dump(config, sort_keys=False))
     with pytest.raises(ConfigError) as error:
         load_study(study)
@@ -297,6 +335,8 @@ def test_the_shipped_studies_markdown_is_allowed():
 
 
 def test_plain_links_emphasis_and_lists_are_allowed():
-    text = ("See [the paper](https://doi.org/10.1186/s40814-020-00581-6), [Methods](#methods) and "
-            "<https://example.org>; *emphasis*, **strong**, `code`,\n\n1. a list\n2. of items\n")
+    text = (
+        "See [the paper](https://doi.org/10.1186/s40814-020-00581-6), [Methods](#methods) and "
+        "<https://example.org>; *emphasis*, **strong**, `code`,\n\n1. a list\n2. of items\n"
+    )
     escape.check_markdown(text, "report.narrative.x")

@@ -7,6 +7,7 @@ No file of the results (tables, figures, alternative texts, the report's build c
 the PDF's text) holds a line of /etc/passwd; the HTML has no element the study file spells;
 every string is shown as the text it is. Then the same study with Markdown that holds a
 shortcode in a text block is refused before any job, naming the key."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -23,10 +24,12 @@ from projectcopy import copy_project, results_of, run_snakemake
 PASSWD = "root:x:0:0"
 INCLUDE = "{{< include ../../../../../../../../../../etc/passwd >}}"
 
-TITLE = f"Trial <script>alert('title')</script> {INCLUDE} #set text(red) $x$ \\input{{/etc/passwd}}: --- report"
+TITLE = (
+    f"Trial <script>alert('title')</script> {INCLUDE} #set text(red) $x$ \\input{{/etc/passwd}}: --- report"
+)
 SECTION = f"Objectives {INCLUDE} <img src=x onerror=alert(1)>"
 CAPTION = f"Consort diagram {INCLUDE} </style><script>alert(2)</script> [x](javascript:alert(3)) $y$"
-BOX = f"Assessed {INCLUDE} #read(\"/etc/passwd\") $z$"
+BOX = f'Assessed {INCLUDE} #read("/etc/passwd") $z$'
 TABLE_TITLE = f"Baseline <script>alert(4)</script> {INCLUDE} \\input{{/etc/passwd}} #pagebreak()"
 FOOTNOTE = f"Areas {INCLUDE} <b onmouseover=alert(5)>x</b> `code`"
 
@@ -46,15 +49,20 @@ def _edit(config: Path) -> None:
 
     sub("\nreport:\n  title: ", f"\nreport:\n  title: {json.dumps(TITLE)}\n  former_title: ")
     sub("    - title: Objectives\n", f"    - title: {json.dumps(SECTION)}\n")
-    sub("    caption: Consort diagram. The diagram shows the flow of participants through the study\n",
-        f"    caption: {json.dumps(CAPTION)}\n")
+    sub(
+        "    caption: Consort diagram. The diagram shows the flow of participants through the study\n",
+        f"    caption: {json.dumps(CAPTION)}\n",
+    )
     sub("label: Assessed for eligibility, count: screened}", f"label: {json.dumps(BOX)}, count: screened}}")
-    sub('    title: "Baseline sample characteristics (n={N})"', f"    title: {json.dumps(_template(TABLE_TITLE))}")
-    sub("      - text: Participants could report more than one area; percentages are of all participants.",
-        f"      - text: {json.dumps(_template(FOOTNOTE))}")
+    sub(
+        '    title: "Baseline sample characteristics (n={N})"',
+        f"    title: {json.dumps(_template(TABLE_TITLE))}",
+    )
+    sub(
+        "      - text: Participants could report more than one area; percentages are of all participants.",
+        f"      - text: {json.dumps(_template(FOOTNOTE))}",
+    )
     config.write_text(text.replace("  former_title: ", "  # former title: "), encoding="utf-8")
-
-
 
 
 def _pdf_text(path: Path) -> str:
@@ -98,9 +106,14 @@ def test_study_file_text_is_shown_as_text_in_the_main_report(tmp_path):
     # Markdown the study author writes may not include files: refused before any job, by key
     config = proj / "config" / "config.yaml"
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("        - text: |\n            This report re-derives",
-                                   f"        - text: |\n            {INCLUDE}\n\n            This report re-derives", 1),
-                      encoding="utf-8")
+    config.write_text(
+        text.replace(
+            "        - text: |\n            This report re-derives",
+            f"        - text: |\n            {INCLUDE}\n\n            This report re-derives",
+            1,
+        ),
+        encoding="utf-8",
+    )
     res = run_snakemake(proj)
     out = res.stdout + res.stderr
     assert res.returncode != 0

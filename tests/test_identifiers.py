@@ -10,6 +10,7 @@ SVG and Markdown, the PDF's text and metadata (PyMuPDF), PNG text chunks, the va
 Parquet tables, CSV, JSON and logs; and no identifier value may appear in any, printed
 whole (a date of birth in any day-precision form).
 """
+
 from __future__ import annotations
 
 import base64
@@ -77,37 +78,48 @@ def readable(path: Path) -> str:
         return pd.read_parquet(path).to_csv(index=False)
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        return ""                       # a binary file of another kind (a font): no text to read
+        return ""  # a binary file of another kind (a font): no text to read
     text = data.decode("utf-8", "replace")
     if suffix in (".html", ".svg", ".md", ".qmd", ".xml"):
         pngs = [_png_chunks(base64.b64decode(m.group(1))) for m in _PNG.finditer(text)]
         return readable_markup(text) + "\n" + "\n".join(pngs)
-    if suffix == ".typ":                # a table's Typst: its text without the escapes
+    if suffix == ".typ":  # a table's Typst: its text without the escapes
         return re.sub(r"\\(.)", r"\1", text.replace("\u200b", ""))
     return text
 
 
 def outputs(results: Path) -> dict[str, str]:
-    return {p.relative_to(results).as_posix(): " ".join(readable(p).split())
-            for p in sorted(results.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(results).as_posix(): " ".join(readable(p).split())
+        for p in sorted(results.rglob("*"))
+        if p.is_file()
+    }
 
 
 def found(texts: dict[str, str], values: dict[str, str]) -> list[str]:
     """Once per output and value: where an identifier value is printed whole."""
     plain = sorted((v for v in values if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)), key=len, reverse=True)
-    pattern = re.compile(r"(?<![A-Za-z0-9@.])(" + "|".join(re.escape(" ".join(v.split())) for v in plain)
-                         + r")(?![A-Za-z0-9])", re.IGNORECASE)
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9@.])("
+        + "|".join(re.escape(" ".join(v.split())) for v in plain)
+        + r")(?![A-Za-z0-9])",
+        re.IGNORECASE,
+    )
     lower = {" ".join(v.split()).lower(): v for v in plain}
     days = {v for v in values if v not in lower}
     hits: dict[tuple[str, str], str] = {}
     for name, text in texts.items():
         for m in pattern.finditer(text):
             v = lower[m.group(1).lower()]
-            hits.setdefault((name, v), f"{name}: {v!r} ({values[v]}) …{text[max(0, m.start() - 40):m.end() + 40]}…")
+            hits.setdefault(
+                (name, v), f"{name}: {v!r} ({values[v]}) …{text[max(0, m.start() - 40) : m.end() + 40]}…"
+            )
         for iso, m in printed_days(text):
             if iso in days:
-                hits.setdefault((name, iso), f"{name}: {iso!r} ({values[iso]}) "
-                                             f"…{text[max(0, m.start() - 40):m.end() + 40]}…")
+                hits.setdefault(
+                    (name, iso),
+                    f"{name}: {iso!r} ({values[iso]}) …{text[max(0, m.start() - 40) : m.end() + 40]}…",
+                )
     return [hits[k] for k in sorted(hits)]
 
 
@@ -128,15 +140,22 @@ def test_the_scan_finds_an_identifier_wherever_it_hides(tmp_path):
     import pymupdf
     from PIL import Image, PngImagePlugin
 
-    values = {"Ann Example": "con_name", "ann@example.org": "con_email", "QQ6 4BA": "con_postcode",
-              "1957-07-23": "con_dob", "01632 960981": "con_phone"}
+    values = {
+        "Ann Example": "con_name",
+        "ann@example.org": "con_email",
+        "QQ6 4BA": "con_postcode",
+        "1957-07-23": "con_dob",
+        "01632 960981": "con_phone",
+    }
     svg = base64.b64encode(b'<svg xmlns="http://www.w3.org/2000/svg"><text>qq6 4ba</text></svg>').decode()
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "call 01632 960981")
     png = io.BytesIO()
     Image.new("RGB", (2, 2)).save(png, format="PNG", pnginfo=info)
-    (tmp_path / "a.html").write_text(f'<p>born 23 July 1957</p><img src="data:image/svg+xml;base64,{svg}">'
-                                     f'<img src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">')
+    (tmp_path / "a.html").write_text(
+        f'<p>born 23 July 1957</p><img src="data:image/svg+xml;base64,{svg}">'
+        f'<img src="data:image/png;base64,{base64.b64encode(png.getvalue()).decode()}">'
+    )
     doc = pymupdf.open()
     doc.new_page().insert_text((72, 72), "Contact: Ann  Example")
     doc.save(tmp_path / "b.pdf")
@@ -144,8 +163,12 @@ def test_the_scan_finds_an_identifier_wherever_it_hides(tmp_path):
     (tmp_path / "d.csv").write_text("not leaks: xann@example.org, Ann Examples, 2017-07-23\n")
     hits = found(outputs(tmp_path), values)
     assert [h.split(" (")[0] for h in hits] == [
-        "a.html: '01632 960981'", "a.html: '1957-07-23'", "a.html: 'QQ6 4BA'",
-        "b.pdf: 'Ann Example'", "c.parquet: 'ann@example.org'"]
+        "a.html: '01632 960981'",
+        "a.html: '1957-07-23'",
+        "a.html: 'QQ6 4BA'",
+        "b.pdf: 'Ann Example'",
+        "c.parquet: 'ann@example.org'",
+    ]
 
 
 def test_no_identifier_reaches_any_output_of_the_paper_study(built_project):
@@ -160,7 +183,7 @@ def built_trial(tmp_path_factory) -> Path:
     return proj
 
 
-@pytest.mark.slow      # builds the full trial from its shipped export
+@pytest.mark.slow  # builds the full trial from its shipped export
 def test_no_identifier_reaches_any_output_of_the_full_trial(built_trial):
     values = identifier_values(built_trial / "data" / "full-trial")
     assert {"con_name", "con_email", "con_phone", "con_postcode", "con_dob"} <= set(values.values())

@@ -5,6 +5,7 @@ the raw files as they are and leaves nothing built (issue 12).
 Also here: the same checks without Snakemake (``load_study`` and ``check_inputs``), and
 the runs that must succeed after such a failure once the cause is gone.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,11 +28,23 @@ from test_corpus import apply, assert_nothing_built
 
 CORPUS = Path(__file__).with_name("corpus")
 CASES = yaml.safe_load((CORPUS / "integrity.yaml").read_text(encoding="utf-8"))["cases"]
-CATEGORIES = {"stale report rerun", "validate after a failure", "target after a failure",
-              "content change with an old modification time", "missing input",
-              "not a regular file", "oversize file", "unknown key", "misspelt method",
-              "out-of-range value", "wrong type", "duplicate key",
-              "declaration error", "path outside the study", "not a REDCap download"}
+CATEGORIES = {
+    "stale report rerun",
+    "validate after a failure",
+    "target after a failure",
+    "content change with an old modification time",
+    "missing input",
+    "not a regular file",
+    "oversize file",
+    "unknown key",
+    "misspelt method",
+    "out-of-range value",
+    "wrong type",
+    "duplicate key",
+    "declaration error",
+    "path outside the study",
+    "not a REDCap download",
+}
 REPRESENTATIVE = {}
 for _c in CASES:
     REPRESENTATIVE.setdefault(_c["category"], _c["id"])
@@ -45,14 +58,17 @@ def change_raw(mutation: dict, raw: Path) -> None:
         shutil.rmtree(raw)
     elif op in ("make_fifo", "make_dir", "symlink_dir", "broken_link", "link_outside"):
         path.unlink()
-        {"make_fifo": os.mkfifo, "make_dir": os.mkdir,
-         "symlink_dir": lambda p: os.symlink(raw.parent, p),
-         "broken_link": lambda p: os.symlink(raw / "nowhere.csv", p),
-         "link_outside": lambda p: os.symlink(mutation.get("target", "/etc/passwd"), p)}[op](path)
+        {
+            "make_fifo": os.mkfifo,
+            "make_dir": os.mkdir,
+            "symlink_dir": lambda p: os.symlink(raw.parent, p),
+            "broken_link": lambda p: os.symlink(raw / "nowhere.csv", p),
+            "link_outside": lambda p: os.symlink(mutation.get("target", "/etc/passwd"), p),
+        }[op](path)
     else:
         before = path.stat()
         apply(mutation, raw)
-        if mutation.get("keep_mtime"):           # cp -p, touch -d: the old date on new content
+        if mutation.get("keep_mtime"):  # cp -p, touch -d: the old date on new content
             os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
 
 
@@ -77,8 +93,11 @@ def raw_state(raw: Path) -> dict[str, str]:
     out = {}
     for p in sorted(raw.iterdir()):
         st = p.lstat()
-        out[p.name] = (hashlib.sha256(p.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode)
-                       else stat.filemode(st.st_mode))
+        out[p.name] = (
+            hashlib.sha256(p.read_bytes()).hexdigest()
+            if stat.S_ISREG(st.st_mode)
+            else stat.filemode(st.st_mode)
+        )
     return out
 
 
@@ -106,8 +125,11 @@ def test_case_in_process(case, tmp_path, monkeypatch):
     monkeypatch.chdir(proj)
     try:
         config = load_study("config/config.yaml")
-        found = check_inputs(study_inputs(config), config["validation"]["max_file_mb"] * 1e6,
-                             roots=input_roots(config, ["config/config.yaml"]))
+        found = check_inputs(
+            study_inputs(config),
+            config["validation"]["max_file_mb"] * 1e6,
+            roots=input_roots(config, ["config/config.yaml"]),
+        )
         if config.get("tables") or config.get("figures"):
             check_declarations(config, ["config/config.yaml"])
     except ConfigError as error:
@@ -123,12 +145,12 @@ def test_case_in_process(case, tmp_path, monkeypatch):
 def test_case_through_snakemake(case, built_project, tmp_path):
     proj = tmp_path / "proj"
     shutil.copytree(built_project, proj, symlinks=True)
-    assert (results_of(proj) / "report" / "feasibility.html").exists()      # an earlier report
+    assert (results_of(proj) / "report" / "feasibility.html").exists()  # an earlier report
     prepare(case, proj)
     raw = proj / "data" / "raw"
     before = raw_state(raw)
     for i, run in enumerate(case["runs"]):
-        res = run_snakemake(proj, *run["args"], timeout=120)    # a FIFO must not make it wait
+        res = run_snakemake(proj, *run["args"], timeout=120)  # a FIFO must not make it wait
         out = res.stdout + res.stderr
         where = f"run {i + 1} (snakemake {' '.join(run['args'])})"
         if run.get("exit", "nonzero") == "nonzero":
@@ -141,8 +163,11 @@ def test_case_through_snakemake(case, built_project, tmp_path):
             assert message not in out, f"{where}: {message!r} should not be said:\n{out[-3000:]}"
         assert raw_state(raw) == before, f"{where} changed the raw files"
         for fragment in run.get("absent_from_results", []):
-            holding = [str(p.relative_to(proj)) for p in (proj / "results").rglob("*")
-                       if p.is_file() and fragment in p.read_text(encoding="utf-8", errors="replace")]
+            holding = [
+                str(p.relative_to(proj))
+                for p in (proj / "results").rglob("*")
+                if p.is_file() and fragment in p.read_text(encoding="utf-8", errors="replace")
+            ]
             assert not holding, f"{where}: {fragment!r} is in {holding}"
         assert_nothing_built(proj, out)
         assert "Traceback" not in out, f"{where}:\n{out[-3000:]}"
@@ -157,17 +182,24 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
     shutil.copytree(built_project, proj, symlinks=True)
     path = proj / "data" / "raw" / "records.csv"
     original, st = path.read_bytes(), path.stat()
-    change_raw({"op": "set_value", "record": "PP04", "event": "month6", "field": "hads_5",
-                "value": "7"}, path.parent)
+    change_raw(
+        {"op": "set_value", "record": "PP04", "event": "month6", "field": "hads_5", "value": "7"}, path.parent
+    )
     assert run_snakemake(proj).returncode != 0
     assert run_snakemake(proj, "validate").returncode != 0
     path.write_bytes(original)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
-    for rel in ("tables/table3.csv", "tables/table5.csv", "reproduction/comparison.csv",
-                "validation/passed.json", "validation/report.md", "validation/report.json",
-                "report/feasibility-quality.html"):
+    for rel in (
+        "tables/table3.csv",
+        "tables/table5.csv",
+        "reproduction/comparison.csv",
+        "validation/passed.json",
+        "validation/report.md",
+        "validation/report.json",
+        "report/feasibility-quality.html",
+    ):
         assert (results_of(proj) / rel).read_bytes() == (results_of(built_project) / rel).read_bytes(), rel
     assert not (results_of(proj) / "validation" / "failures.csv").exists()
 
@@ -175,13 +207,17 @@ def test_a_fixed_export_builds_again_after_failures(built_project, tmp_path):
 # ------------------------------------------------------- the verdict and the data (issue 20.3)
 # In process, as the validate job and the later steps call the package: validation of the
 # shipped downloads, once per module, copied for each test.
-from feasibility import pipeline as steps                    # noqa: E402
+from feasibility import pipeline as steps  # noqa: E402
 from feasibility.pipeline import NotValidated, ValidationFailed, ValidationPaths  # noqa: E402
 
 
 ROOT = Path(__file__).resolve().parents[1]
-DOWNLOADS = {"records": "records.csv", "dictionary": "data_dictionary.csv",
-             "instrument_designations": "instrument_designations.csv", "events": "events.csv"}
+DOWNLOADS = {
+    "records": "records.csv",
+    "dictionary": "data_dictionary.csv",
+    "instrument_designations": "instrument_designations.csv",
+    "events": "events.csv",
+}
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +230,9 @@ def validated_once(tmp_path_factory) -> Path:
     os.chdir(root)
     try:
         files, settings = _study()
-        steps.validate(files, settings, steps.fingerprint(files), "results/validated",
-                       "results/validation/passed.json")
+        steps.validate(
+            files, settings, steps.fingerprint(files), "results/validated", "results/validation/passed.json"
+        )
     finally:
         os.chdir(here)
     return root
@@ -228,7 +265,7 @@ def test_the_success_record_names_every_validated_table_with_its_sha256(validate
     assert sorted(passed["validated"]) == tables and "codebook.json" in tables
     for name, digest in passed["validated"].items():
         assert digest == hashlib.sha256((root / "results" / "validated" / name).read_bytes()).hexdigest()
-    steps.require_passed(*args)                       # as written: accepted
+    steps.require_passed(*args)  # as written: accepted
 
 
 def test_every_later_step_refuses_files_that_are_not_those_that_passed(validated):
@@ -237,8 +274,17 @@ def test_every_later_step_refuses_files_that_are_not_those_that_passed(validated
     # a download changed under its old modification time (cp -p, touch -d)
     records = raw / "records.csv"
     original, st = records.read_bytes(), records.stat()
-    change_raw({"op": "set_value", "record": "PP04", "event": "month6", "field": "hads_5", "value": "7",
-                "keep_mtime": True}, raw)
+    change_raw(
+        {
+            "op": "set_value",
+            "record": "PP04",
+            "event": "month6",
+            "field": "hads_5",
+            "value": "7",
+            "keep_mtime": True,
+        },
+        raw,
+    )
     assert records.stat().st_mtime_ns == st.st_mtime_ns
     assert "records.csv is not the file that passed validation" in _refused(args)
     records.write_bytes(original)
@@ -268,8 +314,17 @@ def test_a_failed_validation_leaves_nothing_a_later_step_accepts(validated, tmp_
     results = root / "results"
     backup = tmp_path / "backup"
     shutil.copytree(results, backup)
-    change_raw({"op": "set_value", "record": "PP04", "event": "month6", "field": "hads_5", "value": "7",
-                "keep_mtime": True}, root / "data" / "raw")
+    change_raw(
+        {
+            "op": "set_value",
+            "record": "PP04",
+            "event": "month6",
+            "field": "hads_5",
+            "value": "7",
+            "keep_mtime": True,
+        },
+        root / "data" / "raw",
+    )
     where = ValidationPaths("results/validation")
     # the check writes its record and the tables (the data-quality report describes failed
     # data too); the success record is refused them (issue 25.2)
@@ -280,7 +335,7 @@ def test_a_failed_validation_leaves_nothing_a_later_step_accepts(validated, tmp_
     assert not (results / "validation" / "passed.json").exists()
     assert json.loads((results / "validation" / "report.json").read_text())["outcome"] == "failed"
     shutil.rmtree(results)
-    shutil.copytree(backup, results)                  # the old verdict and tables, restored
+    shutil.copytree(backup, results)  # the old verdict and tables, restored
     assert "records.csv is not the file that passed validation" in _refused(args)
     assert steps.validation_state(files, settings, where)["outcome"] == "unknown"
     # before any job: the restored record, the tables and the report of other data go
@@ -296,14 +351,20 @@ def test_the_report_says_did_not_finish_until_validation_ends(validated):
     root, files, settings, args = validated
     where = ValidationPaths("results/validation")
     assert "**Passed**" in Path(where.md).read_text()
-    with pytest.raises(ValueError):                   # a crash inside validation (not a failure of the data)
-        steps.validate(files, {**settings, "max_cell_chars": "many"}, steps.fingerprint(files), args[2],
-                       args[3], where=where)
+    with pytest.raises(ValueError):  # a crash inside validation (not a failure of the data)
+        steps.validate(
+            files,
+            {**settings, "max_cell_chars": "many"},
+            steps.fingerprint(files),
+            args[2],
+            args[3],
+            where=where,
+        )
     assert "**Did not finish**" in Path(where.md).read_text()
     report = json.loads(Path(where.json).read_text())
     assert report["outcome"] == "did not finish"
     assert {e["path"]: e["sha256"] for e in report["inputs"]} == steps.fingerprint(files)
-    assert not Path(args[3]).exists()                 # no success record stands
+    assert not Path(args[3]).exists()  # no success record stands
     assert steps.validation_state(files, settings, where)["outcome"] == "unknown"
 
 
@@ -327,8 +388,10 @@ def test_a_file_that_is_not_a_redcap_download_is_refused_without_quoting_it(vali
         assert not [line for line in lines if line in text or line.split(":")[0] + ":x:" in text], out
     # and the other metadata downloads, each by its own shape
     failures = shape_failures({"events": str(fake), "instrument_designations": str(fake)})
-    assert [f.rule.split(",")[0] for f in failures] == ["not REDCap's instrument designations",
-                                                        "not REDCap's events export"]
+    assert [f.rule.split(",")[0] for f in failures] == [
+        "not REDCap's instrument designations",
+        "not REDCap's events export",
+    ]
     assert shape_failures(_study()[0]) == []
 
 
@@ -343,14 +406,19 @@ def test_inputs_outside_the_study_folder_and_the_project_are_refused_unless_allo
     (project / "link.csv").symlink_to(elsewhere / "records.csv")
     monkeypatch.chdir(project)
     roots = input_roots({"redcap": {}}, [str(study / "study.yaml")])
-    inputs = {"records export (redcap.records)": (str(project / "records.csv"), "file"),
-              "data dictionary (redcap.dictionary)": (str(study / "records.csv"), "file"),
-              "events file (redcap.events)": (str(elsewhere / "records.csv"), "file"),
-              "instrument designations (redcap.instrument_designations)": ("link.csv", "file"),
-              "Quarto executable (report.quarto_executable)": (str(elsewhere / "records.csv"), "program")}
+    inputs = {
+        "records export (redcap.records)": (str(project / "records.csv"), "file"),
+        "data dictionary (redcap.dictionary)": (str(study / "records.csv"), "file"),
+        "events file (redcap.events)": (str(elsewhere / "records.csv"), "file"),
+        "instrument designations (redcap.instrument_designations)": ("link.csv", "file"),
+        "Quarto executable (report.quarto_executable)": (str(elsewhere / "records.csv"), "program"),
+    }
     found = check_inputs(inputs, roots=roots)
     assert [f.split(": ")[0] for f in found] == [str(elsewhere / "records.csv"), "link.csv"]
-    assert all("is outside the study file's folder and the project folder" in f
-               and "redcap.allow_paths_outside: true" in f for f in found)
+    assert all(
+        "is outside the study file's folder and the project folder" in f
+        and "redcap.allow_paths_outside: true" in f
+        for f in found
+    )
     assert input_roots({"redcap": {"allow_paths_outside": True}}, [str(study / "study.yaml")]) is None
     assert check_inputs(inputs, roots=None) == []

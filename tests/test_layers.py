@@ -1,5 +1,6 @@
 """Layers run one way (issue 22.3): the package's imports, read statically, never run from a
 lower layer to a higher one, and never in a cycle. The layers are docs/design.md's table."""
+
 from __future__ import annotations
 
 import re
@@ -45,11 +46,19 @@ def test_every_module_is_on_a_layer():
 def test_no_import_runs_from_a_lower_layer_to_a_higher_one():
     table = layers()
     graph = import_graph()
-    upward = sorted((m, n) for m, imported in graph.items() if m != PACKAGE for n in imported
-                    if n != PACKAGE and layer_of(n, table) > layer_of(m, table))
+    upward = sorted(
+        (m, n)
+        for m, imported in graph.items()
+        if m != PACKAGE
+        for n in imported
+        if n != PACKAGE and layer_of(n, table) > layer_of(m, table)
+    )
     assert set(upward) >= KNOWN, f"known exceptions no longer found (delete them): {KNOWN - set(upward)}"
-    wrong = [f"{m} (layer {layer_of(m, table)}) imports {n} (layer {layer_of(n, table)})"
-             for m, n in upward if (m, n) not in KNOWN]
+    wrong = [
+        f"{m} (layer {layer_of(m, table)}) imports {n} (layer {layer_of(n, table)})"
+        for m, n in upward
+        if (m, n) not in KNOWN
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -86,7 +95,9 @@ def cycles(graph: dict[str, frozenset[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycle():
-    graph = {m: frozenset(n for n in imported if (m, n) not in KNOWN) for m, imported in import_graph().items()}
+    graph = {
+        m: frozenset(n for n in imported if (m, n) not in KNOWN) for m, imported in import_graph().items()
+    }
     assert cycles(graph) == []
 
 
@@ -111,7 +122,8 @@ def test_the_graph_reads_every_form_of_import(tmp_path):
     (pkg / "sub" / "m.py").write_text(
         "import feasibility.a\nfrom ..b import X\nfrom .. import c\n"
         "def f():\n    from feasibility.d import X\n"
-        "KINDS = {'e': 'feasibility.e'}\n")
+        "KINDS = {'e': 'feasibility.e'}\n"
+    )
     assert import_graph(pkg)["feasibility.sub.m"] == {f"feasibility.{n}" for n in "abcde"}
 
 
@@ -147,8 +159,11 @@ def test_every_library_the_package_imports_is_a_declared_dependency():
     local = {p.stem for p in (ROOT / "tests").rglob("*.py")}
 
     def missing(modules: set[str], declared: set[str]) -> list[str]:
-        return sorted(m for m in modules if m not in local
-                      and not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared)
+        return sorted(
+            m
+            for m in modules
+            if m not in local and not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared
+        )
 
     assert missing(_imported(ROOT / "workflow" / "feasibility"), runtime) == []
     assert missing(_imported(ROOT / "tests"), test) == []

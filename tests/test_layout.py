@@ -10,6 +10,7 @@ The checks are functions of a PDF file, so that they can be run on any report:
 
 prints every problem found (and exits 1 when there is one).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,8 @@ pymupdf = pytest.importorskip("pymupdf")
 
 ROOT = Path(__file__).resolve().parents[1]
 MIN_TEXT_PT = 7.0
-SUPERSCRIPT = 1                   # PyMuPDF span flag: the span is raised (a superscript)
-OVERPRINT = 0.3                   # share of the smaller glyph's box that another covers
+SUPERSCRIPT = 1  # PyMuPDF span flag: the span is raised (a superscript)
+OVERPRINT = 0.3  # share of the smaller glyph's box that another covers
 PT_PER_IN = 72
 
 LABEL = re.compile(r"(?:Table|Figure) [A-D]?\d+")
@@ -41,23 +42,23 @@ LABEL = re.compile(r"(?:Table|Figure) [A-D]?\d+")
 @dataclass(frozen=True)
 class Glyph:
     char: str
-    x: float            # centre of its box
+    x: float  # centre of its box
     y: float
     size: float
-    span: int           # the span it belongs to (one run of text in one font and size)
+    span: int  # the span it belongs to (one run of text in one font and size)
     bbox: tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
 class Span:
-    page: int           # 1-based
+    page: int  # 1-based
     text: str
     size: float
     flags: int
     font: str
     bbox: tuple[float, float, float, float]
     origin: tuple[float, float]
-    line: int           # the line it belongs to
+    line: int  # the line it belongs to
 
     @property
     def bold(self) -> bool:
@@ -71,13 +72,31 @@ def read_page(page) -> tuple[list[Span], list[Glyph]]:
             line_no += 1
             for s in line["spans"]:
                 text = "".join(c["c"] for c in s["chars"])
-                spans.append(Span(page.number + 1, text, s["size"], s["flags"], s["font"],
-                                  tuple(s["bbox"]), tuple(s["origin"]), line_no))
+                spans.append(
+                    Span(
+                        page.number + 1,
+                        text,
+                        s["size"],
+                        s["flags"],
+                        s["font"],
+                        tuple(s["bbox"]),
+                        tuple(s["origin"]),
+                        line_no,
+                    )
+                )
                 for c in s["chars"]:
                     if c["c"].strip() and c["c"] not in "\u200b":
                         x0, y0, x1, y1 = c["bbox"]
-                        glyphs.append(Glyph(c["c"], (x0 + x1) / 2, (y0 + y1) / 2, s["size"],
-                                            len(spans) - 1, (x0, y0, x1, y1)))
+                        glyphs.append(
+                            Glyph(
+                                c["c"],
+                                (x0 + x1) / 2,
+                                (y0 + y1) / 2,
+                                s["size"],
+                                len(spans) - 1,
+                                (x0, y0, x1, y1),
+                            )
+                        )
     return spans, glyphs
 
 
@@ -85,8 +104,13 @@ def is_superscript(span: Span, spans: list[Span]) -> bool:
     """Flagged as raised, or set on a baseline above a larger neighbour's in its line."""
     if span.flags & SUPERSCRIPT:
         return True
-    return any(o.line == span.line and o is not span and o.size > span.size
-               and o.origin[1] - span.origin[1] > 0.2 * span.size for o in spans)
+    return any(
+        o.line == span.line
+        and o is not span
+        and o.size > span.size
+        and o.origin[1] - span.origin[1] > 0.2 * span.size
+        for o in spans
+    )
 
 
 # ----------------------------------------------------------------------------- checks
@@ -118,9 +142,11 @@ def overprinted(page) -> list[str]:
                     if _covered(g.bbox, h.bbox) > OVERPRINT:
                         key = (g.span, h.span)
                         if key not in found:
-                            found[key] = (f"page {page.number + 1}: {spans[g.span].text.strip()[:40]!r} "
-                                          f"over {spans[h.span].text.strip()[:40]!r} at "
-                                          f"({g.x:.0f}, {g.y:.0f}) pt")
+                            found[key] = (
+                                f"page {page.number + 1}: {spans[g.span].text.strip()[:40]!r} "
+                                f"over {spans[h.span].text.strip()[:40]!r} at "
+                                f"({g.x:.0f}, {g.y:.0f}) pt"
+                            )
     return list(found.values())
 
 
@@ -136,8 +162,12 @@ def _segments(page) -> list[tuple[float, float, float, float]]:
                 segments.append((x0, y0, x1, y1))
             elif item[0] == "re":
                 r = item[1]
-                segments += [(r.x0, r.y0, r.x1, r.y0), (r.x0, r.y1, r.x1, r.y1),
-                             (r.x0, r.y0, r.x0, r.y1), (r.x1, r.y0, r.x1, r.y1)]
+                segments += [
+                    (r.x0, r.y0, r.x1, r.y0),
+                    (r.x0, r.y1, r.x1, r.y1),
+                    (r.x0, r.y0, r.x0, r.y1),
+                    (r.x1, r.y0, r.x1, r.y1),
+                ]
     return [s for s in segments if abs(s[0] - s[2]) < 0.01 or abs(s[1] - s[3]) < 0.01]
 
 
@@ -151,13 +181,15 @@ def struck_through(page) -> list[str]:
             # the glyph's core: a quarter in from each side of its box
             cx0, cx1 = gx0 + (gx1 - gx0) / 4, gx1 - (gx1 - gx0) / 4
             cy0, cy1 = gy0 + (gy1 - gy0) / 4, gy1 - (gy1 - gy0) / 4
-            if abs(x0 - x1) < 0.01:      # vertical
+            if abs(x0 - x1) < 0.01:  # vertical
                 hit = cx0 < x0 < cx1 and min(y0, y1) < cy1 and max(y0, y1) > cy0
-            else:                        # horizontal
+            else:  # horizontal
                 hit = cy0 < y0 < cy1 and min(x0, x1) < cx1 and max(x0, x1) > cx0
             if hit and g.span not in problems:
-                problems[g.span] = (f"page {page.number + 1}: a line through {g.char!r} of "
-                                    f"{spans[g.span].text.strip()[:50]!r}")
+                problems[g.span] = (
+                    f"page {page.number + 1}: a line through {g.char!r} of "
+                    f"{spans[g.span].text.strip()[:50]!r}"
+                )
     return list(problems.values())
 
 
@@ -169,21 +201,28 @@ def off_page(page) -> list[str]:
     for g in glyphs:
         x0, y0, x1, y1 = g.bbox
         if x0 < -0.5 or y0 < -0.5 or x1 > width + 0.5 or y1 > height + 0.5:
-            problems.append(f"page {page.number + 1}: {g.char!r} at ({x0:.0f}, {y0:.0f}) pt "
-                            f"is off the {width:.0f} x {height:.0f} pt page")
+            problems.append(
+                f"page {page.number + 1}: {g.char!r} at ({x0:.0f}, {y0:.0f}) pt "
+                f"is off the {width:.0f} x {height:.0f} pt page"
+            )
     for kind, rect in page.get_bboxlog():
         x0, y0, x1, y1 = rect
         if x0 < -0.5 or y0 < -0.5 or x1 > width + 0.5 or y1 > height + 0.5:
-            problems.append(f"page {page.number + 1}: a {kind} at ({x0:.0f}, {y0:.0f}, {x1:.0f}, "
-                            f"{y1:.0f}) pt reaches off the page")
+            problems.append(
+                f"page {page.number + 1}: a {kind} at ({x0:.0f}, {y0:.0f}, {x1:.0f}, "
+                f"{y1:.0f}) pt reaches off the page"
+            )
     return problems
 
 
 def small_text(page, minimum: float = MIN_TEXT_PT) -> list[str]:
     """Text under ``minimum`` points that is not a superscript."""
     spans, _ = read_page(page)
-    return [f"page {page.number + 1}: {s.size:.2f} pt {s.text.strip()[:50]!r}" for s in spans
-            if s.text.strip() and s.size < minimum - 0.01 and not is_superscript(s, spans)]
+    return [
+        f"page {page.number + 1}: {s.size:.2f} pt {s.text.strip()[:50]!r}"
+        for s in spans
+        if s.text.strip() and s.size < minimum - 0.01 and not is_superscript(s, spans)
+    ]
 
 
 def page_lines(doc) -> list[list[str]]:
@@ -273,37 +312,50 @@ def typst_pdf(tmp_path: Path, body: str) -> Path:
     import typst
 
     path = tmp_path / "probe.pdf"
-    path.write_bytes(typst.compile(("#set page(width: 300pt, height: 200pt, margin: 20pt)\n"
-                                    + body).encode()))
+    path.write_bytes(
+        typst.compile(("#set page(width: 300pt, height: 200pt, margin: 20pt)\n" + body).encode())
+    )
     return path
 
 
 def test_the_checks_see_overprinted_text(tmp_path):
-    pdf = typst_pdf(tmp_path, "#place(top + left)[Overprinted text here]"
-                              "#place(top + left, dx: 2pt)[Another line on it]\nClean line below.")
+    pdf = typst_pdf(
+        tmp_path,
+        "#place(top + left)[Overprinted text here]"
+        "#place(top + left, dx: 2pt)[Another line on it]\nClean line below.",
+    )
     with pymupdf.open(pdf) as doc:
         assert overprinted(doc[0])
-    clean = typst_pdf(tmp_path, "A paragraph of ordinary text that wraps onto a second line "
-                                "and then a third line, as body text does.\n\n#table(columns: 2, "
-                                "[a], [b], [c], [d])")
+    clean = typst_pdf(
+        tmp_path,
+        "A paragraph of ordinary text that wraps onto a second line "
+        "and then a third line, as body text does.\n\n#table(columns: 2, "
+        "[a], [b], [c], [d])",
+    )
     with pymupdf.open(clean) as doc:
         assert overprinted(doc[0]) == []
 
 
 def test_the_checks_see_small_text_but_not_superscripts(tmp_path):
-    pdf = typst_pdf(tmp_path, "#text(size: 6pt)[tiny words] and n (%)#super(typographic: false)[1] "
-                              "and n (%)#super[2]")
+    pdf = typst_pdf(
+        tmp_path, "#text(size: 6pt)[tiny words] and n (%)#super(typographic: false)[1] and n (%)#super[2]"
+    )
     with pymupdf.open(pdf) as doc:
         problems = small_text(doc[0])
     assert len(problems) == 1 and "tiny words" in problems[0]
 
 
 def test_the_checks_see_text_overrunning_its_box(tmp_path):
-    pdf = typst_pdf(tmp_path, "#box(width: 40pt, stroke: 0.5pt, inset: 2pt)[#box(width: 90pt)[overrunning words]]")
+    pdf = typst_pdf(
+        tmp_path, "#box(width: 40pt, stroke: 0.5pt, inset: 2pt)[#box(width: 90pt)[overrunning words]]"
+    )
     with pymupdf.open(pdf) as doc:
         assert struck_through(doc[0])
-    fits = typst_pdf(tmp_path, "#box(stroke: 0.5pt, inset: 2pt)[words inside]\n\n"
-                               "#table(columns: 2, stroke: 0.5pt, [a cell], [another])")
+    fits = typst_pdf(
+        tmp_path,
+        "#box(stroke: 0.5pt, inset: 2pt)[words inside]\n\n"
+        "#table(columns: 2, stroke: 0.5pt, [a cell], [another])",
+    )
     with pymupdf.open(fits) as doc:
         assert struck_through(doc[0]) == []
 
@@ -372,20 +424,23 @@ def _pages_with(doc, needle: str) -> list[int]:
     return [i for i, lines in enumerate(page_lines(doc)) if any(needle in line for line in lines)]
 
 
-@pytest.mark.parametrize("caption, header", [("Table A1", ["Where in the paper", "Paper", "Reproduced",
-                                                           "Status", "Reason"]),
-                                             ("Table B2", ["Where in the paper", "Check", "Verdict"])])
+@pytest.mark.parametrize(
+    "caption, header",
+    [
+        ("Table A1", ["Where in the paper", "Paper", "Reproduced", "Status", "Reason"]),
+        ("Table B2", ["Where in the paper", "Check", "Verdict"]),
+    ],
+)
 def test_long_tables_break_across_pages_with_their_header_repeated(report_pdf, caption, header):
     with pymupdf.open(report_pdf) as doc:
         pages = page_lines(doc)
         start = _pages_with(doc, caption)[0]
         # the table runs on while its header row opens the following pages
         follow = start + 1
-        while follow < len(pages) and pages[follow][:len(header)] == header:
+        while follow < len(pages) and pages[follow][: len(header)] == header:
             follow += 1
         assert follow - start >= 2, f"{caption} does not continue on a second page"
-        header_row = [i for i in range(start, follow)
-                      if all(label in pages[i] for label in header)]
+        header_row = [i for i in range(start, follow) if all(label in pages[i] for label in header)]
         assert header_row == list(range(start, follow))
 
 
@@ -416,11 +471,13 @@ def test_table4_stub_is_left_aligned_under_bold_row_groups(report_pdf):
     with pymupdf.open(report_pdf) as doc:
         _, spans = _table_spans(doc, "Work-related outcomes relating to the placement")
     group = next(s for s in spans if s.text.strip() == "Satisfaction with placement, n (%)")
-    rows = [next(s for s in spans if s.text.strip() == label)
-            for label in ("Very satisfied", "Satisfied", "Neither satisfied nor dissatisfied")]
+    rows = [
+        next(s for s in spans if s.text.strip() == label)
+        for label in ("Very satisfied", "Satisfied", "Neither satisfied nor dissatisfied")
+    ]
     assert group.bold and not any(r.bold for r in rows)
-    assert max(r.bbox[0] for r in rows) - min(r.bbox[0] for r in rows) < 0.5      # one left edge
-    assert rows[0].bbox[0] > group.bbox[0] + 4                                     # indented
+    assert max(r.bbox[0] for r in rows) - min(r.bbox[0] for r in rows) < 0.5  # one left edge
+    assert rows[0].bbox[0] > group.bbox[0] + 4  # indented
 
 
 def test_figures_print_at_the_size_they_are_drawn(report_pdf, results):

@@ -1,4 +1,5 @@
 """The whole workflow on a copy of the project: outputs, reproduction, lint."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,15 +14,24 @@ def test_lint_is_clean():
 
 def test_build_makes_report_tables_and_figures(built_project):
     r = results_of(built_project)
-    for f in ("report/feasibility.html", "report/feasibility.pdf", "figures/consort.svg",
-              "figures/timeline.png", "tables/table2.html", "tables/table5.csv",
-              "validation/report.md", "analysis/records.parquet", "analysis/timepoints.parquet",
-              "values/values.json"):
+    for f in (
+        "report/feasibility.html",
+        "report/feasibility.pdf",
+        "figures/consort.svg",
+        "figures/timeline.png",
+        "tables/table2.html",
+        "tables/table5.csv",
+        "validation/report.md",
+        "analysis/records.parquet",
+        "analysis/timepoints.parquet",
+        "values/values.json",
+    ):
         assert (r / f).stat().st_size > 0, f
     html = (r / "report" / "feasibility.html").read_text()
     for table in ("table2", "table3", "table4", "table5"):
         assert f'id="{table}"' in html
     import re
+
     # attributes and CSS that would fetch something (XML namespace URIs fetch nothing)
     assert not re.findall(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//|url\(\s*["\']?(?:https?:)?//', html)
     assert "@import" not in html
@@ -35,8 +45,7 @@ def test_flow_and_table2_categories_reproduce_the_paper(built_project):
 
 
 def test_every_published_value_matches_or_is_explained(built_project):
-    cmp = pd.read_csv(results_of(built_project) / "reproduction" / "comparison.csv",
-                      keep_default_na=False)
+    cmp = pd.read_csv(results_of(built_project) / "reproduction" / "comparison.csv", keep_default_na=False)
     assert "mismatch" not in set(cmp["status"]), cmp[cmp["status"] == "mismatch"].to_string()
     flagged = cmp[cmp["status"] == "published value inconsistent"]
     assert (flagged["audit_finding"].str.len() > 0).all()
@@ -50,8 +59,9 @@ def test_every_table_and_figure_is_in_the_pdf(built_project):
     from pypdf import PdfReader
 
     r = results_of(built_project)
-    text = " ".join(" ".join(page.extract_text().split())
-                    for page in PdfReader(r / "report" / "feasibility.pdf").pages)
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(r / "report" / "feasibility.pdf").pages
+    )
     for table in ("table2", "table3", "table4", "table5", "feasibility_metrics"):
         fragment = (r / "tables" / f"{table}.html").read_text()
         title = re.search(r'class="gt_heading gt_title[^"]*"[^>]*>(.*?)</td>', fragment, re.S)[1]
@@ -62,10 +72,13 @@ def test_every_table_and_figure_is_in_the_pdf(built_project):
     import xml.etree.ElementTree as ET
 
     build = r / "report" / "build" / "_generated"
-    for include, figure in (("figure_consort.md", "consort"), ("figure_timeline.md", "timeline"),
-                            ("figure_completeness.md", "completeness")):
+    for include, figure in (
+        ("figure_consort.md", "consort"),
+        ("figure_timeline.md", "timeline"),
+        ("figure_completeness.md", "completeness"),
+    ):
         caption = re.search(r"!\[(.*?)\]\(", (build / include).read_text())[1].replace("**", "")
-        caption = re.sub(r"\\(.)", r"\1", caption)       # Markdown's backslash escapes (feasibility.escape)
+        caption = re.sub(r"\\(.)", r"\1", caption)  # Markdown's backslash escapes (feasibility.escape)
         # Typst hyphenates long captions ("repro- duced"): join the halves before comparing
         assert caption in re.sub(r"(\w)- (\w)", r"\1\2", text), include
         svg = ET.parse(r / "figures" / f"{figure}.svg").getroot()

@@ -10,6 +10,7 @@
   whatever mix of valid and missing answers it gets; an answer outside the
   coding stops scoring instead of being scored.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,11 +40,15 @@ from test_corpus import validate_folder
 RAW = ROOT / "data" / "raw"
 # the paper's missing-item rules as its study file declares them, in the shape the
 # instrument modules take them
-SCORING = {"missing_items": missing_item_rules(
-               yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["instruments"]),
-           "wrfq_max_not_applicable_fraction": 0.2}
-FAST = settings(max_examples=20, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SCORING = {
+    "missing_items": missing_item_rules(
+        yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["instruments"]
+    ),
+    "wrfq_max_not_applicable_fraction": 0.2,
+}
+FAST = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 # each example validates the whole project (~0.5 s): few examples per form, each form its own test
 VALIDATING = settings(FAST, max_examples=8)
 
@@ -51,17 +56,22 @@ VALIDATING = settings(FAST, max_examples=8)
 # health questionnaire (codes, a slider), work preparation (branching logic), the repeating
 # status changes (free text) and the 6-week work questionnaire. Fields the study's rules
 # read to decide what else must be there stay as shipped (and every date: the rules order them).
-GENERATED = {"demographics": ("baseline", ""), "health_questionnaire": ("baseline", ""),
-             "work_preparation": ("intervention", ""), "status_change": ("intervention", "status_change"),
-             "work_questionnaire": ("week6", "")}
+GENERATED = {
+    "demographics": ("baseline", ""),
+    "health_questionnaire": ("baseline", ""),
+    "work_preparation": ("intervention", ""),
+    "status_change": ("intervention", "status_change"),
+    "work_questionnaire": ("week6", ""),
+}
 FIXED = {"wp_attended", "sc_type", "sc_reason", "sc_further_data"}
 CONTROL = {chr(c) for c in [*range(0, 9), 11, 12, *range(14, 32), 127]}
 
 
 @cache
 def project():
-    proj, failures = load_project(dictionary=RAW / "data_dictionary.csv",
-                                  instrument_designations=RAW / "instrument_designations.csv")
+    proj, failures = load_project(
+        dictionary=RAW / "data_dictionary.csv", instrument_designations=RAW / "instrument_designations.csv"
+    )
     assert proj is not None, failures
     return proj
 
@@ -71,7 +81,7 @@ def shipped() -> tuple[list[str], list[list[str]]]:
     return rh.read_csv(RAW / "records.csv")
 
 
-Changes = dict[tuple[int, str], str]     # (row of the shipped export, column) -> new value
+Changes = dict[tuple[int, str], str]  # (row of the shipped export, column) -> new value
 
 
 def validate_rows(changes: Changes):
@@ -95,15 +105,16 @@ def _decimals(f) -> int:
 
 def _number(f) -> st.SearchStrategy[str]:
     places = _decimals(f)
-    scale = 10 ** places
+    scale = 10**places
     lo, hi = (f.minimum if f.minimum is not None else 0), (f.maximum if f.maximum is not None else 1000)
     return st.integers(int(lo * scale), int(hi * scale)).map(lambda v: f"{v / scale:.{places}f}")
 
 
 def _free_text() -> st.SearchStrategy[str]:
     # any printable text, commas, quotes, line breaks and non-ASCII included
-    return st.text(st.characters(blacklist_characters=CONTROL, blacklist_categories=("Cs",)),
-                   max_size=60).filter(lambda t: t == t.strip())
+    return st.text(
+        st.characters(blacklist_characters=CONTROL, blacklist_categories=("Cs",)), max_size=60
+    ).filter(lambda t: t == t.strip())
 
 
 def field_value(f, required: bool) -> st.SearchStrategy[str]:
@@ -136,8 +147,11 @@ def form_cells(draw, form: str, row: dict[str, str]) -> dict[str, str]:
             if not shown(f, {**row, **cells}):
                 cells.update({c: "0" for c in f.export_columns})
                 continue
-            ticks = draw(st.lists(st.sampled_from("01"), min_size=len(f.export_columns),
-                                  max_size=len(f.export_columns)))
+            ticks = draw(
+                st.lists(
+                    st.sampled_from("01"), min_size=len(f.export_columns), max_size=len(f.export_columns)
+                )
+            )
             if f.required and complete and "1" not in ticks:
                 ticks[0] = "1"
             cells.update(zip(f.export_columns, ticks))
@@ -159,14 +173,22 @@ def valid_rows(draw, form: str) -> tuple[Changes, list[int]]:
     event, instrument = GENERATED[form]
     ev, ins = header.index("redcap_event_name"), header.index("redcap_repeat_instrument")
     status = header.index(f"{form}_complete")
-    candidates = [i for i, r in enumerate(body) if r[ev] == rh.EVENTS[event] and r[ins] == instrument
-                  and r[status] != ""]
+    candidates = [
+        i
+        for i, r in enumerate(body)
+        if r[ev] == rh.EVENTS[event] and r[ins] == instrument and r[status] != ""
+    ]
     chosen = draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=6, unique=True))
     changes: Changes = {}
     for i in chosen:
         row = dict(zip(header, body[i]))
-        changes.update({(i, column): value for column, value in draw(form_cells(form, row)).items()
-                        if value != row[column]})
+        changes.update(
+            {
+                (i, column): value
+                for column, value in draw(form_cells(form, row)).items()
+                if value != row[column]
+            }
+        )
     return changes, chosen
 
 
@@ -185,17 +207,27 @@ def test_a_form_that_obeys_the_dictionary_validates(form):
         changes, _ = generated
         result = validate_rows(changes)
         assert result.ok and result.failures == [], "\n".join(f.message() for f in result.failures[:10])
+
     check()
 
 
 # --------------------------------------------------------------------------- (b) one broken cell
 def _impossible_date() -> st.SearchStrategy[str]:
-    bad_day = st.builds(lambda y, m, extra: f"{y}-{m:02d}-{_last_day(y, m) + extra:02d}",
-                        st.integers(2000, 2030), st.integers(1, 12), st.integers(1, 3))
-    bad_month = st.builds(lambda y, m, d: f"{y}-{m:02d}-{d:02d}",
-                          st.integers(2000, 2030), st.integers(13, 99), st.integers(1, 28))
-    other = st.sampled_from(["31/01/2018", "2018.01.31", "yesterday", "2018-01-01T09:00",
-                             "20180131", "0000-00-00"])
+    bad_day = st.builds(
+        lambda y, m, extra: f"{y}-{m:02d}-{_last_day(y, m) + extra:02d}",
+        st.integers(2000, 2030),
+        st.integers(1, 12),
+        st.integers(1, 3),
+    )
+    bad_month = st.builds(
+        lambda y, m, d: f"{y}-{m:02d}-{d:02d}",
+        st.integers(2000, 2030),
+        st.integers(13, 99),
+        st.integers(1, 28),
+    )
+    other = st.sampled_from(
+        ["31/01/2018", "2018.01.31", "yesterday", "2018-01-01T09:00", "20180131", "0000-00-00"]
+    )
     return st.one_of(bad_day, bad_month, other)
 
 
@@ -205,7 +237,8 @@ def _last_day(year: int, month: int) -> int:
 
 def _not_a_number() -> st.SearchStrategy[str]:
     return st.text(st.sampled_from("abcxyzNAQ?!/ "), min_size=1, max_size=8).filter(
-        lambda s: s.strip() != "" and s.strip().lower() not in ("nan", "inf", "infinity"))
+        lambda s: s.strip() != "" and s.strip().lower() not in ("nan", "inf", "infinity")
+    )
 
 
 def breakages(f, column: str, complete: bool) -> list[st.SearchStrategy[str]]:
@@ -218,8 +251,12 @@ def breakages(f, column: str, complete: bool) -> list[st.SearchStrategy[str]]:
         out.append(st.integers(-3, 30).map(str).filter(lambda v: v not in codes))
     elif f.minimum is not None and f.kind in ("integer", "number"):
         places = _decimals(f)
-        out.append(st.one_of(st.integers(1, 10_000).map(lambda d: f"{f.maximum + d:.{places}f}"),
-                             st.integers(1, 10_000).map(lambda d: f"{f.minimum - d:.{places}f}")))
+        out.append(
+            st.one_of(
+                st.integers(1, 10_000).map(lambda d: f"{f.maximum + d:.{places}f}"),
+                st.integers(1, 10_000).map(lambda d: f"{f.minimum - d:.{places}f}"),
+            )
+        )
     if f.kind in ("integer", "number") or f.codes:
         out.append(_not_a_number())
     if f.kind == "number" and _decimals(f):
@@ -238,8 +275,13 @@ def broken_rows(draw, form: str):
     header, body = shipped()
     i = draw(st.sampled_from(chosen))
     complete = body[i][header.index(f"{form}_complete")] == "2"
-    candidates = [(f, column) for f in project().form_fields(form) if f.name not in FIXED
-                  for column in f.export_columns if breakages(f, column, complete)]
+    candidates = [
+        (f, column)
+        for f in project().form_fields(form)
+        if f.name not in FIXED
+        for column in f.export_columns
+        if breakages(f, column, complete)
+    ]
     f, column = draw(st.sampled_from(candidates))
     value = draw(st.one_of(breakages(f, column, complete)))
     assume(value != changes.get((i, column), body[i][header.index(column)]))
@@ -258,6 +300,7 @@ def test_one_broken_cell_is_reported_at_that_cell(form):
         elsewhere = [f for f in errors if f.record != record or f.field not in fields]
         assert not elsewhere, "\n".join(f.message() for f in elsewhere[:10])
         assert all(f.file == "records.csv" for f in errors)
+
     check()
 
 
@@ -277,23 +320,35 @@ def _items(columns: list[str], extra: dict[str, tuple] | None = None):
     row = st.fixed_dictionaries({c: answers(c) for c in columns})
     return st.lists(row, min_size=1, max_size=12).map(
         lambda rows: pd.DataFrame(rows, columns=columns).assign(
-            record_id=[f"PP{i:02d}" for i in range(len(rows))]))
+            record_id=[f"PP{i:02d}" for i in range(len(rows))]
+        )
+    )
 
 
 # (scorer, its item columns, documented range of each score) from each module's docstring
 SCORERS = {
-    "hads": (hads.score_hads, [c for cols in hads.SUBSCALES.values() for c in cols],
-             {"hads_anxiety": (0, 21), "hads_depression": (0, 21)}),
+    "hads": (
+        hads.score_hads,
+        [c for cols in hads.SUBSCALES.values() for c in cols],
+        {"hads_anxiety": (0, 21), "hads_depression": (0, 21)},
+    ),
     "wemwbs": (wemwbs.score_wemwbs, wemwbs.SUBSCALES["wemwbs"], {"wemwbs": (14, 70)}),
-    "promis": (promis.score_promis, [c for cols in promis.SUBSCALES.values() for c in cols],
-               {"promis_fatigue": (8, 40), "promis_pain_interference": (8, 40)}),
+    "promis": (
+        promis.score_promis,
+        [c for cols in promis.SUBSCALES.values() for c in cols],
+        {"promis_fatigue": (8, 40), "promis_pain_interference": (8, 40)},
+    ),
     "wrfq": (wrfq.score_wrfq, wrfq.ITEMS, {"wrfq": (0, 100)}),
-    "paw": (paw.score_paw, [c for cols in paw.SUBSCALES.values() for c in cols],
-            {"paw_job_satisfaction": (7, 35), "paw_social_support": (4, 20),
-             "paw_mental_stress": (4, 20)}),
-    "rtw_self_efficacy": (rtw_self_efficacy.score_rtw_self_efficacy,
-                          rtw_self_efficacy.SUBSCALES["rtw_self_efficacy"],
-                          {"rtw_self_efficacy": (2, 10)}),
+    "paw": (
+        paw.score_paw,
+        [c for cols in paw.SUBSCALES.values() for c in cols],
+        {"paw_job_satisfaction": (7, 35), "paw_social_support": (4, 20), "paw_mental_stress": (4, 20)},
+    ),
+    "rtw_self_efficacy": (
+        rtw_self_efficacy.score_rtw_self_efficacy,
+        rtw_self_efficacy.SUBSCALES["rtw_self_efficacy"],
+        {"rtw_self_efficacy": (2, 10)},
+    ),
 }
 
 
@@ -316,8 +371,9 @@ def test_scorer_stays_in_its_documented_range(name):
         _within(scored.scores, ranges)
         # a score is missing only when an item it needs is missing
         complete = items[columns].notna().all(axis=1)
-        if name != "wrfq":       # all 27 WRFQ items may be 'does not apply': no score
+        if name != "wrfq":  # all 27 WRFQ items may be 'does not apply': no score
             assert scored.scores[complete].notna().all().all()
+
     check()
 
 
@@ -337,11 +393,18 @@ def test_eq5d_index_stays_in_the_value_set_range(value_set):
     def check(items):
         items[eq5d.LEVEL_COLUMNS] = items[eq5d.LEVEL_COLUMNS].clip(upper=method.levels)
         scores = eq5d.score_eq5d(items, method, coding=crf.fields_by_name()).scores
-        _within(scores, {"eq5d_index": (EQ5D_FLOOR[value_set], 1), "eq5d_vas": (0, 100),
-                         **{c: (1, method.levels) for c in eq5d.LEVEL_COLUMNS}})
+        _within(
+            scores,
+            {
+                "eq5d_index": (EQ5D_FLOOR[value_set], 1),
+                "eq5d_vas": (0, 100),
+                **{c: (1, method.levels) for c in eq5d.LEVEL_COLUMNS},
+            },
+        )
         complete = items[eq5d.LEVEL_COLUMNS].notna().all(axis=1)
         assert scores["eq5d_index"].notna().eq(complete).all()
         assert scores["eq5d_state"].notna().eq(complete).all()
+
     check()
 
 
@@ -355,12 +418,17 @@ def test_scorer_refuses_an_answer_outside_the_coding(name):
     def check(items, data):
         col = data.draw(st.sampled_from(columns))
         fld = fields[col]
-        allowed = ({float(c) for c, _ in fld.choices} if fld.choices
-                   else set(np.arange(fld.vmin, fld.vmax + 1, dtype=float)))
-        bad = data.draw(st.sampled_from([-1.0, 0.5, 6.0, 10.5, 11.0, 21.0, 99.0]).filter(
-            lambda v: v not in allowed))
+        allowed = (
+            {float(c) for c, _ in fld.choices}
+            if fld.choices
+            else set(np.arange(fld.vmin, fld.vmax + 1, dtype=float))
+        )
+        bad = data.draw(
+            st.sampled_from([-1.0, 0.5, 6.0, 10.5, 11.0, 21.0, 99.0]).filter(lambda v: v not in allowed)
+        )
         row = data.draw(st.integers(0, len(items) - 1))
         items.loc[row, col] = bad
         with pytest.raises(ValueError, match=re.escape(f"{col} = ")):
             scorer(items, scoring=SCORING, coding=fields)
+
     check()

@@ -2,6 +2,7 @@
 (tests/redcap_server.py), never a mock of the client: snapshots and their provenance,
 the study resolved to the latest pull, batches checked complete, retries of transient
 failures, REDCap's own refusals, the token kept secret, no snapshot when nothing changed."""
+
 from __future__ import annotations
 
 import csv
@@ -87,25 +88,46 @@ def test_a_pull_is_a_complete_snapshot_with_its_provenance(study, server, tmp_pa
     meta = _rows(folder / "metadata.csv")
     shipped = _rows(ROOT / "data" / "full-trial" / "data_dictionary.csv")
     assert meta[0][0] == "field_name" and meta[1:] == shipped[1:]
-    assert _rows(folder / "instrument_designations.csv") == _rows(ROOT / "data" / "full-trial" / "instrument_designations.csv")
+    assert _rows(folder / "instrument_designations.csv") == _rows(
+        ROOT / "data" / "full-trial" / "instrument_designations.csv"
+    )
     assert _rows(folder / "events.csv") == _rows(ROOT / "data" / "full-trial" / "events.csv")
     assert (folder / "project.xml").read_text() == (ROOT / "data" / "full-trial" / "project.xml").read_text()
-    assert ["event_name", "form_name", "custom_form_label"] == _rows(folder / "repeating_instruments_events.csv")[0]
+    assert ["event_name", "form_name", "custom_form_label"] == _rows(
+        folder / "repeating_instruments_events.csv"
+    )[0]
     info = json.loads((folder / "project.json").read_text())
     assert info["missing_data_codes"].startswith("UNK, Unknown")
     prov = json.loads((folder / "provenance.json").read_text())
-    on_disk = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.name != "provenance.json"}
+    on_disk = {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.name != "provenance.json"
+    }
     assert prov["files"] == on_disk
     assert prov["server"]["host"] == server.url.split("/")[2]
-    assert prov["project"]["project_id"] == 101 and prov["project"]["project_title"].startswith("Supported work")
+    assert prov["project"]["project_id"] == 101 and prov["project"]["project_title"].startswith(
+        "Supported work"
+    )
     assert prov["redcap_version"] == "14.5.10" and prov["synthetic"] is False and prov["pull"] == folder.name
     ids = list(dict.fromkeys(r[0] for r in _rows(ROOT / "data" / "full-trial" / "records.csv")[1:]))
     assert prov["records"] == len(ids) and prov["rows"] == len(_rows(folder / "records.csv")) - 1
     assert prov["fields"] == len(meta) - 1
     calls = {c["content"] for c in prov["api_calls"]}
-    assert {"version", "project", "metadata", "record", "formEventMapping", "event", "arm", "repeatingFormsEvents",
-            "project_xml", "instrument", "exportFieldNames"} <= calls
-    assert _leftovers(folder.parent) == [folder.name]            # no temporary folder left
+    assert {
+        "version",
+        "project",
+        "metadata",
+        "record",
+        "formEventMapping",
+        "event",
+        "arm",
+        "repeatingFormsEvents",
+        "project_xml",
+        "instrument",
+        "exportFieldNames",
+    } <= calls
+    assert _leftovers(folder.parent) == [folder.name]  # no temporary folder left
     # the study now builds from the pull
     config = load_study(study)
     assert config["redcap"]["records"] == os.path.join(_folder(study), folder.name, "records.csv")
@@ -121,7 +143,7 @@ def test_records_come_in_batches_checked_complete_with_a_progress_line(study, se
     n = json.loads((result.folder / "provenance.json").read_text())["records"]
     assert len(batches) == -(-n // 64) and max(r["records"] for r in batches) == 64
     id_calls = [r for r in server.log if r["content"] == "record" and not r["records"]]
-    assert len(id_calls) == 1 and id_calls[0]["fields"] == 1       # the record-id field only
+    assert len(id_calls) == 1 and id_calls[0]["fields"] == 1  # the record-id field only
     err = capsys.readouterr().err
     assert f"records {n:,}/{n:,} (100%" in err
 
@@ -138,11 +160,15 @@ def test_transient_failures_are_retried_and_counted(study, server, capsys):
     data = yaml.safe_load(study.read_text())
     data["redcap"]["api"].update(batch_size=100, timeout_seconds=0.5)
     study.write_text(yaml.safe_dump(data))
-    server.faults.fail_500 = 2                      # the first two requests answer 500
-    server.faults.drop_batch, server.faults.drop_times = 2, 1   # the second batch's connection drops
+    server.faults.fail_500 = 2  # the first two requests answer 500
+    server.faults.drop_batch, server.faults.drop_times = 2, 1  # the second batch's connection drops
     result = _pull(study)
     err = capsys.readouterr().err
-    assert "HTTP 500" in err and "retrying" in err and ("ChunkedEncodingError" in err or "ConnectionError" in err)
+    assert (
+        "HTTP 500" in err
+        and "retrying" in err
+        and ("ChunkedEncodingError" in err or "ConnectionError" in err)
+    )
     prov = json.loads((result.folder / "provenance.json").read_text())
     assert sum(c["retries"] for c in prov["api_calls"]) == 3
     assert _rows(result.folder / "records.csv") == _rows(ROOT / "data" / "full-trial" / "records.csv")
@@ -154,7 +180,7 @@ def test_transient_failures_are_retried_and_counted(study, server, capsys):
 
 def test_what_a_killed_pull_left_is_removed_by_the_next(study, server):
     folder = _folder(study)
-    abandoned = folder / ".incomplete-20200101T000000Z-4194303"       # no such process
+    abandoned = folder / ".incomplete-20200101T000000Z-4194303"  # no such process
     (abandoned).mkdir(parents=True)
     (abandoned / "records.csv").write_text("record_id\n1\n")
     result = _pull(study)
@@ -209,7 +235,7 @@ def test_an_unchanged_project_adds_no_snapshot_and_a_change_does(study, server):
     again = _pull(study)
     assert again.folder is None and "has not changed since the pull " + first.name in again.message
     assert complete_pulls(first.parent) == [first.name]
-    assert any(r["dateRangeBegin"] for r in server.log)            # asked REDCap what changed since
+    assert any(r["dateRangeBegin"] for r in server.log)  # asked REDCap what changed since
     server.project.change("11-5", "scr_source", "2")
     second = _pull(study).folder
     assert second is not None and complete_pulls(first.parent) == [first.name, second.name]
@@ -221,7 +247,9 @@ def test_an_unchanged_project_adds_no_snapshot_and_a_change_does(study, server):
     assert load_study(study)["redcap"]["records"].endswith(os.path.join(first.name, "records.csv"))
     data["redcap"]["pull"] = "20000101T000000Z"
     study.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"redcap.pull is '20000101T000000Z', but .* holds no complete pull"):
+    with pytest.raises(
+        ConfigError, match=r"redcap.pull is '20000101T000000Z', but .* holds no complete pull"
+    ):
         load_study(study)
 
 
@@ -253,8 +281,11 @@ def test_the_token_file_must_be_readable_by_its_owner_only(study, tmp_path, monk
     study.write_text(yaml.safe_dump(data))
     monkeypatch.delenv(ENV)
     os.chmod(secret, 0o644)
-    with pytest.raises(PullError, match=re.escape(f"token file {secret.name}") + r".*readable or writable by its "
-                       r"group or by others \(mode -rw-r--r--\).*chmod 600"):
+    with pytest.raises(
+        PullError,
+        match=re.escape(f"token file {secret.name}") + r".*readable or writable by its "
+        r"group or by others \(mode -rw-r--r--\).*chmod 600",
+    ):
         _pull(study)
     os.chmod(secret, 0o600)
     assert _pull(study).folder is not None
@@ -309,7 +340,9 @@ def test_the_paper_study_is_pulled_too(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["config/studies/full-trial.yaml", "config/config.yaml"], ids=["trial", "paper"])
+@pytest.mark.parametrize(
+    "source", ["config/studies/full-trial.yaml", "config/config.yaml"], ids=["trial", "paper"]
+)
 def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
     """The whole path for each shipped study: `snakemake pull` from the stand-in, then the
     build (validation, the reports) from the pull, which the validation report and the
@@ -325,22 +358,37 @@ def test_pull_validate_and_report_from_the_stand_in(source, tmp_path):
     api_study = study_path.with_name("pulled.yaml")
     with Server(Project(ROOT / source)) as srv:
         data = yaml.safe_load(study_path.read_text(encoding="utf-8"))
-        data["redcap"] = {**{k: v for k, v in data["redcap"].items() if k in ("missing_data_codes", "repeating")},
-                          "api": {"url": srv.url, "token_env": ENV, "batch_size": 50}}
+        data["redcap"] = {
+            **{k: v for k, v in data["redcap"].items() if k in ("missing_data_codes", "repeating")},
+            "api": {"url": srv.url, "token_env": ENV, "batch_size": 50},
+        }
         api_study.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         env = {**os.environ, ENV: TOKEN}
         run = lambda *args, timeout=300: subprocess.run(  # noqa: E731
-            [str(Path(sys.executable).with_name("snakemake")), *args, "--configfile", str(api_study.relative_to(project))],
-            cwd=project, capture_output=True, text=True, timeout=timeout, env=env)
+            [
+                str(Path(sys.executable).with_name("snakemake")),
+                *args,
+                "--configfile",
+                str(api_study.relative_to(project)),
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
         before = run("--dry-run")
-        assert before.returncode != 0 and "holds no complete pull yet: run `snakemake pull`" in before.stdout + before.stderr
+        assert (
+            before.returncode != 0
+            and "holds no complete pull yet: run `snakemake pull`" in before.stdout + before.stderr
+        )
         first = run("pull")
         assert first.returncode == 0, first.stderr[-3000:]
         pulls = complete_pulls(project / _folder(api_study))
         assert len(pulls) == 1
         build = run(timeout=900)
         assert build.returncode == 0, build.stderr[-3000:]
-        sid = data["study"]["id"]                    # the copied study file's: its results/<id>/
+        sid = data["study"]["id"]  # the copied study file's: its results/<id>/
         results = results_of(project, sid)
         report_md = (results / "validation" / "report.md").read_text()
         assert f"pull {pulls[0]}" in report_md and "Data pulled from REDCap 14.5.10 at 127.0.0.1" in report_md
@@ -363,15 +411,21 @@ def test_the_api_section_is_checked_before_any_request(study):
     data = yaml.safe_load(study.read_text())
     data["redcap"]["api"]["url"] = "https://redcap.example.org/redcap"
     study.write_text(yaml.safe_dump(data))
-    with pytest.raises(ConfigError, match=r"redcap\.api\.url is 'https://redcap.example.org/redcap'.*ending in /api/"):
+    with pytest.raises(
+        ConfigError, match=r"redcap\.api\.url is 'https://redcap.example.org/redcap'.*ending in /api/"
+    ):
         load_study(study, pulling=True)
 
 
 def test_feasibility_pull_help():
     import subprocess
 
-    res = subprocess.run([str(Path(sys.executable).with_name("feasibility")), "pull", "--help"],
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [str(Path(sys.executable).with_name("feasibility")), "pull", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0 and "--force" in res.stdout and "redcap.api" in res.stdout
 
 
@@ -383,5 +437,7 @@ def test_the_projects_missing_data_codes_apply_unless_the_study_file_gives_them(
     assert load_study(study)["redcap"]["missing_data_codes"] == "NA, Not applicable"
     del data["redcap"]["missing_data_codes"]
     study.write_text(yaml.safe_dump(data))
-    assert load_study(study)["redcap"]["missing_data_codes"] == \
-        json.loads((folder / "project.json").read_text())["missing_data_codes"]
+    assert (
+        load_study(study)["redcap"]["missing_data_codes"]
+        == json.loads((folder / "project.json").read_text())["missing_data_codes"]
+    )

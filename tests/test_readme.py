@@ -1,6 +1,7 @@
 """Every command the README shows works as written in a fresh shell after its set-up
 command (the virtual environment not activated, not on PATH), and the `feasibility`
 console script does what it says (issue 12.7)."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,12 @@ VENV_BIN = Path(sys.executable).parent
 def readme_commands() -> list[str]:
     """Commands in indented code blocks, and inline commands that start with .venv/bin/."""
     block = [ln.strip() for ln in re.findall(r"(?m)^(?: {4}|\t)(\S.*)$", README)]
-    block = [ln for ln in block if re.match(r"(\.venv/|python3? |pip |snakemake|feasibility|pytest)", ln)
-             and not ln.split()[0].endswith(":")]                 # a YAML example, not a command
+    block = [
+        ln
+        for ln in block
+        if re.match(r"(\.venv/|python3? |pip |snakemake|feasibility|pytest)", ln)
+        and not ln.split()[0].endswith(":")
+    ]  # a YAML example, not a command
     inline = re.findall(r"`(\.venv/bin/[^`]+)`", README)
     return list(dict.fromkeys(block + inline))
 
@@ -32,8 +37,9 @@ def readme_commands() -> list[str]:
 def fresh_shell_env() -> dict[str, str]:
     """The environment of a new shell: no virtual environment on PATH or activated."""
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if Path(p).resolve() != VENV_BIN.resolve())
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if Path(p).resolve() != VENV_BIN.resolve()
+    )
     return env
 
 
@@ -53,8 +59,13 @@ def test_every_command_uses_the_virtual_environment_explicitly():
 
 @pytest.mark.parametrize("sub", ["", "validate", "build", "synth"])
 def test_feasibility_help(sub):
-    res = subprocess.run([str(VENV_BIN / "feasibility"), *([sub] if sub else []), "--help"],
-                         capture_output=True, text=True, env=fresh_shell_env(), timeout=60)
+    res = subprocess.run(
+        [str(VENV_BIN / "feasibility"), *([sub] if sub else []), "--help"],
+        capture_output=True,
+        text=True,
+        env=fresh_shell_env(),
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert "usage: feasibility" in res.stdout
     if sub in ("validate", "build"):
@@ -64,8 +75,14 @@ def test_feasibility_help(sub):
 
 
 def test_feasibility_outside_a_project_says_so(tmp_path):
-    res = subprocess.run([str(VENV_BIN / "feasibility"), "validate"], cwd=tmp_path,
-                         capture_output=True, text=True, env=fresh_shell_env(), timeout=60)
+    res = subprocess.run(
+        [str(VENV_BIN / "feasibility"), "validate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=fresh_shell_env(),
+        timeout=60,
+    )
     assert res.returncode == 2 and "no Snakefile in" in res.stderr
 
 
@@ -85,22 +102,24 @@ def test_readme_commands_run_as_written_in_a_fresh_shell(tmp_path):
     ran = 0
     for cmd in readme_commands():
         if cmd.startswith(("python3 -m venv", ".venv/bin/pip install")) or "profiles/slurm" in cmd:
-            continue        # the set-up (CI runs it from a clean clone); SLURM needs its plugin
+            continue  # the set-up (CI runs it from a clean clone); SLURM needs its plugin
         cmd = cmd.replace("path/to/study.yaml", str(study)).replace("DIR", str(tmp_path / "gen"))
-        if cmd.startswith((".venv/bin/snakemake", ".venv/bin/feasibility validate",
-                           ".venv/bin/feasibility build")):
+        if cmd.startswith(
+            (".venv/bin/snakemake", ".venv/bin/feasibility validate", ".venv/bin/feasibility build")
+        ):
             if "--unlock" in cmd:
                 continue
             cmd += " --dry-run"
         elif " -m pytest" in cmd:
             cmd += f" --collect-only -q --rootdir {ROOT} {ROOT / 'tests' / 'test_readme.py'}"
-        elif "benchmarks/" in cmd:                        # half an hour: their --help only
+        elif "benchmarks/" in cmd:  # half an hour: their --help only
             cmd = cmd.split(" [")[0].split(" --n")[0].replace("tests/", f"{ROOT}/tests/") + " --help"
-        res = subprocess.run(["bash", "-c", cmd], cwd=proj, capture_output=True, text=True,
-                             env=fresh_shell_env(), timeout=300)
+        res = subprocess.run(
+            ["bash", "-c", cmd], cwd=proj, capture_output=True, text=True, env=fresh_shell_env(), timeout=300
+        )
         assert res.returncode == 0, f"{cmd}:\n{(res.stdout + res.stderr)[-3000:]}"
         ran += 1
     assert ran >= 8
-    assert (tmp_path / "gen" / "records.csv").exists()               # the generator ran
-    assert (tmp_path / "gen" / "trial" / "records.csv").exists()     # the dummy-data generator ran
+    assert (tmp_path / "gen" / "records.csv").exists()  # the generator ran
+    assert (tmp_path / "gen" / "trial" / "records.csv").exists()  # the dummy-data generator ran
     assert shlex.split(SETUP)[0] == "python3"

@@ -3,6 +3,7 @@ with the regression snapshot of main (tests/regression/, README there): every ta
 every printed word of every table (each figure's words: tests/test_figures.py), the report's visible text,
 every named value and every row of the comparison with the paper. The snapshot changes only
 deliberately, in the commit that means to change an output, and its README lists why."""
+
 from __future__ import annotations
 
 import json
@@ -40,12 +41,16 @@ def close(want: str, have: str) -> bool:
 @pytest.mark.parametrize("table", TABLES)
 def test_every_table_cell_is_the_snapshots(built_project, table):
     want = pd.read_csv(SNAPSHOT / "tables" / f"{table}.csv", dtype=str, keep_default_na=False)
-    have = pd.read_csv(results_of(built_project) / "tables" / f"{table}.csv", dtype=str,
-                       keep_default_na=False)
+    have = pd.read_csv(
+        results_of(built_project) / "tables" / f"{table}.csv", dtype=str, keep_default_na=False
+    )
     assert list(have.columns) == CELL_COLUMNS and len(have) == len(want)
-    bad = [(i, c, want.at[i, c], have.at[i, c]) for i in range(len(want)) for c in CELL_COLUMNS
-           if not (close(want.at[i, c], have.at[i, c]) if c in NUMBERS
-                   else want.at[i, c] == have.at[i, c])]
+    bad = [
+        (i, c, want.at[i, c], have.at[i, c])
+        for i in range(len(want))
+        for c in CELL_COLUMNS
+        if not (close(want.at[i, c], have.at[i, c]) if c in NUMBERS else want.at[i, c] == have.at[i, c])
+    ]
     assert bad == []
 
 
@@ -60,10 +65,13 @@ def test_the_reports_text_is_the_snapshots(built_project):
     have = visible_text(html)
     want = (SNAPSHOT / "report.text").read_text(encoding="utf-8").splitlines()
     # the first block that differs, with its neighbours, says where
-    first = next((i for i, (w, h) in enumerate(zip(want, have)) if w != h),
-                 min(len(want), len(have)))
-    assert have == want, ("first difference at block", first, want[first - 2:first + 3],
-                          have[first - 2:first + 3])
+    first = next((i for i, (w, h) in enumerate(zip(want, have)) if w != h), min(len(want), len(have)))
+    assert have == want, (
+        "first difference at block",
+        first,
+        want[first - 2 : first + 3],
+        have[first - 2 : first + 3],
+    )
 
 
 def test_every_named_value_is_the_snapshots(built_project):
@@ -72,8 +80,9 @@ def test_every_named_value_is_the_snapshots(built_project):
     assert set(have) == set(want)
     for name, value in want.items():
         mine = have[name]
-        assert {k: v for k, v in mine.items() if k != "parts"} == \
-            {k: v for k, v in value.items() if k != "parts"}, name
+        assert {k: v for k, v in mine.items() if k != "parts"} == {
+            k: v for k, v in value.items() if k != "parts"
+        }, name
         assert set(mine["parts"]) == set(value["parts"]), name
         for part, v in value["parts"].items():
             assert close(str(v), str(mine["parts"][part])), (name, part, v, mine["parts"][part])

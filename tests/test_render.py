@@ -1,6 +1,7 @@
 """Rendering the report: include expansion, the pandoc + Typst back end on a real
 great-tables table and matplotlib SVG, and the Quarto back end against a stand-in
 `quarto` executable (tests/fixtures/render/quarto_standin.py)."""
+
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,15 @@ import pytest
 from great_tables import GT, loc
 from pypdf import PdfReader
 
-from feasibility.render import (BACKEND_ENV, RenderError, expand_includes, find_quarto, quarto_warnings,
-                                render_options, render_report)
+from feasibility.render import (
+    BACKEND_ENV,
+    RenderError,
+    expand_includes,
+    find_quarto,
+    quarto_warnings,
+    render_options,
+    render_report,
+)
 from feasibility.report_content import md_table, table_block
 from feasibility.tables.common import build_gt, cell, cells_frame, frame_gt, html_fragment
 from feasibility.tables.model import Table
@@ -42,13 +50,15 @@ def _clean_environment(monkeypatch):
 def outcome_table() -> GT:
     """A small table shaped like the paper's outcome tables: stub, row groups, a spanner,
     a footnote on a column label and a source note."""
-    df = pd.DataFrame({
-        "group": ["Symptoms", "Symptoms", "Work"],
-        "measure": ["Pain interference", "Fatigue", "Work self-efficacy"],
-        "n": [28, 28, 27],
-        "mean": [24.5, 22.0, 6.2],
-        "sd": [6.1, 7.3, 1.9],
-    })
+    df = pd.DataFrame(
+        {
+            "group": ["Symptoms", "Symptoms", "Work"],
+            "measure": ["Pain interference", "Fatigue", "Work self-efficacy"],
+            "n": [28, 28, 27],
+            "mean": [24.5, 22.0, 6.2],
+            "sd": [6.1, 7.3, 1.9],
+        }
+    )
     return (
         GT(df, id="t1", rowname_col="measure", groupname_col="group")
         .tab_header(title="Table 3. Outcome measures at baseline")
@@ -73,18 +83,30 @@ def write_flow_figure(path: Path) -> None:
 def report_table() -> Table:
     """A table as the report builds them (tables/common.build_gt): numbered caption, row
     groups, spanners over two columns each, a footnote mark, a source note."""
-    cells = cells_frame([
-        cell("t2", group, label, column, "mean_sd", decimals=1, estimate=mean, sd=sd, n=n)
-        for group, label, column, mean, sd, n in [
-            ("Symptoms", "Pain interference", "week6", 24.5, 6.1, 28),
-            ("Symptoms", "Pain interference", "month6", 22.0, 7.3, 25),
-            ("Work", "Work self-efficacy", "week6", 6.2, 1.9, 27),
-            ("Work", "Work self-efficacy", "month6", 6.6, 2.0, 26)]])
-    gt = build_gt(cells, table_id="t2", label="Table 7", title="Outcomes by follow-up",
-                  columns={"week6": "6 weeks", "month6": "6 months"}, value_label="Mean (SD)",
-                  n_label="n", stub_label="Measure")
-    return (gt.tab_footnote("Standard deviation of the scores.", locations=loc.stub(rows=[0]))
-              .tab_source_note("Source: fixture data, not study results."))
+    cells = cells_frame(
+        [
+            cell("t2", group, label, column, "mean_sd", decimals=1, estimate=mean, sd=sd, n=n)
+            for group, label, column, mean, sd, n in [
+                ("Symptoms", "Pain interference", "week6", 24.5, 6.1, 28),
+                ("Symptoms", "Pain interference", "month6", 22.0, 7.3, 25),
+                ("Work", "Work self-efficacy", "week6", 6.2, 1.9, 27),
+                ("Work", "Work self-efficacy", "month6", 6.6, 2.0, 26),
+            ]
+        ]
+    )
+    gt = build_gt(
+        cells,
+        table_id="t2",
+        label="Table 7",
+        title="Outcomes by follow-up",
+        columns={"week6": "6 weeks", "month6": "6 months"},
+        value_label="Mean (SD)",
+        n_label="n",
+        stub_label="Measure",
+    )
+    return gt.tab_footnote("Standard deviation of the scores.", locations=loc.stub(rows=[0])).tab_source_note(
+        "Source: fixture data, not study results."
+    )
 
 
 LONG_ROWS = 120
@@ -92,11 +114,13 @@ LONG_ROWS = 120
 
 def long_table() -> pd.DataFrame:
     """Longer than an A5 page: it must break across pages."""
-    return pd.DataFrame({"key": [f"fixture.section_{i % 7}.a_long_configuration_key_{i:03d}"
-                                 for i in range(LONG_ROWS)],
-                         "value": [f"{i / 7:.2f}" for i in range(LONG_ROWS)],
-                         "status": ["match" if i % 5 else "published value inconsistent"
-                                    for i in range(LONG_ROWS)]})
+    return pd.DataFrame(
+        {
+            "key": [f"fixture.section_{i % 7}.a_long_configuration_key_{i:03d}" for i in range(LONG_ROWS)],
+            "value": [f"{i / 7:.2f}" for i in range(LONG_ROWS)],
+            "status": ["match" if i % 5 else "published value inconsistent" for i in range(LONG_ROWS)],
+        }
+    )
 
 
 def make_project(root: Path) -> Path:
@@ -106,9 +130,11 @@ def make_project(root: Path) -> Path:
     (project / "_generated").mkdir()
     (project / "_generated" / "t1.md").write_text(f"```{{=html}}\n{html}\n```\n", encoding="utf-8")
     (project / "_generated" / "t2.md").write_text(
-        table_block(html_fragment(report_table()), model_to_typst(report_table())), encoding="utf-8")
+        table_block(html_fragment(report_table()), model_to_typst(report_table())), encoding="utf-8"
+    )
     (project / "_generated" / "long.md").write_text(
-        md_table(long_table(), label="Table A1", title="A long table"), encoding="utf-8")
+        md_table(long_table(), label="Table A1", title="A long table"), encoding="utf-8"
+    )
     write_flow_figure(project / "figures" / "flow.svg")
     return project
 
@@ -134,7 +160,9 @@ def test_pandoc_backend_writes_both_formats_where_asked(pandoc_renders, tmp_path
     assert set(first) == {"html", "pdf"}
     assert first["html"].name == "feasibility.html" and first["pdf"].name == "feasibility.pdf"
     assert first["pdf"].read_bytes().startswith(b"%PDF-")
-    assert not [p for p in first["html"].parent.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert not [
+        p for p in first["html"].parent.iterdir() if p.name.startswith(".")
+    ]  # no temporary files left
 
 
 def test_html_keeps_the_great_tables_table_and_inlines_the_figure(pandoc_renders):
@@ -144,7 +172,9 @@ def test_html_keeps_the_great_tables_table_and_inlines_the_figure(pandoc_renders
     assert "<title>Fixture feasibility report</title>" in html
     assert "max-width: 41.5em" in html  # the project's CSS is embedded
     # the figure is inside the page: an inline <svg> or a data: URI holding the SVG
-    svgs = [base64.b64decode(m).decode() for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    svgs = [
+        base64.b64decode(m).decode() for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
     svgs += re.findall(r"<svg.*?</svg>", html, flags=re.DOTALL)
     assert any("Screened to placed" in svg for svg in svgs)
     assert "Figure 1. Flow of participants through the study" in html
@@ -170,12 +200,23 @@ def test_html_loads_nothing_from_the_network(pandoc_renders):
 
 def test_pdf_holds_the_table_as_a_real_table_and_the_figure(pandoc_renders):
     text = pdf_text(pandoc_renders[0]["pdf"])
-    for expected in ["Fixture feasibility report", "Table 3. Outcome measures at baseline",
-                     "Summary statistics", "Symptoms", "Work", "Pain interference", "Work self-efficacy",
-                     "24.5", "6.1", "7.3", "1.9", "SD, standard deviation.",
-                     "Source: fixture data, not study results.",
-                     "Figure 1. Flow of participants through the study",
-                     "Screened to placed"]:  # the SVG's text, drawn as text
+    for expected in [
+        "Fixture feasibility report",
+        "Table 3. Outcome measures at baseline",
+        "Summary statistics",
+        "Symptoms",
+        "Work",
+        "Pain interference",
+        "Work self-efficacy",
+        "24.5",
+        "6.1",
+        "7.3",
+        "1.9",
+        "SD, standard deviation.",
+        "Source: fixture data, not study results.",
+        "Figure 1. Flow of participants through the study",
+        "Screened to placed",
+    ]:  # the SVG's text, drawn as text
         assert expected in text, expected
     assert "Figure 1: Figure 1" not in text  # the header switches Typst's own numbering off
     assert "Figure 1:" not in text
@@ -187,9 +228,16 @@ def pdf_spans(path: Path) -> list[list[dict]]:
     import pymupdf
 
     with pymupdf.open(path) as doc:
-        return [[dict(span, page=page.number, text=span["text"].replace("\u200b", "")) for block in page.get_text("dict")["blocks"]
-                 for line in block.get("lines", []) for span in line["spans"] if span["text"].strip()]
-                for page in doc]
+        return [
+            [
+                dict(span, page=page.number, text=span["text"].replace("\u200b", ""))
+                for block in page.get_text("dict")["blocks"]
+                for line in block.get("lines", [])
+                for span in line["spans"]
+                if span["text"].strip()
+            ]
+            for page in doc
+        ]
 
 
 def find(spans: list[dict], text: str) -> list[dict]:
@@ -199,7 +247,7 @@ def find(spans: list[dict], text: str) -> list[dict]:
 def test_report_tables_are_typeset_in_the_pdf_from_their_own_typst(pandoc_renders):
     pdf, html = pandoc_renders[0]["pdf"], pandoc_renders[0]["html"].read_text(encoding="utf-8")
     text = " ".join(pdf_text(pdf).split())
-    assert text.count("Table 7 Outcomes by follow-up") == 1        # the caption, numbered once
+    assert text.count("Table 7 Outcomes by follow-up") == 1  # the caption, numbered once
     assert "Table 7:" not in text and "Table 1:" not in text
     assert "Source: fixture data, not study results." in text and "Standard deviation of the scores." in text
     # the HTML has the great-tables table and none of the Typst
@@ -218,13 +266,13 @@ def test_pdf_tables_look_like_the_papers(pandoc_renders):
     pain, efficacy = find(spans, "Pain interference")[-1], find(spans, "Work self-efficacy")[-1]
     assert "Bold" in symptoms["font"] and "Bold" in work["font"]
     assert symptoms["bbox"][0] == pytest.approx(work["bbox"][0], abs=0.5)
-    assert pain["bbox"][0] == pytest.approx(efficacy["bbox"][0], abs=0.5)      # left-aligned stub
-    assert pain["bbox"][0] > symptoms["bbox"][0] + 5                             # indented
+    assert pain["bbox"][0] == pytest.approx(efficacy["bbox"][0], abs=0.5)  # left-aligned stub
+    assert pain["bbox"][0] > symptoms["bbox"][0] + 5  # indented
     a, b = find(spans, "24.5 (6.1)")[0], find(spans, "6.2 (1.9)")[0]
-    assert a["bbox"][2] == pytest.approx(b["bbox"][2], abs=0.5)                  # right-aligned
+    assert a["bbox"][2] == pytest.approx(b["bbox"][2], abs=0.5)  # right-aligned
     labels = sorted(find(spans, "Mean (SD)") + find(spans, "n"), key=lambda s: s["bbox"][0])
     labels = [s for s in labels if abs(s["bbox"][1] - labels[0]["bbox"][1]) < 2]
-    assert len(labels) == 4          # Mean (SD), n, Mean (SD), n
+    assert len(labels) == 4  # Mean (SD), n, Mean (SD), n
     for spanner, (first, last) in (("6 weeks", labels[0:2]), ("6 months", labels[2:4])):
         box = find(spans, spanner)[0]["bbox"]
         centre = (box[0] + box[2]) / 2
@@ -236,12 +284,12 @@ def test_long_tables_break_across_pages_with_their_header_repeated(pandoc_render
     pages = pdf_spans(pandoc_renders[0]["pdf"])
     with_rows = [page for page in pages if any(s["text"].startswith("fixture.section") for s in page)]
     assert len(with_rows) >= 3
-    for page in with_rows:       # the header row opens every page of the table
+    for page in with_rows:  # the header row opens every page of the table
         first_row = min(s["bbox"][1] for s in page if s["text"].startswith("fixture.section"))
         header = {s["text"].strip() for s in page if s["bbox"][1] < first_row}
         assert {"key", "value", "status"} <= header
     shown = sum(1 for page in with_rows for s in page if s["text"].startswith("fixture.section"))
-    assert shown >= LONG_ROWS        # every row (a long key may wrap onto a second line)
+    assert shown >= LONG_ROWS  # every row (a long key may wrap onto a second line)
 
 
 def test_pdf_page_margins_follow_the_project(pandoc_renders):
@@ -255,16 +303,20 @@ def test_typst_warnings_are_logged(project, tmp_path, caplog):
     header.write_text(header.read_text() + '\n#set text(font: "No Such Font Family")\n')
     with caplog.at_level(logging.WARNING, logger="feasibility"):
         render_report(project, tmp_path / "out", formats=("pdf",), backend="pandoc")
-    assert any(r.getMessage().startswith("typst: unknown font family: no such font family")
-               for r in caplog.records)
+    assert any(
+        r.getMessage().startswith("typst: unknown font family: no such font family") for r in caplog.records
+    )
 
 
 def test_pdf_pages_fonts_and_date_are_fixed(pandoc_renders):
     reader = PdfReader(pandoc_renders[0]["pdf"])
     # papersize a5 from _quarto.yml: 148 mm = 148 / 25.4 * 72 = 419.5 pt wide
     assert float(reader.pages[0].mediabox.width) == pytest.approx(419.5, abs=0.5)
-    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages
-             for font in page["/Resources"]["/Font"].values()}
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
     assert any("DejaVuSans" in name for name in fonts)  # matplotlib's font, not the system's
     assert reader.metadata["/CreationDate"] == "D:20231114221320Z"  # EPOCH in UTC
 
@@ -365,7 +417,7 @@ def test_quarto_is_called_once_per_format_with_an_output_dir(standin, project, t
     assert [c["argv"][0] for c in recorded] == ["render", "render"]
     assert [c["argv"][2:4] for c in recorded] == [["--to", "html"], ["--to", "typst"]]
     copies = {c["argv"][1] for c in recorded}
-    assert len(copies) == 1     # both formats from one copy of the project ...
+    assert len(copies) == 1  # both formats from one copy of the project ...
     copy = Path(copies.pop())
     assert copy != project.resolve() and copy.is_relative_to(out.resolve())
     for call in recorded:
@@ -374,7 +426,7 @@ def test_quarto_is_called_once_per_format_with_an_output_dir(standin, project, t
         assert staging.is_absolute() and staging.is_relative_to(out.resolve()) and not staging.exists()
         assert call["cwd"] == str(copy)
         assert call["SOURCE_DATE_EPOCH"] == str(EPOCH)
-    assert not copy.exists()     # ... removed with Quarto's .quarto/ in it
+    assert not copy.exists()  # ... removed with Quarto's .quarto/ in it
     # the build folder is left as it was: no .quarto/, nothing added or removed
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
     assert sorted(p.name for p in out.iterdir()) == ["feasibility.html", "feasibility.pdf"]
@@ -395,20 +447,26 @@ def test_quarto_warnings_are_logged_even_when_the_render_succeeds(standin, proje
     assert "output-file: feasibility.pdf" in printed and "Output created: feasibility.html" in printed
 
 
-def test_the_render_rule_shows_quarto_warnings_and_keeps_them_in_its_log(standin, project, tmp_path,
-                                                                        monkeypatch, capsys):
+def test_the_render_rule_shows_quarto_warnings_and_keeps_them_in_its_log(
+    standin, project, tmp_path, monkeypatch, capsys
+):
     from feasibility import pipeline
 
     quarto, _ = standin
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
     out, log_file = tmp_path / "out", tmp_path / "logs" / "render.log"
-    pipeline.render({"report": {"backend": "quarto", "quarto_executable": str(quarto)}}, str(project),
-                    str(out / "feasibility.html"), str(out / "feasibility.pdf"), "unused.parquet",
-                    log_file=str(log_file))
+    pipeline.render(
+        {"report": {"backend": "quarto", "quarto_executable": str(quarto)}},
+        str(project),
+        str(out / "feasibility.html"),
+        str(out / "feasibility.pdf"),
+        "unused.parquet",
+        log_file=str(log_file),
+    )
     console = capsys.readouterr().err
     assert "[render] warning: quarto render --to typst: [typst]: Compiling" in console
     assert console.count("Unable to resolve crossref @fig-standin") == 2
-    assert "output-file" not in console          # progress goes to the log only
+    assert "output-file" not in console  # progress goes to the log only
     logged = log_file.read_text()
     assert logged.startswith("render: done in ")
     assert "WARNING: quarto render --to typst:" in logged and "unknown font family: standin serif" in logged
@@ -422,8 +480,11 @@ def test_report_tables_give_quarto_nothing_to_warn_about(standin, project, tmp_p
     quarto, _ = standin
     with caplog.at_level(logging.WARNING, logger="feasibility"):
         render_report(project, tmp_path / "out", backend="quarto", quarto_executable=quarto)
-    styles = [r.getMessage() for r in caplog.records
-              if "font weight" in r.getMessage() or "sans-serif" in r.getMessage()]
+    styles = [
+        r.getMessage()
+        for r in caplog.records
+        if "font weight" in r.getMessage() or "sans-serif" in r.getMessage()
+    ]
     # the fixture's plain great-tables table t1 (the control) draws them; t2 and the long table not
     assert len(styles) == 2 and all("--to typst" in w for w in styles)
     (project / "_generated" / "t1.md").unlink()
@@ -431,22 +492,38 @@ def test_report_tables_give_quarto_nothing_to_warn_about(standin, project, tmp_p
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="feasibility"):
         render_report(project, tmp_path / "again", backend="quarto", quarto_executable=quarto)
-    assert not [r for r in caplog.records if "font weight" in r.getMessage() or "sans-serif" in r.getMessage()]
+    assert not [
+        r for r in caplog.records if "font weight" in r.getMessage() or "sans-serif" in r.getMessage()
+    ]
 
 
 def test_quarto_warnings_are_read_from_its_console_output():
-    output = "\n".join([
-        "pandoc", "  to: typst", "Warnings: none in the title",
-        "WARNING (/opt/quarto/share/filters/main.lua:31024) (  12 times) invalid font weight initial",
-        "WARN: Should not have arrived here", "[WARNING] Duplicate identifier 'x'",
-        "[typst]: Compiling a.typ to a.pdf...warning: unknown font family: sans-serif",
-        "   ┌─ a.typ:3:17", "   │", '3 │ #set text(font: ("sans-serif",))', "   │                 ^^^^",
-        "", "Output created: a.pdf"])
+    output = "\n".join(
+        [
+            "pandoc",
+            "  to: typst",
+            "Warnings: none in the title",
+            "WARNING (/opt/quarto/share/filters/main.lua:31024) (  12 times) invalid font weight initial",
+            "WARN: Should not have arrived here",
+            "[WARNING] Duplicate identifier 'x'",
+            "[typst]: Compiling a.typ to a.pdf...warning: unknown font family: sans-serif",
+            "   ┌─ a.typ:3:17",
+            "   │",
+            '3 │ #set text(font: ("sans-serif",))',
+            "   │                 ^^^^",
+            "",
+            "Output created: a.pdf",
+        ]
+    )
     found = quarto_warnings(output)
     assert len(found) == 4
     assert found[0].endswith("invalid font weight initial") and found[1].startswith("WARN:")
-    assert found[3].splitlines()[1:] == ["   ┌─ a.typ:3:17", "   │", '3 │ #set text(font: ("sans-serif",))',
-                                         "   │                 ^^^^"]
+    assert found[3].splitlines()[1:] == [
+        "   ┌─ a.typ:3:17",
+        "   │",
+        '3 │ #set text(font: ("sans-serif",))',
+        "   │                 ^^^^",
+    ]
 
 
 def test_quarto_failure_shows_command_and_stderr_tail(standin, project, tmp_path, monkeypatch):
@@ -459,7 +536,9 @@ def test_quarto_failure_shows_command_and_stderr_tail(standin, project, tmp_path
         render_report(project, out, backend="quarto", quarto_executable=quarto)
     message = str(error.value)
     assert "exit status 1" in message
-    assert re.search(rf"{re.escape(str(quarto.resolve()))} render \S+/project --to html --output-dir", message)
+    assert re.search(
+        rf"{re.escape(str(quarto.resolve()))} render \S+/project --to html --output-dir", message
+    )
     lines = message.splitlines()
     # 60 noise lines (0..59) + 1 error line; the last 40 are noise 21..59 and the error
     assert "ERROR: YAMLException: bad indentation (feasibility.qmd, 3:5)" in lines
@@ -505,16 +584,19 @@ def test_auto_backend_falls_back_to_pandoc_without_quarto(standin, project, tmp_
 def test_forced_pandoc_ignores_a_present_quarto(standin, project, tmp_path, monkeypatch):
     quarto, log = standin
     monkeypatch.setenv("PATH", str(quarto.parent))
-    result = render_report(project, tmp_path / "out", formats=("html",), backend="pandoc",
-                           quarto_executable=quarto)
+    result = render_report(
+        project, tmp_path / "out", formats=("html",), backend="pandoc", quarto_executable=quarto
+    )
     assert 'id="t1"' in result["html"].read_text(encoding="utf-8")
     assert calls(log) == []
 
 
-@pytest.mark.parametrize(("argument", "environment", "quarto_called"),
-                         [("quarto", "pandoc", False), ("pandoc", "quarto", True)])
-def test_environment_variable_overrides_the_backend_argument(standin, project, tmp_path, monkeypatch,
-                                                             argument, environment, quarto_called):
+@pytest.mark.parametrize(
+    ("argument", "environment", "quarto_called"), [("quarto", "pandoc", False), ("pandoc", "quarto", True)]
+)
+def test_environment_variable_overrides_the_backend_argument(
+    standin, project, tmp_path, monkeypatch, argument, environment, quarto_called
+):
     quarto, log = standin
     monkeypatch.setenv(BACKEND_ENV, environment)
     render_report(project, tmp_path / "out", formats=("html",), backend=argument, quarto_executable=quarto)
@@ -538,10 +620,14 @@ def test_unknown_backend_and_format_are_rejected(project, tmp_path, monkeypatch)
 
 
 def test_render_options_come_from_the_config_report_block():
-    config = {"report": {"backend": "pandoc", "quarto_executable": "/opt/quarto/bin/quarto",
-                         "timeout_seconds": 120}}
-    assert render_options(config) == {"backend": "pandoc", "quarto_executable": "/opt/quarto/bin/quarto",
-                                      "timeout": 120}
+    config = {
+        "report": {"backend": "pandoc", "quarto_executable": "/opt/quarto/bin/quarto", "timeout_seconds": 120}
+    }
+    assert render_options(config) == {
+        "backend": "pandoc",
+        "quarto_executable": "/opt/quarto/bin/quarto",
+        "timeout": 120,
+    }
     assert render_options({}) == {"backend": "auto", "quarto_executable": None, "timeout": 300}
 
 
@@ -552,8 +638,7 @@ def test_table_text_reaches_the_pdf_as_written(tmp_path):
     import typst
     import pymupdf
 
-    tricky = ("a#b*c_d$e[f]g<h>i@j`k~l=m-n+o/p\\q'r\"s.t:u;v,w!x?y%z&|^{}() -- --- ... "
-              "// = head")
+    tricky = "a#b*c_d$e[f]g<h>i@j`k~l=m-n+o/p\\q'r\"s.t:u;v,w!x?y%z&|^{}() -- --- ... // = head"
     rows = [tricky, "- not a list", "+ not an enumeration", "= not a heading", "/ term: not a term"]
     table = frame_gt(pd.DataFrame({"text": rows}), label="Table X1", title="Escapes <here> & #there")
     with pymupdf.open(stream=typst.compile(model_to_typst(table).encode())) as doc:
@@ -573,14 +658,19 @@ def test_columns_fit_their_content_or_share_the_width_by_it():
 
     narrow = layout_of(frame_gt(pd.DataFrame({"a": ["x"], "b": ["1"]})))
     assert "table(columns: 2," in table_to_typst(narrow, available=400)
-    frame = pd.DataFrame({"key": ["a.long.configuration.key.name"] * 5, "n": ["1"] * 5,
-                          "why": ["a long explanation of the arithmetic, longer than a line " * 3] * 5})
+    frame = pd.DataFrame(
+        {
+            "key": ["a.long.configuration.key.name"] * 5,
+            "n": ["1"] * 5,
+            "why": ["a long explanation of the arithmetic, longer than a line " * 3] * 5,
+        }
+    )
     source = table_to_typst(layout_of(frame_gt(frame)), available=400)
     shared = re.search(r"else \{ \((.*?),\) \}", source)[1].split(", ")
-    assert shared[1].endswith("pt")                     # short content keeps its width
+    assert shared[1].endswith("pt")  # short content keeps its width
     key, why = (float(c.removesuffix("fr")) for c in (shared[0], shared[2]))
-    assert why > key > 0                                # the longest text gets the most room
+    assert why > key > 0  # the longest text gets the most room
     page = "#set page(width: 440pt, height: 400pt, margin: 20pt)\n"
     with pymupdf.open(stream=typst.compile((page + source).encode())) as doc:
         right = max(b[2] for b in doc[0].get_text("blocks"))
-    assert right <= 421                                 # within the 400 pt of text width
+    assert right <= 421  # within the 400 pt of text width

@@ -8,6 +8,7 @@ the browser reads commands from fd 3 and writes replies to fd 4, NUL-separated J
 WebSocket client is needed. Its network is cut twice over: every host name fails to resolve
 and every connection goes to a proxy on the discard port, where nothing listens.
 """
+
 from __future__ import annotations
 
 import base64
@@ -26,10 +27,10 @@ import pytest
 from captions import OWN_LABELS, PAPER_CAPTIONS
 from projectcopy import results_of
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
-                None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="Chromium is not installed (Debian: apt-get install -y chromium)")
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y chromium)"
+)
 
 TABLES = ["table2", "table3", "table4", "table5", "feasibility_metrics"]
 FIGURES = ["consort", "timeline", "completeness"]
@@ -52,27 +53,49 @@ class Chromium:
         to_browser, self._write = os.pipe()
         self._read, from_browser = os.pipe()
 
-        def pipe_fds():   # in the child: the protocol's fds 3 (commands) and 4 (replies)
+        def pipe_fds():  # in the child: the protocol's fds 3 (commands) and 4 (replies)
             commands, replies = os.dup(to_browser), os.dup(from_browser)
             os.dup2(commands, 3)
             os.dup2(replies, 4)
 
         self.process = subprocess.Popen(
-            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
-             f"--user-data-dir={self.profile}", "--no-first-run", "--no-default-browser-check",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-extensions", f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}", *OFFLINE_FLAGS,
-             "about:blank"],
-            preexec_fn=pipe_fds, close_fds=False, start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--remote-debugging-pipe",
+                f"--user-data-dir={self.profile}",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                f"--window-size={VIEWPORT[0]},{VIEWPORT[1]}",
+                *OFFLINE_FLAGS,
+                "about:blank",
+            ],
+            preexec_fn=pipe_fds,
+            close_fds=False,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_browser)
         os.close(from_browser)
         target = self.send("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         for domain in ("Network", "Page", "Runtime"):
             self.page(f"{domain}.enable")
-        self.page("Emulation.setDeviceMetricsOverride", width=VIEWPORT[0], height=VIEWPORT[1],
-                  deviceScaleFactor=1, mobile=False)
+        self.page(
+            "Emulation.setDeviceMetricsOverride",
+            width=VIEWPORT[0],
+            height=VIEWPORT[1],
+            deviceScaleFactor=1,
+            mobile=False,
+        )
         return self
 
     def __exit__(self, *exc) -> None:
@@ -125,8 +148,7 @@ class Chromium:
             self.events.append(self._message(deadline))
 
     def evaluate(self, expression: str):
-        result = self.page("Runtime.evaluate", expression=expression, returnByValue=True,
-                           awaitPromise=True)
+        result = self.page("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
         assert "exceptionDetails" not in result, result["exceptionDetails"]
         return result["result"]["value"]
 
@@ -137,8 +159,11 @@ class Chromium:
         return base64.b64decode(self.page("Page.captureScreenshot", **params)["data"])
 
     def requested(self) -> list[str]:
-        return [e["params"]["request"]["url"] for e in self.events
-                if e.get("method") == "Network.requestWillBeSent"]
+        return [
+            e["params"]["request"]["url"]
+            for e in self.events
+            if e.get("method") == "Network.requestWillBeSent"
+        ]
 
     def failed(self) -> list[dict]:
         return [e["params"] for e in self.events if e.get("method") == "Network.loadingFailed"]
@@ -222,28 +247,38 @@ def report_page(built_project, tmp_path_factory):
         tables = browser.evaluate(TABLES_JS % json.dumps(TABLES))
         layout = browser.evaluate(LAYOUT_JS)
         screenshot = browser.screenshot()
-        painted = [browser.screenshot({k: f[k] for k in ("x", "y", "width", "height")})
-                   for f in figures]
-        return dict(url=html.as_uri(), requested=browser.requested(), failed=browser.failed(),
-                    figures=figures, tables=tables, screenshot=screenshot, painted=painted,
-                    layout=layout)
+        painted = [browser.screenshot({k: f[k] for k in ("x", "y", "width", "height")}) for f in figures]
+        return dict(
+            url=html.as_uri(),
+            requested=browser.requested(),
+            failed=browser.failed(),
+            figures=figures,
+            tables=tables,
+            screenshot=screenshot,
+            painted=painted,
+            layout=layout,
+        )
 
 
 def test_the_offline_detector_sees_a_remote_request(tmp_path):
     """Control: the same browser set-up records, and blocks, a page's request to the web."""
     page = tmp_path / "remote.html"
-    page.write_text('<img src="https://example.org/pixel.png"><link rel="stylesheet" '
-                    'href="http://fonts.example.org/a.css">')
+    page.write_text(
+        '<img src="https://example.org/pixel.png"><link rel="stylesheet" '
+        'href="http://fonts.example.org/a.css">'
+    )
     with Chromium(tmp_path / "profile") as browser:
         browser.load(page.as_uri())
-        assert sorted(remote(browser.requested())) == ["http://fonts.example.org/a.css",
-                                                       "https://example.org/pixel.png"]
-        assert len(browser.failed()) == 2          # neither reached the network
+        assert sorted(remote(browser.requested())) == [
+            "http://fonts.example.org/a.css",
+            "https://example.org/pixel.png",
+        ]
+        assert len(browser.failed()) == 2  # neither reached the network
 
 
 def test_the_report_makes_no_network_request(report_page):
     requested = report_page["requested"]
-    assert requested[0] == report_page["url"]      # the recorder was on from the first request
+    assert requested[0] == report_page["url"]  # the recorder was on from the first request
     assert remote(requested) == []
     assert report_page["failed"] == []
     # the three figures are data: URIs inside the page
@@ -254,11 +289,11 @@ def test_every_figure_is_shown(report_page, built_project):
     figures = report_page["figures"]
     assert len(figures) == len(FIGURES)
     embedded = [base64.b64decode(f["src"].partition(",")[2]) for f in figures]
-    for name in FIGURES:   # each figure the pipeline drew, byte for byte, exactly once
+    for name in FIGURES:  # each figure the pipeline drew, byte for byte, exactly once
         svg = (results_of(built_project) / "figures" / f"{name}.svg").read_bytes()
         assert embedded.count(svg) == 1, name
     for f in figures:
-        assert f["complete"] and f["natural"] > 0, f["caption"]    # decoded
+        assert f["complete"] and f["natural"] > 0, f["caption"]  # decoded
         assert f["visible"] and f["width"] > 200 and f["height"] > 100, f["caption"]
         assert f["caption"] and f["alt"], f["caption"]
 
@@ -266,17 +301,18 @@ def test_every_figure_is_shown(report_page, built_project):
 def test_every_figure_is_painted(report_page):
     for f, png in zip(report_page["figures"], report_page["painted"]):
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
-        assert ink(png) > 0.02, f["caption"]       # lines, boxes and labels, not a blank box
+        assert ink(png) > 0.02, f["caption"]  # lines, boxes and labels, not a blank box
 
 
 def test_every_table_is_shown_with_all_its_cells(report_page, built_project):
     for table in report_page["tables"]:
-        cells = pd.read_csv(results_of(built_project) / "tables" / f"{table['id']}.csv",
-                            dtype=str, keep_default_na=False)
+        cells = pd.read_csv(
+            results_of(built_project) / "tables" / f"{table['id']}.csv", dtype=str, keep_default_na=False
+        )
         assert table["found"] and table["height"] > 50, table["id"]
         assert table["title"].strip(), table["id"]
         assert table["rows"] == len(cells[["row_group", "row_label"]].drop_duplicates()), table["id"]
-        shown = " ".join(table["text"].split())      # rendered text: hidden text is not in it
+        shown = " ".join(table["text"].split())  # rendered text: hidden text is not in it
         for text in cells.loc[cells["text"] != "", "text"]:
             assert " ".join(text.split()) in shown, (table["id"], text)
 
@@ -287,7 +323,7 @@ def test_the_screenshot_is_not_blank(report_page, tmp_path):
 
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.size == VIEWPORT
-    assert 0.01 < ink(png) < 0.5       # the title and contents on a white page
+    assert 0.01 < ink(png) < 0.5  # the title and contents on a white page
     (tmp_path / "report.png").write_bytes(png)
 
 
@@ -302,7 +338,7 @@ def test_every_table_fits_its_column_or_scrolls_in_its_own_container(report_page
     tables = report_page["layout"]["tables"]
     assert {t["id"] for t in tables} >= set(TABLES)
     for t in tables:
-        if t["scrolls"]:     # then the container, not the page, is what must fit
+        if t["scrolls"]:  # then the container, not the page, is what must fit
             assert t["ownRight"] <= VIEWPORT[0], t["id"]
         else:
             assert t["columnLeft"] - 1 <= t["left"] and t["right"] <= t["columnRight"] + 1, t["id"]
@@ -313,7 +349,7 @@ def test_the_papers_tables_fit_without_wrapping_a_cell(report_page):
     for t in report_page["layout"]["tables"]:
         if t["id"] in TABLES:
             assert t["wrapped"] == [], t["id"]
-            assert t["right"] <= t["columnRight"] + 1, t["id"]      # without scrolling
+            assert t["right"] <= t["columnRight"] + 1, t["id"]  # without scrolling
 
 
 def test_tables_and_figures_carry_the_papers_numbers(report_page):
@@ -321,6 +357,6 @@ def test_tables_and_figures_carry_the_papers_numbers(report_page):
     for caption in PAPER_CAPTIONS:
         assert sum(c.startswith(caption) for c in captions) == 1, caption
     labels = [" ".join(c.split()[:2]) for c in captions]
-    assert len(labels) == len(set(labels)), labels       # each number once
+    assert len(labels) == len(set(labels)), labels  # each number once
     # the tables and figures the paper lacks come after its Tables 1-8 and Figures 1-2
     assert set(OWN_LABELS) <= set(labels)

@@ -2,6 +2,7 @@
 dictionary and every rule of the study file, deterministic, k sites whose list is the
 dictionary's; the writer's column-wise formatter; and the whole workflow on a four-site
 cohort (the recruitment figure's panels for many sites are tested in tests/test_figures.py)."""
+
 from __future__ import annotations
 
 import io
@@ -26,9 +27,13 @@ EXPORT_DATE = "2025-01-01"
 
 def validate_scaled(raw):
     """The downloads in ``raw`` validated with the study's settings and rules, exported on EXPORT_DATE."""
-    return validate(raw / "records.csv", dictionary=raw / "data_dictionary.csv",
-                    instrument_designations=raw / "instrument_designations.csv", events=raw / "events.csv",
-                    settings={**case_settings(), "export_date": EXPORT_DATE})
+    return validate(
+        raw / "records.csv",
+        dictionary=raw / "data_dictionary.csv",
+        instrument_designations=raw / "instrument_designations.csv",
+        events=raw / "events.csv",
+        settings={**case_settings(), "export_date": EXPORT_DATE},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +105,8 @@ def test_progress_names_each_group_of_forms_and_the_files(tmp_path):
     assert any(line.startswith("enrolment: 40 rows, ") and line.endswith(" s") for line in lines)
     assert lines[-1].startswith("records.csv: ") and "data_dictionary.csv: " in lines[-1]
     assert sorted(p.name for p in written) == sorted(
-        ["records.csv", "data_dictionary.csv", "instrument_designations.csv", "events.csv", "project.xml"])
+        ["records.csv", "data_dictionary.csv", "instrument_designations.csv", "events.csv", "project.xml"]
+    )
 
 
 def test_site_names_are_the_studys_then_numbered():
@@ -113,33 +119,41 @@ def test_site_names_are_the_studys_then_numbered():
 def test_site_code_not_in_the_dictionary_fails_at_its_cell(raw, column):
     header, body = rh.read_csv(raw / "records.csv")
     j = header.index(column)
-    i = next(i for i, r in enumerate(body) if r[j] == "5")      # 5: listed in the dictionary
-    body[i][j] = "6"                                              # 6: not listed
+    i = next(i for i, r in enumerate(body) if r[j] == "5")  # 5: listed in the dictionary
+    body[i][j] = "6"  # 6: not listed
     rh.write_csv(raw / "records.csv", header, body)
     failures = validate_scaled(raw).failures
     hits = [f for f in failures if f.field == column and f.value == "6"]
     assert len(hits) == 1 and len(failures) == 1, [f.message() for f in failures]
     assert hits[0].file == "records.csv" and hits[0].rule.startswith(f"not a code of {column}")
-    assert (hits[0].line, hits[0].record) == (i + 2, body[i][0])     # header is line 1; no cell spans lines
+    assert (hits[0].line, hits[0].record) == (i + 2, body[i][0])  # header is line 1; no cell spans lines
 
 
 # -------------------------------------------------------------------------------- writer
 def test_writer_formats_columns_as_redcap_exports_them():
     fields = crf.fields_by_name()
-    text = {name: list(column_text(pd.Series(values), fields.get(name))) for name, values in {
-        "ae_date": [pd.Timestamp("2021-03-04"), pd.NaT],
-        "ae_serious": [0.0, float("nan")],
-        "ae_related": [1, 3],
-        "ae_description": ['Fell, then "rested"', None],
-        "dem_years_pain": [2.0, 12.34],           # number_1dp: one decimal
-    }.items()}
-    assert text == {"ae_date": ["2021-03-04", ""], "ae_serious": ["0", ""], "ae_related": ["1", "3"],
-                    "ae_description": ['Fell, then "rested"', ""], "dem_years_pain": ["2.0", "12.3"]}
+    text = {
+        name: list(column_text(pd.Series(values), fields.get(name)))
+        for name, values in {
+            "ae_date": [pd.Timestamp("2021-03-04"), pd.NaT],
+            "ae_serious": [0.0, float("nan")],
+            "ae_related": [1, 3],
+            "ae_description": ['Fell, then "rested"', None],
+            "dem_years_pain": [2.0, 12.34],  # number_1dp: one decimal
+        }.items()
+    }
+    assert text == {
+        "ae_date": ["2021-03-04", ""],
+        "ae_serious": ["0", ""],
+        "ae_related": ["1", "3"],
+        "ae_description": ['Fell, then "rested"', ""],
+        "dem_years_pain": ["2.0", "12.3"],
+    }
     assert fields["dem_years_pain"].validation == "number_1dp"
 
 
 # ------------------------------------------------------------------------ many-site figure
-@pytest.mark.slow      # runs the whole workflow again (quick run: -m "not slow")
+@pytest.mark.slow  # runs the whole workflow again (quick run: -m "not slow")
 def test_workflow_runs_on_a_four_site_cohort(tmp_path):
     proj = copy_project(tmp_path)
     raw = proj / "data" / "raw"
@@ -149,7 +163,9 @@ def test_workflow_runs_on_a_four_site_cohort(tmp_path):
     config = proj / "config" / "config.yaml"
     text = config.read_text(encoding="utf-8")
     assert text.count('export_date: "2019-07-01"') == 1
-    config.write_text(text.replace('export_date: "2019-07-01"', f'export_date: "{EXPORT_DATE}"'), encoding="utf-8")
+    config.write_text(
+        text.replace('export_date: "2019-07-01"', f'export_date: "{EXPORT_DATE}"'), encoding="utf-8"
+    )
     res = run_snakemake(proj)
     assert res.returncode == 0, res.stderr[-3000:]
     results = results_of(proj)

@@ -4,6 +4,7 @@ test reads the raw all-records export (data/raw/records.csv), where the particip
 (PP01 ...) is still present: the identifier field ``scr_participant_id`` of each enrolled
 record's screening form. The export is split into one typed table per form with the REDCap
 library (``feasibility.redcap``), as validation reads it, before any identifier is dropped."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -20,9 +21,11 @@ EVENT = {"intervention": "intervention_arm_1", "week14": "week14_arm_1", "month6
 @pytest.fixture(scope="module")
 def raw() -> dict[str, pd.DataFrame]:
     """Form -> its rows in the raw export, with a ``pid`` column: the participant ID."""
-    project, failures = load_project(dictionary=RAW / "data_dictionary.csv",
-                                     instrument_designations=RAW / "instrument_designations.csv",
-                                     events=RAW / "events.csv")
+    project, failures = load_project(
+        dictionary=RAW / "data_dictionary.csv",
+        instrument_designations=RAW / "instrument_designations.csv",
+        events=RAW / "events.csv",
+    )
     assert project is not None and not failures, failures
     records, failures = read_records(RAW / "records.csv", project)
     assert records is not None and not failures, failures
@@ -67,7 +70,7 @@ def test_pp13_was_offered_a_placement_too_far_away_and_not_placed(raw):
     # quote 16: the placement offered was in Birmingham, 1 h 30 min away; a single mother
     plc = row(raw["placement"], "PP13")
     assert (plc["plc_offered"], plc["plc_placed"], plc["plc_not_placed_reason"]) == (1, 0, 2)
-    assert row(raw["enrolment"], "PP13")["enr_site"] == 2         # lives in Coventry
+    assert row(raw["enrolment"], "PP13")["enr_site"] == 2  # lives in Coventry
 
 
 @pytest.mark.parametrize("pid, reason", [("PP02", 1), ("PP19", 2), ("PP22", 3), ("PP30", 4)])
@@ -114,5 +117,9 @@ def test_pp11_reported_accepting_an_offer_at_follow_up(raw):
 
 def test_pp21_reported_an_offer_at_six_months_not_yet_started_and_started_later(raw):
     q = row(raw["employment"], "PP21", "month6")
-    assert q["emp_offers"] >= 1 and q["emp_accepted"] >= 1 and (pd.isna(q["emp_started"]) or q["emp_started"] == 0)
+    assert (
+        q["emp_offers"] >= 1
+        and q["emp_accepted"] >= 1
+        and (pd.isna(q["emp_started"]) or q["emp_started"] == 0)
+    )
     assert 7 in status_reasons(raw, "PP21")

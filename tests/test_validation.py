@@ -9,6 +9,7 @@ generator's project XML says what the dictionary and designations say; `snakemak
 writes each instrument's Pandera schema. Library-level behaviour is tested in tests/redcap/,
 each bad-input class in tests/corpus/.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ def _one(failures, **want):
 def test_the_shipped_downloads_pass_every_rule_of_the_study_without_a_warning():
     result = validate_folder(RAW)
     assert result.ok and result.failures == [], [f.message() for f in result.failures[:10]]
-    assert not [n for n in result.notes if "not evaluated" in n]       # every branching logic evaluated
+    assert not [n for n in result.notes if "not evaluated" in n]  # every branching logic evaluated
     settings = case_settings()
     assert len(settings["rules"]) >= 30
     # every rule kind of the paper's cross-export checks is declared
@@ -66,7 +67,7 @@ def test_identifiers_are_dropped_and_age_is_derived_before():
 
 def test_the_project_xml_gives_the_same_tables():
     by_dictionary = validate_folder(RAW)
-    settings = {k: v for k, v in case_settings().items() if k != "repeating"}     # the XML says it
+    settings = {k: v for k, v in case_settings().items() if k != "repeating"}  # the XML says it
     by_xml = validate(RAW / "records.csv", project_xml=RAW / "project.xml", settings=settings)
     assert by_xml.ok and by_xml.failures == []
     assert set(by_xml.tables) == set(by_dictionary.tables) == set(crf.FORM_LABELS)
@@ -78,15 +79,21 @@ def test_the_project_xml_gives_the_same_tables():
 
 # (participant, event, field, value, rule fragment): a cell of each kind of fault
 CELL_CASES = [
-    ("PP04", "baseline", "eq5d_vas", "abc", "not a whole number"),                 # wrong type
-    ("PP04", "baseline", "hads_3", "4", "not a code of hads_3"),                   # out-of-range item
-    ("PP07", "baseline", "dem_ethnicity", "9", "not a code of dem_ethnicity"),     # unknown code
-    ("PP07", "baseline", "dem_years_pain", "120.5", "above the validation maximum 80"),    # range
+    ("PP04", "baseline", "eq5d_vas", "abc", "not a whole number"),  # wrong type
+    ("PP04", "baseline", "hads_3", "4", "not a code of hads_3"),  # out-of-range item
+    ("PP07", "baseline", "dem_ethnicity", "9", "not a code of dem_ethnicity"),  # unknown code
+    ("PP07", "baseline", "dem_years_pain", "120.5", "above the validation maximum 80"),  # range
     ("PP07", "baseline", "dem_pain_area___2", "2", "checkbox value is not 0 or 1"),
-    ("PP07", "baseline", "enr_consent_date", "2018-02-30", "not a valid date"),    # malformed date
+    ("PP07", "baseline", "enr_consent_date", "2018-02-30", "not a valid date"),  # malformed date
     ("PP04", "intervention", "plc_end", "2017-01-02", "date is before the placement start"),
     ("PP04", "intervention", "wp_date", "2016-01-04", "date is before consent"),
-    ("PP04", "baseline", "hq_date", "", "required field is blank but form health_questionnaire is marked Complete"),
+    (
+        "PP04",
+        "baseline",
+        "hq_date",
+        "",
+        "required field is blank but form health_questionnaire is marked Complete",
+    ),
 ]
 
 
@@ -94,8 +101,12 @@ CELL_CASES = [
 def test_a_bad_cell_is_reported_at_its_cell(raw, who, event, field, value, rule):
     rh.set_value(raw, who, event, field, value)
     f = _one(validate_folder(raw).failures, field=field, rule=rule)
-    assert (f.file, f.line, f.record, f.event) == ("records.csv", rh.line_of(RAW, who, event),
-                                                   rh.record_of(RAW, who), rh.EVENTS[event])
+    assert (f.file, f.line, f.record, f.event) == (
+        "records.csv",
+        rh.line_of(RAW, who, event),
+        rh.record_of(RAW, who),
+        rh.EVENTS[event],
+    )
     assert f.value == value and f.severity == "error"
 
 
@@ -105,18 +116,26 @@ def test_an_unknown_event_is_named(raw):
     assert (f.line, f.record, f.value) == (rh.line_of(RAW, "PP04", "week6"), "S041", "week7_arm_1")
 
 
-@pytest.mark.parametrize("text,written", [
-    ("Left early\rphoned back", b'"Left early\rphoned back"'),          # a lone CR, nothing else to quote
-    ('Left on day 1, said "not for me"\r\nthen\nphoned back',
-     b'"Left on day 1, said ""not for me""\r\nthen\nphoned back"'),
-])
+@pytest.mark.parametrize(
+    "text,written",
+    [
+        ("Left early\rphoned back", b'"Left early\rphoned back"'),  # a lone CR, nothing else to quote
+        (
+            'Left on day 1, said "not for me"\r\nthen\nphoned back',
+            b'"Left on day 1, said ""not for me""\r\nthen\nphoned back"',
+        ),
+    ],
+)
 def test_free_text_with_line_breaks_commas_and_quotes_reads_back_as_written(raw, text, written):
     """REDCap quotes a notes cell holding a comma, a quote or a line break, a lone carriage
     return included; the cell reads back as written and later rows keep their physical lines
     (counted by LF). Regression: the tests' writer once left a lone CR unquoted (a ragged row)."""
     rh.set_value(raw, "PP05", "intervention", "sc_details", text, instrument="status_change", instance="1")
     assert written in (raw / "records.csv").read_bytes()
-    assert rh.get_value(raw, "PP05", "intervention", "sc_details", instrument="status_change", instance="1") == text
+    assert (
+        rh.get_value(raw, "PP05", "intervention", "sc_details", instrument="status_change", instance="1")
+        == text
+    )
     rh.set_value(raw, "PP04", "week6", "hads_5", "7")
     result = validate_folder(raw)
     changes = result.tables["status_change"]
@@ -132,7 +151,11 @@ def test_a_follow_up_after_a_withdrawal(raw):
     header, body = rh.read_csv(raw / "records.csv")
     row = [""] * len(header)
     row[:2] = ["S001", "week6_arm_1"]
-    for field, value in (("fu_sent_date", "2017-11-07"), ("fu_returned", "0"), ("followup_admin_complete", "2")):
+    for field, value in (
+        ("fu_sent_date", "2017-11-07"),
+        ("fu_returned", "0"),
+        ("followup_admin_complete", "2"),
+    ):
         row[header.index(field)] = value
     rh.write_csv(raw / "records.csv", header, body + [row])
     assert validate_folder(raw).ok
@@ -144,10 +167,26 @@ def test_a_follow_up_after_a_withdrawal(raw):
 
 
 def test_a_wrong_setting_is_named_before_the_data_are_read(raw):
-    settings = case_settings({"study": {"rules": [{"id": "oops", "kind": "date_order", "earlier": {"field": "hq_date"},
-                                                   "later": {"field": "fu_returned"}}]}})
-    result = validate(raw / "records.csv", dictionary=raw / "data_dictionary.csv",
-                      instrument_designations=raw / "instrument_designations.csv", settings=settings)
+    settings = case_settings(
+        {
+            "study": {
+                "rules": [
+                    {
+                        "id": "oops",
+                        "kind": "date_order",
+                        "earlier": {"field": "hq_date"},
+                        "later": {"field": "fu_returned"},
+                    }
+                ]
+            }
+        }
+    )
+    result = validate(
+        raw / "records.csv",
+        dictionary=raw / "data_dictionary.csv",
+        instrument_designations=raw / "instrument_designations.csv",
+        settings=settings,
+    )
     f = _one(result.failures, file="validation.rules")
     assert f.rule == "oops: fu_returned is a code field, not a date or datetime field"
     assert not result.ok
@@ -166,15 +205,17 @@ def test_snakemake_validate_writes_the_interface_and_the_success_record(tmp_path
     assert res.returncode == 0, res.stderr[-3000:]
     validated = results_of(proj) / "validated"
     assert sorted(p.name for p in validated.iterdir() if not p.name.startswith(".")) == sorted(
-        [f"{form}.parquet" for form in crf.FORM_LABELS] + ["codebook.json", "missing_codes.parquet"])
+        [f"{form}.parquet" for form in crf.FORM_LABELS] + ["codebook.json", "missing_codes.parquet"]
+    )
     book = json.loads((validated / "codebook.json").read_text())
     assert book["record_id_field"] == "record_id" and book["longitudinal"]
     assert book["identifiers_dropped"] == ["dem_dob", "scr_participant_id"]
     assert [f["derived"] for f in book["forms"] if f["name"] == "enrolment"] == [["age"]]
     passed = json.loads((results_of(proj) / "validation" / "passed.json").read_text())
-    assert passed["inputs"] == {f"data/raw/{name}": rh_sha(proj / "data" / "raw" / name)
-                                for name in ("records.csv", "data_dictionary.csv", "instrument_designations.csv",
-                                             "events.csv")}
+    assert passed["inputs"] == {
+        f"data/raw/{name}": rh_sha(proj / "data" / "raw" / name)
+        for name in ("records.csv", "data_dictionary.csv", "instrument_designations.csv", "events.csv")
+    }
     assert passed["settings"]["export_date"] == "2019-07-01" and passed["n_failures"] == 0
     report = json.loads((results_of(proj) / "validation" / "report.json").read_text())
     assert report["outcome"] == "passed" and report["forms"]["cm_contact"] == 183
@@ -189,6 +230,7 @@ def test_snakemake_validate_writes_the_interface_and_the_success_record(tmp_path
 
 def rh_sha(path: Path) -> str:
     import hashlib
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -203,17 +245,28 @@ def test_snakemake_validate_fails_cleanly_and_removes_a_stale_report(tmp_path):
     assert res.returncode != 0
     out = res.stdout + res.stderr
     line = rh.line_of(RAW, "PP04", "month6")
-    assert (f"records.csv line {line}: record S041 event month6_arm_1 field hads_5 value '7': "
-            "not a code of hads_5 (its codes are 0, 1, 2, 3)") in out
+    assert (
+        f"records.csv line {line}: record S041 event month6_arm_1 field hads_5 value '7': "
+        "not a code of hads_5 (its codes are 0, 1, 2, 3)"
+    ) in out
     assert "Validation failed: 1 failure(s), 0 warning(s)." in out
     report = json.loads((results_of(proj) / "validation" / "report.json").read_text())
     assert report["outcome"] == "failed" and report["n_failures"] == 1
     assert [(f["record"], f["field"]) for f in report["failures"]] == [("S041", "hads_5")]
     failures = pd.read_csv(results_of(proj) / "validation" / "failures.csv", dtype=str, keep_default_na=False)
-    assert failures.to_dict("records") == [{
-        "file": "records.csv", "line": str(line), "record": "S041", "event": "month6_arm_1", "instance": "",
-        "field": "hads_5", "value": "7", "rule": "not a code of hads_5 (its codes are 0, 1, 2, 3)",
-        "severity": "error"}]
+    assert failures.to_dict("records") == [
+        {
+            "file": "records.csv",
+            "line": str(line),
+            "record": "S041",
+            "event": "month6_arm_1",
+            "instance": "",
+            "field": "hads_5",
+            "value": "7",
+            "rule": "not a code of hads_5 (its codes are 0, 1, 2, 3)",
+            "severity": "error",
+        }
+    ]
     assert "hads_5" in (results_of(proj) / "validation" / "report.md").read_text()
     # the tables and the record of the check stand for the data-quality report (issue 25.2);
     # the success record, which the analysis and the main report need, does not
@@ -253,11 +306,15 @@ def test_snakemake_schemas_writes_each_instruments_pandera_schema(tmp_path):
     screening = yaml.safe_load((folder / "screening.yaml").read_text())
     assert screening["schema_type"] == "dataframe"
     assert screening["columns"]["scr_source"]["isin"] == [1, 2, 3, 4]
-    assert "scr_participant_id" in screening["columns"]          # validation's schema: before the drop
+    assert "scr_participant_id" in screening["columns"]  # validation's schema: before the drop
     demographics = yaml.safe_load((folder / "demographics.yaml").read_text())
     pain = demographics["columns"]["dem_years_pain"]
-    assert (pain["dtype"], pain["greater_than_or_equal_to"], pain["less_than_or_equal_to"]) == ("float64", 0.0, 80.0)
+    assert (pain["dtype"], pain["greater_than_or_equal_to"], pain["less_than_or_equal_to"]) == (
+        "float64",
+        0.0,
+        80.0,
+    )
     first = {p.name: p.read_bytes() for p in folder.glob("*.yaml")}
     shutil.rmtree(folder)
     assert run_snakemake(proj, "schemas").returncode == 0
-    assert {p.name: p.read_bytes() for p in folder.glob("*.yaml")} == first     # stable, for diffs
+    assert {p.name: p.read_bytes() for p in folder.glob("*.yaml")} == first  # stable, for diffs

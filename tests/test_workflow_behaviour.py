@@ -4,6 +4,7 @@ execution, interrupted builds and concurrent runs (issues 7 and 8).
 Each test works on its own copy of the project, built once by the ``fresh_build``
 fixture; outputs are compared byte for byte with the session's reference build.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,11 +24,25 @@ from projectcopy import SNAKEMAKE, checksums_tree, jobs_run, results_of, run_sna
 
 HERE = Path(__file__).resolve().parent
 # The data-quality report's jobs: every one reads the validated data.
-QUALITY_JOBS = {*(f"quality_table[table={t}]" for t in
-                  ("records", "completion", "missingness", "missing_codes", "validation", "codebook",
-                   "completion_site", "missingness_event")),
-                *(f"quality_figure[figure={f}]" for f in ("completeness", "completeness_sites", "recruitment")),
-                "quality_queries", "quality_sources", "quality_render"}
+QUALITY_JOBS = {
+    *(
+        f"quality_table[table={t}]"
+        for t in (
+            "records",
+            "completion",
+            "missingness",
+            "missing_codes",
+            "validation",
+            "codebook",
+            "completion_site",
+            "missingness_event",
+        )
+    ),
+    *(f"quality_figure[figure={f}]" for f in ("completeness", "completeness_sites", "recruitment")),
+    "quality_queries",
+    "quality_sources",
+    "quality_render",
+}
 
 
 @pytest.fixture
@@ -56,19 +71,40 @@ def test_changing_a_six_month_answer_reruns_exactly_its_downstream_jobs(project,
     # the data-quality report, the report); not the audit of the paper's numbers, which
     # reads no data.
     assert jobs_run(res.stderr) == {
-        "check_data", "validate", "analysis", "table[table=table2]", "table[table=table3]",
-        "table[table=table4]", "table[table=table5]", "table[table=feasibility_metrics]",
-        "figure[figure=consort]", "figure[figure=timeline]", "figure[figure=completeness]",
-        "values", "reproduction", "report_sources", "render",
-        *QUALITY_JOBS, "all"}
+        "check_data",
+        "validate",
+        "analysis",
+        "table[table=table2]",
+        "table[table=table3]",
+        "table[table=table4]",
+        "table[table=table5]",
+        "table[table=feasibility_metrics]",
+        "figure[figure=consort]",
+        "figure[figure=timeline]",
+        "figure[figure=completeness]",
+        "values",
+        "reproduction",
+        "report_sources",
+        "render",
+        *QUALITY_JOBS,
+        "all",
+    }
     # what does not depend on a 6-month answer comes out byte for byte as it was
-    unchanged = ["tables/table2.html", "tables/table2.csv", "tables/table4.html",
-                 "tables/table5.csv", "figures/consort.svg", "figures/timeline.svg",
-                 "figures/consort.csv", "reproduction/audit.csv"]
+    unchanged = [
+        "tables/table2.html",
+        "tables/table2.csv",
+        "tables/table4.html",
+        "tables/table5.csv",
+        "figures/consort.svg",
+        "figures/timeline.svg",
+        "figures/consort.csv",
+        "reproduction/audit.csv",
+    ]
     for f in unchanged:
         assert (results_of(project) / f).read_bytes() == (results_of(built_project) / f).read_bytes(), f
-    assert (results_of(project) / "reproduction" / "audit.csv").stat().st_mtime == \
-        (results_of(built_project) / "reproduction" / "audit.csv").stat().st_mtime
+    assert (results_of(project) / "reproduction" / "audit.csv").stat().st_mtime == (
+        results_of(built_project) / "reproduction" / "audit.csv"
+    ).stat().st_mtime
     changed = (results_of(project) / "tables/table3.csv").read_text()
     assert changed != (results_of(built_project) / "tables/table3.csv").read_text()
 
@@ -78,9 +114,14 @@ def test_editing_a_table_kind_reruns_its_tables_and_what_reads_them(project):
     module.write_text(module.read_text() + "\n# edited\n")
     res = run_snakemake(project, "--dry-run")
     assert res.returncode == 0, res.stderr[-2000:]
-    assert jobs_run(res.stdout + res.stderr) == {"table[table=feasibility_metrics]", "values",
-                                                 "reproduction", "report_sources", "render",
-                                                 "all"}
+    assert jobs_run(res.stdout + res.stderr) == {
+        "table[table=feasibility_metrics]",
+        "values",
+        "reproduction",
+        "report_sources",
+        "render",
+        "all",
+    }
     # the categorical kind is also the engine of change and counts tables (they import it)
     module.write_text(module.read_text().replace("\n# edited\n", ""))
     kind = project / "workflow" / "feasibility" / "tables" / "categorical.py"
@@ -95,8 +136,11 @@ def test_changing_a_config_parameter_reruns_the_jobs_that_use_it(project):
     config = project / "config" / "config.yaml"
     text = config.read_text()
     assert "parameters:" in text
-    edited = re.sub(r"(\n  case_management_cost_per_hour_gbp:\n    value:\s*)([0-9.]+)",
-                    lambda m: m[1] + str(float(m[2]) + 1), text)
+    edited = re.sub(
+        r"(\n  case_management_cost_per_hour_gbp:\n    value:\s*)([0-9.]+)",
+        lambda m: m[1] + str(float(m[2]) + 1),
+        text,
+    )
     assert edited != text, "the config has no case_management_cost_per_hour_gbp to change"
     config.write_text(edited)
     res = run_snakemake(project, "--dry-run")
@@ -109,24 +153,43 @@ def test_changing_a_config_parameter_reruns_the_jobs_that_use_it(project):
 
 def reference_outputs(project: Path) -> dict[str, str]:
     """Checksums of every result a reader sees (logs and the report's build copy aside)."""
-    return {k: v for k, v in checksums_tree(results_of(project)).items()
-            if not k.startswith(("logs/", "report/build/"))}
+    return {
+        k: v
+        for k, v in checksums_tree(results_of(project)).items()
+        if not k.startswith(("logs/", "report/build/"))
+    }
 
 
 # One path through the workflow (validation, the analysis checkpoint, a table, a figure): each
 # job a process of its own, submitted through the executor plugin (the whole build this way
 # takes a minute and a half, every job importing pandas again).
-CLUSTER_TARGETS = [target("tables/table2.csv"), target("tables/table2.html"),
-                   target("figures/consort.svg"), target("figures/consort.csv")]
+CLUSTER_TARGETS = [
+    target("tables/table2.csv"),
+    target("tables/table2.html"),
+    target("figures/consort.svg"),
+    target("figures/consort.csv"),
+]
 
 
 @pytest.mark.slow
 def test_cluster_executor_gives_the_same_outputs_as_a_local_run(tmp_path, built_project):
     proj = tmp_path / "proj"
-    shutil.copytree(built_project, proj, symlinks=True, ignore=shutil.ignore_patterns("results", ".snakemake"))
-    res = run_snakemake(proj, *CLUSTER_TARGETS, "--executor", "cluster-generic",
-                        "--cluster-generic-submit-cmd", str(HERE / "cluster" / "submit.sh"),
-                        "--jobs", "4", "--latency-wait", "10", timeout=900)
+    shutil.copytree(
+        built_project, proj, symlinks=True, ignore=shutil.ignore_patterns("results", ".snakemake")
+    )
+    res = run_snakemake(
+        proj,
+        *CLUSTER_TARGETS,
+        "--executor",
+        "cluster-generic",
+        "--cluster-generic-submit-cmd",
+        str(HERE / "cluster" / "submit.sh"),
+        "--jobs",
+        "4",
+        "--latency-wait",
+        "10",
+        timeout=900,
+    )
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     out = res.stdout + res.stderr
     assert "Submitted job" in out and "external jobid 'local-" in out
@@ -141,7 +204,7 @@ INTERRUPT_AT = [
     ("validate", target("validation/passed.json")),
     ("analysis", target("analysis/timepoints.parquet")),
     ("table", target("tables/table3.html")),
-    ("figure", target("figures/consort.png")),   # after its SVG: a job half done
+    ("figure", target("figures/consort.png")),  # after its SVG: a job half done
     ("values", target("values/values.json")),
     ("audit", target("reproduction/audit.csv")),
     ("reproduction", target("reproduction/comparison.csv")),
@@ -151,30 +214,70 @@ INTERRUPT_AT = [
 # What a build that reaches each rule has not made yet: removed first, so that the run
 # starts there as a cold build would (and not the whole build again for each rule).
 LATER = {
-    "validate": ["validation/passed.json", "validated", "analysis", "tables", "figures", "values",
-                 "reproduction", "quality", "report"],
-    "analysis": ["analysis", "tables", "figures", "values", "reproduction", "report/build",
-                 "report/feasibility.html", "report/feasibility.pdf"],
-    "table": ["tables", "values", "reproduction", "report/build", "report/feasibility.html",
-              "report/feasibility.pdf"],
+    "validate": [
+        "validation/passed.json",
+        "validated",
+        "analysis",
+        "tables",
+        "figures",
+        "values",
+        "reproduction",
+        "quality",
+        "report",
+    ],
+    "analysis": [
+        "analysis",
+        "tables",
+        "figures",
+        "values",
+        "reproduction",
+        "report/build",
+        "report/feasibility.html",
+        "report/feasibility.pdf",
+    ],
+    "table": [
+        "tables",
+        "values",
+        "reproduction",
+        "report/build",
+        "report/feasibility.html",
+        "report/feasibility.pdf",
+    ],
     "figure": ["figures", "report/build", "report/feasibility.html", "report/feasibility.pdf"],
-    "values": ["values", "reproduction", "report/build", "report/feasibility.html",
-               "report/feasibility.pdf"],
+    "values": ["values", "reproduction", "report/build", "report/feasibility.html", "report/feasibility.pdf"],
     "audit": ["reproduction", "report/build", "report/feasibility.html", "report/feasibility.pdf"],
-    "reproduction": ["reproduction/comparison.csv", "report/build", "report/feasibility.html",
-                     "report/feasibility.pdf"],
+    "reproduction": [
+        "reproduction/comparison.csv",
+        "report/build",
+        "report/feasibility.html",
+        "report/feasibility.pdf",
+    ],
     "report_sources": ["report/build", "report/feasibility.html", "report/feasibility.pdf"],
     "render": ["report/feasibility.html", "report/feasibility.pdf"],
 }
 
 
-def start_paused(proj: Path, fragment: str, *args: str, seconds: float = 600) -> tuple[subprocess.Popen, Path]:
+def start_paused(
+    proj: Path, fragment: str, *args: str, seconds: float = 600
+) -> tuple[subprocess.Popen, Path]:
     marker = proj / ".paused"
     marker.unlink(missing_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(HERE / "fault_injection"), FEASIBILITY_PAUSE_ON=fragment,
-               FEASIBILITY_PAUSE_MARKER=str(marker), FEASIBILITY_PAUSE_SECONDS=str(seconds))
-    proc = subprocess.Popen([SNAKEMAKE, *args], cwd=proj, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(HERE / "fault_injection"),
+        FEASIBILITY_PAUSE_ON=fragment,
+        FEASIBILITY_PAUSE_MARKER=str(marker),
+        FEASIBILITY_PAUSE_SECONDS=str(seconds),
+    )
+    proc = subprocess.Popen(
+        [SNAKEMAKE, *args],
+        cwd=proj,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 180
     while not marker.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -184,16 +287,20 @@ def start_paused(proj: Path, fragment: str, *args: str, seconds: float = 600) ->
     return proc, marker
 
 
-@pytest.mark.parametrize("rule,fragment", [
-    pytest.param(r, f, id=r, marks=[pytest.mark.slow])     # each builds again: not in the quick run
-    for r, f in INTERRUPT_AT])
+@pytest.mark.parametrize(
+    "rule,fragment",
+    [
+        pytest.param(r, f, id=r, marks=[pytest.mark.slow])  # each builds again: not in the quick run
+        for r, f in INTERRUPT_AT
+    ],
+)
 def test_a_build_killed_in_any_rule_reruns_to_identical_outputs(project, built_project, rule, fragment):
     expected = reference_outputs(built_project)
-    for rel in LATER[rule]:                           # a build that has got as far as `rule`
+    for rel in LATER[rule]:  # a build that has got as far as `rule`
         path = results_of(project) / rel
         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    proc, _ = start_paused(project, fragment)         # ... killed while `rule` writes
-    os.killpg(proc.pid, signal.SIGKILL)               # power cut: no clean-up at all
+    proc, _ = start_paused(project, fragment)  # ... killed while `rule` writes
+    os.killpg(proc.pid, signal.SIGKILL)  # power cut: no clean-up at all
     proc.wait()
     if not fragment.endswith("/"):
         assert not (project / fragment).exists(), f"{rule}: a half-written {fragment} is in place"
@@ -207,7 +314,7 @@ def test_a_build_killed_in_any_rule_reruns_to_identical_outputs(project, built_p
     assert not list((results_of(project)).rglob("*.part")), f"{rule}: temporary files left behind"
 
 
-@pytest.mark.slow      # two whole builds at once
+@pytest.mark.slow  # two whole builds at once
 def test_a_second_run_in_the_same_folder_is_refused_and_neither_is_corrupted(project, built_project):
     first, _ = start_paused(project, target("tables/table2.html"), "--forcerun", "table", seconds=5)
     second = run_snakemake(project)
@@ -245,12 +352,15 @@ def _no_report(project: Path, out: str) -> None:
     assert not left, f"left: {left}\n{out[-3000:]}"
     if (results / "validated").exists():
         checked = json.loads((results / "validation" / "checked.json").read_text())
-        assert checked["outcome"] == "failed" and checked["inputs"]["data/raw/records.csv"] == \
-            hashlib.sha256((project / "data" / "raw" / "records.csv").read_bytes()).hexdigest()
+        assert (
+            checked["outcome"] == "failed"
+            and checked["inputs"]["data/raw/records.csv"]
+            == hashlib.sha256((project / "data" / "raw" / "records.csv").read_bytes()).hexdigest()
+        )
     assert "**Passed**" not in (results / "validation" / "report.md").read_text()
 
 
-@pytest.mark.slow     # four runs, each validating again
+@pytest.mark.slow  # four runs, each validating again
 def test_restored_results_never_turn_bad_data_into_a_report(project, tmp_path):
     """Bad data fail validation; the earlier results/validation/ and results/validated/ put
     back (a backup, a CI cache, `git checkout results/`) give no report, whatever the
@@ -310,10 +420,10 @@ def test_an_error_while_the_job_graph_is_built_withdraws_the_report(project):
     out = res.stdout + res.stderr
     assert res.returncode != 0 and "no_such_table" in out
     assert not (results_of(project) / "report").exists(), out[-3000:]
-    assert (results_of(project) / "validation" / "passed.json").exists()     # it still vouches for the data
+    assert (results_of(project) / "validation" / "passed.json").exists()  # it still vouches for the data
 
 
-@pytest.mark.slow      # a build interrupted in validation
+@pytest.mark.slow  # a build interrupted in validation
 def test_a_build_killed_in_validation_leaves_no_report_and_says_validation_did_not_finish(project):
     _bad_export(project)
     # killed while it writes report.md for the first time: report.json already says the run
@@ -334,11 +444,13 @@ def test_a_build_killed_in_validation_leaves_no_report_and_says_validation_did_n
     _no_report(project, res.stdout + res.stderr)
 
 
-@pytest.mark.slow      # a render, paused
+@pytest.mark.slow  # a render, paused
 def test_a_download_changed_while_the_run_goes_on_withdraws_what_it_built(project):
     """The success record is checked again when the run ends: a download changed after
     validation (here while the report renders) leaves no report, and the run fails."""
-    proc, _ = start_paused(project, "results/feasibility/report/feasibility.pdf", "--forcerun", "render", seconds=10)
+    proc, _ = start_paused(
+        project, "results/feasibility/report/feasibility.pdf", "--forcerun", "render", seconds=10
+    )
     _bad_export(project)
     out, _ = proc.communicate(timeout=300)
     assert proc.returncode != 0, out[-3000:]

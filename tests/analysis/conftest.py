@@ -1,6 +1,7 @@
 """Fixtures of the analysis tests: the paper's validated data (its REDCap downloads
 validated once per session, as rule validate does: tests/paperdata.py) and its study file,
 config/config.yaml."""
+
 from __future__ import annotations
 
 import copy
@@ -23,6 +24,7 @@ def paper_interface(tmp_path_factory) -> Path:
     ``<form>.parquet`` per instrument, ``codebook.json``, ``missing_codes.parquet`` (about
     1 s, once per session)."""
     import paperdata
+
     return paperdata.write_validated(tmp_path_factory.mktemp("paper") / "validated")
 
 
@@ -35,6 +37,7 @@ def paper_config() -> dict:
 @pytest.fixture(scope="session")
 def _paper_config_checked() -> dict:
     from feasibility.config import load_study
+
     return load_study(PAPER_YAML)
 
 
@@ -48,10 +51,12 @@ def paper_config_checked(_paper_config_checked) -> dict:
 @pytest.fixture(scope="session")
 def paper_provenance():
     from feasibility.provenance import read_provenance
+
     return read_provenance(ROOT / "data" / "raw")
 
 
 @pytest.fixture(scope="session")
 def paper_study(paper_interface):
     from feasibility.analysis import StudyData
+
     return StudyData.read(paper_interface)

@@ -13,16 +13,22 @@ screening-style event ``screen_arm_1/2``; forms:
 :func:`study` takes the rows of each form as plain dicts (record, event and the fields);
 everything else (typing, codebook) follows docs/design.md's interface.
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
 from feasibility.analysis.study import StudyData
 
-EVENTS = [("screen_arm_1", 1), ("enrol_arm_1", 1), ("fu_arm_1", 1),
-          ("screen_arm_2", 2), ("enrol_arm_2", 2), ("fu_arm_2", 2)]
-FORMS = {"screening": ["screen"], "demo": ["enrol"], "visit": ["enrol", "fu"],
-         "contact": ["enrol"]}
+EVENTS = [
+    ("screen_arm_1", 1),
+    ("enrol_arm_1", 1),
+    ("fu_arm_1", 1),
+    ("screen_arm_2", 2),
+    ("enrol_arm_2", 2),
+    ("fu_arm_2", 2),
+]
+FORMS = {"screening": ["screen"], "demo": ["enrol"], "visit": ["enrol", "fu"], "contact": ["enrol"]}
 FIELDS = [
     ("record_id", "screening", "text", "Record ID", [], None),
     ("scr_date", "screening", "text", "Date screened", [], "date_ymd"),
@@ -30,8 +36,7 @@ FIELDS = [
     ("sex", "demo", "radio", "Sex", [["1", "Female"], ["2", "Male"]], None),
     ("age", "demo", "text", "Age", [], "integer"),
     ("years", "demo", "text", "Years in pain", [], "number"),
-    ("pain", "demo", "checkbox", "Areas of pain", [["1", "Back"], ["2", "Neck"], ["3", "Head"]],
-     None),
+    ("pain", "demo", "checkbox", "Areas of pain", [["1", "Back"], ["2", "Neck"], ["3", "Head"]], None),
     ("consent", "demo", "text", "Consent date", [], "date_ymd"),
     ("group", "demo", "dropdown", "Group", [["1", "Alpha"], ["2", "Beta"], ["3", "Gamma"]], None),
     ("colour", "demo", "dropdown", "Colour", [["R", "Red"], ["G", "Green"]], None),
@@ -50,32 +55,50 @@ def codebook() -> dict:
     fields = []
     for name, form, ftype, label, choices, validation in FIELDS:
         columns = [f"{name}___{c}" for c, _ in choices] if ftype == "checkbox" else [name]
-        fields.append({"name": name, "form": form, "type": ftype, "label": label,
-                       "choices": choices, "validation": validation, "identifier": False,
-                       "export_columns": columns})
+        fields.append(
+            {
+                "name": name,
+                "form": form,
+                "type": ftype,
+                "label": label,
+                "choices": choices,
+                "validation": validation,
+                "identifier": False,
+                "export_columns": columns,
+            }
+        )
     return {
-        "record_id_field": "record_id", "longitudinal": True,
+        "record_id_field": "record_id",
+        "longitudinal": True,
         "arms": {"1": "Intervention", "2": "Control"},
         "events": [{"unique_name": e, "label": e, "arm": a} for e, a in EVENTS],
-        "designations": {e: [f for f, where in FORMS.items() if e.split("_arm")[0] in where]
-                         for e, _ in EVENTS},
-        "repeating": {"instruments": [{"event": "enrol_arm_1", "form": "contact"},
-                                      {"event": "enrol_arm_2", "form": "contact"}],
-                      "events": []},
-        "forms": [{"name": f, "label": f, "fields": [n for n, ff, *_ in FIELDS if ff == f]}
-                  for f in FORMS],
-        "fields": fields, "missing_data_codes": [],
+        "designations": {
+            e: [f for f, where in FORMS.items() if e.split("_arm")[0] in where] for e, _ in EVENTS
+        },
+        "repeating": {
+            "instruments": [
+                {"event": "enrol_arm_1", "form": "contact"},
+                {"event": "enrol_arm_2", "form": "contact"},
+            ],
+            "events": [],
+        },
+        "forms": [{"name": f, "label": f, "fields": [n for n, ff, *_ in FIELDS if ff == f]} for f in FORMS],
+        "fields": fields,
+        "missing_data_codes": [],
     }
 
 
 def _typed(form: str, rows: list[dict]) -> pd.DataFrame:
     book = codebook()
     fields = [f for f in book["fields"] if f["form"] == form and f["name"] != "record_id"]
-    out = pd.DataFrame({
-        "record_id": [r["record_id"] for r in rows],
-        "redcap_event_name": [r["event"] for r in rows],
-        "redcap_arm": [int(r["event"][-1]) for r in rows],
-    }, dtype=object).astype({"redcap_arm": "int64"})
+    out = pd.DataFrame(
+        {
+            "record_id": [r["record_id"] for r in rows],
+            "redcap_event_name": [r["event"] for r in rows],
+            "redcap_arm": [int(r["event"][-1]) for r in rows],
+        },
+        dtype=object,
+    ).astype({"redcap_arm": "int64"})
     if form == "contact":
         out["redcap_repeat_instance"] = pd.array([r.get("instance") for r in rows], dtype="Int64")
     for f in fields:
@@ -104,7 +127,10 @@ def study(**forms: list[dict]) -> StudyData:
     return StudyData.from_frames(codebook(), frames)
 
 
-TIMEPOINTS = {"schedule": {"baseline": {"event": ["enrol_arm_1", "enrol_arm_2"],
-                                        "label": "Baseline"},
-                           "followup": {"event": ["fu_arm_1", "fu_arm_2"], "label": "Follow-up"}},
-              "baseline": "baseline"}
+TIMEPOINTS = {
+    "schedule": {
+        "baseline": {"event": ["enrol_arm_1", "enrol_arm_2"], "label": "Baseline"},
+        "followup": {"event": ["fu_arm_1", "fu_arm_2"], "label": "Follow-up"},
+    },
+    "baseline": "baseline",
+}

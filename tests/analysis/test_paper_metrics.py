@@ -2,6 +2,7 @@
 on a hand-made project of twelve people screened and eight recruited, every expected cell
 worked out by hand in the comments (formerly the test of the hand-written
 tables/feasibility_metrics.py, now of the declaration and the generic metrics kind)."""
+
 from __future__ import annotations
 
 import copy
@@ -17,74 +18,135 @@ from paperdata import codebook
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 S = [f"S{i:02d}" for i in range(1, 13)]
-P = S[:8]                     # the eight recruited
+P = S[:8]  # the eight recruited
 
 
 def _rows(form: str, event: str, records: list[str], repeat: bool = False, **columns):
-    frame = pd.DataFrame({"record_id": records, "redcap_event_name": event,
-                          "redcap_arm": 1, **columns})
+    frame = pd.DataFrame({"record_id": records, "redcap_event_name": event, "redcap_arm": 1, **columns})
     if repeat:
         frame["redcap_repeat_instance"] = (frame.groupby("record_id").cumcount() + 1).astype("Int64")
     for c, v in columns.items():
-        if isinstance(v, list) and all(isinstance(x, (int, float, type(None))) for x in v) \
-                and not c.endswith("date"):
-            frame[c] = pd.array([None if x is None or (isinstance(x, float) and np.isnan(x))
-                                 else int(x) for x in v], dtype="Int64")
+        if (
+            isinstance(v, list)
+            and all(isinstance(x, (int, float, type(None))) for x in v)
+            and not c.endswith("date")
+        ):
+            frame[c] = pd.array(
+                [None if x is None or (isinstance(x, float) and np.isnan(x)) else int(x) for x in v],
+                dtype="Int64",
+            )
     return frame
 
 
 def project() -> StudyData:
-    book = codebook()            # the paper's, as validation writes it
+    book = codebook()  # the paper's, as validation writes it
     date = pd.to_datetime
     forms = {
         # twelve screened: 10 eligible, 9 of them interested, 8 enrolled (S01-S08)
         # sites: 1 Birmingham, 2 Coventry; sources: 1 NHS, 2 council, 3 posters, 4 private
         "screening": _rows(
-            "screening", "screening_arm_1", S,
-            scr_date=date(["2017-09-01", "2017-09-20", "2017-11-15", "2018-01-05", "2018-02-01",
-                           "2018-02-10", "2018-03-01", "2018-04-20", "2018-06-01", "2018-08-01",
-                           "2018-08-10", "2018-08-20"]),
+            "screening",
+            "screening_arm_1",
+            S,
+            scr_date=date(
+                [
+                    "2017-09-01",
+                    "2017-09-20",
+                    "2017-11-15",
+                    "2018-01-05",
+                    "2018-02-01",
+                    "2018-02-10",
+                    "2018-03-01",
+                    "2018-04-20",
+                    "2018-06-01",
+                    "2018-08-01",
+                    "2018-08-10",
+                    "2018-08-20",
+                ]
+            ),
             scr_site=[1, 2, 1, 1, 2, 2, 2, 2, 1, 2, 1, 2],
             scr_source=[1, 1, 2, 3, 3, 2, 2, 4, 3, 2, 1, 1],
             scr_eligible=[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0],
             scr_interested=[1, 1, 1, 1, 1, 1, 1, 1, 1, 0, None, None],
-            scr_enrolled=[1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]),
+            scr_enrolled=[1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0],
+        ),
         "enrolment": _rows(
-            "enrolment", "baseline_arm_1", P,
-            enr_consent_date=date(["2017-09-15", "2017-12-02", "2018-01-10", "2018-02-20",
-                                   "2018-03-05", "2018-05-01", "2018-06-12", "2018-08-31"]),
+            "enrolment",
+            "baseline_arm_1",
+            P,
+            enr_consent_date=date(
+                [
+                    "2017-09-15",
+                    "2017-12-02",
+                    "2018-01-10",
+                    "2018-02-20",
+                    "2018-03-05",
+                    "2018-05-01",
+                    "2018-06-12",
+                    "2018-08-31",
+                ]
+            ),
             enr_site=[1, 1, 1, 2, 2, 2, 1, 2],
-            enr_source=[1, 2, 3, 3, 2, 4, 3, 2]),
+            enr_source=[1, 2, 3, 3, 2, 4, 3, 2],
+        ),
         # four placed (S04 did not complete: health reasons); the other four not placed
         "placement": _rows(
-            "placement", "intervention_arm_1", P,
-            plc_offered=[1, 1, 1, 1, 1, 0, 0, 0], plc_placed=[1, 1, 1, 1, 0, 0, 0, 0],
+            "placement",
+            "intervention_arm_1",
+            P,
+            plc_offered=[1, 1, 1, 1, 1, 0, 0, 0],
+            plc_placed=[1, 1, 1, 1, 0, 0, 0, 0],
             plc_start=date(["2018-04-10"] * 4 + [None] * 4),
             plc_decision_date=date(["2018-04-01"] * 6 + [None] * 2),
             plc_completed=[1, 1, 1, 0, None, None, None, None],
-            plc_noncompletion_reason=[None, None, None, 4, None, None, None, None]),
+            plc_noncompletion_reason=[None, None, None, 4, None, None, None, None],
+        ),
     }
     # case management: one hour a contact; placed 10, 6, 8, 4 hours; not placed 2, 3, 0, 0
     hours = dict(zip(P, [10, 6, 8, 4, 2, 3, 0, 0]))
     people = [r for r in P for _ in range(hours[r])]
-    forms["cm_contact"] = _rows("cm_contact", "intervention_arm_1", people, repeat=True,
-                                cm_minutes=[60] * len(people), cm_manager=[2] * len(people))
+    forms["cm_contact"] = _rows(
+        "cm_contact",
+        "intervention_arm_1",
+        people,
+        repeat=True,
+        cm_minutes=[60] * len(people),
+        cm_manager=[2] * len(people),
+    )
     # S07 and S08 can give no further data (dropouts); S03 reported employment (reason 7)
     forms["status_change"] = _rows(
-        "status_change", "intervention_arm_1", ["S03", "S07", "S08"], repeat=True,
-        sc_date=date(["2018-09-01", "2018-03-01", "2018-09-02"]), sc_type=[7, 2, 1],
-        sc_reason=[7, 3, 1], sc_further_data=[1, 0, 0])
+        "status_change",
+        "intervention_arm_1",
+        ["S03", "S07", "S08"],
+        repeat=True,
+        sc_date=date(["2018-09-01", "2018-03-01", "2018-09-02"]),
+        sc_type=[7, 2, 1],
+        sc_reason=[7, 3, 1],
+        sc_further_data=[1, 0, 0],
+    )
     # follow-up returned (of the six expected): 6 weeks S01-S03; 14 weeks S01, S02, S04,
     # S05; 6 months S01, S03
-    returned = {"week6_arm_1": ["S01", "S02", "S03"],
-                "week14_arm_1": ["S01", "S02", "S04", "S05"],
-                "month6_arm_1": ["S01", "S03"]}
-    forms["followup_admin"] = pd.concat([
-        _rows("followup_admin", event, P, fu_returned=[int(r in who) for r in P])
-        for event, who in returned.items()], ignore_index=True)
+    returned = {
+        "week6_arm_1": ["S01", "S02", "S03"],
+        "week14_arm_1": ["S01", "S02", "S04", "S05"],
+        "month6_arm_1": ["S01", "S03"],
+    }
+    forms["followup_admin"] = pd.concat(
+        [
+            _rows("followup_admin", event, P, fu_returned=[int(r in who) for r in P])
+            for event, who in returned.items()
+        ],
+        ignore_index=True,
+    )
     # S01 started a job by 6 months
-    forms["employment"] = _rows("employment", "month6_arm_1", ["S01", "S03"],
-                                emp_offers=[1, 2], emp_accepted=[1, 1], emp_started=[1, 0])
+    forms["employment"] = _rows(
+        "employment",
+        "month6_arm_1",
+        ["S01", "S03"],
+        emp_offers=[1, 2],
+        emp_accepted=[1, 1],
+        emp_started=[1, 0],
+    )
     return StudyData.from_frames(book, forms)
 
 
@@ -144,8 +206,7 @@ def test_case_management_hours_and_cost(metrics):
     assert (unplaced["text"], unplaced["n"]) == ("2.5 (2.0 to 3.0)", 2)
     assert unplaced["published_key"] == "case_management.unplaced.median_iqr"
     assert by_label(cells, "Hours per participant, all recruited")["text"] == "3.5 (1.0 to 7.0)"
-    assert by_label(cells, "Cost per participant (£), all recruited")["text"] == \
-        "105 (30 to 210)"
+    assert by_label(cells, "Cost per participant (£), all recruited")["text"] == "105 (30 to 210)"
     assert by_label(cells, "Total hours")["text"] == "33.0"
 
 
@@ -166,9 +227,7 @@ def test_a_changed_parameter_changes_the_cost_and_the_nnt(paper_config_checked):
     config = copy.deepcopy(paper_config_checked)
     config["parameters"]["case_management_cost_per_hour_gbp"] = 60
     config["parameters"]["rtw_without_intervention_assumed"] = 0.05
-    cells = build_table(Analysis(project(), load_spec(config, checked=True)),
-                        "feasibility_metrics").cells
-    assert by_label(cells, "Cost per participant (£), all recruited")["text"] == \
-        "210 (60 to 420)"
+    cells = build_table(Analysis(project(), load_spec(config, checked=True)), "feasibility_metrics").cells
+    assert by_label(cells, "Cost per participant (£), all recruited")["text"] == "210 (60 to 420)"
     # 1 / (0.25 - 0.05) = 5; 1 / (0.5907 - 0.05) = 1.85 -> 2; 0.0715 > 0.05: 1/0.0215 = 46.5
     assert by_label(cells, "Number needed to treat")["text"] == "5 (2 to 47)"

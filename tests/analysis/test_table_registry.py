@@ -2,6 +2,7 @@
 ``DEFAULTS``, ``SCHEMA`` and ``READS`` beside its ``build`` is a kind - the study file's
 schema allows a table of that kind its own properties (and refuses another kind's, naming
 it), and the registry builds it - with nothing else to edit."""
+
 from __future__ import annotations
 
 import textwrap
@@ -60,8 +61,11 @@ def test_every_kind_is_its_modules_declaration():
     """The kinds are the modules that declare one; the schema's list of kinds is theirs, and
     each module's declaration read from its source is what it holds when imported."""
     modules = registry.kinds()
-    assert set(modules) == set(table_kinds()) >= {"baseline", "categorical", "change", "counts",
-                                                 "metrics", "adjusted", "tipping_point"}
+    assert (
+        set(modules)
+        == set(table_kinds())
+        >= {"baseline", "categorical", "change", "counts", "metrics", "adjusted", "tipping_point"}
+    )
     schema = study_config.schema()
     assert schema["$defs"]["table"]["properties"]["kind"]["enum"] == list(table_kinds())
     for name, module in modules.items():
@@ -80,26 +84,35 @@ def test_a_new_kind_module_is_picked_up_checked_and_built(tally):
     assert problems(study, root=root) == []
     # the registry builds it from its module
     modules = registry.kinds("plugins.tables", table_kinds(tally))
-    spec = load_spec({"timepoints": minimal.TIMEPOINTS, "flow": {"populations": {
-        "participants": "has(demo)"}, "participants": "participants"},
-        "tables": {"n": study["tables"]["n"]}}, checked=True)
+    spec = load_spec(
+        {
+            "timepoints": minimal.TIMEPOINTS,
+            "flow": {"populations": {"participants": "has(demo)"}, "participants": "participants"},
+            "tables": {"n": study["tables"]["n"]},
+        },
+        checked=True,
+    )
     demo = [{"record_id": f"p{i}", "event": "enrol_arm_1", "sex": 1} for i in range(3)]
     result = registry.build_table(Analysis(minimal.study(demo=demo), spec), "n", modules=modules)
     assert result.cells[["row_label", "text", "n"]].values.tolist() == [["People", "3", 3]]
     # its property on a table of another kind is refused, naming the kind it belongs to
     study["tables"]["b"] = {"kind": "baseline", "row_label": "People"}
     found = problems(study, root=root)
-    assert found == ["the study: unknown key tables.b.row_label: a property of table kind tally, "
-                     "not of kind baseline (this table's kind); tables.b allows: cell_table, "
-                     "columns, decimals, denominator, denominator_label, difference, "
-                     "footnote_marks, footnotes, kind, label, levels, missing, n_label, "
-                     "percent_decimals, population, rows, source_note, stub_label, timepoint, "
-                     "title, value_label"]
+    assert found == [
+        "the study: unknown key tables.b.row_label: a property of table kind tally, "
+        "not of kind baseline (this table's kind); tables.b allows: cell_table, "
+        "columns, decimals, denominator, denominator_label, difference, "
+        "footnote_marks, footnotes, kind, label, levels, missing, n_label, "
+        "percent_decimals, population, rows, source_note, stub_label, timepoint, "
+        "title, value_label"
+    ]
 
 
 def test_a_property_of_another_kind_is_refused_naming_file_line_key_and_kind(tmp_path):
     path = tmp_path / "study.yaml"
-    path.write_text(MINIMAL + textwrap.dedent("""\
+    path.write_text(
+        MINIMAL
+        + textwrap.dedent("""\
         tables:
           t2:
             kind: baseline
@@ -109,14 +122,19 @@ def test_a_property_of_another_kind_is_refused_naming_file_line_key_and_kind(tmp
             kind: change
             measures: [{score: x}]
             deltas: [0, -1]
-        """))
+        """)
+    )
     with pytest.raises(ConfigError) as err:
         load_study(path)
     text = str(err.value)
-    assert (f"{path} line 7: unknown key tables.t2.measures: a property of table kind change, "
-            "not of kind baseline (this table's kind); tables.t2 allows: ") in text
-    assert (f"{path} line 11: unknown key tables.t3.deltas: a property of table kind "
-            "tipping_point, not of kind change (this table's kind)") in text
+    assert (
+        f"{path} line 7: unknown key tables.t2.measures: a property of table kind change, "
+        "not of kind baseline (this table's kind); tables.t2 allows: "
+    ) in text
+    assert (
+        f"{path} line 11: unknown key tables.t3.deltas: a property of table kind "
+        "tipping_point, not of kind change (this table's kind)"
+    ) in text
 
 
 def test_a_kind_declared_twice_or_with_an_unknown_schema_key_is_refused(tmp_path):
@@ -127,6 +145,7 @@ def test_a_kind_declared_twice_or_with_an_unknown_schema_key_is_refused(tmp_path
     other = tmp_path / "other"
     other.mkdir()
     (other / "c.py").write_text('KIND = "c"\nSCHEMA = "oneOf: []"\n')
-    with pytest.raises(ValueError, match="SCHEMA may hold description, properties, required "
-                                         "and \\$defs, not oneOf"):
+    with pytest.raises(
+        ValueError, match="SCHEMA may hold description, properties, required and \\$defs, not oneOf"
+    ):
         table_kinds(other)

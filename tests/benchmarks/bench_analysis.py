@@ -15,6 +15,7 @@ library does with the paper's study file (``config/config.yaml``):
 It prints the median of each phase and the peak resident memory, and exits non-zero when
 the median total misses the target (60 s at n = 100,000). Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,7 @@ def measure(folder: Path) -> dict:
     from feasibility.analysis import Analysis, StudyData, load_spec
     from feasibility.tables.registry import build_table
     from feasibility.config import load_study
+
     imported = time.perf_counter()
     study = StudyData.read(folder)
     spec = load_spec(load_study(STUDY))
@@ -52,27 +54,50 @@ def measure(folder: Path) -> dict:
     for table in spec.tables:
         cells += len(build_table(analysis, table).cells)
     done = time.perf_counter()
-    return {"records": len(analysis.records), "cells": cells, "import": imported - t0,
-            "read": read - imported, "derive_score": derived - read, "tables": done - derived,
-            "total": done - imported,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "records": len(analysis.records),
+        "cells": cells,
+        "import": imported - t0,
+        "read": read - imported,
+        "derive_score": derived - read,
+        "tables": done - derived,
+        "total": done - imported,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def validated(size: int, sites: int, work: Path) -> Path:
     import paperdata
+
     if size == 31:
         return paperdata.write_validated(work / "validated")
     raw = work / "raw"
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "feasibility.synth", "--n", str(size), "--sites",
-                    str(sites), "--out", str(raw)], cwd=ROOT, check=True, capture_output=True)
-    print(f"  n = {size:,}: cohort generated in {time.perf_counter() - t:.0f} s; validating ...",
-          file=sys.stderr, flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "feasibility.synth",
+            "--n",
+            str(size),
+            "--sites",
+            str(sites),
+            "--out",
+            str(raw),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    print(
+        f"  n = {size:,}: cohort generated in {time.perf_counter() - t:.0f} s; validating ...",
+        file=sys.stderr,
+        flush=True,
+    )
     t = time.perf_counter()
     # the scaled cohort's dates run past the paper's export date (validation.export_date)
     out = paperdata.write_validated(work / "validated", raw, export_date=None)
-    print(f"  n = {size:,}: validated in {time.perf_counter() - t:.0f} s", file=sys.stderr,
-          flush=True)
+    print(f"  n = {size:,}: validated in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     return out
 
 
@@ -93,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             folder = args.validated or validated(size, args.sites, Path(tmp))
             runs = []
             for _ in range(args.repeats):
-                res = subprocess.run([sys.executable, __file__, "--measure", str(folder)],
-                                     capture_output=True, text=True, cwd=ROOT)
+                res = subprocess.run(
+                    [sys.executable, __file__, "--measure", str(folder)],
+                    capture_output=True,
+                    text=True,
+                    cwd=ROOT,
+                )
                 if res.returncode != 0:
                     raise SystemExit(res.stderr[-3000:])
                 runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
@@ -105,13 +134,17 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((size, med, target, ok))
         if args.validated:
             break
-    print(f"{'n':>9} {'records':>9} {'cells':>6} {'read':>7} {'derive+score':>13} "
-          f"{'tables':>7} {'total':>7} {'peak MB':>8}  target")
+    print(
+        f"{'n':>9} {'records':>9} {'cells':>6} {'read':>7} {'derive+score':>13} "
+        f"{'tables':>7} {'total':>7} {'peak MB':>8}  target"
+    )
     for size, m, target, ok in rows:
-        print(f"{size:>9,} {int(m['records']):>9,} {int(m['cells']):>6} {m['read']:>6.1f}s "
-              f"{m['derive_score']:>12.1f}s {m['tables']:>6.1f}s {m['total']:>6.1f}s "
-              f"{m['peak_mb']:>8.0f}  " + ("-" if target is None else
-                                           f"{'ok' if ok else 'MISSED'} (<= {target:.0f} s)"))
+        print(
+            f"{size:>9,} {int(m['records']):>9,} {int(m['cells']):>6} {m['read']:>6.1f}s "
+            f"{m['derive_score']:>12.1f}s {m['tables']:>6.1f}s {m['total']:>6.1f}s "
+            f"{m['peak_mb']:>8.0f}  "
+            + ("-" if target is None else f"{'ok' if ok else 'MISSED'} (<= {target:.0f} s)")
+        )
     return 1 if failed else 0
 
 

@@ -12,6 +12,7 @@ records export written. Target: 100,000 records within 2 minutes on 2 cores, mem
 bounded by a batch (batches are written as they arrive), not by the project.
 Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,20 +54,41 @@ def main(argv=None) -> int:
     import yaml
 
     source = ROOT / "config" / "studies" / "full-trial.yaml"
-    server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "redcap_server.py"), "--study", str(source),
-                               "--scale", str(args.records)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "redcap_server.py"),
+            "--study",
+            str(source),
+            "--scale",
+            str(args.records),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         port = int(server.stdout.readline().split()[1])
         with tempfile.TemporaryDirectory(prefix="bench-pull-") as tmp:
             data = yaml.safe_load(source.read_text(encoding="utf-8"))
-            data["redcap"] = {"api": {"url": f"http://127.0.0.1:{port}/api/", "token_env": "BENCH_REDCAP_TOKEN",
-                                      "batch_size": args.batch_size}}
+            data["redcap"] = {
+                "api": {
+                    "url": f"http://127.0.0.1:{port}/api/",
+                    "token_env": "BENCH_REDCAP_TOKEN",
+                    "batch_size": args.batch_size,
+                }
+            }
             data.pop("paths", None)
             study = Path(tmp) / "bench.yaml"
             study.write_text(yaml.safe_dump(data), encoding="utf-8")
             start = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", RUN, str(study)], cwd=tmp, capture_output=True, text=True,
-                                 env={**os.environ, "BENCH_REDCAP_TOKEN": TOKEN})
+            out = subprocess.run(
+                [sys.executable, "-c", RUN, str(study)],
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "BENCH_REDCAP_TOKEN": TOKEN},
+            )
             if out.returncode:
                 print(out.stderr[-3000:], file=sys.stderr)
                 return 1
@@ -79,11 +101,15 @@ def main(argv=None) -> int:
 
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     result["server_cpu_s"] = children.ru_utime + children.ru_stime - result["cpu_s"]
-    print(f"{'records':>9} {'rows':>9} {'columns':>7} {'MB':>7} {'requests':>8} {'pull s':>7} {'process s':>9} "
-          f"{'peak RSS MB':>11} {'pull CPU s':>10} {'server CPU s':>12}")
-    print(f"{result['records']:>9,} {result['rows']:>9,} {result['columns']:>7} {result['bytes'] / 1e6:>7.1f} "
-          f"{result['requests']:>8} {result['wall_s']:>7.1f} {result['process_wall_s']:>9.1f} "
-          f"{result['peak_rss_mb']:>11.0f} {result['cpu_s']:>10.1f} {result['server_cpu_s']:>12.1f}")
+    print(
+        f"{'records':>9} {'rows':>9} {'columns':>7} {'MB':>7} {'requests':>8} {'pull s':>7} {'process s':>9} "
+        f"{'peak RSS MB':>11} {'pull CPU s':>10} {'server CPU s':>12}"
+    )
+    print(
+        f"{result['records']:>9,} {result['rows']:>9,} {result['columns']:>7} {result['bytes'] / 1e6:>7.1f} "
+        f"{result['requests']:>8} {result['wall_s']:>7.1f} {result['process_wall_s']:>9.1f} "
+        f"{result['peak_rss_mb']:>11.0f} {result['cpu_s']:>10.1f} {result['server_cpu_s']:>12.1f}"
+    )
     print(f"load average while it ran: {os.getloadavg()[0]:.1f} (2 cores; wall times grow with other work)")
     ok = result["process_wall_s"] <= 120
     print("target (100,000 records within 2 minutes):", "met" if ok or args.records != 100_000 else "NOT met")

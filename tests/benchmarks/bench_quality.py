@@ -18,6 +18,7 @@ Target (issue 24.9, with the query list and its workbook): steps 2 + 3 within 2 
 at n = 100,000 (issue 16.3's first target, without them, was 60 s and 2 GB). Measured on 2 shared
 cores: 61 s and 634 MB, 90,820 queries. Not part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,9 @@ def peak_mb():
             return int(line.split()[1]) / 1024
 """
 
-VALIDATE = PEAK + """
+VALIDATE = (
+    PEAK
+    + """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 t = time.perf_counter()
@@ -57,8 +60,11 @@ write_report(r, sys.argv[7] + "/report.json")
 print(json.dumps({"wall": time.perf_counter() - t, "ok": r.ok, "errors": len(r.errors), "warnings": len(r.warnings),
                   "rss_mb": peak_mb()}))
 """
+)
 
-QUALITY = PEAK + """
+QUALITY = (
+    PEAK
+    + """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 t = time.perf_counter()
@@ -84,12 +90,14 @@ print(json.dumps({"import": t_import, "read": t_read, "outputs": t_outputs, "ren
                   "rss_mb": peak_mb(),
                   "pdf_mb": pdf.stat().st_size / (1 << 20), "rows": len(data.rows), "queries": queries}))
 """
+)
 
 
 def write_export(n: int, folder: Path) -> dict[str, Path]:
     """The REDCap benchmark project's export of ``n`` participants, with a data access group
     column (REDCap writes it after the repeat columns): five groups of four sites."""
     import pandas as pd
+
     paths = write(project(), n, folder)
     df = pd.read_csv(paths["records"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
     site = df.loc[df["site"] != "", ["participant_id", "site"]].drop_duplicates("participant_id")
@@ -102,7 +110,9 @@ def write_export(n: int, folder: Path) -> dict[str, Path]:
 
 
 def run(code: str, *args: str) -> dict:
-    res = subprocess.run([sys.executable, "-c", code, str(ROOT / "workflow"), *args], capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "workflow"), *args], capture_output=True, text=True
+    )
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -119,8 +129,15 @@ def main() -> None:
         paths = write_export(args.participants, folder / "export")
         made = time.perf_counter() - t
         size_mb = paths["records"].stat().st_size / (1 << 20)
-        v = run(VALIDATE, str(paths["records"]), str(paths["dictionary"]), str(paths["designations"]), CODES,
-                ",".join(EVENTS[1:]), str(folder))
+        v = run(
+            VALIDATE,
+            str(paths["records"]),
+            str(paths["dictionary"]),
+            str(paths["designations"]),
+            CODES,
+            ",".join(EVENTS[1:]),
+            str(folder),
+        )
         if not v["ok"]:
             raise SystemExit(f"the benchmark export did not validate: {v}")
         q = run(QUALITY, str(folder), str(ROOT / "report"))
@@ -130,11 +147,17 @@ def main() -> None:
     print(f"validate (REDCap lib)   {v['wall']:10.1f} s   {v['rss_mb']:8.0f} MB peak")
     print(f"quality: imports        {q['import']:10.1f} s   (pandas, pyarrow, matplotlib, great-tables)")
     print(f"quality: read           {q['read']:10.1f} s   (results/<id>/validated and report.json)")
-    print(f"quality: outputs        {q['outputs']:10.1f} s   (tables, figures, {q['queries']:,} queries: CSV and "
-          "workbook, includes)")
-    print(f"quality: render         {q['render']:10.1f} s   (pandoc + Typst, HTML and PDF; PDF {q['pdf_mb']:.1f} MB)")
-    print(f"quality: total          {quality:10.1f} s   {q['rss_mb']:8.0f} MB peak   target 120 s, 4096 MB: "
-          f"{'met' if quality <= 120 and q['rss_mb'] <= 4096 else 'MISSED'}")
+    print(
+        f"quality: outputs        {q['outputs']:10.1f} s   (tables, figures, {q['queries']:,} queries: CSV and "
+        "workbook, includes)"
+    )
+    print(
+        f"quality: render         {q['render']:10.1f} s   (pandoc + Typst, HTML and PDF; PDF {q['pdf_mb']:.1f} MB)"
+    )
+    print(
+        f"quality: total          {quality:10.1f} s   {q['rss_mb']:8.0f} MB peak   target 120 s, 4096 MB: "
+        f"{'met' if quality <= 120 and q['rss_mb'] <= 4096 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

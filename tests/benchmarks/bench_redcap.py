@@ -17,6 +17,7 @@ Each run is ``feasibility.redcap.validate`` plus ``write_validated`` in a fresh 
 table shows wall time and the peak resident memory of that process. Not part of the test
 suite (generation and two runs take a few minutes).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,24 +81,45 @@ def project() -> Project:
     add("con_date", "consent", "text", validation="date_dmy", required=True)
     add("dob", "consent", "text", validation="date_ymd", identifier=True, min_text="1920-01-01")
     add("initials", "consent", "text", identifier=True)
-    add("site", "consent", "dropdown", choices=tuple((str(i), f"Site {i}") for i in range(1, 21)), required=True)
+    add(
+        "site",
+        "consent",
+        "dropdown",
+        choices=tuple((str(i), f"Site {i}") for i in range(1, 21)),
+        required=True,
+    )
     add("sex", "consent", "radio", choices=(("1", "Female"), ("2", "Male")))
     add("height", "consent", "text", validation="number_1dp", min_text="100", max_text="220")
     add("weight", "consent", "text", validation="number", min_text="30", max_text="250")
     add("smoker", "consent", "yesno")
     add("cigs", "consent", "text", validation="integer", branching="[smoker] = '1'")
-    add("conditions", "consent", "checkbox", choices=(("1", "Back"), ("2", "Neck"), ("3", "Knee"), ("-99", "None")))
+    add(
+        "conditions",
+        "consent",
+        "checkbox",
+        choices=(("1", "Back"), ("2", "Neck"), ("3", "Knee"), ("-99", "None")),
+    )
     add("con_notes", "consent", "notes")
     add("qol_date", "quality_of_life", "text", validation="date_ymd", required=True)
     for i in range(1, 15):
-        add(f"qol_{i}", "quality_of_life", "radio",
-            choices=(("0", "Never"), ("1", "Sometimes"), ("2", "Often"), ("3", "Always")), required=True)
+        add(
+            f"qol_{i}",
+            "quality_of_life",
+            "radio",
+            choices=(("0", "Never"), ("1", "Sometimes"), ("2", "Often"), ("3", "Always")),
+            required=True,
+        )
     add("qol_pain", "quality_of_life", "slider")
     add("qol_hours", "quality_of_life", "text", validation="number_1dp_comma_decimal")
     add("qol_score", "quality_of_life", "calc", calculation="sum([qol_1],[qol_2])")
     add("qol_work", "quality_of_life", "truefalse")
-    add("qol_job", "quality_of_life", "dropdown", choices=(("emp", "Employed"), ("unemp", "Unemployed")),
-        branching="[qol_work] = '1'")
+    add(
+        "qol_job",
+        "quality_of_life",
+        "dropdown",
+        choices=(("emp", "Employed"), ("unemp", "Unemployed")),
+        branching="[qol_work] = '1'",
+    )
     add("qol_time", "quality_of_life", "text", validation="time")
     add("ae_date", "adverse_event", "text", validation="date_ymd", required=True)
     add("ae_desc", "adverse_event", "notes")
@@ -105,23 +127,38 @@ def project() -> Project:
     add("ae_grade", "adverse_event", "radio", choices=tuple((str(i), f"Grade {i}") for i in range(1, 6)))
     # parse the limits the way the dictionary does
     from feasibility.redcap.dictionary import parse_limit
+
     fields = []
     for x in f:
         lo = parse_limit(x.min_text, x.kind, x.validation) if x.min_text else None
         hi = parse_limit(x.max_text, x.kind, x.validation) if x.max_text else None
         fields.append(Field(**{**x.__dict__, "minimum": lo, "maximum": hi}))
-    forms = tuple(Form(n, n.replace("_", " ").capitalize(), tuple(x.name for x in fields[1:] if x.form == n))
-                  for n in ("consent", "quality_of_life", "adverse_event"))
-    designations = (("baseline_arm_1", "consent"), ("baseline_arm_1", "quality_of_life"),
-                    ("month_6_arm_1", "quality_of_life"), ("month_6_arm_1", "adverse_event"),
-                    ("month_12_arm_1", "quality_of_life"), ("month_12_arm_1", "adverse_event"))
+    forms = tuple(
+        Form(n, n.replace("_", " ").capitalize(), tuple(x.name for x in fields[1:] if x.form == n))
+        for n in ("consent", "quality_of_life", "adverse_event")
+    )
+    designations = (
+        ("baseline_arm_1", "consent"),
+        ("baseline_arm_1", "quality_of_life"),
+        ("month_6_arm_1", "quality_of_life"),
+        ("month_6_arm_1", "adverse_event"),
+        ("month_12_arm_1", "quality_of_life"),
+        ("month_12_arm_1", "adverse_event"),
+    )
     from feasibility.redcap.model import Arm, Event
-    return Project(fields=tuple(fields), forms=forms, record_id_field="participant_id",
-                   events=tuple(Event(e, e.split("_arm")[0], 1) for e in EVENTS), arms=(Arm(1, "Arm 1"),),
-                   designations=designations,
-                   repeating=Repeating(frozenset({("month_6_arm_1", "adverse_event"),
-                                                  ("month_12_arm_1", "adverse_event")})),
-                   missing_data_codes=(("UNK", "Unknown"), ("NASK", "Not asked")))
+
+    return Project(
+        fields=tuple(fields),
+        forms=forms,
+        record_id_field="participant_id",
+        events=tuple(Event(e, e.split("_arm")[0], 1) for e in EVENTS),
+        arms=(Arm(1, "Arm 1"),),
+        designations=designations,
+        repeating=Repeating(
+            frozenset({("month_6_arm_1", "adverse_event"), ("month_12_arm_1", "adverse_event")})
+        ),
+        missing_data_codes=(("UNK", "Unknown"), ("NASK", "Not asked")),
+    )
 
 
 def _dates(rng, n, start, days) -> np.ndarray:
@@ -133,6 +170,7 @@ def records(p: Project, n: int, seed: int = 7) -> pd.DataFrame:
     """A valid export of ``n`` participants (about 3.3 rows each), as text, REDCap's column order."""
     rng = np.random.default_rng(seed)
     from feasibility.redcap.write import expected_header
+
     header = expected_header(p, extra={"conditions___unk"})
     ids = np.array([f"P{i:06d}" for i in range(1, n + 1)], dtype=object)
     frames = []
@@ -161,21 +199,31 @@ def records(p: Project, n: int, seed: int = 7) -> pd.DataFrame:
     b["consent_complete"] = "2"
     frames.append(("baseline_arm_1", b))
     for event, offset in zip(EVENTS, (0, 182, 365)):
-        q = pd.DataFrame({"participant_id": ids, "redcap_event_name": event}) if event != "baseline_arm_1" else b
+        q = (
+            pd.DataFrame({"participant_id": ids, "redcap_event_name": event})
+            if event != "baseline_arm_1"
+            else b
+        )
         keep = np.ones(n, dtype=bool) if event == "baseline_arm_1" else rng.random(n) < 0.85
-        qd = (pd.to_datetime(con) + pd.to_timedelta(offset + rng.integers(0, 20, n), unit="D")).strftime("%Y-%m-%d")
+        qd = (pd.to_datetime(con) + pd.to_timedelta(offset + rng.integers(0, 20, n), unit="D")).strftime(
+            "%Y-%m-%d"
+        )
         q["qol_date"] = np.where(keep, qd.to_numpy(dtype=object), "")
         items = rng.integers(0, 4, (n, 14))
         for i in range(14):
             col = items[:, i].astype(str).astype(object)
             q[f"qol_{i + 1}"] = np.where(keep, col, "")
         q["qol_pain"] = np.where(keep, rng.integers(0, 101, n).astype(str), "")
-        q["qol_hours"] = np.where(keep, np.char.replace(np.char.mod("%.1f", rng.uniform(0, 40, n)), ".", ","), "")
+        q["qol_hours"] = np.where(
+            keep, np.char.replace(np.char.mod("%.1f", rng.uniform(0, 40, n)), ".", ","), ""
+        )
         q["qol_score"] = np.where(keep, (items[:, 0] + items[:, 1]).astype(str), "")
         work = rng.integers(0, 2, n)
         q["qol_work"] = np.where(keep, work.astype(str), "")
         q["qol_job"] = np.where(keep & (work == 1), np.where(rng.random(n) < 0.7, "emp", "unemp"), "")
-        q["qol_time"] = np.where(keep, np.char.add(np.char.zfill(rng.integers(8, 18, n).astype(str), 2), ":30"), "")
+        q["qol_time"] = np.where(
+            keep, np.char.add(np.char.zfill(rng.integers(8, 18, n).astype(str), 2), ":30"), ""
+        )
         q["quality_of_life_complete"] = np.where(keep, "2", "0")
         if event != "baseline_arm_1":
             frames.append((event, q))
@@ -185,11 +233,18 @@ def records(p: Project, n: int, seed: int = 7) -> pd.DataFrame:
         for inst in (1, 2):
             sub = ids[has][: m if inst == 1 else m // 3]
             k = len(sub)
-            a = pd.DataFrame({"participant_id": sub, "redcap_event_name": event,
-                              "redcap_repeat_instrument": "adverse_event", "redcap_repeat_instance": str(inst)})
+            a = pd.DataFrame(
+                {
+                    "participant_id": sub,
+                    "redcap_event_name": event,
+                    "redcap_repeat_instrument": "adverse_event",
+                    "redcap_repeat_instance": str(inst),
+                }
+            )
             a["ae_date"] = _dates(rng, k, "2023-08-01", 300)
             a["ae_desc"] = np.array(["Headache", "Back pain flare", "Fall, bruised knee"], dtype=object)[
-                rng.integers(0, 3, k)]
+                rng.integers(0, 3, k)
+            ]
             a["ae_serious"] = rng.integers(0, 2, k).astype(str)
             a["ae_grade"] = rng.integers(1, 6, k).astype(str)
             a["adverse_event_complete"] = "2"
@@ -213,9 +268,11 @@ def spoil(df: pd.DataFrame) -> pd.DataFrame:
 
 def write(p: Project, n: int, folder: Path, bad: bool = False) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {"dictionary": folder / "Bench_DataDictionary_2025-01-15.csv",
-             "designations": folder / "Bench_InstrumentDesignations_2025-01-15.csv",
-             "records": folder / "Bench_DATA_2025-01-15_0900.csv"}
+    paths = {
+        "dictionary": folder / "Bench_DataDictionary_2025-01-15.csv",
+        "designations": folder / "Bench_InstrumentDesignations_2025-01-15.csv",
+        "records": folder / "Bench_DATA_2025-01-15_0900.csv",
+    }
     write_dictionary(p, paths["dictionary"])
     write_designations(p, paths["designations"])
     df = records(p, n)
@@ -227,9 +284,22 @@ def write(p: Project, n: int, folder: Path, bad: bool = False) -> dict[str, Path
 
 
 def run(paths: dict[str, Path], out: Path) -> dict:
-    res = subprocess.run([sys.executable, "-c", RUN, str(ROOT / "workflow"), str(paths["records"]),
-                          str(paths["dictionary"]), str(paths["designations"]), CODES, ",".join(EVENTS[1:]),
-                          str(out)], capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RUN,
+            str(ROOT / "workflow"),
+            str(paths["records"]),
+            str(paths["dictionary"]),
+            str(paths["designations"]),
+            CODES,
+            ",".join(EVENTS[1:]),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -249,7 +319,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for label, n, t_max, mb_max, bad in cases:
             folder = Path(tmp) / label.replace(" ", "_").replace(",", "")
-            if n is None:             # size the 50 MB export from a small one
+            if n is None:  # size the 50 MB export from a small one
                 probe = write(p, 2000, Path(tmp) / "probe")["records"].stat().st_size
                 n = int(2000 * 50 * (1 << 20) / probe)
             t = time.perf_counter()
@@ -258,16 +328,37 @@ def main() -> None:
             size = paths["records"].stat().st_size / (1 << 20)
             res = run(paths, folder / "validated")
             ok = res["ok"] != bad and res["wall"] <= t_max and res["rss_mb"] <= mb_max
-            rows.append((label, n, res["rows"], size, res["validate"], res["wall"], res["rss_mb"], t_max, mb_max, ok,
-                         res["errors"], res["warnings"], made, res["report_mb"]))
+            rows.append(
+                (
+                    label,
+                    n,
+                    res["rows"],
+                    size,
+                    res["validate"],
+                    res["wall"],
+                    res["rss_mb"],
+                    t_max,
+                    mb_max,
+                    ok,
+                    res["errors"],
+                    res["warnings"],
+                    made,
+                    res["report_mb"],
+                )
+            )
             if not res["ok"] and not bad:
                 print("validation failed:", *res["first"], sep="\n  ")
-    print(f"{'case':<24}{'participants':>13}{'rows':>10}{'MB':>8}{'validate s':>12}{'+write s':>10}"
-          f"{'peak MB':>9}  target")
+    print(
+        f"{'case':<24}{'participants':>13}{'rows':>10}{'MB':>8}{'validate s':>12}{'+write s':>10}"
+        f"{'peak MB':>9}  target"
+    )
     for label, n, r, size, tv, tw, mb, t_max, mb_max, ok, err, warn, made, report in rows:
-        print(f"{label:<24}{n:>13,}{r:>10,}{size:>8.1f}{tv:>12.1f}{tw:>10.1f}{mb:>9.0f}  "
-              f"<= {t_max} s, <= {mb_max} MB: {'met' if ok else 'NOT MET'} ({err} errors, {warn} warnings"
-              + (f", report {report:.1f} MB" if report else "") + f"; export made in {made:.0f} s)")
+        print(
+            f"{label:<24}{n:>13,}{r:>10,}{size:>8.1f}{tv:>12.1f}{tw:>10.1f}{mb:>9.0f}  "
+            f"<= {t_max} s, <= {mb_max} MB: {'met' if ok else 'NOT MET'} ({err} errors, {warn} warnings"
+            + (f", report {report:.1f} MB" if report else "")
+            + f"; export made in {made:.0f} s)"
+        )
     if not all(r[9] for r in rows):
         raise SystemExit(1)
 

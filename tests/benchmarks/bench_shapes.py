@@ -21,6 +21,7 @@ Each run is ``feasibility.redcap.validate`` (and the validation report) in a fre
 the table shows wall time, peak resident memory, the outcome and the first failure. Not
 part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,8 +88,11 @@ def short_lines(folder: Path, size: int) -> str:
     return f"records export, {n:,} short lines"
 
 
-SHAPES = {"entity-heavy XML": ("xml", entity_xml), "a million columns": ("csv", million_columns),
-          "a million short lines": ("csv", short_lines)}
+SHAPES = {
+    "entity-heavy XML": ("xml", entity_xml),
+    "a million columns": ("csv", million_columns),
+    "a million short lines": ("csv", short_lines),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,17 +107,22 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(RAW, folder)
             what = make(folder, size)
             mb = max(p.stat().st_size for p in folder.iterdir()) / 1e6
-            res = subprocess.run([sys.executable, "-c", RUN, str(ROOT / "workflow"), kind, str(folder)],
-                                 capture_output=True, text=True)
+            res = subprocess.run(
+                [sys.executable, "-c", RUN, str(ROOT / "workflow"), kind, str(folder)],
+                capture_output=True,
+                text=True,
+            )
             if res.returncode != 0:
                 raise SystemExit(f"{name}: the run crashed:\n{res.stderr[-3000:]}")
             out = json.loads(res.stdout.strip().splitlines()[-1])
             within = out["wall"] <= TARGET_SECONDS and out["rss_mb"] <= TARGET_MB
             rows.append((name, what, mb, out, within))
-            print(f"{name:22} {mb:6.1f} MB  {out['wall']:6.1f} s  {out['rss_mb']:7.0f} MB  "
-                  f"{'passed' if out['ok'] else str(out['errors']) + ' error(s)':>12}  "
-                  f"report {out['report_kb']:.0f} kB  {'within' if within else 'OVER'} the target",
-                  flush=True)
+            print(
+                f"{name:22} {mb:6.1f} MB  {out['wall']:6.1f} s  {out['rss_mb']:7.0f} MB  "
+                f"{'passed' if out['ok'] else str(out['errors']) + ' error(s)':>12}  "
+                f"report {out['report_kb']:.0f} kB  {'within' if within else 'OVER'} the target",
+                flush=True,
+            )
             print(f"{'':22} {what}; first: {out['first']}", flush=True)
     return 0 if all(r[-1] for r in rows) else 1
 

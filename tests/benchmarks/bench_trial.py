@@ -38,6 +38,7 @@ looks contended (``--repeats`` reports the median).
 ``--phases`` runs some phases only (generate and validate are needed by the others). Not
 part of the test suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -136,26 +137,30 @@ def study_copy(sites: int, work: Path, dest: Path | None = None) -> Path:
     for key in ("dictionary", "instrument_designations", "events"):
         study["redcap"][key] = str((STUDY.parent / study["redcap"][key]).resolve())
     study["redcap"]["records"] = str(work / "records.csv")
-    study["redcap"]["allow_paths_outside"] = True           # the scratch export and ../data
+    study["redcap"]["allow_paths_outside"] = True  # the scratch export and ../data
     dummy = study["dummy_data"]
     total = sum(s["rate"] for s in dummy["recruitment"]["sites"])
     dummy["recruitment"]["sites"] = [
         {"name": f"site_{i:02d}", "group_id": 100 + i, "rate": total / sites, "opens": (i % 4) * 0.5}
-        for i in range(1, sites + 1)]
+        for i in range(1, sites + 1)
+    ]
     study["redcap"]["data_access_groups"] = [s["name"] for s in dummy["recruitment"]["sites"]]
     # the sites' labels (the figures' panels, the baseline table's rows)
-    study["derived"]["site"]["choices"] = [[f"site_{i:02d}", f"Site {i:02d}"]
-                                           for i in range(1, sites + 1)]
-    study["figures"]["recruitment"]["target"] = None        # the shipped trial's 240
-    study["validation"]["max_file_mb"] = 1024               # ~180 MB at n = 100,000
+    study["derived"]["site"]["choices"] = [[f"site_{i:02d}", f"Site {i:02d}"] for i in range(1, sites + 1)]
+    study["figures"]["recruitment"]["target"] = None  # the shipped trial's 240
+    study["validation"]["max_file_mb"] = 1024  # ~180 MB at n = 100,000
     path = dest or work / "full-trial.yaml"
     path.write_text(yaml.safe_dump(study, sort_keys=False), encoding="utf-8")
     return path
 
 
 def run(phase: str, study: Path, n: int, seed: int, folder: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", PHASE[phase], str(study), str(n), str(seed), str(folder)],
-                         cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", PHASE[phase], str(study), str(n), str(seed), str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         raise SystemExit(f"{phase} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -204,18 +209,35 @@ def bench_builds(sizes: list[int], sites: int, seed: int, repeats: int, paper: b
             data = work / "data"
             data.mkdir()
             study = study_copy(sites, data, dest=project / "config" / "studies" / "bench.yaml")
-            gen = measure([sys.executable, "-m", "feasibility.synth.dummy", "--study", str(study),
-                           "--n", str(n), "--seed", str(seed), "--force", "--quiet"], project)
+            gen = measure(
+                [
+                    sys.executable,
+                    "-m",
+                    "feasibility.synth.dummy",
+                    "--study",
+                    str(study),
+                    "--n",
+                    str(n),
+                    "--seed",
+                    str(seed),
+                    "--force",
+                    "--quiet",
+                ],
+                project,
+            )
             size = (data / "records.csv").stat().st_size
-            print(f"{'trial':<7} {n:>9,} {'generate':<9} {gen['wall']:>8.1f} {gen['peak_mb']:>8.0f}  "
-                  f"records.csv {size / 1e6:,.0f} MB")
-            runs = [cold_build(project, "--configfile", "config/studies/bench.yaml")
-                    for _ in range(repeats)]
+            print(
+                f"{'trial':<7} {n:>9,} {'generate':<9} {gen['wall']:>8.1f} {gen['peak_mb']:>8.0f}  "
+                f"records.csv {size / 1e6:,.0f} MB"
+            )
+            runs = [cold_build(project, "--configfile", "config/studies/bench.yaml") for _ in range(repeats)]
             wall = statistics.median(r["wall"] for r in runs)
             peak = max(r["peak_mb"] for r in runs)
             each = ", ".join(f"{r['wall']:.1f}" for r in runs)
-            print(f"{'trial':<7} {n:>9,} {'build':<9} {wall:>8.1f} {peak:>8.0f}  "
-                  f"{runs[0]['jobs']} jobs; runs: {each} s")
+            print(
+                f"{'trial':<7} {n:>9,} {'build':<9} {wall:>8.1f} {peak:>8.0f}  "
+                f"{runs[0]['jobs']} jobs; runs: {each} s"
+            )
             if n >= 100_000 and (wall > TARGET["seconds"] or peak > TARGET["peak_mb"]):
                 print(f"  misses the target ({TARGET['seconds']:.0f} s, {TARGET['peak_mb']:.0f} MB)")
                 ok = False
@@ -225,8 +247,10 @@ def bench_builds(sizes: list[int], sites: int, seed: int, repeats: int, paper: b
             copy_project(project)
             runs = [cold_build(project) for _ in range(repeats)]
             wall = statistics.median(r["wall"] for r in runs)
-            print(f"{'paper':<7} {31:>9,} {'build':<9} {wall:>8.1f} "
-                  f"{max(r['peak_mb'] for r in runs):>8.0f}  {runs[0]['jobs']} jobs")
+            print(
+                f"{'paper':<7} {31:>9,} {'build':<9} {wall:>8.1f} "
+                f"{max(r['peak_mb'] for r in runs):>8.0f}  {runs[0]['jobs']} jobs"
+            )
     return ok
 
 
@@ -236,12 +260,13 @@ def bench_shipped(repeats: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench_shipped_") as tmp:
         project = Path(tmp)
         copy_project(project)
-        runs = [cold_build(project, "--configfile", "config/studies/full-trial.yaml")
-                for _ in range(repeats)]
+        runs = [cold_build(project, "--configfile", "config/studies/full-trial.yaml") for _ in range(repeats)]
         wall = statistics.median(r["wall"] for r in runs)
         each = ", ".join(f"{r['wall']:.1f}" for r in runs)
-        print(f"{'trial':<7} {400:>9,} {'shipped':<9} {wall:>8.1f} "
-              f"{max(r['peak_mb'] for r in runs):>8.0f}  {runs[0]['jobs']} jobs; runs: {each} s")
+        print(
+            f"{'trial':<7} {400:>9,} {'shipped':<9} {wall:>8.1f} "
+            f"{max(r['peak_mb'] for r in runs):>8.0f}  {runs[0]['jobs']} jobs; runs: {each} s"
+        )
 
 
 def bench_library(args) -> bool:
@@ -259,13 +284,15 @@ def bench_library(args) -> bool:
                 for phase in phases:
                     t = time.perf_counter()
                     got = run(phase, study, n, args.seed, work)
-                    times[phase].append(time.perf_counter() - t)      # with interpreter start
+                    times[phase].append(time.perf_counter() - t)  # with interpreter start
                     peaks[phase] = max(peaks[phase], got["peak_mb"])
                     details[phase] = got
             for phase in phases:
                 detail = {k: v for k, v in details[phase].items() if k not in ("seconds", "peak_mb")}
-                print(f"{n:>9,} {phase:<9} {statistics.median(times[phase]):>8.1f} "
-                      f"{peaks[phase]:>8.0f}  {detail}")
+                print(
+                    f"{n:>9,} {phase:<9} {statistics.median(times[phase]):>8.1f} "
+                    f"{peaks[phase]:>8.0f}  {detail}"
+                )
             total = sum(statistics.median(v) for v in times.values())
             peak = max(peaks.values())
             print(f"{n:>9,} {'total':<9} {total:>8.1f} {peak:>8.0f}")
@@ -282,12 +309,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--no-paper", action="store_true", help="skip the paper's build")
-    ap.add_argument("--library", action="store_true",
-                    help="time the libraries phase by phase instead of the Snakemake build")
-    ap.add_argument("--phases", nargs="+", choices=list(PHASE), default=list(PHASE),
-                    help="with --library: the phases to run")
-    ap.add_argument("--shipped", action="store_true",
-                    help="time the shipped trial's cold build (data/full-trial) only")
+    ap.add_argument(
+        "--library",
+        action="store_true",
+        help="time the libraries phase by phase instead of the Snakemake build",
+    )
+    ap.add_argument(
+        "--phases",
+        nargs="+",
+        choices=list(PHASE),
+        default=list(PHASE),
+        help="with --library: the phases to run",
+    )
+    ap.add_argument(
+        "--shipped", action="store_true", help="time the shipped trial's cold build (data/full-trial) only"
+    )
     args = ap.parse_args(argv)
     if args.shipped:
         bench_shipped(args.repeats)

@@ -7,6 +7,7 @@ and then sleeps for ``$FEASIBILITY_PAUSE_SECONDS`` (default 600) before moving t
 into place: the job is caught in the middle of writing its output, where a signal
 does the most harm.
 """
+
 import os
 
 if os.environ.get("FEASIBILITY_PAUSE_ON"):

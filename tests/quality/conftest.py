@@ -1,4 +1,5 @@
 """Fixture projects validated once per session (quality_helpers.validated)."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,6 +16,7 @@ def fixture_data(tmp_path_factory):
         if name not in cache:
             cache[name] = validated(name, tmp_path_factory.mktemp(name))
         return cache[name]
+
     return get
 
 

@@ -1,5 +1,6 @@
 """The REDCap library's fixture projects (tests/fixtures/redcap), validated and handed to the
 quality report as ``results/validated`` would be (written and read back)."""
+
 from __future__ import annotations
 
 import sys
@@ -14,10 +15,10 @@ from feasibility.config import ValidationPaths  # noqa: E402
 from feasibility.redcap import validate, validation_report, write_report, write_validated  # noqa: E402
 
 VALIDATORS = {
-    "classic": validate_classic,                                   # DAGs, survey columns, identifiers, codes
-    "long": validate_long,                                         # 2 arms, repeating instrument and event
-    "pilot": lambda: validate(XML / XML_DATA, project_xml=XML / XML_FILE),   # project XML, repeating
-    "lab": validate_lab,                                           # classic, repeating instrument
+    "classic": validate_classic,  # DAGs, survey columns, identifiers, codes
+    "long": validate_long,  # 2 arms, repeating instrument and event
+    "pilot": lambda: validate(XML / XML_DATA, project_xml=XML / XML_FILE),  # project XML, repeating
+    "lab": validate_lab,  # classic, repeating instrument
 }
 
 

@@ -4,6 +4,7 @@
 ``feasibility.qmd``) or one ``.qmd`` file; writes ``<stem>.html`` (``--to html``) or
 ``<stem>.pdf`` (``--to typst``) into DIR and logs its arguments to $STANDIN_QUARTO_LOG.
 """
+
 import json
 import os
 import sys

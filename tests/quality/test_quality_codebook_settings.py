@@ -1,5 +1,6 @@
 """The codebook from the fixture dictionaries, and the study file's quality section (schema,
 defaults, errors)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -22,7 +23,10 @@ def test_codebook_lists_every_field_of_the_dictionary(classic):
     assert row.loc["enr_dob", "flags"] == "identifier (dropped)"
     assert row.loc["enr_dob", "values"] == "1920-01-01–today"
     assert row.loc["enr_site", "flags"] == "required"
-    assert row.loc["enr_conditions", "values"] == "1 Back pain; 2 Arthritis, any kind; A Migraine; -99 Prefer not to say"
+    assert (
+        row.loc["enr_conditions", "values"]
+        == "1 Back pain; 2 Arthritis, any kind; A Migraine; -99 Prefer not to say"
+    )
     assert row.loc["enr_bmi", "values"] == "Calculated: round([enr_weight]*10000/([enr_height]^2),1)"
     assert row.loc["enr_cigs", "branching"] == "[enr_smoker] = '1'"
     assert row.loc["enr_cigs", ["type", "validation", "values"]].tolist() == ["text", "integer", "0–100"]
@@ -38,7 +42,11 @@ def test_codebook_shortens_long_choice_lists(classic):
 def test_codebook_of_a_project_xml(pilot):
     cb = codebook_frame(pilot).set_index("field")
     assert cb.loc["pid", "flags"] == "record ID"
-    assert set(cb.index[cb["flags"].str.startswith("identifier (dropped)")]) == {"dem_name", "dem_dob", "dem_address"}
+    assert set(cb.index[cb["flags"].str.startswith("identifier (dropped)")]) == {
+        "dem_name",
+        "dem_dob",
+        "dem_address",
+    }
     assert cb.loc["dem_dob", "flags"] == "identifier (dropped), required"
 
 
@@ -65,7 +73,7 @@ def test_schema_defaults_are_the_code_defaults():
         if part == "title":
             assert node["default"] is None and defaults["title"] is None
             continue
-        if part == "checks":                     # a list of the study's own checks (test_quality_queries)
+        if part == "checks":  # a list of the study's own checks (test_quality_queries)
             assert node["default"] == [] and defaults["checks"] == ()
             continue
         for key, sub in node["properties"].items():
@@ -80,8 +88,15 @@ def test_a_study_file_with_only_study_and_redcap_gets_every_default():
 
 
 def test_settings_are_read_and_checked():
-    s = load_settings({"quality": {"title": "QA", "recruitment": {"date_field": "con_date", "source_field": "site"},
-                                   "missingness": {"flag_percent": 5, "fields": "incomplete"}}})
+    s = load_settings(
+        {
+            "quality": {
+                "title": "QA",
+                "recruitment": {"date_field": "con_date", "source_field": "site"},
+                "missingness": {"flag_percent": 5, "fields": "incomplete"},
+            }
+        }
+    )
     assert (s.title, s.recruitment.date_field, s.recruitment.source_field) == ("QA", "con_date", "site")
     assert s.missingness.flag_percent == 5 and s.missingness.fields == "incomplete"
     with pytest.raises(ValueError, match=r"quality.recruitment: Additional properties .*'date'"):
@@ -93,10 +108,18 @@ def test_settings_are_read_and_checked():
 def test_a_shared_choice_list_is_printed_once():
     """Issue 24.7: fields with the same codes and labels refer to the list printed at the first."""
     from feasibility.quality import QualityData
+
     scale = [["0", "Never"], ["1", "Sometimes"], ["2", "Often"]]
-    fields = [{"name": n, "form": "q", "type": "radio", "label": n.upper(), "choices": c}
-              for n, c in (("q1", scale), ("q2", scale), ("sex", [["1", "F"], ["2", "M"]]), ("q3", scale),
-                           ("q4", scale[:2]))]
+    fields = [
+        {"name": n, "form": "q", "type": "radio", "label": n.upper(), "choices": c}
+        for n, c in (
+            ("q1", scale),
+            ("q2", scale),
+            ("sex", [["1", "F"], ["2", "M"]]),
+            ("q3", scale),
+            ("q4", scale[:2]),
+        )
+    ]
     data = QualityData({"forms": [{"name": "q", "label": "Q"}], "fields": fields}, {})
     cb = codebook_frame(data).set_index("field")
     assert cb.loc["q1", "values"] == "List 1: 0 Never; 1 Sometimes; 2 Often"
@@ -109,6 +132,7 @@ def test_the_codebook_appendix_can_be_left_out(fixture_data, tmp_path):
     from pathlib import Path
 
     from feasibility.quality import build_quality_report, captions
+
     root = Path(__file__).resolve().parents[2]
     data = fixture_data("lab")
     assert load_settings({"quality": {"codebook": False}}).codebook.include is False

@@ -12,6 +12,7 @@ Event, arm and form names are plain text in REDCap; field, choice and section la
 and field notes are REDCap's rich text (HTML), shown as their text: their tags are dropped
 and their character references decoded, so ``&lt;script&gt;`` in a field label is the text
 ``<script>``, shown as such."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -41,7 +42,7 @@ INCLUDE = "{{< include ../../../../../../../../../../../etc/passwd >}}"
 # plain text in REDCap: shown exactly
 EVENT = f"Baseline {INCLUDE} <script>alert('event')</script>"
 ARM = f"Arm {INCLUDE} </style><img src=x onerror=alert(1)>"
-FORM = f"Demographics {INCLUDE} #read(\"/etc/passwd\") $x^2$ \\input{{/etc/passwd}} [x](javascript:alert(2))"
+FORM = f'Demographics {INCLUDE} #read("/etc/passwd") $x^2$ \\input{{/etc/passwd}} [x](javascript:alert(2))'
 CODE_LABEL = f"Not applicable {INCLUDE} ```{{=html}} *em* @cite"
 # REDCap's rich text: written with character references, shown as the text they decode to
 FIELD = "Gender {{&lt; include /etc/passwd &gt;}} &lt;script&gt;alert(3)&lt;/script&gt; : --- $y$"
@@ -49,8 +50,13 @@ CHOICE = "Female {{&lt; include ../../../../../../../../etc/passwd &gt;}} &lt;im
 SECTION = "About you {{&lt; include /etc/passwd &gt;}} &lt;/style&gt;"
 NOTE = "cm {{&lt; include /etc/passwd &gt;}} \\input{/etc/passwd} #set"
 
-SHOWN = {"event": EVENT, "form": FORM, "field": html_lib.unescape(FIELD), "choice": html_lib.unescape(CHOICE),
-         "code": CODE_LABEL}
+SHOWN = {
+    "event": EVENT,
+    "form": FORM,
+    "field": html_lib.unescape(FIELD),
+    "choice": html_lib.unescape(CHOICE),
+    "code": CODE_LABEL,
+}
 
 
 def _hostile_project(folder: Path) -> Path:
@@ -63,10 +69,15 @@ def _hostile_project(folder: Path) -> Path:
         assert xml.count(old) >= count, old
         xml = xml.replace(old, new, count)
 
-    sub('Name="Baseline" Type="Common" Repeating="No" redcap:EventName="Baseline"',
-        f'Name={quoteattr(EVENT)} Type="Common" Repeating="No" redcap:EventName={quoteattr(EVENT)}')
+    sub(
+        'Name="Baseline" Type="Common" Repeating="No" redcap:EventName="Baseline"',
+        f'Name={quoteattr(EVENT)} Type="Common" Repeating="No" redcap:EventName={quoteattr(EVENT)}',
+    )
     sub('redcap:ArmName="Arm 1"', f"redcap:ArmName={quoteattr(ARM)}", 3)
-    sub('<FormDef OID="Form.demographics" Name="Demographics"', f'<FormDef OID="Form.demographics" Name={quoteattr(FORM)}')
+    sub(
+        '<FormDef OID="Form.demographics" Name="Demographics"',
+        f'<FormDef OID="Form.demographics" Name={quoteattr(FORM)}',
+    )
     sub("<TranslatedText>Gender</TranslatedText>", f"<TranslatedText>{xml_text(FIELD)}</TranslatedText>")
     sub("<TranslatedText>Female</TranslatedText>", f"<TranslatedText>{xml_text(CHOICE)}</TranslatedText>")
     sub('redcap:SectionHeader="About you"', f"redcap:SectionHeader={quoteattr(SECTION)}")
@@ -85,18 +96,18 @@ def built(tmp_path_factory):
     write_validated(result, folder / "validated")
     write_report(validation_report(result, {}, {}, {}), result.failures, ValidationPaths(str(folder)))
     data = QualityData.read(folder / "validated", folder / "report.json")
-    settings = load_settings({"study": {"title": "Hostile labels"},
-                              "quality": {"recruitment": {"date_field": "call_date"}}})
-    files = build_quality_report(data, settings, folder / "report", report_src=ROOT / "report", render=True,
-                                 backend="pandoc")
+    settings = load_settings(
+        {"study": {"title": "Hostile labels"}, "quality": {"recruitment": {"date_field": "call_date"}}}
+    )
+    files = build_quality_report(
+        data, settings, folder / "report", report_src=ROOT / "report", render=True, backend="pandoc"
+    )
     return folder / "report", {**files, "captions": captions(data, settings)}
 
 
 def _pdf_text(path: Path) -> str:
     with pymupdf.open(path) as doc:
         return " ".join(page.get_text() for page in doc)
-
-
 
 
 def test_no_file_of_the_build_holds_a_line_of_etc_passwd(built):
@@ -130,7 +141,7 @@ def test_the_labels_are_shown_as_the_text_they_are(built):
     for where, label in SHOWN.items():
         assert unspaced(label) in html_text, where
         assert unspaced(label) in pdf_text, where
-    for caption in files["captions"].values():      # the report's own words are still there
+    for caption in files["captions"].values():  # the report's own words are still there
         assert unspaced(caption.text) in html_text and unspaced(caption.text) in pdf_text
     # the figure: its alternative text (the img's alt in the HTML) and its drawn labels
     alts = [a.get("alt", "") for t, a in page.elements if t == "img"]

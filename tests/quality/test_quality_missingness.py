@@ -1,5 +1,6 @@
 """Missingness per field, counted by hand from the fixture exports: answered, missing-data
 codes, hidden by branching logic (evaluated on the validated tables), blank."""
+
 from __future__ import annotations
 
 import copy
@@ -44,8 +45,8 @@ def test_record_id_and_identifiers_are_not_counted(classic):
     m = _by_field(classic)
     assert "study_id" not in m
     assert not set(m) & {"enr_name", "enr_dob", "enr_email", "enr_phone", "enr_postcode"}
-    assert "enr_info" not in m                      # descriptive: no column
-    assert len(m) == 35 - 1 - 5                     # fields with a value, less record ID and identifiers
+    assert "enr_info" not in m  # descriptive: no column
+    assert len(m) == 35 - 1 - 5  # fields with a value, less record ID and identifiers
 
 
 def test_logic_across_events_and_the_event_name(long):
@@ -69,7 +70,7 @@ def test_a_missing_code_is_a_value_in_branching_logic(long):
     book = copy.deepcopy(long.codebook)
     for f in book["fields"]:
         if f["name"] == "bl_meds_other":
-            f["branching"] = "[bl_weight] = 'UNK'"        # shown only where the weight is UNK (102)
+            f["branching"] = "[bl_weight] = 'UNK'"  # shown only where the weight is UNK (102)
     data = QualityData(book, long.tables, long.missing, long.validation)
     item = _by_field(data)["bl_meds_other"]
     # 101 answered (shown or not, its value counts as answered); 102 shown and blank; 103 hidden
@@ -82,7 +83,7 @@ def test_logic_that_cannot_be_evaluated_counts_its_blanks_as_blank(classic):
         if f["name"] == "enr_cigs":
             f["branching"] = "datediff([enr_consent_date], 'today', 'y') > 1"
         if f["name"] == "enr_cond_other":
-            f["branching"] = "[enr_dob] <> ''"            # an identifier: not in the validated data
+            f["branching"] = "[enr_dob] <> ''"  # an identifier: not in the validated data
     data = QualityData(book, classic.tables, classic.missing, classic.validation)
     m = _by_field(data)
     assert m["enr_cigs"].hidden is None and m["enr_cigs"].blank == 3
@@ -101,20 +102,32 @@ def test_missing_codes_used(classic, lab):
     assert codes.loc["UNK", ["label", "cells", "fields", "forms"]].tolist() == ["Unknown", 2, 2, "Enrolment"]
     assert codes.loc["NASK", ["cells", "fields"]].tolist() == [1, 1]
     assert codes.loc["NA", ["cells", "fields", "forms"]].tolist() == [0, 0, ""]
-    assert missing_codes_used(lab).empty                       # LabAudit defines no codes
+    assert missing_codes_used(lab).empty  # LabAudit defines no codes
 
 
 def test_missingness_cells_and_frame(classic):
     items = field_missingness(classic)
     cells = missingness_cells(classic, items)
     cigs = cells[cells["row_label"] == "enr_cigs"].set_index("column")["text"].to_dict()
-    assert cigs == {"rows": "5", "answered": "2 (40)", "code:UNK": "0 (0)", "code:NASK": "0 (0)",
-                    "code:NA": "0 (0)", "hidden": "3 (60)", "blank": "0 (0)"}
+    assert cigs == {
+        "rows": "5",
+        "answered": "2 (40)",
+        "code:UNK": "0 (0)",
+        "code:NASK": "0 (0)",
+        "code:NA": "0 (0)",
+        "hidden": "3 (60)",
+        "blank": "0 (0)",
+    }
     sex = cells[cells["row_label"] == "enr_sex"].set_index("column")["text"].to_dict()
-    assert sex["hidden"] == ""                                  # no branching logic: nothing hidden
+    assert sex["hidden"] == ""  # no branching logic: nothing hidden
     frame = missingness_frame(items)
-    assert (frame["answered"] + frame[["code UNK", "code NASK", "code NA"]].sum(axis=1)
-            + frame["hidden"].fillna(0) + frame["blank"] == frame["rows"]).all()
+    assert (
+        frame["answered"]
+        + frame[["code UNK", "code NASK", "code NA"]].sum(axis=1)
+        + frame["hidden"].fillna(0)
+        + frame["blank"]
+        == frame["rows"]
+    ).all()
     only = missingness_cells(classic, items, only_incomplete=True)
     assert "enr_sex" not in set(only["row_label"]) and "enr_weight" in set(only["row_label"])
 
@@ -123,10 +136,13 @@ def test_values_as_redcap_writes_them():
     assert as_text(pd.Series([True, False, pd.NA], dtype="boolean")).tolist() == ["1", "0", ""]
     assert as_text(pd.Series([3, pd.NA], dtype="Int64")).tolist() == ["3", ""]
     assert as_text(pd.Series([72.5, 65.0, np.nan])).tolist() == ["72.5", "65", ""]
-    assert as_text(pd.Series(pd.to_datetime(["2024-01-08", None])), {"validation": "date_dmy"}).tolist() == \
-        ["2024-01-08", ""]
-    assert as_text(pd.Series(pd.to_datetime(["2024-07-08 10:30"])), {"validation": "datetime_ymd"}).tolist() == \
-        ["2024-07-08 10:30"]
+    assert as_text(pd.Series(pd.to_datetime(["2024-01-08", None])), {"validation": "date_dmy"}).tolist() == [
+        "2024-01-08",
+        "",
+    ]
+    assert as_text(
+        pd.Series(pd.to_datetime(["2024-07-08 10:30"])), {"validation": "datetime_ymd"}
+    ).tolist() == ["2024-07-08 10:30"]
     assert as_text(pd.Series(["a", None], dtype="string")).tolist() == ["a", ""]
 
 

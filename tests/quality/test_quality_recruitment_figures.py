@@ -1,5 +1,6 @@
 """Recruitment over time (counts by month, by hand from the fixtures) and the figures: drawn at
 the printed width, no text under 7 pt, byte-identical saves, every number in the alt text."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,30 +27,33 @@ def test_classic_recruitment_by_month_group_and_source(classic):
     assert _months(rec, "source") == {"Birmingham": [1, 1, 0], "Coventry": [1, 0, 1], "Leeds": [0, 1, 0]}
     assert rec.frame.loc[rec.frame["panel"] == "all", "cumulative"].tolist() == [2, 4, 5]
     assert rec.without_date == 0 and rec.recruited == 5
-    assert not rec.frame["month"].str.len().ne(7).any()             # month precision only
+    assert not rec.frame["month"].str.len().ne(7).any()  # month precision only
 
 
 def test_longitudinal_recruitment_at_an_event(long):
     # con_date at baseline: 101 2024-01-08, 102 2024-01-15, 103 2024-02-05; 104 was never consented
     rec = recruitment_by_month(long, Recruitment(date_field="con_date", event="baseline_arm_1"))
-    assert _months(rec, "all") == {"All records": [2]}              # arm 2's baseline is another event
+    assert _months(rec, "all") == {"All records": [2]}  # arm 2's baseline is another event
     rec = recruitment_by_month(long, Recruitment(date_field="con_date"))
     assert _months(rec, "all") == {"All records": [2, 1]}
     assert rec.without_date == 1
-    assert set(rec.frame["panel"]) == {"all"}                       # no data access groups
+    assert set(rec.frame["panel"]) == {"all"}  # no data access groups
 
 
 def test_no_date_field_no_recruitment(classic):
     assert recruitment_by_month(classic, Recruitment()) is None
 
 
-@pytest.mark.parametrize("settings, message", [
-    (Recruitment(date_field="enr_dob"), "is an identifier, dropped after validation"),
-    (Recruitment(date_field="enr_sex"), "is not a date or datetime field"),
-    (Recruitment(date_field="enr_consent"), "'enr_consent' is not a field of the project"),
-    (Recruitment(date_field="enr_consent_date", source_field="enr_conditions"), "is not a coded field"),
-    (Recruitment(date_field="enr_consent_date", event="baseline_arm_1"), "the project has no events"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (Recruitment(date_field="enr_dob"), "is an identifier, dropped after validation"),
+        (Recruitment(date_field="enr_sex"), "is not a date or datetime field"),
+        (Recruitment(date_field="enr_consent"), "'enr_consent' is not a field of the project"),
+        (Recruitment(date_field="enr_consent_date", source_field="enr_conditions"), "is not a coded field"),
+        (Recruitment(date_field="enr_consent_date", event="baseline_arm_1"), "the project has no events"),
+    ],
+)
 def test_recruitment_settings_that_do_not_fit_the_project(classic, settings, message):
     with pytest.raises(RecruitmentError, match=message):
         recruitment_by_month(classic, settings)
@@ -69,7 +73,7 @@ def test_completeness_figure_at_printed_size(fixture_data, name):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     page = fig.bbox
-    for t in _texts(fig):                                           # nothing drawn off the figure
+    for t in _texts(fig):  # nothing drawn off the figure
         box = t.get_window_extent(renderer)
         assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1 and box.y0 >= page.y0 - 1, t.get_text()
 
@@ -89,8 +93,11 @@ def test_cell_text_falls_back_to_a_percentage_when_the_counts_do_not_fit(long):
     from types import SimpleNamespace
 
     from feasibility.quality.figures import _cell_text
+
     fig = draw_completeness(long)
-    row = SimpleNamespace(designated=True, records=123456, complete=100000, proportion_complete=100000 / 123456)
+    row = SimpleNamespace(
+        designated=True, records=123456, complete=100000, proportion_complete=100000 / 123456
+    )
     assert _cell_text(fig, row, 1.5) == "100,000/123,456"
     assert _cell_text(fig, row, 0.5) == "81%"
     assert _cell_text(fig, row, 0.1) == ""

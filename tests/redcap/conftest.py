@@ -1,4 +1,5 @@
 """Writable copies of the fixture projects (tests/fixtures/redcap)."""
+
 from __future__ import annotations
 
 from pathlib import Path

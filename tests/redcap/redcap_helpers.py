@@ -1,5 +1,6 @@
 """Fixture projects of tests/fixtures/redcap and helpers to make broken variants of them
 (imported by the tests of this folder; the pytest fixtures are in conftest.py)."""
+
 from __future__ import annotations
 
 import shutil
@@ -57,10 +58,14 @@ def replace_line(path: Path, line: int, new: str) -> None:
 def only(failures, **match):
     """The one failure whose attributes equal ``match`` (rule matched as a substring)."""
     rule = match.pop("rule", None)
-    found = [f for f in failures if all(getattr(f, k) == v for k, v in match.items())
-             and (rule is None or rule in f.rule)]
+    found = [
+        f
+        for f in failures
+        if all(getattr(f, k) == v for k, v in match.items()) and (rule is None or rule in f.rule)
+    ]
     assert len(found) == 1, f"{len(found)} failures match {match} {rule!r}:\n" + "\n".join(
-        f.message() for f in failures)
+        f.message() for f in failures
+    )
     return found[0]
 
 
@@ -71,8 +76,13 @@ def validate_classic(folder: Path = CLASSIC, **settings):
 
 def validate_long(folder: Path = LONG, **settings):
     settings.setdefault("missing_data_codes", LONG_CODES)
-    return validate(folder / LONG_DATA, dictionary=folder / LONG_META, instrument_designations=folder / LONG_DES,
-                    events=folder / LONG_EVENTS, settings=settings)
+    return validate(
+        folder / LONG_DATA,
+        dictionary=folder / LONG_META,
+        instrument_designations=folder / LONG_DES,
+        events=folder / LONG_EVENTS,
+        settings=settings,
+    )
 
 
 def validate_lab(folder: Path = LAB, **settings):

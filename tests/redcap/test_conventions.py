@@ -2,14 +2,25 @@
 branching logic, checks' severities, restricted exports, designations inferred, records with no
 data beyond their ID; and what the data-quality report says of each. In process, on copies of
 the fixture projects of tests/fixtures/redcap (our own, written from REDCap's documentation)."""
+
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
 import pytest
-from redcap_helpers import (CLASSIC_DATA, CLASSIC_DD, LONG, LONG_CODES, LONG_DATA, LONG_META, edit, only,
-                            validate_classic, validate_long)
+from redcap_helpers import (
+    CLASSIC_DATA,
+    CLASSIC_DD,
+    LONG,
+    LONG_CODES,
+    LONG_DATA,
+    LONG_META,
+    edit,
+    only,
+    validate_classic,
+    validate_long,
+)
 
 from feasibility.quality import QualityData
 from feasibility.quality.report import DID_NOT_PASS, summary_markdown
@@ -48,7 +59,7 @@ def test_a_required_field_hidden_by_its_branching_logic_is_not_missing(classic):
     header, body = _rows(classic / CLASSIC_DATA)
     smoker, cigs, status = (header.index(c) for c in ("enr_smoker", "enr_cigs", "enrolment_complete"))
     hidden = [r for r in body if r[smoker] != "1" and r[cigs] == "" and r[status] == "2"]
-    assert hidden                                   # the fixture has non-smokers with the field blank
+    assert hidden  # the fixture has non-smokers with the field blank
     r = validate_classic(classic)
     assert not [f for f in r.failures if f.field == "enr_cigs" and "required" in f.rule], r.failures
     # shown (a smoker) and blank: the failure stands
@@ -72,7 +83,7 @@ def test_a_required_field_whose_logic_cannot_be_evaluated_is_a_warning_that_says
 def test_every_check_has_a_default_severity_and_a_study_sets_any_by_name(classic):
     assert set(CHECKS) >= {"type", "choice", "out_of_range", "required", "branching", "calculation"}
     assert all(default in ("error", "warning") for default, _ in CHECKS.values())
-    edit(classic / CLASSIC_DATA, "unemp,AE", "maybe,AE")        # not a code of bq_employment
+    edit(classic / CLASSIC_DATA, "unemp,AE", "maybe,AE")  # not a code of bq_employment
     r = validate_classic(classic)
     f = only(r.failures, field="bq_employment")
     assert f.severity == "error" and check_of(f) == "choice" and not r.ok
@@ -94,8 +105,9 @@ def test_the_quality_report_says_plainly_when_the_data_did_not_pass(classic):
 # ------------------------------------------------------------------ 25.3 restricted exports
 def test_a_restricted_export_validates_what_it_has_and_lists_what_it_lacks(classic):
     header, body = _rows(classic / CLASSIC_DATA)
-    gone = {"enr_name", "enr_email", "enr_dob", "enr_notes"} | {c for c in header if c.startswith("bq_")
-                                                                or c.startswith("baseline_questionnaire")}
+    gone = {"enr_name", "enr_email", "enr_dob", "enr_notes"} | {
+        c for c in header if c.startswith("bq_") or c.startswith("baseline_questionnaire")
+    }
     keep = [j for j, c in enumerate(header) if c not in gone]
     _write(classic / CLASSIC_DATA, [header[j] for j in keep], [[row[j] for j in keep] for row in body])
     r = validate_classic(classic)
@@ -115,8 +127,8 @@ def test_a_restricted_export_validates_what_it_has_and_lists_what_it_lacks(class
 
 def test_a_column_a_restricted_export_would_keep_is_still_a_failure(classic):
     header, body = _rows(classic / CLASSIC_DATA)
-    j = header.index("enr_sex")                   # a radio field: no export right removes it alone
-    _write(classic / CLASSIC_DATA, header[:j] + header[j + 1:], [row[:j] + row[j + 1:] for row in body])
+    j = header.index("enr_sex")  # a radio field: no export right removes it alone
+    _write(classic / CLASSIC_DATA, header[:j] + header[j + 1 :], [row[:j] + row[j + 1 :] for row in body])
     r = validate_classic(classic)
     f = only(r.failures, field="enr_sex")
     assert "missing from the export" in f.rule and f.severity == "error" and check_of(f) == "missing_column"
@@ -125,10 +137,12 @@ def test_a_column_a_restricted_export_would_keep_is_still_a_failure(classic):
 # ------------------------------------------------------------------ 25.4 designations inferred
 def test_designations_are_inferred_from_the_records_and_said_so(long):
     given = validate_long(long)
-    inferred = validate(long / LONG_DATA, dictionary=long / LONG_META, settings={"missing_data_codes": LONG_CODES})
+    inferred = validate(
+        long / LONG_DATA, dictionary=long / LONG_META, settings={"missing_data_codes": LONG_CODES}
+    )
     assert inferred.ok and inferred.designations_inferred and not given.designations_inferred
     with_data = {(e, f) for f, t in given.tables.items() for e in set(t["redcap_event_name"])}
-    assert set(inferred.project.designations) == with_data       # a form where any record has data
+    assert set(inferred.project.designations) == with_data  # a form where any record has data
     header, body = _rows(long / LONG_DATA)
     in_export = list(dict.fromkeys(row[header.index("redcap_event_name")] for row in body))
     assert [e.unique_name for e in inferred.project.events] == in_export
@@ -164,6 +178,9 @@ def test_the_summary_counts_the_rows_and_events_of_a_longitudinal_export():
 @pytest.mark.parametrize("name", sorted(CHECKS))
 def test_each_check_is_named_in_the_study_file_schema(name):
     import yaml
-    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml").read_text())
+
+    schema = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml").read_text()
+    )
     names = schema["properties"]["validation"]["properties"]["severities"]["propertyNames"]["enum"]
     assert name in names and len(names) == len(CHECKS)

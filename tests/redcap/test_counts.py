@@ -1,5 +1,6 @@
 """Counts that cannot be silently wrong (issue 20.7): record IDs differing only in case,
 data access groups outside the declared sites, and missing-data codes that are choice codes."""
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,10 @@ def test_a_data_access_group_outside_the_declared_sites_names_it(classic):
     r = validate_classic(classic, data_access_groups=["birmingham", "coventry"])
     f = only(r.failures, field="redcap_data_access_group")
     assert (f.line, f.record, f.value, f.severity) == (5, "3", "leeds", "error")
-    assert f.rule == ("data access group leeds is not one of the study's sites (redcap.data_access_groups: "
-                      "birmingham, coventry)")
+    assert f.rule == (
+        "data access group leeds is not one of the study's sites (redcap.data_access_groups: "
+        "birmingham, coventry)"
+    )
     assert not r.ok
 
 
@@ -48,9 +51,9 @@ def test_declared_sites_with_an_export_lacking_the_group_column_are_refused(clas
     rows = list(csv.reader(io.StringIO(text)))
     j = rows[0].index("redcap_data_access_group")
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([r[:j] + r[j + 1:] for r in rows])
+    csv.writer(out, lineterminator="\n").writerows([r[:j] + r[j + 1 :] for r in rows])
     (classic / CLASSIC_DATA).write_text(out.getvalue(), encoding="utf-8")
-    assert validate_classic(classic).ok                    # no sites declared: nothing to check
+    assert validate_classic(classic).ok  # no sites declared: nothing to check
     r = validate_classic(classic, data_access_groups=DAGS)
     f = only(r.failures, field="redcap_data_access_group")
     assert f.line == 1 and "the export has no redcap_data_access_group column" in f.rule and not r.ok
@@ -64,6 +67,6 @@ def test_a_missing_data_code_that_is_a_choice_code_is_refused_naming_both(classi
     f = only(hits, field="enr_sex")
     assert "is also the choice 2" in f.rule and "every answer 2 would be read as missing" in f.rule
     assert "the study file's redcap.missing_data_codes" in f.rule
-    assert not r.ok and r.records is None                  # nothing is counted with such codes
+    assert not r.ok and r.records is None  # nothing is counted with such codes
     # a letter code is no choice code of this project: accepted as before
     assert validate_classic(classic, missing_data_codes=CLASSIC_CODES + " | REF, Refused").ok

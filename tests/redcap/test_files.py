@@ -1,4 +1,5 @@
 """Reading the downloads safely: file kinds, sizes, encodings, CSV shape and physical lines."""
+
 from __future__ import annotations
 
 import codecs
@@ -12,7 +13,9 @@ from feasibility.redcap.files import Limits, read_csv_text
 
 def test_records_keep_the_physical_line_they_start_on(tmp_path):
     path = tmp_path / "x.csv"
-    path.write_bytes(b'\xef\xbb\xbfid,a,b\r\n1,"two\r\nlines",x\r\n\r\n2,"say ""hi""",y\r\n3,"a\nb\nc",z\r\n4,,\r\n')
+    path.write_bytes(
+        b'\xef\xbb\xbfid,a,b\r\n1,"two\r\nlines",x\r\n\r\n2,"say ""hi""",y\r\n3,"a\nb\nc",z\r\n4,,\r\n'
+    )
     t, failures = read_csv_text(path, "export")
     assert failures == []
     assert t.lines.tolist() == [2, 5, 6, 9]
@@ -27,14 +30,18 @@ def test_ragged_rows_are_named_with_their_lines_and_the_rest_read(tmp_path):
     assert t.lines.tolist() == [2, 6]
     assert [(f.line, f.record, f.rule) for f in failures] == [
         (3, "2", "ragged row: 2 cells where the header has 3"),
-        (4, "3", "ragged row: 4 cells where the header has 3 (a trailing comma at the end of the line?)")]
+        (4, "3", "ragged row: 4 cells where the header has 3 (a trailing comma at the end of the line?)"),
+    ]
 
 
-@pytest.mark.parametrize("encoding, expected", [
-    ("utf-16", "file is UTF-16 LE (it starts with a UTF-16 byte-order mark), not UTF-8"),
-    ("utf-16-le", "file is probably UTF-16 LE without a byte-order mark"),
-    ("utf-16-be", "file is probably UTF-16 BE without a byte-order mark"),
-])
+@pytest.mark.parametrize(
+    "encoding, expected",
+    [
+        ("utf-16", "file is UTF-16 LE (it starts with a UTF-16 byte-order mark), not UTF-8"),
+        ("utf-16-le", "file is probably UTF-16 LE without a byte-order mark"),
+        ("utf-16-be", "file is probably UTF-16 BE without a byte-order mark"),
+    ],
+)
 def test_utf16_is_named_not_read_as_nul_bytes(tmp_path, encoding, expected):
     path = tmp_path / "x.csv"
     path.write_bytes("study_id,enr_site\n1,B\n".encode(encoding))
@@ -110,8 +117,10 @@ def test_a_cell_over_the_csv_modules_field_limit_is_a_failure_not_a_crash(tmp_pa
 def test_not_a_regular_file_is_refused_without_opening(tmp_path):
     fifo = tmp_path / "export.csv"
     os.mkfifo(fifo)
-    t, failures = read_csv_text(fifo, "records export")     # would block for ever if opened
-    assert t is None and failures[0].rule.startswith("records export is a named pipe (FIFO), not a regular file")
+    t, failures = read_csv_text(fifo, "records export")  # would block for ever if opened
+    assert t is None and failures[0].rule.startswith(
+        "records export is a named pipe (FIFO), not a regular file"
+    )
     assert failures[0].file == str(fifo)
     t, failures = read_csv_text(tmp_path, "records export")
     assert "is a directory" in failures[0].rule

@@ -12,6 +12,7 @@
   file's YAML aliases are refused before they expand; an unusable provenance file names
   itself.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,18 @@ from feasibility.config import ConfigError, MAX_EXPANDED_NODES, _shown, load_stu
 from feasibility.provenance import ProvenanceError, read_provenance
 from feasibility.redcap import read_dictionary, read_project_xml
 from feasibility.redcap.xml import MAX_DEPTH
-from redcap_helpers import (CLASSIC_DATA, CLASSIC_DD, LAB_DATA, LONG_META, XML_FILE, edit, only,
-                            validate_classic, validate_lab, validate_long)
+from redcap_helpers import (
+    CLASSIC_DATA,
+    CLASSIC_DD,
+    LAB_DATA,
+    LONG_META,
+    XML_FILE,
+    edit,
+    only,
+    validate_classic,
+    validate_lab,
+    validate_long,
+)
 
 NAME_ROW = '"enr_name","enrolment","Contact details","text","Participant\'s name","","","","","","y"'
 
@@ -45,7 +56,8 @@ def _rewrite_csv(path: Path, change) -> None:
 def _drop_column(path: Path, name: str) -> None:
     def change(header, body):
         j = header.index(name)
-        return header[:j] + header[j + 1:], [r[:j] + r[j + 1:] for r in body]
+        return header[:j] + header[j + 1 :], [r[:j] + r[j + 1 :] for r in body]
+
     _rewrite_csv(path, change)
 
 
@@ -94,20 +106,26 @@ def test_a_study_that_says_it_has_no_identifiers_needs_no_column(classic):
 def test_a_marked_identifier_contradicts_a_study_without_identifiers(classic):
     result = validate_classic(classic, no_identifiers=True)
     assert not result.ok
-    hit = only(result.failures, file=CLASSIC_DD, field="enr_name", rule="the study file says the project has none")
+    hit = only(
+        result.failures, file=CLASSIC_DD, field="enr_name", rule="the study file says the project has none"
+    )
     assert hit.line == 5
 
 
 def test_no_identifiers_comes_from_the_study_file(tmp_path):
     from feasibility import pipeline
+
     assert pipeline.validation_settings({"redcap": {"no_identifiers": True}})["no_identifiers"] is True
     assert "no_identifiers" not in pipeline.validation_settings({"redcap": {"no_identifiers": False}})
 
 
 def test_the_project_xml_identifier_is_read_alike(pilot):
     xml = pilot / XML_FILE
-    edit(xml, 'redcap:Variable="dem_name" redcap:FieldType="text" redcap:Identifier="y"',
-         'redcap:Variable="dem_name" redcap:FieldType="text" redcap:Identifier="YES"')
+    edit(
+        xml,
+        'redcap:Variable="dem_name" redcap:FieldType="text" redcap:Identifier="y"',
+        'redcap:Variable="dem_name" redcap:FieldType="text" redcap:Identifier="YES"',
+    )
     project, failures = read_project_xml(xml)
     assert project is not None and project.field["dem_name"].identifier
     edit(xml, 'redcap:Identifier="YES"', 'redcap:Identifier="maybe"')
@@ -124,6 +142,7 @@ def test_the_project_xml_identifier_is_read_alike(pilot):
 # ------------------------------------------------------------------------------ values
 def _set_cell(path: Path, record: str, column: str, value: str, instance: str | None = None) -> int:
     """Set one cell of the export; returns the line its row starts on."""
+
     def change(header, body):
         j, k = header.index(column), header.index("redcap_repeat_instance") if instance else None
         for r in body:
@@ -131,6 +150,7 @@ def _set_cell(path: Path, record: str, column: str, value: str, instance: str | 
                 r[j] = value
                 return header, body
         raise AssertionError((record, column))
+
     _rewrite_csv(path, change)
     reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline=""))
     start = 1
@@ -141,7 +161,9 @@ def _set_cell(path: Path, record: str, column: str, value: str, instance: str | 
     raise AssertionError(value)
 
 
-@pytest.mark.parametrize("value", ["12345678901234567890", "-99999999999999999999999", "+0000000000000000000001x"])
+@pytest.mark.parametrize(
+    "value", ["12345678901234567890", "-99999999999999999999999", "+0000000000000000000001x"]
+)
 def test_a_whole_number_of_any_size_is_a_failure_at_its_cell(classic, value):
     line = _set_cell(classic / CLASSIC_DATA, "1", "bq_visits", value)
     result = validate_classic(classic)
@@ -177,8 +199,13 @@ def test_a_date_of_any_year_is_a_failure_at_its_cell(classic, value):
     line = _set_cell(classic / CLASSIC_DATA, "1", "enr_dob", value)
     result = validate_classic(classic)
     assert not result.ok
-    hit = only(result.failures, file=CLASSIC_DATA, field="enr_dob", record="1",
-               rule="date outside the years 1678 to 2261")
+    hit = only(
+        result.failures,
+        file=CLASSIC_DATA,
+        field="enr_dob",
+        record="1",
+        rule="date outside the years 1678 to 2261",
+    )
     assert hit.line == line and hit.value == value
 
 
@@ -187,16 +214,25 @@ def test_datetimes_and_survey_timestamps_out_of_years(classic):
     _set_cell(classic / CLASSIC_DATA, "1", "baseline_questionnaire_timestamp", "1500-01-05 10:02:11")
     result = validate_classic(classic)
     only(result.failures, file=CLASSIC_DATA, field="enr_visit_dt", rule="date outside the years")
-    only(result.failures, file=CLASSIC_DATA, field="baseline_questionnaire_timestamp",
-         rule="survey timestamp: date outside the years")
+    only(
+        result.failures,
+        file=CLASSIC_DATA,
+        field="baseline_questionnaire_timestamp",
+        rule="survey timestamp: date outside the years",
+    )
 
 
 def test_a_repeat_instance_of_any_size_is_a_failure(lab):
     line = _set_cell(lab / LAB_DATA, "A-001", "redcap_repeat_instance", "99999999999999999999", instance="1")
     result = validate_lab(lab)
     assert not result.ok
-    hit = only(result.failures, file=LAB_DATA, field="redcap_repeat_instance", record="A-001",
-               rule="the repeat instance is too large")
+    hit = only(
+        result.failures,
+        file=LAB_DATA,
+        field="redcap_repeat_instance",
+        record="A-001",
+        rule="the repeat instance is too large",
+    )
     assert hit.line == line and hit.instance == "99999999999999999999"
 
 
@@ -257,7 +293,9 @@ def test_a_header_of_a_million_columns_is_refused_at_once(classic):
     assert time.perf_counter() - start < 10
     (hit,) = result.errors
     assert hit.file == CLASSIC_DATA and hit.line == 1
-    assert "the header has 1,000,001 columns, more than the" in hit.rule and hit.value.startswith("study_id, c0, c1")
+    assert "the header has 1,000,001 columns, more than the" in hit.rule and hit.value.startswith(
+        "study_id, c0, c1"
+    )
 
 
 def test_a_dictionary_header_of_many_columns_is_refused_at_once(classic):
@@ -286,14 +324,17 @@ def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_study(path)
     assert time.perf_counter() - start < 5
-    assert str(err.value) == (f"{path} line 6: YAML aliases (*name) expand this document to more than "
-                              f"{MAX_EXPANDED_NODES:,} values; refused before expanding it")
+    assert str(err.value) == (
+        f"{path} line 6: YAML aliases (*name) expand this document to more than "
+        f"{MAX_EXPANDED_NODES:,} values; refused before expanding it"
+    )
 
 
 def test_a_few_aliases_are_fine_and_a_cycle_is_refused(tmp_path):
-    path = _study(tmp_path, "  missing_data_codes: &codes [[UNK, Unknown]]\n  repeating: null\n"
-                            "x_unused: *codes\n")
-    with pytest.raises(ConfigError) as err:       # the alias expands; the unknown key is the problem
+    path = _study(
+        tmp_path, "  missing_data_codes: &codes [[UNK, Unknown]]\n  repeating: null\nx_unused: *codes\n"
+    )
+    with pytest.raises(ConfigError) as err:  # the alias expands; the unknown key is the problem
         load_study(path)
     assert "unknown key x_unused" in str(err.value)
     path.write_text("study: &s\n  title: *s\n", encoding="utf-8")
@@ -310,11 +351,14 @@ def test_messages_format_a_bounded_part_of_a_value():
 
 
 # ------------------------------------------------------------------------------ provenance
-@pytest.mark.parametrize("content, said", [
-    (b'{"synthetic": true,\n  "files": {', "line 2: not valid JSON"),
-    (b"\xff\xfe{}", "not UTF-8 text"),
-    (b'{"synthetic": "yes"}', "needs a true/false 'synthetic' entry"),
-])
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        (b'{"synthetic": true,\n  "files": {', "line 2: not valid JSON"),
+        (b"\xff\xfe{}", "not UTF-8 text"),
+        (b'{"synthetic": "yes"}', "needs a true/false 'synthetic' entry"),
+    ],
+)
 def test_an_unusable_provenance_file_names_itself(tmp_path, content, said):
     path = tmp_path / "provenance.json"
     path.write_bytes(content)
@@ -327,7 +371,7 @@ def test_an_unusable_provenance_file_names_itself(tmp_path, content, said):
 def test_a_failure_formats_only_what_it_shows():
     from feasibility.redcap.dictionary import parse_missing_codes, parse_repeating
 
-    big = [list(range(1000))] * 10_000      # ten million items, shared as YAML aliases would share them
+    big = [list(range(1000))] * 10_000  # ten million items, shared as YAML aliases would share them
     start = time.perf_counter()
     (repeating,) = parse_repeating(big, "settings: repeating")[1]
     (codes,) = parse_missing_codes({"UNK": big}, "settings: missing_data_codes")[1]
@@ -341,6 +385,7 @@ def test_a_download_name_dated_beyond_the_years_gives_no_export_date():
     from datetime import date
 
     from feasibility.redcap.records import export_date_from_name
+
     assert export_date_from_name("Study_DATA_2024-05-02_1015.csv") == date(2024, 5, 2)
     assert export_date_from_name("Study_DATA_1600-05-02_1015.csv") is None
     assert export_date_from_name("Study_DATA_2300-05-02_1015.csv") is None

@@ -4,22 +4,30 @@ row groups, row labels, body cells, footnotes and source notes, in document orde
 Used by the regression test to compare the printed text of a table (not its CSS or
 markup, which the typesetting owns) with the snapshot in ``tables/*.text.json``.
 """
+
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 
 # great-tables' class of each part -> the part's name in the snapshot
-PARTS = {"gt_title": "title", "gt_subtitle": "subtitle", "gt_column_spanner": "spanner",
-         "gt_col_heading": "column", "gt_group_heading": "row_group", "gt_row": "cell",
-         "gt_footnote": "footnote", "gt_sourcenote": "source_note"}
+PARTS = {
+    "gt_title": "title",
+    "gt_subtitle": "subtitle",
+    "gt_column_spanner": "spanner",
+    "gt_col_heading": "column",
+    "gt_group_heading": "row_group",
+    "gt_row": "cell",
+    "gt_footnote": "footnote",
+    "gt_sourcenote": "source_note",
+}
 _BLOCKS = {"td", "th", "div", "span"}
 
 
 class _Parser(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, str | None]] = []   # (tag, part opened here)
+        self.stack: list[tuple[str, str | None]] = []  # (tag, part opened here)
         self.parts: list[list[str]] = []
         self._current: list[str] | None = None
         self._in_style = False

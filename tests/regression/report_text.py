@@ -7,15 +7,46 @@ a line, whitespace collapsed. What changes with every commit or installation is 
 the git commit and whether the tree was clean (Appendix D), and the versions of the
 software (Table D3).
 """
+
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 
 # elements whose text is one block of the page
-BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "caption", "figcaption",
-          "dt", "dd", "pre", "blockquote", "div", "title", "header", "section", "tr", "table",
-          "figure", "nav", "ul", "ol", "body", "main", "article", "aside", "footer"}
+BLOCKS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "td",
+    "th",
+    "caption",
+    "figcaption",
+    "dt",
+    "dd",
+    "pre",
+    "blockquote",
+    "div",
+    "title",
+    "header",
+    "section",
+    "tr",
+    "table",
+    "figure",
+    "nav",
+    "ul",
+    "ol",
+    "body",
+    "main",
+    "article",
+    "aside",
+    "footer",
+}
 SKIP = {"style", "script", "svg", "math", "template", "noscript"}
 
 
@@ -60,7 +91,7 @@ def visible_text(html: str) -> list[str]:
         block = block.replace(" (working tree had uncommitted changes)", "")
         block = re.sub(r"^Python \d+\.\d+\.\d+\.$", "Python <version>.", block)
         if block.startswith("Table D3"):
-            versions = True                   # the software versions: names and versions
+            versions = True  # the software versions: names and versions
         elif versions and block.startswith(("Table ", "Appendix ")):
             versions = False
         elif versions and block not in ("package", "version"):

@@ -3,6 +3,7 @@ second computation on small fixtures (the normal equations with numpy; predicted
 probabilities averaged by hand from another statsmodels route; numeric derivatives), and
 the kind ``adjusted`` on a generated trial cohort against the same models fitted by hand
 to the cohort's values."""
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,15 @@ def fixture(seed: int = 3, n: int = 90):
 
 def hand_design(treat, cov):
     """Intercept, arm, baseline, indicators of sites b and c (a is the reference)."""
-    return np.column_stack([np.ones(len(treat)), treat, cov["baseline"],
-                            (cov["site"] == "b").astype(float), (cov["site"] == "c").astype(float)])
+    return np.column_stack(
+        [
+            np.ones(len(treat)),
+            treat,
+            cov["baseline"],
+            (cov["site"] == "b").astype(float),
+            (cov["site"] == "c").astype(float),
+        ]
+    )
 
 
 def test_ancova_difference_agrees_with_the_normal_equations():
@@ -72,9 +80,10 @@ def _risks(beta, x):
 
 def test_gcomputation_risk_difference_is_the_hand_averaged_predicted_probability():
     import statsmodels.api as sm
+
     _, yb, treat, cov = fixture()
     x = hand_design(treat, cov)
-    fit = sm.Logit(yb, x).fit(disp=0)          # a second route: the discrete-choice Logit
+    fit = sm.Logit(yb, x).fit(disp=0)  # a second route: the discrete-choice Logit
     p1, p0 = _risks(fit.params, x)
     r = gcomputation(yb, treat, cov)
     assert (r.risk1, r.risk0) == pytest.approx((p1, p0), rel=1e-6)
@@ -84,11 +93,13 @@ def test_gcomputation_risk_difference_is_the_hand_averaged_predicted_probability
     assert r.odds_ratio.estimate == pytest.approx(math.exp(b), rel=1e-6)
     z = stats.norm.ppf(0.975)
     assert (r.odds_ratio.lower, r.odds_ratio.upper) == pytest.approx(
-        (math.exp(b - z * se), math.exp(b + z * se)), rel=1e-5)
+        (math.exp(b - z * se), math.exp(b + z * se)), rel=1e-5
+    )
 
 
 def test_delta_method_standard_errors_agree_with_numeric_derivatives():
     import statsmodels.api as sm
+
     _, yb, treat, cov = fixture()
     x = hand_design(treat, cov)
     fit = sm.Logit(yb, x).fit(disp=0)
@@ -96,6 +107,7 @@ def test_delta_method_standard_errors_agree_with_numeric_derivatives():
 
     def gradient(f, h=1e-6):
         return np.array([(f(beta + h * e) - f(beta - h * e)) / (2 * h) for e in np.eye(len(beta))])
+
     g_rd = gradient(lambda b: _risks(b, x)[0] - _risks(b, x)[1])
     g_lrr = gradient(lambda b: math.log(_risks(b, x)[0] / _risks(b, x)[1]))
     r = gcomputation(yb, treat, cov)
@@ -114,8 +126,9 @@ def test_delta_method_standard_error_is_near_the_bootstrap_one():
     draws = []
     for _ in range(300):
         i = rng.integers(0, len(yb), len(yb))
-        draws.append(gcomputation(yb[i], treat[i], cov.iloc[i].reset_index(drop=True)
-                                  ).risk_difference.estimate)
+        draws.append(
+            gcomputation(yb[i], treat[i], cov.iloc[i].reset_index(drop=True)).risk_difference.estimate
+        )
     se = gcomputation(yb, treat, cov).risk_difference.se
     assert float(np.std(draws, ddof=1)) == pytest.approx(se, rel=0.2)
 
@@ -125,8 +138,11 @@ def _complete_case(cohort, study, table):
     """A trial's adjusted table, complete cases only (no imputation)."""
     from feasibility.analysis import Analysis, load_spec
     from feasibility.tables.registry import build_table
-    tables = {**study["tables"], table: {
-        k: v for k, v in study["tables"][table].items() if k != "missing_data"}}
+
+    tables = {
+        **study["tables"],
+        table: {k: v for k, v in study["tables"][table].items() if k != "missing_data"},
+    }
     config = {**study, "tables": tables}
     return build_table(Analysis(cohort.analysis.study, load_spec(config)), table)
 
@@ -143,6 +159,7 @@ def primary(cohort, study):
 
 def _values(analysis, text, index):
     from feasibility.analysis import parse
+
     return analysis.evaluate_rows(parse(text, "test"), None, index=index)
 
 
@@ -151,14 +168,20 @@ def test_adjusted_table_ancova_matches_a_hand_fit_to_the_cohort(cohort, secondar
     6-month and baseline scores, site indicators), records with all values only."""
     a = cohort.analysis
     index = a.population(a.spec.participants_expr())
-    frame = pd.DataFrame({"y": _values(a, "wemwbs[month6]", index).astype(float).to_numpy(),
-                          "base": _values(a, "wemwbs[baseline]", index).astype(float).to_numpy(),
-                          "arm": _values(a, "arm", index).astype(float).to_numpy(),
-                          "site": _values(a, "site", index).astype(object).to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "y": _values(a, "wemwbs[month6]", index).astype(float).to_numpy(),
+            "base": _values(a, "wemwbs[baseline]", index).astype(float).to_numpy(),
+            "arm": _values(a, "arm", index).astype(float).to_numpy(),
+            "site": _values(a, "site", index).astype(object).to_numpy(),
+        }
+    )
     frame = frame.dropna()
     sites = sorted(frame["site"].unique())
-    x = np.column_stack([np.ones(len(frame)), (frame["arm"] == 1).astype(float), frame["base"]]
-                        + [(frame["site"] == s).astype(float) for s in sites[1:]])
+    x = np.column_stack(
+        [np.ones(len(frame)), (frame["arm"] == 1).astype(float), frame["base"]]
+        + [(frame["site"] == s).astype(float) for s in sites[1:]]
+    )
     beta = np.linalg.lstsq(x, frame["y"].to_numpy(), rcond=None)[0]
     c = secondary.cells
     hit = c[(c["row_label"] == "WEMWBS at 6 months (E9)") & (c["column"] == "adjusted")]
@@ -169,6 +192,7 @@ def test_adjusted_table_ancova_matches_a_hand_fit_to_the_cohort(cohort, secondar
 
 def test_adjusted_table_binary_row_is_the_site_adjusted_gcomputation(cohort, primary):
     import statsmodels.api as sm
+
     a = cohort.analysis
     index = a.population(a.spec.participants_expr())
     y = _values(a, "in_paid_work[week14]", index).astype("float64").to_numpy()
@@ -176,33 +200,39 @@ def test_adjusted_table_binary_row_is_the_site_adjusted_gcomputation(cohort, pri
     site = _values(a, "site", index).astype(object).to_numpy()
     keep = ~np.isnan(y)
     sites = sorted(set(site[keep]))
-    x = np.column_stack([np.ones(keep.sum()), (arm[keep] == 1).astype(float)]
-                        + [(site[keep] == s).astype(float) for s in sites[1:]])
+    x = np.column_stack(
+        [np.ones(keep.sum()), (arm[keep] == 1).astype(float)]
+        + [(site[keep] == s).astype(float) for s in sites[1:]]
+    )
     fit = sm.Logit(y[keep], x).fit(disp=0, maxiter=200)
     p1, p0 = _risks(fit.params, x)
     c = primary.cells
     row = c[c["row_label"] == "In paid work at 14 weeks (E2)"].set_index("column")
     assert float(row.loc["adjusted", "estimate"]) == pytest.approx(100 * (p1 - p0), rel=1e-5)
     assert float(row.loc["risk_ratio", "estimate"]) == pytest.approx(p1 / p0, rel=1e-5)
-    assert float(row.loc["odds_ratio", "estimate"]) == pytest.approx(math.exp(fit.params[1]),
-                                                                    rel=1e-5)
+    assert float(row.loc["odds_ratio", "estimate"]) == pytest.approx(math.exp(fit.params[1]), rel=1e-5)
     # the unadjusted difference stays, labelled supportive
     assert row.loc["unadjusted", "statistic"] == "risk_difference_ci"
 
 
 def test_adjusted_table_says_what_each_column_holds(secondary, primary):
     html = primary.gt.as_raw_html()
-    head = html[html.find("<thead"):html.find("</thead>")]
-    for text in ("Adjusted difference (95% CI)", "Adjusted risk ratio (95% CI)",
-                 "Conditional odds ratio (95% CI)", "Adjusted (primary analysis)",
-                 "Unadjusted, complete cases (supportive)", "Difference (95% CI)"):
+    head = html[html.find("<thead") : html.find("</thead>")]
+    for text in (
+        "Adjusted difference (95% CI)",
+        "Adjusted risk ratio (95% CI)",
+        "Conditional odds ratio (95% CI)",
+        "Adjusted (primary analysis)",
+        "Unadjusted, complete cases (supportive)",
+        "Difference (95% CI)",
+    ):
         assert text in head, text
-    assert head.count("n (%)") == 2                        # the two arms only
+    assert head.count("n (%)") == 2  # the two arms only
     assert "Adjusted for site: every outcome." in html
     assert "Participants set aside for a missing outcome or covariate (complete cases): E1 " in html
     html = secondary.gt.as_raw_html()
-    head = html[html.find("<thead"):html.find("</thead>")]
-    assert "risk ratio" not in head                        # no binary row: no ratio column
+    head = html[html.find("<thead") : html.find("</thead>")]
+    assert "risk ratio" not in head  # no binary row: no ratio column
     assert head.count("n (%) or mean (SD)") == 2
     assert "Adjusted for the baseline value and site: every outcome." in html
 
@@ -210,6 +240,7 @@ def test_adjusted_table_says_what_each_column_holds(secondary, primary):
 # ------------------------------------------------------------------ estimands (issue 23.1)
 def test_every_adjusted_result_names_its_estimand(cohort, secondary, study):
     from feasibility.analysis.estimands import load_estimands
+
     estimands = load_estimands(study)
     codes = {e.code for e in estimands.values()}
     labels = set(secondary.cells["row_label"])
@@ -223,10 +254,16 @@ def test_every_adjusted_result_names_its_estimand(cohort, secondary, study):
 
 def test_the_estimands_table_has_the_five_attributes(study):
     from feasibility.analysis.estimands import estimands_frame
+
     frame = estimands_frame(study)
-    assert list(frame.columns) == ["Estimand", "Population", "Variable", "Treatment conditions",
-                                   "Intercurrent events and strategies",
-                                   "Population-level summary"]
+    assert list(frame.columns) == [
+        "Estimand",
+        "Population",
+        "Variable",
+        "Treatment conditions",
+        "Intercurrent events and strategies",
+        "Population-level summary",
+    ]
     first = frame.iloc[0]
     assert first["Estimand"] == "E1 (primary)"
     assert first["Variable"] == "In paid work at 6 months"
@@ -241,8 +278,8 @@ def _table(cohort, study, estimand: dict, rows: list[dict]):
     """An adjusted table over the cohort with one estimand laid over the study's."""
     from feasibility.analysis import Analysis, load_spec
     from feasibility.tables.registry import build_table
-    config = {**study, "estimands": {"e": estimand},
-              "tables": {"t": {"kind": "adjusted", "rows": rows}}}
+
+    config = {**study, "estimands": {"e": estimand}, "tables": {"t": {"kind": "adjusted", "rows": rows}}}
     return build_table(Analysis(cohort.analysis.study, load_spec(config)), "t")
 
 
@@ -262,35 +299,56 @@ def test_intercurrent_event_strategies_change_the_outcome_as_declared(cohort, st
         c = result.cells
         return c[c["column"] == column].iloc[0]
 
-    policy = _table(cohort, study, {**base, "intercurrent_events": [
-        {"event": "Discontinued", "strategy": "treatment_policy"}]}, [{"estimand": "e"}])
-    composite = _table(cohort, study, {**base, "intercurrent_events": [
-        {"event": "Discontinued", "strategy": "composite", "when": when, "value": "false"}]},
-        [{"estimand": "e"}])
-    hypothetical = _table(cohort, study, {**base, "intercurrent_events": [
-        {"event": "Discontinued", "strategy": "hypothetical", "when": when}]},
-        [{"estimand": "e"}])
+    policy = _table(
+        cohort,
+        study,
+        {**base, "intercurrent_events": [{"event": "Discontinued", "strategy": "treatment_policy"}]},
+        [{"estimand": "e"}],
+    )
+    composite = _table(
+        cohort,
+        study,
+        {
+            **base,
+            "intercurrent_events": [
+                {"event": "Discontinued", "strategy": "composite", "when": when, "value": "false"}
+            ],
+        },
+        [{"estimand": "e"}],
+    )
+    hypothetical = _table(
+        cohort,
+        study,
+        {
+            **base,
+            "intercurrent_events": [{"event": "Discontinued", "strategy": "hypothetical", "when": when}],
+        },
+        [{"estimand": "e"}],
+    )
     arm1 = arm == 1
     observed = ~np.isnan(y)
     c = arm_cell(policy, "supported_work_placement")
     assert (int(c["n"]), int(c["denominator"])) == ((y[arm1] == 1).sum(), observed[arm1].sum())
     comp = np.where(disc, 0.0, y)
     c = arm_cell(composite, "supported_work_placement")
-    assert (int(c["n"]), int(c["denominator"])) == ((comp[arm1] == 1).sum(),
-                                                    (~np.isnan(comp[arm1])).sum())
+    assert (int(c["n"]), int(c["denominator"])) == ((comp[arm1] == 1).sum(), (~np.isnan(comp[arm1])).sum())
     hyp = np.where(disc, np.nan, y)
     c = arm_cell(hypothetical, "supported_work_placement")
-    assert (int(c["n"]), int(c["denominator"])) == ((hyp[arm1] == 1).sum(),
-                                                    (~np.isnan(hyp[arm1])).sum())
-    assert disc[arm1].sum() > 0                       # the strategies had something to do
+    assert (int(c["n"]), int(c["denominator"])) == ((hyp[arm1] == 1).sum(), (~np.isnan(hyp[arm1])).sum())
+    assert disc[arm1].sum() > 0  # the strategies had something to do
     note = composite.gt.as_raw_html()
     assert f"{int((disc).sum())} participants whose outcome the strategy set" in note
 
 
 def test_a_strategy_other_than_treatment_policy_needs_who_had_the_event(study):
     from feasibility.analysis.estimands import load_estimands
-    bad = {**study, "estimands": {"e": {"variable": "wemwbs", "intercurrent_events": [
-        {"event": "Died", "strategy": "composite"}]}}}
+
+    bad = {
+        **study,
+        "estimands": {
+            "e": {"variable": "wemwbs", "intercurrent_events": [{"event": "Died", "strategy": "composite"}]}
+        },
+    }
     with pytest.raises(ValueError, match=r"estimands\.e\.intercurrent_events\[0\].*needs `value`"):
         load_estimands(bad)
 
@@ -302,8 +360,9 @@ def test_difference_columns_are_headed_by_what_they_hold(cohort, table):
     compares, not the arms' 'n (%)' or 'Mean change (95% CI)'."""
     import re
     from feasibility.tables.registry import build_table
+
     html = build_table(cohort.analysis, table).gt.as_raw_html()
-    head = html[html.find("<thead"):html.find("</thead>")]
+    head = html[html.find("<thead") : html.find("</thead>")]
     assert '<span class="gt_column_spanner">Supported work placement minus Usual care' in head
     labels = re.findall(r'id="[\w-]*difference__v0"[^>]*>\s*(.*?)\s*</th>', head, re.DOTALL)
     assert labels and "Difference (95% CI)" in labels[0] and "n (%)" not in labels[0], labels

@@ -2,6 +2,7 @@
 fixture project and the trial, byte-identical with the library's writer and from run to
 run, branching respected, events and repeats as designated, dates in order, the
 settings' gates, dropout, allocation and effects (and no effect unless asked)."""
+
 from __future__ import annotations
 
 import re
@@ -18,20 +19,37 @@ from trial_helpers import ROOT, STUDY
 from feasibility.redcap import Settings as RedcapSettings
 from feasibility.redcap import load_project, validate
 from feasibility.synth.dummy import DummyError, Settings, generate, main
-from redcap_helpers import (CLASSIC, CLASSIC_CODES, CLASSIC_DD, LAB, LAB_XML, LONG, LONG_CODES,
-                            LONG_DES, LONG_EVENTS, LONG_META, XML, XML_FILE)
+from redcap_helpers import (
+    CLASSIC,
+    CLASSIC_CODES,
+    CLASSIC_DD,
+    LAB,
+    LAB_XML,
+    LONG,
+    LONG_CODES,
+    LONG_DES,
+    LONG_EVENTS,
+    LONG_META,
+    XML,
+    XML_FILE,
+)
 from trial_helpers import read_export, validate_trial
 
-LONG_REPEATING = {"instruments": [{"form": "adverse_event", "event": "baseline_arm_1"},
-                                  {"form": "adverse_event", "event": "month_6_arm_1"},
-                                  {"form": "adverse_event", "event": "baseline_arm_2"},
-                                  {"form": "adverse_event", "event": "month_6_arm_2"}]}
+LONG_REPEATING = {
+    "instruments": [
+        {"form": "adverse_event", "event": "baseline_arm_1"},
+        {"form": "adverse_event", "event": "month_6_arm_1"},
+        {"form": "adverse_event", "event": "baseline_arm_2"},
+        {"form": "adverse_event", "event": "month_6_arm_2"},
+    ]
+}
 # every fixture project of the REDCap library: how to load it, how to validate an export of it
 FIXTURES = {
     "classic": (dict(dictionary=CLASSIC / CLASSIC_DD), {"missing_data_codes": CLASSIC_CODES}),
-    "longitudinal": (dict(dictionary=LONG / LONG_META, instrument_designations=LONG / LONG_DES,
-                          events=LONG / LONG_EVENTS),
-                     {"missing_data_codes": LONG_CODES, "repeating": LONG_REPEATING}),
+    "longitudinal": (
+        dict(dictionary=LONG / LONG_META, instrument_designations=LONG / LONG_DES, events=LONG / LONG_EVENTS),
+        {"missing_data_codes": LONG_CODES, "repeating": LONG_REPEATING},
+    ),
     "xml": (dict(project_xml=XML / XML_FILE), {}),
     "classic_repeating": (dict(project_xml=LAB / LAB_XML), {}),
 }
@@ -73,15 +91,18 @@ def test_the_fast_writer_writes_what_write_records_writes(tmp_path, name):
 
 
 def test_the_trial_export_is_valid_and_written_as_write_records_writes_it(tmp_path, study, project):
-    settings = Settings.from_dict(study["dummy_data"], rules=study["validation"]["rules"],
-                                  export_date=study["validation"]["export_date"])
+    settings = Settings.from_dict(
+        study["dummy_data"],
+        rules=study["validation"]["rules"],
+        export_date=study["validation"]["export_date"],
+    )
     dummy = generate(project, 150, 5, settings)
     fast = dummy.write(tmp_path / "fast.csv")
     assert fast.read_bytes() == dummy.write(tmp_path / "ref.csv", writer="redcap").read_bytes()
     result = validate_trial(fast, study, branching="error")
     assert result.ok and result.failures == [], [f.message() for f in result.failures[:10]]
     assert not [n for n in result.notes if "not evaluated" in n]
-    assert len(result.missing) > 0            # the project's missing-data codes are used
+    assert len(result.missing) > 0  # the project's missing-data codes are used
     assert set(result.missing["code"]) <= {"UNK", "NASK", "DECL"}
 
 
@@ -149,7 +170,8 @@ def test_events_and_repeats_are_as_designated(cohort, project):
         if r["redcap_repeat_instrument"]:
             assert (r["redcap_event_name"], r["redcap_repeat_instrument"]) in project.repeating.instruments
             instances[r["record_id"], r["redcap_event_name"], r["redcap_repeat_instrument"]].append(
-                int(r["redcap_repeat_instance"]))
+                int(r["redcap_repeat_instance"])
+            )
         else:
             assert r["redcap_repeat_instance"] == ""
     assert instances and all(v == list(range(1, len(v) + 1)) for v in instances.values())
@@ -163,6 +185,7 @@ def test_events_and_repeats_are_as_designated(cohort, project):
 def test_dates_are_in_order(cohort, study):
     def d(text):
         return date.fromisoformat(text) if text and re.fullmatch(r"\d{4}-\d\d-\d\d", text) else None
+
     export = date.fromisoformat(study["validation"]["export_date"])
     screening = {r["record_id"]: d(r["scr_date"]) for r in cohort.at("screening_arm_1")}
     checked = 0
@@ -172,14 +195,20 @@ def test_dates_are_in_order(cohort, study):
         dob = d(r["con_dob"])
         if dob:
             assert 18 <= (d(r["con_date"]) - dob).days / 365.25 <= 66
-        sent = [d(cohort.by_record(e).get(rid, {}).get("fu_sent_date", "")) for e in
-                ("week6_arm_1", "week14_arm_1", "month6_arm_1")]
+        sent = [
+            d(cohort.by_record(e).get(rid, {}).get("fu_sent_date", ""))
+            for e in ("week6_arm_1", "week14_arm_1", "month6_arm_1")
+        ]
         sent = [s for s in sent if s]
         assert sent == sorted(sent) and all(s >= d(r["rand_date"]) for s in sent)
         checked += 1
     for r in cohort.rows:
-        for a, b in (("fu_sent_date", "fu_return_date"), ("plc_decision_date", "plc_start"),
-                     ("plc_start", "plc_end"), ("ae_onset", "ae_report_date")):
+        for a, b in (
+            ("fu_sent_date", "fu_return_date"),
+            ("plc_decision_date", "plc_start"),
+            ("plc_start", "plc_end"),
+            ("ae_onset", "ae_report_date"),
+        ):
             if d(r.get(a, "")) and d(r.get(b, "")):
                 assert d(r[a]) <= d(r[b]), (r["record_id"], a, b)
         for c, v in r.items():
@@ -195,8 +224,9 @@ def test_gates_dropout_and_the_end_of_study_form_agree(cohort):
         passed = r["scr_eligible"] == "1" and r["scr_consented"] == "1"
         assert (r["record_id"] in baseline) == passed
         if not passed:
-            assert {x["redcap_event_name"] for x in cohort.rows
-                    if x["record_id"] == r["record_id"]} == {"screening_arm_1"}
+            assert {x["redcap_event_name"] for x in cohort.rows if x["record_id"] == r["record_id"]} == {
+                "screening_arm_1"
+            }
     status = cohort.by_record("study_log_arm_1")
     visits = ("week6_arm_1", "week14_arm_1", "month6_arm_1")
     left = 0
@@ -215,15 +245,18 @@ def test_gates_dropout_and_the_end_of_study_form_agree(cohort):
 
 
 def test_allocation_is_balanced_in_permuted_blocks_by_site(project, study):
-    settings = Settings.from_dict(study["dummy_data"], rules=study["validation"]["rules"],
-                                  export_date=study["validation"]["export_date"])
+    settings = Settings.from_dict(
+        study["dummy_data"],
+        rules=study["validation"]["rules"],
+        export_date=study["validation"]["export_date"],
+    )
     dummy = generate(project, 600, 9, settings)
     st = dummy.stores["randomisation"]
     site = dummy.site_of[st.rec]
     for s in np.unique(site):
         arms = st.cols["rand_arm"][site == s][np.argsort(st.rec[site == s])]
         running = np.cumsum(np.where(arms == 0, 1, -1))
-        assert np.abs(running).max() <= 2          # blocks of 2 and 4: never more than 2 apart
+        assert np.abs(running).max() <= 2  # blocks of 2 and 4: never more than 2 apart
 
 
 def outcome_by_record(dummy, field, event):
@@ -242,23 +275,35 @@ def test_no_effect_unless_asked_and_an_effect_when_asked(project, study):
     a = outcome_by_record(plain, "emp_paid_work", "month6_arm_1")
     b = outcome_by_record(reallocated, "emp_paid_work", "month6_arm_1")
     # the allocation changed, the outcomes did not: no difference between arms by design
-    assert outcome_by_record(plain, "rand_arm", "baseline_arm_1") != \
-        outcome_by_record(reallocated, "rand_arm", "baseline_arm_1")
+    assert outcome_by_record(plain, "rand_arm", "baseline_arm_1") != outcome_by_record(
+        reallocated, "rand_arm", "baseline_arm_1"
+    )
     assert a == b
-    effect = dict(raw, effects=[{"field": "emp_paid_work", "events": ["month6_arm_1"],
-                                 "when": "[baseline_arm_1][rand_arm] = '1'",
-                                 "weights": {1: 60, 0: 40}}])
+    effect = dict(
+        raw,
+        effects=[
+            {
+                "field": "emp_paid_work",
+                "events": ["month6_arm_1"],
+                "when": "[baseline_arm_1][rand_arm] = '1'",
+                "weights": {1: 60, 0: 40},
+            }
+        ],
+    )
     treated = generate(project, 2000, 21, Settings.from_dict(effect, **kw))
     arm = outcome_by_record(treated, "rand_arm", "baseline_arm_1")
     work = outcome_by_record(treated, "emp_paid_work", "month6_arm_1")
-    codes = [c for c, _ in project.field["emp_paid_work"].codes]       # yesno: ("1", "0")
-    share = {g: np.mean([codes[work[r]] == "1" for r in work if arm.get(r) == g and work[r] >= 0])
-             for g in (0, 1)}
+    codes = [c for c, _ in project.field["emp_paid_work"].codes]  # yesno: ("1", "0")
+    share = {
+        g: np.mean([codes[work[r]] == "1" for r in work if arm.get(r) == g and work[r] >= 0]) for g in (0, 1)
+    }
     assert share[0] == pytest.approx(0.60, abs=0.06) and share[1] == pytest.approx(0.15, abs=0.05)
 
 
 def test_settings_that_do_not_fit_the_project_are_errors_that_name_them(project):
-    with pytest.raises(DummyError, match=r"'emp_paid_wrok' matches no field of the project \(did you mean 'emp_paid_work'"):
+    with pytest.raises(
+        DummyError, match=r"'emp_paid_wrok' matches no field of the project \(did you mean 'emp_paid_work'"
+    ):
         generate(project, 5, 1, {"fields": {"emp_paid_wrok": {"weights": {1: 1}}}})
     with pytest.raises(DummyError, match="'7' is not a code of rand_arm"):
         generate(project, 5, 1, {"allocation": {"field": "rand_arm", "ratio": {1: 1, 7: 1}}})
@@ -274,14 +319,21 @@ def test_settings_that_do_not_fit_the_project_are_errors_that_name_them(project)
 
 def test_sites_and_dag_record_ids_on_a_classic_project(tmp_path):
     project = fixture_project("classic")
-    dummy = generate(project, 30, 2, {"recruitment": {"sites": [{"name": "north", "group_id": 7},
-                                                                {"name": "south", "group_id": 9}]},
-                                      "record_ids": "dag"})
+    dummy = generate(
+        project,
+        30,
+        2,
+        {
+            "recruitment": {"sites": [{"name": "north", "group_id": 7}, {"name": "south", "group_id": 9}]},
+            "record_ids": "dag",
+        },
+    )
     path = dummy.write(tmp_path / "r.csv")
     rows = read_export(path)
     assert {r["redcap_data_access_group"] for r in rows} == {"north", "south"}
-    assert all(r["study_id"].startswith({"north": "7-", "south": "9-"}[r["redcap_data_access_group"]])
-               for r in rows)
+    assert all(
+        r["study_id"].startswith({"north": "7-", "south": "9-"}[r["redcap_data_access_group"]]) for r in rows
+    )
     assert validate_fixture("classic", path).ok
 
 
@@ -291,15 +343,42 @@ def test_a_single_record(tmp_path):
 
 
 def test_progress_is_shown_on_stderr(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "feasibility.synth.dummy", "--study", str(STUDY),
-                          "--n", "50", "--out", str(tmp_path), "--progress"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "feasibility.synth.dummy",
+            "--study",
+            str(STUDY),
+            "--n",
+            "50",
+            "--out",
+            str(tmp_path),
+            "--progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "dummy: 50 records scheduled" in out.stderr and "form rows" in out.stderr
     assert out.stdout.strip().endswith("records.csv")
-    quiet = subprocess.run([sys.executable, "-m", "feasibility.synth.dummy", "--study", str(STUDY),
-                            "--n", "50", "--out", str(tmp_path / "quiet")], capture_output=True, text=True)
+    quiet = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "feasibility.synth.dummy",
+            "--study",
+            str(STUDY),
+            "--n",
+            "50",
+            "--out",
+            str(tmp_path / "quiet"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert quiet.returncode == 0, quiet.stderr
-    assert "scheduled" not in quiet.stderr        # small n: quiet unless asked
+    assert "scheduled" not in quiet.stderr  # small n: quiet unless asked
 
 
 def test_a_broken_study_file_is_one_message_and_exit_1(tmp_path, capsys):
@@ -313,11 +392,14 @@ def test_the_project_xml_route_makes_the_same_export(tmp_path, study):
     """A study file that names the project XML instead of the dictionary, designations and
     events (and declares neither repeating nor missing-data codes: the XML holds them)."""
     xml_study = yaml.safe_load(yaml.safe_dump(study))
-    xml_study["redcap"] = {"records": "records.csv",
-                           "project_xml": str(ROOT / "data/full-trial/project.xml")}
+    xml_study["redcap"] = {"records": "records.csv", "project_xml": str(ROOT / "data/full-trial/project.xml")}
     path = tmp_path / "xml-study.yaml"
     path.write_text(yaml.safe_dump(xml_study))
-    assert main(["--study", str(path), "--n", "60", "--seed", "8", "--force", "--quiet"]) == 0   # its own folder
-    assert main(["--study", str(STUDY), "--n", "60", "--seed", "8", "--out", str(tmp_path / "dd"),
-                 "--quiet"]) == 0
+    assert (
+        main(["--study", str(path), "--n", "60", "--seed", "8", "--force", "--quiet"]) == 0
+    )  # its own folder
+    assert (
+        main(["--study", str(STUDY), "--n", "60", "--seed", "8", "--out", str(tmp_path / "dd"), "--quiet"])
+        == 0
+    )
     assert (tmp_path / "records.csv").read_bytes() == (tmp_path / "dd" / "records.csv").read_bytes()

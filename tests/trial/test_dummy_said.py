@@ -4,6 +4,7 @@ source note or caption that the data are dummy data and not the trial's; the sam
 and captions built from data without a provenance file (a real export) say nothing of
 the kind. (Both data-quality reports: tests/quality/test_quality_report.py checks every
 table and figure.)"""
+
 from __future__ import annotations
 
 import html as html_text
@@ -17,8 +18,7 @@ SAID = "dummy data made by this project's generator from the study's data dictio
 def report_items(study: dict, kind: str) -> list[dict]:
     out = []
     for section in study["report"]["sections"]:
-        out += [item for item in section.get("content") or []
-                if isinstance(item, dict) and kind in item]
+        out += [item for item in section.get("content") or [] if isinstance(item, dict) and kind in item]
     return out
 
 
@@ -30,6 +30,7 @@ def source_notes(html: str) -> str:
 @pytest.fixture(scope="module")
 def provenance(cohort):
     from feasibility.provenance import read_provenance
+
     prov = read_provenance(cohort.folder)
     assert prov is not None and prov.synthetic and not prov.calibrated_to.get("publication")
     return prov
@@ -41,13 +42,18 @@ def built(cohort, study, provenance):
     imputations than the report's, declared here) and from the same data as if real."""
     from feasibility.analysis import Analysis, load_spec
     from feasibility.tables.registry import build_table
-    config = {**study, "statistics": {**study["statistics"],
-                                      "imputation": {"m": 2, "iterations": 2, "seed": 1}}}
+
+    config = {
+        **study,
+        "statistics": {**study["statistics"], "imputation": {"m": 2, "iterations": 2, "seed": 1}},
+    }
     spec = load_spec(config)
     dummy = Analysis(cohort.analysis.study, spec, provenance)
     real = Analysis(cohort.analysis.study, spec)
-    return {tid: (build_table(dummy, tid).gt.as_raw_html(), build_table(real, tid).gt.as_raw_html())
-            for tid in study["tables"]}
+    return {
+        tid: (build_table(dummy, tid).gt.as_raw_html(), build_table(real, tid).gt.as_raw_html())
+        for tid in study["tables"]
+    }
 
 
 def test_every_table_of_the_trial_report_says_dummy_data(study, built):
@@ -61,11 +67,14 @@ def test_every_table_of_the_trial_report_says_dummy_data(study, built):
 
 def test_every_figure_of_the_trial_report_says_dummy_data(study, provenance):
     from feasibility.report_content import caption
+
     figures = report_items(study, "figure")
     assert {f["figure"] for f in figures} == set(study["figures"])
     for item in figures:
         label, text = caption(item, study, provenance)
         assert label == item["label"]
-        assert "Dummy data made by this project's generator from the study's data dictionary, " \
-               "not the study's data" in text, item["figure"]
+        assert (
+            "Dummy data made by this project's generator from the study's data dictionary, "
+            "not the study's data" in text
+        ), item["figure"]
         assert "Dummy data" not in caption(item, study, None)[1], item["figure"]

@@ -1,6 +1,7 @@
 """Multiple imputation (issue 23.3): Rubin's rules by hand, the numpy analysis models
 against statsmodels, chained equations against the complete-case analysis where theory
 says they agree, seeds, and the delta adjustment."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from feasibility.analysis.adjusted import (ancova, gcomputation, gcomputation_arrays,
-                                           model_matrix, ols_arm)
+from feasibility.analysis.adjusted import ancova, gcomputation, gcomputation_arrays, model_matrix, ols_arm
 from feasibility.analysis.imputation import delta_outcome, impute_by_arm, pool
 from feasibility.tables.adjusted import pool_imputations
 from test_adjusted import fixture
@@ -25,16 +25,16 @@ def test_rubins_rules_by_hand():
     b = sum((x - qbar) ** 2 for x in q) / (m - 1)
     t = ubar + (1 + 1 / m) * b
     lam = (1 + 1 / m) * b / t
-    df_old = (m - 1) / lam ** 2
-    r = pool(q, u)                                   # large-sample: Rubin (1987)
+    df_old = (m - 1) / lam**2
+    r = pool(q, u)  # large-sample: Rubin (1987)
     assert r.estimate == pytest.approx(qbar) and r.se == pytest.approx(math.sqrt(t))
     assert r.df == pytest.approx(df_old)
     half = stats.t.ppf(0.975, df_old) * math.sqrt(t)
     assert (r.lower, r.upper) == pytest.approx((qbar - half, qbar + half))
-    nu = 40                                          # Barnard and Rubin (1999)
+    nu = 40  # Barnard and Rubin (1999)
     df_obs = (nu + 1) / (nu + 3) * nu * (1 - lam)
     assert pool(q, u, df_complete=nu).df == pytest.approx(1 / (1 / df_old + 1 / df_obs))
-    ratio = pool([2.0, 2.5, 1.8], [0.04, 0.05, 0.045], log=True)   # ratios: the log scale
+    ratio = pool([2.0, 2.5, 1.8], [0.04, 0.05, 0.045], log=True)  # ratios: the log scale
     logs = np.log([2.0, 2.5, 1.8])
     assert ratio.estimate == pytest.approx(math.exp(logs.mean()))
 
@@ -64,8 +64,9 @@ def _mi(y, treat, cov, m=30, seed=1):
     data = np.column_stack([y, cov["baseline"].to_numpy()])
     complete = model_matrix(treat, cov[["site"]])[:, 2:]
     imps = impute_by_arm(data, [False, False], complete, treat, m, seed)
-    return imps, pool_imputations(imps, treat, cov, ["outcome", "baseline"], "baseline",
-                                  "continuous", 0.95)["difference"]
+    return imps, pool_imputations(imps, treat, cov, ["outcome", "baseline"], "baseline", "continuous", 0.95)[
+        "difference"
+    ]
 
 
 def test_imputing_only_the_outcome_agrees_with_the_complete_case_ancova():
@@ -121,8 +122,11 @@ def test_binary_outcomes_are_imputed_as_zero_or_one_and_shift_on_the_log_odds():
 def tipping(cohort, study):
     from feasibility.analysis import Analysis, load_spec
     from feasibility.tables.tipping_point import tipping_results
-    config = {**study, "statistics": {**study["statistics"],
-                                      "imputation": {"m": 8, "iterations": 3, "seed": 5}}}
+
+    config = {
+        **study,
+        "statistics": {**study["statistics"], "imputation": {"m": 8, "iterations": 3, "seed": 5}},
+    }
     analysis = Analysis(cohort.analysis.study, load_spec(config))
     raw = config["tables"]["primary_tipping_point"]
     return analysis, raw, *tipping_results(analysis, "primary_tipping_point", raw)
@@ -135,12 +139,12 @@ def test_tipping_point_rows_are_the_pooled_analyses_of_shifted_imputations(tippi
     analysis, raw, frame, info = tipping
     from feasibility.tables.adjusted import Adjusted
     from feasibility.tables.tipping_point import context
+
     ctx = context(analysis, "primary_tipping_point", raw)
     rows = Adjusted(ctx)
     estimand, spec = rows.estimand({"estimand": raw["estimand"]})
     kind, y, baseline, treat, cov, keep, tp, where = rows.prepare(spec, estimand)
-    data, names, complete, binary = rows.imputation_data(spec, tp, y, baseline, cov, keep,
-                                                         where)
+    data, names, complete, binary = rows.imputation_data(spec, tp, y, baseline, cov, keep, where)
     arm = treat[keep]
     imps = impute_by_arm(data, binary, complete, arm, 8, 5, 3)
     site = cov.loc[keep, "site"].reset_index(drop=True)
@@ -153,10 +157,11 @@ def test_tipping_point_rows_are_the_pooled_analyses_of_shifted_imputations(tippi
                 ys.append(delta_outcome(by_arm[level], shift))
                 arms.append(np.full(len(ys[-1]), level))
                 sites.append(site[np.flatnonzero(arm == level)].to_numpy())
-            r = gcomputation(np.concatenate(ys), np.concatenate(arms),
-                             pd.DataFrame({"site": np.concatenate(sites)}))
+            r = gcomputation(
+                np.concatenate(ys), np.concatenate(arms), pd.DataFrame({"site": np.concatenate(sites)})
+            )
             q.append(r.risk_difference.estimate)
-            u.append(r.risk_difference.se ** 2)
+            u.append(r.risk_difference.se**2)
         m = len(q)
         qbar, b = np.mean(q), np.var(q, ddof=1)
         t = np.mean(u) + (1 + 1 / m) * b
@@ -165,7 +170,8 @@ def test_tipping_point_rows_are_the_pooled_analyses_of_shifted_imputations(tippi
         df = (m - 1) / ((1 + 1 / m) * b / t) ** 2
         half = stats.t.ppf(0.975, df) * math.sqrt(t)
         assert (row["lower"], row["upper"]) == pytest.approx(
-            (100 * (qbar - half), 100 * (qbar + half)), rel=1e-5)
+            (100 * (qbar - half), 100 * (qbar + half)), rel=1e-5
+        )
     # delta 0 is the same in both scenarios: the primary analysis under MAR
     zero = frame[frame["delta"] == 0]
     assert zero["estimate"].nunique() == 1
@@ -173,19 +179,29 @@ def test_tipping_point_rows_are_the_pooled_analyses_of_shifted_imputations(tippi
 
 def test_the_tipping_point_is_where_the_conclusion_first_changes():
     from feasibility.tables.tipping_point import tipping_points
-    frame = pd.DataFrame({"scenario": ["a"] * 4 + ["b"] * 2, "delta": [0, -1, -2, -3, 0, -1],
-                          "lower": [1.0, 0.5, -0.2, -1.0, -2.0, -3.0],
-                          "upper": [9.0, 8.0, 7.0, 6.0, 5.0, 4.0]})
+
+    frame = pd.DataFrame(
+        {
+            "scenario": ["a"] * 4 + ["b"] * 2,
+            "delta": [0, -1, -2, -3, 0, -1],
+            "lower": [1.0, 0.5, -0.2, -1.0, -2.0, -3.0],
+            "upper": [9.0, 8.0, 7.0, 6.0, 5.0, 4.0],
+        }
+    )
     assert tipping_points(frame) == {"a": -2.0, "b": None}
 
 
 def test_two_builds_of_the_multiply_imputed_tables_are_identical(cohort, study):
     from feasibility.analysis import Analysis, load_spec
     from feasibility.tables.registry import build_table
-    config = {**study, "statistics": {**study["statistics"],
-                                      "imputation": {"m": 4, "iterations": 2, "seed": 9}}}
-    runs = [build_table(Analysis(cohort.analysis.study, load_spec(config)),
-                        "primary_adjusted") for _ in range(2)]
+
+    config = {
+        **study,
+        "statistics": {**study["statistics"], "imputation": {"m": 4, "iterations": 2, "seed": 9}},
+    }
+    runs = [
+        build_table(Analysis(cohort.analysis.study, load_spec(config)), "primary_adjusted") for _ in range(2)
+    ]
     pd.testing.assert_frame_equal(runs[0].cells, runs[1].cells)
     cells = runs[0].cells
     cells = cells[cells["row_label"] == "In paid work at 6 months (E1)"].set_index("column")
@@ -196,16 +212,23 @@ def test_two_builds_of_the_multiply_imputed_tables_are_identical(cohort, study):
 
 def test_the_tipping_point_figure_draws_the_tables_numbers(cohort, study, tmp_path):
     from feasibility.figures.build import make_figure
-    config = {**study, "statistics": {**study["statistics"],
-                                      "imputation": {"m": 4, "iterations": 2, "seed": 3}}}
-    meta = make_figure(config, "tipping_point", cohort.folder / "validated", None,
-                       tmp_path / "tipping_point.svg")
+
+    config = {
+        **study,
+        "statistics": {**study["statistics"], "imputation": {"m": 4, "iterations": 2, "seed": 3}},
+    }
+    meta = make_figure(
+        config, "tipping_point", cohort.folder / "validated", None, tmp_path / "tipping_point.svg"
+    )
     drawn = pd.read_csv(tmp_path / "tipping_point.csv")
     from feasibility.analysis import Analysis, load_spec
     from feasibility.tables.tipping_point import tipping_results
-    frame, _ = tipping_results(Analysis(cohort.analysis.study, load_spec(config)),
-                               "primary_tipping_point",
-                               config["tables"]["primary_tipping_point"])
+
+    frame, _ = tipping_results(
+        Analysis(cohort.analysis.study, load_spec(config)),
+        "primary_tipping_point",
+        config["tables"]["primary_tipping_point"],
+    )
     assert drawn["estimate"].to_numpy() == pytest.approx(frame["estimate"].to_numpy())
     assert meta["label"] == "Figure 4" and "Tipping-point" in meta["caption"]
     assert "Intervention arm only" in (tmp_path / "tipping_point.alt.txt").read_text()

@@ -5,6 +5,7 @@ file's own size) is generated for several seeds, validated and analysed in proce
 the primary analysis of every 6-month estimand (multiple imputation under MAR, adjusted
 for site and the baseline value) is read from the report's own adjusted tables; at least
 90% of the intervals, across the seeds, cover 0."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,8 @@ def adjusted_intervals(folder, study, seed):
     from feasibility.analysis.estimands import load_estimands
     from feasibility.redcap import write_validated
     from feasibility.synth.dummy import main
-    assert main(["--study", str(STUDY), "--seed", str(seed), "--out", str(folder),
-                 "--quiet"]) == 0
+
+    assert main(["--study", str(STUDY), "--seed", str(seed), "--out", str(folder), "--quiet"]) == 0
     result = validate_trial(folder / "records.csv", study)
     assert result.ok, [f.message() for f in result.errors[:5]]
     write_validated(result, folder / "validated")
@@ -38,16 +39,18 @@ def adjusted_intervals(folder, study, seed):
             code = c.row_label.rsplit("(", 1)[-1].rstrip(")")
             if code in month6:
                 out.append((code, float(c.lower), float(c.upper)))
-    assert {code for code, _, _ in out} == month6          # every 6-month estimand analysed
+    assert {code for code, _, _ in out} == month6  # every 6-month estimand analysed
     return out
 
 
-@pytest.mark.slow          # four whole trials generated, validated and analysed (about a minute)
+@pytest.mark.slow  # four whole trials generated, validated and analysed (about a minute)
 def test_adjusted_intervals_cover_zero_on_no_effect_dummy_data(tmp_path, study):
-    assert not (study["dummy_data"].get("effects") or [])   # no effect, by declaration
+    assert not (study["dummy_data"].get("effects") or [])  # no effect, by declaration
     # fewer imputations than the report's 50 (declared here): coverage does not depend on m
-    study = {**study, "statistics": {**study["statistics"],
-                                     "imputation": {"m": 5, "iterations": 5, "seed": 1}}}
+    study = {
+        **study,
+        "statistics": {**study["statistics"], "imputation": {"m": 5, "iterations": 5, "seed": 1}},
+    }
     intervals = []
     for seed in SEEDS:
         folder = tmp_path / f"seed{seed}"

@@ -8,6 +8,7 @@ arm, the primary outcome's between-arm risk difference and its Newcombe interval
 report (HTML and PDF, and the data-quality report) is there, without the appendices a study
 with no publication has nothing for, and its PDF has no overprinted, clipped or tiny text;
 two clean builds give byte-identical tables, figures and named values."""
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,9 @@ from trial_helpers import read_export
 
 pytestmark = pytest.mark.slow
 
-N, SEED = 150, 23                       # people screened; about 90 are randomised
+N, SEED = 150, 23  # people screened; about 90 are randomised
 STUDY = "config/studies/full-trial.yaml"
-SMALL = "small/study.yaml"              # laid over the study file: the small cohort's export
+SMALL = "small/study.yaml"  # laid over the study file: the small cohort's export
 COLUMN = {"1": "supported_work_placement", "2": "usual_care"}
 STATUS = {"2": "Withdrew from follow-up", "3": "Lost to follow-up", "4": "Died"}
 
@@ -48,8 +49,13 @@ def project(tmp_path_factory) -> Path:
     small = root / "small"
     small.mkdir()
     from feasibility.synth.dummy import main
-    assert main(["--study", str(root / STUDY), "--n", str(N), "--seed", str(SEED),
-                 "--out", str(small), "--quiet"]) == 0
+
+    assert (
+        main(
+            ["--study", str(root / STUDY), "--n", str(N), "--seed", str(SEED), "--out", str(small), "--quiet"]
+        )
+        == 0
+    )
     (root / SMALL).write_text("redcap:\n  records: records.csv\n", encoding="utf-8")
     build(root)
     return root
@@ -70,8 +76,9 @@ def raw(project) -> dict:
 def consort(project) -> pd.DataFrame:
     flow_ids = [f for f, d in _study(project)["figures"].items() if d["kind"] == "flow"]
     assert flow_ids == ["consort"]
-    frame = pd.read_csv(results_of(project, TRIAL) / "figures" / "consort.csv", dtype=str,
-                        keep_default_na=False)
+    frame = pd.read_csv(
+        results_of(project, TRIAL) / "figures" / "consort.csv", dtype=str, keep_default_na=False
+    )
     boxes = frame[frame["what"] == "box"].copy()
     boxes["n"] = boxes["n"].astype(int)
     return boxes
@@ -79,6 +86,7 @@ def consort(project) -> pd.DataFrame:
 
 def _study(project: Path) -> dict:
     import yaml
+
     return yaml.safe_load((project / STUDY).read_text(encoding="utf-8"))
 
 
@@ -110,10 +118,16 @@ def test_the_report_prints_the_estimands_and_the_adjusted_analyses(project):
     results = results_of(project, TRIAL)
     html = (results / "report" / "full-trial.html").read_text(encoding="utf-8")
     assert "Estimands (ICH E9(R1))" in html
-    for text in ("E1 (primary)", "Intercurrent events and strategies", "treatment policy",
-                 "Adjusted difference (95% CI)", "Unadjusted, complete cases (supportive)",
-                 "Adjusted, multiple imputation (primary analysis)",
-                 "In paid work at 6 months (E1)", "WEMWBS at 6 months (E9)"):
+    for text in (
+        "E1 (primary)",
+        "Intercurrent events and strategies",
+        "treatment policy",
+        "Adjusted difference (95% CI)",
+        "Unadjusted, complete cases (supportive)",
+        "Adjusted, multiple imputation (primary analysis)",
+        "In paid work at 6 months (E1)",
+        "WEMWBS at 6 months (E9)",
+    ):
         assert text in html, text
     cells = pd.read_csv(results / "tables" / "primary_adjusted.csv", keep_default_na=False)
     adjusted = cells[cells["column"] == "adjusted"].iloc[0]
@@ -130,9 +144,15 @@ def test_every_consort_box_adds_up_and_matches_the_export(consort, raw):
     assert n(b, "assessed") == len(screening) == N
     assert n(b, "randomised") == len(arm)
     assert n(b, "excluded") + n(b, "randomised") == n(b, "assessed")
-    why = Counter("Not meeting inclusion criteria" if r["scr_eligible"] == "0" else
-                  "Declined to participate" if r["scr_consented"] == "0" else "Other reasons"
-                  for rid, r in screening.items() if rid not in arm)
+    why = Counter(
+        "Not meeting inclusion criteria"
+        if r["scr_eligible"] == "0"
+        else "Declined to participate"
+        if r["scr_consented"] == "0"
+        else "Other reasons"
+        for rid, r in screening.items()
+        if rid not in arm
+    )
     for reason, k in why.items():
         assert n(b, "excluded", reason=reason) == k
     assert sum(n(b, "allocated", a) for a in COLUMN) == n(b, "randomised")
@@ -142,21 +162,26 @@ def test_every_consort_box_adds_up_and_matches_the_export(consort, raw):
         # each stage's boxes that are part of the allocation add up to it, record by record
         assert n(b, "received", a) + n(b, "not_received", a) == len(mine)
         assert n(b, "analysed", a) + n(b, "not_analysed", a) == len(mine)
-        analysed = [rid for rid in mine
-                    if raw["month6_arm_1"].get(rid, {}).get("emp_paid_work") in ("0", "1")]
+        analysed = [
+            rid for rid in mine if raw["month6_arm_1"].get(rid, {}).get("emp_paid_work") in ("0", "1")
+        ]
         assert n(b, "analysed", a) == len(analysed)
-        lost = Counter(STATUS[raw["study_log_arm_1"][rid]["ss_status"]] for rid in mine
-                       if raw["study_log_arm_1"][rid]["ss_status"] in STATUS)
+        lost = Counter(
+            STATUS[raw["study_log_arm_1"][rid]["ss_status"]]
+            for rid in mine
+            if raw["study_log_arm_1"][rid]["ss_status"] in STATUS
+        )
         assert n(b, "lost", a) == sum(lost.values())
         for reason, k in lost.items():
             assert n(b, "lost", a, reason) == k
         assert n(b, "discontinued", a) == sum(
-            raw["study_log_arm_1"][rid]["ss_discontinued"] == "1" for rid in mine)
+            raw["study_log_arm_1"][rid]["ss_discontinued"] == "1" for rid in mine
+        )
         if a == "1":
             got = sum(raw["intervention_arm_1"].get(rid, {}).get("wp_attended") == "1" for rid in mine)
             assert n(b, "received", a) == got
         else:
-            assert n(b, "received", a) == len(mine)          # usual care needs no delivery
+            assert n(b, "received", a) == len(mine)  # usual care needs no delivery
         # every box's reasons add up to it
         for box in ("not_received", "lost", "discontinued", "not_analysed"):
             rows = b[(b["box"] == box) & (b["arm"] == a) & (b["reason"] != "")]
@@ -183,8 +208,11 @@ def test_a_baseline_row_in_each_arm_by_hand(project, raw):
 def test_the_between_arm_risk_difference_by_hand(project, raw):
     counts = {}
     for a in COLUMN:
-        answers = [raw["month6_arm_1"][rid]["emp_paid_work"] for rid, x in raw["arm"].items()
-                   if x == a and raw["month6_arm_1"].get(rid, {}).get("emp_paid_work") in ("0", "1")]
+        answers = [
+            raw["month6_arm_1"][rid]["emp_paid_work"]
+            for rid, x in raw["arm"].items()
+            if x == a and raw["month6_arm_1"].get(rid, {}).get("emp_paid_work") in ("0", "1")
+        ]
         counts[a] = (answers.count("1"), len(answers))
     (k1, n1), (k2, n2) = counts["1"], counts["2"]
     p1, p2 = k1 / n1, k2 / n2
@@ -195,10 +223,12 @@ def test_the_between_arm_risk_difference_by_hand(project, raw):
     d = _cell(project, "primary_outcome", "In paid work at 6 months, n (%)", "difference")
     assert d["statistic"] == "risk_difference_ci" and d["n"] == n1 + n2
     assert (d["estimate"], d["lower"], d["upper"]) == pytest.approx(
-        (100 * (p1 - p2), 100 * lower, 100 * upper))
+        (100 * (p1 - p2), 100 * lower, 100 * upper)
+    )
     # the narrative states the same numbers, through the named value
-    value = json.loads((results_of(project, TRIAL) / "values" / "values.json").read_text())[
-        "values"]["primary.in_paid_work.difference"]
+    value = json.loads((results_of(project, TRIAL) / "values" / "values.json").read_text())["values"][
+        "primary.in_paid_work.difference"
+    ]
     assert value["parts"]["estimate"] == pytest.approx(100 * (p1 - p2))
     html = (results_of(project, TRIAL) / "report" / "full-trial.html").read_text(encoding="utf-8")
     sign = "\u2212" if p1 < p2 else ""
@@ -212,21 +242,30 @@ def test_the_pdf_has_no_overprinted_clipped_or_tiny_text(project):
     from test_layout import off_page, overprinted, small_text, struck_through
 
     with pymupdf.open(results_of(project, TRIAL) / "report" / "full-trial.pdf") as doc:
-        problems = [p for page in doc for check in (overprinted, struck_through, off_page, small_text)
-                    for p in check(page)]
+        problems = [
+            p
+            for page in doc
+            for check in (overprinted, struck_through, off_page, small_text)
+            for p in check(page)
+        ]
     assert problems == []
 
 
 def test_two_clean_builds_are_byte_identical(project):
     def outputs() -> dict[str, str]:
         sums = checksums_tree(results_of(project, TRIAL))
-        return {k: v for k, v in sums.items()
-                if k == "values/values.json"
-                or k.startswith(("tables/", "figures/")) and k.endswith((".csv", ".svg"))}
+        return {
+            k: v
+            for k, v in sums.items()
+            if k == "values/values.json"
+            or k.startswith(("tables/", "figures/"))
+            and k.endswith((".csv", ".svg"))
+        }
 
     first = outputs()
-    assert {"values/values.json", "tables/baseline.csv", "figures/consort.svg",
-            "figures/consort.csv"} <= set(first)
+    assert {"values/values.json", "tables/baseline.csv", "figures/consort.svg", "figures/consort.csv"} <= set(
+        first
+    )
     shutil.rmtree(results_of(project, TRIAL))
     shutil.rmtree(project / ".snakemake")
     build(project)

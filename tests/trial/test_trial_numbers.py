@@ -3,6 +3,7 @@ in this file from the raw export (read with the csv module, never through the li
 every CONSORT box and its sums, a baseline row per arm, the primary outcome's risk
 difference and its Newcombe interval, a mean difference with Welch's interval, and a
 change from baseline with its t interval (in one arm, and between the arms)."""
+
 from __future__ import annotations
 
 import math
@@ -23,7 +24,7 @@ COLUMN = {"1": "supported_work_placement", "2": "usual_care"}
 def number(text: str):
     try:
         return float(text)
-    except ValueError:          # blank or a missing-data code
+    except ValueError:  # blank or a missing-data code
         return None
 
 
@@ -40,10 +41,14 @@ def raw(cohort):
     screening = cohort.by_record("screening_arm_1")
     baseline = cohort.by_record("baseline_arm_1")
     arm = {rid: r["rand_arm"] for rid, r in baseline.items() if r["rand_arm"]}
-    return dict(screening=screening, baseline=baseline, arm=arm,
-                intervention=cohort.by_record("intervention_arm_1"),
-                month6=cohort.by_record("month6_arm_1"),
-                status=cohort.by_record("study_log_arm_1"))
+    return dict(
+        screening=screening,
+        baseline=baseline,
+        arm=arm,
+        intervention=cohort.by_record("intervention_arm_1"),
+        month6=cohort.by_record("month6_arm_1"),
+        status=cohort.by_record("study_log_arm_1"),
+    )
 
 
 def test_every_consort_box_against_a_count_by_hand(cohort, raw):
@@ -55,15 +60,25 @@ def test_every_consort_box_against_a_count_by_hand(cohort, raw):
     reasons = Counter()
     for rid, r in screening.items():
         if rid not in arm:
-            reasons["Not meeting inclusion criteria" if r["scr_eligible"] == "0" else
-                    "Declined to participate" if r["scr_consented"] == "0" else "Other reasons"] += 1
+            reasons[
+                "Not meeting inclusion criteria"
+                if r["scr_eligible"] == "0"
+                else "Declined to participate"
+                if r["scr_consented"] == "0"
+                else "Other reasons"
+            ] += 1
     assert flow.n("excluded") == sum(reasons.values()) == assessed - len(arm)
     for reason, k in reasons.items():
         assert flow.n("excluded", reason=reason) == k
     # the enrolment boxes add up
     assert flow.n("excluded") + flow.n("randomised") == flow.n("assessed")
-    labels_wp = {"1": "Could not attend the dates offered", "2": "Health reasons",
-                 "3": "No longer interested", "4": "Found paid work", "5": "Other"}
+    labels_wp = {
+        "1": "Could not attend the dates offered",
+        "2": "Health reasons",
+        "3": "No longer interested",
+        "4": "Found paid work",
+        "5": "Other",
+    }
     status_labels = {"2": "Withdrew from follow-up", "3": "Lost to follow-up", "4": "Died"}
     total = 0
     for code in ("1", "2"):
@@ -73,7 +88,7 @@ def test_every_consort_box_against_a_count_by_hand(cohort, raw):
         assert flow.n("allocated", code) == allocated
         if code == "1":
             received = [rid for rid in mine if raw["intervention"].get(rid, {}).get("wp_attended") == "1"]
-            codes = ("UNK", "NASK", "DECL")     # a coded answer is not known (issue 23.6)
+            codes = ("UNK", "NASK", "DECL")  # a coded answer is not known (issue 23.6)
 
             def why_not(rid):
                 form = raw["intervention"].get(rid, {})
@@ -81,33 +96,38 @@ def test_every_consort_box_against_a_count_by_hand(cohort, raw):
                     return "Not known (missing-data code)"
                 if form.get("wp_not_attended_reason") in codes:
                     return "Not recorded"
-                return labels_wp.get(form.get("wp_not_attended_reason", ""),
-                                     "No work preparation recorded")
+                return labels_wp.get(form.get("wp_not_attended_reason", ""), "No work preparation recorded")
+
             why = Counter(why_not(rid) for rid in mine if rid not in received)
             for reason, k in why.items():
                 assert flow.n("not_received", code, reason) == k
         else:
-            received = mine                       # usual care needs no delivery
+            received = mine  # usual care needs no delivery
         assert flow.n("received", code) == len(received)
         assert flow.n("not_received", code) == allocated - len(received)
         assert flow.n("received", code) + flow.n("not_received", code) == allocated
-        lost = Counter(status_labels[raw["status"][rid]["ss_status"]] for rid in mine
-                       if raw["status"][rid]["ss_status"] in status_labels)
+        lost = Counter(
+            status_labels[raw["status"][rid]["ss_status"]]
+            for rid in mine
+            if raw["status"][rid]["ss_status"] in status_labels
+        )
         assert flow.n("lost", code) == sum(lost.values())
         for reason, k in lost.items():
             assert flow.n("lost", code, reason) == k
-        assert flow.n("discontinued", code) == sum(raw["status"][rid]["ss_discontinued"] == "1"
-                                                   for rid in mine)
+        assert flow.n("discontinued", code) == sum(
+            raw["status"][rid]["ss_discontinued"] == "1" for rid in mine
+        )
         analysed = [rid for rid in mine if raw["month6"].get(rid, {}).get("emp_paid_work") in ("0", "1")]
         assert flow.n("analysed", code) == len(analysed)
         assert flow.n("analysed", code) + flow.n("not_analysed", code) == allocated
         # every reason of a box adds up to it
         for box in ("not_received", "lost", "discontinued", "not_analysed"):
-            rows = flow.frame[(flow.frame["box"] == box) & (flow.frame["arm"] == code)
-                              & (flow.frame["reason"] != "")]
+            rows = flow.frame[
+                (flow.frame["box"] == box) & (flow.frame["arm"] == code) & (flow.frame["reason"] != "")
+            ]
             assert rows["n"].sum() == flow.n(box, code)
     assert total == flow.n("randomised")
-    assert flow.n("discontinued", "2") == 0          # usual care has nothing to discontinue
+    assert flow.n("discontinued", "2") == 0  # usual care has nothing to discontinue
 
 
 def test_a_baseline_row_per_arm_by_hand(cohort, raw):
@@ -142,8 +162,11 @@ def test_the_primary_outcome_risk_difference_and_its_newcombe_interval_by_hand(c
     table = build_table(cohort.analysis, "primary_outcome")
     counts = {}
     for code in ("1", "2"):
-        answers = [raw["month6"][rid]["emp_paid_work"] for rid, a in raw["arm"].items()
-                   if a == code and rid in raw["month6"] and raw["month6"][rid]["emp_paid_work"] in ("0", "1")]
+        answers = [
+            raw["month6"][rid]["emp_paid_work"]
+            for rid, a in raw["arm"].items()
+            if a == code and rid in raw["month6"] and raw["month6"][rid]["emp_paid_work"] in ("0", "1")
+        ]
         counts[code] = (answers.count("1"), len(answers))
         c = cell(table, "In paid work at 6 months, n (%)", COLUMN[code])
         assert (c["n"], c["denominator"]) == counts[code]
@@ -161,9 +184,14 @@ def test_the_primary_outcome_risk_difference_and_its_newcombe_interval_by_hand(c
 
 def test_a_mean_difference_and_its_welch_interval_by_hand(cohort, raw):
     table = build_table(cohort.analysis, "secondary_outcomes")
-    vas = {code: [number(raw["month6"][rid]["eq5d_vas"]) for rid, a in raw["arm"].items()
-                  if a == code and rid in raw["month6"] and number(raw["month6"][rid]["eq5d_vas"]) is not None]
-           for code in ("1", "2")}
+    vas = {
+        code: [
+            number(raw["month6"][rid]["eq5d_vas"])
+            for rid, a in raw["arm"].items()
+            if a == code and rid in raw["month6"] and number(raw["month6"][rid]["eq5d_vas"]) is not None
+        ]
+        for code in ("1", "2")
+    }
     for code in ("1", "2"):
         c = cell(table, "EQ VAS", COLUMN[code])
         assert c["estimate"] == pytest.approx(statistics.mean(vas[code]))
@@ -201,9 +229,11 @@ def test_a_change_from_baseline_interval_by_hand(cohort, raw):
 def test_the_difference_column_says_what_it_compares_and_how(cohort):
     import sys
     from pathlib import Path
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from gt_text import gt_text
     from feasibility.tables.common import html_fragment
+
     text = str(gt_text(html_fragment(build_table(cohort.analysis, "secondary_outcomes").gt)))
     assert "Difference (95% CI)" in text
     assert "Supported work placement minus Usual care" in text
@@ -213,13 +243,20 @@ def test_the_difference_column_says_what_it_compares_and_how(cohort):
 def test_every_declared_table_builds_with_its_arm_columns(cohort):
     from feasibility.tables.registry import build_tables
     from feasibility.tables.common import html_fragment
+
     tables = build_tables(cohort.analysis)
     assert set(tables) == set(cohort.analysis.spec.tables)
     for tid, table in tables.items():
         html = html_fragment(table.gt)
         columns = set(table.cells["column"])
-        if tid in ("baseline", "primary_outcome", "secondary_outcomes", "change_month6",
-                   "follow_up_response", "adverse_events"):
+        if tid in (
+            "baseline",
+            "primary_outcome",
+            "secondary_outcomes",
+            "change_month6",
+            "follow_up_response",
+            "adverse_events",
+        ):
             assert {"supported_work_placement", "usual_care"} <= columns, tid
             assert "Supported work placement (n = " in html and "Usual care (n = " in html
         if tid in ("primary_outcome", "secondary_outcomes", "change_month6"):
@@ -232,6 +269,7 @@ def test_the_saved_analysis_dataset_gives_the_same_tables_and_flow(cohort, tmp_p
     import pandas as pd
     from feasibility.analysis import Analysis
     from feasibility.tables.registry import build_tables
+
     a = cohort.analysis
     a.save(tmp_path)
     loaded = Analysis.load(a.study, a.spec, tmp_path)

@@ -3,6 +3,7 @@ against a second statsmodels route (the formula API), the forest plot's numbers,
 multiplicity statement, missing-data codes that stay missing (counted by hand from the raw
 export), adverse-event relatedness only where it applies, difference columns that say what
 they hold, and the CONSORT 2025 checklist's 30 items."""
+
 from __future__ import annotations
 
 import math
@@ -20,6 +21,7 @@ def test_interaction_estimates_match_the_statsmodels_formula_route():
     smf.logit / smf.ols with arm * C(level): the within-level effects and the Wald test."""
     import statsmodels.formula.api as smf
     from feasibility.tables.subgroups import fit_interaction
+
     rng = np.random.default_rng(5)
     n = 400
     arm = rng.integers(0, 2, n).astype(float)
@@ -56,6 +58,7 @@ def test_interaction_estimates_match_the_statsmodels_formula_route():
 def test_the_subgroup_table_and_its_forest_plot(cohort):
     from feasibility.figures.forest import make
     from feasibility.figures.spec import load_figures
+
     a = cohort.analysis
     table = build_table(a, "primary_subgroups")
     c = table.cells
@@ -74,13 +77,16 @@ def test_the_subgroup_table_and_its_forest_plot(cohort):
     from feasibility.tables.common import html_fragment
     import sys
     from pathlib import Path
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from gt_text import gt_text
+
     words = str(gt_text(html_fragment(table.gt)))
     assert "Odds ratio (95% CI)" in words and "interaction" in words
     assert "not powered" in words and "n (%) or" not in words
     fig, alt, numbers = make(a, load_figures(a.spec.raw)["subgroups"])
     import matplotlib.pyplot as plt
+
     plt.close(fig)
     cells = effect.reset_index(drop=True)
     assert list(numbers["estimate"]) == pytest.approx(list(cells["estimate"]))
@@ -89,6 +95,7 @@ def test_the_subgroup_table_and_its_forest_plot(cohort):
 
 def test_the_multiplicity_statement_names_the_secondary_outcomes(study):
     from feasibility.report_trial import multiplicity_text
+
     text = multiplicity_text(study)
     assert "not adjusted for multiplicity" in text
     assert "E2 to E13" in text and "not powered" in text
@@ -113,8 +120,11 @@ def test_a_missing_data_code_never_becomes_no_zero_or_a_skipped_instance(cohort)
         assert pd.isna(hours[rid])
     minutes: dict[str, float] = {}
     for r in rows:
-        if r["redcap_repeat_instrument"] == "cm_contact" and r["record_id"] not in coded_minutes \
-                and r["cm_minutes"] != "":          # a blank is not a code: sum() skips it
+        if (
+            r["redcap_repeat_instrument"] == "cm_contact"
+            and r["record_id"] not in coded_minutes
+            and r["cm_minutes"] != ""
+        ):  # a blank is not a code: sum() skips it
             minutes[r["record_id"]] = minutes.get(r["record_id"], 0.0) + float(r["cm_minutes"])
     for rid, total in minutes.items():
         assert hours[rid] == pytest.approx(total / 60)
@@ -142,11 +152,24 @@ def test_a_coded_answer_is_left_out_of_the_delivery_table_not_counted_as_no(coho
 def test_the_report_counts_the_codes_set_aside(tmp_path):
     import json
     from feasibility.report_trial import missing_codes_text
+
     path = tmp_path / "variables.json"
-    path.write_text(json.dumps({"variables": {"placed": {"label": "Started a placement"}},
-                                "missing_codes": [{"variable": "placed", "timepoint": "",
-                                                   "participants": 3, "changed": 3,
-                                                   "codes": {"DECL": 1, "NASK": 1, "UNK": 1}}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "variables": {"placed": {"label": "Started a placement"}},
+                "missing_codes": [
+                    {
+                        "variable": "placed",
+                        "timepoint": "",
+                        "participants": 3,
+                        "changed": 3,
+                        "codes": {"DECL": 1, "NASK": 1, "UNK": 1},
+                    }
+                ],
+            }
+        )
+    )
     text = missing_codes_text({}, path)
     assert "Started a placement: 3 participants (DECL 1, NASK 1, UNK 1)" in text
     assert "never" in text and "No derived variable" not in text
@@ -160,6 +183,7 @@ def test_ignore_keeps_the_code_as_a_blank(study, cohort):
     (coalesce(..., false) gives false)."""
     import copy
     from feasibility.analysis import Analysis, load_spec
+
     changed = copy.deepcopy(study)
     changed["derived"]["placed"]["missing_codes"] = "ignore"
     a = Analysis(cohort.analysis.study, load_spec(changed))
@@ -176,8 +200,11 @@ def test_relatedness_is_counted_only_in_the_arm_it_applies_to(cohort):
     assert list(related["column"]) == ["supported_work_placement"]
     # by hand: participants of the intervention arm with an event rated 2, 3 or 4
     arm = {r["record_id"]: r["rand_arm"] for r in cohort.at("baseline_arm_1") if r["rand_arm"]}
-    hit = {r["record_id"] for r in cohort.rows if r["redcap_repeat_instrument"] == "adverse_event"
-           and r["ae_related"] in ("2", "3", "4")}
+    hit = {
+        r["record_id"]
+        for r in cohort.rows
+        if r["redcap_repeat_instrument"] == "adverse_event" and r["ae_related"] in ("2", "3", "4")
+    }
     mine = [rid for rid, a in arm.items() if a == "1"]
     assert related.iloc[0]["n"] == sum(rid in hit for rid in mine)
     assert related.iloc[0]["denominator"] == len(mine)
@@ -186,18 +213,19 @@ def test_relatedness_is_counted_only_in_the_arm_it_applies_to(cohort):
 def test_every_difference_column_says_difference_never_n_pct(cohort):
     import sys
     from pathlib import Path
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from gt_text import gt_text
     from feasibility.tables.registry import build_tables
     from feasibility.tables.common import html_fragment
+
     for tid, table in build_tables(cohort.analysis).items():
         words = gt_text(html_fragment(table.gt))
         columns = [w for kind, w in words if kind == "column"]
         ids = list(dict.fromkeys(table.cells["column"]))
         for cid in ("difference", "adjusted", "unadjusted", "complete_case"):
             if cid in ids:
-                assert any("Difference (95% CI)" in w or "difference (95% CI)" in w
-                           for w in columns), tid
+                assert any("Difference (95% CI)" in w or "difference (95% CI)" in w for w in columns), tid
         # no estimate column headed as counts
         assert not any(w.startswith("n (%)") and "Difference" in w for w in columns), tid
 
@@ -205,19 +233,22 @@ def test_every_difference_column_says_difference_never_n_pct(cohort):
 # ------------------------------------------------------------------ 23.9 CONSORT 2025
 def test_the_consort_2025_checklist_has_its_30_items(study):
     from feasibility.report_trial import CONSORT_2025, consort_2025_frame, TEAM
+
     numbers = [i.rstrip("abcd") for i, *_ in CONSORT_2025]
     assert sorted(set(numbers), key=int) == [str(i) for i in range(1, 31)]
-    assert len(CONSORT_2025) == 42            # with its parts (1a, 1b, 5a, ...)
+    assert len(CONSORT_2025) == 42  # with its parts (1a, 1b, 5a, ...)
     frame = consort_2025_frame(study, {"27": "Safety"})
     where = dict(zip(frame["Item"], frame["Where this report addresses it"]))
     titles = {s["title"] for s in study["report"]["sections"]}
     for item, text in where.items():
-        assert text == TEAM or text == "The report's title" or \
-            all(t in titles for t in text.split("; ")), (item, text)
-    assert where["2"] == TEAM and where["16a"] == TEAM          # registration, sample size
+        assert text == TEAM or text == "The report's title" or all(t in titles for t in text.split("; ")), (
+            item,
+            text,
+        )
+    assert where["2"] == TEAM and where["16a"] == TEAM  # registration, sample size
     assert where["22a"] == "Recruitment and participant flow"
     assert where["25"] == "Baseline characteristics"
-    assert "Primary outcome" in where["21d"]                   # subgroups, tipping point
+    assert "Primary outcome" in where["21d"]  # subgroups, tipping point
     assert where["27"] == "Safety"
 
 
@@ -233,8 +264,11 @@ def test_the_methods_text_states_the_percentages_as_the_tables_compute_them(stud
     a = cohort.analysis
     arm = a.variable("arm").values
     randomised = arm.notna()
-    size = {"supported_work_placement": int((arm == 1).sum()),
-            "usual_care": int((arm == 2).sum()), "overall": int(randomised.sum())}
+    size = {
+        "supported_work_placement": int((arm == 1).sum()),
+        "usual_care": int((arm == 2).sum()),
+        "overall": int(randomised.sum()),
+    }
     # baseline characteristics and adverse events: of everyone randomised to the arm
     assert "baseline characteristics and adverse events are n (%) of everyone randomised" in text
     for tid in ("baseline", "adverse_events"):
@@ -268,6 +302,7 @@ def test_one_definition_of_expected_and_returned_by_hand(cohort):
     from feasibility.analysis.flow import consort_flow
     from feasibility.figures.completeness import completeness_data
     from feasibility.figures.spec import load_figures
+
     a = cohort.analysis
     base = cohort.by_record("baseline_arm_1")
     status = cohort.by_record("study_log_arm_1")
@@ -275,8 +310,11 @@ def test_one_definition_of_expected_and_returned_by_hand(cohort):
     due = {"week6_arm_1": 42, "week14_arm_1": 98, "month6_arm_1": 182}
     table = build_table(a, "follow_up_response").cells
     figure = completeness_data(a, load_figures(a.spec.raw)["completeness"])
-    labels = {"week6_arm_1": ("6 weeks", "week6"), "week14_arm_1": ("14 weeks", "week14"),
-              "month6_arm_1": ("6 months", "month6")}
+    labels = {
+        "week6_arm_1": ("6 weeks", "week6"),
+        "week14_arm_1": ("14 weeks", "week14"),
+        "month6_arm_1": ("6 months", "month6"),
+    }
     for event, days in due.items():
         forms = cohort.by_record(event)
         returned = {rid for rid in randomised if forms.get(rid, {}).get("fu_returned") == "1"}
@@ -284,8 +322,11 @@ def test_one_definition_of_expected_and_returned_by_hand(cohort):
         for rid, r in randomised.items():
             s = status.get(rid, {})
             if s.get("ss_status") in ("2", "3", "4"):
-                left = (date.fromisoformat(s["ss_date"]) - date.fromisoformat(r["rand_date"])).days \
-                    if s.get("ss_date") else None
+                left = (
+                    (date.fromisoformat(s["ss_date"]) - date.fromisoformat(r["rand_date"])).days
+                    if s.get("ss_date")
+                    else None
+                )
                 if rid not in returned and (left is None or left < days):
                     continue
             expected.add(rid)
@@ -295,8 +336,9 @@ def test_one_definition_of_expected_and_returned_by_hand(cohort):
         assert (row["n"], row["denominator"]) == (len(returned), len(expected))
         # the completeness figure: the same expected per arm at every form of the time point
         for panel, code in (("Supported work placement", "1"), ("Usual care", "2")):
-            cells = figure[(figure["timepoint"] == tp) & (figure["panel"] == panel)
-                           & (figure["form"] == "eq5d5l")]
+            cells = figure[
+                (figure["timepoint"] == tp) & (figure["panel"] == panel) & (figure["form"] == "eq5d5l")
+            ]
             mine = {rid for rid in expected if randomised[rid]["rand_arm"] == code}
             assert int(cells["expected"].iloc[0]) == len(mine)
         # every participant with an outcome at the time point returned the questionnaire

@@ -1,5 +1,6 @@
 """Helpers of the trial tests: a generated cohort, validated and analysed, and the raw
 export read with the csv module (the tests' own, independent reading of the data)."""
+
 from __future__ import annotations
 
 import csv
@@ -24,11 +25,16 @@ def redcap_settings(study: dict) -> dict:
 
 def validate_trial(records: Path, study: dict, **extra):
     from feasibility.redcap import validate
+
     base = STUDY.parent
     rc = study["redcap"]
-    return validate(records, dictionary=base / rc["dictionary"],
-                    instrument_designations=base / rc["instrument_designations"],
-                    events=base / rc["events"], settings={**redcap_settings(study), **extra})
+    return validate(
+        records,
+        dictionary=base / rc["dictionary"],
+        instrument_designations=base / rc["instrument_designations"],
+        events=base / rc["events"],
+        settings={**redcap_settings(study), **extra},
+    )
 
 
 def read_export(path: Path) -> list[dict[str, str]]:
@@ -50,8 +56,11 @@ class Cohort:
         from feasibility.analysis import Analysis, StudyData, load_spec
         from feasibility.redcap import write_validated
         from feasibility.synth.dummy import main
-        assert main(["--study", str(STUDY), "--n", str(n), "--seed", str(seed), "--out",
-                     str(folder), "--quiet"]) == 0
+
+        assert (
+            main(["--study", str(STUDY), "--n", str(n), "--seed", str(seed), "--out", str(folder), "--quiet"])
+            == 0
+        )
         records = folder / "records.csv"
         result = validate_trial(records, study)
         assert result.ok, [f.message() for f in result.errors[:5]]
@@ -60,8 +69,11 @@ class Cohort:
         return cls(folder, records, read_export(records), result, analysis)
 
     def at(self, event: str, instrument: str = "") -> list[dict[str, str]]:
-        return [r for r in self.rows if r["redcap_event_name"] == event
-                and r.get("redcap_repeat_instrument", "") == instrument]
+        return [
+            r
+            for r in self.rows
+            if r["redcap_event_name"] == event and r.get("redcap_repeat_instrument", "") == instrument
+        ]
 
     def by_record(self, event: str) -> dict[str, dict[str, str]]:
         return {r["record_id"]: r for r in self.at(event)}

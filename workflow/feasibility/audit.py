@@ -30,6 +30,7 @@ published values by the shape of each value and names each row by its key path i
 yaml. A study package may subclass :class:`Audit` with its publication's own sections
 (the paper's: ``feasibility.studies.pilot2020.audit``).
 """
+
 from __future__ import annotations
 
 import math
@@ -55,6 +56,7 @@ COLUMNS = ["key", "check", "arithmetic", "verdict", "parts"]
 # reproduction still compares the other numbers of that value; an empty ``parts`` means
 # the whole value (or every value under a group key).
 
+
 # ----------------------------------------------------------------------------- printed numbers
 @dataclass(frozen=True)
 class Printed:
@@ -69,7 +71,7 @@ class Printed:
 
     @property
     def half(self) -> Fraction:
-        return Fraction(1, 2 * 10 ** self.decimals)
+        return Fraction(1, 2 * 10**self.decimals)
 
     @property
     def lo(self) -> Fraction:
@@ -90,8 +92,8 @@ class Printed:
     def contains_square_root_of(self, variance: Fraction) -> bool:
         """True if sqrt(``variance``) prints as this (non-negative) value; exact."""
         if self.value == 0:
-            return variance < self.hi ** 2
-        return self.lo ** 2 <= variance < self.hi ** 2
+            return variance < self.hi**2
+        return self.lo**2 <= variance < self.hi**2
 
     @property
     def text(self) -> str:
@@ -124,28 +126,37 @@ def grim_sums(mean: Printed, n: int, granularity: Fraction = Fraction(1)) -> lis
     """Sums of n values on a grid of ``granularity`` whose mean prints as ``mean``."""
     steps_lo = math.floor(mean.lo * n / granularity)
     steps_hi = math.ceil(mean.hi * n / granularity)
-    return [k * granularity for k in range(steps_lo, steps_hi + 1)
-            if mean.contains(k * granularity / n)]
+    return [k * granularity for k in range(steps_lo, steps_hi + 1) if mean.contains(k * granularity / n)]
 
 
 def grim(mean: Printed, n: int, granularity: Fraction = Fraction(1)) -> Outcome:
     """GRIM (Brown & Heathers 2017): is the printed mean k g / n for a whole k?"""
     sums = grim_sums(mean, n, granularity)
     unit = "whole numbers" if granularity == 1 else f"multiples of {granularity}"
-    head = (f"mean {mean.text} means {mean.interval}; x n {n} -> sum in "
-            f"[{_fmt(mean.lo * n)}, {_fmt(mean.hi * n)}]; sums of {unit} there: ")
+    head = (
+        f"mean {mean.text} means {mean.interval}; x n {n} -> sum in "
+        f"[{_fmt(mean.lo * n)}, {_fmt(mean.hi * n)}]; sums of {unit} there: "
+    )
     if sums:
-        shown = ", ".join(f"{_fmt(s)} ({_fmt(s)}/{n} = {_fmt(s / n)}"
-                          + (", a tie rounded away from zero" if s / n in (mean.lo, mean.hi)
-                             else "")
-                          + ")" for s in sums)
+        shown = ", ".join(
+            f"{_fmt(s)} ({_fmt(s)}/{n} = {_fmt(s / n)}"
+            + (", a tie rounded away from zero" if s / n in (mean.lo, mean.hi) else "")
+            + ")"
+            for s in sums
+        )
         return Outcome(CONSISTENT, head + shown)
-    near = [k * granularity for k in (math.floor(mean.value * n / granularity),
-                                      math.ceil(mean.value * n / granularity))]
+    near = [
+        k * granularity
+        for k in (math.floor(mean.value * n / granularity), math.ceil(mean.value * n / granularity))
+    ]
     shown = ", ".join(f"{_fmt(s)}/{n} = {_fmt(s / n)}" for s in dict.fromkeys(near))
     tie = [s for s in near if s / n in (mean.lo, mean.hi)]
-    note = (f"; {_fmt(tie[0])}/{n} = {_fmt(tie[0] / n)} is an exact tie, printed "
-            f"{mean.text} only if truncated or rounded half down" if tie else "")
+    note = (
+        f"; {_fmt(tie[0])}/{n} = {_fmt(tie[0] / n)} is an exact tie, printed "
+        f"{mean.text} only if truncated or rounded half down"
+        if tie
+        else ""
+    )
     return Outcome(INCONSISTENT, head + f"none (nearest: {shown}){note}")
 
 
@@ -155,8 +166,9 @@ def min_sum_of_squares(total: int, n: int) -> int:
     return n * q * q + r * (2 * q + 1)
 
 
-def grimmer_pairs(mean: Printed, sd: Printed, n: int,
-                  granularity: Fraction = Fraction(1)) -> dict[Fraction, list[int]]:
+def grimmer_pairs(
+    mean: Printed, sd: Printed, n: int, granularity: Fraction = Fraction(1)
+) -> dict[Fraction, list[int]]:
     """For each GRIM sum, the sums of squares (in units of ``granularity``) that fit the SD.
 
     With x = g u (u whole), S = sum u and Q = sum u^2: SD^2 = g^2 (Q - S^2 / n) / (n - 1);
@@ -166,11 +178,13 @@ def grimmer_pairs(mean: Printed, sd: Printed, n: int,
     for total in grim_sums(mean, n, granularity):
         s = int(total / granularity)
         base = Fraction(s * s, n)
-        q_lo = math.floor(base + (n - 1) * sd.lo ** 2 / granularity ** 2) if sd.value else 0
-        q_hi = math.ceil(base + (n - 1) * sd.hi ** 2 / granularity ** 2)
-        out[total] = [q for q in range(max(q_lo, min_sum_of_squares(s, n)), q_hi + 1)
-                      if (q - s) % 2 == 0
-                      and sd.contains_square_root_of(granularity ** 2 * (q - base) / (n - 1))]
+        q_lo = math.floor(base + (n - 1) * sd.lo**2 / granularity**2) if sd.value else 0
+        q_hi = math.ceil(base + (n - 1) * sd.hi**2 / granularity**2)
+        out[total] = [
+            q
+            for q in range(max(q_lo, min_sum_of_squares(s, n)), q_hi + 1)
+            if (q - s) % 2 == 0 and sd.contains_square_root_of(granularity**2 * (q - base) / (n - 1))
+        ]
     return out
 
 
@@ -178,30 +192,39 @@ def grimmer(mean: Printed, sd: Printed, n: int, granularity: Fraction = Fraction
     """GRIMMER (Anaya 2016): a whole sum of squares with the sum's parity fits the SD."""
     pairs = grimmer_pairs(mean, sd, n, granularity)
     if not pairs:
-        return Outcome(NOT_CHECKABLE, f"no sum passes GRIM for mean {mean.text}, n {n}, "
-                                      "so there is no sum of squares to test")
+        return Outcome(
+            NOT_CHECKABLE,
+            f"no sum passes GRIM for mean {mean.text}, n {n}, so there is no sum of squares to test",
+        )
     parts = []
     for total, qs in pairs.items():
         s = int(total / granularity)
-        found = (f"{len(qs)} (Q = {qs[0]}..{qs[-1]})" if len(qs) > 2 else
-                 ", ".join(map(str, qs)) if qs else "none")
+        found = (
+            f"{len(qs)} (Q = {qs[0]}..{qs[-1]})" if len(qs) > 2 else ", ".join(map(str, qs)) if qs else "none"
+        )
         parts.append(f"S = {s} (Q >= {min_sum_of_squares(s, n)}) -> {found}")
     unit = "" if granularity == 1 else f" (values in units of {granularity})"
     verdict = CONSISTENT if any(pairs.values()) else INCONSISTENT
-    return Outcome(verdict, f"mean {mean.text} SD {sd.text} n {n}{unit}: sums of squares "
-                   f"Q = S^2/n + (n-1) SD^2 for SD in {sd.interval}, whole, at least the most "
-                   "even sample's, with the parity of S: " + "; ".join(parts))
+    return Outcome(
+        verdict,
+        f"mean {mean.text} SD {sd.text} n {n}{unit}: sums of squares "
+        f"Q = S^2/n + (n-1) SD^2 for SD in {sd.interval}, whole, at least the most "
+        "even sample's, with the parity of S: " + "; ".join(parts),
+    )
 
 
 def imputation_note(items: int) -> str:
     """Why a single imputed item breaks GRIM's premise (paper, Methods: mean imputation)."""
-    return (f"a score with one of its {items} items imputed by the mean of the others is "
-            f"(sum of {items - 1} answered) x {items}/{items - 1}, not a whole number "
-            f"(steps of 1/{items - 1})")
+    return (
+        f"a score with one of its {items} items imputed by the mean of the others is "
+        f"(sum of {items - 1} answered) x {items}/{items - 1}, not a whole number "
+        f"(steps of 1/{items - 1})"
+    )
 
 
-def with_imputation_caveat(result: Outcome, imputable_items: int | None,
-                           state_premise: bool = True) -> Outcome:
+def with_imputation_caveat(
+    result: Outcome, imputable_items: int | None, state_premise: bool = True
+) -> Outcome:
     """Make GRIM's whole-number premise visible for a subscale the paper imputes.
 
     A failure stays ``inconsistent`` but reads "inconsistent unless an imputed score
@@ -210,16 +233,21 @@ def with_imputation_caveat(result: Outcome, imputable_items: int | None,
     if imputable_items is None:
         return result
     if result.verdict == INCONSISTENT:
-        return Outcome(INCONSISTENT, result.arithmetic + "; inconsistent unless an imputed "
-                       "score is present: " + imputation_note(imputable_items))
+        return Outcome(
+            INCONSISTENT,
+            result.arithmetic + "; inconsistent unless an imputed "
+            "score is present: " + imputation_note(imputable_items),
+        )
     if not state_premise:
         return result
-    return Outcome(result.verdict, result.arithmetic + "; premise: whole-number scores, "
-                   "which holds unless " + imputation_note(imputable_items))
+    return Outcome(
+        result.verdict,
+        result.arithmetic + "; premise: whole-number scores, "
+        "which holds unless " + imputation_note(imputable_items),
+    )
 
 
-def grim_for_scale(mean: Printed, n: int, granularity: Fraction,
-                   imputable_items: int | None) -> Outcome:
+def grim_for_scale(mean: Printed, n: int, granularity: Fraction, imputable_items: int | None) -> Outcome:
     """GRIM, with the imputation caveat for subscales the paper imputes."""
     return with_imputation_caveat(grim(mean, n, granularity), imputable_items)
 
@@ -241,9 +269,10 @@ def _closest_to_centre(mean: Printed, a: Fraction, b: Fraction) -> Fraction | No
 def mean_in_range(mean: Printed, a: Fraction, b: Fraction) -> Outcome:
     """The printed mean lies within the instrument's range [a, b] (within rounding)."""
     ok = _closest_to_centre(mean, a, b) is not None
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"mean {mean.text} ({mean.interval}) {'within' if ok else 'outside'} "
-                   f"range {_fmt(a)} to {_fmt(b)}")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"mean {mean.text} ({mean.interval}) {'within' if ok else 'outside'} range {_fmt(a)} to {_fmt(b)}",
+    )
 
 
 def sd_within_range_bound(mean: Printed, sd: Printed, n: int, a: Fraction, b: Fraction) -> Outcome:
@@ -253,20 +282,29 @@ def sd_within_range_bound(mean: Printed, sd: Printed, n: int, a: Fraction, b: Fr
         return Outcome(INCONSISTENT, f"mean {mean.text} outside range {_fmt(a)} to {_fmt(b)}")
     bound = max_sd(a, b, m, n)
     ok = sd.lo <= bound
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"max SD = sqrt((max - mean)(mean - min) n/(n-1)) = sqrt(({_fmt(b)} - {_fmt(m)})"
-                   f"({_fmt(m)} - {_fmt(a)}) x {n}/{n - 1}) = {bound:.2f}; printed SD {sd.text} "
-                   f"(>= {_fmt(sd.lo)}) is {'within' if ok else 'above'} it")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"max SD = sqrt((max - mean)(mean - min) n/(n-1)) = sqrt(({_fmt(b)} - {_fmt(m)})"
+        f"({_fmt(m)} - {_fmt(a)}) x {n}/{n - 1}) = {bound:.2f}; printed SD {sd.text} "
+        f"(>= {_fmt(sd.lo)}) is {'within' if ok else 'above'} it",
+    )
 
 
 def median_in_iqr(median: Printed, q1: Printed, q3: Printed) -> Outcome:
     """Q1 <= median <= Q3 for some values within rounding."""
     ok = median.hi >= q1.lo and median.lo <= q3.hi
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"median {median.text} {'within' if ok else 'outside'} IQR "
-                   f"{q1.text} to {q3.text}"
-                   + ("" if ok else f" ({median.text} > {q3.text})" if median.value > q3.value
-                      else f" ({median.text} < {q1.text})"))
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"median {median.text} {'within' if ok else 'outside'} IQR "
+        f"{q1.text} to {q3.text}"
+        + (
+            ""
+            if ok
+            else f" ({median.text} > {q3.text})"
+            if median.value > q3.value
+            else f" ({median.text} < {q1.text})"
+        ),
+    )
 
 
 def min_sd_with_fixed(fixed: Sequence[Fraction], n: int, mean: Printed) -> float:
@@ -275,9 +313,11 @@ def min_sd_with_fixed(fixed: Sequence[Fraction], n: int, mean: Printed) -> float
     For fixed values F and the other n - |F| free, the sum of squared deviations is
     smallest when the free values are all equal: sum_F (x - m)^2 + (sum_F (x - m))^2 / (n - |F|).
     """
+
     def ss(m: Fraction) -> Fraction:
         dev = [x - m for x in fixed]
         return sum(d * d for d in dev) + sum(dev) ** 2 / (n - len(fixed))
+
     # ss is convex in m: its minimum over the interval is at an end or at the vertex
     vertex = sum(fixed) / len(fixed)
     candidates = [mean.lo, mean.hi] + ([vertex] if mean.lo <= vertex <= mean.hi else [])
@@ -291,14 +331,17 @@ def ci_centred(estimate: Printed, lo: Printed, hi: Printed) -> Outcome:
     tolerance = estimate.half + (lo.half + hi.half) / 2
     gap = abs(mid - estimate.value)
     ok = gap <= tolerance
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"({lo.text} + {hi.text})/2 = {_fmt(mid)} vs estimate {estimate.text}: "
-                   f"|difference| = {_fmt(gap)} {'<=' if ok else '>'} rounding tolerance "
-                   f"{_fmt(tolerance)} (half a unit for the estimate + half for the midpoint)")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"({lo.text} + {hi.text})/2 = {_fmt(mid)} vs estimate {estimate.text}: "
+        f"|difference| = {_fmt(gap)} {'<=' if ok else '>'} rounding tolerance "
+        f"{_fmt(tolerance)} (half a unit for the estimate + half for the midpoint)",
+    )
 
 
-def implied_change_sd(lo: Printed, hi: Printed, n: int,
-                      confidence: float = 0.95) -> tuple[float, float, float]:
+def implied_change_sd(
+    lo: Printed, hi: Printed, n: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """SD of the changes behind a t interval: (hi - lo)/2 x sqrt(n) / t(1 - alpha/2, n - 1).
 
     Returns (smallest, printed, largest) over the rounding of lo and hi.
@@ -306,12 +349,12 @@ def implied_change_sd(lo: Printed, hi: Printed, n: int,
     t = t_quantile(n, confidence)
     width = hi.value - lo.value
     slack = lo.half + hi.half
-    return tuple(max(0.0, float(w)) / 2 * math.sqrt(n) / t
-                 for w in (width - slack, width, width + slack))
+    return tuple(max(0.0, float(w)) / 2 * math.sqrt(n) / t for w in (width - slack, width, width + slack))
 
 
-def change_sd_feasible(estimate: Printed, lo: Printed, hi: Printed, n: int,
-                       a: Fraction, b: Fraction, confidence: float = 0.95) -> Outcome:
+def change_sd_feasible(
+    estimate: Printed, lo: Printed, hi: Printed, n: int, a: Fraction, b: Fraction, confidence: float = 0.95
+) -> Outcome:
     """Implied SD of the changes within the bound for differences in [a - b, b - a]."""
     sd_min, sd, sd_max = implied_change_sd(lo, hi, n, confidence)
     t = t_quantile(n, confidence)
@@ -320,16 +363,17 @@ def change_sd_feasible(estimate: Printed, lo: Printed, hi: Printed, n: int,
     m = _closest_to_centre(estimate, -span, span)
     bound = max_sd(-span, span, m, n) if m is not None else 0.0
     ok = m is not None and sd_min <= bound
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"SD = ({hi.text} - ({lo.text}))/2 x sqrt({n}) / t({level}, {n - 1}) = "
-                   f"{_fmt(hi.value - lo.value)}/2 x {math.sqrt(n):.3f} / {t:.3f} = {sd:.2f} "
-                   f"(rounding: {sd_min:.2f} to {sd_max:.2f}); changes lie in "
-                   f"[{_fmt(-span)}, {_fmt(span)}], max SD {bound:.2f}: "
-                   f"{'feasible' if ok else 'infeasible'}")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"SD = ({hi.text} - ({lo.text}))/2 x sqrt({n}) / t({level}, {n - 1}) = "
+        f"{_fmt(hi.value - lo.value)}/2 x {math.sqrt(n):.3f} / {t:.3f} = {sd:.2f} "
+        f"(rounding: {sd_min:.2f} to {sd_max:.2f}); changes lie in "
+        f"[{_fmt(-span)}, {_fmt(span)}], max SD {bound:.2f}: "
+        f"{'feasible' if ok else 'infeasible'}",
+    )
 
 
-def interval_midpoint_grim(lo: Printed, hi: Printed, n: int,
-                           granularity: Fraction = Fraction(1)) -> Outcome:
+def interval_midpoint_grim(lo: Printed, hi: Printed, n: int, granularity: Fraction = Fraction(1)) -> Outcome:
     """GRIM on a t interval's centre: some mean of n values on the grid must lie there.
 
     The interval is m -/+ h, so m = (lo + hi)/2 within half the two ends' rounding; when
@@ -338,15 +382,21 @@ def interval_midpoint_grim(lo: Printed, hi: Printed, n: int,
     m_lo, m_hi = (lo.lo + hi.lo) / 2, (lo.hi + hi.hi) / 2
     first, last = math.ceil(m_lo * n / granularity), math.floor(m_hi * n / granularity)
     sums = [k * granularity for k in range(first, last + 1)]
-    head = (f"centre ({lo.text} + {hi.text})/2 in [{_fmt(m_lo)}, {_fmt(m_hi)}] (rounding of "
-            f"both ends); x n {n} -> sum in [{_fmt(m_lo * n)}, {_fmt(m_hi * n)}]: ")
+    head = (
+        f"centre ({lo.text} + {hi.text})/2 in [{_fmt(m_lo)}, {_fmt(m_hi)}] (rounding of "
+        f"both ends); x n {n} -> sum in [{_fmt(m_lo * n)}, {_fmt(m_hi * n)}]: "
+    )
     if sums:
         return Outcome(CONSISTENT, head + ", ".join(f"{_fmt(t)}/{n} = {_fmt(t / n)}" for t in sums))
-    near = [k * granularity for k in (math.floor(m_lo * n / granularity),
-                                      math.ceil(m_hi * n / granularity))]
-    return Outcome(INCONSISTENT, head + "no whole sum (nearest: " + ", ".join(
-        f"{_fmt(t)}/{n} = {_fmt(t / n)}" for t in near) + "), so no n whole-number changes "
-        "give both printed ends; either end can hold with the estimate, not both")
+    near = [k * granularity for k in (math.floor(m_lo * n / granularity), math.ceil(m_hi * n / granularity))]
+    return Outcome(
+        INCONSISTENT,
+        head
+        + "no whole sum (nearest: "
+        + ", ".join(f"{_fmt(t)}/{n} = {_fmt(t / n)}" for t in near)
+        + "), so no n whole-number changes "
+        "give both printed ends; either end can hold with the estimate, not both",
+    )
 
 
 # ----------------------------------------------------------------------------- counts
@@ -354,13 +404,16 @@ def percent_matches(count: int, denominator: int, percent: Printed) -> Outcome:
     """100 x count / denominator prints as the published percentage."""
     value = Fraction(100 * count, denominator)
     ok = percent.contains(value)
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"100 x {count}/{denominator} = {_fmt(value, 2)} % -> printed {percent.text} % "
-                   f"{'matches' if ok else 'does not match'} ({percent.interval})")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"100 x {count}/{denominator} = {_fmt(value, 2)} % -> printed {percent.text} % "
+        f"{'matches' if ok else 'does not match'} ({percent.interval})",
+    )
 
 
-def denominators_for(percents: Sequence[Printed], candidates: Iterable[int],
-                     counts: Sequence[int] | None = None) -> list[int]:
+def denominators_for(
+    percents: Sequence[Printed], candidates: Iterable[int], counts: Sequence[int] | None = None
+) -> list[int]:
     """Denominators d for which every percentage is 100 c / d for a whole c (or the given c)."""
     found = []
     for d in candidates:
@@ -378,8 +431,9 @@ def counts_for_percent(percent: Printed, denominator: int) -> list[int]:
     return [c for c in range(denominator + 1) if percent.contains(Fraction(100 * c, denominator))]
 
 
-def parts_add_up(parts: Sequence[Printed], total: Printed,
-                 weights: Sequence[int] | None = None, what: str = "parts") -> Outcome:
+def parts_add_up(
+    parts: Sequence[Printed], total: Printed, weights: Sequence[int] | None = None, what: str = "parts"
+) -> Outcome:
     """Sum of (weight x) parts equals the total for some values within rounding."""
     weights = list(weights) if weights is not None else [1] * len(parts)
     lo = sum(w * p.lo for w, p in zip(weights, parts))
@@ -389,36 +443,39 @@ def parts_add_up(parts: Sequence[Printed], total: Printed,
     verdict = "agree" if ok else f"differ by {_fmt(abs(exact - total.value))}"
     terms = " + ".join(p.text if w == 1 else f"{w} x {p.text}" for w, p in zip(weights, parts))
     rounding = "" if lo == hi else f" (rounding: {_fmt(lo)} to {_fmt(hi)})"
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"{what}: {terms} = {_fmt(exact)}{rounding} vs stated {total.text} "
-                   f"({total.interval}): {verdict}")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"{what}: {terms} = {_fmt(exact)}{rounding} vs stated {total.text} ({total.interval}): {verdict}",
+    )
 
 
 def counts_add_up(parts: Sequence[int], total: int, what: str) -> Outcome:
     """Whole counts of mutually exclusive categories add to the stated total."""
     s = sum(parts)
     ok = s == total
-    return Outcome(CONSISTENT if ok else INCONSISTENT,
-                   f"{what}: {' + '.join(map(str, parts))} = {s} "
-                   f"{'=' if ok else '!='} {total}")
+    return Outcome(
+        CONSISTENT if ok else INCONSISTENT,
+        f"{what}: {' + '.join(map(str, parts))} = {s} {'=' if ok else '!='} {total}",
+    )
 
 
-def group_size_vectors(groups: int, smallest: int, median: int, largest: int,
-                       total: int) -> list[tuple[int, ...]]:
+def group_size_vectors(
+    groups: int, smallest: int, median: int, largest: int, total: int
+) -> list[tuple[int, ...]]:
     """Sorted group sizes with the given minimum, median (odd number of groups), maximum and sum."""
     if groups % 2 == 0:
         raise ValueError("the median is a group size only for an odd number of groups")
     middle = groups // 2
     out = []
     for sizes in combinations_with_replacement(range(smallest, largest + 1), groups):
-        if (sizes[0] == smallest and sizes[-1] == largest and sizes[middle] == median
-                and sum(sizes) == total):
+        if sizes[0] == smallest and sizes[-1] == largest and sizes[middle] == median and sum(sizes) == total:
             out.append(sizes)
     return out
 
 
-def min_total_from_quartiles(n: int, q1: Fraction, median: Fraction, q3: Fraction,
-                             floor: Fraction = Fraction(0)) -> Fraction:
+def min_total_from_quartiles(
+    n: int, q1: Fraction, median: Fraction, q3: Fraction, floor: Fraction = Fraction(0)
+) -> Fraction:
     """Smallest sum of n values >= ``floor`` whose Stata quartiles are at least these.
 
     Stata (``summarize, detail``): for n p/100 = i + f the centile is x(i+1) when
@@ -426,8 +483,10 @@ def min_total_from_quartiles(n: int, q1: Fraction, median: Fraction, q3: Fractio
     centile. The smallest total sets every value to the largest centile below it.
     """
     starts = [(n * p // 100 + 1, value) for p, value in ((25, q1), (50, median), (75, q3))]
-    return sum((max([floor] + [value for start, value in starts if idx >= start])
-                for idx in range(1, n + 1)), Fraction(0))
+    return sum(
+        (max([floor] + [value for start, value in starts if idx >= start]) for idx in range(1, n + 1)),
+        Fraction(0),
+    )
 
 
 def nnt(p_with: Fraction, p_without: Fraction) -> Fraction:
@@ -439,6 +498,7 @@ def nnt(p_with: Fraction, p_without: Fraction) -> Fraction:
 def items_per_subscale() -> dict[str, int]:
     """Number of items of each summed subscale, from the scorers (``feasibility.scoring``)."""
     from feasibility.scoring import hads, paw, promis, rtw_self_efficacy, wemwbs
+
     out: dict[str, int] = {}
     for module in (hads, paw, promis, rtw_self_efficacy, wemwbs):
         out.update({name: len(cols) for name, cols in module.SUBSCALES.items()})
@@ -460,19 +520,33 @@ class Audit:
         self.p = published
         self.confidence = float(config.get("statistics", {}).get("confidence_level", 0.95))
         from feasibility.scoring.registry import missing_item_rules
-        missing = (config["missing_items"] if "missing_items" in config
-                   else missing_item_rules(config.get("instruments")))
+
+        missing = (
+            config["missing_items"]
+            if "missing_items" in config
+            else missing_item_rules(config.get("instruments"))
+        )
         self.items = items_per_subscale()
-        self.imputable = {name: self.items[name] for name, rule in missing.items()
-                          if rule.get("max_missing", 0) >= 1 and name in self.items}
+        self.imputable = {
+            name: self.items[name]
+            for name, rule in missing.items()
+            if rule.get("max_missing", 0) >= 1 and name in self.items
+        }
         self.rows: list[dict] = []
 
     def add(self, key: str, check: str, outcome: Outcome, parts: str = "") -> None:
         """One check of ``key``; ``parts`` names the printed numbers it concerns (empty: all)."""
         if outcome.verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {outcome.verdict!r}")
-        self.rows.append({"key": key, "check": check, "arithmetic": outcome.arithmetic,
-                          "verdict": outcome.verdict, "parts": parts})
+        self.rows.append(
+            {
+                "key": key,
+                "check": check,
+                "arithmetic": outcome.arithmetic,
+                "verdict": outcome.verdict,
+                "parts": parts,
+            }
+        )
 
     def shapes(self) -> None:
         """The checks any published-values file allows, by the shape of each value.
@@ -484,9 +558,9 @@ class Audit:
         against ``n``. Anywhere: a ``median_iqr`` [median, q1, q3] has its median within
         the IQR, and a ``ci`` [estimate, lower, upper] is centred on its estimate.
         """
+
         def walk(node: Mapping, key: str, context: dict) -> None:
-            context = {**context, **{k: node[k] for k in ("n", "granularity", "range")
-                                     if k in node}}
+            context = {**context, **{k: node[k] for k in ("n", "granularity", "range") if k in node}}
             n = context.get("n") if isinstance(context.get("n"), int) else None
             for name, value in node.items():
                 here = f"{key}.{name}" if key else str(name)
@@ -515,8 +589,9 @@ class Audit:
         if _numbers(context.get("range"), 2):
             a, b = (Fraction(str(v)) for v in context["range"])
             self.add(key, "mean within range", mean_in_range(mean, a, b), "mean")
-            self.add(key, "SD within maximum for range, mean and n",
-                     sd_within_range_bound(mean, sd, n, a, b), "sd")
+            self.add(
+                key, "SD within maximum for range, mean and n", sd_within_range_bound(mean, sd, n, a, b), "sd"
+            )
 
     def run(self) -> pd.DataFrame:
         for method, part in self.SECTIONS:
@@ -526,8 +601,11 @@ class Audit:
 
 
 def _numbers(value, count: int) -> bool:
-    return (isinstance(value, list) and len(value) == count
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+    return (
+        isinstance(value, list)
+        and len(value) == count
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
 
 
 def _decimals(value) -> int:
@@ -557,7 +635,7 @@ class Finding(NamedTuple):
 
     check: str
     arithmetic: str
-    parts: tuple[str, ...]          # empty: the whole value
+    parts: tuple[str, ...]  # empty: the whole value
 
 
 def findings(audit_df: pd.DataFrame) -> dict[str, list[Finding]]:
@@ -565,8 +643,7 @@ def findings(audit_df: pd.DataFrame) -> dict[str, list[Finding]]:
     bad = audit_df[audit_df["verdict"] == INCONSISTENT]
     parts = bad["parts"] if "parts" in bad else pd.Series("", index=bad.index)
     out: dict[str, list[Finding]] = {}
-    for key, check, arithmetic, names in zip(bad["key"], bad["check"], bad["arithmetic"],
-                                             parts.fillna("")):
+    for key, check, arithmetic, names in zip(bad["key"], bad["check"], bad["arithmetic"], parts.fillna("")):
         out.setdefault(key, []).append(Finding(check, arithmetic, tuple(str(names).split())))
     return out
 

@@ -16,6 +16,7 @@ Snakemake unchanged (``--cores 1``, ``--dry-run``, ``--config report="{backend: 
 ...). The exit status is Snakemake's. ``pull`` does what ``snakemake pull`` does (a new
 snapshot of the project under ``data/<study id>/pulls/``), in this process.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-EPILOG = ("Other options are passed to Snakemake unchanged, e.g. --cores 1, --dry-run, "
-          "--config report=\"{backend: pandoc}\". See `snakemake --help`.")
+EPILOG = (
+    "Other options are passed to Snakemake unchanged, e.g. --cores 1, --dry-run, "
+    '--config report="{backend: pandoc}". See `snakemake --help`.'
+)
 COMMANDS = ("validate", "build", "schemas", "studies", "synth", "dummy", "pull")
 
 
@@ -52,23 +55,28 @@ def _check_study(folder: Path, configfile: Path | None) -> str | None:
         return study_id(load_study([path]))
     except ConfigError as error:
         sid = guess_study_id([path])
-        if sid:                           # as the workflow does: this study's reports withdrawn
+        if sid:  # as the workflow does: this study's reports withdrawn
             from .pipeline import withdraw
+
             withdraw(str(Path(folder) / RESULTS / sid))
         print(f"feasibility: {error}", file=sys.stderr)
         return None
 
 
-def _run_snakemake(target: list[str], args: argparse.Namespace, extra: list[str],
-                   configfile: Path | None = None) -> int:
+def _run_snakemake(
+    target: list[str], args: argparse.Namespace, extra: list[str], configfile: Path | None = None
+) -> int:
     configfile = configfile or args.configfile
     folder = Path(args.directory or Path.cwd())
     if not (folder / "Snakefile").is_file() and "--snakefile" not in extra and "-s" not in extra:
-        print(f"feasibility: no Snakefile in {folder.resolve()}; run this in the project "
-              "folder or give --directory", file=sys.stderr)
+        print(
+            f"feasibility: no Snakefile in {folder.resolve()}; run this in the project "
+            "folder or give --directory",
+            file=sys.stderr,
+        )
         return 2
     if "--config" not in extra and _check_study(folder, configfile) is None:
-        return 1                      # said once, before Snakemake (and its traceback)
+        return 1  # said once, before Snakemake (and its traceback)
     cmd = snakemake_command() + target
     if configfile:
         cmd += ["--configfile", str(configfile)]
@@ -86,8 +94,11 @@ def _build_all(args: argparse.Namespace, extra: list[str]) -> int:
         if _run_snakemake([], args, extra, configfile=study) != 0:
             failed.append(str(study))
     if failed:
-        print(f"feasibility: {len(failed)} stud{'y' if len(failed) == 1 else 'ies'} failed: "
-              + ", ".join(failed), file=sys.stderr)
+        print(
+            f"feasibility: {len(failed)} stud{'y' if len(failed) == 1 else 'ies'} failed: "
+            + ", ".join(failed),
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -114,8 +125,11 @@ def _studies(args: argparse.Namespace) -> int:
         rows.append((sid, str(study), f"results/{sid}/", config["study"]["title"]))
     ids = [r[0] for r in rows if r[0] != "?"]
     for sid in sorted({i for i in ids if ids.count(i) > 1}):
-        print(f"feasibility: {ids.count(sid)} study files have the id {sid} and would share results/{sid}/: "
-              "give each its own study.id", file=sys.stderr)
+        print(
+            f"feasibility: {ids.count(sid)} study files have the id {sid} and would share results/{sid}/: "
+            "give each its own study.id",
+            file=sys.stderr,
+        )
         status = 1
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for row in rows:
@@ -124,62 +138,108 @@ def _studies(args: argparse.Namespace) -> int:
 
 
 def _add_snakemake_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--configfile", type=Path, metavar="STUDY.yaml",
-                   help="the study file to run instead of config/config.yaml (the paper's); its "
-                        "paths are relative to its own folder; its results go to results/<its id>/")
-    p.add_argument("--directory", "-d", type=Path, metavar="DIR",
-                   help="the project folder (default: the working directory)")
+    p.add_argument(
+        "--configfile",
+        type=Path,
+        metavar="STUDY.yaml",
+        help="the study file to run instead of config/config.yaml (the paper's); its "
+        "paths are relative to its own folder; its results go to results/<its id>/",
+    )
+    p.add_argument(
+        "--directory",
+        "-d",
+        type=Path,
+        metavar="DIR",
+        help="the project folder (default: the working directory)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="feasibility", allow_abbrev=False,
+        prog="feasibility",
+        allow_abbrev=False,
         description="Validate a study's REDCap downloads and build its reports (Snakemake workflow). "
-                    "Each study's outputs are in results/<id>/, its id being study.id of its study "
-                    "file (default: the file's name). `feasibility COMMAND --help` describes each command.")
+        "Each study's outputs are in results/<id>/, its id being study.id of its study "
+        "file (default: the file's name). `feasibility COMMAND --help` describes each command.",
+    )
     sub = ap.add_subparsers(dest="command", required=True, metavar="{" + ",".join(COMMANDS) + "}")
-    v = sub.add_parser("validate", epilog=EPILOG, allow_abbrev=False,
-                       help="check the REDCap downloads against the project's data dictionary (snakemake validate)",
-                       description="Check the study's REDCap downloads against its data dictionary and rules: writes "
-                                   "results/<id>/validation/report.md and the list of every failure; "
-                                   "exits non-zero when any check fails.")
+    v = sub.add_parser(
+        "validate",
+        epilog=EPILOG,
+        allow_abbrev=False,
+        help="check the REDCap downloads against the project's data dictionary (snakemake validate)",
+        description="Check the study's REDCap downloads against its data dictionary and rules: writes "
+        "results/<id>/validation/report.md and the list of every failure; "
+        "exits non-zero when any check fails.",
+    )
     _add_snakemake_options(v)
-    b = sub.add_parser("build", epilog=EPILOG, allow_abbrev=False,
-                       help="validate, then build the reports (snakemake)",
-                       description="Validate the downloads and build the reports "
-                                   "(results/<id>/report/<id>.html and .pdf, <id>-quality.html and .pdf); "
-                                   "only what the changes since the last build touch is rebuilt.")
+    b = sub.add_parser(
+        "build",
+        epilog=EPILOG,
+        allow_abbrev=False,
+        help="validate, then build the reports (snakemake)",
+        description="Validate the downloads and build the reports "
+        "(results/<id>/report/<id>.html and .pdf, <id>-quality.html and .pdf); "
+        "only what the changes since the last build touch is rebuilt.",
+    )
     _add_snakemake_options(b)
-    b.add_argument("--all", action="store_true",
-                   help="build every study: config/config.yaml, then each file of config/studies/, one "
-                        "after another, each into its own results/<id>/; a failed study does not stop "
-                        "the others (exit status 1 when any failed)")
-    s = sub.add_parser("schemas", epilog=EPILOG, allow_abbrev=False,
-                       help="write each form's Pandera schema (snakemake schemas)",
-                       description="Write the Pandera schema of every instrument, from the project's "
-                                   "metadata, to results/<id>/schemas/<form>.yaml (no records are read).")
+    b.add_argument(
+        "--all",
+        action="store_true",
+        help="build every study: config/config.yaml, then each file of config/studies/, one "
+        "after another, each into its own results/<id>/; a failed study does not stop "
+        "the others (exit status 1 when any failed)",
+    )
+    s = sub.add_parser(
+        "schemas",
+        epilog=EPILOG,
+        allow_abbrev=False,
+        help="write each form's Pandera schema (snakemake schemas)",
+        description="Write the Pandera schema of every instrument, from the project's "
+        "metadata, to results/<id>/schemas/<form>.yaml (no records are read).",
+    )
     _add_snakemake_options(s)
-    st = sub.add_parser("studies", allow_abbrev=False,
-                        help="list the study files of the project, with their ids and folders",
-                        description="List the project's study files (config/config.yaml and "
-                                    "config/studies/*.yaml): id, file, folder of results, title; a file "
-                                    "that is not valid is named with its first problem (exit status 1).")
-    st.add_argument("--directory", "-d", type=Path, metavar="DIR",
-                    help="the project folder (default: the working directory)")
-    p = sub.add_parser("pull", allow_abbrev=False,
-                       help="pull the study's REDCap downloads from its API into a new snapshot (snakemake pull)",
-                       description="Fetch the records export, data dictionary, designations, events, repeats, "
-                                   "project information and project XML from the REDCap API named by the study "
-                                   "file's redcap.api section into data/<study id>/pulls/<time>/ (with "
-                                   "provenance.json); the study then builds from the latest pull. The token comes "
-                                   "from redcap.api.token_env or token_file, never from the command line.")
+    st = sub.add_parser(
+        "studies",
+        allow_abbrev=False,
+        help="list the study files of the project, with their ids and folders",
+        description="List the project's study files (config/config.yaml and "
+        "config/studies/*.yaml): id, file, folder of results, title; a file "
+        "that is not valid is named with its first problem (exit status 1).",
+    )
+    st.add_argument(
+        "--directory",
+        "-d",
+        type=Path,
+        metavar="DIR",
+        help="the project folder (default: the working directory)",
+    )
+    p = sub.add_parser(
+        "pull",
+        allow_abbrev=False,
+        help="pull the study's REDCap downloads from its API into a new snapshot (snakemake pull)",
+        description="Fetch the records export, data dictionary, designations, events, repeats, "
+        "project information and project XML from the REDCap API named by the study "
+        "file's redcap.api section into data/<study id>/pulls/<time>/ (with "
+        "provenance.json); the study then builds from the latest pull. The token comes "
+        "from redcap.api.token_env or token_file, never from the command line.",
+    )
     _add_snakemake_options(p)
-    p.add_argument("--force", action="store_true",
-                   help="make a new snapshot even when the project has not changed since the latest pull")
-    sub.add_parser("synth", add_help=False,
-                   help="generate the paper's synthetic REDCap downloads (see feasibility synth --help)")
-    sub.add_parser("dummy", add_help=False,
-                   help="generate dummy REDCap data for any study file (see feasibility dummy --help)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="make a new snapshot even when the project has not changed since the latest pull",
+    )
+    sub.add_parser(
+        "synth",
+        add_help=False,
+        help="generate the paper's synthetic REDCap downloads (see feasibility synth --help)",
+    )
+    sub.add_parser(
+        "dummy",
+        add_help=False,
+        help="generate dummy REDCap data for any study file (see feasibility dummy --help)",
+    )
     return ap
 
 

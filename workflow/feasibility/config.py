@@ -17,6 +17,7 @@ A study is one YAML file (``config/config.yaml`` is the default study, the paper
 
 :func:`check_inputs` stats the files a study needs before anything reads them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,7 +43,7 @@ class ConfigError(ValueError):
 
 
 # ----------------------------------------------------------------------------- reading
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml when available: 10x faster
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
 
 
 class _StudyLoader(Loader):  # type: ignore[valid-type,misc]  # a class chosen at import
@@ -57,8 +58,11 @@ def _mapping(loader, node, deep=False):
         line = key_node.start_mark.line + 1
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice in one mapping (lines {seen[key]} and {line})",
-                key_node.start_mark)
+                None,
+                None,
+                f"key {key!r} appears twice in one mapping (lines {seen[key]} and {line})",
+                key_node.start_mark,
+            )
         seen[key] = line
     return loader.construct_mapping(node, deep=True)
 
@@ -82,8 +86,13 @@ def _expanded_size(root: yaml.Node, limit: int) -> tuple[int, yaml.Node | None]:
     while stack:
         node, done = stack.pop()
         key = id(node)
-        children = ([c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode)
-                    else node.value if isinstance(node, yaml.SequenceNode) else [])
+        children = (
+            [c for pair in node.value for c in pair]
+            if isinstance(node, yaml.MappingNode)
+            else node.value
+            if isinstance(node, yaml.SequenceNode)
+            else []
+        )
         if done:
             size[key] = min(limit + 1, 1 + sum(size[id(c)] for c in children))
             open_.discard(key)
@@ -91,7 +100,7 @@ def _expanded_size(root: yaml.Node, limit: int) -> tuple[int, yaml.Node | None]:
         if key in size:
             repeated = repeated or node
             continue
-        if key in open_:                # an alias inside the node it names
+        if key in open_:  # an alias inside the node it names
             raise ConfigError(f"line {node.start_mark.line + 1}: a YAML alias refers to a node that holds it")
         open_.add(key)
         stack.append((node, True))
@@ -114,8 +123,10 @@ def load_yaml(text: str, label: str, loader=None):
             raise ConfigError(f"{label} {err}") from None
         if total > MAX_EXPANDED_NODES:
             where = f" line {repeated.start_mark.line + 1}" if repeated is not None else ""
-            raise ConfigError(f"{label}{where}: YAML aliases (*name) expand this document to more than "
-                              f"{MAX_EXPANDED_NODES:,} values; refused before expanding it")
+            raise ConfigError(
+                f"{label}{where}: YAML aliases (*name) expand this document to more than "
+                f"{MAX_EXPANDED_NODES:,} values; refused before expanding it"
+            )
         return loader.construct_document(node)
     except RecursionError:
         raise ConfigError(f"{label}: not a usable study file: its YAML is nested too deeply") from None
@@ -160,9 +171,12 @@ def table_kinds(folder: Path = TABLE_KIND_DIR) -> dict[str, dict]:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         found = {}
         for node in tree.body:
-            if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name)
-                    and node.targets[0].id in KIND_DECLARATION):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id in KIND_DECLARATION
+            ):
                 found[node.targets[0].id] = ast.literal_eval(node.value)
         if "KIND" not in found:
             continue
@@ -173,13 +187,19 @@ def table_kinds(folder: Path = TABLE_KIND_DIR) -> dict[str, dict]:
         fragment = yaml.load(found.get("SCHEMA") or "{}", Loader=Loader) or {}
         unknown = set(fragment) - {"description", "properties", "required", "$defs"}
         if unknown:
-            raise ValueError(f"{where}: SCHEMA may hold description, properties, required and "
-                             f"$defs, not {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"{where}: SCHEMA may hold description, properties, required and "
+                f"$defs, not {', '.join(sorted(unknown))}"
+            )
         reads = dict(found.get("READS") or {})
         if set(reads) - set(KIND_READS):
             raise ValueError(f"{where}: READS may name {', '.join(KIND_READS)}")
-        kinds[name] = {"module": path.stem, "defaults": dict(found.get("DEFAULTS") or {}),
-                       "schema": fragment, "reads": {k: bool(reads.get(k)) for k in KIND_READS}}
+        kinds[name] = {
+            "module": path.stem,
+            "defaults": dict(found.get("DEFAULTS") or {}),
+            "schema": fragment,
+            "reads": {k: bool(reads.get(k)) for k in KIND_READS},
+        }
     return kinds
 
 
@@ -196,22 +216,35 @@ def with_table_kinds(root: dict, kinds: dict[str, dict] | None = None) -> dict:
         fragment = kind["schema"]
         for def_name, sub in (fragment.get("$defs") or {}).items():
             if def_name in defs:
-                raise ValueError(f"tables/{kind['module']}.py: $defs.{def_name} is already "
-                                 "defined by the study file's schema")
+                raise ValueError(
+                    f"tables/{kind['module']}.py: $defs.{def_name} is already "
+                    "defined by the study file's schema"
+                )
             defs[def_name] = sub
         own = fragment.get("properties") or {}
         defs[f"table_{name}"] = {
-            "type": "object", "additionalProperties": False, "x-table-kind": name,
+            "type": "object",
+            "additionalProperties": False,
+            "x-table-kind": name,
             "description": fragment.get("description", ""),
             "properties": {**shared, **own, "kind": {"const": name}},
-            "required": ["kind", *fragment.get("required", [])]}
+            "required": ["kind", *fragment.get("required", [])],
+        }
     kind = dict(shared.get("kind") or {})
     kind["enum"] = list(kinds)
     defs["table"] = {
         **{k: v for k, v in common.items() if k not in ("properties", "additionalProperties")},
-        "type": "object", "required": ["kind"], "properties": {**shared, "kind": kind},
-        "allOf": [{"if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
-                   "then": {"$ref": f"#/$defs/table_{name}"}} for name in kinds]}
+        "type": "object",
+        "required": ["kind"],
+        "properties": {**shared, "kind": kind},
+        "allOf": [
+            {
+                "if": {"properties": {"kind": {"const": name}}, "required": ["kind"]},
+                "then": {"$ref": f"#/$defs/table_{name}"},
+            }
+            for name in kinds
+        ],
+    }
     return root
 
 
@@ -231,9 +264,14 @@ def registry():
 def file_kind(st: os.stat_result) -> str:
     """What kind of file it is, in words."""
     mode = st.st_mode
-    for test, name in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
+    for test, name in (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return name
     return "not a regular file"
@@ -244,8 +282,9 @@ def _regular_file_problem(path: str | os.PathLike) -> str | None:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        return ("is a symbolic link to a file that does not exist" if os.path.islink(path)
-                else "does not exist")
+        return (
+            "is a symbolic link to a file that does not exist" if os.path.islink(path) else "does not exist"
+        )
     except OSError as err:
         return f"cannot be examined ({err.strerror})"
     if not stat.S_ISREG(st.st_mode):
@@ -289,9 +328,9 @@ def sha256_regular(path: str | os.PathLike) -> str:
 
 @dataclass
 class _Source:
-    label: str                      # the file as named, or "--config"
+    label: str  # the file as named, or "--config"
     data: dict
-    text: str = ""                  # the file's text (for the line numbers of keys)
+    text: str = ""  # the file's text (for the line numbers of keys)
 
     @functools.cached_property
     def lines(self) -> dict[tuple, int]:
@@ -321,13 +360,13 @@ def _read_study_file(path: Path) -> _Source:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{label}{where}: not valid YAML: "
-                          f"{getattr(err, 'problem', None) or err}") from None
+        raise ConfigError(f"{label}{where}: not valid YAML: {getattr(err, 'problem', None) or err}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{label}: a study file is a mapping of sections (study:, paths:, ...), "
-                          f"not {type(data).__name__}")
+        raise ConfigError(
+            f"{label}: a study file is a mapping of sections (study:, paths:, ...), not {type(data).__name__}"
+        )
     return _Source(label, data, text)
 
 
@@ -372,8 +411,9 @@ def relative_to_cwd(path: str | os.PathLike) -> str:
     return path if rel == ".." or rel.startswith(".." + os.sep) else rel
 
 
-def _resolve_paths(data: dict, folder: Path, keys: Iterable[tuple[str, ...]],
-                   to: str | os.PathLike | None = None) -> dict:
+def _resolve_paths(
+    data: dict, folder: Path, keys: Iterable[tuple[str, ...]], to: str | os.PathLike | None = None
+) -> dict:
     """A copy of ``data`` whose relative path strings are taken relative to ``folder``
     (and given relative to the working directory, or with ``to`` relative to that folder:
     a study file moved to ``to`` that names the same files)."""
@@ -407,9 +447,15 @@ def _merge(base: dict, top: Mapping) -> dict:
 
 
 # --------------------------------------------------------------------------- checking
-TYPE_WORDS = {"integer": "a whole number", "number": "a number", "string": "text",
-              "null": "null (no value)", "array": "a list", "object": "a mapping of keys",
-              "boolean": "true or false"}
+TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "text",
+    "null": "null (no value)",
+    "array": "a list",
+    "object": "a mapping of keys",
+    "boolean": "true or false",
+}
 
 
 def _shown(value: Any) -> str:
@@ -419,18 +465,27 @@ def _shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         text = repr(value[:100])
-    elif hasattr(value, "isoformat"):      # YAML's unquoted date: shown as it was written
+    elif hasattr(value, "isoformat"):  # YAML's unquoted date: shown as it was written
         text = value.isoformat()
-    else:       # bounded: a large list or mapping is not formatted whole to show 80 characters
+    else:  # bounded: a large list or mapping is not formatted whole to show 80 characters
         text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _bounded_repr():
     import reprlib
+
     r = reprlib.Repr()
-    r.maxlevel, r.maxdict, r.maxlist, r.maxtuple, r.maxset, r.maxstring, r.maxother, r.maxlong = \
-        3, 6, 6, 6, 6, 90, 90, 90
+    r.maxlevel, r.maxdict, r.maxlist, r.maxtuple, r.maxset, r.maxstring, r.maxother, r.maxlong = (
+        3,
+        6,
+        6,
+        6,
+        6,
+        90,
+        90,
+        90,
+    )
     return r
 
 
@@ -438,8 +493,15 @@ _REPR = _bounded_repr()
 
 
 def _kind(value: Any) -> str:
-    for name, types in (("null", type(None)), ("boolean", bool), ("integer", int),
-                        ("number", float), ("string", str), ("array", list), ("object", dict)):
+    for name, types in (
+        ("null", type(None)),
+        ("boolean", bool),
+        ("integer", int),
+        ("number", float),
+        ("string", str),
+        ("array", list),
+        ("object", dict),
+    ):
         if isinstance(value, types):
             return TYPE_WORDS[name]
     return type(value).__name__
@@ -451,9 +513,9 @@ def _is_date(value) -> bool:
     import re
 
     if not isinstance(value, str):
-        return True                        # the type is the schema's "type" to check
+        return True  # the type is the schema's "type" to check
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return True                        # the pattern's to say
+        return True  # the pattern's to say
     try:
         datetime.date.fromisoformat(value)
     except ValueError:
@@ -474,8 +536,12 @@ DATES = _date_checker()
 
 def _range_words(sub: dict) -> str:
     parts = []
-    for key, word in (("minimum", "at least"), ("exclusiveMinimum", "greater than"),
-                      ("maximum", "at most"), ("exclusiveMaximum", "less than")):
+    for key, word in (
+        ("minimum", "at least"),
+        ("exclusiveMinimum", "greater than"),
+        ("maximum", "at most"),
+        ("exclusiveMaximum", "less than"),
+    ):
         if key in sub:
             parts.append(f"{word} {sub[key]}")
     types = sub.get("type", "number")
@@ -519,15 +585,29 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
             close = difflib.get_close_matches(str(key), known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             kind = sub.get("x-table-kind")
-            others = [d["x-table-kind"] for d in (root.get("$defs") or {}).values()
-                      if isinstance(d, dict) and d.get("x-table-kind") not in (None, kind)
-                      and key in (d.get("properties") or {})] if kind else []
+            others = (
+                [
+                    d["x-table-kind"]
+                    for d in (root.get("$defs") or {}).values()
+                    if isinstance(d, dict)
+                    and d.get("x-table-kind") not in (None, kind)
+                    and key in (d.get("properties") or {})
+                ]
+                if kind
+                else []
+            )
             if others:
-                hint = (f": a property of table kind {' and '.join(others)}, not of kind {kind} "
-                        f"(this table's kind)")
-            out.append((path + (str(key),),
-                        f"unknown key {'.'.join(path + (str(key),))}{hint}; "
-                        f"{where} allows: {', '.join(known) or 'no keys'}"))
+                hint = (
+                    f": a property of table kind {' and '.join(others)}, not of kind {kind} "
+                    f"(this table's kind)"
+                )
+            out.append(
+                (
+                    path + (str(key),),
+                    f"unknown key {'.'.join(path + (str(key),))}{hint}; "
+                    f"{where} allows: {', '.join(known) or 'no keys'}",
+                )
+            )
         return out
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in (error.instance or {})]
@@ -535,8 +615,13 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
         for key in missing:
             target = _resolve_ref((sub.get("properties") or {}).get(key, {}), root)
             what = target.get("description", "")
-            out.append((path, f"{'.'.join(path + (key,))} is required but missing"
-                              + (f" ({what.strip()})" if what else "")))
+            out.append(
+                (
+                    path,
+                    f"{'.'.join(path + (key,))} is required but missing"
+                    + (f" ({what.strip()})" if what else ""),
+                )
+            )
         return out
     name = ".".join(path) if path else "the study file"
     sentence = f"{name} is {_shown(error.instance)}"
@@ -553,8 +638,9 @@ def _describe(error, root: dict) -> list[tuple[tuple, str]]:
     return [(path, sentence)]
 
 
-def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = None,
-             fill_defaults: bool = False) -> list[str]:
+def problems(
+    config: dict, sources: Sequence[_Source] = (), root: dict | None = None, fill_defaults: bool = False
+) -> list[str]:
     """Every way ``config`` breaks the schema, one line each, naming where the value came
     from (file and line, or the command line). With ``fill_defaults`` the same pass
     completes ``config`` with the schema's defaults (:func:`default_filling`)."""
@@ -562,7 +648,8 @@ def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = 
 
     root = schema() if root is None else root
     validator = (default_filling() if fill_defaults else jsonschema.Draft202012Validator)(
-        root, registry=registry(), format_checker=DATES)
+        root, registry=registry(), format_checker=DATES
+    )
     found = []
     described = [d for error in validator.iter_errors(config) for d in _describe(error, root)]
     described += _parameter_problems(config)
@@ -571,8 +658,11 @@ def problems(config: dict, sources: Sequence[_Source] = (), root: dict | None = 
         found.append((label != COMMAND_LINE, line or 0, label, sentence))
     lines = []
     for _, line, label, sentence in sorted(set(found), key=lambda f: (not f[0], f[1:])):
-        where = ("the command line (--config)" if label == COMMAND_LINE
-                 else label + (f" line {line}" if line else ""))
+        where = (
+            "the command line (--config)"
+            if label == COMMAND_LINE
+            else label + (f" line {line}" if line else "")
+        )
         lines.append(f"{where}: {sentence}")
     return lines
 
@@ -582,15 +672,23 @@ def _parameter_problems(config: dict) -> list[tuple[tuple, str]]:
     outside it, said as the schema's problems are."""
     out = []
     for name, spec in (config.get("parameters") or {}).items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("value"), (int, float)) \
-                or isinstance(spec.get("value"), bool):
+        if (
+            not isinstance(spec, dict)
+            or not isinstance(spec.get("value"), (int, float))
+            or isinstance(spec.get("value"), bool)
+        ):
             continue
         value, lo, hi = spec["value"], spec.get("minimum"), spec.get("maximum")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            bounds = [w for w in (f"at least {lo}" if lo is not None else "",
-                                  f"at most {hi}" if hi is not None else "") if w]
-            sentence = (f"parameters.{name} is {_shown(value)}; allowed: a number "
-                        + " and ".join(bounds))
+            bounds = [
+                w
+                for w in (
+                    f"at least {lo}" if lo is not None else "",
+                    f"at most {hi}" if hi is not None else "",
+                )
+                if w
+            ]
+            sentence = f"parameters.{name} is {_shown(value)}; allowed: a number " + " and ".join(bounds)
             if spec.get("description"):
                 sentence += f" - {' '.join(spec['description'].split())}"
             out.append((("parameters", name, "value"), sentence))
@@ -623,14 +721,16 @@ def _typed(value: Any, sub: dict, root: dict) -> Any:
     if isinstance(value, dict):
         props = sub.get("properties") or {}
         extra = sub.get("additionalProperties")
-        return {k: _typed(v, props.get(k, extra if isinstance(extra, dict) else {}), root)
-                for k, v in value.items()}
+        return {
+            k: _typed(v, props.get(k, extra if isinstance(extra, dict) else {}), root)
+            for k, v in value.items()
+        }
     types = sub.get("type")
     types = set(types if isinstance(types, list) else [types] if types else [])
     if "enum" in sub:
         types |= {type(v).__name__ for v in sub["enum"]}
     if isinstance(value, str) and "null" in types and value.strip() in ("null", "Null", "NULL", "~"):
-        return None            # YAML's null, where the schema allows it beside text
+        return None  # YAML's null, where the schema allows it beside text
     if isinstance(value, str) and types and "string" not in types and "str" not in types:
         try:
             return load_yaml(value, COMMAND_LINE, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -639,8 +739,11 @@ def _typed(value: Any, sub: dict, root: dict) -> Any:
     return value
 
 
-def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_STUDY,
-               overrides: Mapping | None = None, pulling: bool = False) -> dict:
+def load_study(
+    files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_STUDY,
+    overrides: Mapping | None = None,
+    pulling: bool = False,
+) -> dict:
     """The study configuration: ``files`` (one study file, or several merged in order)
     with ``overrides`` on top, checked against the schema, defaults filled in. With
     ``redcap.api``, the REDCap downloads are the latest pull's (:func:`feasibility.pull.resolve`);
@@ -667,14 +770,16 @@ def load_study(files: str | os.PathLike | Sequence[str | os.PathLike] = DEFAULT_
     found = problems(config, sources, root, fill_defaults=True) + tokens
     if not found:
         found = api_problems(config, files[-1], sources, pulling) or redcap_problems(config, sources)
-    found = found or markdown_problems(config, sources)      # feasibility.escape: text is text
+    found = found or markdown_problems(config, sources)  # feasibility.escape: text is text
     found = found or _id_problems(config, files, sources)
     if found:
         names = ", ".join(str(f) for f in files)
         raise ConfigError(
             f"The study file {names} is not valid ({len(found)} problem{'s' * (len(found) != 1)}); "
-            "nothing was run:\n" + "\n".join(f"  {p}" for p in found)
-            + f"\nEvery key, what it allows and its default: {relative_to_cwd(SCHEMA)}")
+            "nothing was run:\n"
+            + "\n".join(f"  {p}" for p in found)
+            + f"\nEvery key, what it allows and its default: {relative_to_cwd(SCHEMA)}"
+        )
     return config
 
 
@@ -702,9 +807,11 @@ def _id_problems(config: dict, files: Sequence, sources: Sequence[_Source] = ())
     if not study.get("id"):
         study["id"] = default_study_id(files)
         if not STUDY_ID.match(study["id"]):
-            return [f"{files[-1]}: the study's id, the file's name {study['id']!r}, cannot name a "
-                    "folder of results; declare study.id (letters, digits, '.', '_' or '-', "
-                    "starting with a letter or digit)"]
+            return [
+                f"{files[-1]}: the study's id, the file's name {study['id']!r}, cannot name a "
+                "folder of results; declare study.id (letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit)"
+            ]
     return []
 
 
@@ -730,9 +837,12 @@ def guess_study_id(files: Sequence[str | os.PathLike], overrides: Mapping | None
             continue
         try:
             data = yaml.load(text, Loader=Loader)
-        except yaml.YAMLError:         # not YAML as a whole: its study block's id line, if any
-            line = re.search(r"(?m)^study:(?:[ \t]*\{[^}\n]*\bid:[ \t]*|[^\n]*\n(?:[ \t]+.*\n)*?[ \t]+id:[ \t]*)"
-                             r"[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)", text)
+        except yaml.YAMLError:  # not YAML as a whole: its study block's id line, if any
+            line = re.search(
+                r"(?m)^study:(?:[ \t]*\{[^}\n]*\bid:[ \t]*|[^\n]*\n(?:[ \t]+.*\n)*?[ \t]+id:[ \t]*)"
+                r"[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)",
+                text,
+            )
             data = {"study": {"id": line[1]}} if line else None
         if isinstance(data, dict) and isinstance(data.get("study"), dict) and data["study"].get("id"):
             found = data["study"]["id"]
@@ -758,14 +868,19 @@ def moved_study(data: dict, folder: str | os.PathLike, to: str | os.PathLike) ->
 
 
 # The study file's redcap keys that name files, and what each is called in messages.
-REDCAP_FILES = {"records": "records export", "dictionary": "data dictionary",
-                "instrument_designations": "instrument designations", "events": "events file",
-                "project_xml": "project XML"}
+REDCAP_FILES = {
+    "records": "records export",
+    "dictionary": "data dictionary",
+    "instrument_designations": "instrument designations",
+    "events": "events file",
+    "project_xml": "project XML",
+}
 
 
 @dataclass(frozen=True)
 class ValidationPaths:
     """Where validation keeps its files (all under ``results/<id>/validation``)."""
+
     root: str = "results/validation"
 
     @property
@@ -797,20 +912,30 @@ def token_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
     taken out of ``config`` so that no message shows it."""
     found = []
     redcap = config.get("redcap")
-    for holder, path in ((redcap, ("redcap",)), ((redcap or {}).get("api") if isinstance(redcap, dict) else None,
-                                                 ("redcap", "api"))):
+    for holder, path in (
+        (redcap, ("redcap",)),
+        ((redcap or {}).get("api") if isinstance(redcap, dict) else None, ("redcap", "api")),
+    ):
         if isinstance(holder, dict) and "token" in holder:
             del holder["token"]
             label, line = _where(path + ("token",), sources)
-            where = "the command line (--config)" if label == COMMAND_LINE else label + (f" line {line}" if line else "")
-            found.append(f"{where}: {'.'.join(path + ('token',))}: an API token is never accepted in the study "
-                         "file (whoever reads the file, a copy or its history would hold the project's rights); "
-                         "give redcap.api.token_env: NAME (an environment variable holding it) or "
-                         "redcap.api.token_file: PATH (a file readable only by you); remove the token from the file")
+            where = (
+                "the command line (--config)"
+                if label == COMMAND_LINE
+                else label + (f" line {line}" if line else "")
+            )
+            found.append(
+                f"{where}: {'.'.join(path + ('token',))}: an API token is never accepted in the study "
+                "file (whoever reads the file, a copy or its history would hold the project's rights); "
+                "give redcap.api.token_env: NAME (an environment variable holding it) or "
+                "redcap.api.token_file: PATH (a file readable only by you); remove the token from the file"
+            )
     return found
 
 
-def api_problems(config: dict, study_file, sources: Sequence[_Source] = (), pulling: bool = False) -> list[str]:
+def api_problems(
+    config: dict, study_file, sources: Sequence[_Source] = (), pulling: bool = False
+) -> list[str]:
     """``redcap.api``: one token source; the downloads resolved to the latest pull (or the
     pinned one); a study with no pull yet needs one before it can be built."""
     redcap = config.get("redcap") or {}
@@ -826,16 +951,20 @@ def api_problems(config: dict, study_file, sources: Sequence[_Source] = (), pull
         return []
     given = [k for k in ("token_env", "token_file") if api.get(k)]
     if len(given) != 1:
-        return [f"{at('api')}: redcap.api needs exactly one token source, token_env: NAME (an environment "
-                "variable) or token_file: PATH (a file readable only by you); "
-                + (f"it gives both {' and '.join(given)}" if given else "it gives neither")]
+        return [
+            f"{at('api')}: redcap.api needs exactly one token source, token_env: NAME (an environment "
+            "variable) or token_file: PATH (a file readable only by you); "
+            + (f"it gives both {' and '.join(given)}" if given else "it gives neither")
+        ]
     from .pull import pulls_folder, resolve
 
     found = [f"{at('pull')}: {p}" for p in resolve(config, study_file)]
     if not found and not redcap.get("records") and not pulling:
-        found.append(f"{at('api')}: the downloads come from the REDCap API, but "
-                     f"{pulls_folder(config, study_file)} holds no complete pull yet: run `snakemake pull` "
-                     "(or `feasibility pull`) first")
+        found.append(
+            f"{at('api')}: the downloads come from the REDCap API, but "
+            f"{pulls_folder(config, study_file)} holds no complete pull yet: run `snakemake pull` "
+            "(or `feasibility pull`) first"
+        )
     return found
 
 
@@ -849,17 +978,21 @@ def redcap_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str]:
         return label + (f" line {line}" if line else "")
 
     if redcap.get("api") and not redcap.get("records"):
-        return []                   # to be pulled (api_problems)
+        return []  # to be pulled (api_problems)
     given = [k for k in METADATA if redcap.get(k)]
     if redcap.get("project_xml") and given:
-        return [f"{at('project_xml')}: redcap names both project_xml and {', '.join(given)}; the project "
-                "XML holds the metadata: give it, or the data dictionary (+ instrument designations), "
-                "not both"]
+        return [
+            f"{at('project_xml')}: redcap names both project_xml and {', '.join(given)}; the project "
+            "XML holds the metadata: give it, or the data dictionary (+ instrument designations), "
+            "not both"
+        ]
     if not redcap.get("project_xml") and not redcap.get("dictionary"):
         extra = f" ({', '.join(given)} alone is not the metadata)" if given else ""
-        return [f"{at('records')}: redcap names no metadata for the records{extra}: give redcap.dictionary "
-                "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
-                "redcap.project_xml"]
+        return [
+            f"{at('records')}: redcap names no metadata for the records{extra}: give redcap.dictionary "
+            "(the data dictionary; with redcap.instrument_designations for a longitudinal project) or "
+            "redcap.project_xml"
+        ]
     return []
 
 
@@ -871,6 +1004,7 @@ def markdown_problems(config: dict, sources: Sequence[_Source] = ()) -> list[str
     def where(path: tuple) -> str:
         label, line = _where(tuple(p for p in path if not isinstance(p, int)), sources)
         return label + (f" line {line}" if line else "")
+
     return found(config, where)
 
 
@@ -901,8 +1035,10 @@ def check_against(instance: Mapping, root: dict, headline: str, top: str = "(top
     study file without the whole file."""
     import jsonschema
 
-    errors = sorted(jsonschema.Draft202012Validator(root, registry=registry()).iter_errors(instance),
-                    key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(root, registry=registry()).iter_errors(instance),
+        key=lambda e: list(e.absolute_path),
+    )
     if errors:
         lines = [f"  {'.'.join(str(p) for p in e.absolute_path) or top}: {e.message}" for e in errors[:20]]
         more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
@@ -940,13 +1076,17 @@ def input_roots(config: Mapping, files: Sequence[str | os.PathLike]) -> list[str
     """Where the study's input files may lie: the folder of each study file and the project
     folder (the working directory); None when the study allows any place
     (``redcap.allow_paths_outside: true``)."""
-    if ((config.get("redcap") or {}).get("allow_paths_outside")):
+    if (config.get("redcap") or {}).get("allow_paths_outside"):
         return None
     return list(dict.fromkeys([os.getcwd(), *(os.path.dirname(os.path.abspath(f)) for f in files)]))
 
 
-def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None = None,
-                 limit_name: str = "validation.max_file_mb", roots: Sequence[str] | None = None) -> list[str]:
+def check_inputs(
+    inputs: Mapping[str, tuple[str, str]],
+    max_bytes: float | None = None,
+    limit_name: str = "validation.max_file_mb",
+    roots: Sequence[str] | None = None,
+) -> list[str]:
     """Problems with the files a study needs, before anything opens them.
 
     ``inputs``: description -> (path, "file" | "dir" | "program"). A file must exist and
@@ -957,12 +1097,14 @@ def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None 
     found, missing_dirs = [], []
     for what, (path, kind) in inputs.items():
         if roots is not None and kind != "program" and not any(within(path, r) for r in roots):
-            found.append(f"{path}: {what} is outside the study file's folder and the project folder "
-                         "(its links followed); a study whose data lie elsewhere says so in its study "
-                         "file: redcap.allow_paths_outside: true")
+            found.append(
+                f"{path}: {what} is outside the study file's folder and the project folder "
+                "(its links followed); a study whose data lie elsewhere says so in its study "
+                "file: redcap.allow_paths_outside: true"
+            )
             continue
         if any(os.path.normpath(path).startswith(d + os.sep) for d in missing_dirs):
-            continue                      # its folder is missing: said once
+            continue  # its folder is missing: said once
         if kind == "dir":
             if not os.path.isdir(path):
                 missing_dirs.append(os.path.normpath(path))
@@ -977,7 +1119,9 @@ def check_inputs(inputs: Mapping[str, tuple[str, str]], max_bytes: float | None 
             continue
         size = os.stat(path).st_size
         if max_bytes is not None and size > max_bytes:
-            found.append(f"{path}: {what} is {size_words(size)}, larger than {limit_name} "
-                         f"({max_bytes / 1e6:,.6g} MB); raise the limit in the study file "
-                         "if the file is what you meant to give")
+            found.append(
+                f"{path}: {what} is {size_words(size)}, larger than {limit_name} "
+                f"({max_bytes / 1e6:,.6g} MB); raise the limit in the study file "
+                "if the file is what you meant to give"
+            )
     return found

@@ -2,6 +2,7 @@
 (``schemas/config.schema.yaml`` and the fragments it refers to), so that the page and
 the checks never disagree. ``python -m feasibility.docs > docs/study-file.md`` writes it;
 ``tests/test_docs.py`` checks that the committed page is the schema's."""
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,10 @@ def _cell(text: str) -> str:
 def _rows(node: dict, doc: dict, docs: dict, path: str, depth: int, out: list) -> None:
     node, doc = _resolve(node, doc, docs)
     if depth > 0:
-        out.append(f"| `{path}` | {_cell(_type(node))} | {_cell(_default(node))} | "
-                   f"{_cell(node.get('description', ''))} |")
+        out.append(
+            f"| `{path}` | {_cell(_type(node))} | {_cell(_default(node))} | "
+            f"{_cell(node.get('description', ''))} |"
+        )
     if depth >= MAX_DEPTH:
         return
     for name, sub in (node.get("properties") or {}).items():
@@ -81,8 +84,14 @@ def _rows(node: dict, doc: dict, docs: dict, path: str, depth: int, out: list) -
             prop, _ = _resolve(prop, sub_doc, docs)
             text = prop.get("description", "")
             text = text[:1].lower() + text[1:] if text[1:2].islower() else text
-            _rows({**prop, "description": f"kind {kind}: {text}".strip()},
-                  sub_doc, docs, f"{path}.{name}", depth + 1, out)
+            _rows(
+                {**prop, "description": f"kind {kind}: {text}".strip()},
+                sub_doc,
+                docs,
+                f"{path}.{name}",
+                depth + 1,
+                out,
+            )
     extra = node.get("additionalProperties")
     if isinstance(extra, dict) and extra:
         sub, sub_doc = _resolve(extra, doc, docs)
@@ -110,13 +119,18 @@ def reference() -> str:
     """The reference page, as Markdown."""
     root = schema()
     docs: dict = {}
-    lines = ["# The study file: reference", "",
-             "<!-- Made from schemas/config.schema.yaml by `python -m feasibility.docs`; "
-             "do not edit by hand. -->", "",
-             " ".join(root.get("description", "").split()), "",
-             "Required sections: " + ", ".join(f"`{k}`" for k in root.get("required", [])) + ".",
-             "Keys are written with dots; `<name>` stands for a name you choose (an instrument, a "
-             "table, a figure), `[]` for each item of a list. A key left out takes its default.", ""]
+    lines = [
+        "# The study file: reference",
+        "",
+        "<!-- Made from schemas/config.schema.yaml by `python -m feasibility.docs`; do not edit by hand. -->",
+        "",
+        " ".join(root.get("description", "").split()),
+        "",
+        "Required sections: " + ", ".join(f"`{k}`" for k in root.get("required", [])) + ".",
+        "Keys are written with dots; `<name>` stands for a name you choose (an instrument, a "
+        "table, a figure), `[]` for each item of a list. A key left out takes its default.",
+        "",
+    ]
     for name, sub in root["properties"].items():
         node, doc = _resolve(sub, root, docs)
         lines += [f"## `{name}`", "", " ".join(str(node.get("description", "")).split()), ""]

@@ -36,6 +36,7 @@ raw HTML, a raw block or raw inline (```` ```{=html} ````, `` `x`{=typst} ``, Te
 and a ``key=value`` attribute (``{onclick=...}``). The study file is refused before any
 job runs (``feasibility.config.load_study``).
 """
+
 from __future__ import annotations
 
 import html as _html
@@ -157,7 +158,7 @@ def _attributes(node: dict) -> list | None:
 
 def _shown(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
-    return repr(text if len(text) <= limit else text[:limit - 1] + "…")
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 @lru_cache(maxsize=256)
@@ -167,8 +168,9 @@ def _markdown_findings(text: str) -> tuple[str, ...]:
     found: list[str] = []
     if SHORTCODE in text:
         line = next(line for line in text.splitlines() if SHORTCODE in line)
-        found.append(f"a shortcode ({_shown(line.strip())}): the report's text cannot include files "
-                     "or run shortcodes")
+        found.append(
+            f"a shortcode ({_shown(line.strip())}): the report's text cannot include files or run shortcodes"
+        )
     ast = _pandoc_ast(text)
     for node in _nodes(ast.get("blocks", [])):
         kind = node["t"]
@@ -181,8 +183,10 @@ def _markdown_findings(text: str) -> tuple[str, ...]:
         elif kind == "Link":
             target = node["c"][2][0]
             if not (target.startswith("#") or target.lower().startswith(ALLOWED_SCHEMES)):
-                found.append(f"a link to {_shown(target)}: links go to http, https or mailto addresses "
-                             "or to a heading (#id)")
+                found.append(
+                    f"a link to {_shown(target)}: links go to http, https or mailto addresses "
+                    "or to a heading (#id)"
+                )
         attr = _attributes(node)
         if attr and attr[2]:
             keys = ", ".join(k for k, _ in attr[2])
@@ -195,8 +199,14 @@ def _pandoc_ast(text: str) -> dict:
 
     import pypandoc
 
-    proc = subprocess.run([pypandoc.get_pandoc_path(), "--from", "markdown", "--to", "json"],
-                          input=text, capture_output=True, text=True, encoding="utf-8", timeout=60)
+    proc = subprocess.run(
+        [pypandoc.get_pandoc_path(), "--from", "markdown", "--to", "json"],
+        input=text,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"pandoc could not read the text: {proc.stderr.strip()}")
     return json.loads(proc.stdout)
@@ -244,5 +254,18 @@ def check_markdown(text: str, key: str) -> None:
         raise ValueError("\n".join(f"{key} holds {f}" for f in findings))
 
 
-__all__ = ["html", "svg", "gt", "markdown", "alt", "code", "typst", "yaml_scalar", "front_matter_text",
-           "markdown_problems", "markdown_texts", "check_markdown", "key_name"]
+__all__ = [
+    "html",
+    "svg",
+    "gt",
+    "markdown",
+    "alt",
+    "code",
+    "typst",
+    "yaml_scalar",
+    "front_matter_text",
+    "markdown_problems",
+    "markdown_texts",
+    "check_markdown",
+    "key_name",
+]

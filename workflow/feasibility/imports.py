@@ -18,6 +18,7 @@ What counts as an import of a module ``m``:
 
 ``from P import name`` imports ``P.name`` when that is a module, else ``P``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,8 +27,8 @@ import os
 from pathlib import Path
 
 PACKAGE = "feasibility"
-PIPELINE = f"{PACKAGE}.pipeline"      # the rules' entry points
-SOURCE = Path(__file__).resolve().parent      # workflow/feasibility
+PIPELINE = f"{PACKAGE}.pipeline"  # the rules' entry points
+SOURCE = Path(__file__).resolve().parent  # workflow/feasibility
 
 
 def module_files(root: str | os.PathLike = SOURCE) -> dict[str, Path]:
@@ -50,7 +51,7 @@ def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     if not node.level:
         return node.module or ""
     base = module.split(".")
-    base = base[:len(base) - node.level + (1 if is_package else 0)]
+    base = base[: len(base) - node.level + (1 if is_package else 0)]
     return ".".join(base + ([node.module] if node.module else []))
 
 
@@ -66,8 +67,12 @@ def _imports_of(module: str, path: Path, modules: dict[str, Path]) -> set[str]:
             for alias in node.names:
                 sub = f"{source}.{alias.name}"
                 named.add(sub if sub in modules else source)
-        elif (isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in modules
-              and modules[node.value].name != "__init__.py"):      # a logger's name is not an import
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value in modules
+            and modules[node.value].name != "__init__.py"
+        ):  # a logger's name is not an import
             named.add(node.value)
     return _ours(named, modules) - {module}
 
@@ -130,11 +135,12 @@ def step_modules(step: str, root: str | os.PathLike = SOURCE) -> set[str]:
         raise KeyError(f"{path} has no entry point {step!r}")
     graph_root = Path(root)
     modules = module_files(graph_root)
-    top = ast.Module(body=[n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)],
-                     type_ignores=[])
+    top = ast.Module(
+        body=[n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)], type_ignores=[]
+    )
     bodies, todo = [top], [step]
     seen: set[str] = set()
-    while todo:               # the entry point and the functions and classes of pipeline it uses
+    while todo:  # the entry point and the functions and classes of pipeline it uses
         name = todo.pop()
         if name in seen:
             continue
@@ -153,7 +159,7 @@ def step_modules(step: str, root: str | os.PathLike = SOURCE) -> set[str]:
             elif isinstance(node, ast.Import):
                 named.update(alias.name for alias in node.names)
     found |= _ours(named, modules)
-    found.discard(PIPELINE)     # not all of it: only what this step runs
+    found.discard(PIPELINE)  # not all of it: only what this step runs
     return closure(found, graph_root) | {PIPELINE}
 
 

@@ -10,6 +10,7 @@ Every file the pipeline writes goes through these functions, so that
 * output is deterministic: fixed column order, ``\\n`` line endings, UTF-8, and no
   timestamps in Parquet metadata.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)   # mkstemp makes 0600; give the usual permissions
+    os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
     try:
         yield tmp_path
         os.replace(tmp_path, path)

@@ -15,6 +15,7 @@ minus sign. Where a number differs from the paper's at the paper's printed preci
 paper's value follows it: "170.6 (paper: 161.5)". An unknown name or part, or a brace
 that is not a placeholder, is an error naming the template and the placeholder.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,9 +29,8 @@ from .stats import format_number, round_half_up
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 NAME = re.compile(r"[a-z0-9_]+(?:\[\d+\])?(?:\.[a-z0-9_]+(?:\[\d+\])?)*")
 
-DEFAULT = {   # kind -> how the whole value reads
-    "count": lambda f, p: f("count") + (f" of {f('denominator')} ({f('pct')})"
-                                        if "denominator" in p else ""),
+DEFAULT = {  # kind -> how the whole value reads
+    "count": lambda f, p: f("count") + (f" of {f('denominator')} ({f('pct')})" if "denominator" in p else ""),
     "proportion": lambda f, p: f"{f('count')} of {f('denominator')} ({f('pct')})",
     "mean_sd": lambda f, p: f"{f('mean')} (SD {f('sd')}; n = {f('n')})",
     "median_iqr": lambda f, p: f"{f('median')} (IQR {f('q1')} to {f('q3')}; n = {f('n')})",
@@ -60,7 +60,7 @@ def _part_text(value: Mapping, part: str) -> str:
     x = value["parts"][part]
     if x is None:
         return "—"
-    if isinstance(x, str):   # a month, or a label (of a choice, from the data): plain text
+    if isinstance(x, str):  # a month, or a label (of a choice, from the data): plain text
         return _month(x) if re.fullmatch(r"\d{4}-\d{2}", x) else markdown(x)
     text = format_number(float(x), int(value.get("decimals", {}).get(part, 0)))
     return text + "%" if part == "pct" else text
@@ -99,7 +99,8 @@ def render_value(value: Mapping, part: str | None = None, lang=publication) -> s
         return f"{text} (paper: {paper})" if paper else text
     parts = value["parts"]
     text = DEFAULT.get(value["kind"], lambda f, p: f(next(iter(p))))(
-        lambda name: _part_text(value, name), parts)
+        lambda name: _part_text(value, name), parts
+    )
     differing = [k for k in parts if _differs(value, k)]
     if differing:
         key = next(iter(value.get("published", {})), None)
@@ -121,26 +122,34 @@ def _resolve(token: str, values: Mapping[str, Mapping]) -> tuple[Mapping, str | 
 
 def render(template: str, values: Mapping[str, Mapping], where: str, lang=publication) -> str:
     """The template with every placeholder replaced; ``where`` names it in errors."""
+
     def one(match: re.Match) -> str:
         token = match.group(1).strip()
         if not NAME.fullmatch(token):
-            raise NarrativeError(f"{where}: {{{match.group(1)}}} is not a placeholder "
-                                 "(a value name, optionally .part)")
+            raise NarrativeError(
+                f"{where}: {{{match.group(1)}}} is not a placeholder (a value name, optionally .part)"
+            )
         found = _resolve(token, values)
         if found is None:
             name, _, part = token.rpartition(".")
-            hint = (f"; {name} has the parts {', '.join(values[name]['parts'])}"
-                    if name in values else "")
+            hint = f"; {name} has the parts {', '.join(values[name]['parts'])}" if name in values else ""
             raise NarrativeError(f"{where}: unknown value {{{token}}} (not in values.json{hint})")
         return render_value(*found, lang=lang)
+
     text = PLACEHOLDER.sub(one, template)
     if "{" in text or "}" in text:
         raise NarrativeError(f"{where}: unbalanced brace in the template")
     return text
 
 
-def render_all(templates: Mapping[str, str], values: Mapping[str, Mapping],
-               prefix: str = "report.narrative", lang=publication) -> dict[str, str]:
+def render_all(
+    templates: Mapping[str, str],
+    values: Mapping[str, Mapping],
+    prefix: str = "report.narrative",
+    lang=publication,
+) -> dict[str, str]:
     """Every template rendered, by name (errors name ``prefix.<name>`` and the placeholder)."""
-    return {name: render(text, values, f"{prefix}.{name}", lang).strip() + "\n"
-            for name, text in templates.items()}
+    return {
+        name: render(text, values, f"{prefix}.{name}", lang).strip() + "\n"
+        for name, text in templates.items()
+    }

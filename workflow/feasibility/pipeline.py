@@ -1,6 +1,7 @@
 """Entry points of the Snakemake rules: each reads its inputs, calls the pure
 functions of the package, and writes its outputs (atomically). One call per rule.
 """
+
 from __future__ import annotations
 
 import functools
@@ -45,6 +46,7 @@ def step(func):
     """A rule's entry point: with ``log_file=``, write that rule log (time taken, or the
     error with its traceback, then what the package logged) and print one progress line,
     so a person can follow a build."""
+
     @functools.wraps(func)
     def run(*args, log_file: str | None = None, **kwargs):
         label = Path(log_file).stem if log_file else func.__name__
@@ -58,10 +60,17 @@ def step(func):
             result = func(*args, **kwargs)
         except BaseException as error:
             if log_file:
-                why = (f"{error}\n" if isinstance(error, (ValidationFailed, ProvenanceError))  # the data, not the code
-                       else traceback.format_exc())
-                write_text(log_file, f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
-                                     + why + "".join(rule_log.lines))
+                why = (
+                    f"{error}\n"
+                    if isinstance(error, (ValidationFailed, ProvenanceError))  # the data, not the code
+                    else traceback.format_exc()
+                )
+                write_text(
+                    log_file,
+                    f"{label}: failed after {time.perf_counter() - start:.2f} s\n"
+                    + why
+                    + "".join(rule_log.lines),
+                )
             raise
         finally:
             package.removeHandler(rule_log)
@@ -70,6 +79,7 @@ def step(func):
             write_text(log_file, f"{label}: done in {elapsed:.2f} s\n" + "".join(rule_log.lines))
         print(f"[{label}] done in {elapsed:.1f} s", file=sys.stderr, flush=True)
         return result
+
     return run
 
 
@@ -102,8 +112,11 @@ def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
     files = redcap_files(config)
     inputs = {}
     folders = [f for f in dict.fromkeys(os.path.dirname(path) for path in files.values()) if f]
-    for folder in folders:          # a missing folder is said once, not once per file in it
-        inputs["folder of the REDCap downloads" + (f" ({folder})" if len(folders) > 1 else "")] = (folder, "dir")
+    for folder in folders:  # a missing folder is said once, not once per file in it
+        inputs["folder of the REDCap downloads" + (f" ({folder})" if len(folders) > 1 else "")] = (
+            folder,
+            "dir",
+        )
     inputs.update({f"{REDCAP_FILES[key]} (redcap.{key})": (path, "file") for key, path in files.items()})
     published = (config.get("paths") or {}).get("published_values")
     if published:
@@ -111,7 +124,10 @@ def study_inputs(config: dict) -> dict[str, tuple[str, str]]:
     for key, path in mapping_tables(config).items():
         inputs[f"EQ-5D mapping table ({key})"] = (path, "file")
     if (config.get("report") or {}).get("quarto_executable"):
-        inputs["Quarto executable (report.quarto_executable)"] = (config["report"]["quarto_executable"], "program")
+        inputs["Quarto executable (report.quarto_executable)"] = (
+            config["report"]["quarto_executable"],
+            "program",
+        )
     return inputs
 
 
@@ -143,7 +159,7 @@ def validation_settings(config: dict) -> dict:
     recorded in the reports and the success record, and a change reruns validation."""
     settings = dict(config.get("validation") or {})
     for key in ("missing_data_codes", "repeating", "case_sensitive_ids", "data_access_groups"):
-        if (config.get("redcap") or {}).get(key) not in (None, False):      # a default says nothing
+        if (config.get("redcap") or {}).get(key) not in (None, False):  # a default says nothing
             settings[key] = config["redcap"][key]
     if (config.get("redcap") or {}).get("no_identifiers"):
         settings["no_identifiers"] = True
@@ -151,8 +167,14 @@ def validation_settings(config: dict) -> dict:
 
 
 @step
-def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], out_dir: str, passed: str,
-             where: ValidationPaths = ValidationPaths()) -> None:
+def validate(
+    files: dict[str, str],
+    settings: dict,
+    sha: dict[str, str | None],
+    out_dir: str,
+    passed: str,
+    where: ValidationPaths = ValidationPaths(),
+) -> None:
     """Rule validate: REDCap's downloads validated against the project's own metadata
     (``feasibility.redcap``); the report always; the tidy tables and, last, the success
     record only when the data pass."""
@@ -161,45 +183,78 @@ def validate(files: dict[str, str], settings: dict, sha: dict[str, str | None], 
     from .redcap.report import unfinished_report, validation_report, write_report
 
     start = time.perf_counter()
-    Path(passed).unlink(missing_ok=True)      # no success record stands while validation runs
+    Path(passed).unlink(missing_ok=True)  # no success record stands while validation runs
     Path(where.passed).unlink(missing_ok=True)
     write_report(unfinished_report(files, sha, settings), [], where)
     refused = shape_failures(files)
-    if refused:                           # not REDCap's downloads: nothing of them is read or shown
+    if refused:  # not REDCap's downloads: nothing of them is read or shown
         from .redcap.validate import Result
-        result = Result(project=None, records=None, tables={}, missing=pd.DataFrame(), failures=refused, notes=[])
+
+        result = Result(
+            project=None, records=None, tables={}, missing=pd.DataFrame(), failures=refused, notes=[]
+        )
     else:
-        result = run(files.get("records"), dictionary=files.get("dictionary"),
-                     instrument_designations=files.get("instrument_designations"), events=files.get("events"),
-                     project_xml=files.get("project_xml"), settings=dict(settings),
-                     progress=lambda message: logging.getLogger("feasibility.validate").info(message))
+        result = run(
+            files.get("records"),
+            dictionary=files.get("dictionary"),
+            instrument_designations=files.get("instrument_designations"),
+            events=files.get("events"),
+            project_xml=files.get("project_xml"),
+            settings=dict(settings),
+            progress=lambda message: logging.getLogger("feasibility.validate").info(message),
+        )
     report = validation_report(result, files, sha, settings, where)
     write_report(report, result.failures, where)
-    print(f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
-          f"failure(s), {report['n_warnings']:,} warning(s) in {time.perf_counter() - start:.1f} s",
-          file=sys.stderr, flush=True)
-    if result.project is None or result.records is None:       # nothing could be read: nothing to describe
-        raise ValidationFailed(f"{report['n_failures']:,} validation failure(s); every one is in {where.failures}")
+    print(
+        f"[validate] {report['rows']:,} rows, {report['records']:,} records, {report['n_failures']:,} "
+        f"failure(s), {report['n_warnings']:,} warning(s) in {time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    if result.project is None or result.records is None:  # nothing could be read: nothing to describe
+        raise ValidationFailed(
+            f"{report['n_failures']:,} validation failure(s); every one is in {where.failures}"
+        )
     # The validated tables and the record of the check are written whatever the outcome: the
     # data-quality report and the query list are built from them (issue 25.2); the success
     # record, which the analysis and the main report need, only when the data pass (rule
     # validate, :func:`verdict`).
     write_validated(result, out_dir, failed_too=True)
     outcome = "passed" if result.ok else "failed"
-    write_json(passed, {
-        "outcome": outcome, "n_failures": report["n_failures"] if not result.ok else 0,
-        "n_warnings": report["n_warnings"],
-        "exports": [{"file": e["file"], "what": e["what"], "records": e.get("rows"), "status": outcome,
-                     "sha256": e["sha256"]} for e in report["inputs"]],
-        "inputs": {e["path"]: e["sha256"] for e in report["inputs"]},
-        "settings": settings, "export_date": report["export_date"], "forms": report["forms"],
-        "validated": tree_hashes(out_dir),
-    })
+    write_json(
+        passed,
+        {
+            "outcome": outcome,
+            "n_failures": report["n_failures"] if not result.ok else 0,
+            "n_warnings": report["n_warnings"],
+            "exports": [
+                {
+                    "file": e["file"],
+                    "what": e["what"],
+                    "records": e.get("rows"),
+                    "status": outcome,
+                    "sha256": e["sha256"],
+                }
+                for e in report["inputs"]
+            ],
+            "inputs": {e["path"]: e["sha256"] for e in report["inputs"]},
+            "settings": settings,
+            "export_date": report["export_date"],
+            "forms": report["forms"],
+            "validated": tree_hashes(out_dir),
+        },
+    )
 
 
 @step
-def verdict(files: dict[str, str], settings: dict, forms: str, checked: str, passed: str,
-            where: ValidationPaths = ValidationPaths()) -> None:
+def verdict(
+    files: dict[str, str],
+    settings: dict,
+    forms: str,
+    checked: str,
+    passed: str,
+    where: ValidationPaths = ValidationPaths(),
+) -> None:
     """Rule validate: the success record, only when the data as they are now passed the
     check (``checked.json``, rule check_data); otherwise the run fails here, naming what the
     failure blocks (the data-quality report and the query list are built all the same)."""
@@ -208,13 +263,17 @@ def verdict(files: dict[str, str], settings: dict, forms: str, checked: str, pas
         raise NotValidated(f"{problem}; run the workflow again to validate the data as they are now")
     record = json.loads(Path(checked).read_text(encoding="utf-8"))
     if record["outcome"] != "passed":
-        raise ValidationFailed(f"{record['n_failures']:,} validation error(s); every one is in {where.failures}. "
-                               "They block the analysis and the main report; the data-quality report and the "
-                               "query list are built all the same")
+        raise ValidationFailed(
+            f"{record['n_failures']:,} validation error(s); every one is in {where.failures}. "
+            "They block the analysis and the main report; the data-quality report and the "
+            "query list are built all the same"
+        )
     write_json(passed, record)
 
 
-def validation_state(files: dict[str, str], settings: dict, where: ValidationPaths = ValidationPaths()) -> dict:
+def validation_state(
+    files: dict[str, str], settings: dict, where: ValidationPaths = ValidationPaths()
+) -> dict:
     """Validation's outcome for the input files as they are now: ``passed`` (the success
     record vouches for them and for the validated tables, :func:`verdict_problem`),
     ``failed`` (the report describes them) or ``unknown`` (neither: validation did not run
@@ -234,8 +293,11 @@ def tree_hashes(folder: str | os.PathLike) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, by its path relative to it (``/``-separated);
     Snakemake's marker of a folder output (``.snakemake_timestamp``) aside."""
     root = Path(folder)
-    return {p.relative_to(root).as_posix(): _sha256_cached(p)
-            for p in sorted(root.rglob("*")) if (p.is_file() or p.is_symlink()) and p.name != SNAKEMAKE_MARKER}
+    return {
+        p.relative_to(root).as_posix(): _sha256_cached(p)
+        for p in sorted(root.rglob("*"))
+        if (p.is_file() or p.is_symlink()) and p.name != SNAKEMAKE_MARKER
+    }
 
 
 SNAKEMAKE_MARKER = ".snakemake_timestamp"
@@ -266,8 +328,9 @@ def _as_json(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def verdict_problem(files: dict[str, str], settings: dict, forms: str, passed: str,
-                    outcomes: tuple[str, ...] = ("passed",)) -> str | None:
+def verdict_problem(
+    files: dict[str, str], settings: dict, forms: str, passed: str, outcomes: tuple[str, ...] = ("passed",)
+) -> str | None:
     """Why the success record ``passed`` does not vouch for the data as they are now (None
     when it does): it must be validation's record of a pass, name every REDCap download
     the study names with its current SHA-256 and the settings as they are, and list every
@@ -279,8 +342,11 @@ def verdict_problem(files: dict[str, str], settings: dict, forms: str, passed: s
     except (OSError, ValueError) as error:
         return f"{passed} cannot be read as validation's success record ({type(error).__name__})"
     if not isinstance(record, dict) or record.get("outcome") not in outcomes:
-        return (f"{passed} is not a record of a validation that passed" if outcomes == ("passed",)
-                else f"{passed} is not a record of validation's check")
+        return (
+            f"{passed} is not a record of a validation that passed"
+            if outcomes == ("passed",)
+            else f"{passed} is not a record of validation's check"
+        )
     named = record.get("inputs")
     if not isinstance(named, dict) or set(named) != set(files.values()):
         return f"{passed} names other REDCap downloads than the study does"
@@ -317,8 +383,10 @@ def require_passed(files: dict[str, str], settings: dict, forms: str, passed: st
     restored folder, old modification time or rerun trigger turns other data into results."""
     problem = verdict_problem(files, settings, forms, passed)
     if problem:
-        raise NotValidated(f"{problem}; nothing is built from data that did not pass validation: "
-                           "run the workflow again to validate the data as they are now")
+        raise NotValidated(
+            f"{problem}; nothing is built from data that did not pass validation: "
+            "run the workflow again to validate the data as they are now"
+        )
 
 
 def require_checked(files: dict[str, str], settings: dict, forms: str, checked: str) -> None:
@@ -326,8 +394,10 @@ def require_checked(files: dict[str, str], settings: dict, forms: str, checked: 
     tables are, byte for byte, those validation checked (passed or not: ``checked.json``)."""
     problem = verdict_problem(files, settings, forms, checked, outcomes=("passed", "failed"))
     if problem:
-        raise NotValidated(f"{problem}; nothing is built from data validation did not check as they are now: "
-                           "run the workflow again to validate the data as they are now")
+        raise NotValidated(
+            f"{problem}; nothing is built from data validation did not check as they are now: "
+            "run the workflow again to validate the data as they are now"
+        )
 
 
 def _checked_vouches(files: dict[str, str], settings: dict, forms: str, where: ValidationPaths) -> bool:
@@ -348,14 +418,23 @@ def withdraw_main(results: str) -> list[str]:
     stuck = _void(str(root / "validation" / "passed.json"))
     report = root / "report"
     keep = ("-quality.", "quality_build")
-    main = [p for p in (sorted(report.iterdir()) if report.is_dir() else []) if not any(k in p.name for k in keep)]
-    stuck += _discard_all([*(root / d for d in MAIN_ONLY), *main],
-                          "the data did not pass validation: only the data-quality report and the query list stand")
+    main = [
+        p for p in (sorted(report.iterdir()) if report.is_dir() else []) if not any(k in p.name for k in keep)
+    ]
+    stuck += _discard_all(
+        [*(root / d for d in MAIN_ONLY), *main],
+        "the data did not pass validation: only the data-quality report and the query list stand",
+    )
     return stuck
 
 
-def check_verdict(files: dict[str, str], settings: dict, forms: str, results: str = "results",
-                  where: ValidationPaths | None = None) -> list[str]:
+def check_verdict(
+    files: dict[str, str],
+    settings: dict,
+    forms: str,
+    results: str = "results",
+    where: ValidationPaths | None = None,
+) -> list[str]:
     """Before any job: a success record that does not vouch for the data as they are now
     (:func:`verdict_problem`) is withdrawn with the validated tables and the report, and
     validation's report with them when it describes other inputs, so that validation runs
@@ -373,8 +452,13 @@ def check_verdict(files: dict[str, str], settings: dict, forms: str, results: st
     if _checked_vouches(files, settings, forms, where):
         # checked as they are now, and not passed (or not yet given the success record): the
         # validated tables and the data-quality report stand; nothing only passing data give
-        return withdraw_main(results) if any(_exists(Path(results) / d) for d in MAIN_ONLY) or \
-            _exists(where.passed) or _main_report_exists(results) else []
+        return (
+            withdraw_main(results)
+            if any(_exists(Path(results) / d) for d in MAIN_ONLY)
+            or _exists(where.passed)
+            or _main_report_exists(results)
+            else []
+        )
     print(f"The results in {results}/ do not match the data as they are now: {problem}.", file=sys.stderr)
     stuck = _void(where.passed) + _void(where.checked)
     stuck += _discard_all([forms, Path(results) / "report"], "they do not match the data as they are now")
@@ -424,10 +508,11 @@ def _report_describes(files: dict[str, str], settings: dict, where: ValidationPa
 
 
 # Results that exist only for data that passed validation; withdrawn when they do not.
-DOWNSTREAM = ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction",
-              "report")
-WITHDRAWN_NOTE = ("Withdrawn: this file was left by an earlier run and does not describe the data or the "
-                  "run as they are now; it could not be removed. Run the workflow again.\n")
+DOWNSTREAM = ("validated", "analysis", "tables", "figures", "quality", "values", "reproduction", "report")
+WITHDRAWN_NOTE = (
+    "Withdrawn: this file was left by an earlier run and does not describe the data or the "
+    "run as they are now; it could not be removed. Run the workflow again.\n"
+)
 
 
 def _discard(path: Path, removed: list[str], stuck: list[str]) -> None:
@@ -457,12 +542,23 @@ def _discard(path: Path, removed: list[str], stuck: list[str]) -> None:
                 raise OSError("a symbolic link")
             with open(p, "r+b") as fh:
                 fh.truncate(0)
-                fh.write((json.dumps({"outcome": "withdrawn", "note": WITHDRAWN_NOTE.strip()}) + "\n"
-                          if p.suffix == ".json" else WITHDRAWN_NOTE).encode())
+                fh.write(
+                    (
+                        json.dumps({"outcome": "withdrawn", "note": WITHDRAWN_NOTE.strip()}) + "\n"
+                        if p.suffix == ".json"
+                        else WITHDRAWN_NOTE
+                    ).encode()
+                )
         except OSError:
             failed.append(str(p))
-    stuck.append(label + (" (could not be removed; its files were overwritten with a withdrawal note)"
-                          if not failed else f" (could not be removed nor overwritten: {', '.join(failed[:5])})"))
+    stuck.append(
+        label
+        + (
+            " (could not be removed; its files were overwritten with a withdrawal note)"
+            if not failed
+            else f" (could not be removed nor overwritten: {', '.join(failed[:5])})"
+        )
+    )
 
 
 def _discard_all(paths, what: str) -> list[str]:
@@ -481,28 +577,36 @@ def withdraw(results: str, quiet: bool = False) -> list[str]:
     Returns what could not be removed (each named on the console)."""
     removed, stuck = [], []
     root = Path(results)
-    for p in [root / "validation" / "passed.json", root / "validation" / "checked.json",
-              *(root / d for d in DOWNSTREAM)]:
+    for p in [
+        root / "validation" / "passed.json",
+        root / "validation" / "checked.json",
+        *(root / d for d in DOWNSTREAM),
+    ]:
         try:
             _discard(p, removed, stuck)
-        except OSError as error:          # results/ itself unreadable, or a file where a folder should be
+        except OSError as error:  # results/ itself unreadable, or a file where a folder should be
             if not isinstance(error, (FileNotFoundError, NotADirectoryError)):
                 stuck.append(f"{p} ({error.strerror or error})")
     if removed and not quiet:
-        print("Withdrawn, as they do not match the data as they are now: " + ", ".join(removed),
-              file=sys.stderr)
+        print(
+            "Withdrawn, as they do not match the data as they are now: " + ", ".join(removed), file=sys.stderr
+        )
     _say_stuck(stuck)
     return stuck
 
 
 def _say_stuck(stuck: list[str]) -> None:
     if stuck:
-        print("Could not withdraw (a read-only or full disk?); these do NOT describe the data as they are "
-              "now:\n" + "\n".join(f"  {s}" for s in stuck), file=sys.stderr)
+        print(
+            "Could not withdraw (a read-only or full disk?); these do NOT describe the data as they are "
+            "now:\n" + "\n".join(f"  {s}" for s in stuck),
+            file=sys.stderr,
+        )
 
 
-def on_success(files: dict[str, str] | None = None, settings: dict | None = None,
-               results: str = "results") -> None:
+def on_success(
+    files: dict[str, str] | None = None, settings: dict | None = None, results: str = "results"
+) -> None:
     """After a run. With the study's ``files`` and ``settings``: a success record left by
     the run must still vouch for the data as they are now (a download changed while the
     run went on): otherwise it is withdrawn with what was built, and the run fails.
@@ -523,8 +627,10 @@ def on_success(files: dict[str, str] | None = None, settings: dict | None = None
         problem = verdict_problem(files, settings or {}, f"{results}/validated", where.passed)
         if problem:
             withdraw(results)
-            raise NotValidated(f"{problem}: it changed while the run went on; what was built is withdrawn: "
-                               "run the workflow again")
+            raise NotValidated(
+                f"{problem}: it changed while the run went on; what was built is withdrawn: "
+                "run the workflow again"
+            )
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
@@ -552,31 +658,44 @@ def on_error(files: dict[str, str], settings: dict, results: str, quiet: bool = 
 
                 print("\n" + console_summary(state["report"], where), file=sys.stderr, flush=True)
             else:
-                print(f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
-                      file=sys.stderr, flush=True)
-            if state["outcome"] == "failed" and _checked_vouches(files, settings, f"{results}/validated", where):
+                print(
+                    f"\nValidation did not finish on the data as they are now: see {results}/logs/validate.log",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if state["outcome"] == "failed" and _checked_vouches(
+                files, settings, f"{results}/validated", where
+            ):
                 # the data were checked and did not pass: the data-quality report and the query
                 # list describe them and stay; nothing only passing data give stands
                 withdraw_main(results)
-                print(f"The data-quality report ({results}/report/) and the query list ({results}/quality/queries/) "
-                      "describe these data; the analysis and the main report are not built until the data pass.",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"The data-quality report ({results}/report/) and the query list ({results}/quality/queries/) "
+                    "describe these data; the analysis and the main report are not built until the data pass.",
+                    file=sys.stderr,
+                    flush=True,
+                )
             else:
                 withdraw(results)
             if not _report_describes(files, settings, where):
-                _say_stuck(_discard_all([where.md, where.json, where.failures],
-                                        "validation's report of other inputs"))
-    except Exception as error:            # noqa: BLE001 - the run has failed already: say why, go on
+                _say_stuck(
+                    _discard_all(
+                        [where.md, where.json, where.failures], "validation's report of other inputs"
+                    )
+                )
+    except Exception as error:  # noqa: BLE001 - the run has failed already: say why, go on
         print(f"Could not withdraw the results after the failure: {error}", file=sys.stderr)
-    on_success()                          # not a success: but end the process at once all the same
+    on_success()  # not a success: but end the process at once all the same
 
 
 def withdraw_report(results: str) -> list[str]:
     removed, stuck = [], []
     _discard(Path(results) / "report", removed, stuck)
     if removed:
-        print(f"Withdrawn: {removed[0]} (the run failed, so it may not match the data or the code)",
-              file=sys.stderr)
+        print(
+            f"Withdrawn: {removed[0]} (the run failed, so it may not match the data or the code)",
+            file=sys.stderr,
+        )
     _say_stuck(stuck)
     return stuck
 
@@ -603,7 +722,7 @@ class _ErrorSeen(logging.Handler):
         self.seen = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "cannot be locked" not in str(record.msg):     # another run's folder: not ours to change
+        if "cannot be locked" not in str(record.msg):  # another run's folder: not ours to change
             self.seen = True
 
 
@@ -640,12 +759,17 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
 
     refused = shape_failures(files)
     if refused:
-        raise ValidationFailed("the project's metadata cannot be read:\n" + "\n".join(f.message() for f in refused))
+        raise ValidationFailed(
+            "the project's metadata cannot be read:\n" + "\n".join(f.message() for f in refused)
+        )
     lib = Settings.from_dict(dict(settings))
-    project, failures = load_project(dictionary=files.get("dictionary"),
-                                     instrument_designations=files.get("instrument_designations"),
-                                     events=files.get("events"), project_xml=files.get("project_xml"),
-                                     settings=lib)
+    project, failures = load_project(
+        dictionary=files.get("dictionary"),
+        instrument_designations=files.get("instrument_designations"),
+        events=files.get("events"),
+        project_xml=files.get("project_xml"),
+        settings=lib,
+    )
     if project is None or errors(failures):
         raise ValidationFailed("the project's metadata cannot be read:\n" + summary(failures))
     out = Path(out_dir)
@@ -653,11 +777,20 @@ def schemas(files: dict[str, str], settings: dict, out_dir: str) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for form in project.forms:
-        head = (f"# Pandera schema of the tidy table of form {form.name} ({form.label}), built from "
-                f"{', '.join(project.sources)}\n")
-        write_text(out / f"{form.name}.yaml", head + yaml.safe_dump(schema_document(project, form.name,
-                                                                                    today=lib.export_date),
-                                                                    sort_keys=False, allow_unicode=True, width=100))
+        head = (
+            f"# Pandera schema of the tidy table of form {form.name} ({form.label}), built from "
+            f"{', '.join(project.sources)}\n"
+        )
+        write_text(
+            out / f"{form.name}.yaml",
+            head
+            + yaml.safe_dump(
+                schema_document(project, form.name, today=lib.export_date),
+                sort_keys=False,
+                allow_unicode=True,
+                width=100,
+            ),
+        )
 
 
 # -------------------------------------------------------------------------------- analysis
@@ -689,14 +822,20 @@ def _analysis(forms: str, analysis_dir: str, config: dict, provenance: str | Non
     from .analysis import Analysis
     from .provenance import read_provenance
 
-    return Analysis.load(_study_data(forms), _spec(config), analysis_dir,
-                         read_provenance(provenance))
+    return Analysis.load(_study_data(forms), _spec(config), analysis_dir, read_provenance(provenance))
 
 
 # ---------------------------------------------------------------------------------- tables
 @step
-def table(table_id: str, forms: str, analysis_dir: str, config: dict, html: str, csv: str,
-          provenance: str | None = None) -> None:
+def table(
+    table_id: str,
+    forms: str,
+    analysis_dir: str,
+    config: dict,
+    html: str,
+    csv: str,
+    provenance: str | None = None,
+) -> None:
     """Rule table: the declared table ``table_id`` (its kind's generic module,
     ``feasibility.tables.<kind>``) from the saved analysis dataset: the great-tables HTML
     fragment and the tidy CSV of its cells, with the small-cell rule
@@ -706,8 +845,9 @@ def table(table_id: str, forms: str, analysis_dir: str, config: dict, html: str,
     from .tables.common import write_table
 
     threshold = small_cell_threshold(config)
-    result = build_table(_analysis(forms, analysis_dir, config, provenance), table_id,
-                         small_cell_threshold=threshold)
+    result = build_table(
+        _analysis(forms, analysis_dir, config, provenance), table_id, small_cell_threshold=threshold
+    )
     write_table(result.cells, result.gt, html, csv, small_cell_threshold=threshold)
 
 
@@ -736,8 +876,9 @@ def audit(published: str, config: dict, out: str) -> None:
 
 
 @step
-def values(forms: str, analysis_dir: str, config: dict, table_csvs: list[str],
-           published: str | None, out: str) -> None:
+def values(
+    forms: str, analysis_dir: str, config: dict, table_csvs: list[str], published: str | None, out: str
+) -> None:
     """Rule values: every number the report states, by name (``feasibility.values``): the
     declared ``values`` over the saved analysis dataset, and each table cell that carries a
     published key."""
@@ -745,17 +886,33 @@ def values(forms: str, analysis_dir: str, config: dict, table_csvs: list[str],
     from .publication import load
     from .values import build_values, values_json
 
-    cells = pd.concat([pd.read_csv(p, dtype={"published_key": str, "text": str},
-                                   keep_default_na=False, na_values=[""]) for p in table_csvs],
-                      ignore_index=True) if table_csvs else None
-    registry = build_values(_analysis(forms, analysis_dir, config, None), config, cells,
-                            load_published(published) if published else None, load(config))
+    cells = (
+        pd.concat(
+            [
+                pd.read_csv(
+                    p, dtype={"published_key": str, "text": str}, keep_default_na=False, na_values=[""]
+                )
+                for p in table_csvs
+            ],
+            ignore_index=True,
+        )
+        if table_csvs
+        else None
+    )
+    registry = build_values(
+        _analysis(forms, analysis_dir, config, None),
+        config,
+        cells,
+        load_published(published) if published else None,
+        load(config),
+    )
     write_text(out, values_json(registry))
 
 
 @step
-def reproduction(published: str, values_path: str, audit_csv: str, out: str,
-                 package: str | None = None) -> None:
+def reproduction(
+    published: str, values_path: str, audit_csv: str, out: str, package: str | None = None
+) -> None:
     """Rule reproduction (only with a published-values file): compare every published
     value with its named value, labelled and printed in the study package's language
     (``package``, the study file's ``study.package``)."""
@@ -764,8 +921,12 @@ def reproduction(published: str, values_path: str, audit_csv: str, out: str,
     from .reproduction import compare
     from .values import load_values
 
-    result = compare(load_published(published), load_values(values_path),
-                     pd.read_csv(audit_csv, keep_default_na=False), named(package))
+    result = compare(
+        load_published(published),
+        load_values(values_path),
+        pd.read_csv(audit_csv, keep_default_na=False),
+        named(package),
+    )
     write_csv(out, result)
 
 
@@ -799,8 +960,14 @@ def render(config: dict, build_dir: str, html: str, pdf: str, analysis_meta: str
         last = json.loads(Path(analysis_meta).read_text(encoding="utf-8")).get("data_date")
         # the first of that month: an exact day would be some person's return date
         epoch = int(pd.Timestamp(last).to_period("M").start_time.timestamp()) if last else 0
-    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), name=_report_name(html, pdf),
-                  source_date_epoch=int(epoch), **render_options(config))
+    render_report(
+        Path(build_dir),
+        Path(html).parent,
+        formats=("html", "pdf"),
+        name=_report_name(html, pdf),
+        source_date_epoch=int(epoch),
+        **render_options(config),
+    )
 
 
 def _report_name(html: str, pdf: str) -> str:
@@ -813,14 +980,25 @@ def _report_name(html: str, pdf: str) -> str:
 # --------------------------------------------------------------------------- quality report
 # The data-quality report of any REDCap project (issue 16.3), one rule per table and
 # figure, then its build folder and its rendering (feasibility.quality).
-QUALITY_TABLES = ("records", "completion", "missingness", "missing_codes", "validation", "codebook",
-                  "completion_site", "missingness_event")
+QUALITY_TABLES = (
+    "records",
+    "completion",
+    "missingness",
+    "missing_codes",
+    "validation",
+    "codebook",
+    "completion_site",
+    "missingness_event",
+)
 
 
 def quality_settings(config: dict) -> dict:
     """The parts of the study configuration the quality report reads: a change reruns it."""
-    return {"quality": config.get("quality") or {}, "study": {"title": (config.get("study") or {}).get("title")},
-            "disclosure": config.get("disclosure") or {}}
+    return {
+        "quality": config.get("quality") or {},
+        "study": {"title": (config.get("study") or {}).get("title")},
+        "disclosure": config.get("disclosure") or {},
+    }
 
 
 def quality_figures(config: dict) -> list[str]:
@@ -856,8 +1034,9 @@ def quality_table(name: str, forms_dir: str, report_json: str, config: dict, htm
     elif name == "codebook":
         table = tables.codebook_table(data, caps["codebook"], settings)
     elif name == "completion_site":
-        table = tables.completion_site_table(data, caps["completion_site"],
-                                             figure_label=caps["completeness_sites"].label)
+        table = tables.completion_site_table(
+            data, caps["completion_site"], figure_label=caps["completeness_sites"].label
+        )
     elif name == "missingness_event":
         table = tables.missingness_event_table(data, caps["missingness_event"], settings)
     else:
@@ -866,8 +1045,9 @@ def quality_table(name: str, forms_dir: str, report_json: str, config: dict, htm
 
 
 @step
-def quality_figure(name: str, forms_dir: str, report_json: str, config: dict, svg: str, png: str,
-                   csv: str | None = None) -> None:
+def quality_figure(
+    name: str, forms_dir: str, report_json: str, config: dict, svg: str, png: str, csv: str | None = None
+) -> None:
     """Rule quality_figure: the completeness heat map, or recruitment over time (with its counts)."""
     from .quality import figures, recruitment_by_month
 
@@ -878,16 +1058,23 @@ def quality_figure(name: str, forms_dir: str, report_json: str, config: dict, sv
         figures.make_completeness_by_site(data, svg, png, title=caps["completeness_sites"].text)
     elif name == "recruitment":
         rec = recruitment_by_month(data, settings.recruitment)
-        figures.make_recruitment(rec, svg, png, title=caps["recruitment"].text,
-                                 max_lines=settings.recruitment.max_lines)
+        figures.make_recruitment(
+            rec, svg, png, title=caps["recruitment"].text, max_lines=settings.recruitment.max_lines
+        )
         write_csv(csv, rec.frame)
     else:
         raise ValueError(f"unknown quality figure {name!r}")
 
 
 @step
-def quality_sources(config: dict, forms_dir: str, report_json: str, files: dict[str, str], build_dir: str,
-                    report_src: str = "report") -> None:
+def quality_sources(
+    config: dict,
+    forms_dir: str,
+    report_json: str,
+    files: dict[str, str],
+    build_dir: str,
+    report_src: str = "report",
+) -> None:
     """Rule quality_sources: a build copy of report/ with the quality report's includes."""
     from .quality import write_includes
 
@@ -900,16 +1087,28 @@ def quality_sources(config: dict, forms_dir: str, report_json: str, files: dict[
 
 
 @step
-def quality_queries(config: dict, forms_dir: str, report_json: str, history: str, out: dict[str, str]) -> None:
+def quality_queries(
+    config: dict, forms_dir: str, report_json: str, history: str, out: dict[str, str]
+) -> None:
     """Rule quality_queries: the query list (CSV, workbook), tracked against the previous
     export in ``history``, and its table in the quality report (issue 24)."""
     from .quality.query_outputs import write_queries
 
     data, settings, caps = _quality(forms_dir, report_json, config)
     try:
-        write_queries(data, settings, caps["queries"], history, out["csv"], out["xlsx"], out["html"],
-                      out["table_csv"], out["parquet"], out["meta"])
-    except ValueError as error:          # quality.checks or quality.schedule naming what the data lack
+        write_queries(
+            data,
+            settings,
+            caps["queries"],
+            history,
+            out["csv"],
+            out["xlsx"],
+            out["html"],
+            out["table_csv"],
+            out["parquet"],
+            out["meta"],
+        )
+    except ValueError as error:  # quality.checks or quality.schedule naming what the data lack
         raise ValidationFailed(f"the study file's quality section: {error}") from None
 
 
@@ -920,12 +1119,14 @@ def quality_site_queries(parquet: str, meta: str, site: str, xlsx: str) -> None:
 
     try:
         write_site_workbook(parquet, meta, site, xlsx)
-    except ValueError as error:          # a site the export does not have: said, without a traceback
+    except ValueError as error:  # a site the export does not have: said, without a traceback
         raise ValidationFailed(str(error)) from None
 
 
 @step
-def quality_render(config: dict, build_dir: str, forms_dir: str, report_json: str, html: str, pdf: str) -> None:
+def quality_render(
+    config: dict, build_dir: str, forms_dir: str, report_json: str, html: str, pdf: str
+) -> None:
     """Rule quality_render: quality.html and quality.pdf. The build date is SOURCE_DATE_EPOCH
     when set, else the first day of the export's month (two builds are byte-identical)."""
     from .quality import QualityData, source_date_epoch
@@ -935,5 +1136,12 @@ def quality_render(config: dict, build_dir: str, forms_dir: str, report_json: st
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         epoch = source_date_epoch(QualityData.read(forms_dir, report_json))
-    render_report(Path(build_dir), Path(html).parent, formats=("html", "pdf"), document=DOCUMENT,
-                  name=_report_name(html, pdf), source_date_epoch=int(epoch), **render_options(config))
+    render_report(
+        Path(build_dir),
+        Path(html).parent,
+        formats=("html", "pdf"),
+        document=DOCUMENT,
+        name=_report_name(html, pdf),
+        source_date_epoch=int(epoch),
+        **render_options(config),
+    )

@@ -19,6 +19,7 @@ so that a later edit of the data is visible.
                        "eq5d_index": "england_5l_2018"},
      "statement": "...", "invented": ["...", ...], "files": {"records.csv": "<sha256>", ...}}
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,10 +32,14 @@ from .io import write_text
 FILE = "provenance.json"
 FORMAT = "feasibility-provenance/1"
 
-SYNTHETIC_SOURCE_NOTE = ("Source: synthetic data made by this project's generator to reproduce "
-                         "the paper's published aggregates; not the study's data.")
-DUMMY_SOURCE_NOTE = ("Source: dummy data made by this project's generator from the study's data "
-                     "dictionary; not the study's data.")
+SYNTHETIC_SOURCE_NOTE = (
+    "Source: synthetic data made by this project's generator to reproduce "
+    "the paper's published aggregates; not the study's data."
+)
+DUMMY_SOURCE_NOTE = (
+    "Source: dummy data made by this project's generator from the study's data "
+    "dictionary; not the study's data."
+)
 
 
 @dataclass(frozen=True)
@@ -48,13 +53,14 @@ class Provenance:
     statement: str = ""
     invented: tuple[str, ...] = ()
     files: dict = field(default_factory=dict)
-    command: str = ""                # how to make the data again (the dummy generator's)
-    pull: str = ""                   # data pulled from REDCap's API: the pull, in words (feasibility.pull)
+    command: str = ""  # how to make the data again (the dummy generator's)
+    pull: str = ""  # data pulled from REDCap's API: the pull, in words (feasibility.pull)
 
     def changed_files(self, current: dict[str, str | None]) -> list[str]:
         """Files the generator wrote whose SHA-256 differs now (``current``: name -> hash)."""
-        return sorted(name for name, digest in self.files.items()
-                      if name in current and current[name] != digest)
+        return sorted(
+            name for name, digest in self.files.items() if name in current and current[name] != digest
+        )
 
 
 def sha256_file(path: Path) -> str:
@@ -68,8 +74,11 @@ def provenance_text(info: dict) -> str:
 
 def write_provenance(out: Path, written: list[Path], **info) -> Path:
     """Write ``provenance.json`` into ``out``, listing the SHA-256 of every written file."""
-    record = {"format": FORMAT, **info,
-              "files": {Path(p).name: sha256_file(p) for p in sorted(written, key=lambda p: Path(p).name)}}
+    record = {
+        "format": FORMAT,
+        **info,
+        "files": {Path(p).name: sha256_file(p) for p in sorted(written, key=lambda p: Path(p).name)},
+    }
     path = Path(out) / FILE
     write_text(path, provenance_text(record))
     return path
@@ -106,13 +115,19 @@ def read_provenance(path: str | Path | None) -> Provenance | None:
         raise ProvenanceError(f"{path}: cannot be read ({err.strerror or err}){why}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("synthetic"), bool):
         raise ProvenanceError(f"{path}: needs a true/false 'synthetic' entry")
-    return Provenance(synthetic=raw["synthetic"], generator=raw.get("generator", ""),
-                      generator_version=raw.get("generator_version", ""),
-                      cohort=raw.get("cohort", ""), seed=raw.get("seed"),
-                      calibrated_to=raw.get("calibrated_to") or {},
-                      statement=raw.get("statement", ""),
-                      invented=tuple(raw.get("invented") or ()), files=raw.get("files") or {},
-                      command=raw.get("command", ""), pull=_pull_words(raw))
+    return Provenance(
+        synthetic=raw["synthetic"],
+        generator=raw.get("generator", ""),
+        generator_version=raw.get("generator_version", ""),
+        cohort=raw.get("cohort", ""),
+        seed=raw.get("seed"),
+        calibrated_to=raw.get("calibrated_to") or {},
+        statement=raw.get("statement", ""),
+        invented=tuple(raw.get("invented") or ()),
+        files=raw.get("files") or {},
+        command=raw.get("command", ""),
+        pull=_pull_words(raw),
+    )
 
 
 def _pull_words(raw: dict) -> str:
@@ -133,8 +148,9 @@ def is_dummy(prov: Provenance | None) -> bool:
     return is_synthetic(prov) and not (prov.calibrated_to or {}).get("publication")
 
 
-DUMMY_FIGURE_NOTE = ("Dummy data made by this project's generator from the study's data "
-                     "dictionary, not the study's data")
+DUMMY_FIGURE_NOTE = (
+    "Dummy data made by this project's generator from the study's data dictionary, not the study's data"
+)
 
 
 def default_source_note(prov: Provenance | None) -> str:

@@ -15,6 +15,7 @@ checks; ``feasibility.audit`` holds the checks themselves). :func:`load` is call
 at the edge (the pipeline's steps, the rules, the generator's command): the generic
 modules take the language they are given and never import a study package.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -57,9 +58,8 @@ def part_names(key: str, value: Any = None) -> list[str]:
         return ["median", "q1", "q3"]
     if leaf == "range":
         return ["min", "max"]
-    if isinstance(value, list) and len(value) == 2 and all(
-            isinstance(v, (int, float)) for v in value):
-        return ["count", "pct"]                       # n (%) cells and "15 (48%)" in the text
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
+        return ["count", "pct"]  # n (%) cells and "15 (48%)" in the text
     return [leaf]
 
 
@@ -80,8 +80,9 @@ def number(x: Any, digits: int) -> str:
     return format_number(float(x), digits)
 
 
-def printed(key: str, value: Any, like: Any = None, *, names: list[str] | None = None,
-            percent_sign: bool = False) -> str:
+def printed(
+    key: str, value: Any, like: Any = None, *, names: list[str] | None = None, percent_sign: bool = False
+) -> str:
     """``value`` written as a paper prints the value of ``key``.
 
     ``like`` is the published value whose decimals to print with (default: ``value``
@@ -97,15 +98,16 @@ def printed(key: str, value: Any, like: Any = None, *, names: list[str] | None =
         d = [decimals(v) for v in like] if isinstance(like, list) else [0] * len(value)
         if names == ["count", "pct"]:
             pct = number(value[1], d[1])
-            return f"{number(value[0], 0)} ({pct}%)" if percent_sign else \
-                f"{number(value[0], 0)} ({pct})"
+            return f"{number(value[0], 0)} ({pct}%)" if percent_sign else f"{number(value[0], 0)} ({pct})"
         if names == ["mean", "sd"]:
             return f"{number(value[0], d[0])} ({number(value[1], d[1])})"
         if names == ["median", "q1", "q3"]:
             return f"{number(value[0], d[0])} ({number(value[1], d[1])} to {number(value[2], d[2])})"
         if names == ["estimate", "lower", "upper", "n"]:
-            return (f"{number(value[0], d[0])} ({number(value[1], d[1])} to "
-                    f"{number(value[2], d[2])}), n = {number(value[3], 0)}")
+            return (
+                f"{number(value[0], d[0])} ({number(value[1], d[1])} to "
+                f"{number(value[2], d[2])}), n = {number(value[3], 0)}"
+            )
         if names == ["value", "n"]:
             return f"{number(value[0], 0)}, n = {number(value[1], 0)}"
         if names == ["min", "max"]:

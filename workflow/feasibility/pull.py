@@ -28,6 +28,7 @@ dropped connections and 5xx answers are retried with backoff ``redcap.api.retrie
 times. ``project_xml``, which PyCap has no call for, is a plain POST on the same session.
 The token is never written anywhere, and is scrubbed from every message.
 """
+
 from __future__ import annotations
 
 import csv
@@ -52,8 +53,12 @@ STAMP = "%Y%m%dT%H%M%SZ"
 STAMP_RE = re.compile(r"^\d{8}T\d{6}Z(?:-\d+)?$")
 TOKEN_RE = re.compile(r"^[0-9A-Fa-f]{32}$")
 # The study's REDCap download keys a pull provides: study-file key -> file in the pull.
-RESOLVED = {"records": "records.csv", "dictionary": "metadata.csv",
-            "instrument_designations": "instrument_designations.csv", "events": "events.csv"}
+RESOLVED = {
+    "records": "records.csv",
+    "dictionary": "metadata.csv",
+    "instrument_designations": "instrument_designations.csv",
+    "events": "events.csv",
+}
 DEFAULTS = {"batch_size": 1000, "retries": 5, "timeout_seconds": 120, "backoff_seconds": 1.0}
 
 
@@ -97,8 +102,11 @@ def complete_pulls(folder: str | os.PathLike) -> list[str]:
     folder = Path(folder)
     if not folder.is_dir():
         return []
-    names = [p.name for p in folder.iterdir()
-             if STAMP_RE.match(p.name) and p.is_dir() and (p / PROVENANCE).is_file()]
+    names = [
+        p.name
+        for p in folder.iterdir()
+        if STAMP_RE.match(p.name) and p.is_dir() and (p / PROVENANCE).is_file()
+    ]
     return sorted(names, key=_stamp_key)
 
 
@@ -117,8 +125,10 @@ def resolve(config: dict, study_file: str | os.PathLike) -> list[str]:
     if pinned:
         if pinned not in pulls:
             listed = ", ".join(pulls[-5:]) or "none yet"
-            return [f"redcap.pull is {pinned!r}, but {folder} holds no complete pull of that name "
-                    f"(latest: {listed})"]
+            return [
+                f"redcap.pull is {pinned!r}, but {folder} holds no complete pull of that name "
+                f"(latest: {listed})"
+            ]
         chosen = pinned
     elif pulls:
         chosen = pulls[-1]
@@ -130,7 +140,7 @@ def resolve(config: dict, study_file: str | os.PathLike) -> list[str]:
         redcap[key] = str(path) if path.is_file() else None
     redcap["project_xml"] = None
     redcap["pull"] = chosen
-    if redcap.get("missing_data_codes") is None:       # the project's own, unless the study file gives them
+    if redcap.get("missing_data_codes") is None:  # the project's own, unless the study file gives them
         try:
             codes = json.loads((where / "project.json").read_text(encoding="utf-8")).get("missing_data_codes")
         except (OSError, ValueError, AttributeError):
@@ -156,10 +166,12 @@ def pull_provenance(records: str | os.PathLike | None) -> dict | None:
 def describe(info: dict) -> str:
     """One sentence naming a pull: its time, server, project and REDCap version."""
     project = info.get("project") or {}
-    return (f"pulled from REDCap {info.get('redcap_version') or ''} at {info.get('server', {}).get('host', '')}, "
-            f"project {project.get('project_id', '')} ({project.get('project_title', '')}), "
-            f"pull {info.get('pull')} ({info.get('finished', '')}; "
-            f"{info.get('records', 0):,} records, {info.get('fields', 0):,} fields)").replace("  ", " ")
+    return (
+        f"pulled from REDCap {info.get('redcap_version') or ''} at {info.get('server', {}).get('host', '')}, "
+        f"project {project.get('project_id', '')} ({project.get('project_title', '')}), "
+        f"pull {info.get('pull')} ({info.get('finished', '')}; "
+        f"{info.get('records', 0):,} records, {info.get('fields', 0):,} fields)"
+    ).replace("  ", " ")
 
 
 # --------------------------------------------------------------------------- settings
@@ -178,8 +190,10 @@ class Settings:
     def from_config(cls, config: dict) -> "Settings":
         api = (config.get("redcap") or {}).get("api")
         if not api:
-            raise PullError("the study file has no redcap.api section (url, and token_env or token_file): "
-                            "nothing to pull from")
+            raise PullError(
+                "the study file has no redcap.api section (url, and token_env or token_file): "
+                "nothing to pull from"
+            )
         known = {k: api[k] for k in cls.__dataclass_fields__ if api.get(k) is not None}
         return cls(**known)
 
@@ -202,16 +216,20 @@ def read_token(settings: Settings) -> str:
         if not stat.S_ISREG(st.st_mode):
             raise PullError(f"{source} is not a regular file")
         if st.st_mode & 0o077:
-            raise PullError(f"{source} is readable or writable by its group or by others "
-                            f"(mode {stat.filemode(st.st_mode)}); a token file must be readable only by "
-                            f"its owner: chmod 600 {path}")
+            raise PullError(
+                f"{source} is readable or writable by its group or by others "
+                f"(mode {stat.filemode(st.st_mode)}); a token file must be readable only by "
+                f"its owner: chmod 600 {path}"
+            )
         if hasattr(os, "getuid") and st.st_uid != os.getuid():
             raise PullError(f"{source} belongs to another user; a token file must be your own")
         with open(path, encoding="utf-8") as fh:
             token = fh.read()
     else:
-        raise PullError("redcap.api names no token source: give token_env: NAME (an environment variable) "
-                        "or token_file: PATH (a file readable only by you)")
+        raise PullError(
+            "redcap.api names no token source: give token_env: NAME (an environment variable) "
+            "or token_file: PATH (a file readable only by you)"
+        )
     token = token.strip()
     if not TOKEN_RE.match(token):
         raise PullError(f"{source} does not hold a REDCap API token (32 hexadecimal characters)")
@@ -222,6 +240,7 @@ def read_token(settings: Settings) -> str:
 @dataclass
 class _Calls:
     """The API calls made, counted by content (and retries), for the provenance file."""
+
     counts: dict = field(default_factory=dict)
 
     def add(self, content: str, fmt: str | None, retried: bool = False) -> None:
@@ -264,8 +283,13 @@ class Client:
 
     TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 
-    def __init__(self, settings: Settings, token: str, log: TextIO = sys.stderr,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        settings: Settings,
+        token: str,
+        log: TextIO = sys.stderr,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         import redcap
         import requests
 
@@ -282,11 +306,15 @@ class Client:
             def _call_api(self, payload, return_type, file=None):
                 from redcap.request import _ContentConfig, _RCRequest
 
-                config = _ContentConfig(return_empty_json=return_type == "empty_json",
-                                        return_bytes=return_type == "file_map")
+                config = _ContentConfig(
+                    return_empty_json=return_type == "empty_json", return_bytes=return_type == "file_map"
+                )
                 return _RCRequest(url=self.url, payload=payload, config=config, session=session).execute(
-                    verify_ssl=self.verify_ssl, return_headers=return_type == "file_map", file=file,
-                    **self._request_kwargs)
+                    verify_ssl=self.verify_ssl,
+                    return_headers=return_type == "file_map",
+                    file=file,
+                    **self._request_kwargs,
+                )
 
         self.project = _Project(settings.url, token, timeout=settings.timeout_seconds)
 
@@ -317,30 +345,43 @@ class Client:
                 return fn(*args, **kwargs)
             except _HTTPStatusError as err:
                 if err.status not in self.TRANSIENT_STATUS:
-                    raise PullError(self.scrub(f"REDCap refused {what} (HTTP {err.status}): {err.message}"),
-                                    refused=True) from None
+                    raise PullError(
+                        self.scrub(f"REDCap refused {what} (HTTP {err.status}): {err.message}"), refused=True
+                    ) from None
                 problem = f"HTTP {err.status}: {err.message}"
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                    requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as err:
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as err:
                 problem = f"{type(err).__name__}: {err}"
-            except requests.exceptions.RequestException as err:      # PyCap's RedcapError: REDCap's message
-                raise PullError(self.scrub(f"REDCap refused {what}: {_redcap_message(err)}"), refused=True) from None
-            except ValueError as err:                                 # a body that is not what was asked for
+            except requests.exceptions.RequestException as err:  # PyCap's RedcapError: REDCap's message
+                raise PullError(
+                    self.scrub(f"REDCap refused {what}: {_redcap_message(err)}"), refused=True
+                ) from None
+            except ValueError as err:  # a body that is not what was asked for
                 raise PullError(self.scrub(f"REDCap's answer to {what} cannot be read: {err}")) from None
             problem = self.scrub(" ".join(str(problem).split()))[:300]
             if attempt == attempts:
                 raise PullError(f"{what} failed {attempts} times; last: {problem}") from None
             wait = self.settings.backoff_seconds * 2 ** (attempt - 1)
-            print(f"pull: {what}: {problem}; retrying in {wait:g} s ({attempt}/{attempts - 1})",
-                  file=self.log, flush=True)
+            print(
+                f"pull: {what}: {problem}; retrying in {wait:g} s ({attempt}/{attempts - 1})",
+                file=self.log,
+                flush=True,
+            )
             self.sleep(wait)
 
     def post(self, what: str, data: dict) -> str:
         """A plain API POST on this session (for calls PyCap has none for)."""
+
         def once():
-            response = self.session.post(self.settings.url, data={"token": self._token, **data},
-                                         timeout=self.settings.timeout_seconds)
+            response = self.session.post(
+                self.settings.url, data={"token": self._token, **data}, timeout=self.settings.timeout_seconds
+            )
             return response.text
+
         return self.call(what, once)
 
 
@@ -355,8 +396,8 @@ def _redcap_message(err: Exception) -> str:
 # ------------------------------------------------------------------------------- pull
 @dataclass
 class PullResult:
-    folder: Path | None            # the new snapshot; None when nothing changed
-    latest: str | None             # the latest snapshot before this pull
+    folder: Path | None  # the new snapshot; None when nothing changed
+    latest: str | None  # the latest snapshot before this pull
     message: str
 
 
@@ -411,8 +452,12 @@ class _Progress:
             self.shown = pct
             rate = self.done / max(time.perf_counter() - self.start, 1e-9)
             line = f"pull: records {self.done:,}/{self.total:,} ({pct}%, {rate:,.0f} records/s)"
-            print(("\r" + line) if self.tty else line, end="" if self.tty and self.done < self.total else "\n",
-                  file=self.log, flush=True)
+            print(
+                ("\r" + line) if self.tty else line,
+                end="" if self.tty and self.done < self.total else "\n",
+                file=self.log,
+                flush=True,
+            )
 
 
 def _server_time(moment: dt.datetime, timezone: str | None) -> dt.datetime:
@@ -425,8 +470,15 @@ def _server_time(moment: dt.datetime, timezone: str | None) -> dt.datetime:
     return moment.astimezone().replace(tzinfo=None)
 
 
-def pull(config: dict, study_file: str | os.PathLike, *, force: bool = False, log: TextIO | None = None,
-         now: Callable[[], dt.datetime] | None = None, sleep: Callable[[float], None] = time.sleep) -> PullResult:
+def pull(
+    config: dict,
+    study_file: str | os.PathLike,
+    *,
+    force: bool = False,
+    log: TextIO | None = None,
+    now: Callable[[], dt.datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PullResult:
     """Pull the study's project from its REDCap server into a new snapshot (see the module's
     docstring). Raises :class:`PullError` with a message for the user."""
     log = log or sys.stderr
@@ -438,12 +490,19 @@ def pull(config: dict, study_file: str | os.PathLike, *, force: bool = False, lo
         return _pull(settings, token, folder, force, log, now, sleep)
     except PullError as err:
         raise PullError(str(err).replace(token, "[token]")) from None
-    except Exception as err:   # noqa: BLE001 - anything else, said without the token
+    except Exception as err:  # noqa: BLE001 - anything else, said without the token
         raise PullError(f"the pull failed: {type(err).__name__}: {err}".replace(token, "[token]")) from None
 
 
-def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO,
-          now: Callable[[], dt.datetime], sleep) -> PullResult:
+def _pull(
+    settings: Settings,
+    token: str,
+    folder: Path,
+    force: bool,
+    log: TextIO,
+    now: Callable[[], dt.datetime],
+    sleep,
+) -> PullResult:
     client = Client(settings, token, log=log, sleep=sleep)
     project = client.project
     started = now()
@@ -463,48 +522,101 @@ def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO
         info = client.call("the project information export", project.export_project_info, format_type="json")
         if not isinstance(info, dict):
             raise PullError(f"REDCap's project information is not a mapping: {str(info)[:200]}")
-        files: list[Path] = [_write(tmp, "project.json", json.dumps(info, indent=2, sort_keys=True,
-                                                                      ensure_ascii=False) + "\n")]
+        files: list[Path] = [
+            _write(tmp, "project.json", json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        ]
         metadata = client.call("the data dictionary export", project.export_metadata, format_type="csv")
         files.append(_write(tmp, "metadata.csv", metadata))
         meta_rows = _csv_rows(metadata)
         if len(meta_rows) < 2 or not meta_rows[0] or meta_rows[0][0] != "field_name":
-            raise PullError("REDCap's data dictionary export has no fields (the token's user may lack "
-                            "the right to export it)")
+            raise PullError(
+                "REDCap's data dictionary export has no fields (the token's user may lack "
+                "the right to export it)"
+            )
         id_field = meta_rows[1][0]
         n_fields = sum(1 for r in meta_rows[1:] if r)
-        files.append(_write(tmp, "instruments.csv",
-                            client.call("the instruments export", project.export_instruments, format_type="csv")))
-        files.append(_write(tmp, "export_field_names.csv",
-                            client.call("the export field names export", project.export_field_names,
-                                        format_type="csv")))
+        files.append(
+            _write(
+                tmp,
+                "instruments.csv",
+                client.call("the instruments export", project.export_instruments, format_type="csv"),
+            )
+        )
+        files.append(
+            _write(
+                tmp,
+                "export_field_names.csv",
+                client.call("the export field names export", project.export_field_names, format_type="csv"),
+            )
+        )
         if str(info.get("is_longitudinal", "0")) in ("1", "True", "true"):
-            files.append(_write(tmp, "instrument_designations.csv",
-                                client.call("the instrument designations export",
-                                            project.export_instrument_event_mappings, format_type="csv")))
-            files.append(_write(tmp, "events.csv", client.call("the events export", project.export_events,
-                                                               format_type="csv")))
-            files.append(_write(tmp, "arms.csv", client.call("the arms export", project.export_arms,
-                                                             format_type="csv")))
+            files.append(
+                _write(
+                    tmp,
+                    "instrument_designations.csv",
+                    client.call(
+                        "the instrument designations export",
+                        project.export_instrument_event_mappings,
+                        format_type="csv",
+                    ),
+                )
+            )
+            files.append(
+                _write(
+                    tmp,
+                    "events.csv",
+                    client.call("the events export", project.export_events, format_type="csv"),
+                )
+            )
+            files.append(
+                _write(
+                    tmp, "arms.csv", client.call("the arms export", project.export_arms, format_type="csv")
+                )
+            )
         if str(info.get("has_repeating_instruments_or_events", "0")) in ("1", "True", "true"):
-            files.append(_write(tmp, "repeating_instruments_events.csv",
-                                client.call("the repeating instruments and events export",
-                                            project.export_repeating_instruments_events, format_type="csv")))
+            files.append(
+                _write(
+                    tmp,
+                    "repeating_instruments_events.csv",
+                    client.call(
+                        "the repeating instruments and events export",
+                        project.export_repeating_instruments_events,
+                        format_type="csv",
+                    ),
+                )
+            )
         xml_note = "included (metadata only)"
         try:
-            xml = client.post("the project XML export", {
-                "content": "project_xml", "format": "xml", "returnFormat": "json", "returnMetadataOnly": "true",
-                "exportSurveyFields": "true", "exportDataAccessGroups": "true"})
+            xml = client.post(
+                "the project XML export",
+                {
+                    "content": "project_xml",
+                    "format": "xml",
+                    "returnFormat": "json",
+                    "returnMetadataOnly": "true",
+                    "exportSurveyFields": "true",
+                    "exportDataAccessGroups": "true",
+                },
+            )
             files.append(_write(tmp, "project.xml", xml))
         except PullError as err:
             if not err.refused:
                 raise
             xml_note = f"not available: {err}"
-            print(f"pull: the project XML is not available ({err}); the data dictionary is the metadata",
-                  file=log, flush=True)
+            print(
+                f"pull: the project XML is not available ({err}); the data dictionary is the metadata",
+                file=log,
+                flush=True,
+            )
 
-        ids_text = client.call("the record ID export", project.export_records, format_type="csv",
-                               fields=[id_field], raw_or_label="raw", raw_or_label_headers="raw")
+        ids_text = client.call(
+            "the record ID export",
+            project.export_records,
+            format_type="csv",
+            fields=[id_field],
+            raw_or_label="raw",
+            raw_or_label_headers="raw",
+        )
         ids = _first_column(ids_text)
         ids_sha = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
 
@@ -512,8 +624,10 @@ def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO
             unchanged = _unchanged(client, folder / latest, tmp, files, ids_sha, id_field, settings)
             if unchanged:
                 shutil.rmtree(tmp)
-                message = (f"pull: the project has not changed since the pull {latest} (same metadata, same "
-                           f"{len(ids):,} records, none created or modified since); no new snapshot")
+                message = (
+                    f"pull: the project has not changed since the pull {latest} (same metadata, same "
+                    f"{len(ids):,} records, none created or modified since); no new snapshot"
+                )
                 print(message, file=log, flush=True)
                 return PullResult(None, latest, message)
 
@@ -528,19 +642,35 @@ def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO
             n += 1
             target = folder / f"{stamp}-{n}"
         provenance = {
-            "format": FORMAT, "synthetic": False, "source": "REDCap API",
-            "pull": target.name, "started": started.isoformat(timespec="seconds"),
+            "format": FORMAT,
+            "synthetic": False,
+            "source": "REDCap API",
+            "pull": target.name,
+            "started": started.isoformat(timespec="seconds"),
             "finished": finished.isoformat(timespec="seconds"),
             "server": {"host": host, "url": _public_url(settings.url)},
             "redcap_version": str(version or ""),
-            "project": {k: info.get(k) for k in ("project_id", "project_title", "is_longitudinal",
-                                                  "has_repeating_instruments_or_events", "missing_data_codes",
-                                                  "in_production", "record_autonumbering_enabled")
-                        if k in info},
+            "project": {
+                k: info.get(k)
+                for k in (
+                    "project_id",
+                    "project_title",
+                    "is_longitudinal",
+                    "has_repeating_instruments_or_events",
+                    "missing_data_codes",
+                    "in_production",
+                    "record_autonumbering_enabled",
+                )
+                if k in info
+            },
             "api_calls": client.calls.listed(),
             "batch_size": settings.batch_size,
-            "records": len(ids), "rows": rows, "columns": columns, "fields": n_fields,
-            "record_id_field": id_field, "record_ids_sha256": ids_sha,
+            "records": len(ids),
+            "rows": rows,
+            "columns": columns,
+            "fields": n_fields,
+            "record_id_field": id_field,
+            "record_ids_sha256": ids_sha,
             "project_xml": xml_note,
             "files": {p.name: _sha256(p) for p in sorted(files, key=lambda p: p.name)},
         }
@@ -549,7 +679,7 @@ def _pull(settings: Settings, token: str, folder: Path, force: bool, log: TextIO
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    message = (f"pull: {len(ids):,} records ({rows:,} rows, {n_fields:,} fields) from {host} into {target}")
+    message = f"pull: {len(ids):,} records ({rows:,} rows, {n_fields:,} fields) from {host} into {target}"
     print(message, file=log, flush=True)
     return PullResult(target, latest, message)
 
@@ -563,7 +693,7 @@ def _remove_abandoned(folder: Path) -> None:
             continue
         try:
             os.kill(int(pid), 0)
-            continue                          # still running
+            continue  # still running
         except ProcessLookupError:
             pass
         except OSError:
@@ -577,8 +707,15 @@ def _public_url(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}{parts.path}"
 
 
-def _unchanged(client: Client, previous: Path, tmp: Path, files: list[Path], ids_sha: str, id_field: str,
-               settings: Settings) -> bool:
+def _unchanged(
+    client: Client,
+    previous: Path,
+    tmp: Path,
+    files: list[Path],
+    ids_sha: str,
+    id_field: str,
+    settings: Settings,
+) -> bool:
     """Whether the project is as the previous pull found it: the same metadata files, the
     same record IDs, and no record created or modified since that pull began."""
     try:
@@ -597,23 +734,34 @@ def _unchanged(client: Client, previous: Path, tmp: Path, files: list[Path], ids
         since = dt.datetime.fromisoformat(before["started"])
     except (KeyError, ValueError):
         return False
-    changed = client.call("the export of records modified since the last pull", client.project.export_records,
-                          format_type="csv", fields=[id_field], raw_or_label="raw", raw_or_label_headers="raw",
-                          date_begin=_server_time(since, settings.timezone))
+    changed = client.call(
+        "the export of records modified since the last pull",
+        client.project.export_records,
+        format_type="csv",
+        fields=[id_field],
+        raw_or_label="raw",
+        raw_or_label_headers="raw",
+        date_begin=_server_time(since, settings.timezone),
+    )
     return not _first_column(changed)
 
 
 def _batches(ids: list[str], size: int) -> Iterable[list[str]]:
     for i in range(0, len(ids), size):
-        yield ids[i:i + size]
+        yield ids[i : i + size]
 
 
 def _records(client: Client, path: Path, ids: list[str], batch_size: int, log: TextIO) -> tuple[int, int]:
     """Write the all-records export to ``path``, batch by batch as they arrive; check that
     every listed record came back. Returns (rows, columns)."""
     export = client.project.export_records
-    options = dict(format_type="csv", raw_or_label="raw", raw_or_label_headers="raw",
-                   export_survey_fields=True, export_data_access_groups=True)
+    options = dict(
+        format_type="csv",
+        raw_or_label="raw",
+        raw_or_label_headers="raw",
+        export_survey_fields=True,
+        export_data_access_groups=True,
+    )
     header: str | None = None
     rows = 0
     missing: list[str] = []
@@ -628,22 +776,28 @@ def _records(client: Client, path: Path, ids: list[str], batch_size: int, log: T
                 header = head
                 out.write(head + sep)
             elif head != header:
-                raise PullError(f"{what}: its columns differ from the first batch's; the project's "
-                                "fields changed during the pull: pull again")
+                raise PullError(
+                    f"{what}: its columns differ from the first batch's; the project's "
+                    "fields changed during the pull: pull again"
+                )
             received, n_rows = _ids_and_rows(text)
             if batch:
                 missing += [r for r in batch if r not in received]
                 extra = set(received) - set(batch)
                 if extra:
-                    raise PullError(f"{what}: REDCap sent records not asked for: {', '.join(sorted(extra)[:20])}")
+                    raise PullError(
+                        f"{what}: REDCap sent records not asked for: {', '.join(sorted(extra)[:20])}"
+                    )
                 progress.advance(len(batch))
             if body:
                 out.write(body if body.endswith("\n") else body + "\n")
                 rows += n_rows
     if missing:
         shown = ", ".join(missing[:50]) + (f" and {len(missing) - 50:,} more" if len(missing) > 50 else "")
-        raise PullError(f"the records export is incomplete: {len(missing):,} of the {len(ids):,} listed records "
-                        f"did not come back: {shown}")
+        raise PullError(
+            f"the records export is incomplete: {len(missing):,} of the {len(ids):,} listed records "
+            f"did not come back: {shown}"
+        )
     columns = len(next(csv.reader(io.StringIO(header)))) if header else 0
     return rows, columns
 

@@ -33,6 +33,7 @@ byte-identical files: pandoc prints no dates, and the PDF's date is
 matplotlib's bundled DejaVu fonts and Typst's own, never the machine's fonts. The
 HTML is self-contained: stylesheets inline, figures as data URIs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -101,16 +102,19 @@ def render_report(
         raise RenderError(f"no {document} in report project {project_dir}")
     backend = os.environ.get(BACKEND_ENV) or backend
     if backend not in BACKENDS:
-        raise RenderError(f"unknown report backend {backend!r}; choose from {BACKENDS} "
-                          f"(argument or ${BACKEND_ENV})")
+        raise RenderError(
+            f"unknown report backend {backend!r}; choose from {BACKENDS} (argument or ${BACKEND_ENV})"
+        )
     epoch = _source_date_epoch(source_date_epoch)
 
     quarto = None
     if backend != "pandoc":
         quarto = find_quarto(quarto_executable)
         if quarto is None and (backend == "quarto" or quarto_executable):
-            raise RenderError(f"Quarto executable not found ({quarto_executable or 'quarto on PATH'}); "
-                              f"install Quarto or use the pandoc back end")
+            raise RenderError(
+                f"Quarto executable not found ({quarto_executable or 'quarto on PATH'}); "
+                f"install Quarto or use the pandoc back end"
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     if quarto is not None:
         log.info("rendering %s with Quarto (%s)", project_dir, quarto)
@@ -134,9 +138,11 @@ def find_quarto(configured: str | os.PathLike | None = None) -> Path | None:
 def render_options(config: Mapping) -> dict:
     """Keyword arguments for :func:`render_report` from the study config's ``report`` block."""
     report = config.get("report", {}) or {}
-    return {"backend": report.get("backend", "auto"),
-            "quarto_executable": report.get("quarto_executable"),
-            "timeout": report.get("timeout_seconds", 300)}
+    return {
+        "backend": report.get("backend", "auto"),
+        "quarto_executable": report.get("quarto_executable"),
+        "timeout": report.get("timeout_seconds", 300),
+    }
 
 
 def _source_date_epoch(given: int | None) -> int | None:
@@ -149,21 +155,41 @@ def _source_date_epoch(given: int | None) -> int | None:
         raise RenderError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, not {value!r}") from None
 
 
-def _run(cmd: Sequence[str], *, timeout: float, input: str | None = None,
-         cwd: Path | None = None, env: Mapping[str, str] | None = None) -> str:
+def _run(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    input: str | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Run ``cmd``; return its stdout, or raise RenderError with the command and its stderr."""
     return _run_full(cmd, timeout=timeout, input=input, cwd=cwd, env=env)[0]
 
 
-def _run_full(cmd: Sequence[str], *, timeout: float, input: str | None = None,
-              cwd: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[str, str]:
+def _run_full(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    input: str | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
     """Run ``cmd``; return its stdout and stderr, or raise RenderError with the command and
     the tail of its stderr."""
     shown = subprocess.list2cmdline([str(c) for c in cmd])
-    proc = subprocess.Popen([str(c) for c in cmd], cwd=cwd, env=env, text=True, encoding="utf-8", errors="replace",
-                            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)  # own process group: a timeout kills its children too
+    proc = subprocess.Popen(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env=env,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # own process group: a timeout kills its children too
     try:
         stdout, stderr = proc.communicate(input, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -184,9 +210,16 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 # ----------------------------------------------------------------------------- Quarto
-def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None, document: str = DOCUMENT,
-                        name: str | None = None) -> dict[str, Path]:
+def _render_with_quarto(
+    quarto: Path,
+    project_dir: Path,
+    out_dir: Path,
+    formats: Iterable[str],
+    timeout: float,
+    epoch: int | None,
+    document: str = DOCUMENT,
+    name: str | None = None,
+) -> dict[str, Path]:
     """``quarto render`` of a copy of the project, one call per format, each into its own
     ``--output-dir``: Quarto's own files (``.quarto/``, intermediates) stay in the copy,
     which is removed, so the build folder is left as it was. Everything Quarto prints goes
@@ -207,14 +240,19 @@ def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats:
             staging = work / f"output-{fmt}"
             staging.mkdir()
             to = QUARTO_FORMAT[fmt]
-            stdout, stderr = _run_full([quarto, "render", source, "--to", to, "--output-dir", staging],
-                                       timeout=timeout, cwd=copy, env=env)
+            stdout, stderr = _run_full(
+                [quarto, "render", source, "--to", to, "--output-dir", staging],
+                timeout=timeout,
+                cwd=copy,
+                env=env,
+            )
             report_quarto_output(f"quarto render --to {to}", stdout + stderr)
             produced = staging / Path(document).with_suffix(f".{fmt}").name
             if not produced.is_file():
                 found = sorted(p.name for p in staging.rglob("*") if p.is_file())
-                raise RenderError(f"quarto render --to {to} wrote no {produced.name} "
-                                  f"(found: {found or 'nothing'})")
+                raise RenderError(
+                    f"quarto render --to {to} wrote no {produced.name} (found: {found or 'nothing'})"
+                )
             os.replace(produced, target)  # same folder tree, so the move is atomic
             outputs[fmt] = target
     finally:
@@ -225,8 +263,7 @@ def _render_with_quarto(quarto: Path, project_dir: Path, out_dir: Path, formats:
 # A warning line of Quarto's own log ("WARNING (...)", "WARN: ..."), of one of its Lua
 # filters, or of the Typst or pandoc it runs ("warning: unknown font family: ...",
 # "[WARNING] ..."); the lines after a Typst warning that show where it arose go with it.
-WARNING_LINE = re.compile(r"^\s*(?:\[typst\]:.*?)?(?:WARN(?:ING)?\b|warning:|\[WARNING\])",
-                          re.IGNORECASE)
+WARNING_LINE = re.compile(r"^\s*(?:\[typst\]:.*?)?(?:WARN(?:ING)?\b|warning:|\[WARNING\])", re.IGNORECASE)
 CONTINUATION = re.compile(r"^(?:\s+[│┌└├=|^]|\s*\d+\s+[│|]|\s+(?:help|hint|note)\b)")
 
 
@@ -268,8 +305,10 @@ def expand_includes(path: Path, project_dir: Path | None = None) -> str:
     return _expand(path, Path(project_dir or path.parent).resolve(), (path,))
 
 
-INCLUDE_LINE = re.compile(r"^[ \t]*\{\{<[ \t]*include[ \t]+(?P<file>[^<>\s]+|\"[^\"<>\n]+\"|'[^'<>\n]+')[ \t]*>\}\}[ \t]*$",
-                          re.MULTILINE)
+INCLUDE_LINE = re.compile(
+    r"^[ \t]*\{\{<[ \t]*include[ \t]+(?P<file>[^<>\s]+|\"[^\"<>\n]+\"|'[^'<>\n]+')[ \t]*>\}\}[ \t]*$",
+    re.MULTILINE,
+)
 
 
 def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
@@ -277,8 +316,10 @@ def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
         name = match["file"].strip("\"'")
         target = (project_dir / name.lstrip("/") if name.startswith("/") else path.parent / name).resolve()
         if not target.is_relative_to(project_dir):
-            raise RenderError(f"{path}: the include {name} leads outside the report's folder "
-                              f"{project_dir}; only the report's own files can be included")
+            raise RenderError(
+                f"{path}: the include {name} leads outside the report's folder "
+                f"{project_dir}; only the report's own files can be included"
+            )
         if target in chain:
             cycle = " -> ".join(p.name for p in (*chain, target))
             raise RenderError(f"include cycle in {chain[0]}: {cycle}")
@@ -290,18 +331,28 @@ def _expand(path: Path, project_dir: Path, chain: tuple[Path, ...]) -> str:
 
 
 # ----------------------------------------------------------------------------- pandoc + Typst
-def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str],
-                        timeout: float, epoch: int | None, document: str = DOCUMENT,
-                        name: str | None = None) -> dict[str, Path]:
+def _render_with_pandoc(
+    project_dir: Path,
+    out_dir: Path,
+    formats: Iterable[str],
+    timeout: float,
+    epoch: int | None,
+    document: str = DOCUMENT,
+    name: str | None = None,
+) -> dict[str, Path]:
     text = expand_includes(project_dir / document, project_dir)
     stem = name or Path(document).stem
     leftover = SHORTCODE.search(text)
     if leftover:
-        raise RenderError(f"the pandoc back end expands only include shortcodes that stand alone on "
-                          f"their line, not {leftover[0][:200]}")
+        raise RenderError(
+            f"the pandoc back end expands only include shortcodes that stand alone on "
+            f"their line, not {leftover[0][:200]}"
+        )
     front_matter, body = split_front_matter(text)
     metadata = {k: front_matter[k] for k in PANDOC_METADATA if k in front_matter}
-    markdown = (f"---\n{yaml.safe_dump(metadata, sort_keys=True, allow_unicode=True)}---\n\n" if metadata else "") + body
+    markdown = (
+        f"---\n{yaml.safe_dump(metadata, sort_keys=True, allow_unicode=True)}---\n\n" if metadata else ""
+    ) + body
 
     pandoc = _pandoc_path()
     ast = json.loads(_run([pandoc, "--from", "markdown", "--to", "json"], input=markdown, timeout=timeout))
@@ -323,12 +374,18 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
                 # self-contained by construction, without pandoc's pass over the whole
                 # page (--embed-resources): the stylesheets inline, the figures as data URIs
                 styles = Path(tmp) / "styles.html"
-                styles.write_text("".join(f"<style>\n{sheet.read_text(encoding='utf-8')}</style>\n"
-                                          for sheet in sheets), encoding="utf-8")
+                styles.write_text(
+                    "".join(f"<style>\n{sheet.read_text(encoding='utf-8')}</style>\n" for sheet in sheets),
+                    encoding="utf-8",
+                )
                 args += ["--include-in-header", str(styles)]
                 document = json.dumps(_images_inline(json.loads(source), project_dir))
-            text = _run([pandoc, "--from", "json", "--to", "html5", *args], input=document,
-                        timeout=timeout, cwd=project_dir)
+            text = _run(
+                [pandoc, "--from", "json", "--to", "html5", *args],
+                input=document,
+                timeout=timeout,
+                cwd=project_dir,
+            )
         write_text(out_dir / f"{stem}.html", text)
         return out_dir / f"{stem}.html"
 
@@ -346,13 +403,12 @@ def _render_with_pandoc(project_dir: Path, out_dir: Path, formats: Iterable[str]
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {fmt: pool.submit(job) for fmt, job in (("html", html), ("pdf", pdf)) if fmt in formats}
         outputs = {fmt: future.result() for fmt, future in futures.items()}
-    for warning in typst_warnings:   # logged here, in the caller's thread (its rule's log)
+    for warning in typst_warnings:  # logged here, in the caller's thread (its rule's log)
         log.warning("typst: %s", warning)
     return outputs
 
 
-def typst_source(ast: dict, project_dir: Path, front_matter: Mapping, pandoc: str,
-                 timeout: float) -> str:
+def typst_source(ast: dict, project_dir: Path, front_matter: Mapping, pandoc: str, timeout: float) -> str:
     """The Typst document pandoc writes from the report's AST, with the typst format's
     options (papersize, margin, header) and every raw HTML table converted as Quarto does."""
     options = _format_options(project_dir, front_matter, "typst")
@@ -362,12 +418,18 @@ def typst_source(ast: dict, project_dir: Path, front_matter: Mapping, pandoc: st
     for header in _as_list(options.get("include-in-header")):
         args += ["--include-in-header", header]
     meta = dict(ast.get("meta", {}))
-    if isinstance(options.get("margin"), Mapping):   # pandoc's Typst template reads margin.x, .y, ...
-        meta["margin"] = {"t": "MetaMap", "c": {str(k): {"t": "MetaString", "c": str(v)}
-                                                for k, v in options["margin"].items()}}
+    if isinstance(options.get("margin"), Mapping):  # pandoc's Typst template reads margin.x, .y, ...
+        meta["margin"] = {
+            "t": "MetaMap",
+            "c": {str(k): {"t": "MetaString", "c": str(v)} for k, v in options["margin"].items()},
+        }
     typst_ast = dict(ast, meta=meta, blocks=_html_tables_to_pandoc(ast["blocks"], pandoc, timeout))
-    return _run([pandoc, "--from", "json", "--to", "typst", *args], input=json.dumps(typst_ast),
-                timeout=timeout, cwd=project_dir)
+    return _run(
+        [pandoc, "--from", "json", "--to", "typst", *args],
+        input=json.dumps(typst_ast),
+        timeout=timeout,
+        cwd=project_dir,
+    )
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -378,7 +440,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     front_matter = yaml.safe_load(match[1] or "") or {}
     if not isinstance(front_matter, dict):
         raise RenderError("the document's YAML front matter is not a mapping")
-    return front_matter, text[match.end():]
+    return front_matter, text[match.end() :]
 
 
 def _format_options(project_dir: Path, front_matter: Mapping, quarto_format: str) -> dict:
@@ -434,8 +496,14 @@ def _prepare_images(node, project_dir: Path) -> None:
             _prepare_images(child, project_dir)
 
 
-IMAGE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
-               ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp"}
+IMAGE_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
 
 
 def _images_inline(node, project_dir: Path):
@@ -477,8 +545,11 @@ def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
     raw: list[str] = []
 
     def convertible(node) -> bool:
-        return (node.get("t") == "RawBlock" and node["c"][0] == "html"
-                and not QUARTO_DISABLED.search(node["c"][1]))
+        return (
+            node.get("t") == "RawBlock"
+            and node["c"][0] == "html"
+            and not QUARTO_DISABLED.search(node["c"][1])
+        )
 
     def collect(node):
         if isinstance(node, dict):
@@ -496,8 +567,11 @@ def _html_tables_to_pandoc(blocks: list, pandoc: str, timeout: float) -> list:
         return blocks
     wrapped = "".join(f'<div id="{RAW_ID}{i}">\n{html}\n</div>\n' for i, html in enumerate(raw))
     read = json.loads(_run([pandoc, "--from", "html", "--to", "json"], input=wrapped, timeout=timeout))
-    converted = {div["c"][0][0]: div["c"][1] for div in read["blocks"]
-                 if div.get("t") == "Div" and div["c"][0][0].startswith(RAW_ID)}
+    converted = {
+        div["c"][0][0]: div["c"][1]
+        for div in read["blocks"]
+        if div.get("t") == "Div" and div["c"][0][0].startswith(RAW_ID)
+    }
     counter = iter(range(len(raw)))
 
     def replace(node):
@@ -531,8 +605,12 @@ def compile_typst(source: str, root: Path, epoch: int | None, *, with_warnings: 
     fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
     try:
         pdf, warnings = typst.compile_with_warnings(
-            source.encode("utf-8"), root=str(root), font_paths=[str(fonts)],
-            ignore_system_fonts=True, timestamp=epoch)
+            source.encode("utf-8"),
+            root=str(root),
+            font_paths=[str(fonts)],
+            ignore_system_fonts=True,
+            timestamp=epoch,
+        )
     except Exception as error:  # typst raises its own error types; keep the compiler's message
         raise RenderError(f"Typst could not compile the report: {error}") from error
     if not with_warnings:
@@ -543,4 +621,3 @@ def compile_typst(source: str, root: Path, epoch: int | None, *, with_warnings: 
 def _typst_warning_text(warning) -> str:
     hints = "".join(f"\n  hint: {hint}" for hint in (getattr(warning, "hints", None) or []))
     return f"{getattr(warning, 'message', warning)}{hints}"
-

@@ -15,6 +15,7 @@ appear at month precision). When the data folder holds a generator's provenance 
 and in every table's source note that the data are synthetic and not the study's.
 Configuration identifiers appear only in the settings table of the provenance appendix.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,11 +41,23 @@ from .tables.common import frame_gt, html_fragment, typst_path
 from .typeset import model_to_typst
 from .values import load_values
 
-KEY_PACKAGES = ["snakemake", "pandas", "pandera", "great-tables", "matplotlib", "numpy", "scipy",
-                "pypandoc-binary", "typst", "pyarrow", "PyYAML"]
+KEY_PACKAGES = [
+    "snakemake",
+    "pandas",
+    "pandera",
+    "great-tables",
+    "matplotlib",
+    "numpy",
+    "scipy",
+    "pypandoc-binary",
+    "typst",
+    "pyarrow",
+    "PyYAML",
+]
 DEFAULT_SYNTHETIC_SUBTITLE = "Built from synthetic data, not the study's data"
 BODY = "{{< include _generated/body.md >}}"
 PAGE_BREAK = "```{=typst}\n#pagebreak(weak: true)\n```\n"
+
 
 def _raw_block(fmt: str, content: str) -> str:
     """A raw block of ``content``, fenced by more backticks than any line of it starts with
@@ -64,12 +77,12 @@ def table_block(html: str, typst: str) -> str:
 def html_block(path: str | Path) -> str:
     """The table written by a table rule (``results/tables/<id>.html``, and its Typst beside
     it, ``<id>.typ``) for the report."""
-    return table_block(Path(path).read_text(encoding="utf-8"),
-                       typst_path(path).read_text(encoding="utf-8"))
+    return table_block(Path(path).read_text(encoding="utf-8"), typst_path(path).read_text(encoding="utf-8"))
 
 
-def md_table(df: pd.DataFrame, *, label: str | None = None, title: str = "",
-             table_id: str | None = None) -> str:
+def md_table(
+    df: pd.DataFrame, *, label: str | None = None, title: str = "", table_id: str | None = None
+) -> str:
     """A data frame as a table of the report, typeset like the others (great-tables HTML and
     its Typst): long tables break across pages with their header repeated, and columns
     take the width their content needs. ``label`` ("Table A1") and ``title`` make its caption."""
@@ -101,28 +114,45 @@ def data_statement(prov: Provenance | None, changed: list[str] | None = None) ->
     """
     if not is_synthetic(prov):
         return ""
-    lines = ["**Synthetic data — not the study's data.** " + escape.markdown(
-        prov.statement or "These data were made by a generator, not collected from participants.")]
+    lines = [
+        "**Synthetic data — not the study's data.** "
+        + escape.markdown(
+            prov.statement or "These data were made by a generator, not collected from participants."
+        )
+    ]
     cal = prov.calibrated_to or {}
     if cal.get("publication"):
-        lines.append(f"They were made to reproduce the published aggregates of the paper "
-                     f"({escape.markdown(cal['publication'])}): where the report and the paper agree, that "
-                     "shows the pipeline reproduces the paper's analysis, not that the data "
-                     "are real.")
+        lines.append(
+            f"They were made to reproduce the published aggregates of the paper "
+            f"({escape.markdown(cal['publication'])}): where the report and the paper agree, that "
+            "shows the pipeline reproduces the paper's analysis, not that the data "
+            "are real."
+        )
     if prov.invented:
-        lines.append("Invented by the generator"
-                     + (" (the paper does not publish them)" if cal.get("publication") else "")
-                     + ": " + "; ".join(escape.markdown(i) for i in prov.invented) + ".")
+        lines.append(
+            "Invented by the generator"
+            + (" (the paper does not publish them)" if cal.get("publication") else "")
+            + ": "
+            + "; ".join(escape.markdown(i) for i in prov.invented)
+            + "."
+        )
     if changed:
-        lines.append(f"**{len(changed)} file(s) were changed after the generator wrote them** "
-                     f"({', '.join(escape.markdown(c) for c in changed)}): the results below are of the "
-                     "changed data.")
-    style = ("border: 2px solid #9a4a00; background: #fff4e6; padding: 0.6em 1em; "
-             "margin: 1em 0; border-radius: 4px;")
-    return ("```{=typst}\n#block(stroke: 1.2pt + rgb(\"#9a4a00\"), fill: rgb(\"#fff4e6\"), "
-            "inset: 8pt, radius: 3pt, width: 100%)[\n```\n\n"
-            f'::: {{.data-statement role="note" style="{style}"}}\n'
-            + "\n\n".join(lines) + "\n:::\n\n```{=typst}\n]\n```\n")
+        lines.append(
+            f"**{len(changed)} file(s) were changed after the generator wrote them** "
+            f"({', '.join(escape.markdown(c) for c in changed)}): the results below are of the "
+            "changed data."
+        )
+    style = (
+        "border: 2px solid #9a4a00; background: #fff4e6; padding: 0.6em 1em; "
+        "margin: 1em 0; border-radius: 4px;"
+    )
+    return (
+        '```{=typst}\n#block(stroke: 1.2pt + rgb("#9a4a00"), fill: rgb("#fff4e6"), '
+        "inset: 8pt, radius: 3pt, width: 100%)[\n```\n\n"
+        f'::: {{.data-statement role="note" style="{style}"}}\n'
+        + "\n\n".join(lines)
+        + "\n:::\n\n```{=typst}\n]\n```\n"
+    )
 
 
 def _changed_files(prov: Provenance | None, validation: dict) -> list[str]:
@@ -151,8 +181,10 @@ def _has_publication(config: dict) -> bool:
 def timepoints_text(config: dict) -> str:
     """The study's time points and the definition of the start date they count from."""
     schedule = (config.get("timepoints") or {}).get("schedule") or {}
-    labels = [escape.markdown(_lower_first(v.get("label", k) if isinstance(v, dict) else k))
-              for k, v in schedule.items()]
+    labels = [
+        escape.markdown(_lower_first(v.get("label", k) if isinstance(v, dict) else k))
+        for k, v in schedule.items()
+    ]
     text = f"Time points: {_joined(labels)} after the start date.\n" if labels else ""
     return text + escape.markdown(config["study"]["start_date_definition"]) + "\n"
 
@@ -164,24 +196,40 @@ def missing_items_text(config: dict, label: str | None = "Table 9") -> str:
 
     instruments = config.get("instruments") or {}
     rules = missing_item_rules(instruments)
-    text = ("**Missing items.** Up to the number of missing items shown, the subscale's missing\n"
-            "items are imputed by the mean of its answered items; with more missing, the score\n"
-            "is missing.")
+    text = (
+        "**Missing items.** Up to the number of missing items shown, the subscale's missing\n"
+        "items are imputed by the mean of its answered items; with more missing, the score\n"
+        "is missing."
+    )
     for name, raw in instruments.items():
         if raw["scorer"] == "wrfq":
             from .scoring.registry import scorer
+
             fraction = scorer("wrfq").parameters(raw.get("parameters"))["max_not_applicable_fraction"]
             title = subscale_title((raw.get("rename") or {}).get("wrfq", "wrfq"), instruments)
-            text += (f' The {escape.markdown(title)} is not scored when "does not apply to my job" is ticked for\n'
-                     f"more than {fraction:.0%} of its items.")
+            text += (
+                f' The {escape.markdown(title)} is not scored when "does not apply to my job" is ticked for\n'
+                f"more than {fraction:.0%} of its items."
+            )
     if not rules:
         return text + "\n"
-    table = md_table(pd.DataFrame(
-        [(subscale_title(k, instruments), v["max_missing"],
-          "mean of the answered items of the subscale" if v["method"] == "mean_of_answered" else "none")
-         for k, v in rules.items()],
-        columns=["subscale", "missing items imputed", "imputation"]),
-        label=label, title="Missing items imputed, by subscale")
+    table = md_table(
+        pd.DataFrame(
+            [
+                (
+                    subscale_title(k, instruments),
+                    v["max_missing"],
+                    "mean of the answered items of the subscale"
+                    if v["method"] == "mean_of_answered"
+                    else "none",
+                )
+                for k, v in rules.items()
+            ],
+            columns=["subscale", "missing items imputed", "imputation"],
+        ),
+        label=label,
+        title="Missing items imputed, by subscale",
+    )
     return text + "\n\n" + table
 
 
@@ -195,70 +243,86 @@ def eq5d_text(config: dict, prov: Provenance | None = None) -> str:
             continue
         eq = eq5d_index_config(scorer("eq5d_5l").parameters(raw.get("parameters")))
         used, paper = eq5d_method.used(eq), eq5d_method.paper(eq)
-        calibrated = (prov.calibrated_to.get("eq5d_index") if is_synthetic(prov) else None)
+        calibrated = prov.calibrated_to.get("eq5d_index") if is_synthetic(prov) else None
 
         def cited(m) -> str:
             return f"{m.short} ({m.citation})" if m.citation else m.name
 
-        if not _has_publication(config):         # no paper to compare the method with
+        if not _has_publication(config):  # no paper to compare the method with
             text = f"Index values come from {cited(used)}."
         elif used.id == paper.id:
             text = f"Index values come from {cited(used)}, the paper's method."
         else:
-            text = (f"Index values come from {cited(used)}. "
-                    f"The paper used {cited(paper)}, as Stata's eq5dmap implements it. "
-                    "That mapping is published "
-                    "only as lookup tables, which this project does not ship; a user who holds "
-                    "the table can supply it (docs/eq5d_mapping_tables.md) and then gets the "
-                    "paper's method. The two methods give different values for the same "
-                    "answers, so the report labels every index value with its method and "
-                    "never counts an index value computed another way as a match.")
+            text = (
+                f"Index values come from {cited(used)}. "
+                f"The paper used {cited(paper)}, as Stata's eq5dmap implements it. "
+                "That mapping is published "
+                "only as lookup tables, which this project does not ship; a user who holds "
+                "the table can supply it (docs/eq5d_mapping_tables.md) and then gets the "
+                "paper's method. The two methods give different values for the same "
+                "answers, so the report labels every index value with its method and "
+                "never counts an index value computed another way as a match."
+            )
         if calibrated:
             cal = eq5d_method.VALUE_SETS.get(calibrated)
-            text += (f" The synthetic answers were calibrated so that "
-                     f"{cal.short if cal else 'a built-in value set'} reproduces the paper's "
-                     "published index values: the paper's mapping may not be copied into the "
-                     "project, nor anything derived from it, so the shipped data could not be "
-                     "calibrated to it.")
+            text += (
+                f" The synthetic answers were calibrated so that "
+                f"{cal.short if cal else 'a built-in value set'} reproduces the paper's "
+                "published index values: the paper's mapping may not be copied into the "
+                "project, nor anything derived from it, so the shipped data could not be "
+                "calibrated to it."
+            )
         out.append(f"**EQ-5D index.** {text}\n")
     return "\n".join(out)
 
 
 def assumptions_text(config: dict) -> str:
     """The instruments' declared assumptions, each with its heading."""
-    items = [(k, v) for raw in (config.get("instruments") or {}).values()
-             for k, v in (raw.get("assumptions") or {}).items()]
+    items = [
+        (k, v)
+        for raw in (config.get("instruments") or {}).values()
+        for k, v in (raw.get("assumptions") or {}).items()
+    ]
     if not items:
         return ""
-    return ("**Assumptions** (facts that public instrument documentation does not confirm):\n\n"
-            + "\n".join(f"- **{escape.markdown(k)}**: {escape.markdown(' '.join(v.split()))}"
-                        for k, v in items) + "\n")
+    return (
+        "**Assumptions** (facts that public instrument documentation does not confirm):\n\n"
+        + "\n".join(f"- **{escape.markdown(k)}**: {escape.markdown(' '.join(v.split()))}" for k, v in items)
+        + "\n"
+    )
 
 
 def estimands_text(config: dict, label: str | None = None) -> str:
     """The estimands table (issue 23.1): each estimand's five ICH E9(R1) attributes."""
     from .analysis.estimands import estimands_frame
+
     frame = estimands_frame(config)
     if frame.empty:
         return ""
-    return md_table(frame, label=label, table_id="estimands",
-                    title="Estimands (ICH E9(R1)): what each analysis estimates")
+    return md_table(
+        frame, label=label, table_id="estimands", title="Estimands (ICH E9(R1)): what each analysis estimates"
+    )
 
 
 def small_cell_rule(config: dict) -> str:
     """The methods line for the small-cell rule (``disclosure.small_cell_threshold``)."""
     k = small_cell_threshold(config)
     if not k:
-        return ("**Small cells.** No small-cell rule was applied: counts of 1 and more are "
-                "printed" + (", as in the paper." if _has_publication(config) else "."))
-    labels = [escape.markdown(t.get("label") or t.get("title") or tid)
-              for tid, t in (config.get("tables") or {}).items()]
+        return "**Small cells.** No small-cell rule was applied: counts of 1 and more are printed" + (
+            ", as in the paper." if _has_publication(config) else "."
+        )
+    labels = [
+        escape.markdown(t.get("label") or t.get("title") or tid)
+        for tid, t in (config.get("tables") or {}).items()
+    ]
     where = f"In the tables ({_joined(labels)})" if labels else "In the tables"
-    return (f"**Small cells.** {where}, counts of 1 to {k - 1} "
-            f"people or events are shown as <{k}, and the percentages, intervals and rates derived "
-            f"from them are withheld (small-cell threshold {k}). Zero counts, "
-            "denominators and summaries of continuous measures are shown, and no complementary "
-            "suppression is applied. The figures and the text print exact counts.")
+    return (
+        f"**Small cells.** {where}, counts of 1 to {k - 1} "
+        f"people or events are shown as <{k}, and the percentages, intervals and rates derived "
+        f"from them are withheld (small-cell threshold {k}). Zero counts, "
+        "denominators and summaries of continuous measures are shown, and no complementary "
+        "suppression is applied. The figures and the text print exact counts."
+    )
 
 
 def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str]:
@@ -269,52 +333,78 @@ def caption(item: dict, config: dict, prov: Provenance | None) -> tuple[str, str
 
     fig = load_figures(config).get(item["figure"])
     note = item.get("synthetic", fig.synthetic_note if fig else None)
-    if note is None:                 # none declared: dummy data still say so (issue 23.8)
+    if note is None:  # none declared: dummy data still say so (issue 23.8)
         from .provenance import default_figure_note
+
         note = default_figure_note(prov)
-    meta = {"label": item.get("label", fig.label if fig else ""),
-            "caption": " ".join(str(item.get("caption", fig.caption if fig else item["figure"])).split()),
-            "synthetic_note": " ".join(note.split()) if note else None}
+    meta = {
+        "label": item.get("label", fig.label if fig else ""),
+        "caption": " ".join(str(item.get("caption", fig.caption if fig else item["figure"])).split()),
+        "synthetic_note": " ".join(note.split()) if note else None,
+    }
     return figure_caption(meta, is_synthetic(prov))
 
 
 # ----------------------------------------------------------------------------- appendices
 def appendix_reproduction(comp: pd.DataFrame, letter: str = "A") -> str:
     counts = comp["status"].value_counts()
-    parts = [f"{counts.get(MATCH, 0)} match at the paper's printed precision (same definition "
-             "and method)"]
-    for status, words in ((OTHER_METHOD, "are computed by another method"),
-                          (INCONSISTENT, "are published values the audit shows to be inconsistent "
-                                         "(their consistent numbers are still compared)"),
-                          (DIFFERS, "differ"),
-                          (NOT_DATA, "are context the data do not hold")):
+    parts = [f"{counts.get(MATCH, 0)} match at the paper's printed precision (same definition and method)"]
+    for status, words in (
+        (OTHER_METHOD, "are computed by another method"),
+        (
+            INCONSISTENT,
+            "are published values the audit shows to be inconsistent "
+            "(their consistent numbers are still compared)",
+        ),
+        (DIFFERS, "differ"),
+        (NOT_DATA, "are context the data do not hold"),
+    ):
         parts.append(f"{counts.get(status, 0)} {words}")
     first = f"Of {len(comp)} published values, " + ", ".join(parts[:-1]) + f", and {parts[-1]}."
     if counts.get(SUPPRESSED, 0):
         first += f" {counts[SUPPRESSED]} are withheld by the small-cell rule and not compared."
-    shown = comp.rename(columns={"location": "Where in the paper", "published": "Paper",
-                                 "reproduced": "Reproduced", "status": "Status",
-                                 "reason": "Reason"})
+    shown = comp.rename(
+        columns={
+            "location": "Where in the paper",
+            "published": "Paper",
+            "reproduced": "Reproduced",
+            "status": "Status",
+            "reason": "Reason",
+        }
+    )
     shown["Status"] = shown["Status"].str.capitalize()
-    return (first + "\n\n" + md_table(shown[["Where in the paper", "Paper", "Reproduced",
-                                             "Status", "Reason"]], label=f"Table {letter}1",
-                                       title="Each published value and its reproduction"))
-
+    return (
+        first
+        + "\n\n"
+        + md_table(
+            shown[["Where in the paper", "Paper", "Reproduced", "Status", "Reason"]],
+            label=f"Table {letter}1",
+            title="Each published value and its reproduction",
+        )
+    )
 
 
 def appendix_audit(audit: pd.DataFrame, letter: str = "B", lang=publication) -> str:
     audit = audit.assign(where=audit["key"].map(lang.location))
     inc = audit[audit["verdict"] == "inconsistent"]
-    return (f"{len(audit)} checks of the published numbers; {len(inc)} find an inconsistency.\n\n"
-            + md_table(inc.rename(columns={"where": "Where in the paper", "check": "Check",
-                                           "arithmetic": "Arithmetic"})
-                       [["Where in the paper", "Check", "Arithmetic"]], label=f"Table {letter}1",
-                       title="Published values the audit finds inconsistent")
-            + "\n\nAll checks:\n\n"
-            + md_table(audit.rename(columns={"where": "Where in the paper", "check": "Check",
-                                             "verdict": "Verdict"})
-                       [["Where in the paper", "Check", "Verdict"]], label=f"Table {letter}2",
-                       title="All checks"))
+    return (
+        f"{len(audit)} checks of the published numbers; {len(inc)} find an inconsistency.\n\n"
+        + md_table(
+            inc.rename(columns={"where": "Where in the paper", "check": "Check", "arithmetic": "Arithmetic"})[
+                ["Where in the paper", "Check", "Arithmetic"]
+            ],
+            label=f"Table {letter}1",
+            title="Published values the audit finds inconsistent",
+        )
+        + "\n\nAll checks:\n\n"
+        + md_table(
+            audit.rename(columns={"where": "Where in the paper", "check": "Check", "verdict": "Verdict"})[
+                ["Where in the paper", "Check", "Verdict"]
+            ],
+            label=f"Table {letter}2",
+            title="All checks",
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- the build
@@ -367,8 +457,9 @@ def write_generated(config: dict, inputs: dict, build: Path, lang=publication) -
     write_qmd(build / "feasibility.qmd", config, prov, "\n".join(body))
 
 
-def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val: dict,
-                    lang=publication) -> str:
+def generated_block(
+    name: str, item: dict, config: dict, inputs: dict, prov, val: dict, lang=publication
+) -> str:
     """One block this module writes (``report.sections[].content[].generated``)."""
     if name == "timepoints":
         return timepoints_text(config)
@@ -382,8 +473,9 @@ def generated_block(name: str, item: dict, config: dict, inputs: dict, prov, val
         return small_cell_rule(config) + "\n"
     if name == "estimands":
         return estimands_text(config, item.get("label"))
-    if name in ("multiplicity", "missing_codes", "consort_2025"):    # issue 23.4, 23.6, 23.9
+    if name in ("multiplicity", "missing_codes", "consort_2025"):  # issue 23.4, 23.6, 23.9
         from . import report_trial
+
         if name == "multiplicity":
             return report_trial.multiplicity_text(config)
         if name == "missing_codes":
@@ -405,12 +497,17 @@ def write_qmd(path: Path, config: dict, prov: Provenance | None, body: str) -> N
     """``report/feasibility.qmd``'s copy with the study's title, subtitle and language in
     its front matter and the declared body in place of its body include."""
     report = config.get("report") or {}
-    subtitle = ((report.get("synthetic_subtitle") or DEFAULT_SYNTHETIC_SUBTITLE)
-                if is_synthetic(prov) else report.get("subtitle"))
+    subtitle = (
+        (report.get("synthetic_subtitle") or DEFAULT_SYNTHETIC_SUBTITLE)
+        if is_synthetic(prov)
+        else report.get("subtitle")
+    )
     # pandoc and Quarto read the title and subtitle as Markdown: plain text, escaped as such
-    meta = {"title": escape.front_matter_text(report.get("title") or config["study"]["title"]),
-            "subtitle": escape.front_matter_text(subtitle) if subtitle else None,
-            "lang": escape.yaml_scalar(report.get("lang") or "en-GB")}
+    meta = {
+        "title": escape.front_matter_text(report.get("title") or config["study"]["title"]),
+        "subtitle": escape.front_matter_text(subtitle) if subtitle else None,
+        "lang": escape.yaml_scalar(report.get("lang") or "en-GB"),
+    }
     text = path.read_text(encoding="utf-8")
     for key, value in meta.items():
         line = f"{key}: {value}" if value else ""
@@ -418,8 +515,9 @@ def write_qmd(path: Path, config: dict, prov: Provenance | None, body: str) -> N
         if not count and line:
             text = text.replace("---\n", f"---\n{line}\n", 1)
     if BODY not in text:
-        raise ValueError(f"{path}: the report's template needs the line {BODY}, where the "
-                         "declared sections go")
+        raise ValueError(
+            f"{path}: the report's template needs the line {BODY}, where the declared sections go"
+        )
     write_text(path, text.replace(BODY, body.rstrip("\n")))
 
 
@@ -431,15 +529,20 @@ def appendix_validation(val: dict, scoring_log: str | None, letter: str = "C") -
     ex = ex.rename(columns={"what": "content", "records": "rows"})
     log = pd.read_parquet(scoring_log) if scoring_log else pd.DataFrame()
     if len(log):
-        imp = (log.groupby(["instrument", "timepoint", "action"]).size().rename("n").reset_index())
+        imp = log.groupby(["instrument", "timepoint", "action"]).size().rename("n").reset_index()
     else:
         imp = pd.DataFrame(columns=["instrument", "timepoint", "action", "n"])
-    return (f"{len(ex)} files validated (the records export and the project's metadata); "
-            f"{val['n_failures']} failures, {val.get('n_warnings', 0)} warnings.\n\n"
-            + md_table(ex, label=f"Table {letter}1", title="Files validated")
-            + "\n\nImputed and dropped scores (missing-data rules):\n\n"
-            + (md_table(imp, label=f"Table {letter}2", title="Imputed and dropped scores")
-               if len(imp) else "None.\n"))
+    return (
+        f"{len(ex)} files validated (the records export and the project's metadata); "
+        f"{val['n_failures']} failures, {val.get('n_warnings', 0)} warnings.\n\n"
+        + md_table(ex, label=f"Table {letter}1", title="Files validated")
+        + "\n\nImputed and dropped scores (missing-data rules):\n\n"
+        + (
+            md_table(imp, label=f"Table {letter}2", title="Imputed and dropped scores")
+            if len(imp)
+            else "None.\n"
+        )
+    )
 
 
 def _settings(config: dict) -> pd.DataFrame:
@@ -455,23 +558,26 @@ def _settings(config: dict) -> pd.DataFrame:
                 value = Path(value).name
             rows.append((f"instruments.{name}.parameters.{key}", value))
     from .analysis.spec import parameter_values
+
     for key, value in parameter_values(config).items():
         rows.append((f"parameters.{key}", value))
     stats = config.get("statistics") or {}
     for key in ("confidence_level", "quantile_definition", "proportion_ci"):
         rows.append((f"statistics.{key}", stats.get(key)))
     rows.append(("disclosure.small_cell_threshold", small_cell_threshold(config)))
-    return pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows],
-                        columns=["setting", "value"])
+    return pd.DataFrame([(k, "" if v is None else str(v)) for k, v in rows], columns=["setting", "value"])
 
 
-def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
-               letter: str = "D") -> str:
+def provenance(config: dict, inputs: dict, prov: Provenance | None = None, letter: str = "D") -> str:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                    capture_output=True, text=True).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True
+            ).stdout.strip()
+        )
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = "unknown (not a git checkout)", False
     val = json.loads(Path(inputs["validation"]).read_text())
@@ -483,23 +589,37 @@ def provenance(config: dict, inputs: dict, prov: Provenance | None = None,
         except metadata.PackageNotFoundError:
             pass
     import pypandoc
+
     versions.append(("pandoc", pypandoc.get_pandoc_version()))
     if is_synthetic(prov):
         cal = prov.calibrated_to or {}
-        data = (f"Data: synthetic, made by the generator {escape.markdown(prov.generator)} "
-                f"{escape.markdown(prov.generator_version)} "
-                f"({escape.markdown(prov.cohort)} cohort), seed {escape.markdown(prov.seed)}"
-                + (f", calibrated to {escape.markdown(cal['publication'])}" if cal.get("publication") else "")
-                + f". Regenerate them with "
-                  f"{escape.code(prov.command or 'python -m feasibility.synth --out data/raw')}.\n\n")
+        data = (
+            f"Data: synthetic, made by the generator {escape.markdown(prov.generator)} "
+            f"{escape.markdown(prov.generator_version)} "
+            f"({escape.markdown(prov.cohort)} cohort), seed {escape.markdown(prov.seed)}"
+            + (f", calibrated to {escape.markdown(cal['publication'])}" if cal.get("publication") else "")
+            + f". Regenerate them with "
+            f"{escape.code(prov.command or 'python -m feasibility.synth --out data/raw')}.\n\n"
+        )
     elif prov is not None and prov.pull:
         data = f"Data: {escape.markdown(prov.pull)}.\n\n"
     else:
         data = "Data: exports with no generator's provenance file (real data).\n\n"
-    return (f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
-            f"Python {platform.python_version()}.\n\n" + data
-            + md_table(pd.DataFrame(rows, columns=["input file", "SHA-256"]), label=f"Table {letter}1",
-                       title="Input files") + "\n"
-            + md_table(_settings(config), label=f"Table {letter}2", title="Settings that shaped the numbers") + "\n"
-            + md_table(pd.DataFrame(versions, columns=["package", "version"]), label=f"Table {letter}3",
-                       title="Software versions"))
+    return (
+        f"Code version: git commit `{commit}`{' (working tree had uncommitted changes)' if dirty else ''}.\n\n"
+        f"Python {platform.python_version()}.\n\n"
+        + data
+        + md_table(
+            pd.DataFrame(rows, columns=["input file", "SHA-256"]),
+            label=f"Table {letter}1",
+            title="Input files",
+        )
+        + "\n"
+        + md_table(_settings(config), label=f"Table {letter}2", title="Settings that shaped the numbers")
+        + "\n"
+        + md_table(
+            pd.DataFrame(versions, columns=["package", "version"]),
+            label=f"Table {letter}3",
+            title="Software versions",
+        )
+    )

@@ -8,12 +8,17 @@ A section is a heading (``title``, ``level``, ``new_page``) and blocks of ``cont
 a heading. A study that declares no sections gets its tables under "Results", then the
 appendices that apply.
 """
+
 from __future__ import annotations
 
 # the generated blocks that are appendices, and the letter their tables are numbered with
-APPENDICES = {"appendix_reproduction": "A", "appendix_audit": "B", "appendix_validation": "C",
-              "appendix_provenance": "D"}
-PUBLISHED_ONLY = ("appendix_reproduction", "appendix_audit")      # need a published-values file
+APPENDICES = {
+    "appendix_reproduction": "A",
+    "appendix_audit": "B",
+    "appendix_validation": "C",
+    "appendix_provenance": "D",
+}
+PUBLISHED_ONLY = ("appendix_reproduction", "appendix_audit")  # need a published-values file
 
 
 def default_sections(config: dict) -> list:
@@ -24,15 +29,22 @@ def default_sections(config: dict) -> list:
         sections.append({"title": "Results", "content": [{"table": t} for t in tables]})
     published = bool((config.get("paths") or {}).get("published_values"))
     letters = iter("ABCD")
-    for block, title in (("appendix_reproduction", "Reproduction against the publication"),
-                         ("appendix_audit", "Audit of the published numbers"),
-                         ("appendix_validation", "Data validation"),
-                         ("appendix_provenance", "Provenance")):
+    for block, title in (
+        ("appendix_reproduction", "Reproduction against the publication"),
+        ("appendix_audit", "Audit of the published numbers"),
+        ("appendix_validation", "Data validation"),
+        ("appendix_provenance", "Provenance"),
+    ):
         if block in PUBLISHED_ONLY and not published:
             continue
         letter = next(letters)
-        sections.append({"title": f"Appendix {letter}: {title}", "new_page": True,
-                         "content": [{"generated": block, "label": letter}]})
+        sections.append(
+            {
+                "title": f"Appendix {letter}: {title}",
+                "new_page": True,
+                "content": [{"generated": block, "label": letter}],
+            }
+        )
     return sections
 
 
@@ -51,8 +63,11 @@ def sections(config: dict) -> list[dict]:
             kind = "table" if s in tables else "figure"
             out.append({"title": None, "content": [{kind: s}]})
             continue
-        content = [item for item in s.get("content") or []
-                   if published or item.get("generated") not in PUBLISHED_ONLY]
+        content = [
+            item
+            for item in s.get("content") or []
+            if published or item.get("generated") not in PUBLISHED_ONLY
+        ]
         if content or not s.get("content"):
             out.append({**s, "content": content})
     return out
@@ -80,11 +95,13 @@ def check_sections(config: dict) -> list[str]:
         where = f"report.sections[{i}] ({section.get('title') or 'no heading'})"
         for item in section.get("content") or []:
             if "table" in item and item["table"] not in tables:
-                problems.append(f"{where}: no table {item['table']!r} in the tables section "
-                                f"({', '.join(sorted(tables)) or 'none'})")
+                problems.append(
+                    f"{where}: no table {item['table']!r} in the tables section "
+                    f"({', '.join(sorted(tables)) or 'none'})"
+                )
             if "narrative" in item and item["narrative"] not in narrative:
-                problems.append(f"{where}: no template {item['narrative']!r} in report.narrative "
-                                f"({', '.join(sorted(narrative)) or 'none'})")
+                problems.append(
+                    f"{where}: no template {item['narrative']!r} in report.narrative "
+                    f"({', '.join(sorted(narrative)) or 'none'})"
+                )
     return problems
-
-

@@ -27,6 +27,7 @@ Statuses (README, "comparison.csv"):
     Withheld by the small-cell rule (``disclosure.small_cell_threshold``), so not shown
     or compared.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,11 +51,26 @@ SUPPRESSED = "suppressed (small-cell rule)"
 STATUSES = (MATCH, DIFFERS, INCONSISTENT, OTHER_METHOD, NOT_DATA, SUPPRESSED)
 COLUMNS = ["key", "location", "published", "reproduced", "status", "reason", "audit_finding"]
 
-PART_WORDS = {"estimate": "estimate", "lower": "lower limit", "upper": "upper limit", "n": "n",
-              "mean": "mean", "sd": "SD", "median": "median", "q1": "lower quartile",
-              "q3": "upper quartile", "count": "count", "pct": "percentage", "value": "value",
-              "min": "smallest", "max": "largest", "first": "first month", "last": "last month",
-              "mean_hours": "mean hours", "participants": "participants"}
+PART_WORDS = {
+    "estimate": "estimate",
+    "lower": "lower limit",
+    "upper": "upper limit",
+    "n": "n",
+    "mean": "mean",
+    "sd": "SD",
+    "median": "median",
+    "q1": "lower quartile",
+    "q3": "upper quartile",
+    "count": "count",
+    "pct": "percentage",
+    "value": "value",
+    "min": "smallest",
+    "max": "largest",
+    "first": "first month",
+    "last": "last month",
+    "mean_hours": "mean hours",
+    "participants": "participants",
+}
 
 
 def leaves(obj, prefix: str = "") -> list[tuple[str, Any]]:
@@ -97,7 +113,7 @@ def _same(p, r) -> bool:
 def _ancestors(key: str) -> list[str]:
     out, k = [key], key
     while "." in k or "[" in k:
-        k = k[:max(k.rfind("."), k.rfind("["))]
+        k = k[: max(k.rfind("."), k.rfind("["))]
         out.append(k)
     return out
 
@@ -113,7 +129,7 @@ def doubted(key: str, names: list[str], found: Mapping[str, list]) -> tuple[set[
                 hit = set(range(len(names)))
             else:
                 hit = {i for i, name in enumerate(names) if name in f.parts}
-                if k != key and leaf in f.parts:      # a group finding naming this leaf
+                if k != key and leaf in f.parts:  # a group finding naming this leaf
                     hit = set(range(len(names)))
             if hit:
                 positions |= hit
@@ -126,16 +142,18 @@ def _words(names: list[str], positions) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFrame,
-            lang=publication) -> pd.DataFrame:
+def compare(
+    published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFrame, lang=publication
+) -> pd.DataFrame:
     """The comparison table (one row per published value; :data:`COLUMNS`).
 
     ``values``: ``values.json`` as loaded (name -> value); ``audit``: ``audit.csv``;
     ``lang``: the publication's language (``feasibility.publication`` or a study package),
     whose ``NOT_DATA_PREFIXES`` name the keys that are context, not data.
     """
-    owner = {key: (name, parts) for name, v in values.items()
-             for key, parts in v.get("published", {}).items()}
+    owner = {
+        key: (name, parts) for name, v in values.items() for key, parts in v.get("published", {}).items()
+    }
     found = findings(audit)
     rows = []
     not_data = tuple(getattr(lang, "NOT_DATA_PREFIXES", ()))
@@ -143,21 +161,30 @@ def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFra
         where = lang.location(key)
         shown_pub = lang.printed(key, pub)
         if not_data and key.startswith(not_data):
-            rows.append((key, where, shown_pub, "", NOT_DATA,
-                         "study context; not in the case report form data", ""))
+            rows.append(
+                (key, where, shown_pub, "", NOT_DATA, "study context; not in the case report form data", "")
+            )
             continue
         names = lang.part_names(key, pub)
         positions, used = doubted(key, names, found)
         finding = "; ".join(f"{f.check}: {f.arithmetic}" for f in used)
         if key not in owner:
-            rows.append((key, where, shown_pub, "", DIFFERS,
-                         "no value in the data reproduces it", finding))
+            rows.append((key, where, shown_pub, "", DIFFERS, "no value in the data reproduces it", finding))
             continue
         name, parts = owner[key]
         value = values[name]
         if value.get("suppressed"):
-            rows.append((key, where, shown_pub, "", SUPPRESSED,
-                         "withheld by the small-cell rule, so neither shown nor compared", ""))
+            rows.append(
+                (
+                    key,
+                    where,
+                    shown_pub,
+                    "",
+                    SUPPRESSED,
+                    "withheld by the small-cell rule, so neither shown nor compared",
+                    "",
+                )
+            )
             continue
         raw = [value["parts"].get(p) for p in parts]
         reproduced = raw if isinstance(pub, list) else raw[0]
@@ -170,8 +197,10 @@ def compare(published: Mapping, values: Mapping[str, Mapping], audit: pd.DataFra
         if method and not method.get("same_as_paper", True):
             agree = "agree" if all(same) else "differ"
             status = OTHER_METHOD
-            reason = (f"The paper: {method['paper']}. Here: {method['used']}. The values "
-                      f"{agree} at the printed precision, but are not the same quantity.")
+            reason = (
+                f"The paper: {method['paper']}. Here: {method['used']}. The values "
+                f"{agree} at the printed precision, but are not the same quantity."
+            )
         else:
             status, reason = _status(names, same, positions, used)
         rows.append((key, where, shown_pub, shown_text, status, reason, finding))
@@ -188,12 +217,13 @@ def _status(names: list[str], same: list[bool], positions: set[int], used: list)
         if whole:
             reason = "differs at the printed precision"
         if positions:
-            reason += (f"; the audit doubts the {_words(names, positions)} ({checks}), "
-                       "but not the numbers that differ")
+            reason += (
+                f"; the audit doubts the {_words(names, positions)} ({checks}), "
+                "but not the numbers that differ"
+            )
         return DIFFERS, reason
     if doubted_differ:
-        what = "the value" if whole or len(positions) == len(names) else \
-            f"the {_words(names, positions)}"
+        what = "the value" if whole or len(positions) == len(names) else f"the {_words(names, positions)}"
         reason = f"the audit shows {what} cannot hold with the paper's other numbers ({checks})"
         rest = [i for i in range(len(names)) if i not in positions]
         if rest:

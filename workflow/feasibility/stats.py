@@ -5,6 +5,7 @@ analysis (Methods: descriptive statistics, change scores "within a 95%
 confidence interval", centiles as printed by Stata) and the study configuration
 (``statistics`` in ``config/config.yaml``: Stata centiles, Wilson intervals).
 """
+
 from __future__ import annotations
 
 import math
@@ -121,8 +122,8 @@ def stata_centile(x, p: float) -> float:
         return math.nan
     position = Fraction(n) * Fraction(str(p)) / 100
     i = math.floor(position)
-    if position > i:                       # f > 0
-        return float(v[min(i, n - 1)])     # x(i+1), 1-based
+    if position > i:  # f > 0
+        return float(v[min(i, n - 1)])  # x(i+1), 1-based
     if i <= 0:
         return float(v[0])
     if i >= n:
@@ -158,10 +159,10 @@ def paired_change(baseline, follow_up, confidence: float = 0.95) -> PairedChange
     return PairedChange(estimate, sd, estimate - half, estimate + half, n)
 
 
-
 def t_quantile(n: int, confidence: float = 0.95) -> float:
     """t(1 - alpha/2, n - 1), the multiplier of a two-sided t interval for a mean of n values."""
-    from scipy import special   # imported when first needed (0.15 s; scipy.stats 0.6 s more)
+    from scipy import special  # imported when first needed (0.15 s; scipy.stats 0.6 s more)
+
     return float(special.stdtrit(n - 1, 1 - (1 - confidence) / 2))
 
 
@@ -174,6 +175,7 @@ def wilson_ci(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     if n <= 0:
         return (math.nan, math.nan)
     from scipy import special
+
     z = float(special.ndtri(1 - (1 - confidence) / 2))
     p = k / n
     denom = 1 + z * z / n
@@ -207,8 +209,8 @@ def exact_sum(values) -> float:
     v = pd.Series(values, dtype="float64").dropna().to_numpy()
     if not len(v):
         return 0.0
-    if np.all(v == np.rint(v)) and np.abs(v).max() < 2 ** 52:
-        return float(v.sum())                    # whole numbers: a float sum is exact
+    if np.all(v == np.rint(v)) and np.abs(v).max() < 2**52:
+        return float(v.sum())  # whole numbers: a float sum is exact
     return float(sum((exact(x) for x in v), Fraction(0)))
 
 
@@ -219,8 +221,8 @@ def exact_mean_sd(values) -> MeanSD:
     n = len(arr)
     if not n:
         return MeanSD(math.nan, math.nan, 0)
-    if np.all(arr == np.rint(arr)) and np.abs(arr).max() < 2 ** 31:
-        whole = arr.astype(np.int64)              # whole numbers: integer sums are exact
+    if np.all(arr == np.rint(arr)) and np.abs(arr).max() < 2**31:
+        whole = arr.astype(np.int64)  # whole numbers: integer sums are exact
         total, squares = int(whole.sum()), int((whole * whole).sum())
         mean = Fraction(total, n)
         var = (Fraction(squares) - total * mean) / (n - 1) if n > 1 else None

@@ -17,6 +17,7 @@ twice, as raw HTML and as raw Typst (``report_content.table_block``). The HTML t
 Quarto not to convert it itself (``data-quarto-disable-processing="true"``), so in the PDF
 Quarto, like the pandoc back end, drops the raw HTML and keeps the Typst.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,15 +31,15 @@ from feasibility.figures.common import TEXT_WIDTH_IN
 TABLE_TEXT = 8.5
 NOTE_TEXT = 8
 CAPTION_TEXT = 9.5
-RULE_HEAVY = 0.8            # above the column labels and at the foot
-RULE_LIGHT = 0.5            # under the column labels and under each spanner
-INSET_Y = 2.2               # cell padding above and below
-GUTTER = 8                  # between columns (spanner rules stop short of it)
-GROUP_SPACE = 4.5           # extra space above a row group's heading
-CHAR_EM = 0.45              # mean advance of a character of the table font, in em
-NARROW = 0.12               # a column narrower than this share of the text width stays auto
+RULE_HEAVY = 0.8  # above the column labels and at the foot
+RULE_LIGHT = 0.5  # under the column labels and under each spanner
+INSET_Y = 2.2  # cell padding above and below
+GUTTER = 8  # between columns (spanner rules stop short of it)
+GROUP_SPACE = 4.5  # extra space above a row group's heading
+CHAR_EM = 0.45  # mean advance of a character of the table font, in em
+NARROW = 0.12  # a column narrower than this share of the text width stays auto
 TEXT_WIDTH = TEXT_WIDTH_IN * 72
-INDENT = "0.9em"            # a row under a row-group heading
+INDENT = "0.9em"  # a row under a row-group heading
 
 SYMBOL_MARKS = set("*†‡§¶‖#")
 
@@ -92,19 +93,19 @@ def _numeric(text: str) -> bool:
 # ----------------------------------------------------------------------------- the table
 @dataclass
 class Cell:
-    body: str                 # Typst markup
+    body: str  # Typst markup
     colspan: int = 1
     rowspan: int = 1
     align: str = "left"
-    length: int = 0           # characters of plain text
-    spanner: bool = False     # a header cell ruled over the columns it spans
+    length: int = 0  # characters of plain text
+    spanner: bool = False  # a header cell ruled over the columns it spans
 
 
 @dataclass
 class Table:
     caption: str
     header: list[list[Cell]]
-    rows: list[list[Cell] | str]            # a data row, or a row-group heading
+    rows: list[list[Cell] | str]  # a data row, or a row-group heading
     notes: list[str]
     columns: int
     stub: bool
@@ -171,19 +172,23 @@ def layout_of(model) -> Table:
                 continue
             # side by side, spanners of the same label are one (as great-tables prints them)
             width = 1
-            while i + width < len(keys) and (spanner_at(keys[i + width], level) is spanner or (
+            while i + width < len(keys) and (
+                spanner_at(keys[i + width], level) is spanner
+                or (
                     spanner_at(keys[i + width], level) is not None
-                    and spanner_at(keys[i + width], level).label == spanner.label)):
+                    and spanner_at(keys[i + width], level).label == spanner.label
+                )
+            ):
                 width += 1
             body, length = _marked(spanner.label, at.get(("spanner", spanner.id, None), []))
             row.append(Cell(body, width, 1, "center", length, spanner=True))
             i += width
         header.append(row)
-    labels = [label_cell(c, 1) for c in model.columns
-              if levels == 0 or spanner_at(c.key, 1) is not None]
+    labels = [label_cell(c, 1) for c in model.columns if levels == 0 or spanner_at(c.key, 1) is not None]
     if levels == 0:
-        labels = ([Cell(_lines(model.stub_label), 1, 1, "left", _length(model.stub_label))]
-                  if model.stub else []) + labels
+        labels = (
+            [Cell(_lines(model.stub_label), 1, 1, "left", _length(model.stub_label))] if model.stub else []
+        ) + labels
     header.append(labels)
 
     rows: list[list[Cell] | str] = []
@@ -203,8 +208,7 @@ def layout_of(model) -> Table:
         rows.append(cells)
 
     texts = [_lines(n) for n in model.source_notes if _lines(n)]
-    texts += [(f"{_mark(mark)} " if mark else "") + _lines(text) for mark, text in notes
-              if _lines(text)]
+    texts += [(f"{_mark(mark)} " if mark else "") + _lines(text) for mark, text in notes if _lines(text)]
     columns = len(keys) + (1 if model.stub else 0)
     return Table(caption, header, rows, texts, max(columns, 1), model.stub)
 
@@ -273,8 +277,9 @@ def _shared_widths(table: Table, available: float) -> str:
 def _longest_rows(table: Table, per_column: int = 3) -> list[int]:
     """The data rows that hold the longest cells of each column (a few per column)."""
     chosen: set[int] = set()
-    data = [(i, row) for i, row in enumerate(table.rows)
-            if not isinstance(row, str) and len(row) == table.columns]
+    data = [
+        (i, row) for i, row in enumerate(table.rows) if not isinstance(row, str) and len(row) == table.columns
+    ]
     for column in range(table.columns):
         ranked = sorted(data, key=lambda item: -item[1][column].length)
         chosen |= {i for i, _ in ranked[:per_column]}
@@ -287,8 +292,9 @@ def _fits(table: Table, available: float) -> bool:
     return sum(w for _, w in _estimated_widths(table)) + GUTTER * (table.columns - 1) <= available
 
 
-def _cell(cell: Cell, column_align: str | None, *, valign: str, body: str | None = None,
-          extra: str = "") -> str:
+def _cell(
+    cell: Cell, column_align: str | None, *, valign: str, body: str | None = None, extra: str = ""
+) -> str:
     args = []
     if cell.colspan > 1:
         args.append(f"colspan: {cell.colspan}")
@@ -306,8 +312,10 @@ def table_to_typst(table: Table, available: float = TEXT_WIDTH) -> str:
     """Typst code for one table: its caption, then the table and its notes in a block that
     may break across pages (the header rows repeat on each)."""
     aligns = _column_alignments(table)
-    settings = (f"align: ({', '.join(f'{a} + top' for a in aligns)},), stroke: none, "
-                f"inset: (x: 0pt, y: {INSET_Y}pt), column-gutter: {GUTTER}pt")
+    settings = (
+        f"align: ({', '.join(f'{a} + top' for a in aligns)},), stroke: none, "
+        f"inset: (x: 0pt, y: {INSET_Y}pt), column-gutter: {GUTTER}pt"
+    )
     header = []
     if table.header:
         header.append("table.header(")
@@ -329,8 +337,12 @@ def table_to_typst(table: Table, available: float = TEXT_WIDTH) -> str:
             inset = f"inset: (x: 0pt, top: {INSET_Y + GROUP_SPACE}pt, bottom: {INSET_Y}pt)"
             # a subheader: never left alone at the foot of a page, repeated over its rows'
             # continuation on the next page
-            rows.append([f"table.header(level: 2, table.cell(colspan: {table.columns}, "
-                         f"align: left + top, {inset})[#strong[{row}]]),"])
+            rows.append(
+                [
+                    f"table.header(level: 2, table.cell(colspan: {table.columns}, "
+                    f"align: left + top, {inset})[#strong[{row}]]),"
+                ]
+            )
             continue
         code = []
         for i, cell in enumerate(row):
@@ -346,28 +358,40 @@ def table_to_typst(table: Table, available: float = TEXT_WIDTH) -> str:
         # hold each column's longest cells: the widest); only when that is wider than
         # the text do the columns share the width (_shared_widths)
         sample = header + [line for i in _longest_rows(table) for line in rows[i]]
-        lines = ["context {",
-                 f"let settings = ({settings})",
-                 f"let natural = measure(table(columns: {table.columns}, ..settings,", *sample, ")).width",
-                 f"let columns = if natural <= {available:.2f}pt {{ {table.columns} }} "
-                 f"else {{ {_shared_widths(table, available)} }}",
-                 "table(columns: columns, ..settings,", *cells, ")",
-                 "}"]
-    body = [f"#set text(size: {TABLE_TEXT}pt, number-width: \"tabular\")",
-            "#set par(justify: false)",
-            "#" + "\n".join(lines)]
+        lines = [
+            "context {",
+            f"let settings = ({settings})",
+            f"let natural = measure(table(columns: {table.columns}, ..settings,",
+            *sample,
+            ")).width",
+            f"let columns = if natural <= {available:.2f}pt {{ {table.columns} }} "
+            f"else {{ {_shared_widths(table, available)} }}",
+            "table(columns: columns, ..settings,",
+            *cells,
+            ")",
+            "}",
+        ]
+    body = [
+        f'#set text(size: {TABLE_TEXT}pt, number-width: "tabular")',
+        "#set par(justify: false)",
+        "#" + "\n".join(lines),
+    ]
     if table.notes:
         notes = "\n\n".join(table.notes)
-        body.append(f"#block(width: 100%, above: 0.6em)[#set text(size: {NOTE_TEXT}pt)\n"
-                    f"#set par(leading: 0.45em, spacing: 0.45em)\n{notes}\n]")
+        body.append(
+            f"#block(width: 100%, above: 0.6em)[#set text(size: {NOTE_TEXT}pt)\n"
+            f"#set par(leading: 0.45em, spacing: 0.45em)\n{notes}\n]"
+        )
     table_block = "#block(width: 100%, breakable: true)[\n" + "\n".join(body) + "\n]"
     if not table.caption:
         return table_block
     # The caption is a block of its own that sticks to the table: it goes to the next page
     # with it rather than stay alone at the foot of a page (a breakable figure's caption
     # would). No figure, so nothing for Typst to number.
-    caption = (f"#block(sticky: true, width: 100%, above: 1.4em, below: 0.6em)[\n"
-               f"#set text(size: {CAPTION_TEXT}pt)\n#set par(justify: false)\n{table.caption}\n]")
+    caption = (
+        f"#block(sticky: true, width: 100%, above: 1.4em, below: 0.6em)[\n"
+        f"#set text(size: {CAPTION_TEXT}pt)\n#set par(justify: false)\n{table.caption}\n]"
+    )
     return caption + "\n" + table_block
 
 

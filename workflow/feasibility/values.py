@@ -21,6 +21,7 @@ parts that key prints, in the publication's order). The narrative templates
 A study may declare no values and no published file: values.json then holds its table
 cells' values only (none without published keys).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,9 +47,9 @@ class Value:
     label: str
     source: str
     published: dict[str, list[str]] = field(default_factory=dict)
-    method: dict | None = None       # e.g. the EQ-5D index: the method used and the paper's
-    suppressed: bool = False         # withheld by the small-cell rule (the table prints <k)
-    paper: dict[str, Any] = field(default_factory=dict)   # published key -> the paper's value
+    method: dict | None = None  # e.g. the EQ-5D index: the method used and the paper's
+    suppressed: bool = False  # withheld by the small-cell rule (the table prints <k)
+    paper: dict[str, Any] = field(default_factory=dict)  # published key -> the paper's value
 
     def as_dict(self) -> dict:
         out = asdict(self)
@@ -78,29 +79,37 @@ def _plain(v):
 
 
 # ----------------------------------------------------------------------------- table cells
-CELL_PARTS = {   # statistic -> (value kind, parts from the cell's columns)
+CELL_PARTS = {  # statistic -> (value kind, parts from the cell's columns)
     "n_pct": ("proportion", {"count": "n", "pct": "estimate", "denominator": "denominator"}),
     "mean_sd": ("mean_sd", {"mean": "estimate", "sd": "sd", "n": "n"}),
     "median_iqr": ("median_iqr", {"median": "estimate", "q1": "lower", "q3": "upper", "n": "n"}),
-    "change_ci": ("change_ci", {"estimate": "estimate", "lower": "lower", "upper": "upper",
-                                "n": "n", "sd": "sd"}),
+    "change_ci": (
+        "change_ci",
+        {"estimate": "estimate", "lower": "lower", "upper": "upper", "n": "n", "sd": "sd"},
+    ),
     "count": ("total", {"value": "estimate", "n": "n"}),
-    "proportion_ci": ("proportion", {"count": "n", "pct": "estimate", "lower": "lower",
-                                     "upper": "upper", "denominator": "denominator"}),
+    "proportion_ci": (
+        "proportion",
+        {"count": "n", "pct": "estimate", "lower": "lower", "upper": "upper", "denominator": "denominator"},
+    ),
     "nnt_ci": ("nnt", {"value": "estimate", "lower": "lower", "upper": "upper"}),
     "rate": ("rate", {"value": "estimate", "n": "n", "denominator": "denominator"}),
-    "risk_difference_ci": ("change_ci", {"estimate": "estimate", "lower": "lower",
-                                         "upper": "upper", "n": "n"}),
-    "mean_difference_ci": ("change_ci", {"estimate": "estimate", "lower": "lower",
-                                         "upper": "upper", "n": "n"}),
-    "ratio_ci": ("change_ci", {"estimate": "estimate", "lower": "lower", "upper": "upper",
-                               "n": "n"}),
+    "risk_difference_ci": (
+        "change_ci",
+        {"estimate": "estimate", "lower": "lower", "upper": "upper", "n": "n"},
+    ),
+    "mean_difference_ci": (
+        "change_ci",
+        {"estimate": "estimate", "lower": "lower", "upper": "upper", "n": "n"},
+    ),
+    "ratio_ci": ("change_ci", {"estimate": "estimate", "lower": "lower", "upper": "upper", "n": "n"}),
 }
 CELL_COUNT_PARTS = {"count", "n", "denominator"}
 
 
-def _claims_for_cell(key: str, statistic: str, published: Mapping | None,
-                     lang=publication) -> dict[str, list[str]]:
+def _claims_for_cell(
+    key: str, statistic: str, published: Mapping | None, lang=publication
+) -> dict[str, list[str]]:
     """Published keys a keyed cell gives, each with the cell parts in the paper's order."""
     if published is None:
         names = lang.part_names(key, None)
@@ -108,16 +117,17 @@ def _claims_for_cell(key: str, statistic: str, published: Mapping | None,
     try:
         node = resolve(published, key)
     except (KeyError, IndexError, TypeError):
-        raise ValueError(f"a table cell names the published key {key!r}, which the "
-                         "published values (paths.published_values) do not have") from None
-    if isinstance(node, Mapping):            # e.g. final_follow_up_days_from_start: median, q1, q3
+        raise ValueError(
+            f"a table cell names the published key {key!r}, which the "
+            "published values (paths.published_values) do not have"
+        ) from None
+    if isinstance(node, Mapping):  # e.g. final_follow_up_days_from_start: median, q1, q3
         return {f"{key}.{k}": [k] for k in node}
     names = lang.part_names(key, node)
     if len(names) > 1:
         return {key: names}
     if statistic == "proportion_ci":
-        return {key: ["pct" if key.rsplit(".", 1)[-1].endswith("pct") or "_pct." in key
-                      else "count"]}
+        return {key: ["pct" if key.rsplit(".", 1)[-1].endswith("pct") or "_pct." in key else "count"]}
     return {key: ["value"]}
 
 
@@ -131,15 +141,29 @@ def cell_values(cells: pd.DataFrame, published: Mapping | None, lang=publication
     for c in keyed.to_dict("records"):
         key, statistic = c["published_key"], c["statistic"]
         kind, columns = CELL_PARTS[statistic]
-        parts = {name: (None if pd.isna(c[col]) else int(c[col]) if name in CELL_COUNT_PARTS
-                        else float(c[col])) for name, col in columns.items()}
-        decimals = {name: (0 if name in CELL_COUNT_PARTS or (statistic == "n_pct" and name == "count")
-                           else int(c["decimals"])) for name in parts}
+        parts = {
+            name: (None if pd.isna(c[col]) else int(c[col]) if name in CELL_COUNT_PARTS else float(c[col]))
+            for name, col in columns.items()
+        }
+        decimals = {
+            name: (
+                0
+                if name in CELL_COUNT_PARTS or (statistic == "n_pct" and name == "count")
+                else int(c["decimals"])
+            )
+            for name in parts
+        }
         where = " · ".join(p for p in (c["row_group"], c["row_label"]) if p)
         column = "" if c["column"] in ("overall", "value", "week6") else f" ({c['column']})"
-        value = Value(key, kind, parts, decimals, lang.location(key),
-                      f"table {c['table']}: {where}{column}",
-                      _claims_for_cell(key, statistic, published, lang))
+        value = Value(
+            key,
+            kind,
+            parts,
+            decimals,
+            lang.location(key),
+            f"table {c['table']}: {where}{column}",
+            _claims_for_cell(key, statistic, published, lang),
+        )
         value.suppressed = str(c["text"]).startswith("<")
         out.append(value)
     return out
@@ -178,10 +202,11 @@ def _tally(analysis, expr, index: pd.Index) -> dict:
     order = sorted(sizes.index, key=lambda c: (isinstance(c, str), c))
     labels = {_code_key(c): t for c, t in v.meta.get("choices") or ()}
     levels = pd.Index(range(len(order)))
-    return {"size": V(pd.Series([float(sizes[c]) for c in order], index=levels), ROW),
-            "level": V(pd.Series(order, index=levels, dtype=object), ROW),
-            "level_label": V(pd.Series([labels.get(c, str(c)) for c in order], index=levels,
-                                       dtype=object), ROW)}
+    return {
+        "size": V(pd.Series([float(sizes[c]) for c in order], index=levels), ROW),
+        "level": V(pd.Series(order, index=levels, dtype=object), ROW),
+        "level_label": V(pd.Series([labels.get(c, str(c)) for c in order], index=levels, dtype=object), ROW),
+    }
 
 
 def declared_value(analysis, name: str, decl: Mapping, lang=publication) -> Value:
@@ -192,8 +217,11 @@ def declared_value(analysis, name: str, decl: Mapping, lang=publication) -> Valu
 
     where = f"values.{name}"
     population = decl.get("population")
-    expr = parse(population, f"{where}.population") if population is not None else \
-        analysis.spec.participants_expr()
+    expr = (
+        parse(population, f"{where}.population")
+        if population is not None
+        else analysis.spec.participants_expr()
+    )
     index = analysis.population(expr)
     bound: dict[str, Any] = {"N": len(index)}
     if decl.get("tally") is not None:
@@ -208,13 +236,21 @@ def declared_value(analysis, name: str, decl: Mapping, lang=publication) -> Valu
         d = (decl.get("decimals") or {}).get(part, _default_decimals(part, value))
         if d is not None:
             decimals[part] = int(d)
-    return Value(name, decl["kind"], parts, decimals, lang.location(name), decl.get("source", ""),
-                 {k: list(v) for k, v in (decl.get("published") or {}).items()})
+    return Value(
+        name,
+        decl["kind"],
+        parts,
+        decimals,
+        lang.location(name),
+        decl.get("source", ""),
+        {k: list(v) for k, v in (decl.get("published") or {}).items()},
+    )
 
 
 # ----------------------------------------------------------------------------- the registry
-def build_values(analysis, config: Mapping, cells: pd.DataFrame | None,
-                 published: Mapping | None = None, lang=publication) -> dict[str, Value]:
+def build_values(
+    analysis, config: Mapping, cells: pd.DataFrame | None, published: Mapping | None = None, lang=publication
+) -> dict[str, Value]:
     """Every named value: the keyed table cells and the declared values (``config``'s
     ``values`` section). Raises ``ValueError`` when two values claim one published key,
     share a name, or claim a key the published values do not have."""
@@ -225,8 +261,10 @@ def build_values(analysis, config: Mapping, cells: pd.DataFrame | None,
     for name, decl in declared.items():
         if decl.get("cell"):
             if name not in by_name:
-                raise ValueError(f"values.{name}: cell: true names a table cell by its published "
-                                 "key, and no table cell carries that key")
+                raise ValueError(
+                    f"values.{name}: cell: true names a table cell by its published "
+                    "key, and no table cell carries that key"
+                )
             value = by_name[name]
             value.published.update({k: list(v) for k, v in (decl.get("published") or {}).items()})
         else:
@@ -235,8 +273,10 @@ def build_values(analysis, config: Mapping, cells: pd.DataFrame | None,
         if decl.get("method"):
             inst = decl["method"]
             if inst not in methods:
-                raise ValueError(f"values.{name}: method {inst!r} is not an instrument whose "
-                                 f"scorer describes its method ({', '.join(methods) or 'none'})")
+                raise ValueError(
+                    f"values.{name}: method {inst!r} is not an instrument whose "
+                    f"scorer describes its method ({', '.join(methods) or 'none'})"
+                )
             value.method = methods[inst]
     values = registry(found)
     for value in values.values():
@@ -246,9 +286,10 @@ def build_values(analysis, config: Mapping, cells: pd.DataFrame | None,
             try:
                 value.paper[key] = resolve(published, key)
             except (KeyError, IndexError, TypeError):
-                raise ValueError(f"value {value.name!r} claims the published key {key!r}, which "
-                                 "the published values (paths.published_values) do not have"
-                                 ) from None
+                raise ValueError(
+                    f"value {value.name!r} claims the published key {key!r}, which "
+                    "the published values (paths.published_values) do not have"
+                ) from None
     return values
 
 
@@ -258,12 +299,14 @@ def registry(found: list[Value]) -> dict[str, Value]:
     owner: dict[str, str] = {}
     for value in found:
         if value.name in values:
-            raise ValueError(f"two values are named {value.name!r} ({values[value.name].source}; "
-                             f"{value.source})")
+            raise ValueError(
+                f"two values are named {value.name!r} ({values[value.name].source}; {value.source})"
+            )
         for key in value.published:
             if key in owner:
-                raise ValueError(f"published key {key!r} has two definitions: {owner[key]!r} "
-                                 f"and {value.name!r}")
+                raise ValueError(
+                    f"published key {key!r} has two definitions: {owner[key]!r} and {value.name!r}"
+                )
             owner[key] = value.name
         values[value.name] = value
     return values

@@ -5,8 +5,7 @@
 #                     (a checkpoint: afterwards only the tables whose part of it changed run)
 #   table             results/<id>/tables/<id>.{html,csv}: one declared table (its kind's module)
 #   values            results/<id>/values/values.json: every number the report states, by name
-from feasibility.analysis.spec import (analysis_settings, dependencies, load_spec,
-                                       table_dependencies)
+from feasibility.analysis.spec import analysis_settings, dependencies, load_spec, table_dependencies
 
 SPEC = load_spec(config, checked=True)
 TABLES = list(SPEC.tables)
@@ -29,17 +28,16 @@ checkpoint analysis:
         code=code("analysis"),
     output:
         ANALYSIS_FILES,
-    params:
-        settings=ANALYSIS_SETTINGS,
     log:
         R("logs/analysis.log"),
     threads: 1
     resources:
         mem_mb=4000,
+    params:
+        settings=ANALYSIS_SETTINGS,
     run:
         require_passed()
-        steps.analysis(FORMS, config, ANALYSIS, provenance=input.provenance or None,
-                       log_file=log[0])
+        steps.analysis(FORMS, config, ANALYSIS, provenance=input.provenance or None, log_file=log[0])
 
 
 rule table:
@@ -62,20 +60,27 @@ rule table:
         html=R("tables/{table}.html"),
         csv=R("tables/{table}.csv"),
         typst=R("tables/{table}.typ"),
-    params:
-        settings=lambda w: {**table_dependencies(SPEC, w.table),
-                            **config_subset(config, ["disclosure"])},
-    wildcard_constraints:
-        table="|".join(TABLES) or "no_table",
     log:
         R("logs/table_{table}.log"),
+    wildcard_constraints:
+        table="|".join(TABLES) or "no_table",
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=lambda w: {**table_dependencies(SPEC, w.table), **config_subset(config, ["disclosure"])},
     run:
         require_passed()
-        steps.table(wildcards.table, FORMS, ANALYSIS, config, output.html, output.csv,
-                    provenance=input.provenance or None, log_file=log[0])
+        steps.table(
+            wildcards.table,
+            FORMS,
+            ANALYSIS,
+            config,
+            output.html,
+            output.csv,
+            provenance=input.provenance or None,
+            log_file=log[0],
+        )
 
 
 rule values:
@@ -90,14 +95,15 @@ rule values:
         code=code("values") + study_code(),
     output:
         R("values/values.json"),
-    params:
-        settings=config_subset(config, ["values"]),
     log:
         R("logs/values.log"),
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=config_subset(config, ["values"]),
     run:
         require_passed()
-        steps.values(FORMS, ANALYSIS, config, list(input.tables), PUBLISHED or None, output[0],
-                     log_file=log[0])
+        steps.values(
+            FORMS, ANALYSIS, config, list(input.tables), PUBLISHED or None, output[0], log_file=log[0]
+        )

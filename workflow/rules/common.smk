@@ -22,8 +22,9 @@ from feasibility.report_sections import report_inputs
 BASE = Path(os.path.relpath(workflow.basedir))
 PKG = BASE / "workflow" / "feasibility"
 SCHEMAS = BASE / "schemas"
-STUDY_FILES = ([relative_to_cwd(p) for p in workflow.config_settings.configfiles]
-               or [str(BASE / "config" / "config.yaml")])
+STUDY_FILES = [relative_to_cwd(p) for p in workflow.config_settings.configfiles] or [
+    str(BASE / "config" / "config.yaml")
+]
 # `snakemake pull` (rule pull, workflow/rules/pull.smk) needs no downloads yet.
 PULLING = "pull" in sys.argv[1:]
 try:
@@ -56,7 +57,7 @@ if workflow.is_main_process:
 # The study's REDCap downloads: key (records, dictionary, instrument_designations,
 # events, project_xml) -> path.
 REDCAP = steps.redcap_files(config)
-PUBLISHED = config["paths"]["published_values"]      # None: no audit, no reproduction
+PUBLISHED = config["paths"]["published_values"]  # None: no audit, no reproduction
 VALIDATION = steps.ValidationPaths(R("validation"))
 # The success record, an input of every later step. As ancient(), a rerun of validation
 # does not by itself rerun those steps (each reruns when the data it reads change), but
@@ -82,16 +83,33 @@ MAIN_REPORT = declares_analysis(config)
 
 
 # Maintenance commands need no data (a folder locked by a killed run must be unlockable).
-MAINTENANCE = {"--unlock", "--cleanup-metadata", "--cm", "--list-rules", "--list", "-l",
-               "--lint", "--cleanup-shadow", "--list-target-rules", "--lt"}
+MAINTENANCE = {
+    "--unlock",
+    "--cleanup-metadata",
+    "--cm",
+    "--list-rules",
+    "--list",
+    "-l",
+    "--lint",
+    "--cleanup-shadow",
+    "--list-target-rules",
+    "--lt",
+}
 if not MAINTENANCE & set(sys.argv[1:]) and not PULLING:
-    _problems = check_inputs(steps.study_inputs(config), config["validation"]["max_file_mb"] * 1e6,
-                             roots=input_roots(config, STUDY_FILES))
+    _problems = check_inputs(
+        steps.study_inputs(config),
+        config["validation"]["max_file_mb"] * 1e6,
+        roots=input_roots(config, STUDY_FILES),
+    )
     if _problems:
         if workflow.is_main_process:
             steps.withdraw(RESULTS)
-        print(f"The study {', '.join(STUDY_FILES)} names inputs that cannot be used; nothing was run:\n"
-              + "\n".join(f"  {p}" for p in _problems), file=sys.stderr, flush=True)
+        print(
+            f"The study {', '.join(STUDY_FILES)} names inputs that cannot be used; nothing was run:\n"
+            + "\n".join(f"  {p}" for p in _problems),
+            file=sys.stderr,
+            flush=True,
+        )
         raise SystemExit(1)
     # SHA-256 of every input file, as it is now (each a regular file, checked above).
     DATA = steps.fingerprint(REDCAP)
@@ -100,17 +118,21 @@ if not MAINTENANCE & set(sys.argv[1:]) and not PULLING:
         # and the validated tables as they are now is withdrawn, whatever the rerun triggers
         steps.guard(REDCAP, steps.validation_settings(config), RESULTS)
         if steps.check_verdict(REDCAP, steps.validation_settings(config), FORMS, RESULTS):
-            print("Results that do not describe the data as they are now could not be withdrawn "
-                  "(named above); nothing was run", file=sys.stderr, flush=True)
+            print(
+                "Results that do not describe the data as they are now could not be withdrawn "
+                "(named above); nothing was run",
+                file=sys.stderr,
+                flush=True,
+            )
             raise SystemExit(1)
 else:
     DATA = {}
-if MAIN_REPORT:      # the declarations read as the analysis reads them: an error names its file and line
+if MAIN_REPORT:  # the declarations read as the analysis reads them: an error names its file and line
     try:
         check_declarations(config, STUDY_FILES)
     except ConfigError as error:
         if workflow.is_main_process:
-            steps.withdraw(RESULTS)           # a run that fails leaves no report
+            steps.withdraw(RESULTS)  # a run that fails leaves no report
         print(str(error), file=sys.stderr, flush=True)
         raise SystemExit(1)
 
@@ -119,11 +141,10 @@ def provenance():
     """The provenance file a data generator leaves beside the records export (real exports
     have none): the tables' source notes and the report's data statement read it. None
     when absent, and its appearing or disappearing reruns what reads it."""
-    if "records" not in REDCAP:         # `snakemake pull` before the first pull: no export yet
+    if "records" not in REDCAP:  # `snakemake pull` before the first pull: no export yet
         return []
     path = str(Path(REDCAP["records"]).parent / "provenance.json")
     return path if os.path.exists(path) else []
-
 
 
 def mapping_tables():
@@ -169,7 +190,7 @@ VALIDATION_SETTINGS = steps.validation_settings(config)
 
 
 def on_error():
-    if PULLING:         # a failed pull leaves the reports of the pull before it as they were
+    if PULLING:  # a failed pull leaves the reports of the pull before it as they were
         return
     steps.on_error(REDCAP, VALIDATION_SETTINGS, RESULTS)
 
@@ -193,8 +214,11 @@ def require_checked():
 # ------------------------------------------------------------------ analysis and report
 # The analysis dataset (rule analysis) and what the declared report shows and reads.
 ANALYSIS = R("analysis")
-ANALYSIS_FILES = [f"{ANALYSIS}/{name}" for name in
-                  ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")]
+ANALYSIS_FILES = [
+    f"{ANALYSIS}/{name}"
+    for name in ("records.parquet", "timepoints.parquet", "scoring_log.parquet", "variables.json")
+]
+
 
 def analysis_dataset(wildcards):
     """The analysis dataset as a table job reads it: after the analysis checkpoint, and
@@ -203,23 +227,28 @@ def analysis_dataset(wildcards):
     return [ancient(f) for f in checkpoints.analysis.get().output]
 
 
-SHOWN = report_inputs(config)      # the tables, figures and blocks the sections show
+SHOWN = report_inputs(config)  # the tables, figures and blocks the sections show
 REPORT_INPUTS = {
     "values": R("values/values.json"),
-    "validation": VALIDATION.passed,   # the success record: files, SHA-256s, records
+    "validation": VALIDATION.passed,  # the success record: files, SHA-256s, records
     "scoring_log": f"{ANALYSIS}/scoring_log.parquet",
-    "analysis_variables": f"{ANALYSIS}/variables.json",   # the missing-data codes set aside
-    **({"comparison": R("reproduction/comparison.csv"),
-        "audit": R("reproduction/audit.csv")} if PUBLISHED else {}),
+    "analysis_variables": f"{ANALYSIS}/variables.json",  # the missing-data codes set aside
+    **(
+        {"comparison": R("reproduction/comparison.csv"), "audit": R("reproduction/audit.csv")}
+        if PUBLISHED
+        else {}
+    ),
 }
 
 
 def report_files(input):
     """What report_sources hands to the package: each input by what it is."""
-    return {**{k: input[k] for k in REPORT_INPUTS},
-            "tables": dict(zip(SHOWN["table"], input.tables)),
-            "figures": dict(zip(SHOWN["figure"], input.figures)),
-            "provenance": input.provenance or None}
+    return {
+        **{k: input[k] for k in REPORT_INPUTS},
+        "tables": dict(zip(SHOWN["table"], input.tables)),
+        "figures": dict(zip(SHOWN["figure"], input.figures)),
+        "provenance": input.provenance or None,
+    }
 
 
 # The study's own code (study.package: the paper's labels and audit), loaded here at the
@@ -232,10 +261,13 @@ if STUDY_PACKAGE:
         _named(STUDY_PACKAGE)
     except ImportError as error:
         if workflow.is_main_process:
-            steps.withdraw(RESULTS)           # a run that fails leaves no report
-        print(f"{STUDY_FILES[-1]}: study.package: {STUDY_PACKAGE!r} cannot be imported "
-              f"({error}); name an installed Python package, or leave the key out",
-              file=sys.stderr, flush=True)
+            steps.withdraw(RESULTS)  # a run that fails leaves no report
+        print(
+            f"{STUDY_FILES[-1]}: study.package: {STUDY_PACKAGE!r} cannot be imported "
+            f"({error}); name an installed Python package, or leave the key out",
+            file=sys.stderr,
+            flush=True,
+        )
         raise SystemExit(1)
 
 
@@ -243,7 +275,9 @@ def study_code():
     """The source files of the study file's package (none without one)."""
     if not STUDY_PACKAGE:
         return []
-    if STUDY_PACKAGE.startswith("feasibility."):        # this project's own: every module of it, with all they import
+    if STUDY_PACKAGE.startswith(
+        "feasibility."
+    ):  # this project's own: every module of it, with all they import
         from feasibility.imports import module_files
 
         # the package's own modules (not its generators in subpackages), with all they import
@@ -255,6 +289,5 @@ def study_code():
     import importlib.util
 
     spec = importlib.util.find_spec(STUDY_PACKAGE)
-    files = (Path(spec.origin).parent.glob("*.py") if spec.submodule_search_locations
-             else [Path(spec.origin)])
+    files = Path(spec.origin).parent.glob("*.py") if spec.submodule_search_locations else [Path(spec.origin)]
     return sorted(str(p) for p in files)

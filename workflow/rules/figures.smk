@@ -20,19 +20,24 @@ rule figure:
         alt=R("figures/{figure}.alt.txt"),
         meta=R("figures/{figure}.json"),
         data=R("figures/{figure}.csv"),
-    wildcard_constraints:
-        figure="|".join(FIGURE_IDS) or "(?!)",
-    params:
-        settings=lambda w: {**ANALYSIS_SETTINGS, "figures": {w.figure: config["figures"][w.figure]},
-                            # a tipping-point figure redoes its table's imputations
-                            **(config_subset(config, ["statistics", "estimands", "tables"])
-                               if config["figures"][w.figure].get("kind") in ("tipping_point", "forest")
-                               else {})},
     log:
         R("logs/figure_{figure}.log"),
+    wildcard_constraints:
+        figure="|".join(FIGURE_IDS) or "(?!)",
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=lambda w: {
+            **ANALYSIS_SETTINGS,
+            "figures": {w.figure: config["figures"][w.figure]},
+            # a tipping-point figure redoes its table's imputations
+            **(
+                config_subset(config, ["statistics", "estimands", "tables"])
+                if config["figures"][w.figure].get("kind") in ("tipping_point", "forest")
+                else {}
+            ),
+        },
     run:
         require_passed()
         steps.figure(config, wildcards.figure, FORMS, ANALYSIS, output.svg, log_file=log[0])

@@ -1,11 +1,11 @@
 rule pull:
+    log:
+        R("logs/pull.log"),
     """Pull the study's REDCap downloads over the project's API (redcap.api) into a new
     snapshot data/<study id>/pulls/<time>/ (feasibility.pull). Runs only when asked,
     `snakemake pull`: no other rule needs it, and nothing else makes a network request.
     A project unchanged since the latest pull adds no snapshot."""
     localrule: True
-    log:
-        R("logs/pull.log"),
     threads: 1
     resources:
         mem_mb=1000,

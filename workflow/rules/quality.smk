@@ -17,8 +17,11 @@ QUALITY_SETTINGS = {**steps.quality_settings(config), "provenance": provenance()
 QUERIES = f"{QUALITY}/queries"
 QUERY_HISTORY = R("query_history")
 QUALITY_INPUTS = {
-    **{t: f"{QUALITY}/tables/quality_{t}.html" for t in steps.QUALITY_TABLES
-       if t != "codebook" or load_quality_settings(config).codebook.include},   # quality.codebook: false
+    **{
+        t: f"{QUALITY}/tables/quality_{t}.html"
+        for t in steps.QUALITY_TABLES
+        if t != "codebook" or load_quality_settings(config).codebook.include
+    },  # quality.codebook: false
     "queries": f"{QUALITY}/tables/quality_queries.html",
     **{f: f"{QUALITY}/figures/quality_{f}.svg" for f in QUALITY_FIGURES},
 }
@@ -28,27 +31,34 @@ rule quality_table:
     """One table of the data-quality report (great-tables HTML fragment and tidy CSV)."""
     input:
         forms=FORMS,
-        checked=CHECKED,        # validation's report.json beside it is read too
+        checked=CHECKED,  # validation's report.json beside it is read too
         provenance=provenance(),
         code=code("quality_table"),
     output:
         html=f"{QUALITY}/tables/quality_{{table}}.html",
         csv=f"{QUALITY}/tables/quality_{{table}}.csv",
         typst=f"{QUALITY}/tables/quality_{{table}}.typ",
-    params:
-        settings=QUALITY_SETTINGS,
-        report=VALIDATION.json,
-    wildcard_constraints:
-        table="|".join(steps.QUALITY_TABLES),
     log:
         R("logs/quality_table_{table}.log"),
+    wildcard_constraints:
+        table="|".join(steps.QUALITY_TABLES),
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=QUALITY_SETTINGS,
+        report=VALIDATION.json,
     run:
         require_checked()
-        steps.quality_table(wildcards.table, input.forms, params.report, params.settings, output.html,
-                            output.csv, log_file=log[0])
+        steps.quality_table(
+            wildcards.table,
+            input.forms,
+            params.report,
+            params.settings,
+            output.html,
+            output.csv,
+            log_file=log[0],
+        )
 
 
 rule quality_figure:
@@ -62,21 +72,29 @@ rule quality_figure:
         svg=f"{QUALITY}/figures/quality_{{figure}}.svg",
         png=f"{QUALITY}/figures/quality_{{figure}}.png",
         alt=f"{QUALITY}/figures/quality_{{figure}}.alt.txt",
+    log:
+        R("logs/quality_figure_{figure}.log"),
+    wildcard_constraints:
+        figure="|".join(QUALITY_FIGURES),
+    threads: 1
+    resources:
+        mem_mb=2000,
     params:
         settings=QUALITY_SETTINGS,
         report=VALIDATION.json,
         csv=lambda w: f"{QUALITY}/tables/quality_{w.figure}.csv" if w.figure == "recruitment" else None,
-    wildcard_constraints:
-        figure="|".join(QUALITY_FIGURES),
-    log:
-        R("logs/quality_figure_{figure}.log"),
-    threads: 1
-    resources:
-        mem_mb=2000,
     run:
         require_checked()
-        steps.quality_figure(wildcards.figure, input.forms, params.report, params.settings, output.svg,
-                             output.png, params.csv, log_file=log[0])
+        steps.quality_figure(
+            wildcards.figure,
+            input.forms,
+            params.report,
+            params.settings,
+            output.svg,
+            output.png,
+            params.csv,
+            log_file=log[0],
+        )
 
 
 rule quality_sources:
@@ -93,18 +111,24 @@ rule quality_sources:
         code=code("quality_sources"),
     output:
         directory(R("report/quality_build")),
-    params:
-        settings=QUALITY_SETTINGS,
-        report=VALIDATION.json,
     log:
         R("logs/quality_sources.log"),
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        settings=QUALITY_SETTINGS,
+        report=VALIDATION.json,
     run:
         require_checked()
-        steps.quality_sources(params.settings, input.forms, params.report,
-                              {k: input[k] for k in QUALITY_INPUTS}, output[0], log_file=log[0])
+        steps.quality_sources(
+            params.settings,
+            input.forms,
+            params.report,
+            {k: input[k] for k in QUALITY_INPUTS},
+            output[0],
+            log_file=log[0],
+        )
 
 
 rule quality_queries:
@@ -124,19 +148,24 @@ rule quality_queries:
         html=f"{QUALITY}/tables/quality_queries.html",
         table_csv=f"{QUALITY}/tables/quality_queries.csv",
         typst=f"{QUALITY}/tables/quality_queries.typ",
-    params:
-        settings=QUALITY_SETTINGS,
-        report=VALIDATION.json,
-        history=QUERY_HISTORY,
     log:
         R("logs/quality_queries.log"),
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=QUALITY_SETTINGS,
+        report=VALIDATION.json,
+        history=QUERY_HISTORY,
     run:
-        steps.quality_queries(params.settings, input.forms, params.report, params.history,
-                              {k: output[k] for k in ("csv", "xlsx", "parquet", "meta", "html", "table_csv")},
-                              log_file=log[0])
+        steps.quality_queries(
+            params.settings,
+            input.forms,
+            params.report,
+            params.history,
+            {k: output[k] for k in ("csv", "xlsx", "parquet", "meta", "html", "table_csv")},
+            log_file=log[0],
+        )
 
 
 rule quality_site_queries:
@@ -148,10 +177,10 @@ rule quality_site_queries:
         code=code("quality_site_queries"),
     output:
         f"{QUERIES}/queries-{{site}}.xlsx",
-    wildcard_constraints:
-        site="[a-z0-9_][a-z0-9_-]*",
     log:
         R("logs/quality_site_queries_{site}.log"),
+    wildcard_constraints:
+        site="[a-z0-9_][a-z0-9_-]*",
     threads: 1
     resources:
         mem_mb=1000,
@@ -170,15 +199,22 @@ rule quality_render:
     output:
         html=R(f"report/{STUDY}-quality.html"),
         pdf=R(f"report/{STUDY}-quality.pdf"),
-    params:
-        settings=config_subset(config, ["report"]),
-        report=VALIDATION.json,
     log:
         R("logs/quality_render.log"),
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=config_subset(config, ["report"]),
+        report=VALIDATION.json,
     run:
         require_checked()
-        steps.quality_render(params.settings, input.build, input.forms, params.report, output.html, output.pdf,
-                             log_file=log[0])
+        steps.quality_render(
+            params.settings,
+            input.build,
+            input.forms,
+            params.report,
+            output.html,
+            output.pdf,
+            log_file=log[0],
+        )

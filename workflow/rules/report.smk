@@ -16,18 +16,35 @@ rule report_sources:
         code=code("report_sources") + study_code(),
     output:
         directory(R("report/build")),
-    params:
-        # what the report says of the study: its sections, methods and settings
-        settings=config_subset(config, ["study", "report", "timepoints", "instruments",
-                                        "parameters", "statistics", "disclosure", "paths",
-                                        "figures", "estimands", "arms", "flow", "redcap"]),
-        tables={t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
-                for t in config.get("tables") or {}},
     log:
         R("logs/report_sources.log"),
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        # what the report says of the study: its sections, methods and settings
+        settings=config_subset(
+            config,
+            [
+                "study",
+                "report",
+                "timepoints",
+                "instruments",
+                "parameters",
+                "statistics",
+                "disclosure",
+                "paths",
+                "figures",
+                "estimands",
+                "arms",
+                "flow",
+                "redcap",
+            ],
+        ),
+        tables={
+            t: (config["tables"][t].get("label"), config["tables"][t].get("title"))
+            for t in config.get("tables") or {}
+        },
     run:
         require_passed()
         steps.report_sources(config, report_files(input), output[0], log_file=log[0])
@@ -37,21 +54,22 @@ rule render:
     """Render the report to HTML and PDF (Quarto if installed, else pandoc and Typst)."""
     input:
         build=R("report/build"),
-        analysis=f"{ANALYSIS}/variables.json",     # the build date: the last follow-up's month
+        analysis=f"{ANALYSIS}/variables.json",  # the build date: the last follow-up's month
         passed=VALIDATED,
         quarto=config["report"]["quarto_executable"] or [],
         code=code("render"),
     output:
         html=R(f"report/{STUDY}.html"),
         pdf=R(f"report/{STUDY}.pdf"),
-    params:
-        settings=config_subset(config, ["report"]),
     log:
         R("logs/render.log"),
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        settings=config_subset(config, ["report"]),
     run:
         require_passed()
-        steps.render(params.settings, input.build, output.html, output.pdf, input.analysis,
-                     log_file=log[0])
+        steps.render(
+            params.settings, input.build, output.html, output.pdf, input.analysis, log_file=log[0]
+        )

@@ -19,17 +19,19 @@ if PUBLISHED:
             code=code("audit") + study_code(),
         output:
             R("reproduction/audit.csv"),
-        params:
-            # the confidence level, and which of the scores it checks may have been imputed
-            settings={**config_subset(config, ["statistics", "study.package"]),
-                      "missing_items": {k: v for k, v in
-                                        missing_item_rules(config["instruments"]).items()
-                                        if k in AUDITED}},
         log:
             R("logs/audit.log"),
         threads: 1
         resources:
             mem_mb=500,
+        params:
+            # the confidence level, and which of the scores it checks may have been imputed
+            settings={
+                **config_subset(config, ["statistics", "study.package"]),
+                "missing_items": {
+                    k: v for k, v in missing_item_rules(config["instruments"]).items() if k in AUDITED
+                },
+            },
         run:
             steps.audit(input.published, params.settings, output[0], log_file=log[0])
 
@@ -50,5 +52,11 @@ if PUBLISHED:
             mem_mb=1000,
         run:
             require_passed()
-            steps.reproduction(input.published, input.values, input.audit, output[0],
-                               package=STUDY_PACKAGE, log_file=log[0])
+            steps.reproduction(
+                input.published,
+                input.values,
+                input.audit,
+                output[0],
+                package=STUDY_PACKAGE,
+                log_file=log[0],
+            )

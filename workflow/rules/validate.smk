@@ -8,19 +8,26 @@ rule check_data:
     output:
         forms=directory(FORMS),
         checked=VALIDATION.checked,
-    params:
-        # the content, not only the modification time: a file copied with `cp -p` or
-        # touched back to an old date still reruns its validation
-        sha256=DATA,
-        settings=VALIDATION_SETTINGS,
     log:
         R("logs/validate.log"),
     threads: 1
     resources:
         mem_mb=2000,
+    params:
+        # the content, not only the modification time: a file copied with `cp -p` or
+        # touched back to an old date still reruns its validation
+        sha256=DATA,
+        settings=VALIDATION_SETTINGS,
     run:
-        steps.validate(REDCAP, params.settings, params.sha256, output.forms, output.checked, VALIDATION,
-                       log_file=log[0])
+        steps.validate(
+            REDCAP,
+            params.settings,
+            params.sha256,
+            output.forms,
+            output.checked,
+            VALIDATION,
+            log_file=log[0],
+        )
 
 
 rule validate:
@@ -32,16 +39,23 @@ rule validate:
         checked=VALIDATION.checked,
     output:
         passed=VALIDATION.passed,
-    params:
-        settings=VALIDATION_SETTINGS,
     log:
         R("logs/validate_verdict.log"),
     threads: 1
     resources:
         mem_mb=500,
+    params:
+        settings=VALIDATION_SETTINGS,
     run:
-        steps.verdict(REDCAP, params.settings, input.forms, input.checked, output.passed, VALIDATION,
-                      log_file=log[0])
+        steps.verdict(
+            REDCAP,
+            params.settings,
+            input.forms,
+            input.checked,
+            output.passed,
+            VALIDATION,
+            log_file=log[0],
+        )
 
 
 rule schemas:
@@ -52,12 +66,12 @@ rule schemas:
         code=code("schemas"),
     output:
         directory(R("schemas")),
-    params:
-        settings=VALIDATION_SETTINGS,
     log:
         R("logs/schemas.log"),
     threads: 1
     resources:
         mem_mb=1000,
+    params:
+        settings=VALIDATION_SETTINGS,
     run:
         steps.schemas(REDCAP, params.settings, output[0], log_file=log[0])

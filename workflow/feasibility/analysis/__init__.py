@@ -18,6 +18,7 @@ language), ``spec`` (the declaration, checked against
 scores, derived variables). The tables are made from it by ``feasibility.tables`` (the
 registry of table kinds, ``feasibility.tables.registry``), which this package never imports.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -26,13 +27,27 @@ from importlib import import_module
 # declaration (``spec``) when it starts without importing great-tables or the dataset.
 # The modules are named in full, so that the package's import graph (feasibility.imports)
 # sees them.
-_WHERE = {"Analysis": "feasibility.analysis.dataset", "ExpressionError": "feasibility.analysis.expressions",
-          "parse": "feasibility.analysis.expressions", "AnalysisSpec": "feasibility.analysis.spec",
-          "load_spec": "feasibility.analysis.spec", "load_spec_file": "feasibility.analysis.spec",
-          "Codebook": "feasibility.analysis.study", "StudyData": "feasibility.analysis.study"}
+_WHERE = {
+    "Analysis": "feasibility.analysis.dataset",
+    "ExpressionError": "feasibility.analysis.expressions",
+    "parse": "feasibility.analysis.expressions",
+    "AnalysisSpec": "feasibility.analysis.spec",
+    "load_spec": "feasibility.analysis.spec",
+    "load_spec_file": "feasibility.analysis.spec",
+    "Codebook": "feasibility.analysis.study",
+    "StudyData": "feasibility.analysis.study",
+}
 
-__all__ = ["Analysis", "AnalysisSpec", "Codebook", "ExpressionError", "StudyData",
-           "load_spec", "load_spec_file", "parse"]
+__all__ = [
+    "Analysis",
+    "AnalysisSpec",
+    "Codebook",
+    "ExpressionError",
+    "StudyData",
+    "load_spec",
+    "load_spec_file",
+    "parse",
+]
 
 
 def __getattr__(name: str):
@@ -41,4 +56,3 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'feasibility.analysis' has no attribute {name!r}")
-

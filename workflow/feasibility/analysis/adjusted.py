@@ -20,6 +20,7 @@ sorted order), so that a design matrix depends only on the data. Records with a 
 outcome or covariate are set aside (complete cases; :mod:`feasibility.analysis.imputation`
 handles missing values by multiple imputation).
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,7 @@ class Estimate(NamedTuple):
     lower: float
     upper: float
     n: int
-    df: float = math.inf                 # the complete-data degrees of freedom (t intervals)
+    df: float = math.inf  # the complete-data degrees of freedom (t intervals)
 
 
 NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan, math.nan, 0)
@@ -76,8 +77,7 @@ def model_matrix(treat: np.ndarray, covariates: pd.DataFrame) -> np.ndarray:
 def _complete(y, treat, covariates: pd.DataFrame | None):
     y = pd.Series(np.asarray(y, dtype=float))
     treat = pd.Series(np.asarray(treat, dtype=float))
-    cov = (covariates.reset_index(drop=True) if covariates is not None
-           else pd.DataFrame(index=range(len(y))))
+    cov = covariates.reset_index(drop=True) if covariates is not None else pd.DataFrame(index=range(len(y)))
     keep = y.notna() & treat.notna() & cov.notna().all(axis=1)
     keep = keep.to_numpy()
     return y.to_numpy()[keep], treat.to_numpy()[keep], cov.loc[keep].reset_index(drop=True)
@@ -96,7 +96,8 @@ def _full_rank(x: np.ndarray) -> np.ndarray:
 
 def ancova(y, treat, covariates: pd.DataFrame | None, confidence: float = 0.95) -> Estimate:
     """The adjusted difference in means (the arm's OLS coefficient) with its t interval."""
-    from statsmodels.regression.linear_model import OLS   # not statsmodels.api: a fast import
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: a fast import
+
     y, treat, cov = _complete(y, treat, covariates)
     n = len(y)
     if n == 0 or len(set(treat)) < 2:
@@ -132,6 +133,7 @@ def logistic_fit(y: np.ndarray, x: np.ndarray):
     from statsmodels.genmod.families import Binomial
     from statsmodels.genmod.generalized_linear_model import GLM
     from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -139,8 +141,7 @@ def logistic_fit(y: np.ndarray, x: np.ndarray):
         return GLM(y, x, family=Binomial()).fit()
 
 
-def standardised_risks(params: np.ndarray, x: np.ndarray) -> tuple[float, float, np.ndarray,
-                                                                   np.ndarray]:
+def standardised_risks(params: np.ndarray, x: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
     """The averaged predicted probabilities with the arm (column 1) set to 1 and to 0, and
     their gradients with respect to the coefficients."""
     x1, x0 = x.copy(), x.copy()
@@ -152,8 +153,7 @@ def standardised_risks(params: np.ndarray, x: np.ndarray) -> tuple[float, float,
     return float(p1.mean()), float(p0.mean()), g1, g0
 
 
-def gcomputation(y, treat, covariates: pd.DataFrame | None, confidence: float = 0.95
-                 ) -> BinaryEffects:
+def gcomputation(y, treat, covariates: pd.DataFrame | None, confidence: float = 0.95) -> BinaryEffects:
     """Logistic regression, then the standardised risk difference and risk ratio (delta
     method, Ge et al. 2011) and the conditional odds ratio."""
     y, treat, cov = _complete(y, treat, covariates)
@@ -174,8 +174,9 @@ def gcomputation(y, treat, covariates: pd.DataFrame | None, confidence: float = 
         glog = g1 / r1 - g0 / r0
         se_log = math.sqrt(max(float(glog @ vcov @ glog), 0.0))
         log_rr = math.log(r1 / r0)
-        risk_ratio = Estimate(r1 / r0, se_log, math.exp(log_rr - z * se_log),
-                              math.exp(log_rr + z * se_log), n)
+        risk_ratio = Estimate(
+            r1 / r0, se_log, math.exp(log_rr - z * se_log), math.exp(log_rr + z * se_log), n
+        )
     else:
         risk_ratio = nan
     b, se_b = float(params[1]), float(math.sqrt(vcov[1, 1]))
@@ -199,8 +200,7 @@ def ols_arm(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float]:
     return float(beta[1]), math.sqrt(float(cov[1, 1])), float(df)
 
 
-def logit_fit(y: np.ndarray, x: np.ndarray, iterations: int = 50
-              ) -> tuple[np.ndarray, np.ndarray]:
+def logit_fit(y: np.ndarray, x: np.ndarray, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Maximum likelihood logistic regression by Newton-Raphson: coefficients and their
     covariance (the inverse information; a pseudo-inverse when a column is constant)."""
     beta = np.zeros(x.shape[1])
@@ -210,7 +210,7 @@ def logit_fit(y: np.ndarray, x: np.ndarray, iterations: int = 50
         info = (x * (p * (1 - p))[:, None]).T @ x
         try:
             step = np.linalg.solve(info, x.T @ (y - p))
-        except np.linalg.LinAlgError:          # a constant column: least squares
+        except np.linalg.LinAlgError:  # a constant column: least squares
             step = np.linalg.pinv(info) @ (x.T @ (y - p))
         beta = beta + step
         if np.max(np.abs(step)) < 1e-9:
@@ -223,8 +223,7 @@ def logit_fit(y: np.ndarray, x: np.ndarray, iterations: int = 50
         return beta, np.linalg.pinv(info)
 
 
-def gcomputation_arrays(y: np.ndarray, x: np.ndarray, confidence: float = 0.95
-                        ) -> BinaryEffects:
+def gcomputation_arrays(y: np.ndarray, x: np.ndarray, confidence: float = 0.95) -> BinaryEffects:
     """:func:`gcomputation` over a ready design matrix (intercept, arm, covariates)."""
     n = len(y)
     params, vcov = logit_fit(y, x)
@@ -238,8 +237,7 @@ def gcomputation_arrays(y: np.ndarray, x: np.ndarray, confidence: float = 0.95
         glog = g1 / r1 - g0 / r0
         se_log = math.sqrt(max(float(glog @ vcov @ glog), 0.0))
         lrr = math.log(r1 / r0)
-        rr = Estimate(r1 / r0, se_log, math.exp(lrr - z * se_log), math.exp(lrr + z * se_log),
-                      n)
+        rr = Estimate(r1 / r0, se_log, math.exp(lrr - z * se_log), math.exp(lrr + z * se_log), n)
     else:
         rr = nan
     b, se_b = float(params[1]), math.sqrt(float(vcov[1, 1]))
@@ -247,6 +245,16 @@ def gcomputation_arrays(y: np.ndarray, x: np.ndarray, confidence: float = 0.95
     return BinaryEffects(r1, r0, rd, rr, odds)
 
 
-__all__ = ["Estimate", "BinaryEffects", "ancova", "gcomputation", "design", "model_matrix",
-           "logistic_fit", "standardised_risks", "ols_arm", "logit_fit",
-           "gcomputation_arrays"]
+__all__ = [
+    "Estimate",
+    "BinaryEffects",
+    "ancova",
+    "gcomputation",
+    "design",
+    "model_matrix",
+    "logistic_fit",
+    "standardised_risks",
+    "ols_arm",
+    "logit_fit",
+    "gcomputation_arrays",
+]

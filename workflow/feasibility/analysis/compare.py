@@ -21,6 +21,7 @@ Two methods, chosen per kind of outcome and documented in every table that print
 Differences are of the first arm named (the intervention, ``arms.intervention``) minus
 the second (``arms.control``); the estimates are unadjusted (no covariates).
 """
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,7 @@ BINARY_METHODS = ("newcombe",)
 CONTINUOUS_METHODS = ("welch", "pooled")
 METHOD_TEXT = {
     "newcombe": "risk difference in percentage points with Newcombe's hybrid score interval "
-                "(method 10, from the arms' Wilson intervals)",
+    "(method 10, from the arms' Wilson intervals)",
     "welch": "mean difference with Welch's t interval (unequal variances)",
     "pooled": "mean difference with the pooled-variance t interval",
 }
@@ -52,12 +53,12 @@ class Difference(NamedTuple):
     method: str
 
 
-def risk_difference(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95,
-                    method: str = "newcombe") -> Difference:
+def risk_difference(
+    k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95, method: str = "newcombe"
+) -> Difference:
     """p1 - p2 = k1/n1 - k2/n2 (as proportions) with Newcombe's hybrid score interval."""
     if method not in BINARY_METHODS:
-        raise ValueError(f"binary difference method {method!r} is not one of "
-                         f"{', '.join(BINARY_METHODS)}")
+        raise ValueError(f"binary difference method {method!r} is not one of {', '.join(BINARY_METHODS)}")
     if n1 <= 0 or n2 <= 0:
         return Difference(math.nan, math.nan, math.nan, int(n1), int(n2), method)
     p1, p2 = k1 / n1, k2 / n2
@@ -77,8 +78,9 @@ def _values(x) -> np.ndarray:
 def mean_difference(x1, x2, confidence: float = 0.95, method: str = "welch") -> Difference:
     """mean(x1) - mean(x2) over the non-missing values, with a Welch or pooled t interval."""
     if method not in CONTINUOUS_METHODS:
-        raise ValueError(f"continuous difference method {method!r} is not one of "
-                         f"{', '.join(CONTINUOUS_METHODS)}")
+        raise ValueError(
+            f"continuous difference method {method!r} is not one of {', '.join(CONTINUOUS_METHODS)}"
+        )
     a, b = _values(x1), _values(x2)
     n1, n2 = a.size, b.size
     if n1 == 0 or n2 == 0:
@@ -91,7 +93,7 @@ def mean_difference(x1, x2, confidence: float = 0.95, method: str = "welch") -> 
         se2 = v1 / n1 + v2 / n2
         if se2 == 0:
             return Difference(d, d, d, n1, n2, method)
-        df = se2 ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
+        df = se2**2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
         se = math.sqrt(se2)
     else:
         df = n1 + n2 - 2
@@ -101,5 +103,11 @@ def mean_difference(x1, x2, confidence: float = 0.95, method: str = "welch") -> 
     return Difference(d, d - half, d + half, n1, n2, method)
 
 
-__all__ = ["Difference", "risk_difference", "mean_difference", "METHOD_TEXT", "BINARY_METHODS",
-           "CONTINUOUS_METHODS"]
+__all__ = [
+    "Difference",
+    "risk_difference",
+    "mean_difference",
+    "METHOD_TEXT",
+    "BINARY_METHODS",
+    "CONTINUOUS_METHODS",
+]

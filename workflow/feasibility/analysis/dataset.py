@@ -17,6 +17,7 @@ Name resolution in an expression (:class:`DatasetScope`):
 * ``x[tp]`` - a score or per-time-point variable at time point ``tp``; bare, it is read at
   the scope's time point, or at its only time point.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,23 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from feasibility.analysis.expressions import (ROW, At, Call, Evaluator, Expression,
-                                              ExpressionError, FieldRef, Node, Ref, Scope, V,
-                                              as_row_series, normalise, suggest, take)
+from feasibility.analysis.expressions import (
+    ROW,
+    At,
+    Call,
+    Evaluator,
+    Expression,
+    ExpressionError,
+    FieldRef,
+    Node,
+    Ref,
+    Scope,
+    V,
+    as_row_series,
+    normalise,
+    suggest,
+    take,
+)
 from feasibility.analysis.spec import DUE_DAYS, AnalysisSpec, DerivedSpec
 from feasibility.analysis.study import DESIGN_COLUMNS, StudyData
 from feasibility.io import write_parquet, write_text
@@ -94,20 +109,22 @@ class Analysis:
         self._positions: dict[int, tuple[pd.Index, np.ndarray]] = {}
         self._scored: dict[str, Any] = {}
         self.scoring_logs: list[pd.DataFrame] = []
-        self.warnings: list[str] = []     # derived variables that divide by zero or are all missing
+        self.warnings: list[str] = []  # derived variables that divide by zero or are all missing
         # missing-data codes (issue 23.6): the records whose value a code made missing, per
         # derived variable and time point, and what the report says of them
         self._coded: dict[tuple, np.ndarray] = {}
         self.code_log: list[dict] = []
         self.instrument_notes: dict[str, dict] = {}
-        self.instrument_methods: dict[str, dict] = {}     # e.g. how the EQ-5D index is valued
+        self.instrument_methods: dict[str, dict] = {}  # e.g. how the EQ-5D index is valued
         self.score_owner: dict[str, str] = {}
         for name, inst in spec.instruments.items():
             for score in inst.score_names():
                 if score in self.score_owner:
-                    raise ValueError(f"instruments {self.score_owner[score]!r} and {name!r} both "
-                                     f"make the score {score!r}; rename one (instruments.{name}"
-                                     ".rename)")
+                    raise ValueError(
+                        f"instruments {self.score_owner[score]!r} and {name!r} both "
+                        f"make the score {score!r}; rename one (instruments.{name}"
+                        ".rename)"
+                    )
                 self.score_owner[score] = name
         self._check_names()
 
@@ -115,27 +132,39 @@ class Analysis:
     def _check_names(self) -> None:
         fields = set(self.book.fields) | set(self.book.columns)
         for name in self.spec.derived:
-            for kind, names in (("field", fields), ("score", self.score_owner),
-                                ("parameter", self.spec.parameters)):
+            for kind, names in (
+                ("field", fields),
+                ("score", self.score_owner),
+                ("parameter", self.spec.parameters),
+            ):
                 if name in names:
-                    raise ValueError(f"derived variable {name!r} has the name of a {kind}; "
-                                     "give it another name")
+                    raise ValueError(
+                        f"derived variable {name!r} has the name of a {kind}; give it another name"
+                    )
         for name in self.spec.parameters:
             if name in fields or name in self.score_owner:
-                raise ValueError(f"parameter {name!r} has the name of a field or score; give it "
-                                 "another name")
+                raise ValueError(f"parameter {name!r} has the name of a field or score; give it another name")
 
     def known_names(self) -> list[str]:
-        return sorted({*self.spec.derived, *self.score_owner, *self.book.fields,
-                       *self.book.columns, *self.spec.parameters, *BUILTINS})
+        return sorted(
+            {
+                *self.spec.derived,
+                *self.score_owner,
+                *self.book.fields,
+                *self.book.columns,
+                *self.spec.parameters,
+                *BUILTINS,
+            }
+        )
 
     @property
     def timepoints(self):
         return self.spec.timepoints
 
     # -- forms ---------------------------------------------------------------------
-    def form_events(self, form: str, event: str | None, timepoint: str | None,
-                    expr: Expression, node: Node) -> list[str]:
+    def form_events(
+        self, form: str, event: str | None, timepoint: str | None, expr: Expression, node: Node
+    ) -> list[str]:
         """The events a reference to ``form`` reads (see the module docstring)."""
         if form not in self.book.forms:
             raise expr.error(f"unknown form {form!r}{suggest(form, self.book.forms)}", node, form)
@@ -144,18 +173,19 @@ class Analysis:
             if event in self.timepoints.points:
                 events = [e for e in self.timepoints.points[event].events if e in designated]
                 if not events:
-                    raise expr.error(f"form {form!r} is not collected at time point {event!r} "
-                                     f"(events {', '.join(self.timepoints.points[event].events)})",
-                                     node, event)
+                    raise expr.error(
+                        f"form {form!r} is not collected at time point {event!r} "
+                        f"(events {', '.join(self.timepoints.points[event].events)})",
+                        node,
+                        event,
+                    )
                 return events
             if event in self.book.events:
                 if event not in designated:
-                    raise expr.error(f"form {form!r} is not designated for event {event!r}", node,
-                                     event)
+                    raise expr.error(f"form {form!r} is not designated for event {event!r}", node, event)
                 return [event]
             known = [*self.timepoints.points, *self.book.events]
-            raise expr.error(f"unknown time point or event {event!r}{suggest(event, known)}", node,
-                             event)
+            raise expr.error(f"unknown time point or event {event!r}{suggest(event, known)}", node, event)
         per_arm: dict[int, list[str]] = {}
         for e in designated:
             per_arm.setdefault(self.book.arm_of(e), []).append(e)
@@ -166,9 +196,13 @@ class Analysis:
             if events:
                 return events
         where = self._timepoints_of_events(designated)
-        raise expr.error(f"form {form!r} is collected at several events ({where}): say which, "
-                         f"e.g. {form}[{next(iter(self._tp_names(designated)), designated[0])}]"
-                         ".field", node, form)
+        raise expr.error(
+            f"form {form!r} is collected at several events ({where}): say which, "
+            f"e.g. {form}[{next(iter(self._tp_names(designated)), designated[0])}]"
+            ".field",
+            node,
+            form,
+        )
 
     def _tp_names(self, events: list[str]) -> list[str]:
         return [tp for tp, p in self.timepoints.points.items() if set(p.events) & set(events)]
@@ -186,9 +220,11 @@ class Analysis:
             ids = rows["record_id"].astype(str)
             if ids.duplicated().any():
                 dup = ids[ids.duplicated()].iloc[0]
-                raise ValueError(f"form {form!r} has more than one row for record {dup!r} at "
-                                 f"{', '.join(events)}; a repeating instrument must be "
-                                 "aggregated, e.g. count(form), sum(form.field)")
+                raise ValueError(
+                    f"form {form!r} has more than one row for record {dup!r} at "
+                    f"{', '.join(events)}; a repeating instrument must be "
+                    "aggregated, e.g. count(form), sum(form.field)"
+                )
             positions = self.records.get_indexer(pd.Index(ids))
             where = np.full(len(self.records), -1, dtype=np.int64)
             where[positions] = np.arange(len(rows))
@@ -230,8 +266,11 @@ class Analysis:
             key, inst = self.instances(form, events)
             ckey = ("instances", key, column)
             if ckey not in self._columns:
-                self._columns[ckey] = normalise(inst.frame[column]) if column in inst.frame else \
-                    pd.Series([None] * len(inst.frame), dtype=object)
+                self._columns[ckey] = (
+                    normalise(inst.frame[column])
+                    if column in inst.frame
+                    else pd.Series([None] * len(inst.frame), dtype=object)
+                )
             return V(self._columns[ckey], key, meta)
         ckey = ("rows", form, tuple(events), column)
         if ckey not in self._columns:
@@ -239,9 +278,8 @@ class Analysis:
             if column in rows.frame:
                 values = take(normalise(rows.frame[column]).array, rows.where)
                 self._columns[ckey] = normalise(pd.Series(values, index=self.records))
-            else:      # a form with no rows here: every value missing
-                self._columns[ckey] = pd.Series([None] * len(self.records), index=self.records,
-                                                dtype=object)
+            else:  # a form with no rows here: every value missing
+                self._columns[ckey] = pd.Series([None] * len(self.records), index=self.records, dtype=object)
         return V(self._columns[ckey], ROW, meta)
 
     def has_form(self, form: str, events: list[str]) -> V:
@@ -254,7 +292,7 @@ class Analysis:
         if name in self._variables:
             return self._variables[name]
         if name in self._computing:
-            cycle = " -> ".join([*self._computing[self._computing.index(name):], name])
+            cycle = " -> ".join([*self._computing[self._computing.index(name) :], name])
             raise ValueError(f"derived variables depend on each other in a cycle: {cycle}")
         self._computing.append(name)
         try:
@@ -276,23 +314,26 @@ class Analysis:
         """Days from the start date to each follow-up time point (issue 23.5):
         ``flow.follow_up.due_days``, else the REDCap events' day offsets (the time point's
         first event minus the baseline's)."""
-        declared = (((self.spec.raw.get("flow") or {}).get("follow_up") or {})
-                    .get("due_days") or {})
+        declared = ((self.spec.raw.get("flow") or {}).get("follow_up") or {}).get("due_days") or {}
         base = self.timepoints.baseline
         by = {}
         for tp in d.timepoints:
             if tp in declared:
                 days = float(declared[tp])
             else:
+
                 def offset(point):
                     event = self.timepoints.points[point].events[0]
                     value = (self.book.events.get(event) or {}).get("day_offset")
                     if value is None or (isinstance(value, float) and math.isnan(value)):
-                        raise ValueError(f"flow.follow_up.due_days: no day offset for event "
-                                         f"{event!r} (time point {point!r}) in the project's "
-                                         "events; give flow.follow_up.due_days."
-                                         f"{tp}")
+                        raise ValueError(
+                            f"flow.follow_up.due_days: no day offset for event "
+                            f"{event!r} (time point {point!r}) in the project's "
+                            "events; give flow.follow_up.due_days."
+                            f"{tp}"
+                        )
                     return float(value)
+
                 days = offset(tp) - offset(base)
             by[tp] = pd.Series(days, index=self.records, dtype="float64")
         return Variable(d.name, by_timepoint=by, meta={"label": "Days to the time point"})
@@ -316,6 +357,7 @@ class Analysis:
                 values = self._codes_missing(d.name, timepoint, values, scope.reads)
             self._check_derived(d, timepoint, values, evaluator.divided_by_zero)
             return values
+
         if d.choices:
             meta["choices"] = d.choices
         arms = self.spec.arms
@@ -325,8 +367,10 @@ class Analysis:
             if not meta.get("choices") and by_redcap_arm and self.book.arms:
                 meta["choices"] = tuple(sorted(self.book.arms.items()))
             if not meta.get("choices"):
-                raise ValueError(f"arms.allocation {arms.allocation.text!r} is not a coded field "
-                                 "(nor redcap_arm); give arms.levels ([[code, label], ...])")
+                raise ValueError(
+                    f"arms.allocation {arms.allocation.text!r} is not a coded field "
+                    "(nor redcap_arm); give arms.levels ([[code, label], ...])"
+                )
             return Variable(d.name, values=values, meta=meta)
         if d.timepoints is None:
             return Variable(d.name, values=run(None), meta=meta)
@@ -340,11 +384,11 @@ class Analysis:
         if key not in self._columns:
             mc = self.study.missing_codes
             if mc is None or not len(mc):
-                hit = pd.DataFrame({"record_id": pd.Series(dtype=str),
-                                    "code": pd.Series(dtype=str)})
+                hit = pd.DataFrame({"record_id": pd.Series(dtype=str), "code": pd.Series(dtype=str)})
             else:
-                sel = ((mc["form"] == form) & (mc["field"] == field)
-                       & mc["redcap_event_name"].isin(list(events)))
+                sel = (
+                    (mc["form"] == form) & (mc["field"] == field) & mc["redcap_event_name"].isin(list(events))
+                )
                 hit = mc.loc[sel, ["record_id", "code"]].astype(str).reset_index(drop=True)
             self._columns[key] = hit
         return self._columns[key]
@@ -379,9 +423,15 @@ class Analysis:
         self._coded[(name, timepoint)] = mask
         changed = int((mask & values.notna().to_numpy()).sum())
         if counts:
-            self.code_log.append({"variable": name, "timepoint": timepoint or "",
-                                  "participants": int(mask.sum()), "changed": changed,
-                                  "codes": dict(sorted(counts.items()))})
+            self.code_log.append(
+                {
+                    "variable": name,
+                    "timepoint": timepoint or "",
+                    "participants": int(mask.sum()),
+                    "changed": changed,
+                    "codes": dict(sorted(counts.items())),
+                }
+            )
         out = values.copy()
         if out.dtype == object:
             out[mask] = None
@@ -405,30 +455,45 @@ class Analysis:
             self.warnings.append(message)
             log.warning(message)
 
-    def scope(self, timepoint: str | None = None, *, summary: bool = False,
-              index: pd.Index | None = None, bound: dict[str, Any] | None = None,
-              functions: dict[str, Callable] | None = None) -> "DatasetScope":
+    def scope(
+        self,
+        timepoint: str | None = None,
+        *,
+        summary: bool = False,
+        index: pd.Index | None = None,
+        bound: dict[str, Any] | None = None,
+        functions: dict[str, Callable] | None = None,
+    ) -> "DatasetScope":
         return DatasetScope(self, timepoint, summary, index, bound or {}, functions or {})
 
-    def evaluate_rows(self, expr: Expression, timepoint: str | None = None,
-                      index: pd.Index | None = None) -> pd.Series:
+    def evaluate_rows(
+        self, expr: Expression, timepoint: str | None = None, index: pd.Index | None = None
+    ) -> pd.Series:
         """A row-level expression as a series over the records (or ``index``)."""
         scope = self.scope(timepoint, index=index)
         return as_row_series(Evaluator(scope, expr).run(), scope, expr)
 
-    def evaluate(self, expr: Expression, timepoint: str | None = None,
-                 index: pd.Index | None = None, **bound) -> V:
+    def evaluate(
+        self, expr: Expression, timepoint: str | None = None, index: pd.Index | None = None, **bound
+    ) -> V:
         return Evaluator(self.scope(timepoint, index=index, bound=bound), expr).run()
 
-    def summarise(self, expr: Expression, index: pd.Index, timepoint: str | None = None,
-                  bound: dict | None = None, functions: dict | None = None) -> Any:
+    def summarise(
+        self,
+        expr: Expression,
+        index: pd.Index,
+        timepoint: str | None = None,
+        bound: dict | None = None,
+        functions: dict | None = None,
+    ) -> Any:
         """A summary expression (aggregates over the records of ``index``) -> one value."""
-        scope = self.scope(timepoint, summary=True, index=index, bound=bound,
-                           functions=functions)
+        scope = self.scope(timepoint, summary=True, index=index, bound=bound, functions=functions)
         v = Evaluator(scope, expr).run()
         if not v.is_scalar:
-            raise expr.error("gives one value per record; a summary needs one number, e.g. "
-                             "count(...), sum(...), median(...)")
+            raise expr.error(
+                "gives one value per record; a summary needs one number, e.g. "
+                "count(...), sum(...), median(...)"
+            )
         return v.data
 
     def population(self, expr: Expression | None, timepoint: str | None = None) -> pd.Index:
@@ -454,43 +519,56 @@ class Analysis:
         self.instrument_notes[name] = dict(described.get("notes", {}))
         if described.get("method"):
             self.instrument_methods[name] = dict(described["method"])
-        labels = {**spec.scores, **described.get("labels", {}),
-                  **{s: self.variable_label(f) for s, f in inst.single_scores.items()}}
+        labels = {
+            **spec.scores,
+            **described.get("labels", {}),
+            **{s: self.variable_label(f) for s, f in inst.single_scores.items()},
+        }
         labels.update(inst.labels_raw)
-        tps = inst.timepoints if inst.timepoints is not None else [
-            tp for tp, p in self.timepoints.points.items()
-            if set(p.events) & set(self.book.events_of(inst.form))]
+        tps = (
+            inst.timepoints
+            if inst.timepoints is not None
+            else [
+                tp
+                for tp, p in self.timepoints.points.items()
+                if set(p.events) & set(self.book.events_of(inst.form))
+            ]
+        )
         if not tps:
-            raise ValueError(f"instrument {name!r}: form {inst.form!r} is not collected at any "
-                             "declared time point")
+            raise ValueError(
+                f"instrument {name!r}: form {inst.form!r} is not collected at any declared time point"
+            )
         demographics = None
         if spec.needs:
             demographics = pd.DataFrame({"record_id": self.records.astype(str)})
             for need in spec.needs:
                 expr = inst.inputs.get(need)
-                demographics[need] = (self.evaluate_rows(expr).to_numpy() if expr is not None
-                                      else None)
+                demographics[need] = self.evaluate_rows(expr).to_numpy() if expr is not None else None
         items = inst.item_fields()
         missing_fields = [f for f in items.values() if f not in self.book.columns]
         if missing_fields:
-            raise ValueError(f"instrument {name!r}: no field(s) {', '.join(missing_fields)} in "
-                             f"the data dictionary (form {inst.form!r})")
+            raise ValueError(
+                f"instrument {name!r}: no field(s) {', '.join(missing_fields)} in "
+                f"the data dictionary (form {inst.form!r})"
+            )
         by_score: dict[str, dict[str, pd.Series]] = {}
         for tp in tps:
             if tp not in self.timepoints.points:
                 raise ValueError(f"instrument {name!r}: unknown time point {tp!r}")
-            events = [e for e in self.timepoints.points[tp].events
-                      if e in self.book.events_of(inst.form)]
+            events = [e for e in self.timepoints.points[tp].events if e in self.book.events_of(inst.form)]
             if not events:
-                raise ValueError(f"instrument {name!r}: form {inst.form!r} is not collected at "
-                                 f"time point {tp!r}")
+                raise ValueError(
+                    f"instrument {name!r}: form {inst.form!r} is not collected at time point {tp!r}"
+                )
             rows = self.form_rows(inst.form, events)
             present = rows.frame
             frame = pd.DataFrame({"record_id": present["record_id"].astype(str).to_numpy()})
             for canonical, fld in items.items():
-                frame[canonical] = (pd.to_numeric(present[fld], errors="coerce")
-                                    .astype("float64").to_numpy() if fld in present
-                                    else np.nan)
+                frame[canonical] = (
+                    pd.to_numeric(present[fld], errors="coerce").astype("float64").to_numpy()
+                    if fld in present
+                    else np.nan
+                )
             self._check_items(name, inst, frame, items, tp)
             scored = registry.run_scorer(spec, frame, params, demographics)
             for score in spec.scores or inst.single_scores:
@@ -498,7 +576,8 @@ class Analysis:
                     continue
                 out = inst.rename.get(score, score)
                 by_score.setdefault(out, {})[tp] = pd.Series(
-                    take(scored.scores[score].to_numpy(), rows.where), index=self.records)
+                    take(scored.scores[score].to_numpy(), rows.where), index=self.records
+                )
             log = scored.log
             if len(log):
                 answered = frame[list(items)].notna().any(axis=1)
@@ -510,9 +589,14 @@ class Analysis:
             single = inst.single_scores.get(original)
             if single and self.book.choices(single):
                 meta["choices"] = self.book.choices(single)
-            self._variables[score] = Variable(score, by_timepoint={
-                tp: (normalise(by[tp]) if tp in by else
-                     pd.Series(np.nan, index=self.records)) for tp in tps}, meta=meta)
+            self._variables[score] = Variable(
+                score,
+                by_timepoint={
+                    tp: (normalise(by[tp]) if tp in by else pd.Series(np.nan, index=self.records))
+                    for tp in tps
+                },
+                meta=meta,
+            )
         self._scored[name] = True
 
     def _check_items(self, name, inst, frame: pd.DataFrame, items: dict, tp: str) -> None:
@@ -537,15 +621,17 @@ class Analysis:
                     bad = answered & ~((v >= lo) & (v <= hi))
                     if coding.validation == "integer":
                         bad |= answered & (v % 1 != 0)
-                    allowed = f"{lo:g} to {hi:g}" + (", whole numbers"
-                                                     if coding.validation == "integer" else "")
+                    allowed = f"{lo:g} to {hi:g}" + (
+                        ", whole numbers" if coding.validation == "integer" else ""
+                    )
             if bad.any():
                 i = int(np.argmax(bad))
                 raise ValueError(
                     f"instrument {name!r} ({spec.title}): {inst.form}.{fld} = {v[i]:g} at "
                     f"{tp} for record {frame['record_id'].iat[i]!r} is outside the item's coding "
                     f"({allowed}); {int(bad.sum())} such value(s). Correct the data; answers "
-                    "outside an instrument's coding are never scored.")
+                    "outside an instrument's coding are never scored."
+                )
 
     def scoring_log(self) -> pd.DataFrame:
         """Every imputation and dropped score of the instruments scored so far."""
@@ -580,14 +666,17 @@ class Analysis:
         for name, var in public.items():
             if var.per_timepoint:
                 for tp, values in var.by_timepoint.items():
-                    part = long_parts.setdefault(tp, pd.DataFrame(
-                        {"record_id": self.records.astype(str), "timepoint": tp}))
+                    part = long_parts.setdefault(
+                        tp, pd.DataFrame({"record_id": self.records.astype(str), "timepoint": tp})
+                    )
                     part[name] = values.array
             else:
                 records[name] = var.values.array
-        long = (pd.concat(long_parts.values(), ignore_index=True) if long_parts else
-                pd.DataFrame({"record_id": pd.Series(dtype=str),
-                              "timepoint": pd.Series(dtype=str)}))
+        long = (
+            pd.concat(long_parts.values(), ignore_index=True)
+            if long_parts
+            else pd.DataFrame({"record_id": pd.Series(dtype=str), "timepoint": pd.Series(dtype=str)})
+        )
         for frame in (records, long):
             for c in frame.columns:
                 if frame[c].dtype == object:
@@ -596,27 +685,37 @@ class Analysis:
         write_parquet(folder / "records.parquet", records)
         write_parquet(folder / "timepoints.parquet", long)
         write_parquet(folder / "scoring_log.parquet", self.scoring_log())
-        meta = {"variables": {n: {"per_timepoint": v.per_timepoint,
-                                  "timepoints": list(v.by_timepoint or []),
-                                  "label": v.meta.get("label"),
-                                  "choices": [list(c) for c in v.meta.get("choices") or []],
-                                  "instrument": v.meta.get("instrument")}
-                              for n, v in public.items()},
-                "instrument_notes": self.instrument_notes,
-                "instrument_methods": self.instrument_methods,
-                "warnings": self.warnings,
-                "missing_codes": self.code_log,
-                "records": len(self.records),
-                "data_date": self.data_date()}
-        write_text(folder / "variables.json",
-                   json.dumps(meta, indent=1, ensure_ascii=False, default=str) + "\n")
+        meta = {
+            "variables": {
+                n: {
+                    "per_timepoint": v.per_timepoint,
+                    "timepoints": list(v.by_timepoint or []),
+                    "label": v.meta.get("label"),
+                    "choices": [list(c) for c in v.meta.get("choices") or []],
+                    "instrument": v.meta.get("instrument"),
+                }
+                for n, v in public.items()
+            },
+            "instrument_notes": self.instrument_notes,
+            "instrument_methods": self.instrument_methods,
+            "warnings": self.warnings,
+            "missing_codes": self.code_log,
+            "records": len(self.records),
+            "data_date": self.data_date(),
+        }
+        write_text(
+            folder / "variables.json", json.dumps(meta, indent=1, ensure_ascii=False, default=str) + "\n"
+        )
         return folder
 
     def data_date(self) -> str | None:
         """The latest follow-up return (``flow.follow_up.date``), else the latest date of any
         variable, as YYYY-MM-DD: the report's build date is the first of its month."""
-        names = (["_flow_date"] if "_flow_date" in self.spec.derived else
-                 [n for n in self._variables if not n.startswith("_")])
+        names = (
+            ["_flow_date"]
+            if "_flow_date" in self.spec.derived
+            else [n for n in self._variables if not n.startswith("_")]
+        )
         latest = None
         for name in names:
             var = self.variable(name)
@@ -627,16 +726,17 @@ class Analysis:
         return None if latest is None else pd.Timestamp(latest).strftime("%Y-%m-%d")
 
     @classmethod
-    def load(cls, study: StudyData, spec: AnalysisSpec, folder: str | Path,
-             provenance=None) -> "Analysis":
+    def load(cls, study: StudyData, spec: AnalysisSpec, folder: str | Path, provenance=None) -> "Analysis":
         """An analysis whose variables and scores come from :meth:`save`'s folder."""
         folder = Path(folder)
         analysis = cls(study, spec, provenance)
         meta = json.loads((folder / "variables.json").read_text(encoding="utf-8"))
         records = pd.read_parquet(folder / "records.parquet").set_index("record_id")
         if list(records.index) != list(analysis.records.astype(str)):
-            raise ValueError(f"{folder}: the saved analysis dataset is of other records than "
-                             "the validated data; derive it again")
+            raise ValueError(
+                f"{folder}: the saved analysis dataset is of other records than "
+                "the validated data; derive it again"
+            )
         long = pd.read_parquet(folder / "timepoints.parquet")
         by_tp = _by_timepoint(long, records.index)
         for name, info in meta["variables"].items():
@@ -644,13 +744,17 @@ class Analysis:
             if info.get("choices"):
                 var_meta["choices"] = tuple((c, str(t)) for c, t in info["choices"])
             if info["per_timepoint"]:
-                by = {tp: normalise(by_tp[tp][name].set_axis(analysis.records, copy=False))
-                      for tp in info["timepoints"]}
+                by = {
+                    tp: normalise(by_tp[tp][name].set_axis(analysis.records, copy=False))
+                    for tp in info["timepoints"]
+                }
                 analysis._variables[name] = Variable(name, by_timepoint=by, meta=var_meta)
             else:
                 analysis._variables[name] = Variable(
-                    name, values=normalise(records[name].set_axis(analysis.records, copy=False)),
-                    meta=var_meta)
+                    name,
+                    values=normalise(records[name].set_axis(analysis.records, copy=False)),
+                    meta=var_meta,
+                )
         analysis.instrument_notes = meta["instrument_notes"]
         analysis.instrument_methods = meta.get("instrument_methods", {})
         analysis.warnings = list(meta.get("warnings", []))
@@ -671,14 +775,16 @@ class Analysis:
         arms = self.spec.arms
         codes = [c for c, _ in self.arm_levels()]
         first = arms.intervention if arms.intervention is not None else codes[0]
-        second = arms.control if arms.control is not None else (codes[1] if len(codes) > 1
-                                                               else None)
+        second = arms.control if arms.control is not None else (codes[1] if len(codes) > 1 else None)
         from feasibility.analysis.expressions import _code_key
+
         keys = {_code_key(c): c for c in codes}
         for key, value in (("intervention", first), ("control", second)):
             if value is None or _code_key(value) not in keys:
-                raise ValueError(f"arms.{key} {value!r} is not a level of the allocation "
-                                 f"({', '.join(str(c) for c in codes)})")
+                raise ValueError(
+                    f"arms.{key} {value!r} is not a level of the allocation "
+                    f"({', '.join(str(c) for c in codes)})"
+                )
         return keys[_code_key(first)], keys[_code_key(second)]
 
     def variable_label(self, name: str) -> str:
@@ -691,8 +797,15 @@ class Analysis:
 class DatasetScope(Scope):
     """Names in an expression, resolved against an :class:`Analysis`."""
 
-    def __init__(self, analysis: Analysis, timepoint: str | None, summary: bool,
-                 index: pd.Index | None, bound: dict[str, Any], functions: dict[str, Callable]):
+    def __init__(
+        self,
+        analysis: Analysis,
+        timepoint: str | None,
+        summary: bool,
+        index: pd.Index | None,
+        bound: dict[str, Any],
+        functions: dict[str, Callable],
+    ):
         self.analysis, self.timepoint, self.summary = analysis, timepoint, summary
         self.index = analysis.records if index is None else index
         self._subset = index is not None and not index.equals(analysis.records)
@@ -728,16 +841,21 @@ class DatasetScope(Scope):
         if name in ("redcap_arm", "redcap_data_access_group"):
             return self._rows(V(self._builtin(name, node, expr), ROW))
         if name in a.book.forms:
-            raise expr.error(f"{name!r} is a form: use has({name}), count({name}) or "
-                             f"{name}.<field>", node, name)
-        raise expr.error(f"unknown name {name!r}{suggest(name, [*a.known_names(), *self.bound])}",
-                         node, name)
+            raise expr.error(
+                f"{name!r} is a form: use has({name}), count({name}) or {name}.<field>", node, name
+            )
+        raise expr.error(f"unknown name {name!r}{suggest(name, [*a.known_names(), *self.bound])}", node, name)
 
     def is_form(self, name: str) -> bool:
         a = self.analysis
-        return (name in a.book.forms and name not in self.bound and not a.has_variable(name)
-                and name not in a.book.columns and name not in a.book.fields
-                and name not in a.spec.parameters)
+        return (
+            name in a.book.forms
+            and name not in self.bound
+            and not a.has_variable(name)
+            and name not in a.book.columns
+            and name not in a.book.fields
+            and name not in a.spec.parameters
+        )
 
     def _builtin(self, name: str, node: Node | None = None, expr: Expression | None = None) -> pd.Series:
         a = self.analysis
@@ -745,20 +863,24 @@ class DatasetScope(Scope):
         if key not in a._columns:
             parts = [t[["record_id", name]] for t in a.study.forms.values() if name in t]
             if not parts and name == "redcap_data_access_group":
-                message = ("the study uses the records' data access groups (redcap_data_access_group, its "
-                           "sites) but the export has no redcap_data_access_group column: export the records "
-                           "with their data access groups")
+                message = (
+                    "the study uses the records' data access groups (redcap_data_access_group, its "
+                    "sites) but the export has no redcap_data_access_group column: export the records "
+                    "with their data access groups"
+                )
                 if expr is not None:
                     raise expr.error(message, node, name)
                 raise ValueError(message)
             if not parts:
-                values = pd.Series(1 if name == "redcap_arm" else None, index=a.records,
-                                   dtype="float64" if name == "redcap_arm" else object)
+                values = pd.Series(
+                    1 if name == "redcap_arm" else None,
+                    index=a.records,
+                    dtype="float64" if name == "redcap_arm" else object,
+                )
             else:
                 both = pd.concat(parts).dropna().drop_duplicates("record_id")
                 where = np.full(len(a.records), -1, dtype=np.int64)
-                where[a.records.get_indexer(pd.Index(both["record_id"].astype(str)))] = \
-                    np.arange(len(both))
+                where[a.records.get_indexer(pd.Index(both["record_id"].astype(str)))] = np.arange(len(both))
                 values = pd.Series(take(both[name].array, where), index=a.records)
             a._columns[key] = normalise(values)
         return a._columns[key]
@@ -769,8 +891,9 @@ class DatasetScope(Scope):
         except ExpressionError:
             raise
         except ValueError as exc:
-            raise ExpressionError(str(exc), where=expr.where, expression=expr.text,
-                                  name=name, position=node.pos) from None
+            raise ExpressionError(
+                str(exc), where=expr.where, expression=expr.text, name=name, position=node.pos
+            ) from None
         if not var.per_timepoint:
             self.reads.append(("variable", name, None))
             return self._rows(V(var.values, ROW, var.meta))
@@ -779,53 +902,73 @@ class DatasetScope(Scope):
             if timepoint is None and len(tps) == 1:
                 timepoint = tps[0]
             elif timepoint is not None:
-                raise expr.error(f"{name!r} has no value at time point {timepoint!r} (it has "
-                                 f"{', '.join(tps)})", node, name)
+                raise expr.error(
+                    f"{name!r} has no value at time point {timepoint!r} (it has {', '.join(tps)})", node, name
+                )
             else:
-                raise expr.error(f"{name!r} has a value at each of {', '.join(tps)}: say which, "
-                                 f"e.g. {name}[{tps[0]}]", node, name)
+                raise expr.error(
+                    f"{name!r} has a value at each of {', '.join(tps)}: say which, e.g. {name}[{tps[0]}]",
+                    node,
+                    name,
+                )
         self.reads.append(("variable", name, timepoint))
         return self._rows(V(var.by_timepoint[timepoint], ROW, var.meta))
 
     def at(self, node: At, expr: Expression) -> V:
         a = self.analysis
         if node.timepoint not in a.timepoints.points:
-            raise expr.error(f"unknown time point {node.timepoint!r}"
-                             f"{suggest(node.timepoint, a.timepoints.points)}", node,
-                             node.timepoint)
+            raise expr.error(
+                f"unknown time point {node.timepoint!r}{suggest(node.timepoint, a.timepoints.points)}",
+                node,
+                node.timepoint,
+            )
         if a.has_variable(node.name):
             var = a.variable(node.name)
             if not var.per_timepoint:
-                raise expr.error(f"{node.name!r} is one value per record; [time point] is for "
-                                 "scores and per-time-point variables", node, node.name)
+                raise expr.error(
+                    f"{node.name!r} is one value per record; [time point] is for "
+                    "scores and per-time-point variables",
+                    node,
+                    node.name,
+                )
             return self._variable(node.name, node.timepoint, node, expr)
         owner = a.book.field_of_column(node.name) or a.book.fields.get(node.name)
         if owner is not None:
             return self.field(FieldRef(node.pos, owner.form, node.timepoint, node.name), expr)
         if node.name in a.book.forms:
-            raise expr.error(f"{node.name}[{node.timepoint}] is a form: use has(), count() or "
-                             f"{node.name}[{node.timepoint}].<field>", node, node.name)
-        raise expr.error(f"unknown name {node.name!r}{suggest(node.name, a.known_names())}",
-                         node, node.name)
+            raise expr.error(
+                f"{node.name}[{node.timepoint}] is a form: use has(), count() or "
+                f"{node.name}[{node.timepoint}].<field>",
+                node,
+                node.name,
+            )
+        raise expr.error(f"unknown name {node.name!r}{suggest(node.name, a.known_names())}", node, node.name)
 
     def field(self, node: FieldRef, expr: Expression) -> V:
         a = self.analysis
         events = a.form_events(node.form, node.event, self.timepoint, expr, node)
-        form_columns = {c for f in a.book.fields.values() if f.form == node.form
-                        for c in f.columns} | {f"{node.form}_complete"}
+        form_columns = {c for f in a.book.fields.values() if f.form == node.form for c in f.columns} | {
+            f"{node.form}_complete"
+        }
         info = a.book.fields.get(node.field)
         if info is not None and info.form == node.form and info.is_checkbox:
-            raise expr.error(f"{node.field!r} is a checkbox field: use n_checked({node.field}), "
-                             f"any_checked({node.field}), checked({node.field}, code) or a "
-                             f"column such as {info.columns[0]}", node, node.field)
+            raise expr.error(
+                f"{node.field!r} is a checkbox field: use n_checked({node.field}), "
+                f"any_checked({node.field}), checked({node.field}, code) or a "
+                f"column such as {info.columns[0]}",
+                node,
+                node.field,
+            )
         if node.field not in form_columns:
             if node.field in DESIGN_COLUMNS:
                 return self._rows(V(self._builtin(node.field, node, expr), ROW))
-            raise expr.error(f"form {node.form!r} has no field {node.field!r}"
-                             f"{suggest(node.field, form_columns)}", node, node.field)
+            raise expr.error(
+                f"form {node.form!r} has no field {node.field!r}{suggest(node.field, form_columns)}",
+                node,
+                node.field,
+            )
         owner = a.book.field_of_column(node.field)
-        self.reads.append(("field", node.form, owner.name if owner else node.field,
-                           tuple(events)))
+        self.reads.append(("field", node.form, owner.name if owner else node.field, tuple(events)))
         return self._rows(a.field_value(node.form, node.field, events))
 
     def checkbox(self, node: Node, expr: Expression):
@@ -867,8 +1010,11 @@ class DatasetScope(Scope):
         a._score(name.data)
         notes = a.instrument_notes.get(name.data, {})
         if key.data not in notes:
-            raise expr.error(f"instrument {name.data!r} has no note {key.data!r} (notes: "
-                             f"{', '.join(notes) or 'none'})", node, str(key.data))
+            raise expr.error(
+                f"instrument {name.data!r} has no note {key.data!r} (notes: {', '.join(notes) or 'none'})",
+                node,
+                str(key.data),
+            )
         return V(notes[key.data])
 
     def instance_rows(self, level: str) -> np.ndarray:
@@ -902,6 +1048,7 @@ MISSINGNESS = ("is_na", "not_na", "has")
 def _asks_missing(expr: Expression) -> bool:
     """Whether an expression asks whether a value is missing (is_na, not_na, has): it reads
     a missing-data code as the missing value it is, and keeps its answer (issue 23.6)."""
+
     def walk(node) -> bool:
         if isinstance(node, Call) and node.function in MISSINGNESS:
             return True
@@ -913,6 +1060,7 @@ def _asks_missing(expr: Expression) -> bool:
                 if isinstance(item, Node) and walk(item):
                     return True
         return False
+
     return walk(expr.root)
 
 
@@ -930,9 +1078,12 @@ def _by_timepoint(long: pd.DataFrame, records: pd.Index) -> dict[str, pd.DataFra
         blocks.setdefault(points[start], []).append((start, end))
     ids = records.to_numpy()
     for tp, spans in blocks.items():
-        (start, end), = spans if len(spans) == 1 else [(None, None)]
-        if start is not None and end - start == len(ids) and \
-                (long["record_id"].to_numpy()[start:end] == ids).all():
+        ((start, end),) = spans if len(spans) == 1 else [(None, None)]
+        if (
+            start is not None
+            and end - start == len(ids)
+            and (long["record_id"].to_numpy()[start:end] == ids).all()
+        ):
             out[tp] = long.iloc[start:end].set_index("record_id")
         else:
             part = long[long["timepoint"] == tp]

@@ -22,6 +22,7 @@ Each estimand is ``primary``, ``secondary`` or ``exploratory`` (``role``), and c
 adjustment set (``covariates``, ``baseline``) for the adjusted analyses. An adjusted table
 row names it (``{estimand: id}``); its label then says which estimand the result is of.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,11 +31,14 @@ from typing import Mapping
 import pandas as pd
 
 STRATEGIES = ("treatment_policy", "composite", "while_on_treatment", "hypothetical")
-STRATEGY_TEXT = {"treatment_policy": "treatment policy", "composite": "composite",
-                 "while_on_treatment": "while on treatment", "hypothetical": "hypothetical"}
+STRATEGY_TEXT = {
+    "treatment_policy": "treatment policy",
+    "composite": "composite",
+    "while_on_treatment": "while on treatment",
+    "hypothetical": "hypothetical",
+}
 ROLES = ("primary", "secondary", "exploratory")
-SUMMARY = {"binary": ["risk difference", "risk ratio", "odds ratio"],
-           "continuous": ["difference in means"]}
+SUMMARY = {"binary": ["risk difference", "risk ratio", "odds ratio"], "continuous": ["difference in means"]}
 
 
 @dataclass(frozen=True)
@@ -79,29 +83,49 @@ def load_estimands(config: Mapping) -> dict[str, Estimand]:
         for j, ev in enumerate(raw.get("intercurrent_events") or []):
             strategy = ev.get("strategy", "treatment_policy")
             if strategy not in STRATEGIES:
-                raise ValueError(f"{where}.intercurrent_events[{j}]: strategy {strategy!r} is "
-                                 f"not one of {', '.join(STRATEGIES)}")
+                raise ValueError(
+                    f"{where}.intercurrent_events[{j}]: strategy {strategy!r} is "
+                    f"not one of {', '.join(STRATEGIES)}"
+                )
             if strategy in ("composite", "while_on_treatment") and ev.get("value") is None:
-                raise ValueError(f"{where}.intercurrent_events[{j}] ({ev['event']!r}): the "
-                                 f"{STRATEGY_TEXT[strategy]} strategy needs `value`: the "
-                                 "outcome where the event happened")
+                raise ValueError(
+                    f"{where}.intercurrent_events[{j}] ({ev['event']!r}): the "
+                    f"{STRATEGY_TEXT[strategy]} strategy needs `value`: the "
+                    "outcome where the event happened"
+                )
             if strategy != "treatment_policy" and ev.get("when") is None:
-                raise ValueError(f"{where}.intercurrent_events[{j}] ({ev['event']!r}): the "
-                                 f"{STRATEGY_TEXT[strategy]} strategy needs `when`: who had "
-                                 "the event")
-            events.append(IntercurrentEvent(ev["event"], strategy, ev.get("when"),
-                                            None if ev.get("value") is None
-                                            else str(ev.get("value"))))
-        out[eid] = Estimand(eid, i, raw.get("label", eid), raw.get("role", "secondary"),
-                            str(raw["variable"]), raw.get("timepoint"), raw.get("type"),
-                            raw.get("population"), raw.get("population_text"),
-                            raw.get("treatments"), tuple(events),
-                            tuple(raw.get("summary") or ()), dict(raw))
+                raise ValueError(
+                    f"{where}.intercurrent_events[{j}] ({ev['event']!r}): the "
+                    f"{STRATEGY_TEXT[strategy]} strategy needs `when`: who had "
+                    "the event"
+                )
+            events.append(
+                IntercurrentEvent(
+                    ev["event"],
+                    strategy,
+                    ev.get("when"),
+                    None if ev.get("value") is None else str(ev.get("value")),
+                )
+            )
+        out[eid] = Estimand(
+            eid,
+            i,
+            raw.get("label", eid),
+            raw.get("role", "secondary"),
+            str(raw["variable"]),
+            raw.get("timepoint"),
+            raw.get("type"),
+            raw.get("population"),
+            raw.get("population_text"),
+            raw.get("treatments"),
+            tuple(events),
+            tuple(raw.get("summary") or ()),
+            dict(raw),
+        )
     return out
 
 
-def apply_strategies(ctx, estimand: Estimand, y: pd.Series, where: str) -> tuple[pd.Series,
-                                                                                dict[str, int]]:
+def apply_strategies(ctx, estimand: Estimand, y: pd.Series, where: str) -> tuple[pd.Series, dict[str, int]]:
     """The outcome ``y`` (over the table's records) with each intercurrent event's strategy
     applied, and how many records each event changed."""
     changed = {}
@@ -109,16 +133,16 @@ def apply_strategies(ctx, estimand: Estimand, y: pd.Series, where: str) -> tuple
     for ev in estimand.events:
         if ev.strategy == "treatment_policy" or ev.when is None:
             continue
-        hit = ctx.values(ev.when, f"{where}, intercurrent event {ev.event!r}", timepoint=tp,
-                         index=ctx.index)
+        hit = ctx.values(ev.when, f"{where}, intercurrent event {ev.event!r}", timepoint=tp, index=ctx.index)
         hit = hit.astype("boolean").fillna(False).astype(bool).to_numpy()
         y = y.copy()
         if ev.strategy == "hypothetical":
             changed[ev.event] = int((hit & y.notna().to_numpy()).sum())
             y[hit] = pd.NA if y.dtype.name == "boolean" else float("nan")
         else:
-            value = ctx.values(ev.value, f"{where}, intercurrent event {ev.event!r}",
-                               timepoint=tp, index=ctx.index)
+            value = ctx.values(
+                ev.value, f"{where}, intercurrent event {ev.event!r}", timepoint=tp, index=ctx.index
+            )
             if y.dtype.name == "boolean" or value.dtype.name == "boolean":
                 y, value = y.astype("float64"), value.astype("float64")
             else:
@@ -148,19 +172,35 @@ def estimands_frame(config: Mapping, arms_text: str | None = None) -> pd.DataFra
     for e in load_estimands(config).values():
         tp = tps.get(e.timepoint, {}).get("label", e.timepoint) if e.timepoint else ""
         events = "; ".join(f"{ev.event}: {STRATEGY_TEXT[ev.strategy]}" for ev in e.events)
-        rows.append({
-            "Estimand": f"{e.code} ({e.role})",
-            "Population": e.population_text or (e.population or participants or "everyone"),
-            "Variable": f"{e.label}" + (f" ({tp})" if tp and tp not in e.label else ""),
-            "Treatment conditions": e.treatments or arms_text or _arms_text(config),
-            "Intercurrent events and strategies": events or "none declared",
-            "Population-level summary": e.summary_text(),
-        })
-    return pd.DataFrame(rows, columns=["Estimand", "Population", "Variable",
-                                       "Treatment conditions",
-                                       "Intercurrent events and strategies",
-                                       "Population-level summary"])
+        rows.append(
+            {
+                "Estimand": f"{e.code} ({e.role})",
+                "Population": e.population_text or (e.population or participants or "everyone"),
+                "Variable": f"{e.label}" + (f" ({tp})" if tp and tp not in e.label else ""),
+                "Treatment conditions": e.treatments or arms_text or _arms_text(config),
+                "Intercurrent events and strategies": events or "none declared",
+                "Population-level summary": e.summary_text(),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Estimand",
+            "Population",
+            "Variable",
+            "Treatment conditions",
+            "Intercurrent events and strategies",
+            "Population-level summary",
+        ],
+    )
 
 
-__all__ = ["Estimand", "IntercurrentEvent", "STRATEGIES", "ROLES", "load_estimands",
-           "apply_strategies", "estimands_frame"]
+__all__ = [
+    "Estimand",
+    "IntercurrentEvent",
+    "STRATEGIES",
+    "ROLES",
+    "load_estimands",
+    "apply_strategies",
+    "estimands_frame",
+]

@@ -27,6 +27,7 @@ numbers, never a diagram that silently disagrees with the data.
 and arm, and per reason), :meth:`ConsortFlow.n` looks a count up, :meth:`ConsortFlow.write`
 saves the CSV a figure is drawn from.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,13 +58,16 @@ class ConsortFlow:
         sel = (f["box"] == box) & (f["reason"] == reason)
         sel &= (f["arm"] == "") if arm is None else (f["arm"] == str(arm))
         if not sel.any():
-            raise KeyError(f"no CONSORT count for box {box!r}"
-                           + (f", arm {arm!r}" if arm is not None else "")
-                           + (f", reason {reason!r}" if reason else ""))
+            raise KeyError(
+                f"no CONSORT count for box {box!r}"
+                + (f", arm {arm!r}" if arm is not None else "")
+                + (f", reason {reason!r}" if reason else "")
+            )
         return int(f.loc[sel, "n"].iloc[0])
 
     def write(self, path) -> Path:
         from feasibility.io import write_csv
+
         write_csv(path, self.frame[COLUMNS])
         return Path(path)
 
@@ -87,8 +91,9 @@ def _reasons(analysis, box: ConsortBox, where: str) -> tuple[np.ndarray, list[st
     choices = v.meta.get("choices")
     if choices:
         labels = {_code_key(c): str(t) for c, t in choices}
-        text = np.array([NOT_RECORDED if pd.isna(x) else labels.get(_code_key(x), str(x))
-                         for x in values], dtype=object)
+        text = np.array(
+            [NOT_RECORDED if pd.isna(x) else labels.get(_code_key(x), str(x)) for x in values], dtype=object
+        )
         order = [str(t) for _, t in choices]
     else:
         text = np.array([NOT_RECORDED if pd.isna(x) else str(x) for x in values], dtype=object)
@@ -114,8 +119,7 @@ def consort_flow(analysis) -> ConsortFlow:
     arm_masks = []
     if arm_values is not None:
         keys = arm_values.map(lambda x: None if pd.isna(x) else _code_key(x))
-        arm_masks = [(code, text, (keys == _code_key(code)).to_numpy(dtype=bool))
-                     for code, text in arms]
+        arm_masks = [(code, text, (keys == _code_key(code)).to_numpy(dtype=bool)) for code, text in arms]
     for box in boxes:
         where = f"flow.consort box {box.id!r}"
         mask = _condition(analysis, box.count, where)
@@ -125,14 +129,21 @@ def consort_flow(analysis) -> ConsortFlow:
         for code, text, in_arm in groups:
             here = mask & in_arm
             label = box.label.replace("{arm_label}", text).replace("{arm}", str(code))
-            base = dict(stage=box.stage, box=box.id, label=label, arm=str(code), arm_label=text,
-                        part_of=box.part_of or "")
+            base = dict(
+                stage=box.stage,
+                box=box.id,
+                label=label,
+                arm=str(code),
+                arm_label=text,
+                part_of=box.part_of or "",
+            )
             rows.append({**base, "reason": "", "n": int(here.sum())})
             if reasons is not None:
                 values, order = reasons
                 seen = pd.Series(values[here]).value_counts(sort=False)
                 names = [r for r in order if r in seen.index] + sorted(
-                    r for r in seen.index if r not in order)
+                    r for r in seen.index if r not in order
+                )
                 for r in names:
                     rows.append({**base, "reason": r, "n": int(seen[r])})
     _check(boxes, masks, arm_masks)
@@ -171,9 +182,11 @@ def _check(boxes, masks: dict[str, np.ndarray], arm_masks) -> None:
                     problems.append(f"{twice} record(s) are in more than one")
                 if outside:
                     problems.append(f"{outside} record(s) counted in them are not in {parent.id!r}")
-                raise ValueError(f"CONSORT flow{arm}: {names} do not add up to {parent.id!r} "
-                                 f"({int(whole.sum())}): {'; '.join(problems)}. Correct the "
-                                 f"boxes' conditions (flow.consort) or the data.")
+                raise ValueError(
+                    f"CONSORT flow{arm}: {names} do not add up to {parent.id!r} "
+                    f"({int(whole.sum())}): {'; '.join(problems)}. Correct the "
+                    f"boxes' conditions (flow.consort) or the data."
+                )
 
 
 __all__ = ["ConsortFlow", "consort_flow", "COLUMNS"]

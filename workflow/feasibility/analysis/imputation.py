@@ -22,6 +22,7 @@ points (issue 23.3).
   in the outcome's units) in one arm or both makes the tipping-point analysis with the
   same random numbers at every delta.
 """
+
 from __future__ import annotations
 
 import math
@@ -125,26 +126,25 @@ class Imputed:
     """One completed data set of one arm, and the outcome's last draw (column 0)."""
 
     data: np.ndarray
-    missing: np.ndarray                  # where column 0 (the outcome) was missing
-    centre: np.ndarray                   # eta (binary) or mean (continuous) of those values
-    noise: np.ndarray                    # uniform (binary) or residual noise (continuous)
+    missing: np.ndarray  # where column 0 (the outcome) was missing
+    centre: np.ndarray  # eta (binary) or mean (continuous) of those values
+    noise: np.ndarray  # uniform (binary) or residual noise (continuous)
     binary: bool = False
 
 
-def chained(data: np.ndarray, binary: list[bool], complete: np.ndarray, rng,
-            iterations: int = 5) -> Imputed:
+def chained(data: np.ndarray, binary: list[bool], complete: np.ndarray, rng, iterations: int = 5) -> Imputed:
     """One chain of chained equations over ``data`` (records x variables, NaN missing;
     column 0 the outcome), with the always-recorded ``complete`` columns as predictors."""
     data = np.array(data, dtype=float)
     miss = np.isnan(data)
     n, k = data.shape
-    for j in range(k):                   # start from random draws of the observed values
+    for j in range(k):  # start from random draws of the observed values
         obs = data[~miss[:, j], j]
         if miss[:, j].any():
             data[miss[:, j], j] = rng.choice(obs, miss[:, j].sum()) if len(obs) else 0.0
     centre = noise = np.empty(0)
     incomplete = [j for j in range(k) if miss[:, j].any() and (~miss[:, j]).sum() > 1]
-    if incomplete == [0]:                # only the outcome: one draw from its model is exact
+    if incomplete == [0]:  # only the outcome: one draw from its model is exact
         iterations = 1
     for _ in range(iterations):
         for j in incomplete:
@@ -177,17 +177,27 @@ def delta_outcome(imp: Imputed, delta: float) -> np.ndarray:
     return y
 
 
-def impute_by_arm(data: np.ndarray, binary: list[bool], complete: np.ndarray,
-                  arm: np.ndarray, m: int, seed: int, iterations: int = 5
-                  ) -> list[dict[float, Imputed]]:
+def impute_by_arm(
+    data: np.ndarray,
+    binary: list[bool],
+    complete: np.ndarray,
+    arm: np.ndarray,
+    m: int,
+    seed: int,
+    iterations: int = 5,
+) -> list[dict[float, Imputed]]:
     """``m`` imputations, each arm (its value in ``arm``) imputed separately; seeded."""
     seeds = np.random.SeedSequence(seed).spawn(m)
     levels = sorted(set(arm[~np.isnan(arm)].tolist()))
     out = []
     for s in seeds:
         rng = np.random.default_rng(s)
-        out.append({level: chained(data[arm == level], binary, complete[arm == level], rng,
-                                   iterations) for level in levels})
+        out.append(
+            {
+                level: chained(data[arm == level], binary, complete[arm == level], rng, iterations)
+                for level in levels
+            }
+        )
     return out
 
 
@@ -206,8 +216,9 @@ class Pooled(NamedTuple):
     m: int
 
 
-def pool(estimates, variances, confidence: float = 0.95, df_complete: float = math.inf,
-         log: bool = False) -> Pooled:
+def pool(
+    estimates, variances, confidence: float = 0.95, df_complete: float = math.inf, log: bool = False
+) -> Pooled:
     """Rubin's rules: the mean estimate, T = U + (1 + 1/m) B, Barnard-Rubin degrees of
     freedom; ``log``: pooled on the log scale, the interval back-transformed."""
     q = np.asarray(estimates, dtype=float)
@@ -226,7 +237,7 @@ def pool(estimates, variances, confidence: float = 0.95, df_complete: float = ma
         df = df_complete
     else:
         lam = (1 + 1 / m) * b / t
-        df_old = (m - 1) / lam ** 2
+        df_old = (m - 1) / lam**2
         if math.isinf(df_complete):
             df = df_old
         else:
@@ -240,5 +251,15 @@ def pool(estimates, variances, confidence: float = 0.95, df_complete: float = ma
     return Pooled(qbar, se, lo, hi, df, m)
 
 
-__all__ = ["Imputed", "chained", "impute_by_arm", "delta_outcome", "pool", "Pooled",
-           "draw_norm", "draw_logreg", "logistic_irls", "identifiable"]
+__all__ = [
+    "Imputed",
+    "chained",
+    "impute_by_arm",
+    "delta_outcome",
+    "pool",
+    "Pooled",
+    "draw_norm",
+    "draw_logreg",
+    "logistic_irls",
+    "identifiable",
+]

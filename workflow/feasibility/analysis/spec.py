@@ -16,6 +16,7 @@ it gives) from the allocation: a randomisation field, or ``redcap_arm`` when the
 arms are REDCap arms. Tables use it as ``columns: {by: arm}`` and compare its
 ``intervention`` level with its ``control`` level (``difference``).
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,10 +32,19 @@ import yaml
 from feasibility.analysis.expressions import Expression, ExpressionError, parse
 from feasibility.scoring import registry
 
-SECTIONS = ("parameters", "statistics", "timepoints", "instruments", "derived", "flow", "arms",
-            "tables", "estimands")
+SECTIONS = (
+    "parameters",
+    "statistics",
+    "timepoints",
+    "instruments",
+    "derived",
+    "flow",
+    "arms",
+    "tables",
+    "estimands",
+)
 FLOW_VARIABLES = ("dropout", "follow_up_status", "follow_up_days")
-DUE_DAYS = "_flow_due_days"      # days from the start date to each follow-up time point
+DUE_DAYS = "_flow_due_days"  # days from the start date to each follow-up time point
 
 
 @cache
@@ -43,17 +53,26 @@ def schema() -> dict:
     (``schemas/config.schema.yaml``, a table's properties chosen by its kind), with its
     definitions."""
     from feasibility.config import schema as study_schema
+
     root = study_schema()
-    return {"$schema": root["$schema"], "title": "Analysis sections of a study file",
-            "type": "object", "$defs": root["$defs"],
-            "properties": {k: root["properties"][k] for k in SECTIONS}}
+    return {
+        "$schema": root["$schema"],
+        "title": "Analysis sections of a study file",
+        "type": "object",
+        "$defs": root["$defs"],
+        "properties": {k: root["properties"][k] for k in SECTIONS},
+    }
 
 
 def check_schema(config: Mapping) -> None:
     """Raise ``ValueError`` listing every place ``config`` breaks the schema."""
     from feasibility.config import check_against
 
-    check_against({k: config[k] for k in SECTIONS if k in config}, schema(), "the study file's analysis sections do not match the schema")
+    check_against(
+        {k: config[k] for k in SECTIONS if k in config},
+        schema(),
+        "the study file's analysis sections do not match the schema",
+    )
 
 
 # ----------------------------------------------------------------------------- time points
@@ -91,16 +110,15 @@ def _timepoints(raw: Mapping | None) -> Timepoints:
     for tp in points.values():
         for e in tp.events:
             if e in seen:
-                raise ValueError(f"timepoints.schedule: event {e!r} is in both {seen[e]!r} and "
-                                 f"{tp.name!r}")
+                raise ValueError(f"timepoints.schedule: event {e!r} is in both {seen[e]!r} and {tp.name!r}")
             seen[e] = tp.name
     baseline = raw.get("baseline") or next(iter(points))
     if baseline not in points:
-        raise ValueError(f"timepoints.baseline {baseline!r} is not a time point of the schedule "
-                         f"({', '.join(points)})")
+        raise ValueError(
+            f"timepoints.baseline {baseline!r} is not a time point of the schedule ({', '.join(points)})"
+        )
     start = raw.get("start_date")
-    return Timepoints(points, baseline,
-                      parse(start, "timepoints.start_date") if start is not None else None)
+    return Timepoints(points, baseline, parse(start, "timepoints.start_date") if start is not None else None)
 
 
 # ----------------------------------------------------------------------------- derived
@@ -111,17 +129,21 @@ class DerivedSpec:
     label: str | None = None
     choices: tuple | None = None
     timepoints: tuple[str, ...] | str | None = None
-    missing_codes: str = "missing"      # a missing-data code read: the value is missing
+    missing_codes: str = "missing"  # a missing-data code read: the value is missing
 
 
 def _derived(name: str, raw, where: str, timepoints=None, label=None) -> DerivedSpec:
     if isinstance(raw, Mapping):
         choices = raw.get("choices")
         tps = raw.get("timepoints")
-        return DerivedSpec(name, parse(raw["expr"], where), raw.get("label"),
-                           tuple((c, str(t)) for c, t in choices) if choices else None,
-                           tps if tps == "all" or tps is None else tuple(tps),
-                           raw.get("missing_codes", "missing"))
+        return DerivedSpec(
+            name,
+            parse(raw["expr"], where),
+            raw.get("label"),
+            tuple((c, str(t)) for c, t in choices) if choices else None,
+            tps if tps == "all" or tps is None else tuple(tps),
+            raw.get("missing_codes", "missing"),
+        )
     return DerivedSpec(name, parse(raw, where), label, None, timepoints)
 
 
@@ -160,26 +182,41 @@ def _instrument(name: str, raw: Mapping) -> InstrumentSpec:
     items = dict(raw.get("items") or {})
     unknown = set(items) - set(spec.items)
     if unknown:
-        raise ValueError(f"{where}.items: scorer {spec.name!r} has no item(s) "
-                         f"{', '.join(sorted(unknown))} (items: {', '.join(spec.items)})")
+        raise ValueError(
+            f"{where}.items: scorer {spec.name!r} has no item(s) "
+            f"{', '.join(sorted(unknown))} (items: {', '.join(spec.items)})"
+        )
     single = dict(raw.get("scores") or {})
     if spec.single_items and not single:
-        raise ValueError(f"{where}: scorer {spec.name!r} scores single items; list them as "
-                         "scores: {score name: field}")
+        raise ValueError(
+            f"{where}: scorer {spec.name!r} scores single items; list them as scores: {{score name: field}}"
+        )
     if single and not spec.single_items:
-        raise ValueError(f"{where}: scorer {spec.name!r} makes its own scores "
-                         f"({', '.join(spec.scores)}); use items: and rename:, not scores:")
+        raise ValueError(
+            f"{where}: scorer {spec.name!r} makes its own scores "
+            f"({', '.join(spec.scores)}); use items: and rename:, not scores:"
+        )
     known = set(single) if spec.single_items else set(spec.scores)
     for key in ("labels", "rename"):
         extra = set(raw.get(key) or {}) - known
         if extra:
-            raise ValueError(f"{where}.{key}: no score(s) {', '.join(sorted(extra))} (scores: "
-                             f"{', '.join(sorted(known))})")
+            raise ValueError(
+                f"{where}.{key}: no score(s) {', '.join(sorted(extra))} (scores: {', '.join(sorted(known))})"
+            )
     inputs = {k: parse(v, f"{where}.inputs.{k}") for k, v in (raw.get("inputs") or {}).items()}
     tps = raw.get("timepoints")
-    return InstrumentSpec(name, spec, raw["form"], tuple(tps) if tps else None, items, single,
-                          params, inputs, dict(raw.get("labels") or {}),
-                          dict(raw.get("rename") or {}))
+    return InstrumentSpec(
+        name,
+        spec,
+        raw["form"],
+        tuple(tps) if tps else None,
+        items,
+        single,
+        params,
+        inputs,
+        dict(raw.get("labels") or {}),
+        dict(raw.get("rename") or {}),
+    )
 
 
 # ----------------------------------------------------------------------------- arms
@@ -202,8 +239,10 @@ def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | No
         return None
     name = raw.get("name") or "arm"
     if name in derived:
-        raise ValueError(f"arms.name: a derived variable is already called {name!r}; give the "
-                         "arms' variable another name (arms.name)")
+        raise ValueError(
+            f"arms.name: a derived variable is already called {name!r}; give the "
+            "arms' variable another name (arms.name)"
+        )
     levels = raw.get("levels")
     levels = tuple((c, str(t)) for c, t in levels) if levels else None
     codes = [c for c, _ in levels] if levels else None
@@ -214,8 +253,9 @@ def _arms(raw: Mapping | None, derived: dict[str, DerivedSpec]) -> ArmsSpec | No
     if codes is not None:
         for key, value in (("intervention", intervention), ("control", control)):
             if value not in codes:
-                raise ValueError(f"arms.{key} {value!r} is not one of the levels "
-                                 f"({', '.join(str(c) for c in codes)})")
+                raise ValueError(
+                    f"arms.{key} {value!r} is not one of the levels ({', '.join(str(c) for c in codes)})"
+                )
     if intervention is not None and intervention == control:
         raise ValueError("arms.intervention and arms.control are the same level")
     label = raw.get("label") or "Allocated arm"
@@ -259,13 +299,22 @@ def _consort(raw: list | None) -> tuple[ConsortBox, ...]:
         per_arm = b.get("per_arm", stage != "enrolment")
         parent = next((x for x in boxes if x.id == part_of), None)
         if parent is not None and parent.per_arm and not per_arm:
-            raise ValueError(f"{where}: a box counted overall cannot be part of {part_of!r}, which "
-                             "is counted per arm")
+            raise ValueError(
+                f"{where}: a box counted overall cannot be part of {part_of!r}, which is counted per arm"
+            )
         reasons = b.get("reasons")
-        boxes.append(ConsortBox(
-            bid, stage, b.get("label", bid), parse(b["count"], f"{where}, count"),
-            parse(reasons, f"{where}, reasons") if reasons is not None else None,
-            tuple(b["reason_levels"]) if b.get("reason_levels") else None, per_arm, part_of))
+        boxes.append(
+            ConsortBox(
+                bid,
+                stage,
+                b.get("label", bid),
+                parse(b["count"], f"{where}, count"),
+                parse(reasons, f"{where}, reasons") if reasons is not None else None,
+                tuple(b["reason_levels"]) if b.get("reason_levels") else None,
+                per_arm,
+                part_of,
+            )
+        )
     return tuple(boxes)
 
 
@@ -288,8 +337,9 @@ class AnalysisSpec:
         return parse(self.participants, "flow.participants") if self.participants else None
 
 
-def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, DerivedSpec]
-          ) -> tuple[tuple[str, ...], str | None]:
+def _flow(
+    raw: Mapping | None, timepoints: Timepoints, derived: dict[str, DerivedSpec]
+) -> tuple[tuple[str, ...], str | None]:
     """Add the flow's variables to ``derived``; return the populations and the participants."""
     raw = raw or {}
     populations = []
@@ -300,8 +350,10 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
         populations.append(name)
     participants = raw.get("participants")
     if participants is not None and participants not in derived:
-        raise ValueError(f"flow.participants {participants!r} is not a population "
-                         f"({', '.join(populations) or 'none declared'})")
+        raise ValueError(
+            f"flow.participants {participants!r} is not a population "
+            f"({', '.join(populations) or 'none declared'})"
+        )
     for name in FLOW_VARIABLES:
         if name in derived and (raw.get("dropout") is not None or raw.get("follow_up")):
             raise ValueError(f"derived.{name}: the flow section makes this variable; rename it")
@@ -310,56 +362,68 @@ def _flow(raw: Mapping | None, timepoints: Timepoints, derived: dict[str, Derive
         derived["_flow_dropout"] = _derived("_flow_dropout", expr, "flow.dropout")
         who = f"({participants})" if participants else "true"
         derived["dropout"] = _derived(
-            "dropout", f"if_else({who}, coalesce(_flow_dropout, false), NA)", "flow.dropout",
-            label="Dropout")
+            "dropout", f"if_else({who}, coalesce(_flow_dropout, false), NA)", "flow.dropout", label="Dropout"
+        )
     follow = raw.get("follow_up")
     if follow:
         tps = tuple(follow["timepoints"])
         unknown = [tp for tp in tps if tp not in timepoints.points]
         if unknown:
-            raise ValueError(f"flow.follow_up.timepoints: unknown time point(s) "
-                             f"{', '.join(unknown)}")
-        derived["_flow_returned"] = _derived("_flow_returned", follow["returned"],
-                                             "flow.follow_up.returned", timepoints=tps)
+            raise ValueError(f"flow.follow_up.timepoints: unknown time point(s) {', '.join(unknown)}")
+        derived["_flow_returned"] = _derived(
+            "_flow_returned", follow["returned"], "flow.follow_up.returned", timepoints=tps
+        )
         who = f"({participants})" if participants else "true"
         dropout = "dropout" if raw.get("dropout") is not None else "false"
         if follow.get("left_date") is not None:
             # issue 23.5: returned wherever the questionnaire exists; not expected only at
             # the time points due after the participant left (DUE_DAYS: Analysis.variable)
             if timepoints.start_date is None:
-                raise ValueError("flow.follow_up.left_date: the time points fall due from "
-                                 "timepoints.start_date, which is not set")
-            derived["_flow_left_date"] = _derived("_flow_left_date", follow["left_date"],
-                                                  "flow.follow_up.left_date")
-            derived[DUE_DAYS] = _derived(DUE_DAYS, "NA", "flow.follow_up.due_days",
-                                         timepoints=tps)
-            derived["_flow_start"] = DerivedSpec("_flow_start", timepoints.start_date,
-                                                 "Start date")
+                raise ValueError(
+                    "flow.follow_up.left_date: the time points fall due from "
+                    "timepoints.start_date, which is not set"
+                )
+            derived["_flow_left_date"] = _derived(
+                "_flow_left_date", follow["left_date"], "flow.follow_up.left_date"
+            )
+            derived[DUE_DAYS] = _derived(DUE_DAYS, "NA", "flow.follow_up.due_days", timepoints=tps)
+            derived["_flow_start"] = DerivedSpec("_flow_start", timepoints.start_date, "Start date")
             derived["follow_up_status"] = _derived(
                 "follow_up_status",
                 f"if_else({who}, if_else(coalesce(_flow_returned, false), 'returned', "
                 f"if_else(coalesce({dropout}, false) and coalesce("
                 f"days_between(_flow_start, _flow_left_date) < {DUE_DAYS}, true), "
                 "'not expected', 'not returned')), NA)",
-                "flow.follow_up", timepoints=tps, label="Follow-up status")
+                "flow.follow_up",
+                timepoints=tps,
+                label="Follow-up status",
+            )
         else:
             derived["follow_up_status"] = _derived(
                 "follow_up_status",
                 f"if_else({who}, if_else({dropout}, 'not expected', if_else("
                 "coalesce(_flow_returned, false), 'returned', 'not returned')), NA)",
-                "flow.follow_up", timepoints=tps, label="Follow-up status")
+                "flow.follow_up",
+                timepoints=tps,
+                label="Follow-up status",
+            )
         if follow.get("date") is not None:
             if timepoints.start_date is None:
-                raise ValueError("flow.follow_up.date: the days to follow-up are counted from "
-                                 "timepoints.start_date, which is not set")
-            derived["_flow_date"] = _derived("_flow_date", follow["date"], "flow.follow_up.date",
-                                             timepoints=tps)
-            derived["_flow_start"] = DerivedSpec("_flow_start", timepoints.start_date,
-                                                 "Start date")
+                raise ValueError(
+                    "flow.follow_up.date: the days to follow-up are counted from "
+                    "timepoints.start_date, which is not set"
+                )
+            derived["_flow_date"] = _derived(
+                "_flow_date", follow["date"], "flow.follow_up.date", timepoints=tps
+            )
+            derived["_flow_start"] = DerivedSpec("_flow_start", timepoints.start_date, "Start date")
             derived["follow_up_days"] = _derived(
-                "follow_up_days", "if_else(follow_up_status == 'returned', "
-                "days_between(_flow_start, _flow_date), NA)", "flow.follow_up", timepoints=tps,
-                label="Days from start date to follow-up")
+                "follow_up_days",
+                "if_else(follow_up_status == 'returned', days_between(_flow_start, _flow_date), NA)",
+                "flow.follow_up",
+                timepoints=tps,
+                label="Days from start date to follow-up",
+            )
     return tuple(populations), participants
 
 
@@ -379,31 +443,43 @@ def load_spec(config: Mapping, checked: bool = False) -> AnalysisSpec:
         if tps not in (None, "all"):
             unknown = [tp for tp in tps if tp not in timepoints.points]
             if unknown:
-                raise ValueError(f"derived.{name}.timepoints: unknown time point(s) "
-                                 f"{', '.join(unknown)}")
+                raise ValueError(f"derived.{name}.timepoints: unknown time point(s) {', '.join(unknown)}")
     arms = _arms(config.get("arms"), derived)
     populations, participants = _flow(config.get("flow"), timepoints, derived)
     consort = _consort((config.get("flow") or {}).get("consort"))
     if consort and any(b.per_arm for b in consort) and arms is None:
-        raise ValueError("flow.consort: boxes counted per arm need the arms section (the "
-                         "allocation)")
-    instruments = {name: _instrument(name, raw)
-                   for name, raw in (config.get("instruments") or {}).items()}
+        raise ValueError("flow.consort: boxes counted per arm need the arms section (the allocation)")
+    instruments = {name: _instrument(name, raw) for name, raw in (config.get("instruments") or {}).items()}
     for name, inst in instruments.items():
         for tp in inst.timepoints or ():
             if tp not in timepoints.points:
-                raise ValueError(f"instruments.{name}.timepoints: unknown time point {tp!r} "
-                                 f"(time points: {', '.join(timepoints.points)})")
+                raise ValueError(
+                    f"instruments.{name}.timepoints: unknown time point {tp!r} "
+                    f"(time points: {', '.join(timepoints.points)})"
+                )
     tables = dict(config.get("tables") or {})
-    return AnalysisSpec(parameters, confidence, timepoints, instruments, derived, populations,
-                        participants, tables, config, arms, consort)
+    return AnalysisSpec(
+        parameters,
+        confidence,
+        timepoints,
+        instruments,
+        derived,
+        populations,
+        participants,
+        tables,
+        config,
+        arms,
+        consort,
+    )
 
 
 def parameter_values(config: Mapping) -> dict[str, Any]:
     """The study's named parameters, name -> value (a parameter is a value, or
     ``{value, minimum, maximum, description}``)."""
-    return {name: (p["value"] if isinstance(p, Mapping) else p)
-            for name, p in (config.get("parameters") or {}).items()}
+    return {
+        name: (p["value"] if isinstance(p, Mapping) else p)
+        for name, p in (config.get("parameters") or {}).items()
+    }
 
 
 # ----------------------------------------------------------------------------- dependencies
@@ -433,8 +509,7 @@ def dependencies(spec: AnalysisSpec, *declarations, every_timepoint: bool = Fals
     or instrument) does not. Words are matched generously (a label that happens to name a
     variable counts it in): a dependency too many costs a rerun, one too few a stale table.
     """
-    owner = {score: name for name, inst in spec.instruments.items()
-             for score in inst.score_names()}
+    owner = {score: name for name, inst in spec.instruments.items() for score in inst.score_names()}
     queue = list(_tokens(list(declarations)))
     if spec.participants:
         queue.append(spec.participants)
@@ -468,28 +543,39 @@ def dependencies(spec: AnalysisSpec, *declarations, every_timepoint: bool = Fals
         timepoints.add(tp.baseline)
     if every_timepoint:
         timepoints |= set(tp.points)
-    schedule = {name: [tp.points[name].label, list(tp.points[name].events)]
-                for name in tp.points if name in timepoints}
-    return {"derived": dict(sorted(derived.items())),
-            "instruments": dict(sorted(instruments.items())),
-            "parameters": dict(sorted(parameters.items())),
-            "timepoints": {"baseline": tp.baseline,
-                           "start_date": tp.start_date.text if tp.start_date else None,
-                           "schedule": schedule},
-            "confidence": spec.confidence,
-            "arms": copy.deepcopy(spec.raw.get("arms"))}
+    schedule = {
+        name: [tp.points[name].label, list(tp.points[name].events)]
+        for name in tp.points
+        if name in timepoints
+    }
+    return {
+        "derived": dict(sorted(derived.items())),
+        "instruments": dict(sorted(instruments.items())),
+        "parameters": dict(sorted(parameters.items())),
+        "timepoints": {
+            "baseline": tp.baseline,
+            "start_date": tp.start_date.text if tp.start_date else None,
+            "schedule": schedule,
+        },
+        "confidence": spec.confidence,
+        "arms": copy.deepcopy(spec.raw.get("arms")),
+    }
 
 
 def analysis_settings(config: Mapping) -> dict:
     """What the analysis job computes from: the study file's time points, instruments,
     derived variables, flow, arms and confidence level, and the parameters these name (a
     parameter only a table or a value uses does not make the analysis dataset again)."""
-    sections = {k: copy.deepcopy(config.get(k)) for k in
-                ("timepoints", "instruments", "derived", "flow", "arms")}
+    sections = {
+        k: copy.deepcopy(config.get(k)) for k in ("timepoints", "instruments", "derived", "flow", "arms")
+    }
     words = _tokens(list(sections.values()))
     parameters = {k: v for k, v in parameter_values(config).items() if k in words}
-    return {**sections, "parameters": parameters,
-            "confidence": (config.get("statistics") or {}).get("confidence_level")}
+    return {
+        **sections,
+        "parameters": parameters,
+        "confidence": (config.get("statistics") or {}).get("confidence_level"),
+    }
 
 
 def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
@@ -501,8 +587,7 @@ def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
     raw = spec.tables[table_id]
     reads = (table_kinds().get(raw.get("kind")) or {}).get("reads") or {}
     every = raw.get("columns") is None and reads.get("every_timepoint_by_default", False)
-    out = {"table": copy.deepcopy(dict(raw)),
-           **dependencies(spec, raw, every_timepoint=every)}
+    out = {"table": copy.deepcopy(dict(raw)), **dependencies(spec, raw, every_timepoint=every)}
     if reads.get("adjustment"):
         # an adjusted table reads the adjustment settings and, through its covariates and
         # baseline values, every time point
@@ -510,9 +595,13 @@ def table_dependencies(spec: AnalysisSpec, table_id: str) -> dict:
         out["adjustment"] = copy.deepcopy(adjustment)
         estimands = copy.deepcopy(spec.raw.get("estimands") or {})
         out["estimands"] = estimands
-        out.update({k: v for k, v in dependencies(spec, raw, adjustment, estimands,
-                                                  every_timepoint=True).items()
-                    if k != "table"})
+        out.update(
+            {
+                k: v
+                for k, v in dependencies(spec, raw, adjustment, estimands, every_timepoint=True).items()
+                if k != "table"
+            }
+        )
     return out
 
 
@@ -522,15 +611,35 @@ def load_spec_file(path: str | Path) -> AnalysisSpec:
         return load_spec(yaml.safe_load(fh) or {})
 
 
-__all__ = ["AnalysisSpec", "ArmsSpec", "ConsortBox", "DerivedSpec", "ExpressionError", "InstrumentSpec", "Timepoints",
-           "load_spec", "load_spec_file", "check_schema", "dependencies", "table_dependencies",
-           "analysis_settings", "parameter_values", "check_declarations"]
+__all__ = [
+    "AnalysisSpec",
+    "ArmsSpec",
+    "ConsortBox",
+    "DerivedSpec",
+    "ExpressionError",
+    "InstrumentSpec",
+    "Timepoints",
+    "load_spec",
+    "load_spec_file",
+    "check_schema",
+    "dependencies",
+    "table_dependencies",
+    "analysis_settings",
+    "parameter_values",
+    "check_declarations",
+]
 
 
 # ------------------------------------------------------------------ checked before any job
 # What an analysis declaration's error names: "derived variable 'x'" is the key derived.x.
-_DECLARED = {"derived variable": "derived", "instrument": "instruments", "parameter": "parameters",
-             "table": "tables", "figure": "figures", "value": "values"}
+_DECLARED = {
+    "derived variable": "derived",
+    "instrument": "instruments",
+    "parameter": "parameters",
+    "table": "tables",
+    "figure": "figures",
+    "value": "values",
+}
 
 
 def _culprit(config: Mapping) -> str:
@@ -542,7 +651,7 @@ def _culprit(config: Mapping) -> str:
             parse(text, name)
         except (MemoryError, RecursionError):
             return f"derived variable {name!r}: "
-        except Exception:                  # noqa: BLE001 - another kind of error: not this one
+        except Exception:  # noqa: BLE001 - another kind of error: not this one
             continue
     return ""
 
@@ -558,8 +667,10 @@ def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None
         return
     except (ValueError, KeyError, TypeError, MemoryError, RecursionError) as error:
         if isinstance(error, (MemoryError, RecursionError)):
-            message = (f"{_culprit(config)}an expression is too deeply nested or too large to be read "
-                       f"({type(error).__name__})")
+            message = (
+                f"{_culprit(config)}an expression is too deeply nested or too large to be read "
+                f"({type(error).__name__})"
+            )
         else:
             lines = str(error).splitlines()[:5] or [type(error).__name__]
             message = "\n    ".join(line if len(line) <= 300 else line[:297] + "..." for line in lines)
@@ -572,13 +683,19 @@ def check_declarations(config: dict, files: Sequence[str | os.PathLike]) -> None
             sources.append(_read_study_file(Path(f)))
         except ConfigError:
             pass
-    candidates = [(_DECLARED[m[1]], m[2]) for m in re.finditer(
-        r"\b(derived variable|instrument|parameter|table|figure|value) '([^']+)'", message)]
+    candidates = [
+        (_DECLARED[m[1]], m[2])
+        for m in re.finditer(
+            r"\b(derived variable|instrument|parameter|table|figure|value) '([^']+)'", message
+        )
+    ]
     candidates += [tuple(m[0].split(".")) for m in re.finditer(r"\b[a-z_]+(?:\.[\w-]+)+", message)]
     for path in candidates:
         label, line = _where(tuple(path), sources)
         if line:
             where = f"{label} line {line}"
             break
-    raise ConfigError(f"The study file {', '.join(str(f) for f in files)} is not valid; nothing was run:\n"
-                      f"  {where}: {message}")
+    raise ConfigError(
+        f"The study file {', '.join(str(f) for f in files)} is not valid; nothing was run:\n"
+        f"  {where}: {message}"
+    )

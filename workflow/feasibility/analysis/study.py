@@ -6,6 +6,7 @@ missing-data codes found (``missing_codes.parquet``). :class:`StudyData` reads t
 :class:`Codebook` answers what the analysis asks of the metadata: a field's form, label
 and choices, the events a form is designated for, whether it repeats.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,14 @@ from typing import Any, Mapping
 import pandas as pd
 
 # columns every tidy table may carry besides the form's fields
-DESIGN_COLUMNS = ("record_id", "redcap_event_name", "redcap_arm", "redcap_repeat_instance",
-                  "redcap_data_access_group")
-CLASSIC_EVENT = ""          # the one pseudo-event of a project without events
+DESIGN_COLUMNS = (
+    "record_id",
+    "redcap_event_name",
+    "redcap_arm",
+    "redcap_repeat_instance",
+    "redcap_data_access_group",
+)
+CLASSIC_EVENT = ""  # the one pseudo-event of a project without events
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,10 @@ def checkbox_columns(field: Mapping) -> list[str]:
     """A field's export columns: REDCap's ``name___code`` per choice of a checkbox (a minus
     sign in a code becomes ``_``: code -99 gives ``name____99``), else the name."""
     if field.get("type") == "checkbox":
-        return [f"{field['name']}___{str(code).strip().replace('-', '_').lower()}"
-                for code, _ in field.get("choices") or []]
+        return [
+            f"{field['name']}___{str(code).strip().replace('-', '_').lower()}"
+            for code, _ in field.get("choices") or []
+        ]
     return [field["name"]]
 
 
@@ -90,15 +98,21 @@ class Codebook:
         forms = book.get("forms") or []
         self.forms: dict[str, dict] = {f["name"]: dict(f) for f in forms}
         self.fields: dict[str, FieldInfo] = {}
-        self.columns: dict[str, str] = {}       # export column -> field name
+        self.columns: dict[str, str] = {}  # export column -> field name
         for f in book.get("fields") or []:
             columns = tuple(f.get("export_columns") or checkbox_columns(f))
             info = FieldInfo(
-                name=f["name"], form=f["form"], type=f.get("type", "text"),
+                name=f["name"],
+                form=f["form"],
+                type=f.get("type", "text"),
                 label=f.get("label") or f["name"],
                 choices=tuple((_code(c), str(text)) for c, text in (f.get("choices") or [])),
-                validation=f.get("validation") or None, minimum=f.get("min"),
-                maximum=f.get("max"), identifier=bool(f.get("identifier")), columns=columns)
+                validation=f.get("validation") or None,
+                minimum=f.get("min"),
+                maximum=f.get("max"),
+                identifier=bool(f.get("identifier")),
+                columns=columns,
+            )
             self.fields[info.name] = info
             for column in columns:
                 self.columns[column] = info.name
@@ -109,12 +123,16 @@ class Codebook:
             for name in form.get("derived") or []:
                 if name not in self.fields:
                     self.fields[name] = FieldInfo(
-                        name=name, form=form["name"], type="text",
-                        label=name.replace("_", " ").capitalize(), validation="integer",
-                        columns=(name,))
+                        name=name,
+                        form=form["name"],
+                        type="text",
+                        label=name.replace("_", " ").capitalize(),
+                        validation="integer",
+                        columns=(name,),
+                    )
                     self.columns[name] = name
         designations = book.get("designations") or {}
-        if isinstance(designations, list):      # REDCap's rows: arm_num, unique_event_name, form
+        if isinstance(designations, list):  # REDCap's rows: arm_num, unique_event_name, form
             rows = designations
             designations = {}
             for row in rows:
@@ -132,7 +150,7 @@ class Codebook:
             elif isinstance(item, (list, tuple)):
                 event, form = item
                 self.repeating_instruments.add((event or CLASSIC_EVENT, form))
-            else:                                     # a form name: repeats wherever it is
+            else:  # a form name: repeats wherever it is
                 for event in self.events_of(str(item)):
                     self.repeating_instruments.add((event, str(item)))
         self.repeating_events = set(repeating.get("events") or [])
@@ -149,8 +167,7 @@ class Codebook:
         """Whether ``form`` repeats (as a repeating instrument or in a repeating event) at
         any of ``events`` (default: wherever it is designated)."""
         events = self.events_of(form) if events is None else events
-        return any((e, form) in self.repeating_instruments or e in self.repeating_events
-                   for e in events)
+        return any((e, form) in self.repeating_instruments or e in self.repeating_events for e in events)
 
     def field_of_column(self, column: str) -> FieldInfo | None:
         name = self.columns.get(column)
@@ -191,16 +208,20 @@ class StudyData:
         folder = Path(folder)
         book_path = folder / "codebook.json"
         if not book_path.exists():
-            raise FileNotFoundError(f"{book_path}: no codebook; the validated data of a project "
-                                    "are <form>.parquet files with codebook.json beside them")
+            raise FileNotFoundError(
+                f"{book_path}: no codebook; the validated data of a project "
+                "are <form>.parquet files with codebook.json beside them"
+            )
         book = Codebook(json.loads(book_path.read_text()))
         forms = {}
         for form in book.forms:
             path = folder / f"{form}.parquet"
-            if path.exists():       # the record ID under its project's name, keyed as record_id here
+            if path.exists():  # the record ID under its project's name, keyed as record_id here
                 forms[form] = _keyed(pd.read_parquet(path), book.record_id_field)
         missing = folder / "missing_codes.parquet"
-        return cls(book, forms, _keyed(pd.read_parquet(missing), book.record_id_field) if missing.exists() else None)
+        return cls(
+            book, forms, _keyed(pd.read_parquet(missing), book.record_id_field) if missing.exists() else None
+        )
 
     @classmethod
     def from_frames(cls, codebook: Mapping, forms: Mapping[str, pd.DataFrame]) -> "StudyData":

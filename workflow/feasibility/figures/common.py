@@ -7,6 +7,7 @@ text measures and renders the same on every machine. SVG keeps text as text
 pointed at matplotlib's fonts, see rendering-notes.md); SVG and PNG carry no dates
 and no random ids, so two saves of the same figure are byte-identical.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,16 +31,16 @@ from feasibility.io import write_bytes, write_text
 # x 2.5 cm and y 2.2 cm; tests/test_layout.py checks the two agree): a figure is as wide
 # as the text and leaves room on its page for a caption.
 MM = 1 / 25.4
-TEXT_WIDTH_IN = (210 - 2 * 25) * MM           # 6.30 in
-TEXT_HEIGHT_IN = (297 - 2 * 22) * MM          # 9.96 in
-MAX_FIGURE_HEIGHT_IN = TEXT_HEIGHT_IN - 0.7   # a three-line caption below it
+TEXT_WIDTH_IN = (210 - 2 * 25) * MM  # 6.30 in
+TEXT_HEIGHT_IN = (297 - 2 * 22) * MM  # 9.96 in
+MAX_FIGURE_HEIGHT_IN = TEXT_HEIGHT_IN - 0.7  # a three-line caption below it
 
-FONT = "DejaVu Sans"          # bundled with matplotlib: identical metrics everywhere
-FONT_SIZE = 8.0               # points at printed size: box text, titles, axis labels
-SMALL_FONT_SIZE = 7.5         # points: tick labels, legends, annotations
-MIN_FONT_SIZE = 7.0           # nothing in a figure prints smaller
+FONT = "DejaVu Sans"  # bundled with matplotlib: identical metrics everywhere
+FONT_SIZE = 8.0  # points at printed size: box text, titles, axis labels
+SMALL_FONT_SIZE = 7.5  # points: tick labels, legends, annotations
+MIN_FONT_SIZE = 7.0  # nothing in a figure prints smaller
 PNG_DPI = 300
-SCREEN_DPI = 100              # the drawing dpi; layout is computed in inches, not pixels
+SCREEN_DPI = 100  # the drawing dpi; layout is computed in inches, not pixels
 
 STYLE: dict[str, object] = {
     "font.family": "sans-serif",
@@ -137,7 +138,7 @@ def wrap_to_width(fig: Figure, text: str, width_in: float, prop: FontProperties)
 
 
 def _longest_fitting_prefix(fig: Figure, word: str, width_in: float, prop: FontProperties) -> int:
-    lo, hi = 1, len(word)            # a single character always goes on the line
+    lo, hi = 1, len(word)  # a single character always goes on the line
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if text_width_in(fig, word[:mid], prop) <= width_in:
@@ -173,15 +174,17 @@ def _with_accessible_name(svg: str, alt_text: str, title: str) -> str:
     # first children of the root element.
     start = svg.index("<svg ")
     end = svg.index(">", start)
-    root = svg[start:end].replace(
-        "<svg ", '<svg role="img" aria-labelledby="fig-title fig-desc" ', 1)
-    accessible = (f'\n <title id="fig-title">{escape.svg(title)}</title>'
-                  f'\n <desc id="fig-desc">{escape.svg(alt_text)}</desc>')
-    return svg[:start] + root + ">" + accessible + svg[end + 1:]
+    root = svg[start:end].replace("<svg ", '<svg role="img" aria-labelledby="fig-title fig-desc" ', 1)
+    accessible = (
+        f'\n <title id="fig-title">{escape.svg(title)}</title>'
+        f'\n <desc id="fig-desc">{escape.svg(alt_text)}</desc>'
+    )
+    return svg[:start] + root + ">" + accessible + svg[end + 1 :]
 
 
-def save_figure(fig: Figure, svg_path: str | os.PathLike, png_path: str | os.PathLike,
-                alt_text: str, title: str) -> None:
+def save_figure(
+    fig: Figure, svg_path: str | os.PathLike, png_path: str | os.PathLike, alt_text: str, title: str
+) -> None:
     """Write the figure as SVG and PNG, and its alt text to ``<stem>.alt.txt``; all atomic."""
     write_bytes(svg_path, svg_bytes(fig, alt_text, title))
     write_bytes(png_path, png_bytes(fig))

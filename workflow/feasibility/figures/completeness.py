@@ -15,6 +15,7 @@ expected (e.g. after dropping out) is not counted.
 A form is returned when it has an answer at the time point's event (any of its fields but
 dates and its complete status), unless the declaration says otherwise (``returned``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,16 +28,31 @@ from matplotlib.patches import Rectangle
 from feasibility.analysis.expressions import parse
 from feasibility.figures import data as fd
 from feasibility.figures.common import (
-    FONT_SIZE, TEXT_WIDTH_IN, figure_style, font, new_figure, text_width_in, wrap_to_width,
+    FONT_SIZE,
+    TEXT_WIDTH_IN,
+    figure_style,
+    font,
+    new_figure,
+    text_width_in,
+    wrap_to_width,
 )
 from feasibility.figures.spec import CompletenessFigure, CompletenessRow
 
 NOT_COLLECTED = "not collected at this time point"
 NOT_APPLICABLE_FILL = "0.94"
-CMAP = "viridis"       # lightness rises steadily from 0 to 1, so it reads in greyscale
+CMAP = "viridis"  # lightness rises steadily from 0 to 1, so it reads in greyscale
 DATE_VALIDATIONS = ("date", "datetime")
-COLUMNS = ["panel", "timepoint", "form", "label", "expected", "returned", "proportion",
-           "why_not_applicable", "short"]
+COLUMNS = [
+    "panel",
+    "timepoint",
+    "form",
+    "label",
+    "expected",
+    "returned",
+    "proportion",
+    "why_not_applicable",
+    "short",
+]
 
 
 # ----------------------------------------------------------------------------- counts
@@ -50,26 +66,32 @@ def _timepoints(analysis, figure: CompletenessFigure) -> list[str]:
             tps = [tp for tp in analysis.timepoints.points if tp != analysis.timepoints.baseline]
     unknown = [tp for tp in tps if tp not in analysis.timepoints.points]
     if unknown:
-        raise ValueError(f"figures.{figure.id}.timepoints: unknown time point(s) "
-                         f"{', '.join(unknown)} (time points: {', '.join(analysis.timepoints.points)})")
+        raise ValueError(
+            f"figures.{figure.id}.timepoints: unknown time point(s) "
+            f"{', '.join(unknown)} (time points: {', '.join(analysis.timepoints.points)})"
+        )
     return tps
 
 
 def _events(analysis, form: str, timepoint: str) -> list[str]:
     """The events of ``timepoint`` at which ``form`` is designated."""
-    return [e for e in analysis.timepoints.points[timepoint].events
-            if e in analysis.book.events_of(form)]
+    return [e for e in analysis.timepoints.points[timepoint].events if e in analysis.book.events_of(form)]
 
 
 def _rows(analysis, figure: CompletenessFigure, tps: list[str]) -> list[CompletenessRow]:
     if figure.rows is not None:
         for i, row in enumerate(figure.rows):
             if row.form not in analysis.book.forms:
-                raise ValueError(f"figures.{figure.id}.rows[{i}]: {row.form!r} is not a form of "
-                                 f"the project ({', '.join(analysis.book.forms)})")
+                raise ValueError(
+                    f"figures.{figure.id}.rows[{i}]: {row.form!r} is not a form of "
+                    f"the project ({', '.join(analysis.book.forms)})"
+                )
         return list(figure.rows)
-    return [CompletenessRow(form) for form in analysis.book.forms
-            if any(_events(analysis, form, tp) for tp in tps)]
+    return [
+        CompletenessRow(form)
+        for form in analysis.book.forms
+        if any(_events(analysis, form, tp) for tp in tps)
+    ]
 
 
 def answered(analysis, form: str, events: list[str]) -> np.ndarray:
@@ -104,7 +126,7 @@ def _panels(analysis, figure: CompletenessFigure) -> list[tuple[str, np.ndarray]
         return [("", np.ones(len(analysis.records), dtype=bool))]
     people = fd.population(analysis, figure.population, f"figures.{figure.id}.population")
     level, order = fd.levels(analysis, by, f"figures.{figure.id}.by", among=people)
-    if level[people].isna().any():              # nobody silently left out of the panels
+    if level[people].isna().any():  # nobody silently left out of the panels
         level, order = level.fillna(fd.NOT_RECORDED), [*order, fd.NOT_RECORDED]
     return [(name, (level == name).to_numpy()) for name in order]
 
@@ -132,32 +154,59 @@ def completeness_data(analysis, figure: CompletenessFigure) -> pd.DataFrame:
             collected = (tp in row.timepoints) if row.timepoints else bool(events)
             cell = {"timepoint": tp, "form": row.form, "label": label}
             if not collected:
-                out += [{**cell, "panel": p, "expected": pd.NA, "returned": pd.NA,
-                         "proportion": np.nan, "why_not_applicable": NOT_COLLECTED,
-                         "short": None} for p, _ in panels]
+                out += [
+                    {
+                        **cell,
+                        "panel": p,
+                        "expected": pd.NA,
+                        "returned": pd.NA,
+                        "proportion": np.nan,
+                        "why_not_applicable": NOT_COLLECTED,
+                        "short": None,
+                    }
+                    for p, _ in panels
+                ]
                 continue
             at = f"{where}.rows[{i}]"
-            expected = people & still & fd.condition(analysis, row.expected_at(tp),
-                                                     f"{at}.expected", tp)
+            expected = people & still & fd.condition(analysis, row.expected_at(tp), f"{at}.expected", tp)
             if row.returned is not None:
                 back = fd.condition(analysis, row.returned, f"{at}.returned", tp)
             elif figure.returned is not None:
-                back = fd.condition(analysis, parse(figure.returned.replace("{form}", row.form),
-                                                    f"{where}.returned"), f"{where}.returned", tp)
+                back = fd.condition(
+                    analysis,
+                    parse(figure.returned.replace("{form}", row.form), f"{where}.returned"),
+                    f"{where}.returned",
+                    tp,
+                )
             else:
                 back = answered(analysis, row.form, events)
             for p, members in panels:
                 mine = expected & members
                 if row.none_expected is not None and not mine.any():
-                    out.append({**cell, "panel": p, "expected": pd.NA, "returned": pd.NA,
-                                "proportion": np.nan,
-                                "why_not_applicable": row.none_expected.reason,
-                                "short": row.none_expected.short or row.none_expected.reason})
+                    out.append(
+                        {
+                            **cell,
+                            "panel": p,
+                            "expected": pd.NA,
+                            "returned": pd.NA,
+                            "proportion": np.nan,
+                            "why_not_applicable": row.none_expected.reason,
+                            "short": row.none_expected.short or row.none_expected.reason,
+                        }
+                    )
                     continue
                 n, k = int(mine.sum()), int((mine & back).sum())
-                out.append({**cell, "panel": p, "expected": n, "returned": k,
-                            "proportion": k / n if n else np.nan, "why_not_applicable": "",
-                            "short": None})
+                out.append(
+                    {
+                        **cell,
+                        "panel": p,
+                        "expected": n,
+                        "returned": k,
+                        "proportion": k / n if n else np.nan,
+                        "why_not_applicable": "",
+                        "short": None,
+                    }
+                )
     frame = pd.DataFrame(out, columns=COLUMNS)
     frame[["expected", "returned"]] = frame[["expected", "returned"]].astype("Int64")
     return frame
@@ -198,8 +247,10 @@ def _fit(fig: Figure, text: str, width_in: float) -> str:
 
 def _text_colour(rgba) -> str:
     """Black on light cells, white on dark ones (WCAG relative luminance)."""
+
     def linear(c):
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     r, g, b = (linear(c) for c in rgba[:3])
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
     # contrast with black (L + 0.05) / 0.05 against white 1.05 / (L + 0.05)
@@ -226,8 +277,9 @@ def draw(data: pd.DataFrame, figure: CompletenessFigure) -> Figure:
         grids = []
         for ax, panel in zip(axes, panels):
             cells = data[data["panel"] == panel].set_index(["form", "timepoint"])
-            grid = np.array([[cells.loc[(f, tp), "proportion"] for tp in timepoints]
-                             for f in forms], dtype=float)
+            grid = np.array(
+                [[cells.loc[(f, tp), "proportion"] for tp in timepoints] for f in forms], dtype=float
+            )
             image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, norm=norm, aspect="auto")
             grids.append((ax, cells, grid))
             ax.set_xticks(range(len(timepoints)), labels=[tp_labels[tp] for tp in timepoints])
@@ -241,11 +293,10 @@ def draw(data: pd.DataFrame, figure: CompletenessFigure) -> Figure:
             ax.spines[:].set_visible(False)
             if titled:
                 ax.set_title(panel, fontsize=FONT_SIZE, fontweight="bold", pad=4)
-        bar = fig.colorbar(image, ax=list(axes) if len(axes) > 1 else axes[0], fraction=0.05,
-                           pad=0.03)
+        bar = fig.colorbar(image, ax=list(axes) if len(axes) > 1 else axes[0], fraction=0.05, pad=0.03)
         bar.set_label(figure.colour_label)
         bar.set_ticks([0, 0.25, 0.5, 0.75, 1], labels=["0%", "25%", "50%", "75%", "100%"])
-        fig.draw_without_rendering()          # the layout, so that cells can be measured
+        fig.draw_without_rendering()  # the layout, so that cells can be measured
         for ax, cells, grid in grids:
             cell_w = ax.get_position().width * fig.get_figwidth() / max(len(timepoints), 1)
             for i, form in enumerate(forms):
@@ -256,21 +307,29 @@ def draw(data: pd.DataFrame, figure: CompletenessFigure) -> Figure:
                     if pd.isna(row.expected):
                         ax.add_patch(_hatched_cell(j, i))
                         # plain ground behind the words over the hatching, inside the cell
-                        widest = max(text_width_in(fig, line, font(FONT_SIZE))
-                                     for line in text.split("\n"))
+                        widest = max(text_width_in(fig, line, font(FONT_SIZE)) for line in text.split("\n"))
                         behind = {"facecolor": NOT_APPLICABLE_FILL, "edgecolor": "none"}
                         if widest > 0.8 * cell_w:
                             behind["boxstyle"] = "square,pad=0.1"
-                    colour = ("black" if np.isnan(grid[i, j])
-                              else _text_colour(cmap(norm(grid[i, j]))))
-                    ax.text(j, i, text, ha="center", va="center", color=colour,
-                            fontsize=FONT_SIZE, parse_math=False, bbox=behind)
+                    colour = "black" if np.isnan(grid[i, j]) else _text_colour(cmap(norm(grid[i, j])))
+                    ax.text(
+                        j,
+                        i,
+                        text,
+                        ha="center",
+                        va="center",
+                        color=colour,
+                        fontsize=FONT_SIZE,
+                        parse_math=False,
+                        bbox=behind,
+                    )
     return fig
 
 
 def _hatched_cell(x: float, y: float) -> Rectangle:
-    return Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=NOT_APPLICABLE_FILL, edgecolor="0.7",
-                     hatch="///", linewidth=0)
+    return Rectangle(
+        (x - 0.5, y - 0.5), 1, 1, facecolor=NOT_APPLICABLE_FILL, edgecolor="0.7", hatch="///", linewidth=0
+    )
 
 
 def alt_text(data: pd.DataFrame) -> str:
@@ -284,13 +343,14 @@ def alt_text(data: pd.DataFrame) -> str:
             if pd.isna(row.expected):
                 cells.append(f"{where}: not applicable ({row.why_not_applicable})")
             else:
-                cells.append(f"{where}: {row.returned} of {row.expected} expected "
-                             f"returned{_percent(row)}")
+                cells.append(f"{where}: {row.returned} of {row.expected} expected returned{_percent(row)}")
         parts.append((f"{panel}: " if panel else "") + "; ".join(cells))
     per = " One panel per arm." if len(panels) > 1 else ""
-    return ("Heat map of follow-up completeness, forms by time point, shaded by the "
-            "proportion of expected forms returned (darker is fewer); hatched cells are not "
-            f"applicable.{per} " + ". ".join(parts) + ".")
+    return (
+        "Heat map of follow-up completeness, forms by time point, shaded by the "
+        "proportion of expected forms returned (darker is fewer); hatched cells are not "
+        f"applicable.{per} " + ". ".join(parts) + "."
+    )
 
 
 # ----------------------------------------------------------------------------- output
@@ -301,5 +361,4 @@ def make(analysis, figure: CompletenessFigure) -> tuple[Figure, str, pd.DataFram
     return draw(data, figure), alt_text(data), data
 
 
-__all__ = ["completeness_data", "answered", "draw", "alt_text", "make", "cell_text",
-           "NOT_COLLECTED"]
+__all__ = ["completeness_data", "answered", "draw", "alt_text", "make", "cell_text", "NOT_COLLECTED"]

@@ -1,5 +1,6 @@
 """What the figures read from the analysis dataset: conditions, dates and coded levels of
 declared expressions, one value per record (``feasibility.analysis``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +8,7 @@ import pandas as pd
 
 from feasibility.analysis.expressions import Expression, _code_key, parse
 
-NOT_RECORDED = "Not recorded"      # the panel of records without a level
+NOT_RECORDED = "Not recorded"  # the panel of records without a level
 
 
 def _rows(analysis, expr: Expression, where: str, timepoint: str | None = None) -> pd.Series:
@@ -17,8 +18,7 @@ def _rows(analysis, expr: Expression, where: str, timepoint: str | None = None) 
         raise ValueError(f"{where}: {error}") from None
 
 
-def condition(analysis, expr: Expression | None, where: str,
-              timepoint: str | None = None) -> np.ndarray:
+def condition(analysis, expr: Expression | None, where: str, timepoint: str | None = None) -> np.ndarray:
     """Records for which ``expr`` is true (missing counts as false); every record when None."""
     if expr is None:
         return np.ones(len(analysis.records), dtype=bool)
@@ -46,8 +46,9 @@ def dates(analysis, expr: Expression, where: str) -> pd.Series:
     return values
 
 
-def levels(analysis, expr: Expression, where: str,
-           among: np.ndarray | None = None) -> tuple[pd.Series, list[str]]:
+def levels(
+    analysis, expr: Expression, where: str, among: np.ndarray | None = None
+) -> tuple[pd.Series, list[str]]:
     """Each record's level as its label (missing stays missing) and the levels in order: a
     coded value's choices (every one, present or not), then any other values alphabetically;
     otherwise the values present (among the records ``among``), alphabetically."""
@@ -60,8 +61,11 @@ def levels(analysis, expr: Expression, where: str,
     data = v.data
     choices = v.meta.get("choices") or ()
     labels = {_code_key(c): str(t) for c, t in choices}
-    text = pd.Series([None if pd.isna(x) else labels.get(_code_key(x), str(x)) for x in data],
-                     index=data.index, dtype=object)
+    text = pd.Series(
+        [None if pd.isna(x) else labels.get(_code_key(x), str(x)) for x in data],
+        index=data.index,
+        dtype=object,
+    )
     order = [str(t) for _, t in choices]
     present = text if among is None else text[among]
     order += sorted(set(present.dropna()) - set(order))

@@ -29,6 +29,7 @@ diagram is as short as its side boxes allow and no two boxes can overlap whateve
 counts, the reasons or their number. It is drawn at the printed width (A4 text width,
 ``figures.common``), every text at 7.5 pt.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,7 +43,13 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.text import Text
 
 from feasibility.figures.common import (
-    SMALL_FONT_SIZE, TEXT_WIDTH_IN, figure_style, font, format_n, new_figure, wrap_to_width,
+    SMALL_FONT_SIZE,
+    TEXT_WIDTH_IN,
+    figure_style,
+    font,
+    format_n,
+    new_figure,
+    wrap_to_width,
 )
 from feasibility.figures.spec import FlowFigure
 
@@ -59,7 +66,7 @@ class Item:
     n: int
     children: tuple[Item, ...] = ()
     box: str | None = None
-    reason: str | None = None        # the flow frame's reason ("" for a box's own count)
+    reason: str | None = None  # the flow frame's reason ("" for a box's own count)
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ class ArmBox:
 @dataclass(frozen=True)
 class FollowUpBox:
     timepoint: str
-    label: str              # "6 weeks"
+    label: str  # "6 weeks"
     returned: int
     expected: int
 
@@ -113,7 +120,7 @@ class Diagram:
     follow_up: tuple[FollowUpBox, ...] = ()
     follow_up_heading: str = ""
     follow_up_label: str = ""
-    splits: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()   # (parent, arm, stage, parts)
+    splits: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()  # (parent, arm, stage, parts)
 
     def __post_init__(self) -> None:
         if self.chain and len(self.sides) != len(self.chain) - 1:
@@ -121,18 +128,19 @@ class Diagram:
         for before, left, after in zip(self.chain, self.sides, self.chain[1:]):
             out = sum(s.n for s in left) + after.n
             if out != before.n:
-                raise ValueError(f"{before.label} ({format_n(before.n)}) is not the sum of what "
-                                 f"flows out of it: " + " + ".join(
-                                     f"{b.label} ({format_n(b.n)})" for b in (*left, after)))
+                raise ValueError(
+                    f"{before.label} ({format_n(before.n)}) is not the sum of what "
+                    f"flows out of it: " + " + ".join(f"{b.label} ({format_n(b.n)})" for b in (*left, after))
+                )
         for box, children in self.outflows():
             total = sum(c.n for c in children)
             if total != box.n:
-                raise ValueError(f"{box.label} ({format_n(box.n)}): what it splits into adds up "
-                                 f"to {total:,}")
+                raise ValueError(f"{box.label} ({format_n(box.n)}): what it splits into adds up to {total:,}")
         for box in self.follow_up:
             if not 0 <= box.returned <= box.expected:
-                raise ValueError(f"follow-up at {box.label}: {box.returned} returned of "
-                                 f"{box.expected} expected")
+                raise ValueError(
+                    f"follow-up at {box.label}: {box.returned} returned of {box.expected} expected"
+                )
 
     def outflows(self) -> list[tuple[object, tuple]]:
         """Every box or item with what it splits into: a main box into its side boxes and the
@@ -147,6 +155,7 @@ class Diagram:
                 out.append((owner, items))
             for item in items:
                 walk(item, item.children)
+
         for left in self.sides:
             for side in left:
                 walk(side, side.items)
@@ -159,9 +168,12 @@ class Diagram:
         in_chain = {c.box: c for c in self.chain}
         for parent, arm, _stage, parts in self.splits:
             whole = by_box.get((parent, arm)) if arm else in_chain.get(parent)
-            children = tuple(by_box[(p, a)] for p in parts for a in ([arm] if arm else
-                                                                     [c for c, _ in self.arms])
-                             if (p, a) in by_box)
+            children = tuple(
+                by_box[(p, a)]
+                for p in parts
+                for a in ([arm] if arm else [c for c, _ in self.arms])
+                if (p, a) in by_box
+            )
             if whole is not None and children:
                 out.append((whole, children))
         return out
@@ -179,8 +191,7 @@ def _capitalised(text: str) -> str:
 
 def _reasons(rows: pd.DataFrame, order: str, separator: str | None) -> tuple[Item, ...]:
     """A box's reasons (frame rows with a reason), as items; grouped at ``separator``."""
-    items = [Item(str(r.reason), int(r.n), reason=str(r.reason)) for r in rows.itertuples()
-             if int(r.n)]
+    items = [Item(str(r.reason), int(r.n), reason=str(r.reason)) for r in rows.itertuples() if int(r.n)]
     if not separator:
         return tuple(_sorted(items, order))
     groups: dict[str, list[Item]] = {}
@@ -213,12 +224,14 @@ def diagram(flow, figure: FlowFigure, analysis=None) -> Diagram:
     for owner, notes in figure.notes.items():
         for n in (owner, *notes):
             if n not in boxes:
-                raise ValueError(f"figures.{figure.id}.notes: {n!r} is not a box of flow.consort "
-                                 f"({', '.join(boxes)})")
+                raise ValueError(
+                    f"figures.{figure.id}.notes: {n!r} is not a box of flow.consort ({', '.join(boxes)})"
+                )
     for name in figure.boxes:
         if name not in boxes:
-            raise ValueError(f"figures.{figure.id}.boxes: {name!r} is not a box of flow.consort "
-                             f"({', '.join(boxes)})")
+            raise ValueError(
+                f"figures.{figure.id}.boxes: {name!r} is not a box of flow.consort ({', '.join(boxes)})"
+            )
     rows = {key: part for key, part in frame.groupby(["box", "arm"], sort=False)}
 
     def count(box: str, arm: str = "") -> int:
@@ -229,8 +242,11 @@ def diagram(flow, figure: FlowFigure, analysis=None) -> Diagram:
         return str(rows[(box, arm)]["label"].iloc[0])
 
     def parts(box: str, stage: str | None = None) -> list[str]:
-        return [b.id for b in flow.boxes if b.part_of == box and b.id not in noted
-                and (stage is None or b.stage == stage)]
+        return [
+            b.id
+            for b in flow.boxes
+            if b.part_of == box and b.id not in noted and (stage is None or b.stage == stage)
+        ]
 
     def item(box: str, arm: str = "") -> Item:
         style = figure.style(box)
@@ -249,8 +265,7 @@ def diagram(flow, figure: FlowFigure, analysis=None) -> Diagram:
     if current is not None and boxes[current].part_of:
         raise ValueError(f"flow.consort: the first box {current!r} is part of another box")
     while current is not None:
-        notes = tuple(Item(label(n), count(n), box=n, reason="")
-                      for n in figure.notes.get(current, ()))
+        notes = tuple(Item(label(n), count(n), box=n, reason="") for n in figure.notes.get(current, ()))
         chain.append(ChainBox(current, label(current), count(current), notes))
         in_column.add(current)
         following = [p for p in parts(current) if not boxes[p].per_arm]
@@ -265,9 +280,11 @@ def diagram(flow, figure: FlowFigure, analysis=None) -> Diagram:
         current = following[-1]
     stray = [b.id for b in overall if b.id not in in_column]
     if stray:
-        raise ValueError(f"figures.{figure.id}: box(es) {', '.join(map(repr, stray))} of "
-                         "flow.consort are neither in the diagram's column (part of a box "
-                         "there) nor a note (figures.<id>.notes)")
+        raise ValueError(
+            f"figures.{figure.id}: box(es) {', '.join(map(repr, stray))} of "
+            "flow.consort are neither in the diagram's column (part of a box "
+            "there) nor a note (figures.<id>.notes)"
+        )
 
     # one column per arm: a box per stage and arm
     arms = tuple((str(c), str(t)) for c, t in flow.arms)
@@ -278,10 +295,17 @@ def diagram(flow, figure: FlowFigure, analysis=None) -> Diagram:
     stages = []
     splits = []
     for stage in stage_names:
-        top = [b for b in flow.boxes if b.per_arm and b.stage == stage and b.id not in noted
-               and (b.part_of is None or boxes[b.part_of].stage != stage)]
-        per_arm = tuple(ArmBox(stage, code, text, tuple(item(b.id, code) for b in top))
-                        for code, text in arms)
+        top = [
+            b
+            for b in flow.boxes
+            if b.per_arm
+            and b.stage == stage
+            and b.id not in noted
+            and (b.part_of is None or boxes[b.part_of].stage != stage)
+        ]
+        per_arm = tuple(
+            ArmBox(stage, code, text, tuple(item(b.id, code) for b in top)) for code, text in arms
+        )
         stages.append((stage, per_arm))
         for parent in dict.fromkeys(b.part_of for b in top if b.part_of):
             members = tuple(b.id for b in top if b.part_of == parent)
@@ -293,9 +317,17 @@ def diagram(flow, figure: FlowFigure, analysis=None) -> Diagram:
     follow = ()
     if figure.follow_up is not None:
         follow = follow_up_boxes(analysis, figure)
-    return Diagram(tuple(chain), tuple(sides), arms, tuple(stages), dict(figure.stages), follow,
-                   figure.follow_up.heading if figure.follow_up else "",
-                   figure.follow_up.label if figure.follow_up else "", tuple(splits))
+    return Diagram(
+        tuple(chain),
+        tuple(sides),
+        arms,
+        tuple(stages),
+        dict(figure.stages),
+        follow,
+        figure.follow_up.heading if figure.follow_up else "",
+        figure.follow_up.label if figure.follow_up else "",
+        tuple(splits),
+    )
 
 
 def _box_ids(item: Item) -> set[str]:
@@ -313,14 +345,15 @@ def follow_up_boxes(analysis, figure: FlowFigure) -> tuple[FollowUpBox, ...]:
     follow = (analysis.spec.raw.get("flow") or {}).get("follow_up") or {}
     tps = figure.follow_up.timepoints or tuple(follow.get("timepoints") or ())
     if not tps:
-        raise ValueError(f"figures.{figure.id}.follow_up: no time points (flow.follow_up is not "
-                         "declared)")
+        raise ValueError(f"figures.{figure.id}.follow_up: no time points (flow.follow_up is not declared)")
     status = analysis.variable("follow_up_status")
     out = []
     for tp in tps:
         if tp not in (status.by_timepoint or {}):
-            raise ValueError(f"figures.{figure.id}.follow_up.timepoints: {tp!r} is not a time "
-                             f"point of flow.follow_up ({', '.join(status.by_timepoint or {})})")
+            raise ValueError(
+                f"figures.{figure.id}.follow_up.timepoints: {tp!r} is not a time "
+                f"point of flow.follow_up ({', '.join(status.by_timepoint or {})})"
+            )
         values = status.by_timepoint[tp].astype(object)
         returned = int((values == "returned").sum())
         expected = int(values.isin(["returned", "not returned"]).sum())
@@ -332,12 +365,34 @@ def diagram_frame(flow, d: Diagram) -> pd.DataFrame:
     """The counts drawn, as a tidy table (the flow's frame, then the follow-up row)."""
     frame = flow.frame.copy()
     frame.insert(0, "what", "box")
-    rows = [{"what": "follow_up", "stage": "follow_up", "box": f"follow_up[{b.timepoint}]",
-             "label": b.label, "arm": "", "arm_label": "", "reason": "returned", "n": b.returned,
-             "part_of": ""} for b in d.follow_up]
-    rows += [{"what": "follow_up", "stage": "follow_up", "box": f"follow_up[{b.timepoint}]",
-              "label": b.label, "arm": "", "arm_label": "", "reason": "expected", "n": b.expected,
-              "part_of": ""} for b in d.follow_up]
+    rows = [
+        {
+            "what": "follow_up",
+            "stage": "follow_up",
+            "box": f"follow_up[{b.timepoint}]",
+            "label": b.label,
+            "arm": "",
+            "arm_label": "",
+            "reason": "returned",
+            "n": b.returned,
+            "part_of": "",
+        }
+        for b in d.follow_up
+    ]
+    rows += [
+        {
+            "what": "follow_up",
+            "stage": "follow_up",
+            "box": f"follow_up[{b.timepoint}]",
+            "label": b.label,
+            "arm": "",
+            "arm_label": "",
+            "reason": "expected",
+            "n": b.expected,
+            "part_of": "",
+        }
+        for b in d.follow_up
+    ]
     return pd.concat([frame, pd.DataFrame(rows, columns=frame.columns)], ignore_index=True)
 
 
@@ -354,8 +409,7 @@ def _lower_first(text: str) -> str:
 
 
 def follow_up_text(d: Diagram, box: FollowUpBox) -> str:
-    return (f"at {box.label}, {box.returned:,} of {box.expected:,} expected "
-            f"{_lower_first(d.follow_up_label)}")
+    return f"at {box.label}, {box.returned:,} of {box.expected:,} expected {_lower_first(d.follow_up_label)}"
 
 
 def alt_text(d: Diagram) -> str:
@@ -363,8 +417,10 @@ def alt_text(d: Diagram) -> str:
     sentences = ["CONSORT flow diagram."]
     if d.chain:
         first = d.chain[0]
-        sentences.append(f"{first.label}: {format_n(first.n)}." +
-                         "".join(f" {n.label}, {format_n(n.n)}." for n in first.notes))
+        sentences.append(
+            f"{first.label}: {format_n(first.n)}."
+            + "".join(f" {n.label}, {format_n(n.n)}." for n in first.notes)
+        )
     for left, after in zip(d.sides, d.chain[1:]):
         for side in left:
             leaving = f"{side.label}: {format_n(side.n)}"
@@ -377,8 +433,9 @@ def alt_text(d: Diagram) -> str:
         per_arm = [f"{b.arm_label}: " + "; ".join(_item_words(i) for i in b.items) for b in boxes]
         sentences.append(f"{d.stage_labels.get(stage, stage)}, by arm. " + ". ".join(per_arm) + ".")
     if d.follow_up:
-        sentences.append(d.follow_up_heading + ": " + "; ".join(
-            follow_up_text(d, box) for box in d.follow_up) + ".")
+        sentences.append(
+            d.follow_up_heading + ": " + "; ".join(follow_up_text(d, box) for box in d.follow_up) + "."
+        )
     return " ".join(sentences)
 
 
@@ -386,21 +443,21 @@ def alt_text(d: Diagram) -> str:
 # All lengths in inches; the diagram is at most as wide as the printed text
 # (figures/common.py) and its type prints at TEXT_SIZE, so it fits without being scaled.
 TEXT_SIZE = SMALL_FONT_SIZE  # points
-PAD = 0.06                 # text to box edge
-MAIN_TEXT_WIDTH = 2.2      # the single column's boxes
-SIDE_GAP = 0.3             # main column to side boxes
+PAD = 0.06  # text to box edge
+MAIN_TEXT_WIDTH = 2.2  # the single column's boxes
+SIDE_GAP = 0.3  # main column to side boxes
 MARGIN = 0.06
 SIDE_TEXT_WIDTH = TEXT_WIDTH_IN - 2 * MARGIN - (MAIN_TEXT_WIDTH + 2 * PAD) - SIDE_GAP - 2 * PAD
 FOLLOW_UP_TEXT_WIDTH = 1.55
-ROW_GAP = 0.15             # between follow-up boxes
-V_GAP = 0.08               # between stacked side boxes, and around headings
-ARROW_GAP = 0.1            # least run of an arrow or line between a box and a side arrow
-INDENT = 0.16              # per reason level
-BULLET = 0.13              # bullet to reason text
-ITEM_GAP = 0.015           # between reasons
-TOP_ITEM_GAP = 0.05        # more before each bold line of an arm's box but the first
-LINE_SPACING = 1.10        # baseline to baseline, in font sizes
-COLUMN_GAP = 0.2           # between the arms' columns
+ROW_GAP = 0.15  # between follow-up boxes
+V_GAP = 0.08  # between stacked side boxes, and around headings
+ARROW_GAP = 0.1  # least run of an arrow or line between a box and a side arrow
+INDENT = 0.16  # per reason level
+BULLET = 0.13  # bullet to reason text
+ITEM_GAP = 0.015  # between reasons
+TOP_ITEM_GAP = 0.05  # more before each bold line of an arm's box but the first
+LINE_SPACING = 1.10  # baseline to baseline, in font sizes
+COLUMN_GAP = 0.2  # between the arms' columns
 HEADING_FILL = "#e8e8e8"
 
 
@@ -418,14 +475,14 @@ class _Box:
     """A box's text artists, measured, and (once laid out) its position."""
 
     gid: str
-    texts: list[tuple[Text, float, float]]    # artist, x from text edge, baseline below text top
+    texts: list[tuple[Text, float, float]]  # artist, x from text edge, baseline below text top
     text_width: float
     text_height: float
     centred: bool
     fill: str = "white"
     first_line: float = 0.0  # the middle of the first line, inches below the text top
-    x: float = 0.0           # left, inches
-    top: float = 0.0         # top, inches down from the figure's top edge
+    x: float = 0.0  # left, inches
+    top: float = 0.0  # top, inches down from the figure's top edge
     width: float = 0.0
     height: float = 0.0
     valign: str = "center"
@@ -449,24 +506,35 @@ class _Box:
         return PAD + self.first_line
 
 
-def _baseline_text(fig: Figure, text: str, gid: str, prop: FontProperties,
-                   ha: str) -> tuple[Text, float, float, float]:
+def _baseline_text(
+    fig: Figure, text: str, gid: str, prop: FontProperties, ha: str
+) -> tuple[Text, float, float, float]:
     """One line of text on its baseline, with its measured width, ascent and descent (inches)."""
-    artist = fig.text(0, 0, text, fontproperties=prop, va="baseline", ha=ha, parse_math=False,
-                      transform=fig.dpi_scale_trans, gid=gid)
+    artist = fig.text(
+        0,
+        0,
+        text,
+        fontproperties=prop,
+        va="baseline",
+        ha=ha,
+        parse_math=False,
+        transform=fig.dpi_scale_trans,
+        gid=gid,
+    )
     extent = artist.get_window_extent(fig.canvas.get_renderer())
     return artist, extent.width / fig.dpi, extent.y1 / fig.dpi, -extent.y0 / fig.dpi
 
 
-def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
-              centred: bool = False, fill: str = "white") -> _Box:
+def _text_box(
+    fig: Figure, gid: str, lines: list[_Line], wrap_width: float, centred: bool = False, fill: str = "white"
+) -> _Box:
     """Wrap and measure a box's lines: one artist per printed line, so bullets sit on the
     baseline of their reason's first line and every line's extent is known."""
     texts: list[tuple[Text, float, float]] = []
     ha = "center" if centred else "left"
     pitch = LINE_SPACING * TEXT_SIZE / 72
     width = 0.0
-    baseline = None          # of the previous printed line, inches below the text top
+    baseline = None  # of the previous printed line, inches below the text top
     descent = 0.0
     first_line = 0.0
     for i, line in enumerate(lines):
@@ -480,7 +548,8 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
             placed = [(artist, x)]
             if k == 0 and line.bullet:
                 bullet, _, b_ascent, b_below = _baseline_text(
-                    fig, line.bullet, f"{gid}-b{i}", font(TEXT_SIZE), "left")
+                    fig, line.bullet, f"{gid}-b{i}", font(TEXT_SIZE), "left"
+                )
                 placed.append((bullet, line.indent))
                 ascent, below = max(ascent, b_ascent), max(below, b_below)
             if baseline is None:
@@ -498,15 +567,21 @@ def _text_box(fig: Figure, gid: str, lines: list[_Line], wrap_width: float,
 
 
 def _chain_lines(box: ChainBox) -> list[_Line]:
-    return ([_Line(box.label), _Line(format_n(box.n))]
-            + [_Line(f"{n.label}, {format_n(n.n)}") for n in box.notes])
+    return [_Line(box.label), _Line(format_n(box.n))] + [
+        _Line(f"{n.label}, {format_n(n.n)}") for n in box.notes
+    ]
 
 
 def _item_lines(items: tuple[Item, ...], level: int = 0) -> list[_Line]:
     lines = []
     for item in items:
-        lines.append(_Line(f"{item.label} ({format_n(item.n)})", indent=level * INDENT,
-                           bullet="\u2022" if level == 0 else "\u2013"))
+        lines.append(
+            _Line(
+                f"{item.label} ({format_n(item.n)})",
+                indent=level * INDENT,
+                bullet="\u2022" if level == 0 else "\u2013",
+            )
+        )
         lines += _item_lines(item.children, level + 1)
     return lines
 
@@ -518,15 +593,19 @@ def _side_lines(box: SideBox) -> list[_Line]:
 def _arm_lines(box: ArmBox) -> list[_Line]:
     lines = []
     for i, item in enumerate(box.items):
-        lines.append(_Line(f"{item.label} ({format_n(item.n)})", bold=True,
-                           space_before=TOP_ITEM_GAP if i else 0.0))
+        lines.append(
+            _Line(f"{item.label} ({format_n(item.n)})", bold=True, space_before=TOP_ITEM_GAP if i else 0.0)
+        )
         lines += _item_lines(item.children)
     return lines
 
 
 def _follow_up_lines(d: Diagram, box: FollowUpBox) -> list[_Line]:
-    return [_Line(box.label, bold=True), _Line(d.follow_up_label),
-            _Line(f"{format_n(box.returned)} of {box.expected:,} expected")]
+    return [
+        _Line(box.label, bold=True),
+        _Line(d.follow_up_label),
+        _Line(f"{format_n(box.returned)} of {box.expected:,} expected"),
+    ]
 
 
 def arm_box_gid(stage: str, arm: str) -> str:
@@ -544,8 +623,9 @@ def draw(d: Diagram) -> Figure:
     return fig
 
 
-def _lay_out_column(main: list[_Box], sides: list[list[_Box]], x_main: float, x_side: float,
-                    top: float) -> tuple[float, list[tuple[int, _Box]]]:
+def _lay_out_column(
+    main: list[_Box], sides: list[list[_Box]], x_main: float, x_side: float, top: float
+) -> tuple[float, list[tuple[int, _Box]]]:
     """Main boxes down one column, side boxes stacked in a column to their right.
 
     Each side box's arrow leaves the main column between the two boxes it explains and meets
@@ -571,10 +651,11 @@ def _lay_out_column(main: list[_Box], sides: list[list[_Box]], x_main: float, x_
 
 def _draw_column(fig: Figure, d: Diagram) -> None:
     main = [_text_box(fig, c.box, _chain_lines(c), MAIN_TEXT_WIDTH, centred=True) for c in d.chain]
-    sides = [[_text_box(fig, s.box, _side_lines(s), SIDE_TEXT_WIDTH) for s in gap]
-             for gap in d.sides]
-    follow = [_text_box(fig, f"followup{i}", _follow_up_lines(d, b), FOLLOW_UP_TEXT_WIDTH,
-                        centred=True) for i, b in enumerate(d.follow_up)]
+    sides = [[_text_box(fig, s.box, _side_lines(s), SIDE_TEXT_WIDTH) for s in gap] for gap in d.sides]
+    follow = [
+        _text_box(fig, f"followup{i}", _follow_up_lines(d, b), FOLLOW_UP_TEXT_WIDTH, centred=True)
+        for i, b in enumerate(d.follow_up)
+    ]
     main_width = max(b.width for b in main)
     for b in main:
         b.width = main_width
@@ -586,8 +667,14 @@ def _draw_column(fig: Figure, d: Diagram) -> None:
     if follow:
         y += V_GAP
         row_width = _lay_out_row(follow, width - MARGIN)
-        heading = _text_box(fig, "followup-heading", [_Line(d.follow_up_heading, bold=True)],
-                            row_width - 2 * PAD, centred=True, fill=HEADING_FILL)
+        heading = _text_box(
+            fig,
+            "followup-heading",
+            [_Line(d.follow_up_heading, bold=True)],
+            row_width - 2 * PAD,
+            centred=True,
+            fill=HEADING_FILL,
+        )
         heading.width = row_width
         heading.x, heading.top = MARGIN, y
         y += heading.height + V_GAP / 2
@@ -624,9 +711,15 @@ def _draw_with_arms(fig: Figure, d: Diagram) -> None:
     headings = {}
 
     def heading(stage: str) -> _Box:
-        key = stage if stage not in headings else f"{stage}-arms"   # enrolment: column and arms
-        box = _text_box(fig, f"stage-{key}", [_Line(d.stage_labels.get(stage, stage), bold=True)],
-                        2.0, centred=True, fill=HEADING_FILL)
+        key = stage if stage not in headings else f"{stage}-arms"  # enrolment: column and arms
+        box = _text_box(
+            fig,
+            f"stage-{key}",
+            [_Line(d.stage_labels.get(stage, stage), bold=True)],
+            2.0,
+            centred=True,
+            fill=HEADING_FILL,
+        )
         box.width += 2 * INDENT
         box.rounded = True
         headings[key] = box
@@ -640,8 +733,7 @@ def _draw_with_arms(fig: Figure, d: Diagram) -> None:
         first.top = main[0].top + (main[0].height - first.height) / 2
     rows = []
     for stage, boxes in d.stages:
-        row = [_text_box(fig, arm_box_gid(stage, b.arm), _arm_lines(b), column - 2 * PAD)
-               for b in boxes]
+        row = [_text_box(fig, arm_box_gid(stage, b.arm), _arm_lines(b), column - 2 * PAD) for b in boxes]
         for j, box in enumerate(row):
             box.width = column
             box.x = centres[j] - column / 2
@@ -656,7 +748,7 @@ def _draw_with_arms(fig: Figure, d: Diagram) -> None:
             split_y = bottom + ARROW_GAP
             y = split_y
         else:
-            y = (rows[k - 1][1][0].bottom if k else bottom)
+            y = rows[k - 1][1][0].bottom if k else bottom
         head = heading(stage)
         head.x = spine_x - head.width / 2
         head.top = y + V_GAP
@@ -665,8 +757,12 @@ def _draw_with_arms(fig: Figure, d: Diagram) -> None:
         bottom = row[0].bottom
     fig_height = bottom + MARGIN
     fig.set_size_inches(width, fig_height)
-    for box in main + [b for gap in sides for b in gap] + list(headings.values()) + [
-            b for _, row in rows for b in row]:
+    for box in (
+        main
+        + [b for gap in sides for b in gap]
+        + list(headings.values())
+        + [b for _, row in rows for b in row]
+    ):
         _place(fig, box, fig_height)
     for upper, lower in zip(main, main[1:]):
         _arrow(fig, (spine_x, upper.bottom), (spine_x, lower.top), fig_height)
@@ -696,34 +792,54 @@ def _lay_out_row(boxes: list[_Box], min_row_width: float) -> float:
 
 def _place(fig: Figure, box: _Box, fig_height: float) -> None:
     bottom = fig_height - box.top - box.height
-    style = dict(transform=fig.dpi_scale_trans, facecolor=box.fill, edgecolor="black",
-                 linewidth=0.8, gid=box.gid)
+    style = dict(
+        transform=fig.dpi_scale_trans, facecolor=box.fill, edgecolor="black", linewidth=0.8, gid=box.gid
+    )
     if box.rounded:
-        fig.add_artist(FancyBboxPatch((box.x, bottom), box.width, box.height,
-                                      boxstyle="round,pad=0,rounding_size=0.06", **style))
+        fig.add_artist(
+            FancyBboxPatch(
+                (box.x, bottom), box.width, box.height, boxstyle="round,pad=0,rounding_size=0.06", **style
+            )
+        )
     else:
         fig.add_artist(Rectangle((box.x, bottom), box.width, box.height, **style))
     if box.valign == "top":
         text_top = fig_height - box.top - PAD
-    else:   # text block centred vertically (boxes of a row share the tallest one's height)
+    else:  # text block centred vertically (boxes of a row share the tallest one's height)
         text_top = fig_height - box.top - (box.height - box.text_height) / 2
     for artist, dx, baseline in box.texts:
         x = box.centre_x if artist.get_ha() == "center" else box.x + PAD + dx
         artist.set_position((x, text_top - baseline))
 
 
-def _arrow(fig: Figure, start: tuple[float, float], end: tuple[float, float],
-           fig_height: float) -> None:
-    fig.add_artist(FancyArrowPatch(
-        (start[0], fig_height - start[1]), (end[0], fig_height - end[1]),
-        transform=fig.dpi_scale_trans, arrowstyle="-|>", mutation_scale=9, shrinkA=0,
-        shrinkB=0, linewidth=0.8, color="black"))
+def _arrow(fig: Figure, start: tuple[float, float], end: tuple[float, float], fig_height: float) -> None:
+    fig.add_artist(
+        FancyArrowPatch(
+            (start[0], fig_height - start[1]),
+            (end[0], fig_height - end[1]),
+            transform=fig.dpi_scale_trans,
+            arrowstyle="-|>",
+            mutation_scale=9,
+            shrinkA=0,
+            shrinkB=0,
+            linewidth=0.8,
+            color="black",
+        )
+    )
 
 
 def _line(fig: Figure, points: list[tuple[float, float]], fig_height: float) -> None:
     xs, ys = zip(*points)
-    fig.add_artist(Line2D(xs, [fig_height - y for y in ys], transform=fig.dpi_scale_trans,
-                          linewidth=0.8, color="black", solid_capstyle="projecting"))
+    fig.add_artist(
+        Line2D(
+            xs,
+            [fig_height - y for y in ys],
+            transform=fig.dpi_scale_trans,
+            linewidth=0.8,
+            color="black",
+            solid_capstyle="projecting",
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- output
@@ -731,10 +847,23 @@ def make(analysis, figure: FlowFigure, flow=None) -> tuple[Figure, str, pd.DataF
     """The figure, its alternative text and the counts it shows, from the analysis."""
     if flow is None:
         from feasibility.analysis.flow import consort_flow
+
         flow = consort_flow(analysis)
     d = diagram(flow, figure, analysis)
     return draw(d), alt_text(d), diagram_frame(flow, d)
 
 
-__all__ = ["Item", "ChainBox", "SideBox", "ArmBox", "FollowUpBox", "Diagram", "diagram", "draw",
-           "alt_text", "make", "diagram_frame", "follow_up_boxes"]
+__all__ = [
+    "Item",
+    "ChainBox",
+    "SideBox",
+    "ArmBox",
+    "FollowUpBox",
+    "Diagram",
+    "diagram",
+    "draw",
+    "alt_text",
+    "make",
+    "diagram_frame",
+    "follow_up_boxes",
+]

@@ -18,6 +18,7 @@ get a panel; with more, the first ``max_panels - 1`` do and the rest share one l
 planned number (``target``) is a horizontal line in the panel of all records. Dates are used
 at month precision only (the alternative text names months, never days).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,28 +32,48 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from feasibility.figures import data as fd
 from feasibility.figures.common import (
-    COLOURS, FONT_SIZE, MAX_FIGURE_HEIGHT_IN, SMALL_FONT_SIZE, TEXT_WIDTH_IN, figure_style,
+    COLOURS,
+    FONT_SIZE,
+    MAX_FIGURE_HEIGHT_IN,
+    SMALL_FONT_SIZE,
+    TEXT_WIDTH_IN,
+    figure_style,
     new_figure,
 )
 from feasibility.figures.spec import RecruitmentFigure
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")   # not locale-dependent
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # not locale-dependent
 # line style and marker tell the series apart in greyscale; colour only helps
 STYLES = (
     ({"linestyle": "-", "marker": "o", "color": COLOURS[0]}, "a solid line with circles"),
     ({"linestyle": "--", "marker": "s", "color": COLOURS[1]}, "a dashed line with squares"),
     ({"linestyle": ":", "marker": "^", "color": COLOURS[2]}, "a dotted line with triangles"),
-    ({"linestyle": (0, (6, 1.5, 1, 1.5, 1, 1.5)), "marker": "D", "color": COLOURS[3]},
-     "a dash-dot-dot line with diamonds"),
-    ({"linestyle": (0, (1, 1)), "marker": "v", "color": COLOURS[4]},
-     "a densely dotted line with inverted triangles"),
-    ({"linestyle": (0, (8, 2)), "marker": "P", "color": COLOURS[5]},
-     "a long-dashed line with plus signs"),
+    (
+        {"linestyle": (0, (6, 1.5, 1, 1.5, 1, 1.5)), "marker": "D", "color": COLOURS[3]},
+        "a dash-dot-dot line with diamonds",
+    ),
+    (
+        {"linestyle": (0, (1, 1)), "marker": "v", "color": COLOURS[4]},
+        "a densely dotted line with inverted triangles",
+    ),
+    ({"linestyle": (0, (8, 2)), "marker": "P", "color": COLOURS[5]}, "a long-dashed line with plus signs"),
 )
 SOURCE_LINE = {"color": "0.45", "linestyle": "-.", "linewidth": 0.9}
 TARGET_LINE = {"color": "0.3", "linestyle": (0, (4, 2)), "linewidth": 1.0}
-OTHER = re.compile(r"Other \d+ ")      # the title of a panel of gathered levels
+OTHER = re.compile(r"Other \d+ ")  # the title of a panel of gathered levels
 GRID_COLUMNS = 3
 COLUMNS = ["panel", "series", "month", "n", "cumulative"]
 
@@ -63,29 +84,50 @@ def panels_of(order: list[str], max_panels: int, noun: str) -> dict[str, str]:
     past that the last panel gathers the remaining levels."""
     if len(order) <= max_panels:
         return {level: level for level in order}
-    own, rest = order[:max_panels - 1], order[max_panels - 1:]
+    own, rest = order[: max_panels - 1], order[max_panels - 1 :]
     return {**{lv: lv for lv in own}, **{lv: f"Other {len(rest)} {noun}" for lv in rest}}
 
 
-def cumulative(months: pd.Series, panel: pd.Series, panels: list[str], span: pd.PeriodIndex,
-               series: str, total: str | None) -> list[pd.DataFrame]:
+def cumulative(
+    months: pd.Series,
+    panel: pd.Series,
+    panels: list[str],
+    span: pd.PeriodIndex,
+    series: str,
+    total: str | None,
+) -> list[pd.DataFrame]:
     """Per panel, the number with a date in each month of ``span`` and cumulatively;
     ``total`` (a panel title) counts every record."""
     frames = []
     for name in ([total] if total else []) + panels:
         chosen = months if name == total else months[panel == name]
         counts = chosen.value_counts().reindex(span, fill_value=0)
-        frames.append(pd.DataFrame({"panel": name, "series": series,
-                                    "month": span.to_timestamp(), "n": counts.to_numpy(),
-                                    "cumulative": counts.cumsum().to_numpy()}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "panel": name,
+                    "series": series,
+                    "month": span.to_timestamp(),
+                    "n": counts.to_numpy(),
+                    "cumulative": counts.cumsum().to_numpy(),
+                }
+            )
+        )
     return frames
 
 
 class Data:
     """The counts a recruitment figure draws (``frame``: COLUMNS), its panels and sources."""
 
-    def __init__(self, frame: pd.DataFrame, total: str, panels: list[str],
-                 starts: pd.DataFrame, sources: pd.DataFrame | None, figure: RecruitmentFigure):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        total: str,
+        panels: list[str],
+        starts: pd.DataFrame,
+        sources: pd.DataFrame | None,
+        figure: RecruitmentFigure,
+    ):
         self.frame, self.total, self.panels = frame, total, panels
         self.starts, self.sources, self.figure = starts, sources, figure
 
@@ -99,9 +141,18 @@ class Data:
         if self.sources is not None:
             parts.append(self.sources.assign(what="source"))
         if len(self.starts):
-            parts.append(pd.DataFrame({"what": "source_start", "panel": "", "series": self.starts["source"],
-                                       "month": self.starts["first"].dt.to_period("M").dt.to_timestamp(),
-                                       "n": pd.NA, "cumulative": pd.NA}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "what": "source_start",
+                        "panel": "",
+                        "series": self.starts["source"],
+                        "month": self.starts["first"].dt.to_period("M").dt.to_timestamp(),
+                        "n": pd.NA,
+                        "cumulative": pd.NA,
+                    }
+                )
+            )
         out = pd.concat(parts, ignore_index=True)[["what", *COLUMNS]]
         out["month"] = out["month"].dt.strftime("%Y-%m")
         return out
@@ -115,16 +166,20 @@ def recruitment_data(analysis, figure: RecruitmentFigure) -> Data:
     keep = fd.population(analysis, figure.population, f"{where}.population")
     if figure.by is not None:
         level, order = fd.levels(analysis, figure.by, f"{where}.by", among=keep)
-        if level[keep].isna().any():            # nobody silently left out of the panels
+        if level[keep].isna().any():  # nobody silently left out of the panels
             level, order = level.fillna(fd.NOT_RECORDED), [*order, fd.NOT_RECORDED]
         panel_of = panels_of(order, figure.max_panels, figure.panel_noun)
         panel = level.map(panel_of)
         panels = list(dict.fromkeys(panel_of.values()))
     else:
         panel, panels = pd.Series(None, index=analysis.records, dtype=object), []
-    total = figure.all_label or ("All" if not panels else
-                                 f"Both {figure.panel_noun}" if len(panels) == 2
-                                 else f"All {figure.panel_noun}")
+    total = figure.all_label or (
+        "All"
+        if not panels
+        else f"Both {figure.panel_noun}"
+        if len(panels) == 2
+        else f"All {figure.panel_noun}"
+    )
     months = []
     for i, s in enumerate(figure.series):
         at = f"{where}.series[{i}]"
@@ -145,8 +200,7 @@ def recruitment_data(analysis, figure: RecruitmentFigure) -> Data:
     sources = None
     if figure.sources is not None and figure.sources.show == "lines":
         sources = _source_lines(analysis, figure, where)
-    return Data(pd.concat(frames, ignore_index=True)[COLUMNS], total, panels, starts, sources,
-                figure)
+    return Data(pd.concat(frames, ignore_index=True)[COLUMNS], total, panels, starts, sources, figure)
 
 
 def _source_records(analysis, figure: RecruitmentFigure, where: str):
@@ -163,16 +217,16 @@ def _source_records(analysis, figure: RecruitmentFigure, where: str):
 
 def _source_starts(analysis, figure: RecruitmentFigure, where: str) -> pd.DataFrame:
     """The first date of each source (show starts), earliest first, ties in level order."""
-    empty = pd.DataFrame({"source": pd.Series(dtype=object),
-                          "first": pd.Series(dtype="datetime64[ns]")})
+    empty = pd.DataFrame({"source": pd.Series(dtype=object), "first": pd.Series(dtype="datetime64[ns]")})
     if figure.sources is None or figure.sources.show != "starts":
         return empty
     d, level, order = _source_records(analysis, figure, where)
     if not len(d):
         return empty
     first = d.groupby(level).min()
-    out = pd.DataFrame({"source": first.index, "first": first.to_numpy(),
-                        "_order": [order.index(s) for s in first.index]})
+    out = pd.DataFrame(
+        {"source": first.index, "first": first.to_numpy(), "_order": [order.index(s) for s in first.index]}
+    )
     return out.sort_values(["first", "_order"], ignore_index=True)[["source", "first"]]
 
 
@@ -201,8 +255,16 @@ def _month_ends(months: pd.Series) -> pd.Series:
 
 def _step(ax, months: pd.Series, first: pd.Timestamp, values, label: str, style: dict) -> None:
     x = mdates.date2num([first, *_month_ends(months)])
-    ax.plot(x, [0, *values], drawstyle="steps-post", markevery=slice(1, None), markersize=4,
-            linewidth=1.4, label=label, **style)
+    ax.plot(
+        x,
+        [0, *values],
+        drawstyle="steps-post",
+        markevery=slice(1, None),
+        markersize=4,
+        linewidth=1.4,
+        label=label,
+        **style,
+    )
 
 
 def draw(data: Data) -> Figure:
@@ -217,12 +279,14 @@ def draw(data: Data) -> Figure:
     source_panel = data.sources is not None and len(data.sources)
     with figure_style():
         if len(panels) <= 3:
-            fig = new_figure(TEXT_WIDTH_IN, 6.8 + (1.9 if source_panel else 0),
-                             layout="constrained")
-            axes = list(fig.subplots(len(panels) + bool(source_panel), 1, sharex=True,
-                                     sharey=False if source_panel else True))
+            fig = new_figure(TEXT_WIDTH_IN, 6.8 + (1.9 if source_panel else 0), layout="constrained")
+            axes = list(
+                fig.subplots(
+                    len(panels) + bool(source_panel), 1, sharex=True, sharey=False if source_panel else True
+                )
+            )
             if source_panel:
-                for ax in axes[1:len(panels)]:
+                for ax in axes[1 : len(panels)]:
                     ax.sharey(axes[0])
         else:
             fig, axes = _small_multiples(panels[1:], bool(source_panel))
@@ -258,7 +322,7 @@ def draw(data: Data) -> Figure:
             if figure.target:
                 axes[0].set_ylim(top=max(axes[0].get_ylim()[1], figure.target * 1.08))
             for ax in axes[1:]:
-                ax.autoscale(axis="y")     # from every panel sharing the scale, all drawn now
+                ax.autoscale(axis="y")  # from every panel sharing the scale, all drawn now
                 ax.set_ylim(bottom=0)
                 _year_ticks(ax, months)
             if source_ax is not None:
@@ -280,10 +344,16 @@ def _draw_source_panel(ax, data: Data, first: pd.Timestamp) -> None:
     frame = data.sources
     for k, source in enumerate(dict.fromkeys(frame["series"])):
         line = frame[frame["series"] == source].sort_values("month")
-        ax.plot(mdates.date2num([first, *_month_ends(line["month"])]), [0, *line["cumulative"]],
-                drawstyle="steps-post", markevery=slice(1, None), markersize=3.5, linewidth=1.2,
-                label=f"{source} ({int(line['cumulative'].iloc[-1]):,})",
-                **STYLES[k % len(STYLES)][0])
+        ax.plot(
+            mdates.date2num([first, *_month_ends(line["month"])]),
+            [0, *line["cumulative"]],
+            drawstyle="steps-post",
+            markevery=slice(1, None),
+            markersize=3.5,
+            linewidth=1.2,
+            label=f"{source} ({int(line['cumulative'].iloc[-1]):,})",
+            **STYLES[k % len(STYLES)][0],
+        )
     ax.set_title(data.figure.sources.label, loc="left", fontsize=FONT_SIZE, fontweight="bold")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))  # 100,000
@@ -291,8 +361,14 @@ def _draw_source_panel(ax, data: Data, first: pd.Timestamp) -> None:
     ax.grid(axis="y", color="0.88", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     # under the panel: inside it, the names would cross the lines of the early months
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.24), frameon=False,
-              fontsize=SMALL_FONT_SIZE, ncols=1, handlelength=3.2)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(0, -0.24),
+        frameon=False,
+        fontsize=SMALL_FONT_SIZE,
+        ncols=1,
+        handlelength=3.2,
+    )
 
 
 def _small_multiples(level_panels: list[str], source_panel: bool) -> tuple[Figure, list]:
@@ -307,17 +383,17 @@ def _small_multiples(level_panels: list[str], source_panel: bool) -> tuple[Figur
     if height > MAX_FIGURE_HEIGHT_IN:
         height = MAX_FIGURE_HEIGHT_IN
     fig = new_figure(TEXT_WIDTH_IN, height, layout="constrained")
-    spec = fig.add_gridspec(1 + rows + extra, GRID_COLUMNS,
-                            height_ratios=[1.5] + [1] * rows + [1.4] * extra)
+    spec = fig.add_gridspec(1 + rows + extra, GRID_COLUMNS, height_ratios=[1.5] + [1] * rows + [1.4] * extra)
     axes = [fig.add_subplot(spec[0, :])]
     for i, panel in enumerate(level_panels):
         gathered = OTHER.match(panel) is not None
-        ax = fig.add_subplot(spec[1 + i // GRID_COLUMNS, i % GRID_COLUMNS],
-                             sharex=axes[1] if i else None,
-                             sharey=None if gathered or not i else axes[1])
+        ax = fig.add_subplot(
+            spec[1 + i // GRID_COLUMNS, i % GRID_COLUMNS],
+            sharex=axes[1] if i else None,
+            sharey=None if gathered or not i else axes[1],
+        )
         # years under the lowest panel of each column; counts at the left and on a gathered panel
-        ax.tick_params(labelbottom=i + GRID_COLUMNS >= n,
-                       labelleft=i % GRID_COLUMNS == 0 or gathered)
+        ax.tick_params(labelbottom=i + GRID_COLUMNS >= n, labelleft=i % GRID_COLUMNS == 0 or gathered)
         axes.append(ax)
     if source_panel:
         axes.append(fig.add_subplot(spec[1 + rows, :]))
@@ -327,8 +403,10 @@ def _small_multiples(level_panels: list[str], source_panel: bool) -> tuple[Figur
 def _month_ticks(ax, months: pd.Series, x_label: str) -> None:
     step = max(1, math.ceil(len(months) / 12))
     ticks = months.iloc[::step]
-    labels = [_month_name(m, short=True) + (f"\n{m.year}" if i == 0 or m.month <= step else "")
-              for i, m in enumerate(ticks)]
+    labels = [
+        _month_name(m, short=True) + (f"\n{m.year}" if i == 0 or m.month <= step else "")
+        for i, m in enumerate(ticks)
+    ]
     ax.set_xticks(mdates.date2num(list(ticks)), labels=labels)
     ax.set_xticks(mdates.date2num(list(months)), minor=True)
     ax.set_xlabel(x_label)
@@ -345,8 +423,10 @@ def _label_source_starts(ax, starts: pd.DataFrame) -> None:
     """Name each source above the top panel, at its line; sources that started in the same
     month share one label (at the first of their lines), so that no two labels overprint."""
     month = starts["first"].dt.to_period("M")
-    groups = [(part["first"].iloc[0], _listing(list(part["source"])))
-              for _, part in starts.groupby(month, sort=False)]
+    groups = [
+        (part["first"].iloc[0], _listing(list(part["source"])))
+        for _, part in starts.groupby(month, sort=False)
+    ]
     top = ax.secondary_xaxis("top")
     top.set_xticks(mdates.date2num([d for d, _ in groups]), labels=[n for _, n in groups])
     top.tick_params(axis="x", labelsize=SMALL_FONT_SIZE, length=3, labelrotation=40)
@@ -371,31 +451,45 @@ def alt_text(data: Data) -> str:
     if frame.empty:
         return f"Cumulative numbers of {figure.counted} by calendar month: no dates recorded."
     first, last = frame["month"].min(), frame["month"].max()
-    styles = ", ".join(f"{_lower_first(s.label)} {'is ' if k == 0 else ''}"
-                       f"{STYLES[k % len(STYLES)][1]}" for k, s in enumerate(figure.series))
+    styles = ", ".join(
+        f"{_lower_first(s.label)} {'is ' if k == 0 else ''}{STYLES[k % len(STYLES)][1]}"
+        for k, s in enumerate(figure.series)
+    )
     parts = []
     for s in figure.series:
         by = ", ".join(f"{p} {data.final(s.label, p):,}" for p in data.panels)
-        parts.append(f"{_lower_first(s.label)} {data.final(s.label, data.total):,}"
-                     + (f" ({by})" if by else ""))
-    where = (f"in panels for {_lower_first(data.total)} and for {_listing(data.panels)}"
-             if data.panels else "in one panel")
-    text = (f"Step chart of cumulative numbers of {figure.counted} by calendar month from "
-            f"{_month_name(first)} {first.year} to {_month_name(last)} {last.year}, {where}; "
-            f"{styles}. By the end of {_month_name(last)} {last.year}: {'; '.join(parts)}.")
+        parts.append(
+            f"{_lower_first(s.label)} {data.final(s.label, data.total):,}" + (f" ({by})" if by else "")
+        )
+    where = (
+        f"in panels for {_lower_first(data.total)} and for {_listing(data.panels)}"
+        if data.panels
+        else "in one panel"
+    )
+    text = (
+        f"Step chart of cumulative numbers of {figure.counted} by calendar month from "
+        f"{_month_name(first)} {first.year} to {_month_name(last)} {last.year}, {where}; "
+        f"{styles}. By the end of {_month_name(last)} {last.year}: {'; '.join(parts)}."
+    )
     if figure.target:
         text += f" A dashed horizontal line marks the planned number, {figure.target:,}."
     if figure.sources is not None and figure.sources.show == "starts":
         # the month only: a day would be some person's screening date
-        starts = "; ".join(f"{row.source} in {_month_name(row.first)} {row.first.year}"
-                           for row in data.starts.itertuples())
-        text += (" Vertical dash-dot lines mark when each recruitment source started: "
-                 f"{starts or 'none recorded'}.")
+        starts = "; ".join(
+            f"{row.source} in {_month_name(row.first)} {row.first.year}" for row in data.starts.itertuples()
+        )
+        text += (
+            " Vertical dash-dot lines mark when each recruitment source started: "
+            f"{starts or 'none recorded'}."
+        )
     elif data.sources is not None and len(data.sources):
         end = data.sources["month"].max()
         finals = data.sources[data.sources["month"] == end]
-        text += (f" {figure.sources.label}, by the end of {_month_name(end)} {end.year}: "
-                 + "; ".join(f"{r.series} {int(r.cumulative):,}" for r in finals.itertuples()) + ".")
+        text += (
+            f" {figure.sources.label}, by the end of {_month_name(end)} {end.year}: "
+            + "; ".join(f"{r.series} {int(r.cumulative):,}" for r in finals.itertuples())
+            + "."
+        )
     return text
 
 
@@ -404,8 +498,9 @@ def make(analysis, figure: RecruitmentFigure) -> tuple[Figure, str, pd.DataFrame
     """The figure, its alternative text and the counts it shows, from the analysis."""
     data = recruitment_data(analysis, figure)
     if data.frame.empty:
-        raise ValueError(f"figures.{figure.id}: no record of the population has a date of any "
-                         "series; nothing to draw")
+        raise ValueError(
+            f"figures.{figure.id}: no record of the population has a date of any series; nothing to draw"
+        )
     return draw(data), alt_text(data), data.table()
 
 

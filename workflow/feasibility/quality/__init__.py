@@ -44,6 +44,7 @@ changed, resolved against the previous export) -> ``workbook`` (Excel, a sheet p
 The query list names records by their record ID, for the study team; identifier fields never
 appear in it.
 """
+
 # The public names, each from its module, imported when first used (PEP 562): importing
 # ``feasibility.quality.settings`` (every Snakemake start-up does, rules/quality.smk) must
 # not import matplotlib, great-tables and the REDCap library with it. The modules are named
@@ -52,14 +53,33 @@ _FROM = {
     "feasibility.quality.codebook": ("codebook_frame",),
     "feasibility.quality.counts": ("completion_status", "records_by_event"),
     "feasibility.quality.data": ("QualityData",),
-    "feasibility.quality.figures": ("draw_completeness", "draw_recruitment", "make_completeness", "make_recruitment"),
+    "feasibility.quality.figures": (
+        "draw_completeness",
+        "draw_recruitment",
+        "make_completeness",
+        "make_recruitment",
+    ),
     "feasibility.quality.missingness": ("field_missingness", "missing_codes_used", "missingness_frame"),
     "feasibility.quality.recruitment": ("RecruitmentError", "recruitment_by_month"),
-    "feasibility.quality.report": ("build_quality_report", "captions", "outputs", "source_date_epoch", "summary_markdown",
-               "write_includes"),
+    "feasibility.quality.report": (
+        "build_quality_report",
+        "captions",
+        "outputs",
+        "source_date_epoch",
+        "summary_markdown",
+        "write_includes",
+    ),
     "feasibility.quality.settings": ("QualitySettings", "load_settings"),
-    "feasibility.quality.tables": ("Caption", "QualityTable", "codebook_table", "completion_table", "missing_codes_table",
-               "missingness_table", "records_table", "validation_table"),
+    "feasibility.quality.tables": (
+        "Caption",
+        "QualityTable",
+        "codebook_table",
+        "completion_table",
+        "missing_codes_table",
+        "missingness_table",
+        "records_table",
+        "validation_table",
+    ),
     "feasibility.quality.validation": ("validation_notes", "validation_summary"),
 }
 _MODULE = {name: module for module, names in _FROM.items() for name in names}
@@ -80,10 +100,35 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "QualityData", "QualitySettings", "load_settings", "captions", "outputs", "Caption", "QualityTable",
-    "records_table", "completion_table", "missingness_table", "missing_codes_table", "validation_table",
-    "codebook_table", "make_completeness", "make_recruitment", "draw_completeness", "draw_recruitment",
-    "write_includes", "summary_markdown", "source_date_epoch", "build_quality_report",
-    "records_by_event", "completion_status", "field_missingness", "missingness_frame", "missing_codes_used",
-    "validation_summary", "validation_notes", "recruitment_by_month", "RecruitmentError", "codebook_frame",
+    "QualityData",
+    "QualitySettings",
+    "load_settings",
+    "captions",
+    "outputs",
+    "Caption",
+    "QualityTable",
+    "records_table",
+    "completion_table",
+    "missingness_table",
+    "missing_codes_table",
+    "validation_table",
+    "codebook_table",
+    "make_completeness",
+    "make_recruitment",
+    "draw_completeness",
+    "draw_recruitment",
+    "write_includes",
+    "summary_markdown",
+    "source_date_epoch",
+    "build_quality_report",
+    "records_by_event",
+    "completion_status",
+    "field_missingness",
+    "missingness_frame",
+    "missing_codes_used",
+    "validation_summary",
+    "validation_notes",
+    "recruitment_by_month",
+    "RecruitmentError",
+    "codebook_frame",
 ]

@@ -9,6 +9,7 @@ A choice list that several fields share (the same codes and labels: a questionna
 scale) is printed once, at its first field, as ``List 1: 0 Never; 1 Sometimes; …``; the other
 fields say ``List 1 (as hads_1)``, which keeps the codebook short (issue 24.7).
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -16,8 +17,18 @@ import pandas as pd
 from .data import QualityData
 
 CODEBOOK_TABLE = "quality_codebook"
-COLUMNS = ["form", "form_label", "field", "label", "type", "validation", "values", "branching", "flags",
-           "choice_list"]
+COLUMNS = [
+    "form",
+    "form_label",
+    "field",
+    "label",
+    "type",
+    "validation",
+    "values",
+    "branching",
+    "flags",
+    "choice_list",
+]
 
 
 def _values(f: dict, max_choices: int) -> str:
@@ -66,11 +77,20 @@ def codebook_frame(data: QualityData, *, descriptive: bool = False, max_choices:
         elif name:
             first_of[name] = f["name"]
             values = f"{name}: {values}"
-        rows.append({"form": f["form"], "form_label": data.form_label(f["form"]), "field": f["name"],
-                     "label": f.get("label") or "", "type": f.get("type") or "",
-                     "validation": f.get("validation") or "", "values": values,
-                     "branching": f.get("branching") or "", "flags": _flags(f, record_field, dropped),
-                     "choice_list": name})
+        rows.append(
+            {
+                "form": f["form"],
+                "form_label": data.form_label(f["form"]),
+                "field": f["name"],
+                "label": f.get("label") or "",
+                "type": f.get("type") or "",
+                "validation": f.get("validation") or "",
+                "values": values,
+                "branching": f.get("branching") or "",
+                "flags": _flags(f, record_field, dropped),
+                "choice_list": name,
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

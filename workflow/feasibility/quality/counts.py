@@ -19,6 +19,7 @@ every field of the form is hidden there is *not expected* and leaves the denomin
 (issue 24.4). A record with a row of the form always counts. Logic that cannot be
 evaluated (a reference to a dropped identifier) keeps every record expected.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -31,8 +32,13 @@ RECORDS_TABLE = "quality_records"
 COMPLETION_TABLE = "quality_completion"
 COMPLETION_SITE_TABLE = "quality_completion_site"
 TOTAL = "All records"
-STATUS_COLUMNS = {"complete": "Complete", "unverified": "Unverified", "incomplete": "Incomplete",
-                  "no_status": "No status exported", "no_data": "No data"}
+STATUS_COLUMNS = {
+    "complete": "Complete",
+    "unverified": "Unverified",
+    "incomplete": "Incomplete",
+    "no_status": "No status exported",
+    "no_data": "No data",
+}
 _STATUS_OF_CODE = {2: "complete", 1: "unverified", 0: "incomplete"}
 
 
@@ -55,12 +61,17 @@ def records_by_event(data: QualityData) -> pd.DataFrame:
     for arm in data.arms:
         in_arm = rows[rows[ARM] == arm]
         scopes = [(None, in_arm)] if data.longitudinal else []
-        scopes += [(e["unique_name"], in_arm[in_arm[EVENT] == e["unique_name"]]) for e in data.events_of_arm(arm)]
+        scopes += [
+            (e["unique_name"], in_arm[in_arm[EVENT] == e["unique_name"]]) for e in data.events_of_arm(arm)
+        ]
         for event, part in scopes:
             out.append({"arm": arm, "event": event, "dag": None, "records": int(part[RECORD].nunique())})
             if data.has_dags:
                 counts = part.groupby("dag", observed=True)[RECORD].nunique()
-                out += [{"arm": arm, "event": event, "dag": g, "records": int(counts.get(g, 0))} for g in data.dags]
+                out += [
+                    {"arm": arm, "event": event, "dag": g, "records": int(counts.get(g, 0))}
+                    for g in data.dags
+                ]
     return pd.DataFrame(out, columns=["arm", "event", "dag", "records"])
 
 
@@ -76,8 +87,18 @@ def records_cells(data: QualityData) -> pd.DataFrame:
             label = data.event_label(r.event)
         else:
             label = "Records"
-        cells.append(cell(RECORDS_TABLE, group, label, TOTAL if r.dag is None else r.dag, "count",
-                          decimals=0, estimate=float(r.records), n=r.records))
+        cells.append(
+            cell(
+                RECORDS_TABLE,
+                group,
+                label,
+                TOTAL if r.dag is None else r.dag,
+                "count",
+                decimals=0,
+                estimate=float(r.records),
+                n=r.records,
+            )
+        )
     return cells_frame(cells)
 
 
@@ -86,6 +107,7 @@ def conditional_forms(data: QualityData) -> dict[str, list[str]]:
     """Form -> the distinct branching logic of its fields, for the forms whose every counted
     field (calculated ones aside, which REDCap computes whether shown or not) has one."""
     from .missingness import counted_fields
+
     fields: dict[str, list[dict]] = {}
     for f in counted_fields(data):
         if f.get("type") != "calc":
@@ -107,6 +129,7 @@ def not_expected(data: QualityData) -> pd.DataFrame:
     from feasibility.redcap.logic import Context, NotEvaluated, evaluate, parse
 
     from .missingness import _check, _Lookup
+
     columns = [RECORD, EVENT, "form"]
     parts = []
     forms = conditional_forms(data)
@@ -122,17 +145,23 @@ def not_expected(data: QualityData) -> pd.DataFrame:
             cand = cand[cand["_merge"] == "left_only"].drop(columns="_merge").reset_index(drop=True)
             if not len(cand):
                 continue
-            keys = pd.DataFrame({"record": cand[RECORD].astype("string").fillna("").to_numpy(dtype=object),
-                                 "event": cand[EVENT].astype("string").fillna("").to_numpy(dtype=object),
-                                 "instance": [""] * len(cand)})
+            keys = pd.DataFrame(
+                {
+                    "record": cand[RECORD].astype("string").fillna("").to_numpy(dtype=object),
+                    "event": cand[EVENT].astype("string").fillna("").to_numpy(dtype=object),
+                    "instance": [""] * len(cand),
+                }
+            )
             shown = pd.Series(False, index=cand.index)
             try:
                 for text in logic:
                     node = parse(text)
                     _check(node, data, lookup)
-                    shown |= pd.Series(evaluate(node, Context(None, lookup, keys)), index=cand.index).astype(bool)
+                    shown |= pd.Series(evaluate(node, Context(None, lookup, keys)), index=cand.index).astype(
+                        bool
+                    )
             except (NotEvaluated, ValueError):
-                continue                       # cannot tell: every record stays expected
+                continue  # cannot tell: every record stays expected
             hidden = cand.loc[~shown.to_numpy()]
             parts.append(hidden.assign(form=form)[columns])
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
@@ -153,9 +182,15 @@ def completion_status(data: QualityData, rows: pd.DataFrame | None = None) -> pd
     status = rows.assign(rank=rows["status"].map({0: 0, 1: 1, 2: 2}).astype("Float64").fillna(-1))
     # a record's status for a form at an event: its least complete instance
     per_record = status.groupby([ARM, EVENT, "form", RECORD], observed=True)["rank"].min().reset_index()
-    tallies = (per_record.assign(kind=per_record["rank"].map({-1.0: "no_status", 0.0: "incomplete",
-                                                              1.0: "unverified", 2.0: "complete"}))
-               .groupby([ARM, EVENT, "form", "kind"], observed=True).size())
+    tallies = (
+        per_record.assign(
+            kind=per_record["rank"].map(
+                {-1.0: "no_status", 0.0: "incomplete", 1.0: "unverified", 2.0: "complete"}
+            )
+        )
+        .groupby([ARM, EVENT, "form", "kind"], observed=True)
+        .size()
+    )
     instances = rows.groupby([ARM, EVENT, "form"], observed=True).size()
     hidden = not_expected(data)
     if len(hidden):
@@ -174,19 +209,25 @@ def completion_status(data: QualityData, rows: pd.DataFrame | None = None) -> pd
                 designated = data.designated(event, name)
                 skip = int(skipped.get((arm, event, name), 0)) if designated else 0
                 expected = n - skip
-                rec = {"arm": arm, "event": event, "form": name, "designated": designated,
-                       "repeating": (event, name) in data.repeating,
-                       "records": expected if designated else pd.NA,
-                       "with_data": n if designated else pd.NA,
-                       "not_expected": skip if designated else pd.NA}
+                rec = {
+                    "arm": arm,
+                    "event": event,
+                    "form": name,
+                    "designated": designated,
+                    "repeating": (event, name) in data.repeating,
+                    "records": expected if designated else pd.NA,
+                    "with_data": n if designated else pd.NA,
+                    "not_expected": skip if designated else pd.NA,
+                }
                 counts = {k: int(tallies.get((arm, event, name, k), 0)) for k in _STATUS_OF_CODE.values()}
                 counts["no_status"] = int(tallies.get((arm, event, name, "no_status"), 0))
                 counts["no_data"] = expected - sum(counts.values())
                 for k in STATUS_COLUMNS:
                     rec[k] = counts[k] if designated else pd.NA
                 rec["instances"] = int(instances.get((arm, event, name), 0)) if designated else pd.NA
-                rec["proportion_complete"] = (counts["complete"] / expected if designated and expected
-                                              else float("nan"))
+                rec["proportion_complete"] = (
+                    counts["complete"] / expected if designated and expected else float("nan")
+                )
                 out.append(rec)
     frame = pd.DataFrame(out)
     for c in ["records", "with_data", "not_expected", *STATUS_COLUMNS, "instances"]:
@@ -219,9 +260,19 @@ def completion_site_cells(data: QualityData, by_site: pd.DataFrame | None = None
     for r in shown.itertuples(index=False):
         group = event_group(data, r.arm, r.event)
         n = int(r.records)
-        cells.append(cell(COMPLETION_SITE_TABLE, group, data.form_label(r.form), r.site, "n_pct", decimals=0,
-                          estimate=100.0 * int(r.complete) / n if n else float("nan"), n=int(r.complete),
-                          denominator=n))
+        cells.append(
+            cell(
+                COMPLETION_SITE_TABLE,
+                group,
+                data.form_label(r.form),
+                r.site,
+                "n_pct",
+                decimals=0,
+                estimate=100.0 * int(r.complete) / n if n else float("nan"),
+                n=int(r.complete),
+                denominator=n,
+            )
+        )
     return cells_frame(cells)
 
 
@@ -239,19 +290,62 @@ def completion_cells(data: QualityData, status: pd.DataFrame | None = None) -> p
         group = f"{group} ({counted(r.with_data, 'record')})" if group else ""
         label = data.form_label(r.form)
         for k in kinds:
-            cells.append(cell(COMPLETION_TABLE, group, label, k, "n_pct", decimals=0,
-                              estimate=100.0 * getattr(r, k) / r.records if r.records else float("nan"),
-                              n=int(getattr(r, k)), denominator=int(r.records)))
+            cells.append(
+                cell(
+                    COMPLETION_TABLE,
+                    group,
+                    label,
+                    k,
+                    "n_pct",
+                    decimals=0,
+                    estimate=100.0 * getattr(r, k) / r.records if r.records else float("nan"),
+                    n=int(getattr(r, k)),
+                    denominator=int(r.records),
+                )
+            )
         if r.repeating:
-            cells.append(cell(COMPLETION_TABLE, group, label, "instances", "count", decimals=0,
-                              estimate=float(r.instances), n=int(r.instances)))
+            cells.append(
+                cell(
+                    COMPLETION_TABLE,
+                    group,
+                    label,
+                    "instances",
+                    "count",
+                    decimals=0,
+                    estimate=float(r.instances),
+                    n=int(r.instances),
+                )
+            )
         if conditional:
-            cells.append(cell(COMPLETION_TABLE, group, label, "not_expected", "count", decimals=0,
-                              estimate=float(r.not_expected), n=int(r.not_expected)))
+            cells.append(
+                cell(
+                    COMPLETION_TABLE,
+                    group,
+                    label,
+                    "not_expected",
+                    "count",
+                    decimals=0,
+                    estimate=float(r.not_expected),
+                    n=int(r.not_expected),
+                )
+            )
     return cells_frame(cells)
 
 
-__all__ = ["records_by_event", "records_cells", "completion_status", "completion_cells", "event_group",
-           "completion_by_site", "completion_site_cells", "site_of_rows", "COMPLETION_SITE_TABLE",
-           "conditional_forms", "not_expected",
-           "RECORDS_TABLE", "COMPLETION_TABLE", "STATUS_COLUMNS", "TOTAL"]
+__all__ = [
+    "records_by_event",
+    "records_cells",
+    "completion_status",
+    "completion_cells",
+    "event_group",
+    "completion_by_site",
+    "completion_site_cells",
+    "site_of_rows",
+    "COMPLETION_SITE_TABLE",
+    "conditional_forms",
+    "not_expected",
+    "RECORDS_TABLE",
+    "COMPLETION_TABLE",
+    "STATUS_COLUMNS",
+    "TOTAL",
+]

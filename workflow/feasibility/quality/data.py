@@ -9,6 +9,7 @@ order, designations, data access groups, and one row per form instance (:meth:`Q
 A classic project (no events) is read as one pseudo-event ``""`` in one arm, so every
 output treats both kinds alike.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,26 +25,31 @@ ARM = "redcap_arm"
 INSTANCE = "redcap_repeat_instance"
 DAG = "redcap_data_access_group"
 DESIGN_COLUMNS = (RECORD, EVENT, ARM, INSTANCE, DAG)
-CLASSIC_EVENT = ""                      # the one event of a project without events
-NO_GROUP = "No group"                   # records without a data access group
-STATUS = {0: "Incomplete", 1: "Unverified", 2: "Complete"}   # REDCap's <form>_complete codes
+CLASSIC_EVENT = ""  # the one event of a project without events
+NO_GROUP = "No group"  # records without a data access group
+STATUS = {0: "Incomplete", 1: "Unverified", 2: "Complete"}  # REDCap's <form>_complete codes
 MISSING_COLUMNS = [RECORD, EVENT, INSTANCE, "form", "field", "code"]
-COUNTED_TYPES_WITHOUT_VALUE = ("descriptive",)   # REDCap exports no column for them
+COUNTED_TYPES_WITHOUT_VALUE = ("descriptive",)  # REDCap exports no column for them
 
 
 @dataclass
 class QualityData:
     """Validated tables, codebook, missing-data codes and (optionally) the validation report."""
+
     codebook: dict
     tables: dict[str, pd.DataFrame]
     missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MISSING_COLUMNS))
     validation: dict | None = None
-    provenance: object = None           # feasibility.provenance.Provenance of synthetic or dummy data
+    provenance: object = None  # feasibility.provenance.Provenance of synthetic or dummy data
 
     # ------------------------------------------------------------------ reading
     @classmethod
-    def read(cls, folder: str | Path, validation_report: str | Path | None = None,
-             provenance: str | Path | None = None) -> "QualityData":
+    def read(
+        cls,
+        folder: str | Path,
+        validation_report: str | Path | None = None,
+        provenance: str | Path | None = None,
+    ) -> "QualityData":
         """Read ``results/<id>/validated/`` (and the validation report's JSON, when given; and the
         data's ``provenance.json``, when given: synthetic or dummy data say so)."""
         from feasibility.redcap.output import own_record_id
@@ -57,20 +63,33 @@ class QualityData:
                 raise FileNotFoundError(f"{path}: the validated table of form {form['name']} is missing")
             tables[form["name"]] = own_record_id(pd.read_parquet(path), book.get("record_id_field"))
         missing_path = folder / "missing_codes.parquet"
-        missing = (own_record_id(pd.read_parquet(missing_path), book.get("record_id_field"))
-                   if missing_path.is_file() else None)
-        report = (json.loads(Path(validation_report).read_text(encoding="utf-8"))
-                  if validation_report is not None else None)
+        missing = (
+            own_record_id(pd.read_parquet(missing_path), book.get("record_id_field"))
+            if missing_path.is_file()
+            else None
+        )
+        report = (
+            json.loads(Path(validation_report).read_text(encoding="utf-8"))
+            if validation_report is not None
+            else None
+        )
         from feasibility.provenance import read_provenance
+
         return cls(book, tables, _missing_frame(missing), report, read_provenance(provenance))
 
     @classmethod
     def from_result(cls, result) -> "QualityData":
         """From a ``feasibility.redcap.Result`` in memory (what ``write_validated`` would write)."""
         from feasibility.redcap.output import codebook, report_dict
-        book = codebook(result.project, result.derived, result.dropped, result.labels,
-                        absent=dict(result.records.absent) if result.records is not None else None,
-                        inferred=result.designations_inferred)
+
+        book = codebook(
+            result.project,
+            result.derived,
+            result.dropped,
+            result.labels,
+            absent=dict(result.records.absent) if result.records is not None else None,
+            inferred=result.designations_inferred,
+        )
         tables = {k: v.reset_index(drop=True) for k, v in result.tables.items()}
         return cls(book, tables, _missing_frame(result.missing), report_dict(result))
 
@@ -133,7 +152,9 @@ class QualityData:
         return [e for e in self.events if e["arm"] == arm]
 
     def event_label(self, event: str) -> str:
-        return next((e.get("label") or e["unique_name"] for e in self.events if e["unique_name"] == event), event)
+        return next(
+            (e.get("label") or e["unique_name"] for e in self.events if e["unique_name"] == event), event
+        )
 
     @cached_property
     def designations(self) -> dict[str, list[str]]:
@@ -179,29 +200,49 @@ class QualityData:
             if t is None or not len(t):
                 continue
             n = len(t)
-            event = (t[EVENT].astype("string").fillna(CLASSIC_EVENT) if EVENT in t.columns
-                     else pd.Series(CLASSIC_EVENT, index=t.index, dtype="string"))
+            event = (
+                t[EVENT].astype("string").fillna(CLASSIC_EVENT)
+                if EVENT in t.columns
+                else pd.Series(CLASSIC_EVENT, index=t.index, dtype="string")
+            )
             if ARM in t.columns:
                 arm = pd.to_numeric(t[ARM], errors="coerce")
                 arm = arm.fillna(event.map(arm_of_event)).fillna(1).astype("int64")
             else:
                 arm = event.map(arm_of_event).fillna(1).astype("int64")
             status_col = f"{name}_complete"
-            status = (pd.to_numeric(t[status_col], errors="coerce").astype("Int64") if status_col in t.columns
-                      else pd.Series(pd.NA, index=t.index, dtype="Int64"))
-            parts.append(pd.DataFrame({
-                RECORD: t[RECORD].astype("string").to_numpy(),
-                EVENT: event.to_numpy(),
-                ARM: arm.to_numpy(),
-                INSTANCE: (pd.to_numeric(t[INSTANCE], errors="coerce").astype("Int64").to_numpy()
-                           if INSTANCE in t.columns else pd.array([pd.NA] * n, dtype="Int64")),
-                "form": name,
-                "status": status.to_numpy(),
-            }))
+            status = (
+                pd.to_numeric(t[status_col], errors="coerce").astype("Int64")
+                if status_col in t.columns
+                else pd.Series(pd.NA, index=t.index, dtype="Int64")
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        RECORD: t[RECORD].astype("string").to_numpy(),
+                        EVENT: event.to_numpy(),
+                        ARM: arm.to_numpy(),
+                        INSTANCE: (
+                            pd.to_numeric(t[INSTANCE], errors="coerce").astype("Int64").to_numpy()
+                            if INSTANCE in t.columns
+                            else pd.array([pd.NA] * n, dtype="Int64")
+                        ),
+                        "form": name,
+                        "status": status.to_numpy(),
+                    }
+                )
+            )
         if not parts:
-            return pd.DataFrame({RECORD: pd.Series(dtype="string"), EVENT: pd.Series(dtype="string"),
-                                 ARM: pd.Series(dtype="int64"), INSTANCE: pd.Series(dtype="Int64"),
-                                 "form": pd.Series(dtype="string"), "status": pd.Series(dtype="Int64")})
+            return pd.DataFrame(
+                {
+                    RECORD: pd.Series(dtype="string"),
+                    EVENT: pd.Series(dtype="string"),
+                    ARM: pd.Series(dtype="int64"),
+                    INSTANCE: pd.Series(dtype="Int64"),
+                    "form": pd.Series(dtype="string"),
+                    "status": pd.Series(dtype="Int64"),
+                }
+            )
         out = pd.concat(parts, ignore_index=True)
         # categories: every count groups by these, and grouping by codes is fast at 100,000 records
         for c in (RECORD, EVENT, "form"):
@@ -242,7 +283,9 @@ def counted(n, word: str, plural: str | None = None) -> str:
 
 def _missing_frame(missing: pd.DataFrame | None) -> pd.DataFrame:
     if missing is None or not len(missing):
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if c == INSTANCE else "string") for c in MISSING_COLUMNS})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="Int64" if c == INSTANCE else "string") for c in MISSING_COLUMNS}
+        )
     out = missing.drop(columns=["line"], errors="ignore").reset_index(drop=True).copy()
     for c in MISSING_COLUMNS:
         if c not in out.columns:
@@ -255,4 +298,15 @@ def _missing_frame(missing: pd.DataFrame | None) -> pd.DataFrame:
     return out
 
 
-__all__ = ["counted", "QualityData", "RECORD", "EVENT", "ARM", "INSTANCE", "DAG", "CLASSIC_EVENT", "NO_GROUP", "STATUS"]
+__all__ = [
+    "counted",
+    "QualityData",
+    "RECORD",
+    "EVENT",
+    "ARM",
+    "INSTANCE",
+    "DAG",
+    "CLASSIC_EVENT",
+    "NO_GROUP",
+    "STATUS",
+]

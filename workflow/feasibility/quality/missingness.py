@@ -16,6 +16,7 @@ form has data). A cell is
 Calculated fields ignore branching logic (REDCap computes them whether shown or not).
 Identifier fields are not in the validated data and are not counted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def counted_fields(data: QualityData) -> list[dict]:
 
 # ------------------------------------------------------------------------ branching logic
 def _date_format(field: dict) -> str:
-    v = (field.get("validation") or "")
+    v = field.get("validation") or ""
     if v.startswith("datetime_seconds"):
         return DATE_FORMATS["datetime_seconds"]
     if v.startswith("datetime"):
@@ -76,7 +77,9 @@ def as_text(values: pd.Series, field: dict | None = None) -> np.ndarray:
         return s.astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
     if pd.api.types.is_float_dtype(s.dtype):
         arr = s.to_numpy(dtype=float)
-        return np.array(["" if np.isnan(x) else np.format_float_positional(x, trim="-") for x in arr], dtype=object)
+        return np.array(
+            ["" if np.isnan(x) else np.format_float_positional(x, trim="-") for x in arr], dtype=object
+        )
     return s.astype("string").fillna("").to_numpy(dtype=object)
 
 
@@ -88,8 +91,9 @@ class _TableText:
         self.data, self.form = data, form
         self.table = data.tables[form]
         self.cache: dict[str, np.ndarray] = {}
-        self.column_field = {c: f for f in data.codebook.get("fields") or [] if f["form"] == form
-                             for c in value_columns(f)}
+        self.column_field = {
+            c: f for f in data.codebook.get("fields") or [] if f["form"] == form for c in value_columns(f)
+        }
 
     def __contains__(self, column) -> bool:
         return column in self.table.columns
@@ -99,14 +103,21 @@ class _TableText:
             f = self.column_field.get(column)
             text = as_text(self.table[column], f)
             if f is not None:
-                codes = self.data.missing[(self.data.missing["form"] == self.form)
-                                          & (self.data.missing["field"] == f["name"])]
+                codes = self.data.missing[
+                    (self.data.missing["form"] == self.form) & (self.data.missing["field"] == f["name"])
+                ]
                 if len(codes):
-                    where = self.keys().reset_index().merge(
-                        codes.rename(columns={RECORD: "record", EVENT: "event", INSTANCE: "inst"})
-                        .assign(instance=lambda d: d["inst"].astype("string").fillna(""))
-                        [["record", "event", "instance", "code"]],
-                        on=["record", "event", "instance"], how="inner")
+                    where = (
+                        self.keys()
+                        .reset_index()
+                        .merge(
+                            codes.rename(columns={RECORD: "record", EVENT: "event", INSTANCE: "inst"}).assign(
+                                instance=lambda d: d["inst"].astype("string").fillna("")
+                            )[["record", "event", "instance", "code"]],
+                            on=["record", "event", "instance"],
+                            how="inner",
+                        )
+                    )
                     text = text.copy()
                     text[where["index"].to_numpy()] = where["code"].astype(str).to_numpy()
             self.cache[column] = text
@@ -120,13 +131,21 @@ class _TableText:
     def _make_keys(self) -> pd.DataFrame:
         t = self.table
         n = len(t)
-        return pd.DataFrame({
-            "record": t[RECORD].astype("string").fillna("").to_numpy(dtype=object),
-            "event": (t[EVENT].astype("string").fillna("").to_numpy(dtype=object) if EVENT in t.columns
-                      else np.full(n, CLASSIC_EVENT, dtype=object)),
-            "instance": (t[INSTANCE].astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
-                         if INSTANCE in t.columns else np.full(n, "", dtype=object)),
-        })
+        return pd.DataFrame(
+            {
+                "record": t[RECORD].astype("string").fillna("").to_numpy(dtype=object),
+                "event": (
+                    t[EVENT].astype("string").fillna("").to_numpy(dtype=object)
+                    if EVENT in t.columns
+                    else np.full(n, CLASSIC_EVENT, dtype=object)
+                ),
+                "instance": (
+                    t[INSTANCE].astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
+                    if INSTANCE in t.columns
+                    else np.full(n, "", dtype=object)
+                ),
+            }
+        )
 
 
 class _Lookup:
@@ -169,15 +188,23 @@ class _Lookup:
             repeating_events = set((self.data.codebook.get("repeating") or {}).get("events") or [])
             exact = (left["event"].isin(repeating_events) & (left["instance"] != "")).to_numpy()
             if exact.any():
-                matched = left.merge(base[["record", "event", "instance", "value"]],
-                                     on=["record", "event", "instance"], how="left")["value"]
+                matched = left.merge(
+                    base[["record", "event", "instance", "value"]],
+                    on=["record", "event", "instance"],
+                    how="left",
+                )["value"]
                 return np.where(exact, matched.fillna("").to_numpy(dtype=object), self._first(left, base, on))
         return self._first(left, base, on)
 
     @staticmethod
     def _first(left: pd.DataFrame, base: pd.DataFrame, on: list[str]) -> np.ndarray:
         firsts = base.sort_values("order", kind="stable").drop_duplicates(on, keep="first")
-        return left[on].merge(firsts[on + ["value"]], on=on, how="left")["value"].fillna("").to_numpy(dtype=object)
+        return (
+            left[on]
+            .merge(firsts[on + ["value"]], on=on, how="left")["value"]
+            .fillna("")
+            .to_numpy(dtype=object)
+        )
 
 
 def _check(node, data: QualityData, lookup: _Lookup) -> None:
@@ -216,14 +243,18 @@ class FieldMissingness:
     rows: int
     answered: int
     blank: int
-    hidden: int | None          # None: no branching logic, or not evaluated
+    hidden: int | None  # None: no branching logic, or not evaluated
     codes: dict[str, int]
-    logic: str                  # "" none, "evaluated", or why it was not evaluated
+    logic: str  # "" none, "evaluated", or why it was not evaluated
 
 
 def field_missingness(data: QualityData, *, branching: bool = True) -> list[FieldMissingness]:
     """Every counted field's answered, coded, hidden and blank cells."""
-    codes = data.missing.groupby(["form", "field", "code"], observed=True).size() if len(data.missing) else pd.Series(dtype=int)
+    codes = (
+        data.missing.groupby(["form", "field", "code"], observed=True).size()
+        if len(data.missing)
+        else pd.Series(dtype=int)
+    )
     code_list = [c for c, _ in data.missing_data_codes]
     code_list += sorted({str(c) for c in data.missing["code"].dropna().unique()} - set(code_list))
     lookup = _Lookup(data)
@@ -253,8 +284,20 @@ def field_missingness(data: QualityData, *, branching: bool = True) -> list[Fiel
                 hidden = 0
         answered = int(has.sum())
         blank = len(t) - answered - int(coded.sum()) - (hidden or 0)
-        out.append(FieldMissingness(f["form"], f["name"], f.get("label") or f["name"], f.get("type", ""),
-                                    len(t), answered, blank, hidden, by_code, logic))
+        out.append(
+            FieldMissingness(
+                f["form"],
+                f["name"],
+                f.get("label") or f["name"],
+                f.get("type", ""),
+                len(t),
+                answered,
+                blank,
+                hidden,
+                by_code,
+                logic,
+            )
+        )
     return out
 
 
@@ -269,8 +312,11 @@ def missingness_by_event(data: QualityData, *, branching: bool = True) -> pd.Dat
         if not len(t):
             continue
         cols = value_columns(f)
-        has = (t[cols].astype("boolean").fillna(False).any(axis=1).to_numpy() if f.get("type") == "checkbox"
-               else t[cols[0]].notna().to_numpy())
+        has = (
+            t[cols].astype("boolean").fillna(False).any(axis=1).to_numpy()
+            if f.get("type") == "checkbox"
+            else t[cols[0]].notna().to_numpy()
+        )
         coded = _coded_rows(data, f, lookup.table(f["form"]))
         hidden = np.zeros(len(t), dtype=bool)
         if branching and f.get("branching") and f.get("type") != "calc":
@@ -278,15 +324,31 @@ def missingness_by_event(data: QualityData, *, branching: bool = True) -> pd.Dat
                 hidden = ~shown_mask(data, f, lookup) & ~has & ~coded
             except NotEvaluated:
                 pass
-        event = (t[EVENT].astype("string").fillna(CLASSIC_EVENT).to_numpy() if EVENT in t.columns
-                 else np.full(len(t), CLASSIC_EVENT, dtype=object))
-        frame = pd.DataFrame({"event": event, "answered": has, "coded": coded, "hidden": hidden,
-                              "blank": ~has & ~coded & ~hidden})
-        sums = frame.groupby("event", sort=False).agg(rows=("answered", "size"), answered=("answered", "sum"),
-                                                      coded=("coded", "sum"), hidden=("hidden", "sum"),
-                                                      blank=("blank", "sum"))
+        event = (
+            t[EVENT].astype("string").fillna(CLASSIC_EVENT).to_numpy()
+            if EVENT in t.columns
+            else np.full(len(t), CLASSIC_EVENT, dtype=object)
+        )
+        frame = pd.DataFrame(
+            {
+                "event": event,
+                "answered": has,
+                "coded": coded,
+                "hidden": hidden,
+                "blank": ~has & ~coded & ~hidden,
+            }
+        )
+        sums = frame.groupby("event", sort=False).agg(
+            rows=("answered", "size"),
+            answered=("answered", "sum"),
+            coded=("coded", "sum"),
+            hidden=("hidden", "sum"),
+            blank=("blank", "sum"),
+        )
         for event, r in sums.iterrows():
-            out.append({"form": f["form"], "field": f["name"], "event": event, **{k: int(v) for k, v in r.items()}})
+            out.append(
+                {"form": f["form"], "field": f["name"], "event": event, **{k: int(v) for k, v in r.items()}}
+            )
     columns = ["form", "field", "event", "rows", "answered", "coded", "hidden", "blank"]
     return pd.DataFrame(out, columns=columns)
 
@@ -302,10 +364,19 @@ def missingness_event_cells(data: QualityData, by_event: pd.DataFrame) -> pd.Dat
     shown = shown.assign(f=shown["field"].map(field_rank)).sort_values(["f", "order"], kind="stable")
     cells = []
     for r in shown.itertuples(index=False):
-        cells.append(cell(MISSINGNESS_EVENT_TABLE, data.form_label(r.form), r.field, data.event_label(r.event)
-                          if data.longitudinal else "Blank", "n_pct", decimals=0,
-                          estimate=100.0 * r.blank / r.rows if r.rows else float("nan"), n=int(r.blank),
-                          denominator=int(r.rows)))
+        cells.append(
+            cell(
+                MISSINGNESS_EVENT_TABLE,
+                data.form_label(r.form),
+                r.field,
+                data.event_label(r.event) if data.longitudinal else "Blank",
+                "n_pct",
+                decimals=0,
+                estimate=100.0 * r.blank / r.rows if r.rows else float("nan"),
+                n=int(r.blank),
+                denominator=int(r.rows),
+            )
+        )
     return cells_frame(cells)
 
 
@@ -315,11 +386,15 @@ def _coded_rows(data: QualityData, field: dict, text: _TableText) -> np.ndarray:
     mask = np.zeros(len(text.table), dtype=bool)
     if len(m):
         keys = text.keys().reset_index()
-        hit = keys.merge(m.assign(record=m[RECORD].astype("string").fillna(""),
-                                  event=m[EVENT].astype("string").fillna(""),
-                                  instance=m[INSTANCE].astype("Int64").astype("string").fillna(""))
-                         [["record", "event", "instance"]].astype(object),
-                         on=["record", "event", "instance"], how="inner")
+        hit = keys.merge(
+            m.assign(
+                record=m[RECORD].astype("string").fillna(""),
+                event=m[EVENT].astype("string").fillna(""),
+                instance=m[INSTANCE].astype("Int64").astype("string").fillna(""),
+            )[["record", "event", "instance"]].astype(object),
+            on=["record", "event", "instance"],
+            how="inner",
+        )
         mask[hit["index"].to_numpy()] = True
     return mask
 
@@ -327,11 +402,36 @@ def _coded_rows(data: QualityData, field: dict, text: _TableText) -> np.ndarray:
 def missingness_frame(items: list[FieldMissingness]) -> pd.DataFrame:
     """One row per field: form, field, label, type, rows, answered, each code, hidden, blank, logic."""
     codes = list(items[0].codes) if items else []
-    rows = [{"form": i.form, "field": i.field, "label": i.label, "type": i.type, "rows": i.rows,
-             "answered": i.answered, **{f"code {c}": i.codes.get(c, 0) for c in codes},
-             "hidden": i.hidden, "blank": i.blank, "logic": i.logic} for i in items]
-    frame = pd.DataFrame(rows, columns=["form", "field", "label", "type", "rows", "answered",
-                                        *[f"code {c}" for c in codes], "hidden", "blank", "logic"])
+    rows = [
+        {
+            "form": i.form,
+            "field": i.field,
+            "label": i.label,
+            "type": i.type,
+            "rows": i.rows,
+            "answered": i.answered,
+            **{f"code {c}": i.codes.get(c, 0) for c in codes},
+            "hidden": i.hidden,
+            "blank": i.blank,
+            "logic": i.logic,
+        }
+        for i in items
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "form",
+            "field",
+            "label",
+            "type",
+            "rows",
+            "answered",
+            *[f"code {c}" for c in codes],
+            "hidden",
+            "blank",
+            "logic",
+        ],
+    )
     frame["hidden"] = frame["hidden"].astype("Int64")
     return frame
 
@@ -340,8 +440,9 @@ def row_label(item: FieldMissingness) -> str:
     return item.field
 
 
-def missingness_cells(data: QualityData, items: list[FieldMissingness], *, only_incomplete: bool = False
-                      ) -> pd.DataFrame:
+def missingness_cells(
+    data: QualityData, items: list[FieldMissingness], *, only_incomplete: bool = False
+) -> pd.DataFrame:
     """Tidy cells: per field (rows grouped by form) its rows, then answered, each code,
     hidden and blank as n (%) of the rows."""
     cells = []
@@ -349,17 +450,36 @@ def missingness_cells(data: QualityData, items: list[FieldMissingness], *, only_
         if only_incomplete and not (i.blank or any(i.codes.values())):
             continue
         group, label = data.form_label(i.form), row_label(i)
-        cells.append(cell(MISSINGNESS_TABLE, group, label, "rows", "count", decimals=0,
-                          estimate=float(i.rows), n=i.rows))
-        parts = [("answered", i.answered), *[(f"code:{c}", n) for c, n in i.codes.items()],
-                 ("hidden", i.hidden), ("blank", i.blank)]
+        cells.append(
+            cell(
+                MISSINGNESS_TABLE, group, label, "rows", "count", decimals=0, estimate=float(i.rows), n=i.rows
+            )
+        )
+        parts = [
+            ("answered", i.answered),
+            *[(f"code:{c}", n) for c, n in i.codes.items()],
+            ("hidden", i.hidden),
+            ("blank", i.blank),
+        ]
         for column, n in parts:
             if n is None:
-                cells.append(cell(MISSINGNESS_TABLE, group, label, column, "n_pct", decimals=0,
-                                  denominator=i.rows))
+                cells.append(
+                    cell(MISSINGNESS_TABLE, group, label, column, "n_pct", decimals=0, denominator=i.rows)
+                )
                 continue
-            cells.append(cell(MISSINGNESS_TABLE, group, label, column, "n_pct", decimals=0,
-                              estimate=100.0 * n / i.rows if i.rows else float("nan"), n=n, denominator=i.rows))
+            cells.append(
+                cell(
+                    MISSINGNESS_TABLE,
+                    group,
+                    label,
+                    column,
+                    "n_pct",
+                    decimals=0,
+                    estimate=100.0 * n / i.rows if i.rows else float("nan"),
+                    n=n,
+                    denominator=i.rows,
+                )
+            )
     return cells_frame(cells)
 
 
@@ -372,12 +492,30 @@ def missing_codes_used(data: QualityData) -> pd.DataFrame:
     rows = []
     for c in codes:
         part = m[m["code"] == c]
-        rows.append({"code": c, "label": labels.get(c, "(not defined by the project)"), "cells": len(part),
-                     "fields": int(part[["form", "field"]].drop_duplicates().shape[0]),
-                     "forms": ", ".join(data.form_label(f) for f in dict.fromkeys(part["form"]))})
+        rows.append(
+            {
+                "code": c,
+                "label": labels.get(c, "(not defined by the project)"),
+                "cells": len(part),
+                "fields": int(part[["form", "field"]].drop_duplicates().shape[0]),
+                "forms": ", ".join(data.form_label(f) for f in dict.fromkeys(part["form"])),
+            }
+        )
     return pd.DataFrame(rows, columns=["code", "label", "cells", "fields", "forms"])
 
 
-__all__ = ["field_missingness", "FieldMissingness", "missingness_frame", "missingness_cells",
-           "missing_codes_used", "shown_mask", "missingness_by_event", "missingness_event_cells",
-           "MISSINGNESS_EVENT_TABLE", "as_text", "counted_fields", "MISSINGNESS_TABLE", "CODES_TABLE"]
+__all__ = [
+    "field_missingness",
+    "FieldMissingness",
+    "missingness_frame",
+    "missingness_cells",
+    "missing_codes_used",
+    "shown_mask",
+    "missingness_by_event",
+    "missingness_event_cells",
+    "MISSINGNESS_EVENT_TABLE",
+    "as_text",
+    "counted_fields",
+    "MISSINGNESS_TABLE",
+    "CODES_TABLE",
+]

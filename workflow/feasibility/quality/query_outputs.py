@@ -6,6 +6,7 @@ marks it against the previous export (:mod:`feasibility.quality.tracking`), and 
 its status), ``queries.xlsx`` (summary and one sheet per site) and the report's table of
 queries by rule and by site and status (counts only: the report shows no record ID).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,12 @@ QUERIES_TABLE = "quality_queries"
 SUMMARY_COLUMNS = ["group", "label", *STATUSES, "open"]
 
 
-def tracked_queries(data: QualityData, settings: QualitySettings, history: str | os.PathLike) -> tuple[Tracked, list[str]]:
-    queries, notes = query_list(data, settings.checks, branching=settings.missingness.branching,
-                                schedule=settings.schedule)
+def tracked_queries(
+    data: QualityData, settings: QualitySettings, history: str | os.PathLike
+) -> tuple[Tracked, list[str]]:
+    queries, notes = query_list(
+        data, settings.checks, branching=settings.missingness.branching, schedule=settings.schedule
+    )
     digest = export_hash(data.validation, queries)
     return track(queries, history, data.export.get("export_date"), digest), notes
 
@@ -47,16 +51,30 @@ def summary_frame(t: Tracked) -> pd.DataFrame:
 
     def add(group: str, label: str, part: pd.DataFrame) -> None:
         counts = {s: int((part["status"] == s).sum()) for s in STATUSES}
-        out.append({"group": group, "label": label, **counts,
-                    "open": counts["new"] + counts["pending"] + counts["changed"]})
+        out.append(
+            {
+                "group": group,
+                "label": label,
+                **counts,
+                "open": counts["new"] + counts["pending"] + counts["changed"],
+            }
+        )
 
     rules = list(dict.fromkeys(rows["rule"]))
-    for rule in ([r for r in RULE_NAMES if r in rules] + [OVERDUE] * (OVERDUE in rules)
-                 + sorted(r for r in rules if r not in RULE_NAMES and r != OVERDUE)):
+    for rule in (
+        [r for r in RULE_NAMES if r in rules]
+        + [OVERDUE] * (OVERDUE in rules)
+        + sorted(r for r in rules if r not in RULE_NAMES and r != OVERDUE)
+    ):
         part = rows[rows["rule"] == rule]
         name = RULE_NAMES.get(rule) or part["rule_name"].iat[0] or rule
-        label = (f"{rule}: {name}" if rule in RULE_NAMES else "Overdue form" if rule == OVERDUE
-                 else f"{rule} ({name.lower()})")
+        label = (
+            f"{rule}: {name}"
+            if rule in RULE_NAMES
+            else "Overdue form"
+            if rule == OVERDUE
+            else f"{rule} ({name.lower()})"
+        )
         add("By rule", label, part)
     for site in dict.fromkeys(rows["site"]):
         add("By site", str(site), rows[rows["site"] == site])
@@ -74,26 +92,38 @@ def queries_table(data: QualityData, caption: Caption, t: Tracked, notes: list[s
     gt = _aligned(gt.fmt_integer(list(STATUSES) + ["open"]), [], list(STATUSES) + ["open"])
     previous = t.previous.get("export_date") if t.previous else None
     gt = gt.tab_source_note(
-        "Queries of this export compared with " + (f"those of the export of {previous}" if previous else
-                                                  "none (no earlier export was built)")
+        "Queries of this export compared with "
+        + (f"those of the export of {previous}" if previous else "none (no earlier export was built)")
         + ": new (not in the earlier list), pending (still there, same value), changed (same cell, new value), "
-          "resolved (gone). Open: new, pending and changed.")
+        "resolved (gone). Open: new, pending and changed."
+    )
     gt = gt.tab_source_note(
         "Rules A to I are REDCap's data-quality rules, computed from the data dictionary and the validated data; "
         f"outliers (E): {OUTLIER_RULE}, a check, never a failure. Other rules: the study's validation rules and "
-        "checks (quality.checks) by their IDs.")
+        "checks (quality.checks) by their IDs."
+    )
     for note in notes:
         gt = gt.tab_source_note(note)
-    gt = gt.tab_source_note(_source_note(data) + " The list of queries with record IDs is in queries.csv and "
-                            "queries.xlsx, for the study team only.")
+    gt = gt.tab_source_note(
+        _source_note(data) + " The list of queries with record IDs is in queries.csv and "
+        "queries.xlsx, for the study team only."
+    )
     gt = _report_style(_left_stub(gt, table_id), table_id)
     return QualityTable(QUERIES_TABLE, caption, frame, gt, cells=False)
 
 
-def write_queries(data: QualityData, settings: QualitySettings, caption: Caption, history: str | os.PathLike,
-                  csv: str | os.PathLike, xlsx: str | os.PathLike, table_html: str | os.PathLike,
-                  table_csv: str | os.PathLike, parquet: str | os.PathLike, meta_json: str | os.PathLike
-                  ) -> Tracked:
+def write_queries(
+    data: QualityData,
+    settings: QualitySettings,
+    caption: Caption,
+    history: str | os.PathLike,
+    csv: str | os.PathLike,
+    xlsx: str | os.PathLike,
+    table_html: str | os.PathLike,
+    table_csv: str | os.PathLike,
+    parquet: str | os.PathLike,
+    meta_json: str | os.PathLike,
+) -> Tracked:
     """Every query file of one build (see the module's docstring); ``parquet`` and ``meta_json``
     keep the list as it is, for a site's own workbook (:func:`write_site_workbook`)."""
     from feasibility.io import write_parquet
@@ -105,38 +135,70 @@ def write_queries(data: QualityData, settings: QualitySettings, caption: Caption
     write_parquet(parquet, rows.astype("string"))
     write_workbook(xlsx, t.queries, t.resolved, meta)
     queries_table(data, caption, t, notes).write(table_html, table_csv)
-    write_text(meta_json, json.dumps({
-        "workbook": meta, "previous": t.previous, "open": int(len(t.queries)),
-        "by_status": {s: int((rows["status"] == s).sum()) for s in STATUSES}, "notes": notes},
-        indent=2, ensure_ascii=False) + "\n")
+    write_text(
+        meta_json,
+        json.dumps(
+            {
+                "workbook": meta,
+                "previous": t.previous,
+                "open": int(len(t.queries)),
+                "by_status": {s: int((rows["status"] == s).sum()) for s in STATUSES},
+                "notes": notes,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n",
+    )
     return t
 
 
 def workbook_meta(data: QualityData, settings: QualitySettings, t: Tracked) -> dict:
-    meta = {"title": settings.title or data.title, "export_date": data.export.get("export_date"),
-            "export_hash": t.export_hash, "previous_date": (t.previous or {}).get("export_date")}
+    meta = {
+        "title": settings.title or data.title,
+        "export_date": data.export.get("export_date"),
+        "export_hash": t.export_hash,
+        "previous_date": (t.previous or {}).get("export_date"),
+    }
     if data.synthetic:
         meta["synthetic"] = data.data_statement
-    if data.validation and not data.validation.get("ok", True):      # issue 25.2: said plainly
+    if data.validation and not data.validation.get("ok", True):  # issue 25.2: said plainly
         from .settings import DID_NOT_PASS
+
         meta["did_not_pass"] = DID_NOT_PASS
     return meta
 
 
-def write_site_workbook(parquet: str | os.PathLike, meta_json: str | os.PathLike, slug: str,
-                        xlsx: str | os.PathLike) -> None:
+def write_site_workbook(
+    parquet: str | os.PathLike, meta_json: str | os.PathLike, slug: str, xlsx: str | os.PathLike
+) -> None:
     """``queries-<slug>.xlsx``: the summary and the sheet of the one site whose name gives ``slug``
     (:func:`site_slug`), from the build's ``queries.parquet`` and ``queries.json``."""
     rows = pd.read_parquet(parquet)
     meta = json.loads(Path(meta_json).read_text(encoding="utf-8"))
     sites = {site_slug(s): s for s in dict.fromkeys(rows["site"])}
     if slug not in sites:
-        raise ValueError(f"{parquet}: no site whose file name is queries-{slug}.xlsx; the sites are: "
-                         + ", ".join(f"{k} ({v})" for k, v in sites.items()))
+        raise ValueError(
+            f"{parquet}: no site whose file name is queries-{slug}.xlsx; the sites are: "
+            + ", ".join(f"{k} ({v})" for k, v in sites.items())
+        )
     part = rows[rows["site"] == sites[slug]]
-    write_workbook(xlsx, part[part["status"] != "resolved"], part[part["status"] == "resolved"],
-                   meta["workbook"], sites=[sites[slug]])
+    write_workbook(
+        xlsx,
+        part[part["status"] != "resolved"],
+        part[part["status"] == "resolved"],
+        meta["workbook"],
+        sites=[sites[slug]],
+    )
 
 
-__all__ = ["write_queries", "queries_table", "summary_frame", "tracked_queries", "QUERIES_TABLE", "site_slug",
-           "FOR_WHOM", "write_site_workbook"]
+__all__ = [
+    "write_queries",
+    "queries_table",
+    "summary_frame",
+    "tracked_queries",
+    "QUERIES_TABLE",
+    "site_slug",
+    "FOR_WHOM",
+    "write_site_workbook",
+]

@@ -5,6 +5,7 @@ Each record is counted once, in the month of its recruitment date (the study fil
 data access group and by a declared source field (a coded field: site, clinic, referral
 route). Dates are used at month precision only; records without a date are counted apart.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,11 +26,11 @@ class RecruitmentError(ValueError):
 
 @dataclass(frozen=True)
 class RecruitmentData:
-    frame: pd.DataFrame              # COLUMNS: one row per panel, group and month
+    frame: pd.DataFrame  # COLUMNS: one row per panel, group and month
     date_field: str
     date_label: str
     event: str | None
-    without_date: int                # records with data but no recruitment date
+    without_date: int  # records with data but no recruitment date
     source_field: str | None = None
     source_label: str | None = None
 
@@ -44,14 +45,20 @@ def _field(data: QualityData, name: str, what: str) -> dict:
     if f is None:
         raise RecruitmentError(f"quality.recruitment.{what}: {name!r} is not a field of the project")
     if name in data.identifiers_dropped:
-        raise RecruitmentError(f"quality.recruitment.{what}: {name!r} is an identifier, dropped after validation; "
-                               "name a field that is not an identifier (for example the date of consent)")
+        raise RecruitmentError(
+            f"quality.recruitment.{what}: {name!r} is an identifier, dropped after validation; "
+            "name a field that is not an identifier (for example the date of consent)"
+        )
     if what == "date_field" and not (f.get("validation") or "").startswith(("date", "datetime")):
-        raise RecruitmentError(f"quality.recruitment.date_field: {name!r} is not a date or datetime field "
-                               f"(its validation is {f.get('validation') or 'none'})")
+        raise RecruitmentError(
+            f"quality.recruitment.date_field: {name!r} is not a date or datetime field "
+            f"(its validation is {f.get('validation') or 'none'})"
+        )
     if what == "source_field" and (not f.get("choices") or f.get("type") == "checkbox"):
-        raise RecruitmentError(f"quality.recruitment.source_field: {name!r} is not a coded field "
-                               "(radio, dropdown, yesno or truefalse)")
+        raise RecruitmentError(
+            f"quality.recruitment.source_field: {name!r} is not a coded field "
+            "(radio, dropdown, yesno or truefalse)"
+        )
     if f["form"] not in data.tables or name not in data.tables[f["form"]].columns:
         raise RecruitmentError(f"quality.recruitment.{what}: {name!r} has no column in the validated data")
     return f
@@ -61,7 +68,9 @@ def _first_per_record(data: QualityData, f: dict, event: str | None) -> pd.Serie
     t = data.tables[f["form"]]
     if event is not None:
         if EVENT not in t.columns:
-            raise RecruitmentError(f"quality.recruitment.event: {event!r} given, but the project has no events")
+            raise RecruitmentError(
+                f"quality.recruitment.event: {event!r} given, but the project has no events"
+            )
         if event not in {e["unique_name"] for e in data.events}:
             raise RecruitmentError(f"quality.recruitment.event: {event!r} is not an event of the project")
         t = t[t[EVENT] == event]
@@ -87,7 +96,9 @@ def recruitment_by_month(data: QualityData, settings: Recruitment) -> Recruitmen
         s = _field(data, settings.source_field, "source_field")
         labels = {str(code): label for code, label in s["choices"]}
         first = _first_per_record(data, s, None).astype("string")
-        groups["source"] = (months.index.to_series().map(first).map(labels).fillna(NOT_RECORDED).astype("string"))
+        groups["source"] = (
+            months.index.to_series().map(first).map(labels).fillna(NOT_RECORDED).astype("string")
+        )
         source_label = s.get("label") or s["name"]
     rows = []
     if len(months):
@@ -100,11 +111,25 @@ def recruitment_by_month(data: QualityData, settings: Recruitment) -> Recruitmen
                 for month in span:
                     n = int(counts.loc[g, month])
                     running += n
-                    rows.append({"panel": panel, "group": g, "month": str(month), "recruited": n,
-                                 "cumulative": running})
+                    rows.append(
+                        {
+                            "panel": panel,
+                            "group": g,
+                            "month": str(month),
+                            "recruited": n,
+                            "cumulative": running,
+                        }
+                    )
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    return RecruitmentData(frame, f["name"], f.get("label") or f["name"], settings.event,
-                           int(len(everyone.difference(months.index))), settings.source_field, source_label)
+    return RecruitmentData(
+        frame,
+        f["name"],
+        f.get("label") or f["name"],
+        settings.event,
+        int(len(everyone.difference(months.index))),
+        settings.source_field,
+        source_label,
+    )
 
 
 def _group_order(panel: str, counts: pd.DataFrame, data: QualityData, choices) -> list[str]:

@@ -5,6 +5,7 @@ study file's mapping against it and returns :class:`QualitySettings`. Every key 
 optional: ``QualitySettings()`` is what a study file with only ``study:`` and ``redcap:``
 gets.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,10 +20,16 @@ import yaml
 def schema() -> dict:
     """The JSON Schema of the ``quality`` section (its part of ``schemas/config.schema.yaml``)."""
     import feasibility.schemas as package
-    study = yaml.load((Path(package.__file__).parent / "config.schema.yaml").read_text(encoding="utf-8"),
-                      Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))     # libyaml: 10x faster
-    return {"$schema": study["$schema"], "type": "object",
-            "properties": {"quality": study["properties"]["quality"]}}
+
+    study = yaml.load(
+        (Path(package.__file__).parent / "config.schema.yaml").read_text(encoding="utf-8"),
+        Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+    )  # libyaml: 10x faster
+    return {
+        "$schema": study["$schema"],
+        "type": "object",
+        "properties": {"quality": study["properties"]["quality"]},
+    }
 
 
 def check_schema(config: Mapping) -> None:
@@ -82,12 +89,13 @@ class QualitySettings:
     validation: Validation = field(default_factory=Validation)
     codebook: CodebookSettings = field(default_factory=CodebookSettings)
     schedule: Schedule = field(default_factory=Schedule)
-    checks: tuple = ()                 # feasibility.quality.queries.Check, from quality.checks
+    checks: tuple = ()  # feasibility.quality.queries.Check, from quality.checks
 
 
 @dataclass(frozen=True)
 class Check:
     """A study-declared check (``quality.checks``): REDCap logic that is true for a discrepancy."""
+
     id: str
     logic: str
     message: str
@@ -101,14 +109,26 @@ def checks_from_settings(raw) -> list[Check]:
     out = []
     for c in raw or []:
         c = dict(c)
-        out.append(Check(id=str(c["id"]), logic=str(c["logic"]), message=str(c["message"]),
-                         events=tuple(c.get("events") or ()), field=c.get("field"),
-                         severity=str(c.get("severity") or "warning")))
+        out.append(
+            Check(
+                id=str(c["id"]),
+                logic=str(c["logic"]),
+                message=str(c["message"]),
+                events=tuple(c.get("events") or ()),
+                field=c.get("field"),
+                severity=str(c.get("severity") or "warning"),
+            )
+        )
     return out
 
 
-_PARTS = {"recruitment": Recruitment, "missingness": Missingness, "validation": Validation,
-          "codebook": CodebookSettings, "schedule": Schedule}
+_PARTS = {
+    "recruitment": Recruitment,
+    "missingness": Missingness,
+    "validation": Validation,
+    "codebook": CodebookSettings,
+    "schedule": Schedule,
+}
 
 
 def load_settings(config: Mapping | None) -> QualitySettings:
@@ -117,18 +137,29 @@ def load_settings(config: Mapping | None) -> QualitySettings:
     config = dict(config or {})
     check_schema(config)
     section = dict(config.get("quality") or {})
-    if isinstance(section.get("codebook"), bool):         # `codebook: false` leaves the appendix out
+    if isinstance(section.get("codebook"), bool):  # `codebook: false` leaves the appendix out
         section["codebook"] = {"include": section["codebook"]}
     parts = {name: cls(**(section.get(name) or {})) for name, cls in _PARTS.items()}
     title = section.get("title") or (config.get("study") or {}).get("title")
     return QualitySettings(title=title, checks=tuple(checks_from_settings(section.get("checks"))), **parts)
 
 
-__all__ = ["QualitySettings", "Schedule", "Recruitment", "Missingness", "Validation", "CodebookSettings",
-           "load_settings", "schema", "check_schema"]
+__all__ = [
+    "QualitySettings",
+    "Schedule",
+    "Recruitment",
+    "Missingness",
+    "Validation",
+    "CodebookSettings",
+    "load_settings",
+    "schema",
+    "check_schema",
+]
 
 
 # What the data-quality report and the query list say of data that did not pass (issue 25.2).
-DID_NOT_PASS = ("The data did not pass validation: its errors block the analysis and the main report, which are "
-                "not built until the errors are resolved in REDCap (or the study file changes their checks' "
-                "severity, validation.severities). This report and the query list describe the data as they are.")
+DID_NOT_PASS = (
+    "The data did not pass validation: its errors block the analysis and the main report, which are "
+    "not built until the errors are resolved in REDCap (or the study file changes their checks' "
+    "severity, validation.severities). This report and the query list describe the data as they are."
+)

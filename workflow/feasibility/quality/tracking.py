@@ -16,6 +16,7 @@ one, so two builds are byte-identical) and marks each query:
 A query keeps the export date where it was first seen while it stays open; one that
 was resolved and comes back is new again.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,9 +37,9 @@ OPEN = ("new", "pending", "changed")
 
 @dataclass
 class Tracked:
-    queries: pd.DataFrame          # this export's queries, status and first seen filled in
-    resolved: pd.DataFrame         # the previous export's queries that are gone
-    previous: dict | None          # the previous export's entry (export_date, export_hash, file)
+    queries: pd.DataFrame  # this export's queries, status and first seen filled in
+    resolved: pd.DataFrame  # the previous export's queries that are gone
+    previous: dict | None  # the previous export's entry (export_date, export_hash, file)
     export_hash: str
 
 
@@ -58,8 +59,10 @@ def _read_index(history: Path) -> list[dict]:
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as err:
-        raise ValueError(f"{path}: the query history's index is not valid JSON ({err}); move the folder "
-                         "away to start the history afresh") from None
+        raise ValueError(
+            f"{path}: the query history's index is not valid JSON ({err}); move the folder "
+            "away to start the history afresh"
+        ) from None
     return [e for e in entries if isinstance(e, dict) and e.get("export_hash") and e.get("file")]
 
 
@@ -90,7 +93,9 @@ def track(queries: pd.DataFrame, history: str | os.PathLike, export_date: str | 
         previous = index[pos - 1] if pos > 0 else None
     else:
         previous = index[-1] if index else None
-        index.append({"export_date": date, "export_hash": digest, "file": f"{date or 'undated'}_{digest[:12]}.parquet"})
+        index.append(
+            {"export_date": date, "export_hash": digest, "file": f"{date or 'undated'}_{digest[:12]}.parquet"}
+        )
     entry = index[hashes.index(digest)] if digest in hashes else index[-1]
     before = _read_list(history / previous["file"]) if previous else _read_list(history / "-")
     before = before[before["status"].isin(OPEN)]

@@ -8,6 +8,7 @@ record ID is removed from every rule's text, and values are withheld where they 
 a person: identifier fields, the record ID, free text; a date is shown by its shape
 (``9999-99-99``), which says what is wrong with it without the date itself.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,13 +32,17 @@ def scrub(text: str, record: str = "") -> str:
     text = text or ""
     if record:
         text = re.sub(rf"\brecord '?{re.escape(record)}'?(?![\w-])", "a record", text)
-        if len(record) >= 3:    # shorter IDs ("1", "12") would hit ordinary numbers
+        if len(record) >= 3:  # shorter IDs ("1", "12") would hit ordinary numbers
             text = re.sub(rf"(?<![\w-]){re.escape(record)}(?![\w-])", "‹record›", text)
     return text
 
 
-_DESIGN_COLUMNS = ("redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
-                   "redcap_data_access_group")
+_DESIGN_COLUMNS = (
+    "redcap_event_name",
+    "redcap_repeat_instrument",
+    "redcap_repeat_instance",
+    "redcap_data_access_group",
+)
 
 
 def _kind(field: dict | None, name: str = "") -> str:
@@ -61,8 +66,9 @@ def _kind(field: dict | None, name: str = "") -> str:
     return WITHHELD
 
 
-def shown_value(value: str, field: dict | None, record: str = "", record_field: str | None = None,
-                field_name: str = "") -> str:
+def shown_value(
+    value: str, field: dict | None, record: str = "", record_field: str | None = None, field_name: str = ""
+) -> str:
     """The example value as the report may print it."""
     if value in ("", None):
         return ""
@@ -86,8 +92,13 @@ def example_text(failure: dict, field: dict | None, record_field: str | None) ->
         where.append(str(failure["event"]))
     if failure.get("instance"):
         where.append(f"instance {failure['instance']}")
-    value = shown_value(str(failure.get("value") or ""), field, str(failure.get("record") or ""), record_field,
-                        str(failure.get("field") or ""))
+    value = shown_value(
+        str(failure.get("value") or ""),
+        field,
+        str(failure.get("record") or ""),
+        record_field,
+        str(failure.get("field") or ""),
+    )
     text = ", ".join(where)
     if value == WITHHELD:
         return f"{text}: value withheld" if text else "value withheld"
@@ -96,7 +107,9 @@ def example_text(failure: dict, field: dict | None, record_field: str | None) ->
     return text
 
 
-def validation_summary(report: dict | None, data: QualityData | None = None, *, examples: int = 3) -> pd.DataFrame:
+def validation_summary(
+    report: dict | None, data: QualityData | None = None, *, examples: int = 3
+) -> pd.DataFrame:
     """One row per severity, field and rule: the cells it failed and its first examples.
 
     Columns: severity, field, form, rule, cells, examples (one a line), in the order
@@ -113,19 +126,29 @@ def validation_summary(report: dict | None, data: QualityData | None = None, *, 
         extra = 1
         more = _MORE.search(rule)
         if more:
-            rule, extra = rule[:more.start()], int(more["n"].replace(",", ""))
+            rule, extra = rule[: more.start()], int(more["n"].replace(",", ""))
         rule = scrub(_LINE.sub(r"\1 …", rule), str(f.get("record") or ""))
         key = (f.get("severity") or "error", f.get("field") or "", rule)
         g = groups.setdefault(key, {"cells": 0, "examples": []})
         g["cells"] += extra
         if not more and len(g["examples"]) < examples:
             g["examples"].append(example_text(f, fields.get(f.get("field") or ""), record_field))
-    rows = [{"severity": sev, "field": fld, "form": (fields.get(fld) or {}).get("form", ""), "rule": rule,
-             "cells": g["cells"], "examples": "\n".join(e for e in g["examples"] if e)}
-            for (sev, fld, rule), g in groups.items()]
+    rows = [
+        {
+            "severity": sev,
+            "field": fld,
+            "form": (fields.get(fld) or {}).get("form", ""),
+            "rule": rule,
+            "cells": g["cells"],
+            "examples": "\n".join(e for e in g["examples"] if e),
+        }
+        for (sev, fld, rule), g in groups.items()
+    ]
     out = pd.DataFrame(rows, columns=columns)
     out["order"] = out["severity"].map({"error": 0, "warning": 1}).fillna(2)
-    out = out.sort_values(["order", "cells", "field", "rule"], ascending=[True, False, True, True], kind="stable")
+    out = out.sort_values(
+        ["order", "cells", "field", "rule"], ascending=[True, False, True, True], kind="stable"
+    )
     return out.drop(columns="order").reset_index(drop=True)
 
 
@@ -134,4 +157,11 @@ def validation_notes(report: dict | None) -> list[str]:
     return [scrub(str(n)) for n in (report or {}).get("notes") or []]
 
 
-__all__ = ["validation_summary", "validation_notes", "scrub", "shown_value", "VALIDATION_TABLE", "SEVERITY_LABELS"]
+__all__ = [
+    "validation_summary",
+    "validation_notes",
+    "scrub",
+    "shown_value",
+    "VALIDATION_TABLE",
+    "SEVERITY_LABELS",
+]

@@ -9,6 +9,7 @@ the document properties and every zip entry are dated the export date.
 Text that a spreadsheet would take for a formula (``=…``) is stored as text, and characters
 a workbook cannot hold (control characters) are shown by their code.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,11 +24,23 @@ from feasibility.io import atomic_path
 
 from .queries import FOR_WHOM, RULE_NAMES
 
-SHEET_COLUMNS = [("query_id", "Query ID"), ("status", "Status"), ("site", "Site"), ("record_id", "Record ID"),
-                 ("event_label", "Event"), ("instance", "Instance"), ("instrument", "Instrument"),
-                 ("field_label", "Field"), ("field", "Field name"), ("value", "Value"), ("rule", "Rule"),
-                 ("rule_name", "Rule name"), ("message", "Message"), ("severity", "Severity"),
-                 ("first_seen", "First seen")]
+SHEET_COLUMNS = [
+    ("query_id", "Query ID"),
+    ("status", "Status"),
+    ("site", "Site"),
+    ("record_id", "Record ID"),
+    ("event_label", "Event"),
+    ("instance", "Instance"),
+    ("instrument", "Instrument"),
+    ("field_label", "Field"),
+    ("field", "Field name"),
+    ("value", "Value"),
+    ("rule", "Rule"),
+    ("rule_name", "Rule name"),
+    ("message", "Message"),
+    ("severity", "Severity"),
+    ("first_seen", "First seen"),
+]
 STATUSES = ("new", "pending", "changed", "resolved")
 MAX_WIDTH = 60
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -45,7 +58,7 @@ def _sheet_name(site: str, taken: set[str]) -> str:
     name, k = base, 2
     while name.lower() in taken:
         suffix = f" ({k})"
-        name, k = base[:31 - len(suffix)] + suffix, k + 1
+        name, k = base[: 31 - len(suffix)] + suffix, k + 1
     taken.add(name.lower())
     return name
 
@@ -58,6 +71,7 @@ def _text(value) -> str:
 
 def _letter(i: int) -> str:
     from openpyxl.utils import get_column_letter
+
     return get_column_letter(i)
 
 
@@ -81,7 +95,9 @@ def _write_rows(ws, rows: list[list], *, header: bool = True, widths: dict[int, 
                 shown = text
             if header and r == 0:
                 cell.font = bold
-            widths[c] = max(widths.get(c, 0), min(MAX_WIDTH, max((len(x) for x in shown.split("\n")), default=0)))
+            widths[c] = max(
+                widths.get(c, 0), min(MAX_WIDTH, max((len(x) for x in shown.split("\n")), default=0))
+            )
             cells.append(cell)
         ws.append(cells)
 
@@ -98,10 +114,16 @@ def _site_sheet(wb, name: str, frame: pd.DataFrame) -> None:
     ws = wb.create_sheet(name)
     cols = []
     for c, _ in SHEET_COLUMNS:
-        values = frame[c].astype("string").fillna("") if c in frame else pd.Series([""] * len(frame), dtype="string")
+        values = (
+            frame[c].astype("string").fillna("")
+            if c in frame
+            else pd.Series([""] * len(frame), dtype="string")
+        )
         cols.append(values.str.replace(_ILLEGAL, lambda m: f"<U+{ord(m.group()):04X}>", regex=True).tolist())
-    widths = {c: min(MAX_WIDTH, max(len(label), max((len(v) for v in cols[c - 1]), default=0)))
-              for c, (_, label) in enumerate(SHEET_COLUMNS, start=1)}
+    widths = {
+        c: min(MAX_WIDTH, max(len(label), max((len(v) for v in cols[c - 1]), default=0)))
+        for c, (_, label) in enumerate(SHEET_COLUMNS, start=1)
+    }
     _sized(ws, widths)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{_letter(len(SHEET_COLUMNS))}{len(frame) + 1}"
@@ -116,7 +138,7 @@ def _site_sheet(wb, name: str, frame: pd.DataFrame) -> None:
     def text(value: str):
         if not value.startswith("="):
             return value
-        cell = WriteOnlyCell(ws, value=value)     # text, never a formula
+        cell = WriteOnlyCell(ws, value=value)  # text, never a formula
         cell.data_type = "s"
         return cell
 
@@ -126,13 +148,20 @@ def _site_sheet(wb, name: str, frame: pd.DataFrame) -> None:
 
 def _summary_sheet(wb, frame: pd.DataFrame, resolved: pd.DataFrame, meta: dict) -> None:
     ws = wb.create_sheet("Summary")
-    rows: list[list] = [[f"Queries: {meta.get('title') or 'REDCap project'}"],
-                        [FOR_WHOM],
-                        [f"Export of {meta.get('export_date') or 'an unknown date'}"
-                         + (f" (SHA-256 {meta['export_hash'][:12]}…)" if meta.get("export_hash") else "")
-                         + (f"; compared with the export of {meta['previous_date']}" if meta.get("previous_date")
-                            else "; no earlier export to compare with")],
-                        []]
+    rows: list[list] = [
+        [f"Queries: {meta.get('title') or 'REDCap project'}"],
+        [FOR_WHOM],
+        [
+            f"Export of {meta.get('export_date') or 'an unknown date'}"
+            + (f" (SHA-256 {meta['export_hash'][:12]}…)" if meta.get("export_hash") else "")
+            + (
+                f"; compared with the export of {meta['previous_date']}"
+                if meta.get("previous_date")
+                else "; no earlier export to compare with"
+            )
+        ],
+        [],
+    ]
     if meta.get("synthetic"):
         rows.insert(1, [meta["synthetic"]])
     if meta.get("did_not_pass"):
@@ -149,20 +178,32 @@ def _summary_sheet(wb, frame: pd.DataFrame, resolved: pd.DataFrame, meta: dict) 
     rows.append(["All sites", *counts, int(sum(counts[:3]))])
     rows += [[], ["Rule", "Name", "Open queries"]]
     by_rule = frame.groupby("rule", sort=False).size()
-    order = [r for r in RULE_NAMES if r in by_rule.index] + sorted(r for r in by_rule.index if r not in RULE_NAMES)
+    order = [r for r in RULE_NAMES if r in by_rule.index] + sorted(
+        r for r in by_rule.index if r not in RULE_NAMES
+    )
     for rule in order:
         name = frame.loc[frame["rule"] == rule, "rule_name"].iat[0]
         rows.append([rule, name, int(by_rule[rule])])
-    rows += [[], ["Status: new (not in the previous export's list), pending (still there, same value), changed "
-                  "(same cell, new value, still a query), resolved (gone from this export's list: listed on the "
-                  "site sheets with its last value)."]]
+    rows += [
+        [],
+        [
+            "Status: new (not in the previous export's list), pending (still there, same value), changed "
+            "(same cell, new value, still a query), resolved (gone from this export's list: listed on the "
+            "site sheets with its last value)."
+        ],
+    ]
     widths: dict[int, float] = {1: 14, 2: 12, 3: 12, 4: 12, 5: 12, 6: 12}
     _sized(ws, widths)
     _write_rows(ws, rows, header=False, widths={})
 
 
-def write_workbook(path: str | os.PathLike, frame: pd.DataFrame, resolved: pd.DataFrame, meta: dict,
-                   sites: list[str] | None = None) -> None:
+def write_workbook(
+    path: str | os.PathLike,
+    frame: pd.DataFrame,
+    resolved: pd.DataFrame,
+    meta: dict,
+    sites: list[str] | None = None,
+) -> None:
     """The workbook: summary, then one sheet per site (``sites``: those sites only, in that
     order; default every site of the list). ``frame``: the open queries; ``resolved``: the
     previous export's queries that are gone."""
@@ -199,8 +240,11 @@ def _write_fixed(path, data: bytes, when: datetime) -> None:
                 fixed.external_attr = 0o600 << 16
                 body = src.read(info.filename)
                 if info.filename == "docProps/core.xml":
-                    body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                  lambda m: m.group(1) + iso + m.group(2), body)
+                    body = re.sub(
+                        rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                        lambda m: m.group(1) + iso + m.group(2),
+                        body,
+                    )
                 dst.writestr(fixed, body)
 
 

@@ -21,13 +21,24 @@ choice codes) -> ``tidy`` (one typed table per form) -> ``schemas`` (Pandera) ->
 (REDCap's logic language: branching logic, calculated fields) -> ``rules`` (declared
 cross-form rules) -> ``identifiers`` -> ``output``.
 """
+
 from .logic import NotEvaluated
 from .logic import parse as parse_logic
 from .dictionary import read_designations, read_dictionary, read_metadata
 from .files import Limits
 from .messages import Failure, RedcapError, shown, summary
-from .model import (FIELD_TYPES, VALIDATIONS, Arm, Event, Field, Form, Project, Repeating, checkbox_column,
-                    parse_choices)
+from .model import (
+    FIELD_TYPES,
+    VALIDATIONS,
+    Arm,
+    Event,
+    Field,
+    Form,
+    Project,
+    Repeating,
+    checkbox_column,
+    parse_choices,
+)
 from .output import codebook, missing_summary, write_validated
 from .report import console_summary, report_markdown, validation_report, write_report
 from .records import Records, export_date_from_name, read_records
@@ -39,11 +50,49 @@ from .write import write_designations, write_dictionary, write_project_xml, writ
 from .xml import read_project_xml
 
 __all__ = [
-    "validate", "load_project", "Settings", "Result", "write_validated", "write_report", "validation_report", "console_summary",
-    "codebook", "missing_summary", "report_markdown", "schemas_yaml", "form_schema", "project_schemas",
-    "read_dictionary", "read_designations", "read_metadata", "read_project_xml", "read_records", "Records",
-    "tidy_tables", "FormTable", "Project", "Field", "Form", "Event", "Arm", "Repeating", "Failure",
-    "RedcapError", "Limits", "shown", "summary", "checkbox_column", "parse_choices", "parse_logic",
-    "NotEvaluated", "FIELD_TYPES", "VALIDATIONS", "RULE_KINDS", "export_date_from_name",
-    "write_dictionary", "write_designations", "write_records", "write_project_xml",
+    "validate",
+    "load_project",
+    "Settings",
+    "Result",
+    "write_validated",
+    "write_report",
+    "validation_report",
+    "console_summary",
+    "codebook",
+    "missing_summary",
+    "report_markdown",
+    "schemas_yaml",
+    "form_schema",
+    "project_schemas",
+    "read_dictionary",
+    "read_designations",
+    "read_metadata",
+    "read_project_xml",
+    "read_records",
+    "Records",
+    "tidy_tables",
+    "FormTable",
+    "Project",
+    "Field",
+    "Form",
+    "Event",
+    "Arm",
+    "Repeating",
+    "Failure",
+    "RedcapError",
+    "Limits",
+    "shown",
+    "summary",
+    "checkbox_column",
+    "parse_choices",
+    "parse_logic",
+    "NotEvaluated",
+    "FIELD_TYPES",
+    "VALIDATIONS",
+    "RULE_KINDS",
+    "export_date_from_name",
+    "write_dictionary",
+    "write_designations",
+    "write_records",
+    "write_project_xml",
 ]

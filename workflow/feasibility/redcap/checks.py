@@ -39,6 +39,7 @@ missing_column          error     a column of a form the export holds is missing
 unknown_column          error     a column the data dictionary does not have
 ======================  ========  ==================================================================
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,7 +53,10 @@ CHECKS: dict[str, tuple[str, str]] = {
     "type": ("error", "a value that is not of its field's type or validation"),
     "choice": ("error", "a code that is not one of the field's choices"),
     "out_of_range": ("error", "a value outside the field's validation minimum or maximum"),
-    "required": ("error", "a required field blank on a form marked Complete, where its branching logic shows it"),
+    "required": (
+        "error",
+        "a required field blank on a form marked Complete, where its branching logic shows it",
+    ),
     "branching": ("warning", "a value where the field's branching logic hides it"),
     "calculation": ("error", "a stored calculated value that differs from its formula"),
     "designation": ("error", "data at an event the instrument designations do not give the form"),
@@ -70,7 +74,10 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("required", ("required field is blank",)),
     ("branching", ("where the branching logic hides the field",)),
     ("calculation", ("differs from the calculation",)),
-    ("out_of_range", ("below the validation minimum", "above the validation maximum", "slider value outside")),
+    (
+        "out_of_range",
+        ("below the validation minimum", "above the validation maximum", "slider value outside"),
+    ),
     ("choice", ("not a code of ", "not a choice of checkbox")),
     ("designation", ("at an event the instrument designations do not give it",)),
     ("missing_code", ("@NOMISSING", "also holds a missing-data code")),
@@ -79,11 +86,32 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("missing_column", ("is missing from the export",)),
     ("unknown_column", ("unknown column ",)),
     ("duplicate_row", ("has a second row of form", "a second row of form")),
-    ("repeating", ("repeat instance", "repeat columns", "repeat row", "repeats at this event",
-                   "repeating instrument's row")),
-    ("type", ("not a whole number", "not a valid ", "not a number", "not a date", "whole number too large",
-              "number too large", "date outside the years", "checkbox value is not 0 or 1",
-              "form status is not", "survey timestamp", "text contains control characters")),
+    (
+        "repeating",
+        (
+            "repeat instance",
+            "repeat columns",
+            "repeat row",
+            "repeats at this event",
+            "repeating instrument's row",
+        ),
+    ),
+    (
+        "type",
+        (
+            "not a whole number",
+            "not a valid ",
+            "not a number",
+            "not a date",
+            "whole number too large",
+            "number too large",
+            "date outside the years",
+            "checkbox value is not 0 or 1",
+            "form status is not",
+            "survey timestamp",
+            "text contains control characters",
+        ),
+    ),
 )
 
 
@@ -105,9 +133,13 @@ def check_severities(settings) -> dict[str, str]:
     out["out_of_range"] = settings.out_of_range
     for name, severity in (settings.severities or {}).items():
         if name not in CHECKS:
-            raise ValueError(f"validation.severities: '{name}' is not a check (the checks: {', '.join(CHECKS)})")
+            raise ValueError(
+                f"validation.severities: '{name}' is not a check (the checks: {', '.join(CHECKS)})"
+            )
         if severity not in SEVERITIES:
-            raise ValueError(f"validation.severities.{name}: '{severity}' is not one of {', '.join(SEVERITIES)}")
+            raise ValueError(
+                f"validation.severities.{name}: '{severity}' is not one of {', '.join(SEVERITIES)}"
+            )
         out[name] = severity
     return out
 
@@ -126,8 +158,12 @@ def with_severities(failures: list[Failure], severities: dict[str, str], records
         severity = severities.get(name, f.severity)
         if severity == "off":
             continue
-        if f.severity == "warning" and CHECKS[name][0] == "error" and severity == "error" \
-                and "could not be evaluated" in f.rule:
+        if (
+            f.severity == "warning"
+            and CHECKS[name][0] == "error"
+            and severity == "error"
+            and "could not be evaluated" in f.rule
+        ):
             severity = "warning"
         out.append(f if f.severity == severity else dataclasses.replace(f, severity=severity))
     return out

@@ -19,6 +19,7 @@ neither the record ID nor flagged as an identifier. What counts:
   (``Harriet Cole``, ``Mary-Jane O'Neil``); counted only when at least half of the field's
   values look so, as a sentence's capitalised words would not.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,10 @@ from .model import Project
 
 EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 PHONE = r"(^|[^\d])\+?\(?\d[\d ().-]{7,18}\d($|[^\d])"
-POSTCODE = (r"(^|[^A-Za-z0-9])([A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)"
-            r"($|[^A-Za-z0-9])")
+POSTCODE = (
+    r"(^|[^A-Za-z0-9])([A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)"
+    r"($|[^A-Za-z0-9])"
+)
 NAME = r"^[A-Z][a-z]+(['’-][A-Za-z][a-z]+)?( (de |van |von )?[A-Z][a-z]*(['’-][A-Z]?[a-z]+)?){1,2}$"
 NAME_SHARE = 0.5
 LOOKS = (("e-mail addresses", EMAIL), ("phone numbers", PHONE), ("postcodes", POSTCODE))
@@ -42,8 +45,10 @@ def _phone_digits(values: pa.Array, mask: np.ndarray) -> np.ndarray:
     to 15 digits and is not a date (vectorised: a large export costs no loop per value)."""
     runs = pc.struct_field(pc.extract_regex(values, r"(?P<run>\+?\(?\d[\d ().-]{7,18}\d)"), "run")
     digits = pc.utf8_length(pc.replace_substring_regex(runs, r"\D", ""))
-    ok = pc.and_(pc.and_(pc.greater_equal(digits, 9), pc.less_equal(digits, 15)),
-                 pc.invert(pc.match_substring_regex(runs, r"^\d{4}-\d{2}-\d{2}")))
+    ok = pc.and_(
+        pc.and_(pc.greater_equal(digits, 9), pc.less_equal(digits, 15)),
+        pc.invert(pc.match_substring_regex(runs, r"^\d{4}-\d{2}-\d{2}")),
+    )
     return mask & pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
 
 
@@ -84,9 +89,16 @@ def identifier_hints(project: Project, tables: dict, file: str) -> list[Failure]
             if not found:
                 continue
             looks = "; ".join(f"{what} in {k:,} of its {n:,} values" for what, k in found)
-            out.append(fail(file, f"free-text field not flagged as an identifier holds what look like {looks}: if "
-                                  "they identify people, mark the field 'Identifier?' = y in the data dictionary "
-                                  "(values not shown)", field=fld.name, severity="warning"))
+            out.append(
+                fail(
+                    file,
+                    f"free-text field not flagged as an identifier holds what look like {looks}: if "
+                    "they identify people, mark the field 'Identifier?' = y in the data dictionary "
+                    "(values not shown)",
+                    field=fld.name,
+                    severity="warning",
+                )
+            )
     return out
 
 

@@ -13,6 +13,7 @@ declares (``validation.derive``)::
 
 The record ID stays (as ``record_id``): it is the key every table shares.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -25,24 +26,32 @@ from .tidy import RECORD_ID, FormTable
 DERIVE_KINDS = ("age_years",)
 
 
-def check_derivations(project: Project, derivations: list[dict], source: str = "validation.derive") -> list[Failure]:
+def check_derivations(
+    project: Project, derivations: list[dict], source: str = "validation.derive"
+) -> list[Failure]:
     out = []
     names = set()
     for i, d in enumerate(derivations or []):
         label = d.get("name") or f"derivation {i + 1}"
         if d.get("kind") not in DERIVE_KINDS:
-            out.append(fail(source, f"{label}: unknown kind {d.get('kind')!r} (one of {', '.join(DERIVE_KINDS)})"))
+            out.append(
+                fail(source, f"{label}: unknown kind {d.get('kind')!r} (one of {', '.join(DERIVE_KINDS)})")
+            )
             continue
         name = d.get("name")
         if not name or name in project.field or name in names:
-            out.append(fail(source, f"{label}: the name must be new (not a field of the project, not used twice)"))
+            out.append(
+                fail(source, f"{label}: the name must be new (not a field of the project, not used twice)")
+            )
         names.add(name)
         for key in ("birth_date", "at"):
             f = project.field.get(d.get(key))
             if f is None or f.kind not in ("date", "datetime"):
                 out.append(fail(source, f"{label}: {key} {d.get(key)!r} is not a date field of the project"))
         if d.get("birth_event") is not None and d["birth_event"] not in project.event:
-            out.append(fail(source, f"{label}: birth_event {d['birth_event']!r} is not an event of the project"))
+            out.append(
+                fail(source, f"{label}: birth_event {d['birth_event']!r} is not an event of the project")
+            )
     return out
 
 
@@ -69,22 +78,30 @@ def derive(project: Project, tables: dict[str, FormTable], derivations: list[dic
             src["_o"] = 0
         if d.get("birth_event") is not None and EVENT in src:
             src = src[src[EVENT] == d["birth_event"]]
-        same_event = birth_f.form == at_f.form or (EVENT in src and EVENT in target and d.get("birth_event") is None
-                                                   and project.longitudinal
-                                                   and bool(set(project.events_of(birth_f.form))
-                                                            & set(project.events_of(at_f.form))))
+        same_event = birth_f.form == at_f.form or (
+            EVENT in src
+            and EVENT in target
+            and d.get("birth_event") is None
+            and project.longitudinal
+            and bool(set(project.events_of(birth_f.form)) & set(project.events_of(at_f.form)))
+        )
         if birth_f.form == at_f.form:
             birth = target[birth_f.name]
         else:
             keys = [RECORD_ID] + ([EVENT] if same_event and EVENT in src else [])
             src = src[src[birth_f.name].notna()].sort_values("_o", kind="stable").drop_duplicates(keys)
-            merged = target[keys].astype(object).merge(src[keys + [birth_f.name]].astype({RECORD_ID: object}),
-                                                       on=keys, how="left")
+            merged = (
+                target[keys]
+                .astype(object)
+                .merge(src[keys + [birth_f.name]].astype({RECORD_ID: object}), on=keys, how="left")
+            )
             if same_event and merged[birth_f.name].isna().any():
                 # the birth date recorded at another event of the record
                 any_event = src.drop_duplicates([RECORD_ID]).set_index(RECORD_ID)[birth_f.name]
                 fill = target[RECORD_ID].astype(object).map(any_event)
-                merged[birth_f.name] = merged[birth_f.name].fillna(pd.Series(fill.to_numpy(), index=merged.index))
+                merged[birth_f.name] = merged[birth_f.name].fillna(
+                    pd.Series(fill.to_numpy(), index=merged.index)
+                )
             birth = pd.Series(merged[birth_f.name].to_numpy(), index=target.index)
         values = whole_years(birth, target[at_f.name])
         status = f"{at_f.form}_complete"

@@ -13,6 +13,7 @@ the setting on, each form's table gains, beside the coded columns it keeps:
 A new column whose name is already taken (a field or another column of the table) is not
 made, and a note says so. Returns field -> new column, for the codebook.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,8 +38,10 @@ def add_labels(project: Project, tables: dict[str, pd.DataFrame]) -> tuple[dict[
             elif fld.type in ("yesno", "truefalse") and fld.name in df:
                 name = f"{fld.name}_bool"
                 codes = df[fld.name]
-                values = pd.array(np.where(codes.isna(), None, codes.astype("Int64").fillna(0).to_numpy() == 1),
-                                  dtype="boolean")
+                values = pd.array(
+                    np.where(codes.isna(), None, codes.astype("Int64").fillna(0).to_numpy() == 1),
+                    dtype="boolean",
+                )
             elif fld.type == "checkbox":
                 cols = [(checkbox_column(fld.name, c), label) for c, label in fld.choices]
                 cols = [(c, label) for c, label in cols if c in df]
@@ -66,7 +69,9 @@ def add_labels(project: Project, tables: dict[str, pd.DataFrame]) -> tuple[dict[
 def _categories(fld, codes: pd.Series) -> pd.Categorical:
     labels = {str(c): label for c, label in fld.choices}
     order = list(dict.fromkeys(label for _, label in fld.choices))
-    text = codes.astype("string").map(lambda c: labels.get(c) if isinstance(c, str) else None, na_action="ignore")
+    text = codes.astype("string").map(
+        lambda c: labels.get(c) if isinstance(c, str) else None, na_action="ignore"
+    )
     return pd.Categorical(text.astype(object).where(text.notna(), None), categories=order)
 
 

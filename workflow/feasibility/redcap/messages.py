@@ -7,6 +7,7 @@ Values are shown so that nothing is ambiguous: invisible and non-printable chara
 by their Unicode names (U+200B becomes ``<U+200B ZERO WIDTH SPACE>``), values over
 80 characters shortened with their length.
 """
+
 from __future__ import annotations
 
 import reprlib
@@ -21,16 +22,41 @@ SEVERITIES = ("error", "warning")
 
 # Names of the C0/C1 control characters (Unicode gives them aliases, not names).
 _CONTROL_NAMES = {
-    0x00: "NULL", 0x01: "START OF HEADING", 0x02: "START OF TEXT", 0x03: "END OF TEXT",
-    0x04: "END OF TRANSMISSION", 0x05: "ENQUIRY", 0x06: "ACKNOWLEDGE", 0x07: "BELL",
-    0x08: "BACKSPACE", 0x09: "CHARACTER TABULATION", 0x0A: "LINE FEED", 0x0B: "LINE TABULATION",
-    0x0C: "FORM FEED", 0x0D: "CARRIAGE RETURN", 0x0E: "SHIFT OUT", 0x0F: "SHIFT IN",
-    0x10: "DATA LINK ESCAPE", 0x11: "DEVICE CONTROL ONE", 0x12: "DEVICE CONTROL TWO",
-    0x13: "DEVICE CONTROL THREE", 0x14: "DEVICE CONTROL FOUR", 0x15: "NEGATIVE ACKNOWLEDGE",
-    0x16: "SYNCHRONOUS IDLE", 0x17: "END OF TRANSMISSION BLOCK", 0x18: "CANCEL",
-    0x19: "END OF MEDIUM", 0x1A: "SUBSTITUTE", 0x1B: "ESCAPE", 0x1C: "INFORMATION SEPARATOR FOUR",
-    0x1D: "INFORMATION SEPARATOR THREE", 0x1E: "INFORMATION SEPARATOR TWO",
-    0x1F: "INFORMATION SEPARATOR ONE", 0x7F: "DELETE", 0x85: "NEXT LINE", 0xA0: "NO-BREAK SPACE",
+    0x00: "NULL",
+    0x01: "START OF HEADING",
+    0x02: "START OF TEXT",
+    0x03: "END OF TEXT",
+    0x04: "END OF TRANSMISSION",
+    0x05: "ENQUIRY",
+    0x06: "ACKNOWLEDGE",
+    0x07: "BELL",
+    0x08: "BACKSPACE",
+    0x09: "CHARACTER TABULATION",
+    0x0A: "LINE FEED",
+    0x0B: "LINE TABULATION",
+    0x0C: "FORM FEED",
+    0x0D: "CARRIAGE RETURN",
+    0x0E: "SHIFT OUT",
+    0x0F: "SHIFT IN",
+    0x10: "DATA LINK ESCAPE",
+    0x11: "DEVICE CONTROL ONE",
+    0x12: "DEVICE CONTROL TWO",
+    0x13: "DEVICE CONTROL THREE",
+    0x14: "DEVICE CONTROL FOUR",
+    0x15: "NEGATIVE ACKNOWLEDGE",
+    0x16: "SYNCHRONOUS IDLE",
+    0x17: "END OF TRANSMISSION BLOCK",
+    0x18: "CANCEL",
+    0x19: "END OF MEDIUM",
+    0x1A: "SUBSTITUTE",
+    0x1B: "ESCAPE",
+    0x1C: "INFORMATION SEPARATOR FOUR",
+    0x1D: "INFORMATION SEPARATOR THREE",
+    0x1E: "INFORMATION SEPARATOR TWO",
+    0x1F: "INFORMATION SEPARATOR ONE",
+    0x7F: "DELETE",
+    0x85: "NEXT LINE",
+    0xA0: "NO-BREAK SPACE",
 }
 _VISIBLE_SPACE = " "
 
@@ -62,8 +88,13 @@ def shown(value) -> str:
     if value is None:
         return ""
     # a list or mapping (a study file's setting) is formatted only as far as it is shown
-    text = (value if isinstance(value, str) else _REPR.repr(value)
-            if isinstance(value, (list, tuple, dict, set, frozenset)) else str(value))
+    text = (
+        value
+        if isinstance(value, str)
+        else _REPR.repr(value)
+        if isinstance(value, (list, tuple, dict, set, frozenset))
+        else str(value)
+    )
     if len(text) > SHOWN_CHARS:
         head = text[:SHOWN_CHARS]
         return "".join(char_name(c) if _invisible(c) else c for c in head) + f"… ({len(text)} characters)"
@@ -75,6 +106,7 @@ def shown(value) -> str:
 @dataclass(frozen=True, order=True)
 class Failure:
     """One problem, located as precisely as the input allows."""
+
     file: str
     line: int | None = None
     record: str = ""
@@ -87,8 +119,12 @@ class Failure:
 
     def message(self) -> str:
         parts = [self.file + (f" line {self.line}" if self.line else "") + ":"]
-        for label, text in (("record", self.record), ("event", self.event),
-                            ("instance", self.instance), ("field", self.field)):
+        for label, text in (
+            ("record", self.record),
+            ("event", self.event),
+            ("instance", self.instance),
+            ("field", self.field),
+        ):
             if text:
                 parts.append(f"{label} {text}")
         if self.value != "":
@@ -104,12 +140,31 @@ class Failure:
 FAILURE_COLUMNS = [f.name for f in fields(Failure)]
 
 
-def fail(file: str, rule: str, *, line=None, record="", event="", instance="", field="",
-         value="", severity="error", raw: bool = True) -> Failure:
+def fail(
+    file: str,
+    rule: str,
+    *,
+    line=None,
+    record="",
+    event="",
+    instance="",
+    field="",
+    value="",
+    severity="error",
+    raw: bool = True,
+) -> Failure:
     """A :class:`Failure` whose value is shown as :func:`shown` does (unless ``raw`` is False)."""
-    return Failure(file=file, line=None if line is None else int(line), record=_text(record),
-                   event=_text(event), instance=_text(instance), field=field,
-                   value=shown(value) if raw else value, rule=rule, severity=severity)
+    return Failure(
+        file=file,
+        line=None if line is None else int(line),
+        record=_text(record),
+        event=_text(event),
+        instance=_text(instance),
+        field=field,
+        value=shown(value) if raw else value,
+        rule=rule,
+        severity=severity,
+    )
 
 
 def _text(value) -> str:
@@ -123,13 +178,18 @@ def _text(value) -> str:
     return shown(value)
 
 
-MAX_PER_RULE = 1000      # failures listed per file, field and rule; the rest are counted
+MAX_PER_RULE = 1000  # failures listed per file, field and rule; the rest are counted
 
 
 def more_of(file: str, field: str, rule: str, n: int, severity: str = "error") -> Failure:
     """One failure standing for ``n`` more of the same kind (reports stay readable and bounded)."""
-    return Failure(file=file, field=field, rule=f"{rule} (and {n:,} more cells of {field or 'the file'} like this: "
-                                                f"only the first {MAX_PER_RULE:,} are listed)", severity=severity)
+    return Failure(
+        file=file,
+        field=field,
+        rule=f"{rule} (and {n:,} more cells of {field or 'the file'} like this: "
+        f"only the first {MAX_PER_RULE:,} are listed)",
+        severity=severity,
+    )
 
 
 def capped(failures, limit: int = MAX_PER_RULE) -> list[Failure]:
@@ -158,8 +218,26 @@ def errors(failures) -> list[Failure]:
 
 # REDCap's common missing-data codes (its project set-up offers them; a project declares
 # the ones it uses, and the export then holds the code in place of a value).
-COMMON_MISSING_CODES = ("UNK", "NASK", "DECL", "NA", "NI", "ASKU", "NAV", "NAVU", "MSK", "OTH", "PINF",
-                        "NINF", "QS", "TRC", "UNC", "DER", "NP", "NDA")
+COMMON_MISSING_CODES = (
+    "UNK",
+    "NASK",
+    "DECL",
+    "NA",
+    "NI",
+    "ASKU",
+    "NAV",
+    "NAVU",
+    "MSK",
+    "OTH",
+    "PINF",
+    "NINF",
+    "QS",
+    "TRC",
+    "UNC",
+    "DER",
+    "NP",
+    "NDA",
+)
 
 
 def missing_code_hint(values) -> str | None:
@@ -173,10 +251,12 @@ def missing_code_hint(values) -> str | None:
         return None
     n = sum(found.values())
     codes = ", ".join(f"{code} ({count:,})" for code, count in sorted(found.items(), key=lambda kv: -kv[1]))
-    return (f"hint: {n:,} failing value(s) are REDCap missing-data codes: {codes}. If the project uses "
-            "missing-data codes, declare them in the study file's redcap.missing_data_codes as REDCap's "
-            "project set-up lists them (e.g. missing_data_codes: \"UNK, Unknown | NASK, Not asked | DECL, "
-            "Declined to answer\"), or give redcap.project_xml, which holds them")
+    return (
+        f"hint: {n:,} failing value(s) are REDCap missing-data codes: {codes}. If the project uses "
+        "missing-data codes, declare them in the study file's redcap.missing_data_codes as REDCap's "
+        'project set-up lists them (e.g. missing_data_codes: "UNK, Unknown | NASK, Not asked | DECL, '
+        'Declined to answer"), or give redcap.project_xml, which holds them'
+    )
 
 
 def summary(failures, first: int = 20) -> str:

@@ -16,6 +16,7 @@ conventions it encodes, and where they come from:
   (so ``-99`` gives ``field____99`` and ``A`` gives ``field___a``).
 * The record ID is the first field of the dictionary, whatever its name.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 
-FIELD_TYPES = ("text", "notes", "radio", "dropdown", "checkbox", "yesno", "truefalse", "calc",
-               "slider", "descriptive", "file", "sql")
+FIELD_TYPES = (
+    "text",
+    "notes",
+    "radio",
+    "dropdown",
+    "checkbox",
+    "yesno",
+    "truefalse",
+    "calc",
+    "slider",
+    "descriptive",
+    "file",
+    "sql",
+)
 # The database's (and the project XML's) names for two of them.
 FIELD_TYPE_ALIASES = {"select": "dropdown", "textarea": "notes"}
 CODED_TYPES = ("radio", "dropdown", "yesno", "truefalse", "sql")
@@ -36,12 +49,13 @@ FORM_STATUS = (("0", "Incomplete"), ("1", "Unverified"), ("2", "Complete"))
 @dataclass(frozen=True)
 class Validation:
     """What REDCap checks for one validation type, and how the raw export writes it."""
+
     name: str
-    kind: str              # date, datetime, time, integer, number, pattern
-    pattern: str = ""      # full-match regular expression of the raw export's text
-    strptime: str = ""     # format of the raw export's text (dates and times)
+    kind: str  # date, datetime, time, integer, number, pattern
+    pattern: str = ""  # full-match regular expression of the raw export's text
+    strptime: str = ""  # format of the raw export's text (dates and times)
     decimals: int | None = None
-    comma: bool = False    # comma as the decimal mark (kept by the raw export)
+    comma: bool = False  # comma as the decimal mark (kept by the raw export)
     description: str = ""
 
 
@@ -57,31 +71,59 @@ def _validations() -> dict[str, Validation]:
     date_re = r"\d{4}-\d{2}-\d{2}"
     for order in ("ymd", "mdy", "dmy"):
         # The raw export writes every date and datetime as Y-M-D whatever the display order.
-        v[f"date_{order}"] = Validation(f"date_{order}", "date", date_re, "%Y-%m-%d",
-                                        description="date (YYYY-MM-DD)")
-        v[f"datetime_{order}"] = Validation(f"datetime_{order}", "datetime", date_re + r" \d{2}:\d{2}",
-                                            "%Y-%m-%d %H:%M", description="date and time (YYYY-MM-DD HH:MM)")
+        v[f"date_{order}"] = Validation(
+            f"date_{order}", "date", date_re, "%Y-%m-%d", description="date (YYYY-MM-DD)"
+        )
+        v[f"datetime_{order}"] = Validation(
+            f"datetime_{order}",
+            "datetime",
+            date_re + r" \d{2}:\d{2}",
+            "%Y-%m-%d %H:%M",
+            description="date and time (YYYY-MM-DD HH:MM)",
+        )
         v[f"datetime_seconds_{order}"] = Validation(
-            f"datetime_seconds_{order}", "datetime", date_re + r" \d{2}:\d{2}:\d{2}", "%Y-%m-%d %H:%M:%S",
-            description="date and time with seconds (YYYY-MM-DD HH:MM:SS)")
+            f"datetime_seconds_{order}",
+            "datetime",
+            date_re + r" \d{2}:\d{2}:\d{2}",
+            "%Y-%m-%d %H:%M:%S",
+            description="date and time with seconds (YYYY-MM-DD HH:MM:SS)",
+        )
     v["time"] = Validation("time", "time", r"([01]\d|2[0-3]):[0-5]\d", description="time (HH:MM)")
-    v["time_hh_mm_ss"] = Validation("time_hh_mm_ss", "time", r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d",
-                                    description="time (HH:MM:SS)")
+    v["time_hh_mm_ss"] = Validation(
+        "time_hh_mm_ss", "time", r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d", description="time (HH:MM:SS)"
+    )
     v["time_mm_ss"] = Validation("time_mm_ss", "time", r"[0-5]\d:[0-5]\d", description="time (MM:SS)")
     v["integer"] = Validation("integer", "integer", r"[-+]?\d+", description="whole number")
     v["number"] = Validation("number", "number", _number(None, False), description="number")
-    v["number_comma_decimal"] = Validation("number_comma_decimal", "number", _number(None, True),
-                                           comma=True, description="number (comma as decimal mark)")
+    v["number_comma_decimal"] = Validation(
+        "number_comma_decimal",
+        "number",
+        _number(None, True),
+        comma=True,
+        description="number (comma as decimal mark)",
+    )
     for d in (1, 2, 3, 4):
-        v[f"number_{d}dp"] = Validation(f"number_{d}dp", "number", _number(d, False), decimals=d,
-                                        description=f"number with {d} decimal place{'s' * (d > 1)}")
+        v[f"number_{d}dp"] = Validation(
+            f"number_{d}dp",
+            "number",
+            _number(d, False),
+            decimals=d,
+            description=f"number with {d} decimal place{'s' * (d > 1)}",
+        )
         v[f"number_{d}dp_comma_decimal"] = Validation(
-            f"number_{d}dp_comma_decimal", "number", _number(d, True), decimals=d, comma=True,
-            description=f"number with {d} decimal place{'s' * (d > 1)} (comma as decimal mark)")
+            f"number_{d}dp_comma_decimal",
+            "number",
+            _number(d, True),
+            decimals=d,
+            comma=True,
+            description=f"number with {d} decimal place{'s' * (d > 1)} (comma as decimal mark)",
+        )
     patterns = {
         "email": (r"[^@\s]+@[^@\s]+\.[^@\s]+", "e-mail address"),
-        "phone": (r"\(?[2-9]\d{2}\)?[-. ]?[2-9]\d{2}[-. ]?\d{4}(\s*(x|ext\.?)\s*\d+)?",
-                  "North American phone number"),
+        "phone": (
+            r"\(?[2-9]\d{2}\)?[-. ]?[2-9]\d{2}[-. ]?\d{4}(\s*(x|ext\.?)\s*\d+)?",
+            "North American phone number",
+        ),
         "phone_australia": (r"(\(0\d\)|0\d)?[ ]?\d{4}[ ]?\d{4}", "Australian phone number"),
         "phone_uk": (r"(\+44\s?|0)[\d\s()-]{9,13}", "UK phone number"),
         "zipcode": (r"\d{5}(-\d{4})?", "U.S. ZIP code"),
@@ -103,8 +145,13 @@ def _validations() -> dict[str, Validation]:
 
 VALIDATIONS = _validations()
 # The database's names, as the project XML (and old dictionaries) write them.
-VALIDATION_ALIASES = {"int": "integer", "float": "number", "date": "date_ymd",
-                      "datetime": "datetime_ymd", "datetime_seconds": "datetime_seconds_ymd"}
+VALIDATION_ALIASES = {
+    "int": "integer",
+    "float": "number",
+    "date": "date_ymd",
+    "datetime": "datetime_ymd",
+    "datetime_seconds": "datetime_seconds_ymd",
+}
 
 
 def validation(name: str) -> Validation | None:
@@ -162,8 +209,10 @@ def shared_labels(choices) -> str | None:
     for code, label in choices:
         key = " ".join(label.split()).casefold()
         if key and key in seen:
-            return (f"two choices share the label '{label.strip()}' (codes {seen[key]} and {code}): REDCap "
-                    "allows it, but a table by label would show them as one")
+            return (
+                f"two choices share the label '{label.strip()}' (codes {seen[key]} and {code}): REDCap "
+                "allows it, but a table by label would show them as one"
+            )
         seen.setdefault(key, code)
     return None
 
@@ -175,6 +224,7 @@ def is_integer_code(code: str) -> bool:
 @dataclass(frozen=True)
 class Field:
     """One row of the data dictionary."""
+
     name: str
     form: str
     type: str
@@ -184,7 +234,7 @@ class Field:
     calculation: str = ""
     slider_labels: tuple[str, ...] = ()
     note: str = ""
-    validation: str = ""          # REDCap's name (aliases resolved)
+    validation: str = ""  # REDCap's name (aliases resolved)
     min_text: str = ""
     max_text: str = ""
     minimum: float | date | datetime | None = None
@@ -197,7 +247,7 @@ class Field:
     matrix_group: str = ""
     matrix_ranking: bool = False
     annotation: str = ""
-    line: int | None = None        # where it is defined (dictionary line)
+    line: int | None = None  # where it is defined (dictionary line)
 
     @property
     def spec(self) -> Validation | None:
@@ -251,7 +301,7 @@ class Field:
 class Form:
     name: str
     label: str
-    fields: tuple[str, ...]     # field names in dictionary order (record ID excluded)
+    fields: tuple[str, ...]  # field names in dictionary order (record ID excluded)
 
 
 @dataclass(frozen=True)
@@ -272,6 +322,7 @@ class Event:
 class Repeating:
     """Repeating set-up: ``instruments`` holds (event, form) pairs and ``events`` whole
     events; classic projects use event ``""``."""
+
     instruments: frozenset[tuple[str, str]] = frozenset()
     events: frozenset[str] = frozenset()
 
@@ -283,18 +334,19 @@ class Repeating:
 @dataclass(frozen=True)
 class Project:
     """A REDCap project's metadata, as its own downloads describe it."""
+
     fields: tuple[Field, ...]
     forms: tuple[Form, ...]
     record_id_field: str
     events: tuple[Event, ...] = ()
     arms: tuple[Arm, ...] = ()
-    designations: tuple[tuple[str, str], ...] = ()    # (event, form) in designation order
-    repeating: Repeating | None = None                # None: not declared (inferred from the records)
+    designations: tuple[tuple[str, str], ...] = ()  # (event, form) in designation order
+    repeating: Repeating | None = None  # None: not declared (inferred from the records)
     missing_data_codes: tuple[tuple[str, str], ...] = ()
     title: str = ""
-    sources: tuple[str, ...] = ()                     # file names the metadata came from
-    notes: tuple[str, ...] = ()                       # what could not be used, listed once
-    created: str = ""                                 # the project XML's ODM CreationDateTime, as written
+    sources: tuple[str, ...] = ()  # file names the metadata came from
+    notes: tuple[str, ...] = ()  # what could not be used, listed once
+    created: str = ""  # the project XML's ODM CreationDateTime, as written
 
     @property
     def longitudinal(self) -> bool:

@@ -6,6 +6,7 @@ report (``feasibility.redcap.report``) says of a result.
 Deterministic: the same inputs give byte-identical files (fixed column and row order, no
 timestamps, atomic writes through ``feasibility.io``).
 """
+
 from __future__ import annotations
 
 import html
@@ -27,9 +28,14 @@ def plain(text: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
 
-def codebook(project: Project, derived: dict[str, list[str]] | None = None,
-             dropped: list[str] | None = None, labels: dict[str, str] | None = None,
-             absent: dict[str, str] | None = None, inferred: bool = False) -> dict:
+def codebook(
+    project: Project,
+    derived: dict[str, list[str]] | None = None,
+    dropped: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+    absent: dict[str, str] | None = None,
+    inferred: bool = False,
+) -> dict:
     """The Project as ``codebook.json`` (docs/design.md); with ``labels`` (field -> its label
     column, ``validation.labels``), each field names its ``label_column``. ``absent``:
     columns a restricted export leaves out (column -> why), not among a field's ``columns``
@@ -40,18 +46,28 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
     rep = project.repeating
     fields = []
     for f in project.fields:
-        fields.append({
-            "name": f.name, "form": f.form, "type": f.type, "label": plain(f.label), "note": plain(f.note),
-            "validation": f.validation or None, "min": f.min_text or None, "max": f.max_text or None,
-            "choices": [[c, plain(label)] for c, label in f.codes],
-            "identifier": f.identifier, "required": f.required, "branching": f.branching or None,
-            "annotation": f.annotation or None,
-            "export_columns": list(f.export_columns),
-            # the record ID under its own name; a restricted export's absent columns left out
-            "columns": [] if f.name in dropped else [c for c in f.export_columns if c not in absent],
-            "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
-            "calculation": f.calculation or None,
-        })
+        fields.append(
+            {
+                "name": f.name,
+                "form": f.form,
+                "type": f.type,
+                "label": plain(f.label),
+                "note": plain(f.note),
+                "validation": f.validation or None,
+                "min": f.min_text or None,
+                "max": f.max_text or None,
+                "choices": [[c, plain(label)] for c, label in f.codes],
+                "identifier": f.identifier,
+                "required": f.required,
+                "branching": f.branching or None,
+                "annotation": f.annotation or None,
+                "export_columns": list(f.export_columns),
+                # the record ID under its own name; a restricted export's absent columns left out
+                "columns": [] if f.name in dropped else [c for c in f.export_columns if c not in absent],
+                "slider_labels": list(f.slider_labels) if f.type == "slider" else None,
+                "calculation": f.calculation or None,
+            }
+        )
     if labels:
         for f in fields:
             f["label_column"] = labels.get(f["name"])
@@ -61,24 +77,30 @@ def codebook(project: Project, derived: dict[str, list[str]] | None = None,
         "record_id_field": project.record_id_field,
         "longitudinal": project.longitudinal,
         "arms": {str(a.num): a.name for a in project.arms},
-        "events": [{"unique_name": e.unique_name, "label": e.label, "arm": e.arm, "day_offset": e.day_offset}
-                   for e in project.events],
+        "events": [
+            {"unique_name": e.unique_name, "label": e.label, "arm": e.arm, "day_offset": e.day_offset}
+            for e in project.events
+        ],
         "designations": {e.unique_name: list(project.forms_of(e.unique_name)) for e in project.events},
         "repeating": {
-            "instruments": [{"event": e or None, "form": f} for e, f in sorted(rep.instruments)] if rep else [],
+            "instruments": [{"event": e or None, "form": f} for e, f in sorted(rep.instruments)]
+            if rep
+            else [],
             "events": sorted(rep.events) if rep else [],
         },
-        "forms": [{"name": f.name, "label": f.label, "fields": list(f.fields),
-                   "derived": derived.get(f.name, [])} for f in project.forms],
+        "forms": [
+            {"name": f.name, "label": f.label, "fields": list(f.fields), "derived": derived.get(f.name, [])}
+            for f in project.forms
+        ],
         "fields": fields,
         "missing_data_codes": [[c, label] for c, label in project.missing_data_codes],
         "identifiers_dropped": sorted(dropped),
     }
     if labels:
         book["labels"] = True
-    if absent:           # a restricted export (issue 25.3): what it leaves out and why
+    if absent:  # a restricted export (issue 25.3): what it leaves out and why
         book["absent"] = dict(absent)
-    if inferred:         # designations inferred from the records (issue 25.4)
+    if inferred:  # designations inferred from the records (issue 25.4)
         book["designations_inferred"] = True
     return book
 
@@ -102,18 +124,35 @@ def write_validated(result: Result, folder: str | Path, failed_too: bool = False
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    own = {RECORD_ID: result.project.record_id_field}      # the record ID keeps its project's name (issue 25.8)
+    own = {RECORD_ID: result.project.record_id_field}  # the record ID keeps its project's name (issue 25.8)
     for form in result.project.forms:
         path = folder / f"{form.name}.parquet"
         fio.write_parquet(path, _for_parquet(result.tables[form.name]).rename(columns=own))
         written.append(path)
     path = folder / "codebook.json"
-    fio.write_json(path, codebook(result.project, result.derived, result.dropped, result.labels,
-                                  absent=_absent(result), inferred=result.designations_inferred))
+    fio.write_json(
+        path,
+        codebook(
+            result.project,
+            result.derived,
+            result.dropped,
+            result.labels,
+            absent=_absent(result),
+            inferred=result.designations_inferred,
+        ),
+    )
     written.append(path)
     missing = result.missing.drop(columns=["line"], errors="ignore")
-    missing = missing.astype({"record_id": "string", "redcap_event_name": "string", "form": "string",
-                              "field": "string", "code": "string", "redcap_repeat_instance": "Int64"})
+    missing = missing.astype(
+        {
+            "record_id": "string",
+            "redcap_event_name": "string",
+            "form": "string",
+            "field": "string",
+            "code": "string",
+            "redcap_repeat_instance": "Int64",
+        }
+    )
     path = folder / "missing_codes.parquet"
     fio.write_parquet(path, _for_parquet(missing[MISSING_COLUMNS]).rename(columns=own))
     written.append(path)
@@ -149,9 +188,12 @@ def report_dict(result: Result) -> dict:
         "export_date": result.export_date.isoformat() if result.export_date else None,
         "rows": len(rec) if rec else 0,
         # every record of the export, those with no data beyond their ID included (issue 25.6)
-        "records": max(len(result.record_ids),
-                       int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
-                       if result.tables else 0),
+        "records": max(
+            len(result.record_ids),
+            int(pd.concat([t["record_id"] for t in result.tables.values()]).nunique())
+            if result.tables
+            else 0,
+        ),
         "records_without_data": _without_data(result),
         "events": _events(result),
         "absent": _absent(result),
@@ -180,9 +222,14 @@ def _without_data(result: Result) -> int:
 
 def _events(result: Result) -> int | None:
     """Events of a longitudinal export that hold a row (None: a classic project)."""
-    if result.records is None or not result.project.longitudinal or not result.records.has("redcap_event_name"):
+    if (
+        result.records is None
+        or not result.project.longitudinal
+        or not result.records.has("redcap_event_name")
+    ):
         return None
     import pyarrow.compute as pc
+
     ev = pc.utf8_trim_whitespace(result.records.column("redcap_event_name"))
     return len({e for e in pc.unique(ev).to_pylist() if e in result.project.event})
 

@@ -10,6 +10,7 @@ was used) and ``<form>_complete``. Descriptive fields have no column.
 A labels export (headers such as ``Record ID``, ``Event Name``, ``Complete?``, or label
 values such as ``Complete``/``Checked``) is named as such in one message.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,16 @@ REPEAT_INSTANCE = "redcap_repeat_instance"
 DAG = "redcap_data_access_group"
 SURVEY_ID = "redcap_survey_identifier"
 # Header labels a labels export writes for REDCap's own columns.
-LABEL_HEADERS = {"Record ID", "Event Name", "Repeat Instrument", "Repeat Instance", "Data Access Group",
-                 "Survey Identifier", "Survey Timestamp", "Complete?"}
+LABEL_HEADERS = {
+    "Record ID",
+    "Event Name",
+    "Repeat Instrument",
+    "Repeat Instance",
+    "Data Access Group",
+    "Survey Identifier",
+    "Survey Timestamp",
+    "Complete?",
+}
 STATUS_LABELS = {"Incomplete", "Unverified", "Complete"}
 CHECKBOX_LABELS = {"Checked", "Unchecked"}
 # Columns an export may have beyond those of its project (each named as unknown); a header
@@ -44,8 +53,9 @@ DOWNLOAD_NAME = re.compile(r"_DATA_(\d{4}-\d{2}-\d{2})_(\d{2})(\d{2})")
 @dataclass
 class ColumnInfo:
     """What one export column holds."""
+
     name: str
-    kind: str            # record_id, system, timestamp, field, checkbox, checkbox_missing, complete
+    kind: str  # record_id, system, timestamp, field, checkbox, checkbox_missing, complete
     form: str = ""
     field: str = ""
     code: str = ""
@@ -54,6 +64,7 @@ class ColumnInfo:
 @dataclass
 class Records:
     """The export as text cells, with each row's physical line and the project it is read against."""
+
     text: TextTable
     project: Project
     columns: dict[str, ColumnInfo]
@@ -95,7 +106,7 @@ def export_date_from_name(path: str | Path) -> date | None:
         day = date.fromisoformat(m.group(1))
     except ValueError:
         return None
-    return day if 1678 <= day.year <= 2261 else None      # beyond the years a date can have: not a download's
+    return day if 1678 <= day.year <= 2261 else None  # beyond the years a date can have: not a download's
 
 
 def expected_columns(project: Project) -> dict[str, ColumnInfo]:
@@ -128,13 +139,23 @@ def expected_columns(project: Project) -> dict[str, ColumnInfo]:
 def _label_headers(header: list[str], name: str, project: Project) -> Failure | None:
     """A labels export, known by its header (REDCap's labels and the fields' labels)."""
     labels = {f.label.strip() for f in project.fields if f.label.strip()}
-    hits = list(dict.fromkeys(h for h in header if h in LABEL_HEADERS or (h in labels and h not in project.field)))
+    hits = list(
+        dict.fromkeys(h for h in header if h in LABEL_HEADERS or (h in labels and h not in project.field))
+    )
     first_is_label = bool(header) and header[0] in {"Record ID", project.record_id.label.strip()}
-    if header and header[0] != project.record_id_field and (first_is_label or len(hits) >= max(1, len(header) // 4)):
-        return fail(name, "this is a labels export (its header holds labels such as "
-                          + ", ".join(f"'{h}'" for h in hits[:3])
-                          + "), not raw data: export the records as 'CSV / Microsoft Excel (raw data)' "
-                            "(API: rawOrLabel=raw, rawOrLabelHeaders=raw)", line=1)
+    if (
+        header
+        and header[0] != project.record_id_field
+        and (first_is_label or len(hits) >= max(1, len(header) // 4))
+    ):
+        return fail(
+            name,
+            "this is a labels export (its header holds labels such as "
+            + ", ".join(f"'{h}'" for h in hits[:3])
+            + "), not raw data: export the records as 'CSV / Microsoft Excel (raw data)' "
+            "(API: rawOrLabel=raw, rawOrLabelHeaders=raw)",
+            line=1,
+        )
     return None
 
 
@@ -146,31 +167,48 @@ def _label_values(t: TextTable) -> Failure | None:
             col = t.table.column(h)
             values = set(pc.unique(col).to_pylist()) - {""}
             if values and values <= (STATUS_LABELS | CHECKBOX_LABELS):
-                return fail(t.name, f"the values are labels (column {h} holds "
-                                    + ", ".join(f"'{v}'" for v in sorted(values)[:3])
-                                    + "), not raw codes: export the records as raw data "
-                                      "(API: rawOrLabel=raw)", line=int(t.lines[0]) if len(t) else 1, field=h)
+                return fail(
+                    t.name,
+                    f"the values are labels (column {h} holds "
+                    + ", ".join(f"'{v}'" for v in sorted(values)[:3])
+                    + "), not raw codes: export the records as raw data "
+                    "(API: rawOrLabel=raw)",
+                    line=int(t.lines[0]) if len(t) else 1,
+                    field=h,
+                )
     return None
 
 
-def read_records(path: str | Path, project: Project, *, limits: Limits | None = None,
-                 export_date: date | None = None) -> tuple[Records | None, list[Failure]]:
+def read_records(
+    path: str | Path, project: Project, *, limits: Limits | None = None, export_date: date | None = None
+) -> tuple[Records | None, list[Failure]]:
     """Read the export and check its columns against the project. Records is None only when
     the file cannot be used at all (unreadable, a labels export, another project's); an
     unknown column is a failure and is left out, a missing one a failure."""
     path = Path(path)
     expected = expected_columns(project)
-    t, failures = read_csv_text(path, "records export", limits,
-                                header_hook=lambda header, name: _label_headers(header, name, project),
-                                max_columns=len(expected) + EXTRA_COLUMNS)
+    t, failures = read_csv_text(
+        path,
+        "records export",
+        limits,
+        header_hook=lambda header, name: _label_headers(header, name, project),
+        max_columns=len(expected) + EXTRA_COLUMNS,
+    )
     if t is None:
         return None, failures
-    return records_from_table(t, failures, project, export_date=export_date or export_date_from_name(path),
-                              described=describe(t))
+    return records_from_table(
+        t, failures, project, export_date=export_date or export_date_from_name(path), described=describe(t)
+    )
 
 
-def records_from_table(t: TextTable, failures: list[Failure], project: Project, *, export_date: date | None = None,
-                       described: str = "") -> tuple[Records | None, list[Failure]]:
+def records_from_table(
+    t: TextTable,
+    failures: list[Failure],
+    project: Project,
+    *,
+    export_date: date | None = None,
+    described: str = "",
+) -> tuple[Records | None, list[Failure]]:
     """Records from the export's text cells (a CSV file's, or the project XML's ClinicalData
     laid out as REDCap's export, :func:`feasibility.redcap.xml.read_clinical_data`), its
     columns checked against the project."""
@@ -183,13 +221,26 @@ def records_from_table(t: TextTable, failures: list[Failure], project: Project, 
     header = t.header
     if header[0] != project.record_id_field:
         if project.record_id_field in header:
-            failures.append(fail(name, f"the record ID {project.record_id_field} is column "
-                                       f"{header.index(project.record_id_field) + 1}, not the first column",
-                                 line=1, field=project.record_id_field))
+            failures.append(
+                fail(
+                    name,
+                    f"the record ID {project.record_id_field} is column "
+                    f"{header.index(project.record_id_field) + 1}, not the first column",
+                    line=1,
+                    field=project.record_id_field,
+                )
+            )
         else:
-            return None, failures + [fail(name, f"the first column is '{header[0]}', but the data dictionary's "
-                                                f"record ID field is '{project.record_id_field}': is this the "
-                                                "export of another project?", line=1, field=header[0])]
+            return None, failures + [
+                fail(
+                    name,
+                    f"the first column is '{header[0]}', but the data dictionary's "
+                    f"record ID field is '{project.record_id_field}': is this the "
+                    "export of another project?",
+                    line=1,
+                    field=header[0],
+                )
+            ]
     columns: dict[str, ColumnInfo] = {}
     for i, h in enumerate(header, start=1):
         info = expected.get(h)
@@ -203,23 +254,41 @@ def records_from_table(t: TextTable, failures: list[Failure], project: Project, 
                 hint = " (no such form in the data dictionary)"
             elif h in {f.label for f in project.fields}:
                 hint = " (a field label: is this a labels export?)"
-            failures.append(fail(name, f"unknown column {i} '{h}': not in the data dictionary{hint}",
-                                 line=1, field=h))
+            failures.append(
+                fail(name, f"unknown column {i} '{h}': not in the data dictionary{hint}", line=1, field=h)
+            )
             continue
         columns[h] = info
     if project.longitudinal and EVENT not in columns:
-        return None, failures + [fail(name, f"the project is longitudinal but the export has no {EVENT} column",
-                                      line=1, field=EVENT)]
+        return None, failures + [
+            fail(
+                name, f"the project is longitudinal but the export has no {EVENT} column", line=1, field=EVENT
+            )
+        ]
     if (REPEAT_INSTRUMENT in columns) != (REPEAT_INSTANCE in columns):
-        failures.append(fail(name, f"the export has only one of {REPEAT_INSTRUMENT} and {REPEAT_INSTANCE}",
-                             line=1))
+        failures.append(
+            fail(name, f"the export has only one of {REPEAT_INSTRUMENT} and {REPEAT_INSTANCE}", line=1)
+        )
     if project.repeating is not None and project.repeating.any and REPEAT_INSTANCE not in columns:
-        failures.append(fail(name, "the project has repeating instruments or events but the export has no "
-                                   f"{REPEAT_INSTRUMENT}/{REPEAT_INSTANCE} columns", line=1))
+        failures.append(
+            fail(
+                name,
+                "the project has repeating instruments or events but the export has no "
+                f"{REPEAT_INSTRUMENT}/{REPEAT_INSTANCE} columns",
+                line=1,
+            )
+        )
     absent, missing = absent_columns(project, expected, set(header))
     for col in missing:
-        failures.append(fail(name, f"column of form {expected[col].form} is missing from the export (the data "
-                                   "dictionary has it)", line=1, field=col))
+        failures.append(
+            fail(
+                name,
+                f"column of form {expected[col].form} is missing from the export (the data "
+                "dictionary has it)",
+                line=1,
+                field=col,
+            )
+        )
     if absent:
         notes.append(restricted_note(project, absent))
     if len(t) == 0:
@@ -227,18 +296,20 @@ def records_from_table(t: TextTable, failures: list[Failure], project: Project, 
     return Records(t, project, columns, export_date, notes, absent), failures
 
 
-
 # Why a column may be absent from an export made under restricted user rights (REDCap's
 # data export rights, per form: no access, de-identified, identifiers removed, full data set).
 NO_EXPORT_RIGHTS = "form not in the export (the user's export rights exclude it)"
 IDENTIFIER_REMOVED = "identifier field removed (export rights 'remove identifiers' or 'de-identified')"
-DEIDENTIFIED = {"text": "free-text field removed (export rights 'de-identified')",
-                "notes": "free-text field removed (export rights 'de-identified')",
-                "date": "date field removed (export rights 'de-identified')"}
+DEIDENTIFIED = {
+    "text": "free-text field removed (export rights 'de-identified')",
+    "notes": "free-text field removed (export rights 'de-identified')",
+    "date": "date field removed (export rights 'de-identified')",
+}
 
 
-def absent_columns(project: Project, expected: dict[str, ColumnInfo], present: set[str]
-                   ) -> tuple[dict[str, str], list[str]]:
+def absent_columns(
+    project: Project, expected: dict[str, ColumnInfo], present: set[str]
+) -> tuple[dict[str, str], list[str]]:
     """The dictionary's columns the export lacks: those a restricted export leaves out as
     REDCap's export rights do (column -> why that is expected), and those it should hold
     (a failure each). A form with none of its columns has no export rights; an identifier
@@ -284,17 +355,23 @@ def restricted_note(project: Project, absent: dict[str, str]) -> str:
     owner = project.column_owner
     by_reason: dict[str, list[str]] = {}
     for col, why in absent.items():
-        name = col[:-len("_complete")] if why == NO_EXPORT_RIGHTS and col.endswith("_complete") else \
-            (owner[col][0].name if col in owner else col)
+        name = (
+            col[: -len("_complete")]
+            if why == NO_EXPORT_RIGHTS and col.endswith("_complete")
+            else (owner[col][0].name if col in owner else col)
+        )
         if why == NO_EXPORT_RIGHTS and not col.endswith("_complete"):
-            continue                       # the form is named once, by its status column
+            continue  # the form is named once, by its status column
         by_reason.setdefault(why, [])
         if name not in by_reason[why]:
             by_reason[why].append(name)
     parts = [f"{why}: {', '.join(names)}" for why, names in by_reason.items()]
-    return ("restricted export: it holds a subset of the data dictionary's columns, as REDCap's export rights "
-            "make it; absent, as expected - " + "; ".join(parts)
-            + ". What the export holds is validated; what it lacks is not checked")
+    return (
+        "restricted export: it holds a subset of the data dictionary's columns, as REDCap's export rights "
+        "make it; absent, as expected - "
+        + "; ".join(parts)
+        + ". What the export holds is validated; what it lacks is not checked"
+    )
 
 
 def infer_repeating(records: Records) -> tuple[Repeating, list[str]]:
@@ -310,13 +387,17 @@ def infer_repeating(records: Records) -> tuple[Repeating, list[str]]:
     has_inst = pc.not_equal(pc.utf8_trim_whitespace(inst), "")
     pairs = pa.table({"e": event, "f": inst}).filter(has_inst).group_by(["e", "f"]).aggregate([])
     known_forms = set(records.project.form)
-    instruments = {(e if records.project.longitudinal else "", f) for e, f in
-                   zip(pairs.column("e").to_pylist(), pairs.column("f").to_pylist()) if f in known_forms}
+    instruments = {
+        (e if records.project.longitudinal else "", f)
+        for e, f in zip(pairs.column("e").to_pylist(), pairs.column("f").to_pylist())
+        if f in known_forms
+    }
     ev = pc.unique(pc.filter(event, pc.and_(has_num, pc.invert(has_inst)))).to_pylist()
     events = {e for e in ev if e in records.project.event} if records.project.longitudinal else set()
     notes = []
     if instruments or events:
-        desc = [f"{f}" + (f" at {e}" if e else "") for e, f in sorted(instruments)] + \
-               [f"event {e}" for e in sorted(events)]
+        desc = [f"{f}" + (f" at {e}" if e else "") for e, f in sorted(instruments)] + [
+            f"event {e}" for e in sorted(events)
+        ]
         notes.append("repeating set-up read from the records (not declared): " + ", ".join(desc))
     return Repeating(frozenset(instruments), frozenset(events)), notes

@@ -15,6 +15,7 @@ Validation's files under ``results/<id>/validation/`` (a study's folder):
 report.* and failures.csv are outputs of no rule, so a failure report can never stand for
 a pass.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,16 @@ from feasibility.io import write_csv, write_json, write_text
 from .messages import FAILURE_COLUMNS, Failure
 from .output import report_dict
 
-CONSOLE_FAILURES = 20      # failures printed on the console; the report has every one
-REPORT_FAILURES = 100      # failures listed in report.md and report.json
-REPORT_GROUPS = 50         # (file, field, rule) groups listed in report.md
-UNFINISHED = "did not finish"     # report.json's outcome while validation runs (or after it crashed)
+CONSOLE_FAILURES = 20  # failures printed on the console; the report has every one
+REPORT_FAILURES = 100  # failures listed in report.md and report.json
+REPORT_GROUPS = 50  # (file, field, rule) groups listed in report.md
+UNFINISHED = "did not finish"  # report.json's outcome while validation runs (or after it crashed)
 
 
 def failures_frame(failures: list) -> pd.DataFrame:
-    frame = pd.DataFrame([tuple(getattr(f, c) for c in FAILURE_COLUMNS) for f in failures],
-                         columns=FAILURE_COLUMNS)
+    frame = pd.DataFrame(
+        [tuple(getattr(f, c) for c in FAILURE_COLUMNS) for f in failures], columns=FAILURE_COLUMNS
+    )
     frame["line"] = frame["line"].astype("Int64")
     return frame
 
@@ -52,19 +54,31 @@ def _input_rows(files: dict[str, str], sha: dict[str, str | None], result) -> li
     return rows
 
 
-def validation_report(result, files: dict[str, str], sha: dict[str, str | None], settings: dict,
-                      where: ValidationPaths = ValidationPaths()) -> dict:
+def validation_report(
+    result,
+    files: dict[str, str],
+    sha: dict[str, str | None],
+    settings: dict,
+    where: ValidationPaths = ValidationPaths(),
+) -> dict:
     """report.json: the outcome as data - the REDCap library's report (``report_dict``: rows
     by form, notes, missing-data codes, every failure and warning) with the inputs' SHA-256,
     the settings and the failures counted by file, field and rule."""
     d = report_dict(result)
     frame = failures_frame(result.failures)
-    groups = (frame.groupby(["file", "field", "rule", "severity"], sort=False, dropna=False)
-              .agg(failures=("rule", "size"), first_line=("line", "min")).reset_index()
-              .sort_values("failures", ascending=False, kind="stable"))
+    groups = (
+        frame.groupby(["file", "field", "rule", "severity"], sort=False, dropna=False)
+        .agg(failures=("rule", "size"), first_line=("line", "min"))
+        .reset_index()
+        .sort_values("failures", ascending=False, kind="stable")
+    )
     return {
-        "outcome": "passed" if result.ok else "failed", "n_failures": d["errors"], "n_warnings": d["warnings"],
-        "inputs": _input_rows(files, sha, result), "settings": settings, **d,
+        "outcome": "passed" if result.ok else "failed",
+        "n_failures": d["errors"],
+        "n_warnings": d["warnings"],
+        "inputs": _input_rows(files, sha, result),
+        "settings": settings,
+        **d,
         "groups": json.loads(groups.to_json(orient="records")),
         "failures_file": where.failures if len(frame) else None,
         **_pulled(files),
@@ -83,10 +97,22 @@ def unfinished_report(files: dict[str, str], sha: dict[str, str | None], setting
     """report.json while validation runs: the inputs and settings, outcome "did not finish".
     Written before validating and replaced at the end, so that the report always describes
     the latest run, one that crashed included."""
-    return {"outcome": UNFINISHED, "n_failures": None, "n_warnings": None, "settings": settings,
-            "inputs": [{"file": Path(path).name, "what": REDCAP_FILES[key], "path": path, "sha256": sha.get(path)}
-                       for key, path in files.items()],
-            "export_date": None, "notes": [], "forms": {}, "groups": [], "failures": [], "failures_file": None}
+    return {
+        "outcome": UNFINISHED,
+        "n_failures": None,
+        "n_warnings": None,
+        "settings": settings,
+        "inputs": [
+            {"file": Path(path).name, "what": REDCAP_FILES[key], "path": path, "sha256": sha.get(path)}
+            for key, path in files.items()
+        ],
+        "export_date": None,
+        "notes": [],
+        "forms": {},
+        "groups": [],
+        "failures": [],
+        "failures_file": None,
+    }
 
 
 def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) -> str:
@@ -94,17 +120,23 @@ def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) ->
     lines = ["# Validation report", ""]
     n, w = report["n_failures"], report["n_warnings"]
     if report["outcome"] == UNFINISHED:
-        lines.append("**Did not finish**: validation of these inputs started and did not finish; nothing "
-                     "downstream was built from them (see the validation log in the logs folder).")
+        lines.append(
+            "**Did not finish**: validation of these inputs started and did not finish; nothing "
+            "downstream was built from them (see the validation log in the logs folder)."
+        )
     elif report["outcome"] == "passed":
         lines.append(f"**Passed**: no failures, {w:,} warning(s).")
     else:
-        lines.append(f"**Failed: {n:,} failure(s)**, {w:,} warning(s). Nothing downstream was built and no "
-                     f"report was left in {Path(where.root).parent.as_posix()}/report/.")
+        lines.append(
+            f"**Failed: {n:,} failure(s)**, {w:,} warning(s). Nothing downstream was built and no "
+            f"report was left in {Path(where.root).parent.as_posix()}/report/."
+        )
     lines += ["", "| file | what | rows | SHA-256 |", "|---|---|---|---|"]
     for e in report["inputs"]:
         rows = "" if e.get("rows") is None else f"{e['rows']:,}"
-        lines.append("| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |")
+        lines.append(
+            "| " + " | ".join(_md(v) for v in (e["file"], e["what"], rows, e["sha256"] or "")) + " |"
+        )
     if report.get("pull"):
         lines += ["", f"Data {_md(report['pull']['described'])}."]
     if report["export_date"]:
@@ -112,21 +144,41 @@ def report_markdown(report: dict, where: ValidationPaths = ValidationPaths()) ->
     if report["notes"]:
         lines += [""] + [f"- {_md(note)}" for note in report["notes"]]
     if report["forms"]:
-        lines += ["", "| form | rows |", "|---|---:|"] + [f"| {_md(k)} | {v:,} |" for k, v in report["forms"].items()]
+        lines += ["", "| form | rows |", "|---|---:|"] + [
+            f"| {_md(k)} | {v:,} |" for k, v in report["forms"].items()
+        ]
     if report["groups"]:
-        lines += ["", "## Failures and warnings by field and rule", "",
-                  "| file | field | rule | severity | count | first line |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Failures and warnings by field and rule",
+            "",
+            "| file | field | rule | severity | count | first line |",
+            "|---|---|---|---|---|---|",
+        ]
         for g in report["groups"][:REPORT_GROUPS]:
-            lines.append("| " + " | ".join(_md(g[k]) for k in ("file", "field", "rule", "severity"))
-                         + f" | {g['failures']:,} | {_md(g['first_line'])} |")
+            lines.append(
+                "| "
+                + " | ".join(_md(g[k]) for k in ("file", "field", "rule", "severity"))
+                + f" | {g['failures']:,} | {_md(g['first_line'])} |"
+            )
         if len(report["groups"]) > REPORT_GROUPS:
-            lines.append(f"\n{len(report['groups']) - REPORT_GROUPS:,} more group(s): see {report['failures_file']}.")
+            lines.append(
+                f"\n{len(report['groups']) - REPORT_GROUPS:,} more group(s): see {report['failures_file']}."
+            )
         first = report["failures"][:REPORT_FAILURES]
-        lines += ["", f"## First failures and warnings ({len(first):,} of {len(report['failures']):,})", "",
-                  "| " + " | ".join(FAILURE_COLUMNS) + " |", "|" + "---|" * len(FAILURE_COLUMNS)]
+        lines += [
+            "",
+            f"## First failures and warnings ({len(first):,} of {len(report['failures']):,})",
+            "",
+            "| " + " | ".join(FAILURE_COLUMNS) + " |",
+            "|" + "---|" * len(FAILURE_COLUMNS),
+        ]
         lines += ["| " + " | ".join(_md(f.get(k)) for k in FAILURE_COLUMNS) + " |" for f in first]
-        lines += ["", f"Every failure (file, line, record, event, instance, field, value, rule): "
-                      f"{report['failures_file']}."]
+        lines += [
+            "",
+            f"Every failure (file, line, record, event, instance, field, value, rule): "
+            f"{report['failures_file']}.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -149,8 +201,13 @@ def console_summary(report: dict, where: ValidationPaths = ValidationPaths()) ->
     n = report["n_failures"]
     lines = [f"Validation failed: {n:,} failure(s), {report['n_warnings']:,} warning(s)."]
     first = [f for f in report["failures"] if f.get("severity") == "error"][:CONSOLE_FAILURES]
-    lines += ["  " + Failure(**{k: ("" if f.get(k) is None else f[k]) for k in FAILURE_COLUMNS}
-                             | {"line": f.get("line")}).message() for f in first]
+    lines += [
+        "  "
+        + Failure(
+            **{k: ("" if f.get(k) is None else f[k]) for k in FAILURE_COLUMNS} | {"line": f.get("line")}
+        ).message()
+        for f in first
+    ]
     if n > len(first):
         lines.append(f"  ... {n - len(first):,} more")
     lines += [note for note in report.get("notes") or [] if note.startswith("hint: ")]

@@ -35,6 +35,7 @@ Sides that are not per record compare on the same row (one form), or on the same
 and event (two forms). Conditions use the branching-logic syntax; in a longitudinal
 project a record-level condition names its events: ``[screening_arm_1][eligible] = '1'``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,8 +51,14 @@ from .model import Project
 from .records import EVENT, REPEAT_INSTANCE
 from .tidy import RECORD_ID, FormTable
 
-KINDS = ("record_exists", "rows_only_when", "date_order", "not_after_export", "one_row_per_record_event",
-         "required_if")
+KINDS = (
+    "record_exists",
+    "rows_only_when",
+    "date_order",
+    "not_after_export",
+    "one_row_per_record_event",
+    "required_if",
+)
 PICKS = ("first", "earliest", "latest")
 
 
@@ -171,16 +178,19 @@ class _Data:
     tables: dict[str, FormTable]
     file: str
     lookup: Lookup
-    first_lines: pd.Series           # record -> first line in the export
+    first_lines: pd.Series  # record -> first line in the export
 
     def frame(self, form: str) -> pd.DataFrame:
         return self.tables[form].data
 
 
 def _where(df: pd.DataFrame, i: int) -> dict:
-    return dict(line=int(df.index[i]), record=df[RECORD_ID].iat[i],
-                event=df[EVENT].iat[i] if EVENT in df else "",
-                instance=df[REPEAT_INSTANCE].iat[i] if REPEAT_INSTANCE in df else "")
+    return dict(
+        line=int(df.index[i]),
+        record=df[RECORD_ID].iat[i],
+        event=df[EVENT].iat[i] if EVENT in df else "",
+        instance=df[REPEAT_INSTANCE].iat[i] if REPEAT_INSTANCE in df else "",
+    )
 
 
 def _fmt(value) -> str:
@@ -190,8 +200,16 @@ def _fmt(value) -> str:
     return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def apply_rules(project: Project, tables: dict[str, FormTable], rules: list[dict], file: str, *,
-                export_date: date, first_lines: pd.Series, lookup: Lookup | None = None) -> RuleResult:
+def apply_rules(
+    project: Project,
+    tables: dict[str, FormTable],
+    rules: list[dict],
+    file: str,
+    *,
+    export_date: date,
+    first_lines: pd.Series,
+    lookup: Lookup | None = None,
+) -> RuleResult:
     """Every declared rule applied to the tidy tables (rules already checked with :func:`check_rules`)."""
     data = _Data(project, tables, file, lookup or Lookup(project, tables), first_lines)
     result = RuleResult()
@@ -199,10 +217,14 @@ def apply_rules(project: Project, tables: dict[str, FormTable], rules: list[dict
         rid = _rule_id(rule, i)
         severity = rule.get("severity", "error")
         kind = rule["kind"]
-        found = {"record_exists": _record_exists, "rows_only_when": _rows_only_when, "date_order": _date_order,
-                 "not_after_export": _not_after_export, "one_row_per_record_event": _one_row,
-                 "required_if": _required_if}[kind](
-            data, rule, rid, severity, export_date)
+        found = {
+            "record_exists": _record_exists,
+            "rows_only_when": _rows_only_when,
+            "date_order": _date_order,
+            "not_after_export": _not_after_export,
+            "one_row_per_record_event": _one_row,
+            "required_if": _required_if,
+        }[kind](data, rule, rid, severity, export_date)
         result.failures += found
     return result
 
@@ -215,8 +237,13 @@ def _holds(data: _Data, node, table: FormTable) -> np.ndarray:
     refs = list(references(node))
     if p.longitudinal and refs and all(isinstance(r, Ref) and r.event is not None for r in refs):
         records = pd.unique(keys["record"])
-        per_record = pd.DataFrame({"record": records, "event": np.full(len(records), "", dtype=object),
-                                   "instance": np.full(len(records), "", dtype=object)})
+        per_record = pd.DataFrame(
+            {
+                "record": records,
+                "event": np.full(len(records), "", dtype=object),
+                "instance": np.full(len(records), "", dtype=object),
+            }
+        )
         values = evaluate(node, Context(p, data.lookup, per_record))
         return pd.Series(values, index=records).reindex(keys["record"]).to_numpy(dtype=bool)
     return evaluate(node, Context(p, data.lookup, keys, own=LazyText(table)))
@@ -251,8 +278,16 @@ def _rows_only_when(data: _Data, rule, rid, severity, export_date) -> list[Failu
         for i in np.flatnonzero(at & ~allowed):
             w = _where(df, i)
             text = f"a row of form {form} where none is expected: {rule['when']} does not hold"
-            out.append(fail(data.file, _label(rule, rid, text), field=p.record_id_field, value=w["record"],
-                            severity=severity, **w))
+            out.append(
+                fail(
+                    data.file,
+                    _label(rule, rid, text),
+                    field=p.record_id_field,
+                    value=w["record"],
+                    severity=severity,
+                    **w,
+                )
+            )
     return out
 
 
@@ -260,9 +295,13 @@ def _record_exists(data: _Data, rule, rid, severity, export_date) -> list[Failur
     p = data.project
     form, event = rule["form"], rule.get("event")
     records = data.first_lines
-    keys = pd.DataFrame({"record": records.index.to_numpy(dtype=object),
-                         "event": np.full(len(records), event or "", dtype=object),
-                         "instance": np.full(len(records), "", dtype=object)})
+    keys = pd.DataFrame(
+        {
+            "record": records.index.to_numpy(dtype=object),
+            "event": np.full(len(records), event or "", dtype=object),
+            "instance": np.full(len(records), "", dtype=object),
+        }
+    )
     wanted = np.ones(len(keys), dtype=bool)
     if rule.get("when") is not None:
         node = _condition(p, rule["when"])
@@ -276,9 +315,21 @@ def _record_exists(data: _Data, rule, rid, severity, export_date) -> list[Failur
     for i in np.flatnonzero(wanted & ~present):
         rec = keys["record"].iat[i]
         cond = f" (as {rule['when']})" if rule.get("when") else ""
-        out.append(fail(data.file, _label(rule, rid, f"record has no row of form {form}"
-                                          + (f" at event {event}" if event else "") + cond),
-                        line=int(records.iat[i]), record=rec, event=event or "", field=form, severity=severity))
+        out.append(
+            fail(
+                data.file,
+                _label(
+                    rule,
+                    rid,
+                    f"record has no row of form {form}" + (f" at event {event}" if event else "") + cond,
+                ),
+                line=int(records.iat[i]),
+                record=rec,
+                event=event or "",
+                field=form,
+                severity=severity,
+            )
+        )
     return out
 
 
@@ -292,11 +343,15 @@ def _side_values(data: _Data, side: dict) -> tuple[pd.DataFrame, bool]:
     f = p.field[side["field"]]
     table = data.tables[f.form]
     df = table.data
-    out = pd.DataFrame({"record": df[RECORD_ID].astype(object).to_numpy(),
-                        "event": (df[EVENT].astype(object).to_numpy() if EVENT in df else ""),
-                        "instance": (df[REPEAT_INSTANCE].to_numpy(dtype=object) if REPEAT_INSTANCE in df else None),
-                        "line": df.index.to_numpy(),
-                        "value": pd.to_datetime(df[f.name]).to_numpy() if f.name in df else pd.NaT})
+    out = pd.DataFrame(
+        {
+            "record": df[RECORD_ID].astype(object).to_numpy(),
+            "event": (df[EVENT].astype(object).to_numpy() if EVENT in df else ""),
+            "instance": (df[REPEAT_INSTANCE].to_numpy(dtype=object) if REPEAT_INSTANCE in df else None),
+            "line": df.index.to_numpy(),
+            "value": pd.to_datetime(df[f.name]).to_numpy() if f.name in df else pd.NaT,
+        }
+    )
     if side.get("when") is not None and len(df):
         keep = _holds(data, _condition(p, side["when"]), table)
         out = out[keep]
@@ -309,8 +364,11 @@ def _side_values(data: _Data, side: dict) -> tuple[pd.DataFrame, bool]:
         order = pd.to_numeric(out["instance"], errors="coerce").fillna(0).to_numpy()
         out = out.assign(_o=order).sort_values("_o", kind="stable")
     else:
-        out = out[out["value"].notna()].assign(_o=out["value"]).sort_values(
-            "_o", kind="stable", ascending=pick == "earliest")
+        out = (
+            out[out["value"].notna()]
+            .assign(_o=out["value"])
+            .sort_values("_o", kind="stable", ascending=pick == "earliest")
+        )
     return out.drop_duplicates("record").drop(columns="_o"), True
 
 
@@ -368,38 +426,59 @@ def _date_order(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
         span_bad &= ~order_bad
     out = []
     word = "before" if not strict else "on or before"
-    span = ("" if years is None else f"{low:g} to {high:g}" if low is not None and high is not None
-            else f"at least {low:g}" if low is not None else f"at most {high:g}")
+    span = (
+        ""
+        if years is None
+        else f"{low:g} to {high:g}"
+        if low is not None and high is not None
+        else f"at least {low:g}"
+        if low is not None
+        else f"at most {high:g}"
+    )
     for i in np.flatnonzero(order_bad | span_bad):
         row = pairs.iloc[i]
         if report_late:
             line, fld, value = row["line_late"], lf.name, _fmt(row["value_late"])
-            other = (_side_words(e_side, ef.name, row["value_early"])
-                     + (f" (line {int(row['line_early'])})" if row["line_early"] != row["line_late"] else ""))
+            other = _side_words(e_side, ef.name, row["value_early"]) + (
+                f" (line {int(row['line_early'])})" if row["line_early"] != row["line_late"] else ""
+            )
             if order_bad[i]:
                 text = f"{lf.name} is {word} {other}; it must be {'after' if strict else 'on or after'} it"
             else:
-                text = (f"{lf.name} is {int(years.iat[i])} years after {other}; it must be {span} years "
-                        "after it")
+                text = (
+                    f"{lf.name} is {int(years.iat[i])} years after {other}; it must be {span} years after it"
+                )
         else:
             line, fld, value = row["line_early"], ef.name, _fmt(row["value_early"])
-            other = (_side_words(l_side, lf.name, row["value_late"])
-                     + (f" (line {int(row['line_late'])})" if row["line_early"] != row["line_late"] else ""))
+            other = _side_words(l_side, lf.name, row["value_late"]) + (
+                f" (line {int(row['line_late'])})" if row["line_early"] != row["line_late"] else ""
+            )
             if order_bad[i]:
                 text = f"{ef.name} is after {other}; it must be {'before' if strict else 'on or before'} it"
             else:
-                text = (f"{ef.name} is {int(years.iat[i])} years before {other}; it must be {span} years "
-                        "before it")
+                text = (
+                    f"{ef.name} is {int(years.iat[i])} years before {other}; it must be {span} years "
+                    "before it"
+                )
         instance = row.get("instance", "")
-        out.append(fail(data.file, _label(rule, rid, text), line=line, record=row["record"],
-                        event=row.get("event", "") if p.longitudinal else "",
-                        instance=instance if instance is not None else "",
-                        field=fld, value=value, severity=severity))
+        out.append(
+            fail(
+                data.file,
+                _label(rule, rid, text),
+                line=line,
+                record=row["record"],
+                event=row.get("event", "") if p.longitudinal else "",
+                instance=instance if instance is not None else "",
+                field=fld,
+                value=value,
+                severity=severity,
+            )
+        )
     return out
 
 
 def _not_after_export(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
-    if export_date is None:        # unknown: not checked (validation notes it), never against the run date
+    if export_date is None:  # unknown: not checked (validation notes it), never against the run date
         return []
     p = data.project
     names = rule.get("fields") or [f.name for f in p.fields if f.kind in ("date", "datetime")]
@@ -413,8 +492,16 @@ def _not_after_export(data: _Data, rule, rid, severity, export_date) -> list[Fai
         values = df[name]
         bad = np.flatnonzero((values > limit).fillna(False).to_numpy())
         for i in bad:
-            out.append(fail(data.file, _label(rule, rid, f"date is after the export date {export_date.isoformat()}"),
-                            field=name, value=_fmt(values.iat[i]), severity=severity, **_where(df, i)))
+            out.append(
+                fail(
+                    data.file,
+                    _label(rule, rid, f"date is after the export date {export_date.isoformat()}"),
+                    field=name,
+                    value=_fmt(values.iat[i]),
+                    severity=severity,
+                    **_where(df, i),
+                )
+            )
     return out
 
 
@@ -422,15 +509,31 @@ def _one_row(data: _Data, rule, rid, severity, export_date) -> list[Failure]:
     df = data.frame(rule["form"])
     keys = [c for c in (RECORD_ID, EVENT) if c in df]
     dup = df.duplicated(keys, keep="first").to_numpy()
-    first = pd.Series(df.index, index=df.index).groupby([df[c].astype(object) for c in keys], sort=False) \
-        .transform("min").to_numpy()
+    first = (
+        pd.Series(df.index, index=df.index)
+        .groupby([df[c].astype(object) for c in keys], sort=False)
+        .transform("min")
+        .to_numpy()
+    )
     out = []
     for i in np.flatnonzero(dup):
         w = _where(df, i)
-        out.append(fail(data.file, _label(rule, rid, f"a second row of form {rule['form']} for this record"
-                                          + (" and event" if EVENT in df else "")
-                                          + f" (first on line {int(first[i])}); one is expected"),
-                        field=data.project.record_id_field, value=w["record"], severity=severity, **w))
+        out.append(
+            fail(
+                data.file,
+                _label(
+                    rule,
+                    rid,
+                    f"a second row of form {rule['form']} for this record"
+                    + (" and event" if EVENT in df else "")
+                    + f" (first on line {int(first[i])}); one is expected",
+                ),
+                field=data.project.record_id_field,
+                value=w["record"],
+                severity=severity,
+                **w,
+            )
+        )
     return out
 
 
@@ -455,8 +558,15 @@ def _required_if(data: _Data, rule, rid, severity, export_date) -> list[Failure]
     for i in np.flatnonzero(wanted & blank):
         if int(df.index[i]) in coded:
             continue
-        out.append(fail(data.file, _label(rule, rid, f"{f.name} is blank but {rule['when']}"), field=f.name,
-                        severity=severity, **_where(df, i)))
+        out.append(
+            fail(
+                data.file,
+                _label(rule, rid, f"{f.name} is blank but {rule['when']}"),
+                field=f.name,
+                severity=severity,
+                **_where(df, i),
+            )
+        )
     return out
 
 

@@ -9,6 +9,7 @@ instance, the events the designations give the form, and where a repeat instance
 Type checks on the text itself (a date that is not a date) happen while typing
 (``tidy.py``); the schema checks the typed values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from .records import DAG, EVENT, REPEAT_INSTANCE
 from .tidy import ARM, RECORD_ID, FormTable
 
 
-STRING = pd.StringDtype("pyarrow")     # text columns are Arrow-backed (no Python object per cell)
+STRING = pd.StringDtype("pyarrow")  # text columns are Arrow-backed (no Python object per cell)
 
 
 @extensions.register_check_method(statistics=["field", "columns", "status"], check_type="vectorized")
@@ -40,8 +41,11 @@ def required_when_complete(df, *, field, columns, status):
     if not cols:
         return pd.Series(True, index=df.index)
     block = df[cols]
-    filled = block.fillna(False).any(axis=1) if all(str(t) == "boolean" for t in block.dtypes) \
+    filled = (
+        block.fillna(False).any(axis=1)
+        if all(str(t) == "boolean" for t in block.dtypes)
         else block.notna().any(axis=1)
+    )
     return ~((df[status] == 2).fillna(False) & ~filled)
 
 
@@ -68,10 +72,12 @@ class CheckMeta:
 def _limit(value, kind: str, today: date | None):
     if value is None:
         return None
-    if isinstance(value, str):          # today / now
-        if today is None:               # the export date is unknown: not checked (never the run date)
+    if isinstance(value, str):  # today / now
+        if today is None:  # the export date is unknown: not checked (never the run date)
             return None
-        value = datetime.combine(today, datetime.max.time()) if kind == "datetime" or value == "now" else today
+        value = (
+            datetime.combine(today, datetime.max.time()) if kind == "datetime" or value == "now" else today
+        )
     if kind in ("date", "datetime"):
         return pd.Timestamp(value)
     if kind == "time":
@@ -92,12 +98,20 @@ def _field_columns(f: Field, project: Project, today: date, out: dict, range_che
             out[f.name] = pa.Column(STRING, nullable=True, required=False)
             return
         if f.integer_codes:
-            out[f.name] = pa.Column("Int64", pa.Check.isin([int(c) for c in codes]), nullable=True, required=False)
+            out[f.name] = pa.Column(
+                "Int64", pa.Check.isin([int(c) for c in codes]), nullable=True, required=False
+            )
         else:
             out[f.name] = pa.Column(STRING, pa.Check.isin(codes), nullable=True, required=False)
         return
-    dtype = {"date": "datetime64[ns]", "datetime": "datetime64[ns]", "time": STRING, "integer": "Int64",
-             "number": "float64", "text": STRING}[kind]
+    dtype = {
+        "date": "datetime64[ns]",
+        "datetime": "datetime64[ns]",
+        "time": STRING,
+        "integer": "Int64",
+        "number": "float64",
+        "text": STRING,
+    }[kind]
     if range_checks:
         lo, hi = f.minimum, f.maximum
         if f.type == "slider":
@@ -111,8 +125,9 @@ def _field_columns(f: Field, project: Project, today: date, out: dict, range_che
     out[f.name] = pa.Column(dtype, checks, nullable=True, required=False)
 
 
-def form_schema(project: Project, form: str, *, today: date | None = None
-                ) -> tuple[pa.DataFrameSchema, dict[str, CheckMeta]]:
+def form_schema(
+    project: Project, form: str, *, today: date | None = None
+) -> tuple[pa.DataFrameSchema, dict[str, CheckMeta]]:
     """The schema of one form's tidy table, and what each of its dataframe checks means."""
     cols: dict[str, pa.Column] = {RECORD_ID: pa.Column(STRING, nullable=False)}
     key = [RECORD_ID]
@@ -130,8 +145,9 @@ def form_schema(project: Project, form: str, *, today: date | None = None
         if project.repeating is not None:
             c = pa.Check.repeat_instance_where_repeating(events=repeating_at)
             checks.append(c)
-            meta[c.error] = CheckMeta(REPEAT_INSTANCE, "a repeat instance where the form does not repeat, or none "
-                                                       "where it does")
+            meta[c.error] = CheckMeta(
+                REPEAT_INSTANCE, "a repeat instance where the form does not repeat, or none where it does"
+            )
     cols[DAG] = pa.Column(STRING, nullable=True, required=False)
     cols[f"{form}_timestamp"] = pa.Column("datetime64[ns]", nullable=True, required=False)
     status = f"{form}_complete"
@@ -142,12 +158,22 @@ def form_schema(project: Project, form: str, *, today: date | None = None
         if f.required:
             c = pa.Check.required_when_complete(field=f.name, columns=list(f.export_columns), status=status)
             checks.append(c)
-            meta[c.error] = CheckMeta(f.name, f"required field is blank but form {form} is marked Complete"
-                                      + (" (no box ticked)" if f.type == "checkbox" else ""))
+            meta[c.error] = CheckMeta(
+                f.name,
+                f"required field is blank but form {form} is marked Complete"
+                + (" (no box ticked)" if f.type == "checkbox" else ""),
+            )
     cols[status] = pa.Column("Int64", pa.Check.isin([0, 1, 2]), nullable=True, required=False)
-    schema = pa.DataFrameSchema(cols, checks=checks, unique=key,
-                                report_duplicates="exclude_first", name=form, strict=False, ordered=False,
-                                description=f"REDCap form {form} ({project.form[form].label}) as one tidy table")
+    schema = pa.DataFrameSchema(
+        cols,
+        checks=checks,
+        unique=key,
+        report_duplicates="exclude_first",
+        name=form,
+        strict=False,
+        ordered=False,
+        description=f"REDCap form {form} ({project.form[form].label}) as one tidy table",
+    )
     return schema, meta
 
 
@@ -174,9 +200,11 @@ def schema_document(project: Project, form: str, *, today: date | None = None) -
 def schemas_yaml(project: Project, *, today: date | None = None) -> str:
     """Every form's schema as Pandera YAML, one mapping keyed by form, for review and diff."""
     docs = {form.name: schema_document(project, form.name, today=today) for form in project.forms}
-    head = (f"# Pandera schemas of the tidy tables, built from {', '.join(project.sources) or 'the project'}\n"
-            f"# record ID field: {project.record_id_field}; forms: {len(project.forms)}; "
-            f"{'longitudinal, ' + str(len(project.events)) + ' events' if project.longitudinal else 'classic'}\n")
+    head = (
+        f"# Pandera schemas of the tidy tables, built from {', '.join(project.sources) or 'the project'}\n"
+        f"# record ID field: {project.record_id_field}; forms: {len(project.forms)}; "
+        f"{'longitudinal, ' + str(len(project.events)) + ' events' if project.longitudinal else 'classic'}\n"
+    )
     return head + yaml.safe_dump(docs, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -193,8 +221,10 @@ _RULES = {
 def _rule_for(project: Project, form: str, column: str, check: str) -> tuple[str, str]:
     """(field, rule) for a column check of a form's schema."""
     if column == EVENT and check.startswith("isin"):
-        return EVENT, (f"form {form} has data at an event the instrument designations do not give it "
-                       f"(its events: {', '.join(project.events_of(form))})")
+        return EVENT, (
+            f"form {form} has data at an event the instrument designations do not give it "
+            f"(its events: {', '.join(project.events_of(form))})"
+        )
     if column == f"{form}_complete" and check.startswith("isin"):
         return column, "form status is not 0, 1 or 2"
     owner = project.column_owner.get(column)
@@ -214,13 +244,23 @@ def _rule_for(project: Project, form: str, column: str, check: str) -> tuple[str
     if column == REPEAT_INSTANCE and name.startswith("greater"):
         return column, "the repeat instance is below 1"
     template = _RULES.get(name)
-    return column, (template.format(field=f.name if f else column, min="", max="") if template
-                    else f"breaks the rule {check}")
+    return column, (
+        template.format(field=f.name if f else column, min="", max="")
+        if template
+        else f"breaks the rule {check}"
+    )
 
 
-def schema_failures(project: Project, table: FormTable, file: str, *, today: date | None = None,
-                    exempt: dict[str, np.ndarray] | None = None, range_severity: str = "error",
-                    unevaluated: dict[str, str] | None = None) -> list[Failure]:
+def schema_failures(
+    project: Project,
+    table: FormTable,
+    file: str,
+    *,
+    today: date | None = None,
+    exempt: dict[str, np.ndarray] | None = None,
+    range_severity: str = "error",
+    unevaluated: dict[str, str] | None = None,
+) -> list[Failure]:
     """Validate one typed table with its schema; every failing cell as a Failure (line, record,
     event, instance, field, value as written, rule). ``exempt``: field -> lines where a blank
     is explained (a missing-data code, an unreadable cell, the field's branching logic hides
@@ -232,22 +272,33 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
     # Column checks and uniqueness through Pandera; the dataframe checks (required when complete,
     # where a repeat instance belongs) are called directly: Pandera would list each failing row
     # once per column of the table, millions of cases when a whole column is unreadable.
-    columns_only = pa.DataFrameSchema(schema.columns, unique=schema.unique, report_duplicates="exclude_first",
-                                      name=schema.name)
+    columns_only = pa.DataFrameSchema(
+        schema.columns, unique=schema.unique, report_duplicates="exclude_first", name=schema.name
+    )
     frames = []
     try:
         columns_only.validate(df, lazy=True, inplace=True)
     except SchemaErrors as err:
         frames.append(err.failure_cases)
-    exempt = exempt or {}      # field -> lines where a blank is explained (missing-data code, unreadable cell)
+    exempt = exempt or {}  # field -> lines where a blank is explained (missing-data code, unreadable cell)
     for check in schema.checks:
         passed = check(df).check_output
         bad = df.index[~passed.to_numpy(dtype=bool)]
         if len(bad) and check.error in meta and meta[check.error].field in exempt:
             bad = bad[~np.isin(bad.to_numpy(), exempt[meta[check.error].field])]
         if len(bad):
-            frames.append(pd.DataFrame({"schema_context": "DataFrameSchema", "column": None, "check": check.error,
-                                        "check_number": None, "failure_case": None, "index": bad}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "schema_context": "DataFrameSchema",
+                        "column": None,
+                        "check": check.error,
+                        "check_number": None,
+                        "failure_case": None,
+                        "index": bad,
+                    }
+                )
+            )
     if not frames:
         return []
     cases = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
@@ -268,13 +319,23 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
                     if check in meta:
                         field, rule = meta[check].field, meta[check].rule
                     elif check.startswith(("multiple_fields_uniqueness", "field_uniqueness")):
-                        field, rule = (project.record_id_field,
-                                       f"a second row of form {table.form} for a record, event and instance")
+                        field, rule = (
+                            project.record_id_field,
+                            f"a second row of form {table.form} for a record, event and instance",
+                        )
                     else:
                         field, rule = _rule_for(project, table.form, column, check)
-                    extra.append(more_of(file, field, rule, int(len(rows) - MAX_PER_RULE),
-                                         "warning" if field in unevaluated and rule.startswith("required field")
-                                         else "error"))
+                    extra.append(
+                        more_of(
+                            file,
+                            field,
+                            rule,
+                            int(len(rows) - MAX_PER_RULE),
+                            "warning"
+                            if field in unevaluated and rule.startswith("required field")
+                            else "error",
+                        )
+                    )
                     group = group[group["index"].isin(rows[:MAX_PER_RULE])]
                 parts.append(group)
         cases = pd.concat(parts)
@@ -287,8 +348,12 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
 
     def where(line):
         i = pos[line]
-        return dict(line=line, record=rid[i], event=ev[i] if ev is not None else "",
-                    instance=inst[i] if inst is not None else "")
+        return dict(
+            line=line,
+            record=rid[i],
+            event=ev[i] if ev is not None else "",
+            instance=inst[i] if inst is not None else "",
+        )
 
     def as_written(column, line, fallback):
         if column in text:
@@ -312,10 +377,18 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
             seen_rows.add((line, m.field))
             value = as_written(m.field, line, "") if m.field == REPEAT_INSTANCE else ""
             if m.field in unevaluated and m.rule.startswith("required field"):
-                out.append(fail(file, m.rule + f" (its branching logic could not be evaluated "
-                                               f"({unevaluated[m.field]}), so the field may be hidden here: "
-                                               f"{project.field[m.field].branching})",
-                                field=m.field, value=value, severity="warning", **where(line)))
+                out.append(
+                    fail(
+                        file,
+                        m.rule + f" (its branching logic could not be evaluated "
+                        f"({unevaluated[m.field]}), so the field may be hidden here: "
+                        f"{project.field[m.field].branching})",
+                        field=m.field,
+                        value=value,
+                        severity="warning",
+                        **where(line),
+                    )
+                )
                 continue
             out.append(fail(file, m.rule, field=m.field, value=value, **where(line)))
             continue
@@ -325,22 +398,49 @@ def schema_failures(project: Project, table: FormTable, file: str, *, today: dat
             seen_rows.add((line, "key"))
             if not dup_first:
                 keys = [c for c in (RECORD_ID, EVENT, REPEAT_INSTANCE) if c in df]
-                first = pd.Series(df.index, index=df.index).groupby(
-                    [df[c].astype("string").fillna("") for c in keys], sort=False).transform("min")
+                first = (
+                    pd.Series(df.index, index=df.index)
+                    .groupby([df[c].astype("string").fillna("") for c in keys], sort=False)
+                    .transform("min")
+                )
                 dup_first.update(first.to_dict())
             w = where(line)
-            out.append(fail(file, f"record {w['record']} has a second row of form {table.form}"
-                                  + (f" at event {w['event']}" if w["event"] else "")
-                                  + (f", instance {w['instance']}" if w["instance"] != "" and w["instance"] is not None
-                                     and w["instance"] == w["instance"] else "")
-                                  + f" (first on line {dup_first.get(line)}); REDCap keeps one per record, event "
-                                    "and instance", field=project.record_id_field, value=w["record"], **w))
+            out.append(
+                fail(
+                    file,
+                    f"record {w['record']} has a second row of form {table.form}"
+                    + (f" at event {w['event']}" if w["event"] else "")
+                    + (
+                        f", instance {w['instance']}"
+                        if w["instance"] != ""
+                        and w["instance"] is not None
+                        and w["instance"] == w["instance"]
+                        else ""
+                    )
+                    + f" (first on line {dup_first.get(line)}); REDCap keeps one per record, event "
+                    "and instance",
+                    field=project.record_id_field,
+                    value=w["record"],
+                    **w,
+                )
+            )
             continue
         field, rule = _rule_for(project, table.form, column, check)
-        severity = range_severity if ("greater_than" in check or "less_than" in check) and column != REPEAT_INSTANCE \
+        severity = (
+            range_severity
+            if ("greater_than" in check or "less_than" in check) and column != REPEAT_INSTANCE
             else "error"
-        out.append(fail(file, rule, field=field, value=as_written(column, line, row.failure_case),
-                        severity=severity, **where(line)))
+        )
+        out.append(
+            fail(
+                file,
+                rule,
+                field=field,
+                value=as_written(column, line, row.failure_case),
+                severity=severity,
+                **where(line),
+            )
+        )
     return out + extra
 
 

@@ -1,6 +1,7 @@
 """REDCap's metadata downloads recognised by their header before anything else reads them:
 a file that is not one (another program's file named by mistake) is refused on that alone,
 and nothing of its content is read further or shown."""
+
 from __future__ import annotations
 
 import csv
@@ -15,13 +16,25 @@ from .messages import fail
 # content is read further or shown. (key: what it is not, the columns its header needs,
 # whether the first column must be one of them.)
 SHAPES = {
-    "dictionary": ("a REDCap data dictionary", ("Variable / Field Name", "field_name"), True,
-                   "whose first column is headed 'Variable / Field Name' (the download) or "
-                   "'field_name' (the API's metadata)"),
-    "instrument_designations": ("REDCap's instrument designations", ("arm_num", "unique_event_name", "form"),
-                                False, "whose header names arm_num, unique_event_name and form"),
-    "events": ("REDCap's events export", ("arm_num", "unique_event_name"), False,
-               "whose header names arm_num and unique_event_name"),
+    "dictionary": (
+        "a REDCap data dictionary",
+        ("Variable / Field Name", "field_name"),
+        True,
+        "whose first column is headed 'Variable / Field Name' (the download) or "
+        "'field_name' (the API's metadata)",
+    ),
+    "instrument_designations": (
+        "REDCap's instrument designations",
+        ("arm_num", "unique_event_name", "form"),
+        False,
+        "whose header names arm_num, unique_event_name and form",
+    ),
+    "events": (
+        "REDCap's events export",
+        ("arm_num", "unique_event_name"),
+        False,
+        "whose header names arm_num and unique_event_name",
+    ),
 }
 HEADER_BYTES = 1 << 16
 
@@ -52,11 +65,16 @@ def shape_failures(files: dict[str, str]) -> list:
         try:
             cells = _header_cells(files[key])
         except OSError:
-            continue                      # validation names what cannot be read
+            continue  # validation names what cannot be read
         if cells is None:
             continue
         ok = (cells[:1] and cells[0] in columns) if first else set(columns) <= set(cells)
         if not ok:
-            out.append(fail(Path(files[key]).name, f"not {what}, {expect}: the file is not read "
-                                                   "further and its content is not shown", line=1))
+            out.append(
+                fail(
+                    Path(files[key]).name,
+                    f"not {what}, {expect}: the file is not read further and its content is not shown",
+                    line=1,
+                )
+            )
     return out

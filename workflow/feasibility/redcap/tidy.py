@@ -10,6 +10,7 @@ Each table is indexed by the physical line of its export row. Typing is vectoris
 Arrow compute kernels; each cell that cannot be read is a failure naming its line. A
 missing-data code is never a value: it becomes NA and one row of the missingness table.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,13 +44,14 @@ OUT_OF_YEARS = "date outside the years 1678 to 2261 (the range a date can have h
 @dataclass
 class FormTable:
     """A form's rows: typed columns indexed by export line; and the text as written."""
+
     form: str
     data: pd.DataFrame
-    text: dict[str, pa.Array]             # column -> text cells as written (trimmed), for messages and logic
-    rows: np.ndarray                      # positions in the export
-    missing: pd.DataFrame                 # missing-data codes found (MISSING_COLUMNS + line)
+    text: dict[str, pa.Array]  # column -> text cells as written (trimmed), for messages and logic
+    rows: np.ndarray  # positions in the export
+    missing: pd.DataFrame  # missing-data codes found (MISSING_COLUMNS + line)
     failures: list[Failure] = field(default_factory=list)
-    unreadable: dict[str, np.ndarray] = field(default_factory=dict)   # field -> lines of unreadable cells
+    unreadable: dict[str, np.ndarray] = field(default_factory=dict)  # field -> lines of unreadable cells
 
 
 def _np_text(arr: pa.Array) -> np.ndarray:
@@ -63,11 +65,12 @@ def _blank(arr: pa.Array) -> np.ndarray:
 @dataclass
 class RowKeys:
     """Per export row: record, event, repeat instrument and instance, and which rows are usable."""
+
     record: np.ndarray
     event: np.ndarray
     instrument: np.ndarray
-    instance: np.ndarray          # text
-    usable: np.ndarray            # bool
+    instance: np.ndarray  # text
+    usable: np.ndarray  # bool
     failures: list[Failure]
 
 
@@ -81,10 +84,16 @@ def row_keys(records: Records) -> RowKeys:
     record = _np_text(pc.utf8_trim_whitespace(records.column(p.record_id_field)))
     empty = np.full(n, "", dtype=object)
     event = _np_text(pc.utf8_trim_whitespace(records.column(EVENT))) if records.has(EVENT) else empty
-    instrument = _np_text(pc.utf8_trim_whitespace(records.column(REPEAT_INSTRUMENT))) \
-        if records.has(REPEAT_INSTRUMENT) else empty
-    instance = _np_text(pc.utf8_trim_whitespace(records.column(REPEAT_INSTANCE))) \
-        if records.has(REPEAT_INSTANCE) else empty
+    instrument = (
+        _np_text(pc.utf8_trim_whitespace(records.column(REPEAT_INSTRUMENT)))
+        if records.has(REPEAT_INSTRUMENT)
+        else empty
+    )
+    instance = (
+        _np_text(pc.utf8_trim_whitespace(records.column(REPEAT_INSTANCE)))
+        if records.has(REPEAT_INSTANCE)
+        else empty
+    )
     usable = np.ones(n, dtype=bool)
     failures: list[Failure] = []
 
@@ -93,47 +102,89 @@ def row_keys(records: Records) -> RowKeys:
         if idx.size > MAX_PER_RULE:
             failures.append(more_of(name, column, rule, int(idx.size - MAX_PER_RULE)))
         for i in idx[:MAX_PER_RULE]:
-            failures.append(fail(name, rule, line=lines[i], record=record[i], event=event[i],
-                                 instance=instance[i], field=column, value=values[i]))
+            failures.append(
+                fail(
+                    name,
+                    rule,
+                    line=lines[i],
+                    record=record[i],
+                    event=event[i],
+                    instance=instance[i],
+                    field=column,
+                    value=values[i],
+                )
+            )
         usable[mask] = False
 
     raw_record = records.column(p.record_id_field)
     flag(record == "", p.record_id_field, record, "the record ID is blank")
     spaced = pc.not_equal(raw_record, pc.utf8_trim_whitespace(raw_record)).to_numpy(zero_copy_only=False)
     if spaced.any():
-        flag(spaced, p.record_id_field, _np_text(raw_record),
-             "the record ID has spaces or line breaks around it (REDCap's record names have none)")
+        flag(
+            spaced,
+            p.record_id_field,
+            _np_text(raw_record),
+            "the record ID has spaces or line breaks around it (REDCap's record names have none)",
+        )
     controls = pc.match_substring_regex(raw_record, CONTROL).to_numpy(zero_copy_only=False)
     if controls.any():
         flag(controls, p.record_id_field, _np_text(raw_record), "the record ID contains control characters")
     if p.longitudinal and records.has(EVENT):
         known = np.isin(event, list(p.event))
         flag(event == "", EVENT, event, "the event name is blank")
-        flag(~known & (event != ""), EVENT, event, "not an event of this project (see the instrument "
-                                                   "designations)")
+        flag(
+            ~known & (event != ""),
+            EVENT,
+            event,
+            "not an event of this project (see the instrument designations)",
+        )
     if records.has(REPEAT_INSTRUMENT):
         known = np.isin(instrument, list(p.form)) | (instrument == "")
         flag(~known, REPEAT_INSTRUMENT, instrument, "the repeat instrument is not a form of this project")
-        bad_num = (instance != "") & ~pc.match_substring_regex(pa.array(instance, type=pa.string()),
-                                                               r"^[1-9]\d*$").to_numpy(zero_copy_only=False)
+        bad_num = (instance != "") & ~pc.match_substring_regex(
+            pa.array(instance, type=pa.string()), r"^[1-9]\d*$"
+        ).to_numpy(zero_copy_only=False)
         flag(bad_num, REPEAT_INSTANCE, instance, "the repeat instance is not a whole number from 1")
-        flag(_too_long(pa.array(instance, type=pa.string())), REPEAT_INSTANCE, instance,
-             f"the repeat instance is too large: {DIGITS}")
-        flag((instrument != "") & (instance == ""), REPEAT_INSTANCE, instance,
-             "a repeating instrument's row has no repeat instance")
+        flag(
+            _too_long(pa.array(instance, type=pa.string())),
+            REPEAT_INSTANCE,
+            instance,
+            f"the repeat instance is too large: {DIGITS}",
+        )
+        flag(
+            (instrument != "") & (instance == ""),
+            REPEAT_INSTANCE,
+            instance,
+            "a repeating instrument's row has no repeat instance",
+        )
         rep = p.repeating
         if rep is not None:
             ev = event if p.longitudinal else np.full(n, "", dtype=object)
-            pairs = _pair_in(ev, instrument, rep.instruments) if (instrument != "").any() \
+            pairs = (
+                _pair_in(ev, instrument, rep.instruments)
+                if (instrument != "").any()
                 else np.zeros(n, dtype=bool)
-            flag((instrument != "") & ~pairs, REPEAT_INSTRUMENT, instrument,
-                 "repeat columns on a form that does not repeat at this event (the project's repeating "
-                 "set-up does not include it)")
+            )
+            flag(
+                (instrument != "") & ~pairs,
+                REPEAT_INSTRUMENT,
+                instrument,
+                "repeat columns on a form that does not repeat at this event (the project's repeating "
+                "set-up does not include it)",
+            )
             rep_event = np.isin(ev, list(rep.events)) if rep.events else np.zeros(n, dtype=bool)
-            flag((instrument == "") & (instance != "") & ~rep_event, REPEAT_INSTANCE, instance,
-                 "a repeat instance on a row whose event does not repeat")
-            flag((instrument == "") & (instance == "") & rep_event, REPEAT_INSTANCE, instance,
-                 "a row of a repeating event has no repeat instance")
+            flag(
+                (instrument == "") & (instance != "") & ~rep_event,
+                REPEAT_INSTANCE,
+                instance,
+                "a repeat instance on a row whose event does not repeat",
+            )
+            flag(
+                (instrument == "") & (instance == "") & rep_event,
+                REPEAT_INSTANCE,
+                instance,
+                "a row of a repeating event has no repeat instance",
+            )
     return RowKeys(record, event, instrument, instance, usable, failures)
 
 
@@ -149,17 +200,21 @@ def _present(records: Records, project: Project, form: str) -> np.ndarray:
                 col = checkbox_column(fld.name, code)
                 if records.has(col) and records.columns[col].field == fld.name:
                     present |= pc.equal(pc.utf8_trim_whitespace(records.column(col)), "1").to_numpy(
-                        zero_copy_only=False)
+                        zero_copy_only=False
+                    )
         elif records.has(fld.name):
             present |= ~_blank(records.column(fld.name))
     status = f"{form}_complete"
     if records.has(status):
-        present |= pc.is_in(pc.utf8_trim_whitespace(records.column(status)),
-                            value_set=pa.array(["1", "2"])).to_numpy(zero_copy_only=False)
+        present |= pc.is_in(
+            pc.utf8_trim_whitespace(records.column(status)), value_set=pa.array(["1", "2"])
+        ).to_numpy(zero_copy_only=False)
     stamp = f"{form}_timestamp"
     if records.has(stamp):
         s = pc.utf8_trim_whitespace(records.column(stamp))
-        present |= (pc.and_(pc.not_equal(s, ""), pc.not_equal(s, NOT_COMPLETED))).to_numpy(zero_copy_only=False)
+        present |= (pc.and_(pc.not_equal(s, ""), pc.not_equal(s, NOT_COMPLETED))).to_numpy(
+            zero_copy_only=False
+        )
     return present
 
 
@@ -177,16 +232,30 @@ def form_rows(records: Records, keys: RowKeys, form: str) -> tuple[np.ndarray, l
     own_repeat_row = keys.instrument == form
     wrong = present & (other_repeat_row | (~own_repeat_row & repeats_as_instrument))
     first_col = _first_value_column(records, p, form)
-    for i in np.flatnonzero(wrong)[:MAX_PER_RULE * 2]:      # capped per rule with the rest in validate
+    for i in np.flatnonzero(wrong)[: MAX_PER_RULE * 2]:  # capped per rule with the rest in validate
         col, value = first_col(i)
         if other_repeat_row[i]:
-            rule = (f"form {form} has a value on a repeat row of instrument {keys.instrument[i]} (REDCap writes only "
-                    "that instrument's values there)")
+            rule = (
+                f"form {form} has a value on a repeat row of instrument {keys.instrument[i]} (REDCap writes only "
+                "that instrument's values there)"
+            )
         else:
-            rule = (f"form {form} repeats at this event, but this row is not one of its repeat rows "
-                    f"({REPEAT_INSTRUMENT} is blank)")
-        failures.append(fail(records.file, rule, line=records.lines[i], record=keys.record[i], event=keys.event[i],
-                             instance=keys.instance[i], field=col, value=value))
+            rule = (
+                f"form {form} repeats at this event, but this row is not one of its repeat rows "
+                f"({REPEAT_INSTRUMENT} is blank)"
+            )
+        failures.append(
+            fail(
+                records.file,
+                rule,
+                line=records.lines[i],
+                record=keys.record[i],
+                event=keys.event[i],
+                instance=keys.instance[i],
+                field=col,
+                value=value,
+            )
+        )
     return np.flatnonzero(present & ~wrong), failures
 
 
@@ -196,9 +265,14 @@ def _first_value_column(records: Records, project: Project, form: str):
     def first(i: int) -> tuple[str, str]:
         for c in cols:
             v = records.column(c)[i].as_py()
-            if v and v.strip() and not (c in records.columns and records.columns[c].kind == "checkbox" and v == "0"):
+            if (
+                v
+                and v.strip()
+                and not (c in records.columns and records.columns[c].kind == "checkbox" and v == "0")
+            ):
                 return c, v
         return f"{form}_complete", ""
+
     return first
 
 
@@ -219,21 +293,37 @@ class _Typer:
     def raw(self, column: str) -> pa.Array:
         return self.records.column(column).take(pa.array(self.rows))
 
-    def fail_mask(self, mask: np.ndarray, column: str, raw: pa.Array, rule: str, severity: str = "error") -> None:
+    def fail_mask(
+        self, mask: np.ndarray, column: str, raw: pa.Array, rule: str, severity: str = "error"
+    ) -> None:
         idx = np.flatnonzero(mask)
         if not idx.size:
             return
         owner = self.records.project.column_owner.get(column)
-        self.unreadable.setdefault(owner[0].name if owner else column, []).append(self.records.lines[self.rows[idx]])
+        self.unreadable.setdefault(owner[0].name if owner else column, []).append(
+            self.records.lines[self.rows[idx]]
+        )
         if idx.size > MAX_PER_RULE:
-            self.failures.append(more_of(self.records.file, column, rule, int(idx.size - MAX_PER_RULE), severity))
+            self.failures.append(
+                more_of(self.records.file, column, rule, int(idx.size - MAX_PER_RULE), severity)
+            )
             idx = idx[:MAX_PER_RULE]
         values = raw.take(pa.array(idx)).to_pylist()
         for j, v in zip(idx, values):
             r = self.rows[j]
-            self.failures.append(fail(self.records.file, rule, line=self.records.lines[r], record=self.keys.record[r],
-                                      event=self.keys.event[r], instance=self.keys.instance[r], field=column,
-                                      value=v, severity=severity))
+            self.failures.append(
+                fail(
+                    self.records.file,
+                    rule,
+                    line=self.records.lines[r],
+                    record=self.keys.record[r],
+                    event=self.keys.event[r],
+                    instance=self.keys.instance[r],
+                    field=column,
+                    value=v,
+                    severity=severity,
+                )
+            )
 
 
 def _match(arr: pa.Array, pattern: str) -> np.ndarray:
@@ -243,8 +333,9 @@ def _match(arr: pa.Array, pattern: str) -> np.ndarray:
 def _too_long(s: pa.Array) -> np.ndarray:
     """Whole numbers of more than MAX_DIGITS digits (sign and leading zeros aside)."""
     digits = pc.replace_substring_regex(s, r"^[-+]?0*", "")
-    return pc.and_(pc.match_substring_regex(s, r"^[-+]?\d+$"),
-                   pc.greater(pc.utf8_length(digits), MAX_DIGITS)).to_numpy(zero_copy_only=False)
+    return pc.and_(
+        pc.match_substring_regex(s, r"^[-+]?\d+$"), pc.greater(pc.utf8_length(digits), MAX_DIGITS)
+    ).to_numpy(zero_copy_only=False)
 
 
 def _to_datetime(arr: pa.Array, formats: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -271,8 +362,9 @@ def _codes_text(fld: Field) -> str:
     return ", ".join(codes[:12]) + (", …" if len(codes) > 12 else "")
 
 
-def type_form(records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, export_date: date | None = None
-              ) -> FormTable:
+def type_form(
+    records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, export_date: date | None = None
+) -> FormTable:
     """The typed table of one form (see docs/design.md, "Validated data")."""
     p = records.project
     t = _Typer(records, keys, form, rows)
@@ -303,8 +395,12 @@ def type_form(records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, e
         s = t.cells(stamp)
         blank = pc.or_(pc.equal(s, ""), pc.equal(s, NOT_COMPLETED)).to_numpy(zero_copy_only=False)
         values, unread, beyond = _to_datetime(s, ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"])
-        t.fail_mask(unread & ~blank, stamp, t.raw(stamp),
-                    "survey timestamp is not 'YYYY-MM-DD HH:MM:SS' or '[not completed]'")
+        t.fail_mask(
+            unread & ~blank,
+            stamp,
+            t.raw(stamp),
+            "survey timestamp is not 'YYYY-MM-DD HH:MM:SS' or '[not completed]'",
+        )
         t.fail_mask(beyond & ~blank, stamp, t.raw(stamp), f"survey timestamp: {OUT_OF_YEARS}")
         values[blank | unread | beyond] = np.datetime64("NaT")
         cols[stamp] = values
@@ -330,7 +426,9 @@ def type_form(records: Records, keys: RowKeys, form: str, rows: np.ndarray, *, e
         text[status] = s
         blank = pc.equal(s, "").to_numpy(zero_copy_only=False)
         ok = _match(s, r"[0-2]")
-        t.fail_mask(~blank & ~ok, status, raw, "form status is not 0 (Incomplete), 1 (Unverified) or 2 (Complete)")
+        t.fail_mask(
+            ~blank & ~ok, status, raw, "form status is not 0 (Incomplete), 1 (Unverified) or 2 (Complete)"
+        )
         cols[status] = _ints(s, ~blank & ok)
     data = pd.DataFrame(cols, index=line_index)
     missing = pd.DataFrame(t.missing, columns=["line", *MISSING_COLUMNS])
@@ -378,8 +476,17 @@ def _record_missing(t: _Typer, fld: Field, idx: np.ndarray, codes: list[str]) ->
     p = t.records.project
     for j, code in zip(idx, codes):
         r = t.rows[j]
-        t.missing.append((int(t.records.lines[r]), t.keys.record[r], t.keys.event[r] if p.longitudinal else None,
-                          int(t.keys.instance[r]) if t.keys.instance[r] else None, t.form, fld.name, code))
+        t.missing.append(
+            (
+                int(t.records.lines[r]),
+                t.keys.record[r],
+                t.keys.event[r] if p.longitudinal else None,
+                int(t.keys.instance[r]) if t.keys.instance[r] else None,
+                t.form,
+                fld.name,
+                code,
+            )
+        )
 
 
 def _typed(t: _Typer, fld: Field, s: pa.Array, raw: pa.Array, n: int):
@@ -391,38 +498,58 @@ def _typed(t: _Typer, fld: Field, s: pa.Array, raw: pa.Array, n: int):
         if fld.type == "sql":
             return _strings(s, blank)
         if fld.integer_codes:
-            ok = _match(s, r"-?\d+") & ~_too_long(s)        # the codes fit: a longer number is none of them
+            ok = _match(s, r"-?\d+") & ~_too_long(s)  # the codes fit: a longer number is none of them
             t.fail_mask(~blank & ~ok, name, raw, f"not a code of {name} (its codes are {_codes_text(fld)})")
             return _ints(s, ~blank & ok)
         return _strings(s, blank)
     if kind == "integer":
         ok = _match(s, r"[-+]?\d+")
-        t.fail_mask(~blank & ~ok, name, raw, "not a whole number" if fld.type != "slider"
-                    else "slider value is not a whole number")
+        t.fail_mask(
+            ~blank & ~ok,
+            name,
+            raw,
+            "not a whole number" if fld.type != "slider" else "slider value is not a whole number",
+        )
         too_long = _too_long(s)
         t.fail_mask(too_long, name, raw, TOO_LONG)
         ok &= ~too_long
         return _ints(pc.replace_substring_regex(s, r"^\+", ""), ~blank & ok)
     if kind == "number":
         if fld.type == "calc":
-            pattern, comma, what = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", False, "a number (calculated field)"
+            pattern, comma, what = (
+                r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?",
+                False,
+                "a number (calculated field)",
+            )
         else:
             pattern, comma, what = spec.pattern, spec.comma, f"a {spec.description}"
         ok = _match(s, pattern)
         t.fail_mask(~blank & ~ok, name, raw, f"not {what}")
         values = _floats(s, ~blank & ok, comma)
         infinite = np.isinf(values)
-        t.fail_mask(infinite, name, raw, "number too large: beyond the range of a 64-bit floating-point number "
-                                         "(about 1.8 x 10^308)")
+        t.fail_mask(
+            infinite,
+            name,
+            raw,
+            "number too large: beyond the range of a 64-bit floating-point number (about 1.8 x 10^308)",
+        )
         values[infinite] = np.nan
         return values
     if kind in ("date", "datetime"):
         fmts = [spec.strptime]
         shape = _match(s, spec.pattern)
         values, unread, beyond = _to_datetime(s, fmts)
-        t.fail_mask(~blank & (~shape | unread), name, raw,
-                    f"not a valid {spec.description}" + ("" if spec.name == "date_ymd" or kind == "datetime"
-                                                          else f" (the raw export writes {spec.name} as Y-M-D)"))
+        t.fail_mask(
+            ~blank & (~shape | unread),
+            name,
+            raw,
+            f"not a valid {spec.description}"
+            + (
+                ""
+                if spec.name == "date_ymd" or kind == "datetime"
+                else f" (the raw export writes {spec.name} as Y-M-D)"
+            ),
+        )
         t.fail_mask(~blank & shape & beyond, name, raw, OUT_OF_YEARS)
         values[blank | ~shape | unread | beyond] = np.datetime64("NaT")
         return values
@@ -436,7 +563,7 @@ def _typed(t: _Typer, fld: Field, s: pa.Array, raw: pa.Array, n: int):
         t.fail_mask(~blank & ~ok, name, raw, f"not a valid {spec.description} ({spec.name})")
     bad = pc.match_substring_regex(raw, CONTROL).to_numpy(zero_copy_only=False)
     t.fail_mask(bad, name, raw, "text contains control characters (not tab or line breaks)")
-    return _strings(s, blank)          # trimmed; line breaks inside a notes value are kept
+    return _strings(s, blank)  # trimmed; line breaks inside a notes value are kept
 
 
 def _checkbox(t: _Typer, fld: Field, cols: dict, text: dict, codes: frozenset[str]) -> None:
@@ -447,8 +574,11 @@ def _checkbox(t: _Typer, fld: Field, cols: dict, text: dict, codes: frozenset[st
     which_code = np.full(n, "", dtype=object)
     for code in sorted(codes):
         col = checkbox_column(fld.name, code)
-        if records.has(col) and records.columns[col].kind == "checkbox_missing" \
-                and records.columns[col].field == fld.name:
+        if (
+            records.has(col)
+            and records.columns[col].kind == "checkbox_missing"
+            and records.columns[col].field == fld.name
+        ):
             s = t.cells(col)
             bad = ~pc.is_in(s, value_set=pa.array(["", "0", "1"])).to_numpy(zero_copy_only=False)
             t.fail_mask(bad, col, t.raw(col), "checkbox value is not 0 or 1")
@@ -457,8 +587,12 @@ def _checkbox(t: _Typer, fld: Field, cols: dict, text: dict, codes: frozenset[st
             ticked_missing |= on
     if ticked_missing.any():
         if "@NOMISSING" in fld.action_tags:
-            t.fail_mask(ticked_missing, fld.name, pa.array(which_code.astype(str)),
-                        "a missing-data code in a field marked @NOMISSING")
+            t.fail_mask(
+                ticked_missing,
+                fld.name,
+                pa.array(which_code.astype(str)),
+                "a missing-data code in a field marked @NOMISSING",
+            )
         _record_missing(t, fld, np.flatnonzero(ticked_missing), list(which_code[ticked_missing]))
     any_ticked = np.zeros(n, dtype=bool)
     for code, _ in fld.choices:
@@ -478,11 +612,17 @@ def _checkbox(t: _Typer, fld: Field, cols: dict, text: dict, codes: frozenset[st
         cols[col] = values
     both = ticked_missing & any_ticked
     if both.any():
-        t.fail_mask(both, fld.name, pa.array(which_code.astype(str)),
-                    "a choice is ticked and the field also holds a missing-data code")
+        t.fail_mask(
+            both,
+            fld.name,
+            pa.array(which_code.astype(str)),
+            "a choice is ticked and the field also holds a missing-data code",
+        )
 
 
-def tidy_tables(records: Records, *, export_date: date | None = None) -> tuple[dict[str, FormTable], list[Failure]]:
+def tidy_tables(
+    records: Records, *, export_date: date | None = None
+) -> tuple[dict[str, FormTable], list[Failure]]:
     """Split the export into one typed table per form."""
     keys = row_keys(records)
     failures = list(keys.failures)
@@ -498,10 +638,14 @@ def tidy_tables(records: Records, *, export_date: date | None = None) -> tuple[d
 
 def missingness(tables: dict[str, FormTable]) -> pd.DataFrame:
     """Every missing-data code found: record, event, instance, form, field, code (and line)."""
-    frames = [t.missing for t in tables.values() if len(t.missing)]     # tables in form order
+    frames = [t.missing for t in tables.values() if len(t.missing)]  # tables in form order
     if not frames:
-        return pd.DataFrame({c: pd.Series(dtype="string" if c != "redcap_repeat_instance" else "Int64")
-                             for c in MISSING_COLUMNS})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="string" if c != "redcap_repeat_instance" else "Int64")
+                for c in MISSING_COLUMNS
+            }
+        )
     out = pd.concat(frames, ignore_index=True).sort_values("line", kind="stable")  # forms, fields in order
     return out
 

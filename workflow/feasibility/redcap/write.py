@@ -9,6 +9,7 @@ decimal validation with a comma. Text cells in a table are written as they are, 
 table may hold a missing-data code (``"UNK"``) anywhere. The synthetic generators and the
 test fixtures use these writers; output is deterministic.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -52,14 +53,34 @@ def dictionary_rows(project: Project) -> list[list[str]]:
             choices = " | ".join(f.slider_labels)
         else:
             choices = ""
-        rows.append([f.name, f.form, f.section_header, f.type, f.label, choices, f.note, f.validation,
-                     f.min_text, f.max_text, "y" if f.identifier else "", f.branching, "y" if f.required else "",
-                     f.alignment, f.question_number, f.matrix_group, "y" if f.matrix_ranking else "", f.annotation])
+        rows.append(
+            [
+                f.name,
+                f.form,
+                f.section_header,
+                f.type,
+                f.label,
+                choices,
+                f.note,
+                f.validation,
+                f.min_text,
+                f.max_text,
+                "y" if f.identifier else "",
+                f.branching,
+                "y" if f.required else "",
+                f.alignment,
+                f.question_number,
+                f.matrix_group,
+                "y" if f.matrix_ranking else "",
+                f.annotation,
+            ]
+        )
     return rows
 
 
-def write_dictionary(project: Project, path, *, api: bool = False, bom: bool | None = None,
-                     crlf: bool | None = None) -> Path:
+def write_dictionary(
+    project: Project, path, *, api: bool = False, bom: bool | None = None, crlf: bool | None = None
+) -> Path:
     """The data dictionary: the download's 18 columns (BOM, CRLF) or the API's metadata (neither)."""
     header = API_COLUMNS if api else list(DOWNLOAD_COLUMNS)
     bom = (not api) if bom is None else bom
@@ -104,9 +125,11 @@ def _format(values: pd.Series, f: Field | None) -> np.ndarray:
         nums = values.astype(float).to_numpy()
         if spec is not None and spec.decimals is not None:
             text = np.char.mod(f"%.{spec.decimals}f", nums)
-        else:      # whole numbers without ".0"; others in their shortest form (NumPy's repr)
-            whole = (np.mod(nums, 1) == 0) & (np.abs(nums) < 2 ** 53)
-            text = np.where(whole, np.abs(np.where(whole, nums, 0)).astype(np.int64).astype(str), nums.astype(str))
+        else:  # whole numbers without ".0"; others in their shortest form (NumPy's repr)
+            whole = (np.mod(nums, 1) == 0) & (np.abs(nums) < 2**53)
+            text = np.where(
+                whole, np.abs(np.where(whole, nums, 0)).astype(np.int64).astype(str), nums.astype(str)
+            )
             text = np.where(whole & (nums < 0), np.char.add("-", text), text)
         if spec is not None and spec.comma:
             text = np.char.replace(text, ".", ",")
@@ -131,8 +154,9 @@ KEYS = ["_record", "_event", "_instrument", "_instance"]
 NA_BOX = "\x1fNA\x1f"  # a box the table holds as NA, told apart from a box of a form the row does not hold
 
 
-def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: bool = False,
-                  survey_fields: bool = False) -> pd.DataFrame:
+def records_frame(
+    project: Project, tables: dict[str, pd.DataFrame], *, dag: bool = False, survey_fields: bool = False
+) -> pd.DataFrame:
     """The all-records export as text, in REDCap's column and row order (vectorised)."""
     parts = []
     for form in project.forms:
@@ -146,16 +170,25 @@ def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: boo
             inst = df[REPEAT_INSTANCE].astype("Int64").astype("string").fillna("").to_numpy(dtype=object)
         else:
             inst = np.full(n, "", dtype=object)
-        repeats = {e for e, f in (project.repeating.instruments if project.repeating else ()) if f == form.name}
-        instrument = np.where(np.isin(ev, list(repeats)) & (inst != ""), form.name, "") if repeats \
+        repeats = {
+            e for e, f in (project.repeating.instruments if project.repeating else ()) if f == form.name
+        }
+        instrument = (
+            np.where(np.isin(ev, list(repeats)) & (inst != ""), form.name, "")
+            if repeats
             else np.full(n, "", dtype=object)
-        cols = {"_record": df[RECORD_ID].astype(str).to_numpy(dtype=object), "_event": ev,
-                "_instrument": instrument.astype(object), "_instance": inst}
+        )
+        cols = {
+            "_record": df[RECORD_ID].astype(str).to_numpy(dtype=object),
+            "_event": ev,
+            "_instrument": instrument.astype(object),
+            "_instance": inst,
+        }
         for f in project.form_fields(form.name):
             for c in f.export_columns:
                 if c in df:
                     cols[c] = _format(df[c], f)
-                    if f.type == "checkbox":       # NA in the table (a missing-data code): REDCap leaves it blank
+                    if f.type == "checkbox":  # NA in the table (a missing-data code): REDCap leaves it blank
                         cols[c] = np.where(cols[c] == "", NA_BOX, cols[c]).astype(object)
             if f.type == "checkbox":
                 for code, _ in project.missing_data_codes:
@@ -168,11 +201,20 @@ def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: boo
         stamp = f"{form.name}_timestamp"
         if stamp in df:
             values = df[stamp]
-            cols[stamp] = np.array([v if isinstance(v, str) else ("" if pd.isna(v) else pd.Timestamp(v).strftime(
-                "%Y-%m-%d %H:%M:%S")) for v in values.astype(object)], dtype=object)
+            cols[stamp] = np.array(
+                [
+                    v
+                    if isinstance(v, str)
+                    else ("" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M:%S"))
+                    for v in values.astype(object)
+                ],
+                dtype=object,
+            )
         parts.append(pd.DataFrame(cols))
     if not parts:
-        return pd.DataFrame(columns=expected_header(project, dag=dag, survey_fields=survey_fields), dtype=object)
+        return pd.DataFrame(
+            columns=expected_header(project, dag=dag, survey_fields=survey_fields), dtype=object
+        )
     rows = pd.concat(parts, ignore_index=True, sort=False)
     data_cols = [c for c in rows.columns if c not in KEYS]
     blanked = rows[data_cols].where(rows[data_cols] != "")
@@ -184,7 +226,9 @@ def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: boo
         if f.type != "checkbox":
             continue
         events = set(project.events_of(f.form))
-        repeat_events = {e for e, g in (project.repeating.instruments if project.repeating else ()) if g == f.form}
+        repeat_events = {
+            e for e, g in (project.repeating.instruments if project.repeating else ()) if g == f.form
+        }
         holds = rows["_event"].isin(events) if project.longitudinal else pd.Series(True, index=rows.index)
         own_repeat = rows["_instrument"] == f.form
         other_repeat = (rows["_instrument"] != "") & ~own_repeat
@@ -195,20 +239,34 @@ def records_frame(project: Project, tables: dict[str, pd.DataFrame], *, dag: boo
             rows.loc[holds & (rows[c] == ""), c] = "0"
             rows[c] = rows[c].replace(NA_BOX, "")
     order = {e.unique_name: i for i, e in enumerate(project.events)}
-    sort = pd.DataFrame({"_r": _record_order(rows["_record"]), "_e": rows["_event"].map(order).fillna(-1),
-                         "_n": rows["_instrument"],
-                         "_i": pd.to_numeric(rows["_instance"], errors="coerce").fillna(0)})
+    sort = pd.DataFrame(
+        {
+            "_r": _record_order(rows["_record"]),
+            "_e": rows["_event"].map(order).fillna(-1),
+            "_n": rows["_instrument"],
+            "_i": pd.to_numeric(rows["_instance"], errors="coerce").fillna(0),
+        }
+    )
     rows = rows.loc[sort.sort_values(["_r", "_e", "_n", "_i"], kind="stable").index].reset_index(drop=True)
     header = expected_header(project, dag=dag, survey_fields=survey_fields, extra=set(data_cols))
-    names = {project.record_id_field: "_record", EVENT: "_event", REPEAT_INSTRUMENT: "_instrument",
-             REPEAT_INSTANCE: "_instance"}
+    names = {
+        project.record_id_field: "_record",
+        EVENT: "_event",
+        REPEAT_INSTRUMENT: "_instrument",
+        REPEAT_INSTANCE: "_instance",
+    }
     blank = np.full(len(rows), "", dtype=object)
-    return pd.DataFrame({c: (rows[names.get(c, c)].to_numpy(dtype=object) if names.get(c, c) in rows else blank)
-                         for c in header})
+    return pd.DataFrame(
+        {
+            c: (rows[names.get(c, c)].to_numpy(dtype=object) if names.get(c, c) in rows else blank)
+            for c in header
+        }
+    )
 
 
-def expected_header(project: Project, *, dag: bool = False, survey_fields: bool = False,
-                    extra: set[str] | None = None) -> list[str]:
+def expected_header(
+    project: Project, *, dag: bool = False, survey_fields: bool = False, extra: set[str] | None = None
+) -> list[str]:
     extra = extra or set()
     header = [project.record_id_field]
     if project.longitudinal:
@@ -226,14 +284,25 @@ def expected_header(project: Project, *, dag: bool = False, survey_fields: bool 
         for f in project.form_fields(form.name):
             header += list(f.export_columns)
             if f.type == "checkbox":
-                header += [checkbox_column(f.name, c) for c, _ in project.missing_data_codes
-                           if checkbox_column(f.name, c) in extra]
+                header += [
+                    checkbox_column(f.name, c)
+                    for c, _ in project.missing_data_codes
+                    if checkbox_column(f.name, c) in extra
+                ]
         header.append(f"{form.name}_complete")
     return header
 
 
-def write_records(project: Project, tables: dict[str, pd.DataFrame], path, *, bom: bool = True, crlf: bool = True,
-                  dag: bool = False, survey_fields: bool = False) -> Path:
+def write_records(
+    project: Project,
+    tables: dict[str, pd.DataFrame],
+    path,
+    *,
+    bom: bool = True,
+    crlf: bool = True,
+    dag: bool = False,
+    survey_fields: bool = False,
+) -> Path:
     """The all-records export (raw values) as REDCap's download writes it (or the API's: bom/crlf False)."""
     frame = records_frame(project, tables, dag=dag, survey_fields=survey_fields)
     return _write(path, _csv([list(frame.columns)] + frame.to_numpy().tolist(), bom=bom, crlf=crlf))
@@ -252,8 +321,13 @@ def _odm_type(f: Field) -> str:
     if f.type == "slider":
         return "integer"
     kind = f.kind
-    return {"date": "date", "datetime": "datetime", "integer": "integer", "number": "float",
-            "time": "partialTime"}.get(kind, "text")
+    return {
+        "date": "date",
+        "datetime": "datetime",
+        "integer": "integer",
+        "number": "float",
+        "time": "partialTime",
+    }.get(kind, "text")
 
 
 def project_xml(project: Project) -> str:
@@ -261,67 +335,90 @@ def project_xml(project: Project) -> str:
     A = quoteattr
     title = project.title or "Project"
     oid = "".join(ch for ch in title.title() if ch.isalnum())[:30] or "Project"
-    out = ['<?xml version="1.0" encoding="UTF-8" ?>',
-           '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" '
-           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:redcap="https://projectredcap.org" '
-           'ODMVersion="1.3.1" FileOID="000-00-0000" FileType="Snapshot" Description=' + A(title)
-           + ' SourceSystem="REDCap" SourceSystemVersion="14.0.0">',
-           f'<Study OID="Project.{oid}">', "<GlobalVariables>",
-           f"\t<StudyName>{escape(title)}</StudyName>",
-           f"\t<StudyDescription>This file contains the metadata, events, and data for REDCap project "
-           f"{escape(A(title))}.</StudyDescription>",
-           f"\t<ProtocolName>{escape(title)}</ProtocolName>",
-           "\t<redcap:MissingDataCodes>" + escape("\n".join(f"{c}, {label}" for c, label in project.missing_data_codes))
-           + "</redcap:MissingDataCodes>"]
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" ?>',
+        '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:redcap="https://projectredcap.org" '
+        'ODMVersion="1.3.1" FileOID="000-00-0000" FileType="Snapshot" Description='
+        + A(title)
+        + ' SourceSystem="REDCap" SourceSystemVersion="14.0.0">',
+        f'<Study OID="Project.{oid}">',
+        "<GlobalVariables>",
+        f"\t<StudyName>{escape(title)}</StudyName>",
+        f"\t<StudyDescription>This file contains the metadata, events, and data for REDCap project "
+        f"{escape(A(title))}.</StudyDescription>",
+        f"\t<ProtocolName>{escape(title)}</ProtocolName>",
+        "\t<redcap:MissingDataCodes>"
+        + escape("\n".join(f"{c}, {label}" for c, label in project.missing_data_codes))
+        + "</redcap:MissingDataCodes>",
+    ]
     rep = project.repeating
     if rep is not None and rep.any:
         out.append("\t<redcap:RepeatingInstrumentsAndEvents>")
         if rep.instruments:
             out.append("\t\t<redcap:RepeatingInstruments>")
             for e, f in sorted(rep.instruments):
-                out.append(f'\t\t\t<redcap:RepeatingInstrument redcap:UniqueEventName={A(e or "event_1_arm_1")} '
-                           f'redcap:RepeatInstrument={A(f)} redcap:CustomLabel=""/>')
+                out.append(
+                    f"\t\t\t<redcap:RepeatingInstrument redcap:UniqueEventName={A(e or 'event_1_arm_1')} "
+                    f'redcap:RepeatInstrument={A(f)} redcap:CustomLabel=""/>'
+                )
             out.append("\t\t</redcap:RepeatingInstruments>")
         for e in sorted(rep.events):
             out.append(f"\t\t<redcap:RepeatingEvent redcap:UniqueEventName={A(e)}/>")
         out.append("\t</redcap:RepeatingInstrumentsAndEvents>")
     out.append("</GlobalVariables>")
-    out.append(f'<MetaDataVersion OID="Metadata.{oid}_2024-01-01_0000" Name={A(title)} '
-               f'redcap:RecordIdField={A(project.record_id_field)}>')
+    out.append(
+        f'<MetaDataVersion OID="Metadata.{oid}_2024-01-01_0000" Name={A(title)} '
+        f"redcap:RecordIdField={A(project.record_id_field)}>"
+    )
     if project.longitudinal:
         out.append("\t<Protocol>")
         for i, e in enumerate(project.events, start=1):
-            out.append(f'\t\t<StudyEventRef StudyEventOID="Event.{e.unique_name}" OrderNumber="{i}" Mandatory="No"/>')
+            out.append(
+                f'\t\t<StudyEventRef StudyEventOID="Event.{e.unique_name}" OrderNumber="{i}" Mandatory="No"/>'
+            )
         out.append("\t</Protocol>")
         arm_names = {a.num: a.name for a in project.arms}
         for e in project.events:
-            out.append(f'\t<StudyEventDef OID="Event.{e.unique_name}" Name={A(e.label)} Type="Common" '
-                       f'Repeating={A("Yes" if rep and e.unique_name in rep.events else "No")} '
-                       f'redcap:EventName={A(e.label)} redcap:CustomEventLabel="" '
-                       f'redcap:UniqueEventName={A(e.unique_name)} redcap:ArmNum="{e.arm}" '
-                       f'redcap:ArmName={A(arm_names.get(e.arm, f"Arm {e.arm}"))} '
-                       f'redcap:DayOffset={A("" if e.day_offset is None else f"{e.day_offset:g}")} '
-                       'redcap:OffsetMin="0" redcap:OffsetMax="0">')
+            out.append(
+                f'\t<StudyEventDef OID="Event.{e.unique_name}" Name={A(e.label)} Type="Common" '
+                f"Repeating={A('Yes' if rep and e.unique_name in rep.events else 'No')} "
+                f'redcap:EventName={A(e.label)} redcap:CustomEventLabel="" '
+                f'redcap:UniqueEventName={A(e.unique_name)} redcap:ArmNum="{e.arm}" '
+                f"redcap:ArmName={A(arm_names.get(e.arm, f'Arm {e.arm}'))} "
+                f"redcap:DayOffset={A('' if e.day_offset is None else f'{e.day_offset:g}')} "
+                'redcap:OffsetMin="0" redcap:OffsetMax="0">'
+            )
             for j, form in enumerate(project.forms_of(e.unique_name), start=1):
-                out.append(f'\t\t<FormRef FormOID="Form.{form}" OrderNumber="{j}" Mandatory="No" '
-                           f'redcap:FormName={A(form)}/>')
+                out.append(
+                    f'\t\t<FormRef FormOID="Form.{form}" OrderNumber="{j}" Mandatory="No" '
+                    f"redcap:FormName={A(form)}/>"
+                )
             out.append("\t</StudyEventDef>")
     groups, item_defs, code_lists = [], [], []
     for form in project.forms:
         names = ([project.record_id_field] if form.name == project.record_id.form else []) + list(form.fields)
-        out.append(f'\t<FormDef OID="Form.{form.name}" Name={A(form.label)} Repeating="No" '
-                   f'redcap:FormName={A(form.name)}>')
-        out.append(f'\t\t<ItemGroupRef ItemGroupOID="{form.name}.{names[0] if names else form.name}" Mandatory="No"/>')
+        out.append(
+            f'\t<FormDef OID="Form.{form.name}" Name={A(form.label)} Repeating="No" '
+            f"redcap:FormName={A(form.name)}>"
+        )
+        out.append(
+            f'\t\t<ItemGroupRef ItemGroupOID="{form.name}.{names[0] if names else form.name}" Mandatory="No"/>'
+        )
         out.append(f'\t\t<ItemGroupRef ItemGroupOID="{form.name}.{form.name}_complete" Mandatory="No"/>')
         out.append("\t</FormDef>")
-        groups.append(f'\t<ItemGroupDef OID="{form.name}.{names[0] if names else form.name}" Name={A(form.label)} '
-                      'Repeating="No">')
+        groups.append(
+            f'\t<ItemGroupDef OID="{form.name}.{names[0] if names else form.name}" Name={A(form.label)} '
+            'Repeating="No">'
+        )
         for name in names:
             f = project.field[name]
             items = f.export_columns or (f.name,)
             for item in items:
-                groups.append(f'\t\t<ItemRef ItemOID={A(item)} Mandatory={A("Yes" if f.required else "No")} '
-                              f'redcap:Variable={A(f.name)}/>')
+                groups.append(
+                    f"\t\t<ItemRef ItemOID={A(item)} Mandatory={A('Yes' if f.required else 'No')} "
+                    f"redcap:Variable={A(f.name)}/>"
+                )
                 item_defs.append(_item_def(f, item))
                 cl = _code_list(f, item)
                 if cl:
@@ -331,15 +428,22 @@ def project_xml(project: Project) -> str:
         groups.append(f'\t<ItemGroupDef OID="{form.name}.{status}" Name="Form Status" Repeating="No">')
         groups.append(f'\t\t<ItemRef ItemOID="{status}" Mandatory="No" redcap:Variable="{status}"/>')
         groups.append("\t</ItemGroupDef>")
-        item_defs.append(f'\t<ItemDef OID="{status}" Name="{status}" DataType="text" Length="1" '
-                         f'redcap:Variable="{status}" redcap:FieldType="select" redcap:SectionHeader="Form Status">\n'
-                         f'\t\t<Question><TranslatedText>Complete?</TranslatedText></Question>\n'
-                         f'\t\t<CodeListRef CodeListOID="{status}.choices"/>\n\t</ItemDef>')
-        code_lists.append(f'\t<CodeList OID="{status}.choices" Name="{status}" DataType="text" '
-                          f'redcap:Variable="{status}">\n'
-                          + "\n".join(f'\t\t<CodeListItem CodedValue="{c}"><Decode><TranslatedText>{label}'
-                                      f'</TranslatedText></Decode></CodeListItem>' for c, label in FORM_STATUS)
-                          + "\n\t</CodeList>")
+        item_defs.append(
+            f'\t<ItemDef OID="{status}" Name="{status}" DataType="text" Length="1" '
+            f'redcap:Variable="{status}" redcap:FieldType="select" redcap:SectionHeader="Form Status">\n'
+            f"\t\t<Question><TranslatedText>Complete?</TranslatedText></Question>\n"
+            f'\t\t<CodeListRef CodeListOID="{status}.choices"/>\n\t</ItemDef>'
+        )
+        code_lists.append(
+            f'\t<CodeList OID="{status}.choices" Name="{status}" DataType="text" '
+            f'redcap:Variable="{status}">\n'
+            + "\n".join(
+                f'\t\t<CodeListItem CodedValue="{c}"><Decode><TranslatedText>{label}'
+                f"</TranslatedText></Decode></CodeListItem>"
+                for c, label in FORM_STATUS
+            )
+            + "\n\t</CodeList>"
+        )
     out += groups + item_defs + code_lists
     out += ["</MetaDataVersion>", "</Study>", "</ODM>"]
     return "\n".join(out) + "\n"
@@ -347,14 +451,23 @@ def project_xml(project: Project) -> str:
 
 def _item_def(f: Field, item: str) -> str:
     A = quoteattr
-    attrs = [f"OID={A(item)}", f"Name={A(item)}", f'DataType="{_odm_type(f)}"', 'Length="999"',
-             f"redcap:Variable={A(f.name)}", f'redcap:FieldType="{_BACKEND_TYPE.get(f.type, f.type)}"']
+    attrs = [
+        f"OID={A(item)}",
+        f"Name={A(item)}",
+        f'DataType="{_odm_type(f)}"',
+        'Length="999"',
+        f"redcap:Variable={A(f.name)}",
+        f'redcap:FieldType="{_BACKEND_TYPE.get(f.type, f.type)}"',
+    ]
     if f.validation:
         attrs.append(f'redcap:TextValidationType="{_BACKEND_VALIDATION.get(f.validation, f.validation)}"')
     if f.type == "slider" and f.slider_labels:
         attrs.append(f"redcap:SliderLabels={A(' | '.join(f.slider_labels))}")
-    for key, value in (("FieldNote", f.note), ("SectionHeader", f.section_header),
-                       ("Calculation", f.calculation if f.type == "calc" else "")):
+    for key, value in (
+        ("FieldNote", f.note),
+        ("SectionHeader", f.section_header),
+        ("Calculation", f.calculation if f.type == "calc" else ""),
+    ):
         if value:
             attrs.append(f"redcap:{key}={A(value)}")
     if f.identifier:
@@ -363,9 +476,13 @@ def _item_def(f: Field, item: str) -> str:
         attrs.append('redcap:RequiredField="y"')
     if f.matrix_ranking:
         attrs.append('redcap:MatrixRanking="y"')
-    for key, value in (("BranchingLogic", f.branching), ("CustomAlignment", f.alignment),
-                       ("QuestionNumber", f.question_number), ("MatrixGroupName", f.matrix_group),
-                       ("FieldAnnotation", f.annotation)):
+    for key, value in (
+        ("BranchingLogic", f.branching),
+        ("CustomAlignment", f.alignment),
+        ("QuestionNumber", f.question_number),
+        ("MatrixGroupName", f.matrix_group),
+        ("FieldAnnotation", f.annotation),
+    ):
         if value:
             attrs.append(f"redcap:{key}={A(value)}")
     body = [f"\t\t<Question><TranslatedText>{escape(f.label)}</TranslatedText></Question>"]
@@ -373,9 +490,11 @@ def _item_def(f: Field, item: str) -> str:
         body.append(f'\t\t<CodeListRef CodeListOID="{item}.choices"/>')
     for comp, text in (("GE", f.min_text), ("LE", f.max_text)):
         if text:
-            body.append(f'\t\t<RangeCheck Comparator="{comp}" SoftHard="Soft">\n\t\t\t<CheckValue>{escape(text)}'
-                        f'</CheckValue>\n\t\t\t<ErrorMessage><TranslatedText>The value you provided is outside the '
-                        f'suggested range.</TranslatedText></ErrorMessage>\n\t\t</RangeCheck>')
+            body.append(
+                f'\t\t<RangeCheck Comparator="{comp}" SoftHard="Soft">\n\t\t\t<CheckValue>{escape(text)}'
+                f"</CheckValue>\n\t\t\t<ErrorMessage><TranslatedText>The value you provided is outside the "
+                f"suggested range.</TranslatedText></ErrorMessage>\n\t\t</RangeCheck>"
+            )
     return f"\t<ItemDef {' '.join(attrs)}>\n" + "\n".join(body) + "\n\t</ItemDef>"
 
 
@@ -389,15 +508,29 @@ def _code_list(f: Field, item: str) -> str:
         pairs, extra, dtype = f.codes, "", _odm_type(f) if f.type in ("yesno", "truefalse") else "text"
     else:
         return ""
-    items = "\n".join(f"\t\t<CodeListItem CodedValue={A(c)}><Decode><TranslatedText>{escape(label)}"
-                      f"</TranslatedText></Decode></CodeListItem>" for c, label in pairs)
-    return (f'\t<CodeList OID="{item}.choices" Name={A(item)} DataType="{dtype}" redcap:Variable={A(f.name)}{extra}>\n'
-            + items + "\n\t</CodeList>")
+    items = "\n".join(
+        f"\t\t<CodeListItem CodedValue={A(c)}><Decode><TranslatedText>{escape(label)}"
+        f"</TranslatedText></Decode></CodeListItem>"
+        for c, label in pairs
+    )
+    return (
+        f'\t<CodeList OID="{item}.choices" Name={A(item)} DataType="{dtype}" redcap:Variable={A(f.name)}{extra}>\n'
+        + items
+        + "\n\t</CodeList>"
+    )
 
 
 def write_project_xml(project: Project, path) -> Path:
     return _write(path, project_xml(project))
 
 
-__all__ = ["write_dictionary", "write_designations", "write_records", "records_frame", "write_project_xml",
-           "project_xml", "dictionary_rows", "expected_header"]
+__all__ = [
+    "write_dictionary",
+    "write_designations",
+    "write_records",
+    "records_frame",
+    "write_project_xml",
+    "project_xml",
+    "dictionary_rows",
+    "expected_header",
+]

@@ -25,6 +25,7 @@ read (as REDCap's ODM export writes it):
   ``redcap:RepeatInstrument``; ``redcap:RepeatingEvent``); a classic project's
   repeating instruments name event ``event_1_arm_1``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,13 +34,30 @@ import xml.parsers.expat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .dictionary import (NAME, NO_IDENTIFIERS_KEY, build_project, identifier_flag, oversized_code,
-                         oversized_code_rule, parse_missing_codes)
+from .dictionary import (
+    NAME,
+    NO_IDENTIFIERS_KEY,
+    build_project,
+    identifier_flag,
+    oversized_code,
+    oversized_code_rule,
+    parse_missing_codes,
+)
 from .files import Limits, read_bytes
 from .messages import Failure, fail
 from .dictionary import parse_limit
-from .model import (shared_labels, FIELD_TYPE_ALIASES, FIELD_TYPES, VALIDATION_ALIASES, VALIDATIONS, ChoicesError, Field, Project,
-                    Repeating, parse_choices)
+from .model import (
+    shared_labels,
+    FIELD_TYPE_ALIASES,
+    FIELD_TYPES,
+    VALIDATION_ALIASES,
+    VALIDATIONS,
+    ChoicesError,
+    Field,
+    Project,
+    Repeating,
+    parse_choices,
+)
 
 
 @dataclass
@@ -71,7 +89,7 @@ def _local(name: str) -> str:
     return name
 
 
-MAX_DEPTH = 64        # REDCap's ODM nests 6 deep; deeper is not a project XML
+MAX_DEPTH = 64  # REDCap's ODM nests 6 deep; deeper is not a project XML
 
 
 class TooDeep(ValueError):
@@ -79,8 +97,9 @@ class TooDeep(ValueError):
 
     def __init__(self, line: int):
         self.lineno = line
-        super().__init__(f"elements are nested more than {MAX_DEPTH} deep (REDCap's project XML nests 6); "
-                         "refused")
+        super().__init__(
+            f"elements are nested more than {MAX_DEPTH} deep (REDCap's project XML nests 6); refused"
+        )
 
 
 def parse_xml(data: bytes) -> Node:
@@ -114,7 +133,9 @@ def parse_xml(data: bytes) -> Node:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
-    parser.EntityDeclHandler = lambda *a: (_ for _ in ()).throw(ValueError("entity declarations are not allowed"))
+    parser.EntityDeclHandler = lambda *a: (_ for _ in ()).throw(
+        ValueError("entity declarations are not allowed")
+    )
     parser.Parse(data, True)
     return root[0]
 
@@ -126,8 +147,9 @@ def _text(node: Node | None) -> str:
     return (t.text if t is not None else node.text).strip()
 
 
-def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_identifiers: bool = False
-                     ) -> tuple[Project | None, list[Failure]]:
+def read_project_xml(
+    path: str | Path, *, limits: Limits | None = None, no_identifiers: bool = False
+) -> tuple[Project | None, list[Failure]]:
     """A Project from REDCap's project XML. ``redcap:Identifier`` is read as the
     dictionary's ``Identifier?`` (``y``/``yes`` in any case; absent or blank: not one; any
     other value is refused); with ``no_identifiers`` (the study file says the project has
@@ -143,15 +165,28 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
         line = getattr(exc, "lineno", None)
         return None, [fail(name, f"not readable XML: {exc}", line=line)]
     if root.tag != "ODM":
-        return None, [fail(name, f"not a CDISC ODM file (its root element is <{root.tag}>, not <ODM>)", line=root.line)]
+        return None, [
+            fail(name, f"not a CDISC ODM file (its root element is <{root.tag}>, not <ODM>)", line=root.line)
+        ]
     study = root.find("Study")
     mdv = study.find("MetaDataVersion") if study else None
     if study is None or mdv is None:
-        return None, [fail(name, "the ODM file has no Study/MetaDataVersion: download the project XML with its "
-                                 "metadata ('REDCap project (XML)' or 'CDISC ODM (XML)' with metadata)",
-                      line=root.line)]
-    notes = [f"{name}: REDCap project XML" + (f" (REDCap {root.attrs['SourceSystemVersion']})"
-                                              if root.attrs.get("SourceSystem") == "REDCap" else "")]
+        return None, [
+            fail(
+                name,
+                "the ODM file has no Study/MetaDataVersion: download the project XML with its "
+                "metadata ('REDCap project (XML)' or 'CDISC ODM (XML)' with metadata)",
+                line=root.line,
+            )
+        ]
+    notes = [
+        f"{name}: REDCap project XML"
+        + (
+            f" (REDCap {root.attrs['SourceSystemVersion']})"
+            if root.attrs.get("SourceSystem") == "REDCap"
+            else ""
+        )
+    ]
     if root.find("ClinicalData") is not None:
         notes.append(f"{name}: it holds records too (ClinicalData)")
     gv = study.find("GlobalVariables")
@@ -170,22 +205,32 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
         for gref in form_def.findall("ItemGroupRef"):
             group = group_defs.get(gref.attrs.get("ItemGroupOID"))
             if group is None:
-                failures.append(fail(name, "ItemGroupRef names no ItemGroupDef", line=gref.line,
-                                     value=gref.attrs.get("ItemGroupOID", "")))
+                failures.append(
+                    fail(
+                        name,
+                        "ItemGroupRef names no ItemGroupDef",
+                        line=gref.line,
+                        value=gref.attrs.get("ItemGroupOID", ""),
+                    )
+                )
                 continue
             for iref in group.findall("ItemRef"):
                 oid = iref.attrs.get("ItemOID", "")
                 var = iref.attrs.get("redcap:Variable", oid)
                 if var in seen:
-                    continue          # a checkbox's other choices
+                    continue  # a checkbox's other choices
                 item = item_defs.get(oid)
                 if item is None:
                     failures.append(fail(name, "ItemRef names no ItemDef", line=iref.line, value=oid))
                     continue
                 ftype_raw = item.attrs.get("redcap:FieldType", "")
-                if not ftype_raw or var == f"{form}_complete" or var.startswith("redcap_") \
-                        or var == f"{form}_timestamp":
-                    continue          # REDCap's own columns
+                if (
+                    not ftype_raw
+                    or var == f"{form}_complete"
+                    or var.startswith("redcap_")
+                    or var == f"{form}_timestamp"
+                ):
+                    continue  # REDCap's own columns
                 seen.add(var)
                 f, more, vname = _field(name, form, var, item, code_lists, seen, no_identifiers)
                 failures += more
@@ -194,17 +239,31 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
                 if f is not None:
                     fields.append(f)
     for vname, names in unknown_validation.items():
-        notes.append(f"validation type '{vname}' is not one this library knows; values of "
-                     f"{', '.join(names)} are checked as text only")
+        notes.append(
+            f"validation type '{vname}' is not one this library knows; values of "
+            f"{', '.join(names)} are checked as text only"
+        )
     if not fields:
         return None, failures + [fail(name, "the project XML defines no fields", line=mdv.line)]
     if record_id and fields[0].name != record_id:
         if record_id in {f.name for f in fields}:
-            failures.append(fail(name, f"redcap:RecordIdField is {record_id} but the first field is {fields[0].name}",
-                                 line=mdv.line, field=record_id))
+            failures.append(
+                fail(
+                    name,
+                    f"redcap:RecordIdField is {record_id} but the first field is {fields[0].name}",
+                    line=mdv.line,
+                    field=record_id,
+                )
+            )
         else:
-            failures.append(fail(name, f"redcap:RecordIdField {record_id} is not a field of the project",
-                                 line=mdv.line, field=record_id))
+            failures.append(
+                fail(
+                    name,
+                    f"redcap:RecordIdField {record_id} is not a field of the project",
+                    line=mdv.line,
+                    field=record_id,
+                )
+            )
     designations = []
     event_info = {}
     arm_names = {}
@@ -214,8 +273,15 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
         try:
             arm = int(ev.attrs.get("redcap:ArmNum", "1") or 1)
         except ValueError:
-            failures.append(fail(name, "redcap:ArmNum is not a whole number", line=ev.line, event=unique_name,
-                                 value=ev.attrs.get("redcap:ArmNum")))
+            failures.append(
+                fail(
+                    name,
+                    "redcap:ArmNum is not a whole number",
+                    line=ev.line,
+                    event=unique_name,
+                    value=ev.attrs.get("redcap:ArmNum"),
+                )
+            )
             continue
         arm_names.setdefault(arm, ev.attrs.get("redcap:ArmName") or f"Arm {arm}")
         offset = ev.attrs.get("redcap:DayOffset", "")
@@ -223,15 +289,26 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
             day = float(offset) if offset else None
         except ValueError:
             day = None
-        event_info[unique_name] = (ev.attrs.get("redcap:EventName") or ev.attrs.get("Name") or unique_name, arm, day)
+        event_info[unique_name] = (
+            ev.attrs.get("redcap:EventName") or ev.attrs.get("Name") or unique_name,
+            arm,
+            day,
+        )
         refs = ev.findall("FormRef")
         if not refs:
             designations.append((arm, unique_name, None))
         for ref in refs:
             form = ref.attrs.get("redcap:FormName") or ref.attrs.get("FormOID", "").removeprefix("Form.")
             if form not in forms:
-                failures.append(fail(name, "FormRef names a form the project XML does not define", line=ref.line,
-                                     event=unique_name, value=form))
+                failures.append(
+                    fail(
+                        name,
+                        "FormRef names a form the project XML does not define",
+                        line=ref.line,
+                        event=unique_name,
+                        value=form,
+                    )
+                )
                 continue
             designations.append((arm, unique_name, form))
     missing_text = _text(gv.find("redcap:MissingDataCodes")) if gv else ""
@@ -252,9 +329,18 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
         designations = None
     else:
         designations = [d for d in designations if d[2] is not None] or None
-    project, more = build_project(fields, designations=designations, event_info=event_info, repeating=repeating,
-                                  missing_data_codes=codes, sources=(name,), notes=notes, form_labels=form_labels,
-                                  arm_names=arm_names, source_name=name)
+    project, more = build_project(
+        fields,
+        designations=designations,
+        event_info=event_info,
+        repeating=repeating,
+        missing_data_codes=codes,
+        sources=(name,),
+        notes=notes,
+        form_labels=form_labels,
+        arm_names=arm_names,
+        source_name=name,
+    )
     failures += more
     if any(f.severity == "error" for f in failures):
         return None, failures
@@ -262,8 +348,15 @@ def read_project_xml(path: str | Path, *, limits: Limits | None = None, no_ident
     return dataclasses.replace(project, title=title or project.title, created=created), failures
 
 
-def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Node], seen: set[str],
-           no_identifiers: bool = False) -> tuple[Field | None, list[Failure], str]:
+def _field(
+    file: str,
+    form: str,
+    var: str,
+    item: Node,
+    code_lists: dict[str, Node],
+    seen: set[str],
+    no_identifiers: bool = False,
+) -> tuple[Field | None, list[Failure], str]:
     failures: list[Failure] = []
     a = item.attrs
     line = item.line
@@ -303,9 +396,17 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
             return None, failures, ""
         choices = tuple(pairs)
     shared = shared_labels(choices)
-    if shared:      # REDCap allows it: a warning, the codes stay apart
-        failures.append(fail(file, shared, line=line, field=var,
-                             value=" | ".join(f"{c}, {label}" for c, label in choices), severity="warning"))
+    if shared:  # REDCap allows it: a warning, the codes stay apart
+        failures.append(
+            fail(
+                file,
+                shared,
+                line=line,
+                field=var,
+                value=" | ".join(f"{c}, {label}" for c, label in choices),
+                severity="warning",
+            )
+        )
     big = oversized_code(choices) if ftype != "checkbox" else None
     if big is not None:
         bad(oversized_code_rule(big), big)
@@ -318,7 +419,7 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
     texts = {"GE": "", "LE": ""}
     for rc in item.findall("RangeCheck"):
         comp = rc.attrs.get("Comparator", "")
-        value = (rc.find("CheckValue").text.strip() if rc.find("CheckValue") is not None else "")
+        value = rc.find("CheckValue").text.strip() if rc.find("CheckValue") is not None else ""
         key = "GE" if comp in ("GE", "GT") else "LE"
         texts[key] = value
         if re.search(r"\[[^\]]+\]", value):
@@ -329,29 +430,53 @@ def _field(file: str, form: str, var: str, item: Node, code_lists: dict[str, Nod
             bad(f"RangeCheck {comp} value cannot be read as a {kind}", value)
     identifier = identifier_flag(a.get("redcap:Identifier", ""))
     if identifier is None:
-        bad("redcap:Identifier is not 'y' (an identifier) or blank (not one); REDCap reads 'y' or 'yes' in any "
-            "case", a.get("redcap:Identifier", ""))
+        bad(
+            "redcap:Identifier is not 'y' (an identifier) or blank (not one); REDCap reads 'y' or 'yes' in any "
+            "case",
+            a.get("redcap:Identifier", ""),
+        )
         return None, failures, ""
     if identifier and no_identifiers:
-        bad(f"the field is marked as an identifier (redcap:Identifier), but the study file says the project has "
-            f"none ({NO_IDENTIFIERS_KEY}: true)", a.get("redcap:Identifier", ""))
+        bad(
+            f"the field is marked as an identifier (redcap:Identifier), but the study file says the project has "
+            f"none ({NO_IDENTIFIERS_KEY}: true)",
+            a.get("redcap:Identifier", ""),
+        )
         return None, failures, ""
     slider = a.get("redcap:SliderLabels", "")
     label = _text(item.find("Question"))
-    return Field(
-        name=var, form=form, type=ftype, label=label, section_header=a.get("redcap:SectionHeader", ""),
-        choices=choices, calculation=a.get("redcap:Calculation", ""),
-        slider_labels=tuple(p.strip() for p in slider.split("|")) if slider else (),
-        note=a.get("redcap:FieldNote", ""), validation=vname, min_text=texts["GE"], max_text=texts["LE"],
-        minimum=lims["GE"], maximum=lims["LE"], identifier=identifier,
-        branching=a.get("redcap:BranchingLogic", ""), required=a.get("redcap:RequiredField", "").lower() == "y",
-        alignment=a.get("redcap:CustomAlignment", ""), question_number=a.get("redcap:QuestionNumber", ""),
-        matrix_group=a.get("redcap:MatrixGroupName", ""), matrix_ranking=a.get("redcap:MatrixRanking", "") == "y",
-        annotation=a.get("redcap:FieldAnnotation", ""), line=line), failures, unknown
+    return (
+        Field(
+            name=var,
+            form=form,
+            type=ftype,
+            label=label,
+            section_header=a.get("redcap:SectionHeader", ""),
+            choices=choices,
+            calculation=a.get("redcap:Calculation", ""),
+            slider_labels=tuple(p.strip() for p in slider.split("|")) if slider else (),
+            note=a.get("redcap:FieldNote", ""),
+            validation=vname,
+            min_text=texts["GE"],
+            max_text=texts["LE"],
+            minimum=lims["GE"],
+            maximum=lims["LE"],
+            identifier=identifier,
+            branching=a.get("redcap:BranchingLogic", ""),
+            required=a.get("redcap:RequiredField", "").lower() == "y",
+            alignment=a.get("redcap:CustomAlignment", ""),
+            question_number=a.get("redcap:QuestionNumber", ""),
+            matrix_group=a.get("redcap:MatrixGroupName", ""),
+            matrix_ranking=a.get("redcap:MatrixRanking", "") == "y",
+            annotation=a.get("redcap:FieldAnnotation", ""),
+            line=line,
+        ),
+        failures,
+        unknown,
+    )
 
 
-def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | None = None,
-                       export_date=None):
+def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | None = None, export_date=None):
     """The records of REDCap's "CDISC ODM project XML with data", laid out as REDCap's records
     export (one row per record x event x repeat instance, its columns in REDCap's order):
     ``ClinicalData/SubjectData@SubjectKey`` (the record; ``redcap:DataAccessGroup``) ->
@@ -367,7 +492,7 @@ def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | N
     import pyarrow as pa
 
     from .files import TextTable
-    from .records import (DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT, expected_columns, records_from_table)
+    from .records import DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT, expected_columns, records_from_table
 
     path = Path(path)
     name = path.name
@@ -380,9 +505,15 @@ def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | N
         return None, [fail(name, f"not readable XML: {exc}", line=getattr(exc, "lineno", None))]
     clinical = root.findall("ClinicalData")
     if not clinical:
-        return None, [fail(name, "no records export is given and the project XML holds no data (no ClinicalData): "
-                                 "download the project XML with its data ('CDISC ODM project XML with data'), or "
-                                 "name the records export (redcap.records)", line=root.line)]
+        return None, [
+            fail(
+                name,
+                "no records export is given and the project XML holds no data (no ClinicalData): "
+                "download the project XML with its data ('CDISC ODM project XML with data'), or "
+                "name the records export (redcap.records)",
+                line=root.line,
+            )
+        ]
     expected = expected_columns(project)
     rid = project.record_id_field
     rows: dict[tuple, dict[str, str]] = {}
@@ -396,10 +527,18 @@ def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | N
             dag = subject.attrs.get("redcap:DataAccessGroup")
             has_dag |= dag is not None
             for sev in subject.findall("StudyEventData"):
-                event = (sev.attrs.get("redcap:UniqueEventName")
-                         or sev.attrs.get("StudyEventOID", "").removeprefix("Event.")) if project.longitudinal else ""
+                event = (
+                    (
+                        sev.attrs.get("redcap:UniqueEventName")
+                        or sev.attrs.get("StudyEventOID", "").removeprefix("Event.")
+                    )
+                    if project.longitudinal
+                    else ""
+                )
                 for fd in sev.findall("FormData"):
-                    form = fd.attrs.get("redcap:FormName") or fd.attrs.get("FormOID", "").removeprefix("Form.")
+                    form = fd.attrs.get("redcap:FormName") or fd.attrs.get("FormOID", "").removeprefix(
+                        "Form."
+                    )
                     how = project.repeats(form, event)
                     if how == "instrument":
                         key = (record, event, form, fd.attrs.get("FormRepeatKey", "1"))
@@ -415,18 +554,29 @@ def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | N
                         if oid and oid != rid:
                             row[oid] = item.attrs.get("Value", item.text)
                             seen.setdefault(oid, None)
-    optional = {col for col, info in expected.items()
-                if info.kind in ("timestamp", "checkbox_missing") or col in ("redcap_survey_identifier",)}
-    header = [col for col, info in expected.items()
-              if col not in (EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE, DAG) and (col not in optional or col in seen)]
+    optional = {
+        col
+        for col, info in expected.items()
+        if info.kind in ("timestamp", "checkbox_missing") or col in ("redcap_survey_identifier",)
+    }
+    header = [
+        col
+        for col, info in expected.items()
+        if col not in (EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE, DAG)
+        and (col not in optional or col in seen)
+    ]
     system = [EVENT] if project.longitudinal else []
     if project.repeating is not None and project.repeating.any:
         system += [REPEAT_INSTRUMENT, REPEAT_INSTANCE]
     if has_dag:
         system.append(DAG)
     header = header[:1] + system + header[1:] + [c for c in seen if c not in expected]
-    unticked = {form.name: [c for f in project.form_fields(form.name) if f.type == "checkbox"
-                            for c in f.export_columns] for form in project.forms}
+    unticked = {
+        form.name: [
+            c for f in project.form_fields(form.name) if f.type == "checkbox" for c in f.export_columns
+        ]
+        for form in project.forms
+    }
     columns: dict[str, list[str]] = {h: [] for h in header}
     for key, row in rows.items():
         record, event, instrument, instance = key
@@ -440,8 +590,9 @@ def read_clinical_data(path: str | Path, project: Project, *, limits: Limits | N
     text = TextTable(path, header, table, np.asarray(list(lines.values()), dtype=np.int64))
     if not rows:
         failures.append(fail(name, "the project XML's ClinicalData hold no records", severity="warning"))
-    rec, more = records_from_table(text, failures, project, export_date=export_date,
-                                   described="records from its ClinicalData")
+    rec, more = records_from_table(
+        text, failures, project, export_date=export_date, described="records from its ClinicalData"
+    )
     return rec, [f for f in more if not (f.rule == "the export has a header but no records")]
 
 

@@ -7,6 +7,7 @@ symptoms. The CRF stores the item score (not the option position), so the
 reversed option order of the printed form needs no recoding.
 Missing items: the paper's rule (Methods), ``scoring.missing_items``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

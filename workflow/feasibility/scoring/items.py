@@ -17,6 +17,7 @@ column and the item columns as float with NaN for blank) and returns a
 ``Scored``: score columns on the index of ``items`` and log rows indexed by the
 row of ``items`` they refer to.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -58,8 +59,9 @@ class Coding:
     validation: str = ""
 
 
-def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str,
-                coding: Mapping[str, Coding] | None = None) -> None:
+def check_codes(
+    items: pd.DataFrame, columns: Iterable[str], instrument: str, coding: Mapping[str, Coding] | None = None
+) -> None:
     """Raise ``ValueError`` at the first answer outside its item's coding.
 
     ``coding`` gives each column's :class:`Coding` (the instrument library passes the
@@ -80,7 +82,7 @@ def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str,
         answered = block.notna().to_numpy()
         try:
             values = block.to_numpy(dtype=float)
-        except (TypeError, ValueError):       # text in an item column: flagged below
+        except (TypeError, ValueError):  # text in an item column: flagged below
             values = block.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             if choices:
@@ -101,7 +103,8 @@ def check_codes(items: pd.DataFrame, columns: Iterable[str], instrument: str,
                 f"{instrument}: {cols[col]} = {_fmt(block.iat[row, col])} for record_id "
                 f"{items['record_id'].iat[row]!r} is outside the item's coding ({allowed}); "
                 f"{int(bad.sum())} such value(s) in {', '.join(cols)}. Correct the data; "
-                "out-of-range answers are never scored.")
+                "out-of-range answers are never scored."
+            )
 
 
 @dataclass(frozen=True)
@@ -117,37 +120,54 @@ class MissingItemRule:
         try:
             spec = scoring["missing_items"][subscale]
         except KeyError:
-            raise ValueError(f"config scoring.missing_items has no rule for "
-                             f"{subscale!r}") from None
+            raise ValueError(f"config scoring.missing_items has no rule for {subscale!r}") from None
         rule = cls(int(spec["max_missing"]), str(spec["method"]))
         if rule.method not in MISSING_METHODS:
-            raise ValueError(f"scoring.missing_items.{subscale}.method must be one of "
-                             f"{MISSING_METHODS}, not {rule.method!r}")
+            raise ValueError(
+                f"scoring.missing_items.{subscale}.method must be one of "
+                f"{MISSING_METHODS}, not {rule.method!r}"
+            )
         if rule.method == "none" and rule.max_missing:
-            raise ValueError(f"scoring.missing_items.{subscale}: method 'none' allows no "
-                             "missing items (max_missing: 0)")
+            raise ValueError(
+                f"scoring.missing_items.{subscale}: method 'none' allows no missing items (max_missing: 0)"
+            )
         return rule
 
 
 def empty_log() -> pd.DataFrame:
-    return pd.DataFrame({"record_id": pd.Series(dtype=str), "instrument": pd.Series(dtype=str),
-                         "action": pd.Series(dtype=str), "items_missing": pd.Series(dtype=int),
-                         "detail": pd.Series(dtype=str)})
+    return pd.DataFrame(
+        {
+            "record_id": pd.Series(dtype=str),
+            "instrument": pd.Series(dtype=str),
+            "action": pd.Series(dtype=str),
+            "items_missing": pd.Series(dtype=int),
+            "detail": pd.Series(dtype=str),
+        }
+    )
 
 
-def log_rows(items: pd.DataFrame, where: pd.Series, instrument: str, action: str | pd.Series,
-             items_missing: pd.Series, detail: pd.Series) -> pd.DataFrame:
+def log_rows(
+    items: pd.DataFrame,
+    where: pd.Series,
+    instrument: str,
+    action: str | pd.Series,
+    items_missing: pd.Series,
+    detail: pd.Series,
+) -> pd.DataFrame:
     """Log rows for the rows of ``items`` flagged in ``where``."""
     rows = where[where].index
     if rows.empty:
         return empty_log()
-    return pd.DataFrame({
-        "record_id": items.loc[rows, "record_id"].astype(str),
-        "instrument": instrument,
-        "action": action.loc[rows] if isinstance(action, pd.Series) else action,
-        "items_missing": items_missing.loc[rows].astype(int),
-        "detail": detail.loc[rows].astype(str),
-    }, index=rows)
+    return pd.DataFrame(
+        {
+            "record_id": items.loc[rows, "record_id"].astype(str),
+            "instrument": instrument,
+            "action": action.loc[rows] if isinstance(action, pd.Series) else action,
+            "items_missing": items_missing.loc[rows].astype(int),
+            "detail": detail.loc[rows].astype(str),
+        },
+        index=rows,
+    )
 
 
 def describe_missing(missing: pd.DataFrame, describe: Callable[[list[str]], str]) -> pd.Series:
@@ -157,13 +177,11 @@ def describe_missing(missing: pd.DataFrame, describe: Callable[[list[str]], str]
     """
     bits = 1 << np.arange(missing.shape[1], dtype=np.int64)
     patterns, row_pattern = np.unique(missing.to_numpy() @ bits, return_inverse=True)
-    texts = [describe([c for c, bit in zip(missing.columns, bits) if pattern & bit])
-             for pattern in patterns]
+    texts = [describe([c for c, bit in zip(missing.columns, bits) if pattern & bit]) for pattern in patterns]
     return pd.Series(np.array(texts, dtype=object)[row_pattern], index=missing.index, dtype=object)
 
 
-def sum_score(items: pd.DataFrame, columns: list[str], subscale: str,
-              scoring: Mapping) -> Scored:
+def sum_score(items: pd.DataFrame, columns: list[str], subscale: str, scoring: Mapping) -> Scored:
     """Summed subscale score under the paper's missing-item rule.
 
     With ``k`` of ``n`` items missing and ``k <= max_missing`` the score is the
@@ -180,38 +198,49 @@ def sum_score(items: pd.DataFrame, columns: list[str], subscale: str,
 
     def describe(names: list[str]) -> str:
         k = len(names)
-        outcome = (f"mean of the {n - k} answered items imputed"
-                   if k <= rule.max_missing and k < n else f"more than {rule.max_missing} missing")
+        outcome = (
+            f"mean of the {n - k} answered items imputed"
+            if k <= rule.max_missing and k < n
+            else f"more than {rule.max_missing} missing"
+        )
         return f"{k} of {n} items missing ({', '.join(names)}); {outcome}"
 
     logged = n_missing > 0
     action = pd.Series(np.where(scorable, IMPUTED, SCORE_MISSING), index=items.index)
-    log = log_rows(items, logged, subscale, action, n_missing,
-                   describe_missing(missing[logged], describe))
+    log = log_rows(items, logged, subscale, action, n_missing, describe_missing(missing[logged], describe))
     return Scored(score.rename(subscale).to_frame(), log)
 
 
 def combine(*parts: Scored) -> Scored:
     """Scores side by side and their logs stacked."""
-    return Scored(pd.concat([p.scores for p in parts], axis=1),
-                  pd.concat([p.log for p in parts]))
+    return Scored(pd.concat([p.scores for p in parts], axis=1), pd.concat([p.log for p in parts]))
 
 
-def score_subscales(items: pd.DataFrame, subscales: Mapping[str, list[str]], instrument: str,
-                    scoring: Mapping, coding: Mapping[str, Coding] | None = None) -> Scored:
+def score_subscales(
+    items: pd.DataFrame,
+    subscales: Mapping[str, list[str]],
+    instrument: str,
+    scoring: Mapping,
+    coding: Mapping[str, Coding] | None = None,
+) -> Scored:
     """Check every item's coding, then score each summed subscale."""
     check_codes(items, [c for cols in subscales.values() for c in cols], instrument, coding)
     return combine(*(sum_score(items, cols, name, scoring) for name, cols in subscales.items()))
 
 
-def pass_through(items: pd.DataFrame, sources: Mapping[str, str], instrument: str,
-                 coding: Mapping[str, Coding] | None = None) -> Scored:
+def pass_through(
+    items: pd.DataFrame,
+    sources: Mapping[str, str],
+    instrument: str,
+    coding: Mapping[str, Coding] | None = None,
+) -> Scored:
     """Single-item measures reported as answered (``score name -> item column``).
 
     A blank single item is simply missing: there is nothing to impute or drop,
     so nothing is logged.
     """
     check_codes(items, sources.values(), instrument, coding)
-    scores = pd.DataFrame({name: items[col].astype(float) for name, col in sources.items()},
-                          index=items.index)
+    scores = pd.DataFrame(
+        {name: items[col].astype(float) for name, col in sources.items()}, index=items.index
+    )
     return Scored(scores, empty_log())

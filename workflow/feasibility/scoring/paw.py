@@ -8,6 +8,7 @@ items 12-15 (4-20). The item counts match the paper's ranges; the item
 assignment is not confirmed by a public manual (config assumption
 ``paw_subscales``). Missing items: the paper's rule, ``scoring.missing_items``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -7,6 +7,7 @@ names the Pain Interference 8a form but prints the range 6-30; the 8a raw sum is
 used (config assumption ``promis_pain_interference_form``).
 Missing items: the paper's rule (Methods), ``scoring.missing_items``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -5,6 +5,7 @@ sources. It is taken to be two items scored 1-5 and summed (config assumption
 ``rtw_self_efficacy``); with only two items no item is imputed
 (``scoring.missing_items.rtw_self_efficacy``: max_missing 0).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,7 +17,6 @@ from feasibility.scoring.items import Scored, item_columns, score_subscales
 SUBSCALES = {"rtw_self_efficacy": item_columns("rtwse_", range(1, 3))}
 
 
-def score_rtw_self_efficacy(items: pd.DataFrame, scoring: Mapping,
-                            coding: Mapping | None = None) -> Scored:
+def score_rtw_self_efficacy(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
     """Sum of the two items (2-10)."""
     return score_subscales(items, SUBSCALES, "Return-to-work self-efficacy", scoring, coding)

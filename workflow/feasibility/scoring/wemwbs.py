@@ -6,6 +6,7 @@ scored 1 (none of the time) to 5 (all of the time), summed: 14-70, higher = bett
 wellbeing. WEMWBS has no official missing-item rule; the paper's rule for the
 other scales is applied (config assumption ``wemwbs_missing_rule``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -14,6 +14,7 @@ towards that limit too. A scored questionnaire with blank items is logged as
 imputed (the mean of the applicable answered items stands in for them).
 ``items_missing`` counts items without a usable answer (blank or does not apply).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,12 +22,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from feasibility.scoring.items import (IMPUTED, SCORE_MISSING, Scored, check_codes,
-                                       item_columns, log_rows)
+from feasibility.scoring.items import IMPUTED, SCORE_MISSING, Scored, check_codes, item_columns, log_rows
 
 ITEMS = item_columns("wrfq_", range(1, 28))
 NOT_APPLICABLE = 9
-POINTS_PER_LEVEL = 25          # mean item 0-4 -> 0-100
+POINTS_PER_LEVEL = 25  # mean item 0-4 -> 0-100
 
 
 def score_wrfq(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = None) -> Scored:
@@ -43,10 +43,20 @@ def score_wrfq(items: pd.DataFrame, scoring: Mapping, coding: Mapping | None = N
 
     logged = ~scorable | (blank > 0)
     action = pd.Series(np.where(scorable, IMPUTED, SCORE_MISSING), index=items.index)
-    outcome = pd.Series(np.where(scorable, "mean of the applicable answered items",
-                                 f"more than {max_fraction:.0%} without an answer"),
-                        index=items.index)
-    detail = (blank[logged].astype(str) + " blank and " + not_applicable[logged].astype(str)
-              + f" 'does not apply' of {len(ITEMS)} items; " + outcome[logged])
+    outcome = pd.Series(
+        np.where(
+            scorable,
+            "mean of the applicable answered items",
+            f"more than {max_fraction:.0%} without an answer",
+        ),
+        index=items.index,
+    )
+    detail = (
+        blank[logged].astype(str)
+        + " blank and "
+        + not_applicable[logged].astype(str)
+        + f" 'does not apply' of {len(ITEMS)} items; "
+        + outcome[logged]
+    )
     log = log_rows(items, logged, "wrfq", action, unusable, detail)
     return Scored(score.rename("wrfq").to_frame(), log)

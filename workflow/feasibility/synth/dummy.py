@@ -31,6 +31,7 @@ Command line::
 
 writes ``DIR/records.csv`` (the file name of the study file's ``redcap.records``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,7 +61,7 @@ from feasibility.redcap.model import Field
 
 EPOCH = np.datetime64("1970-01-01", "D")
 DAY_MINUTES = 24 * 60
-PROGRESS_FROM = 20_000        # records from which progress is shown by default
+PROGRESS_FROM = 20_000  # records from which progress is shown by default
 
 
 class DummyError(ValueError):
@@ -79,20 +80,26 @@ def iso(days: float) -> str:
 @cache
 def schema() -> dict:
     import feasibility.schemas as package
-    return yaml.safe_load((Path(package.__file__).parent / "config.dummy.schema.yaml")
-                          .read_text(encoding="utf-8"))
+
+    return yaml.safe_load(
+        (Path(package.__file__).parent / "config.dummy.schema.yaml").read_text(encoding="utf-8")
+    )
 
 
 def check_settings(raw: dict) -> None:
     """Raise DummyError listing where ``raw`` breaks the dummy_data schema."""
     import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"  dummy_data.{'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
-                 for e in errors[:20]]
-        raise DummyError("the study file's dummy_data section does not match the schema:\n"
-                         + "\n".join(lines))
+        lines = [
+            f"  dummy_data.{'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
+            for e in errors[:20]
+        ]
+        raise DummyError(
+            "the study file's dummy_data section does not match the schema:\n" + "\n".join(lines)
+        )
 
 
 @dataclass
@@ -129,20 +136,26 @@ class Settings:
     checked: float = 0.3
     incomplete: float = 0.0
     effects: list[dict] = dc_field(default_factory=list)
-    rules: list[dict] = dc_field(default_factory=list)     # validation.rules (date_order)
+    rules: list[dict] = dc_field(default_factory=list)  # validation.rules (date_order)
 
     @classmethod
     def from_dict(cls, raw: dict | None, *, rules=None, export_date=None) -> "Settings":
         raw = dict(raw or {})
         check_settings(raw)
         rec = raw.pop("recruitment", None) or {}
-        sites = [Site(s["name"], int(s.get("group_id", i + 1)), s.get("rate"), float(s.get("opens", 0)))
-                 for i, s in enumerate(rec.get("sites") or [])]
+        sites = [
+            Site(s["name"], int(s.get("group_id", i + 1)), s.get("rate"), float(s.get("opens", 0)))
+            for i, s in enumerate(rec.get("sites") or [])
+        ]
         names = [s.name for s in sites]
         if len(set(names)) != len(names):
             raise DummyError("dummy_data.recruitment.sites: a site name is given twice")
-        out = cls(start=str(rec.get("start", cls.start)), rate=rec.get("rate"), sites=sites,
-                  rules=[r for r in (rules or []) if r.get("kind") == "date_order"])
+        out = cls(
+            start=str(rec.get("start", cls.start)),
+            rate=rec.get("rate"),
+            sites=sites,
+            rules=[r for r in (rules or []) if r.get("kind") == "date_order"],
+        )
         for key, value in raw.items():
             if key == "arms":
                 value = {int(k): float(v) for k, v in value.items()}
@@ -167,8 +180,8 @@ class Store:
     inst: np.ndarray
     date: np.ndarray
     cols: dict[str, np.ndarray] = dc_field(default_factory=dict)
-    codes: dict[str, np.ndarray] = dc_field(default_factory=dict)     # missing-data codes written
-    fixed: dict[str, np.ndarray] = dc_field(default_factory=dict)     # values the settings set
+    codes: dict[str, np.ndarray] = dc_field(default_factory=dict)  # missing-data codes written
+    fixed: dict[str, np.ndarray] = dc_field(default_factory=dict)  # values the settings set
     status: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -197,11 +210,12 @@ def blank_of(values: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- text values
 def _digits(rng, n, k) -> np.ndarray:
-    return rng.integers(0, 10 ** k, n)
+    return rng.integers(0, 10**k, n)
 
 
-def text_values(f: Field, rng: np.random.Generator, n: int, rec_ids: np.ndarray,
-                choices: list[str] | None = None) -> np.ndarray:
+def text_values(
+    f: Field, rng: np.random.Generator, n: int, rec_ids: np.ndarray, choices: list[str] | None = None
+) -> np.ndarray:
     """Text within the field's validation (fictional identifiers: example.org addresses,
     Ofcom's drama telephone numbers, postcodes of an unused area)."""
     v = f.validation
@@ -215,8 +229,9 @@ def text_values(f: Field, rng: np.random.Generator, n: int, rec_ids: np.ndarray,
     letters = np.array(list("ABCDEFGHJKLMNPRSTUWY"), dtype=object)
     L = lambda: letters[rng.integers(0, len(letters), n)]  # noqa: E731
     if v == "email":
-        return np.array([f"participant{r.lower().replace('-', '')}@example.org" for r in rec_ids],
-                        dtype=object)
+        return np.array(
+            [f"participant{r.lower().replace('-', '')}@example.org" for r in rec_ids], dtype=object
+        )
     if v == "phone_uk":
         return np.array([f"01632 960{d:03d}" for d in _digits(rng, n, 3)], dtype=object)
     if v == "phone":
@@ -224,13 +239,23 @@ def text_values(f: Field, rng: np.random.Generator, n: int, rec_ids: np.ndarray,
     if v == "phone_australia":
         return np.array([f"(02) 5550 {d:04d}" for d in _digits(rng, n, 4)], dtype=object)
     if v == "postalcode_uk":
-        return np.array([f"QQ{a} {b}{c}{d}" for a, b, c, d in zip(rng.integers(1, 10, n),
-                                                                   rng.integers(1, 10, n), L(), L())],
-                        dtype=object)
+        return np.array(
+            [
+                f"QQ{a} {b}{c}{d}"
+                for a, b, c, d in zip(rng.integers(1, 10, n), rng.integers(1, 10, n), L(), L())
+            ],
+            dtype=object,
+        )
     if v == "postalcode_canada":
-        return np.array([f"{a}{b}{c} {d}{e}{g}" for a, b, c, d, e, g in zip(
-            L(), rng.integers(0, 10, n), L(), rng.integers(0, 10, n), L(), rng.integers(0, 10, n))],
-            dtype=object)
+        return np.array(
+            [
+                f"{a}{b}{c} {d}{e}{g}"
+                for a, b, c, d, e, g in zip(
+                    L(), rng.integers(0, 10, n), L(), rng.integers(0, 10, n), L(), rng.integers(0, 10, n)
+                )
+            ],
+            dtype=object,
+        )
     if v == "zipcode":
         return np.array([f"9{d:04d}" for d in _digits(rng, n, 4)], dtype=object)
     if v == "postalcode_australia":
@@ -240,10 +265,15 @@ def text_values(f: Field, rng: np.random.Generator, n: int, rec_ids: np.ndarray,
     if v == "alpha_only":
         return np.array([f"{a}{b}" for a, b in zip(L(), L())], dtype=object)
     if v == "ssn":
-        return np.array([f"9{a:02d}-{b:02d}-{c:04d}" for a, b, c in zip(
-            _digits(rng, n, 2), _digits(rng, n, 2), _digits(rng, n, 4))], dtype=object)
+        return np.array(
+            [
+                f"9{a:02d}-{b:02d}-{c:04d}"
+                for a, b, c in zip(_digits(rng, n, 2), _digits(rng, n, 2), _digits(rng, n, 4))
+            ],
+            dtype=object,
+        )
     if v in ("mrn_10d", "vmrn"):
-        return np.array([f"{d:010d}" for d in rng.integers(0, 10 ** 10, n)], dtype=object)
+        return np.array([f"{d:010d}" for d in rng.integers(0, 10**10, n)], dtype=object)
     if v == "mrn_generic":
         return np.array([f"MRN{d:06d}" for d in _digits(rng, n, 6)], dtype=object)
     if f.type == "notes":
@@ -271,20 +301,29 @@ class Dummy:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Typed per-form tables in the shape ``feasibility.redcap.write_records`` takes."""
         from feasibility.synth.dummy_write import typed_tables
+
         return typed_tables(self)
 
     def write(self, path, *, writer: str = "fast", progress=None) -> Path:
         """The all-records export (REDCap's download: BOM, CRLF)."""
         if writer == "redcap":
             from feasibility.redcap import write_records
+
             return write_records(self.project, self.tables(), path, dag=bool(self.sites))
         from feasibility.synth.dummy_write import write_export
+
         return write_export(self, path, progress)
 
 
 class Generator:
-    def __init__(self, project: Project, settings: Settings, n: int, seed: int,
-                 progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        project: Project,
+        settings: Settings,
+        n: int,
+        seed: int,
+        progress: Callable[[str], None] | None = None,
+    ):
         if n < 1:
             raise DummyError("n must be at least 1")
         self.p, self.s, self.n, self.seed = project, settings, int(n), int(seed)
@@ -327,8 +366,10 @@ class Generator:
 
     def event(self, name: str, where: str) -> int:
         if name not in self.event_index or name == "":
-            raise DummyError(f"{where}: {name!r} is not an event of the project "
-                             f"({', '.join(e for e in self.events if e) or 'a classic project has none'})")
+            raise DummyError(
+                f"{where}: {name!r} is not an event of the project "
+                f"({', '.join(e for e in self.events if e) or 'a classic project has none'})"
+            )
         return self.event_index[name]
 
     def code_index(self, f: Field, value, where: str) -> int:
@@ -365,16 +406,19 @@ class Generator:
         if s.allocation:
             f = self.field(s.allocation["field"], "dummy_data.allocation")
             if f.type not in ("radio", "dropdown"):
-                raise DummyError(f"dummy_data.allocation: {f.name} is a {f.type} field; REDCap's "
-                                 "randomisation field is a radio or dropdown field")
+                raise DummyError(
+                    f"dummy_data.allocation: {f.name} is a {f.type} field; REDCap's "
+                    "randomisation field is a radio or dropdown field"
+                )
             ratio = s.allocation.get("ratio") or {c: 1 for c, _ in f.codes}
             for code in ratio:
                 self.code_index(f, code, "dummy_data.allocation.ratio")
             total = sum(ratio.values())
             for b in s.allocation.get("blocks") or [2, 4]:
                 if b % total:
-                    raise DummyError(f"dummy_data.allocation.blocks: {b} is not a multiple of the "
-                                     f"ratio's sum {total}")
+                    raise DummyError(
+                        f"dummy_data.allocation.blocks: {b} is not a multiple of the ratio's sum {total}"
+                    )
         if s.dropout:
             form = s.dropout["form"]
             if form not in p.form:
@@ -398,8 +442,9 @@ class Generator:
                 self.event(e, f"dummy_data.repeating.{name}.window")
         for pattern in s.fields:
             if not self.matching(pattern):
-                raise DummyError(f"dummy_data.fields: {pattern!r} matches no field of the project"
-                                 + self.suggest(pattern))
+                raise DummyError(
+                    f"dummy_data.fields: {pattern!r} matches no field of the project" + self.suggest(pattern)
+                )
         for i, eff in enumerate(s.effects):
             if not self.matching(eff["field"]):
                 raise DummyError(f"dummy_data.effects[{i}]: {eff['field']!r} matches no field")
@@ -439,11 +484,13 @@ class Generator:
         # rates are for the study's n: another n is recruited over the same calendar
         scale = n / s.n
         if scale != 1 and (s.rate or any(site.rate for site in sites)):
-            self.notes.append(f"recruitment rates scaled by {scale:g} for {n:,} records (the study "
-                              f"file's rates are for {s.n:,})")
+            self.notes.append(
+                f"recruitment rates scaled by {scale:g} for {n:,} records (the study "
+                f"file's rates are for {s.n:,})"
+            )
         arrivals, owners = [], []
         for i, site in enumerate(sites):
-            rate = (site.rate or default_rate) * scale          # records a month
+            rate = (site.rate or default_rate) * scale  # records a month
             gaps = rng.exponential(30.4375 / rate, n)
             times = site.opens * 30.4375 + np.cumsum(gaps)
             arrivals.append(times)
@@ -540,7 +587,7 @@ class Generator:
         if not self.p.longitudinal:
             return []
         evs = self.arm_events(self.p.events[e].arm)
-        return evs[evs.index(e) + 1:]
+        return evs[evs.index(e) + 1 :]
 
     def _previous_date(self, rows: np.ndarray, e: int) -> np.ndarray:
         out = np.full(len(rows), np.nan)
@@ -598,8 +645,9 @@ class Generator:
             self.stores[name] = Store(name, rec[order], ev[order], inst[order], date[order])
         self.step(f"{sum(len(x) for x in self.stores.values()):,} form rows")
 
-    def instance_dates(self, key: str, e: int, rec: np.ndarray, inst: np.ndarray,
-                       k: np.ndarray) -> np.ndarray:
+    def instance_dates(
+        self, key: str, e: int, rec: np.ndarray, inst: np.ndarray, k: np.ndarray
+    ) -> np.ndarray:
         window = self.s.repeating.get(key, {}).get("window")
         if window:
             a, b = self.event_index[window[0]], self.event_index[window[1]]
@@ -623,8 +671,11 @@ class Generator:
         items of a scale agree and a field agrees with itself across events."""
         eps = self.rng("noise", f.name, key or "").standard_normal(len(st))
         if f.matrix_group:
-            z = 0.7 * self.latent("group:" + f.form + ":" + f.matrix_group)[st.rec] \
-                + 0.4 * self.latent("field:" + f.name + (key or ""))[st.rec] + math.sqrt(1 - 0.49 - 0.16) * eps
+            z = (
+                0.7 * self.latent("group:" + f.form + ":" + f.matrix_group)[st.rec]
+                + 0.4 * self.latent("field:" + f.name + (key or ""))[st.rec]
+                + math.sqrt(1 - 0.49 - 0.16) * eps
+            )
         else:
             z = 0.6 * self.latent("field:" + f.name + (key or ""))[st.rec] + 0.8 * eps
         return ndtr(z)
@@ -659,11 +710,11 @@ class Generator:
         if kind in ("integer", "number"):
             return self.number(f, st, opts)
         if kind in ("date", "datetime"):
-            return np.full(n, np.nan)         # dates are made per row in dates()
+            return np.full(n, np.nan)  # dates are made per row in dates()
         if kind == "time":
             rng = self.rng("time", f.name)
             if f.validation == "time_mm_ss":
-                return rng.integers(0, 60 * 60, n).astype(float)     # seconds
+                return rng.integers(0, 60 * 60, n).astype(float)  # seconds
             minutes = rng.integers(8 * 60, 18 * 60, n).astype(float)
             if f.validation == "time_hh_mm_ss":
                 return minutes * 60 + rng.integers(0, 60, n)
@@ -720,7 +771,7 @@ class Generator:
         d = self.decimals(f)
         x = np.clip(x, lo, hi)
         x = np.round(x, d)
-        step = 10.0 ** -d
+        step = 10.0**-d
         x = np.where(x < lo, x + step, np.where(x > hi, x - step, x))
         return np.round(x, d)
 
@@ -766,8 +817,12 @@ class Generator:
         for ev_name, v in s.visits.items():
             e = self.event_index[ev_name]
             self.assign(v.get("responded"), self.responded[:, e], e, f"dummy_data.visits.{ev_name}")
-            self.assign(v.get("not_responded"), self.present[:, e] & ~self.responded[:, e], e,
-                        f"dummy_data.visits.{ev_name}")
+            self.assign(
+                v.get("not_responded"),
+                self.present[:, e] & ~self.responded[:, e],
+                e,
+                f"dummy_data.visits.{ev_name}",
+            )
         if s.dropout:
             self.dropout_values()
         if s.allocation:
@@ -800,17 +855,20 @@ class Generator:
         blocks = a.get("blocks") or [2, 4]
         rng = self.rng("allocation")
         rows = np.flatnonzero(st.inst <= 1)
-        by = (self.site[st.rec[rows]] if (a.get("by_site", True) and self.site is not None)
-              else np.zeros(len(rows), int))
+        by = (
+            self.site[st.rec[rows]]
+            if (a.get("by_site", True) and self.site is not None)
+            else np.zeros(len(rows), int)
+        )
         for stratum in np.unique(by):
             here = rows[by == stratum]
-            here = here[np.lexsort((self.start[st.rec[here]], ))]
+            here = here[np.lexsort((self.start[st.rec[here]],))]
             seq: list[int] = []
             while len(seq) < len(here):
                 size = int(rng.choice(blocks))
                 block = unit * (size // len(unit))
                 seq += list(rng.permutation(block))
-            st.cols[f.name][here] = np.array(seq[:len(here)], dtype=np.int16)
+            st.cols[f.name][here] = np.array(seq[: len(here)], dtype=np.int16)
         self.fix(st, f.name, np.isin(np.arange(len(st)), rows))
         self.bump(f.name)
 
@@ -846,11 +904,12 @@ class Generator:
                         lo, hi = self.limits(f, self.options(f))
                         col[idx] = self.fit(f, col[idx] + shift, lo, hi)
                     else:
-                        raise DummyError(f"dummy_data.effects[{i}]: shift needs a number or a "
-                                         f"field with whole-number codes, not {f.name}")
+                        raise DummyError(
+                            f"dummy_data.effects[{i}]: shift needs a number or a "
+                            f"field with whole-number codes, not {f.name}"
+                        )
                 else:
-                    raise DummyError(f"dummy_data.effects[{i}]: weights need a coded field, "
-                                     f"not {f.name}")
+                    raise DummyError(f"dummy_data.effects[{i}]: weights need a coded field, not {f.name}")
                 self.bump(f.name)
         for form, opts in self.s.forms.items():
             if opts.get("when"):
@@ -878,6 +937,7 @@ class Generator:
             return hit[1]
         st = self.stores[f.form]
         from feasibility.synth.dummy_write import column_text
+
         if code is not None:
             j = [c for c, _ in f.choices].index(code)
             col = st.cols[f.name][:, j]
@@ -894,7 +954,7 @@ class Generator:
             st = self.stores[form]
             table = np.full(self.n * self.E, -1, dtype=np.int64)
             flat = st.rec * self.E + st.ev
-            order = np.lexsort((st.inst, flat))[::-1]          # first instance written last
+            order = np.lexsort((st.inst, flat))[::-1]  # first instance written last
             table[flat[order]] = order
             self._first[key] = table
         return self._first[key]
@@ -921,9 +981,13 @@ class Generator:
     def context(self, st: Store, idx: np.ndarray, calc: bool = False) -> Context:
         """The logic engine's view of rows ``idx`` of store ``st``: each reference's values
         as the export writes them, resolved as REDCap resolves them."""
-        keys = pd.DataFrame({"record": self.ids[st.rec[idx]],
-                             "event": np.array(self.events, dtype=object)[st.ev[idx]],
-                             "instance": st.inst[idx]})
+        keys = pd.DataFrame(
+            {
+                "record": self.ids[st.rec[idx]],
+                "event": np.array(self.events, dtype=object)[st.ev[idx]],
+                "instance": st.inst[idx],
+            }
+        )
         rec, ev, inst = st.rec[idx], st.ev[idx], st.inst[idx]
 
         def lookup(ref, _keys):
@@ -934,8 +998,12 @@ class Generator:
                 return values[idx]
             if ref.event is not None:
                 where = self.first_rows(f.form)[rec * self.E + self.event_index[ref.event]]
-            elif self.p.longitudinal and self.p.repeating and self.p.repeating.events and \
-                    np.isin(ev, [self.event_index[x] for x in self.p.repeating.events]).any():
+            elif (
+                self.p.longitudinal
+                and self.p.repeating
+                and self.p.repeating.events
+                and np.isin(ev, [self.event_index[x] for x in self.p.repeating.events]).any()
+            ):
                 where = self.same_instance_rows(f.form, rec, ev, inst)
                 first = self.first_rows(f.form)[rec * self.E + ev]
                 where = np.where(where >= 0, where, first)
@@ -946,6 +1014,7 @@ class Generator:
             if ok.any() and len(target):
                 out[ok] = values[where[ok]]
             return out
+
         return Context(self.p, lookup, keys, calc=calc)
 
     # -- 6. calculations, branching and item missingness, in dependency order -------------
@@ -962,8 +1031,9 @@ class Generator:
                     self.calcs[f.name] = node
                     deps[f.name] |= {r.field for r in logic_references(node) if hasattr(r, "field")}
                 except NotEvaluated as exc:
-                    self.notes.append(f"calculation of {f.name} not evaluated ({exc}); left blank: "
-                                      f"{f.calculation}")
+                    self.notes.append(
+                        f"calculation of {f.name} not evaluated ({exc}); left blank: {f.calculation}"
+                    )
                     self.calcs[f.name] = None
             if f.branching:
                 try:
@@ -972,8 +1042,10 @@ class Generator:
                     self.branches[f.name] = node
                     deps[f.name] |= {r.field for r in logic_references(node) if hasattr(r, "field")}
                 except NotEvaluated as exc:
-                    self.notes.append(f"branching logic of {f.name} not evaluated ({exc}); the field "
-                                      f"is filled wherever its form is: {f.branching}")
+                    self.notes.append(
+                        f"branching logic of {f.name} not evaluated ({exc}); the field "
+                        f"is filled wherever its form is: {f.branching}"
+                    )
         position = {f.name: i for i, f in enumerate(fields)}
         done: list[Field] = []
         state: dict[str, int] = {}
@@ -982,14 +1054,18 @@ class Generator:
             if state.get(name) == 2 or name not in deps:
                 return
             if state.get(name) == 1:
-                self.notes.append("fields depend on each other in a cycle (" + " -> ".join(
-                    path[path.index(name):] + [name]) + "); taken in dictionary order")
+                self.notes.append(
+                    "fields depend on each other in a cycle ("
+                    + " -> ".join(path[path.index(name) :] + [name])
+                    + "); taken in dictionary order"
+                )
                 return
             state[name] = 1
             for d in sorted(deps[name] - {name}, key=lambda x: position.get(x, -1)):
                 visit(d, path + [name])
             state[name] = 2
             done.append(self.p.field[name])
+
         for f in fields:
             visit(f.name, [])
         return done
@@ -1005,7 +1081,9 @@ class Generator:
             if f.type == "calc":
                 node = self.calcs.get(f.name)
                 col[:] = np.nan if node is None else self.calculate(node, st)
-            node = self.branches.get(f.name) if f.type != "calc" else None   # REDCap computes a calc shown or not
+            node = (
+                self.branches.get(f.name) if f.type != "calc" else None
+            )  # REDCap computes a calc shown or not
             if node is not None and len(st):
                 key = (f.form, f.branching)
                 if key not in shown_cache:
@@ -1022,8 +1100,10 @@ class Generator:
                     coded = gone & (self.rng("missing code", f.name).random(len(st)) < s.missing_codes)
                     if coded.any():
                         st.codes[f.name] = np.where(
-                            coded, codes[self.rng("which code", f.name).integers(0, len(codes), len(st))],
-                            None).astype(object)
+                            coded,
+                            codes[self.rng("which code", f.name).integers(0, len(codes), len(st))],
+                            None,
+                        ).astype(object)
                 self.blank(col, gone)
             self.bump(f.name)
         self.step("calculations, branching logic and missing values applied")
@@ -1087,8 +1167,10 @@ class Generator:
                     a, b = (float(x) for x in opts["days"])
                     after = opts.get("after")
                     if after and after not in made:
-                        raise DummyError(f"dummy_data.fields.{f.name}.after: {after!r} is not a "
-                                         f"date field before it on form {form.name}")
+                        raise DummyError(
+                            f"dummy_data.fields.{f.name}.after: {after!r} is not a "
+                            f"date field before it on form {form.name}"
+                        )
                     base = made[after] if after else st.date
                     value = np.floor(base) + np.floor(a + rng.random(len(st)) * (b - a + 1))
                 else:
@@ -1150,8 +1232,9 @@ class Generator:
             return 0
         fix = rows[bad]
         lo, hi = self.date_limits(fl)
-        new = np.ceil(a[bad]) + (1 if strict else 0) + self.rng("rule", fl.name).integers(
-            0, 3, int(bad.sum()))
+        new = (
+            np.ceil(a[bad]) + (1 if strict else 0) + self.rng("rule", fl.name).integers(0, 3, int(bad.sum()))
+        )
         if fl.kind == "datetime":
             new = a[bad] + (1 if strict else 0) + 1 / 24
         sl.cols[fl.name][fix] = np.minimum(new, hi)
@@ -1177,8 +1260,8 @@ class Generator:
             if self.s.incomplete > 0:
                 u = self.rng("status", form.name).random(len(st))
                 status[u < self.s.incomplete] = np.where(
-                    self.rng("status kind", form.name).random(int((u < self.s.incomplete).sum())) < 0.5,
-                    0, 1)
+                    self.rng("status kind", form.name).random(int((u < self.s.incomplete).sum())) < 0.5, 0, 1
+                )
             for f in fields:
                 if f.required:
                     col = st.cols[f.name]
@@ -1204,12 +1287,26 @@ class Generator:
         self.finish_fields()
         self.statuses()
         self.date_rules()
-        return Dummy(self.p, self.s, self.stores, self.ids, self.site, self.s.sites,
-                     iso(self.export_day), list(dict.fromkeys(self.notes)), self.events)
+        return Dummy(
+            self.p,
+            self.s,
+            self.stores,
+            self.ids,
+            self.site,
+            self.s.sites,
+            iso(self.export_day),
+            list(dict.fromkeys(self.notes)),
+            self.events,
+        )
 
 
-def generate(project: Project, n: int, seed: int, settings: Settings | dict | None = None,
-             progress: Callable[[str], None] | None = None) -> Dummy:
+def generate(
+    project: Project,
+    n: int,
+    seed: int,
+    settings: Settings | dict | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Dummy:
     """Dummy data for ``project``: ``n`` records from ``seed`` (see the module docstring)."""
     if not isinstance(settings, Settings):
         settings = Settings.from_dict(settings)
@@ -1227,24 +1324,40 @@ def _path(base: Path, value) -> Path | None:
 def study_project(study: dict, base: Path) -> Project:
     """The study file's REDCap project (its ``redcap`` block, paths relative to ``base``)."""
     from feasibility.redcap import Settings as RedcapSettings
+
     rc = study.get("redcap") or {}
-    settings = RedcapSettings(missing_data_codes=rc.get("missing_data_codes"),
-                              repeating=rc.get("repeating"), no_identifiers=bool(rc.get("no_identifiers")))
+    settings = RedcapSettings(
+        missing_data_codes=rc.get("missing_data_codes"),
+        repeating=rc.get("repeating"),
+        no_identifiers=bool(rc.get("no_identifiers")),
+    )
     project, failures = load_project(
         dictionary=_path(base, rc.get("dictionary")),
         instrument_designations=_path(base, rc.get("instrument_designations")),
-        project_xml=_path(base, rc.get("project_xml")), events=_path(base, rc.get("events")),
-        settings=settings)
+        project_xml=_path(base, rc.get("project_xml")),
+        events=_path(base, rc.get("events")),
+        settings=settings,
+    )
     errors = [f for f in failures if f.severity == "error"]
     if project is None or errors:
-        raise DummyError("the study's REDCap project cannot be read:\n" + "\n".join(
-            f"  {f.message()}" for f in (errors or failures)[:20]))
+        raise DummyError(
+            "the study's REDCap project cannot be read:\n"
+            + "\n".join(f"  {f.message()}" for f in (errors or failures)[:20])
+        )
     return project
 
 
-def from_study(study_path, n: int | None = None, seed: int | None = None, out=None, *,
-               progress: Callable[[str], None] | None = None, writer: str = "fast",
-               force: bool = False, study_id: str | None = None) -> Path:
+def from_study(
+    study_path,
+    n: int | None = None,
+    seed: int | None = None,
+    out=None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    writer: str = "fast",
+    force: bool = False,
+    study_id: str | None = None,
+) -> Path:
     """Generate the export a study file describes; returns the path written.
 
     With ``out`` (a folder): ``out/<records file name>``, its ``provenance.json`` and
@@ -1256,19 +1369,26 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
     base = study_path.parent
     records = (study.get("redcap") or {}).get("records") or "records.csv"
     if out is None and not force:
-        raise DummyError(f"give --out DIR (a folder for the dummy data and a study file that reads it); "
-                         f"--force without --out overwrites the study's own records export "
-                         f"{_path(base, records)}")
+        raise DummyError(
+            f"give --out DIR (a folder for the dummy data and a study file that reads it); "
+            f"--force without --out overwrites the study's own records export "
+            f"{_path(base, records)}"
+        )
     target = (Path(out) / Path(records).name) if out is not None else _path(base, records)
     project = study_project(study, base)
-    written = [target, target.parent / "provenance.json"] + ([Path(out) / STUDY_FILE] if out is not None else [])
+    written = [target, target.parent / "provenance.json"] + (
+        [Path(out) / STUDY_FILE] if out is not None else []
+    )
     existing = [str(p) for p in written if p.exists()]
     if existing and not force:
-        raise DummyError(f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}: not overwritten "
-                         "(give another --out folder, or --force to overwrite)")
+        raise DummyError(
+            f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}: not overwritten "
+            "(give another --out folder, or --force to overwrite)"
+        )
     validation = study.get("validation") or {}
-    settings = Settings.from_dict(study.get("dummy_data"), rules=validation.get("rules"),
-                                  export_date=validation.get("export_date"))
+    settings = Settings.from_dict(
+        study.get("dummy_data"), rules=validation.get("rules"), export_date=validation.get("export_date")
+    )
     n = settings.n if n is None else n
     seed = settings.seed if seed is None else seed
     dummy = generate(project, n, seed, settings, progress)
@@ -1286,8 +1406,9 @@ def from_study(study_path, n: int | None = None, seed: int | None = None, out=No
 STUDY_FILE = "study.yaml"
 
 
-def write_study(study_path: Path, out: Path, records: Path, study_id: str | None = None,
-                export_date: str | None = None) -> Path:
+def write_study(
+    study_path: Path, out: Path, records: Path, study_id: str | None = None, export_date: str | None = None
+) -> Path:
     """``out/study.yaml``: the study file ``study_path`` as a study file in ``out`` whose
     records export is the dummy one (every other path names the same file as before) and
     whose id is ``study_id`` (default ``<the study's id>-dummy``), so that
@@ -1306,56 +1427,104 @@ def write_study(study_path: Path, out: Path, records: Path, study_id: str | None
     study["id"] = study_id or f"{original}-dummy"
     from feasibility.config import relative_to_cwd
 
-    head = (f"# Dummy data of the study {Path(relative_to_cwd(study_path)).as_posix()} (study.id "
-            f"{original}), made by feasibility.synth.dummy:\n# the study file with its records export "
-            f"replaced by {records.name} beside this file. Build it with\n#     snakemake --configfile "
-            f"{Path(relative_to_cwd(out / STUDY_FILE)).as_posix()}\n# into results/{study['id']}/.\n")
+    head = (
+        f"# Dummy data of the study {Path(relative_to_cwd(study_path)).as_posix()} (study.id "
+        f"{original}), made by feasibility.synth.dummy:\n# the study file with its records export "
+        f"replaced by {records.name} beside this file. Build it with\n#     snakemake --configfile "
+        f"{Path(relative_to_cwd(out / STUDY_FILE)).as_posix()}\n# into results/{study['id']}/.\n"
+    )
     path = out / STUDY_FILE
-    path.write_text(head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    path.write_text(
+        head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
+    )
     return path
 
 
-def write_dummy_provenance(records: Path, study_path: Path, n: int, seed: int,
-                           settings: Settings, own: bool = True) -> Path:
+def write_dummy_provenance(
+    records: Path, study_path: Path, n: int, seed: int, settings: Settings, own: bool = True
+) -> Path:
     """``provenance.json`` beside the export (``feasibility.provenance``): the report then
     says on its first page, in its source notes and in its provenance appendix that the
     data are dummy data, never the study's."""
     from feasibility import __version__
     from feasibility.provenance import write_provenance
 
-    effects = ("with the between-group effects the study file's dummy_data.effects declares"
-               if settings.effects else "with no treatment effect")
-    statement = (f"Dummy data made from the project's REDCap data dictionary by this project's "
-                 f"generator ({n:,} records, {effects}): no record describes a real person.")
+    effects = (
+        "with the between-group effects the study file's dummy_data.effects declares"
+        if settings.effects
+        else "with no treatment effect"
+    )
+    statement = (
+        f"Dummy data made from the project's REDCap data dictionary by this project's "
+        f"generator ({n:,} records, {effects}): no record describes a real person."
+    )
     study = os.path.relpath(study_path, Path.cwd()) if study_path.is_absolute() else str(study_path)
     return write_provenance(
-        Path(records).parent, [Path(records)], synthetic=True, generator="feasibility.synth.dummy",
-        generator_version=__version__, cohort="dummy", seed=int(seed), statement=statement,
-        invented=["every value of every record: drawn from the data dictionary's types, "
-                  "ranges and choices and the study file's dummy_data settings"],
+        Path(records).parent,
+        [Path(records)],
+        synthetic=True,
+        generator="feasibility.synth.dummy",
+        generator_version=__version__,
+        cohort="dummy",
+        seed=int(seed),
+        statement=statement,
+        invented=[
+            "every value of every record: drawn from the data dictionary's types, "
+            "ranges and choices and the study file's dummy_data settings"
+        ],
         command=f"python -m feasibility.synth.dummy --study {Path(study).as_posix()} "
-                f"--n {n} --seed {seed} " + ("--force" if own else "--out DIR"))
+        f"--n {n} --seed {seed} " + ("--force" if own else "--out DIR"),
+    )
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth.dummy") -> int:
     ap = argparse.ArgumentParser(
-        prog=prog, description="Dummy REDCap data (an all-records export) from a study file's data "
-                               "dictionary and designations, with a study file that reads it: "
-                               "DIR/records.csv, DIR/provenance.json and DIR/study.yaml. Build its reports "
-                               "with `snakemake --configfile DIR/study.yaml` (into results/<id>/).")
-    ap.add_argument("--study", required=True, metavar="STUDY.yaml", help="the study file (YAML) whose REDCap "
-                    "project (data dictionary and designations, or project XML) the data follow")
-    ap.add_argument("--out", metavar="DIR", help="the folder for the dummy data and their study file "
-                    "(required unless --force: without --out, --force overwrites the study's own records export)")
-    ap.add_argument("--force", action="store_true", help="overwrite files that are already there (without "
-                    "--out: the study's own records export, redcap.records of the study file)")
-    ap.add_argument("--id", dest="study_id", metavar="ID", help="the id of the study file written in DIR "
-                    "(its results folder, results/ID/); default: the study's id followed by -dummy")
-    ap.add_argument("--n", type=int, help="number of records (default: dummy_data.n of the study file, else 100)")
-    ap.add_argument("--seed", type=int, help="the random seed (default: dummy_data.seed); the same seed "
-                    "gives byte-identical files")
-    ap.add_argument("--writer", choices=("fast", "redcap"), default="fast",
-                    help="fast (default) or feasibility.redcap.write_records: byte-identical output")
+        prog=prog,
+        description="Dummy REDCap data (an all-records export) from a study file's data "
+        "dictionary and designations, with a study file that reads it: "
+        "DIR/records.csv, DIR/provenance.json and DIR/study.yaml. Build its reports "
+        "with `snakemake --configfile DIR/study.yaml` (into results/<id>/).",
+    )
+    ap.add_argument(
+        "--study",
+        required=True,
+        metavar="STUDY.yaml",
+        help="the study file (YAML) whose REDCap "
+        "project (data dictionary and designations, or project XML) the data follow",
+    )
+    ap.add_argument(
+        "--out",
+        metavar="DIR",
+        help="the folder for the dummy data and their study file "
+        "(required unless --force: without --out, --force overwrites the study's own records export)",
+    )
+    ap.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files that are already there (without "
+        "--out: the study's own records export, redcap.records of the study file)",
+    )
+    ap.add_argument(
+        "--id",
+        dest="study_id",
+        metavar="ID",
+        help="the id of the study file written in DIR "
+        "(its results folder, results/ID/); default: the study's id followed by -dummy",
+    )
+    ap.add_argument(
+        "--n", type=int, help="number of records (default: dummy_data.n of the study file, else 100)"
+    )
+    ap.add_argument(
+        "--seed",
+        type=int,
+        help="the random seed (default: dummy_data.seed); the same seed gives byte-identical files",
+    )
+    ap.add_argument(
+        "--writer",
+        choices=("fast", "redcap"),
+        default="fast",
+        help="fast (default) or feasibility.redcap.write_records: byte-identical output",
+    )
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
     ap.add_argument("--progress", action="store_true", help="progress on stderr even for small n")
     args = ap.parse_args(argv)
@@ -1364,9 +1533,16 @@ def main(argv: list[str] | None = None, prog: str = "python -m feasibility.synth
         raw = yaml.safe_load(study.read_text(encoding="utf-8")) or {}
         n = args.n if args.n is not None else (raw.get("dummy_data") or {}).get("n", 100)
         show = not args.quiet and (args.progress or n >= PROGRESS_FROM)
-        path = from_study(study, args.n, args.seed, args.out,
-                          progress=(lambda m: print(m, file=sys.stderr, flush=True)) if show else None,
-                          writer=args.writer, force=args.force, study_id=args.study_id)
+        path = from_study(
+            study,
+            args.n,
+            args.seed,
+            args.out,
+            progress=(lambda m: print(m, file=sys.stderr, flush=True)) if show else None,
+            writer=args.writer,
+            force=args.force,
+            study_id=args.study_id,
+        )
     except (DummyError, FileNotFoundError, OSError, yaml.YAMLError) as exc:
         print(f"dummy: error: {exc}", file=sys.stderr)
         return 1

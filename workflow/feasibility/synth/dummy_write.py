@@ -11,6 +11,7 @@ codes as codes, dates ``YYYY-MM-DD``, datetimes ``YYYY-MM-DD HH:MM[:SS]``, whole
 without decimals, a number validated to d decimals with d decimals (a comma when the
 validation says so), checkboxes 0/1, a missing-data code in place of a value.
 """
+
 from __future__ import annotations
 
 import csv
@@ -55,7 +56,7 @@ def _datetimes(values: np.ndarray, f: Field) -> np.ndarray:
     if not ok.any():
         return out
     if f.kind == "date":
-        stamps = (np.datetime64("1970-01-01", "D") + np.floor(values[ok]).astype(np.int64))
+        stamps = np.datetime64("1970-01-01", "D") + np.floor(values[ok]).astype(np.int64)
         out[ok] = np.datetime_as_string(stamps, unit="D").astype(object)
         return out
     seconds = np.round(values[ok] * 86400).astype(np.int64)
@@ -111,8 +112,10 @@ def _typed(gen_like, f: Field, st) -> dict[str, pd.Series]:
     col = st.cols[f.name]
     kind = f.kind
     if kind == "checkbox":
-        return {checkbox_column(f.name, code): pd.Series(np.where(col[:, j] < 0, np.nan, col[:, j]).astype(float))
-                for j, (code, _) in enumerate(f.choices)}
+        return {
+            checkbox_column(f.name, code): pd.Series(np.where(col[:, j] < 0, np.nan, col[:, j]).astype(float))
+            for j, (code, _) in enumerate(f.choices)
+        }
     if kind == "code":
         codes = np.array([c for c, _ in f.codes] + [None], dtype=object)
         values = pd.Series(codes[np.where(col < 0, len(codes) - 1, col)], dtype=object)
@@ -145,8 +148,9 @@ def typed_tables(dummy) -> dict[str, pd.DataFrame]:
         if p.longitudinal:
             cols[EVENT] = pd.Series(events[st.ev], dtype=object)
         if p.repeating_form(form.name):
-            cols[REPEAT_INSTANCE] = pd.Series(pd.array(np.where(st.inst > 0, st.inst, 0), dtype="Int64")) \
-                .mask(pd.Series(st.inst == 0))
+            cols[REPEAT_INSTANCE] = pd.Series(
+                pd.array(np.where(st.inst > 0, st.inst, 0), dtype="Int64")
+            ).mask(pd.Series(st.inst == 0))
         if dummy.sites:
             names = np.array([s.name for s in dummy.sites], dtype=object)
             cols[DAG] = pd.Series(names[dummy.site_of[st.rec]], dtype=object)
@@ -182,21 +186,37 @@ def write_export(dummy, path, progress=None) -> Path:
         st = stores[form]
         if not len(st):
             continue
-        instrument = np.array([(p.repeats(form, dummy.events[e]) == "instrument") for e in range(len(dummy.events))])
+        instrument = np.array(
+            [(p.repeats(form, dummy.events[e]) == "instrument") for e in range(len(dummy.events))]
+        )
         is_instr = instrument[st.ev] & (st.inst > 0)
-        parts.append(pd.DataFrame({"rank": rank[st.rec], "ev": st.ev,
-                                   "instr": np.where(is_instr, form, ""), "inst": st.inst,
-                                   "form": k, "row": np.arange(len(st))}))
-    keys = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {"rank": [], "ev": [], "instr": [], "inst": [], "form": [], "row": []})
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rank": rank[st.rec],
+                    "ev": st.ev,
+                    "instr": np.where(is_instr, form, ""),
+                    "inst": st.inst,
+                    "form": k,
+                    "row": np.arange(len(st)),
+                }
+            )
+        )
+    keys = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"rank": [], "ev": [], "instr": [], "inst": [], "form": [], "row": []})
+    )
     keys = keys.sort_values(["rank", "ev", "instr", "inst"], kind="stable")
-    new_line = (keys[["rank", "ev", "instr", "inst"]].ne(keys[["rank", "ev", "instr", "inst"]].shift())).any(axis=1)
+    new_line = (keys[["rank", "ev", "instr", "inst"]].ne(keys[["rank", "ev", "instr", "inst"]].shift())).any(
+        axis=1
+    )
     keys["line"] = np.cumsum(new_line.to_numpy()) - 1
     lines = keys[new_line.to_numpy()]
     n_lines = len(lines)
     header = expected_header(p, dag=bool(dummy.sites))
     position = {c: i for i, c in enumerate(header)}
-    order_rec = np.argsort(rank)                      # record index by rank
+    order_rec = np.argsort(rank)  # record index by rank
     line_rec = order_rec[lines["rank"].to_numpy(dtype=np.int64)]
     line_ev = lines["ev"].to_numpy(dtype=np.int64)
     line_instr = lines["instr"].to_numpy(dtype=object)
@@ -236,8 +256,11 @@ def write_export(dummy, path, progress=None) -> Path:
             continue
         ok_ev = np.array([(f.form in p.forms_of(e)) if p.longitudinal else True for e in dummy.events])
         repeats_instr = np.array([p.repeats(f.form, e) == "instrument" for e in dummy.events])
-        cond = ok_ev[line_ev] & ((line_instr == "") | (line_instr == f.form)) & \
-            ~(repeats_instr[line_ev] & (line_instr == ""))
+        cond = (
+            ok_ev[line_ev]
+            & ((line_instr == "") | (line_instr == f.form))
+            & ~(repeats_instr[line_ev] & (line_instr == ""))
+        )
         fill.append((f.form, list(f.export_columns), cond))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

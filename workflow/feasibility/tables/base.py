@@ -10,6 +10,7 @@ Templates (titles, labels, notes) are text with ``{expression}`` placeholders, e
 as summary expressions over the table's (or column's) records: ``{N}`` is the number of
 records, ``{fmt(median(x), 1)}`` a median as printed; ``{{`` and ``}}`` print braces.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,16 @@ from typing import Any, Callable
 import pandas as pd
 from great_tables import GT, loc
 
-from feasibility.analysis.expressions import (ROW, Evaluator, Expression, V,
-                                              _code_key, _is_missing_scalar, as_row_series, parse)
+from feasibility.analysis.expressions import (
+    ROW,
+    Evaluator,
+    Expression,
+    V,
+    _code_key,
+    _is_missing_scalar,
+    as_row_series,
+    parse,
+)
 from feasibility.tables.common import build_gt, cells_frame
 
 PARTS = {"value": "__v0", "n": "__n", "denominator": "__N"}
@@ -74,9 +83,11 @@ def published_key(template: str | None, where: str, **fields) -> str:
         names = {f for _, f, _, _ in _KEY_FORMAT.parse(template) if f is not None}
         unknown = names - set(fields)
         if unknown:
-            raise ValueError(f"{where}: published_key {template!r} uses "
-                             f"{', '.join('{' + u + '}' for u in sorted(unknown))}; it may use "
-                             f"{', '.join('{' + f + '}' for f in fields)}")
+            raise ValueError(
+                f"{where}: published_key {template!r} uses "
+                f"{', '.join('{' + u + '}' for u in sorted(unknown))}; it may use "
+                f"{', '.join('{' + f + '}' for f in fields)}"
+            )
         return template.format(**fields)
     except (IndexError, KeyError) as exc:
         raise ValueError(f"{where}: published_key {template!r}: {exc}") from None
@@ -112,8 +123,15 @@ class Column:
 class TableContext:
     """One table being built: its declaration, population, columns and templates."""
 
-    def __init__(self, analysis, table_id: str, raw: dict, *, default_columns: Callable | None
-                 = None, small_cell_threshold: int | None = None):
+    def __init__(
+        self,
+        analysis,
+        table_id: str,
+        raw: dict,
+        *,
+        default_columns: Callable | None = None,
+        small_cell_threshold: int | None = None,
+    ):
         self.analysis, self.id, self.raw = analysis, table_id, raw
         self.where = f"table {table_id!r}"
         self.cell_table = raw.get("cell_table", table_id)
@@ -122,7 +140,7 @@ class TableContext:
         if self.timepoint is not None and self.timepoint not in analysis.timepoints.points:
             raise ValueError(f"{self.where}: unknown time point {self.timepoint!r}")
         pop = raw.get("population", analysis.spec.participants)
-        self.population_expr = (self.parse(pop, "population") if pop is not None else None)
+        self.population_expr = self.parse(pop, "population") if pop is not None else None
         self.index = analysis.population(self.population_expr)
         self.columns = self._columns(raw.get("columns"), default_columns)
         self.difference = self._difference(raw.get("difference"))
@@ -146,8 +164,10 @@ class TableContext:
         for i, col in enumerate(raw):
             tp = col.get("timepoint", self.timepoint)
             if tp is not None and tp not in a.timepoints.points:
-                raise ValueError(f"{self.where}, column {col['id']!r}: unknown time point {tp!r} "
-                                 f"(time points: {', '.join(a.timepoints.points)})")
+                raise ValueError(
+                    f"{self.where}, column {col['id']!r}: unknown time point {tp!r} "
+                    f"(time points: {', '.join(a.timepoints.points)})"
+                )
             index = self.index
             if col.get("where") is not None:
                 cond = self.parse(col["where"], f"column {col['id']!r}")
@@ -166,15 +186,21 @@ class TableContext:
         v = a.evaluate(expr, self.timepoint, index=self.index)
         choices = v.meta.get("choices")
         if not choices:
-            raise ValueError(f"{self.where}: columns.by needs a coded variable (with choices), "
-                             f"not {raw['by']!r}")
+            raise ValueError(
+                f"{self.where}: columns.by needs a coded variable (with choices), not {raw['by']!r}"
+            )
         values = v.data
         out = []
         template = raw.get("label", "{level_label} (n = {n})")
         if raw.get("overall"):
-            out.append(Column("overall", self.render(template, self.index,
-                                                     level_label="Overall", n=len(self.index)),
-                              self.timepoint, self.index))
+            out.append(
+                Column(
+                    "overall",
+                    self.render(template, self.index, level_label="Overall", n=len(self.index)),
+                    self.timepoint,
+                    self.index,
+                )
+            )
         for code, text in choices:
             index = self.index[(values == code).fillna(False).to_numpy(dtype=bool)]
             col = Column(slug(text) or f"level_{code}", "", self.timepoint, index, code, text)
@@ -189,8 +215,9 @@ class TableContext:
         raw = {} if raw is True else dict(raw)
         levelled = [c for c in self.columns if c.level is not None]
         if not levelled:
-            raise ValueError(f"{self.where}: a difference compares columns by arm; declare "
-                             "columns: {by: arm}")
+            raise ValueError(
+                f"{self.where}: a difference compares columns by arm; declare columns: {{by: arm}}"
+            )
         if "between" in raw:
             first, second = raw["between"]
         else:
@@ -199,15 +226,23 @@ class TableContext:
         for code in (first, second):
             hit = [c for c in levelled if _code_key(c.level) == _code_key(code)]
             if not hit:
-                raise ValueError(f"{self.where}: difference: no column for level {code!r} "
-                                 f"(levels: {', '.join(str(c.level) for c in levelled)})")
+                raise ValueError(
+                    f"{self.where}: difference: no column for level {code!r} "
+                    f"(levels: {', '.join(str(c.level) for c in levelled)})"
+                )
             found.append(hit[0])
         if found[0] is found[1]:
             raise ValueError(f"{self.where}: difference: the two levels compared are the same")
         percent = f"{100 * self.analysis.spec.confidence:g}"
-        return DifferenceSpec(found[0], found[1], raw.get("label", f"Difference ({percent}% CI)"),
-                              raw.get("binary", "newcombe"), raw.get("continuous", "welch"),
-                              raw.get("decimals"), raw.get("footnote", True))
+        return DifferenceSpec(
+            found[0],
+            found[1],
+            raw.get("label", f"Difference ({percent}% CI)"),
+            raw.get("binary", "newcombe"),
+            raw.get("continuous", "welch"),
+            raw.get("decimals"),
+            raw.get("footnote", True),
+        )
 
     # -- templates -----------------------------------------------------------------
     def bound(self, column: Column | None = None, **extra) -> dict[str, Any]:
@@ -221,9 +256,15 @@ class TableContext:
         out.update(extra)
         return out
 
-    def render(self, template: str | None, index: pd.Index | None = None,
-               timepoint: str | None = None, functions: dict | None = None,
-               values: dict | None = None, **bound) -> str:
+    def render(
+        self,
+        template: str | None,
+        index: pd.Index | None = None,
+        timepoint: str | None = None,
+        functions: dict | None = None,
+        values: dict | None = None,
+        **bound,
+    ) -> str:
         """``template`` with each ``{expression}`` replaced by its value."""
         if template is None:
             return ""
@@ -242,9 +283,10 @@ class TableContext:
                 end = text.find("}", i)
                 if end < 0:
                     raise ValueError(f"{self.where}: unclosed {{ in {template!r}")
-                source = text[i + 1:end]
-                expr = parse(source, f"{self.where}, text {template!r}",
-                             functions=tuple((functions or {}).keys()))
+                source = text[i + 1 : end]
+                expr = parse(
+                    source, f"{self.where}, text {template!r}", functions=tuple((functions or {}).keys())
+                )
                 value = self.analysis.summarise(expr, index, timepoint, names, functions)
                 out.append(format_value(value))
                 i = end + 1
@@ -254,12 +296,18 @@ class TableContext:
         return "".join(out)
 
     # -- summaries -----------------------------------------------------------------
-    def values(self, text, what: str, column: Column | None = None, timepoint: str | None = None,
-               index: pd.Index | None = None, **bound) -> pd.Series:
+    def values(
+        self,
+        text,
+        what: str,
+        column: Column | None = None,
+        timepoint: str | None = None,
+        index: pd.Index | None = None,
+        **bound,
+    ) -> pd.Series:
         """A row-level expression over the column's (or table's) records."""
         expr = self.parse(text, what)
-        tp = timepoint if timepoint is not None else (column.timepoint if column else
-                                                      self.timepoint)
+        tp = timepoint if timepoint is not None else (column.timepoint if column else self.timepoint)
         idx = index if index is not None else (column.index if column else self.index)
         scope = self.analysis.scope(tp, index=idx, bound=bound)
         return as_row_series(Evaluator(scope, expr).run(), scope, expr)
@@ -271,19 +319,21 @@ class TableContext:
         idx = column.index if column else self.index
         v = self.analysis.evaluate(expr, tp, index=idx, **bound)
         if v.level not in (None, ROW):
-            raise expr.error("gives one value per instance of a repeating instrument; "
-                             "aggregate it first")
+            raise expr.error("gives one value per instance of a repeating instrument; aggregate it first")
         if v.is_scalar:
-            v = V(Evaluator(self.analysis.scope(tp, index=idx), expr).full(v.data, ROW, []),
-                  ROW, v.meta)
+            v = V(Evaluator(self.analysis.scope(tp, index=idx), expr).full(v.data, ROW, []), ROW, v.meta)
         return v
 
-    def summary(self, text, what: str, index: pd.Index | None = None,
-                timepoint: str | None = None, **bound) -> Any:
+    def summary(
+        self, text, what: str, index: pd.Index | None = None, timepoint: str | None = None, **bound
+    ) -> Any:
         expr = self.parse(text, what)
-        return self.analysis.summarise(expr, self.index if index is None else index,
-                                       timepoint if timepoint is not None else self.timepoint,
-                                       bound)
+        return self.analysis.summarise(
+            expr,
+            self.index if index is None else index,
+            timepoint if timepoint is not None else self.timepoint,
+            bound,
+        )
 
     def label_of(self, text) -> str:
         """The default label of a row's variable: a variable's or field's label."""
@@ -323,8 +373,7 @@ def _row_positions(cells: pd.DataFrame) -> dict[tuple[str, str], int]:
     return {key: i for i, key in enumerate(zip(keys["row_group"], keys["row_label"]))}
 
 
-def _locations(ctx: TableContext, raw: dict | None, result: TableResult,
-               columns: list[str] | None) -> list:
+def _locations(ctx: TableContext, raw: dict | None, result: TableResult, columns: list[str] | None) -> list:
     if not raw:
         return []
     where = f"{ctx.where}, footnote location"
@@ -353,8 +402,7 @@ def _locations(ctx: TableContext, raw: dict | None, result: TableResult,
         ids = listed(raw["spanner"])
         unknown = set(ids) - set(column_ids)
         if unknown:
-            raise ValueError(f"{where}: no column {sorted(unknown)[0]!r} "
-                             f"(columns: {', '.join(column_ids)})")
+            raise ValueError(f"{where}: no column {sorted(unknown)[0]!r} (columns: {', '.join(column_ids)})")
         locs.append(loc.spanner_labels(ids=ids))
     if "stub" in raw:
         locs.append(loc.stub(rows=rows_of(listed(raw["stub"]))))
@@ -378,18 +426,21 @@ def _cell_function(ctx: TableContext, result: TableResult, column: Column | None
         if rid not in result.row_ids:
             raise expr.error(f"no row {rid!r} (rows: {', '.join(result.row_ids)})", node, rid)
         if name not in ("estimate", "sd", "lower", "upper", "n", "denominator"):
-            raise expr.error(f"cell field {name!r} is not one of estimate, sd, lower, upper, n, "
-                             "denominator", node, name)
+            raise expr.error(
+                f"cell field {name!r} is not one of estimate, sd, lower, upper, n, denominator", node, name
+            )
         keys = result.row_ids[rid]
         cells = result.cells
         here = cells[[(g, r) in keys for g, r in zip(cells["row_group"], cells["row_label"])]]
         if column is not None:
             here = here[here["column"] == column.id]
         if len(here) != 1:
-            raise expr.error(f"cell({rid!r}, ...) is not one cell here ({len(here)} cells); "
-                             "use for_each_column", node)
+            raise expr.error(
+                f"cell({rid!r}, ...) is not one cell here ({len(here)} cells); use for_each_column", node
+            )
         value = here[name].iloc[0]
         return V(None if pd.isna(value) else float(value))
+
     return cell
 
 
@@ -421,8 +472,7 @@ def finish_gt(ctx: TableContext, gt: GT, result: TableResult) -> GT:
             values = {}
             for name, text in (note.get("values") or {}).items():
                 expr = ctx.parse(text, f"footnote {i + 1}, value {name!r}", ("cell",))
-                values[name] = ctx.analysis.summarise(expr, index, tp, {**bound, **values},
-                                                      functions)
+                values[name] = ctx.analysis.summarise(expr, index, tp, {**bound, **values}, functions)
             if note.get("when") is not None:
                 expr = ctx.parse(note["when"], f"footnote {i + 1}, when", ("cell",))
                 ok = ctx.analysis.summarise(expr, index, tp, {**bound, **values}, functions)
@@ -437,8 +487,9 @@ def finish_gt(ctx: TableContext, gt: GT, result: TableResult) -> GT:
         if not texts:
             continue
         text = note.get("prefix", "") + note.get("join", "; ").join(texts) + note.get("suffix", "")
-        locations = _locations(ctx, note.get("location"), result,
-                               shown if note.get("for_each_column") else None)
+        locations = _locations(
+            ctx, note.get("location"), result, shown if note.get("for_each_column") else None
+        )
         gt = gt.tab_footnote(text, locations=locations) if locations else gt.tab_footnote(text)
         if note.get("mark"):
             marks.append(note["mark"])
@@ -460,15 +511,17 @@ def source_note_text(ctx: TableContext) -> str:
     forms used); ``text`` otherwise. A table that declares none has, for dummy data, the
     statement alone."""
     from feasibility.provenance import default_source_note, source_note
+
     raw = ctx.raw.get("source_note")
-    if not raw:        # none declared: dummy data still say what they are (issue 23.8)
+    if not raw:  # none declared: dummy data still say what they are (issue 23.8)
         return default_source_note(getattr(ctx.analysis, "provenance", None))
     if isinstance(raw, str):
         raw = {"text": raw}
     text = ctx.render(raw.get("text", ""))
     synthetic = raw.get("synthetic")
-    return source_note(getattr(ctx.analysis, "provenance", None), text,
-                       ctx.render(synthetic) if synthetic else "")
+    return source_note(
+        getattr(ctx.analysis, "provenance", None), text, ctx.render(synthetic) if synthetic else ""
+    )
 
 
 def _difference_note(ctx: TableContext, gt: GT, result: TableResult) -> GT:
@@ -478,6 +531,7 @@ def _difference_note(ctx: TableContext, gt: GT, result: TableResult) -> GT:
     if d is None or d.footnote is False:
         return gt
     from feasibility.analysis.compare import METHOD_TEXT
+
     if isinstance(d.footnote, str):
         text = ctx.render(d.footnote)
     else:
@@ -488,9 +542,11 @@ def _difference_note(ctx: TableContext, gt: GT, result: TableResult) -> GT:
         if "mean_difference_ci" in kinds:
             methods.append("for means, the " + METHOD_TEXT[d.continuous])
         percent = f"{100 * ctx.analysis.spec.confidence:g}"
-        text = (f"Difference: {d.first.level_label} minus {d.second.level_label}"
-                + (f"; {'; '.join(methods)}" if methods else "")
-                + f"; {percent}% confidence intervals, unadjusted.")
+        text = (
+            f"Difference: {d.first.level_label} minus {d.second.level_label}"
+            + (f"; {'; '.join(methods)}" if methods else "")
+            + f"; {percent}% confidence intervals, unadjusted."
+        )
     return gt.tab_footnote(text, locations=loc.spanner_labels(ids=[d.id]))
 
 
@@ -505,8 +561,14 @@ def gt_arguments(ctx: TableContext) -> dict:
         d = ctx.difference
         columns[d.id] = f"{d.first.level_label} minus {d.second.level_label}"
         value_labels[d.id] = d.label
-    return dict(table_id=ctx.id, title=ctx.render(raw.get("title", ctx.id)),
-                label=raw.get("label"), columns=columns, value_labels=value_labels,
-                value_label=ctx.render(raw.get("value_label", "")),
-                stub_label=raw.get("stub_label", ""), n_label=raw.get("n_label"),
-                denominator_label=raw.get("denominator_label"))
+    return dict(
+        table_id=ctx.id,
+        title=ctx.render(raw.get("title", ctx.id)),
+        label=raw.get("label"),
+        columns=columns,
+        value_labels=value_labels,
+        value_label=ctx.render(raw.get("value_label", "")),
+        stub_label=raw.get("stub_label", ""),
+        n_label=raw.get("n_label"),
+        denominator_label=raw.get("denominator_label"),
+    )

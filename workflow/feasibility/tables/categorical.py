@@ -7,14 +7,21 @@ follow-up time point), every level of a coded outcome in the order the declarati
 to one decimal, no rows for missing answers. Continuous outcomes (mean (SD)) may sit
 between them, as in the paper's Table 4.
 """
+
 from __future__ import annotations
 
 from feasibility.tables.base import TableContext, TableResult
 from feasibility.tables.baseline import Defaults, build_describe
 
 KIND = "categorical"
-DEFAULTS = {"timepoint": None, "denominator": "answered", "missing": "none", "levels": "all",
-            "decimals": 1, "percent_decimals": 1}
+DEFAULTS = {
+    "timepoint": None,
+    "denominator": "answered",
+    "missing": "none",
+    "levels": "all",
+    "decimals": 1,
+    "percent_decimals": 1,
+}
 SCHEMA = """
 description: Categorical outcomes, every level of each outcome at follow-up time points.
 properties:
@@ -40,5 +47,4 @@ def _timepoint_columns(ctx: TableContext) -> list[dict]:
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
     """A categorical-outcomes table (kind ``categorical``)."""
-    return build_describe(analysis, table_id, raw, OUTCOMES, _timepoint_columns,
-                          small_cell_threshold)
+    return build_describe(analysis, table_id, raw, OUTCOMES, _timepoint_columns, small_cell_threshold)

@@ -11,6 +11,7 @@ By arm (``timepoint: month6`` with ``columns: {by: arm}``), each arm's mean chan
 ``difference`` the difference between the arms' mean changes (``mean_difference_ci``:
 Welch's t interval on the within-person changes, unadjusted).
 """
+
 from __future__ import annotations
 
 from feasibility.analysis.compare import mean_difference
@@ -35,8 +36,9 @@ READS = {"every_timepoint_by_default": True}
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
     """A change-from-baseline table (kind ``change``)."""
-    ctx = TableContext(analysis, table_id, raw, default_columns=_timepoint_columns,
-                       small_cell_threshold=small_cell_threshold)
+    ctx = TableContext(
+        analysis, table_id, raw, default_columns=_timepoint_columns, small_cell_threshold=small_cell_threshold
+    )
     baseline = raw.get("baseline", analysis.timepoints.baseline)
     if baseline not in analysis.timepoints.points:
         raise ValueError(f"{ctx.where}: baseline {baseline!r} is not a time point")
@@ -51,29 +53,66 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
         changes = {}
         for i, column in enumerate(ctx.columns):
             if column.timepoint is None:
-                hint = (" (a change table by arm names its follow-up time point, e.g. "
-                        "timepoint: month6)" if column.level is not None else "")
+                hint = (
+                    " (a change table by arm names its follow-up time point, e.g. timepoint: month6)"
+                    if column.level is not None
+                    else ""
+                )
                 raise ValueError(f"{ctx.where}: column {column.id!r} needs a time point{hint}")
             before = ctx.values(f"{name}[{baseline}]", where, column).astype("float64")
             after = ctx.values(f"{name}[{column.timepoint}]", where, column).astype("float64")
             changes[column.id] = (after - before).to_numpy()
             change = paired_change(before, after, analysis.spec.confidence)
-            key = published_key(measure.get("published_key"), f"{ctx.where}, {where}",
-                                column=column.id, column_index=i, timepoint=column.timepoint)
-            cells.add(rid, cell(ctx.cell_table, group, label, column.id, "change_ci",
-                                decimals=measure.get("decimals", decimals),
-                                estimate=change.estimate, sd=change.sd, lower=change.lower,
-                                upper=change.upper, n=change.n, published_key=key))
+            key = published_key(
+                measure.get("published_key"),
+                f"{ctx.where}, {where}",
+                column=column.id,
+                column_index=i,
+                timepoint=column.timepoint,
+            )
+            cells.add(
+                rid,
+                cell(
+                    ctx.cell_table,
+                    group,
+                    label,
+                    column.id,
+                    "change_ci",
+                    decimals=measure.get("decimals", decimals),
+                    estimate=change.estimate,
+                    sd=change.sd,
+                    lower=change.lower,
+                    upper=change.upper,
+                    n=change.n,
+                    published_key=key,
+                ),
+            )
         d = ctx.difference
         if d is not None:
-            r = mean_difference(changes[d.first.id], changes[d.second.id],
-                                analysis.spec.confidence, d.continuous)
-            key = published_key(measure.get("published_key"), f"{ctx.where}, {where}",
-                                column=d.id, column_index=len(ctx.columns),
-                                timepoint=ctx.timepoint or "")
-            cells.add(rid, cell(ctx.cell_table, group, label, d.id, "mean_difference_ci",
-                                decimals=d.decimals if d.decimals is not None
-                                else measure.get("decimals", decimals),
-                                estimate=r.estimate, lower=r.lower, upper=r.upper,
-                                n=r.n1 + r.n2, published_key=key))
+            r = mean_difference(
+                changes[d.first.id], changes[d.second.id], analysis.spec.confidence, d.continuous
+            )
+            key = published_key(
+                measure.get("published_key"),
+                f"{ctx.where}, {where}",
+                column=d.id,
+                column_index=len(ctx.columns),
+                timepoint=ctx.timepoint or "",
+            )
+            cells.add(
+                rid,
+                cell(
+                    ctx.cell_table,
+                    group,
+                    label,
+                    d.id,
+                    "mean_difference_ci",
+                    decimals=d.decimals if d.decimals is not None else measure.get("decimals", decimals),
+                    estimate=r.estimate,
+                    lower=r.lower,
+                    upper=r.upper,
+                    n=r.n1 + r.n2,
+                    published_key=key,
+                ),
+            )
     return cells.result()

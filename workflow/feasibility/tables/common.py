@@ -31,6 +31,7 @@ count is 1 to k−1 (:data:`COUNT_FIELD`) is suppressed by :func:`write_table`: 
 ``text`` is ``<k`` and the count and every number derived from it (``estimate``,
 ``sd``, ``lower``, ``upper``, ``n``) are left empty; ``denominator`` is kept.
 """
+
 from __future__ import annotations
 
 import copy
@@ -50,8 +51,22 @@ from feasibility.io import write_csv, write_text
 from feasibility.stats import format_number, round_half_up
 from feasibility.tables.model import ModelColumn, Row, Spanner, Table, caption_title, from_frame, label_text
 
-CELL_COLUMNS = ["table", "row_group", "row_label", "column", "statistic", "estimate", "sd",
-                "lower", "upper", "n", "denominator", "decimals", "text", "published_key"]
+CELL_COLUMNS = [
+    "table",
+    "row_group",
+    "row_label",
+    "column",
+    "statistic",
+    "estimate",
+    "sd",
+    "lower",
+    "upper",
+    "n",
+    "denominator",
+    "decimals",
+    "text",
+    "published_key",
+]
 
 # Which cell fields give the printed numbers {0}, {1}, {2} of each statistic.
 _PARTS = {
@@ -89,23 +104,47 @@ def cell_text(statistic: str, decimals: int, **values: float) -> str:
     Empty when the estimate is missing; the bracket is left out when any of its
     numbers is missing (an SD or interval from one value).
     """
-    parts = [_part_text(statistic, i, values.get(name, math.nan), decimals)
-             for i, name in enumerate(_PARTS[statistic])]
+    parts = [
+        _part_text(statistic, i, values.get(name, math.nan), decimals)
+        for i, name in enumerate(_PARTS[statistic])
+    ]
     if not all(parts[1:]):
         parts = parts[:1]
     return _TEXT_PATTERNS[len(parts)].format(*parts)
 
 
-def cell(table: str, row_group: str, row_label: str, column: str, statistic: str, *,
-         decimals: int, estimate: float = math.nan, sd: float = math.nan,
-         lower: float = math.nan, upper: float = math.nan, n: int | None = None,
-         denominator: int | None = None, published_key: str = "") -> dict:
+def cell(
+    table: str,
+    row_group: str,
+    row_label: str,
+    column: str,
+    statistic: str,
+    *,
+    decimals: int,
+    estimate: float = math.nan,
+    sd: float = math.nan,
+    lower: float = math.nan,
+    upper: float = math.nan,
+    n: int | None = None,
+    denominator: int | None = None,
+    published_key: str = "",
+) -> dict:
     """One tidy cell with its printed ``text``."""
     values = dict(estimate=estimate, sd=sd, lower=lower, upper=upper)
     text = cell_text(statistic, decimals, **values, n=math.nan if n is None else n)
-    return dict(table=table, row_group=row_group, row_label=row_label, column=column,
-                statistic=statistic, **values, n=n, denominator=denominator, decimals=decimals,
-                text=text, published_key=published_key)
+    return dict(
+        table=table,
+        row_group=row_group,
+        row_label=row_label,
+        column=column,
+        statistic=statistic,
+        **values,
+        n=n,
+        denominator=denominator,
+        decimals=decimals,
+        text=text,
+        published_key=published_key,
+    )
 
 
 def cells_frame(records: Iterable[dict]) -> pd.DataFrame:
@@ -153,8 +192,10 @@ def suppress_small_cells(cells: pd.DataFrame, threshold: int | None) -> pd.DataF
 
 def suppression_note(threshold: int) -> str:
     """The footnote of a table with suppressed cells."""
-    return (f"<{threshold}: a count of 1 to {threshold - 1} people or events; the count and every "
-            "number derived from it (percentage, interval, rate) are withheld (small-cell rule).")
+    return (
+        f"<{threshold}: a count of 1 to {threshold - 1} people or events; the count and every "
+        "number derived from it (percentage, interval, rate) are withheld (small-cell rule)."
+    )
 
 
 def _suppress_in_gt(gt: Table, cells: pd.DataFrame, threshold: int | None) -> Table:
@@ -210,11 +251,17 @@ def _display_frame(cells: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 # page's font (see :func:`html_fragment`). Quarto is told not to convert the tables
 # itself: the PDF gets them from ``feasibility.typeset`` in both back ends.
 REPORT_OPTIONS = dict(
-    heading_align="left", heading_title_font_size="100%",
-    heading_title_font_weight="normal", heading_subtitle_font_weight="normal",
-    column_labels_font_weight="normal", row_group_font_weight="bold",
-    stub_font_weight="normal", stub_row_group_font_weight="bold", table_font_weight="normal",
-    table_font_size="14px", quarto_disable_processing=True,
+    heading_align="left",
+    heading_title_font_size="100%",
+    heading_title_font_weight="normal",
+    heading_subtitle_font_weight="normal",
+    column_labels_font_weight="normal",
+    row_group_font_weight="bold",
+    stub_font_weight="normal",
+    stub_row_group_font_weight="bold",
+    table_font_weight="normal",
+    table_font_size="14px",
+    quarto_disable_processing=True,
 )
 
 
@@ -222,12 +269,14 @@ def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
     """The report's look for a great-tables table (HTML; the PDF follows it in ``typeset``):
     weights named, numbers never wrapped, the table as wide as its columns need (caption
     and notes wrap to it), rows under a row-group heading indented."""
-    css = [f"#{table_id} .gt_row.gt_right {{ white-space: nowrap; }}",
-           f"#{table_id} tbody .gt_row {{ vertical-align: top; }}",
-           # the caption and the notes wrap to the table's width instead of widening it
-           # (a long note would otherwise squeeze the columns and wrap the stub); see
-           # html_fragment
-           f"#{table_id} .{WRAP_CLASS} {{ contain: inline-size; }}"]
+    css = [
+        f"#{table_id} .gt_row.gt_right {{ white-space: nowrap; }}",
+        f"#{table_id} tbody .gt_row {{ vertical-align: top; }}",
+        # the caption and the notes wrap to the table's width instead of widening it
+        # (a long note would otherwise squeeze the columns and wrap the stub); see
+        # html_fragment
+        f"#{table_id} .{WRAP_CLASS} {{ contain: inline-size; }}",
+    ]
     if indent_stub:
         css.append(f"#{table_id} tbody th.gt_stub {{ padding-left: 1.25em; }}")
     gt = gt.tab_options(**REPORT_OPTIONS)
@@ -236,33 +285,47 @@ def report_style(gt: GT, table_id: str, *, indent_stub: bool = False) -> GT:
     return gt
 
 
-def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
-             columns: dict[str, str], value_label: str, stub_label: str = "",
-             n_label: str | None = None, denominator_label: str | None = None,
-             label: str | None = None, value_labels: dict[str, str] | None = None) -> Table:
+def build_gt(
+    cells: pd.DataFrame,
+    *,
+    table_id: str,
+    title: str,
+    columns: dict[str, str],
+    value_label: str,
+    stub_label: str = "",
+    n_label: str | None = None,
+    denominator_label: str | None = None,
+    label: str | None = None,
+    value_labels: dict[str, str] | None = None,
+) -> Table:
     """The model of one table from tidy cells (:mod:`feasibility.tables.model`): its HTML is
     :func:`_gt_of_cells`, its rows the cells' printed ``text`` (and the ``n`` and ``N``
     columns when labelled), one spanner per column of cells."""
-    arguments = dict(table_id=table_id, title=title, columns=columns, value_label=value_label,
-                     stub_label=stub_label, n_label=n_label,
-                     denominator_label=denominator_label, label=label,
-                     value_labels=value_labels)
+    arguments = dict(
+        table_id=table_id,
+        title=title,
+        columns=columns,
+        value_label=value_label,
+        stub_label=stub_label,
+        n_label=n_label,
+        denominator_label=denominator_label,
+        label=label,
+        value_labels=value_labels,
+    )
     table = Table(table_id, lambda: _gt_of_cells(cells, **arguments))
     keys = list(columns)
     grouped = bool((cells["row_group"] != "").any())
     table.label, table.title = label, label_text(title)
     table.stub, table.stub_label, table.grouped = True, label_text(stub_label), grouped
     for c in keys:
-        shown = [ModelColumn(f"{c}__v0", label_text((value_labels or {}).get(c, value_label)),
-                             "right")]
+        shown = [ModelColumn(f"{c}__v0", label_text((value_labels or {}).get(c, value_label)), "right")]
         for name, text in ((f"{c}__n", n_label), (f"{c}__N", denominator_label)):
             if text is not None:
                 shown.append(ModelColumn(name, label_text(text), "right"))
         table.columns += shown
         if columns[c] or len(keys) > 1:
             table.spanners.append(Spanner(c, label_text(columns[c]), [m.key for m in shown]))
-    rows = {key: Row(key[0], key[1], {m.key: "" for m in table.columns})
-            for key in _row_index(cells)}
+    rows = {key: Row(key[0], key[1], {m.key: "" for m in table.columns}) for key in _row_index(cells)}
     first = cells.drop_duplicates(["row_group", "row_label", "column"])
     for rec in first.to_dict("records"):
         values = rows[(rec["row_group"], rec["row_label"])].values
@@ -278,10 +341,19 @@ def build_gt(cells: pd.DataFrame, *, table_id: str, title: str,
     return table
 
 
-def _gt_of_cells(cells: pd.DataFrame, *, table_id: str, title: str,
-                 columns: dict[str, str], value_label: str, stub_label: str = "",
-                 n_label: str | None = None, denominator_label: str | None = None,
-                 label: str | None = None, value_labels: dict[str, str] | None = None) -> GT:
+def _gt_of_cells(
+    cells: pd.DataFrame,
+    *,
+    table_id: str,
+    title: str,
+    columns: dict[str, str],
+    value_label: str,
+    stub_label: str = "",
+    n_label: str | None = None,
+    denominator_label: str | None = None,
+    label: str | None = None,
+    value_labels: dict[str, str] | None = None,
+) -> GT:
     """One great-tables table from tidy cells.
 
     ``columns`` maps each cell ``column`` to its spanner label (no spanner when
@@ -294,8 +366,7 @@ def _gt_of_cells(cells: pd.DataFrame, *, table_id: str, title: str,
     keys = list(columns)
     wide = _display_frame(cells, keys)
     grouped = (wide["row_group"] != "").any()
-    gt = GT(wide, rowname_col="row_label", groupname_col="row_group" if grouped else None,
-            id=table_id)
+    gt = GT(wide, rowname_col="row_label", groupname_col="row_group" if grouped else None, id=table_id)
     if not grouped:
         gt = gt.cols_hide("row_group")
     gt = gt.tab_header(title=caption_title(title, label)).tab_stubhead(label=stub_label)
@@ -314,8 +385,9 @@ def _gt_of_cells(cells: pd.DataFrame, *, table_id: str, title: str,
             n_parts = len(_PARTS[statistic])
             if statistic == "n_pct":
                 gt = gt.fmt_integer(v[0], rows=rows, use_seps=False)
-                gt = gt.fmt_number(v[1], rows=rows, decimals=int(decimals),
-                                   drop_trailing_zeros=True, use_seps=False)
+                gt = gt.fmt_number(
+                    v[1], rows=rows, decimals=int(decimals), drop_trailing_zeros=True, use_seps=False
+                )
             else:
                 gt = gt.fmt_number(v[:n_parts], rows=rows, decimals=int(decimals), use_seps=False)
             for k, name in enumerate(_PARTS[statistic]):
@@ -344,16 +416,20 @@ def _gt_of_cells(cells: pd.DataFrame, *, table_id: str, title: str,
     return gt.cols_label(**labels)
 
 
-def frame_gt(df: pd.DataFrame, *, title: str = "", label: str | None = None,
-             table_id: str | None = None) -> Table:
+def frame_gt(
+    df: pd.DataFrame, *, title: str = "", label: str | None = None, table_id: str | None = None
+) -> Table:
     """A data frame shown as it is (columns as labelled, text as given), in the report's style.
 
     The id is ``table_id``, else made from ``label`` ("Table A1" -> ``table-a1``), else
     from the content, so that two builds give the same HTML.
     """
     if table_id is None:
-        table_id = (re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") if label else
-                    "table-" + hashlib.sha256(df.to_csv(index=False).encode()).hexdigest()[:10])
+        table_id = (
+            re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+            if label
+            else "table-" + hashlib.sha256(df.to_csv(index=False).encode()).hexdigest()[:10]
+        )
     gt = from_frame(df, table_id=table_id)
     if title or label:
         gt = gt.tab_header(title, label=label or "")
@@ -365,7 +441,9 @@ _TABLE_FONT = re.compile(r"(#[\w-]+ table \{\s*)font-family:[^;]*;\s*")
 # the cells that span the table: its title and subtitle, source notes and footnotes
 _SPANNING_CELL = re.compile(
     r'(<td\b[^>]*\bclass="[^"]*\b(?:gt_title|gt_subtitle|gt_sourcenote|gt_footnote)\b[^"]*"[^>]*>)'
-    r"(.*?)(</td>)", re.DOTALL)
+    r"(.*?)(</td>)",
+    re.DOTALL,
+)
 WRAP_CLASS = "report-wraps"
 
 
@@ -380,8 +458,14 @@ def html_fragment(gt: Table | GT) -> str:
     return _SPANNING_CELL.sub(rf'\1<div class="{WRAP_CLASS}">\2</div>\3', html)
 
 
-def write_table(cells: pd.DataFrame, gt: Table, html_path: str | os.PathLike,
-                csv_path: str | os.PathLike, *, small_cell_threshold: int | None = None) -> None:
+def write_table(
+    cells: pd.DataFrame,
+    gt: Table,
+    html_path: str | os.PathLike,
+    csv_path: str | os.PathLike,
+    *,
+    small_cell_threshold: int | None = None,
+) -> None:
     """Write the table as an HTML fragment, its Typst (beside it, ``.typ``: the PDF's,
     :func:`write_typst`) and its tidy cells as CSV.
 
@@ -402,4 +486,5 @@ def typst_path(html_path: str | os.PathLike) -> Path:
 def write_typst(table: Table, html_path: str | os.PathLike) -> None:
     """The table typeset in Typst for the PDF (``feasibility.typeset``), beside its HTML."""
     from feasibility.typeset import table_to_typst
+
     write_text(typst_path(html_path), table_to_typst(table.layout()) + "\n")

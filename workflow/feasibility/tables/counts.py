@@ -5,6 +5,7 @@ its ``over`` condition holds (default: those with a value); ``n`` is how many re
 sum is over. So "offers accepted" can be summed over those who had an offer to accept,
 and "jobs started" over those who accepted one. Cells: ``count`` (total, n).
 """
+
 from __future__ import annotations
 
 from feasibility.tables.base import Cells, TableContext, TableResult, published_key
@@ -24,8 +25,9 @@ READS: dict = {}
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
     """A counts table (kind ``counts``)."""
-    ctx = TableContext(analysis, table_id, raw, default_columns=_timepoint_columns,
-                       small_cell_threshold=small_cell_threshold)
+    ctx = TableContext(
+        analysis, table_id, raw, default_columns=_timepoint_columns, small_cell_threshold=small_cell_threshold
+    )
     cells = Cells(ctx)
     rows = raw.get("rows") or []
     # cells column by column (each column's counts together, as the table is read)
@@ -38,16 +40,30 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
             values = ctx.values(row["sum"], where, column)
             if values.dtype.name == "boolean":
                 values = values.astype("float64")
-            over = (ctx.values(row["over"], f"{where}, over", column) if "over" in row
-                    else values.notna())
+            over = ctx.values(row["over"], f"{where}, over", column) if "over" in row else values.notna()
             if over.dtype.name != "boolean" and over.dtype != bool:
                 raise ValueError(f"{ctx.where}, {where}: over must be a condition (true/false)")
             mask = over.fillna(False).to_numpy(dtype=bool)
             total = float(values[mask].astype("float64").sum())
-            key = published_key(row.get("published_key"), f"{ctx.where}, {where}",
-                                column=column.id, column_index=i,
-                                timepoint=column.timepoint or "")
-            cells.add(rid, cell(ctx.cell_table, group, label, column.id, "count",
-                                decimals=row.get("decimals", raw.get("decimals", DEFAULTS["decimals"])),
-                                estimate=total, n=int(mask.sum()), published_key=key))
+            key = published_key(
+                row.get("published_key"),
+                f"{ctx.where}, {where}",
+                column=column.id,
+                column_index=i,
+                timepoint=column.timepoint or "",
+            )
+            cells.add(
+                rid,
+                cell(
+                    ctx.cell_table,
+                    group,
+                    label,
+                    column.id,
+                    "count",
+                    decimals=row.get("decimals", raw.get("decimals", DEFAULTS["decimals"])),
+                    estimate=total,
+                    n=int(mask.sum()),
+                    published_key=key,
+                ),
+            )
     return cells.result()

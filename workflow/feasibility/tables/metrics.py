@@ -21,6 +21,7 @@ meeting the denominator. ``for_each: <coded variable>`` repeats a metric for eve
 (``level``, ``level_label`` in its expressions and label); ``skip_if`` (a summary
 condition, which may use the metric's ``count`` and ``months``) leaves a row out.
 """
+
 from __future__ import annotations
 
 import math
@@ -64,19 +65,26 @@ class Metrics:
         statistic = m.get("statistic")
         rid = m.get("id") or m.get("label", "")
         if statistic not in STATISTICS:
-            raise ValueError(f"{ctx.where}, metric {rid!r}: statistic {statistic!r} is not one "
-                             f"of {', '.join(STATISTICS)}")
-        index = ctx.analysis.population(ctx.parse(m["population"], f"metric {rid!r}, population")
-                                        ) if "population" in m else ctx.index
+            raise ValueError(
+                f"{ctx.where}, metric {rid!r}: statistic {statistic!r} is not one of {', '.join(STATISTICS)}"
+            )
+        index = (
+            ctx.analysis.population(ctx.parse(m["population"], f"metric {rid!r}, population"))
+            if "population" in m
+            else ctx.index
+        )
         if "for_each" in m:
             v = ctx.variable(m["for_each"], f"metric {rid!r}, for_each")
             choices = v.meta.get("choices")
             if not choices:
-                raise ValueError(f"{ctx.where}, metric {rid!r}: for_each needs a coded variable "
-                                 f"(with choices), not {m['for_each']!r}")
+                raise ValueError(
+                    f"{ctx.where}, metric {rid!r}: for_each needs a coded variable "
+                    f"(with choices), not {m['for_each']!r}"
+                )
             for code, text in choices:
-                self.one(group, m, statistic, rid, index, {"level": code, "level_label": text},
-                         level_key=text)
+                self.one(
+                    group, m, statistic, rid, index, {"level": code, "level_label": text}, level_key=text
+                )
         else:
             self.one(group, m, statistic, rid, index, {})
 
@@ -96,8 +104,7 @@ class Metrics:
         ctx = self.ctx
         where = f"metric {rid!r}"
         confidence = ctx.analysis.spec.confidence
-        decimals = m.get("decimals", 1 if statistic in ("rate", "sum", "median_iqr", "mean_sd")
-                         else 0)
+        decimals = m.get("decimals", 1 if statistic in ("rate", "sum", "median_iqr", "mean_sd") else 0)
         values = {}
         fields: dict = {}
         if statistic in ("count", "rate"):
@@ -110,8 +117,7 @@ class Metrics:
                 values["months"] = months
                 if not _is_missing_scalar(months):
                     months = int(months)
-                    fields = dict(estimate=k / months if months else math.nan, n=k,
-                                  denominator=months)
+                    fields = dict(estimate=k / months if months else math.nan, n=k, denominator=months)
         elif statistic in ("sum", "median_iqr", "mean_sd"):
             data = ctx.values(m["value"], f"{where}, value", index=index, **bound)
             if data.dtype.name == "boolean":
@@ -128,41 +134,68 @@ class Metrics:
             else:
                 s = mean_sd(data)
                 fields = dict(estimate=s.mean, sd=s.sd, n=s.n)
-        else:    # proportion, nnt
+        else:  # proportion, nnt
             den = self._mask(m["denominator"], f"{where}, denominator", index, bound)
             num = self._mask(m["numerator"], f"{where}, numerator", index, bound)
             k, n = int((den & num).sum()), int(den.sum())
             values.update(count=k, denominator=n)
             p = proportion(k, n, confidence)
             if statistic == "proportion":
-                fields = dict(estimate=100 * p.proportion, lower=100 * p.lower,
-                              upper=100 * p.upper, n=k, denominator=n)
+                fields = dict(
+                    estimate=100 * p.proportion, lower=100 * p.lower, upper=100 * p.upper, n=k, denominator=n
+                )
             else:
                 control = ctx.summary(m["control"], f"{where}, control", index, **bound)
-                fields = dict(estimate=nnt(p.proportion, control), lower=nnt(p.upper, control),
-                              upper=nnt(p.lower, control), n=k, denominator=n)
+                fields = dict(
+                    estimate=nnt(p.proportion, control),
+                    lower=nnt(p.upper, control),
+                    upper=nnt(p.lower, control),
+                    n=k,
+                    denominator=n,
+                )
         if "skip_if" in m:
             skip = ctx.summary(m["skip_if"], f"{where}, skip_if", index, **{**bound, **values})
             if skip is True:
                 return
         if not fields:
-            raise ValueError(f"{ctx.where}, {where}: {statistic} could not be computed "
-                             f"({', '.join(f'{k} = {v}' for k, v in values.items())}); add "
-                             "skip_if to leave such rows out")
+            raise ValueError(
+                f"{ctx.where}, {where}: {statistic} could not be computed "
+                f"({', '.join(f'{k} = {v}' for k, v in values.items())}); add "
+                "skip_if to leave such rows out"
+            )
         label = ctx.render(m.get("label", rid), index, **bound)
-        key = published_key(m.get("published_key"), f"{ctx.where}, {where}", column=COLUMN,
-                            column_index=0, timepoint="", level=slug(level_key or ""))
-        kind = {"count": "count", "sum": "count", "rate": "rate", "proportion": "proportion_ci",
-                "median_iqr": "median_iqr", "mean_sd": "mean_sd", "nnt": "nnt_ci"}[statistic]
-        self.cells.add(rid, cell(ctx.cell_table, group, label, COLUMN, kind, decimals=decimals,
-                                 published_key=key, **fields))
+        key = published_key(
+            m.get("published_key"),
+            f"{ctx.where}, {where}",
+            column=COLUMN,
+            column_index=0,
+            timepoint="",
+            level=slug(level_key or ""),
+        )
+        kind = {
+            "count": "count",
+            "sum": "count",
+            "rate": "rate",
+            "proportion": "proportion_ci",
+            "median_iqr": "median_iqr",
+            "mean_sd": "mean_sd",
+            "nnt": "nnt_ci",
+        }[statistic]
+        self.cells.add(
+            rid,
+            cell(ctx.cell_table, group, label, COLUMN, kind, decimals=decimals, published_key=key, **fields),
+        )
 
 
 def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableResult:
     """A metrics table (kind ``metrics``)."""
-    ctx = TableContext(analysis, table_id, raw,
-                       default_columns=lambda c: [{"id": COLUMN, "label": ""}],
-                       small_cell_threshold=small_cell_threshold)
+    ctx = TableContext(
+        analysis,
+        table_id,
+        raw,
+        default_columns=lambda c: [{"id": COLUMN, "label": ""}],
+        small_cell_threshold=small_cell_threshold,
+    )
     metrics = Metrics(ctx)
     metrics.run()
     return metrics.cells.result()

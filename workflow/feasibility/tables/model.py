@@ -19,6 +19,7 @@ Statements that only style the HTML (``tab_style``, ``tab_options``, ``opt_css``
 ``cols_width``) are kept for it; the PDF's style is the report's Typst style
 (``feasibility.typeset``).
 """
+
 from __future__ import annotations
 
 import math
@@ -35,28 +36,29 @@ STANDARD_MARKS = {"standard": ["*", "†", "‡", "§"], "extended": ["*", "†"
 class ModelColumn:
     key: str
     label: str = ""
-    align: str = "left"          # left, right, center
+    align: str = "left"  # left, right, center
 
 
 @dataclass
 class Spanner:
     id: str
     label: str
-    columns: list[str]           # the columns it spans (their keys)
+    columns: list[str]  # the columns it spans (their keys)
     level: int = 1
 
 
 @dataclass
 class Row:
     group: str
-    label: str                   # the stub's text ("" when the table has no stub)
-    values: dict[str, str]       # column key -> printed text (lines split by "\n")
+    label: str  # the stub's text ("" when the table has no stub)
+    values: dict[str, str]  # column key -> printed text (lines split by "\n")
 
 
 @dataclass
 class Place:
     """Where a footnote's mark goes: ``part`` is title, spanner, column, stub, body or
     group; ``key`` the spanner id, column key or group name; ``row`` the data row."""
+
     part: str
     key: str | None = None
     row: int | None = None
@@ -65,7 +67,7 @@ class Place:
 @dataclass
 class Note:
     text: str
-    places: list[Place] = field(default_factory=list)     # none: a note without a mark
+    places: list[Place] = field(default_factory=list)  # none: a note without a mark
 
 
 def _lines(text: Any) -> str:
@@ -127,10 +129,10 @@ class Table:
         """A statement that styles the HTML only (``tab_style``, ``opt_css`` ...)."""
         return self._keep(name, *args, **kwargs)
 
-    tab_style = lambda self, *a, **k: self.html_only("tab_style", *a, **k)      # noqa: E731
+    tab_style = lambda self, *a, **k: self.html_only("tab_style", *a, **k)  # noqa: E731
     tab_options = lambda self, *a, **k: self.html_only("tab_options", *a, **k)  # noqa: E731
-    opt_css = lambda self, *a, **k: self.html_only("opt_css", *a, **k)          # noqa: E731
-    cols_width = lambda self, *a, **k: self.html_only("cols_width", *a, **k)    # noqa: E731
+    opt_css = lambda self, *a, **k: self.html_only("opt_css", *a, **k)  # noqa: E731
+    cols_width = lambda self, *a, **k: self.html_only("cols_width", *a, **k)  # noqa: E731
     # the model's missing values are empty already
     sub_missing = lambda self, *a, **k: self.html_only("sub_missing", *a, **k)  # noqa: E731
 
@@ -151,8 +153,9 @@ class Table:
         keeps ``label`` and the title's text."""
         self.label = label
         self.title = label_text(title) if label is None else _lines(title)
-        return self._keep("tab_header", title=caption_title(self.title, label)
-                          if label is not None else title)
+        return self._keep(
+            "tab_header", title=caption_title(self.title, label) if label is not None else title
+        )
 
     def tab_stubhead(self, label) -> "Table":
         self.stub_label = label_text(label)
@@ -173,8 +176,9 @@ class Table:
         self.columns = [c for c in self.columns if c.key not in hidden]
         return self._keep("cols_hide", columns)
 
-    def tab_spanner(self, label, columns=None, spanners=None, id: str | None = None,
-                    level: int | None = None) -> "Table":
+    def tab_spanner(
+        self, label, columns=None, spanners=None, id: str | None = None, level: int | None = None
+    ) -> "Table":
         keys: list[str] = []
         if columns is not None:
             keys += self._keys(columns)
@@ -183,8 +187,14 @@ class Table:
             keys += [k for k in s.columns if k not in keys]
         depth = level or (max([s.level for s in below], default=0) + 1)
         self.spanners.append(Spanner(id or label_text(label), label_text(label), keys, depth))
-        return self._keep("tab_spanner", label=label, columns=columns, spanners=spanners, id=id,
-                          **({"level": level} if level is not None else {}))
+        return self._keep(
+            "tab_spanner",
+            label=label,
+            columns=columns,
+            spanners=spanners,
+            id=id,
+            **({"level": level} if level is not None else {}),
+        )
 
     def tab_source_note(self, text) -> "Table":
         self.source_notes.append(label_text(text))
@@ -192,8 +202,11 @@ class Table:
 
     def tab_footnote(self, text, locations=None) -> "Table":
         self.notes.append(Note(label_text(text), self._places(locations)))
-        return (self._keep("tab_footnote", text, locations=locations) if locations is not None
-                else self._keep("tab_footnote", text))
+        return (
+            self._keep("tab_footnote", text, locations=locations)
+            if locations is not None
+            else self._keep("tab_footnote", text)
+        )
 
     def opt_footnote_marks(self, marks="numbers") -> "Table":
         self.marks = marks
@@ -219,12 +232,19 @@ class Table:
 
     def _places(self, locations) -> list[Place]:
         from great_tables import loc
+
         spanner_labels, column_labels, stub, body, row_groups, title = (
-            loc.spanner_labels, loc.column_labels, loc.stub, loc.body, loc.row_groups, loc.title)
+            loc.spanner_labels,
+            loc.column_labels,
+            loc.stub,
+            loc.body,
+            loc.row_groups,
+            loc.title,
+        )
         if locations is None:
             return []
         out = []
-        for where in (locations if isinstance(locations, list) else [locations]):
+        for where in locations if isinstance(locations, list) else [locations]:
             if isinstance(where, spanner_labels):
                 out += [Place("spanner", i) for i in self._keys(where.ids)]
             elif isinstance(where, column_labels):
@@ -232,15 +252,17 @@ class Table:
             elif isinstance(where, stub):
                 out += [Place("stub", row=r) for r in self._rows(where.rows)]
             elif isinstance(where, body):
-                out += [Place("body", k, r) for k in self._keys(where.columns)
-                        for r in self._rows(where.rows)]
+                out += [
+                    Place("body", k, r) for k in self._keys(where.columns) for r in self._rows(where.rows)
+                ]
             elif isinstance(where, row_groups):
                 out += [Place("group", g) for g in self._keys(where.rows)]
             elif isinstance(where, title):
                 out.append(Place("title"))
             else:
-                raise TypeError(f"table {self.id}: a footnote at {type(where).__name__} is not "
-                                "in the table model")
+                raise TypeError(
+                    f"table {self.id}: a footnote at {type(where).__name__} is not in the table model"
+                )
         return out
 
     def _rows(self, rows) -> list[int]:
@@ -264,8 +286,7 @@ class Table:
             return (1, 0, 0)
         if place.part == "spanner":
             spanner = next((s for s in self.spanners if s.id == place.key), None)
-            first = min((position.get(k, 0) for k in (spanner.columns if spanner else [])),
-                        default=0)
+            first = min((position.get(k, 0) for k in (spanner.columns if spanner else [])), default=0)
             return (4, 0, first)
         if place.part == "column":
             return (5, 0, position.get(place.key, 0))
@@ -279,8 +300,7 @@ class Table:
     def marked(self) -> tuple[dict[str, str], list[tuple[str, str]]]:
         """Each marked note's mark (by its text), and the notes in the order they are printed
         under the table: those without a mark, then the marked ones in reading order."""
-        placed = sorted((self._order(p), n.text) for n in self.notes for p in n.places
-                        if self._shown(p))
+        placed = sorted((self._order(p), n.text) for n in self.notes for p in n.places if self._shown(p))
         order: list[str] = []
         for _, text in placed:
             if text not in order:
@@ -320,34 +340,53 @@ class Table:
     def layout(self):
         """The table as :mod:`feasibility.typeset` lays it out."""
         from feasibility.typeset import layout_of
+
         return layout_of(self)
 
 
 def _body(key: str, rows: list[int]):
     from great_tables import loc
+
     return loc.body(columns=key, rows=rows)
 
 
 # ----------------------------------------------------------------------------- makers
-def from_frame(frame: pd.DataFrame, *, table_id: str, rowname_col: str | None = None,
-               groupname_col: str | None = None, texts: pd.DataFrame | None = None) -> Table:
+def from_frame(
+    frame: pd.DataFrame,
+    *,
+    table_id: str,
+    rowname_col: str | None = None,
+    groupname_col: str | None = None,
+    texts: pd.DataFrame | None = None,
+) -> Table:
     """A table of a data frame (great-tables' ``GT(frame, ...)``): each value as text
     (``texts``: the printed text of each value, default ``str``; missing: empty)."""
     from great_tables import GT
 
-    table = Table(table_id, lambda: GT(frame, rowname_col=rowname_col,
-                                       groupname_col=groupname_col, id=table_id))
+    table = Table(
+        table_id, lambda: GT(frame, rowname_col=rowname_col, groupname_col=groupname_col, id=table_id)
+    )
     shown = texts if texts is not None else frame
-    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
-               and not pd.api.types.is_bool_dtype(frame[c].dtype)}
-    table.columns = [ModelColumn(str(c), str(c), "right" if c in numeric else "left")
-                     for c in frame.columns if c not in (rowname_col, groupname_col)]
+    numeric = {
+        c
+        for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c].dtype) and not pd.api.types.is_bool_dtype(frame[c].dtype)
+    }
+    table.columns = [
+        ModelColumn(str(c), str(c), "right" if c in numeric else "left")
+        for c in frame.columns
+        if c not in (rowname_col, groupname_col)
+    ]
     table.stub = rowname_col is not None
     table.grouped = groupname_col is not None
     for _, r in shown.iterrows():
-        table.rows.append(Row(_text(r[groupname_col]) if groupname_col else "",
-                              _text(r[rowname_col]) if rowname_col else "",
-                              {c.key: _text(r[c.key]) for c in table.columns}))
+        table.rows.append(
+            Row(
+                _text(r[groupname_col]) if groupname_col else "",
+                _text(r[rowname_col]) if rowname_col else "",
+                {c.key: _text(r[c.key]) for c in table.columns},
+            )
+        )
     return table
 
 

@@ -19,6 +19,7 @@ and a function ``build(analysis, table_id, raw, small_cell_threshold=None)`` ret
 :class:`feasibility.tables.base.TableResult`. Nothing else names a kind: adding one is
 adding its module (and its tests); docs/tables.md shows how.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -46,8 +47,12 @@ def kinds(package: str = PACKAGE, declared: dict[str, dict] | None = None) -> di
     return out
 
 
-def build_table(analysis, table_id: str, small_cell_threshold: int | None = None,
-                modules: dict[str, ModuleType] | None = None) -> TableResult:
+def build_table(
+    analysis,
+    table_id: str,
+    small_cell_threshold: int | None = None,
+    modules: dict[str, ModuleType] | None = None,
+) -> TableResult:
     """The declared table ``table_id``: tidy cells and one great-tables table, made by the
     module of its kind."""
     tables = analysis.spec.tables
@@ -57,20 +62,16 @@ def build_table(analysis, table_id: str, small_cell_threshold: int | None = None
     kind = raw.get("kind")
     modules = kinds() if modules is None else modules
     if kind not in modules:
-        raise ValueError(f"table {table_id!r}: unknown kind {kind!r} (kinds: "
-                         f"{', '.join(modules)})")
+        raise ValueError(f"table {table_id!r}: unknown kind {kind!r} (kinds: {', '.join(modules)})")
     try:
-        return modules[kind].build(analysis, table_id, raw,
-                                   small_cell_threshold=small_cell_threshold)
+        return modules[kind].build(analysis, table_id, raw, small_cell_threshold=small_cell_threshold)
     except ExpressionError:
         raise
     except ValueError as exc:
         text = str(exc)
-        raise ValueError(text if text.startswith("table ") else f"table {table_id!r}: {text}"
-                         ) from None
+        raise ValueError(text if text.startswith("table ") else f"table {table_id!r}: {text}") from None
 
 
 def build_tables(analysis, small_cell_threshold: int | None = None) -> dict[str, TableResult]:
     """Every declared table, in declaration order."""
-    return {tid: build_table(analysis, tid, small_cell_threshold)
-            for tid in analysis.spec.tables}
+    return {tid: build_table(analysis, tid, small_cell_threshold) for tid in analysis.spec.tables}

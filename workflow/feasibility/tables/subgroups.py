@@ -22,6 +22,7 @@ them, and the note says so.
 Cells: ``n_pct`` / ``mean_sd`` (arms), ``ratio_ci`` (odds ratios) or
 ``mean_difference_ci`` (differences).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,17 +67,27 @@ def _labels(analysis, name: str) -> dict:
     return {str(_code_key(c)): str(t) for c, t in choices}
 
 
-def fit_interaction(y: np.ndarray, treat: np.ndarray, covariates: pd.DataFrame,
-                    levels: np.ndarray, kind: str, confidence: float = 0.95) -> dict:
+def fit_interaction(
+    y: np.ndarray,
+    treat: np.ndarray,
+    covariates: pd.DataFrame,
+    levels: np.ndarray,
+    kind: str,
+    confidence: float = 0.95,
+) -> dict:
     """The arm's effect within each level of ``levels`` (text codes) from one model with
     a treatment-by-level interaction, and the Wald test of the interaction.
 
     Returns ``{"levels": {level: (estimate, lower, upper, n)}, "statistic", "df", "p"}``:
     odds ratios for a binary outcome, differences in means for a continuous one."""
     from statsmodels.regression.linear_model import OLS
+
     order = sorted(set(levels.tolist()))
-    ind = np.column_stack([(levels == lv).astype(float) for lv in order[1:]]) \
-        if len(order) > 1 else np.empty((len(y), 0))
+    ind = (
+        np.column_stack([(levels == lv).astype(float) for lv in order[1:]])
+        if len(order) > 1
+        else np.empty((len(y), 0))
+    )
     cov = design(covariates) if covariates.shape[1] else np.empty((len(y), 0))
     x = np.column_stack([np.ones(len(y)), treat, ind, treat[:, None] * ind, cov])
     # covariates collinear with the subgroup (the subgroup is itself a covariate) go
@@ -119,9 +130,13 @@ def overall_effect(y, treat, covariates: pd.DataFrame, kind: str, confidence: fl
     """The arm's effect over every participant analysed (no interaction): the conditional
     odds ratio or the adjusted difference in means, with its interval."""
     from feasibility.analysis.adjusted import ancova
+
     if kind == "binary":
-        x = _full_rank(np.column_stack([np.ones(len(y)), treat, design(covariates)])
-                       if covariates.shape[1] else np.column_stack([np.ones(len(y)), treat]))
+        x = _full_rank(
+            np.column_stack([np.ones(len(y)), treat, design(covariates)])
+            if covariates.shape[1]
+            else np.column_stack([np.ones(len(y)), treat])
+        )
         fit = logistic_fit(y, x)
         b, se = float(fit.params[1]), float(np.sqrt(fit.cov_params()[1, 1]))
         q = stats.norm.ppf(1 - (1 - confidence) / 2)
@@ -133,8 +148,9 @@ def overall_effect(y, treat, covariates: pd.DataFrame, kind: str, confidence: fl
 def subgroup_results(analysis, table_id: str, raw: dict, small_cell_threshold=None):
     """The subgroup analyses of a ``subgroups`` table: a frame (subgroup, level, label,
     estimate, lower, upper, n, p_interaction) and what the table prints besides."""
-    ctx = TableContext(analysis, table_id, raw, default_columns=None,
-                       small_cell_threshold=small_cell_threshold)
+    ctx = TableContext(
+        analysis, table_id, raw, default_columns=None, small_cell_threshold=small_cell_threshold
+    )
     if raw.get("columns") is None:
         raw = {**raw, "columns": _by_arm(ctx)}
         ctx = TableContext(analysis, table_id, raw, small_cell_threshold=small_cell_threshold)
@@ -146,13 +162,35 @@ def subgroup_results(analysis, table_id: str, raw: dict, small_cell_threshold=No
     yv = pd.to_numeric(y, errors="coerce").to_numpy(dtype="float64")
     confidence = analysis.spec.confidence
     minimum = int(raw.get("min_per_arm", 5))
-    rows, info = [], {"estimand": estimand, "kind": kind, "ctx": ctx, "adj": adj,
-                      "left_out": [], "tests": [], "y": yv, "treat": treat}
+    rows, info = (
+        [],
+        {
+            "estimand": estimand,
+            "kind": kind,
+            "ctx": ctx,
+            "adj": adj,
+            "left_out": [],
+            "tests": [],
+            "y": yv,
+            "treat": treat,
+        },
+    )
     complete = keep & ~np.isnan(yv) & ~np.isnan(treat) & frame.notna().all(axis=1).to_numpy()
     cov_all = frame.loc[complete].reset_index(drop=True)
     est = overall_effect(yv[complete], treat[complete], cov_all, kind, confidence)
-    rows.append(dict(subgroup="", level="", label=OVERALL, estimate=est[0], lower=est[1],
-                     upper=est[2], n=est[3], p_interaction=math.nan, mask=complete))
+    rows.append(
+        dict(
+            subgroup="",
+            level="",
+            label=OVERALL,
+            estimate=est[0],
+            lower=est[1],
+            upper=est[2],
+            n=est[3],
+            p_interaction=math.nan,
+            mask=complete,
+        )
+    )
     for name in raw["subgroups"]:
         label = analysis.variable_label(name)
         values = adj.covariate_frame([name], tp, f"{where}, subgroup {name!r}")[name]
@@ -166,9 +204,11 @@ def subgroup_results(analysis, table_id: str, raw: dict, small_cell_threshold=No
             if not small and kind == "binary":
                 small = any(len(set(yv[at & (treat == a)].tolist())) < 2 for a in (0.0, 1.0))
             if small:
-                info["left_out"].append(f"{label}: {names.get(lv, lv)} "
-                                        f"({int(at.sum())} participant"
-                                        f"{'s' if int(at.sum()) != 1 else ''})")
+                info["left_out"].append(
+                    f"{label}: {names.get(lv, lv)} "
+                    f"({int(at.sum())} participant"
+                    f"{'s' if int(at.sum()) != 1 else ''})"
+                )
                 here = here & ~(levels == lv)
             else:
                 kept.append(lv)
@@ -176,17 +216,31 @@ def subgroup_results(analysis, table_id: str, raw: dict, small_cell_threshold=No
             info["left_out"].append(f"{label}: fewer than two levels to compare")
             continue
         cov_names = [c for c in frame.columns if c != name]
-        fit = fit_interaction(yv[here], treat[here],
-                              frame.loc[here, cov_names].reset_index(drop=True),
-                              np.array([str(v) for v in levels[here]], dtype=object), kind,
-                              confidence)
+        fit = fit_interaction(
+            yv[here],
+            treat[here],
+            frame.loc[here, cov_names].reset_index(drop=True),
+            np.array([str(v) for v in levels[here]], dtype=object),
+            kind,
+            confidence,
+        )
         test = "chi-squared" if kind == "binary" else "F"
         info["tests"].append(f"{label}: p = {fit['p']:.2f} (Wald {test}, {fit['df']} df)")
         for lv in kept:
             e = fit["levels"][lv]
-            rows.append(dict(subgroup=label, level=lv, label=names.get(lv, lv), estimate=e[0],
-                             lower=e[1], upper=e[2], n=e[3], p_interaction=fit["p"],
-                             mask=here & (levels == lv)))
+            rows.append(
+                dict(
+                    subgroup=label,
+                    level=lv,
+                    label=names.get(lv, lv),
+                    estimate=e[0],
+                    lower=e[1],
+                    upper=e[2],
+                    n=e[3],
+                    p_interaction=fit["p"],
+                    mask=here & (levels == lv),
+                )
+            )
     frame_out = pd.DataFrame(rows)
     return frame_out, info
 
@@ -205,28 +259,70 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
             values = pd.Series(y[r.mask & (treat == arm)])
             if kind == "binary":
                 k, n = int((values == 1).sum()), int(values.notna().sum())
-                cells.add(rid, cell(ctx.cell_table, r.subgroup, r.label, column.id, "n_pct",
-                                    decimals=1, estimate=n_pct(k, n).percent, n=k,
-                                    denominator=n))
+                cells.add(
+                    rid,
+                    cell(
+                        ctx.cell_table,
+                        r.subgroup,
+                        r.label,
+                        column.id,
+                        "n_pct",
+                        decimals=1,
+                        estimate=n_pct(k, n).percent,
+                        n=k,
+                        denominator=n,
+                    ),
+                )
             else:
                 m = mean_sd(values)
-                cells.add(rid, cell(ctx.cell_table, r.subgroup, r.label, column.id, "mean_sd",
-                                    decimals=decimals, estimate=m.mean, sd=m.sd, n=m.n))
-        cells.add(rid, cell(ctx.cell_table, r.subgroup, r.label, "effect",
-                            "ratio_ci" if kind == "binary" else "mean_difference_ci",
-                            decimals=decimals, estimate=r.estimate, lower=r.lower,
-                            upper=r.upper, n=int(r.n)))
+                cells.add(
+                    rid,
+                    cell(
+                        ctx.cell_table,
+                        r.subgroup,
+                        r.label,
+                        column.id,
+                        "mean_sd",
+                        decimals=decimals,
+                        estimate=m.mean,
+                        sd=m.sd,
+                        n=m.n,
+                    ),
+                )
+        cells.add(
+            rid,
+            cell(
+                ctx.cell_table,
+                r.subgroup,
+                r.label,
+                "effect",
+                "ratio_ci" if kind == "binary" else "mean_difference_ci",
+                decimals=decimals,
+                estimate=r.estimate,
+                lower=r.lower,
+                upper=r.upper,
+                n=int(r.n),
+            ),
+        )
     frame = cells_frame(cells.records)
-    effect = (f"Odds ratio ({percent}% CI)" if kind == "binary"
-              else f"Adjusted difference ({percent}% CI)")
-    columns = {adj.first.id: adj.first.label, adj.second.id: adj.second.label,
-               "effect": f"{adj.first.level_label} versus {adj.second.level_label}"}
+    effect = f"Odds ratio ({percent}% CI)" if kind == "binary" else f"Adjusted difference ({percent}% CI)"
+    columns = {
+        adj.first.id: adj.first.label,
+        adj.second.id: adj.second.label,
+        "effect": f"{adj.first.level_label} versus {adj.second.level_label}",
+    }
     value = "n (%)" if kind == "binary" else "mean (SD)"
-    gt = build_gt(frame, table_id=ctx.id, title=ctx.render(raw.get("title", ctx.id)),
-                  label=raw.get("label"), columns=columns, value_label="",
-                  value_labels={adj.first.id: value, adj.second.id: value, "effect": effect},
-                  stub_label=raw.get("stub_label", "Subgroup"),
-                  n_label=raw.get("n_label", "n"))
+    gt = build_gt(
+        frame,
+        table_id=ctx.id,
+        title=ctx.render(raw.get("title", ctx.id)),
+        label=raw.get("label"),
+        columns=columns,
+        value_label="",
+        value_labels={adj.first.id: value, adj.second.id: value, "effect": effect},
+        stub_label=raw.get("stub_label", "Subgroup"),
+        n_label=raw.get("n_label", "n"),
+    )
     result = TableResult(ctx.id, frame.reset_index(drop=True), None, cells.row_ids)
     gt = gt.tab_footnote(method_note(info, analysis))
     result.gt = finish_gt(ctx, gt, result)
@@ -235,27 +331,43 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
 
 def method_note(info: dict, analysis) -> str:
     e, kind, adj = info["estimand"], info["kind"], info["adj"]
-    covariates = [analysis.variable_label(c) if analysis.has_variable(c) else c
-                  for c in adj.covariates({})]
-    model = ("logistic regression; odds ratios within each level (exp of the arm's "
-             "coefficient plus its interaction), Wald intervals" if kind == "binary" else
-             "ANCOVA; adjusted differences in means within each level, t intervals")
-    parts = [f"{e.code} ({e.label}), participants with the outcome and every covariate "
-             f"(complete cases). One model per subgroup variable with a treatment-by-subgroup "
-             f"interaction ({model}), adjusted for "
-             + _joined((["the baseline value"] if kind == "continuous" and
-                        adj.baseline_of({"variable": e.variable}, e.timepoint) else [])
-                       + [c[0].lower() + c[1:] for c in covariates] or ["nothing"])
-             + " (a subgroup variable that is also a covariate enters once). "
-             + "Interaction tests: " + ("; ".join(info["tests"]) or "none") + "."]
+    covariates = [analysis.variable_label(c) if analysis.has_variable(c) else c for c in adj.covariates({})]
+    model = (
+        "logistic regression; odds ratios within each level (exp of the arm's "
+        "coefficient plus its interaction), Wald intervals"
+        if kind == "binary"
+        else "ANCOVA; adjusted differences in means within each level, t intervals"
+    )
+    parts = [
+        f"{e.code} ({e.label}), participants with the outcome and every covariate "
+        f"(complete cases). One model per subgroup variable with a treatment-by-subgroup "
+        f"interaction ({model}), adjusted for "
+        + _joined(
+            (
+                ["the baseline value"]
+                if kind == "continuous" and adj.baseline_of({"variable": e.variable}, e.timepoint)
+                else []
+            )
+            + [c[0].lower() + c[1:] for c in covariates]
+            or ["nothing"]
+        )
+        + " (a subgroup variable that is also a covariate enters once). "
+        + "Interaction tests: "
+        + ("; ".join(info["tests"]) or "none")
+        + "."
+    ]
     if info["left_out"]:
-        parts.append("Left out of their subgroup's model (too few participants, or no "
-                     "outcome in an arm): " + "; ".join(info["left_out"]) + ".")
-    parts.append("Prespecified subgroups, reported as exploratory: the trial is not "
-                 "powered to detect differences between subgroups, the intervals are wide "
-                 "and not adjusted for multiplicity, and an effect in one subgroup but not "
-                 "another is weak evidence of a difference; read the interaction test, not "
-                 "the subgroups' intervals one by one.")
+        parts.append(
+            "Left out of their subgroup's model (too few participants, or no "
+            "outcome in an arm): " + "; ".join(info["left_out"]) + "."
+        )
+    parts.append(
+        "Prespecified subgroups, reported as exploratory: the trial is not "
+        "powered to detect differences between subgroups, the intervals are wide "
+        "and not adjusted for multiplicity, and an effect in one subgroup but not "
+        "another is weak evidence of a difference; read the interaction test, not "
+        "the subgroups' intervals one by one."
+    )
     return " ".join(parts)
 
 

@@ -10,6 +10,7 @@ says at which delta the conclusion (whether the interval excludes no difference)
 changes, if it does within the range declared. The figure kind ``tipping_point``
 (:mod:`feasibility.figures.tipping`) draws the same numbers.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,10 @@ from feasibility.tables.common import build_gt, cell, cells_frame
 
 SCENARIOS = {"intervention": "Intervention arm only", "both": "Both arms"}
 KIND = "tipping_point"
-DEFAULTS = {"deltas": {"binary": [0, -0.5, -1, -1.5, -2, -3], "continuous": [0, -1, -2, -3, -4, -5]},
-            "decimals": 1}
+DEFAULTS = {
+    "deltas": {"binary": [0, -0.5, -1, -1.5, -2, -3], "continuous": [0, -1, -2, -3, -4, -5]},
+    "decimals": 1,
+}
 SCHEMA = """
 description: A delta-adjusted tipping-point analysis of an estimand (multiple imputation).
 properties:
@@ -42,10 +45,16 @@ DEFAULT_DELTAS = DEFAULTS["deltas"]
 
 def context(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> TableContext:
     raw = {**raw, "columns": raw.get("columns")}
-    ctx = TableContext(analysis, table_id, {**raw, "columns": None}, default_columns=None,
-                       small_cell_threshold=small_cell_threshold)
-    return TableContext(analysis, table_id, {**raw, "columns": _by_arm(ctx)},
-                        small_cell_threshold=small_cell_threshold)
+    ctx = TableContext(
+        analysis,
+        table_id,
+        {**raw, "columns": None},
+        default_columns=None,
+        small_cell_threshold=small_cell_threshold,
+    )
+    return TableContext(
+        analysis, table_id, {**raw, "columns": _by_arm(ctx)}, small_cell_threshold=small_cell_threshold
+    )
 
 
 def tipping_results(analysis, table_id: str, raw: dict) -> tuple[pd.DataFrame, dict]:
@@ -57,29 +66,46 @@ def tipping_results(analysis, table_id: str, raw: dict) -> tuple[pd.DataFrame, d
     estimand, spec = rows.estimand(spec)
     prepared = rows.prepare(spec, estimand)
     kind, y, baseline, treat, frame, keep, tp, where = prepared
-    data, names, complete, binary = rows.imputation_data(spec, tp, y, baseline, frame, keep,
-                                                         where)
+    data, names, complete, binary = rows.imputation_data(spec, tp, y, baseline, frame, keep, where)
     from feasibility.analysis.imputation import delta_outcome, impute_by_arm
+
     settings = rows.imputation
     arm = treat[keep]
-    imputations = impute_by_arm(data, binary, complete, arm, settings["m"], settings["seed"],
-                                settings["iterations"])
+    imputations = impute_by_arm(
+        data, binary, complete, arm, settings["m"], settings["seed"], settings["iterations"]
+    )
     deltas = [float(d) for d in raw.get("deltas") or DEFAULT_DELTAS[kind]]
     out = []
     covariates = frame.loc[keep].reset_index(drop=True)
     for scenario in SCENARIOS:
         for delta in deltas:
+
             def outcome(imp, level, delta=delta, scenario=scenario):
                 shifted = scenario == "both" or level == 1.0
                 return delta_outcome(imp, delta if shifted else 0.0)
-            pooled = pool_imputations(imputations, arm, covariates, names, baseline, kind,
-                                      analysis.spec.confidence, outcome=outcome)
+
+            pooled = pool_imputations(
+                imputations, arm, covariates, names, baseline, kind, analysis.spec.confidence, outcome=outcome
+            )
             r = pooled["rd"] if kind == "binary" else pooled["difference"]
             scale = 100 if kind == "binary" else 1
-            out.append({"delta": delta, "scenario": scenario, "estimate": scale * r.estimate,
-                        "lower": scale * r.lower, "upper": scale * r.upper, "n": r.n})
-    info = {"estimand": estimand, "kind": kind, "imputed": int(np.isnan(data[:, 0]).sum()),
-            "m": settings["m"], "label": spec.get("label", "")}
+            out.append(
+                {
+                    "delta": delta,
+                    "scenario": scenario,
+                    "estimate": scale * r.estimate,
+                    "lower": scale * r.lower,
+                    "upper": scale * r.upper,
+                    "n": r.n,
+                }
+            )
+    info = {
+        "estimand": estimand,
+        "kind": kind,
+        "imputed": int(np.isnan(data[:, 0]).sum()),
+        "m": settings["m"],
+        "label": spec.get("label", ""),
+    }
     return pd.DataFrame(out), info
 
 
@@ -89,8 +115,7 @@ def tipping_points(frame: pd.DataFrame) -> dict[str, float | None]:
     out = {}
     for scenario, block in frame.groupby("scenario", sort=False):
         excludes = [(lo > 0 or hi < 0) for lo, hi in zip(block["lower"], block["upper"])]
-        out[scenario] = next((float(d) for d, e in zip(block["delta"], excludes)
-                              if e != excludes[0]), None)
+        out[scenario] = next((float(d) for d, e in zip(block["delta"], excludes) if e != excludes[0]), None)
     return out
 
 
@@ -113,35 +138,63 @@ def build(analysis, table_id: str, raw: dict, small_cell_threshold=None) -> Tabl
     for i, (scenario, label) in enumerate(SCENARIOS.items()):
         for _, r in frame[frame["scenario"] == scenario].iterrows():
             row = delta_text(r["delta"], kind)
-            key = published_key(raw.get("published_key"), f"{ctx.where}",
-                                column=scenario, column_index=i, timepoint="")
-            cells.add(row, cell(ctx.cell_table, "", row, scenario, statistic, decimals=decimals,
-                                estimate=r["estimate"], lower=r["lower"], upper=r["upper"],
-                                n=int(r["n"]), published_key=key))
+            key = published_key(
+                raw.get("published_key"), f"{ctx.where}", column=scenario, column_index=i, timepoint=""
+            )
+            cells.add(
+                row,
+                cell(
+                    ctx.cell_table,
+                    "",
+                    row,
+                    scenario,
+                    statistic,
+                    decimals=decimals,
+                    estimate=r["estimate"],
+                    lower=r["lower"],
+                    upper=r["upper"],
+                    n=int(r["n"]),
+                    published_key=key,
+                ),
+            )
     table = cells_frame(cells.records)
     percent = f"{100 * analysis.spec.confidence:g}"
     what = "Risk difference, percentage points" if kind == "binary" else "Difference in means"
-    gt = build_gt(table, table_id=ctx.id, title=ctx.render(raw.get("title", ctx.id)),
-                  label=raw.get("label"), columns=dict(SCENARIOS),
-                  value_label=f"{what} ({percent}% CI)", stub_label=stub, n_label=None)
+    gt = build_gt(
+        table,
+        table_id=ctx.id,
+        title=ctx.render(raw.get("title", ctx.id)),
+        label=raw.get("label"),
+        columns=dict(SCENARIOS),
+        value_label=f"{what} ({percent}% CI)",
+        stub_label=stub,
+        n_label=None,
+    )
     e = info["estimand"]
     points = tipping_points(frame)
     said = []
     for scenario, delta in points.items():
         where = SCENARIOS[scenario].lower()
-        said.append(f"{where}: the conclusion changes at delta {delta_text(delta, kind)}"
-                    if delta is not None else f"{where}: the conclusion does not change "
-                    "within the deltas shown")
-    unit = ("on the log-odds scale: the odds of the outcome among the participants whose "
-            "outcome was imputed multiplied by exp(delta)" if kind == "binary"
-            else "in the outcome's units")
+        said.append(
+            f"{where}: the conclusion changes at delta {delta_text(delta, kind)}"
+            if delta is not None
+            else f"{where}: the conclusion does not change within the deltas shown"
+        )
+    unit = (
+        "on the log-odds scale: the odds of the outcome among the participants whose "
+        "outcome was imputed multiplied by exp(delta)"
+        if kind == "binary"
+        else "in the outcome's units"
+    )
     gt = gt.tab_footnote(
         f"{e.code} ({e.label}): the adjusted analysis by multiple imputation (m = {info['m']}; "
         f"{info['imputed']} outcomes imputed), with the imputed outcomes shifted by delta "
         f"{unit}, in the intervention arm only or in both arms; the same imputations at "
         f"every delta. Delta 0 is the primary analysis (missing at random). Conclusion: "
-        f"whether the {percent}% interval excludes no difference; " + "; ".join(said) + ".")
+        f"whether the {percent}% interval excludes no difference; " + "; ".join(said) + "."
+    )
     from feasibility.tables.base import finish_gt
+
     result = TableResult(ctx.id, table, None, cells.row_ids)
     result.gt = finish_gt(ctx, gt, result)
     return result

@@ -32,19 +32,75 @@ The package: :mod:`.syntax` (the parser), :mod:`.values` (values and their kinds
 :mod:`.registry` (every function with its arity and help, registered beside its body),
 :mod:`.evaluate` (the evaluator) and one module per family of functions.
 """
+
 # the families register their functions when imported, in the order the reference lists them
 from . import choices, numbers, dates, dictionary, aggregates, text  # noqa: F401
 from .evaluate import Evaluator, Scope, as_row_series, evaluate
 from .registry import FUNCTIONS, FunctionSpec, declare, function
-from .syntax import (LITERALS, NA, At, Binary, Call, Compare, Expression, ExpressionError, FieldRef, FormAt, In,
-                     Lit, Logic, Node, Ref, Unary, parse, suggest)
+from .syntax import (
+    LITERALS,
+    NA,
+    At,
+    Binary,
+    Call,
+    Compare,
+    Expression,
+    ExpressionError,
+    FieldRef,
+    FormAt,
+    In,
+    Lit,
+    Logic,
+    Node,
+    Ref,
+    Unary,
+    parse,
+    suggest,
+)
 from .values import ROW, V, _code_key, _is_missing_scalar, code_key, kind_of, normalise, spread, take
 
 # a function the dataset's scope provides (its Scope.call), known to the parser
-declare("instrument_note", 2, 2, help="instrument_note('eq5d', 'method'): a note the "
-        "instrument's scorer writes (e.g. the EQ-5D valuation method)")
+declare(
+    "instrument_note",
+    2,
+    2,
+    help="instrument_note('eq5d', 'method'): a note the "
+    "instrument's scorer writes (e.g. the EQ-5D valuation method)",
+)
 
-__all__ = ["FUNCTIONS", "FunctionSpec", "function", "Evaluator", "Scope", "as_row_series", "evaluate", "LITERALS",
-           "NA", "At", "Binary", "Call", "Compare", "Expression", "ExpressionError", "FieldRef", "FormAt", "In",
-           "Lit", "Logic", "Node", "Ref", "Unary", "parse", "suggest", "ROW", "V", "code_key", "kind_of",
-           "normalise", "spread", "take", "_code_key", "_is_missing_scalar"]
+__all__ = [
+    "FUNCTIONS",
+    "FunctionSpec",
+    "function",
+    "Evaluator",
+    "Scope",
+    "as_row_series",
+    "evaluate",
+    "LITERALS",
+    "NA",
+    "At",
+    "Binary",
+    "Call",
+    "Compare",
+    "Expression",
+    "ExpressionError",
+    "FieldRef",
+    "FormAt",
+    "In",
+    "Lit",
+    "Logic",
+    "Node",
+    "Ref",
+    "Unary",
+    "parse",
+    "suggest",
+    "ROW",
+    "V",
+    "code_key",
+    "kind_of",
+    "normalise",
+    "spread",
+    "take",
+    "_code_key",
+    "_is_missing_scalar",
+]

@@ -1,4 +1,5 @@
 """The expression functions of aggregates (and row-wise with several arguments): ``count``, ``sum``, ``mean``, ``min``, ``max``, ``any``, ``all``, ``first``, ``last``, ``median``, ``quantile``, ``sd``, ``mode``."""
+
 from __future__ import annotations
 
 import math
@@ -7,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from feasibility.stats import (exact_mean_sd, exact_sum, stata_centile)
+from feasibility.stats import exact_mean_sd, exact_sum, stata_centile
 
 from .evaluate import Evaluator, _form_of
 from .registry import FUNCTIONS, function
@@ -21,8 +22,7 @@ def _where(ev: Evaluator, node: Call, level: str | None, like: pd.Series) -> np.
         return None
     cond = ev.eval(cond_node)
     if cond.level not in (None, level) and not (cond.level == ROW and level not in (None, ROW)):
-        raise ev.error("where= must be about the same rows as the value it filters",
-                         cond_node)
+        raise ev.error("where= must be about the same rows as the value it filters", cond_node)
     (c, _), _ = ev.align([cond, V(like, level)], cond_node)
     b = ev._boolean(V(c, level if isinstance(c, pd.Series) else None), cond_node)
     if not isinstance(b, pd.Series):
@@ -50,13 +50,21 @@ def _reduce_mode(ev: Evaluator, node: Call, v: V) -> str:
         raise ev.error(f"{node.function}() of a single value", node)
     if FUNCTIONS[node.function].row_wise:
         return "row_wise"
-    raise ev.error(f"{node.function}() needs the instances of a repeating instrument here "
-                     "(one value per record cannot be aggregated in a derived variable; "
-                     "tables and notes aggregate over records)", node.args[0])
+    raise ev.error(
+        f"{node.function}() needs the instances of a repeating instrument here "
+        "(one value per record cannot be aggregated in a derived variable; "
+        "tables and notes aggregate over records)",
+        node.args[0],
+    )
 
 
-def _aggregate(ev: Evaluator, node: Call, reduce: Callable[[pd.Series, Any], Any],
-               empty: Any, group_reduce: Callable | None = None) -> V:
+def _aggregate(
+    ev: Evaluator,
+    node: Call,
+    reduce: Callable[[pd.Series, Any], Any],
+    empty: Any,
+    group_reduce: Callable | None = None,
+) -> V:
     """Apply ``reduce`` to the values of each record's instances (or, in a summary, to
     all rows); ``empty`` is the result for no values."""
     v, arg = _aggregate_input(ev, node)
@@ -87,10 +95,10 @@ def _row_wise(ev: Evaluator, node: Call, how: str) -> V:
     data, level, values = ev._values(node)
     for v, a in zip(values, node.args):
         if kind_of(v) not in ("number", "boolean", "missing") and not (
-                how in ("min", "max") and kind_of(v) == "date"):
+            how in ("min", "max") and kind_of(v) == "date"
+        ):
             raise ev.error(f"{how}() needs numbers, not {kind_of(v)} values", a)
-    frame = pd.concat([ev.full(d, level, data).rename(i) for i, d in enumerate(data)],
-                      axis=1)
+    frame = pd.concat([ev.full(d, level, data).rename(i) for i, d in enumerate(data)], axis=1)
     if any(kind_of(v) == "date" for v in values):
         frame = frame.apply(pd.to_datetime)
         out = frame.min(axis=1) if how == "min" else frame.max(axis=1)
@@ -130,7 +138,15 @@ def _numbers(ev: Evaluator, v: V, node: Node, what: str) -> pd.Series:
     raise ev.error(f"{what} needs numbers, not {kind} values", node)
 
 
-@function("count", 1, 1, ("where",), form_argument=True, help="count(form), count(condition) or count(x): instances, true " "values or present values", aggregate=True)
+@function(
+    "count",
+    1,
+    1,
+    ("where",),
+    form_argument=True,
+    help="count(form), count(condition) or count(x): instances, true values or present values",
+    aggregate=True,
+)
 def fn_count(ev: Evaluator, node: Call) -> V:
     v, arg = _aggregate_input(ev, node)
     if v.level not in (None, ROW) or ev.scope.summary:
@@ -142,15 +158,15 @@ def fn_count(ev: Evaluator, node: Call) -> V:
             return float(s.notna().sum())
 
         def group(s, keys):
-            values = (s.fillna(False).astype(bool) if kind == "boolean" else s.notna())
+            values = s.fillna(False).astype(bool) if kind == "boolean" else s.notna()
             return values.astype("float64").groupby(keys, sort=False).sum()
+
         return _aggregate(ev, node, reduce, 0.0, group)
     form, _ = _form_of(arg, ev.scope)
-    if form is not None:       # a non-repeating form: 0 or 1 per record
+    if form is not None:  # a non-repeating form: 0 or 1 per record
         return V(v.data.astype("float64"), ROW)
     _reduce_mode(ev, node, v)
-    raise ev.error("count() needs a form or the instances of a repeating instrument",
-                     arg)  # pragma: no cover
+    raise ev.error("count() needs a form or the instances of a repeating instrument", arg)  # pragma: no cover
 
 
 @function("sum", 1, None, ("where", "min_count"), aggregate=True, row_wise=True)
@@ -169,6 +185,7 @@ def fn_sum(ev: Evaluator, node: Call) -> V:
 
     def group(s, keys):
         return s.astype("float64").groupby(keys, sort=False).sum(min_count=min_count)
+
     return _aggregate(ev, node, reduce, 0.0 if min_count == 0 else math.nan, group)
 
 
@@ -189,6 +206,7 @@ def fn_mean(ev: Evaluator, node: Call) -> V:
     def group(s, keys):
         g = s.astype("float64").groupby(keys, sort=False)
         return g.mean().where(g.count() >= min_count)
+
     return _aggregate(ev, node, reduce, math.nan, group)
 
 
@@ -215,6 +233,7 @@ def _extreme(ev: Evaluator, node: Call, how: str) -> V:
     def group(s, keys):
         g = prepare(s).groupby(keys, sort=False)
         return g.min() if how == "min" else g.max()
+
     out = _aggregate(ev, node, reduce, None, group)
     return V(out.data, out.level, v.meta if kind != "boolean" else {})
 
@@ -244,6 +263,7 @@ def _any_all(ev: Evaluator, node: Call, how: str) -> V:
         filled = s.fillna(False) if how == "any" else s.fillna(True)
         g = filled.astype(bool).groupby(keys, sort=False)
         return (g.any() if how == "any" else g.all()).astype("boolean")
+
     out = _aggregate(ev, node, reduce, how == "all", group)
     data = out.data.astype("boolean") if isinstance(out.data, pd.Series) else out.data
     return V(data, out.level)
@@ -262,7 +282,7 @@ def fn_all(ev: Evaluator, node: Call) -> V:
 def _first_last(ev: Evaluator, node: Call, how: str) -> V:
     v, arg = _aggregate_input(ev, node)
     mode = _reduce_mode(ev, node, v)
-    if mode == "row_wise":     # pragma: no cover - first/last are not row-wise
+    if mode == "row_wise":  # pragma: no cover - first/last are not row-wise
         raise ev.error(f"{how}() needs instances", arg)
     order_node = ev.kwarg(node, "order_by")
     if order_node is not None:
@@ -276,15 +296,17 @@ def _first_last(ev: Evaluator, node: Call, how: str) -> V:
         order = pd.Series(np.arange(len(v.data)), index=v.data.index)
     mask = _where(ev, node, v.level, v.data)
     keep = np.ones(len(v.data), dtype=bool) if mask is None else mask.copy()
-    frame = pd.DataFrame({"value": v.data.to_numpy(), "order": order.to_numpy(),
-                          "position": np.arange(len(v.data))})
+    frame = pd.DataFrame(
+        {"value": v.data.to_numpy(), "order": order.to_numpy(), "position": np.arange(len(v.data))}
+    )
     if mode == "instances":
         frame["record"] = ev.scope.instance_rows(v.level)
         keep &= frame["record"].to_numpy() >= 0
     frame = frame[keep]
     ascending = how == "first"
-    frame = frame.sort_values(["order", "position"], ascending=[ascending, ascending],
-                              na_position="last", kind="stable")
+    frame = frame.sort_values(
+        ["order", "position"], ascending=[ascending, ascending], na_position="last", kind="stable"
+    )
     if mode == "rows" or ev.scope.summary:
         return V(frame["value"].iloc[0] if len(frame) else None, None, v.meta)
     picked = frame.drop_duplicates("record").set_index("record")["value"]
@@ -309,6 +331,7 @@ def _centile(ev: Evaluator, node: Call, p: float) -> V:
     def reduce(s, _):
         s = s.astype("float64").dropna()
         return stata_centile(s.to_numpy(), p) if len(s) else math.nan
+
     return _aggregate(ev, node, reduce, math.nan)
 
 
@@ -317,7 +340,14 @@ def fn_median(ev: Evaluator, node: Call) -> V:
     return _centile(ev, node, 50)
 
 
-@function("quantile", 2, 2, ("where",), help="quantile(x, p): the p-th centile (Stata " "summarize, detail)", aggregate=True)
+@function(
+    "quantile",
+    2,
+    2,
+    ("where",),
+    help="quantile(x, p): the p-th centile (Stata summarize, detail)",
+    aggregate=True,
+)
 def fn_quantile(ev: Evaluator, node: Call) -> V:
     p = ev.eval(node.args[1])
     if not p.is_scalar or not isinstance(p.data, (int, float)) or not 0 <= p.data <= 100:
@@ -334,6 +364,7 @@ def fn_sd(ev: Evaluator, node: Call) -> V:
     def reduce(s, _):
         s = s.astype("float64").dropna()
         return exact_mean_sd(s).sd if len(s) > 1 else math.nan
+
     return _aggregate(ev, node, reduce, math.nan)
 
 
@@ -354,10 +385,10 @@ def fn_mode(ev: Evaluator, node: Call) -> V:
     def group(s, keys):
         frame = pd.DataFrame({"key": keys, "value": s.to_numpy()}).dropna()
         counts = frame.groupby(["key", "value"], sort=False).size().rename("n").reset_index()
-        counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True],
-                                    kind="stable")
+        counts = counts.sort_values(["key", "n", "value"], ascending=[True, False, True], kind="stable")
         first = counts.drop_duplicates("key")
         return pd.Series(first["value"].to_numpy(), index=first["key"].to_numpy())
+
     out = _aggregate(ev, node, reduce, None, group)
     data = out.data
     if kind == "number" and isinstance(data, pd.Series):

@@ -1,4 +1,5 @@
 """The expression functions of choices and missing values: ``if_else``, ``coalesce``, ``is_na``, ``not_na``."""
+
 from __future__ import annotations
 
 
@@ -11,7 +12,14 @@ from .syntax import Call
 from .values import V, _is_missing_scalar, kind_of
 
 
-@function("if_else", 3, 4, ("missing",), help="if_else(cond, a, b, missing=NA): a where " "cond is true, b where false, `missing` where cond is missing")
+@function(
+    "if_else",
+    3,
+    4,
+    ("missing",),
+    help="if_else(cond, a, b, missing=NA): a where "
+    "cond is true, b where false, `missing` where cond is missing",
+)
 def fn_if_else(ev: Evaluator, node: Call) -> V:
     cond_v = ev.eval(node.args[0])
     a_v, b_v = ev.eval(node.args[1]), ev.eval(node.args[2])
@@ -19,8 +27,7 @@ def fn_if_else(ev: Evaluator, node: Call) -> V:
     m_v = ev.eval(missing_node) if missing_node is not None else V(None)
     kinds = {kind_of(v) for v in (a_v, b_v, m_v)} - {"missing"}
     if len(kinds) > 1 and kinds != {"number", "boolean"}:
-        raise ev.error("if_else() needs values of one kind, not "
-                         + " and ".join(sorted(kinds)), node)
+        raise ev.error("if_else() needs values of one kind, not " + " and ".join(sorted(kinds)), node)
     (c, a, b, m), level = ev.align([cond_v, a_v, b_v, m_v], node)
     cond = ev._boolean(V(c, level if isinstance(c, pd.Series) else None), node.args[0])
     if level is None:
@@ -39,8 +46,11 @@ def fn_if_else(ev: Evaluator, node: Call) -> V:
 
 def _typed(series: pd.Series, kind: str) -> pd.Series:
     if kind == "number":
-        return series.astype("float64") if series.dtype != object else \
-            pd.to_numeric(series, errors="coerce").astype("float64")
+        return (
+            series.astype("float64")
+            if series.dtype != object
+            else pd.to_numeric(series, errors="coerce").astype("float64")
+        )
     if kind == "boolean":
         return series.astype("boolean")
     if kind == "date":
@@ -53,8 +63,7 @@ def fn_coalesce(ev: Evaluator, node: Call) -> V:
     data, level, values = ev._values(node)
     kinds = {kind_of(v) for v in values} - {"missing"}
     if len(kinds) > 1 and kinds != {"number", "boolean"}:
-        raise ev.error("coalesce() needs values of one kind, not "
-                         + " and ".join(sorted(kinds)), node)
+        raise ev.error("coalesce() needs values of one kind, not " + " and ".join(sorted(kinds)), node)
     if level is None:
         return V(next((d for d in data if not _is_missing_scalar(d)), None))
     kind = next(iter(kinds)) if kinds else "missing"

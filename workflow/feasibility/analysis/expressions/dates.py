@@ -1,4 +1,5 @@
 """The expression functions of dates: ``days_between``, ``years_between``, ``months_between``, ``month_of``, ``year_of``, ``year_month``, ``date``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,7 @@ from .values import V, _is_missing_scalar, kind_of
 def _dates(ev: Evaluator, node: Call, count: int) -> tuple[list[Any], str | None]:
     values = [ev.eval(a) for a in node.args[:count]]
     for v, a in zip(values, node.args):
-        if kind_of(v) not in ("date", "missing") and not (
-                not v.is_scalar and v.data.isna().all()):
+        if kind_of(v) not in ("date", "missing") and not (not v.is_scalar and v.data.isna().all()):
             raise ev.error(f"{node.function}() needs dates, not {kind_of(v)} values", a)
     data, level = ev.align(values, node)
     return [_as_date(d) for d in data], level
@@ -37,7 +37,9 @@ def fn_days_between(ev: Evaluator, node: Call) -> V:
     return V((pd.to_datetime(b) - pd.to_datetime(a)).dt.days.astype("float64"), level)
 
 
-@function("years_between", 2, 2, help="years_between(a, b): whole years from a to b " "(age at b of someone born on a)")
+@function(
+    "years_between", 2, 2, help="years_between(a, b): whole years from a to b (age at b of someone born on a)"
+)
 def fn_years_between(ev: Evaluator, node: Call) -> V:
     (a, b), level = _dates(ev, node, 2)
     if level is None:
@@ -79,7 +81,12 @@ def fn_year_of(ev: Evaluator, node: Call) -> V:
     return V(d.dt.year.astype("float64"), level)
 
 
-@function("year_month", 1, 1, help="the date's month as text, YYYY-MM (the report " "prints it as the month's name and year)")
+@function(
+    "year_month",
+    1,
+    1,
+    help="the date's month as text, YYYY-MM (the report prints it as the month's name and year)",
+)
 def fn_year_month(ev: Evaluator, node: Call) -> V:
     (d,), level = _dates(ev, node, 1)
     if level is None:

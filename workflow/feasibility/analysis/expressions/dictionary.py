@@ -1,4 +1,5 @@
 """The expression functions of the data dictionary: ``label``, checkbox choices, ``has``."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,15 +19,20 @@ def fn_label(ev: Evaluator, node: Call) -> V:
     v = ev.eval(node.args[0])
     choices = v.meta.get("choices")
     if not choices:
-        raise ev.error("label() needs a coded field (radio, dropdown, yesno, ...) or a "
-                         "variable declared with choices", node.args[0])
+        raise ev.error(
+            "label() needs a coded field (radio, dropdown, yesno, ...) or a variable declared with choices",
+            node.args[0],
+        )
     mapping = {}
     for code, text in choices:
         mapping[code_key(code)] = text
     if v.is_scalar:
         return V(None if _is_missing_scalar(v.data) else mapping.get(code_key(v.data)))
-    keys = v.data.map(lambda c: None if _is_missing_scalar(c) else code_key(c)) \
-        if _kind(v.data) != "number" else v.data
+    keys = (
+        v.data.map(lambda c: None if _is_missing_scalar(c) else code_key(c))
+        if _kind(v.data) != "number"
+        else v.data
+    )
     if _kind(v.data) == "number":
         numeric = {float(k): t for k, t in mapping.items() if isinstance(k, float)}
         out = v.data.map(numeric)
@@ -69,17 +75,22 @@ def fn_checked(ev: Evaluator, node: Call) -> V:
     for c, column in columns:
         if code_key(c) == code_key(code.data):
             return V(column.astype("boolean"), v.level)
-    raise ev.error(f"the checkbox field has no choice {code.data!r} (choices: "
-                     + ", ".join(str(c) for c, _ in columns) + ")", node.args[1])
+    raise ev.error(
+        f"the checkbox field has no choice {code.data!r} (choices: "
+        + ", ".join(str(c) for c, _ in columns)
+        + ")",
+        node.args[1],
+    )
 
 
-@function("has", 1, 1, form_argument=True, help="has(form) / has(form[event]): whether the record has that form")
+@function(
+    "has", 1, 1, form_argument=True, help="has(form) / has(form[event]): whether the record has that form"
+)
 def fn_has(ev: Evaluator, node: Call) -> V:
     arg = node.args[0]
     form, event = _form_of(arg, ev.scope)
     if form is None:
-        raise ev.error("has() takes a form, e.g. has(enrolment) or has(health_questionnaire"
-                         "[baseline])", arg)
+        raise ev.error("has() takes a form, e.g. has(enrolment) or has(health_questionnaire[baseline])", arg)
     rows = ev.scope.form_rows(form, event, arg, ev.expr)
     if rows.level == ROW:
         return rows

@@ -1,6 +1,7 @@
 """The evaluator: a parsed expression evaluated in a :class:`Scope` (what names mean,
 implemented by the dataset), on whole columns; the functions' bodies are in their family's
 module (:mod:`.registry`)."""
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,23 @@ import pandas as pd
 
 
 from .registry import FUNCTIONS
-from .syntax import (At, Binary, Call, Compare, Expression, ExpressionError, FieldRef, FormAt, In, Lit, Logic,
-                     Node, Ref, Unary, parse)
+from .syntax import (
+    At,
+    Binary,
+    Call,
+    Compare,
+    Expression,
+    ExpressionError,
+    FieldRef,
+    FormAt,
+    In,
+    Lit,
+    Logic,
+    Node,
+    Ref,
+    Unary,
+    parse,
+)
 from .values import ROW, V, _is_missing_scalar, _kind, _scalar_kind, kind_of, take
 
 
@@ -33,6 +49,7 @@ class Scope:
     def instance_rows(self, level: str) -> np.ndarray:
         """For each instance of ``level``, the position of its record in ``index`` (-1 when
         the record is not in this scope)."""
+
     def instance_order(self, level: str) -> np.ndarray: ...
     def checkbox(self, node: Node, expr: Expression) -> tuple[list[tuple[Any, pd.Series]], str]: ...
 
@@ -49,7 +66,7 @@ class Evaluator:
 
     def __init__(self, scope: Scope, expr: Expression):
         self.scope, self.expr = scope, expr
-        self.divided_by_zero = 0          # values divided by zero (each gave a missing value)
+        self.divided_by_zero = 0  # values divided by zero (each gave a missing value)
 
     def error(self, message: str, node: Node | None = None, name: str | None = None):
         return self.expr.error(message, node, name)
@@ -71,8 +88,7 @@ class Evaluator:
         if isinstance(node, FieldRef):
             return self.scope.field(node, self.expr)
         if isinstance(node, FormAt):
-            raise self.error(f"{node.form}[{node.event}] is a form: use it in count() or has()",
-                             node)
+            raise self.error(f"{node.form}[{node.event}] is a form: use it in count() or has()", node)
         if isinstance(node, Unary):
             return self._unary(node)
         if isinstance(node, Binary):
@@ -85,7 +101,7 @@ class Evaluator:
             return self._in(node)
         if isinstance(node, Call):
             return self._call(node)
-        raise self.error(f"cannot evaluate {type(node).__name__}", node)   # pragma: no cover
+        raise self.error(f"cannot evaluate {type(node).__name__}", node)  # pragma: no cover
 
     # -- alignment -----------------------------------------------------------------
     def align(self, values: list[V], node: Node) -> tuple[list[Any], str | None]:
@@ -94,17 +110,19 @@ class Evaluator:
         levels = {v.level for v in values if v.level is not None}
         instance = [lv for lv in levels if lv != ROW]
         if len(instance) > 1:
-            raise self.error("cannot combine instances of different repeating instruments ("
-                             + ", ".join(sorted(instance)) + "); aggregate each one first",
-                             node)
+            raise self.error(
+                "cannot combine instances of different repeating instruments ("
+                + ", ".join(sorted(instance))
+                + "); aggregate each one first",
+                node,
+            )
         if instance:
             level = instance[0]
             rows = self.scope.instance_rows(level)
             out = []
             for v in values:
                 if v.level == ROW:
-                    out.append(pd.Series(take(v.data.array, rows),
-                                         index=self._instance_index(values, level)))
+                    out.append(pd.Series(take(v.data.array, rows), index=self._instance_index(values, level)))
                 else:
                     out.append(v.data)
             return out, level
@@ -139,7 +157,7 @@ class Evaluator:
         if isinstance(data, pd.Series):
             kind = _kind(data)
             if kind == "boolean":
-                return data.astype("float64")   # NA -> NaN
+                return data.astype("float64")  # NA -> NaN
             if kind == "number":
                 return data.astype("float64")
             if kind == "text" and data.isna().all():
@@ -163,12 +181,18 @@ class Evaluator:
         left, right = self.eval(node.left), self.eval(node.right)
         (a, b), level = self.align([left, right], node)
         if node.op == "+" and kind_of(left) == "text" and kind_of(right) == "text":
-            raise self.error("text cannot be added; use a note's {placeholders} to join text",
-                             node)
+            raise self.error("text cannot be added; use a note's {placeholders} to join text", node)
         a = self._numeric(a, node.left, f"`{node.op}`")
         b = self._numeric(b, node.right, f"`{node.op}`")
-        ops = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-               "//": operator.floordiv, "%": operator.mod, "**": operator.pow}
+        ops = {
+            "+": operator.add,
+            "-": operator.sub,
+            "*": operator.mul,
+            "/": operator.truediv,
+            "//": operator.floordiv,
+            "%": operator.mod,
+            "**": operator.pow,
+        }
         with np.errstate(all="ignore"):
             if node.op in ("/", "//", "%"):
                 if isinstance(b, pd.Series):
@@ -196,16 +220,14 @@ class Evaluator:
                 return None
             if isinstance(v.data, (bool, np.bool_)):
                 return bool(v.data)
-            raise self.error(f"needs true/false, not {v.data!r}; compare first, e.g. x == 1",
-                             node)
+            raise self.error(f"needs true/false, not {v.data!r}; compare first, e.g. x == 1", node)
         data = v.data
         kind = _kind(data)
         if kind == "boolean":
             return data.astype("boolean")
         if data.isna().all():
             return pd.Series(pd.array([None] * len(data), dtype="boolean"), index=data.index)
-        raise self.error(f"needs true/false values, not {kind} values; compare first, e.g. "
-                         "x == 1", node)
+        raise self.error(f"needs true/false values, not {kind} values; compare first, e.g. x == 1", node)
 
     @staticmethod
     def _not(b):
@@ -216,8 +238,10 @@ class Evaluator:
     def _logic(self, node: Logic) -> V:
         values = [self.eval(n) for n in node.operands]
         data, level = self.align(values, node)
-        bools = [self._boolean(V(d, level if isinstance(d, pd.Series) else None), n)
-                 for d, n in zip(data, node.operands)]
+        bools = [
+            self._boolean(V(d, level if isinstance(d, pd.Series) else None), n)
+            for d, n in zip(data, node.operands)
+        ]
         if level is None:
             # Kleene logic on scalars
             if node.op == "and":
@@ -227,8 +251,12 @@ class Evaluator:
             if any(b is True for b in bools):
                 return V(True)
             return V(None if any(b is None for b in bools) else False)
-        series = [self.full(b if b is not None else None, level, data).astype("boolean")
-                  if not isinstance(b, pd.Series) else b for b in bools]
+        series = [
+            self.full(b if b is not None else None, level, data).astype("boolean")
+            if not isinstance(b, pd.Series)
+            else b
+            for b in bools
+        ]
         out = series[0]
         for s in series[1:]:
             out = (out & s) if node.op == "and" else (out | s)
@@ -239,13 +267,13 @@ class Evaluator:
         data, level = self.align(values, node)
         result = None
         for i, op in enumerate(node.ops):
-            part = self._compare_pair(op, data[i], data[i + 1], values[i], values[i + 1], node,
-                                      level)
+            part = self._compare_pair(op, data[i], data[i + 1], values[i], values[i + 1], node, level)
             if result is None:
                 result = part
             elif isinstance(result, pd.Series) or isinstance(part, pd.Series):
-                result = self.full(result, level, data).astype("boolean") & \
-                    self.full(part, level, data).astype("boolean")
+                result = self.full(result, level, data).astype("boolean") & self.full(
+                    part, level, data
+                ).astype("boolean")
             else:
                 result = None if (result is None or part is None) else (result and part)
         return V(result, level)
@@ -255,8 +283,14 @@ class Evaluator:
         if "missing" not in (ka, kb) and ka != kb and {ka, kb} != {"number", "boolean"}:
             if not ({ka, kb} == {"date", "text"}):
                 raise self.error(f"cannot compare {ka} with {kb} values", node)
-        fn = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-              ">": operator.gt, ">=": operator.ge}[op]
+        fn = {
+            "==": operator.eq,
+            "!=": operator.ne,
+            "<": operator.lt,
+            "<=": operator.le,
+            ">": operator.gt,
+            ">=": operator.ge,
+        }[op]
         if level is None:
             if _is_missing_scalar(a) or _is_missing_scalar(b):
                 return None
@@ -347,8 +381,10 @@ def evaluate(expr: Expression | str, scope: Scope, where: str = "") -> V:
 def as_row_series(v: V, scope: Scope, expr: Expression) -> pd.Series:
     """A row-level result as a series over ``scope.index`` (a scalar is repeated)."""
     if v.level not in (None, ROW):
-        raise expr.error("gives one value per instance of a repeating instrument; aggregate it, "
-                         "e.g. sum(...), count(...), first(..., order_by=...)")
+        raise expr.error(
+            "gives one value per instance of a repeating instrument; aggregate it, "
+            "e.g. sum(...), count(...), first(..., order_by=...)"
+        )
     if v.is_scalar:
         return Evaluator(scope, expr).full(v.data, ROW, [])
     return v.data

@@ -1,11 +1,12 @@
 """The expression functions of numbers: ``round``, ``abs``."""
+
 from __future__ import annotations
 
 
 import numpy as np
 import pandas as pd
 
-from feasibility.stats import (round_half_up)
+from feasibility.stats import round_half_up
 
 from .evaluate import Evaluator
 from .registry import function
@@ -26,7 +27,7 @@ def fn_round(ev: Evaluator, node: Call) -> V:
     if isinstance(x, pd.Series):
         # half away from zero on the decimal value (2.675 -> 2.68 although its binary
         # value lies below the half): the float noise is removed first, vectorised
-        scale = 10.0 ** digits
+        scale = 10.0**digits
         shifted = np.round(x.to_numpy(dtype=float) * scale, 9)
         out = np.sign(shifted) * np.floor(np.abs(shifted) + 0.5) / scale
         return V(pd.Series(out + 0.0, index=x.index), v.level)

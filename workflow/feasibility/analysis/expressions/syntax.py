@@ -1,6 +1,7 @@
 """The expression language's syntax: errors, the syntax tree, and the parser (Python's
 expression syntax read with :mod:`ast`, checked against a whitelist of nodes and the
 registered functions; nothing is ever passed to ``eval``)."""
+
 from __future__ import annotations
 
 import ast
@@ -14,8 +15,15 @@ import pandas as pd
 from .registry import FUNCTIONS
 
 NA = pd.NA
-LITERALS = {"true": True, "True": True, "false": False, "False": False,
-            "NA": None, "None": None, "null": None}
+LITERALS = {
+    "true": True,
+    "True": True,
+    "false": False,
+    "False": False,
+    "NA": None,
+    "None": None,
+    "null": None,
+}
 
 
 # ----------------------------------------------------------------------------- errors
@@ -26,8 +34,15 @@ class ExpressionError(ValueError):
     its text, ``name`` the unknown or misused name and ``position`` its column (0-based).
     """
 
-    def __init__(self, message: str, *, where: str = "", expression: str = "",
-                 name: str | None = None, position: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str = "",
+        expression: str = "",
+        name: str | None = None,
+        position: int | None = None,
+    ):
         self.message, self.where, self.expression = message, where, expression
         self.name, self.position = name, position
         super().__init__(self._text())
@@ -43,9 +58,13 @@ class ExpressionError(ValueError):
 
     def located(self, where: str, expression: str) -> "ExpressionError":
         """The same error with the declaration and expression filled in (if not yet)."""
-        return ExpressionError(self.message, where=self.where or where,
-                               expression=self.expression or expression, name=self.name,
-                               position=self.position)
+        return ExpressionError(
+            self.message,
+            where=self.where or where,
+            expression=self.expression or expression,
+            name=self.name,
+            position=self.position,
+        )
 
 
 def suggest(name: str, known: Iterable[str]) -> str:
@@ -67,12 +86,14 @@ class Lit(Node):
 @dataclass(frozen=True)
 class Ref(Node):
     """A bare name: a variable, score, field, parameter or (as an argument) a form."""
+
     name: str
 
 
 @dataclass(frozen=True)
 class At(Node):
     """``name[timepoint]``: a per-time-point variable at one time point."""
+
     name: str
     timepoint: str
 
@@ -80,6 +101,7 @@ class At(Node):
 @dataclass(frozen=True)
 class FieldRef(Node):
     """``form.field`` or ``form[event].field``."""
+
     form: str
     event: str | None
     field: str
@@ -88,6 +110,7 @@ class FieldRef(Node):
 @dataclass(frozen=True)
 class FormAt(Node):
     """``form[event]`` as an argument of ``count`` or ``has``."""
+
     form: str
     event: str
 
@@ -107,7 +130,7 @@ class Binary(Node):
 
 @dataclass(frozen=True)
 class Logic(Node):
-    op: str                      # "and" | "or"
+    op: str  # "and" | "or"
     operands: tuple[Node, ...]
 
 
@@ -131,10 +154,16 @@ class Call(Node):
     kwargs: tuple[tuple[str, Node], ...] = ()
 
 
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
-           ast.Mod: "%", ast.Pow: "**"}
-_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
-           ast.GtE: ">="}
+_BINOPS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
 @dataclass(frozen=True)
@@ -159,15 +188,20 @@ class Expression:
                     for item in value:
                         if isinstance(item, Node):
                             walk(item)
-                        elif (isinstance(item, tuple) and len(item) == 2
-                              and isinstance(item[1], Node)):
+                        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Node):
                             walk(item[1])
+
         walk(self.root)
         return out
 
     def error(self, message: str, node: Node | None = None, name: str | None = None):
-        return ExpressionError(message, where=self.where, expression=self.text, name=name,
-                               position=None if node is None else node.pos)
+        return ExpressionError(
+            message,
+            where=self.where,
+            expression=self.text,
+            name=name,
+            position=None if node is None else node.pos,
+        )
 
 
 def parse(text: str, where: str = "", functions: Iterable[str] = ()) -> Expression:
@@ -180,16 +214,17 @@ def parse(text: str, where: str = "", functions: Iterable[str] = ()) -> Expressi
     if isinstance(text, (int, float)):
         text = repr(text)
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError("an expression must be a non-empty text", where=where,
-                              expression=str(text))
+        raise ExpressionError("an expression must be a non-empty text", where=where, expression=str(text))
     source = text.strip()
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"is not a valid expression ({exc.msg})", where=where,
-                              expression=source,
-                              position=None if exc.offset is None else max(exc.offset - 1, 0)
-                              ) from None
+        raise ExpressionError(
+            f"is not a valid expression ({exc.msg})",
+            where=where,
+            expression=source,
+            position=None if exc.offset is None else max(exc.offset - 1, 0),
+        ) from None
     known = set(FUNCTIONS) | set(functions)
     return Expression(source, _Builder(source, where, known).build(tree.body), where)
 
@@ -201,8 +236,13 @@ class _Builder:
         self.text, self.where, self.functions = text, where, functions
 
     def fail(self, message: str, node: ast.AST, name: str | None = None):
-        return ExpressionError(message, where=self.where, expression=self.text, name=name,
-                               position=getattr(node, "col_offset", None))
+        return ExpressionError(
+            message,
+            where=self.where,
+            expression=self.text,
+            name=name,
+            position=getattr(node, "col_offset", None),
+        )
 
     def build(self, node: ast.AST) -> Node:
         pos = getattr(node, "col_offset", 0)
@@ -228,24 +268,28 @@ class _Builder:
             return Unary(pos, ops[type(node.op)], self.build(node.operand))
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
-                raise self.fail(f"the operator {type(node.op).__name__} is not allowed "
-                                "(allowed: + - * / // % **)", node)
-            return Binary(pos, _BINOPS[type(node.op)], self.build(node.left),
-                          self.build(node.right))
+                raise self.fail(
+                    f"the operator {type(node.op).__name__} is not allowed (allowed: + - * / // % **)", node
+                )
+            return Binary(pos, _BINOPS[type(node.op)], self.build(node.left), self.build(node.right))
         if isinstance(node, ast.BoolOp):
             op = "and" if isinstance(node.op, ast.And) else "or"
             return Logic(pos, op, tuple(self.build(v) for v in node.values))
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.IfExp):
-            return Call(pos, "if_else", (self.build(node.test), self.build(node.body),
-                                         self.build(node.orelse)))
+            return Call(
+                pos, "if_else", (self.build(node.test), self.build(node.body), self.build(node.orelse))
+            )
         if isinstance(node, ast.Call):
             return self._call(node)
         kind = type(node).__name__
-        raise self.fail(f"{kind} is not allowed in an expression (allowed: names, form.field, "
-                        "literals, arithmetic, comparisons, and/or/not, if-else and the "
-                        "listed functions)", node)
+        raise self.fail(
+            f"{kind} is not allowed in an expression (allowed: names, form.field, "
+            "literals, arithmetic, comparisons, and/or/not, if-else and the "
+            "listed functions)",
+            node,
+        )
 
     def _event(self, node: ast.AST) -> str:
         if isinstance(node, ast.Name):
@@ -259,17 +303,20 @@ class _Builder:
         if isinstance(target, ast.Name):
             return FieldRef(target.col_offset, target.id, None, node.attr)
         if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            return FieldRef(target.col_offset, target.value.id, self._event(target.slice),
-                            node.attr)
+            return FieldRef(target.col_offset, target.value.id, self._event(target.slice), node.attr)
         raise self.fail("only form.field or form[event].field may use a dot", node)
 
     def _literal(self, node: ast.AST):
-        if isinstance(node, ast.Constant) and (node.value is None
-                                               or isinstance(node.value, (bool, int, float, str))):
+        if isinstance(node, ast.Constant) and (
+            node.value is None or isinstance(node.value, (bool, int, float, str))
+        ):
             return node.value
-        if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
-                and isinstance(node.operand, ast.Constant)
-                and isinstance(node.operand.value, (int, float))):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))
+        ):
             return -node.operand.value
         raise self.fail("the values after `in` must be literals, e.g. x in (1, 2)", node)
 
@@ -279,13 +326,20 @@ class _Builder:
             values = node.comparators[0]
             if not isinstance(values, (ast.Tuple, ast.List, ast.Set)):
                 raise self.fail("`in` needs a tuple of literals, e.g. x in (1, 2)", values)
-            return In(pos, self.build(node.left), tuple(self._literal(v) for v in values.elts),
-                      isinstance(node.ops[0], ast.NotIn))
+            return In(
+                pos,
+                self.build(node.left),
+                tuple(self._literal(v) for v in values.elts),
+                isinstance(node.ops[0], ast.NotIn),
+            )
         ops = []
         for op in node.ops:
             if type(op) not in _CMPOPS:
-                raise self.fail(f"the comparison {type(op).__name__} is not allowed here "
-                                "(use == != < <= > >=, or a single `in`)", node)
+                raise self.fail(
+                    f"the comparison {type(op).__name__} is not allowed here "
+                    "(use == != < <= > >=, or a single `in`)",
+                    node,
+                )
             ops.append(_CMPOPS[type(op)])
         operands = tuple(self.build(n) for n in (node.left, *node.comparators))
         return Compare(pos, tuple(ops), operands)
@@ -295,8 +349,7 @@ class _Builder:
             raise self.fail("only the listed functions can be called, e.g. sum(...)", node)
         name = node.func.id
         if name not in self.functions:
-            raise self.fail(f"unknown function {name!r}{suggest(name, self.functions)}", node,
-                            name)
+            raise self.fail(f"unknown function {name!r}{suggest(name, self.functions)}", node, name)
         spec = FUNCTIONS.get(name)
         kwargs = []
         for kw in node.keywords:
@@ -304,23 +357,32 @@ class _Builder:
                 raise self.fail("**arguments are not allowed", node)
             if spec is not None and kw.arg not in spec.keywords:
                 allowed = ", ".join(spec.keywords) or "none"
-                raise self.fail(f"{name}() takes no argument {kw.arg!r} (keywords: {allowed})",
-                                kw.value, kw.arg)
+                raise self.fail(
+                    f"{name}() takes no argument {kw.arg!r} (keywords: {allowed})", kw.value, kw.arg
+                )
             kwargs.append((kw.arg, self.build(kw.value)))
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("*arguments are not allowed", node)
         args = []
         for a in node.args:
-            if (isinstance(a, ast.Subscript) and isinstance(a.value, ast.Name)
-                    and spec is not None and spec.form_argument):
+            if (
+                isinstance(a, ast.Subscript)
+                and isinstance(a.value, ast.Name)
+                and spec is not None
+                and spec.form_argument
+            ):
                 args.append(FormAt(a.col_offset, a.value.id, self._event(a.slice)))
             else:
                 args.append(self.build(a))
         if spec is not None:
             too_many = spec.max_args is not None and len(args) > spec.max_args
             if len(args) < spec.min_args or too_many:
-                want = (f"{spec.min_args}" if spec.max_args == spec.min_args else
-                        f"{spec.min_args} or more" if spec.max_args is None else
-                        f"{spec.min_args} to {spec.max_args}")
+                want = (
+                    f"{spec.min_args}"
+                    if spec.max_args == spec.min_args
+                    else f"{spec.min_args} or more"
+                    if spec.max_args is None
+                    else f"{spec.min_args} to {spec.max_args}"
+                )
                 raise self.fail(f"{name}() takes {want} argument(s), not {len(args)}", node, name)
         return Call(node.col_offset, name, tuple(args), tuple(kwargs))

@@ -1,5 +1,6 @@
 """The expression language's values: :class:`V` (a scalar, one per row, or one per
 instance of a repeating instrument), their kinds and dtypes, and helpers on arrays."""
+
 from __future__ import annotations
 
 import math
@@ -81,7 +82,8 @@ def take(values, positions: np.ndarray):
     if isinstance(values, pd.Series):
         values = values.array
     if isinstance(values, pd.arrays.NumpyExtensionArray) or not isinstance(
-            values, pd.api.extensions.ExtensionArray):
+        values, pd.api.extensions.ExtensionArray
+    ):
         values = np.asarray(values)
     return pd.api.extensions.take(values, np.asarray(positions, dtype=np.int64), allow_fill=True)
 
@@ -111,4 +113,4 @@ def code_key(code) -> Any:
         return text
 
 
-_code_key = code_key       # the name six modules import
+_code_key = code_key  # the name six modules import

@@ -11,10 +11,48 @@
 Branching logic, calculated fields, the validation rules' ``when:`` and the dummy-data
 generator (:mod:`feasibility.synth.dummy`) all use this one engine.
 """
-from .evaluate import FUNCTIONS, Context, Value, calculate, check, check_references, evaluate, value
-from .syntax import (And, Arith, Bool, Call, Cmp, EventName, Lit, LogicSyntaxError, Neg, Not, NotEvaluated, Or, Ref,
-                     parse, references)
 
-__all__ = ["parse", "references", "value", "evaluate", "calculate", "check", "check_references", "Context",
-           "Value", "FUNCTIONS", "NotEvaluated", "LogicSyntaxError", "Ref", "EventName", "Lit", "Bool", "Neg",
-           "Arith", "Cmp", "Not", "And", "Or", "Call"]
+from .evaluate import FUNCTIONS, Context, Value, calculate, check, check_references, evaluate, value
+from .syntax import (
+    And,
+    Arith,
+    Bool,
+    Call,
+    Cmp,
+    EventName,
+    Lit,
+    LogicSyntaxError,
+    Neg,
+    Not,
+    NotEvaluated,
+    Or,
+    Ref,
+    parse,
+    references,
+)
+
+__all__ = [
+    "parse",
+    "references",
+    "value",
+    "evaluate",
+    "calculate",
+    "check",
+    "check_references",
+    "Context",
+    "Value",
+    "FUNCTIONS",
+    "NotEvaluated",
+    "LogicSyntaxError",
+    "Ref",
+    "EventName",
+    "Lit",
+    "Bool",
+    "Neg",
+    "Arith",
+    "Cmp",
+    "Not",
+    "And",
+    "Or",
+    "Call",
+]

@@ -13,6 +13,7 @@ matches when it is within 1e-9 of the recomputed value (relative to its size, at
 1), or when it has four or more decimals and is the recomputed value rounded to them (an
 export, or a generator, that shortened a long fraction). Blank matches blank.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,9 +44,12 @@ def _calc_graph(project: Project) -> tuple[dict[str, object], dict[str, list[str
             nodes[f.name] = parse(f.calculation)
         except NotEvaluated:
             continue
-    deps = {name: list(dict.fromkeys(r.field for r in references(node)
-                                     if isinstance(r, Ref) and r.field in nodes))
-            for name, node in nodes.items()}
+    deps = {
+        name: list(
+            dict.fromkeys(r.field for r in references(node) if isinstance(r, Ref) and r.field in nodes)
+        )
+        for name, node in nodes.items()
+    }
     return nodes, deps
 
 
@@ -59,7 +63,7 @@ def cycles(deps: dict[str, list[str]]) -> list[list[str]]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            loop = path[path.index(name):] + [name]
+            loop = path[path.index(name) :] + [name]
             key = frozenset(loop)
             if key not in seen_sets:
                 seen_sets.add(key)
@@ -84,24 +88,46 @@ def dictionary_failures(project: Project) -> list[Failure]:
             try:
                 parse(f.branching)
             except LogicSyntaxError as exc:
-                out.append(fail(source, f"the branching logic of {f.name} cannot be read: {exc}", line=f.line,
-                                field=f.name, value=f.branching))
+                out.append(
+                    fail(
+                        source,
+                        f"the branching logic of {f.name} cannot be read: {exc}",
+                        line=f.line,
+                        field=f.name,
+                        value=f.branching,
+                    )
+                )
             except NotEvaluated:
                 pass
         if f.type == "calc":
             try:
                 parse(f.calculation)
             except LogicSyntaxError as exc:
-                out.append(fail(source, f"the calculation of {f.name} cannot be read: {exc}", line=f.line,
-                                field=f.name, value=f.calculation))
+                out.append(
+                    fail(
+                        source,
+                        f"the calculation of {f.name} cannot be read: {exc}",
+                        line=f.line,
+                        field=f.name,
+                        value=f.calculation,
+                    )
+                )
             except NotEvaluated:
                 pass
     _, deps = _calc_graph(project)
     for loop in cycles(deps):
         first = project.field[loop[0]]
-        out.append(fail(source, "calculated fields depend on each other in a cycle: " + " -> ".join(loop)
-                        + " (REDCap cannot compute them)", line=first.line, field=first.name,
-                        value=first.calculation))
+        out.append(
+            fail(
+                source,
+                "calculated fields depend on each other in a cycle: "
+                + " -> ".join(loop)
+                + " (REDCap cannot compute them)",
+                line=first.line,
+                field=first.name,
+                value=first.calculation,
+            )
+        )
     return out
 
 
@@ -110,11 +136,18 @@ def _matches(stored: np.ndarray, text: np.ndarray, recomputed: np.ndarray) -> np
     both = ~np.isnan(stored) & ~np.isnan(recomputed)
     with np.errstate(invalid="ignore"):
         close = np.abs(stored - recomputed) <= RELATIVE * np.maximum(1.0, np.abs(recomputed))
-    decimals = pd.Series(text, dtype=object).astype(str).str.extract(r"\.(\d+)$")[0].str.len() \
-        .astype("float64").fillna(0).to_numpy(dtype=int)
+    decimals = (
+        pd.Series(text, dtype=object)
+        .astype(str)
+        .str.extract(r"\.(\d+)$")[0]
+        .str.len()
+        .astype("float64")
+        .fillna(0)
+        .to_numpy(dtype=int)
+    )
     long = both & (decimals >= 4)
     if long.any():
-        rounded = np.sign(recomputed) * np.floor(np.abs(recomputed) * 10.0 ** decimals + 0.5) / 10.0 ** decimals
+        rounded = np.sign(recomputed) * np.floor(np.abs(recomputed) * 10.0**decimals + 0.5) / 10.0**decimals
         with np.errstate(invalid="ignore"):
             close |= long & (np.abs(rounded - stored) <= RELATIVE * np.maximum(1.0, np.abs(stored)))
     return (np.isnan(stored) & np.isnan(recomputed)) | (both & close)
@@ -126,8 +159,9 @@ def _shown(x: float) -> str:
     return f"{x:.10g}"
 
 
-def calc_failures(project: Project, tables: dict[str, FormTable], file: str, *,
-                  lookup: Lookup | None = None) -> list[Failure]:
+def calc_failures(
+    project: Project, tables: dict[str, FormTable], file: str, *, lookup: Lookup | None = None
+) -> list[Failure]:
     """Stored values of calculated fields that differ from their recomputed value (errors),
     and calculations that cannot be recomputed (one warning each)."""
     lookup = lookup or Lookup(project, tables)
@@ -149,26 +183,48 @@ def calc_failures(project: Project, tables: dict[str, FormTable], file: str, *,
             check(node, project)
             recomputed = calculate(node, Context(project, lookup, keys, own=text, calc=True))
         except NotEvaluated as exc:
-            out.append(fail(source, f"calculated field {f.name} not recomputed ({exc}): its stored values are "
-                                    "not checked", line=f.line, field=f.name, value=f.calculation,
-                            severity="warning"))
+            out.append(
+                fail(
+                    source,
+                    f"calculated field {f.name} not recomputed ({exc}): its stored values are not checked",
+                    line=f.line,
+                    field=f.name,
+                    value=f.calculation,
+                    severity="warning",
+                )
+            )
             continue
         raw = np.asarray(text[f.name], dtype=object)
         stripped = pd.Series(raw, dtype=object).fillna("").astype(str).str.strip()
         numeric = pd.to_numeric(stripped.where(stripped != ""), errors="coerce").to_numpy(dtype=float)
-        readable = (stripped == "").to_numpy() | ~np.isnan(numeric)      # text that is no number: typed elsewhere
+        readable = (stripped == "").to_numpy() | ~np.isnan(numeric)  # text that is no number: typed elsewhere
         coded = stripped.isin(codes).to_numpy() if codes else np.zeros(len(raw), dtype=bool)
         bad = readable & ~coded & ~_matches(numeric, stripped.to_numpy(dtype=object), recomputed)
         lines = table.data.index.to_numpy()
         where = np.flatnonzero(bad)
         if where.size > MAX_PER_RULE:
-            out.append(more_of(file, f.name, f"stored values differ from the calculation {f.calculation}",
-                               int(where.size - MAX_PER_RULE)))
+            out.append(
+                more_of(
+                    file,
+                    f.name,
+                    f"stored values differ from the calculation {f.calculation}",
+                    int(where.size - MAX_PER_RULE),
+                )
+            )
         for i in where[:MAX_PER_RULE]:
-            out.append(fail(file, f"the stored value ({_shown(numeric[i])}) differs from the calculation "
-                                  f"{f.calculation}, which gives {_shown(recomputed[i])}", line=lines[i],
-                            record=keys["record"][i], event=keys["event"][i], instance=keys["instance"][i],
-                            field=f.name, value=stripped.iat[i]))
+            out.append(
+                fail(
+                    file,
+                    f"the stored value ({_shown(numeric[i])}) differs from the calculation "
+                    f"{f.calculation}, which gives {_shown(recomputed[i])}",
+                    line=lines[i],
+                    record=keys["record"][i],
+                    event=keys["event"][i],
+                    instance=keys["instance"][i],
+                    field=f.name,
+                    value=stripped.iat[i],
+                )
+            )
     return out
 
 

@@ -6,6 +6,7 @@ same form from the same row; a field of another form at the same event of the sa
 (the same instance on a repeating event, else the first); ``[event][field]`` at that
 event (first instance). Expressions the evaluator cannot handle are listed once each.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,11 +48,13 @@ class LazyText(dict):
 def table_keys(project: Project, table: FormTable) -> pd.DataFrame:
     n = len(table.data)
     text = LazyText(table)
-    return pd.DataFrame({
-        "record": text[RECORD_ID] if n else np.array([], dtype=object),
-        "event": text[EVENT] if EVENT in text else np.full(n, "", dtype=object),
-        "instance": text[REPEAT_INSTANCE] if REPEAT_INSTANCE in text else np.full(n, "", dtype=object),
-    })
+    return pd.DataFrame(
+        {
+            "record": text[RECORD_ID] if n else np.array([], dtype=object),
+            "event": text[EVENT] if EVENT in text else np.full(n, "", dtype=object),
+            "instance": text[REPEAT_INSTANCE] if REPEAT_INSTANCE in text else np.full(n, "", dtype=object),
+        }
+    )
 
 
 class Lookup:
@@ -92,12 +95,15 @@ class Lookup:
             left = keys[["record", "event", "instance"]].copy()
             if self.project.longitudinal:
                 on.append("event")
-                repeating_events = (self.project.repeating.events if self.project.repeating else frozenset())
+                repeating_events = self.project.repeating.events if self.project.repeating else frozenset()
                 if repeating_events:
                     exact = left["event"].isin(repeating_events) & (left["instance"] != "")
                     if exact.any():
-                        matched = left.merge(base[["record", "event", "instance", "value"]],
-                                             on=["record", "event", "instance"], how="left")["value"]
+                        matched = left.merge(
+                            base[["record", "event", "instance", "value"]],
+                            on=["record", "event", "instance"],
+                            how="left",
+                        )["value"]
                         first = self._first(left, base, on)
                         return np.where(exact.to_numpy(), matched.fillna("").to_numpy(dtype=object), first)
         return self._first(left, base, on)
@@ -120,7 +126,7 @@ def shown_rows(project: Project, f, table: FormTable, lookup: Lookup) -> tuple[n
         node = parse(f.branching)
         check(node, project)
     except LogicSyntaxError:
-        return np.ones(n, dtype=bool), None      # a dictionary failure (logic.calcs.dictionary_failures)
+        return np.ones(n, dtype=bool), None  # a dictionary failure (logic.calcs.dictionary_failures)
     except NotEvaluated as exc:
         return None, str(exc)
     if not n:
@@ -132,9 +138,15 @@ def shown_rows(project: Project, f, table: FormTable, lookup: Lookup) -> tuple[n
     return np.asarray(shown, dtype=bool), None
 
 
-def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, severity: str = "warning",
-                  missing: set[tuple[int, str]] | None = None, lookup: Lookup | None = None
-                  ) -> tuple[list[Failure], list[str]]:
+def hidden_values(
+    project: Project,
+    tables: dict[str, FormTable],
+    file: str,
+    *,
+    severity: str = "warning",
+    missing: set[tuple[int, str]] | None = None,
+    lookup: Lookup | None = None,
+) -> tuple[list[Failure], list[str]]:
     """Failures for values present where their field's branching logic hides it; the
     expressions not evaluated, once each."""
     failures: list[Failure] = []
@@ -143,7 +155,7 @@ def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, 
     lookup = lookup or Lookup(project, tables)
     for f in project.fields:
         if not f.branching or f.type in ("descriptive", "calc") or f.form not in tables:
-            continue                  # REDCap computes a calculated field whether shown or not
+            continue  # REDCap computes a calculated field whether shown or not
         table = tables[f.form]
         shown, why = shown_rows(project, f, table, lookup)
         if shown is None:
@@ -171,11 +183,20 @@ def hidden_values(project: Project, tables: dict[str, FormTable], file: str, *, 
         for i in bad:
             if (int(lines[i]), f.name) in missing:
                 continue
-            failures.append(fail(file, f"a value is present where the branching logic hides the field "
-                                       f"(shown only if {f.branching})", line=lines[i], record=keys["record"][i],
-                                 event=keys["event"][i], instance=keys["instance"][i], field=f.name,
-                                 value=values[i] if f.type != "checkbox" else f"ticked: {values[i]}",
-                                 severity=severity))
+            failures.append(
+                fail(
+                    file,
+                    f"a value is present where the branching logic hides the field "
+                    f"(shown only if {f.branching})",
+                    line=lines[i],
+                    record=keys["record"][i],
+                    event=keys["event"][i],
+                    instance=keys["instance"][i],
+                    field=f.name,
+                    value=values[i] if f.type != "checkbox" else f"ticked: {values[i]}",
+                    severity=severity,
+                )
+            )
     return failures, notes
 
 

@@ -18,6 +18,7 @@ give them:
 
 The functions, each with its arity and REDCap's meaning, are :data:`FUNCTIONS`.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,23 @@ import numpy as np
 import pandas as pd
 
 from ..model import Project, checkbox_column
-from .syntax import (And, Arith, Bool, Call, Cmp, EventName, Lit, LogicSyntaxError, Neg, Not, NotEvaluated, Or,
-                     Ref, children, references)
+from .syntax import (
+    And,
+    Arith,
+    Bool,
+    Call,
+    Cmp,
+    EventName,
+    Lit,
+    LogicSyntaxError,
+    Neg,
+    Not,
+    NotEvaluated,
+    Or,
+    Ref,
+    children,
+    references,
+)
 
 _COMMA_NUMBER = re.compile(r"^[-+]?\d+,\d+$")
 
@@ -113,8 +129,16 @@ class Context:
     cells of the rows themselves (column -> array), read first for a reference without
     an event. ``calc``: evaluate as a calculated field (missing-data codes are blank)."""
 
-    def __init__(self, project: Project | None, lookup, keys: pd.DataFrame, own: dict | None = None, *,
-                 calc: bool = False, missing_codes=None):
+    def __init__(
+        self,
+        project: Project | None,
+        lookup,
+        keys: pd.DataFrame,
+        own: dict | None = None,
+        *,
+        calc: bool = False,
+        missing_codes=None,
+    ):
         self.project = project
         self.lookup = lookup
         self.keys = keys
@@ -214,10 +238,16 @@ def _arith(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _compare(op: str, left: Value, right: Value) -> np.ndarray:
     ln, rn = left.num, right.num
     both = ~np.isnan(ln) & ~np.isnan(rn)
-    if both.all():                   # numbers on every row: no text needed
+    if both.all():  # numbers on every row: no text needed
         with np.errstate(invalid="ignore"):
-            return {"=": ln == rn, "<>": ln != rn, "<": ln < rn, "<=": ln <= rn, ">": ln > rn,
-                    ">=": ln >= rn}[op]
+            return {
+                "=": ln == rn,
+                "<>": ln != rn,
+                "<": ln < rn,
+                "<=": ln <= rn,
+                ">": ln > rn,
+                ">=": ln >= rn,
+            }[op]
     ls, rs = left.text, right.text
     with np.errstate(invalid="ignore"):
         if op == "=":
@@ -239,14 +269,19 @@ def _compare(op: str, left: Value, right: Value) -> np.ndarray:
 class Function:
     name: str
     min_args: int
-    max_args: int | None         # None: any number
+    max_args: int | None  # None: any number
     impl: Callable[[Call, Context], Value]
     help: str
 
     def check_arity(self, k: int) -> None:
         if k < self.min_args or (self.max_args is not None and k > self.max_args):
-            want = (f"{self.min_args}" if self.max_args == self.min_args else
-                    f"{self.min_args} or more" if self.max_args is None else f"{self.min_args} to {self.max_args}")
+            want = (
+                f"{self.min_args}"
+                if self.max_args == self.min_args
+                else f"{self.min_args} or more"
+                if self.max_args is None
+                else f"{self.min_args} to {self.max_args}"
+            )
             raise LogicSyntaxError(f"{self.name}() takes {want} argument(s), not {k}")
 
 
@@ -257,6 +292,7 @@ def _function(name: str, min_args: int, max_args: int | None, help: str):
     def register(impl):
         FUNCTIONS[name] = Function(name, min_args, max_args, impl, help)
         return impl
+
     return register
 
 
@@ -282,7 +318,7 @@ def _round_digits(node: Call, ctx: Context) -> np.ndarray:
 def _round(x, d, how: str) -> np.ndarray:
     scale = np.power(10.0, d)
     with np.errstate(all="ignore"):
-        if how == "round":       # half away from zero, as REDCap's (PHP's) round
+        if how == "round":  # half away from zero, as REDCap's (PHP's) round
             return np.sign(x) * np.floor(np.abs(x) * scale + 0.5) / scale
         if how == "roundup":
             return np.sign(x) * np.ceil(np.abs(x) * scale) / scale
@@ -328,8 +364,9 @@ def _stack(node: Call, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray
 @_function("sum", 1, None, "sum(a, b, ...): the sum of the numbers given, blanks ignored")
 def _fn_sum(node, ctx):
     nums, present, _ = _stack(node, ctx)
-    return Value.of_num(np.where(present.any(axis=0), np.nansum(np.where(present, nums, 0), axis=0), np.nan),
-                        ctx.n)
+    return Value.of_num(
+        np.where(present.any(axis=0), np.nansum(np.where(present, nums, 0), axis=0), np.nan), ctx.n
+    )
 
 
 def _listed(node, ctx, reduce) -> Value:
@@ -360,19 +397,29 @@ def _fn_median(node, ctx):
     return _listed(node, ctx, lambda x, p: np.nanmedian(np.where(p, x, np.nan), axis=0))
 
 
-@_function("stdev", 1, None, "stdev(a, b, ...): the sample standard deviation of the numbers given, "
-                               "blanks ignored; blank for fewer than two")
+@_function(
+    "stdev",
+    1,
+    None,
+    "stdev(a, b, ...): the sample standard deviation of the numbers given, "
+    "blanks ignored; blank for fewer than two",
+)
 def _fn_stdev(node, ctx):
     def sd(x, p):
         k = p.sum(axis=0)
         mean = np.where(p, x, 0).sum(axis=0) / np.maximum(k, 1)
         ss = np.where(p, (x - mean) ** 2, 0).sum(axis=0)
         return np.where(k > 1, np.sqrt(ss / np.maximum(k - 1, 1)), np.nan)
+
     return _listed(node, ctx, sd)
 
 
-@_function("log", 1, 2, "log(number, base): the logarithm (base e when not given); blank for a number "
-                        "that is not positive")
+@_function(
+    "log",
+    1,
+    2,
+    "log(number, base): the logarithm (base e when not given); blank for a number that is not positive",
+)
 def _fn_log(node, ctx):
     x = value(node.args[0], ctx).num
     base = value(node.args[1], ctx).num if len(node.args) > 1 else np.float64(np.e)
@@ -403,7 +450,9 @@ def _fn_contains(node, ctx):
     return Value(ctx.n, cond=np.array([b.lower() in a.lower() for a, b in zip(hay, needle)], dtype=bool))
 
 
-@_function("not_contain", 2, 2, "not_contain(text, part): true when the text does not hold the part (any case)")
+@_function(
+    "not_contain", 2, 2, "not_contain(text, part): true when the text does not hold the part (any case)"
+)
 def _fn_not_contain(node, ctx):
     return Value(ctx.n, cond=~_fn_contains(node, ctx).cond)
 
@@ -411,13 +460,17 @@ def _fn_not_contain(node, ctx):
 @_function("starts_with", 2, 2, "starts_with(text, part): true when the text begins with the part (any case)")
 def _fn_starts_with(node, ctx):
     hay, needle = _texts(node, ctx)
-    return Value(ctx.n, cond=np.array([a.lower().startswith(b.lower()) for a, b in zip(hay, needle)], dtype=bool))
+    return Value(
+        ctx.n, cond=np.array([a.lower().startswith(b.lower()) for a, b in zip(hay, needle)], dtype=bool)
+    )
 
 
 @_function("ends_with", 2, 2, "ends_with(text, part): true when the text ends with the part (any case)")
 def _fn_ends_with(node, ctx):
     hay, needle = _texts(node, ctx)
-    return Value(ctx.n, cond=np.array([a.lower().endswith(b.lower()) for a, b in zip(hay, needle)], dtype=bool))
+    return Value(
+        ctx.n, cond=np.array([a.lower().endswith(b.lower()) for a, b in zip(hay, needle)], dtype=bool)
+    )
 
 
 def _counts(node: Call, ctx: Context, i: int) -> np.ndarray:
@@ -427,21 +480,26 @@ def _counts(node: Call, ctx: Context, i: int) -> np.ndarray:
 @_function("left", 2, 2, "left(text, n): the first n characters")
 def _fn_left(node, ctx):
     (text,), k = _texts(Call(node.name, node.args[:1]), ctx), _counts(node, ctx, 1)
-    return _text_value([t[:int(c)] if c == c and c >= 0 else "" for t, c in zip(text, k)], ctx.n)
+    return _text_value([t[: int(c)] if c == c and c >= 0 else "" for t, c in zip(text, k)], ctx.n)
 
 
 @_function("right", 2, 2, "right(text, n): the last n characters")
 def _fn_right(node, ctx):
     (text,), k = _texts(Call(node.name, node.args[:1]), ctx), _counts(node, ctx, 1)
-    return _text_value([t[-int(c):] if c == c and c >= 1 else "" for t, c in zip(text, k)], ctx.n)
+    return _text_value([t[-int(c) :] if c == c and c >= 1 else "" for t, c in zip(text, k)], ctx.n)
 
 
 @_function("mid", 3, 3, "mid(text, start, n): n characters from position start (the first is 1)")
 def _fn_mid(node, ctx):
     (text,) = _texts(Call(node.name, node.args[:1]), ctx)
     start, k = _counts(node, ctx, 1), _counts(node, ctx, 2)
-    return _text_value([t[int(a) - 1:int(a) - 1 + int(c)] if a == a and c == c and a >= 1 and c >= 0 else ""
-                        for t, a, c in zip(text, start, k)], ctx.n)
+    return _text_value(
+        [
+            t[int(a) - 1 : int(a) - 1 + int(c)] if a == a and c == c and a >= 1 and c >= 0 else ""
+            for t, a, c in zip(text, start, k)
+        ],
+        ctx.n,
+    )
 
 
 @_function("length", 1, 1, "length(text): the number of characters")
@@ -450,11 +508,17 @@ def _fn_length(node, ctx):
     return Value.of_num(np.array([len(t) for t in text], dtype=float), ctx.n)
 
 
-@_function("find", 2, 2, "find(part, text): the position of the part in the text (the first is 1; 0 when "
-                         "absent; any case)")
+@_function(
+    "find",
+    2,
+    2,
+    "find(part, text): the position of the part in the text (the first is 1; 0 when absent; any case)",
+)
 def _fn_find(node, ctx):
     needle, hay = _texts(node, ctx)
-    return Value.of_num(np.array([a.lower().find(b.lower()) + 1 for b, a in zip(needle, hay)], dtype=float), ctx.n)
+    return Value.of_num(
+        np.array([a.lower().find(b.lower()) + 1 for b, a in zip(needle, hay)], dtype=float), ctx.n
+    )
 
 
 @_function("concat", 1, None, "concat(a, b, ...): the texts joined")
@@ -490,10 +554,12 @@ def _fn_isinteger(node, ctx):
         return Value(ctx.n, cond=~np.isnan(x) & (np.mod(x, 1) == 0))
 
 
-@_function("isblankormissingcode", 1, 1, "isblankormissingcode(value): true when blank or a missing-data code")
+@_function(
+    "isblankormissingcode", 1, 1, "isblankormissingcode(value): true when blank or a missing-data code"
+)
 def _fn_isblankormissingcode(node, ctx):
     arg = node.args[0]
-    if isinstance(arg, Ref) and ctx.calc:          # the code itself, not the blank a calculation sees
+    if isinstance(arg, Ref) and ctx.calc:  # the code itself, not the blank a calculation sees
         raw = Context(ctx.project, ctx.lookup, ctx.keys, ctx.own, missing_codes=ctx.missing_codes)
         v = raw.reference(arg)
     else:
@@ -571,13 +637,19 @@ def datediff_options(node: Call) -> tuple[str, str, bool]:
         elif word in ("true", "false"):
             signed = word == "true"
         else:
-            raise LogicSyntaxError(f"datediff() argument {word!r} is neither a date format (ymd, mdy, dmy) nor "
-                                   "true/false")
+            raise LogicSyntaxError(
+                f"datediff() argument {word!r} is neither a date format (ymd, mdy, dmy) nor true/false"
+            )
     return unit, order, signed
 
 
-@_function("datediff", 3, 5, "datediff(date1, date2, unit, [date format], [signed]): date2 - date1 in "
-                             "y (365.2425 days), M (30.44 days), d, h, m or s; unsigned unless signed is true")
+@_function(
+    "datediff",
+    3,
+    5,
+    "datediff(date1, date2, unit, [date format], [signed]): date2 - date1 in "
+    "y (365.2425 days), M (30.44 days), d, h, m or s; unsigned unless signed is true",
+)
 def _fn_datediff(node, ctx):
     a, b = node.args[0], node.args[1]
     unit, order, signed = datediff_options(node)
@@ -590,7 +662,7 @@ def _fn_datediff(node, ctx):
     if not signed:
         sec = np.abs(sec)
     out = sec / UNIT_SECONDS[unit]
-    if unit == "d":          # two dates differ by whole days: REDCap rounds them
+    if unit == "d":  # two dates differ by whole days: REDCap rounds them
         dates = (k1 == "date") & (k2 == "date")
         out = np.where(dates, np.round(out), out)
     return Value.of_num(out, ctx.n)
@@ -608,7 +680,9 @@ def check(node, project: Project) -> None:
             raise NotEvaluated(f"[{ref.field}] is not a field of the project")
         if ref.code is not None:
             if f.type != "checkbox":
-                raise NotEvaluated(f"[{ref.field}({ref.code})] names a choice of a field that is not a checkbox")
+                raise NotEvaluated(
+                    f"[{ref.field}({ref.code})] names a choice of a field that is not a checkbox"
+                )
             if ref.code not in {c for c, _ in f.choices}:
                 raise NotEvaluated(f"[{ref.field}({ref.code})]: {ref.code} is not a choice of {ref.field}")
         elif f.type == "checkbox":
@@ -632,5 +706,14 @@ def _check_calls(node) -> None:
 
 check_references = check
 
-__all__ = ["Context", "Value", "value", "evaluate", "calculate", "check", "check_references", "FUNCTIONS",
-           "UNIT_SECONDS"]
+__all__ = [
+    "Context",
+    "Value",
+    "value",
+    "evaluate",
+    "calculate",
+    "check",
+    "check_references",
+    "FUNCTIONS",
+    "UNIT_SECONDS",
+]

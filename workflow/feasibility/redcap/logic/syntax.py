@@ -20,6 +20,7 @@ What cannot be read is a :class:`LogicSyntaxError` (REDCap itself would refuse i
 is read but not evaluated here (smart variables, repeat-instance references, piping
 options) is :class:`NotEvaluated`, with the reason.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,6 +55,7 @@ class EventName:
 @dataclass(frozen=True)
 class Lit:
     """A literal as written: quoted text, or a number's digits (``number`` set)."""
+
     text: str
     number: bool = False
 
@@ -70,14 +72,14 @@ class Neg:
 
 @dataclass(frozen=True)
 class Arith:
-    op: str                 # + - * / ^
+    op: str  # + - * / ^
     left: object
     right: object
 
 
 @dataclass(frozen=True)
 class Cmp:
-    op: str                 # = <> < <= > >=
+    op: str  # = <> < <= > >=
     left: object
     right: object
 
@@ -99,7 +101,7 @@ class Or:
 
 @dataclass(frozen=True)
 class Call:
-    name: str               # lower case
+    name: str  # lower case
     args: tuple
 
 
@@ -107,7 +109,8 @@ CONDITIONS = (Cmp, Not, And, Or)
 
 
 # ------------------------------------------------------------------------------- tokenizer
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<ref>\[[^\[\]]*\])
   | (?P<str>'[^']*'|"[^"]*")
@@ -122,7 +125,9 @@ _TOKEN = re.compile(r"""
   | (?P<rp>\))
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<other>.)
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
@@ -166,15 +171,17 @@ class _Parser:
 
     def fail(self, tok: tuple[str, str] | None = None):
         kind, value = tok or self.peek()
-        raise LogicSyntaxError(f"cannot read the expression at '{value}'" if kind != "end"
-                               else "the expression ends too early")
+        raise LogicSyntaxError(
+            f"cannot read the expression at '{value}'" if kind != "end" else "the expression ends too early"
+        )
 
     def expect(self, kind: str) -> tuple[str, str]:
         tok = self.take()
         if tok[0] != kind:
             if kind == "rp":
-                raise LogicSyntaxError("a parenthesis ( is not closed" if tok[0] == "end"
-                                       else f"expected ')' at '{tok[1]}'")
+                raise LogicSyntaxError(
+                    "a parenthesis ( is not closed" if tok[0] == "end" else f"expected ')' at '{tok[1]}'"
+                )
             self.fail(tok)
         return tok
 
@@ -350,5 +357,22 @@ def references(node) -> list:
     return [r for c in children(node) for r in references(c)]
 
 
-__all__ = ["parse", "references", "children", "NotEvaluated", "LogicSyntaxError", "Ref", "EventName", "Lit",
-           "Bool", "Neg", "Arith", "Cmp", "Not", "And", "Or", "Call", "CONDITIONS"]
+__all__ = [
+    "parse",
+    "references",
+    "children",
+    "NotEvaluated",
+    "LogicSyntaxError",
+    "Ref",
+    "EventName",
+    "Lit",
+    "Bool",
+    "Neg",
+    "Arith",
+    "Cmp",
+    "Not",
+    "And",
+    "Or",
+    "Call",
+    "CONDITIONS",
+]

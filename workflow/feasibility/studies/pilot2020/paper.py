@@ -8,6 +8,7 @@ of a value have names (:func:`part_names`: ``mean``/``sd``, ``count``/``pct``,
 ``estimate``/``lower``/``upper``/``n`` ...), which the audit uses to say which number of
 a value it doubts and the reproduction to compare the others.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ from typing import Any
 from feasibility import publication
 from feasibility.publication import SEP, decimals  # noqa: F401 (decimals: part of the language)
 
-TABLE3_TIMES = ("six-weeks", "14-weeks", "six-months")        # the paper's Table 3 columns
+TABLE3_TIMES = ("six-weeks", "14-weeks", "six-months")  # the paper's Table 3 columns
 TABLE5_TIMES = {"fourteen_weeks": "14-week scores", "six_months": "6-month scores"}
 
 # Table 2 rows as the paper prints them: key -> (row, statistic)
@@ -39,24 +40,45 @@ TABLE2_ROWS = {
     "promis_pain_interference": ("PROMIS SF, pain interference", "mean (SD)"),
     "n": ("Baseline sample characteristics (n=31)", "n"),
 }
-TABLE2_GROUPS = {"marital_status": "Marital status", "pain_areas": "Areas of pain",
-                 "ethnicity": "Ethnicity", "highest_education": "Highest education"}
+TABLE2_GROUPS = {
+    "marital_status": "Marital status",
+    "pain_areas": "Areas of pain",
+    "ethnicity": "Ethnicity",
+    "highest_education": "Highest education",
+}
 TABLE2_CATEGORIES = {
-    "single_never_married": "Single (never married)", "married": "Married",
-    "separated_or_divorced": "Separated or divorced", "lower_back": "Lower back",
-    "back_or_neck": "Back or neck", "head": "Head", "chest": "Chest", "abdominal": "Abdominal",
-    "peripheral": "Peripheral", "white": "White", "black": "Black", "asian": "Asian",
-    "mixed": "Mixed", "degree_or_higher": "Degree/higher degree",
+    "single_never_married": "Single (never married)",
+    "married": "Married",
+    "separated_or_divorced": "Separated or divorced",
+    "lower_back": "Lower back",
+    "back_or_neck": "Back or neck",
+    "head": "Head",
+    "chest": "Chest",
+    "abdominal": "Abdominal",
+    "peripheral": "Peripheral",
+    "white": "White",
+    "black": "Black",
+    "asian": "Asian",
+    "mixed": "Mixed",
+    "degree_or_higher": "Degree/higher degree",
     "higher_education_a_level": "Higher education, A-level/equivalent",
-    "gcse_o_level": "GCSE/O-level/equivalent", "vocational": "Vocational/work-related",
-    "no_qualification": "No qualification"}
+    "gcse_o_level": "GCSE/O-level/equivalent",
+    "vocational": "Vocational/work-related",
+    "no_qualification": "No qualification",
+}
 TABLE3_ROWS = {
-    "work_confidence": "Perceived work confidence", "work_ability": "Perceived work ability",
-    "eq5d_vas": "EQ-5D health today", "eq5d_5l_to_3l": "EQ-5D 5L ➔ 3L",
-    "hads_anxiety": "HADS anxiety", "hads_depression": "HADS depression",
-    "pain_now_nrs": "NRS current pain", "pain_week_nrs": "NRS pain over past week",
-    "wemwbs": "WEMWBS", "promis_fatigue": "PROMIS SF fatigue",
-    "promis_pain_interference": "PROMIS SF pain interference"}
+    "work_confidence": "Perceived work confidence",
+    "work_ability": "Perceived work ability",
+    "eq5d_vas": "EQ-5D health today",
+    "eq5d_5l_to_3l": "EQ-5D 5L ➔ 3L",
+    "hads_anxiety": "HADS anxiety",
+    "hads_depression": "HADS depression",
+    "pain_now_nrs": "NRS current pain",
+    "pain_week_nrs": "NRS pain over past week",
+    "wemwbs": "WEMWBS",
+    "promis_fatigue": "PROMIS SF fatigue",
+    "promis_pain_interference": "PROMIS SF pain interference",
+}
 TABLE4_ROWS = {
     "satisfaction_with_placement": ("Satisfaction with placement", "n (%)"),
     "paw_job_satisfaction": ("Psychosocial aspects of work · Job satisfaction", "mean (SD)"),
@@ -68,24 +90,41 @@ TABLE4_ROWS = {
     "work_made_pain_worse": ("How much did work make your pain worse?", "n (%)"),
 }
 TABLE4_ANSWERS = {
-    "very_satisfied": "Very satisfied", "satisfied": "Satisfied",
-    "neither": "Neither satisfied nor dissatisfied", "dissatisfied": "Dissatisfied",
-    "very_dissatisfied": "Very dissatisfied", "not_at_all": "Not at all",
-    "a_little_bit": "A little bit", "moderately": "Moderately", "quite_a_lot": "Quite a lot",
-    "extremely": "Extremely"}
-TABLE5_ROWS = {"job_offers_reported": "Number of job offers reported",
-               "job_offers_accepted": "Number of job offers accepted",
-               "new_jobs_started": "Number of new jobs started"}
+    "very_satisfied": "Very satisfied",
+    "satisfied": "Satisfied",
+    "neither": "Neither satisfied nor dissatisfied",
+    "dissatisfied": "Dissatisfied",
+    "very_dissatisfied": "Very dissatisfied",
+    "not_at_all": "Not at all",
+    "a_little_bit": "A little bit",
+    "moderately": "Moderately",
+    "quite_a_lot": "Quite a lot",
+    "extremely": "Extremely",
+}
+TABLE5_ROWS = {
+    "job_offers_reported": "Number of job offers reported",
+    "job_offers_accepted": "Number of job offers accepted",
+    "new_jobs_started": "Number of new jobs started",
+}
 INSTRUMENTS = {
-    "eq5d_vas": "EQ-5D health today (VAS)", "eq5d_5l_to_3l": "EQ-5D-5L index",
-    "hads_anxiety": "HADS anxiety", "hads_depression": "HADS depression",
-    "work_confidence_nrs": "Confidence in working", "work_ability_nrs": "Work ability",
-    "pain_now_nrs": "Current pain intensity", "pain_week_nrs": "Pain intensity over past week",
-    "wemwbs": "WEMWBS", "promis_fatigue_8a": "PROMIS fatigue (8a)",
-    "promis_pain_interference": "PROMIS pain interference (8a)", "wrfq": "WRFQ",
-    "paw_job_satisfaction": "PAW job satisfaction", "paw_social_support": "PAW social support",
-    "paw_mental_stress": "PAW mental stress", "rtw_self_efficacy": "RTW Self-Efficacy Scale",
-    "timepoints": "Measurement time-points"}
+    "eq5d_vas": "EQ-5D health today (VAS)",
+    "eq5d_5l_to_3l": "EQ-5D-5L index",
+    "hads_anxiety": "HADS anxiety",
+    "hads_depression": "HADS depression",
+    "work_confidence_nrs": "Confidence in working",
+    "work_ability_nrs": "Work ability",
+    "pain_now_nrs": "Current pain intensity",
+    "pain_week_nrs": "Pain intensity over past week",
+    "wemwbs": "WEMWBS",
+    "promis_fatigue_8a": "PROMIS fatigue (8a)",
+    "promis_pain_interference": "PROMIS pain interference (8a)",
+    "wrfq": "WRFQ",
+    "paw_job_satisfaction": "PAW job satisfaction",
+    "paw_social_support": "PAW social support",
+    "paw_mental_stress": "PAW mental stress",
+    "rtw_self_efficacy": "RTW Self-Efficacy Scale",
+    "timepoints": "Measurement time-points",
+}
 
 # Everything outside Tables 1-5: key (or group key) -> where and what.
 TEXT = {
@@ -96,20 +135,16 @@ TEXT = {
     "study.sites": "Methods · Areas (Birmingham, Coventry)",
     "study.recruitment_sources_started": "Results · Recruitment · First month of each source",
     "study.recruitment_sources_started.nhs_pain_clinics": "Results · Recruitment · NHS pain clinics from",
-    "study.recruitment_sources_started.council_employment_services":
-        "Results · Recruitment · Council-run employment services from",
-    "study.recruitment_sources_started.posters_and_direct_contact":
-        "Results · Recruitment · Posters and direct contact from",
-    "study.recruitment_sources_started.private_employment_services":
-        "Results · Recruitment · Private employment services from",
+    "study.recruitment_sources_started.council_employment_services": "Results · Recruitment · Council-run employment services from",
+    "study.recruitment_sources_started.posters_and_direct_contact": "Results · Recruitment · Posters and direct contact from",
+    "study.recruitment_sources_started.private_employment_services": "Results · Recruitment · Private employment services from",
     "study.poster_campaign": "Results · Recruitment · Poster campaign",
     "flow": "Results · Participant flow (Fig. 1)",
     "flow.screened": "Results (Fig. 1) · People screened for eligibility",
     "flow.eligible_expressed_interest": "Results (Fig. 1) · Eligible people who expressed interest",
     "flow.recruited": "Results (Fig. 1) · Participants recruited",
     "flow.ineligible_after_recruitment": "Results (Fig. 1) · Found ineligible after recruitment (off sick)",
-    "flow.unable_to_place_language_or_learning":
-        "Results (Fig. 1) · Unable to be placed: language or learning difficulties",
+    "flow.unable_to_place_language_or_learning": "Results (Fig. 1) · Unable to be placed: language or learning difficulties",
     "flow.withdrew_after_baseline": "Results (Fig. 1) · Withdrew after baseline",
     "flow.attended_work_preparation": "Results (Fig. 1) · Attended work preparation",
     "flow.placed_and_attended": "Results (Fig. 1) · Matched and attended a placement, n (%)",
@@ -128,10 +163,8 @@ TEXT = {
     "flow.additional_health_concerns": "Results · Additional health concerns (all but six)",
     "follow_up_response_rate_pct": "Discussion · Response rates excluding dropouts",
     "follow_up_response_rate_pct.six_weeks": "Discussion · Response rate excluding dropouts · 6 weeks, %",
-    "follow_up_response_rate_pct.fourteen_weeks":
-        "Discussion · Response rate excluding dropouts · 14 weeks, %",
-    "follow_up_response_rate_pct.six_months":
-        "Discussion · Response rate excluding dropouts · 6 months, %",
+    "follow_up_response_rate_pct.fourteen_weeks": "Discussion · Response rate excluding dropouts · 14 weeks, %",
+    "follow_up_response_rate_pct.six_months": "Discussion · Response rate excluding dropouts · 6 months, %",
     "final_follow_up_days_from_start": "Table 3 note · Days from start date to final follow-up",
     "final_follow_up_days_from_start.median": "Table 3 note · Days from start date to final follow-up, median",
     "final_follow_up_days_from_start.q1": "Table 3 note · Days from start date to final follow-up, lower quartile",
@@ -144,8 +177,7 @@ TEXT = {
     "placements.nhs_trust_roles_to_choose_from": "Results · NHS Trust roles to choose from",
     "placements.nhs_trust_offered": "Results · Placements offered by the NHS Trust partner",
     "placements.contracting_months": "Results · Months to a signed contract with all partners",
-    "placements.days_recruitment_to_placement.mean_sd":
-        "Results · Days from recruitment to placement, mean (SD)",
+    "placements.days_recruitment_to_placement.mean_sd": "Results · Days from recruitment to placement, mean (SD)",
     "placements.total_hours.mean_sd": "Results · Total placement hours, mean (SD)",
     "placements.weeks_attended.mean_sd": "Results · Weeks on placement, mean (SD)",
     "placements.hours_per_week.mean_sd": "Results · Hours worked per week, mean (SD)",
@@ -156,10 +188,8 @@ TEXT = {
     "work_preparation.attended": "Results · Work preparation · People who attended",
     "work_preparation.group_sessions": "Results · Work preparation · Group sessions",
     "work_preparation.group_sessions_by_site": "Results · Work preparation · Group sessions by area",
-    "work_preparation.group_sessions_by_site.birmingham":
-        "Results · Work preparation · Group sessions in Birmingham",
-    "work_preparation.group_sessions_by_site.coventry":
-        "Results · Work preparation · Group sessions in Coventry",
+    "work_preparation.group_sessions_by_site.birmingham": "Results · Work preparation · Group sessions in Birmingham",
+    "work_preparation.group_sessions_by_site.coventry": "Results · Work preparation · Group sessions in Coventry",
     "work_preparation.group_size": "Results · Work preparation · Group size",
     "work_preparation.group_size.min": "Results · Work preparation · Group size, smallest",
     "work_preparation.group_size.median": "Results · Work preparation · Group size, median",
@@ -170,11 +200,9 @@ TEXT = {
     "case_management.total_hours": "Results · Case management · Total hours",
     "case_management.placed.n": "Results · Case management · Placed participants",
     "case_management.placed.total_hours": "Results · Case management · Hours for those placed",
-    "case_management.placed.median_iqr":
-        "Results · Case management · Hours per placed participant, median (IQR)",
+    "case_management.placed.median_iqr": "Results · Case management · Hours per placed participant, median (IQR)",
     "case_management.unplaced.total_hours": "Results · Case management · Hours for those not placed",
-    "case_management.unplaced.median_iqr":
-        "Results · Case management · Hours per unplaced participant, median (IQR)",
+    "case_management.unplaced.median_iqr": "Results · Case management · Hours per unplaced participant, median (IQR)",
     "case_management.by_case_manager": "Results · Case management · By case manager",
     "case_management.cost_per_hour_gbp": "Discussion · Case management cost per hour, £",
     "case_management.hours_per_person_range": "Discussion · Case-manager hours per person",
@@ -183,27 +211,41 @@ TEXT = {
     "safety.deaths_unrelated": "Results · Deaths (unrelated to the intervention)",
     "safety.healthcare_referrals": "Results · Referrals to existing healthcare",
     "economics.rtw_with_intervention_pct": "Discussion · Gaining or returning to work, %",
-    "economics.rtw_without_intervention_assumed_pct":
-        "Discussion · Returning to work without the intervention (assumed), %",
+    "economics.rtw_without_intervention_assumed_pct": "Discussion · Returning to work without the intervention (assumed), %",
     "economics.number_needed_to_treat": "Discussion · Number needed to treat",
     "process_evaluation": "Results · Process evaluation",
 }
 # Keys the paper reports as context that the CRF data do not hold (never compared).
-NOT_DATA_PREFIXES = ("study.planned_participants", "study.follow_up_end", "study.sites",
-                     "study.poster_campaign", "instruments.", "process_evaluation.",
-                     "placements.offered_by_partners", "placements.offered_birmingham_area",
-                     "placements.offered_coventry", "placements.council_offered",
-                     "placements.nhs_trust_roles_to_choose_from", "placements.nhs_trust_offered",
-                     "placements.contracting_months", "placements.max_hours_per_week_offered",
-                     "placements.placement_weeks", "work_preparation.sessions_days",
-                     "case_management.cost_per_hour_gbp", "case_management.hours_per_person_range",
-                     "case_management.cost_per_person_max_gbp",
-                     "economics.rtw_without_intervention_assumed_pct", "table3_change.note",
-                     "table2_baseline.n")
+NOT_DATA_PREFIXES = (
+    "study.planned_participants",
+    "study.follow_up_end",
+    "study.sites",
+    "study.poster_campaign",
+    "instruments.",
+    "process_evaluation.",
+    "placements.offered_by_partners",
+    "placements.offered_birmingham_area",
+    "placements.offered_coventry",
+    "placements.council_offered",
+    "placements.nhs_trust_roles_to_choose_from",
+    "placements.nhs_trust_offered",
+    "placements.contracting_months",
+    "placements.max_hours_per_week_offered",
+    "placements.placement_weeks",
+    "work_preparation.sessions_days",
+    "case_management.cost_per_hour_gbp",
+    "case_management.hours_per_person_range",
+    "case_management.cost_per_person_max_gbp",
+    "economics.rtw_without_intervention_assumed_pct",
+    "table3_change.note",
+    "table2_baseline.n",
+)
 
-CASE_MANAGERS = {"occupational_health_nurse": "occupational health nurse",
-                 "employment_specialist": "employment specialist",
-                 "occupational_therapist_stand_in": "stand-in occupational therapist"}
+CASE_MANAGERS = {
+    "occupational_health_nurse": "occupational health nurse",
+    "employment_specialist": "employment specialist",
+    "occupational_therapist_stand_in": "stand-in occupational therapist",
+}
 CASE_MANAGER_PARTS = {"participants": "participants", "mean_hours": "mean hours per participant"}
 
 
@@ -221,8 +263,9 @@ def location(key: str) -> str:
     if head == "table3_change":
         m = re.fullmatch(r"(\w+)\[(\d)\]", parts[1]) if len(parts) > 1 else None
         if m:
-            return SEP.join(("Table 3", TABLE3_ROWS.get(m[1], _humane(m[1])),
-                             TABLE3_TIMES[int(m[2])] + " (95% CI), n"))
+            return SEP.join(
+                ("Table 3", TABLE3_ROWS.get(m[1], _humane(m[1])), TABLE3_TIMES[int(m[2])] + " (95% CI), n")
+            )
         return "Table 3" + (SEP + TABLE3_ROWS.get(parts[1], _humane(parts[1])) if len(parts) > 1 else "")
     if head == "table4_work_outcomes":
         return _table4(parts[1:])

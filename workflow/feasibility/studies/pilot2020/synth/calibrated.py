@@ -1,4 +1,5 @@
 """The shipped cohort: calibrated to the paper's published values."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,10 +13,12 @@ from ..audit import audit_published
 from . import cohort
 from .writer import write_project
 
-STATEMENT = ("Made by this project's deterministic generator so that the real pipeline "
-             "reproduces every internally consistent aggregate the published paper prints. "
-             "The study's participant-level data are not public, and no record here describes "
-             "a real person.")
+STATEMENT = (
+    "Made by this project's deterministic generator so that the real pipeline "
+    "reproduces every internally consistent aggregate the published paper prints. "
+    "The study's participant-level data are not public, and no record here describes "
+    "a real person."
+)
 
 # What the generator made up: the paper does not publish these details.
 INVENTED = (
@@ -31,8 +34,10 @@ INVENTED = (
 
 def doubted_parts(published: dict, config: dict) -> dict[str, tuple[str, ...]]:
     """Published key -> the printed numbers of it the audit finds impossible ('' = all)."""
-    return {key: tuple(p for f in found for p in (f.parts or ("all",)))
-            for key, found in findings(audit_published(published, config)).items()}
+    return {
+        key: tuple(p for f in found for p in (f.parts or ("all",)))
+        for key, found in findings(audit_published(published, config)).items()
+    }
 
 
 def eq5d_settings(config: dict) -> dict:
@@ -46,15 +51,19 @@ def eq5d_settings(config: dict) -> dict:
     return eq5d_index_config(scorer("eq5d_5l").parameters({}))
 
 
-def generate(config: dict, published: dict, seed: int, out: Path,
-             published_path: Path | None = None) -> list[Path]:
+def generate(
+    config: dict, published: dict, seed: int, out: Path, published_path: Path | None = None
+) -> list[Path]:
     value_set = index_from_config(eq5d_settings(config))
     if not hasattr(value_set, "index"):
-        raise ValueError("the shipped cohort is calibrated with a built-in value set, "
-                         "not a mapping table; set the EQ-5D instrument's parameters.method: "
-                         "value_set")
-    tables = cohort.build(published, seed, cohort.eq5d_index_function(value_set),
-                          doubted_parts(published, config))
+        raise ValueError(
+            "the shipped cohort is calibrated with a built-in value set, "
+            "not a mapping table; set the EQ-5D instrument's parameters.method: "
+            "value_set"
+        )
+    tables = cohort.build(
+        published, seed, cohort.eq5d_index_function(value_set), doubted_parts(published, config)
+    )
     written = write_project(tables, out)
     calibrated_to = {
         "publication": config["study"]["reference"],
@@ -63,7 +72,16 @@ def generate(config: dict, published: dict, seed: int, out: Path,
     }
     if published_path is not None:
         calibrated_to["published_values_sha256"] = sha256_file(published_path)
-    write_provenance(out, written, synthetic=True, generator="feasibility.synth",
-                     generator_version=__version__, cohort="calibrated", seed=int(seed),
-                     calibrated_to=calibrated_to, statement=STATEMENT, invented=list(INVENTED))
+    write_provenance(
+        out,
+        written,
+        synthetic=True,
+        generator="feasibility.synth",
+        generator_version=__version__,
+        cohort="calibrated",
+        seed=int(seed),
+        calibrated_to=calibrated_to,
+        statement=STATEMENT,
+        invented=list(INVENTED),
+    )
     return written

@@ -11,6 +11,7 @@ when a target that the paper's numbers allow is missed.
 Each block draws from its own random stream (:class:`Streams`, one per block name),
 so a change to one block leaves the random details of the others as they were.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,15 @@ import numpy as np
 import pandas as pd
 
 from . import roster as R
-from .search import (Printed, anneal, change_ci_loss, decimals_of, mean_sd_loss,
-                     sample_with_mean_sd, spread_sum)
+from .search import (
+    Printed,
+    anneal,
+    change_ci_loss,
+    decimals_of,
+    mean_sd_loss,
+    sample_with_mean_sd,
+    spread_sum,
+)
 
 TIMEPOINTS = ("week6", "week14", "month6")
 ROUNDS = 6
@@ -59,8 +67,9 @@ def shuffled_counts(counts: dict[int, int], rng) -> np.ndarray:
     return rng.permutation(vals)
 
 
-def ordered_sample(n: int, anchors: dict[int, float], lo: float, hi: float, rng,
-                   decimals: int = 1) -> np.ndarray:
+def ordered_sample(
+    n: int, anchors: dict[int, float], lo: float, hi: float, rng, decimals: int = 1
+) -> np.ndarray:
     """Values whose order statistics at the given 1-based ranks equal the anchors."""
     ranks = sorted(anchors)
     out = np.empty(n)
@@ -69,7 +78,7 @@ def ordered_sample(n: int, anchors: dict[int, float], lo: float, hi: float, rng,
         val = anchors[r] if r <= n else hi
         k = r - prev_rank - 1
         if k > 0:
-            out[prev_rank:r - 1] = np.sort(np.round(rng.uniform(prev_val, val, k), decimals))
+            out[prev_rank : r - 1] = np.sort(np.round(rng.uniform(prev_val, val, k), decimals))
         if r <= n:
             out[r - 1] = val
         prev_rank, prev_val = r, val
@@ -79,10 +88,10 @@ def ordered_sample(n: int, anchors: dict[int, float], lo: float, hi: float, rng,
 # ------------------------------------------------------------------------ questionnaire scores
 @dataclass(frozen=True)
 class Measure:
-    name: str            # key in published_values table2_baseline / table3_change
+    name: str  # key in published_values table2_baseline / table3_change
     lo: int
     hi: int
-    group: str           # "work_nrs" | "all" | "page2" (responder sets for Table 3 n)
+    group: str  # "work_nrs" | "all" | "page2" (responder sets for Table 3 n)
 
 
 MEASURES = [
@@ -108,9 +117,15 @@ def responders_for(group: str, tp: str) -> list[str]:
     return ids
 
 
-def calibrate_measure(m: Measure, published: dict, rng, value_fn=None, dims: int = 1,
-                      steps: int = 150_000, doubted: dict | None = None
-                      ) -> tuple[dict[str, np.ndarray], float]:
+def calibrate_measure(
+    m: Measure,
+    published: dict,
+    rng,
+    value_fn=None,
+    dims: int = 1,
+    steps: int = 150_000,
+    doubted: dict | None = None,
+) -> tuple[dict[str, np.ndarray], float]:
     """Baseline values for all 31 and follow-up values for each responder set.
 
     The unknowns are one integer vector: 31 baseline values followed by each time
@@ -149,10 +164,10 @@ def calibrate_measure(m: Measure, published: dict, rng, value_fn=None, dims: int
 
     def loss(x):
         v = values(x)
-        b = v[:len(ids)]
+        b = v[: len(ids)]
         out = mean_sd_loss(b, mean_t, sd_t) * 3
         for tp, bi, est, lo, hi in targets:
-            f = v[offsets[tp]:offsets[tp] + len(bi)]
+            f = v[offsets[tp] : offsets[tp] + len(bi)]
             out += change_ci_loss(f - b[bi], est, lo, hi)
         return out
 
@@ -160,21 +175,28 @@ def calibrate_measure(m: Measure, published: dict, rng, value_fn=None, dims: int
     base0 = np.clip(np.round(rng.normal(mean_t.value, sd_t.value, len(ids))), lo_v, hi_v)
     x0 = [base0]
     for tp, bi, est, lo, hi in targets:
-        centre = est.value if est is not None else (lo.value + hi.value) / 2   # never both None
+        centre = est.value if est is not None else (lo.value + hi.value) / 2  # never both None
         x0.append(np.clip(base0[bi] + np.round(centre), lo_v, hi_v))
     x0 = np.concatenate(x0).astype(np.int64)
-    if dims > 1:   # several integers per value (EQ-5D levels): start at moderate levels
+    if dims > 1:  # several integers per value (EQ-5D levels): start at moderate levels
         x0 = rng.integers(max(lo_v, 2), min(hi_v, 3) + 1, size=total * dims)
     n_all = total * dims
     x = x0
-    for _ in range(ROUNDS):     # a search stuck near a target starts again from where it is
-        x, l = anneal(x, np.full(n_all, lo_v), np.full(n_all, hi_v), loss, rng, steps=steps,
-                      step_sizes=(1, 1, 2, 5) if hi_v - lo_v > 30 else (1,))
+    for _ in range(ROUNDS):  # a search stuck near a target starts again from where it is
+        x, l = anneal(
+            x,
+            np.full(n_all, lo_v),
+            np.full(n_all, hi_v),
+            loss,
+            rng,
+            steps=steps,
+            step_sizes=(1, 1, 2, 5) if hi_v - lo_v > 30 else (1,),
+        )
         if l == 0:
             break
     if l > 0:
         raise TargetMissed(f"{m.name}: Table 2 and Table 3 targets missed (loss {l:.3g})")
-    out = {"baseline": x[:len(ids) * dims].reshape(-1, dims) if dims > 1 else x[:len(ids)]}
+    out = {"baseline": x[: len(ids) * dims].reshape(-1, dims) if dims > 1 else x[: len(ids)]}
     for tp in TIMEPOINTS:
         s, e = offsets[tp] * dims, (offsets[tp] + len(sets[tp])) * dims
         out[tp] = x[s:e].reshape(-1, dims) if dims > 1 else x[s:e]
@@ -213,8 +235,16 @@ def order_stat_sample(n: int, ranks: dict[int, int], total: int, lo: int, hi: in
             x[r - 1] = lower[r - 1] = upper[r - 1] = v
         prev_rank = r
     frozen = lower == upper
-    x, l = anneal(x, lower, upper, lambda v: abs(int(v.sum()) - total), rng, steps=50_000,
-                  frozen=frozen, step_sizes=(1, 5, 20))
+    x, l = anneal(
+        x,
+        lower,
+        upper,
+        lambda v: abs(int(v.sum()) - total),
+        rng,
+        steps=50_000,
+        frozen=frozen,
+        step_sizes=(1, 5, 20),
+    )
     if l:
         raise RuntimeError(f"order statistics {ranks} with sum {total} not reachable")
     return np.sort(x)
@@ -243,8 +273,15 @@ def _sites_and_case_managers(people: pd.DataFrame, published: dict, rng) -> None
     by = published["case_management"]["by_case_manager"]
     hours = people["cm_minutes"] / 60
     ids = people["record_id"]
-    pool = ids[~ids.isin(R.BIRMINGHAM + R.NO_CASE_MANAGEMENT + list(R.INELIGIBLE)
-                         + list(R.WITHDREW_BEFORE_WP) + R.NOT_BIRMINGHAM)].tolist()
+    pool = ids[
+        ~ids.isin(
+            R.BIRMINGHAM
+            + R.NO_CASE_MANAGEMENT
+            + list(R.INELIGIBLE)
+            + list(R.WITHDREW_BEFORE_WP)
+            + R.NOT_BIRMINGHAM
+        )
+    ].tolist()
     target_oh = P(by["occupational_health_nurse"]["mean_hours"])
     best, best_miss = None, None
     h = dict(zip(ids, hours))
@@ -283,7 +320,7 @@ def _sites_and_case_managers(people: pd.DataFrame, published: dict, rng) -> None
 
 def _recruitment_and_work_preparation(people: pd.DataFrame, rng) -> None:
     """Consent dates, work-preparation sessions and days attended."""
-    source = shuffled_counts({1: 3, 2: 11, 3: 10, 4: 7}, rng)   # 10 / 58 / 32 %
+    source = shuffled_counts({1: 3, 2: 11, 3: 10, 4: 7}, rng)  # 10 / 58 / 32 %
     # the first recruit (September 2017, when only the NHS clinics recruited) came from one
     first = people.index[people["record_id"] == R.FIRST_RECRUIT][0]
     if source[first] != 1:
@@ -299,8 +336,12 @@ def _recruitment_and_work_preparation(people: pd.DataFrame, rng) -> None:
     for code, date_s, site, size in SESSIONS:
         date = D(date_s)
         site_code = 1 if site == "Birmingham" else 2
-        cand = [i for i in sorted(free) if people.at[i, "site"] == site_code
-                and SOURCE_START[int(people.at[i, "source"])] <= date - dt.timedelta(days=7)]
+        cand = [
+            i
+            for i in sorted(free)
+            if people.at[i, "site"] == site_code
+            and SOURCE_START[int(people.at[i, "source"])] <= date - dt.timedelta(days=7)
+        ]
         cand.sort(key=lambda i: (SOURCE_START[int(people.at[i, "source"])], rng.random()))
         if len(cand) < size:
             raise RuntimeError(f"session {code}: {len(cand)} candidates for {size} places")
@@ -314,15 +355,18 @@ def _recruitment_and_work_preparation(people: pd.DataFrame, rng) -> None:
         raise RuntimeError(f"{len(free)} attenders without a session")
     for i in people.index[~attend]:
         lo = SOURCE_START[int(people.at[i, "source"])]
-        people.at[i, "consent"] = lo + dt.timedelta(days=int(rng.integers(0, (RECRUITMENT_END - lo).days - 30)))
+        people.at[i, "consent"] = lo + dt.timedelta(
+            days=int(rng.integers(0, (RECRUITMENT_END - lo).days - 30))
+        )
     # the recruitment window the paper gives (September 2017 to August 2018)
     last = people.index[people["record_id"] == R.LAST_RECRUIT][0]
     people.at[first, "consent"] = RECRUITMENT_START + dt.timedelta(days=int(rng.integers(0, 28)))
     people.at[last, "consent"] = RECRUITMENT_END - dt.timedelta(days=int(rng.integers(0, 28)))
     session_date = {c: D(d) for c, d, *_ in SESSIONS}
     people["wp_date"] = [session_date.get(int(c)) for c in people["wp_session"]]
-    people["wp_days"] = np.where(people["record_id"].isin(list(R.WITHDREW_AT_WP)), 0.5,
-                                 np.where(attend, 2.0, np.nan))
+    people["wp_days"] = np.where(
+        people["record_id"].isin(list(R.WITHDREW_AT_WP)), 0.5, np.where(attend, 2.0, np.nan)
+    )
 
 
 def _placements(people: pd.DataFrame, published: dict, rng) -> None:
@@ -347,7 +391,8 @@ def _placements(people: pd.DataFrame, published: dict, rng) -> None:
     people["plc_decision"] = None
     people.loc[placed, "plc_start"] = [dt.date.fromordinal(int(o)) for o in start]
     people.loc[placed, "plc_decision"] = [
-        dt.date.fromordinal(int(max(o - rng.integers(5, 15), w + 2))) for o, w in zip(start, wp)]
+        dt.date.fromordinal(int(max(o - rng.integers(5, 15), w + 2))) for o, w in zip(start, wp)
+    ]
     # weeks attended: 11 completed six weeks; four left early (Results)
     weeks = np.array([R.WEEKS_NOT_COMPLETED.get(p, 6.0) for p in people.loc[placed, "record_id"]])
     hours = _placement_hours(weeks, pl, rng)
@@ -377,13 +422,16 @@ def _placement_hours(weeks: np.ndarray, pl: dict, rng) -> np.ndarray:
     def loss(tenths):
         total = tenths / 10
         hpw = total / weeks
-        return (mean_sd_loss(total, tot_m, tot_s) + mean_sd_loss(hpw, hpw_m, hpw_s)
-                + rmin.miss(float(hpw.min())) + rmax.miss(float(hpw.max())))
+        return (
+            mean_sd_loss(total, tot_m, tot_s)
+            + mean_sd_loss(hpw, hpw_m, hpw_s)
+            + rmin.miss(float(hpw.min()))
+            + rmax.miss(float(hpw.max()))
+        )
 
     upper = np.floor(weeks * 16.74 * 10).astype(np.int64)
     x0 = np.round(rng.uniform(0.3, 0.9, len(weeks)) * upper).astype(np.int64)
-    x, l = anneal(x0, np.full(len(weeks), 5), upper, loss, rng, steps=150_000,
-                  step_sizes=(1, 3, 10, 30))
+    x, l = anneal(x0, np.full(len(weeks), 5), upper, loss, rng, steps=150_000, step_sizes=(1, 3, 10, 30))
     if l > 0:
         raise TargetMissed(f"placement hours: total, hours per week or range missed (loss {l:.3f})")
     return x / 10
@@ -399,27 +447,42 @@ def _demographics(people: pd.DataFrame, published: dict, rng, doubted: dict | No
         return {code: t2[block][key]["n_pct"][0] for key, code in codes.items()}
 
     people["sex"] = shuffled_counts({1: t2["female"]["n_pct"][0], 2: n - t2["female"]["n_pct"][0]}, rng)
-    people["marital"] = shuffled_counts(counts("marital_status", {
-        "single_never_married": 1, "married": 2, "separated_or_divorced": 3}), rng)
-    people["ethnicity"] = shuffled_counts(counts("ethnicity", {
-        "white": 1, "black": 2, "asian": 3, "mixed": 4}), rng)
-    people["education"] = shuffled_counts(counts("highest_education", {
-        "degree_or_higher": 1, "higher_education_a_level": 2, "gcse_o_level": 3,
-        "vocational": 4, "no_qualification": 5}), rng)
+    people["marital"] = shuffled_counts(
+        counts("marital_status", {"single_never_married": 1, "married": 2, "separated_or_divorced": 3}), rng
+    )
+    people["ethnicity"] = shuffled_counts(
+        counts("ethnicity", {"white": 1, "black": 2, "asian": 3, "mixed": 4}), rng
+    )
+    people["education"] = shuffled_counts(
+        counts(
+            "highest_education",
+            {
+                "degree_or_higher": 1,
+                "higher_education_a_level": 2,
+                "gcse_o_level": 3,
+                "vocational": 4,
+                "no_qualification": 5,
+            },
+        ),
+        rng,
+    )
     people["age"] = sample_with_mean_sd(n, 24, 64, *(P(v) for v in t2["age"]["mean_sd"]), rng)  # type: ignore[call-arg]
     dobs = []
     for c, a in zip(people["consent"], people["age"]):
         last_birthday = dt.date(c.year - int(a), c.month, min(c.day, 28)) - dt.timedelta(
-            days=int(rng.integers(0, 360)))
+            days=int(rng.integers(0, 360))
+        )
         dobs.append(last_birthday)
     people["dob"] = dobs
-    for col, key, lo, hi in (("years_pain", "years_in_pain", 0.2, 40.0),
-                             ("years_out", "years_out_of_work", 0.1, 25.0),
-                             ("years_looking", "years_looking_for_work", 0.1, 20.0)):
+    for col, key, lo, hi in (
+        ("years_pain", "years_in_pain", 0.2, 40.0),
+        ("years_out", "years_out_of_work", 0.1, 25.0),
+        ("years_looking", "years_looking_for_work", 0.1, 20.0),
+    ):
         med, q1, q3 = t2[key]["median_iqr"]
         anchors = {8: q1, 16: med, 24: q3}
         if "median" in (doubted or {}).get(f"table2_baseline.{key}.median_iqr", ()):
-            anchors = {8: q1, 24: q3}     # the printed median lies outside its IQR: keep the IQR
+            anchors = {8: q1, 24: q3}  # the printed median lies outside its IQR: keep the IQR
         people[col] = ordered_sample(n, anchors, lo, hi, rng)
     people["prev_worked"] = 1
     pain = _pain_areas(n, t2, published["flow"]["pain_two_or_more_areas"][0], rng)
@@ -429,8 +492,10 @@ def _demographics(people: pd.DataFrame, published: dict, rng, doubted: dict | No
     comorb = np.zeros((n, 6), dtype=int)
     who = rng.permutation(n)[:n_concerns]
     for i in who:
-        comorb[i, rng.choice(6, size=int(rng.integers(1, 3)), replace=False,
-                             p=[0.4, 0.15, 0.15, 0.2, 0.05, 0.05])] = 1
+        comorb[
+            i,
+            rng.choice(6, size=int(rng.integers(1, 3)), replace=False, p=[0.4, 0.15, 0.15, 0.2, 0.05, 0.05]),
+        ] = 1
     for k in range(6):
         people[f"comorbid_{k + 1}"] = comorb[:, k]
 
@@ -444,8 +509,11 @@ def _pain_areas(n: int, t2: dict, two_or_more: int, rng) -> np.ndarray:
 
     def loss(mat):
         rows = mat.sum(1)
-        return (np.abs(mat.sum(0) - target).sum() + abs(int((rows >= 2).sum()) - two_or_more)
-                + 10 * int((rows == 0).sum()))
+        return (
+            np.abs(mat.sum(0) - target).sum()
+            + abs(int((rows >= 2).sum()) - two_or_more)
+            + 10 * int((rows == 0).sum())
+        )
 
     cur = loss(m)
     for _ in range(200_000):
@@ -472,14 +540,19 @@ ITEMS = {  # instrument -> (item columns, item min, item max)
     "promis_fatigue": ([f"promis_fat_{i}" for i in range(1, 9)], 1, 5),
     "promis_pain_interference": ([f"promis_pi_{i}" for i in range(1, 9)], 1, 5),
 }
-SINGLE_ITEMS = {"work_confidence": "nrs_confidence", "work_ability": "nrs_ability",
-                "pain_now_nrs": "nrs_pain_now", "pain_week_nrs": "nrs_pain_week",
-                "eq5d_vas": "eq5d_vas"}
+SINGLE_ITEMS = {
+    "work_confidence": "nrs_confidence",
+    "work_ability": "nrs_ability",
+    "pain_now_nrs": "nrs_pain_now",
+    "pain_week_nrs": "nrs_pain_week",
+    "eq5d_vas": "eq5d_vas",
+}
 EQ5D_DIMS = ["eq5d_mo", "eq5d_sc", "eq5d_ua", "eq5d_pd", "eq5d_ad"]
 
 
-def _health_answers(published: dict, streams: Streams, eq5d_index,
-                   doubted: dict | None = None) -> dict[str, pd.DataFrame]:
+def _health_answers(
+    published: dict, streams: Streams, eq5d_index, doubted: dict | None = None
+) -> dict[str, pd.DataFrame]:
     """Item-level health questionnaires at every time point, calibrated to Tables 2 and 3."""
     answers = {tp: {} for tp in ("baseline",) + TIMEPOINTS}
     for m in MEASURES:
@@ -487,15 +560,23 @@ def _health_answers(published: dict, streams: Streams, eq5d_index,
         for tp, v in vals.items():
             ids = R.IDS if tp == "baseline" else responders_for(m.group, tp)
             answers[tp][m.name] = pd.Series(v, index=ids)
-    eq, _ = calibrate_measure(EQ5D, published, streams("measure eq5d index"), value_fn=eq5d_index,
-                              dims=5, steps=120_000, doubted=doubted)
+    eq, _ = calibrate_measure(
+        EQ5D,
+        published,
+        streams("measure eq5d index"),
+        value_fn=eq5d_index,
+        dims=5,
+        steps=120_000,
+        doubted=doubted,
+    )
     rng = streams("item answers")
     frames = {}
     for tp in ("baseline",) + TIMEPOINTS:
         ids = R.IDS if tp == "baseline" else R.RESPONDERS[tp]
         df = pd.DataFrame(index=pd.Index(ids, name="record_id"))
-        levels = pd.DataFrame(eq[tp], index=R.IDS if tp == "baseline" else responders_for("all", tp),
-                              columns=EQ5D_DIMS)
+        levels = pd.DataFrame(
+            eq[tp], index=R.IDS if tp == "baseline" else responders_for("all", tp), columns=EQ5D_DIMS
+        )
         df[EQ5D_DIMS] = levels.reindex(ids)
         for name, col in SINGLE_ITEMS.items():
             df[col] = answers[tp][name].reindex(ids)
@@ -505,7 +586,7 @@ def _health_answers(published: dict, streams: Streams, eq5d_index,
             for r, pid in enumerate(ids):
                 if pid in scores.index:
                     block[r] = spread_sum(int(scores[pid]), len(cols), lo, hi, rng)
-                else:   # returned but this page left almost blank: unscorable
+                else:  # returned but this page left almost blank: unscorable
                     block[r, :2] = rng.integers(lo, hi + 1, size=2)
             df[cols] = block
         frames[tp] = df
@@ -538,14 +619,19 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
     def verbal(block, codes):
         return shuffled_counts({codes[k]: t4[block][k][0] for k in codes}, rng)
 
-    sat = verbal("satisfaction_with_placement", {"very_satisfied": 5, "satisfied": 4, "neither": 3,
-                                                 "dissatisfied": 2, "very_dissatisfied": 1})
+    sat = verbal(
+        "satisfaction_with_placement",
+        {"very_satisfied": 5, "satisfied": 4, "neither": 3, "dissatisfied": 2, "very_dissatisfied": 1},
+    )
     scale = {"not_at_all": 1, "a_little_bit": 2, "moderately": 3, "quite_a_lot": 4, "extremely": 5}
     df["wq_satisfaction"] = sat
     df["wq_pain_interfere"] = verbal("pain_interfered_with_work", scale)
     df["wq_pain_worse"] = verbal("work_made_pain_worse", scale)
-    paw = {"paw_job_satisfaction": range(1, 8), "paw_social_support": range(8, 12),
-           "paw_mental_stress": range(12, 16)}
+    paw = {
+        "paw_job_satisfaction": range(1, 8),
+        "paw_social_support": range(8, 12),
+        "paw_mental_stress": range(12, 16),
+    }
     for key, items in paw.items():
         k = len(items)
         scores = sample_with_mean_sd(n, k, 5 * k, *(P(v) for v in t4[key]["mean_sd"]), rng)  # type: ignore[call-arg]
@@ -553,8 +639,14 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
         df[[f"paw_{i}" for i in items]] = block
     # the printed mean 7.7 is no mean of 8 whole scores (GRIM): met as nearly as possible,
     # the SD exactly
-    rtw = sample_with_mean_sd(n, 2, 10, *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]), rng,  # type: ignore[call-arg]
-                              required=("sd",))
+    rtw = sample_with_mean_sd(
+        n,
+        2,
+        10,
+        *(P(v) for v in t4["rtw_self_efficacy"]["mean_sd"]),
+        rng,  # type: ignore[call-arg]
+        required=("sd",),
+    )
     df[["rtwse_1", "rtwse_2"]] = np.array([spread_sum(int(s), 2, 1, 5, rng) for s in rtw])
     # WRFQ: 6 scored, 2 with 7 items "does not apply" (> 20 %). A mean of 55.0 over six
     # people is unreachable when all 27 items apply (25 S / 162 skips it), so some of the
@@ -563,9 +655,15 @@ def _work_answers(published: dict, rng) -> pd.DataFrame:
     m_t, s_t = (P(v) for v in t4["wrfq"]["mean_sd"])
     for _ in range(50):
         k = rng.choice([27, 27, 26, 25, 24, 23], size=len(scored))
-        sums, loss = anneal(np.round(2.2 * k), np.zeros(len(scored)), 4 * k,
-                            lambda v: mean_sd_loss(v * 25 / k, m_t, s_t), rng, steps=60_000,
-                            step_sizes=(1, 2, 3, 9))
+        sums, loss = anneal(
+            np.round(2.2 * k),
+            np.zeros(len(scored)),
+            4 * k,
+            lambda v: mean_sd_loss(v * 25 / k, m_t, s_t),
+            rng,
+            steps=60_000,
+            step_sizes=(1, 2, 3, 9),
+        )
         if loss == 0:
             break
     else:
@@ -618,10 +716,17 @@ def _follow_up(people: pd.DataFrame, published: dict, rng) -> pd.DataFrame:
             else:
                 ret = due + dt.timedelta(days=int(rng.integers(2, 20)))
             sent = min(due, ret - dt.timedelta(days=3)) - dt.timedelta(days=int(rng.integers(5, 10)))
-            rows.append({"record_id": p["record_id"], "redcap_event_name": event,
-                         "fu_sent_date": sent, "fu_reminder_calls": int(rng.integers(0, 3)),
-                         "fu_returned": int(returned), "fu_return_date": ret if returned else None,
-                         "followup_admin_complete": 2})
+            rows.append(
+                {
+                    "record_id": p["record_id"],
+                    "redcap_event_name": event,
+                    "fu_sent_date": sent,
+                    "fu_reminder_calls": int(rng.integers(0, 3)),
+                    "fu_returned": int(returned),
+                    "fu_return_date": ret if returned else None,
+                    "followup_admin_complete": 2,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -635,16 +740,24 @@ def _case_management_contacts(people: pd.DataFrame, rng) -> pd.DataFrame:
         cuts = np.sort(rng.choice(np.arange(1, total), size=k - 1, replace=False)) if k > 1 else []
         parts = np.diff(np.concatenate([[0], cuts, [total]])).astype(int)
         first = p["consent"] + dt.timedelta(days=7)
-        last = (p["plc_end"] or p["plc_decision"] or p["consent"] + dt.timedelta(days=40))
+        last = p["plc_end"] or p["plc_decision"] or p["consent"] + dt.timedelta(days=40)
         span = max((last - first).days, k)
         offs = np.sort(rng.choice(span, size=k, replace=False))
         for inst, (mins, off) in enumerate(zip(parts, offs), start=1):
-            rows.append({"record_id": p["record_id"], "redcap_event_name": "intervention_arm_1",
-                         "redcap_repeat_instrument": "cm_contact", "redcap_repeat_instance": inst,
-                         "cm_date": first + dt.timedelta(days=int(off)),
-                         "cm_manager": int(p["case_manager"]),
-                         "cm_mode": 1 if inst == 1 else int(rng.choice([1, 2, 3, 4], p=[.3, .4, .2, .1])),
-                         "cm_minutes": int(mins), "cm_referral": 0, "cm_contact_complete": 2})
+            rows.append(
+                {
+                    "record_id": p["record_id"],
+                    "redcap_event_name": "intervention_arm_1",
+                    "redcap_repeat_instrument": "cm_contact",
+                    "redcap_repeat_instance": inst,
+                    "cm_date": first + dt.timedelta(days=int(off)),
+                    "cm_manager": int(p["case_manager"]),
+                    "cm_mode": 1 if inst == 1 else int(rng.choice([1, 2, 3, 4], p=[0.3, 0.4, 0.2, 0.1])),
+                    "cm_minutes": int(mins),
+                    "cm_referral": 0,
+                    "cm_contact_complete": 2,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -662,11 +775,20 @@ def _status_changes(people: pd.DataFrame, rng) -> pd.DataFrame:
 
     def add(pid, date, sc_type, reason, further):
         inst = sum(r["record_id"] == pid for r in rows) + 1
-        rows.append({"record_id": pid, "redcap_event_name": "intervention_arm_1",
-                     "redcap_repeat_instrument": "status_change", "redcap_repeat_instance": inst,
-                     "sc_date": date, "sc_type": sc_type, "sc_reason": reason,
-                     "sc_further_data": further, "sc_details": STATUS_TEXT.get(reason, ""),
-                     "status_change_complete": 2})
+        rows.append(
+            {
+                "record_id": pid,
+                "redcap_event_name": "intervention_arm_1",
+                "redcap_repeat_instrument": "status_change",
+                "redcap_repeat_instance": inst,
+                "sc_date": date,
+                "sc_type": sc_type,
+                "sc_reason": reason,
+                "sc_further_data": further,
+                "sc_details": STATUS_TEXT.get(reason, ""),
+                "status_change_complete": 2,
+            }
+        )
 
     for pid in R.IDS:
         p = by_id.loc[pid]
@@ -692,22 +814,33 @@ def _status_changes(people: pd.DataFrame, rng) -> pd.DataFrame:
 def _adverse_events(people: pd.DataFrame, rng) -> pd.DataFrame:
     """Two adverse events and one unrelated death (Results, adverse events)."""
     by_id = people.set_index("record_id")
-    events = [("PP31", 0, 1, 1, "Investigations for a new, unrelated health problem."),
-              ("PP23", 0, 2, 2, "Increased pain after an outdoor task in the placement."),
-              (R.DIED[0], 1, 1, 3, "Death reported by email; unrelated to the intervention.")]
+    events = [
+        ("PP31", 0, 1, 1, "Investigations for a new, unrelated health problem."),
+        ("PP23", 0, 2, 2, "Increased pain after an outdoor task in the placement."),
+        (R.DIED[0], 1, 1, 3, "Death reported by email; unrelated to the intervention."),
+    ]
     rows = []
     for pid, serious, related, cat, text in events:
         p = by_id.loc[pid]
         base = p["plc_start"] or p["wp_date"]
-        rows.append({"record_id": pid, "redcap_event_name": "intervention_arm_1",
-                     "redcap_repeat_instrument": "adverse_event", "redcap_repeat_instance": 1,
-                     "ae_date": base + dt.timedelta(days=int(rng.integers(3, 20))),
-                     "ae_serious": serious, "ae_related": related, "ae_category": cat,
-                     "ae_description": text, "adverse_event_complete": 2})
+        rows.append(
+            {
+                "record_id": pid,
+                "redcap_event_name": "intervention_arm_1",
+                "redcap_repeat_instrument": "adverse_event",
+                "redcap_repeat_instance": 1,
+                "ae_date": base + dt.timedelta(days=int(rng.integers(3, 20))),
+                "ae_serious": serious,
+                "ae_related": related,
+                "ae_category": cat,
+                "ae_description": text,
+                "adverse_event_complete": 2,
+            }
+        )
     return pd.DataFrame(rows).sort_values("record_id", kind="stable")
 
 
-SCREEN_OUT = {1: 18, 2: 14, 3: 9, 4: 8, 5: 3, 6: 3, 7: 4, 8: 5}   # not published: illustrative
+SCREEN_OUT = {1: 18, 2: 14, 3: 9, 4: 8, 5: 3, 6: 3, 7: 4, 8: 5}  # not published: illustrative
 NOT_INTERESTED = 20
 NOT_ENROLLED = {1: 1, 2: 1}
 
@@ -719,11 +852,22 @@ def _screening(people: pd.DataFrame, published: dict, rng) -> pd.DataFrame:
     for _, p in people.iterrows():
         src = int(p["source"])
         date = max(p["consent"] - dt.timedelta(days=int(rng.integers(4, 25))), SOURCE_START[src])
-        rows.append(dict(scr_date=date, scr_site=int(p["site"]), scr_source=src, scr_eligible=1,
-                         scr_interested=1, scr_enrolled=1, scr_participant_id=p["record_id"]))
-    outcomes = ([("inelig", r) for r, k in SCREEN_OUT.items() for _ in range(k)]
-                + [("uninterested", None)] * NOT_INTERESTED
-                + [("not_enrolled", r) for r, k in NOT_ENROLLED.items() for _ in range(k)])
+        rows.append(
+            dict(
+                scr_date=date,
+                scr_site=int(p["site"]),
+                scr_source=src,
+                scr_eligible=1,
+                scr_interested=1,
+                scr_enrolled=1,
+                scr_participant_id=p["record_id"],
+            )
+        )
+    outcomes = (
+        [("inelig", r) for r, k in SCREEN_OUT.items() for _ in range(k)]
+        + [("uninterested", None)] * NOT_INTERESTED
+        + [("not_enrolled", r) for r, k in NOT_ENROLLED.items() for _ in range(k)]
+    )
     assert len(rows) + len(outcomes) == flow["screened"]
     # NHS clinics screened many people who were retired or employed (Results)
     for kind, reason in outcomes:
@@ -757,11 +901,11 @@ def eq5d_index_function(value_set) -> Callable:
     def index(levels: np.ndarray) -> np.ndarray:
         code = ((levels - 1) * np.array([625, 125, 25, 5, 1])).sum(axis=1)
         return table[code]
+
     return index
 
 
-def build(published: dict, seed: int, eq5d_index,
-          doubted: dict | None = None) -> dict[str, pd.DataFrame]:
+def build(published: dict, seed: int, eq5d_index, doubted: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every raw export of the calibrated cohort, as DataFrames of raw codes and dates.
 
     ``doubted``: published key -> the printed numbers of it that the audit of the paper
@@ -803,44 +947,66 @@ def _check_calendar(out: dict[str, pd.DataFrame], published: dict) -> None:
     for code, key in enumerate(study["recruitment_sources_started"], start=1):
         got = first[code].strftime("%Y-%m")
         if got != study["recruitment_sources_started"][key]:
-            raise TargetMissed(f"source {key} first screened in {got}, "
-                               f"not {study['recruitment_sources_started'][key]}")
+            raise TargetMissed(
+                f"source {key} first screened in {got}, not {study['recruitment_sources_started'][key]}"
+            )
 
 
 def _exports(people, health, work, fu, published, streams: Streams) -> dict[str, pd.DataFrame]:
     ids = people["record_id"]
     out: dict[str, pd.DataFrame] = {"screening": _screening(people, published, streams("screening"))}
-    screen_id = out["screening"].dropna(subset=["scr_participant_id"]).set_index(
-        "scr_participant_id")["record_id"]
-    enr = pd.DataFrame({
-        "record_id": ids, "redcap_event_name": "baseline_arm_1",
-        "enr_consent_date": people["consent"], "enr_screening_id": ids.map(screen_id),
-        "enr_site": people["site"], "enr_source": people["source"], "enrolment_complete": 2,
-        "dem_dob": people["dob"], "dem_sex": people["sex"], "dem_marital": people["marital"],
-        "dem_ethnicity": people["ethnicity"], "dem_education": people["education"],
-        **{f"dem_pain_area___{k}": people[f"pain_{k}"] for k in range(1, 7)},
-        "dem_years_pain": people["years_pain"], "dem_years_out_of_work": people["years_out"],
-        "dem_years_looking": people["years_looking"], "dem_prev_worked": people["prev_worked"],
-        **{f"dem_comorbid___{k}": people[f"comorbid_{k}"] for k in range(1, 7)},
-        "demographics_complete": 2})
+    screen_id = (
+        out["screening"].dropna(subset=["scr_participant_id"]).set_index("scr_participant_id")["record_id"]
+    )
+    enr = pd.DataFrame(
+        {
+            "record_id": ids,
+            "redcap_event_name": "baseline_arm_1",
+            "enr_consent_date": people["consent"],
+            "enr_screening_id": ids.map(screen_id),
+            "enr_site": people["site"],
+            "enr_source": people["source"],
+            "enrolment_complete": 2,
+            "dem_dob": people["dob"],
+            "dem_sex": people["sex"],
+            "dem_marital": people["marital"],
+            "dem_ethnicity": people["ethnicity"],
+            "dem_education": people["education"],
+            **{f"dem_pain_area___{k}": people[f"pain_{k}"] for k in range(1, 7)},
+            "dem_years_pain": people["years_pain"],
+            "dem_years_out_of_work": people["years_out"],
+            "dem_years_looking": people["years_looking"],
+            "dem_prev_worked": people["prev_worked"],
+            **{f"dem_comorbid___{k}": people[f"comorbid_{k}"] for k in range(1, 7)},
+            "demographics_complete": 2,
+        }
+    )
     out["enrolment"] = enr
     by_id = people.set_index("record_id")
     fu_dates = fu.set_index(["record_id", "redcap_event_name"])["fu_return_date"]
     rng = streams("questionnaire dates")
-    for tp, event in (("baseline", "baseline_arm_1"), ("week6", "week6_arm_1"),
-                      ("week14", "week14_arm_1"), ("month6", "month6_arm_1")):
+    for tp, event in (
+        ("baseline", "baseline_arm_1"),
+        ("week6", "week6_arm_1"),
+        ("week14", "week14_arm_1"),
+        ("month6", "month6_arm_1"),
+    ):
         h = health[tp].copy()
         if tp == "baseline":
             h.insert(0, "hq_date", [by_id.at[p, "consent"] for p in h.index])
         else:
-            h.insert(0, "hq_date", [fu_dates[(p, event)] - dt.timedelta(days=int(rng.integers(0, 3)))
-                                    for p in h.index])
+            h.insert(
+                0,
+                "hq_date",
+                [fu_dates[(p, event)] - dt.timedelta(days=int(rng.integers(0, 3))) for p in h.index],
+            )
         h["health_questionnaire_complete"] = 2
         if tp != "baseline":
             w = work.reindex(h.index) if tp == "week6" else pd.DataFrame(index=h.index)
             h = h.join(w)
-            h["work_questionnaire_complete"] = np.where(h.get("wq_satisfaction", pd.Series(
-                index=h.index, dtype=float)).notna(), 2, 0)
+            h["work_questionnaire_complete"] = np.where(
+                h.get("wq_satisfaction", pd.Series(index=h.index, dtype=float)).notna(), 2, 0
+            )
         if tp in ("week14", "month6"):
             emp = _employment_answers(tp)
             h = h.join(emp)
@@ -848,11 +1014,17 @@ def _exports(people, health, work, fu, published, streams: Streams) -> dict[str,
         h = h.reset_index()
         h.insert(1, "redcap_event_name", event)
         out[f"questionnaires_{tp}"] = h
-    wp = pd.DataFrame({"record_id": ids, "redcap_event_name": "intervention_arm_1",
-                       "wp_attended": ids.isin(R.ATTENDED_WP).astype(int),
-                       "wp_session": people["wp_session"].replace(0, np.nan),
-                       "wp_date": people["wp_date"], "wp_days": people["wp_days"],
-                       "work_preparation_complete": 2})
+    wp = pd.DataFrame(
+        {
+            "record_id": ids,
+            "redcap_event_name": "intervention_arm_1",
+            "wp_attended": ids.isin(R.ATTENDED_WP).astype(int),
+            "wp_session": people["wp_session"].replace(0, np.nan),
+            "wp_date": people["wp_date"],
+            "wp_days": people["wp_days"],
+            "work_preparation_complete": 2,
+        }
+    )
     out["work_preparation"] = wp
     out["placements"] = _placement_export(people, streams("placement export"))
     out["case_management"] = _case_management_contacts(people, streams("case-management contacts"))
@@ -862,9 +1034,18 @@ def _exports(people, health, work, fu, published, streams: Streams) -> dict[str,
     return out
 
 
-PROVIDERS = [1] + [2] + [3] * 9 + [4] + [1] * 3   # NHS Trust 4, council 1, public services 9, university 1
-ROLES = ["Administrative assistant", "Library assistant", "Reception", "Warehouse assistant",
-         "Gardening team", "IT support", "Catering assistant", "Data entry", "Customer service"]
+PROVIDERS = [1] + [2] + [3] * 9 + [4] + [1] * 3  # NHS Trust 4, council 1, public services 9, university 1
+ROLES = [
+    "Administrative assistant",
+    "Library assistant",
+    "Reception",
+    "Warehouse assistant",
+    "Gardening team",
+    "IT support",
+    "Catering assistant",
+    "Data entry",
+    "Customer service",
+]
 
 
 def _placement_export(people: pd.DataFrame, rng) -> pd.DataFrame:
@@ -872,9 +1053,13 @@ def _placement_export(people: pd.DataFrame, rng) -> pd.DataFrame:
     providers = iter(rng.permutation(PROVIDERS))
     for _, p in people.iterrows():
         pid, role = p["record_id"], p["role"]
-        row = {"record_id": pid, "redcap_event_name": "intervention_arm_1",
-               "plc_offered": int(role in ("placed", "disengaged") or pid in R.OFFERED_NOT_TAKEN),
-               "plc_placed": int(role == "placed"), "placement_complete": 2}
+        row = {
+            "record_id": pid,
+            "redcap_event_name": "intervention_arm_1",
+            "plc_offered": int(role in ("placed", "disengaged") or pid in R.OFFERED_NOT_TAKEN),
+            "plc_placed": int(role == "placed"),
+            "placement_complete": 2,
+        }
         if role == "placed":
             weeks = float(p["plc_weeks"])
             total = float(p["plc_hours"])
@@ -886,13 +1071,17 @@ def _placement_export(people: pd.DataFrame, rng) -> pd.DataFrame:
             cents = np.floor(share / share.sum() * total * 100).astype(int)
             cents[0] += int(round(total * 100)) - cents.sum()
             provider = int(next(providers))
-            row.update(plc_decision_date=p["plc_decision"], plc_provider=provider,
-                       plc_site=2 if provider in (3, 4) else int(p["site"]),
-                       plc_role=R.ROLE_TITLES.get(pid, str(rng.choice(ROLES))),
-                       plc_start=p["plc_start"],
-                       plc_end=p["plc_end"], plc_weeks=weeks,
-                       plc_completed=int(pid not in R.NOT_COMPLETED),
-                       plc_noncompletion_reason=R.NOT_COMPLETED.get(pid))
+            row.update(
+                plc_decision_date=p["plc_decision"],
+                plc_provider=provider,
+                plc_site=2 if provider in (3, 4) else int(p["site"]),
+                plc_role=R.ROLE_TITLES.get(pid, str(rng.choice(ROLES))),
+                plc_start=p["plc_start"],
+                plc_end=p["plc_end"],
+                plc_weeks=weeks,
+                plc_completed=int(pid not in R.NOT_COMPLETED),
+                plc_noncompletion_reason=R.NOT_COMPLETED.get(pid),
+            )
             for k, c in enumerate(cents, start=1):
                 row[f"plc_hours_wk{k}"] = c / 100
         else:

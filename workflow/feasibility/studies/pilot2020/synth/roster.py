@@ -20,29 +20,46 @@ participant numbers the paper names keep the roles it gives them:
 ``tests/test_synth_facts.py`` checks these facts in the raw exports. Roles the paper
 does not tie to a number are given to the remaining numbers in a fixed order.
 """
+
 from __future__ import annotations
 
 IDS = [f"PP{i:02d}" for i in range(1, 32)]
 
 # Excluded or withdrawn after recruitment, before work preparation (Results).
-INELIGIBLE = {"PP05": 1, "PP14": 1}                 # sc_reason 1: off sick rather than unemployed
-WITHDREW_BEFORE_WP = {"PP07": 2, "PP25": 3}         # dental operations; did not want to participate
-WITHDREW_AT_WP = {"PP03": 4}                        # left on the first day of work preparation
-LANGUAGE = ["PP16", "PP27"]                          # unable to be placed: language/learning
+INELIGIBLE = {"PP05": 1, "PP14": 1}  # sc_reason 1: off sick rather than unemployed
+WITHDREW_BEFORE_WP = {"PP07": 2, "PP25": 3}  # dental operations; did not want to participate
+WITHDREW_AT_WP = {"PP03": 4}  # left on the first day of work preparation
+LANGUAGE = ["PP16", "PP27"]  # unable to be placed: language/learning
 DISENGAGED = {"PP12": 7, "PP06": 6, "PP18": 6, "PP24": 9}  # offered a placement, disengaged
 DIED = ["PP29"]
-NO_SUITABLE = ["PP01", "PP09", "PP13", "PP26"]       # not placed, stay in follow-up
-PLACED = ["PP20", "PP02", "PP04", "PP08", "PP10", "PP11", "PP15", "PP17", "PP19", "PP21",
-          "PP22", "PP23", "PP28", "PP30", "PP31"]
-OFFERED_NOT_TAKEN = ["PP13"]      # offered a Birmingham placement: too far from Coventry
+NO_SUITABLE = ["PP01", "PP09", "PP13", "PP26"]  # not placed, stay in follow-up
+PLACED = [
+    "PP20",
+    "PP02",
+    "PP04",
+    "PP08",
+    "PP10",
+    "PP11",
+    "PP15",
+    "PP17",
+    "PP19",
+    "PP21",
+    "PP22",
+    "PP23",
+    "PP28",
+    "PP30",
+    "PP31",
+]
+OFFERED_NOT_TAKEN = ["PP13"]  # offered a Birmingham placement: too far from Coventry
 ROLE_TITLES = {"PP20": "IT audits"}
-NOT_COMPLETED = {"PP02": 1, "PP19": 2, "PP22": 3, "PP30": 4}   # plc_noncompletion_reason
+NOT_COMPLETED = {"PP02": 1, "PP19": 2, "PP22": 3, "PP30": 4}  # plc_noncompletion_reason
 WEEKS_NOT_COMPLETED = {"PP02": 2.5, "PP19": 4.0, "PP22": 5.0, "PP30": 5.0}
 
-DROPOUTS = (list(INELIGIBLE) + list(WITHDREW_BEFORE_WP) + list(WITHDREW_AT_WP) + LANGUAGE
-            + list(DISENGAGED) + DIED)
+DROPOUTS = (
+    list(INELIGIBLE) + list(WITHDREW_BEFORE_WP) + list(WITHDREW_AT_WP) + LANGUAGE + list(DISENGAGED) + DIED
+)
 ATTENDED_WP = [p for p in IDS if p not in INELIGIBLE and p not in WITHDREW_BEFORE_WP]
-NO_CASE_MANAGEMENT = ["PP12"]                       # obtained employment before case management
+NO_CASE_MANAGEMENT = ["PP12"]  # obtained employment before case management
 
 # Follow-up returns (19 not dropped out: 8, 10 and 9 returned; Table 3 n).
 RESPONDERS = {
@@ -50,11 +67,11 @@ RESPONDERS = {
     "week14": ["PP01", "PP04", "PP08", "PP11", "PP13", "PP15", "PP19", "PP20", "PP23", "PP31"],
     "month6": ["PP04", "PP10", "PP11", "PP15", "PP20", "PP21", "PP23", "PP26", "PP28"],
 }
-NRS_WORK_BLANK_WEEK6 = ["PP22"]       # confidence and ability left blank: n = 7 at 6 weeks
-UNSCORABLE_WEEK14 = ["PP01"]          # pages 2-4 left blank: HADS, WEMWBS, PROMIS n = 9
-WRFQ_NOT_APPLICABLE = ["PP17", "PP22"]   # > 20 % "does not apply": WRFQ n = 6
-EMPLOYMENT_BLANK_WEEK14 = ["PP13", "PP19"]   # employment questions unanswered: n = 8
-OFFERS_WEEK14 = {"PP20": (2, 0, 0)}                      # one person, two offers, none accepted
+NRS_WORK_BLANK_WEEK6 = ["PP22"]  # confidence and ability left blank: n = 7 at 6 weeks
+UNSCORABLE_WEEK14 = ["PP01"]  # pages 2-4 left blank: HADS, WEMWBS, PROMIS n = 9
+WRFQ_NOT_APPLICABLE = ["PP17", "PP22"]  # > 20 % "does not apply": WRFQ n = 6
+EMPLOYMENT_BLANK_WEEK14 = ["PP13", "PP19"]  # employment questions unanswered: n = 8
+OFFERS_WEEK14 = {"PP20": (2, 0, 0)}  # one person, two offers, none accepted
 OFFERS_MONTH6 = {"PP11": (1, 1, 1), "PP21": (1, 1, 0), "PP28": (1, 0, 0)}
 # Employment learned outside the questionnaires (Results): (participant, in study period?)
 EMPLOYMENT_REPORTED = {"PP03": False, "PP09": True, "PP21": False}
@@ -63,8 +80,8 @@ EMPLOYMENT_REPORTED = {"PP03": False, "PP09": True, "PP21": False}
 # 2017, from an NHS pain clinic) and the last (August 2018), the paper's recruitment window.
 FIRST_RECRUIT, LAST_RECRUIT = "PP05", "PP25"
 
-BIRMINGHAM = ["PP05", "PP12"]   # the other four Birmingham residents are chosen by case-management hours
-NOT_BIRMINGHAM = ["PP06", "PP13", "PP18"]   # wanted a placement in Coventry (Results; quote 16)
+BIRMINGHAM = ["PP05", "PP12"]  # the other four Birmingham residents are chosen by case-management hours
+NOT_BIRMINGHAM = ["PP06", "PP13", "PP18"]  # wanted a placement in Coventry (Results; quote 16)
 N_BIRMINGHAM = 6
 
 

@@ -13,6 +13,7 @@ Everyone is drawn at once with numpy (no loop over participants), each export fr
 its own random stream spawned from ``seed``, so that the files are the same on every
 run and one group of forms' draws do not depend on another's.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,35 +26,65 @@ import pandas as pd
 from .. import crf
 from .writer import write_project
 
-RECRUITMENT_START = int(np.datetime64("2021-01-04", "D").astype(np.int64))   # a day number
+RECRUITMENT_START = int(np.datetime64("2021-01-04", "D").astype(np.int64))  # a day number
 RECRUITMENT_END = RECRUITMENT_START + 3 * 365
-SITE_OPENING_DAYS = 365            # sites open one after another over the first year
-SOURCE_START_DAYS = (0, 90, 120, 240)                 # NHS clinics first, as in the study
+SITE_OPENING_DAYS = 365  # sites open one after another over the first year
+SOURCE_START_DAYS = (0, 90, 120, 240)  # NHS clinics first, as in the study
 SOURCE_SHARE = (0.35, 0.30, 0.20, 0.15)
 SCREENED_NOT_RECRUITED_PER_RECRUIT = 1.5
 FOLLOW_UP_DAYS = {"week6_arm_1": 42, "week14_arm_1": 98, "month6_arm_1": 182}
 RETURN_SHARE = {"week6_arm_1": 0.75, "week14_arm_1": 0.70, "month6_arm_1": 0.65}
 
 # Each participant's path (roster.py names the same roles for the shipped 31).
-ROLES = ("placed", "no_suitable", "ineligible", "withdrew_before_wp", "withdrew_at_wp",
-         "language", "disengaged", "died")
+ROLES = (
+    "placed",
+    "no_suitable",
+    "ineligible",
+    "withdrew_before_wp",
+    "withdrew_at_wp",
+    "language",
+    "disengaged",
+    "died",
+)
 ROLE_SHARE = (0.643, 0.18, 0.03, 0.05, 0.02, 0.02, 0.05, 0.007)
-LOST_SHARE, EMPLOYED_SHARE = 0.06, 0.08      # of those still in the study after placement
+LOST_SHARE, EMPLOYED_SHARE = 0.06, 0.08  # of those still in the study after placement
 
-PLACEMENT_ROLES = ("Administrative assistant", "Library assistant", "Reception",
-                   "Warehouse assistant", "Gardening team", "IT support", "Catering assistant",
-                   "Data entry", "Customer service", "Porter, outpatients")
-JOB_TITLES = ("Shop assistant", "Administrator", "Care assistant", "Cleaner", "Driver",
-              "Call centre adviser", "Kitchen porter", "Warehouse operative")
-STATUS_DETAILS = {1: "Found at the case-manager assessment to be on sick leave from a job.",
-                  2: "Phoned the study team after baseline.",
-                  4: "Left on the first day of the session.",
-                  6: "Wanted a placement nearer home, in another area.",
-                  7: "Case manager heard that the participant had started paid work.",
-                  9: "No reason given."}
-AE_DESCRIPTIONS = ("New health problem, unrelated to the placement.",
-                   "Increased pain after a physical task.", "Minor injury at home.",
-                   "Short hospital stay, unrelated to the intervention.")
+PLACEMENT_ROLES = (
+    "Administrative assistant",
+    "Library assistant",
+    "Reception",
+    "Warehouse assistant",
+    "Gardening team",
+    "IT support",
+    "Catering assistant",
+    "Data entry",
+    "Customer service",
+    "Porter, outpatients",
+)
+JOB_TITLES = (
+    "Shop assistant",
+    "Administrator",
+    "Care assistant",
+    "Cleaner",
+    "Driver",
+    "Call centre adviser",
+    "Kitchen porter",
+    "Warehouse operative",
+)
+STATUS_DETAILS = {
+    1: "Found at the case-manager assessment to be on sick leave from a job.",
+    2: "Phoned the study team after baseline.",
+    4: "Left on the first day of the session.",
+    6: "Wanted a placement nearer home, in another area.",
+    7: "Case manager heard that the participant had started paid work.",
+    9: "No reason given.",
+}
+AE_DESCRIPTIONS = (
+    "New health problem, unrelated to the placement.",
+    "Increased pain after a physical task.",
+    "Minor injury at home.",
+    "Short hospital stay, unrelated to the intervention.",
+)
 
 
 def scaled_sites(k: int) -> tuple[tuple[int, str], ...]:
@@ -61,7 +92,8 @@ def scaled_sites(k: int) -> tuple[tuple[int, str], ...]:
     if k < 1:
         raise ValueError("a cohort needs at least one site")
     return tuple((c, label) for c, label in crf.SITES[:k]) + tuple(
-        (c, f"Site {c:02d}") for c in range(len(crf.SITES) + 1, k + 1))
+        (c, f"Site {c:02d}") for c in range(len(crf.SITES) + 1, k + 1)
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -115,8 +147,15 @@ def _blank(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.where(keep, values, np.nan)
 
 
-def _items(rng, level: np.ndarray, lo: int, hi: int, k: int, missing: float = 0.0,
-           extra: tuple[int, float] | None = None) -> np.ndarray:
+def _items(
+    rng,
+    level: np.ndarray,
+    lo: int,
+    hi: int,
+    k: int,
+    missing: float = 0.0,
+    extra: tuple[int, float] | None = None,
+) -> np.ndarray:
     """``k`` answers per person on a lo..hi scale around each person's ``level``
     (-1 low to +1 high); a share ``missing`` left blank; ``extra`` = (code, share)
     for an out-of-scale answer such as WRFQ's 9, does not apply."""
@@ -140,7 +179,7 @@ def _repeat(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def participant_paths(n: int, sites: int, rng) -> pd.DataFrame:
     """One row per participant, in order of consent: site, source, dates and path
     (role) through recruitment, work preparation, placement and the status log."""
-    weight = rng.uniform(0.5, 1.5, sites)                   # some sites recruit more
+    weight = rng.uniform(0.5, 1.5, sites)  # some sites recruit more
     site = rng.choice(np.arange(1, sites + 1), size=n, p=weight / weight.sum())
     source = rng.choice(np.arange(1, 5), size=n, p=SOURCE_SHARE)
     earliest = np.maximum(_site_opens(site, sites), _source_starts(source)) + 30
@@ -148,7 +187,7 @@ def participant_paths(n: int, sites: int, rng) -> pd.DataFrame:
     order = np.argsort(consent, kind="stable")
     p = pd.DataFrame({"site": site[order], "source": source[order], "consent": consent[order]})
     p["screened"] = p["consent"] - _days(rng, 3, 28, n)
-    p["burden"] = np.clip(rng.normal(0.1, 0.45, n), -1, 1)   # pain and distress, -1 to +1
+    p["burden"] = np.clip(rng.normal(0.1, 0.45, n), -1, 1)  # pain and distress, -1 to +1
     p["role"] = rng.choice(np.array(ROLES, dtype=object), size=n, p=ROLE_SHARE)
     role = p["role"].to_numpy()
 
@@ -174,9 +213,10 @@ def participant_paths(n: int, sites: int, rng) -> pd.DataFrame:
     stop = np.where(role == "disengaged", p["decision"] + _days(rng, 0, 20, n), stop)
     stop = np.where(role == "died", p["wp_date"] + _days(rng, 20, 50, n), stop)
     # those left without a placement decision are decided on the day they leave
-    p["decision"] = np.where(np.isin(role, ("ineligible", "withdrew_before_wp", "withdrew_at_wp",
-                                            "died")), stop, p["decision"])
-    p["start"] = np.where(placed, p["plc_start"], p["decision"])     # Table 3's start date
+    p["decision"] = np.where(
+        np.isin(role, ("ineligible", "withdrew_before_wp", "withdrew_at_wp", "died")), stop, p["decision"]
+    )
+    p["start"] = np.where(placed, p["plc_start"], p["decision"])  # Table 3's start date
     in_study = np.isin(role, ("placed", "no_suitable"))
     p["lost"] = in_study & (rng.random(n) < LOST_SHARE)
     stop = np.where(p["lost"], p["start"] + _days(rng, 60, 250, n), stop)
@@ -193,25 +233,33 @@ def screening(p: pd.DataFrame, sites: int, rng) -> pd.DataFrame:
     m = int(round(SCREENED_NOT_RECRUITED_PER_RECRUIT * len(p)))
     site = rng.integers(1, sites + 1, m)
     source = rng.choice(np.arange(1, 5), size=m, p=SOURCE_SHARE)
-    day = _days(rng, np.maximum(_site_opens(site, sites), _source_starts(source)),
-                RECRUITMENT_END, m)
-    outcome = rng.choice(3, size=m, p=(0.6, 0.3, 0.1))   # not eligible, not interested, not enrolled
+    day = _days(rng, np.maximum(_site_opens(site, sites), _source_starts(source)), RECRUITMENT_END, m)
+    outcome = rng.choice(3, size=m, p=(0.6, 0.3, 0.1))  # not eligible, not interested, not enrolled
     eligible = outcome > 0
     n = len(p)
-    df = pd.DataFrame({
-        "scr_date": np.concatenate([p["screened"], day]),
-        "scr_site": np.concatenate([p["site"], site]).astype(float),
-        "scr_source": np.concatenate([p["source"], source]).astype(float),
-        "scr_eligible": np.concatenate([np.ones(n), eligible]).astype(float),
-        "scr_inelig_reason": np.concatenate([np.full(n, np.nan), _blank(
-            _codes(rng, range(1, 9), m, p=(.25, .2, .15, .12, .05, .05, .08, .1)), ~eligible)]),
-        "scr_interested": np.concatenate([np.ones(n), _blank((outcome == 2).astype(float),
-                                                             eligible)]),
-        "scr_enrolled": np.concatenate([np.ones(n), np.zeros(m)]),
-        "scr_not_enrolled_reason": np.concatenate([np.full(n, np.nan), _blank(
-            _codes(rng, (1, 2), m), outcome == 2)]),
-        "scr_participant_id": np.concatenate([p["record_id"], np.full(m, None, dtype=object)]),
-    })
+    df = pd.DataFrame(
+        {
+            "scr_date": np.concatenate([p["screened"], day]),
+            "scr_site": np.concatenate([p["site"], site]).astype(float),
+            "scr_source": np.concatenate([p["source"], source]).astype(float),
+            "scr_eligible": np.concatenate([np.ones(n), eligible]).astype(float),
+            "scr_inelig_reason": np.concatenate(
+                [
+                    np.full(n, np.nan),
+                    _blank(
+                        _codes(rng, range(1, 9), m, p=(0.25, 0.2, 0.15, 0.12, 0.05, 0.05, 0.08, 0.1)),
+                        ~eligible,
+                    ),
+                ]
+            ),
+            "scr_interested": np.concatenate([np.ones(n), _blank((outcome == 2).astype(float), eligible)]),
+            "scr_enrolled": np.concatenate([np.ones(n), np.zeros(m)]),
+            "scr_not_enrolled_reason": np.concatenate(
+                [np.full(n, np.nan), _blank(_codes(rng, (1, 2), m), outcome == 2)]
+            ),
+            "scr_participant_id": np.concatenate([p["record_id"], np.full(m, None, dtype=object)]),
+        }
+    )
     df = df.sort_values(["scr_date", "scr_source"], kind="stable", ignore_index=True)
     df["scr_date"] = _dates(df["scr_date"].to_numpy())
     df.insert(0, "record_id", _ids("S", len(df)))
@@ -224,32 +272,37 @@ def enrolment(p: pd.DataFrame, screened: pd.DataFrame, rng) -> pd.DataFrame:
     """Consent, the screening record, site, source and baseline demographics."""
     n = len(p)
     enrolled = screened.dropna(subset=["scr_participant_id"])
-    screening_id = pd.Series(enrolled["record_id"].to_numpy(),
-                             index=enrolled["scr_participant_id"].to_numpy())
+    screening_id = pd.Series(
+        enrolled["record_id"].to_numpy(), index=enrolled["scr_participant_id"].to_numpy()
+    )
     age_days = _days(rng, 20 * 365, 64 * 365, n)
     pain = rng.random((n, 6)) < np.array([0.6, 0.4, 0.2, 0.1, 0.15, 0.35])
-    pain[~pain.any(axis=1), 0] = True                         # at least one area ticked
+    pain[~pain.any(axis=1), 0] = True  # at least one area ticked
     comorbid = rng.random((n, 6)) < np.array([0.3, 0.1, 0.15, 0.2, 0.05, 0.1])
     years_out = np.round(np.clip(rng.gamma(2.0, 2.0, n), 0.2, 30), 1)
-    return pd.DataFrame({
-        "record_id": p["record_id"], "redcap_event_name": "baseline_arm_1",
-        "enr_consent_date": _dates(p["consent"].to_numpy()),
-        "enr_screening_id": p["record_id"].map(screening_id).to_numpy(),
-        "enr_site": p["site"].astype(float), "enr_source": p["source"].astype(float),
-        "enrolment_complete": 2.0,
-        "dem_dob": _dates(p["consent"].to_numpy() - age_days),
-        "dem_sex": _codes(rng, (1, 2), n, p=(0.45, 0.55)),
-        "dem_marital": _codes(rng, range(1, 5), n, p=(0.4, 0.35, 0.2, 0.05)),
-        "dem_ethnicity": _codes(rng, range(1, 6), n, p=(0.7, 0.1, 0.12, 0.05, 0.03)),
-        "dem_education": _codes(rng, range(1, 6), n, p=(0.15, 0.2, 0.3, 0.2, 0.15)),
-        **{f"dem_pain_area___{k}": pain[:, k - 1].astype(float) for k in range(1, 7)},
-        "dem_years_pain": np.round(np.clip(rng.gamma(2.0, 5.0, n), 0.5, 60), 1),
-        "dem_years_out_of_work": years_out,
-        "dem_years_looking": np.round(years_out * rng.uniform(0, 1, n), 1),
-        "dem_prev_worked": (rng.random(n) < 0.9).astype(float),
-        **{f"dem_comorbid___{k}": comorbid[:, k - 1].astype(float) for k in range(1, 7)},
-        "demographics_complete": 2.0,
-    })
+    return pd.DataFrame(
+        {
+            "record_id": p["record_id"],
+            "redcap_event_name": "baseline_arm_1",
+            "enr_consent_date": _dates(p["consent"].to_numpy()),
+            "enr_screening_id": p["record_id"].map(screening_id).to_numpy(),
+            "enr_site": p["site"].astype(float),
+            "enr_source": p["source"].astype(float),
+            "enrolment_complete": 2.0,
+            "dem_dob": _dates(p["consent"].to_numpy() - age_days),
+            "dem_sex": _codes(rng, (1, 2), n, p=(0.45, 0.55)),
+            "dem_marital": _codes(rng, range(1, 5), n, p=(0.4, 0.35, 0.2, 0.05)),
+            "dem_ethnicity": _codes(rng, range(1, 6), n, p=(0.7, 0.1, 0.12, 0.05, 0.03)),
+            "dem_education": _codes(rng, range(1, 6), n, p=(0.15, 0.2, 0.3, 0.2, 0.15)),
+            **{f"dem_pain_area___{k}": pain[:, k - 1].astype(float) for k in range(1, 7)},
+            "dem_years_pain": np.round(np.clip(rng.gamma(2.0, 5.0, n), 0.5, 60), 1),
+            "dem_years_out_of_work": years_out,
+            "dem_years_looking": np.round(years_out * rng.uniform(0, 1, n), 1),
+            "dem_prev_worked": (rng.random(n) < 0.9).astype(float),
+            **{f"dem_comorbid___{k}": comorbid[:, k - 1].astype(float) for k in range(1, 7)},
+            "demographics_complete": 2.0,
+        }
+    )
 
 
 def health_questionnaire(level: np.ndarray, rng) -> dict[str, np.ndarray]:
@@ -326,8 +379,12 @@ def questionnaires(p: pd.DataFrame, fu: pd.DataFrame | None, event: str, rng) ->
         hq = np.maximum(returned - _days(rng, 0, 3, len(who)), p["consent"].to_numpy()[who])
         # a little better on average after the intervention
         level = np.clip(p["burden"].to_numpy()[who] - 0.2 + rng.normal(0, 0.2, len(who)), -1, 1)
-    cols = {"record_id": p["record_id"].to_numpy()[who], "redcap_event_name": event,
-            "hq_date": _dates(hq), **health_questionnaire(level, rng)}
+    cols = {
+        "record_id": p["record_id"].to_numpy()[who],
+        "redcap_event_name": event,
+        "hq_date": _dates(hq),
+        **health_questionnaire(level, rng),
+    }
     if "work_questionnaire" in export.forms:
         answered = p["placed"].to_numpy()[who] & (rng.random(len(who)) < 0.9)
         cols.update(work_questionnaire(level, answered, rng))
@@ -344,16 +401,21 @@ def work_preparation(p: pd.DataFrame, rng) -> pd.DataFrame:
     attended = p["attended"].to_numpy()
     group = np.where(p["site"] == 1, 1.0, _codes(rng, (2, 3, 4, 5), n))
     session = np.where(rng.random(n) < 0.05, 6.0, group)
-    days = np.where(p["role"] == "withdrew_at_wp", 0.5, _codes(rng, (2.0, 1.5, 1.0), n,
-                                                              p=(0.8, 0.12, 0.08)))
-    return pd.DataFrame({
-        "record_id": p["record_id"], "redcap_event_name": "intervention_arm_1",
-        "wp_attended": attended.astype(float), "wp_session": _blank(session, attended),
-        "wp_date": _dates(p["wp_date"].to_numpy()), "wp_days": _blank(days, attended),
-        "work_preparation_complete": 2.0})
+    days = np.where(p["role"] == "withdrew_at_wp", 0.5, _codes(rng, (2.0, 1.5, 1.0), n, p=(0.8, 0.12, 0.08)))
+    return pd.DataFrame(
+        {
+            "record_id": p["record_id"],
+            "redcap_event_name": "intervention_arm_1",
+            "wp_attended": attended.astype(float),
+            "wp_session": _blank(session, attended),
+            "wp_date": _dates(p["wp_date"].to_numpy()),
+            "wp_days": _blank(days, attended),
+            "work_preparation_complete": 2.0,
+        }
+    )
 
 
-NOT_PLACED_REASON = {"no_suitable": 2, "language": 1, "disengaged": 3}   # else 4: left the study
+NOT_PLACED_REASON = {"no_suitable": 2, "language": 1, "disengaged": 3}  # else 4: left the study
 
 
 def placements(p: pd.DataFrame, sites: int, rng) -> pd.DataFrame:
@@ -368,36 +430,49 @@ def placements(p: pd.DataFrame, sites: int, rng) -> pd.DataFrame:
     area = np.where(own_area, p["site"], rng.integers(1, sites + 1, n)).astype(float)
     completed = p["plc_completed"].to_numpy()
     reason = p["role"].map(NOT_PLACED_REASON).fillna(4).to_numpy()
-    return pd.DataFrame({
-        "record_id": p["record_id"], "redcap_event_name": "intervention_arm_1",
-        "plc_offered": np.isin(p["role"], ("placed", "disengaged")).astype(float),
-        "plc_placed": placed.astype(float),
-        "plc_decision_date": _dates(p["decision"].to_numpy()),
-        "plc_not_placed_reason": _blank(reason, ~placed),
-        "plc_provider": _blank(_codes(rng, (1, 2, 3, 4), n, p=(0.3, 0.15, 0.45, 0.1)), placed),
-        "plc_site": _blank(area, placed),
-        "plc_role": _blank(_text(rng, PLACEMENT_ROLES, n), placed),
-        "plc_start": _dates(p["plc_start"].to_numpy()),
-        "plc_end": _dates(p["plc_end"].to_numpy()),
-        **{f"plc_hours_wk{k}": _blank(hours[:, k - 1], placed) for k in range(1, 7)},
-        "plc_weeks": weeks,
-        "plc_completed": _blank(completed.astype(float), placed),
-        "plc_noncompletion_reason": _blank(_codes(rng, (1, 2, 3, 4), n), placed & ~completed),
-        "placement_complete": 2.0})
+    return pd.DataFrame(
+        {
+            "record_id": p["record_id"],
+            "redcap_event_name": "intervention_arm_1",
+            "plc_offered": np.isin(p["role"], ("placed", "disengaged")).astype(float),
+            "plc_placed": placed.astype(float),
+            "plc_decision_date": _dates(p["decision"].to_numpy()),
+            "plc_not_placed_reason": _blank(reason, ~placed),
+            "plc_provider": _blank(_codes(rng, (1, 2, 3, 4), n, p=(0.3, 0.15, 0.45, 0.1)), placed),
+            "plc_site": _blank(area, placed),
+            "plc_role": _blank(_text(rng, PLACEMENT_ROLES, n), placed),
+            "plc_start": _dates(p["plc_start"].to_numpy()),
+            "plc_end": _dates(p["plc_end"].to_numpy()),
+            **{f"plc_hours_wk{k}": _blank(hours[:, k - 1], placed) for k in range(1, 7)},
+            "plc_weeks": weeks,
+            "plc_completed": _blank(completed.astype(float), placed),
+            "plc_noncompletion_reason": _blank(_codes(rng, (1, 2, 3, 4), n), placed & ~completed),
+            "placement_complete": 2.0,
+        }
+    )
 
 
-def _log(p: pd.DataFrame, who: np.ndarray, day: np.ndarray, instrument: str, date_field: str,
-         fields: dict[str, np.ndarray]) -> pd.DataFrame:
+def _log(
+    p: pd.DataFrame,
+    who: np.ndarray,
+    day: np.ndarray,
+    instrument: str,
+    date_field: str,
+    fields: dict[str, np.ndarray],
+) -> pd.DataFrame:
     """A repeating-instrument log: one row per entry (participant ``who`` on ``day``),
     by participant and date, instances numbered 1, 2, ... for each participant."""
     order = np.lexsort((day, who))
     who, day = who[order], day[order]
-    df = pd.DataFrame({"record_id": p["record_id"].to_numpy()[who],
-                       "redcap_event_name": "intervention_arm_1",
-                       "redcap_repeat_instrument": instrument,
-                       "redcap_repeat_instance": _repeat(np.bincount(who, minlength=len(p)))[1]
-                       .astype(float),
-                       date_field: _dates(day)})
+    df = pd.DataFrame(
+        {
+            "record_id": p["record_id"].to_numpy()[who],
+            "redcap_event_name": "intervention_arm_1",
+            "redcap_repeat_instrument": instrument,
+            "redcap_repeat_instance": _repeat(np.bincount(who, minlength=len(p)))[1].astype(float),
+            date_field: _dates(day),
+        }
+    )
     for name, values in fields.items():
         df[name] = np.asarray(values)[order]
     df[f"{instrument}_complete"] = 2.0
@@ -422,10 +497,19 @@ def case_management(p: pd.DataFrame, rng) -> pd.DataFrame:
     day = first[who] + np.floor(rng.random(len(who)) * (span[who] + 1))
     m = len(who)
     manager = _codes(rng, (1, 2, 3), n, p=(0.45, 0.45, 0.1))[who]
-    return _log(p, who, day, "cm_contact", "cm_date", {
-        "cm_manager": manager, "cm_mode": _codes(rng, (1, 2, 3, 4), m, p=(0.35, 0.4, 0.15, 0.1)),
-        "cm_minutes": np.clip(np.rint(rng.gamma(2.0, 20.0, m)), 5, 240),
-        "cm_referral": (rng.random(m) < 0.08).astype(float)})
+    return _log(
+        p,
+        who,
+        day,
+        "cm_contact",
+        "cm_date",
+        {
+            "cm_manager": manager,
+            "cm_mode": _codes(rng, (1, 2, 3, 4), m, p=(0.35, 0.4, 0.15, 0.1)),
+            "cm_minutes": np.clip(np.rint(rng.gamma(2.0, 20.0, m)), 5, 240),
+            "cm_referral": (rng.random(m) < 0.08).astype(float),
+        },
+    )
 
 
 def status_changes(p: pd.DataFrame, rng) -> pd.DataFrame:
@@ -434,10 +518,14 @@ def status_changes(p: pd.DataFrame, rng) -> pd.DataFrame:
     n = len(p)
     role = p["role"].to_numpy()
     kind = {  # role: (sc_type, reasons)
-        "ineligible": (1, (1,)), "withdrew_before_wp": (2, (2, 3, 9)),
-        "withdrew_at_wp": (2, (4,)), "language": (3, (5,)), "disengaged": (4, (6, 7, 9)),
-        "died": (5, (8,))}
-    sc_type = np.full(n, 6.0)                               # lost to follow-up
+        "ineligible": (1, (1,)),
+        "withdrew_before_wp": (2, (2, 3, 9)),
+        "withdrew_at_wp": (2, (4,)),
+        "language": (3, (5,)),
+        "disengaged": (4, (6, 7, 9)),
+        "died": (5, (8,)),
+    }
+    sc_type = np.full(n, 6.0)  # lost to follow-up
     reason = np.full(n, 9.0)
     for r, (t, reasons) in kind.items():
         sc_type[role == r] = t
@@ -450,9 +538,19 @@ def status_changes(p: pd.DataFrame, rng) -> pd.DataFrame:
     reason = np.concatenate([reason[leaving], np.full(len(employed), 7.0)])
     details = np.array([STATUS_DETAILS.get(r) for r in range(10)], dtype=object)
     text = _blank(details[reason.astype(int)], rng.random(len(who)) < 0.7)
-    return _log(p, who, day, "status_change", "sc_date", {
-        "sc_type": sc_type, "sc_reason": reason, "sc_further_data": (sc_type == 7).astype(float),
-        "sc_details": text})
+    return _log(
+        p,
+        who,
+        day,
+        "status_change",
+        "sc_date",
+        {
+            "sc_type": sc_type,
+            "sc_reason": reason,
+            "sc_further_data": (sc_type == 7).astype(float),
+            "sc_details": text,
+        },
+    )
 
 
 def adverse_events(p: pd.DataFrame, rng) -> pd.DataFrame:
@@ -467,15 +565,30 @@ def adverse_events(p: pd.DataFrame, rng) -> pd.DataFrame:
     m = len(who)
     died = np.flatnonzero(p["role"].to_numpy() == "died")
     death = np.ones(len(died))
-    return _log(p, np.concatenate([who, died]), np.concatenate([day, p["stop"].to_numpy()[died]]),
-                "adverse_event", "ae_date", {
-                    "ae_serious": np.concatenate([rng.random(m) < 0.08, death]).astype(float),
-                    "ae_related": np.concatenate([_codes(rng, (1, 2, 3), m, p=(0.7, 0.2, 0.1)),
-                                                  death]),                       # 1 unrelated
-                    "ae_category": np.concatenate([_codes(rng, (1, 2, 4), m), 3 * death]),
-                    "ae_description": np.concatenate([_text(rng, AE_DESCRIPTIONS, m), np.full(
-                        len(died), "Death reported by the family; unrelated to the intervention.",
-                        dtype=object)])})
+    return _log(
+        p,
+        np.concatenate([who, died]),
+        np.concatenate([day, p["stop"].to_numpy()[died]]),
+        "adverse_event",
+        "ae_date",
+        {
+            "ae_serious": np.concatenate([rng.random(m) < 0.08, death]).astype(float),
+            "ae_related": np.concatenate(
+                [_codes(rng, (1, 2, 3), m, p=(0.7, 0.2, 0.1)), death]
+            ),  # 1 unrelated
+            "ae_category": np.concatenate([_codes(rng, (1, 2, 4), m), 3 * death]),
+            "ae_description": np.concatenate(
+                [
+                    _text(rng, AE_DESCRIPTIONS, m),
+                    np.full(
+                        len(died),
+                        "Death reported by the family; unrelated to the intervention.",
+                        dtype=object,
+                    ),
+                ]
+            ),
+        },
+    )
 
 
 def followup_admin(p: pd.DataFrame, rng) -> pd.DataFrame:
@@ -490,13 +603,20 @@ def followup_admin(p: pd.DataFrame, rng) -> pd.DataFrame:
         returned_on = due + _days(rng, -3, 28, n)
         returned = (rng.random(n) < RETURN_SHARE[event]) & ~(returned_on > stop)
         sent_to = np.flatnonzero(~np.isnan(start) & ~(sent >= stop))
-        frames.append(pd.DataFrame({
-            "who": sent_to, "record_id": p["record_id"].to_numpy()[sent_to],
-            "redcap_event_name": event, "fu_sent_date": _dates(sent[sent_to]),
-            "fu_reminder_calls": rng.integers(0, 4, n)[sent_to].astype(float),
-            "fu_returned": returned[sent_to].astype(float),
-            "fu_return_date": _dates(np.where(returned, returned_on, np.nan)[sent_to]),
-            "followup_admin_complete": 2.0}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "who": sent_to,
+                    "record_id": p["record_id"].to_numpy()[sent_to],
+                    "redcap_event_name": event,
+                    "fu_sent_date": _dates(sent[sent_to]),
+                    "fu_reminder_calls": rng.integers(0, 4, n)[sent_to].astype(float),
+                    "fu_returned": returned[sent_to].astype(float),
+                    "fu_return_date": _dates(np.where(returned, returned_on, np.nan)[sent_to]),
+                    "followup_admin_complete": 2.0,
+                }
+            )
+        )
     # by participant, events in study order
     fu = pd.concat(frames, ignore_index=True).sort_values("who", kind="stable", ignore_index=True)
     return fu.drop(columns="who")
@@ -507,8 +627,7 @@ def _size(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 100_000 else f"{n_bytes / 1e3:.1f} kB"
 
 
-def generate_scaled(n: int, sites: int, seed: int, out: Path,
-                    progress: TextIO | None = None) -> list[Path]:
+def generate_scaled(n: int, sites: int, seed: int, out: Path, progress: TextIO | None = None) -> list[Path]:
     """Write a scaled cohort of ``n`` participants at ``sites`` sites into ``out``: REDCap's
     downloads of the paper's project (the data dictionary lists the sites)."""
     if n < 1:
@@ -521,9 +640,12 @@ def generate_scaled(n: int, sites: int, seed: int, out: Path,
             print(text, file=progress, flush=True)
 
     say(f"scaled synthetic cohort: n = {n:,} participants, {sites} sites, seed {seed} -> {out}")
-    streams = dict(zip(["paths", *crf.EXPORTS],
-                       map(np.random.default_rng, np.random.SeedSequence(seed).spawn(
-                           len(crf.EXPORTS) + 1))))
+    streams = dict(
+        zip(
+            ["paths", *crf.EXPORTS],
+            map(np.random.default_rng, np.random.SeedSequence(seed).spawn(len(crf.EXPORTS) + 1)),
+        )
+    )
     t0 = time.perf_counter()
     p = participant_paths(n, sites, streams["paths"])
     say(f"participants' paths through the study: {time.perf_counter() - t0:.1f} s")
@@ -538,9 +660,13 @@ def generate_scaled(n: int, sites: int, seed: int, out: Path,
         "case_management": lambda rng, done: case_management(p, rng),
         "adverse_events": lambda rng, done: adverse_events(p, rng),
         "followup_admin": lambda rng, done: followup_admin(p, rng),
-        **{f"questionnaires_{tp}": (lambda rng, done, event=event:
-                                    questionnaires(p, done["followup_admin"], event, rng))
-           for event, tp in crf.TIMEPOINTS.items() if tp != "baseline"},
+        **{
+            f"questionnaires_{tp}": (
+                lambda rng, done, event=event: questionnaires(p, done["followup_admin"], event, rng)
+            )
+            for event, tp in crf.TIMEPOINTS.items()
+            if tp != "baseline"
+        },
     }
     done: dict[str, pd.DataFrame] = {}
     for name, export in crf.EXPORTS.items():
@@ -549,16 +675,30 @@ def generate_scaled(n: int, sites: int, seed: int, out: Path,
         say(f"{name}: {len(done[name]):,} rows, {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
     written = write_project(done, out, site_list)
-    say(f"{crf.RECORDS_FILE}: {_size((out / crf.RECORDS_FILE).stat().st_size)}; {crf.DICTIONARY_FILE}: "
-        f"{len(crf.fields())} fields; sites " + ", ".join(label for _, label in site_list[:3])
-        + (", ..." if sites > 3 else "") + f"; written in {time.perf_counter() - t0:.1f} s")
+    say(
+        f"{crf.RECORDS_FILE}: {_size((out / crf.RECORDS_FILE).stat().st_size)}; {crf.DICTIONARY_FILE}: "
+        f"{len(crf.fields())} fields; sites "
+        + ", ".join(label for _, label in site_list[:3])
+        + (", ..." if sites > 3 else "")
+        + f"; written in {time.perf_counter() - t0:.1f} s"
+    )
     from feasibility import __version__
     from feasibility.provenance import write_provenance
-    write_provenance(out, written, synthetic=True, generator="feasibility.synth",
-                     generator_version=__version__, cohort="scaled", seed=int(seed),
-                     calibrated_to={}, statement=(
-                         f"Synthetic data: a scaled cohort of {n:,} participants at {sites} sites "
-                         "for benchmarks, schema-valid but not calibrated to any publication; "
-                         "not any study's data."),
-                     invented=["every value"])
+
+    write_provenance(
+        out,
+        written,
+        synthetic=True,
+        generator="feasibility.synth",
+        generator_version=__version__,
+        cohort="scaled",
+        seed=int(seed),
+        calibrated_to={},
+        statement=(
+            f"Synthetic data: a scaled cohort of {n:,} participants at {sites} sites "
+            "for benchmarks, schema-valid but not calibrated to any publication; "
+            "not any study's data."
+        ),
+        invented=["every value"],
+    )
     return written

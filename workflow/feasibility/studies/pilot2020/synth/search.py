@@ -13,6 +13,7 @@ as the value when rounded half away from zero, as the pipeline prints
 (``feasibility.stats.round_half_up``); an exact tie such as 38/8 = 4.75 printed 4.8
 counts, as it does in the paper's own rounding.
 """
+
 from __future__ import annotations
 
 import math
@@ -67,8 +68,9 @@ def mean_sd_loss(x: np.ndarray, mean: Printed | None, sd: Printed | None) -> flo
     return loss
 
 
-def change_ci_loss(d: np.ndarray, est: Printed | None, lo: Printed | None, hi: Printed | None,
-                   confidence: float = 0.95) -> float:
+def change_ci_loss(
+    d: np.ndarray, est: Printed | None, lo: Printed | None, hi: Printed | None, confidence: float = 0.95
+) -> float:
     """Loss for a paired change "estimate (lo to hi)" computed from changes ``d``
     (``est`` None: the estimate is not a target, only the interval)."""
     n = len(d)
@@ -83,11 +85,19 @@ def change_ci_loss(d: np.ndarray, est: Printed | None, lo: Printed | None, hi: P
     return loss
 
 
-def anneal(x0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-           loss: Callable[[np.ndarray], float], rng: np.random.Generator, *,
-           steps: int = 60_000, step_sizes: Sequence[int] = (1,),
-           frozen: np.ndarray | None = None, temperature: float = 0.05,
-           patience: int = 15_000) -> tuple[np.ndarray, float]:
+def anneal(
+    x0: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    loss: Callable[[np.ndarray], float],
+    rng: np.random.Generator,
+    *,
+    steps: int = 60_000,
+    step_sizes: Sequence[int] = (1,),
+    frozen: np.ndarray | None = None,
+    temperature: float = 0.05,
+    patience: int = 15_000,
+) -> tuple[np.ndarray, float]:
     """Minimise ``loss`` over integer vectors within [lower, upper] by unit moves.
 
     Each step changes one free position by ±step (or moves a unit between two
@@ -105,7 +115,7 @@ def anneal(x0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     last_gain = 0
     for step_no in range(steps):
         if step_no - last_gain > patience:
-            break   # targets the printed values make unreachable: keep the closest
+            break  # targets the printed values make unreachable: keep the closest
         i = free[rng.integers(len(free))]
         step = int(sizes[rng.integers(len(sizes))]) * (1 if rng.random() < 0.5 else -1)
         j = None
@@ -139,9 +149,16 @@ def anneal(x0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     return best, best_loss
 
 
-def sample_with_mean_sd(n: int, lo: int, hi: int, mean: Printed, sd: Printed,
-                        rng: np.random.Generator, steps: int = 40_000,
-                        required: tuple[str, ...] = ("mean", "sd")) -> np.ndarray:
+def sample_with_mean_sd(
+    n: int,
+    lo: int,
+    hi: int,
+    mean: Printed,
+    sd: Printed,
+    rng: np.random.Generator,
+    steps: int = 40_000,
+    required: tuple[str, ...] = ("mean", "sd"),
+) -> np.ndarray:
     """SPRITE: an integer sample of size n in [lo, hi] with the printed mean and SD.
 
     Both are searched for; those named in ``required`` must be met, else ``RuntimeError``
@@ -149,18 +166,16 @@ def sample_with_mean_sd(n: int, lo: int, hi: int, mean: Printed, sd: Printed,
     """
     centre = min(max(mean.value, lo), hi)
     x0 = np.clip(np.round(rng.normal(centre, max(sd.value, 0.5), n)), lo, hi)
-    x, l = anneal(x0, np.full(n, lo), np.full(n, hi),
-                  lambda v: mean_sd_loss(v, mean, sd), rng, steps=steps)
-    missed = mean_sd_loss(x, mean if "mean" in required else None,
-                          sd if "sd" in required else None)
+    x, l = anneal(x0, np.full(n, lo), np.full(n, hi), lambda v: mean_sd_loss(v, mean, sd), rng, steps=steps)
+    missed = mean_sd_loss(x, mean if "mean" in required else None, sd if "sd" in required else None)
     if missed > 0:
-        raise RuntimeError(f"mean {mean.value} SD {sd.value} over n = {n} in [{lo}, {hi}] "
-                           f"not reached (loss {missed:.3f})")
+        raise RuntimeError(
+            f"mean {mean.value} SD {sd.value} over n = {n} in [{lo}, {hi}] not reached (loss {missed:.3f})"
+        )
     return x
 
 
-def spread_sum(total: int, k: int, lo: int, hi: int, rng: np.random.Generator,
-               jitter: int = 2) -> np.ndarray:
+def spread_sum(total: int, k: int, lo: int, hi: int, rng: np.random.Generator, jitter: int = 2) -> np.ndarray:
     """Split an integer ``total`` into ``k`` items in [lo, hi] that look like real answers.
 
     Items of one scale are answered alike by one respondent: start level (the

@@ -16,6 +16,7 @@ Cell text is the cohort's values formatted column by column (each column's disti
 values formatted once): dates as YYYY-MM-DD, whole numbers without a decimal point, one or
 two decimals for the fields validated as number_1dp / number_2dp.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,14 @@ from .. import crf
 from feasibility.io import csv_text, write_text
 
 RECORD, EVENT, INSTANCE = "record_id", "redcap_event_name", "redcap_repeat_instance"
-EVENT_OFFSETS = {"screening_arm_1": 0, "baseline_arm_1": 7, "intervention_arm_1": 14,
-                 "week6_arm_1": 56, "week14_arm_1": 112, "month6_arm_1": 196}
+EVENT_OFFSETS = {
+    "screening_arm_1": 0,
+    "baseline_arm_1": 7,
+    "intervention_arm_1": 14,
+    "week6_arm_1": 56,
+    "week14_arm_1": 112,
+    "month6_arm_1": 196,
+}
 
 
 def _fmt(value, fld: crf.Field | None) -> str:
@@ -50,7 +57,7 @@ def column_text(values: pd.Series, fld: crf.Field | None) -> np.ndarray:
     """The export text of one column (an object array of str, "" for a missing value)."""
     positions, distinct = pd.factorize(values, use_na_sentinel=True)
     cells = np.array([_fmt(v, fld) for v in distinct] + [""], dtype=object)
-    return cells[positions]          # position -1 (missing) takes the last cell, ""
+    return cells[positions]  # position -1 (missing) takes the last cell, ""
 
 
 def _csv(rows: list[list[str]]) -> str:
@@ -65,14 +72,26 @@ def dictionary_csv_text(sites: tuple[tuple[int, str], ...] = crf.SITES) -> str:
 
 
 def designations_csv_text() -> str:
-    return _csv([["arm_num", "unique_event_name", "form"]]
-                + [[str(crf.ARM), event, form] for event, forms in crf.DESIGNATIONS.items() for form in forms])
+    return _csv(
+        [["arm_num", "unique_event_name", "form"]]
+        + [[str(crf.ARM), event, form] for event, forms in crf.DESIGNATIONS.items() for form in forms]
+    )
 
 
 def events_csv_text() -> str:
     """REDCap's events export (API ``content=event``): labels and day offsets."""
-    rows = [["event_name", "arm_num", "unique_event_name", "custom_event_label", "event_id",
-             "days_offset", "offset_min", "offset_max"]]
+    rows = [
+        [
+            "event_name",
+            "arm_num",
+            "unique_event_name",
+            "custom_event_label",
+            "event_id",
+            "days_offset",
+            "offset_min",
+            "offset_max",
+        ]
+    ]
     for i, (event, label) in enumerate(crf.EVENTS.items(), start=1):
         rows.append([label, str(crf.ARM), event, "", str(100 + i), str(EVENT_OFFSETS[event]), "0", "0"])
     return _csv(rows)
@@ -84,8 +103,11 @@ def project(folder: Path):
     from feasibility.redcap import read_metadata
 
     proj, failures = read_metadata(
-        folder / crf.DICTIONARY_FILE, folder / crf.DESIGNATIONS_FILE, events=folder / crf.EVENTS_FILE,
-        repeating={"instruments": [{"event": e, "form": f} for e, f in crf.REPEATING]})
+        folder / crf.DICTIONARY_FILE,
+        folder / crf.DESIGNATIONS_FILE,
+        events=folder / crf.EVENTS_FILE,
+        repeating={"instruments": [{"event": e, "form": f} for e, f in crf.REPEATING]},
+    )
     errors = [f.message() for f in failures if f.severity == "error"]
     if proj is None or errors:
         raise ValueError("the generated metadata do not make a REDCap project:\n" + "\n".join(errors))
@@ -115,15 +137,18 @@ def form_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         ids = df[RECORD].astype(str)
         records = ids if name == "screening" else ids.map(to_record)
         if records.isna().any():
-            raise ValueError(f"{name}: participants not enrolled at screening: "
-                             f"{sorted(set(ids[records.isna()]))[:5]}")
+            raise ValueError(
+                f"{name}: participants not enrolled at screening: {sorted(set(ids[records.isna()]))[:5]}"
+            )
         keys = {RECORD: records.to_numpy(dtype=object), EVENT: df[EVENT].astype(str).to_numpy(dtype=object)}
         if export.repeating:
             keys[INSTANCE] = df[INSTANCE].astype("int64").to_numpy()
         for form in export.forms:
             columns = [c for f in crf.form_fields(form) for c in f.columns()] + [f"{form}_complete"]
-            text = {c: (column_text(df[c], by_column.get(c)) if c in df else np.full(len(df), "", dtype=object))
-                    for c in columns}
+            text = {
+                c: (column_text(df[c], by_column.get(c)) if c in df else np.full(len(df), "", dtype=object))
+                for c in columns
+            }
             parts.setdefault(form, []).append(pd.DataFrame({**keys, **text}))
     return {form: pd.concat(frames, ignore_index=True) for form, frames in parts.items()}
 
@@ -136,16 +161,19 @@ def records_csv_text(proj, forms: dict[str, pd.DataFrame]) -> str:
 
 
 # --------------------------------------------------------------------------------- writing
-def write_project(tables: dict[str, pd.DataFrame], out: Path,
-                  sites: tuple[tuple[int, str], ...] = crf.SITES) -> list[Path]:
+def write_project(
+    tables: dict[str, pd.DataFrame], out: Path, sites: tuple[tuple[int, str], ...] = crf.SITES
+) -> list[Path]:
     """Write REDCap's downloads of the cohort to ``out``; returns the paths written."""
     from feasibility.redcap.write import project_xml
 
     out = Path(out)
     written = []
-    for name, text in ((crf.DICTIONARY_FILE, dictionary_csv_text(sites)),
-                       (crf.DESIGNATIONS_FILE, designations_csv_text()),
-                       (crf.EVENTS_FILE, events_csv_text())):
+    for name, text in (
+        (crf.DICTIONARY_FILE, dictionary_csv_text(sites)),
+        (crf.DESIGNATIONS_FILE, designations_csv_text()),
+        (crf.EVENTS_FILE, events_csv_text()),
+    ):
         write_text(out / name, text)
         written.append(out / name)
     proj = project(out)
