@@ -80,7 +80,7 @@ def test_other_event_reference_uses_the_lookup():
         ("[a][2] = '1'", "instance reference [a][2] is not evaluated"),
         ("[a:value] = '1'", "[a:value] (a piping option) is not evaluated"),
         ("[record-name] = '1'", "smart variable [record-name] is not evaluated"),
-        ("year([a])", "function year() is not evaluated"),
+        ("replace_text([a], 'x', 'y')", "function replace_text() is not evaluated"),
     ],
 )
 def test_what_is_not_evaluated_says_why(expr, reason):

@@ -182,6 +182,15 @@ def test_checkbox_choice_and_other_event_references():
         ("if(contains('Chronic pain', 'PAIN'), 1, 0)", 1),
         ("if(not_contain('Chronic pain', 'back'), 1, 0)", 1),
         ("if(starts_with('Chronic pain', 'chron') and ends_with('Chronic pain', 'ain'), 1, 0)", 1),
+        ("year('2024-02-29')", 2024),
+        ("month('2024-02-29 13:45')", 2),  # a datetime's date
+        ("day('2024-02-29')", 29),
+        ("year('2023-02-29')", None),  # not a date
+        ("year('')", None),
+        ("month('13:45')", None),  # a time has no month
+        ("exponential(0)", 1),
+        ("round(exponential(1), 6)", 2.718282),
+        ("year('2024-12-31') - year('2020-01-01')", 4),
     ],
 )
 def test_the_other_documented_functions(expr, expected):

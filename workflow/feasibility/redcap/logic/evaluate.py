@@ -668,6 +668,39 @@ def _fn_datediff(node, ctx):
     return Value.of_num(out, ctx.n)
 
 
+def _date_part(node: Call, ctx: Context, part: str) -> Value:
+    """The year, month or day of a date or datetime (Y-M-D, as REDCap stores them); blank
+    for a blank, a time or text that is not a date."""
+    secs, kinds = _moments(np.asarray(value(node.args[0], ctx).text, dtype=object), "ymd")
+    ok = (kinds == "date") | (kinds == "datetime")
+    out = np.full(len(secs), np.nan)
+    for i in np.flatnonzero(ok):
+        d = date.fromordinal(int(secs[i] // 86400.0))
+        out[i] = getattr(d, part)
+    return Value.of_num(out, ctx.n)
+
+
+@_function("year", 1, 1, "year(date): the year of a date or datetime, as a number")
+def _fn_year(node, ctx):
+    return _date_part(node, ctx, "year")
+
+
+@_function("month", 1, 1, "month(date): the month (1-12) of a date or datetime, as a number")
+def _fn_month(node, ctx):
+    return _date_part(node, ctx, "month")
+
+
+@_function("day", 1, 1, "day(date): the day of the month (1-31) of a date or datetime, as a number")
+def _fn_day(node, ctx):
+    return _date_part(node, ctx, "day")
+
+
+@_function("exponential", 1, 1, "exponential(number): e raised to the number")
+def _fn_exponential(node, ctx):
+    with np.errstate(all="ignore"):
+        return Value.of_num(np.exp(value(node.args[0], ctx).num), ctx.n)
+
+
 # ---------------------------------------------------------------------------------- checks
 def check(node, project: Project) -> None:
     """Every reference names a field (a choice, an event) of the project; every function is
