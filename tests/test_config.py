@@ -178,7 +178,7 @@ def test_a_minimal_study_takes_every_default(tmp_path, monkeypatch):
         "max_cell_chars": 131072,
         "export_date": None,
         "branching": "warning",
-        "out_of_range": "error",
+        "out_of_range": "warning",
         "rules": [],
         "derive": [],
         "severities": {},

@@ -35,6 +35,7 @@ from feasibility.config import load_study
 from feasibility.io import FORMULA_PREFIXES
 from feasibility.redcap import validate
 from feasibility.redcap.messages import Failure
+from feasibility.redcap import report as validation_report
 from feasibility.redcap.report import CONSOLE_FAILURES
 
 import records_helpers as rh
@@ -593,20 +594,28 @@ def test_case_reported_by_the_validate_step(case, tmp_path):
     }
     where = steps.ValidationPaths(str(tmp_path / "results" / "validation"))
     validated = tmp_path / "results" / "validated"
-    with pytest.raises(steps.ValidationFailed):
-        steps.validate(
-            files, case_settings(case), steps.fingerprint(files), str(validated), where.passed, where
-        )
+    settings = case_settings(case)
+    # rule check_data: the validated tables and the record of the check, passed or failed (the
+    # data-quality report and the query list describe failing data too, issue 25.2)
+    try:
+        steps.validate(files, settings, steps.fingerprint(files), str(validated), where.checked, where)
+    except steps.ValidationFailed:  # nothing of the downloads could be read: nothing to describe
+        assert not validated.exists()
+    else:
+        assert json.loads(Path(where.checked).read_text())["outcome"] == "failed"
+        # rule validate: no success record for failing data, so no analysis and no main report
+        with pytest.raises(steps.ValidationFailed):
+            steps.verdict(files, settings, str(validated), where.checked, where.passed, where)
     assert checksums(raw) == mutated
-    assert not Path(where.passed).exists() and not validated.exists()
+    assert not Path(where.passed).exists()
 
     report = json.loads(Path(where.json).read_text())
     failures = failures_read(Path(where.failures))
     assert report["outcome"] == "failed"
     assert report["n_failures"] == sum(f["severity"] == "error" for f in failures) >= 1
-    console = steps.console_summary(report, where)
+    console = validation_report.console_summary(report, where)
     md = Path(where.md).read_text()
-    first = [f for f in failures if f["severity"] == "error"][: steps.CONSOLE_FAILURES]
+    first = [f for f in failures if f["severity"] == "error"][: validation_report.CONSOLE_FAILURES]
     for want in case["expect"]:
         hit = find(failures, want)
         if hit in first:

@@ -130,7 +130,7 @@ def test_byte_identical_on_rerun(tmp_path):
 
 def test_nothing_is_written_for_data_that_fail(long, tmp_path):
     edit(long / LONG_DATA, "2024-01-08,60,72.5,", "2024-01-08,60,720.5,")
-    r = validate_long(long)
+    r = validate_long(long, out_of_range="error")  # the study says so (REDCap's default: a warning)
     with pytest.raises(ValueError, match=r"validation failed \(1 error\(s\)\); nothing written"):
         write_validated(r, tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -139,7 +139,7 @@ def test_nothing_is_written_for_data_that_fail(long, tmp_path):
 def test_report_json_and_markdown(long, tmp_path):
     edit(long / LONG_DATA, "2024-01-08,60,72.5,", "2024-01-08,60,720.5,")
     edit(long / LONG_DATA, "2024-01-20,Headache,0,,2", "2024-01-20,Headache,0,SAE-0009,2")
-    r = validate_long(long)
+    r = validate_long(long, out_of_range="error")
     where = ValidationPaths(str(tmp_path))
     write_report(validation_report(r, {"records": str(long / LONG_DATA)}, {}, {}, where), r.failures, where)
     data = json.loads((tmp_path / "report.json").read_text())
@@ -271,7 +271,7 @@ def test_raise_for_errors(long):
     assert validate_long().raise_for_errors().ok
     edit(long / LONG_DATA, "2024-01-08,60,72.5,", "2024-01-08,60,720.5,")
     with pytest.raises(RedcapError) as info:
-        validate_long(long).raise_for_errors()
+        validate_long(long, out_of_range="error").raise_for_errors()
     assert len(info.value.failures) == 1
     assert str(info.value).splitlines()[1] == (
         f"  {LONG_DATA} line 3: record 101 event baseline_arm_1 field bl_weight "

@@ -481,15 +481,28 @@ def test_cell_failures_name_line_record_field_value_rule(classic, old, new, line
         assert (f.line, f.value, f.rule) == (2, "1980-02-30", "not a valid date (YYYY-MM-DD)")
         return
     f = only(r.failures, line=line, field=field)
-    assert (f.file, f.record, f.value, f.rule, f.severity) == (CLASSIC_DATA, "1", value, rule, "error")
-    assert not r.ok and r.tables  # the tables exist for inspection, but nothing may be written
+    # REDCap stores an out-of-range value after a warning: a warning unless the study says error
+    soft = rule.startswith(("above the validation", "below the validation", "slider value outside"))
+    assert (f.file, f.record, f.value, f.rule, f.severity) == (
+        CLASSIC_DATA,
+        "1",
+        value,
+        rule,
+        "warning" if soft else "error",
+    )
+    assert r.tables and (soft or not r.ok)  # the tables exist for inspection either way
+    if soft:
+        f = only(validate_classic(classic, out_of_range="error").failures, line=line, field=field)
+        assert f.severity == "error"
 
 
-def test_out_of_range_may_be_a_warning(classic):
+def test_out_of_range_is_a_warning_unless_the_study_says_error(classic):
     edit(classic / CLASSIC_DATA, ",165.5,70,25.6,", ",165.5,700,255.6,")
-    r = validate_classic(classic, out_of_range="warning")
+    r = validate_classic(classic)
     f = only(r.failures, field="enr_weight")
     assert f.severity == "warning" and r.ok
+    r = validate_classic(classic, out_of_range="error")
+    assert only(r.failures, field="enr_weight").severity == "error" and not r.ok
 
 
 def test_required_field_blank_when_form_complete(classic):

@@ -19,10 +19,11 @@ type                    error     a value that is not of its field's type or val
                                   REDCap's import refuses it)
 choice                  error     a code that is not one of the field's choices (rule G; refused
                                   on import)
-out_of_range            error     a value outside the validation minimum or maximum (rule D;
-                                  REDCap warns and stores it: a study may say warning)
-required                error     a required field blank on a form marked Complete, where its
-                                  branching logic shows it (rule B; REDCap prompts on save)
+out_of_range            warning   a value outside the validation minimum or maximum (rule D;
+                                  REDCap warns and stores it: a study may say error)
+required                warning   a required field blank on a form marked Complete, where its
+                                  branching logic shows it (rule B; REDCap prompts on save and
+                                  saves it: a study may say error)
 branching               warning   a value where the field's branching logic hides it (rule F)
 calculation             error     a stored calculated value that differs from its formula (rule H;
                                   REDCap would store what the formula gives)
@@ -52,9 +53,9 @@ SEVERITIES = ("error", "warning", "off")
 CHECKS: dict[str, tuple[str, str]] = {
     "type": ("error", "a value that is not of its field's type or validation"),
     "choice": ("error", "a code that is not one of the field's choices"),
-    "out_of_range": ("error", "a value outside the field's validation minimum or maximum"),
+    "out_of_range": ("warning", "a value outside the field's validation minimum or maximum"),
     "required": (
-        "error",
+        "warning",
         "a required field blank on a form marked Complete, where its branching logic shows it",
     ),
     "branching": ("warning", "a value where the field's branching logic hides it"),
@@ -158,12 +159,7 @@ def with_severities(failures: list[Failure], severities: dict[str, str], records
         severity = severities.get(name, f.severity)
         if severity == "off":
             continue
-        if (
-            f.severity == "warning"
-            and CHECKS[name][0] == "error"
-            and severity == "error"
-            and "could not be evaluated" in f.rule
-        ):
+        if f.severity == "warning" and severity == "error" and "could not be evaluated" in f.rule:
             severity = "warning"
         out.append(f if f.severity == severity else dataclasses.replace(f, severity=severity))
     return out

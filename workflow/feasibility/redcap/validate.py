@@ -57,7 +57,7 @@ class Settings:
     repeating: dict | None = None  # {instruments: [{form, event}], events: [event]}
     export_date: date | None = None  # else from the download's file name or the project XML, else unknown
     branching: str = "warning"  # warning | error | ignore
-    out_of_range: str = "error"  # validation min/max are soft in REDCap: error | warning
+    out_of_range: str = "warning"  # validation min/max are soft in REDCap: error | warning
     max_file_mb: float = DEFAULT_MAX_BYTES / 1e6  # MB: 10^6 bytes
     max_cell_chars: int = DEFAULT_MAX_CELL
     rules: list = field(default_factory=list)
