@@ -351,3 +351,19 @@ def test_the_html_in_a_browser_at_1280_pixels(report, tmp_path):
     for t in page["tables"]:
         assert t["right"] <= t["container"] + 1, t
     assert requested == []
+
+
+def test_the_summary_reads_to_its_end_in_every_format(fixture_data):
+    """Seen on page 1 of the quality PDF: the path `results/<study id>/` was read as an HTML tag,
+    and the summary stopped there. Written as code, it is shown whole, in HTML as in Typst."""
+    import pypandoc
+
+    from feasibility.quality import summary_markdown
+
+    text = summary_markdown(fixture_data("long"), load_settings({"study": {"title": "T"}}))
+    for fmt in ("html", "typst", "plain"):
+        out = pypandoc.convert_text(text, fmt, format="markdown")
+        plain = html_lib.unescape(re.sub(r"<[^>]+>", "", out)) if fmt == "html" else out
+        flat = " ".join(plain.split())
+        assert "results/<study id>/" in flat.replace("\\", ""), (fmt, flat[-300:])
+        assert flat.rstrip().endswith("never appear in it."), (fmt, flat[-300:])

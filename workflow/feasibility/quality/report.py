@@ -260,8 +260,8 @@ def summary_markdown(data: QualityData, settings: QualitySettings) -> str:
         text.append(f"{n} identifier field{'s were' if n != 1 else ' was'} dropped right after validation.")
     text.append(
         "The report shows counts only: no record ID, identifier value or date of birth appears in it, "
-        "and dates are shown by month. The list of queries (quality/queries/queries.csv and "
-        "queries.xlsx in the study's results folder, results/<study id>/) names records by their "
+        "and dates are shown by month. The list of queries (`quality/queries/queries.csv` and "
+        "`queries.xlsx` in the study's results folder, `results/<study id>/`) names records by their "
         "record ID, for the study team only; identifier fields "
         "never appear in it."
     )
