@@ -10,7 +10,11 @@ from feasibility.audit import COLUMNS as AUDIT_COLUMNS
 from feasibility.narrative import NarrativeError, render, render_value
 from feasibility.reproduction import compare
 from feasibility.stats import exact_mean_sd, exact_sum
+from feasibility import publication
 from feasibility.values import build_values, cell_values, registry
+
+# the paper's own way of printing and judging its published values (its study package)
+PAPER = publication.named("feasibility.studies.pilot2020")
 
 MEAN_SD = {
     "kind": "mean_sd",
@@ -96,7 +100,10 @@ def test_the_narrative_follows_the_data():
             "parts": {"count": 20, "denominator": 31, "pct": 100 * 20 / 31},
         },
     }
-    assert render("{flow.pain_two_or_more_areas}", changed, "t") == "20 of 31 (65%) (paper: 22 (71%))"
+    assert (
+        render("{flow.pain_two_or_more_areas}", changed, "t", lang=PAPER)
+        == "20 of 31 (65%) (paper: 22 (71%))"
+    )
 
 
 # ----------------------------------------------------------------------------- 14.5 one definition
@@ -250,22 +257,22 @@ DOUBT_ESTIMATE = audit(
 
 
 def test_the_consistent_parts_of_a_flagged_value_are_still_compared():
-    ok = compare(PUBLISHED, change_value(-6.5, -24.8, 11.8, 9), DOUBT_ESTIMATE).iloc[0]
+    ok = compare(PUBLISHED, change_value(-6.5, -24.8, 11.8, 9), DOUBT_ESTIMATE, lang=PAPER).iloc[0]
     assert ok["status"] == "published value inconsistent"
     assert "estimate cannot hold" in ok["reason"] and "lower limit, upper limit and n match" in ok["reason"]
     assert ok["published"] == "−6.9 (−24.8 to 11.8), n = 9"
     assert ok["reproduced"] == "−6.5 (−24.8 to 11.8), n = 9"
     # the interval drifts: that is not hidden behind the estimate's audit finding
-    drift = compare(PUBLISHED, change_value(-6.6, -24.9, 11.7, 9), DOUBT_ESTIMATE).iloc[0]
+    drift = compare(PUBLISHED, change_value(-6.6, -24.9, 11.7, 9), DOUBT_ESTIMATE, lang=PAPER).iloc[0]
     assert drift["status"] == "differs"
     assert "lower limit and upper limit differ" in drift["reason"]
     assert drift["audit_finding"].startswith("95% CI centred on estimate")
 
 
 def test_a_match_is_the_same_value_at_the_printed_precision():
-    row = compare(PUBLISHED, change_value(-6.94, -24.75, 11.84, 9), audit()).iloc[0]
+    row = compare(PUBLISHED, change_value(-6.94, -24.75, 11.84, 9), audit(), lang=PAPER).iloc[0]
     assert (row["status"], row["reason"]) == ("match", "same definition and method; equal as printed")
-    row = compare(PUBLISHED, change_value(-6.96, -24.8, 11.8, 9), audit()).iloc[0]
+    row = compare(PUBLISHED, change_value(-6.96, -24.8, 11.8, 9), audit(), lang=PAPER).iloc[0]
     assert row["status"] == "differs" and row["reason"] == "the estimate differs"
 
 
@@ -276,7 +283,7 @@ def test_a_value_computed_by_another_method_is_never_a_match():
         "paper": "the NICE DSU mapping",
         "same_as_paper": False,
     }
-    row = compare(PUBLISHED, values, audit()).iloc[0]
+    row = compare(PUBLISHED, values, audit(), lang=PAPER).iloc[0]
     assert row["status"] == "computed by another method"
     assert "England 5L value set" in row["reason"] and "NICE DSU" in row["reason"]
     assert "agree at the printed precision" in row["reason"]
@@ -293,7 +300,7 @@ def test_context_and_withheld_values():
             "suppressed": True,
         }
     }
-    out = compare(published, values, audit()).set_index("key")
+    out = compare(published, values, audit(), lang=PAPER).set_index("key")
     assert out.loc["process_evaluation.case_managers_interviewed", "status"] == "not a data value"
     assert out.loc["flow.screened", "status"] == "suppressed (small-cell rule)"
     assert out.loc["flow.screened", "reproduced"] == ""
