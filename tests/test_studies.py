@@ -192,7 +192,9 @@ def test_event_names_without_labels_are_shown_whole(tmp_path):
     """The trial's project without its events file: nine events to an arm, each column
     narrower than its unique name; the names are set upright, whole, never broken."""
     from feasibility.quality import QualityData, draw_completeness
-    from feasibility.redcap import validate, write_report, write_validated
+    from feasibility.config import ValidationPaths
+    from feasibility.redcap import validate, write_validated
+    from feasibility.redcap.report import validation_report, write_report
 
     from feasibility.synth.dummy import main
 
@@ -218,7 +220,7 @@ def test_event_names_without_labels_are_shown_whole(tmp_path):
     )
     assert result.ok, [f.message() for f in result.failures[:3]]
     write_validated(result, tmp_path / "validated")
-    write_report(result, tmp_path / "report.json")
+    write_report(validation_report(result, {}, {}, {}), result.failures, ValidationPaths(str(tmp_path)))
     data = QualityData.read(tmp_path / "validated", tmp_path / "report.json")
     names = {e["unique_name"] for e in data.events}
     assert all(data.event_label(e) == e for e in names)  # no labels: the names themselves
@@ -282,7 +284,10 @@ def test_studies_side_by_side_never_touch_each_other(built_project, tmp_path):
     res = run_snakemake(proj, "--configfile", str(study))
     out = res.stdout + res.stderr
     assert res.returncode != 0 and "redcap.missing_data_codes" in out, out[-3000:]
-    assert not (b / "report").exists() and (b / "validation" / "report.md").exists()
+    # its data-quality report is built all the same and says so (issue 25.2); no main report
+    assert sorted(p.name for p in (b / "report").glob("*.*")) == ["study-quality.html", "study-quality.pdf"]
+    assert "did not pass validation" in (b / "report" / "study-quality.html").read_text(encoding="utf-8")
+    assert (b / "validation" / "report.md").exists() and not (b / "validation" / "passed.json").exists()
     assert state(a) == before
 
     # B's study file wrong: one message; A untouched

@@ -133,12 +133,14 @@ def recruitment_by_month(data: QualityData, settings: Recruitment) -> Recruitmen
 
 
 def _group_order(panel: str, counts: pd.DataFrame, data: QualityData, choices) -> list[str]:
-    present = list(counts.index)
+    # each group once: two codes may share a label (REDCap allows it, a validation warning),
+    # and their records are then one line of the figure
+    present = list(dict.fromkeys(counts.index))
     if panel == "dag":
-        return [g for g in data.dags if g in present]
+        return [g for g in dict.fromkeys(data.dags) if g in present]
     if panel == "source":
         order = [label for _, label in choices] + [NOT_RECORDED]
-        return [g for g in order if g in present]
+        return [g for g in dict.fromkeys(order) if g in present]
     return present
 
 
