@@ -41,6 +41,9 @@ rule validate:
         passed=VALIDATION.passed,
     log:
         R("logs/validate_verdict.log"),
+    # the verdict first, before the data-quality jobs that also wait on the check: the
+    # analysis starts as soon as it can, and failing data say so at once
+    priority: 100
     threads: 1
     resources:
         mem_mb=500,
