@@ -23,6 +23,7 @@ import functools
 import hashlib
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -121,9 +122,12 @@ def case_settings(case: dict | None = None) -> dict:
     missing-data codes, more rules)."""
     settings = dict(study_settings())
     extra = (case or {}).get("study") or {}
-    for key in STUDY_REDCAP_KEYS + STUDY_VALIDATION_KEYS:
+    for key in STUDY_REDCAP_KEYS:
         if key in extra:
             settings[key] = extra[key]
+    for key in STUDY_VALIDATION_KEYS:  # merged with the study's own, the case's last
+        if key in extra:
+            settings[key] = {**(settings.get(key) or {}), **extra[key]}
     settings["rules"] = list(settings.get("rules") or []) + list(extra.get("rules") or [])
     return settings
 
@@ -152,9 +156,11 @@ def change_study(case: dict, config: Path) -> None:
     for key in STUDY_VALIDATION_KEYS:
         if key in extra:
             assert text.count("\nvalidation:\n") == 1
-            text = text.replace(
-                "\nvalidation:\n", f"\nvalidation:\n  {key}: " + json.dumps(extra[key]) + "\n"
-            )
+            own = re.search(rf"(?m)^  {key}: (.*)$", text)  # the study's own (merged, the case's last)
+            merged = {**(yaml.safe_load(own[1]) if own else {}), **extra[key]}
+            if own:
+                text = text[: own.start()] + text[own.end() + 1 :]
+            text = text.replace("\nvalidation:\n", f"\nvalidation:\n  {key}: " + json.dumps(merged) + "\n")
     for m in case.get("mutations") or []:  # a download deleted: the study no longer names it
         if m["op"] == "delete_file" and m.get("file") == "instrument_designations.csv":
             text = "".join(
