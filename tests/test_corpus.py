@@ -586,7 +586,9 @@ def test_case_through_snakemake(case, built):
 
 # --------------------------------------------------------------------------- rule validate's step
 @pytest.mark.slow
-@pytest.mark.parametrize("case", [_param(c, cli=False) for c in CASES if not through_snakemake(c)])
+@pytest.mark.parametrize(
+    "case", [_param(c, cli=False) for c in CASES if not through_snakemake(c) and not builds(c)]
+)
 def test_case_reported_by_the_validate_step(case, tmp_path):
     """What rule validate runs (``feasibility.pipeline.validate``), in process, on the case's
     downloads: it fails, keeps the downloads as they were and builds nothing; the console
